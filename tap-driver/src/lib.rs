@@ -1,0 +1,1 @@
+//! Live TAP driver for synack (see the TAP driver issue).
