@@ -1,9 +1,32 @@
 //! synack: a user-space TCP/IP stack whose whole protocol logic is one pure state machine.
+//!
+//! ```
+//! use synack::{Command, Config, Input, Instant, Output, Stack};
+//! let mut stack = Stack::new(Config { ipv4: "10.0.0.2/24".parse().unwrap(), seed: 7, ..Config::default() }).unwrap();
+//! let out = stack.handle(Input::Command(Command::UdpBind { local: "0.0.0.0:7".parse().unwrap() }), Instant::ZERO);
+//! assert!(matches!(out[0], Output::Reply(Ok(_))));
+//! ```
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
+pub mod api;
+mod arp;
+pub mod config;
+mod icmp;
+mod ipv4;
+mod ports;
+mod ratelimit;
+mod reassembly;
+mod stack;
+pub mod stats;
 pub mod tcp;
 pub mod time;
+mod timer;
+mod udp;
 pub mod wire;
 
+pub use api::{Command, CommandError, Event, Input, Output, Reply, SocketHandle, UnreachableReason};
+pub use config::{ArpConfig, Config, ConfigError, Ipv4Cidr, RateLimit, ReassemblyConfig};
+pub use stack::Stack;
+pub use stats::{DropReason, Layer, Stats};
 pub use time::Instant;

@@ -122,10 +122,7 @@ impl<T: AsRef<[u8]>> ArpPacket<T> {
     }
 
     fn addr_lens(&self) -> (usize, usize) {
-        (
-            usize::from(self.hardware_len()),
-            usize::from(self.protocol_len()),
-        )
+        (usize::from(self.hardware_len()), usize::from(self.protocol_len()))
     }
 
     pub fn hardware_type(&self) -> u16 {
@@ -273,9 +270,7 @@ fn mac(b: &[u8]) -> Result<EthernetAddress> {
 }
 
 fn ipv4(b: &[u8]) -> Result<Ipv4Addr> {
-    <[u8; 4]>::try_from(b)
-        .map(Ipv4Addr::from)
-        .map_err(|_| Error::Truncated)
+    <[u8; 4]>::try_from(b).map(Ipv4Addr::from).map_err(|_| Error::Truncated)
 }
 
 #[cfg(test)]
@@ -329,10 +324,7 @@ mod tests {
         assert_eq!(p.hardware_len(), 6);
         assert_eq!(p.protocol_len(), 4);
         assert_eq!(p.operation(), ArpOperation::Request);
-        assert_eq!(
-            p.source_hardware_addr(),
-            &[0x00, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e]
-        );
+        assert_eq!(p.source_hardware_addr(), &[0x00, 0x1a, 0x2b, 0x3c, 0x4d, 0x5e]);
         assert_eq!(p.source_protocol_addr(), &[192, 168, 1, 100]);
         assert_eq!(p.target_hardware_addr(), &[0; 6]);
         assert_eq!(p.target_protocol_addr(), &[192, 168, 1, 1]);
@@ -377,17 +369,9 @@ mod tests {
     fn every_truncation_is_an_error() {
         for len in 0..REQUEST.len() {
             let short = &REQUEST[..len];
-            assert_eq!(
-                ArpPacket::new_checked(short).unwrap_err(),
-                Error::Truncated,
-                "len {len}"
-            );
+            assert_eq!(ArpPacket::new_checked(short).unwrap_err(), Error::Truncated, "len {len}");
             let unchecked = ArpPacket::new_unchecked(short);
-            assert_eq!(
-                ArpRepr::parse(&unchecked).unwrap_err(),
-                Error::Truncated,
-                "len {len}"
-            );
+            assert_eq!(ArpRepr::parse(&unchecked).unwrap_err(), Error::Truncated, "len {len}");
         }
     }
 
@@ -398,10 +382,7 @@ mod tests {
         buf[..28].copy_from_slice(&REQUEST);
         buf[4] = 255;
         buf[5] = 255;
-        assert_eq!(
-            ArpPacket::new_checked(&buf[..1027]).unwrap_err(),
-            Error::Truncated
-        );
+        assert_eq!(ArpPacket::new_checked(&buf[..1027]).unwrap_err(), Error::Truncated);
         let p = ArpPacket::new_checked(&buf[..]).unwrap();
         assert_eq!(p.source_hardware_addr().len(), 255);
         assert_eq!(p.target_protocol_addr().len(), 255);
@@ -416,10 +397,7 @@ mod tests {
         buf[8..16].copy_from_slice(&[1, 2, 3, 4, 5, 6, 7, 8]);
         buf[16..20].copy_from_slice(&[10, 0, 0, 1]);
         buf[28..32].copy_from_slice(&[10, 0, 0, 2]);
-        assert_eq!(
-            ArpPacket::new_checked(&buf[..31]).unwrap_err(),
-            Error::Truncated
-        );
+        assert_eq!(ArpPacket::new_checked(&buf[..31]).unwrap_err(), Error::Truncated);
         let p = ArpPacket::new_checked(&buf[..]).unwrap();
         assert_eq!(p.source_hardware_addr(), &[1, 2, 3, 4, 5, 6, 7, 8]);
         assert_eq!(p.source_protocol_addr(), &[10, 0, 0, 1]);

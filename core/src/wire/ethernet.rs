@@ -38,11 +38,7 @@ impl EthernetAddress {
 impl fmt::Display for EthernetAddress {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let b = &self.0;
-        write!(
-            f,
-            "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-            b[0], b[1], b[2], b[3], b[4], b[5]
-        )
+        write!(f, "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2], b[3], b[4], b[5])
     }
 }
 
@@ -211,11 +207,7 @@ impl EthernetRepr {
         if frame.buffer.as_ref().len() < HEADER_LEN {
             return Err(Error::Truncated);
         }
-        Ok(EthernetRepr {
-            src_addr: frame.src_addr(),
-            dst_addr: frame.dst_addr(),
-            ethertype: frame.ethertype(),
-        })
+        Ok(EthernetRepr { src_addr: frame.src_addr(), dst_addr: frame.dst_addr(), ethertype: frame.ethertype() })
     }
 
     /// Header bytes only; see [`frame_len`] for the padded size of a whole frame.
@@ -263,16 +255,10 @@ mod tests {
     fn parse_known_frame() {
         let frame = EthernetFrame::new_checked(&FRAME[..]).unwrap();
         assert_eq!(frame.dst_addr(), EthernetAddress::BROADCAST);
-        assert_eq!(
-            frame.src_addr(),
-            EthernetAddress([0x52, 0x54, 0x00, 0x12, 0x34, 0x56])
-        );
+        assert_eq!(frame.src_addr(), EthernetAddress([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]));
         assert_eq!(frame.ethertype(), EtherType::Arp);
         assert_eq!(frame.payload().len(), 46);
-        assert_eq!(
-            &frame.payload()[..8],
-            &[0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01]
-        );
+        assert_eq!(&frame.payload()[..8], &[0x00, 0x01, 0x08, 0x00, 0x06, 0x04, 0x00, 0x01]);
         assert_eq!(EthernetRepr::parse(&frame).unwrap(), repr());
     }
 
@@ -289,12 +275,7 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        for ethertype in [
-            EtherType::Ipv4,
-            EtherType::Arp,
-            EtherType::Ipv6,
-            EtherType::Unknown(0x88cc),
-        ] {
+        for ethertype in [EtherType::Ipv4, EtherType::Arp, EtherType::Ipv6, EtherType::Unknown(0x88cc)] {
             let r = EthernetRepr {
                 src_addr: EthernetAddress([0x02, 0, 0, 0, 0, 1]),
                 dst_addr: EthernetAddress([0x02, 0, 0, 0, 0, 2]),
@@ -311,17 +292,9 @@ mod tests {
     #[test]
     fn every_truncation_is_an_error() {
         for len in 0..HEADER_LEN {
-            assert_eq!(
-                EthernetFrame::new_checked(&FRAME[..len]).unwrap_err(),
-                Error::Truncated,
-                "len {len}"
-            );
+            assert_eq!(EthernetFrame::new_checked(&FRAME[..len]).unwrap_err(), Error::Truncated, "len {len}");
             let unchecked = EthernetFrame::new_unchecked(&FRAME[..len]);
-            assert_eq!(
-                EthernetRepr::parse(&unchecked).unwrap_err(),
-                Error::Truncated,
-                "len {len}"
-            );
+            assert_eq!(EthernetRepr::parse(&unchecked).unwrap_err(), Error::Truncated, "len {len}");
         }
         assert!(EthernetFrame::new_checked(&FRAME[..HEADER_LEN]).is_ok());
     }
@@ -360,17 +333,11 @@ mod tests {
 
     #[test]
     fn from_bytes_requires_six() {
-        assert_eq!(
-            EthernetAddress::from_bytes(&[1, 2, 3, 4, 5, 6]),
-            Some(EthernetAddress([1, 2, 3, 4, 5, 6]))
-        );
+        assert_eq!(EthernetAddress::from_bytes(&[1, 2, 3, 4, 5, 6]), Some(EthernetAddress([1, 2, 3, 4, 5, 6])));
         assert_eq!(EthernetAddress::from_bytes(&[1, 2, 3, 4, 5]), None);
         assert_eq!(EthernetAddress::from_bytes(&[1, 2, 3, 4, 5, 6, 7]), None);
         assert_eq!(EthernetAddress::from_bytes(&[]), None);
-        assert_eq!(
-            EthernetAddress([1, 2, 3, 4, 5, 6]).as_bytes(),
-            &[1, 2, 3, 4, 5, 6]
-        );
+        assert_eq!(EthernetAddress([1, 2, 3, 4, 5, 6]).as_bytes(), &[1, 2, 3, 4, 5, 6]);
     }
 
     #[test]
@@ -379,10 +346,7 @@ mod tests {
         assert_eq!(a.to_string(), "02:00:00:ab:cd:ef");
         assert_eq!("02:00:00:ab:cd:ef".parse::<EthernetAddress>(), Ok(a));
         assert_eq!("02:00:00:AB:CD:EF".parse::<EthernetAddress>(), Ok(a));
-        assert_eq!(
-            EthernetAddress::BROADCAST.to_string().parse(),
-            Ok(EthernetAddress::BROADCAST)
-        );
+        assert_eq!(EthernetAddress::BROADCAST.to_string().parse(), Ok(EthernetAddress::BROADCAST));
     }
 
     #[test]
@@ -400,11 +364,7 @@ mod tests {
             "02:00:00:00:00:0g",
             "02::00:00:00:01",
         ] {
-            assert_eq!(
-                bad.parse::<EthernetAddress>(),
-                Err(ParseEthernetAddressError),
-                "{bad:?}"
-            );
+            assert_eq!(bad.parse::<EthernetAddress>(), Err(ParseEthernetAddressError), "{bad:?}");
         }
         assert!(!ParseEthernetAddressError.to_string().is_empty());
     }

@@ -326,8 +326,7 @@ impl Ipv4Repr {
     /// Writes a whole, unfragmented header with its checksum. The payload is the caller's, written through
     /// `payload_mut` afterwards. A `payload_len` too large for the 16-bit total length field saturates it.
     pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(&self, packet: &mut Ipv4Packet<T>) {
-        let total_len =
-            u16::try_from(HEADER_LEN.saturating_add(self.payload_len)).unwrap_or(u16::MAX);
+        let total_len = u16::try_from(HEADER_LEN.saturating_add(self.payload_len)).unwrap_or(u16::MAX);
         packet.set_version_and_header_len(VERSION, HEADER_LEN);
         packet.set_dscp_ecn(0);
         packet.set_total_len(total_len);
@@ -457,12 +456,7 @@ mod tests {
     #[test]
     fn round_trip() {
         for dont_frag in [false, true] {
-            for protocol in [
-                IpProtocol::Tcp,
-                IpProtocol::Udp,
-                IpProtocol::Icmp,
-                IpProtocol::Unknown(89),
-            ] {
+            for protocol in [IpProtocol::Tcp, IpProtocol::Udp, IpProtocol::Icmp, IpProtocol::Unknown(89)] {
                 let repr = Ipv4Repr {
                     src_addr: Ipv4Addr::new(172, 16, 3, 4),
                     dst_addr: Ipv4Addr::new(8, 8, 4, 4),
@@ -495,17 +489,9 @@ mod tests {
     fn every_truncation_is_an_error() {
         for len in 0..PACKET.len() {
             let short = &PACKET[..len];
-            assert_eq!(
-                Ipv4Packet::new_checked(short).unwrap_err(),
-                Error::Truncated,
-                "len {len}"
-            );
+            assert_eq!(Ipv4Packet::new_checked(short).unwrap_err(), Error::Truncated, "len {len}");
             let unchecked = Ipv4Packet::new_unchecked(short);
-            assert_eq!(
-                Ipv4Repr::parse(&unchecked).unwrap_err(),
-                Error::Truncated,
-                "len {len}"
-            );
+            assert_eq!(Ipv4Repr::parse(&unchecked).unwrap_err(), Error::Truncated, "len {len}");
         }
     }
 
@@ -514,10 +500,7 @@ mod tests {
         let buf = build(15, 7, 0);
         for len in 0..buf.len() {
             assert!(Ipv4Packet::new_checked(&buf[..len]).is_err(), "len {len}");
-            assert!(
-                Ipv4Repr::parse(&Ipv4Packet::new_unchecked(&buf[..len])).is_err(),
-                "len {len}"
-            );
+            assert!(Ipv4Repr::parse(&Ipv4Packet::new_unchecked(&buf[..len])).is_err(), "len {len}");
         }
         assert!(Ipv4Repr::parse(&Ipv4Packet::new_checked(&buf[..]).unwrap()).is_ok());
     }
@@ -526,14 +509,8 @@ mod tests {
     fn version_6_is_bad_version() {
         let mut buf = PACKET;
         buf[0] = 0x65;
-        assert_eq!(
-            Ipv4Packet::new_checked(&buf[..]).unwrap_err(),
-            Error::BadVersion
-        );
-        assert_eq!(
-            Ipv4Repr::parse(&Ipv4Packet::new_unchecked(&buf[..])).unwrap_err(),
-            Error::BadVersion
-        );
+        assert_eq!(Ipv4Packet::new_checked(&buf[..]).unwrap_err(), Error::BadVersion);
+        assert_eq!(Ipv4Repr::parse(&Ipv4Packet::new_unchecked(&buf[..])).unwrap_err(), Error::BadVersion);
     }
 
     #[test]
@@ -541,11 +518,7 @@ mod tests {
         for ihl in 0..5u8 {
             let mut buf = PACKET;
             buf[0] = 0x40 | ihl;
-            assert_eq!(
-                Ipv4Packet::new_checked(&buf[..]).unwrap_err(),
-                Error::BadLength,
-                "ihl {ihl}"
-            );
+            assert_eq!(Ipv4Packet::new_checked(&buf[..]).unwrap_err(), Error::BadLength, "ihl {ihl}");
         }
     }
 
@@ -554,29 +527,19 @@ mod tests {
         for total in [0u16, 1, 19] {
             let mut buf = PACKET;
             buf[2..4].copy_from_slice(&total.to_be_bytes());
-            assert_eq!(
-                Ipv4Packet::new_checked(&buf[..]).unwrap_err(),
-                Error::BadLength,
-                "total {total}"
-            );
+            assert_eq!(Ipv4Packet::new_checked(&buf[..]).unwrap_err(), Error::BadLength, "total {total}");
         }
         // With options, total_len must cover them too.
         let mut buf = build(6, 0, 4);
         buf[2..4].copy_from_slice(&20u16.to_be_bytes());
-        assert_eq!(
-            Ipv4Packet::new_checked(&buf[..]).unwrap_err(),
-            Error::BadLength
-        );
+        assert_eq!(Ipv4Packet::new_checked(&buf[..]).unwrap_err(), Error::BadLength);
     }
 
     #[test]
     fn total_len_beyond_buffer_is_truncated() {
         let mut buf = PACKET;
         buf[2..4].copy_from_slice(&29u16.to_be_bytes());
-        assert_eq!(
-            Ipv4Packet::new_checked(&buf[..]).unwrap_err(),
-            Error::Truncated
-        );
+        assert_eq!(Ipv4Packet::new_checked(&buf[..]).unwrap_err(), Error::Truncated);
     }
 
     #[test]
@@ -586,10 +549,7 @@ mod tests {
         buf[..28].copy_from_slice(&PACKET);
         buf[0] = 0x4f;
         buf[2..4].copy_from_slice(&60u16.to_be_bytes());
-        assert_eq!(
-            Ipv4Packet::new_checked(&buf[..]).unwrap_err(),
-            Error::Truncated
-        );
+        assert_eq!(Ipv4Packet::new_checked(&buf[..]).unwrap_err(), Error::Truncated);
     }
 
     #[test]

@@ -1,0 +1,132 @@
+//! What goes into a [`crate::Stack`] and what comes out: the whole sans-IO surface.
+
+use core::fmt;
+use core::net::{Ipv4Addr, SocketAddrV4};
+use core::time::Duration;
+
+/// Names a socket inside one `Stack`. Allocated in increasing order, never reused, so runs are reproducible.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SocketHandle(pub u32);
+
+impl fmt::Display for SocketHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// One thing that happened to the stack.
+#[derive(Debug)]
+pub enum Input<'a> {
+    /// An Ethernet II frame arrived (without FCS).
+    Frame(&'a [u8]),
+    /// Time passed; due timers fire.
+    Timer,
+    /// The application asks for something.
+    Command(Command),
+}
+
+/// A request from the application. Each yields exactly one [`Output::Reply`], first in the output.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Bind a UDP socket. Address `0.0.0.0` accepts datagrams to any of our addresses; port 0 picks an
+    /// ephemeral port. Replies [`Reply::Bound`].
+    UdpBind { local: SocketAddrV4 },
+    /// Send one datagram. Replies [`Reply::Sent`]; the datagram may still wait for ARP resolution.
+    UdpSendTo { sock: SocketHandle, remote: SocketAddrV4, data: Vec<u8> },
+    /// Take the oldest queued datagram. Replies [`Reply::Datagram`], or `WouldBlock` when none is queued.
+    UdpRecv { sock: SocketHandle },
+    /// Close the socket, dropping queued datagrams. Replies [`Reply::Done`].
+    UdpClose { sock: SocketHandle },
+    /// Open a ping (ICMP echo) socket with the given identifier, or a fresh one. Replies [`Reply::Bound`] with
+    /// the identifier as the port.
+    PingOpen { ident: Option<u16> },
+    /// Send one echo request of `payload_len` bytes. Replies [`Reply::Sent`]; each reply then comes as
+    /// [`Event::EchoReply`] with its round-trip time.
+    Ping { sock: SocketHandle, dst: Ipv4Addr, seq_no: u16, payload_len: usize },
+    /// Close a ping socket. Replies [`Reply::Done`].
+    PingClose { sock: SocketHandle },
+}
+
+/// The successful answer to a [`Command`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Reply {
+    /// A socket now exists with this handle and local address.
+    Bound { sock: SocketHandle, local: SocketAddrV4 },
+    /// `len` payload bytes were accepted for transmission.
+    Sent { len: usize },
+    /// A received datagram.
+    Datagram { from: SocketAddrV4, data: Vec<u8> },
+    /// The command completed.
+    Done,
+}
+
+/// Why a [`Command`] failed. The stack's state is unchanged when a command fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum CommandError {
+    /// No open socket of the command's kind has this handle.
+    NoSuchSocket(SocketHandle),
+    /// The local port (or ping identifier) is taken.
+    AddrInUse(u16),
+    /// The local address is not one of ours.
+    AddrNotAvailable(Ipv4Addr),
+    /// Every ephemeral port is taken.
+    NoEphemeralPort,
+    /// The destination is off-link and no gateway is configured.
+    NoRoute(Ipv4Addr),
+    /// The destination cannot be used: unspecified, multicast, loopback, port 0, ...
+    BadDestination(SocketAddrV4),
+    /// The datagram would exceed the MTU (`max` payload bytes fit); we never fragment.
+    MessageTooLong { max: usize },
+    /// Nothing to receive yet; wait for [`Event::Readable`].
+    WouldBlock,
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CommandError::NoSuchSocket(h) => write!(f, "no such socket {h}"),
+            CommandError::AddrInUse(p) => write!(f, "local port {p} is already in use"),
+            CommandError::AddrNotAvailable(a) => write!(f, "address {a} is not ours"),
+            CommandError::NoEphemeralPort => write!(f, "no ephemeral port is free"),
+            CommandError::NoRoute(a) => write!(f, "no route to {a}: it is off-link and no gateway is set"),
+            CommandError::BadDestination(a) => write!(f, "cannot send to {a}"),
+            CommandError::MessageTooLong { max } => write!(f, "message too long: at most {max} bytes fit"),
+            CommandError::WouldBlock => write!(f, "nothing to receive yet"),
+        }
+    }
+}
+
+impl std::error::Error for CommandError {}
+
+/// Why a destination could not be reached, as reported by [`Event::Unreachable`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum UnreachableReason {
+    /// ARP got no answer from the next hop.
+    NoNeighbour,
+    /// ICMP destination unreachable with this code (0 net, 1 host, 2 protocol, 3 port, 4 frag needed, ...).
+    DstUnreachable { code: u8, next_hop_mtu: u16 },
+    /// ICMP time exceeded with this code (0 TTL expired in transit, 1 reassembly timed out).
+    TimeExceeded { code: u8 },
+}
+
+/// Something a socket's owner should know.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// Data can be read (emitted when a socket's receive queue becomes non-empty).
+    Readable,
+    /// `dst` (`remote` for UDP) cannot be reached; sent datagrams were lost.
+    Unreachable { dst: Ipv4Addr, port: Option<u16>, reason: UnreachableReason },
+    /// An echo reply matched an outstanding request of this ping socket.
+    EchoReply { from: Ipv4Addr, seq_no: u16, rtt: Duration, ttl: u8, len: usize },
+}
+
+/// An effect for the driver to carry out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Put this Ethernet frame on the wire.
+    Transmit(Vec<u8>),
+    /// The answer to the command in the same `handle` call.
+    Reply(Result<Reply, CommandError>),
+    /// Tell the application about a socket.
+    Event(SocketHandle, Event),
+}

@@ -1,0 +1,291 @@
+//! Stack configuration: addressing, limits and the seed that drives every "random" choice.
+
+use crate::wire::EthernetAddress;
+use core::fmt;
+use core::net::Ipv4Addr;
+use core::str::FromStr;
+use core::time::Duration;
+
+/// An IPv4 address with its prefix length, e.g. `10.0.0.2/24`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ipv4Cidr {
+    addr: Ipv4Addr,
+    prefix_len: u8,
+}
+
+impl Ipv4Cidr {
+    /// `None` if `prefix_len > 32`.
+    pub const fn new(addr: Ipv4Addr, prefix_len: u8) -> Option<Ipv4Cidr> {
+        if prefix_len > 32 {
+            None
+        } else {
+            Some(Ipv4Cidr { addr, prefix_len })
+        }
+    }
+    pub const fn addr(&self) -> Ipv4Addr {
+        self.addr
+    }
+    pub const fn prefix_len(&self) -> u8 {
+        self.prefix_len
+    }
+    /// The network mask as a `u32` (e.g. `0xffffff00` for /24).
+    pub fn mask(&self) -> u32 {
+        match self.prefix_len {
+            0 => 0,
+            n => u32::MAX << (32 - u32::from(n)),
+        }
+    }
+    /// True if `ip` lies in this network (so it is reached directly, not via the gateway).
+    pub fn contains(&self, ip: Ipv4Addr) -> bool {
+        (u32::from(ip) & self.mask()) == (u32::from(self.addr) & self.mask())
+    }
+    /// The directed broadcast address of the network (none for /31 and /32, RFC 3021).
+    pub fn broadcast(&self) -> Option<Ipv4Addr> {
+        if self.prefix_len >= 31 {
+            None
+        } else {
+            Some(Ipv4Addr::from(u32::from(self.addr) | !self.mask()))
+        }
+    }
+}
+
+impl fmt::Display for Ipv4Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix_len)
+    }
+}
+
+/// Why a string is not an `a.b.c.d/len` CIDR.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseCidrError(String);
+
+impl fmt::Display for ParseCidrError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "invalid IPv4 CIDR {:?}: expected a.b.c.d/len with len 0..=32", self.0)
+    }
+}
+
+impl std::error::Error for ParseCidrError {}
+
+impl FromStr for Ipv4Cidr {
+    type Err = ParseCidrError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || ParseCidrError(s.to_string());
+        let (addr, len) = s.split_once('/').ok_or_else(err)?;
+        let addr: Ipv4Addr = addr.parse().map_err(|_| err())?;
+        let len: u8 = len.parse().map_err(|_| err())?;
+        Ipv4Cidr::new(addr, len).ok_or_else(err)
+    }
+}
+
+/// ARP neighbour cache behaviour (RFC 826, RFC 1122 §2.3.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ArpConfig {
+    /// How long a resolved entry is trusted before it is resolved again.
+    pub cache_ttl: Duration,
+    /// Time between requests for a neighbour that has not answered (also the request rate limit).
+    pub retry_interval: Duration,
+    /// Requests sent before a neighbour is declared unreachable.
+    pub max_requests: u32,
+    /// Frames queued per unresolved neighbour; further frames are dropped and counted.
+    pub max_pending_frames: usize,
+    /// Entries in the cache (resolved and pending); the oldest resolved entry is evicted when full.
+    pub max_entries: usize,
+}
+
+impl Default for ArpConfig {
+    fn default() -> Self {
+        ArpConfig {
+            cache_ttl: Duration::from_secs(60),
+            retry_interval: Duration::from_secs(1),
+            max_requests: 3,
+            max_pending_frames: 16,
+            max_entries: 1024,
+        }
+    }
+}
+
+/// IPv4 fragment reassembly bounds (RFC 791, RFC 815). Defaults follow Linux's `ipfrag_*`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReassemblyConfig {
+    /// A datagram not completed within this time is dropped (ICMP time exceeded is sent if we saw its head).
+    pub timeout: Duration,
+    /// Payload bytes held across all incomplete datagrams; the oldest are evicted beyond it.
+    pub max_bytes: usize,
+    /// Incomplete datagrams held at once; the oldest is evicted beyond it.
+    pub max_datagrams: usize,
+}
+
+impl Default for ReassemblyConfig {
+    fn default() -> Self {
+        ReassemblyConfig { timeout: Duration::from_secs(30), max_bytes: 4 << 20, max_datagrams: 256 }
+    }
+}
+
+/// A token bucket: `burst` tokens, refilled at `per_second`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    pub per_second: u32,
+    pub burst: u32,
+}
+
+/// Everything a [`crate::Stack`] needs to know about itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Config {
+    /// Our Ethernet address (must be unicast).
+    pub mac: EthernetAddress,
+    /// Our IPv4 address and the on-link prefix.
+    pub ipv4: Ipv4Cidr,
+    /// Next hop for destinations outside `ipv4`'s prefix; without one they get `CommandError::NoRoute`.
+    pub gateway: Option<Ipv4Addr>,
+    /// IP MTU of the link in bytes (576..=9000). We never send larger datagrams and never fragment.
+    pub mtu: usize,
+    /// TTL of datagrams we originate.
+    pub ttl: u8,
+    /// Seeds every choice that would otherwise be random (ISN key, ...). Same seed, same frames.
+    pub seed: u64,
+    /// Local ports handed out when a socket binds port 0 (IANA dynamic range by default).
+    pub ephemeral_ports: (u16, u16),
+    pub arp: ArpConfig,
+    pub reassembly: ReassemblyConfig,
+    /// Rate limit for ICMP errors we generate (Linux: 1000/s, burst 50).
+    pub icmp_error_rate: RateLimit,
+    /// Datagrams held per UDP socket until the application reads them; more are dropped and counted.
+    pub udp_recv_queue: usize,
+    /// Echo requests per ping socket awaiting a reply; the oldest is forgotten beyond it.
+    pub ping_outstanding: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            mac: EthernetAddress([0x02, 0, 0, 0, 0, 0x01]),
+            ipv4: Ipv4Cidr { addr: Ipv4Addr::new(10, 0, 0, 1), prefix_len: 24 },
+            gateway: None,
+            mtu: 1500,
+            ttl: 64,
+            seed: 0,
+            ephemeral_ports: (49152, 65535),
+            arp: ArpConfig::default(),
+            reassembly: ReassemblyConfig::default(),
+            icmp_error_rate: RateLimit { per_second: 1000, burst: 50 },
+            udp_recv_queue: 256,
+            ping_outstanding: 64,
+        }
+    }
+}
+
+/// Why a [`Config`] was refused by [`crate::Stack::new`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// The MAC address is multicast or all zeros.
+    BadMac(EthernetAddress),
+    /// The address is unspecified, multicast, broadcast or loopback.
+    BadAddress(Ipv4Addr),
+    /// The gateway is not inside our prefix, or equals our own address.
+    BadGateway(Ipv4Addr),
+    /// MTU outside 576..=9000.
+    BadMtu(usize),
+    /// TTL zero.
+    BadTtl,
+    /// Ephemeral port range empty or starting at 0.
+    BadEphemeralPorts(u16, u16),
+    /// A limit that must be at least 1 is 0 (named).
+    ZeroLimit(&'static str),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::BadMac(m) => write!(f, "mac {m} must be a non-zero unicast address"),
+            ConfigError::BadAddress(a) => {
+                write!(f, "address {a} must not be unspecified, multicast, broadcast or loopback")
+            }
+            ConfigError::BadGateway(g) => write!(f, "gateway {g} must be on-link and not our own address"),
+            ConfigError::BadMtu(m) => write!(f, "mtu {m} must be within 576..=9000"),
+            ConfigError::BadTtl => write!(f, "ttl must be at least 1"),
+            ConfigError::BadEphemeralPorts(a, b) => {
+                write!(f, "ephemeral port range {a}..={b} must be non-empty and start above 0")
+            }
+            ConfigError::ZeroLimit(name) => write!(f, "{name} must be at least 1"),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl Config {
+    /// Checks every field; [`crate::Stack::new`] calls this.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if self.mac.is_multicast() || self.mac.0 == [0; 6] {
+            return Err(ConfigError::BadMac(self.mac));
+        }
+        let a = self.ipv4.addr();
+        if a.is_unspecified() || a.is_multicast() || a.is_broadcast() || a.is_loopback() {
+            return Err(ConfigError::BadAddress(a));
+        }
+        if let Some(g) = self.gateway {
+            if !self.ipv4.contains(g) || g == a || Some(g) == self.ipv4.broadcast() {
+                return Err(ConfigError::BadGateway(g));
+            }
+        }
+        if !(576..=9000).contains(&self.mtu) {
+            return Err(ConfigError::BadMtu(self.mtu));
+        }
+        if self.ttl == 0 {
+            return Err(ConfigError::BadTtl);
+        }
+        let (lo, hi) = self.ephemeral_ports;
+        if lo == 0 || lo > hi {
+            return Err(ConfigError::BadEphemeralPorts(lo, hi));
+        }
+        let limits = [
+            ("arp.max_requests", self.arp.max_requests as usize),
+            ("arp.max_pending_frames", self.arp.max_pending_frames),
+            ("arp.max_entries", self.arp.max_entries),
+            ("reassembly.max_bytes", self.reassembly.max_bytes),
+            ("reassembly.max_datagrams", self.reassembly.max_datagrams),
+            ("udp_recv_queue", self.udp_recv_queue),
+            ("ping_outstanding", self.ping_outstanding),
+        ];
+        for (name, v) in limits {
+            if v == 0 {
+                return Err(ConfigError::ZeroLimit(name));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cidr_parses_and_classifies() {
+        let c: Ipv4Cidr = "10.0.0.2/24".parse().unwrap();
+        assert_eq!(c.addr(), Ipv4Addr::new(10, 0, 0, 2));
+        assert!(c.contains(Ipv4Addr::new(10, 0, 0, 200)));
+        assert!(!c.contains(Ipv4Addr::new(10, 0, 1, 1)));
+        assert_eq!(c.broadcast(), Some(Ipv4Addr::new(10, 0, 0, 255)));
+        assert_eq!("10.0.0.2/32".parse::<Ipv4Cidr>().unwrap().broadcast(), None);
+        assert!("0.0.0.0/0".parse::<Ipv4Cidr>().unwrap().contains(Ipv4Addr::new(1, 2, 3, 4)));
+        for bad in ["10.0.0.2", "10.0.0.2/33", "10.0.0/24", "x/1", "10.0.0.2/-1", ""] {
+            assert!(bad.parse::<Ipv4Cidr>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn default_config_is_valid_and_bad_fields_are_named() {
+        assert_eq!(Config::default().validate(), Ok(()));
+        let bad = Config { mtu: 100, ..Config::default() };
+        assert_eq!(bad.validate(), Err(ConfigError::BadMtu(100)));
+        let bad = Config { gateway: Some(Ipv4Addr::new(192, 168, 0, 1)), ..Config::default() };
+        assert!(matches!(bad.validate(), Err(ConfigError::BadGateway(_))));
+        let bad = Config { mac: EthernetAddress([0x01, 0, 0, 0, 0, 1]), ..Config::default() };
+        assert!(matches!(bad.validate(), Err(ConfigError::BadMac(_))));
+        let bad = Config { udp_recv_queue: 0, ..Config::default() };
+        assert_eq!(bad.validate(), Err(ConfigError::ZeroLimit("udp_recv_queue")));
+        assert!(bad.validate().unwrap_err().to_string().contains("udp_recv_queue"));
+    }
+}

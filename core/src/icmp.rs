@@ -1,0 +1,248 @@
+//! ICMPv4 (RFC 792, RFC 1122 §3.2.2): echo replies, rate-limited error generation, errors matched back to the
+//! sockets they concern, and ping sockets that measure round-trip times.
+
+use crate::api::{CommandError, Event, Output, Reply, SocketHandle, UnreachableReason};
+use crate::ipv4::Received;
+use crate::ports::PortAllocator;
+use crate::stack::Stack;
+use crate::stats::{DropReason, Layer};
+use crate::time::Instant;
+use crate::wire::{DstUnreachable, Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4Packet, TimeExceeded};
+use core::net::{Ipv4Addr, SocketAddrV4};
+use std::collections::{BTreeMap, VecDeque};
+
+/// An ICMP error we may generate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum IcmpError {
+    /// Destination unreachable with its code and (for "fragmentation needed") the next-hop MTU.
+    DstUnreachable(DstUnreachable, u16),
+    TimeExceeded(TimeExceeded),
+}
+
+/// RFC 1812 §4.3.2.3: an ICMP error carries as much of the original datagram as fits in 576 bytes.
+const MAX_ERROR_DATAGRAM: usize = 576;
+
+/// ICMP message types that are queries, not errors (errors are never answered with errors).
+fn is_icmp_query(msg_type: u8) -> bool {
+    matches!(msg_type, 0 | 8 | 13 | 14 | 15 | 16 | 17 | 18)
+}
+
+/// The datagram quoted inside an ICMP error: its protocol, addresses and first payload bytes.
+#[derive(Debug)]
+struct Quoted<'a> {
+    protocol: IpProtocol,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    payload: &'a [u8],
+}
+
+/// Parses the quoted header leniently: it is usually cut short, so its total length cannot be checked.
+fn parse_quoted(original: &[u8]) -> Option<Quoted<'_>> {
+    let first = *original.first()?;
+    let header_len = usize::from(first & 0x0f) * 4;
+    if first >> 4 != 4 || header_len < crate::wire::ipv4::HEADER_LEN || header_len > original.len() {
+        return None;
+    }
+    let view = Ipv4Packet::new_unchecked(original);
+    Some(Quoted {
+        protocol: view.protocol(),
+        src: view.src_addr(),
+        dst: view.dst_addr(),
+        payload: &original[header_len..],
+    })
+}
+
+fn be16(bytes: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]))
+}
+
+#[derive(Debug)]
+struct PingSocket {
+    ident: u16,
+    /// Requests awaiting a reply: (sequence number, destination, time sent), oldest first.
+    outstanding: VecDeque<(u16, Ipv4Addr, Instant)>,
+}
+
+/// Open ping sockets, by handle and by ICMP identifier.
+#[derive(Debug)]
+pub(crate) struct PingSockets {
+    by_handle: BTreeMap<SocketHandle, PingSocket>,
+    by_ident: BTreeMap<u16, SocketHandle>,
+    idents: PortAllocator,
+}
+
+impl PingSockets {
+    pub(crate) fn new(idents: PortAllocator) -> PingSockets {
+        PingSockets { by_handle: BTreeMap::new(), by_ident: BTreeMap::new(), idents }
+    }
+
+    pub(crate) fn close(&mut self, sock: SocketHandle) -> Result<Reply, CommandError> {
+        let s = self.by_handle.remove(&sock).ok_or(CommandError::NoSuchSocket(sock))?;
+        self.by_ident.remove(&s.ident);
+        Ok(Reply::Done)
+    }
+}
+
+impl Stack {
+    /// An ICMP message arrived.
+    pub(crate) fn on_icmp(&mut self, rx: &Received<'_>, now: Instant, out: &mut Vec<Output>) {
+        let parsed = Icmpv4Packet::new_checked(rx.payload).and_then(|p| Icmpv4Repr::parse(&p));
+        let repr = match parsed {
+            Ok(r) => r,
+            Err(crate::wire::Error::Unsupported) => return self.drop_frame(DropReason::IcmpUnhandled),
+            Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Icmp, e)),
+        };
+        match repr {
+            Icmpv4Repr::EchoRequest { ident, seq_no, data } => {
+                // Linux ignores broadcast echo requests by default (icmp_echo_ignore_broadcasts = 1).
+                if rx.broadcast {
+                    return self.drop_frame(DropReason::IcmpBroadcastEcho);
+                }
+                let reply = Icmpv4Repr::EchoReply { ident, seq_no, data };
+                let sent = self.send_ipv4(rx.src, IpProtocol::Icmp, reply.buffer_len(), None, None, now, out, |b| {
+                    reply.emit(&mut Icmpv4Packet::new_unchecked(b))
+                });
+                match sent {
+                    Ok(()) => self.stats.icmp_echo_replies_sent += 1,
+                    // E.g. a reassembled request larger than our MTU: we never fragment.
+                    Err(_) => self.drop_frame(DropReason::IcmpUnhandled),
+                }
+            }
+            Icmpv4Repr::EchoReply { ident, seq_no, data } => {
+                self.on_echo_reply(rx, ident, seq_no, data.len(), now, out)
+            }
+            Icmpv4Repr::DstUnreachable { reason, next_hop_mtu, original } => {
+                let reason = UnreachableReason::DstUnreachable { code: reason.into(), next_hop_mtu };
+                self.on_icmp_error(reason, original, out)
+            }
+            Icmpv4Repr::TimeExceeded { reason, original } => {
+                self.on_icmp_error(UnreachableReason::TimeExceeded { code: reason.into() }, original, out)
+            }
+        }
+    }
+
+    /// A destination-unreachable or time-exceeded message: tell the socket whose datagram it quotes.
+    fn on_icmp_error(&mut self, reason: UnreachableReason, original: &[u8], out: &mut Vec<Output>) {
+        self.stats.icmp_errors_received += 1;
+        let Some(q) = parse_quoted(original).filter(|q| q.src == self.config.ipv4.addr()) else {
+            return self.drop_frame(DropReason::IcmpUnhandled);
+        };
+        let target = match q.protocol {
+            IpProtocol::Udp => be16(q.payload, 0).and_then(|src_port| {
+                let sock = self.udp.by_port(src_port)?;
+                Some((sock, be16(q.payload, 2)))
+            }),
+            IpProtocol::Icmp if q.payload.first() == Some(&8) => {
+                be16(q.payload, 4).and_then(|ident| self.ping.by_ident.get(&ident).map(|s| (*s, None)))
+            }
+            _ => None,
+        };
+        match target {
+            Some((sock, port)) => out.push(Output::Event(sock, Event::Unreachable { dst: q.dst, port, reason })),
+            None => self.drop_frame(DropReason::IcmpUnhandled),
+        }
+    }
+
+    /// Sends an ICMP error about `rx` unless RFC 1122 §3.2.2 forbids it or the rate limit says no.
+    pub(crate) fn send_icmp_error(&mut self, rx: &Received<'_>, kind: IcmpError, now: Instant, out: &mut Vec<Output>) {
+        if rx.broadcast {
+            return;
+        }
+        if rx.protocol == IpProtocol::Icmp && !rx.payload.first().is_some_and(|t| is_icmp_query(*t)) {
+            return;
+        }
+        if !self.icmp_errors.try_take(now) {
+            self.stats.icmp_errors_rate_limited += 1;
+            return;
+        }
+        let room = MAX_ERROR_DATAGRAM - crate::wire::ipv4::HEADER_LEN - crate::wire::icmpv4::HEADER_LEN;
+        let quote = rx.payload.len().min(room.saturating_sub(rx.header.len()));
+        let mut original = Vec::with_capacity(rx.header.len() + quote);
+        original.extend_from_slice(rx.header);
+        original.extend_from_slice(&rx.payload[..quote]);
+        let repr = match kind {
+            IcmpError::DstUnreachable(reason, next_hop_mtu) => {
+                Icmpv4Repr::DstUnreachable { reason, next_hop_mtu, original: &original }
+            }
+            IcmpError::TimeExceeded(reason) => Icmpv4Repr::TimeExceeded { reason, original: &original },
+        };
+        let sent = self.send_ipv4(rx.src, IpProtocol::Icmp, repr.buffer_len(), None, None, now, out, |b| {
+            repr.emit(&mut Icmpv4Packet::new_unchecked(b))
+        });
+        if sent.is_ok() {
+            self.stats.icmp_errors_sent += 1;
+        }
+    }
+
+    pub(crate) fn ping_open(&mut self, ident: Option<u16>) -> Result<Reply, CommandError> {
+        let ident = match ident {
+            Some(i) if self.ping.by_ident.contains_key(&i) => return Err(CommandError::AddrInUse(i)),
+            Some(i) => i,
+            None => {
+                let taken = &self.ping.by_ident;
+                self.ping.idents.allocate(|i| taken.contains_key(&i)).ok_or(CommandError::NoEphemeralPort)?
+            }
+        };
+        let sock = self.alloc_handle();
+        self.ping.by_handle.insert(sock, PingSocket { ident, outstanding: VecDeque::new() });
+        self.ping.by_ident.insert(ident, sock);
+        Ok(Reply::Bound { sock, local: SocketAddrV4::new(self.config.ipv4.addr(), ident) })
+    }
+
+    pub(crate) fn ping_send(
+        &mut self,
+        sock: SocketHandle,
+        dst: Ipv4Addr,
+        seq_no: u16,
+        payload_len: usize,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> Result<Reply, CommandError> {
+        let ident = self.ping.by_handle.get(&sock).ok_or(CommandError::NoSuchSocket(sock))?.ident;
+        let max = self.max_ip_payload() - crate::wire::icmpv4::HEADER_LEN;
+        if payload_len > max {
+            return Err(CommandError::MessageTooLong { max });
+        }
+        // A fixed pattern, so a reply's payload can be recognised in a trace.
+        let data: Vec<u8> = (0..payload_len).map(|i| i as u8).collect();
+        let request = Icmpv4Repr::EchoRequest { ident, seq_no, data: &data };
+        self.send_ipv4(dst, IpProtocol::Icmp, request.buffer_len(), Some(sock), None, now, out, |b| {
+            request.emit(&mut Icmpv4Packet::new_unchecked(b))
+        })?;
+        let limit = self.config.ping_outstanding;
+        if let Some(s) = self.ping.by_handle.get_mut(&sock) {
+            if s.outstanding.len() >= limit {
+                s.outstanding.pop_front();
+            }
+            s.outstanding.push_back((seq_no, dst, now));
+        }
+        Ok(Reply::Sent { len: payload_len })
+    }
+
+    fn on_echo_reply(
+        &mut self,
+        rx: &Received<'_>,
+        ident: u16,
+        seq_no: u16,
+        len: usize,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) {
+        let net = self.config.ipv4;
+        let matched = self.ping.by_ident.get(&ident).copied().and_then(|sock| {
+            let s = self.ping.by_handle.get_mut(&sock)?;
+            let pos = s.outstanding.iter().position(|(seq, dst, _)| {
+                *seq == seq_no && (*dst == rx.src || dst.is_broadcast() || Some(*dst) == net.broadcast())
+            })?;
+            let (_, _, sent) = s.outstanding.remove(pos)?;
+            Some((sock, now - sent))
+        });
+        match matched {
+            Some((sock, rtt)) => {
+                let event = Event::EchoReply { from: rx.src, seq_no, rtt, ttl: rx.ttl, len };
+                out.push(Output::Event(sock, event));
+            }
+            None => self.drop_frame(DropReason::IcmpUnmatched),
+        }
+    }
+}

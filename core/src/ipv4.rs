@@ -1,0 +1,238 @@
+//! IPv4 as a host (RFC 791, RFC 1122 §3): validate and deliver what is ours, route what we send (on-link or
+//! via the gateway), reassemble fragments. We never forward and never fragment.
+
+use crate::api::{CommandError, Output, SocketHandle};
+use crate::arp::{Enqueued, QueuedFrame};
+use crate::reassembly::{Fragment, FragmentKey, Outcome};
+use crate::stack::Stack;
+use crate::stats::{DropReason, Layer};
+use crate::time::Instant;
+use crate::timer::TimerKey;
+use crate::wire::ethernet::{self, EthernetRepr};
+use crate::wire::icmpv4::TimeExceeded;
+use crate::wire::{EtherType, EthernetAddress, EthernetFrame, IpProtocol, Ipv4Packet, Ipv4Repr};
+use core::net::Ipv4Addr;
+
+/// Minimum IPv4 header, the only size we emit.
+pub(crate) const HEADER_LEN: usize = crate::wire::ipv4::HEADER_LEN;
+
+/// Where a datagram goes on the link.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NextHop {
+    /// Limited or directed broadcast: Ethernet broadcast, no ARP.
+    Broadcast,
+    /// A unicast neighbour (the destination itself when on-link, else the gateway).
+    Neighbour(Ipv4Addr),
+}
+
+/// A datagram addressed to us, after validation (and reassembly, if it was fragmented).
+#[derive(Debug)]
+pub(crate) struct Received<'a> {
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub protocol: IpProtocol,
+    pub ttl: u8,
+    /// Sent to a broadcast address (IP or link): never answered with an error or a reset.
+    pub broadcast: bool,
+    /// The IP header as received (of the first fragment if reassembled), quoted in ICMP errors.
+    pub header: &'a [u8],
+    pub payload: &'a [u8],
+}
+
+impl Stack {
+    /// Decides the next hop for `dst`, or why there is none.
+    pub(crate) fn route(&self, dst: Ipv4Addr) -> Result<NextHop, CommandError> {
+        let net = self.config.ipv4;
+        if dst.is_broadcast() || Some(dst) == net.broadcast() {
+            return Ok(NextHop::Broadcast);
+        }
+        if dst.is_unspecified() || dst.is_multicast() || dst.is_loopback() || dst == net.addr() {
+            return Err(CommandError::BadDestination(core::net::SocketAddrV4::new(dst, 0)));
+        }
+        if net.contains(dst) {
+            return Ok(NextHop::Neighbour(dst));
+        }
+        self.config.gateway.map(NextHop::Neighbour).ok_or(CommandError::NoRoute(dst))
+    }
+
+    /// Largest payload of one IPv4 datagram we send.
+    pub(crate) fn max_ip_payload(&self) -> usize {
+        self.config.mtu - HEADER_LEN
+    }
+
+    /// Builds a datagram from us to `dst` whose payload `fill` writes, and sends it (after ARP if needed).
+    /// `owner`/`port` name who to tell if the next hop never answers ARP.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn send_ipv4(
+        &mut self,
+        dst: Ipv4Addr,
+        protocol: IpProtocol,
+        payload_len: usize,
+        owner: Option<SocketHandle>,
+        port: Option<u16>,
+        now: Instant,
+        out: &mut Vec<Output>,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> Result<(), CommandError> {
+        let hop = self.route(dst)?;
+        if payload_len > self.max_ip_payload() {
+            return Err(CommandError::MessageTooLong { max: self.max_ip_payload() });
+        }
+        let ip = Ipv4Repr {
+            src_addr: self.config.ipv4.addr(),
+            dst_addr: dst,
+            protocol,
+            payload_len,
+            ttl: self.config.ttl,
+            ident: self.next_ip_ident,
+            // We never fragment, so say so (Linux does the same with path MTU discovery on).
+            dont_frag: true,
+        };
+        self.next_ip_ident = self.next_ip_ident.wrapping_add(1);
+        let ip_len = HEADER_LEN + payload_len;
+        let mut buf = vec![0u8; ethernet::frame_len(ip_len)];
+        let dst_mac = match hop {
+            NextHop::Broadcast => EthernetAddress::BROADCAST,
+            NextHop::Neighbour(nh) => self.arp.lookup(nh, now).unwrap_or_default(),
+        };
+        let mut frame = EthernetFrame::new_unchecked(&mut buf[..]);
+        EthernetRepr { src_addr: self.config.mac, dst_addr: dst_mac, ethertype: EtherType::Ipv4 }.emit(&mut frame);
+        let mut packet = Ipv4Packet::new_unchecked(&mut frame.payload_mut()[..ip_len]);
+        ip.emit(&mut packet);
+        fill(packet.payload_mut());
+        match hop {
+            NextHop::Neighbour(nh) if dst_mac == EthernetAddress::default() => {
+                let queued = QueuedFrame { frame: buf, owner, dst, port };
+                match self.arp.enqueue(nh, queued) {
+                    Enqueued::SendRequest => {
+                        self.send_arp_request(nh, out);
+                        self.timers.schedule(now + self.arp.retry_interval(), TimerKey::ArpRetry(nh));
+                    }
+                    Enqueued::Waiting => {}
+                    Enqueued::Full => self.drop_frame(DropReason::ArpQueueFull),
+                }
+            }
+            _ => self.transmit(buf, out),
+        }
+        Ok(())
+    }
+
+    /// An IPv4 packet arrived in an Ethernet frame (`link_broadcast` if sent to ff:ff:ff:ff:ff:ff).
+    pub(crate) fn on_ipv4(&mut self, bytes: &[u8], link_broadcast: bool, now: Instant, out: &mut Vec<Output>) {
+        let packet = match Ipv4Packet::new_checked(bytes) {
+            Ok(p) => p,
+            Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Ipv4, e)),
+        };
+        let repr = match Ipv4Repr::parse(&packet) {
+            Ok(r) => r,
+            Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Ipv4, e)),
+        };
+        let net = self.config.ipv4;
+        let src = repr.src_addr;
+        if src.is_broadcast()
+            || src.is_multicast()
+            || src.is_unspecified()
+            || src.is_loopback()
+            || src == net.addr()
+            || Some(src) == net.broadcast()
+        {
+            return self.drop_frame(DropReason::BadSourceAddress);
+        }
+        let dst = repr.dst_addr;
+        let ip_broadcast = dst.is_broadcast() || Some(dst) == net.broadcast();
+        if dst != net.addr() && !ip_broadcast {
+            return self.drop_frame(DropReason::NotOurAddress);
+        }
+        let broadcast = ip_broadcast || link_broadcast;
+        if !packet.is_fragment() {
+            let rx = Received {
+                src,
+                dst,
+                protocol: repr.protocol,
+                ttl: repr.ttl,
+                broadcast,
+                header: packet.header(),
+                payload: packet.payload(),
+            };
+            return self.deliver(&rx, now, out);
+        }
+        // RFC 791: every fragment but the last carries a multiple of 8 bytes.
+        if packet.more_frags() && packet.payload().len() % 8 != 0 {
+            return self.drop_frame(DropReason::Malformed(Layer::Ipv4, crate::wire::Error::BadLength));
+        }
+        self.stats.fragments_received += 1;
+        let fragment = Fragment {
+            key: FragmentKey { src, dst, protocol: repr.protocol, ident: repr.ident },
+            offset: usize::from(packet.frag_offset()),
+            more_frags: packet.more_frags(),
+            header: packet.header(),
+            data: packet.payload(),
+        };
+        let mut evicted = 0;
+        let outcome = self.reassembly.add(fragment, now, &mut evicted);
+        for _ in 0..evicted {
+            self.drop_frame(DropReason::ReassemblyEvicted);
+        }
+        match outcome {
+            Outcome::Stored { new: Some((deadline, serial)) } => {
+                self.timers.schedule(deadline, TimerKey::Reassembly(serial));
+            }
+            Outcome::Stored { new: None } => {}
+            Outcome::Dropped(reason) => self.drop_frame(reason),
+            Outcome::Complete(datagram) => {
+                self.stats.datagrams_reassembled += 1;
+                let rx = Received {
+                    src,
+                    dst,
+                    protocol: repr.protocol,
+                    ttl: repr.ttl,
+                    broadcast,
+                    header: &datagram.header,
+                    payload: &datagram.payload,
+                };
+                self.deliver(&rx, now, out);
+            }
+        }
+    }
+
+    /// Hands a complete datagram to its protocol.
+    fn deliver(&mut self, rx: &Received<'_>, now: Instant, out: &mut Vec<Output>) {
+        self.stats.ipv4_delivered += 1;
+        match rx.protocol {
+            IpProtocol::Icmp => self.on_icmp(rx, now, out),
+            IpProtocol::Udp => self.on_udp(rx, now, out),
+            IpProtocol::Tcp => self.on_tcp(rx, now, out),
+            IpProtocol::Unknown(_) => {
+                self.drop_frame(DropReason::UnknownProtocol);
+                let reason = crate::wire::DstUnreachable::ProtoUnreachable;
+                self.send_icmp_error(rx, crate::icmp::IcmpError::DstUnreachable(reason, 0), now, out);
+            }
+        }
+    }
+
+    pub(crate) fn on_reassembly_timeout(&mut self, serial: u64, now: Instant, out: &mut Vec<Output>) {
+        let Some(expired) = self.reassembly.expire(serial, now) else {
+            return;
+        };
+        self.drop_frame(DropReason::ReassemblyTimeout);
+        // RFC 792 / 1122 §3.3.2: time exceeded (code 1), only if we saw fragment zero and it was unicast to us.
+        if let Some(original) = expired.original {
+            let header_len = original.first().map_or(0, |b| usize::from(b & 0x0f) * 4).min(original.len());
+            let unicast = original.get(16..20).is_some_and(|d| d == self.config.ipv4.addr().octets());
+            if unicast {
+                let protocol = original.get(9).map_or(IpProtocol::Unknown(0), |p| IpProtocol::from(*p));
+                let rx = Received {
+                    src: expired.src,
+                    dst: self.config.ipv4.addr(),
+                    protocol,
+                    ttl: 0,
+                    broadcast: false,
+                    header: &original[..header_len],
+                    payload: &original[header_len..],
+                };
+                let kind = crate::icmp::IcmpError::TimeExceeded(TimeExceeded::FragReassembly);
+                self.send_icmp_error(&rx, kind, now, out);
+            }
+        }
+    }
+}

@@ -1,0 +1,393 @@
+//! IPv4 fragment reassembly (RFC 791 §3.2, RFC 815 hole tracking), bounded in time and memory.
+//!
+//! Overlapping fragments whose bytes differ drop the whole datagram (as Linux does since 2018): overlaps are a
+//! classic evasion and resource attack, and no honest sender produces them.
+
+use crate::config::ReassemblyConfig;
+use crate::stats::DropReason;
+use crate::time::Instant;
+use crate::wire::IpProtocol;
+use core::net::Ipv4Addr;
+use std::collections::BTreeMap;
+
+/// Largest IPv4 payload: 65,535 minus the minimum header.
+const MAX_PAYLOAD: usize = 65_535 - 20;
+
+/// Identifies the datagram a fragment belongs to (RFC 791: source, destination, protocol, identification).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) struct FragmentKey {
+    pub src: Ipv4Addr,
+    pub dst: Ipv4Addr,
+    pub protocol: IpProtocol,
+    pub ident: u16,
+}
+
+/// One fragment as the IPv4 layer hands it over.
+#[derive(Debug)]
+pub(crate) struct Fragment<'a> {
+    pub key: FragmentKey,
+    /// Byte offset of `data` within the datagram's payload.
+    pub offset: usize,
+    pub more_frags: bool,
+    /// The fragment's IP header (kept from the first fragment for ICMP errors).
+    pub header: &'a [u8],
+    pub data: &'a [u8],
+}
+
+#[derive(Debug)]
+struct Partial {
+    data: Vec<u8>,
+    /// Received byte ranges `[start, end)`, sorted and non-adjacent.
+    ranges: Vec<(usize, usize)>,
+    /// Known once the last fragment (MF clear) arrived.
+    total_len: Option<usize>,
+    /// IP header of the offset-0 fragment, if it arrived.
+    first_header: Option<Vec<u8>>,
+    deadline: Instant,
+    /// Insertion number: eviction order and timer identity.
+    serial: u64,
+}
+
+impl Partial {
+    fn is_complete(&self) -> bool {
+        matches!((self.total_len, self.ranges.as_slice()), (Some(t), [(0, end)]) if *end == t)
+    }
+}
+
+/// A reassembled datagram.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct Datagram {
+    pub header: Vec<u8>,
+    pub payload: Vec<u8>,
+}
+
+/// What became of a fragment.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Stored; the datagram is still incomplete. Schedule a timer for `(deadline, serial)` if `new`.
+    Stored { new: Option<(Instant, u64)> },
+    /// The datagram is complete.
+    Complete(Datagram),
+    /// The fragment (and possibly its datagram) was dropped.
+    Dropped(DropReason),
+}
+
+/// A datagram given up on, reported so the caller can count it and maybe send ICMP time exceeded.
+#[derive(Debug)]
+pub(crate) struct Expired {
+    /// The first fragment's header plus the first 8 payload bytes, if the first fragment arrived.
+    pub original: Option<Vec<u8>>,
+    pub src: Ipv4Addr,
+}
+
+#[derive(Debug)]
+pub(crate) struct Reassembler {
+    config: ReassemblyConfig,
+    partials: BTreeMap<FragmentKey, Partial>,
+    /// serial -> key, oldest first: eviction and timer lookup without scanning.
+    by_serial: BTreeMap<u64, FragmentKey>,
+    bytes_held: usize,
+    next_serial: u64,
+}
+
+impl Reassembler {
+    pub(crate) fn new(config: ReassemblyConfig) -> Reassembler {
+        Reassembler { config, partials: BTreeMap::new(), by_serial: BTreeMap::new(), bytes_held: 0, next_serial: 0 }
+    }
+
+    /// Incomplete datagrams held.
+    #[cfg(test)]
+    pub(crate) fn len(&self) -> usize {
+        self.partials.len()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn bytes_held(&self) -> usize {
+        self.bytes_held
+    }
+
+    /// Adds one fragment. `evicted` receives the count of datagrams pushed out by the memory bound.
+    pub(crate) fn add(&mut self, frag: Fragment<'_>, now: Instant, evicted: &mut u64) -> Outcome {
+        let start = frag.offset;
+        let end = start + frag.data.len();
+        if end > MAX_PAYLOAD {
+            self.remove(&frag.key);
+            return Outcome::Dropped(DropReason::FragmentTooLarge);
+        }
+        let mut new = None;
+        if !self.partials.contains_key(&frag.key) {
+            while self.partials.len() >= self.config.max_datagrams {
+                if !self.evict_oldest() {
+                    break;
+                }
+                *evicted += 1;
+            }
+            let serial = self.next_serial;
+            self.next_serial += 1;
+            let deadline = now + self.config.timeout;
+            self.partials.insert(
+                frag.key,
+                Partial { data: Vec::new(), ranges: Vec::new(), total_len: None, first_header: None, deadline, serial },
+            );
+            self.by_serial.insert(serial, frag.key);
+            new = Some((deadline, serial));
+        }
+        let Some(p) = self.partials.get_mut(&frag.key) else {
+            return Outcome::Dropped(DropReason::ReassemblyEvicted);
+        };
+        // The last fragment fixes the length; a conflicting length or data past it is bogus.
+        let bogus_len = match (frag.more_frags, p.total_len) {
+            (false, Some(t)) => t != end,
+            (false, None) => p.ranges.last().is_some_and(|r| r.1 > end),
+            (true, Some(t)) => end > t,
+            (true, None) => false,
+        };
+        if bogus_len {
+            self.remove(&frag.key);
+            return Outcome::Dropped(DropReason::FragmentOverlap);
+        }
+        if !frag.more_frags {
+            p.total_len = Some(end);
+        }
+        // Overlap: tolerated only if the bytes are identical (a duplicate); otherwise drop everything.
+        for &(s, e) in &p.ranges {
+            let (os, oe) = (s.max(start), e.min(end));
+            if os < oe && p.data[os..oe] != frag.data[os - start..oe - start] {
+                self.remove(&frag.key);
+                return Outcome::Dropped(DropReason::FragmentOverlap);
+            }
+        }
+        let grow = end.saturating_sub(p.data.len());
+        if grow > 0 {
+            if self.bytes_held + grow > self.config.max_bytes {
+                // Evict older datagrams to make room; if this one alone is too big, drop it.
+                let serial = p.serial;
+                while self.bytes_held + grow > self.config.max_bytes {
+                    match self.by_serial.first_key_value() {
+                        Some((&s, _)) if s != serial => {
+                            self.evict_oldest();
+                            *evicted += 1;
+                        }
+                        _ => {
+                            self.remove(&frag.key);
+                            return Outcome::Dropped(DropReason::ReassemblyEvicted);
+                        }
+                    }
+                }
+            }
+            let Some(p) = self.partials.get_mut(&frag.key) else {
+                return Outcome::Dropped(DropReason::ReassemblyEvicted);
+            };
+            p.data.resize(end, 0);
+            self.bytes_held += grow;
+        }
+        let Some(p) = self.partials.get_mut(&frag.key) else {
+            return Outcome::Dropped(DropReason::ReassemblyEvicted);
+        };
+        p.data[start..end].copy_from_slice(frag.data);
+        if start == 0 {
+            p.first_header = Some(frag.header.to_vec());
+        }
+        insert_range(&mut p.ranges, start, end);
+        if p.is_complete() {
+            if let Some(done) = self.remove(&frag.key) {
+                if let Some(header) = done.first_header {
+                    return Outcome::Complete(Datagram { header, payload: done.data });
+                }
+            }
+            return Outcome::Dropped(DropReason::ReassemblyEvicted);
+        }
+        Outcome::Stored { new }
+    }
+
+    /// The timer for `serial` fired: drop that datagram if it is still incomplete and due.
+    pub(crate) fn expire(&mut self, serial: u64, now: Instant) -> Option<Expired> {
+        let key = *self.by_serial.get(&serial)?;
+        if self.partials.get(&key)?.deadline > now {
+            return None;
+        }
+        let p = self.remove(&key)?;
+        let original = p.first_header.map(|mut h| {
+            h.extend_from_slice(&p.data[..p.data.len().min(8)]);
+            h
+        });
+        Some(Expired { original, src: key.src })
+    }
+
+    fn evict_oldest(&mut self) -> bool {
+        match self.by_serial.first_key_value() {
+            Some((_, &key)) => self.remove(&key).is_some(),
+            None => false,
+        }
+    }
+
+    fn remove(&mut self, key: &FragmentKey) -> Option<Partial> {
+        let p = self.partials.remove(key)?;
+        self.by_serial.remove(&p.serial);
+        self.bytes_held -= p.data.len();
+        Some(p)
+    }
+}
+
+/// Merges `[start, end)` into sorted, non-overlapping, non-adjacent ranges.
+fn insert_range(ranges: &mut Vec<(usize, usize)>, start: usize, end: usize) {
+    let (mut s, mut e) = (start, end);
+    let mut out = Vec::with_capacity(ranges.len() + 1);
+    let mut placed = false;
+    for &(rs, re) in ranges.iter() {
+        if re < s {
+            out.push((rs, re));
+        } else if rs > e {
+            if !placed {
+                out.push((s, e));
+                placed = true;
+            }
+            out.push((rs, re));
+        } else {
+            s = s.min(rs);
+            e = e.max(re);
+        }
+    }
+    if !placed {
+        out.push((s, e));
+    }
+    *ranges = out;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::time::Duration;
+
+    const KEY: FragmentKey = FragmentKey {
+        src: Ipv4Addr::new(10, 0, 0, 2),
+        dst: Ipv4Addr::new(10, 0, 0, 1),
+        protocol: IpProtocol::Udp,
+        ident: 7,
+    };
+    const HDR: [u8; 20] = [0x45; 20];
+
+    fn frag(offset: usize, data: &[u8], more: bool) -> Fragment<'_> {
+        Fragment { key: KEY, offset, more_frags: more, header: &HDR, data }
+    }
+
+    fn payload(n: usize) -> Vec<u8> {
+        (0..n).map(|i| (i * 7) as u8).collect()
+    }
+
+    #[test]
+    fn reassembles_in_any_order_with_duplicates() {
+        let p = payload(40);
+        let mut r = Reassembler::new(ReassemblyConfig::default());
+        let mut ev = 0;
+        assert!(matches!(r.add(frag(16, &p[16..32], true), Instant::ZERO, &mut ev), Outcome::Stored { new: Some(_) }));
+        assert!(matches!(r.add(frag(32, &p[32..], false), Instant::ZERO, &mut ev), Outcome::Stored { new: None }));
+        assert!(matches!(r.add(frag(16, &p[16..32], true), Instant::ZERO, &mut ev), Outcome::Stored { .. }));
+        match r.add(frag(0, &p[..16], true), Instant::ZERO, &mut ev) {
+            Outcome::Complete(d) => {
+                assert_eq!(d.payload, p);
+                assert_eq!(d.header, HDR);
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!((r.len(), r.bytes_held()), (0, 0));
+    }
+
+    #[test]
+    fn conflicting_overlap_drops_the_datagram() {
+        let p = payload(32);
+        let mut r = Reassembler::new(ReassemblyConfig::default());
+        let mut ev = 0;
+        r.add(frag(0, &p[..16], true), Instant::ZERO, &mut ev);
+        let evil = vec![0xee; 16];
+        assert_eq!(r.add(frag(8, &evil, true), Instant::ZERO, &mut ev), Outcome::Dropped(DropReason::FragmentOverlap));
+        assert_eq!((r.len(), r.bytes_held()), (0, 0));
+    }
+
+    #[test]
+    fn inconsistent_last_fragment_is_dropped() {
+        let p = payload(48);
+        let mut r = Reassembler::new(ReassemblyConfig::default());
+        let mut ev = 0;
+        r.add(frag(32, &p[32..], false), Instant::ZERO, &mut ev);
+        assert_eq!(
+            r.add(frag(16, &p[16..40], false), Instant::ZERO, &mut ev),
+            Outcome::Dropped(DropReason::FragmentOverlap)
+        );
+    }
+
+    #[test]
+    fn oversize_datagram_is_rejected() {
+        let mut r = Reassembler::new(ReassemblyConfig::default());
+        let mut ev = 0;
+        let d = [0u8; 16];
+        assert_eq!(
+            r.add(frag(65_528, &d, false), Instant::ZERO, &mut ev),
+            Outcome::Dropped(DropReason::FragmentTooLarge)
+        );
+    }
+
+    #[test]
+    fn times_out_and_reports_the_first_fragment() {
+        let p = payload(32);
+        let mut r = Reassembler::new(ReassemblyConfig { timeout: Duration::from_secs(30), ..Default::default() });
+        let mut ev = 0;
+        let Outcome::Stored { new: Some((deadline, serial)) } = r.add(frag(0, &p[..16], true), Instant::ZERO, &mut ev)
+        else {
+            panic!()
+        };
+        assert_eq!(deadline, Instant::from_secs(30));
+        assert!(r.expire(serial, Instant::from_secs(29)).is_none());
+        let e = r.expire(serial, deadline).unwrap();
+        assert_eq!(e.original.unwrap().len(), 28);
+        assert_eq!(r.len(), 0);
+    }
+
+    #[test]
+    fn memory_bound_evicts_oldest() {
+        let cfg = ReassemblyConfig { max_bytes: 100, max_datagrams: 10, ..Default::default() };
+        let mut r = Reassembler::new(cfg);
+        let mut ev = 0;
+        let d = [1u8; 64];
+        for ident in 0..3u16 {
+            let f = Fragment { key: FragmentKey { ident, ..KEY }, offset: 0, more_frags: true, header: &HDR, data: &d };
+            r.add(f, Instant::ZERO, &mut ev);
+        }
+        assert!(r.bytes_held() <= 100);
+        assert_eq!(r.len(), 1);
+        assert_eq!(ev, 2);
+        // A single datagram bigger than the bound is refused.
+        let big = [0u8; 101];
+        let f =
+            Fragment { key: FragmentKey { ident: 99, ..KEY }, offset: 0, more_frags: true, header: &HDR, data: &big };
+        assert_eq!(r.add(f, Instant::ZERO, &mut ev), Outcome::Dropped(DropReason::ReassemblyEvicted));
+        assert!(r.bytes_held() <= 100);
+    }
+
+    #[test]
+    fn datagram_count_bound_evicts_oldest() {
+        let cfg = ReassemblyConfig { max_datagrams: 2, ..Default::default() };
+        let mut r = Reassembler::new(cfg);
+        let mut ev = 0;
+        let d = [1u8; 8];
+        for ident in 0..5u16 {
+            let f = Fragment { key: FragmentKey { ident, ..KEY }, offset: 0, more_frags: true, header: &HDR, data: &d };
+            r.add(f, Instant::ZERO, &mut ev);
+        }
+        assert_eq!(r.len(), 2);
+        assert_eq!(ev, 3);
+    }
+
+    #[test]
+    fn ranges_merge() {
+        let mut v = Vec::new();
+        insert_range(&mut v, 10, 20);
+        insert_range(&mut v, 30, 40);
+        insert_range(&mut v, 0, 5);
+        assert_eq!(v, vec![(0, 5), (10, 20), (30, 40)]);
+        insert_range(&mut v, 5, 10);
+        assert_eq!(v, vec![(0, 20), (30, 40)]);
+        insert_range(&mut v, 15, 35);
+        assert_eq!(v, vec![(0, 40)]);
+    }
+}

@@ -1,0 +1,191 @@
+//! The `Stack`: one pure state machine. Frames, timers and commands go in; frames, replies and events come out.
+//!
+//! This file holds the dispatch; each protocol's handling lives in its own module as an `impl Stack` block
+//! (`arp.rs`'s neighbour cache is driven from `link.rs`, IPv4 from `ipv4.rs`, and so on).
+
+use crate::api::{Command, CommandError, Event, Input, Output, Reply, SocketHandle, UnreachableReason};
+use crate::arp::{ArpCache, Retry};
+use crate::config::{Config, ConfigError};
+use crate::icmp::PingSockets;
+use crate::ports::PortAllocator;
+use crate::ratelimit::TokenBucket;
+use crate::reassembly::Reassembler;
+use crate::stats::{DropReason, Layer, Stats};
+use crate::time::{Clock, Instant};
+use crate::timer::{TimerKey, TimerQueue};
+use crate::udp::UdpSockets;
+use crate::wire::{EtherType, EthernetAddress, EthernetFrame};
+
+/// A user-space TCP/IP host: ARP, IPv4, ICMP, UDP and TCP over one Ethernet interface.
+///
+/// Pure: the same inputs at the same `now` with the same [`Config::seed`] give the same outputs, byte for byte.
+#[derive(Debug)]
+pub struct Stack {
+    pub(crate) config: Config,
+    pub(crate) clock: Clock,
+    pub(crate) stats: Stats,
+    pub(crate) arp: ArpCache,
+    pub(crate) reassembly: Reassembler,
+    pub(crate) timers: TimerQueue,
+    pub(crate) udp: UdpSockets,
+    pub(crate) ping: PingSockets,
+    pub(crate) icmp_errors: TokenBucket,
+    /// Identification field of the next datagram we originate.
+    pub(crate) next_ip_ident: u16,
+    next_handle: u32,
+}
+
+/// SplitMix64: spreads one seed into independent values per purpose (no global RNG, no OS randomness).
+pub(crate) fn derive_seed(seed: u64, purpose: u64) -> u64 {
+    let mut z = seed ^ purpose.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+impl Stack {
+    /// Builds a stack after checking every field of `config`.
+    pub fn new(config: Config) -> Result<Stack, ConfigError> {
+        config.validate()?;
+        let seed = config.seed;
+        let (lo, hi) = config.ephemeral_ports;
+        Ok(Stack {
+            arp: ArpCache::new(config.arp.clone()),
+            reassembly: Reassembler::new(config.reassembly.clone()),
+            udp: UdpSockets::new(PortAllocator::new(lo, hi, derive_seed(seed, 1))),
+            ping: PingSockets::new(PortAllocator::new(1, u16::MAX, derive_seed(seed, 2))),
+            icmp_errors: TokenBucket::new(config.icmp_error_rate),
+            next_ip_ident: derive_seed(seed, 3) as u16,
+            clock: Clock::default(),
+            stats: Stats::default(),
+            timers: TimerQueue::default(),
+            next_handle: 1,
+            config,
+        })
+    }
+
+    /// The configuration this stack runs with.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Counters since creation.
+    pub fn stats(&self) -> &Stats {
+        &self.stats
+    }
+
+    /// The latest time at which [`Input::Timer`] must be handled; `None` if nothing is pending.
+    /// Calling earlier is harmless.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.next_deadline()
+    }
+
+    /// Handles one input and returns every effect.
+    pub fn handle(&mut self, input: Input<'_>, now: Instant) -> Vec<Output> {
+        let mut out = Vec::new();
+        self.handle_into(input, now, &mut out);
+        out
+    }
+
+    /// Like [`Stack::handle`], appending to `out` so a driver can reuse one vector.
+    pub fn handle_into(&mut self, input: Input<'_>, now: Instant, out: &mut Vec<Output>) {
+        let now = self.clock.advance(now);
+        match input {
+            Input::Frame(frame) => self.on_frame(frame, now, out),
+            Input::Timer => self.on_timers(now, out),
+            Input::Command(cmd) => {
+                let mark = out.len();
+                let reply = self.on_command(cmd, now, out);
+                out.insert(mark, Output::Reply(reply));
+            }
+        }
+    }
+
+    pub(crate) fn alloc_handle(&mut self) -> SocketHandle {
+        let h = SocketHandle(self.next_handle);
+        self.next_handle += 1;
+        h
+    }
+
+    pub(crate) fn drop_frame(&mut self, reason: DropReason) {
+        self.stats.drop(reason);
+    }
+
+    /// Hands a finished frame to the driver.
+    pub(crate) fn transmit(&mut self, frame: Vec<u8>, out: &mut Vec<Output>) {
+        self.stats.frames_out += 1;
+        self.stats.bytes_out += frame.len() as u64;
+        out.push(Output::Transmit(frame));
+    }
+
+    fn on_frame(&mut self, bytes: &[u8], now: Instant, out: &mut Vec<Output>) {
+        self.stats.frames_in += 1;
+        self.stats.bytes_in += bytes.len() as u64;
+        let frame = match EthernetFrame::new_checked(bytes) {
+            Ok(f) => f,
+            Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Ethernet, e)),
+        };
+        let dst = frame.dst_addr();
+        if dst != self.config.mac && !dst.is_broadcast() {
+            return self.drop_frame(DropReason::NotOurMac);
+        }
+        let src = frame.src_addr();
+        if src.is_multicast() || src == EthernetAddress([0; 6]) {
+            return self.drop_frame(DropReason::Malformed(Layer::Ethernet, crate::wire::Error::BadField));
+        }
+        let link_broadcast = dst.is_broadcast();
+        match frame.ethertype() {
+            EtherType::Arp => self.on_arp(frame.payload(), now, out),
+            EtherType::Ipv4 => self.on_ipv4(frame.payload(), link_broadcast, now, out),
+            _ => self.drop_frame(DropReason::UnsupportedEtherType),
+        }
+    }
+
+    fn on_timers(&mut self, now: Instant, out: &mut Vec<Output>) {
+        while let Some(key) = self.timers.pop_due(now) {
+            match key {
+                TimerKey::ArpRetry(ip) => self.on_arp_retry(ip, now, out),
+                TimerKey::Reassembly(serial) => self.on_reassembly_timeout(serial, now, out),
+            }
+        }
+    }
+
+    fn on_arp_retry(&mut self, ip: core::net::Ipv4Addr, now: Instant, out: &mut Vec<Output>) {
+        match self.arp.on_retry(ip) {
+            Retry::Resend => {
+                self.send_arp_request(ip, out);
+                self.timers.schedule(now + self.arp.retry_interval(), TimerKey::ArpRetry(ip));
+            }
+            Retry::GiveUp(frames) => {
+                // One event per (socket, destination), in queue order.
+                let mut told: Vec<(SocketHandle, core::net::Ipv4Addr, Option<u16>)> = Vec::new();
+                for f in frames {
+                    self.drop_frame(DropReason::ArpUnresolved);
+                    if let Some(owner) = f.owner {
+                        let key = (owner, f.dst, f.port);
+                        if !told.contains(&key) {
+                            told.push(key);
+                            let reason = UnreachableReason::NoNeighbour;
+                            out.push(Output::Event(owner, Event::Unreachable { dst: f.dst, port: f.port, reason }));
+                        }
+                    }
+                }
+            }
+            Retry::Nothing => {}
+        }
+    }
+
+    fn on_command(&mut self, cmd: Command, now: Instant, out: &mut Vec<Output>) -> Result<Reply, CommandError> {
+        match cmd {
+            Command::UdpBind { local } => self.udp_bind(local),
+            Command::UdpSendTo { sock, remote, data } => self.udp_send_to(sock, remote, &data, now, out),
+            Command::UdpRecv { sock } => self.udp.recv(sock),
+            Command::UdpClose { sock } => self.udp.close(sock),
+            Command::PingOpen { ident } => self.ping_open(ident),
+            Command::Ping { sock, dst, seq_no, payload_len } => {
+                self.ping_send(sock, dst, seq_no, payload_len, now, out)
+            }
+            Command::PingClose { sock } => self.ping.close(sock),
+        }
+    }
+}

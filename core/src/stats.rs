@@ -1,0 +1,142 @@
+//! Counters. Every frame that is not used is counted under exactly one [`DropReason`].
+
+use crate::wire;
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// The protocol layer at which a malformed frame was rejected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Layer {
+    Ethernet,
+    Arp,
+    Ipv4,
+    Icmp,
+    Udp,
+    Tcp,
+}
+
+/// Why an incoming frame (or a frame waiting to go out) was dropped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DropReason {
+    /// The bytes do not parse at this layer.
+    Malformed(Layer, wire::Error),
+    /// Ethernet destination is neither us nor broadcast.
+    NotOurMac,
+    /// EtherType we do not speak (IPv6, LLDP, ...).
+    UnsupportedEtherType,
+    /// ARP that neither targets us nor updates a known neighbour.
+    ArpNotForUs,
+    /// ARP claiming our own IPv4 address from another MAC (address conflict).
+    ArpAddressConflict,
+    /// IPv4 destination is not one of our addresses (we are a host, not a router).
+    NotOurAddress,
+    /// IPv4 source is broadcast, multicast, unspecified or our own address.
+    BadSourceAddress,
+    /// IPv4 protocol we do not implement (answered with ICMP protocol unreachable).
+    UnknownProtocol,
+    /// A fragment overlapping an earlier one with other bytes; the whole datagram is dropped.
+    FragmentOverlap,
+    /// A fragment that would make the datagram exceed 65,535 bytes.
+    FragmentTooLarge,
+    /// An incomplete datagram evicted to respect the reassembly memory bound.
+    ReassemblyEvicted,
+    /// An incomplete datagram whose reassembly timed out.
+    ReassemblyTimeout,
+    /// Echo request to a broadcast address (ignored, as Linux does by default).
+    IcmpBroadcastEcho,
+    /// Echo reply for no open ping socket / outstanding request.
+    IcmpUnmatched,
+    /// An ICMP message type we do not act on.
+    IcmpUnhandled,
+    /// UDP datagram for a port with no socket (answered with ICMP port unreachable).
+    UdpNoSocket,
+    /// UDP datagram dropped because the socket's receive queue was full.
+    UdpQueueFull,
+    /// TCP segment for a port with no socket (answered with RST unless it was one).
+    TcpNoSocket,
+    /// Outgoing frame dropped: its next hop never answered ARP.
+    ArpUnresolved,
+    /// Outgoing frame dropped: too many frames were already waiting for the same neighbour.
+    ArpQueueFull,
+}
+
+impl fmt::Display for DropReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DropReason::Malformed(layer, err) => write!(f, "malformed {layer:?}: {err}"),
+            other => write!(f, "{other:?}"),
+        }
+    }
+}
+
+/// Counters of a [`crate::Stack`]. Cheap to clone; read with [`crate::Stack::stats`].
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub frames_in: u64,
+    pub frames_out: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    pub arp_requests_sent: u64,
+    pub arp_replies_sent: u64,
+    pub ipv4_delivered: u64,
+    pub fragments_received: u64,
+    pub datagrams_reassembled: u64,
+    pub icmp_echo_replies_sent: u64,
+    pub icmp_errors_sent: u64,
+    /// ICMP errors we would have sent but the rate limit suppressed.
+    pub icmp_errors_rate_limited: u64,
+    pub icmp_errors_received: u64,
+    pub udp_datagrams_received: u64,
+    pub udp_datagrams_sent: u64,
+    pub tcp_resets_sent: u64,
+    drops: BTreeMap<DropReason, u64>,
+}
+
+impl Stats {
+    /// How many frames were dropped for `reason`.
+    pub fn drops(&self, reason: DropReason) -> u64 {
+        self.drops.get(&reason).copied().unwrap_or(0)
+    }
+    /// All drops, in a fixed order.
+    pub fn drop_counts(&self) -> impl Iterator<Item = (DropReason, u64)> + '_ {
+        self.drops.iter().map(|(r, n)| (*r, *n))
+    }
+    /// Sum over every drop reason.
+    pub fn total_drops(&self) -> u64 {
+        self.drops.values().sum()
+    }
+    pub(crate) fn drop(&mut self, reason: DropReason) {
+        *self.drops.entry(reason).or_insert(0) += 1;
+    }
+}
+
+impl fmt::Display for Stats {
+    /// A multi-line human summary, one counter per line; zero counters are omitted.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let counters = [
+            ("frames in", self.frames_in),
+            ("frames out", self.frames_out),
+            ("bytes in", self.bytes_in),
+            ("bytes out", self.bytes_out),
+            ("ARP requests sent", self.arp_requests_sent),
+            ("ARP replies sent", self.arp_replies_sent),
+            ("IPv4 datagrams delivered", self.ipv4_delivered),
+            ("fragments received", self.fragments_received),
+            ("datagrams reassembled", self.datagrams_reassembled),
+            ("ICMP echo replies sent", self.icmp_echo_replies_sent),
+            ("ICMP errors sent", self.icmp_errors_sent),
+            ("ICMP errors rate-limited", self.icmp_errors_rate_limited),
+            ("ICMP errors received", self.icmp_errors_received),
+            ("UDP datagrams received", self.udp_datagrams_received),
+            ("UDP datagrams sent", self.udp_datagrams_sent),
+            ("TCP resets sent", self.tcp_resets_sent),
+        ];
+        for (name, n) in counters.iter().filter(|(_, n)| *n > 0) {
+            writeln!(f, "{name}: {n}")?;
+        }
+        for (reason, n) in self.drop_counts() {
+            writeln!(f, "dropped ({reason}): {n}")?;
+        }
+        Ok(())
+    }
+}
