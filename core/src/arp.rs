@@ -1,10 +1,14 @@
 //! The ARP neighbour cache (RFC 826, RFC 1122 §2.3.2): resolved entries with expiry, and for unresolved
 //! neighbours a bounded queue of frames waiting for the answer plus the retry count.
 
-use crate::api::SocketHandle;
+use crate::api::{Output, SocketHandle};
 use crate::config::ArpConfig;
+use crate::stack::Stack;
+use crate::stats::{DropReason, Layer};
 use crate::time::Instant;
+use crate::wire::ethernet::{self, EthernetRepr};
 use crate::wire::EthernetAddress;
+use crate::wire::{ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetFrame};
 use core::net::Ipv4Addr;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
@@ -164,6 +168,76 @@ impl ArpCache {
     }
 }
 
+// ---- The ARP protocol itself: answering, learning, asking. -------------------------------------------------
+
+impl Stack {
+    /// An ARP packet arrived (RFC 826 "Packet Reception").
+    pub(crate) fn on_arp(&mut self, bytes: &[u8], now: Instant, out: &mut Vec<Output>) {
+        let repr = match ArpPacket::new_checked(bytes).and_then(|p| ArpRepr::parse(&p)) {
+            Ok(r) => r,
+            Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Arp, e)),
+        };
+        let sender_mac = repr.source_hardware_addr;
+        if !sender_mac.is_unicast() || sender_mac == EthernetAddress([0; 6]) {
+            return self.drop_frame(DropReason::Malformed(Layer::Arp, crate::wire::Error::BadField));
+        }
+        let ours = self.config.ipv4.addr();
+        let sender_ip = repr.source_protocol_addr;
+        if sender_ip == ours {
+            return self.drop_frame(DropReason::ArpAddressConflict);
+        }
+        let targets_us = repr.target_protocol_addr == ours;
+        // An ARP probe (RFC 5227) has sender 0.0.0.0: nothing to learn, but it may still be answered.
+        let learnable = !sender_ip.is_unspecified() && self.config.ipv4.contains(sender_ip);
+        let known = self.arp.contains(sender_ip);
+        if learnable && (known || targets_us) {
+            let waiting = self.arp.learn(sender_ip, sender_mac, now, targets_us);
+            for mut queued in waiting {
+                EthernetFrame::new_unchecked(&mut queued.frame[..]).set_dst_addr(sender_mac);
+                self.transmit(queued.frame, out);
+            }
+        }
+        if !targets_us {
+            if !known {
+                self.drop_frame(DropReason::ArpNotForUs);
+            }
+            return;
+        }
+        if repr.operation == ArpOperation::Request {
+            let reply = ArpRepr {
+                operation: ArpOperation::Reply,
+                source_hardware_addr: self.config.mac,
+                source_protocol_addr: ours,
+                target_hardware_addr: sender_mac,
+                target_protocol_addr: sender_ip,
+            };
+            self.stats.arp_replies_sent += 1;
+            self.send_arp(sender_mac, &reply, out);
+        }
+    }
+
+    /// Broadcasts "who has `ip`? tell us".
+    pub(crate) fn send_arp_request(&mut self, ip: Ipv4Addr, out: &mut Vec<Output>) {
+        let request = ArpRepr {
+            operation: ArpOperation::Request,
+            source_hardware_addr: self.config.mac,
+            source_protocol_addr: self.config.ipv4.addr(),
+            target_hardware_addr: EthernetAddress([0; 6]),
+            target_protocol_addr: ip,
+        };
+        self.stats.arp_requests_sent += 1;
+        self.send_arp(EthernetAddress::BROADCAST, &request, out);
+    }
+
+    fn send_arp(&mut self, dst: EthernetAddress, repr: &ArpRepr, out: &mut Vec<Output>) {
+        let mut buf = vec![0u8; ethernet::frame_len(repr.buffer_len())];
+        let mut frame = EthernetFrame::new_unchecked(&mut buf[..]);
+        EthernetRepr { src_addr: self.config.mac, dst_addr: dst, ethertype: EtherType::Arp }.emit(&mut frame);
+        repr.emit(&mut ArpPacket::new_unchecked(&mut frame.payload_mut()[..repr.buffer_len()]));
+        self.transmit(buf, out);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -239,81 +313,5 @@ mod tests {
         let mut c = ArpCache::new(ArpConfig { max_entries: 1, ..ArpConfig::default() });
         assert_eq!(c.enqueue(a, frame(1)), Enqueued::SendRequest);
         assert_eq!(c.enqueue(b, frame(2)), Enqueued::Full);
-    }
-}
-
-// ---- The ARP protocol itself: answering, learning, asking. -------------------------------------------------
-
-use crate::api::Output;
-use crate::stack::Stack;
-use crate::stats::{DropReason, Layer};
-use crate::wire::ethernet::{self, EthernetRepr};
-use crate::wire::{ArpOperation, ArpPacket, ArpRepr, EtherType, EthernetFrame};
-
-impl Stack {
-    /// An ARP packet arrived (RFC 826 "Packet Reception").
-    pub(crate) fn on_arp(&mut self, bytes: &[u8], now: Instant, out: &mut Vec<Output>) {
-        let repr = match ArpPacket::new_checked(bytes).and_then(|p| ArpRepr::parse(&p)) {
-            Ok(r) => r,
-            Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Arp, e)),
-        };
-        let sender_mac = repr.source_hardware_addr;
-        if !sender_mac.is_unicast() || sender_mac == EthernetAddress([0; 6]) {
-            return self.drop_frame(DropReason::Malformed(Layer::Arp, crate::wire::Error::BadField));
-        }
-        let ours = self.config.ipv4.addr();
-        let sender_ip = repr.source_protocol_addr;
-        if sender_ip == ours {
-            return self.drop_frame(DropReason::ArpAddressConflict);
-        }
-        let targets_us = repr.target_protocol_addr == ours;
-        // An ARP probe (RFC 5227) has sender 0.0.0.0: nothing to learn, but it may still be answered.
-        let learnable = !sender_ip.is_unspecified() && self.config.ipv4.contains(sender_ip);
-        let known = self.arp.contains(sender_ip);
-        if learnable && (known || targets_us) {
-            let waiting = self.arp.learn(sender_ip, sender_mac, now, targets_us);
-            for mut queued in waiting {
-                EthernetFrame::new_unchecked(&mut queued.frame[..]).set_dst_addr(sender_mac);
-                self.transmit(queued.frame, out);
-            }
-        }
-        if !targets_us {
-            if !known {
-                self.drop_frame(DropReason::ArpNotForUs);
-            }
-            return;
-        }
-        if repr.operation == ArpOperation::Request {
-            let reply = ArpRepr {
-                operation: ArpOperation::Reply,
-                source_hardware_addr: self.config.mac,
-                source_protocol_addr: ours,
-                target_hardware_addr: sender_mac,
-                target_protocol_addr: sender_ip,
-            };
-            self.stats.arp_replies_sent += 1;
-            self.send_arp(sender_mac, &reply, out);
-        }
-    }
-
-    /// Broadcasts "who has `ip`? tell us".
-    pub(crate) fn send_arp_request(&mut self, ip: Ipv4Addr, out: &mut Vec<Output>) {
-        let request = ArpRepr {
-            operation: ArpOperation::Request,
-            source_hardware_addr: self.config.mac,
-            source_protocol_addr: self.config.ipv4.addr(),
-            target_hardware_addr: EthernetAddress([0; 6]),
-            target_protocol_addr: ip,
-        };
-        self.stats.arp_requests_sent += 1;
-        self.send_arp(EthernetAddress::BROADCAST, &request, out);
-    }
-
-    fn send_arp(&mut self, dst: EthernetAddress, repr: &ArpRepr, out: &mut Vec<Output>) {
-        let mut buf = vec![0u8; ethernet::frame_len(repr.buffer_len())];
-        let mut frame = EthernetFrame::new_unchecked(&mut buf[..]);
-        EthernetRepr { src_addr: self.config.mac, dst_addr: dst, ethertype: EtherType::Arp }.emit(&mut frame);
-        repr.emit(&mut ArpPacket::new_unchecked(&mut frame.payload_mut()[..repr.buffer_len()]));
-        self.transmit(buf, out);
     }
 }

@@ -1,1 +1,195 @@
-//! Integration-test helpers for synack.
+//! Test harness for synack: two [`Stack`]s joined by an in-memory Ethernet link with a virtual clock.
+//!
+//! The link delivers frames after a fixed one-way delay, in order, and can be told to drop chosen frames
+//! ("the 3rd frame from A to B"), so a test builds exactly the situation it names. Every frame is logged with
+//! its time and a one-line decode, for assertions and for reading failures.
+
+pub mod frames;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+use synack::wire::pretty::frame_summary;
+use synack::wire::EthernetAddress;
+use synack::{Command, CommandError, Config, Event, Input, Instant, Output, Reply, SocketHandle, Stack};
+
+/// One side of the pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Side {
+    A,
+    B,
+}
+
+impl Side {
+    fn other(self) -> Side {
+        match self {
+            Side::A => Side::B,
+            Side::B => Side::A,
+        }
+    }
+}
+
+/// A frame seen on the link.
+#[derive(Clone, Debug)]
+pub struct Logged {
+    pub at: Instant,
+    /// The sender.
+    pub from: Side,
+    pub frame: Vec<u8>,
+    /// Whether the link dropped it instead of delivering it.
+    pub dropped: bool,
+}
+
+impl Logged {
+    /// `A>B` or `B>A` followed by the decode, with ` (dropped)` when the link dropped it.
+    pub fn line(&self) -> String {
+        let dir = if self.from == Side::A { "A>B" } else { "B>A" };
+        let dropped = if self.dropped { " (dropped)" } else { "" };
+        format!("{dir} {}{dropped}", frame_summary(&self.frame))
+    }
+}
+
+/// Two stacks, an in-memory link between them, and a virtual clock.
+#[derive(Debug)]
+pub struct Pair {
+    pub a: Stack,
+    pub b: Stack,
+    pub now: Instant,
+    /// One-way delay of the link.
+    pub delay: Duration,
+    /// Frames in flight: (delivery time, sequence) -> (receiver, bytes).
+    in_flight: BTreeMap<(Instant, u64), (Side, Vec<u8>)>,
+    seq: u64,
+    /// Frames sent so far per direction (1-based after increment), for `drop_nth`.
+    sent: [u64; 2],
+    drops: Vec<(Side, u64)>,
+    pub log: Vec<Logged>,
+    pub events: Vec<(Instant, Side, SocketHandle, Event)>,
+}
+
+/// MAC of stack A (`10.0.0.1`).
+pub const MAC_A: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x0a]);
+/// MAC of stack B (`10.0.0.2`).
+pub const MAC_B: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x0b]);
+
+impl Pair {
+    /// A at 10.0.0.1/24, B at 10.0.0.2/24, 1 ms one-way delay, both seeded from `seed`.
+    pub fn new(seed: u64) -> Pair {
+        let a = Config { mac: MAC_A, ipv4: "10.0.0.1/24".parse().unwrap(), seed, ..Config::default() };
+        let b = Config { mac: MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), seed: seed ^ 0xb, ..Config::default() };
+        Pair::with_configs(a, b)
+    }
+
+    pub fn with_configs(a: Config, b: Config) -> Pair {
+        Pair {
+            a: Stack::new(a).expect("config A"),
+            b: Stack::new(b).expect("config B"),
+            now: Instant::ZERO,
+            delay: Duration::from_millis(1),
+            in_flight: BTreeMap::new(),
+            seq: 0,
+            sent: [0, 0],
+            drops: Vec::new(),
+            log: Vec::new(),
+            events: Vec::new(),
+        }
+    }
+
+    pub fn stack(&mut self, side: Side) -> &mut Stack {
+        match side {
+            Side::A => &mut self.a,
+            Side::B => &mut self.b,
+        }
+    }
+
+    /// Drop the `n`th frame (1-based) that `from` sends.
+    pub fn drop_nth(&mut self, from: Side, n: u64) {
+        self.drops.push((from, n));
+    }
+
+    /// Runs a command on one side now and returns its reply; frames and events it caused are processed.
+    pub fn command(&mut self, side: Side, cmd: Command) -> Result<Reply, CommandError> {
+        let now = self.now;
+        let out = self.stack(side).handle(Input::Command(cmd), now);
+        let mut reply = None;
+        for o in out {
+            match o {
+                Output::Reply(r) if reply.is_none() => reply = Some(r),
+                other => self.absorb(side, other),
+            }
+        }
+        reply.expect("every command yields a reply")
+    }
+
+    fn absorb(&mut self, side: Side, output: Output) {
+        match output {
+            Output::Transmit(frame) => {
+                let idx = side as usize;
+                self.sent[idx] += 1;
+                let dropped = self.drops.contains(&(side, self.sent[idx]));
+                self.log.push(Logged { at: self.now, from: side, frame: frame.clone(), dropped });
+                if !dropped {
+                    self.seq += 1;
+                    self.in_flight.insert((self.now + self.delay, self.seq), (side.other(), frame));
+                }
+            }
+            Output::Event(sock, ev) => self.events.push((self.now, side, sock, ev)),
+            Output::Reply(r) => panic!("unexpected reply outside a command: {r:?}"),
+        }
+    }
+
+    /// The next time something happens: a delivery or a stack timer.
+    fn next_time(&self) -> Option<Instant> {
+        let delivery = self.in_flight.keys().next().map(|(t, _)| *t);
+        [delivery, self.a.poll_timeout(), self.b.poll_timeout()].into_iter().flatten().min()
+    }
+
+    /// Advances the clock event by event up to `limit`; the clock then reads `limit`.
+    pub fn run_until(&mut self, limit: Instant) {
+        self.run_events(limit);
+        self.now = self.now.max(limit);
+    }
+
+    /// Runs until no frame is in flight and no timer is pending (bounded at one virtual hour); the clock
+    /// stays at the last event.
+    pub fn run_until_idle(&mut self) {
+        self.run_events(self.now + Duration::from_secs(3600));
+    }
+
+    fn run_events(&mut self, limit: Instant) {
+        while let Some(t) = self.next_time() {
+            if t > limit {
+                break;
+            }
+            self.now = self.now.max(t);
+            self.step();
+        }
+    }
+
+    fn step(&mut self) {
+        let now = self.now;
+        while let Some(entry) = self.in_flight.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let (to, frame) = entry.remove();
+            let out = self.stack(to).handle(Input::Frame(&frame), now);
+            out.into_iter().for_each(|o| self.absorb(to, o));
+        }
+        for side in [Side::A, Side::B] {
+            if self.stack(side).poll_timeout().is_some_and(|t| t <= now) {
+                let out = self.stack(side).handle(Input::Timer, now);
+                out.into_iter().for_each(|o| self.absorb(side, o));
+            }
+        }
+    }
+
+    /// Decoded lines of every frame on the link so far.
+    pub fn lines(&self) -> Vec<String> {
+        self.log.iter().map(Logged::line).collect()
+    }
+
+    /// Events delivered to `side`, without their timestamps.
+    pub fn events_of(&self, side: Side) -> Vec<(SocketHandle, Event)> {
+        self.events.iter().filter(|e| e.1 == side).map(|e| (e.2, e.3.clone())).collect()
+    }
+}

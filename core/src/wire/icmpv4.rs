@@ -271,6 +271,8 @@ pub enum Icmpv4Repr<'a> {
 impl<'a> Icmpv4Repr<'a> {
     /// Parses a checked view. Echo messages must have code 0; other types are `Unsupported`.
     pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &Icmpv4Packet<&'a T>) -> Result<Icmpv4Repr<'a>> {
+        // The view may come from `new_unchecked`; re-check so parsing never panics.
+        packet.check_len()?;
         if !packet.verify_checksum() {
             return Err(Error::BadChecksum);
         }
@@ -501,5 +503,13 @@ mod tests {
         assert_eq!(parse(&emit(&short)), Err(Error::Truncated));
         let short = Icmpv4Repr::TimeExceeded { reason: TimeExceeded::TtlExpired, original: &ORIGINAL[..27] };
         assert_eq!(parse(&emit(&short)), Err(Error::Truncated));
+    }
+
+    #[test]
+    fn parse_of_an_unchecked_short_view_is_an_error() {
+        for len in 0..HEADER_LEN {
+            let packet = Icmpv4Packet::new_unchecked(&ECHO_REQUEST[..len]);
+            assert_eq!(Icmpv4Repr::parse(&packet), Err(Error::Truncated));
+        }
     }
 }

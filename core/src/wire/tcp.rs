@@ -250,7 +250,7 @@ impl TcpOptions {
     fn parse_sack_blocks(value: &[u8]) -> Result<[Option<(SeqNum, SeqNum)>; 4]> {
         let block_len = usize::from(option_len::SACK_BLOCK);
         let count = value.len() / block_len;
-        if value.len() % block_len != 0 || count == 0 || count > option_len::MAX_SACK_BLOCKS {
+        if count * block_len != value.len() || count == 0 || count > option_len::MAX_SACK_BLOCKS {
             return Err(Error::BadOption);
         }
         let mut blocks = [None; 4];
@@ -353,10 +353,9 @@ impl TcpOptions {
                 w.put(&right.0.to_be_bytes());
             }
         }
-        while w.at % field::WORD != 0 {
-            w.put(&[kind::END]);
-        }
-        w.at
+        let padded = w.at.next_multiple_of(field::WORD);
+        w.buf[w.at..padded].fill(kind::END);
+        padded
     }
 }
 
@@ -572,6 +571,8 @@ impl<'a> TcpRepr<'a> {
     /// Parses a checked view: `BadChecksum` if the checksum fails, `BadField` if either port is 0 (reserved),
     /// `BadOption` for malformed options.
     pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &TcpPacket<&'a T>, src: &Ipv4Addr, dst: &Ipv4Addr) -> Result<Self> {
+        // The view may come from `new_unchecked`; re-check so parsing never panics.
+        packet.check_len()?;
         if !packet.verify_checksum(src, dst) {
             return Err(Error::BadChecksum);
         }
@@ -994,5 +995,13 @@ mod tests {
         assert_eq!(TcpFlags::NS.bits(), 0x100);
         assert_eq!(TcpFlags::CWR.bits(), 0x080);
         assert!(TcpFlags::empty().contains(TcpFlags::empty()));
+    }
+
+    #[test]
+    fn parse_of_an_unchecked_short_view_is_an_error() {
+        for len in 0..SYN.len() {
+            let packet = TcpPacket::new_unchecked(&SYN[..len]);
+            assert_eq!(TcpRepr::parse(&packet, &SRC, &DST), Err(Error::Truncated));
+        }
     }
 }

@@ -163,6 +163,8 @@ impl<'a> UdpRepr<'a> {
     /// Parses a checked view: `BadChecksum` if the checksum fails, `BadField` for destination port 0
     /// (reserved; nothing can listen there).
     pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &UdpPacket<&'a T>, src: &Ipv4Addr, dst: &Ipv4Addr) -> Result<Self> {
+        // The view may come from `new_unchecked`; re-check so parsing never panics.
+        packet.check_len()?;
         if !packet.verify_checksum(src, dst) {
             return Err(Error::BadChecksum);
         }
@@ -314,5 +316,13 @@ mod tests {
     fn destination_port_zero_is_bad_field() {
         let repr = UdpRepr { src_port: 5, dst_port: 0, payload: b"x" };
         assert_eq!(parse(&emit(&repr, &SRC, &DST)), Err(Error::BadField));
+    }
+
+    #[test]
+    fn parse_of_an_unchecked_short_view_is_an_error() {
+        for len in 0..DNS_QUERY.len() {
+            let packet = UdpPacket::new_unchecked(&DNS_QUERY[..len]);
+            assert_eq!(UdpRepr::parse(&packet, &SRC, &DST), Err(Error::Truncated));
+        }
     }
 }

@@ -1,0 +1,92 @@
+//! Hand-built frames for tests: what a peer (or an attacker) would put on the wire.
+
+use std::net::Ipv4Addr;
+use synack::wire::ethernet::{self, EthernetRepr};
+use synack::wire::{
+    EtherType, EthernetAddress, EthernetFrame, Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4Packet, Ipv4Repr, TcpPacket,
+    TcpRepr, UdpPacket, UdpRepr,
+};
+
+/// An Ethernet frame carrying an IPv4 datagram whose payload `fill` writes.
+pub fn ipv4_frame(
+    src_mac: EthernetAddress,
+    dst_mac: EthernetAddress,
+    ip: &Ipv4Repr,
+    fill: impl FnOnce(&mut [u8]),
+) -> Vec<u8> {
+    let ip_len = 20 + ip.payload_len;
+    let mut buf = vec![0u8; ethernet::frame_len(ip_len)];
+    let mut frame = EthernetFrame::new_unchecked(&mut buf[..]);
+    EthernetRepr { src_addr: src_mac, dst_addr: dst_mac, ethertype: EtherType::Ipv4 }.emit(&mut frame);
+    let mut packet = Ipv4Packet::new_unchecked(&mut frame.payload_mut()[..ip_len]);
+    ip.emit(&mut packet);
+    fill(packet.payload_mut());
+    buf
+}
+
+fn ip_repr(src: Ipv4Addr, dst: Ipv4Addr, protocol: IpProtocol, payload_len: usize) -> Ipv4Repr {
+    Ipv4Repr { src_addr: src, dst_addr: dst, protocol, payload_len, ttl: 64, ident: 1, dont_frag: true }
+}
+
+pub fn tcp_frame(
+    src_mac: EthernetAddress,
+    dst_mac: EthernetAddress,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    seg: &TcpRepr<'_>,
+) -> Vec<u8> {
+    ipv4_frame(src_mac, dst_mac, &ip_repr(src, dst, IpProtocol::Tcp, seg.buffer_len()), |b| {
+        seg.emit(&mut TcpPacket::new_unchecked(b), &src, &dst)
+    })
+}
+
+pub fn udp_frame(
+    src_mac: EthernetAddress,
+    dst_mac: EthernetAddress,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    dgram: &UdpRepr<'_>,
+) -> Vec<u8> {
+    ipv4_frame(src_mac, dst_mac, &ip_repr(src, dst, IpProtocol::Udp, dgram.buffer_len()), |b| {
+        dgram.emit(&mut UdpPacket::new_unchecked(b), &src, &dst)
+    })
+}
+
+pub fn icmp_frame(
+    src_mac: EthernetAddress,
+    dst_mac: EthernetAddress,
+    src: Ipv4Addr,
+    dst: Ipv4Addr,
+    msg: &Icmpv4Repr<'_>,
+) -> Vec<u8> {
+    ipv4_frame(src_mac, dst_mac, &ip_repr(src, dst, IpProtocol::Icmp, msg.buffer_len()), |b| {
+        msg.emit(&mut Icmpv4Packet::new_unchecked(b))
+    })
+}
+
+/// Splits an IPv4 datagram's payload into fragments of at most `chunk` bytes (a multiple of 8), each a
+/// complete Ethernet frame with the right MF flag and offset.
+pub fn fragments(
+    src_mac: EthernetAddress,
+    dst_mac: EthernetAddress,
+    ip: &Ipv4Repr,
+    payload: &[u8],
+    chunk: usize,
+) -> Vec<Vec<u8>> {
+    assert!(chunk % 8 == 0 && chunk > 0);
+    let pieces: Vec<&[u8]> = payload.chunks(chunk).collect();
+    let last = pieces.len() - 1;
+    pieces
+        .iter()
+        .enumerate()
+        .map(|(i, piece)| {
+            let repr = Ipv4Repr { payload_len: piece.len(), dont_frag: false, ..*ip };
+            let mut frame = ipv4_frame(src_mac, dst_mac, &repr, |b| b.copy_from_slice(piece));
+            let mut eth = EthernetFrame::new_unchecked(&mut frame[..]);
+            let mut packet = Ipv4Packet::new_unchecked(eth.payload_mut());
+            packet.set_flags_and_frag_offset(false, i != last, (i * chunk) as u16);
+            packet.fill_checksum();
+            frame
+        })
+        .collect()
+}

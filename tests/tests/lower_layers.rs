@@ -1,0 +1,274 @@
+//! Two stacks in memory: ARP resolution, ping, UDP exchange and the error paths, asserting the exact frames.
+
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::Duration;
+use synack::{Command, CommandError, DropReason, Event, Instant, Reply, SocketHandle, UnreachableReason};
+use synack_tests::{Pair, Side};
+
+const IP_A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+const IP_B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+
+fn bound(r: Result<Reply, CommandError>) -> (SocketHandle, SocketAddrV4) {
+    match r {
+        Ok(Reply::Bound { sock, local }) => (sock, local),
+        other => panic!("expected Bound, got {other:?}"),
+    }
+}
+
+#[test]
+fn ping_resolves_arp_then_echoes_with_rtt() {
+    let mut p = Pair::new(1);
+    let (sock, local) = bound(p.command(Side::A, Command::PingOpen { ident: Some(0x1234) }));
+    assert_eq!(local, SocketAddrV4::new(IP_A, 0x1234));
+    for seq_no in 1..=2 {
+        let r = p.command(Side::A, Command::Ping { sock, dst: IP_B, seq_no, payload_len: 56 });
+        assert_eq!(r, Ok(Reply::Sent { len: 56 }));
+        p.run_until(p.now + Duration::from_millis(10));
+    }
+    p.run_until_idle();
+    assert_eq!(
+        p.lines(),
+        [
+            "A>B ARP who-has 10.0.0.2 tell 10.0.0.1",
+            "B>A ARP 10.0.0.2 is-at 02:00:00:00:00:0b",
+            "A>B 10.0.0.1 > 10.0.0.2 ICMP echo-request id=4660 seq=1 len=56",
+            // B learned A's address from A's request (RFC 826), so its reply needs no ARP.
+            "B>A 10.0.0.2 > 10.0.0.1 ICMP echo-reply id=4660 seq=1 len=56",
+            "A>B 10.0.0.1 > 10.0.0.2 ICMP echo-request id=4660 seq=2 len=56",
+            "B>A 10.0.0.2 > 10.0.0.1 ICMP echo-reply id=4660 seq=2 len=56",
+        ]
+    );
+    let ev = p.events_of(Side::A);
+    // First ping waited one ARP round trip (2 ms) plus its own (2 ms); the second only its own.
+    let rtt = |ms| Duration::from_millis(ms);
+    assert_eq!(ev[0].1, Event::EchoReply { from: IP_B, seq_no: 1, rtt: rtt(4), ttl: 64, len: 56 });
+    assert_eq!(ev[1].1, Event::EchoReply { from: IP_B, seq_no: 2, rtt: rtt(2), ttl: 64, len: 56 });
+    assert_eq!(p.b.stats().icmp_echo_replies_sent, 2);
+    assert_eq!(p.a.stats().total_drops() + p.b.stats().total_drops(), 0);
+    // Every emitted frame is padded to the Ethernet minimum.
+    assert!(p.log.iter().all(|l| l.frame.len() >= 60));
+    assert_eq!(p.log[0].frame.len(), 60);
+}
+
+#[test]
+fn udp_exchange_delivers_datagrams_and_readable_events() {
+    let mut p = Pair::new(2);
+    let (srv, _) = bound(p.command(Side::B, Command::UdpBind { local: "0.0.0.0:7".parse().unwrap() }));
+    let (cli, cli_local) = bound(p.command(Side::A, Command::UdpBind { local: "0.0.0.0:0".parse().unwrap() }));
+    let (lo, hi) = p.a.config().ephemeral_ports;
+    assert!((lo..=hi).contains(&cli_local.port()));
+    let server = SocketAddrV4::new(IP_B, 7);
+    let r = p.command(Side::A, Command::UdpSendTo { sock: cli, remote: server, data: b"hello".to_vec() });
+    assert_eq!(r, Ok(Reply::Sent { len: 5 }));
+    p.run_until_idle();
+    assert_eq!(p.events_of(Side::B), [(srv, Event::Readable)]);
+    let client = SocketAddrV4::new(IP_A, cli_local.port());
+    let got = p.command(Side::B, Command::UdpRecv { sock: srv });
+    assert_eq!(got, Ok(Reply::Datagram { from: client, data: b"hello".to_vec() }));
+    assert_eq!(p.command(Side::B, Command::UdpRecv { sock: srv }), Err(CommandError::WouldBlock));
+    // Echo it back.
+    p.command(Side::B, Command::UdpSendTo { sock: srv, remote: client, data: b"HELLO".to_vec() }).unwrap();
+    p.run_until_idle();
+    assert_eq!(
+        p.command(Side::A, Command::UdpRecv { sock: cli }),
+        Ok(Reply::Datagram { from: server, data: b"HELLO".to_vec() })
+    );
+    let port = cli_local.port();
+    assert_eq!(
+        p.lines(),
+        [
+            "A>B ARP who-has 10.0.0.2 tell 10.0.0.1".to_string(),
+            "B>A ARP 10.0.0.2 is-at 02:00:00:00:00:0b".to_string(),
+            format!("A>B 10.0.0.1:{port} > 10.0.0.2:7 UDP len=5"),
+            format!("B>A 10.0.0.2:7 > 10.0.0.1:{port} UDP len=5"),
+        ]
+    );
+}
+
+#[test]
+fn udp_to_closed_port_gets_port_unreachable_reported_to_the_sender() {
+    let mut p = Pair::new(3);
+    let (cli, local) = bound(p.command(Side::A, Command::UdpBind { local: "0.0.0.0:5000".parse().unwrap() }));
+    assert_eq!(local.port(), 5000);
+    let dst = SocketAddrV4::new(IP_B, 9);
+    p.command(Side::A, Command::UdpSendTo { sock: cli, remote: dst, data: vec![0xab; 20] }).unwrap();
+    p.run_until_idle();
+    let lines = p.lines();
+    assert_eq!(lines[3], "B>A 10.0.0.2 > 10.0.0.1 ICMP port-unreachable for 10.0.0.1:5000 > 10.0.0.2:9 UDP");
+    assert_eq!(p.b.stats().drops(DropReason::UdpNoSocket), 1);
+    assert_eq!(p.b.stats().icmp_errors_sent, 1);
+    let reason = UnreachableReason::DstUnreachable { code: 3, next_hop_mtu: 0 };
+    assert_eq!(p.events_of(Side::A), [(cli, Event::Unreachable { dst: IP_B, port: Some(9), reason })]);
+    // The error quotes the whole original datagram (it is short): IP header + UDP header + 20 bytes.
+    assert_eq!(p.log[3].frame.len(), 14 + 20 + 8 + 20 + 8 + 20);
+}
+
+#[test]
+fn tcp_syn_to_closed_port_is_refused_with_rst() {
+    use synack::tcp::SeqNum;
+    use synack::wire::{TcpFlags, TcpOptions, TcpRepr};
+    let mut p = Pair::new(4);
+    // Teach B where A is, then hand-craft a SYN from A (A has no TCP yet).
+    let (s, _) = bound(p.command(Side::A, Command::PingOpen { ident: None }));
+    p.command(Side::A, Command::Ping { sock: s, dst: IP_B, seq_no: 1, payload_len: 0 }).unwrap();
+    p.run_until_idle();
+    let syn = TcpRepr {
+        src_port: 40000,
+        dst_port: 80,
+        seq_number: SeqNum(1000),
+        ack_number: SeqNum(0),
+        flags: TcpFlags::SYN,
+        window_len: 64240,
+        urgent_ptr: 0,
+        options: TcpOptions { mss: Some(1460), ..TcpOptions::default() },
+        payload: &[],
+    };
+    let frame = synack_tests::frames::tcp_frame(synack_tests::MAC_A, synack_tests::MAC_B, IP_A, IP_B, &syn);
+    let out = p.b.handle(synack::Input::Frame(&frame), p.now);
+    let rst = match &out[..] {
+        [synack::Output::Transmit(f)] => synack::wire::pretty::frame_summary(f),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(rst, "10.0.0.2:80 > 10.0.0.1:40000 TCP [R.] seq=0 ack=1001 win=0 len=0");
+    assert_eq!(p.b.stats().tcp_resets_sent, 1);
+}
+
+#[test]
+fn arp_failure_drops_queued_datagrams_and_reports_unreachable() {
+    let mut p = Pair::new(5);
+    let (cli, _) = bound(p.command(Side::A, Command::UdpBind { local: "0.0.0.0:0".parse().unwrap() }));
+    let ghost = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 99), 53);
+    for _ in 0..3 {
+        p.command(Side::A, Command::UdpSendTo { sock: cli, remote: ghost, data: b"q".to_vec() }).unwrap();
+    }
+    p.run_until_idle();
+    let requests = p.lines().iter().filter(|l| l.contains("who-has 10.0.0.99")).count();
+    assert_eq!(requests, 3, "{:?}", p.lines());
+    // B drops the requests that are not for it.
+    assert_eq!(p.b.stats().drops(DropReason::ArpNotForUs), 3);
+    assert_eq!(p.a.stats().drops(DropReason::ArpUnresolved), 3);
+    let reason = UnreachableReason::NoNeighbour;
+    let dst = *ghost.ip();
+    assert_eq!(p.events_of(Side::A), [(cli, Event::Unreachable { dst, port: Some(53), reason })]);
+    // Requests went out at 0 s, 1 s and 2 s; the give-up came at 3 s.
+    let times: Vec<Instant> = p.log.iter().map(|l| l.at).collect();
+    assert_eq!(times, [Instant::ZERO, Instant::from_secs(1), Instant::from_secs(2)]);
+    assert_eq!(p.events[0].0, Instant::from_secs(3));
+}
+
+#[test]
+fn commands_fail_with_clear_errors() {
+    let mut p = Pair::new(6);
+    let (u, _) = bound(p.command(Side::A, Command::UdpBind { local: "0.0.0.0:7".parse().unwrap() }));
+    assert_eq!(
+        p.command(Side::A, Command::UdpBind { local: "0.0.0.0:7".parse().unwrap() }),
+        Err(CommandError::AddrInUse(7))
+    );
+    let foreign: SocketAddrV4 = "10.9.9.9:7".parse().unwrap();
+    assert_eq!(
+        p.command(Side::A, Command::UdpBind { local: foreign }),
+        Err(CommandError::AddrNotAvailable(*foreign.ip()))
+    );
+    let off_link: SocketAddrV4 = "192.168.1.1:53".parse().unwrap();
+    let r = p.command(Side::A, Command::UdpSendTo { sock: u, remote: off_link, data: vec![1] });
+    assert_eq!(r, Err(CommandError::NoRoute(*off_link.ip())));
+    let r = p.command(Side::A, Command::UdpSendTo { sock: u, remote: SocketAddrV4::new(IP_B, 9), data: vec![0; 1473] });
+    assert_eq!(r, Err(CommandError::MessageTooLong { max: 1472 }));
+    let r = p.command(Side::A, Command::UdpSendTo { sock: u, remote: SocketAddrV4::new(IP_B, 0), data: vec![1] });
+    assert!(matches!(r, Err(CommandError::BadDestination(_))));
+    let r = p.command(Side::A, Command::UdpSendTo { sock: u, remote: "127.0.0.1:9".parse().unwrap(), data: vec![1] });
+    assert!(matches!(r, Err(CommandError::BadDestination(_))));
+    let nobody = SocketHandle(999);
+    assert_eq!(p.command(Side::A, Command::UdpRecv { sock: nobody }), Err(CommandError::NoSuchSocket(nobody)));
+    assert_eq!(p.command(Side::A, Command::UdpClose { sock: u }), Ok(Reply::Done));
+    assert_eq!(p.command(Side::A, Command::UdpClose { sock: u }), Err(CommandError::NoSuchSocket(u)));
+    // Nothing was sent by any failed command.
+    assert!(p.log.is_empty());
+}
+
+#[test]
+fn same_seed_gives_byte_identical_frames() {
+    fn run(seed: u64) -> Vec<Vec<u8>> {
+        let mut p = Pair::new(seed);
+        let (s, _) = bound(p.command(Side::A, Command::PingOpen { ident: None }));
+        let (u, _) = bound(p.command(Side::A, Command::UdpBind { local: "0.0.0.0:0".parse().unwrap() }));
+        p.command(Side::A, Command::Ping { sock: s, dst: IP_B, seq_no: 1, payload_len: 32 }).unwrap();
+        p.command(Side::A, Command::UdpSendTo { sock: u, remote: SocketAddrV4::new(IP_B, 9), data: vec![7; 9] })
+            .unwrap();
+        p.run_until_idle();
+        p.log.into_iter().map(|l| l.frame).collect()
+    }
+    assert_eq!(run(42), run(42));
+    assert_ne!(run(42), run(43), "the seed picks ephemeral ports, ping identifiers and IP identifications");
+}
+
+#[test]
+fn fragmented_udp_datagram_is_reassembled_out_of_order() {
+    use synack::wire::{IpProtocol, Ipv4Repr, UdpPacket, UdpRepr};
+    use synack_tests::{frames, MAC_A, MAC_B};
+    let mut p = Pair::new(7);
+    let (srv, _) = bound(p.command(Side::B, Command::UdpBind { local: "0.0.0.0:9000".parse().unwrap() }));
+    let data: Vec<u8> = (0..3000u32).map(|i| (i * 31 % 251) as u8).collect();
+    let udp = UdpRepr { src_port: 1234, dst_port: 9000, payload: &data };
+    let mut dgram = vec![0u8; udp.buffer_len()];
+    udp.emit(&mut UdpPacket::new_unchecked(&mut dgram[..]), &IP_A, &IP_B);
+    let ip = Ipv4Repr {
+        src_addr: IP_A,
+        dst_addr: IP_B,
+        protocol: IpProtocol::Udp,
+        payload_len: dgram.len(),
+        ttl: 64,
+        ident: 77,
+        dont_frag: false,
+    };
+    let mut frags = frames::fragments(MAC_A, MAC_B, &ip, &dgram, 1480);
+    assert_eq!(frags.len(), 3);
+    frags.reverse();
+    let dup = frags[1].clone();
+    frags.insert(1, dup);
+    let mut outs = Vec::new();
+    for f in &frags {
+        outs.extend(p.b.handle(synack::Input::Frame(f), p.now));
+    }
+    assert_eq!(outs, [synack::Output::Event(srv, Event::Readable)]);
+    assert_eq!(p.b.stats().fragments_received, 4);
+    assert_eq!(p.b.stats().datagrams_reassembled, 1);
+    let from = SocketAddrV4::new(IP_A, 1234);
+    assert_eq!(p.command(Side::B, Command::UdpRecv { sock: srv }), Ok(Reply::Datagram { from, data }));
+}
+
+#[test]
+fn incomplete_fragments_time_out_with_time_exceeded() {
+    use synack::wire::{IpProtocol, Ipv4Repr};
+    use synack_tests::{frames, MAC_A, MAC_B};
+    let mut p = Pair::new(8);
+    // B must know A's MAC to send the error; a ping teaches it.
+    let (s, _) = bound(p.command(Side::A, Command::PingOpen { ident: None }));
+    p.command(Side::A, Command::Ping { sock: s, dst: IP_B, seq_no: 1, payload_len: 0 }).unwrap();
+    p.run_until_idle();
+    let before = p.log.len();
+    let payload = vec![5u8; 2000];
+    let ip = Ipv4Repr {
+        src_addr: IP_A,
+        dst_addr: IP_B,
+        protocol: IpProtocol::Udp,
+        payload_len: payload.len(),
+        ttl: 64,
+        ident: 9,
+        dont_frag: false,
+    };
+    let frags = frames::fragments(MAC_A, MAC_B, &ip, &payload, 1000);
+    let out = p.b.handle(synack::Input::Frame(&frags[0]), p.now);
+    assert!(out.is_empty());
+    let deadline = p.b.poll_timeout().unwrap();
+    assert_eq!(deadline, p.now + Duration::from_secs(30));
+    p.run_until_idle();
+    assert_eq!(p.b.stats().drops(DropReason::ReassemblyTimeout), 1);
+    let new: Vec<String> = p.lines()[before..].to_vec();
+    // The payload bytes are all 5, so the quoted "ports" read 0x0505.
+    assert_eq!(
+        new,
+        ["B>A 10.0.0.2 > 10.0.0.1 ICMP reassembly-time-exceeded for 10.0.0.1:1285 > 10.0.0.2:1285 UDP ttl=64"]
+    );
+    assert_eq!(p.b.stats().icmp_errors_sent, 1);
+}
