@@ -4,6 +4,8 @@ use core::fmt;
 use core::net::{Ipv4Addr, SocketAddrV4};
 use core::time::Duration;
 
+pub use crate::tcp::TcpState;
+
 /// Names a socket inside one `Stack`. Allocated in increasing order, never reused, so runs are reproducible.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SocketHandle(pub u32);
@@ -45,6 +47,32 @@ pub enum Command {
     Ping { sock: SocketHandle, dst: Ipv4Addr, seq_no: u16, payload_len: usize },
     /// Close a ping socket. Replies [`Reply::Done`].
     PingClose { sock: SocketHandle },
+    /// Listen for TCP connections (passive open). Address `0.0.0.0` or ours; port 0 picks an ephemeral port.
+    /// At most `backlog` connections wait (handshaking or established) for [`Command::TcpAccept`]. Replies
+    /// [`Reply::Bound`].
+    TcpListen { local: SocketAddrV4, backlog: usize },
+    /// Take one established connection from a listener. Replies [`Reply::Accepted`], or `WouldBlock` when none
+    /// is ready (wait for [`Event::Acceptable`]).
+    TcpAccept { listener: SocketHandle },
+    /// Open a connection (active open). Replies [`Reply::Bound`] at once; [`Event::Connected`] follows, or
+    /// [`Event::Reset`] / [`Event::TimedOut`] / [`Event::Unreachable`].
+    TcpConnect { remote: SocketAddrV4, local_port: Option<u16> },
+    /// Queue bytes for sending. Replies [`Reply::Sent`] with how many fit in the send buffer (possibly fewer than
+    /// offered), or `WouldBlock` if none fit (wait for [`Event::Writable`]).
+    TcpSend { sock: SocketHandle, data: Vec<u8> },
+    /// Read up to `max` received bytes. Replies [`Reply::Data`]; empty data means the peer closed its side and
+    /// everything was read. `WouldBlock` when nothing is buffered yet (wait for [`Event::Readable`]).
+    TcpRecv { sock: SocketHandle, max: usize },
+    /// Half-close: send FIN after the queued data; receiving continues. Replies [`Reply::Done`].
+    TcpShutdown { sock: SocketHandle },
+    /// Close: shut down sending and release the handle once the connection is finished. Unread received data
+    /// makes this an abort (RST), as on Linux. For a listener, stops listening and resets pending connections.
+    /// Replies [`Reply::Done`]; [`Event::Closed`] follows when the connection is gone.
+    TcpClose { sock: SocketHandle },
+    /// Abort: send RST and forget the connection at once. Replies [`Reply::Done`].
+    TcpAbort { sock: SocketHandle },
+    /// Disable (true) or enable (false) Nagle's algorithm. Replies [`Reply::Done`].
+    TcpSetNoDelay { sock: SocketHandle, nodelay: bool },
 }
 
 /// The successful answer to a [`Command`].
@@ -56,6 +84,10 @@ pub enum Reply {
     Sent { len: usize },
     /// A received datagram.
     Datagram { from: SocketAddrV4, data: Vec<u8> },
+    /// A connection taken from a listener's accept queue.
+    Accepted { sock: SocketHandle, local: SocketAddrV4, remote: SocketAddrV4 },
+    /// Received TCP bytes; empty at end of stream.
+    Data(Vec<u8>),
     /// The command completed.
     Done,
 }
@@ -77,8 +109,14 @@ pub enum CommandError {
     BadDestination(SocketAddrV4),
     /// The datagram would exceed the MTU (`max` payload bytes fit); we never fragment.
     MessageTooLong { max: usize },
-    /// Nothing to receive yet; wait for [`Event::Readable`].
+    /// Nothing to receive (or no room to send) yet; wait for [`Event::Readable`] / [`Event::Writable`].
     WouldBlock,
+    /// The operation is not possible in the connection's current state (e.g. send after shutdown).
+    InvalidState(TcpState),
+    /// The connection was reset by the peer, timed out, or is otherwise gone.
+    ConnectionAborted,
+    /// An argument is out of range (named).
+    BadArgument(&'static str),
 }
 
 impl fmt::Display for CommandError {
@@ -91,7 +129,10 @@ impl fmt::Display for CommandError {
             CommandError::NoRoute(a) => write!(f, "no route to {a}: it is off-link and no gateway is set"),
             CommandError::BadDestination(a) => write!(f, "cannot send to {a}"),
             CommandError::MessageTooLong { max } => write!(f, "message too long: at most {max} bytes fit"),
-            CommandError::WouldBlock => write!(f, "nothing to receive yet"),
+            CommandError::WouldBlock => write!(f, "would block: nothing to receive or no room to send yet"),
+            CommandError::InvalidState(st) => write!(f, "not possible in TCP state {st:?}"),
+            CommandError::ConnectionAborted => write!(f, "the connection was reset or timed out"),
+            CommandError::BadArgument(what) => write!(f, "bad argument: {what}"),
         }
     }
 }
@@ -118,6 +159,20 @@ pub enum Event {
     Unreachable { dst: Ipv4Addr, port: Option<u16>, reason: UnreachableReason },
     /// An echo reply matched an outstanding request of this ping socket.
     EchoReply { from: Ipv4Addr, seq_no: u16, rtt: Duration, ttl: u8, len: usize },
+    /// A TCP connection we opened is established.
+    Connected,
+    /// A listener has a connection ready for [`Command::TcpAccept`].
+    Acceptable,
+    /// Send buffer space is available again after a send was refused or partial.
+    Writable,
+    /// The peer sent FIN: after the buffered data is read, reads return end of stream.
+    PeerClosed,
+    /// The connection is fully closed and its handle released.
+    Closed,
+    /// The peer reset the connection (or refused it). The handle is released.
+    Reset,
+    /// Retransmissions ran out (or the connect attempt timed out). The handle is released.
+    TimedOut,
 }
 
 /// An effect for the driver to carry out.

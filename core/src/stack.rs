@@ -186,6 +186,7 @@ impl Stack {
                 self.ping_send(sock, dst, seq_no, payload_len, now, out)
             }
             Command::PingClose { sock } => self.ping.close(sock),
+            _ => Err(CommandError::BadArgument("the TCP connection engine has not landed yet")),
         }
     }
 }

@@ -5,6 +5,22 @@ pub mod seq;
 
 pub use seq::SeqNum;
 
+/// The connection states of RFC 9293 §3.3.2.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum TcpState {
+    Closed,
+    Listen,
+    SynSent,
+    SynReceived,
+    Established,
+    FinWait1,
+    FinWait2,
+    CloseWait,
+    Closing,
+    LastAck,
+    TimeWait,
+}
+
 use crate::api::Output;
 use crate::ipv4::Received;
 use crate::stack::Stack;
