@@ -146,6 +146,15 @@ impl Pair {
         reply.expect("every command yields a reply")
     }
 
+    /// Processes outputs a test obtained by calling a stack directly.
+    pub fn absorb_all(&mut self, side: Side, outputs: Vec<Output>) {
+        for o in outputs {
+            if !matches!(o, Output::Reply(_)) {
+                self.absorb(side, o);
+            }
+        }
+    }
+
     fn absorb(&mut self, side: Side, output: Output) {
         match output {
             Output::Transmit(frame) => {

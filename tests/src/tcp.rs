@@ -97,3 +97,58 @@ pub fn transfer(
     }
     Transfer { received, eof, finished_at: p.now }
 }
+
+/// Delivers a hand-made segment to `to` as if its peer had sent it (an attacker can do exactly this).
+pub fn inject(p: &mut Pair, to: Side, seg: &synack::wire::TcpRepr<'_>) -> Vec<synack::Output> {
+    let (src_mac, dst_mac, src, dst) = match to {
+        Side::A => (crate::MAC_B, crate::MAC_A, IP_B, IP_A),
+        Side::B => (crate::MAC_A, crate::MAC_B, IP_A, IP_B),
+    };
+    let frame = crate::frames::tcp_frame(src_mac, dst_mac, src, dst, seg);
+    let now = p.now;
+    let out = p.stack(to).handle(synack::Input::Frame(&frame), now);
+    p.absorb_all(to, out.clone());
+    out
+}
+
+/// A segment from the peer of `sock` (on `side`) with the given sequence/ack numbers and flags.
+pub fn segment_to(
+    p: &Pair,
+    side: Side,
+    sock: SocketHandle,
+    seq: synack::tcp::SeqNum,
+    ack: synack::tcp::SeqNum,
+    flags: synack::wire::TcpFlags,
+    payload: &'static [u8],
+) -> synack::wire::TcpRepr<'static> {
+    let stack = if side == Side::A { &p.a } else { &p.b };
+    let info = stack.tcp_info(sock).expect("connection exists");
+    synack::wire::TcpRepr {
+        src_port: info.remote.port(),
+        dst_port: info.local.port(),
+        seq_number: seq,
+        ack_number: ack,
+        flags,
+        window_len: 1000,
+        urgent_ptr: 0,
+        options: synack::wire::TcpOptions::default(),
+        payload,
+    }
+}
+
+/// sha256 of `data`, hex.
+pub fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Deterministic pseudo-random bytes.
+pub fn pattern(n: usize, seed: u64) -> Vec<u8> {
+    use rand::RngCore;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut v = vec![0u8; n];
+    rng.fill_bytes(&mut v);
+    v
+}
+
+use rand::SeedableRng;

@@ -286,8 +286,7 @@ impl Tcb {
                     self.enter_time_wait(now, cfg, fx);
                 }
                 TcpState::LastAck => {
-                    self.notify_closed(fx);
-                    self.terminate(None, fx);
+                    self.finish(fx);
                     return false;
                 }
                 _ => {}

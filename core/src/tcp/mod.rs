@@ -148,8 +148,12 @@ impl TcpSockets {
         *self.ports_in_use.entry(local.port()).or_insert(0) += 1;
     }
 
-    /// Forgets a connection that was taken out of `conns`.
-    fn forget(&mut self, tcb: &Tcb) {
+    /// Removes a connection's four-tuple from the lookup tables (once).
+    fn unlink(&mut self, tcb: &mut Tcb) {
+        if !tcb.linked {
+            return;
+        }
+        tcb.linked = false;
         let key = (tcb.local.port(), *tcb.remote.ip(), tcb.remote.port());
         if self.demux.get(&key) == Some(&tcb.handle) {
             self.demux.remove(&key);
@@ -160,6 +164,11 @@ impl TcpSockets {
                 self.ports_in_use.remove(&tcb.local.port());
             }
         }
+    }
+
+    /// Forgets a connection that was taken out of `conns`.
+    fn forget(&mut self, tcb: &mut Tcb) {
+        self.unlink(tcb);
         if let Some(l) = tcb.listener.and_then(|l| self.listener_state.get_mut(&l)) {
             l.forget(tcb.handle);
         }
@@ -275,8 +284,11 @@ impl Stack {
             out.extend(fx.events.into_iter().map(|e| Output::Event(h, e)));
         }
         if fx.release {
-            self.tcp.forget(&tcb);
+            self.tcp.forget(&mut tcb);
             return;
+        }
+        if fx.unlink {
+            self.tcp.unlink(&mut tcb);
         }
         if let Some(next) = tcb.next_deadline() {
             if tcb.armed_at.is_none_or(|armed| next < armed) {

@@ -49,6 +49,9 @@ pub(crate) struct Effects {
     pub drops: Vec<DropReason>,
     /// Forget the connection (closed, reset, timed out).
     pub release: bool,
+    /// The connection finished but the application still holds the handle: free the four-tuple, keep the TCB
+    /// (in CLOSED) until `TcpClose`.
+    pub unlink: bool,
     /// A passive connection just became established (the listener's accept queue grows).
     pub established: bool,
 }
@@ -156,6 +159,8 @@ pub(crate) struct Tcb {
     /// A send was refused or cut short: tell the app when space frees up.
     pub want_writable: bool,
     pub closed_notified: bool,
+    /// The four-tuple is registered in the demultiplexing table.
+    pub linked: bool,
     pub counters: TcpCounters,
 }
 
@@ -230,6 +235,7 @@ impl Tcb {
             app_closed: false,
             want_writable: false,
             closed_notified: false,
+            linked: true,
             counters: TcpCounters::default(),
         }
     }
@@ -333,6 +339,20 @@ impl Tcb {
         if !self.closed_notified {
             self.closed_notified = true;
             fx.events.push(Event::Closed);
+        }
+    }
+
+    /// The connection finished normally (LAST-ACK acknowledged, or TIME-WAIT over). The handle lives on in
+    /// CLOSED until the application closes it, so buffered data can still be read.
+    pub(crate) fn finish(&mut self, fx: &mut Effects) {
+        self.notify_closed(fx);
+        if self.app_closed {
+            self.terminate(None, fx);
+        } else {
+            self.state = TcpState::Closed;
+            self.stop_transfer_timers();
+            self.close_at = None;
+            fx.unlink = true;
         }
     }
 

@@ -16,8 +16,7 @@ impl Tcb {
     /// Runs every timer due at `now`.
     pub(crate) fn on_timer(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
         if due(self.close_at, now) {
-            self.notify_closed(fx);
-            self.terminate(None, fx);
+            self.finish(fx);
             return;
         }
         if due(self.rtx_at, now) {
