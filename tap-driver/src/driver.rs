@@ -350,10 +350,8 @@ impl<L: Link> DriverLoop<L> {
         let answer = match outcome {
             Ok(()) => Ok(p.bound.unwrap_or(Reply::Done)),
             Err(g) => {
-                if matches!(g, Gone::Unreachable) {
-                    // The stack may still be trying: make sure the handle is released.
-                    let _ = self.command(Command::TcpAbort { sock }, Instant::now());
-                }
+                // Nobody will own this handle: release it (after an unreachable, the stack may still be trying).
+                let _ = self.command(Command::TcpAbort { sock }, Instant::now());
                 Err(g.error())
             }
         };
@@ -415,8 +413,11 @@ impl<L: Link> DriverLoop<L> {
                     self.connecting.insert(sock, Parked { cmd, bound, deadline, reply });
                 }
             }
-            (Err(CommandError::NoSuchSocket(sock)), _, _) if self.gone.contains_key(&sock) => {
-                let _ = reply.send(Err(self.gone[&sock].error()));
+            (Err(CommandError::NoSuchSocket(_) | CommandError::ConnectionAborted), _, Some(cmd))
+                if command_socket(&cmd).is_some_and(|s| self.gone.contains_key(&s)) =>
+            {
+                let gone = command_socket(&cmd).and_then(|s| self.gone.get(&s).copied());
+                let _ = reply.send(Err(gone.map_or_else(|| io_error(CommandError::ConnectionAborted), Gone::error)));
             }
             (r, _, _) => {
                 let _ = reply.send(r.map_err(io_error));
@@ -442,11 +443,7 @@ impl<L: Link> DriverLoop<L> {
 
     fn retry(&mut self, calls: Vec<Parked>, now: Instant) {
         for p in calls {
-            let sock = match &p.cmd {
-                Command::TcpAccept { listener } => *listener,
-                Command::TcpRecv { sock, .. } | Command::TcpSend { sock, .. } | Command::UdpRecv { sock } => *sock,
-                _ => continue,
-            };
+            let Some(sock) = command_socket(&p.cmd) else { continue };
             self.exec(Call { cmd: p.cmd, wait: Wait::Retry(sock), deadline: p.deadline, reply: p.reply }, now);
         }
     }
@@ -506,6 +503,15 @@ impl<L: Link> DriverLoop<L> {
             }
             self.report.captured = Some((path, n));
         }
+    }
+}
+
+/// The socket a blocking command waits on.
+fn command_socket(cmd: &Command) -> Option<SocketHandle> {
+    match cmd {
+        Command::TcpAccept { listener } => Some(*listener),
+        Command::TcpRecv { sock, .. } | Command::TcpSend { sock, .. } | Command::UdpRecv { sock } => Some(*sock),
+        _ => None,
     }
 }
 

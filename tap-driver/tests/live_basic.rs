@@ -134,7 +134,8 @@ fn connecting_to_a_closed_port_is_refused() {
     });
     let took = linux.join().unwrap();
     assert!(took < Duration::from_secs(1), "refusal took {took:?}");
-    let out = ns.cmd("timeout").args(["10", "nc", "-v", "-w", "3", SYNACK_IP, "4243"]).stdin(Stdio::null()).output().unwrap();
+    let out =
+        ns.cmd("timeout").args(["10", "nc", "-v", "-w", "3", SYNACK_IP, "4243"]).stdin(Stdio::null()).output().unwrap();
     assert!(!out.status.success());
     assert!(text(&out.stderr).contains("refused"), "{}", text(&out.stderr));
     let lines = synack.stop();
