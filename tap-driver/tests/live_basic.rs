@@ -148,7 +148,7 @@ fn pcap_capture_passes_tshark_validation() {
         return;
     }
     let ns = Netns::with_tap("pcap");
-    let pcap = std::env::temp_dir().join(format!("{}.pcapng", ns.name));
+    let pcap = common::TempPath::new(&format!("{}.pcapng", ns.name));
     let pcap_s = pcap.to_str().unwrap();
     // Impairments on, so the capture also carries dropped/duplicated/late frames and their comments.
     let impair = ["--loss", "0.1", "--duplicate", "0.1", "--reorder", "0.1", "--seed", "3"];
@@ -198,7 +198,6 @@ fn pcap_capture_passes_tshark_validation() {
     assert!(comments.contains("impairment: dropped"), "{comments}");
     let ts = check(&["-c", "1", "-T", "fields", "-e", "frame.time_epoch"]);
     assert_eq!(ts.trim().split('.').nth(1).map(str::len), Some(9), "nanosecond timestamps: {ts}");
-    let _ = std::fs::remove_file(&pcap);
 }
 
 #[test]

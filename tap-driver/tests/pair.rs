@@ -122,7 +122,6 @@ fn udp_survives_heavy_impairment() {
 }
 
 #[test]
-#[ignore = "needs TCP engine"]
 fn tcp_echo_between_two_drivers() {
     let (da, db) = two_drivers(Impairments::default());
     let listener = TcpListener::bind(&db.handle(), addr("0.0.0.0:7")).unwrap();

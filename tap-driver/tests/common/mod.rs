@@ -154,23 +154,9 @@ impl Drop for Netns {
     }
 }
 
-/// Path of the synack-tap binary: the release build if the test built one, else the test profile's.
+/// Path of the synack-tap binary cargo built for these tests.
 pub fn synack_tap_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_synack-tap"))
-}
-
-/// Builds the release binary (for the big transfers) and returns its path.
-pub fn release_bin() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"));
-    let status = Command::new(env!("CARGO"))
-        .args(["build", "--release", "-p", "synack-tap", "--bin", "synack-tap"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .status()
-        .expect("cannot run cargo build --release");
-    assert!(status.success(), "cargo build --release -p synack-tap failed");
-    target.join("release/synack-tap")
 }
 
 /// A running `synack-tap` inside a namespace, with its stdout lines on a channel.
@@ -295,10 +281,33 @@ pub fn sha256_file(path: &Path) -> String {
     text(&out.stdout).split_whitespace().next().unwrap_or_default().to_string()
 }
 
+/// A temporary file path, removed on drop (also when the test panics).
+#[derive(Debug)]
+pub struct TempPath(pub PathBuf);
+
+impl TempPath {
+    pub fn new(name: &str) -> TempPath {
+        TempPath(std::env::temp_dir().join(name))
+    }
+}
+
+impl std::ops::Deref for TempPath {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 /// Writes `len` random bytes to a fresh temporary file.
-pub fn random_file(tag: &str, len: usize) -> PathBuf {
-    let path = std::env::temp_dir().join(format!("synack-{tag}-{}.bin", std::process::id()));
-    run(Command::new("head").args(["-c", &len.to_string(), "/dev/urandom"]).stdout(File::create(&path).unwrap()));
+pub fn random_file(tag: &str, len: usize) -> TempPath {
+    let path = TempPath::new(&format!("synack-{tag}-{}.bin", std::process::id()));
+    run(Command::new("head").args(["-c", &len.to_string(), "/dev/urandom"]).stdout(File::create(&*path).unwrap()));
     path
 }
 

@@ -67,11 +67,11 @@ pub fn send(handle: &Handle, cli: &Cli, remote: SocketAddrV4, bytes: u64) -> Mod
         left -= n as u64;
     }
     s.shutdown(Shutdown::Write).map_err(|e| fail("closing the connection to", e))?;
-    let sent_at = start.elapsed();
     // The peer's FIN (after it read everything) ends the transfer; whatever it sent is read and ignored.
     let mut sink = Vec::new();
     let waited = (&s).read_to_end(&mut sink);
+    // Timed to the peer's FIN: by then it has received (and acknowledged) every byte.
     let digest = hex(&hash.finalize());
-    say(&format!("sent {bytes} bytes sha256 {digest} to {remote} in {}", rate(bytes, sent_at)));
+    say(&format!("sent {bytes} bytes sha256 {digest} to {remote} in {}", rate(bytes, start.elapsed())));
     waited.map(|_| ()).map_err(|e| fail("waiting for the peer to close", e))
 }

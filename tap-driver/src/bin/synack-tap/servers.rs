@@ -33,7 +33,7 @@ pub fn serve_tcp(handle: &Handle, ip: Ipv4Addr, port: u16, name: &str, limit: Op
     let failures = Arc::new(AtomicU64::new(0));
     let mut workers = Vec::new();
     let mut accepted = 0u64;
-    while limit.map_or(true, |l| accepted < l) {
+    while limit.is_none_or(|l| accepted < l) {
         let (stream, peer) = match listener.accept() {
             Ok(c) => c,
             Err(_) if handle.is_stopped() => break,
@@ -175,7 +175,7 @@ pub fn udp_echo(handle: &Handle, ip: Ipv4Addr, port: u16, limit: Option<u64>) ->
     say(&format!("ready: udp-echo on {ip}:{port}"));
     let mut buf = vec![0u8; BUF];
     let mut echoed = 0u64;
-    while limit.map_or(true, |l| echoed < l) {
+    while limit.is_none_or(|l| echoed < l) {
         let (n, from) = match sock.recv_from(&mut buf) {
             Ok(x) => x,
             Err(_) if handle.is_stopped() => break,
