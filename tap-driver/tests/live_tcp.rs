@@ -243,3 +243,54 @@ fn bulk_both_directions_under_loss_and_reordering() {
     let (_, _, stats) = bulk_both_ways("lossy", impaired_mb(), impair);
     assert!(stats.contains("impairment in:") && stats.contains("dropped"), "impairments were active: {stats}");
 }
+
+/// The examples built beside this test binary (`target/<profile>/examples/`).
+fn example(name: &str) -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().and_then(Path::parent).unwrap().join("examples");
+    dir.join(name)
+}
+
+#[test]
+fn examples_talk_synack_to_synack_over_a_bridge() {
+    if !common::live("examples", &[]) {
+        return;
+    }
+    let (server_bin, client_bin) = (example("echo_server"), example("echo_client"));
+    if !server_bin.exists() || !client_bin.exists() {
+        assert!(!common::ci(), "examples not built at {}", server_bin.display());
+        common::loud("SKIPPED: examples not built (`cargo test` builds them, `cargo test --test live_tcp` does not)");
+        return;
+    }
+    let ns = Netns::new("examples");
+    ns.ip(&["link", "add", "br0", "type", "bridge"]);
+    ns.ip(&["link", "set", "br0", "up"]);
+    for tap in ["tap0", "tap1"] {
+        ns.ip(&["tuntap", "add", "dev", tap, "mode", "tap"]);
+        ns.ip(&["link", "set", tap, "master", "br0"]);
+        ns.ip(&["link", "set", tap, "up"]);
+    }
+    let mut server = ns
+        .cmd("timeout")
+        .arg("30")
+        .arg(&server_bin)
+        .args(["--tap", "tap0", "--ip", "10.77.0.2/24", "--port", "7"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut std::io::BufReader::new(server.stdout.as_mut().unwrap()), &mut first).unwrap();
+    assert!(first.starts_with("echoing"), "{first}");
+    let out = run(ns.cmd("timeout").arg("20").arg(&client_bin).args([
+        "--tap",
+        "tap1",
+        "--ip",
+        "10.77.0.3/24",
+        "--connect",
+        "10.77.0.2:7",
+        "synack to synack",
+    ]));
+    assert_eq!(text(&out.stdout), "synack to synack\n");
+    let _ = server.kill();
+    let _ = server.wait();
+}

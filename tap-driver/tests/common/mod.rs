@@ -48,8 +48,14 @@ pub fn live(test: &str, tools: &[&str]) -> bool {
     if ci() {
         panic!("{msg}; CI=true, so this is a failure, not a skip");
     }
-    eprintln!("\n!!!!! SKIPPED: {msg} (run as root with the tools installed, or with CI=true to fail instead)\n");
+    loud(&format!("SKIPPED: {msg} (run as root with the tools installed, or with CI=true to fail instead)"));
     false
+}
+
+/// Writes straight to the process's stderr: the test harness captures `eprintln!`, and a skip must be seen.
+pub fn loud(msg: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "\n!!!!! {msg}\n");
 }
 
 fn package_of(tool: &str) -> &str {
