@@ -190,6 +190,7 @@ impl<L: Link> DriverLoop<L> {
             let now = Instant::now();
             self.release_held(now)?;
             if self.stack.poll_timeout().and_then(|t| self.to_std(t)).is_some_and(|t| t <= now) {
+                self.report.timer_runs += 1;
                 self.stack.handle_into(Input::Timer, self.now(now), &mut self.outs);
                 self.flush_outputs(now)?;
             }
@@ -417,7 +418,13 @@ impl<L: Link> DriverLoop<L> {
                 if command_socket(&cmd).is_some_and(|s| self.gone.contains_key(&s)) =>
             {
                 let gone = command_socket(&cmd).and_then(|s| self.gone.get(&s).copied());
-                let _ = reply.send(Err(gone.map_or_else(|| io_error(CommandError::ConnectionAborted), Gone::error)));
+                let answer = match (gone, &cmd) {
+                    // A connection that closed gracefully reads as end of stream, not as an error.
+                    (Some(Gone::Closed), Command::TcpRecv { .. }) => Ok(Reply::Data(Vec::new())),
+                    (Some(g), _) => Err(g.error()),
+                    (None, _) => Err(io_error(CommandError::ConnectionAborted)),
+                };
+                let _ = reply.send(answer);
             }
             (r, _, _) => {
                 let _ = reply.send(r.map_err(io_error));
@@ -493,6 +500,8 @@ impl<L: Link> DriverLoop<L> {
             }
         }
         self.report.stack = self.stack.stats().clone();
+        let now = self.now(Instant::now()).as_nanos() as f64;
+        self.report.next_timer_ms = self.stack.poll_timeout().map(|t| (t.as_nanos() as f64 - now) / 1e6);
         self.report.impair_in = self.imp_in.counts;
         self.report.impair_out = self.imp_out.counts;
         if let Some(c) = self.capture.take() {

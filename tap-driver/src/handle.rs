@@ -75,6 +75,10 @@ pub struct DriverReport {
     pub captured: Option<(PathBuf, u64)>,
     /// Blocked calls answered by the periodic re-check rather than by an event (should stay 0).
     pub late_wakeups: u64,
+    /// Times the stack's timers were run.
+    pub timer_runs: u64,
+    /// The stack's next timer when the driver stopped, in ms from then (negative: overdue); `None` if none.
+    pub next_timer_ms: Option<f64>,
     /// Why the driver stopped, if not on request.
     pub error: Option<String>,
 }
@@ -90,6 +94,10 @@ impl fmt::Display for DriverReport {
         }
         if let Some((path, n)) = &self.captured {
             writeln!(f, "capture: {n} frames in {}", path.display())?;
+        }
+        match self.next_timer_ms {
+            Some(ms) => writeln!(f, "timers: {} runs, next due in {ms:.1} ms", self.timer_runs)?,
+            None => writeln!(f, "timers: {} runs, none pending", self.timer_runs)?,
         }
         if self.late_wakeups > 0 {
             writeln!(f, "late wake-ups: {}", self.late_wakeups)?;

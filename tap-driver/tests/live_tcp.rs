@@ -49,7 +49,7 @@ fn curl_gets_pages_from_http_mode() {
         return;
     }
     let ns = Netns::with_tap("curl");
-    let synack = Synack::start(&ns, &["http"]);
+    let mut synack = Synack::start(&ns, &["--max-connections", "3", "http"]);
     let curl = |path: &str| {
         let url = format!("http://{SYNACK_IP}{path}");
         let out = run(ns.cmd("curl").args(["-sS", "--fail", "--max-time", "20", "-D", "/dev/stderr", &url]));
@@ -64,7 +64,9 @@ fn curl_gets_pages_from_http_mode() {
     let mut c = ns.cmd("curl");
     c.args(["-sS", "--max-time", "20", "-o", "/dev/null", "-w", "%{http_code}"]).arg(format!("http://{SYNACK_IP}/x"));
     assert_eq!(text(&run(&mut c).stdout), "404");
-    let lines = synack.stop();
+    // After its third connection the server finishes (each worker first reads curl's FIN) and exits.
+    assert!(synack.wait(Duration::from_secs(20)).is_some_and(|s| s.success()), "{}", synack.stderr_text());
+    let lines = synack.collect();
     assert_eq!(lines.iter().filter(|l| l.starts_with("http: GET")).count(), 3, "{lines:?}");
 }
 
@@ -75,6 +77,7 @@ fn linux_nc_listen(ns: &Netns, port: u16, out: &Path) -> std::process::Child {
         .args(["120", "nc", "-l", LINUX_IP, &port.to_string()])
         .stdin(Stdio::null())
         .stdout(File::create(out).unwrap())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let deadline = Instant::now() + Duration::from_secs(5);
@@ -100,7 +103,8 @@ fn synack_sends(ns: &Netns, bin: &Path, bytes: u64, extra: &[&str]) -> (String, 
     let line = synack.expect_line("sent ", Duration::from_secs(150));
     let status = synack.wait(Duration::from_secs(10));
     assert!(status.is_some_and(|s| s.success()), "{status:?} {}", synack.stderr_text());
-    assert!(nc.wait().unwrap().success());
+    let nc = nc.wait_with_output().unwrap();
+    assert!(nc.status.success(), "nc -l: {} {}", nc.status, text(&nc.stderr));
     let linux_sha = sha256_file(&out);
     (field(&line, "sha256").to_string(), linux_sha, line)
 }

@@ -117,6 +117,9 @@ impl Netns {
     pub fn with_tap(tag: &str) -> Netns {
         let ns = Netns::new(tag);
         ns.ip(&["tuntap", "add", "dev", TAP, "mode", "tap"]);
+        // Room for bursts from Linux (100 connections' first flights) while synack reads: the default 1000
+        // frames overflow and the drops then hinge on synack's loss recovery.
+        ns.ip(&["link", "set", TAP, "txqueuelen", "10000"]);
         ns.linux_side_up();
         ns
     }
