@@ -96,7 +96,7 @@ fn linux_nc_listen(ns: &Netns, port: u16, out: &Path) -> std::process::Child {
 /// synack `send`s `bytes` to a Linux `nc -l`; returns (synack's sha, Linux's sha, synack's report line).
 fn synack_sends(ns: &Netns, bin: &Path, bytes: u64, extra: &[&str]) -> (String, String, String) {
     let out = common::TempPath::new(&format!("{}.recv", ns.name));
-    let mut nc = linux_nc_listen(ns, 5001, &out);
+    let nc = linux_nc_listen(ns, 5001, &out);
     let to = format!("{LINUX_IP}:5001");
     let mut synack =
         Synack::start_bin(ns, bin, &[extra, &["send", "--connect", &to, "--bytes", &bytes.to_string()]].concat());
