@@ -102,6 +102,7 @@ fn library_udp_socket_on_a_live_tap() {
     });
     rx.recv_timeout(Duration::from_secs(5)).unwrap();
     ns.linux_side_up();
+    ns.wait_link_up();
     let linux = ns.within(|| {
         let sock = UdpSocket::bind((LINUX_IP, 0)).unwrap();
         sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();

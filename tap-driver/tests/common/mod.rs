@@ -132,6 +132,22 @@ impl Netns {
         self.ip(&["link", "set", TAP, "up"]);
     }
 
+    /// Waits (at most 5 s) until Linux sees the TAP link operational: after synack-tap attaches, the kernel turns
+    /// the carrier on but activates the device's queueing only in its link-watch work, up to a second later;
+    /// frames sent before that are silently dropped.
+    pub fn wait_link_up(&self) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let out = run(Command::new("ip").args(["-n", &self.name, "-o", "link", "show", TAP]));
+            let line = text(&out.stdout);
+            if line.contains("LOWER_UP") && (line.contains("state UP") || line.contains("state UNKNOWN")) {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{TAP} never came up: {line}");
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+
     /// Runs `f` on a thread that has entered this namespace: sockets it opens are the namespace's Linux sockets.
     pub fn within<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> std::thread::JoinHandle<T> {
         let path = PathBuf::from("/var/run/netns").join(&self.name);
@@ -168,6 +184,12 @@ pub fn synack_tap_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_synack-tap"))
 }
 
+/// True if the TAP device was brought up administratively (a [`Netns::with_tap`] namespace).
+fn link_is_up(ns: &Netns) -> bool {
+    let out = Command::new("ip").args(["-n", &ns.name, "-o", "link", "show", TAP]).output();
+    out.is_ok_and(|o| text(&o.stdout).contains(",UP"))
+}
+
 /// A running `synack-tap` inside a namespace, with its stdout lines on a channel.
 #[derive(Debug)]
 pub struct Synack {
@@ -187,6 +209,9 @@ impl Synack {
     pub fn start_bin(ns: &Netns, bin: &Path, args: &[&str]) -> Synack {
         let mut s = Synack::spawn(ns, bin, args);
         s.expect_line("ready:", Duration::from_secs(10));
+        if link_is_up(ns) {
+            ns.wait_link_up();
+        }
         s
     }
 
@@ -194,6 +219,7 @@ impl Synack {
     pub fn start_creating(ns: &Netns, args: &[&str]) -> Synack {
         let s = Synack::start(ns, args);
         ns.linux_side_up();
+        ns.wait_link_up();
         s
     }
 
