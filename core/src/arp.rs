@@ -28,8 +28,15 @@ pub(crate) struct QueuedFrame {
 enum Entry {
     /// `refreshing` counts requests sent since the entry went stale (it stays usable meanwhile, like Linux's
     /// STALE/PROBE states, so a busy flow never stalls for a re-resolution).
-    Resolved { mac: EthernetAddress, expires: Instant, refreshing: Option<u32> },
-    Pending { queue: VecDeque<QueuedFrame>, requests_sent: u32 },
+    Resolved {
+        mac: EthernetAddress,
+        expires: Instant,
+        refreshing: Option<u32>,
+    },
+    Pending {
+        queue: VecDeque<QueuedFrame>,
+        requests_sent: u32,
+    },
 }
 
 /// Result of [`ArpCache::lookup`].

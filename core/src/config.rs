@@ -99,7 +99,7 @@ impl Default for ArpConfig {
             cache_ttl: Duration::from_secs(60),
             retry_interval: Duration::from_secs(1),
             max_requests: 3,
-            max_pending_frames: 16,
+            max_pending_frames: 256,
             max_entries: 1024,
         }
     }

@@ -103,7 +103,8 @@ fn simultaneous_open_goes_through_syn_received() {
     let a_local = 4000;
     let b_local = 4001;
     let ra = Command::TcpConnect { remote: SocketAddrV4::new(IP_B, b_local), local_port: Some(a_local) };
-    let rb = Command::TcpConnect { remote: SocketAddrV4::new(synack_tests::tcp::IP_A, a_local), local_port: Some(b_local) };
+    let rb =
+        Command::TcpConnect { remote: SocketAddrV4::new(synack_tests::tcp::IP_A, a_local), local_port: Some(b_local) };
     // B must know A's MAC first so both SYNs cross on the wire.
     let Ok(Reply::Bound { sock: a, .. }) = p.command(Side::A, ra) else { panic!() };
     let Ok(Reply::Bound { sock: b, .. }) = p.command(Side::B, rb) else { panic!() };
@@ -149,7 +150,10 @@ fn half_close_from_the_listener_side_keeps_receiving() {
     let data = synack_tests::tcp::pattern(300_000, 1);
     let t = synack_tests::tcp::transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(30));
     assert!(t.eof && t.received == data);
-    assert_eq!(p.command(Side::B, Command::TcpSend { sock: s, data: vec![1] }), Err(CommandError::InvalidState(TcpState::TimeWait)));
+    assert_eq!(
+        p.command(Side::B, Command::TcpSend { sock: s, data: vec![1] }),
+        Err(CommandError::InvalidState(TcpState::TimeWait))
+    );
 }
 
 #[test]
