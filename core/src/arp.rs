@@ -26,8 +26,26 @@ pub(crate) struct QueuedFrame {
 
 #[derive(Debug)]
 enum Entry {
-    Resolved { mac: EthernetAddress, expires: Instant },
-    Pending { queue: VecDeque<QueuedFrame>, requests_sent: u32 },
+    /// `refreshing` counts requests sent since the entry went stale (it stays usable meanwhile, like Linux's
+    /// STALE/PROBE states, so a busy flow never stalls for a re-resolution).
+    Resolved {
+        mac: EthernetAddress,
+        expires: Instant,
+        refreshing: Option<u32>,
+    },
+    Pending {
+        queue: VecDeque<QueuedFrame>,
+        requests_sent: u32,
+    },
+}
+
+/// Result of [`ArpCache::lookup`].
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Lookup {
+    Hit(EthernetAddress),
+    /// Usable, but past its lifetime: the caller sends a request and schedules a retry to confirm it.
+    Stale(EthernetAddress),
+    Miss,
 }
 
 /// What the caller must do after [`ArpCache::enqueue`].
@@ -69,11 +87,16 @@ impl ArpCache {
         self.config.retry_interval
     }
 
-    /// The neighbour's MAC if it is resolved and not expired.
-    pub(crate) fn lookup(&self, ip: Ipv4Addr, now: Instant) -> Option<EthernetAddress> {
-        match self.entries.get(&ip) {
-            Some(Entry::Resolved { mac, expires }) if *expires > now => Some(*mac),
-            _ => None,
+    /// The neighbour's MAC, if known. A stale entry starts a refresh (once) and is used meanwhile.
+    pub(crate) fn lookup(&mut self, ip: Ipv4Addr, now: Instant) -> Lookup {
+        match self.entries.get_mut(&ip) {
+            Some(Entry::Resolved { mac, expires, .. }) if *expires > now => Lookup::Hit(*mac),
+            Some(Entry::Resolved { mac, refreshing: Some(_), .. }) => Lookup::Hit(*mac),
+            Some(Entry::Resolved { mac, refreshing, .. }) => {
+                *refreshing = Some(1);
+                Lookup::Stale(*mac)
+            }
+            _ => Lookup::Miss,
         }
     }
 
@@ -93,9 +116,12 @@ impl ArpCache {
                 queue.push_back(frame);
                 Enqueued::Waiting
             }
-            Some(Entry::Resolved { expires, .. }) => {
-                // Expired: resolve again, as if new.
-                self.by_expiry.remove(&(*expires, ip));
+            Some(Entry::Resolved { .. }) => {
+                // Callers only queue after a miss; a resolved entry means the frame can go now. Keep it simple:
+                // treat as a fresh resolution.
+                if let Some(Entry::Resolved { expires, .. }) = self.entries.remove(&ip) {
+                    self.by_expiry.remove(&(expires, ip));
+                }
                 self.entries.insert(ip, Entry::Pending { queue: VecDeque::from([frame]), requests_sent: 1 });
                 Enqueued::SendRequest
             }
@@ -132,7 +158,7 @@ impl ArpCache {
                 VecDeque::new()
             }
         };
-        self.entries.insert(ip, Entry::Resolved { mac, expires });
+        self.entries.insert(ip, Entry::Resolved { mac, expires, refreshing: None });
         self.by_expiry.insert((expires, ip));
         waiting
     }
@@ -149,6 +175,17 @@ impl ArpCache {
                 Some(Entry::Pending { queue, .. }) => Retry::GiveUp(queue),
                 _ => Retry::Nothing,
             },
+            Some(Entry::Resolved { refreshing: Some(n), .. }) if *n < max => {
+                *n += 1;
+                Retry::Resend
+            }
+            Some(Entry::Resolved { refreshing: Some(_), expires, .. }) => {
+                // The neighbour stopped answering: forget it; the next frame resolves afresh.
+                let key = (*expires, ip);
+                self.by_expiry.remove(&key);
+                self.entries.remove(&ip);
+                Retry::Nothing
+            }
             _ => Retry::Nothing,
         }
     }
@@ -251,13 +288,21 @@ mod tests {
     }
 
     #[test]
-    fn resolved_entries_expire() {
+    fn expired_entries_stay_usable_while_refreshing_then_die() {
         let mut c = ArpCache::new(ArpConfig::default());
         c.learn(IP, MAC, Instant::ZERO, true);
-        assert_eq!(c.lookup(IP, Instant::from_secs(59)), Some(MAC));
-        assert_eq!(c.lookup(IP, Instant::from_secs(60)), None);
-        // An expired entry starts a new resolution.
-        assert_eq!(c.enqueue(IP, frame(1)), Enqueued::SendRequest);
+        assert_eq!(c.lookup(IP, Instant::from_secs(59)), Lookup::Hit(MAC));
+        assert_eq!(c.lookup(IP, Instant::from_secs(60)), Lookup::Stale(MAC));
+        assert_eq!(c.lookup(IP, Instant::from_secs(60)), Lookup::Hit(MAC), "one refresh at a time");
+        assert!(matches!(c.on_retry(IP), Retry::Resend));
+        assert!(matches!(c.on_retry(IP), Retry::Resend));
+        assert!(matches!(c.on_retry(IP), Retry::Nothing));
+        assert_eq!(c.lookup(IP, Instant::from_secs(63)), Lookup::Miss);
+        // An answer during the refresh renews the entry.
+        c.learn(IP, MAC, Instant::from_secs(70), true);
+        assert_eq!(c.lookup(IP, Instant::from_secs(131)), Lookup::Stale(MAC));
+        c.learn(IP, MAC, Instant::from_secs(131), false);
+        assert_eq!(c.lookup(IP, Instant::from_secs(132)), Lookup::Hit(MAC));
     }
 
     #[test]
@@ -268,7 +313,7 @@ mod tests {
         c.learn(IP, MAC, Instant::ZERO, true);
         let other = EthernetAddress([2, 0, 0, 0, 0, 10]);
         c.learn(IP, other, Instant::from_secs(1), false);
-        assert_eq!(c.lookup(IP, Instant::from_secs(1)), Some(other));
+        assert_eq!(c.lookup(IP, Instant::from_secs(1)), Lookup::Hit(other));
     }
 
     #[test]
@@ -280,7 +325,7 @@ mod tests {
         assert_eq!(c.enqueue(IP, frame(3)), Enqueued::Full);
         let flushed: Vec<u8> = c.learn(IP, MAC, Instant::ZERO, false).into_iter().map(|f| f.frame[0]).collect();
         assert_eq!(flushed, vec![1, 2]);
-        assert_eq!(c.lookup(IP, Instant::ZERO), Some(MAC));
+        assert_eq!(c.lookup(IP, Instant::ZERO), Lookup::Hit(MAC));
     }
 
     #[test]

@@ -99,7 +99,7 @@ impl Default for ArpConfig {
             cache_ttl: Duration::from_secs(60),
             retry_interval: Duration::from_secs(1),
             max_requests: 3,
-            max_pending_frames: 16,
+            max_pending_frames: 256,
             max_entries: 1024,
         }
     }
@@ -119,6 +119,63 @@ pub struct ReassemblyConfig {
 impl Default for ReassemblyConfig {
     fn default() -> Self {
         ReassemblyConfig { timeout: Duration::from_secs(30), max_bytes: 4 << 20, max_datagrams: 256 }
+    }
+}
+
+/// TCP behaviour (RFC 9293, 6298, 5681, 7323). Defaults follow Linux where the RFCs leave a choice.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TcpConfig {
+    /// Send buffer per connection: bytes the application may queue beyond what the peer acknowledged.
+    pub send_buffer: usize,
+    /// Receive buffer per connection; the advertised window is its free space.
+    pub recv_buffer: usize,
+    /// Offer window scaling (RFC 7323 §2) so windows above 64 KiB work.
+    pub window_scaling: bool,
+    /// RTO before the first RTT sample (RFC 6298 §2.1: 1 s).
+    pub rto_initial: Duration,
+    /// Lower bound of the RTO (Linux: 200 ms; RFC 6298 suggests 1 s).
+    pub rto_min: Duration,
+    /// Upper bound of the RTO, backoff included.
+    pub rto_max: Duration,
+    /// Consecutive retransmission timeouts after which the connection gives up with `TimedOut`.
+    pub max_retransmissions: u32,
+    /// SYN retransmissions before a connect attempt gives up (Linux `tcp_syn_retries`).
+    pub syn_retries: u32,
+    /// SYN-ACK retransmissions before a half-open passive connection is dropped (Linux `tcp_synack_retries`).
+    pub synack_retries: u32,
+    /// TIME-WAIT duration, 2*MSL (Linux: 60 s). Also bounds FIN-WAIT-2 of a closed socket.
+    pub time_wait: Duration,
+    /// Longest an ACK is delayed (RFC 9293 §3.8.6.3 allows up to 500 ms; Linux uses 40 ms).
+    pub delayed_ack: Duration,
+    /// New connections start with Nagle's algorithm off.
+    pub nodelay: bool,
+    /// Largest backlog a listener may ask for.
+    pub max_backlog: usize,
+    /// Rate limit for RFC 5961 challenge ACKs, shared by all connections (Linux: 1000/s).
+    pub challenge_ack_rate: RateLimit,
+    /// Congestion control for new connections.
+    pub congestion: crate::tcp::CongestionAlgorithm,
+}
+
+impl Default for TcpConfig {
+    fn default() -> Self {
+        TcpConfig {
+            send_buffer: 256 * 1024,
+            recv_buffer: 256 * 1024,
+            window_scaling: true,
+            rto_initial: Duration::from_secs(1),
+            rto_min: Duration::from_millis(200),
+            rto_max: Duration::from_secs(60),
+            max_retransmissions: 15,
+            syn_retries: 6,
+            synack_retries: 5,
+            time_wait: Duration::from_secs(60),
+            delayed_ack: Duration::from_millis(40),
+            nodelay: false,
+            max_backlog: 4096,
+            challenge_ack_rate: RateLimit { per_second: 1000, burst: 1000 },
+            congestion: crate::tcp::CongestionAlgorithm::NewReno,
+        }
     }
 }
 
@@ -148,6 +205,7 @@ pub struct Config {
     pub ephemeral_ports: (u16, u16),
     pub arp: ArpConfig,
     pub reassembly: ReassemblyConfig,
+    pub tcp: TcpConfig,
     /// Rate limit for ICMP errors we generate (Linux: 1000/s, burst 50).
     pub icmp_error_rate: RateLimit,
     /// Datagrams held per UDP socket until the application reads them; more are dropped and counted.
@@ -168,6 +226,7 @@ impl Default for Config {
             ephemeral_ports: (49152, 65535),
             arp: ArpConfig::default(),
             reassembly: ReassemblyConfig::default(),
+            tcp: TcpConfig::default(),
             icmp_error_rate: RateLimit { per_second: 1000, burst: 50 },
             udp_recv_queue: 256,
             ping_outstanding: 64,
@@ -192,6 +251,8 @@ pub enum ConfigError {
     BadEphemeralPorts(u16, u16),
     /// A limit that must be at least 1 is 0 (named).
     ZeroLimit(&'static str),
+    /// An inconsistent TCP setting (explained).
+    BadTcp(&'static str),
 }
 
 impl fmt::Display for ConfigError {
@@ -208,6 +269,7 @@ impl fmt::Display for ConfigError {
                 write!(f, "ephemeral port range {a}..={b} must be non-empty and start above 0")
             }
             ConfigError::ZeroLimit(name) => write!(f, "{name} must be at least 1"),
+            ConfigError::BadTcp(why) => write!(f, "tcp: {why}"),
         }
     }
 }
@@ -247,11 +309,21 @@ impl Config {
             ("reassembly.max_datagrams", self.reassembly.max_datagrams),
             ("udp_recv_queue", self.udp_recv_queue),
             ("ping_outstanding", self.ping_outstanding),
+            ("tcp.send_buffer", self.tcp.send_buffer),
+            ("tcp.recv_buffer", self.tcp.recv_buffer),
+            ("tcp.max_backlog", self.tcp.max_backlog),
         ];
         for (name, v) in limits {
             if v == 0 {
                 return Err(ConfigError::ZeroLimit(name));
             }
+        }
+        let t = &self.tcp;
+        if t.rto_min.is_zero() || t.rto_min > t.rto_max || t.rto_initial.is_zero() {
+            return Err(ConfigError::BadTcp("rto_min must be > 0, <= rto_max, and rto_initial > 0"));
+        }
+        if t.send_buffer > 1 << 30 || t.recv_buffer > 1 << 30 {
+            return Err(ConfigError::BadTcp("buffers must be at most 1 GiB (RFC 7323 window limit)"));
         }
         Ok(())
     }

@@ -113,16 +113,16 @@ impl Stack {
             }
             Icmpv4Repr::DstUnreachable { reason, next_hop_mtu, original } => {
                 let reason = UnreachableReason::DstUnreachable { code: reason.into(), next_hop_mtu };
-                self.on_icmp_error(reason, original, out)
+                self.on_icmp_error(reason, original, now, out)
             }
             Icmpv4Repr::TimeExceeded { reason, original } => {
-                self.on_icmp_error(UnreachableReason::TimeExceeded { code: reason.into() }, original, out)
+                self.on_icmp_error(UnreachableReason::TimeExceeded { code: reason.into() }, original, now, out)
             }
         }
     }
 
     /// A destination-unreachable or time-exceeded message: tell the socket whose datagram it quotes.
-    fn on_icmp_error(&mut self, reason: UnreachableReason, original: &[u8], out: &mut Vec<Output>) {
+    fn on_icmp_error(&mut self, reason: UnreachableReason, original: &[u8], now: Instant, out: &mut Vec<Output>) {
         self.stats.icmp_errors_received += 1;
         let Some(q) = parse_quoted(original).filter(|q| q.src == self.config.ipv4.addr()) else {
             return self.drop_frame(DropReason::IcmpUnhandled);
@@ -132,6 +132,12 @@ impl Stack {
                 let sock = self.udp.by_port(src_port)?;
                 Some((sock, be16(q.payload, 2)))
             }),
+            IpProtocol::Tcp => {
+                if self.on_tcp_icmp_error(q.dst, q.payload, reason, now, out) {
+                    return;
+                }
+                None
+            }
             IpProtocol::Icmp if q.payload.first() == Some(&8) => {
                 be16(q.payload, 4).and_then(|ident| self.ping.by_ident.get(&ident).map(|s| (*s, None)))
             }

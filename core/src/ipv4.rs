@@ -2,7 +2,7 @@
 //! via the gateway), reassemble fragments. We never forward and never fragment.
 
 use crate::api::{CommandError, Output, SocketHandle};
-use crate::arp::{Enqueued, QueuedFrame};
+use crate::arp::{Enqueued, Lookup, QueuedFrame};
 use crate::reassembly::{Fragment, FragmentKey, Outcome};
 use crate::stack::Stack;
 use crate::stats::{DropReason, Layer};
@@ -93,7 +93,15 @@ impl Stack {
         let mut buf = vec![0u8; ethernet::frame_len(ip_len)];
         let dst_mac = match hop {
             NextHop::Broadcast => EthernetAddress::BROADCAST,
-            NextHop::Neighbour(nh) => self.arp.lookup(nh, now).unwrap_or_default(),
+            NextHop::Neighbour(nh) => match self.arp.lookup(nh, now) {
+                Lookup::Hit(mac) => mac,
+                Lookup::Stale(mac) => {
+                    self.send_arp_request(nh, out);
+                    self.timers.schedule(now + self.arp.retry_interval(), TimerKey::ArpRetry(nh));
+                    mac
+                }
+                Lookup::Miss => EthernetAddress::default(),
+            },
         };
         let mut frame = EthernetFrame::new_unchecked(&mut buf[..]);
         EthernetRepr { src_addr: self.config.mac, dst_addr: dst_mac, ethertype: EtherType::Ipv4 }.emit(&mut frame);

@@ -11,6 +11,7 @@ use crate::ports::PortAllocator;
 use crate::ratelimit::TokenBucket;
 use crate::reassembly::Reassembler;
 use crate::stats::{DropReason, Layer, Stats};
+use crate::tcp::TcpSockets;
 use crate::time::{Clock, Instant};
 use crate::timer::{TimerKey, TimerQueue};
 use crate::udp::UdpSockets;
@@ -28,6 +29,7 @@ pub struct Stack {
     pub(crate) reassembly: Reassembler,
     pub(crate) timers: TimerQueue,
     pub(crate) udp: UdpSockets,
+    pub(crate) tcp: TcpSockets,
     pub(crate) ping: PingSockets,
     pub(crate) icmp_errors: TokenBucket,
     /// Identification field of the next datagram we originate.
@@ -53,6 +55,7 @@ impl Stack {
             arp: ArpCache::new(config.arp.clone()),
             reassembly: Reassembler::new(config.reassembly.clone()),
             udp: UdpSockets::new(PortAllocator::new(lo, hi, derive_seed(seed, 1))),
+            tcp: TcpSockets::new(&config, PortAllocator::new(lo, hi, derive_seed(seed, 4)), derive_seed(seed, 5)),
             ping: PingSockets::new(PortAllocator::new(1, u16::MAX, derive_seed(seed, 2))),
             icmp_errors: TokenBucket::new(config.icmp_error_rate),
             next_ip_ident: derive_seed(seed, 3) as u16,
@@ -142,10 +145,11 @@ impl Stack {
     }
 
     fn on_timers(&mut self, now: Instant, out: &mut Vec<Output>) {
-        while let Some(key) = self.timers.pop_due(now) {
+        while let Some((at, key)) = self.timers.pop_due(now) {
             match key {
                 TimerKey::ArpRetry(ip) => self.on_arp_retry(ip, now, out),
                 TimerKey::Reassembly(serial) => self.on_reassembly_timeout(serial, now, out),
+                TimerKey::Tcp(sock) => self.on_tcp_timer(sock, at, now, out),
             }
         }
     }
@@ -186,7 +190,15 @@ impl Stack {
                 self.ping_send(sock, dst, seq_no, payload_len, now, out)
             }
             Command::PingClose { sock } => self.ping.close(sock),
-            _ => Err(CommandError::BadArgument("the TCP connection engine has not landed yet")),
+            Command::TcpListen { local, backlog } => self.tcp_listen(local, backlog),
+            Command::TcpAccept { listener } => self.tcp_accept(listener, out),
+            Command::TcpConnect { remote, local_port } => self.tcp_connect(remote, local_port, now, out),
+            Command::TcpSend { sock, data } => self.tcp_send(sock, &data, now, out),
+            Command::TcpRecv { sock, max } => self.tcp_recv(sock, max, now, out),
+            Command::TcpShutdown { sock } => self.tcp_shutdown(sock, now, out),
+            Command::TcpClose { sock } => self.tcp_close(sock, now, out),
+            Command::TcpAbort { sock } => self.tcp_abort(sock, now, out),
+            Command::TcpSetNoDelay { sock, nodelay } => self.tcp_set_nodelay(sock, nodelay, now, out),
         }
     }
 }

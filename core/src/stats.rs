@@ -54,6 +54,20 @@ pub enum DropReason {
     UdpQueueFull,
     /// TCP segment for a port with no socket (answered with RST unless it was one).
     TcpNoSocket,
+    /// TCP segment outside the receive window (answered with an ACK unless it was a reset).
+    TcpOutOfWindow,
+    /// TCP segment whose ACK field is unacceptable (RFC 5961 §5 range check, or a bad handshake ACK).
+    TcpBadAck,
+    /// In-window RST that did not match RCV.NXT exactly: answered with a challenge ACK (RFC 5961 §3).
+    TcpRstChallenged,
+    /// SYN on a synchronized connection: answered with a challenge ACK (RFC 5961 §4).
+    TcpSynChallenged,
+    /// Segment without ACK on a synchronized connection.
+    TcpNoAck,
+    /// SYN to a listener whose backlog is full.
+    TcpListenOverflow,
+    /// Flag combination no handshake accepts (e.g. SYN+FIN to a listener).
+    TcpBadFlags,
     /// Outgoing frame dropped: its next hop never answered ARP.
     ArpUnresolved,
     /// Outgoing frame dropped: too many frames were already waiting for the same neighbour.
@@ -89,6 +103,8 @@ pub struct Stats {
     pub udp_datagrams_received: u64,
     pub udp_datagrams_sent: u64,
     pub tcp_resets_sent: u64,
+    /// RFC 5961 challenge ACKs the rate limit suppressed.
+    pub tcp_challenge_acks_suppressed: u64,
     drops: BTreeMap<DropReason, u64>,
 }
 
@@ -130,6 +146,7 @@ impl fmt::Display for Stats {
             ("UDP datagrams received", self.udp_datagrams_received),
             ("UDP datagrams sent", self.udp_datagrams_sent),
             ("TCP resets sent", self.tcp_resets_sent),
+            ("TCP challenge ACKs suppressed", self.tcp_challenge_acks_suppressed),
         ];
         for (name, n) in counters.iter().filter(|(_, n)| *n > 0) {
             writeln!(f, "{name}: {n}")?;

@@ -12,6 +12,8 @@ pub(crate) enum TimerKey {
     ArpRetry(core::net::Ipv4Addr),
     /// Expire an incomplete reassembly (the key's insertion number).
     Reassembly(u64),
+    /// A TCP connection's earliest timer.
+    Tcp(crate::api::SocketHandle),
 }
 
 #[derive(Debug, Default)]
@@ -32,10 +34,10 @@ impl TimerQueue {
         self.heap.peek().map(|Reverse((at, _, _))| *at)
     }
 
-    /// Removes and returns one entry due at `now`, earliest first.
-    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<TimerKey> {
+    /// Removes and returns one entry due at `now` with its deadline, earliest first.
+    pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(Instant, TimerKey)> {
         match self.heap.peek() {
-            Some(Reverse((at, _, _))) if *at <= now => self.heap.pop().map(|Reverse((_, _, k))| k),
+            Some(Reverse((at, _, _))) if *at <= now => self.heap.pop().map(|Reverse((at, _, k))| (at, k)),
             _ => None,
         }
     }
@@ -53,9 +55,10 @@ mod tests {
         q.schedule(Instant::from_secs(1), TimerKey::Reassembly(3));
         assert_eq!(q.next_deadline(), Some(Instant::from_secs(1)));
         assert_eq!(q.pop_due(Instant::from_millis(999)), None);
-        assert_eq!(q.pop_due(Instant::from_secs(5)), Some(TimerKey::Reassembly(2)));
-        assert_eq!(q.pop_due(Instant::from_secs(5)), Some(TimerKey::Reassembly(3)));
-        assert_eq!(q.pop_due(Instant::from_secs(5)), Some(TimerKey::Reassembly(1)));
+        let one = Instant::from_secs(1);
+        assert_eq!(q.pop_due(Instant::from_secs(5)), Some((one, TimerKey::Reassembly(2))));
+        assert_eq!(q.pop_due(Instant::from_secs(5)), Some((one, TimerKey::Reassembly(3))));
+        assert_eq!(q.pop_due(Instant::from_secs(5)), Some((Instant::from_secs(2), TimerKey::Reassembly(1))));
         assert_eq!(q.pop_due(Instant::from_secs(5)), None);
         assert_eq!(q.next_deadline(), None);
     }

@@ -43,8 +43,13 @@ struct IpFields {
 }
 
 fn ip_fields() -> impl Strategy<Value = IpFields> {
-    (ip(), ip(), any::<u8>(), any::<u16>(), any::<bool>())
-        .prop_map(|(src, dst, ttl, ident, dont_frag)| IpFields { src, dst, ttl, ident, dont_frag })
+    (ip(), ip(), any::<u8>(), any::<u16>(), any::<bool>()).prop_map(|(src, dst, ttl, ident, dont_frag)| IpFields {
+        src,
+        dst,
+        ttl,
+        ident,
+        dont_frag,
+    })
 }
 
 impl IpFields {
@@ -64,7 +69,13 @@ impl IpFields {
 // ---- We emit, etherparse parses ----------------------------------------------------------------------------
 
 /// Builds a frame (padded to the Ethernet minimum) whose payload `fill` writes.
-fn our_frame(src: EthernetAddress, dst: EthernetAddress, ethertype: EtherType, len: usize, fill: impl FnOnce(&mut [u8])) -> Vec<u8> {
+fn our_frame(
+    src: EthernetAddress,
+    dst: EthernetAddress,
+    ethertype: EtherType,
+    len: usize,
+    fill: impl FnOnce(&mut [u8]),
+) -> Vec<u8> {
     let mut buf = vec![0u8; ethernet::frame_len(len)];
     let mut frame = EthernetFrame::new_unchecked(&mut buf[..]);
     EthernetRepr { src_addr: src, dst_addr: dst, ethertype }.emit(&mut frame);
@@ -73,12 +84,7 @@ fn our_frame(src: EthernetAddress, dst: EthernetAddress, ethertype: EtherType, l
 }
 
 /// Builds Ethernet + IPv4 with our reprs; `fill` writes the IPv4 payload.
-fn our_ipv4_frame(
-    src: EthernetAddress,
-    dst: EthernetAddress,
-    ip: &Ipv4Repr,
-    fill: impl FnOnce(&mut [u8]),
-) -> Vec<u8> {
+fn our_ipv4_frame(src: EthernetAddress, dst: EthernetAddress, ip: &Ipv4Repr, fill: impl FnOnce(&mut [u8])) -> Vec<u8> {
     our_frame(src, dst, EtherType::Ipv4, ip.buffer_len() + ip.payload_len, |b| {
         let mut packet = Ipv4Packet::new_unchecked(b);
         ip.emit(&mut packet);
@@ -405,7 +411,7 @@ proptest! {
         prop_assert_eq!(h.window_size, tcp.window);
         prop_assert_eq!(h.urgent_pointer, tcp.urgent);
         prop_assert_eq!(h.header_len(), repr.header_len());
-        prop_assert!(h.options_len() <= 40 && h.options_len() % 4 == 0);
+        prop_assert!(h.options.len() <= 40 && h.options.len() % 4 == 0);
         prop_assert_eq!(headers.payload.slice(), &tcp.payload[..]);
         prop_assert_eq!(h.checksum, h.calc_checksum_ipv4(&ip_header, &tcp.payload).unwrap(), "TCP checksum");
 
@@ -416,7 +422,7 @@ proptest! {
         prop_assert_eq!(seen.timestamp, tcp.options.timestamp);
         let present: Vec<(u32, u32)> = tcp.options.sack_blocks.iter().flatten().map(|(l, r)| (l.0, r.0)).collect();
         prop_assert_eq!(&seen.sack_blocks[..], &present[..seen.sack_blocks.len()]);
-        check_sack_truncation(h.options_len(), present.len(), seen.sack_blocks.len());
+        check_sack_truncation(h.options.len(), present.len(), seen.sack_blocks.len());
     }
 
     #[test]
@@ -470,17 +476,8 @@ fn ep_ip_fields() -> impl Strategy<Value = EpIpFields> {
         (0u8..64, 0u8..4, any::<u16>(), any::<bool>(), any::<bool>(), prop_oneof![Just(0u16), 0u16..0x2000]),
         (any::<u8>(), ip(), ip(), (0usize..=10).prop_flat_map(|words| bytes(words * 4..words * 4 + 1))),
     )
-        .prop_map(|((dscp, ecn, ident, dont_frag, more_frags, frag_offset), (ttl, src, dst, options))| EpIpFields {
-            dscp,
-            ecn,
-            ident,
-            dont_frag,
-            more_frags,
-            frag_offset,
-            ttl,
-            src,
-            dst,
-            options,
+        .prop_map(|((dscp, ecn, ident, dont_frag, more_frags, frag_offset), (ttl, src, dst, options))| {
+            EpIpFields { dscp, ecn, ident, dont_frag, more_frags, frag_offset, ttl, src, dst, options }
         })
 }
 
@@ -520,7 +517,7 @@ fn ep_ipv4_frame(
     let mut frame = ep_ethernet(src, dst, 0x0800);
     header.write(&mut frame).unwrap();
     frame.extend_from_slice(transport);
-    frame.extend(core::iter::repeat(0xee).take(padding));
+    frame.resize(frame.len() + padding, 0xee);
     (frame, header)
 }
 
@@ -650,8 +647,10 @@ fn ep_tcp() -> impl Strategy<Value = EpTcp> {
             let mut header = ep::TcpHeader::new(sp, dp, seq, window);
             header.acknowledgment_number = ack;
             header.urgent_pointer = urgent;
-            [header.ns, header.fin, header.syn, header.rst, header.psh, header.ack, header.urg, header.ece, header.cwr] =
-                f;
+            [
+                header.ns, header.fin, header.syn, header.rst, header.psh, header.ack, header.urg, header.ece,
+                header.cwr,
+            ] = f;
             header.set_options(&options).unwrap();
             EpTcp { header, payload }
         })
@@ -704,14 +703,17 @@ fn ep_icmp_type() -> impl Strategy<Value = ep::Icmpv4Type> {
         (any::<u16>(), any::<u16>()).prop_map(|(id, seq)| T::EchoReply(ep::IcmpEchoHeader { id, seq })),
         (0u8..16, any::<u16>())
             .prop_map(|(code, mtu)| T::DestinationUnreachable(DestUnreachableHeader::from_values(code, mtu).unwrap())),
-        prop_oneof![Just(TimeExceededCode::TtlExceededInTransit), Just(TimeExceededCode::FragmentReassemblyTimeExceeded)]
-            .prop_map(T::TimeExceeded),
+        prop_oneof![
+            Just(TimeExceededCode::TtlExceededInTransit),
+            Just(TimeExceededCode::FragmentReassemblyTimeExceeded)
+        ]
+        .prop_map(T::TimeExceeded),
         ip().prop_map(|gw| T::Redirect(RedirectHeader {
             code: RedirectCode::RedirectForNetwork,
             gateway_internet_address: gw.octets()
         })),
         any::<u8>().prop_map(|p| T::ParameterProblem(ParameterProblemHeader::PointerIndicatesError(p))),
-        (any::<u8>(), any::<u8>(), any::<[u8; 4]>())
+        (prop_oneof![Just(0u8), Just(3), Just(8), Just(11), any::<u8>()], any::<u8>(), any::<[u8; 4]>())
             .prop_map(|(type_u8, code_u8, bytes5to8)| T::Unknown { type_u8, code_u8, bytes5to8 }),
     ]
 }
@@ -759,7 +761,7 @@ proptest! {
         .unwrap();
         let mut frame = ep_ethernet(src, dst, 0x0806);
         arp.write(&mut frame).unwrap();
-        frame.extend(core::iter::repeat(0).take(padding));
+        frame.resize(frame.len() + padding, 0);
 
         let eth = EthernetFrame::new_checked(&frame[..]).unwrap();
         prop_assert_eq!(eth.ethertype(), EtherType::Arp);
@@ -953,7 +955,7 @@ fn our_tcp_through_etherparse(options: TcpOptions, payload: &[u8]) -> (SeenOptio
     let ip_header = check_ipv4(&headers, &ip, ep::IpNumber::TCP);
     let Some(ep::TransportHeader::Tcp(h)) = &headers.transport else { panic!("no TCP") };
     assert_eq!(h.checksum, h.calc_checksum_ipv4(&ip_header, payload).unwrap());
-    (etherparse_options(h), h.options_len())
+    (etherparse_options(h), h.options.len())
 }
 
 #[test]
@@ -1046,7 +1048,8 @@ fn syn_like_linux_is_byte_identical_to_etherparse() {
 #[test]
 fn fragmentation_needed_carries_the_mtu_both_ways() {
     let original: Vec<u8> = (0..28).collect();
-    let ours = Icmpv4Repr::DstUnreachable { reason: DstUnreachable::FragRequired, next_hop_mtu: 1280, original: &original };
+    let ours =
+        Icmpv4Repr::DstUnreachable { reason: DstUnreachable::FragRequired, next_hop_mtu: 1280, original: &original };
     let mut bytes = vec![0u8; ours.buffer_len()];
     ours.emit(&mut Icmpv4Packet::new_unchecked(&mut bytes[..]));
     let ty = ep::Icmpv4Type::DestinationUnreachable(ep::icmpv4::DestUnreachableHeader::FragmentationNeeded {

@@ -16,11 +16,13 @@ fn main() {
     p.command(Side::A, Command::Ping { sock: ping, dst: b, seq_no: 1, payload_len: 56 }).expect("ping");
     p.run_until_idle();
 
-    let Ok(Reply::Bound { sock: srv, .. }) = p.command(Side::B, Command::UdpBind { local: "0.0.0.0:7".parse().unwrap() })
+    let Ok(Reply::Bound { sock: srv, .. }) =
+        p.command(Side::B, Command::UdpBind { local: "0.0.0.0:7".parse().unwrap() })
     else {
         unreachable!("port 7 is free")
     };
-    let Ok(Reply::Bound { sock: cli, local }) = p.command(Side::A, Command::UdpBind { local: "0.0.0.0:0".parse().unwrap() })
+    let Ok(Reply::Bound { sock: cli, local }) =
+        p.command(Side::A, Command::UdpBind { local: "0.0.0.0:0".parse().unwrap() })
     else {
         unreachable!("ephemeral ports are free")
     };

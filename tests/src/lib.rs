@@ -5,7 +5,10 @@
 //! its time and a one-line decode, for assertions and for reading failures.
 
 pub mod frames;
+pub mod tcp;
 
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use std::collections::BTreeMap;
 use std::time::Duration;
 use synack::wire::pretty::frame_summary;
@@ -26,6 +29,18 @@ impl Side {
             Side::B => Side::A,
         }
     }
+}
+
+/// Random impairments of one direction of the link.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Impairment {
+    /// Probability that a frame is lost.
+    pub loss: f64,
+    /// Probability that a frame is delivered twice.
+    pub duplicate: f64,
+    /// Probability that a frame is held back by `reorder_delay`, letting later frames overtake it.
+    pub reorder: f64,
+    pub reorder_delay: Duration,
 }
 
 /// A frame seen on the link.
@@ -62,6 +77,9 @@ pub struct Pair {
     /// Frames sent so far per direction (1-based after increment), for `drop_nth`.
     sent: [u64; 2],
     drops: Vec<(Side, u64)>,
+    /// Random impairments per direction (index = sender).
+    impair: [Impairment; 2],
+    rng: ChaCha8Rng,
     pub log: Vec<Logged>,
     pub events: Vec<(Instant, Side, SocketHandle, Event)>,
 }
@@ -89,6 +107,8 @@ impl Pair {
             seq: 0,
             sent: [0, 0],
             drops: Vec::new(),
+            impair: [Impairment::default(), Impairment::default()],
+            rng: ChaCha8Rng::seed_from_u64(0x5eed),
             log: Vec::new(),
             events: Vec::new(),
         }
@@ -99,6 +119,12 @@ impl Pair {
             Side::A => &mut self.a,
             Side::B => &mut self.b,
         }
+    }
+
+    /// Random loss/duplication/reordering for frames `from` sends, drawn from `seed`.
+    pub fn impair(&mut self, from: Side, imp: Impairment, seed: u64) {
+        self.impair[from as usize] = imp;
+        self.rng = ChaCha8Rng::seed_from_u64(seed);
     }
 
     /// Drop the `n`th frame (1-based) that `from` sends.
@@ -120,16 +146,35 @@ impl Pair {
         reply.expect("every command yields a reply")
     }
 
+    /// Processes outputs a test obtained by calling a stack directly.
+    pub fn absorb_all(&mut self, side: Side, outputs: Vec<Output>) {
+        for o in outputs {
+            if !matches!(o, Output::Reply(_)) {
+                self.absorb(side, o);
+            }
+        }
+    }
+
     fn absorb(&mut self, side: Side, output: Output) {
         match output {
             Output::Transmit(frame) => {
                 let idx = side as usize;
                 self.sent[idx] += 1;
-                let dropped = self.drops.contains(&(side, self.sent[idx]));
+                let imp = self.impair[idx];
+                let random_loss = imp.loss > 0.0 && self.rng.gen_bool(imp.loss);
+                let dropped = random_loss || self.drops.contains(&(side, self.sent[idx]));
                 self.log.push(Logged { at: self.now, from: side, frame: frame.clone(), dropped });
                 if !dropped {
+                    let mut at = self.now + self.delay;
+                    if imp.reorder > 0.0 && self.rng.gen_bool(imp.reorder) {
+                        at = at + imp.reorder_delay;
+                    }
+                    if imp.duplicate > 0.0 && self.rng.gen_bool(imp.duplicate) {
+                        self.seq += 1;
+                        self.in_flight.insert((at, self.seq), (side.other(), frame.clone()));
+                    }
                     self.seq += 1;
-                    self.in_flight.insert((self.now + self.delay, self.seq), (side.other(), frame));
+                    self.in_flight.insert((at, self.seq), (side.other(), frame));
                 }
             }
             Output::Event(sock, ev) => self.events.push((self.now, side, sock, ev)),
@@ -153,6 +198,18 @@ impl Pair {
     /// stays at the last event.
     pub fn run_until_idle(&mut self) {
         self.run_events(self.now + Duration::from_secs(3600));
+    }
+
+    /// Processes the next moment at which anything happens; false if nothing is pending.
+    pub fn step_once(&mut self) -> bool {
+        match self.next_time() {
+            Some(t) => {
+                self.now = self.now.max(t);
+                self.step();
+                true
+            }
+            None => false,
+        }
     }
 
     fn run_events(&mut self, limit: Instant) {

@@ -1,9 +1,38 @@
-//! TCP. For now every segment is answered as if no socket existed: the RFC 9293 §3.10.7.1 reset reply, so a
-//! Linux peer sees "connection refused". The connection engine grows here.
+//! TCP (RFC 9293): the connection table and its glue to the stack. The per-connection engine lives in
+//! `tcb.rs` (state), `input.rs` (segment arrival), `output.rs` (what to send), `timers.rs`; listeners in
+//! `listen.rs`; application commands in `commands.rs`.
 
+mod buffer;
+mod commands;
+pub mod congestion;
+mod input;
+mod listen;
+mod output;
+mod rtt;
 pub mod seq;
+mod tcb;
+mod timers;
 
+pub use congestion::{CongestionAlgorithm, CongestionControl, NewReno};
 pub use seq::SeqNum;
+pub use tcb::TcpCounters;
+
+use crate::api::{Event, Output, SocketHandle};
+use crate::config::Config;
+use crate::ipv4::Received;
+use crate::ports::PortAllocator;
+use crate::ratelimit::TokenBucket;
+use crate::stack::{derive_seed, Stack};
+use crate::stats::{DropReason, Layer};
+use crate::time::Instant;
+use crate::timer::TimerKey;
+use crate::wire::{IpProtocol, TcpFlags, TcpOptions, TcpPacket, TcpRepr};
+use core::hash::BuildHasher;
+use core::net::{Ipv4Addr, SocketAddrV4};
+use core::time::Duration;
+use listen::Listener;
+use std::collections::{BTreeMap, HashMap};
+use tcb::{Effects, Seg, Tcb};
 
 /// The connection states of RFC 9293 §3.3.2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -21,14 +50,171 @@ pub enum TcpState {
     TimeWait,
 }
 
-use crate::api::Output;
-use crate::ipv4::Received;
-use crate::stack::Stack;
-use crate::stats::{DropReason, Layer};
-use crate::time::Instant;
-use crate::wire::{IpProtocol, TcpFlags, TcpOptions, TcpPacket, TcpRepr};
+/// A snapshot of one connection, for summaries, plots and tests.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TcpInfo {
+    pub state: TcpState,
+    pub local: SocketAddrV4,
+    pub remote: SocketAddrV4,
+    pub snd_una: SeqNum,
+    pub snd_nxt: SeqNum,
+    /// The peer's advertised window, scaled, in bytes.
+    pub snd_wnd: usize,
+    pub rcv_nxt: SeqNum,
+    /// The window we last advertised, in bytes.
+    pub rcv_wnd: usize,
+    pub cwnd: usize,
+    pub ssthresh: usize,
+    pub srtt: Option<Duration>,
+    pub rttvar: Duration,
+    pub rto: Duration,
+    pub mss: usize,
+    /// Window scale shifts: ours (applied to what we advertise) and the peer's.
+    pub rcv_wscale: u8,
+    pub snd_wscale: u8,
+    pub in_recovery: bool,
+    /// Bytes queued by the application and not yet acknowledged / received and not yet read.
+    pub send_queued: usize,
+    pub recv_queued: usize,
+    pub counters: TcpCounters,
+}
+
+/// (local port, remote address, remote port): our address is always the one address of the stack.
+type FourTuple = (u16, Ipv4Addr, u16);
+
+/// SipHash-1-3 keyed from the seed: deterministic for a given seed, unpredictable to a peer that does not know
+/// it (hash-flooding resistance). Only used for lookups, never iterated.
+#[derive(Clone, Debug)]
+pub(crate) struct SeededHasher(u64, u64);
+
+impl BuildHasher for SeededHasher {
+    type Hasher = siphasher::sip::SipHasher13;
+    fn build_hasher(&self) -> Self::Hasher {
+        siphasher::sip::SipHasher13::new_with_keys(self.0, self.1)
+    }
+}
+
+/// Every TCP socket of a stack.
+#[derive(Debug)]
+pub(crate) struct TcpSockets {
+    conns: HashMap<SocketHandle, Tcb, SeededHasher>,
+    demux: HashMap<FourTuple, SocketHandle, SeededHasher>,
+    listeners: BTreeMap<u16, SocketHandle>,
+    listener_state: BTreeMap<SocketHandle, Listener>,
+    /// How many connections use each local port (ephemeral allocation avoids them).
+    ports_in_use: BTreeMap<u16, u32>,
+    ports: PortAllocator,
+    /// RFC 6528 secret key.
+    isn_key: (u64, u64),
+    challenge_acks: TokenBucket,
+}
+
+impl TcpSockets {
+    pub(crate) fn new(config: &Config, ports: PortAllocator, seed: u64) -> TcpSockets {
+        let hasher = SeededHasher(derive_seed(seed, 1), derive_seed(seed, 2));
+        TcpSockets {
+            conns: HashMap::with_hasher(hasher.clone()),
+            demux: HashMap::with_hasher(hasher),
+            listeners: BTreeMap::new(),
+            listener_state: BTreeMap::new(),
+            ports_in_use: BTreeMap::new(),
+            ports,
+            isn_key: (derive_seed(seed, 3), derive_seed(seed, 4)),
+            challenge_acks: TokenBucket::new(config.tcp.challenge_ack_rate),
+        }
+    }
+
+    /// RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a 4 µs clock.
+    fn isn(&self, local: SocketAddrV4, remote: SocketAddrV4, now: Instant) -> SeqNum {
+        use core::hash::Hasher;
+        let mut h = siphasher::sip::SipHasher24::new_with_keys(self.isn_key.0, self.isn_key.1);
+        h.write(&local.ip().octets());
+        h.write(&local.port().to_be_bytes());
+        h.write(&remote.ip().octets());
+        h.write(&remote.port().to_be_bytes());
+        let m = (now.as_nanos() / 4_000) as u32;
+        SeqNum((h.finish() as u32).wrapping_add(m))
+    }
+
+    /// An ephemeral port used by no listener and no connection.
+    fn allocate_port(&mut self) -> Option<u16> {
+        let (listeners, in_use) = (&self.listeners, &self.ports_in_use);
+        self.ports.allocate(|p| listeners.contains_key(&p) || in_use.contains_key(&p))
+    }
+
+    /// Makes a new connection findable by its four-tuple (the TCB itself goes in via `apply_effects`).
+    fn register(&mut self, local: SocketAddrV4, remote: SocketAddrV4, h: SocketHandle) {
+        self.demux.insert((local.port(), *remote.ip(), remote.port()), h);
+        *self.ports_in_use.entry(local.port()).or_insert(0) += 1;
+    }
+
+    /// Removes a connection's four-tuple from the lookup tables (once).
+    fn unlink(&mut self, tcb: &mut Tcb) {
+        if !tcb.linked {
+            return;
+        }
+        tcb.linked = false;
+        let key = (tcb.local.port(), *tcb.remote.ip(), tcb.remote.port());
+        if self.demux.get(&key) == Some(&tcb.handle) {
+            self.demux.remove(&key);
+        }
+        if let Some(n) = self.ports_in_use.get_mut(&tcb.local.port()) {
+            *n -= 1;
+            if *n == 0 {
+                self.ports_in_use.remove(&tcb.local.port());
+            }
+        }
+    }
+
+    /// Forgets a connection that was taken out of `conns`.
+    fn forget(&mut self, tcb: &mut Tcb) {
+        self.unlink(tcb);
+        if let Some(l) = tcb.listener.and_then(|l| self.listener_state.get_mut(&l)) {
+            l.forget(tcb.handle);
+        }
+    }
+}
 
 impl Stack {
+    /// A snapshot of a TCP connection, or `None` if `sock` is not one.
+    pub fn tcp_info(&self, sock: SocketHandle) -> Option<TcpInfo> {
+        let t = self.tcp.conns.get(&sock)?;
+        Some(TcpInfo {
+            state: t.state,
+            local: t.local,
+            remote: t.remote,
+            snd_una: t.snd_una,
+            snd_nxt: t.snd_nxt,
+            snd_wnd: t.snd_wnd,
+            rcv_nxt: t.rcv_nxt,
+            rcv_wnd: t.rcv_wnd(),
+            cwnd: t.cc.cwnd(),
+            ssthresh: t.cc.ssthresh(),
+            srtt: t.rtt.srtt(),
+            rttvar: t.rtt.rttvar(),
+            rto: t.rtt.rto(),
+            mss: t.mss,
+            rcv_wscale: t.rcv_shift,
+            snd_wscale: t.snd_shift,
+            in_recovery: t.in_recovery,
+            send_queued: t.send_buf.len(),
+            recv_queued: t.recv_buf.readable(),
+            counters: t.counters,
+        })
+    }
+
+    /// Handles of every TCP connection (not listeners), in handle order.
+    pub fn tcp_connections(&self) -> Vec<SocketHandle> {
+        let mut v: Vec<SocketHandle> = self.tcp.conns.keys().copied().collect();
+        v.sort();
+        v
+    }
+
+    /// MSS our MTU allows (no IP or TCP options in data segments).
+    fn mtu_mss(&self) -> usize {
+        self.config.mtu - crate::wire::ipv4::HEADER_LEN - crate::wire::tcp::HEADER_LEN
+    }
+
     /// A TCP segment arrived for us.
     pub(crate) fn on_tcp(&mut self, rx: &Received<'_>, now: Instant, out: &mut Vec<Output>) {
         let parsed = TcpPacket::new_checked(rx.payload).and_then(|p| TcpRepr::parse(&p, &rx.src, &rx.dst));
@@ -36,16 +222,174 @@ impl Stack {
             Ok(s) => s,
             Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Tcp, e)),
         };
+        if rx.broadcast {
+            // TCP is unicast only; never answer a broadcast.
+            return self.drop_frame(DropReason::TcpNoSocket);
+        }
+        let key = (seg.dst_port, rx.src, seg.src_port);
+        if let Some(&h) = self.tcp.demux.get(&key) {
+            return self.with_tcb(h, now, out, |tcb, cfg, fx| tcb.on_segment(&seg, now, cfg, fx));
+        }
+        if let Some(&l) = self.tcp.listeners.get(&seg.dst_port) {
+            return self.on_listen_segment(l, rx, &seg, now, out);
+        }
         self.drop_frame(DropReason::TcpNoSocket);
         if let Some(reset) = reset_reply(&seg) {
-            if !rx.broadcast {
-                self.send_tcp_reset(rx, &reset, now, out);
-            }
+            self.send_tcp_reset(rx.dst, rx.src, &reset, now, out);
         }
     }
 
-    fn send_tcp_reset(&mut self, rx: &Received<'_>, reset: &TcpRepr<'_>, now: Instant, out: &mut Vec<Output>) {
-        let (src, dst) = (rx.dst, rx.src);
+    /// Runs `f` on a connection taken out of the table, then applies its effects.
+    fn with_tcb(
+        &mut self,
+        h: SocketHandle,
+        now: Instant,
+        out: &mut Vec<Output>,
+        f: impl FnOnce(&mut Tcb, &crate::config::TcpConfig, &mut Effects),
+    ) {
+        let Some(mut tcb) = self.tcp.conns.remove(&h) else {
+            return;
+        };
+        let mut fx = Effects::default();
+        f(&mut tcb, &self.config.tcp, &mut fx);
+        self.apply_effects(tcb, fx, now, out);
+    }
+
+    /// Emits what a connection asked for and puts it back (or forgets it).
+    fn apply_effects(&mut self, mut tcb: Tcb, fx: Effects, now: Instant, out: &mut Vec<Output>) {
+        for d in fx.drops {
+            self.drop_frame(d);
+        }
+        for seg in &fx.segs {
+            if seg.challenge {
+                if !self.tcp.challenge_acks.try_take(now) {
+                    self.stats.tcp_challenge_acks_suppressed += 1;
+                    continue;
+                }
+                tcb.counters.challenge_acks += 1;
+            }
+            self.emit_segment(&mut tcb, seg, now, out);
+        }
+        let h = tcb.handle;
+        if fx.established {
+            if let Some(l) = tcb.listener {
+                if let Some(state) = self.tcp.listener_state.get_mut(&l) {
+                    state.promote(h);
+                    out.push(Output::Event(l, Event::Acceptable));
+                }
+            }
+        }
+        // Events of a connection nobody accepted yet are withheld; accepting replays its state.
+        if tcb.listener.is_none() {
+            out.extend(fx.events.into_iter().map(|e| Output::Event(h, e)));
+        }
+        if fx.release {
+            self.tcp.forget(&mut tcb);
+            return;
+        }
+        if fx.unlink {
+            self.tcp.unlink(&mut tcb);
+        }
+        if let Some(next) = tcb.next_deadline() {
+            if tcb.armed_at.is_none_or(|armed| next < armed) {
+                self.timers.schedule(next, TimerKey::Tcp(h));
+                tcb.armed_at = Some(next);
+            }
+        }
+        self.tcp.conns.insert(h, tcb);
+    }
+
+    /// Builds and sends one segment of `tcb`.
+    fn emit_segment(&mut self, tcb: &mut Tcb, seg: &Seg, now: Instant, out: &mut Vec<Output>) {
+        let in_syn = seg.flags.contains(TcpFlags::SYN);
+        let window_len = if seg.flags.contains(TcpFlags::RST) { 0 } else { tcb.advertise_window(in_syn) };
+        let ack_number = seg.ack.unwrap_or(if seg.flags.contains(TcpFlags::ACK) { tcb.rcv_nxt } else { SeqNum(0) });
+        let mut options = TcpOptions::default();
+        if seg.syn_options {
+            options.mss = Some(self.mtu_mss() as u16);
+            let offer =
+                if tcb.state == TcpState::SynSent { self.config.tcp.window_scaling } else { tcb.peer_wants_wscale };
+            if offer {
+                options.window_scale = Some(tcb.rcv_shift);
+            }
+        }
+        let repr = TcpRepr {
+            src_port: tcb.local.port(),
+            dst_port: tcb.remote.port(),
+            seq_number: seg.seq,
+            ack_number,
+            flags: seg.flags,
+            window_len,
+            urgent_ptr: 0,
+            options,
+            payload: &[],
+        };
+        let header_len = repr.header_len();
+        let (src, dst) = (*tcb.local.ip(), *tcb.remote.ip());
+        let (h, port) = (tcb.handle, tcb.remote.port());
+        tcb.counters.segments_sent += 1;
+        let buf = &tcb.send_buf;
+        let _ = self.send_ipv4(dst, IpProtocol::Tcp, header_len + seg.len, Some(h), Some(port), now, out, |b| {
+            let (head, body) = b.split_at_mut(header_len);
+            repr.emit(&mut TcpPacket::new_unchecked(head), &src, &dst);
+            if !body.is_empty() {
+                buf.copy_out(seg.offset, body);
+                TcpPacket::new_unchecked(b).fill_checksum(&src, &dst);
+            }
+        });
+    }
+
+    pub(crate) fn on_tcp_timer(&mut self, h: SocketHandle, at: Instant, now: Instant, out: &mut Vec<Output>) {
+        match self.tcp.conns.get_mut(&h) {
+            Some(tcb) if tcb.armed_at == Some(at) => tcb.armed_at = None,
+            _ => return, // stale: a later entry is armed, or the connection is gone
+        }
+        self.with_tcb(h, now, out, |tcb, cfg, fx| tcb.on_timer(now, cfg, fx));
+    }
+
+    /// An ICMP error quoting one of our TCP segments (RFC 5927 checks: the quoted sequence number must be
+    /// in flight). Hard errors abort a connection still opening; the rest are reported.
+    pub(crate) fn on_tcp_icmp_error(
+        &mut self,
+        dst: Ipv4Addr,
+        quoted: &[u8],
+        reason: crate::api::UnreachableReason,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> bool {
+        let (Some(src_port), Some(dst_port), Some(seq)) = (be16(quoted, 0), be16(quoted, 2), be32(quoted, 4)) else {
+            return false;
+        };
+        let Some(&h) = self.tcp.demux.get(&(src_port, dst, dst_port)) else {
+            return false;
+        };
+        let Some(tcb) = self.tcp.conns.get(&h) else {
+            return false;
+        };
+        let seq = SeqNum(seq);
+        if seq < tcb.snd_una || seq > tcb.snd_max || (seq == tcb.snd_max && tcb.snd_max != tcb.snd_una) {
+            return false;
+        }
+        let hard = matches!(reason, crate::api::UnreachableReason::DstUnreachable { code: 2..=3, .. });
+        let opening = tcb.state == TcpState::SynSent;
+        let event = Event::Unreachable { dst, port: Some(dst_port), reason };
+        self.with_tcb(h, now, out, |tcb, _, fx| {
+            fx.events.push(event);
+            if hard && opening {
+                tcb.terminate(None, fx);
+            }
+        });
+        true
+    }
+
+    fn send_tcp_reset(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        reset: &TcpRepr<'_>,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) {
         let sent = self.send_ipv4(dst, IpProtocol::Tcp, reset.buffer_len(), None, None, now, out, |b| {
             reset.emit(&mut TcpPacket::new_unchecked(b), &src, &dst)
         });
@@ -53,6 +397,14 @@ impl Stack {
             self.stats.tcp_resets_sent += 1;
         }
     }
+}
+
+fn be16(b: &[u8], at: usize) -> Option<u16> {
+    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
+}
+
+fn be32(b: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes([*b.get(at)?, *b.get(at + 1)?, *b.get(at + 2)?, *b.get(at + 3)?]))
 }
 
 /// RFC 9293 §3.10.7.1 (CLOSED): the reset answering `seg`, or `None` if `seg` is itself a reset.

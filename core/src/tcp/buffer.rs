@@ -1,0 +1,227 @@
+//! Send and receive buffers of one connection.
+//!
+//! The send buffer holds every byte from SND.UNA on: sent-but-unacknowledged first, then not yet sent, so a
+//! retransmission re-reads the real bytes. The receive buffer holds in-order bytes the application has not
+//! read, plus out-of-order segments (bounded) waiting for the gap before them to fill.
+
+use super::seq::SeqNum;
+use std::collections::VecDeque;
+
+/// Bytes queued for sending; index 0 is the byte at SND.UNA.
+#[derive(Debug)]
+pub(crate) struct SendBuffer {
+    data: VecDeque<u8>,
+    cap: usize,
+}
+
+impl SendBuffer {
+    pub(crate) fn new(cap: usize) -> SendBuffer {
+        SendBuffer { data: VecDeque::new(), cap }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.data.len()
+    }
+
+    pub(crate) fn free(&self) -> usize {
+        self.cap - self.data.len()
+    }
+
+    /// Appends as much of `bytes` as fits; returns how much.
+    pub(crate) fn push(&mut self, bytes: &[u8]) -> usize {
+        let n = bytes.len().min(self.free());
+        self.data.extend(&bytes[..n]);
+        n
+    }
+
+    /// Forgets the first `n` bytes (they were acknowledged).
+    pub(crate) fn ack(&mut self, n: usize) {
+        let n = n.min(self.data.len());
+        self.data.drain(..n);
+    }
+
+    /// Copies `out.len()` bytes starting `offset` bytes after SND.UNA into `out`. The caller keeps the range
+    /// inside the buffer; anything outside it is left untouched rather than panicking.
+    pub(crate) fn copy_out(&self, offset: usize, out: &mut [u8]) {
+        let (a, b) = self.data.as_slices();
+        let mut written = 0;
+        if let Some(rest) = a.get(offset..) {
+            let n = rest.len().min(out.len());
+            out[..n].copy_from_slice(&rest[..n]);
+            written = n;
+        }
+        if written < out.len() {
+            let local = offset + written - a.len();
+            let want = out.len() - written;
+            if let Some(src) = b.get(local..local + want) {
+                out[written..].copy_from_slice(src);
+            }
+        }
+    }
+}
+
+/// Most out-of-order segments kept at once; more are dropped (the sender retransmits them).
+const MAX_OOO_SEGMENTS: usize = 64;
+
+/// Received bytes not yet read by the application.
+#[derive(Debug)]
+pub(crate) struct RecvBuffer {
+    /// In-order bytes; the last one is at RCV.NXT - 1.
+    data: VecDeque<u8>,
+    /// Out-of-order runs beyond RCV.NXT: (first sequence number, bytes), sorted, non-overlapping, non-adjacent.
+    ooo: Vec<(SeqNum, Vec<u8>)>,
+    ooo_bytes: usize,
+    cap: usize,
+}
+
+impl RecvBuffer {
+    pub(crate) fn new(cap: usize) -> RecvBuffer {
+        RecvBuffer { data: VecDeque::new(), ooo: Vec::new(), ooo_bytes: 0, cap }
+    }
+
+    pub(crate) fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// In-order bytes the application can read.
+    pub(crate) fn readable(&self) -> usize {
+        self.data.len()
+    }
+
+    /// Space after the in-order data: what the window may offer.
+    pub(crate) fn free(&self) -> usize {
+        self.cap - self.data.len()
+    }
+
+    pub(crate) fn has_out_of_order(&self) -> bool {
+        !self.ooo.is_empty()
+    }
+
+    /// Out-of-order runs as (start, end) sequence ranges, lowest first.
+    #[cfg(test)]
+    pub(crate) fn out_of_order_ranges(&self) -> impl Iterator<Item = (SeqNum, SeqNum)> + '_ {
+        self.ooo.iter().map(|(s, d)| (*s, *s + d.len()))
+    }
+
+    /// Reads up to `max` bytes.
+    pub(crate) fn read(&mut self, max: usize) -> Vec<u8> {
+        let n = max.min(self.data.len());
+        self.data.drain(..n).collect()
+    }
+
+    /// Stores `payload`, which starts at `seq`, given the current `rcv_nxt`. The caller has trimmed it to the
+    /// window. Returns how far RCV.NXT advances (in-order bytes added, including out-of-order runs it joined).
+    pub(crate) fn insert(&mut self, rcv_nxt: SeqNum, seq: SeqNum, payload: &[u8]) -> usize {
+        if payload.is_empty() {
+            return 0;
+        }
+        if seq == rcv_nxt {
+            let room = self.free();
+            let take = payload.len().min(room);
+            self.data.extend(&payload[..take]);
+            let mut next = rcv_nxt + take;
+            let mut advanced = take;
+            // Pull in out-of-order runs that are now contiguous (or overlap what we have).
+            while self.ooo.first().is_some_and(|(start, _)| *start <= next) {
+                let (start, bytes) = self.ooo.remove(0);
+                self.ooo_bytes -= bytes.len();
+                let skip = next - start;
+                if skip < bytes.len() {
+                    let rest = &bytes[skip..];
+                    let take = rest.len().min(self.free());
+                    self.data.extend(&rest[..take]);
+                    next = next + take;
+                    advanced += take;
+                }
+            }
+            return advanced;
+        }
+        // Out of order: keep it if there is room, merging with neighbours.
+        if self.data.len() + self.ooo_bytes + payload.len() > self.cap {
+            return 0;
+        }
+        self.insert_ooo(seq, payload);
+        0
+    }
+
+    fn insert_ooo(&mut self, seq: SeqNum, payload: &[u8]) {
+        let (mut start, mut end) = (seq, seq + payload.len());
+        let mut merged: Vec<u8> = payload.to_vec();
+        let mut i = 0;
+        while i < self.ooo.len() {
+            let (s, ref d) = self.ooo[i];
+            let e = s + d.len();
+            if e < start || s > end {
+                i += 1;
+                continue;
+            }
+            // Overlapping or adjacent: build the union, preferring bytes already held.
+            let new_start = start.min(s);
+            let new_end = end.max(e);
+            let mut buf = vec![0u8; new_end - new_start];
+            buf[start - new_start..start - new_start + merged.len()].copy_from_slice(&merged);
+            buf[s - new_start..s - new_start + d.len()].copy_from_slice(d);
+            self.ooo_bytes -= d.len();
+            self.ooo.remove(i);
+            start = new_start;
+            end = new_end;
+            merged = buf;
+        }
+        if self.ooo.len() >= MAX_OOO_SEGMENTS {
+            return;
+        }
+        let pos = self.ooo.iter().position(|(s, _)| *s > start).unwrap_or(self.ooo.len());
+        self.ooo_bytes += merged.len();
+        self.ooo.insert(pos, (start, merged));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn send_buffer_copies_across_the_wrap() {
+        let mut b = SendBuffer::new(8);
+        assert_eq!(b.push(b"abcdefghij"), 8);
+        b.ack(5);
+        assert_eq!(b.push(b"XYZW"), 4);
+        let mut out = [0u8; 7];
+        b.copy_out(0, &mut out);
+        assert_eq!(&out, b"fghXYZW");
+        let mut out = [0u8; 3];
+        b.copy_out(2, &mut out);
+        assert_eq!(&out, b"hXY");
+        let mut out = [0u8; 2];
+        b.copy_out(5, &mut out);
+        assert_eq!(&out, b"ZW");
+        assert_eq!(b.free(), 1);
+    }
+
+    #[test]
+    fn recv_buffer_reassembles_out_of_order_runs() {
+        let mut r = RecvBuffer::new(100);
+        let base = SeqNum(u32::MAX - 5);
+        assert_eq!(r.insert(base, base + 10, b"klmno"), 0);
+        assert_eq!(r.insert(base, base + 20, b"uv"), 0);
+        assert_eq!(r.insert(base, base + 12, b"mnopq"), 0); // overlaps and extends the first run
+        assert_eq!(r.out_of_order_ranges().collect::<Vec<_>>(), vec![(base + 10, base + 17), (base + 20, base + 22)]);
+        assert_eq!(r.insert(base, base, b"abcdefghij"), 17);
+        assert_eq!(r.read(100), b"abcdefghijklmnopq");
+        assert!(r.has_out_of_order());
+        assert_eq!(r.insert(base + 17, base + 17, b"rst"), 5);
+        assert_eq!(r.read(100), b"rstuv");
+        assert!(!r.has_out_of_order());
+    }
+
+    #[test]
+    fn recv_buffer_respects_capacity() {
+        let mut r = RecvBuffer::new(4);
+        assert_eq!(r.insert(SeqNum(0), SeqNum(0), b"abcdef"), 4);
+        assert_eq!(r.free(), 0);
+        assert_eq!(r.insert(SeqNum(4), SeqNum(6), b"x"), 0);
+        assert!(!r.has_out_of_order());
+        assert_eq!(r.read(2), b"ab");
+        assert_eq!(r.free(), 2);
+    }
+}

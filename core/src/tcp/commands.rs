@@ -1,0 +1,227 @@
+//! The application's TCP commands: connect, send, receive, shutdown, close, abort, options.
+
+use super::tcb::{AckDue, Effects, Seg, Tcb};
+use super::{Stack, TcpState};
+use crate::api::{CommandError, Event, Output, Reply, SocketHandle};
+use crate::time::Instant;
+use crate::wire::TcpFlags;
+use core::net::SocketAddrV4;
+
+impl Tcb {
+    /// Sends RST if the peer knows the connection, then forgets it (RFC 9293 §3.10.5 ABORT).
+    pub(crate) fn abort(&mut self, fx: &mut Effects) {
+        if !matches!(self.state, TcpState::SynSent | TcpState::Closed | TcpState::TimeWait) {
+            let mut rst = Seg::control(self.snd_nxt, TcpFlags::RST | TcpFlags::ACK);
+            rst.ack = Some(self.rcv_nxt);
+            fx.segs.push(rst);
+        }
+        self.terminate(None, fx);
+    }
+
+    /// Queues our FIN (RFC 9293 §3.10.4 CLOSE, sending side).
+    fn shutdown_send(&mut self, fx: &mut Effects) {
+        match self.state {
+            TcpState::Established | TcpState::SynReceived => {
+                self.fin_queued = true;
+                self.state = TcpState::FinWait1;
+            }
+            TcpState::CloseWait => {
+                self.fin_queued = true;
+                self.state = TcpState::LastAck;
+            }
+            TcpState::SynSent => self.terminate(Some(Event::Closed), fx),
+            _ => {}
+        }
+    }
+}
+
+impl Stack {
+    /// Looks up a connection the application owns.
+    fn owned_tcb(&self, sock: SocketHandle) -> Result<&Tcb, CommandError> {
+        match self.tcp.conns.get(&sock) {
+            Some(t) if !t.app_closed && t.listener.is_none() => Ok(t),
+            _ => Err(CommandError::NoSuchSocket(sock)),
+        }
+    }
+
+    pub(crate) fn tcp_connect(
+        &mut self,
+        remote: SocketAddrV4,
+        local_port: Option<u16>,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> Result<Reply, CommandError> {
+        if remote.port() == 0 {
+            return Err(CommandError::BadDestination(remote));
+        }
+        self.route(*remote.ip()).map_err(|e| match e {
+            CommandError::BadDestination(_) => CommandError::BadDestination(remote),
+            other => other,
+        })?;
+        if remote.ip().is_broadcast() || Some(*remote.ip()) == self.config.ipv4.broadcast() {
+            return Err(CommandError::BadDestination(remote));
+        }
+        let port = match local_port {
+            Some(0) | None => self.tcp.allocate_port().ok_or(CommandError::NoEphemeralPort)?,
+            Some(p) if self.tcp.demux.contains_key(&(p, *remote.ip(), remote.port())) => {
+                return Err(CommandError::AddrInUse(p))
+            }
+            Some(p) => p,
+        };
+        let local = SocketAddrV4::new(self.config.ipv4.addr(), port);
+        let sock = self.alloc_handle();
+        let iss = self.tcp.isn(local, remote, now);
+        let mss = self.mtu_mss();
+        let cfg = &self.config.tcp;
+        let cc = cfg.congestion.build(mss);
+        let mut tcb = Tcb::new(sock, TcpState::SynSent, local, remote, iss, mss, cfg, cc);
+        let mut fx = Effects::default();
+        tcb.send_syn(now, &mut fx);
+        self.tcp.register(local, remote, sock);
+        // The reply must precede the SYN's effects in `out`; the stack inserts it at the front.
+        self.apply_effects(tcb, fx, now, out);
+        Ok(Reply::Bound { sock, local })
+    }
+
+    pub(crate) fn tcp_send(
+        &mut self,
+        sock: SocketHandle,
+        data: &[u8],
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> Result<Reply, CommandError> {
+        let tcb = self.owned_tcb(sock)?;
+        match tcb.state {
+            TcpState::SynSent | TcpState::SynReceived | TcpState::Established | TcpState::CloseWait
+                if !tcb.fin_queued => {}
+            other => return Err(CommandError::InvalidState(other)),
+        }
+        if data.is_empty() {
+            return Ok(Reply::Sent { len: 0 });
+        }
+        let mut accepted = 0;
+        self.with_tcb(sock, now, out, |tcb, cfg, fx| {
+            accepted = tcb.send_buf.push(data);
+            if accepted < data.len() {
+                tcb.want_writable = true;
+            }
+            tcb.poll_send(now, cfg, fx);
+        });
+        if accepted == 0 {
+            return Err(CommandError::WouldBlock);
+        }
+        Ok(Reply::Sent { len: accepted })
+    }
+
+    pub(crate) fn tcp_recv(
+        &mut self,
+        sock: SocketHandle,
+        max: usize,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> Result<Reply, CommandError> {
+        let tcb = self.owned_tcb(sock)?;
+        if max == 0 {
+            return Err(CommandError::BadArgument("max must be at least 1"));
+        }
+        if tcb.recv_buf.readable() == 0 {
+            if tcb.fin_received {
+                return Ok(Reply::Data(Vec::new()));
+            }
+            return match tcb.state {
+                TcpState::Closed => Err(CommandError::ConnectionAborted),
+                _ => Err(CommandError::WouldBlock),
+            };
+        }
+        let mut data = Vec::new();
+        self.with_tcb(sock, now, out, |tcb, cfg, fx| {
+            data = tcb.recv_buf.read(max);
+            // Reading opened the window: tell the peer if it is worth it (receiver SWS avoidance).
+            if tcb.synchronized() && !tcb.fin_received && tcb.window_update_worthwhile() {
+                tcb.ack_due = AckDue::Now;
+            }
+            tcb.poll_send(now, cfg, fx);
+        });
+        Ok(Reply::Data(data))
+    }
+
+    pub(crate) fn tcp_shutdown(
+        &mut self,
+        sock: SocketHandle,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> Result<Reply, CommandError> {
+        self.owned_tcb(sock)?;
+        self.with_tcb(sock, now, out, |tcb, cfg, fx| {
+            tcb.shutdown_send(fx);
+            if !fx.release {
+                tcb.poll_send(now, cfg, fx);
+            }
+        });
+        Ok(Reply::Done)
+    }
+
+    pub(crate) fn tcp_close(
+        &mut self,
+        sock: SocketHandle,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> Result<Reply, CommandError> {
+        if self.tcp_close_listener(sock, now, out) {
+            return Ok(Reply::Done);
+        }
+        self.owned_tcb(sock)?;
+        self.with_tcb(sock, now, out, |tcb, cfg, fx| {
+            tcb.app_closed = true;
+            if tcb.recv_buf.readable() > 0 {
+                // Unread data is lost: tell the peer with a reset, as Linux does (RFC 2525 §2.17).
+                tcb.abort(fx);
+                return;
+            }
+            match tcb.state {
+                TcpState::Closed => tcb.terminate(None, fx),
+                TcpState::TimeWait => {}
+                TcpState::FinWait2 => tcb.close_at = Some(now + cfg.time_wait),
+                _ => {
+                    tcb.shutdown_send(fx);
+                    if !fx.release {
+                        tcb.poll_send(now, cfg, fx);
+                    }
+                }
+            }
+        });
+        Ok(Reply::Done)
+    }
+
+    pub(crate) fn tcp_abort(
+        &mut self,
+        sock: SocketHandle,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> Result<Reply, CommandError> {
+        if self.tcp_close_listener(sock, now, out) {
+            return Ok(Reply::Done);
+        }
+        self.owned_tcb(sock)?;
+        self.with_tcb(sock, now, out, |tcb, _, fx| {
+            tcb.app_closed = true;
+            tcb.abort(fx);
+        });
+        Ok(Reply::Done)
+    }
+
+    pub(crate) fn tcp_set_nodelay(
+        &mut self,
+        sock: SocketHandle,
+        nodelay: bool,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> Result<Reply, CommandError> {
+        self.owned_tcb(sock)?;
+        self.with_tcb(sock, now, out, |tcb, cfg, fx| {
+            tcb.nodelay = nodelay;
+            tcb.poll_send(now, cfg, fx);
+        });
+        Ok(Reply::Done)
+    }
+}

@@ -1,0 +1,169 @@
+//! Congestion control behind a trait, with NewReno (RFC 5681 + RFC 6582) as the implementation.
+//!
+//! The connection decides *when* something happened (new ACK, third duplicate ACK, partial ACK, timeout);
+//! the algorithm decides what that does to the congestion window.
+
+use core::fmt;
+
+/// A congestion control algorithm for one connection. All sizes are in bytes.
+pub trait CongestionControl: fmt::Debug + Send {
+    fn name(&self) -> &'static str;
+    /// The congestion window.
+    fn cwnd(&self) -> usize;
+    /// The slow start threshold.
+    fn ssthresh(&self) -> usize;
+    /// New data was acknowledged outside fast recovery.
+    fn on_ack(&mut self, acked: usize, mss: usize);
+    /// The third duplicate ACK: fast retransmit and enter fast recovery with `flight` bytes outstanding.
+    fn on_enter_recovery(&mut self, flight: usize, mss: usize);
+    /// A further duplicate ACK during fast recovery: a segment has left the network.
+    fn on_recovery_dup_ack(&mut self, mss: usize);
+    /// An ACK during recovery that acknowledges some but not all data outstanding at its start.
+    fn on_partial_ack(&mut self, acked: usize, mss: usize);
+    /// The ACK that ends fast recovery.
+    fn on_exit_recovery(&mut self, flight: usize, mss: usize);
+    /// The retransmission timer expired.
+    fn on_timeout(&mut self, flight: usize, mss: usize);
+}
+
+/// Which algorithm new connections use.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum CongestionAlgorithm {
+    #[default]
+    NewReno,
+}
+
+impl CongestionAlgorithm {
+    pub(crate) fn build(self, mss: usize) -> Box<dyn CongestionControl> {
+        match self {
+            CongestionAlgorithm::NewReno => Box::new(NewReno::new(mss)),
+        }
+    }
+}
+
+/// RFC 6928 initial window: ten segments, capped at 14,600 bytes unless that is under two segments... (RFC 6928 §2)
+fn initial_window(mss: usize) -> usize {
+    (10 * mss).min((2 * mss).max(14_600))
+}
+
+/// RFC 3465 appropriate byte counting limit in slow start: at most L = 2 segments per ACK.
+const ABC_LIMIT_SEGMENTS: usize = 2;
+
+/// NewReno: slow start, congestion avoidance by byte counting, fast recovery with partial-ACK deflation.
+#[derive(Debug, Clone)]
+pub struct NewReno {
+    cwnd: usize,
+    ssthresh: usize,
+    /// Bytes acknowledged since cwnd last grew in congestion avoidance (RFC 5681 §3.1 byte counting).
+    bytes_acked: usize,
+}
+
+impl NewReno {
+    pub fn new(mss: usize) -> NewReno {
+        NewReno { cwnd: initial_window(mss), ssthresh: usize::MAX, bytes_acked: 0 }
+    }
+
+    /// RFC 5681 equation (4): half the flight, but at least two segments.
+    fn half_flight(flight: usize, mss: usize) -> usize {
+        (flight / 2).max(2 * mss)
+    }
+}
+
+impl CongestionControl for NewReno {
+    fn name(&self) -> &'static str {
+        "newreno"
+    }
+    fn cwnd(&self) -> usize {
+        self.cwnd
+    }
+    fn ssthresh(&self) -> usize {
+        self.ssthresh
+    }
+    fn on_ack(&mut self, acked: usize, mss: usize) {
+        if self.cwnd < self.ssthresh {
+            self.cwnd += acked.min(ABC_LIMIT_SEGMENTS * mss);
+        } else {
+            self.bytes_acked += acked;
+            if self.bytes_acked >= self.cwnd {
+                self.bytes_acked -= self.cwnd;
+                self.cwnd += mss;
+            }
+        }
+    }
+    fn on_enter_recovery(&mut self, flight: usize, mss: usize) {
+        self.ssthresh = Self::half_flight(flight, mss);
+        self.cwnd = self.ssthresh + 3 * mss;
+        self.bytes_acked = 0;
+    }
+    fn on_recovery_dup_ack(&mut self, mss: usize) {
+        self.cwnd += mss;
+    }
+    fn on_partial_ack(&mut self, acked: usize, mss: usize) {
+        // RFC 6582 §3.2 step 5: deflate by the newly acknowledged amount, add back one segment if >= SMSS.
+        self.cwnd = self.cwnd.saturating_sub(acked).max(mss);
+        if acked >= mss {
+            self.cwnd += mss;
+        }
+    }
+    fn on_exit_recovery(&mut self, flight: usize, mss: usize) {
+        // RFC 6582 §3.2 step 6, option (1).
+        self.cwnd = self.ssthresh.min(flight.max(mss) + mss);
+        self.bytes_acked = 0;
+    }
+    fn on_timeout(&mut self, flight: usize, mss: usize) {
+        // RFC 5681 §3.1: ssthresh per equation (4), cwnd to the loss window of one segment.
+        self.ssthresh = Self::half_flight(flight, mss);
+        self.cwnd = mss;
+        self.bytes_acked = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MSS: usize = 1000;
+
+    #[test]
+    fn slow_start_then_avoidance() {
+        let mut c = NewReno::new(MSS);
+        assert_eq!(c.cwnd(), 10 * MSS.min(1460));
+        c.on_ack(5 * MSS, MSS); // ABC caps growth at two segments per ACK
+        assert_eq!(c.cwnd(), 12 * MSS);
+        c.on_timeout(12 * MSS, MSS);
+        assert_eq!((c.cwnd(), c.ssthresh()), (MSS, 6 * MSS));
+        for _ in 0..5 {
+            c.on_ack(MSS, MSS);
+        }
+        assert_eq!(c.cwnd(), 6 * MSS);
+        // Congestion avoidance: one segment per window of acknowledged bytes.
+        for _ in 0..5 {
+            c.on_ack(MSS, MSS);
+        }
+        assert_eq!(c.cwnd(), 6 * MSS);
+        c.on_ack(MSS, MSS);
+        assert_eq!(c.cwnd(), 7 * MSS);
+    }
+
+    #[test]
+    fn fast_recovery_inflates_deflates_and_exits() {
+        let mut c = NewReno::new(MSS);
+        c.on_enter_recovery(10 * MSS, MSS);
+        assert_eq!((c.ssthresh(), c.cwnd()), (5 * MSS, 8 * MSS));
+        c.on_recovery_dup_ack(MSS);
+        assert_eq!(c.cwnd(), 9 * MSS);
+        c.on_partial_ack(2 * MSS, MSS);
+        assert_eq!(c.cwnd(), 8 * MSS);
+        c.on_exit_recovery(3 * MSS, MSS);
+        assert_eq!(c.cwnd(), 4 * MSS);
+        c.on_exit_recovery(30 * MSS, MSS);
+        assert_eq!(c.cwnd(), 5 * MSS);
+    }
+
+    #[test]
+    fn initial_window_follows_rfc6928() {
+        assert_eq!(initial_window(1460), 14_600);
+        assert_eq!(initial_window(536), 5_360);
+        assert_eq!(initial_window(8960), 17_920);
+    }
+}

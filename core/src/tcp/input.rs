@@ -1,0 +1,454 @@
+//! Segment arrival (RFC 9293 §3.10.7), with the RFC 5961 defences against blind injection.
+
+use super::seq::SeqNum;
+use super::tcb::{AckDue, Effects, Seg, Tcb, DEFAULT_MSS};
+use super::TcpState;
+use crate::api::Event;
+use crate::config::TcpConfig;
+use crate::stats::DropReason;
+use crate::time::Instant;
+use crate::wire::{TcpFlags, TcpRepr};
+
+impl Tcb {
+    /// A segment for this connection arrived.
+    pub(crate) fn on_segment(&mut self, seg: &TcpRepr<'_>, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+        self.counters.segments_received += 1;
+        match self.state {
+            TcpState::SynSent => self.on_segment_syn_sent(seg, now, cfg, fx),
+            TcpState::Closed | TcpState::Listen => fx.drops.push(DropReason::TcpNoSocket),
+            _ => self.on_segment_synchronized(seg, now, cfg, fx),
+        }
+        if !fx.release {
+            self.poll_send(now, cfg, fx);
+        }
+    }
+
+    /// Applies the peer's SYN options (RFC 6691 MSS, RFC 7323 window scale).
+    pub(crate) fn take_syn_options(&mut self, seg: &TcpRepr<'_>, mtu_mss: usize, cfg: &TcpConfig) {
+        let peer_mss = seg.options.mss.map_or(DEFAULT_MSS, usize::from);
+        self.mss = peer_mss.min(mtu_mss).max(64);
+        match seg.options.window_scale {
+            Some(shift) if cfg.window_scaling => {
+                self.peer_wants_wscale = true;
+                self.snd_shift = shift.min(super::tcb::MAX_WINDOW_SHIFT);
+            }
+            _ => {
+                self.peer_wants_wscale = false;
+                self.snd_shift = 0;
+                self.rcv_shift = 0;
+            }
+        }
+    }
+
+    /// RFC 9293 §3.10.7.3: SYN-SENT.
+    fn on_segment_syn_sent(&mut self, seg: &TcpRepr<'_>, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+        let has_ack = seg.flags.contains(TcpFlags::ACK);
+        // First: the ACK must acknowledge our SYN.
+        if has_ack && (seg.ack_number <= self.iss || seg.ack_number > self.snd_max) {
+            if !seg.flags.contains(TcpFlags::RST) {
+                fx.segs.push(Seg::control(seg.ack_number, TcpFlags::RST));
+            }
+            fx.drops.push(DropReason::TcpBadAck);
+            return;
+        }
+        // Second: a reset with an acceptable ACK refuses the connection.
+        if seg.flags.contains(TcpFlags::RST) {
+            if has_ack {
+                self.terminate(Some(Event::Reset), fx);
+            } else {
+                fx.drops.push(DropReason::TcpBadAck);
+            }
+            return;
+        }
+        if !seg.flags.contains(TcpFlags::SYN) {
+            fx.drops.push(DropReason::TcpBadAck);
+            return;
+        }
+        // Fourth: the SYN.
+        self.irs = seg.seq_number;
+        self.rcv_nxt = seg.seq_number + 1;
+        self.rcv_adv_edge = self.rcv_nxt;
+        let mtu_mss = self.mss;
+        self.take_syn_options(seg, mtu_mss, cfg);
+        if has_ack {
+            self.snd_una = seg.ack_number;
+            // The SYN-ACK's window is not scaled (RFC 7323 §2.2).
+            self.snd_wnd = usize::from(seg.window_len);
+            self.max_snd_wnd = self.snd_wnd;
+            self.snd_wl1 = seg.seq_number;
+            self.snd_wl2 = seg.ack_number;
+            self.rtx_at = None;
+            self.rtx_count = 0;
+            if let Some((end, sent)) = self.timing.take() {
+                if seg.ack_number >= end {
+                    self.rtt.sample(now - sent);
+                }
+            }
+            self.state = TcpState::Established;
+            self.ack_due = AckDue::Now;
+            fx.events.push(Event::Connected);
+            // Data or FIN may ride on the SYN-ACK.
+            self.accept_text_and_fin(seg, seg.seq_number + 1, seg.payload, now, cfg, fx);
+        } else {
+            // Simultaneous open: answer with SYN-ACK from the same ISS.
+            self.state = TcpState::SynReceived;
+            self.snd_wnd = usize::from(seg.window_len);
+            self.snd_wl1 = seg.seq_number;
+            self.snd_wl2 = self.iss;
+            self.snd_nxt = self.iss;
+            self.timing = None;
+            self.send_syn(now, fx);
+        }
+    }
+
+    /// RFC 9293 §3.10.7.4: every state from SYN-RECEIVED on.
+    fn on_segment_synchronized(&mut self, seg: &TcpRepr<'_>, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+        let flags = seg.flags;
+        // A retransmitted SYN while our SYN-ACK is unacknowledged: the SYN-ACK was lost, send it again.
+        if self.state == TcpState::SynReceived
+            && flags.contains(TcpFlags::SYN)
+            && !flags.contains(TcpFlags::ACK)
+            && seg.seq_number == self.irs
+        {
+            self.snd_nxt = self.iss;
+            self.send_syn(now, fx);
+            return;
+        }
+
+        // First: is the segment acceptable?
+        let mut seq = seg.seq_number;
+        let mut payload = seg.payload;
+        let mut fin = flags.contains(TcpFlags::FIN);
+        let seg_len = payload.len() + usize::from(flags.contains(TcpFlags::SYN)) + usize::from(fin);
+        if !self.segment_acceptable(seq, seg_len) {
+            let zero_window_at_edge = self.rcv_wnd() == 0 && seq == self.rcv_nxt;
+            if !zero_window_at_edge {
+                if !flags.contains(TcpFlags::RST) {
+                    self.ack_due = AckDue::Now;
+                }
+                fx.drops.push(DropReason::TcpOutOfWindow);
+                if self.state == TcpState::TimeWait && fin {
+                    // A retransmitted FIN in TIME-WAIT: acknowledge it and restart 2 MSL.
+                    self.close_at = Some(now + cfg.time_wait);
+                }
+                return;
+            }
+            // Zero window: still process the ACK, drop the data.
+            payload = &[];
+            fin = false;
+            self.ack_due = AckDue::Now;
+        }
+        // Trim what lies before RCV.NXT and beyond the window.
+        if seq < self.rcv_nxt && !flags.contains(TcpFlags::SYN) {
+            let skip = (self.rcv_nxt - seq).min(payload.len());
+            payload = &payload[skip..];
+            seq = seq + skip;
+        }
+        let room = (self.rcv_adv_edge - seq).min(payload.len());
+        if room < payload.len() {
+            payload = &payload[..room];
+            fin = false;
+        }
+
+        // Second: RST (RFC 5961 §3.2: only an exact match resets; in-window gets a challenge ACK).
+        if flags.contains(TcpFlags::RST) {
+            if seg.seq_number != self.rcv_nxt {
+                self.challenge_ack(fx);
+                fx.drops.push(DropReason::TcpRstChallenged);
+                return;
+            }
+            let event = match self.state {
+                // An un-accepted passive connection just vanishes; the listener forgets it.
+                TcpState::SynReceived if self.passive => None,
+                TcpState::SynReceived
+                | TcpState::Established
+                | TcpState::FinWait1
+                | TcpState::FinWait2
+                | TcpState::CloseWait => Some(Event::Reset),
+                _ if !self.closed_notified => Some(Event::Closed),
+                _ => None,
+            };
+            self.terminate(event, fx);
+            return;
+        }
+
+        // Fourth: SYN in a synchronized state (RFC 5961 §4): challenge ACK, never reset.
+        if flags.contains(TcpFlags::SYN) {
+            self.challenge_ack(fx);
+            fx.drops.push(DropReason::TcpSynChallenged);
+            return;
+        }
+
+        // Fifth: ACK.
+        if !flags.contains(TcpFlags::ACK) {
+            fx.drops.push(DropReason::TcpNoAck);
+            return;
+        }
+        if self.state == TcpState::SynReceived {
+            if seg.ack_number <= self.snd_una || seg.ack_number > self.snd_max {
+                fx.segs.push(Seg::control(seg.ack_number, TcpFlags::RST));
+                fx.drops.push(DropReason::TcpBadAck);
+                return;
+            }
+            self.state = TcpState::Established;
+            self.snd_wnd = usize::from(seg.window_len) << self.snd_shift;
+            self.max_snd_wnd = self.snd_wnd;
+            self.snd_wl1 = seg.seq_number;
+            self.snd_wl2 = seg.ack_number;
+            if self.passive {
+                fx.established = true;
+            } else {
+                fx.events.push(Event::Connected);
+            }
+        }
+        if !self.process_ack(seg, now, cfg, fx) {
+            return;
+        }
+
+        // Seventh and eighth: text and FIN.
+        let mut trimmed_flags = flags;
+        if !fin {
+            trimmed_flags.remove(TcpFlags::FIN);
+        }
+        let trimmed = TcpRepr { seq_number: seq, payload, flags: trimmed_flags, ..*seg };
+        self.accept_text_and_fin(&trimmed, seq, payload, now, cfg, fx);
+    }
+
+    /// RFC 9293 §3.10.7.4 acceptability test.
+    pub(crate) fn segment_acceptable(&self, seq: SeqNum, seg_len: usize) -> bool {
+        let wnd = self.rcv_wnd();
+        let in_window = |s: SeqNum| s >= self.rcv_nxt && s < self.rcv_nxt + wnd;
+        match (seg_len, wnd) {
+            (0, 0) => seq == self.rcv_nxt,
+            (0, _) => in_window(seq),
+            (_, 0) => false,
+            (len, _) => in_window(seq) || in_window(seq + (len - 1)),
+        }
+    }
+
+    /// RFC 5961 challenge ACK: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, rate-limited by the stack.
+    fn challenge_ack(&mut self, fx: &mut Effects) {
+        let mut s = Seg::control(self.snd_nxt, TcpFlags::ACK);
+        s.challenge = true;
+        fx.segs.push(s);
+    }
+
+    /// Step five for established states. Returns false if the segment must be dropped.
+    fn process_ack(&mut self, seg: &TcpRepr<'_>, now: Instant, cfg: &TcpConfig, fx: &mut Effects) -> bool {
+        let ack = seg.ack_number;
+        // RFC 5961 §5.2: acceptable range is [SND.UNA - MAX.SND.WND, SND.NXT].
+        if ack > self.snd_max {
+            self.challenge_ack(fx);
+            fx.drops.push(DropReason::TcpBadAck);
+            return false;
+        }
+        if ack < self.snd_una - self.max_snd_wnd.max(1) {
+            self.challenge_ack(fx);
+            fx.drops.push(DropReason::TcpBadAck);
+            return false;
+        }
+        self.probes_unanswered = 0;
+        let window = usize::from(seg.window_len) << self.snd_shift;
+        if ack > self.snd_una {
+            self.on_new_ack(ack, now, fx);
+        } else if ack == self.snd_una
+            && seg.payload.is_empty()
+            && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::FIN)
+            && window == self.snd_wnd
+            && self.snd_max > self.snd_una
+        {
+            self.on_duplicate_ack(fx);
+        }
+        // Window update (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2 guard against old segments).
+        if self.snd_wl1 < seg.seq_number || (self.snd_wl1 == seg.seq_number && self.snd_wl2 <= ack) {
+            let opened = self.snd_wnd == 0 && window > 0;
+            self.snd_wnd = window;
+            self.max_snd_wnd = self.max_snd_wnd.max(window);
+            self.snd_wl1 = seg.seq_number;
+            self.snd_wl2 = ack;
+            if opened {
+                self.persist_at = None;
+                self.persist_backoff = 0;
+            }
+        }
+        // State changes that hinge on our FIN being acknowledged.
+        if self.fin_acked() {
+            match self.state {
+                TcpState::FinWait1 => {
+                    self.state = TcpState::FinWait2;
+                    self.rtx_at = None;
+                    if self.app_closed {
+                        // Linux's tcp_fin_timeout: an orphaned FIN-WAIT-2 does not wait forever.
+                        self.close_at = Some(now + cfg.time_wait);
+                    }
+                }
+                TcpState::Closing => {
+                    self.enter_time_wait(now, cfg, fx);
+                }
+                TcpState::LastAck => {
+                    self.finish(fx);
+                    return false;
+                }
+                _ => {}
+            }
+        }
+        true
+    }
+
+    /// SND.UNA < SEG.ACK <= SND.MAX: new data acknowledged.
+    fn on_new_ack(&mut self, ack: SeqNum, now: Instant, fx: &mut Effects) {
+        // Bytes of the buffer acknowledged (the SYN and FIN occupy sequence space but no buffer).
+        let data_end = ack.min(self.buf_end());
+        let data_acked = if data_end > self.buf_seq { data_end - self.buf_seq } else { 0 };
+        self.send_buf.ack(data_acked);
+        self.buf_seq = self.buf_seq + data_acked;
+        self.counters.bytes_acked += data_acked as u64;
+        self.snd_una = ack;
+        if self.snd_nxt < self.snd_una {
+            self.snd_nxt = self.snd_una;
+        }
+        // Karn: only segments never retransmitted are timed.
+        if let Some((end, sent)) = self.timing {
+            if ack >= end {
+                self.rtt.sample(now - sent);
+                self.timing = None;
+            }
+        }
+        self.rtx_count = 0;
+        let mss = self.mss;
+        if self.in_recovery {
+            if ack >= self.recover {
+                // Full acknowledgement: recovery is over (RFC 6582 §3.2 step 3).
+                self.in_recovery = false;
+                self.dup_acks = 0;
+                let flight = self.snd_max - self.snd_una;
+                self.cc.on_exit_recovery(flight, mss);
+            } else {
+                // Partial acknowledgement: the next hole is lost too; retransmit it at once.
+                self.cc.on_partial_ack(data_acked, mss);
+                self.retransmit_first(fx);
+                self.restart_rtx_timer(now);
+            }
+        } else {
+            self.dup_acks = 0;
+            self.cc.on_ack(data_acked, mss);
+        }
+        if self.snd_una == self.snd_max {
+            self.rtx_at = None;
+        } else if !self.in_recovery || ack >= self.recover {
+            self.restart_rtx_timer(now);
+        }
+        if self.want_writable && self.send_buf.free() > 0 && !self.fin_queued {
+            self.want_writable = false;
+            fx.events.push(Event::Writable);
+        }
+    }
+
+    /// SEG.ACK == SND.UNA with nothing else: RFC 5681 duplicate ACK.
+    fn on_duplicate_ack(&mut self, fx: &mut Effects) {
+        self.counters.dup_acks_received += 1;
+        self.dup_acks += 1;
+        let mss = self.mss;
+        if self.in_recovery {
+            self.cc.on_recovery_dup_ack(mss);
+        } else if self.dup_acks == 3 && self.snd_una > self.recover {
+            // RFC 6582 §3.2 step 2: fast retransmit, then fast recovery.
+            self.in_recovery = true;
+            self.recover = self.snd_max;
+            let flight = self.snd_max - self.snd_una;
+            self.cc.on_enter_recovery(flight, mss);
+            self.counters.fast_retransmits += 1;
+            self.retransmit_first(fx);
+        }
+    }
+
+    /// Queues a retransmission of the first unacknowledged segment.
+    pub(crate) fn retransmit_first(&mut self, fx: &mut Effects) {
+        let outstanding = self.snd_max - self.snd_una;
+        if outstanding == 0 {
+            return;
+        }
+        let offset = self.snd_una - self.buf_seq;
+        let data_left = self.send_buf.len().saturating_sub(offset);
+        let len = data_left.min(self.mss);
+        let mut flags = TcpFlags::ACK;
+        if len == data_left && self.fin_sent() {
+            flags |= TcpFlags::FIN;
+        }
+        if len > 0 {
+            flags |= TcpFlags::PSH;
+        }
+        let seg = Seg { seq: self.snd_una, flags, ack: None, offset, len, syn_options: false, challenge: false };
+        self.counters.retransmitted_segments += 1;
+        self.counters.retransmitted_bytes += len as u64;
+        self.timing = None;
+        fx.segs.push(seg);
+        self.ack_due = AckDue::None;
+    }
+
+    /// Steps seven and eight: queue the text, process the FIN.
+    fn accept_text_and_fin(
+        &mut self,
+        seg: &TcpRepr<'_>,
+        seq: SeqNum,
+        payload: &[u8],
+        now: Instant,
+        cfg: &TcpConfig,
+        fx: &mut Effects,
+    ) {
+        let accepts_text = matches!(self.state, TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2);
+        if accepts_text && !payload.is_empty() {
+            let was_readable = self.recv_buf.readable() > 0;
+            let in_order = seq == self.rcv_nxt;
+            let had_gap = self.recv_buf.has_out_of_order();
+            let advanced = self.recv_buf.insert(self.rcv_nxt, seq, payload);
+            self.rcv_nxt = self.rcv_nxt + advanced;
+            self.counters.bytes_received += advanced as u64;
+            if advanced > 0 && !was_readable {
+                fx.events.push(Event::Readable);
+            }
+            if !in_order || had_gap || advanced < payload.len() {
+                // Out of order, filling a gap, or no room: acknowledge at once (RFC 5681 §4.2).
+                self.ack_due = AckDue::Now;
+            } else {
+                self.unacked_segments += 1;
+                if self.unacked_segments >= 2 {
+                    self.ack_due = AckDue::Now;
+                } else if self.ack_due < AckDue::Delayed {
+                    self.ack_due = AckDue::Delayed;
+                    self.delack_at = Some(now + cfg.delayed_ack);
+                }
+            }
+        }
+        if seg.flags.contains(TcpFlags::FIN) && accepts_text {
+            self.pending_fin = Some(seq + payload.len());
+        }
+        if self.pending_fin == Some(self.rcv_nxt) && !self.fin_received {
+            self.pending_fin = None;
+            self.receive_fin(now, cfg, fx);
+        } else if seg.flags.contains(TcpFlags::FIN) && self.state == TcpState::TimeWait {
+            self.ack_due = AckDue::Now;
+            self.close_at = Some(now + cfg.time_wait);
+        }
+    }
+
+    /// The peer's FIN, in order (RFC 9293 §3.10.7.4 eighth).
+    fn receive_fin(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+        self.rcv_nxt = self.rcv_nxt + 1;
+        self.fin_received = true;
+        self.ack_due = AckDue::Now;
+        fx.events.push(Event::PeerClosed);
+        match self.state {
+            TcpState::SynReceived | TcpState::Established => self.state = TcpState::CloseWait,
+            TcpState::FinWait1 => {
+                if self.fin_acked() {
+                    self.enter_time_wait(now, cfg, fx);
+                } else {
+                    self.state = TcpState::Closing;
+                }
+            }
+            TcpState::FinWait2 => self.enter_time_wait(now, cfg, fx),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! What to send now (RFC 9293 §3.8.6, RFC 5681, RFC 1122 §4.2.3.4): segmentation by MSS, the send and
+//! congestion windows, Nagle, sender silly-window avoidance, FIN placement, zero-window persistence, ACKs.
+
+use super::tcb::{AckDue, Effects, Seg, Tcb};
+use super::TcpState;
+use crate::config::TcpConfig;
+use crate::time::Instant;
+use crate::wire::TcpFlags;
+
+impl Tcb {
+    /// Queues a segment that carries an ACK: any pending acknowledgement rides on it.
+    pub(crate) fn push_with_ack(&mut self, seg: Seg, fx: &mut Effects) {
+        if seg.flags.contains(TcpFlags::ACK) {
+            self.ack_due = AckDue::None;
+            self.unacked_segments = 0;
+            self.delack_at = None;
+        }
+        fx.segs.push(seg);
+    }
+
+    /// Sends our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) from ISS.
+    pub(crate) fn send_syn(&mut self, now: Instant, fx: &mut Effects) {
+        let flags = if self.state == TcpState::SynSent { TcpFlags::SYN } else { TcpFlags::SYN | TcpFlags::ACK };
+        let mut seg = Seg::control(self.iss, flags);
+        seg.syn_options = true;
+        self.push_with_ack(seg, fx);
+        self.snd_nxt = self.iss + 1;
+        if self.snd_max < self.snd_nxt {
+            self.snd_max = self.snd_nxt;
+        }
+        if self.rtx_count == 0 && self.timing.is_none() {
+            self.timing = Some((self.iss + 1, now));
+        }
+        self.ensure_rtx_timer(now);
+    }
+
+    /// Sends whatever the windows, Nagle and SWS avoidance allow, then any ACK still due.
+    pub(crate) fn poll_send(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+        let sends_data = matches!(
+            self.state,
+            TcpState::Established | TcpState::CloseWait | TcpState::FinWait1 | TcpState::Closing | TcpState::LastAck
+        );
+        if sends_data {
+            self.send_data(now, fx);
+            self.update_persist_timer(now, cfg);
+        }
+        let may_ack = !matches!(self.state, TcpState::Closed | TcpState::Listen | TcpState::SynSent);
+        if self.ack_due == AckDue::Now && may_ack {
+            self.push_with_ack(Seg::control(self.snd_nxt, TcpFlags::ACK), fx);
+        }
+    }
+
+    fn send_data(&mut self, now: Instant, fx: &mut Effects) {
+        loop {
+            let buf_end = self.buf_end();
+            if self.snd_nxt > buf_end {
+                break; // the FIN is out
+            }
+            let unsent = buf_end - self.snd_nxt;
+            let flight = self.flight();
+            let window = self.snd_wnd.min(self.cc.cwnd());
+            let usable = window.saturating_sub(flight);
+            let len = unsent.min(self.mss).min(usable);
+            let fin_now = self.fin_queued && len == unsent;
+            if len == 0 && !fin_now {
+                break;
+            }
+            if len > 0 && len < self.mss && flight > 0 {
+                let window_limited = len < unsent;
+                // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a window-limited runt waits for half the max window.
+                if window_limited && len < self.max_snd_wnd / 2 {
+                    break;
+                }
+                // Nagle (RFC 1122 §4.2.3.4): one small segment in flight at a time, unless closing or disabled.
+                if !window_limited && !self.nodelay && !self.fin_queued {
+                    break;
+                }
+            }
+            let offset = self.snd_nxt - self.buf_seq;
+            let mut flags = TcpFlags::ACK;
+            if len > 0 && len == unsent {
+                flags |= TcpFlags::PSH;
+            }
+            if fin_now {
+                flags |= TcpFlags::FIN;
+            }
+            let seg = Seg { seq: self.snd_nxt, flags, ack: None, offset, len, syn_options: false, challenge: false };
+            let occupied = len + usize::from(fin_now);
+            if self.snd_nxt < self.snd_max {
+                self.counters.retransmitted_segments += 1;
+                self.counters.retransmitted_bytes += len as u64;
+            } else {
+                self.counters.bytes_sent += len as u64;
+                if self.timing.is_none() {
+                    self.timing = Some((self.snd_nxt + occupied, now));
+                }
+            }
+            self.push_with_ack(seg, fx);
+            self.snd_nxt = self.snd_nxt + occupied;
+            if self.snd_max < self.snd_nxt {
+                self.snd_max = self.snd_nxt;
+            }
+            self.ensure_rtx_timer(now);
+            if fin_now {
+                break;
+            }
+        }
+    }
+
+    /// RFC 9293 §3.8.6.1: with data waiting, nothing in flight and a zero window, probe periodically.
+    fn update_persist_timer(&mut self, now: Instant, cfg: &TcpConfig) {
+        let waiting = self.snd_nxt <= self.buf_end() && self.buf_end() - self.snd_nxt > 0;
+        if waiting && self.flight() == 0 && self.snd_wnd == 0 {
+            if self.persist_at.is_none() {
+                self.persist_at = Some(now + self.persist_interval(cfg.rto_max));
+            }
+        } else {
+            self.persist_at = None;
+            if self.snd_wnd > 0 {
+                self.persist_backoff = 0;
+            }
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! Retransmission timeout estimation (RFC 6298), with Karn's rule applied by the caller (no samples from
+//! retransmitted segments) and exponential backoff.
+
+use core::time::Duration;
+
+#[derive(Debug, Clone)]
+pub(crate) struct RttEstimator {
+    srtt: Option<Duration>,
+    rttvar: Duration,
+    /// The RTO before backoff.
+    base_rto: Duration,
+    /// Number of consecutive timeouts (each doubles the RTO).
+    backoff: u32,
+    min: Duration,
+    max: Duration,
+}
+
+/// Clock granularity G of RFC 6298 §2: our clock is nanoseconds, but a floor keeps RTO sane when RTTVAR ~ 0.
+const GRANULARITY: Duration = Duration::from_millis(1);
+
+impl RttEstimator {
+    pub(crate) fn new(initial: Duration, min: Duration, max: Duration) -> RttEstimator {
+        RttEstimator { srtt: None, rttvar: Duration::ZERO, base_rto: initial.clamp(min, max), backoff: 0, min, max }
+    }
+
+    /// RFC 6298 §2.2 and §2.3: fold in one measurement.
+    pub(crate) fn sample(&mut self, r: Duration) {
+        match self.srtt {
+            None => {
+                self.srtt = Some(r);
+                self.rttvar = r / 2;
+            }
+            Some(srtt) => {
+                let delta = srtt.abs_diff(r);
+                // RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R'|, SRTT = 7/8 SRTT + 1/8 R'
+                self.rttvar = (self.rttvar * 3 + delta) / 4;
+                self.srtt = Some((srtt * 7 + r) / 8);
+            }
+        }
+        let srtt = self.srtt.unwrap_or(r);
+        self.base_rto = (srtt + GRANULARITY.max(self.rttvar * 4)).clamp(self.min, self.max);
+        self.backoff = 0;
+    }
+
+    /// The current RTO, backoff included.
+    pub(crate) fn rto(&self) -> Duration {
+        let factor = 1u32.checked_shl(self.backoff.min(16)).unwrap_or(u32::MAX);
+        self.base_rto.saturating_mul(factor).min(self.max)
+    }
+
+    /// RFC 6298 §5.5: a timeout doubles the RTO.
+    pub(crate) fn back_off(&mut self) {
+        self.backoff = self.backoff.saturating_add(1);
+    }
+
+    pub(crate) fn srtt(&self) -> Option<Duration> {
+        self.srtt
+    }
+
+    pub(crate) fn rttvar(&self) -> Duration {
+        self.rttvar
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Duration {
+        Duration::from_millis(n)
+    }
+
+    #[test]
+    fn first_sample_then_smoothing() {
+        let mut r = RttEstimator::new(ms(1000), ms(200), ms(60_000));
+        assert_eq!(r.rto(), ms(1000));
+        r.sample(ms(100));
+        // SRTT 100, RTTVAR 50 -> RTO 300
+        assert_eq!(r.srtt(), Some(ms(100)));
+        assert_eq!(r.rto(), ms(300));
+        r.sample(ms(100));
+        // RTTVAR = 3/4*50 + 0 = 37.5, RTO = 100 + 150 = 250
+        assert_eq!(r.rto(), Duration::from_micros(250_000));
+    }
+
+    #[test]
+    fn floor_backoff_and_ceiling() {
+        let mut r = RttEstimator::new(ms(1000), ms(200), ms(5_000));
+        r.sample(ms(1));
+        assert_eq!(r.rto(), ms(200));
+        r.back_off();
+        assert_eq!(r.rto(), ms(400));
+        for _ in 0..40 {
+            r.back_off();
+        }
+        assert_eq!(r.rto(), ms(5_000));
+        r.sample(ms(1));
+        assert_eq!(r.rto(), ms(200));
+    }
+}

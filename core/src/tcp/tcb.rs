@@ -1,0 +1,382 @@
+//! The transmission control block: everything one connection remembers (RFC 9293 §3.3.1), plus what the
+//! connection wants the stack to do after an input (`Effects`).
+
+use super::buffer::{RecvBuffer, SendBuffer};
+use super::congestion::CongestionControl;
+use super::rtt::RttEstimator;
+use super::seq::SeqNum;
+use super::TcpState;
+use crate::api::{Event, SocketHandle};
+use crate::config::TcpConfig;
+use crate::stats::DropReason;
+use crate::time::Instant;
+use crate::wire::TcpFlags;
+use core::net::SocketAddrV4;
+use core::time::Duration;
+
+/// Largest window scale shift (RFC 7323 §2.3).
+pub(crate) const MAX_WINDOW_SHIFT: u8 = 14;
+/// MSS assumed when the peer sends none (RFC 9293 §3.7.1).
+pub(crate) const DEFAULT_MSS: usize = 536;
+
+/// A segment the connection wants sent. ACK number and window are filled in when it is emitted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Seg {
+    pub seq: SeqNum,
+    pub flags: TcpFlags,
+    /// An explicit ACK field (resets answering a segment); `None` means RCV.NXT when ACK is set.
+    pub ack: Option<SeqNum>,
+    /// Payload: `len` bytes of the send buffer from `offset` (bytes after the buffer's first sequence number).
+    pub offset: usize,
+    pub len: usize,
+    /// Carries our SYN options (MSS, window scale).
+    pub syn_options: bool,
+    /// An RFC 5961 challenge ACK, subject to the global rate limit.
+    pub challenge: bool,
+}
+
+impl Seg {
+    pub(crate) fn control(seq: SeqNum, flags: TcpFlags) -> Seg {
+        Seg { seq, flags, ack: None, offset: 0, len: 0, syn_options: false, challenge: false }
+    }
+}
+
+/// What a connection asks of the stack after handling an input.
+#[derive(Debug, Default)]
+pub(crate) struct Effects {
+    pub segs: Vec<Seg>,
+    pub events: Vec<Event>,
+    pub drops: Vec<DropReason>,
+    /// Forget the connection (closed, reset, timed out).
+    pub release: bool,
+    /// The connection finished but the application still holds the handle: free the four-tuple, keep the TCB
+    /// (in CLOSED) until `TcpClose`.
+    pub unlink: bool,
+    /// A passive connection just became established (the listener's accept queue grows).
+    pub established: bool,
+}
+
+/// Per-connection counters, exported through [`super::TcpInfo`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TcpCounters {
+    pub segments_sent: u64,
+    pub segments_received: u64,
+    /// New payload bytes sent (first transmissions only).
+    pub bytes_sent: u64,
+    /// Payload bytes acknowledged by the peer.
+    pub bytes_acked: u64,
+    /// Payload bytes received in order.
+    pub bytes_received: u64,
+    pub retransmitted_segments: u64,
+    pub retransmitted_bytes: u64,
+    pub fast_retransmits: u64,
+    pub timeouts: u64,
+    pub dup_acks_received: u64,
+    pub zero_window_probes: u64,
+    pub challenge_acks: u64,
+}
+
+/// A pending acknowledgement.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum AckDue {
+    None,
+    Delayed,
+    Now,
+}
+
+#[derive(Debug)]
+pub(crate) struct Tcb {
+    pub state: TcpState,
+    pub local: SocketAddrV4,
+    pub remote: SocketAddrV4,
+    pub handle: SocketHandle,
+    /// Passive connections name their listener until accepted; events are withheld until then.
+    pub listener: Option<SocketHandle>,
+    pub passive: bool,
+
+    // Send sequence space.
+    pub iss: SeqNum,
+    pub snd_una: SeqNum,
+    pub snd_nxt: SeqNum,
+    /// Highest sequence number sent + 1 (SND.NXT may rewind on a timeout; this never does).
+    pub snd_max: SeqNum,
+    pub snd_wnd: usize,
+    pub max_snd_wnd: usize,
+    pub snd_wl1: SeqNum,
+    pub snd_wl2: SeqNum,
+    /// The peer's window scale shift (applied to windows it advertises).
+    pub snd_shift: u8,
+    pub send_buf: SendBuffer,
+    /// Sequence number of `send_buf`'s first byte.
+    pub buf_seq: SeqNum,
+    /// The application shut down sending: a FIN follows the queued data.
+    pub fin_queued: bool,
+
+    // Receive sequence space.
+    pub irs: SeqNum,
+    pub rcv_nxt: SeqNum,
+    /// Our window scale shift (applied to windows we advertise).
+    pub rcv_shift: u8,
+    /// Right edge of the window we last advertised; it never moves left.
+    pub rcv_adv_edge: SeqNum,
+    pub recv_buf: RecvBuffer,
+    /// The peer's FIN has been received (in order).
+    pub fin_received: bool,
+    /// A FIN seen beyond a gap: its sequence number.
+    pub pending_fin: Option<SeqNum>,
+
+    /// Effective send MSS.
+    pub mss: usize,
+    /// The peer offered window scaling in its SYN (passive side echoes it).
+    pub peer_wants_wscale: bool,
+
+    // Timers (deadlines); the stack keeps one heap entry armed at `armed_at`.
+    pub rtx_at: Option<Instant>,
+    pub persist_at: Option<Instant>,
+    pub delack_at: Option<Instant>,
+    pub close_at: Option<Instant>,
+    pub armed_at: Option<Instant>,
+    /// Consecutive retransmission timeouts (or SYN retransmissions).
+    pub rtx_count: u32,
+    pub persist_backoff: u32,
+    pub probes_unanswered: u32,
+    pub rtt: RttEstimator,
+    /// The segment being timed for an RTT sample: (sequence number that acknowledges it, time sent).
+    pub timing: Option<(SeqNum, Instant)>,
+
+    pub cc: Box<dyn CongestionControl>,
+    pub dup_acks: u32,
+    pub in_recovery: bool,
+    /// RFC 6582 "recover": highest sequence number sent when recovery (or a timeout) began.
+    pub recover: SeqNum,
+
+    pub nodelay: bool,
+    pub ack_due: AckDue,
+    /// Segments received since we last sent an ACK (ACK every second one).
+    pub unacked_segments: u32,
+    /// The application called `TcpClose`: the handle is gone once the connection finishes.
+    pub app_closed: bool,
+    /// A send was refused or cut short: tell the app when space frees up.
+    pub want_writable: bool,
+    pub closed_notified: bool,
+    /// The four-tuple is registered in the demultiplexing table.
+    pub linked: bool,
+    pub counters: TcpCounters,
+}
+
+/// Window scale shift needed to advertise `buffer` bytes (RFC 7323 §2.3).
+pub(crate) fn window_shift_for(buffer: usize) -> u8 {
+    let mut shift = 0;
+    while shift < MAX_WINDOW_SHIFT && (buffer >> shift) > usize::from(u16::MAX) {
+        shift += 1;
+    }
+    shift
+}
+
+impl Tcb {
+    /// A fresh connection in `state` (SYN-SENT or SYN-RECEIVED); the caller fills the receive side for
+    /// passive opens.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        handle: SocketHandle,
+        state: TcpState,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        iss: SeqNum,
+        mss: usize,
+        cfg: &TcpConfig,
+        cc: Box<dyn CongestionControl>,
+    ) -> Tcb {
+        Tcb {
+            state,
+            local,
+            remote,
+            handle,
+            listener: None,
+            passive: false,
+            iss,
+            snd_una: iss,
+            snd_nxt: iss,
+            snd_max: iss,
+            snd_wnd: 0,
+            max_snd_wnd: 0,
+            snd_wl1: SeqNum(0),
+            snd_wl2: iss,
+            snd_shift: 0,
+            send_buf: SendBuffer::new(cfg.send_buffer),
+            buf_seq: iss + 1,
+            fin_queued: false,
+            irs: SeqNum(0),
+            rcv_nxt: SeqNum(0),
+            rcv_shift: if cfg.window_scaling { window_shift_for(cfg.recv_buffer) } else { 0 },
+            rcv_adv_edge: SeqNum(0),
+            recv_buf: RecvBuffer::new(cfg.recv_buffer),
+            fin_received: false,
+            pending_fin: None,
+            mss,
+            peer_wants_wscale: false,
+            rtx_at: None,
+            persist_at: None,
+            delack_at: None,
+            close_at: None,
+            armed_at: None,
+            rtx_count: 0,
+            persist_backoff: 0,
+            probes_unanswered: 0,
+            rtt: RttEstimator::new(cfg.rto_initial, cfg.rto_min, cfg.rto_max),
+            timing: None,
+            cc,
+            dup_acks: 0,
+            in_recovery: false,
+            recover: iss,
+            nodelay: cfg.nodelay,
+            ack_due: AckDue::None,
+            unacked_segments: 0,
+            app_closed: false,
+            want_writable: false,
+            closed_notified: false,
+            linked: true,
+            counters: TcpCounters::default(),
+        }
+    }
+
+    /// Sequence number just after the last queued byte (where the FIN goes).
+    pub(crate) fn buf_end(&self) -> SeqNum {
+        self.buf_seq + self.send_buf.len()
+    }
+
+    /// Bytes (and SYN/FIN) sent but not acknowledged.
+    pub(crate) fn flight(&self) -> usize {
+        self.snd_nxt - self.snd_una
+    }
+
+    /// Has our FIN been sent (at least once)?
+    pub(crate) fn fin_sent(&self) -> bool {
+        self.fin_queued && self.snd_max == self.buf_end() + 1
+    }
+
+    /// Has our FIN been acknowledged?
+    pub(crate) fn fin_acked(&self) -> bool {
+        self.fin_sent() && self.snd_una == self.snd_max
+    }
+
+    /// Is the connection synchronized (past the handshake)?
+    pub(crate) fn synchronized(&self) -> bool {
+        !matches!(self.state, TcpState::Closed | TcpState::Listen | TcpState::SynSent | TcpState::SynReceived)
+    }
+
+    /// The receive window we may accept data into: up to the edge we advertised.
+    pub(crate) fn rcv_wnd(&self) -> usize {
+        self.rcv_adv_edge - self.rcv_nxt
+    }
+
+    /// Moves the advertised right edge if the buffer allows, with receiver SWS avoidance (RFC 9293 §3.8.6.2.2):
+    /// the edge only advances by at least min(buffer/2, MSS). Returns the window field to put on the wire.
+    pub(crate) fn advertise_window(&mut self, in_syn: bool) -> u16 {
+        let potential = self.rcv_nxt + self.recv_buf.free();
+        let step = (self.recv_buf.capacity() / 2).min(self.mss).max(1);
+        if potential - self.rcv_adv_edge >= step || self.rcv_adv_edge < self.rcv_nxt {
+            self.rcv_adv_edge = potential;
+        }
+        let wnd = self.rcv_wnd();
+        if in_syn {
+            // RFC 7323 §2.2: the window in a SYN is never scaled.
+            let w = wnd.min(usize::from(u16::MAX));
+            self.rcv_adv_edge = self.rcv_nxt + w;
+            return w as u16;
+        }
+        (wnd >> self.rcv_shift).min(usize::from(u16::MAX)) as u16
+    }
+
+    /// Would reading have opened the window enough to be worth a window update?
+    pub(crate) fn window_update_worthwhile(&self) -> bool {
+        let potential = self.rcv_nxt + self.recv_buf.free();
+        let advertised = self.rcv_wnd();
+        let step = (self.recv_buf.capacity() / 2).min(2 * self.mss).max(1);
+        potential - self.rcv_adv_edge >= step || (advertised < self.mss && potential - self.rcv_adv_edge >= self.mss)
+    }
+
+    /// The earliest of this connection's timers.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        [self.rtx_at, self.persist_at, self.delack_at, self.close_at].into_iter().flatten().min()
+    }
+
+    /// Stops every timer except the close timer.
+    pub(crate) fn stop_transfer_timers(&mut self) {
+        self.rtx_at = None;
+        self.persist_at = None;
+        self.delack_at = None;
+    }
+
+    /// Arms the retransmission timer if it is not running.
+    pub(crate) fn ensure_rtx_timer(&mut self, now: Instant) {
+        if self.rtx_at.is_none() {
+            self.rtx_at = Some(now + self.rtt.rto());
+        }
+    }
+
+    pub(crate) fn restart_rtx_timer(&mut self, now: Instant) {
+        self.rtx_at = Some(now + self.rtt.rto());
+    }
+
+    /// Persist timer interval with its own exponential backoff, bounded like the RTO.
+    pub(crate) fn persist_interval(&self, max: Duration) -> Duration {
+        let factor = 1u32.checked_shl(self.persist_backoff.min(16)).unwrap_or(u32::MAX);
+        self.rtt.rto().saturating_mul(factor).min(max)
+    }
+
+    /// Enters TIME-WAIT: only the close timer runs.
+    pub(crate) fn enter_time_wait(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+        self.state = TcpState::TimeWait;
+        self.rtx_at = None;
+        self.persist_at = None;
+        self.close_at = Some(now + cfg.time_wait);
+        self.notify_closed(fx);
+    }
+
+    /// Emits `Closed` once.
+    pub(crate) fn notify_closed(&mut self, fx: &mut Effects) {
+        if !self.closed_notified {
+            self.closed_notified = true;
+            fx.events.push(Event::Closed);
+        }
+    }
+
+    /// The connection finished normally (LAST-ACK acknowledged, or TIME-WAIT over). The handle lives on in
+    /// CLOSED until the application closes it, so buffered data can still be read.
+    pub(crate) fn finish(&mut self, fx: &mut Effects) {
+        self.notify_closed(fx);
+        if self.app_closed {
+            self.terminate(None, fx);
+        } else {
+            self.state = TcpState::Closed;
+            self.stop_transfer_timers();
+            self.close_at = None;
+            fx.unlink = true;
+        }
+    }
+
+    /// The connection is gone: `event` tells why (if anything), and the stack forgets it.
+    pub(crate) fn terminate(&mut self, event: Option<Event>, fx: &mut Effects) {
+        self.state = TcpState::Closed;
+        self.stop_transfer_timers();
+        self.close_at = None;
+        if let Some(e) = event {
+            fx.events.push(e);
+        }
+        fx.release = true;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_shift_covers_the_buffer() {
+        assert_eq!(window_shift_for(65_535), 0);
+        assert_eq!(window_shift_for(65_536), 1);
+        assert_eq!(window_shift_for(256 * 1024), 3);
+        assert_eq!(window_shift_for(1 << 30), 14);
+    }
+}

@@ -1,0 +1,103 @@
+//! A connection's timers: retransmission (RFC 6298), persist (zero-window probes), delayed ACK, and the
+//! close timer (TIME-WAIT's 2*MSL, or an orphaned FIN-WAIT-2).
+
+use super::tcb::{AckDue, Effects, Seg, Tcb};
+use super::TcpState;
+use crate::api::Event;
+use crate::config::TcpConfig;
+use crate::time::Instant;
+use crate::wire::TcpFlags;
+
+fn due(at: Option<Instant>, now: Instant) -> bool {
+    at.is_some_and(|t| t <= now)
+}
+
+impl Tcb {
+    /// Runs every timer due at `now`.
+    pub(crate) fn on_timer(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+        if due(self.close_at, now) {
+            self.finish(fx);
+            return;
+        }
+        if due(self.rtx_at, now) {
+            self.rtx_at = None;
+            self.on_retransmission_timeout(now, cfg, fx);
+            if fx.release {
+                return;
+            }
+        }
+        if due(self.persist_at, now) {
+            self.persist_at = None;
+            self.on_persist_timeout(now, cfg, fx);
+            if fx.release {
+                return;
+            }
+        }
+        if due(self.delack_at, now) {
+            self.delack_at = None;
+            if self.ack_due != AckDue::None {
+                self.ack_due = AckDue::Now;
+            }
+        }
+        self.poll_send(now, cfg, fx);
+    }
+
+    /// RFC 6298 §5.4-5.6 and RFC 5681 §3.1: back off, collapse cwnd, go back to SND.UNA.
+    fn on_retransmission_timeout(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+        match self.state {
+            TcpState::SynSent | TcpState::SynReceived => {
+                let limit = if self.state == TcpState::SynSent { cfg.syn_retries } else { cfg.synack_retries };
+                if self.rtx_count >= limit {
+                    let event = if self.passive { None } else { Some(Event::TimedOut) };
+                    self.terminate(event, fx);
+                    return;
+                }
+                self.rtx_count += 1;
+                self.counters.timeouts += 1;
+                self.counters.retransmitted_segments += 1;
+                self.rtt.back_off();
+                self.timing = None;
+                self.snd_nxt = self.iss;
+                self.send_syn(now, fx);
+            }
+            _ => {
+                if self.snd_una == self.snd_max {
+                    return;
+                }
+                if self.rtx_count >= cfg.max_retransmissions {
+                    self.terminate(Some(Event::TimedOut), fx);
+                    return;
+                }
+                self.rtx_count += 1;
+                self.counters.timeouts += 1;
+                self.rtt.back_off();
+                let flight = self.snd_max - self.snd_una;
+                let mss = self.mss;
+                self.cc.on_timeout(flight, mss);
+                self.in_recovery = false;
+                self.dup_acks = 0;
+                // RFC 6582 §4: after a timeout, no fast retransmit until everything sent so far is acknowledged.
+                self.recover = self.snd_max;
+                self.timing = None;
+                self.snd_nxt = self.snd_una;
+                // poll_send (by the caller) resends from SND.UNA and re-arms the timer.
+            }
+        }
+    }
+
+    /// Zero-window probe: an ACK carrying SND.UNA - 1, which the receiver must answer with its window.
+    fn on_persist_timeout(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+        if self.snd_wnd > 0 || self.flight() > 0 {
+            return;
+        }
+        self.probes_unanswered += 1;
+        if self.probes_unanswered > cfg.max_retransmissions {
+            self.terminate(Some(Event::TimedOut), fx);
+            return;
+        }
+        self.counters.zero_window_probes += 1;
+        self.push_with_ack(Seg::control(self.snd_una - 1, TcpFlags::ACK), fx);
+        self.persist_backoff = self.persist_backoff.saturating_add(1);
+        self.persist_at = Some(now + self.persist_interval(cfg.rto_max));
+    }
+}
