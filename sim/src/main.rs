@@ -1,1 +1,5 @@
-fn main() {}
+//! `synack-sim`: run, sweep, plot and shrink simulator scenarios.
+
+fn main() -> std::process::ExitCode {
+    synack_sim::cli::main()
+}

@@ -96,13 +96,15 @@ impl fmt::Display for RunResult {
                 let hash = c.sha256.map(|h| format!(" sha256 {}", crate::app::hex(&h[..8]))).unwrap_or_default();
                 writeln!(
                     f,
-                    "    conn #{}: sent {} B, received {} B in {} ({}), goodput {}, retransmissions n/a, rtt n/a{hash}",
+                    "    conn #{}: sent {} B, received {} B in {} ({}), goodput {}, retransmissions {}, srtt {}{hash}",
                     c.sock,
                     c.bytes_sent,
                     c.bytes_received,
                     ms(took),
                     if c.outcome.is_empty() { "open" } else { &c.outcome },
-                    rate(bytes, took)
+                    rate(bytes, took),
+                    c.retransmits.map(|r| r.to_string()).unwrap_or_else(|| "n/a".into()),
+                    c.srtt.map(ms).unwrap_or_else(|| "n/a".into()),
                 )?;
             }
             for e in a.errors.iter().take(5) {

@@ -52,6 +52,11 @@ impl Cx<'_> {
         reply
     }
 
+    /// A snapshot of a TCP connection (retransmissions, RTT, cwnd), while the stack still knows it.
+    pub fn tcp_info(&self, sock: SocketHandle) -> Option<synack::tcp::TcpInfo> {
+        self.stack.tcp_info(sock)
+    }
+
     /// Calls [`App::on_timer`] with `token` at `at`.
     pub fn set_timer(&mut self, at: Instant, token: u64) {
         self.timers.push((at, self.app, token));
@@ -68,8 +73,23 @@ pub struct ConnReport {
     pub finished: Option<Instant>,
     /// SHA-256 of the bytes sent (clients) or received (sinks).
     pub sha256: Option<[u8; 32]>,
+    /// Retransmitted segments and smoothed RTT, from the last [`synack::tcp::TcpInfo`] snapshot.
+    pub retransmits: Option<u64>,
+    pub srtt: Option<Duration>,
     /// "ok", or what went wrong ("reset", "timed out", "connect: ...").
     pub outcome: String,
+}
+
+impl ConnReport {
+    /// Copies the counters of interest from the stack's view of the connection, if it still has one.
+    pub fn snapshot(&mut self, cx: &Cx<'_>, sock: SocketHandle) {
+        if let Some(info) = cx.tcp_info(sock) {
+            self.retransmits = Some(info.counters.retransmitted_segments);
+            if info.srtt.is_some() {
+                self.srtt = info.srtt;
+            }
+        }
+    }
 }
 
 /// What an app achieved, for the summary and the expectations.

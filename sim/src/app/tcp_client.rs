@@ -108,6 +108,7 @@ impl App for TcpBulk {
     fn on_event(&mut self, cx: &mut Cx<'_>, sock: SocketHandle, event: &Event) {
         let total = self.bytes;
         let Some(c) = self.conns.iter_mut().find(|c| c.sock == sock && !c.done) else { return };
+        c.report.snapshot(cx, sock);
         match event {
             Event::Connected | Event::Writable => Self::pump(cx, c, total),
             Event::Readable => {
@@ -235,6 +236,7 @@ impl App for TcpRequestResponse {
         if self.done {
             return;
         }
+        self.conn.snapshot(cx, sock);
         match event {
             Event::Connected => {
                 let _ = cx.command(Command::TcpSetNoDelay { sock, nodelay: true });

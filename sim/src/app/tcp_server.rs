@@ -74,6 +74,7 @@ impl App for TcpSink {
         if c.done {
             return;
         }
+        c.report.snapshot(cx, sock);
         match event {
             Event::Readable | Event::PeerClosed => loop {
                 match cx.command(Command::TcpRecv { sock, max: 1 << 20 }) {
