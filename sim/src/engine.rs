@@ -97,6 +97,8 @@ pub struct Sim {
     out: Vec<Output>,
     timers: Vec<(Instant, usize, u64)>,
     apps_touched: bool,
+    /// Apps whose start time has not come yet.
+    unstarted: usize,
 }
 
 impl Sim {
@@ -116,6 +118,7 @@ impl Sim {
             out: Vec::new(),
             timers: Vec::new(),
             apps_touched: false,
+            unstarted: 0,
         }
     }
 
@@ -128,6 +131,7 @@ impl Sim {
     pub fn add_app(&mut self, host: usize, app: Box<dyn App>, start: Instant) {
         let idx = self.hosts[host].apps.len();
         self.hosts[host].apps.push(app);
+        self.unstarted += 1;
         self.push(start, Ev::AppStart { host, app: idx });
     }
 
@@ -160,9 +164,10 @@ impl Sim {
         self.links.iter().flat_map(|l| l.dirs.iter().flat_map(|d| d.record.iter().cloned())).collect()
     }
 
-    /// True when every app of every host is finished.
+    /// True when every app of every host has started and finished.
     pub fn all_finished(&self) -> bool {
-        self.hosts.iter().all(|h| h.apps.iter().all(|a| a.is_finished()))
+        self.unstarted == 0
+            && self.hosts.iter().all(|h| h.apps.iter().all(|a| a.is_finished()))
     }
 
     /// Runs until the time limit, until nothing is left to do, or (with `stop_when_done`) until every app is
@@ -206,6 +211,7 @@ impl Sim {
                 }
             }
             Ev::AppStart { host, app } => {
+                self.unstarted -= 1;
                 self.with_app(host, app, |a, cx| a.start(cx));
                 self.after_stack(host);
             }

@@ -151,7 +151,9 @@ pub fn plot(pcapng: &Path, svg: &Path) -> Result<PlotStats, String> {
     chart
         .configure_mesh()
         .x_desc("time (s)")
-        .y_desc("relative sequence number (bytes)")
+        .y_desc("relative sequence number (kB)")
+        .y_label_formatter(&|y| format!("{:.0}", y / 1000.0))
+        .x_label_formatter(&|x| format!("{x:.2}"))
         .label_style(("sans-serif", 15))
         .axis_desc_style(("sans-serif", 17))
         .light_line_style(RGBColor(235, 235, 235))
@@ -190,7 +192,8 @@ pub fn plot(pcapng: &Path, svg: &Path) -> Result<PlotStats, String> {
         .draw_series(retx.iter().map(|&(t, lo, hi)| PathElement::new(vec![(t, lo), (t, hi)], RED.stroke_width(3))))
         .map_err(|e| err(&e))?
         .label("retransmission")
-        .legend(|(x, y)| PathElement::new(vec![(x + 10, y - 6), (x + 10, y + 6)], RED.stroke_width(3)));
+        .legend(|(x, y)| Circle::new((x + 10, y), 5, RED.filled()));
+    chart.draw_series(retx.iter().map(|&(t, lo, hi)| Circle::new((t, (lo + hi) / 2.0), 5, RED.filled()))).map_err(|e| err(&e))?;
     chart
         .draw_series(drops.iter().map(|&(t, y)| Cross::new((t, y), 6, BLACK.stroke_width(2))))
         .map_err(|e| err(&e))?
