@@ -13,7 +13,7 @@ use std::path::Path;
 use synack::wire::{EtherType, EthernetFrame, IpProtocol, Ipv4Packet, TcpFlags, TcpOptions, TcpPacket};
 
 /// One TCP segment of a capture.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Segment {
     /// Seconds since the start of the capture.
     pub t: f64,
@@ -30,11 +30,16 @@ pub struct Segment {
 
 /// Reads every TCP segment of a pcapng file (Ethernet link type).
 pub fn read_segments(path: &Path) -> Result<Vec<Segment>, String> {
-    let file = std::fs::File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let mut reader = PcapNgReader::new(file).map_err(|e| format!("{}: not pcapng: {e}", path.display()))?;
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    read_segments_from(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Reads every TCP segment of pcapng bytes.
+pub fn read_segments_from(bytes: &[u8]) -> Result<Vec<Segment>, String> {
+    let mut reader = PcapNgReader::new(bytes).map_err(|e| format!("not pcapng: {e}"))?;
     let mut out = Vec::new();
     while let Some(block) = reader.next_block() {
-        let block = block.map_err(|e| format!("{}: {e}", path.display()))?;
+        let block = block.map_err(|e| e.to_string())?;
         let Block::EnhancedPacket(p) = block else { continue };
         let dropped = p.options.iter().any(|o| match o {
             pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption::Comment(c) => {
