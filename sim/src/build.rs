@@ -204,7 +204,11 @@ fn make_app(a: &AppSpec, report: AppReport, dst: Option<Ipv4Addr>, seed: u64) ->
     let ms = |d: u64| Duration::from_millis(d);
     let interval = |default| a.interval.map(|d| d.0).unwrap_or(default);
     let count_u32 = |default: u32| -> Result<u32, FieldError> {
-        a.count.map(u32::try_from).transpose().map_err(|_| ("count", "count is too large".into())).map(|c| c.unwrap_or(default))
+        a.count
+            .map(u32::try_from)
+            .transpose()
+            .map_err(|_| ("count", "count is too large".into()))
+            .map(|c| c.unwrap_or(default))
     };
     Ok(match a.kind {
         AppKind::Ping => {

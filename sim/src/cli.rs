@@ -108,7 +108,8 @@ fn execute(cmd: Cmd) -> Result<ExitCode, String> {
             print!("{}", output.result);
             println!("(simulated in {:.3}s wall-clock)", elapsed.as_secs_f64());
             if let Some(dir) = out {
-                let paths = write_captures(&dir, &sc.name, &output.captures).map_err(|e| format!("{}: {e}", dir.display()))?;
+                let paths =
+                    write_captures(&dir, &sc.name, &output.captures).map_err(|e| format!("{}: {e}", dir.display()))?;
                 for p in paths {
                     println!("wrote {}", p.display());
                 }
@@ -151,7 +152,12 @@ fn execute(cmd: Cmd) -> Result<ExitCode, String> {
                 shrunk.failure
             );
             std::fs::write(&out, header + &shrunk.scenario.to_toml()).map_err(|e| format!("{}: {e}", out.display()))?;
-            println!("{} recorded decisions -> {} faults ({} runs):", shrunk.recorded.len(), shrunk.minimal.len(), shrunk.runs);
+            println!(
+                "{} recorded decisions -> {} faults ({} runs):",
+                shrunk.recorded.len(),
+                shrunk.minimal.len(),
+                shrunk.runs
+            );
             for f in &shrunk.minimal {
                 println!("  {f}");
             }

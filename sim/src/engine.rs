@@ -166,8 +166,7 @@ impl Sim {
 
     /// True when every app of every host has started and finished.
     pub fn all_finished(&self) -> bool {
-        self.unstarted == 0
-            && self.hosts.iter().all(|h| h.apps.iter().all(|a| a.is_finished()))
+        self.unstarted == 0 && self.hosts.iter().all(|h| h.apps.iter().all(|a| a.is_finished()))
     }
 
     /// Runs until the time limit, until nothing is left to do, or (with `stop_when_done`) until every app is

@@ -35,7 +35,11 @@ pub fn evaluate(specs: &[ExpectSpec], reports: &[AppReport]) -> Vec<Check> {
             let detail = format!("complete={} done at {done}{errors}", r.complete);
             checks.push(Check { what, ok, detail });
         } else if x.complete == Some(false) {
-            checks.push(Check { what: format!("{}: incomplete", x.app), ok: !r.complete, detail: format!("done at {done}") });
+            checks.push(Check {
+                what: format!("{}: incomplete", x.app),
+                ok: !r.complete,
+                detail: format!("done at {done}"),
+            });
         }
         if let Some(n) = x.min_count {
             let what = format!("{}: at least {n} {}", x.app, r.count_unit);

@@ -198,7 +198,9 @@ pub fn plot(pcapng: &Path, svg: &Path) -> Result<PlotStats, String> {
         .map_err(|e| err(&e))?
         .label("retransmission")
         .legend(|(x, y)| Circle::new((x + 10, y), 5, RED.filled()));
-    chart.draw_series(retx.iter().map(|&(t, lo, hi)| Circle::new((t, (lo + hi) / 2.0), 5, RED.filled()))).map_err(|e| err(&e))?;
+    chart
+        .draw_series(retx.iter().map(|&(t, lo, hi)| Circle::new((t, (lo + hi) / 2.0), 5, RED.filled())))
+        .map_err(|e| err(&e))?;
     chart
         .draw_series(drops.iter().map(|&(t, y)| Cross::new((t, y), 6, BLACK.stroke_width(2))))
         .map_err(|e| err(&e))?

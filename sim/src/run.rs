@@ -45,7 +45,9 @@ pub fn write_captures(
     captures: &[(String, Vec<u8>)],
 ) -> std::io::Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir)?;
-    let safe = |s: &str| s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect::<String>();
+    let safe = |s: &str| {
+        s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect::<String>()
+    };
     let mut paths = Vec::new();
     for (host, bytes) in captures {
         let p = dir.join(format!("{}-{}.pcapng", safe(scenario), safe(host)));

@@ -211,7 +211,19 @@ pub struct LinkSpec {
 impl LinkSpec {
     /// The impairments set for both directions.
     pub fn both(&self) -> ImpairSpec {
-        ImpairSpec { delay: self.delay, jitter: self.jitter, loss: self.loss, burst: self.burst, duplicate: self.duplicate, reorder: self.reorder, reorder_hold: self.reorder_hold, corrupt: self.corrupt, rate: self.rate, queue: self.queue, mtu: self.mtu }
+        ImpairSpec {
+            delay: self.delay,
+            jitter: self.jitter,
+            loss: self.loss,
+            burst: self.burst,
+            duplicate: self.duplicate,
+            reorder: self.reorder,
+            reorder_hold: self.reorder_hold,
+            corrupt: self.corrupt,
+            rate: self.rate,
+            queue: self.queue,
+            mtu: self.mtu,
+        }
     }
     /// Sets the impairments of both directions.
     pub fn set_both(&mut self, i: &ImpairSpec) {

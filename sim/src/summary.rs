@@ -52,7 +52,11 @@ fn ms(d: Duration) -> String {
 
 impl fmt::Display for RunResult {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "scenario {:?} seed {}: ended at {}s virtual time, {} frames delivered, {} events", self.scenario, self.seed, self.end, self.frames_delivered, self.events)?;
+        writeln!(
+            f,
+            "scenario {:?} seed {}: ended at {}s virtual time, {} frames delivered, {} events",
+            self.scenario, self.seed, self.end, self.frames_delivered, self.events
+        )?;
         writeln!(f, "\nlinks:")?;
         for (label, s) in &self.links {
             let drops: Vec<String> = s.dropped.iter().map(|(k, v)| format!("{k} {v}")).collect();

@@ -131,7 +131,8 @@ mod tests {
 
     #[test]
     fn durations_round_trip() {
-        for (s, ns) in [("10ms", 10_000_000), ("1.5s", 1_500_000_000), ("250us", 250_000), ("7ns", 7), ("2min", 120e9 as u64)]
+        for (s, ns) in
+            [("10ms", 10_000_000), ("1.5s", 1_500_000_000), ("250us", 250_000), ("7ns", 7), ("2min", 120e9 as u64)]
         {
             let d = parse_duration(s).unwrap();
             assert_eq!(d.as_nanos() as u64, ns, "{s}");

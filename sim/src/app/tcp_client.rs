@@ -296,4 +296,3 @@ impl App for TcpRequestResponse {
         r
     }
 }
-
