@@ -9,7 +9,7 @@ fn error(text: &str) -> ScenarioError {
     let src = Source { file: file.into(), text: text.into() };
     match Scenario::parse(file, text) {
         Err(e) => e,
-        Ok(sc) => build(&sc, &src, &BuildOptions::default()).err().expect("the scenario should be rejected"),
+        Ok(sc) => build(&sc, &src, &BuildOptions::default()).expect_err("the scenario should be rejected"),
     }
 }
 

@@ -68,12 +68,10 @@ impl App for Ping {
 
     fn on_event(&mut self, cx: &mut Cx<'_>, _sock: SocketHandle, event: &Event) {
         match event {
-            Event::EchoReply { seq_no, rtt, .. } => {
-                if self.replied.insert(*seq_no) {
-                    self.report.rtts.push(*rtt);
-                    if self.done() {
-                        self.report.done_at = Some(cx.now());
-                    }
+            Event::EchoReply { seq_no, rtt, .. } if self.replied.insert(*seq_no) => {
+                self.report.rtts.push(*rtt);
+                if self.done() {
+                    self.report.done_at = Some(cx.now());
                 }
             }
             Event::Unreachable { .. } => self.report.errors.push(format!("{event:?}")),

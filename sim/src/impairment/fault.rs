@@ -63,7 +63,7 @@ impl FaultScript {
     }
 }
 
-/// Applies `action` to the bytes of a copy; returns the new copy's bytes for `Duplicate`.
+/// Applies the byte-level part of `action` to a copy (only `Corrupt` changes bytes).
 pub(crate) fn apply_bytes(bytes: &mut [u8], action: FaultAction) {
     if let FaultAction::Corrupt { bit } = action {
         flip_bit(bytes, bit);
