@@ -215,3 +215,27 @@ fn retransmissions_give_up_with_timed_out_and_rto_collapses_cwnd() {
     assert!(p.events_of(Side::A).contains(&(c, synack::Event::TimedOut)));
     assert_eq!(p.a.tcp_info(c), None);
 }
+
+#[test]
+fn icmp_fragmentation_needed_shrinks_the_mss_and_resends() {
+    use synack::wire::{DstUnreachable, Icmpv4Repr};
+    let mut p = Pair::new(27);
+    let (c, _, s) = connect(&mut p, 80);
+    let sent = p.log.iter().filter(|l| l.from == Side::A).count() as u64;
+    p.drop_nth(Side::A, sent + 1);
+    p.command(Side::A, Command::TcpSend { sock: c, data: pattern(1460, 11) }).unwrap();
+    // A router on the path says the segment was too big for its 1000-byte MTU.
+    let big = p.log.last().unwrap().frame.clone();
+    let quote = &big[14..14 + 28];
+    let msg = Icmpv4Repr::DstUnreachable { reason: DstUnreachable::FragRequired, next_hop_mtu: 1000, original: quote };
+    let frame = synack_tests::frames::icmp_frame(MAC_B, MAC_A, synack_tests::tcp::IP_B, synack_tests::tcp::IP_A, &msg);
+    let out = p.a.handle(synack::Input::Frame(&frame), p.now);
+    p.absorb_all(Side::A, out);
+    assert_eq!(p.a.tcp_info(c).unwrap().mss, 960);
+    // Resent at once in a segment that fits; the 500-byte rest follows its ACK (Nagle holds runts meanwhile).
+    assert_eq!(p.log.last().unwrap().frame.len(), 14 + 1000);
+    p.run_until(p.now + Duration::from_millis(50));
+    let mut got = Vec::new();
+    synack_tests::tcp::read_available(&mut p, Side::B, s, &mut got);
+    assert_eq!(got, pattern(1460, 11));
+}

@@ -392,11 +392,25 @@ impl Stack {
         }
         let hard = matches!(reason, crate::api::UnreachableReason::DstUnreachable { code: 2..=3, .. });
         let opening = tcb.state == TcpState::SynSent;
+        // RFC 1191: "fragmentation needed" names the next hop's MTU; shrink the MSS and resend what was lost.
+        let path_mss = match reason {
+            crate::api::UnreachableReason::DstUnreachable { code: 4, next_hop_mtu } if next_hop_mtu >= 576 => {
+                Some(usize::from(next_hop_mtu) - crate::wire::ipv4::HEADER_LEN - crate::wire::tcp::HEADER_LEN)
+            }
+            _ => None,
+        };
         let event = Event::Unreachable { dst, port: Some(dst_port), reason };
-        self.with_tcb(h, now, out, |tcb, _, fx| {
+        self.with_tcb(h, now, out, |tcb, cfg, fx| {
             fx.events.push(event);
             if hard && opening {
                 tcb.terminate(None, fx);
+                return;
+            }
+            if let Some(mss) = path_mss.filter(|m| *m < tcb.mss) {
+                tcb.mss = mss;
+                tcb.snd_nxt = tcb.snd_una;
+                tcb.timing = None;
+                tcb.poll_send(now, cfg, fx);
             }
         });
         true
