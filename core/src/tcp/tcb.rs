@@ -210,7 +210,7 @@ impl Tcb {
             rcv_nxt: SeqNum(0),
             rcv_shift: if cfg.window_scaling { window_shift_for(cfg.recv_buffer) } else { 0 },
             rcv_adv_edge: SeqNum(0),
-            recv_buf: RecvBuffer::new(cfg.recv_buffer),
+            recv_buf: RecvBuffer::new(cfg.recv_buffer, cfg.max_out_of_order),
             fin_received: false,
             pending_fin: None,
             mss,
