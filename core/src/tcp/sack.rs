@@ -14,6 +14,10 @@ pub(crate) struct Scoreboard {
 const MAX_RANGES: usize = 64;
 
 impl Scoreboard {
+    pub(crate) fn clear(&mut self) {
+        self.ranges.clear();
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.ranges.is_empty()
     }
