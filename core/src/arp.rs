@@ -28,8 +28,15 @@ pub(crate) struct QueuedFrame {
 enum Entry {
     /// `refreshing` counts requests sent since the entry went stale (it stays usable meanwhile, like Linux's
     /// STALE/PROBE states, so a busy flow never stalls for a re-resolution).
-    Resolved { mac: EthernetAddress, expires: Instant, refreshing: Option<u32> },
-    Pending { queue: VecDeque<QueuedFrame>, requests_sent: u32 },
+    Resolved {
+        mac: EthernetAddress,
+        expires: Instant,
+        refreshing: Option<u32>,
+    },
+    Pending {
+        queue: VecDeque<QueuedFrame>,
+        requests_sent: u32,
+    },
 }
 
 /// Result of [`ArpCache::lookup`].
@@ -69,11 +76,13 @@ pub(crate) struct ArpCache {
     entries: BTreeMap<Ipv4Addr, Entry>,
     /// Resolved entries by expiry, so the one to evict when full is found without a scan.
     by_expiry: BTreeSet<(Instant, Ipv4Addr)>,
+    /// Frames queued across all pending entries.
+    pending_total: usize,
 }
 
 impl ArpCache {
     pub(crate) fn new(config: ArpConfig) -> ArpCache {
-        ArpCache { config, entries: BTreeMap::new(), by_expiry: BTreeSet::new() }
+        ArpCache { config, entries: BTreeMap::new(), by_expiry: BTreeSet::new(), pending_total: 0 }
     }
 
     pub(crate) fn retry_interval(&self) -> core::time::Duration {
@@ -101,6 +110,18 @@ impl ArpCache {
     /// Queues `frame` until `ip` resolves.
     pub(crate) fn enqueue(&mut self, ip: Ipv4Addr, frame: QueuedFrame) -> Enqueued {
         let max_frames = self.config.max_pending_frames;
+        if self.pending_total >= self.config.max_pending_total {
+            return Enqueued::Full;
+        }
+        self.pending_total += 1;
+        let result = self.enqueue_entry(ip, frame, max_frames);
+        if result == Enqueued::Full {
+            self.pending_total -= 1;
+        }
+        result
+    }
+
+    fn enqueue_entry(&mut self, ip: Ipv4Addr, frame: QueuedFrame, max_frames: usize) -> Enqueued {
         match self.entries.get_mut(&ip) {
             Some(Entry::Pending { queue, .. }) => {
                 if queue.len() >= max_frames {
@@ -139,7 +160,10 @@ impl ArpCache {
     ) -> VecDeque<QueuedFrame> {
         let expires = now + self.config.cache_ttl;
         let waiting = match self.entries.get_mut(&ip) {
-            Some(Entry::Pending { queue, .. }) => core::mem::take(queue),
+            Some(Entry::Pending { queue, .. }) => {
+                self.pending_total -= queue.len();
+                core::mem::take(queue)
+            }
             Some(Entry::Resolved { expires: old, .. }) => {
                 self.by_expiry.remove(&(*old, ip));
                 VecDeque::new()
@@ -165,7 +189,10 @@ impl ArpCache {
                 Retry::Resend
             }
             Some(Entry::Pending { .. }) => match self.entries.remove(&ip) {
-                Some(Entry::Pending { queue, .. }) => Retry::GiveUp(queue),
+                Some(Entry::Pending { queue, .. }) => {
+                    self.pending_total -= queue.len();
+                    Retry::GiveUp(queue)
+                }
                 _ => Retry::Nothing,
             },
             Some(Entry::Resolved { refreshing: Some(n), .. }) if *n < max => {
@@ -319,6 +346,20 @@ mod tests {
         let flushed: Vec<u8> = c.learn(IP, MAC, Instant::ZERO, false).into_iter().map(|f| f.frame[0]).collect();
         assert_eq!(flushed, vec![1, 2]);
         assert_eq!(c.lookup(IP, Instant::ZERO), Lookup::Hit(MAC));
+    }
+
+    #[test]
+    fn total_pending_frames_are_bounded_across_neighbours() {
+        let cfg = ArpConfig { max_pending_total: 3, ..ArpConfig::default() };
+        let mut c = ArpCache::new(cfg);
+        let ips: Vec<Ipv4Addr> = (1..=4).map(|i| Ipv4Addr::new(10, 0, 0, i)).collect();
+        assert_eq!(c.enqueue(ips[0], frame(1)), Enqueued::SendRequest);
+        assert_eq!(c.enqueue(ips[1], frame(2)), Enqueued::SendRequest);
+        assert_eq!(c.enqueue(ips[1], frame(3)), Enqueued::Waiting);
+        assert_eq!(c.enqueue(ips[2], frame(4)), Enqueued::Full);
+        assert_eq!(c.learn(ips[1], MAC, Instant::ZERO, false).len(), 2);
+        assert_eq!(c.enqueue(ips[2], frame(4)), Enqueued::SendRequest);
+        assert!(matches!(c.on_retry(ips[0]), Retry::Resend));
     }
 
     #[test]

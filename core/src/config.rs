@@ -89,6 +89,8 @@ pub struct ArpConfig {
     pub max_requests: u32,
     /// Frames queued per unresolved neighbour; further frames are dropped and counted.
     pub max_pending_frames: usize,
+    /// Frames queued for all unresolved neighbours together (bounds memory under spoofed-source floods).
+    pub max_pending_total: usize,
     /// Entries in the cache (resolved and pending); the oldest resolved entry is evicted when full.
     pub max_entries: usize,
 }
@@ -99,7 +101,8 @@ impl Default for ArpConfig {
             cache_ttl: Duration::from_secs(60),
             retry_interval: Duration::from_secs(1),
             max_requests: 3,
-            max_pending_frames: 16,
+            max_pending_frames: 256,
+            max_pending_total: 1024,
             max_entries: 1024,
         }
     }
@@ -131,6 +134,8 @@ pub struct TcpConfig {
     pub recv_buffer: usize,
     /// Offer window scaling (RFC 7323 §2) so windows above 64 KiB work.
     pub window_scaling: bool,
+    /// Offer selective acknowledgements (RFC 2018) and use them for loss recovery (RFC 6675).
+    pub sack: bool,
     /// RTO before the first RTT sample (RFC 6298 §2.1: 1 s).
     pub rto_initial: Duration,
     /// Lower bound of the RTO (Linux: 200 ms; RFC 6298 suggests 1 s).
@@ -149,8 +154,14 @@ pub struct TcpConfig {
     pub delayed_ack: Duration,
     /// New connections start with Nagle's algorithm off.
     pub nodelay: bool,
-    /// Largest backlog a listener may ask for.
+    /// Largest backlog (accept queue) a listener may ask for.
     pub max_backlog: usize,
+    /// Half-open (SYN-RECEIVED) connections per listener; beyond it SYN cookies answer, or SYNs are dropped.
+    pub syn_queue: usize,
+    /// Answer SYNs with SYN cookies (RFC 4987 §3.6) when the SYN queue is full, keeping no state.
+    pub syn_cookies: bool,
+    /// Out-of-order segments held per connection (each a separate run of bytes beyond a gap).
+    pub max_out_of_order: usize,
     /// Rate limit for RFC 5961 challenge ACKs, shared by all connections (Linux: 1000/s).
     pub challenge_ack_rate: RateLimit,
     /// Congestion control for new connections.
@@ -163,6 +174,7 @@ impl Default for TcpConfig {
             send_buffer: 256 * 1024,
             recv_buffer: 256 * 1024,
             window_scaling: true,
+            sack: true,
             rto_initial: Duration::from_secs(1),
             rto_min: Duration::from_millis(200),
             rto_max: Duration::from_secs(60),
@@ -173,6 +185,9 @@ impl Default for TcpConfig {
             delayed_ack: Duration::from_millis(40),
             nodelay: false,
             max_backlog: 4096,
+            syn_queue: 256,
+            syn_cookies: true,
+            max_out_of_order: 64,
             challenge_ack_rate: RateLimit { per_second: 1000, burst: 1000 },
             congestion: crate::tcp::CongestionAlgorithm::NewReno,
         }
@@ -304,6 +319,7 @@ impl Config {
         let limits = [
             ("arp.max_requests", self.arp.max_requests as usize),
             ("arp.max_pending_frames", self.arp.max_pending_frames),
+            ("arp.max_pending_total", self.arp.max_pending_total),
             ("arp.max_entries", self.arp.max_entries),
             ("reassembly.max_bytes", self.reassembly.max_bytes),
             ("reassembly.max_datagrams", self.reassembly.max_datagrams),
@@ -312,6 +328,8 @@ impl Config {
             ("tcp.send_buffer", self.tcp.send_buffer),
             ("tcp.recv_buffer", self.tcp.recv_buffer),
             ("tcp.max_backlog", self.tcp.max_backlog),
+            ("tcp.syn_queue", self.tcp.syn_queue),
+            ("tcp.max_out_of_order", self.tcp.max_out_of_order),
         ];
         for (name, v) in limits {
             if v == 0 {

@@ -64,8 +64,10 @@ pub enum DropReason {
     TcpSynChallenged,
     /// Segment without ACK on a synchronized connection.
     TcpNoAck,
-    /// SYN to a listener whose backlog is full.
+    /// SYN to a listener whose accept queue (backlog) is full.
     TcpListenOverflow,
+    /// SYN to a listener whose SYN queue is full, with SYN cookies off.
+    TcpSynQueueFull,
     /// Flag combination no handshake accepts (e.g. SYN+FIN to a listener).
     TcpBadFlags,
     /// Outgoing frame dropped: its next hop never answered ARP.
@@ -105,6 +107,9 @@ pub struct Stats {
     pub tcp_resets_sent: u64,
     /// RFC 5961 challenge ACKs the rate limit suppressed.
     pub tcp_challenge_acks_suppressed: u64,
+    /// SYN-ACKs answered statelessly with a SYN cookie, and cookies that came back valid.
+    pub tcp_syn_cookies_sent: u64,
+    pub tcp_syn_cookies_valid: u64,
     drops: BTreeMap<DropReason, u64>,
 }
 
@@ -147,6 +152,8 @@ impl fmt::Display for Stats {
             ("UDP datagrams sent", self.udp_datagrams_sent),
             ("TCP resets sent", self.tcp_resets_sent),
             ("TCP challenge ACKs suppressed", self.tcp_challenge_acks_suppressed),
+            ("TCP SYN cookies sent", self.tcp_syn_cookies_sent),
+            ("TCP SYN cookies valid", self.tcp_syn_cookies_valid),
         ];
         for (name, n) in counters.iter().filter(|(_, n)| *n > 0) {
             writeln!(f, "{name}: {n}")?;

@@ -517,7 +517,7 @@ fn ep_ipv4_frame(
     let mut frame = ep_ethernet(src, dst, 0x0800);
     header.write(&mut frame).unwrap();
     frame.extend_from_slice(transport);
-    frame.extend(core::iter::repeat(0xee).take(padding));
+    frame.resize(frame.len() + padding, 0xee);
     (frame, header)
 }
 
@@ -761,7 +761,7 @@ proptest! {
         .unwrap();
         let mut frame = ep_ethernet(src, dst, 0x0806);
         arp.write(&mut frame).unwrap();
-        frame.extend(core::iter::repeat(0).take(padding));
+        frame.resize(frame.len() + padding, 0);
 
         let eth = EthernetFrame::new_checked(&frame[..]).unwrap();
         prop_assert_eq!(eth.ethertype(), EtherType::Arp);

@@ -103,7 +103,8 @@ fn simultaneous_open_goes_through_syn_received() {
     let a_local = 4000;
     let b_local = 4001;
     let ra = Command::TcpConnect { remote: SocketAddrV4::new(IP_B, b_local), local_port: Some(a_local) };
-    let rb = Command::TcpConnect { remote: SocketAddrV4::new(synack_tests::tcp::IP_A, a_local), local_port: Some(b_local) };
+    let rb =
+        Command::TcpConnect { remote: SocketAddrV4::new(synack_tests::tcp::IP_A, a_local), local_port: Some(b_local) };
     // B must know A's MAC first so both SYNs cross on the wire.
     let Ok(Reply::Bound { sock: a, .. }) = p.command(Side::A, ra) else { panic!() };
     let Ok(Reply::Bound { sock: b, .. }) = p.command(Side::B, rb) else { panic!() };
@@ -149,7 +150,10 @@ fn half_close_from_the_listener_side_keeps_receiving() {
     let data = synack_tests::tcp::pattern(300_000, 1);
     let t = synack_tests::tcp::transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(30));
     assert!(t.eof && t.received == data);
-    assert_eq!(p.command(Side::B, Command::TcpSend { sock: s, data: vec![1] }), Err(CommandError::InvalidState(TcpState::TimeWait)));
+    assert_eq!(
+        p.command(Side::B, Command::TcpSend { sock: s, data: vec![1] }),
+        Err(CommandError::InvalidState(TcpState::TimeWait))
+    );
 }
 
 #[test]
@@ -203,7 +207,7 @@ fn lost_syn_syn_ack_and_final_ack_are_recovered() {
 }
 
 #[test]
-fn backlog_full_drops_syns_until_accept_makes_room() {
+fn full_accept_queue_holds_handshakes_and_drops_syns_until_accept_makes_room() {
     let mut p = Pair::new(11);
     let l = match p.command(Side::B, Command::TcpListen { local: "0.0.0.0:80".parse().unwrap(), backlog: 2 }) {
         Ok(Reply::Bound { sock, .. }) => sock,
@@ -211,13 +215,25 @@ fn backlog_full_drops_syns_until_accept_makes_room() {
     };
     let cs: Vec<_> = (0..3).map(|_| start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80))).collect();
     p.run_until(p.now + ms(100));
+    // As on Linux: all three SYNs arrived while the queue was empty, so all three got a SYN-ACK and the clients
+    // are established; the third handshake's final ACK was dropped because the accept queue was full.
+    assert!(cs.iter().all(|c| state(&p, Side::A, *c) == Some(TcpState::Established)));
     assert_eq!(p.b.stats().drops(DropReason::TcpListenOverflow), 1);
-    assert_eq!(state(&p, Side::A, cs[2]), Some(TcpState::SynSent));
+    let states: Vec<_> = p.b.tcp_connections().iter().map(|h| state(&p, Side::B, *h).unwrap()).collect();
+    assert_eq!(states, [TcpState::Established, TcpState::Established, TcpState::SynReceived]);
+    // A fourth SYN now finds the accept queue full and is dropped; its retransmission comes 1 s later.
+    let late = start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80));
+    p.run_until(p.now + ms(100));
+    assert_eq!(state(&p, Side::A, late), Some(TcpState::SynSent));
+    assert_eq!(p.b.stats().drops(DropReason::TcpListenOverflow), 2);
+    // Accepting makes room: the held handshake completes on B's SYN-ACK retransmission, the late SYN on its own.
     accept(&mut p, l);
-    p.run_until(p.now + Duration::from_secs(2));
-    assert_eq!(state(&p, Side::A, cs[2]), Some(TcpState::Established), "the retransmitted SYN got in");
+    accept(&mut p, l);
+    p.run_until(p.now + Duration::from_secs(3));
+    assert_eq!(state(&p, Side::A, late), Some(TcpState::Established));
     accept(&mut p, l);
     accept(&mut p, l);
+    assert_eq!(p.command(Side::B, Command::TcpAccept { listener: l }), Err(CommandError::WouldBlock));
 }
 
 fn rst_in_state(setup: impl Fn(&mut Pair, SocketHandle, SocketHandle), victim: Side, expect_state: TcpState) {
@@ -351,4 +367,39 @@ fn closing_a_listener_resets_unaccepted_connections() {
     let c2 = start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80));
     p.run_until(p.now + ms(5));
     assert!(p.events_of(Side::A).contains(&(c2, Event::Reset)));
+}
+
+#[test]
+fn fin_wait_1_goes_straight_to_time_wait_on_fin_ack() {
+    let mut p = Pair::new(17);
+    let (c, _, s) = connect(&mut p, 80);
+    // B's pure ACK of A's FIN is lost; B then closes, so A gets one segment: FIN + ACK of A's FIN.
+    let b_sent = p.log.iter().filter(|l| l.from == Side::B).count() as u64;
+    p.drop_nth(Side::B, b_sent + 1);
+    p.command(Side::A, Command::TcpShutdown { sock: c }).unwrap();
+    p.run_until(p.now + ms(1));
+    assert_eq!(state(&p, Side::B, s), Some(TcpState::CloseWait));
+    assert_eq!(state(&p, Side::A, c), Some(TcpState::FinWait1));
+    p.command(Side::B, Command::TcpShutdown { sock: s }).unwrap();
+    p.run_until(p.now + ms(1));
+    assert_eq!(state(&p, Side::A, c), Some(TcpState::TimeWait), "{:#?}", p.lines());
+    p.run_until(p.now + ms(5));
+    assert_eq!(state(&p, Side::B, s), Some(TcpState::Closed));
+}
+
+#[test]
+fn time_wait_acknowledges_a_retransmitted_fin() {
+    let mut p = Pair::new(18);
+    let (c, _, s) = connect(&mut p, 80);
+    p.command(Side::A, Command::TcpShutdown { sock: c }).unwrap();
+    p.run_until(p.now + ms(5));
+    // A's final ACK is lost: B retransmits its FIN after the RTO, A (in TIME-WAIT) acknowledges it again.
+    let a_sent = p.log.iter().filter(|l| l.from == Side::A).count() as u64;
+    p.drop_nth(Side::A, a_sent + 1);
+    p.command(Side::B, Command::TcpShutdown { sock: s }).unwrap();
+    p.run_until(p.now + Duration::from_secs(2));
+    assert_eq!(state(&p, Side::A, c), Some(TcpState::TimeWait));
+    assert_eq!(state(&p, Side::B, s), Some(TcpState::Closed), "{:#?}", p.lines());
+    let fins = p.lines().iter().filter(|l| l.starts_with("B>A") && l.contains("[F.]")).count();
+    assert_eq!(fins, 2);
 }

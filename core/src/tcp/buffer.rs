@@ -60,9 +60,6 @@ impl SendBuffer {
     }
 }
 
-/// Most out-of-order segments kept at once; more are dropped (the sender retransmits them).
-const MAX_OOO_SEGMENTS: usize = 64;
-
 /// Received bytes not yet read by the application.
 #[derive(Debug)]
 pub(crate) struct RecvBuffer {
@@ -72,11 +69,13 @@ pub(crate) struct RecvBuffer {
     ooo: Vec<(SeqNum, Vec<u8>)>,
     ooo_bytes: usize,
     cap: usize,
+    /// Most out-of-order runs kept at once; more are dropped (the sender retransmits them).
+    max_runs: usize,
 }
 
 impl RecvBuffer {
-    pub(crate) fn new(cap: usize) -> RecvBuffer {
-        RecvBuffer { data: VecDeque::new(), ooo: Vec::new(), ooo_bytes: 0, cap }
+    pub(crate) fn new(cap: usize, max_runs: usize) -> RecvBuffer {
+        RecvBuffer { data: VecDeque::new(), ooo: Vec::new(), ooo_bytes: 0, cap, max_runs }
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -98,7 +97,6 @@ impl RecvBuffer {
     }
 
     /// Out-of-order runs as (start, end) sequence ranges, lowest first.
-    #[cfg(test)]
     pub(crate) fn out_of_order_ranges(&self) -> impl Iterator<Item = (SeqNum, SeqNum)> + '_ {
         self.ooo.iter().map(|(s, d)| (*s, *s + d.len()))
     }
@@ -167,7 +165,7 @@ impl RecvBuffer {
             end = new_end;
             merged = buf;
         }
-        if self.ooo.len() >= MAX_OOO_SEGMENTS {
+        if self.ooo.len() >= self.max_runs {
             return;
         }
         let pos = self.ooo.iter().position(|(s, _)| *s > start).unwrap_or(self.ooo.len());
@@ -200,7 +198,7 @@ mod tests {
 
     #[test]
     fn recv_buffer_reassembles_out_of_order_runs() {
-        let mut r = RecvBuffer::new(100);
+        let mut r = RecvBuffer::new(100, 64);
         let base = SeqNum(u32::MAX - 5);
         assert_eq!(r.insert(base, base + 10, b"klmno"), 0);
         assert_eq!(r.insert(base, base + 20, b"uv"), 0);
@@ -216,7 +214,7 @@ mod tests {
 
     #[test]
     fn recv_buffer_respects_capacity() {
-        let mut r = RecvBuffer::new(4);
+        let mut r = RecvBuffer::new(4, 64);
         assert_eq!(r.insert(SeqNum(0), SeqNum(0), b"abcdef"), 4);
         assert_eq!(r.free(), 0);
         assert_eq!(r.insert(SeqNum(4), SeqNum(6), b"x"), 0);

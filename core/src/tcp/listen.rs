@@ -26,10 +26,6 @@ impl Listener {
         Listener { local, backlog, half_open: BTreeSet::new(), ready: VecDeque::new() }
     }
 
-    fn full(&self) -> bool {
-        self.half_open.len() + self.ready.len() >= self.backlog
-    }
-
     /// A half-open connection completed its handshake.
     pub(crate) fn promote(&mut self, h: SocketHandle) {
         self.half_open.remove(&h);
@@ -57,26 +53,35 @@ impl Stack {
         if flags.contains(TcpFlags::RST) {
             return self.drop_frame(DropReason::TcpNoSocket);
         }
-        if flags.contains(TcpFlags::ACK) {
-            // An ACK for no connection (e.g. a stale or forged handshake end): reset it.
+        let local = SocketAddrV4::new(rx.dst, seg.dst_port);
+        let remote = SocketAddrV4::new(rx.src, seg.src_port);
+        if flags.contains(TcpFlags::ACK) && !flags.contains(TcpFlags::SYN) {
+            // Perhaps the end of a SYN-cookie handshake; otherwise an ACK for no connection: reset it.
+            if self.config.tcp.syn_cookies && self.accept_cookie(listener, local, remote, seg, now, out) {
+                return;
+            }
             self.drop_frame(DropReason::TcpNoSocket);
             if let Some(reset) = reset_reply(seg) {
-                self.send_tcp_reset(rx.dst, rx.src, &reset, now, out);
+                self.send_stateless(rx.dst, rx.src, &reset, now, out);
             }
             return;
         }
-        if !flags.contains(TcpFlags::SYN) || flags.contains(TcpFlags::FIN) {
+        if !flags.contains(TcpFlags::SYN) || flags.intersects(TcpFlags::FIN | TcpFlags::ACK) {
             return self.drop_frame(DropReason::TcpBadFlags);
         }
         let Some(state) = self.tcp.listener_state.get(&listener) else {
             return self.drop_frame(DropReason::TcpNoSocket);
         };
-        if state.full() {
-            // Like Linux without SYN cookies: drop; the peer retransmits its SYN.
+        if state.ready.len() >= state.backlog {
+            // Like Linux: with the accept queue full, drop; the peer retransmits its SYN.
             return self.drop_frame(DropReason::TcpListenOverflow);
         }
-        let local = SocketAddrV4::new(rx.dst, seg.dst_port);
-        let remote = SocketAddrV4::new(rx.src, seg.src_port);
+        if state.half_open.len() >= self.config.tcp.syn_queue {
+            if !self.config.tcp.syn_cookies {
+                return self.drop_frame(DropReason::TcpSynQueueFull);
+            }
+            return self.send_cookie(local, remote, seg, now, out);
+        }
         let handle = self.alloc_handle();
         let iss = self.tcp.isn(local, remote, now);
         let mtu_mss = self.mtu_mss();
@@ -100,6 +105,85 @@ impl Stack {
         }
         self.tcp.register(local, remote, handle);
         self.apply_effects(tcb, fx, now, out);
+    }
+
+    /// SYN queue full: answer with a SYN-ACK whose ISN is a cookie, and remember nothing.
+    fn send_cookie(
+        &mut self,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        seg: &TcpRepr<'_>,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) {
+        let peer_mss = seg.options.mss.unwrap_or(super::tcb::DEFAULT_MSS as u16);
+        let mss = peer_mss.min(self.mtu_mss() as u16);
+        let cookie = self.tcp.cookies.make(local, remote, seg.seq_number, mss, now);
+        let window = self.config.tcp.recv_buffer.min(usize::from(u16::MAX)) as u16;
+        let syn_ack = TcpRepr {
+            src_port: local.port(),
+            dst_port: remote.port(),
+            seq_number: cookie,
+            ack_number: seg.seq_number + 1,
+            flags: TcpFlags::SYN | TcpFlags::ACK,
+            window_len: window,
+            urgent_ptr: 0,
+            options: crate::wire::TcpOptions { mss: Some(self.mtu_mss() as u16), ..Default::default() },
+            payload: &[],
+        };
+        self.stats.tcp_syn_cookies_sent += 1;
+        self.send_stateless(*local.ip(), *remote.ip(), &syn_ack, now, out);
+    }
+
+    /// The final ACK of a cookie handshake: if the cookie checks out, the connection is born established.
+    fn accept_cookie(
+        &mut self,
+        listener: SocketHandle,
+        local: SocketAddrV4,
+        remote: SocketAddrV4,
+        seg: &TcpRepr<'_>,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> bool {
+        let Some(mss) = self.tcp.cookies.check(local, remote, seg.seq_number, seg.ack_number, now) else {
+            return false;
+        };
+        match self.tcp.listener_state.get(&listener) {
+            Some(state) if state.ready.len() < state.backlog => {}
+            _ => {
+                self.drop_frame(DropReason::TcpListenOverflow);
+                return true;
+            }
+        }
+        self.stats.tcp_syn_cookies_valid += 1;
+        let handle = self.alloc_handle();
+        let cfg = &self.config.tcp;
+        let mss = usize::from(mss);
+        let iss = seg.ack_number - 1;
+        let mut tcb = Tcb::new(handle, TcpState::Established, local, remote, iss, mss, cfg, cfg.congestion.build(mss));
+        tcb.passive = true;
+        tcb.listener = Some(listener);
+        tcb.snd_una = seg.ack_number;
+        tcb.snd_nxt = seg.ack_number;
+        tcb.snd_max = seg.ack_number;
+        tcb.irs = seg.seq_number - 1;
+        tcb.rcv_nxt = seg.seq_number;
+        // No window scaling: the cookie could not carry it. Our SYN-ACK advertised an unscaled window.
+        tcb.rcv_shift = 0;
+        tcb.snd_shift = 0;
+        tcb.rcv_adv_edge = tcb.rcv_nxt + cfg.recv_buffer.min(usize::from(u16::MAX));
+        tcb.snd_wnd = usize::from(seg.window_len);
+        tcb.max_snd_wnd = tcb.snd_wnd;
+        tcb.snd_wl1 = seg.seq_number;
+        tcb.snd_wl2 = seg.ack_number;
+        self.tcp.register(local, remote, handle);
+        if let Some(state) = self.tcp.listener_state.get_mut(&listener) {
+            state.half_open.insert(handle);
+        }
+        let mut fx = Effects { established: true, ..Effects::default() };
+        tcb.on_segment(seg, now, &self.config.tcp, &mut fx);
+        self.apply_effects(tcb, fx, now, out);
+        true
     }
 
     pub(crate) fn tcp_listen(&mut self, local: SocketAddrV4, backlog: usize) -> Result<Reply, CommandError> {

@@ -5,10 +5,12 @@
 mod buffer;
 mod commands;
 pub mod congestion;
+mod cookie;
 mod input;
 mod listen;
 mod output;
 mod rtt;
+mod sack;
 pub mod seq;
 mod tcb;
 mod timers;
@@ -106,6 +108,7 @@ pub(crate) struct TcpSockets {
     ports: PortAllocator,
     /// RFC 6528 secret key.
     isn_key: (u64, u64),
+    cookies: cookie::CookieJar,
     challenge_acks: TokenBucket,
 }
 
@@ -120,6 +123,7 @@ impl TcpSockets {
             ports_in_use: BTreeMap::new(),
             ports,
             isn_key: (derive_seed(seed, 3), derive_seed(seed, 4)),
+            cookies: cookie::CookieJar::new((derive_seed(seed, 5), derive_seed(seed, 6))),
             challenge_acks: TokenBucket::new(config.tcp.challenge_ack_rate),
         }
     }
@@ -228,6 +232,12 @@ impl Stack {
         }
         let key = (seg.dst_port, rx.src, seg.src_port);
         if let Some(&h) = self.tcp.demux.get(&key) {
+            if self.accept_queue_full_for(h) && seg.flags.contains(TcpFlags::ACK) && !seg.flags.contains(TcpFlags::RST)
+            {
+                // Like Linux: the handshake's last ACK waits (dropped; our SYN-ACK is retransmitted) while the
+                // listener's accept queue is full.
+                return self.drop_frame(DropReason::TcpListenOverflow);
+            }
             return self.with_tcb(h, now, out, |tcb, cfg, fx| tcb.on_segment(&seg, now, cfg, fx));
         }
         if let Some(&l) = self.tcp.listeners.get(&seg.dst_port) {
@@ -235,7 +245,7 @@ impl Stack {
         }
         self.drop_frame(DropReason::TcpNoSocket);
         if let Some(reset) = reset_reply(&seg) {
-            self.send_tcp_reset(rx.dst, rx.src, &reset, now, out);
+            self.send_stateless(rx.dst, rx.src, &reset, now, out);
         }
     }
 
@@ -299,6 +309,17 @@ impl Stack {
         self.tcp.conns.insert(h, tcb);
     }
 
+    /// Is `h` a half-open passive connection whose listener cannot take another established one?
+    fn accept_queue_full_for(&self, h: SocketHandle) -> bool {
+        let Some(tcb) = self.tcp.conns.get(&h) else {
+            return false;
+        };
+        match tcb.listener.and_then(|l| self.tcp.listener_state.get(&l)) {
+            Some(l) if tcb.state == TcpState::SynReceived => l.ready.len() >= l.backlog,
+            _ => false,
+        }
+    }
+
     /// Builds and sends one segment of `tcb`.
     fn emit_segment(&mut self, tcb: &mut Tcb, seg: &Seg, now: Instant, out: &mut Vec<Output>) {
         let in_syn = seg.flags.contains(TcpFlags::SYN);
@@ -307,11 +328,14 @@ impl Stack {
         let mut options = TcpOptions::default();
         if seg.syn_options {
             options.mss = Some(self.mtu_mss() as u16);
-            let offer =
-                if tcb.state == TcpState::SynSent { self.config.tcp.window_scaling } else { tcb.peer_wants_wscale };
-            if offer {
+            let active = tcb.state == TcpState::SynSent;
+            let offer_wscale = if active { self.config.tcp.window_scaling } else { tcb.peer_wants_wscale };
+            if offer_wscale {
                 options.window_scale = Some(tcb.rcv_shift);
             }
+            options.sack_permitted = if active { self.config.tcp.sack } else { tcb.sack_ok };
+        } else if tcb.sack_ok && seg.flags.contains(TcpFlags::ACK) && tcb.recv_buf.has_out_of_order() {
+            options.sack_blocks = tcb.sack_blocks();
         }
         let repr = TcpRepr {
             src_port: tcb.local.port(),
@@ -372,28 +396,36 @@ impl Stack {
         }
         let hard = matches!(reason, crate::api::UnreachableReason::DstUnreachable { code: 2..=3, .. });
         let opening = tcb.state == TcpState::SynSent;
+        // RFC 1191: "fragmentation needed" names the next hop's MTU; shrink the MSS and resend what was lost.
+        let path_mss = match reason {
+            crate::api::UnreachableReason::DstUnreachable { code: 4, next_hop_mtu } if next_hop_mtu >= 576 => {
+                Some(usize::from(next_hop_mtu) - crate::wire::ipv4::HEADER_LEN - crate::wire::tcp::HEADER_LEN)
+            }
+            _ => None,
+        };
         let event = Event::Unreachable { dst, port: Some(dst_port), reason };
-        self.with_tcb(h, now, out, |tcb, _, fx| {
+        self.with_tcb(h, now, out, |tcb, cfg, fx| {
             fx.events.push(event);
             if hard && opening {
                 tcb.terminate(None, fx);
+                return;
+            }
+            if let Some(mss) = path_mss.filter(|m| *m < tcb.mss) {
+                tcb.mss = mss;
+                tcb.snd_nxt = tcb.snd_una;
+                tcb.timing = None;
+                tcb.poll_send(now, cfg, fx);
             }
         });
         true
     }
 
-    fn send_tcp_reset(
-        &mut self,
-        src: Ipv4Addr,
-        dst: Ipv4Addr,
-        reset: &TcpRepr<'_>,
-        now: Instant,
-        out: &mut Vec<Output>,
-    ) {
-        let sent = self.send_ipv4(dst, IpProtocol::Tcp, reset.buffer_len(), None, None, now, out, |b| {
-            reset.emit(&mut TcpPacket::new_unchecked(b), &src, &dst)
+    /// Sends a segment that belongs to no connection (a reset, or a SYN cookie's SYN-ACK).
+    fn send_stateless(&mut self, src: Ipv4Addr, dst: Ipv4Addr, seg: &TcpRepr<'_>, now: Instant, out: &mut Vec<Output>) {
+        let sent = self.send_ipv4(dst, IpProtocol::Tcp, seg.buffer_len(), None, None, now, out, |b| {
+            seg.emit(&mut TcpPacket::new_unchecked(b), &src, &dst)
         });
-        if sent.is_ok() {
+        if sent.is_ok() && seg.flags.contains(TcpFlags::RST) {
             self.stats.tcp_resets_sent += 1;
         }
     }

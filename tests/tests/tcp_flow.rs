@@ -1,0 +1,105 @@
+//! Flow control and send policy: zero window with persist probes, window updates, Nagle, delayed ACKs.
+
+use std::time::Duration;
+use synack::{Command, CommandError, Config, Event, Reply};
+use synack_tests::tcp::{connect, pattern, read_available};
+use synack_tests::{Pair, Side, MAC_A, MAC_B};
+
+fn small_buffers(recv: usize) -> Pair {
+    let tcp = synack::config::TcpConfig { recv_buffer: recv, ..Default::default() };
+    let a = Config { mac: MAC_A, ipv4: "10.0.0.1/24".parse().unwrap(), ..Config::default() };
+    let b = Config { mac: MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), tcp, seed: 3, ..Config::default() };
+    Pair::with_configs(a, b)
+}
+
+#[test]
+fn slow_reader_closes_the_window_persist_probes_then_reopen() {
+    let mut p = small_buffers(16_384);
+    let (c, _, s) = connect(&mut p, 80);
+    let data = pattern(100_000, 1);
+    let r = p.command(Side::A, Command::TcpSend { sock: c, data: data.clone() });
+    assert_eq!(r, Ok(Reply::Sent { len: 100_000 }));
+    // B does not read: its window fills and closes.
+    p.run_until(p.now + Duration::from_secs(10));
+    let info = p.a.tcp_info(c).unwrap();
+    assert_eq!(info.snd_wnd, 0, "{info:?}");
+    let bi = p.b.tcp_info(s).unwrap();
+    assert_eq!(bi.recv_queued, 16_384);
+    assert!(info.counters.zero_window_probes >= 3, "{info:?}");
+    let probes: Vec<_> = p
+        .log
+        .iter()
+        .filter(|l| l.from == Side::A && l.line().contains("len=0") && l.at > synack::Instant::from_millis(100))
+        .map(|l| l.at)
+        .collect();
+    let gaps: Vec<Duration> = probes.windows(2).map(|w| w[1] - w[0]).collect();
+    assert!(gaps.windows(2).all(|g| g[1] >= g[0]), "persist backoff grows: {gaps:?}");
+    assert_eq!(info.counters.timeouts, 0, "a zero window is not a loss");
+    // B reads: a window update reopens the flow, and everything arrives.
+    let mut got = Vec::new();
+    for _ in 0..200 {
+        read_available(&mut p, Side::B, s, &mut got);
+        if got.len() == data.len() {
+            break;
+        }
+        p.run_until(p.now + Duration::from_millis(20));
+    }
+    assert!(got == data);
+    assert!(p.lines().iter().any(|l| l.starts_with("B>A") && l.contains("win=")));
+}
+
+#[test]
+fn full_send_buffer_refuses_then_signals_writable() {
+    let tcp = synack::config::TcpConfig { send_buffer: 10_000, ..Default::default() };
+    let a = Config { mac: MAC_A, ipv4: "10.0.0.1/24".parse().unwrap(), tcp, ..Config::default() };
+    let b = Config { mac: MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), seed: 3, ..Config::default() };
+    let mut p = Pair::with_configs(a, b);
+    let (c, _, _s) = connect(&mut p, 80);
+    assert_eq!(
+        p.command(Side::A, Command::TcpSend { sock: c, data: vec![1; 15_000] }),
+        Ok(Reply::Sent { len: 10_000 })
+    );
+    assert_eq!(p.command(Side::A, Command::TcpSend { sock: c, data: vec![1; 10] }), Err(CommandError::WouldBlock));
+    p.run_until(p.now + Duration::from_millis(20));
+    assert!(p.events_of(Side::A).contains(&(c, Event::Writable)));
+}
+
+#[test]
+fn nagle_coalesces_small_writes_and_nodelay_does_not() {
+    for nodelay in [false, true] {
+        let mut p = Pair::new(31);
+        let (c, _, s) = connect(&mut p, 80);
+        p.command(Side::A, Command::TcpSetNoDelay { sock: c, nodelay }).unwrap();
+        let before = p.log.len();
+        for _ in 0..10 {
+            p.command(Side::A, Command::TcpSend { sock: c, data: b"ab".to_vec() }).unwrap();
+        }
+        let immediate = p.log[before..].iter().filter(|l| l.from == Side::A && !l.line().contains("len=0")).count();
+        if nodelay {
+            assert_eq!(immediate, 10, "TCP_NODELAY sends each write");
+        } else {
+            assert_eq!(immediate, 1, "Nagle: one small segment in flight");
+        }
+        p.run_until(p.now + Duration::from_millis(100));
+        let mut got = Vec::new();
+        read_available(&mut p, Side::B, s, &mut got);
+        assert_eq!(got, b"ab".repeat(10));
+    }
+}
+
+#[test]
+fn delayed_ack_waits_40ms_for_one_segment_and_acks_every_second() {
+    let mut p = Pair::new(32);
+    let (c, _, _s) = connect(&mut p, 80);
+    let t0 = p.now;
+    p.command(Side::A, Command::TcpSend { sock: c, data: vec![7; 100] }).unwrap();
+    p.run_until(p.now + Duration::from_millis(100));
+    let ack = p.log.iter().find(|l| l.from == Side::B && l.at > t0).unwrap();
+    assert_eq!(ack.at - t0, Duration::from_millis(41), "1 ms to arrive + 40 ms delayed ACK");
+    // Two full segments: the second is acknowledged at once.
+    let t1 = p.now;
+    p.command(Side::A, Command::TcpSend { sock: c, data: vec![7; 2920] }).unwrap();
+    p.run_until(p.now + Duration::from_millis(100));
+    let ack = p.log.iter().find(|l| l.from == Side::B && l.at > t1).unwrap();
+    assert_eq!(ack.at - t1, Duration::from_millis(1));
+}
