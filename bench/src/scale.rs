@@ -50,7 +50,8 @@ impl Many {
         let mut last = Phase::default();
         while (self.conns.len() as u64) < n {
             let first = self.conns.len() as u64;
-            let count = BATCH.min(n - first);
+            // The first connection alone, so ARP is resolved before a batch of SYNs would queue behind it.
+            let count = if first == 0 { 1 } else { BATCH.min(n - first) };
             let start = std::time::Instant::now();
             let frames_before = self.pair.frames;
             let mut pending = Vec::with_capacity(count as usize);
