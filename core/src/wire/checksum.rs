@@ -22,8 +22,17 @@ fn fold(mut sum: u64) -> u16 {
 /// deferred carries) and swaps the 16-bit result to network order. The value equals the word-by-word
 /// big-endian sum exactly: both are 0 only for all-zero input and otherwise the same residue in 1..=0xffff.
 pub fn data(bytes: &[u8]) -> u16 {
-    let mut words = bytes.chunks_exact(4);
-    let mut acc: u64 = words.by_ref().map(|w| u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]))).sum();
+    // Four independent lanes of 32-bit words per 16-byte block, then the leftover words.
+    let mut lanes = [0u64; 4];
+    let mut blocks = bytes.chunks_exact(16);
+    for b in &mut blocks {
+        for (i, lane) in lanes.iter_mut().enumerate() {
+            *lane += u64::from(u32::from_ne_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]]));
+        }
+    }
+    let mut words = blocks.remainder().chunks_exact(4);
+    let mut acc: u64 = lanes.iter().sum::<u64>()
+        + words.by_ref().map(|w| u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]))).sum::<u64>();
     let rest = words.remainder();
     if rest.len() >= 2 {
         acc += u64::from(u16::from_ne_bytes([rest[0], rest[1]]));
