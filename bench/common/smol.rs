@@ -186,8 +186,7 @@ fn open(p: &mut SmolPair, local_port: u16, client: SocketHandle, server: SocketH
     let cx = p.a.iface.context();
     let client_sock = p.a.sockets.get_mut::<tcp::Socket>(client);
     client_sock.connect(cx, (IpAddress::Ipv4(Ipv4Address::new(10, 0, 0, 2)), PORT), local_port).expect("connect");
-    while !(p.a.tcp(client).state() == tcp::State::Established && p.b.tcp(server).state() == tcp::State::Established)
-    {
+    while !(p.a.tcp(client).state() == tcp::State::Established && p.b.tcp(server).state() == tcp::State::Established) {
         if p.pump() == 0 && !p.advance() {
             panic!("handshake stalled");
         }

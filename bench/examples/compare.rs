@@ -28,7 +28,9 @@ fn parse_args() -> Args {
             "--handshakes" => a.handshakes = value(),
             "--verify" => a.verify = true,
             "--help" | "-h" => {
-                println!("compare [--mb MiB (default 1024)] [--runs N (5)] [--handshakes N (20000, 0 skips)] [--verify]");
+                println!(
+                    "compare [--mb MiB (default 1024)] [--runs N (5)] [--handshakes N (20000, 0 skips)] [--verify]"
+                );
                 std::process::exit(0);
             }
             other => panic!("unknown flag {other}"),

@@ -39,6 +39,9 @@ fn main() {
             open.ns_per_frame(),
             ex.ns_per_frame()
         );
-        eprintln!("  (opened up to {n} in {grow_secs:.1} s; peak heap {:.1} MiB)", peak_bytes() as f64 / (1 << 20) as f64);
+        eprintln!(
+            "  (opened up to {n} in {grow_secs:.1} s; peak heap {:.1} MiB)",
+            peak_bytes() as f64 / (1 << 20) as f64
+        );
     }
 }

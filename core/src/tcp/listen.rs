@@ -160,7 +160,8 @@ impl Stack {
         let cfg = &self.config.tcp;
         let mss = usize::from(mss);
         let iss = seg.ack_number - 1;
-        let mut tcb = Box::new(Tcb::new(handle, TcpState::Established, local, remote, iss, mss, cfg, cfg.congestion.build(mss)));
+        let mut tcb =
+            Box::new(Tcb::new(handle, TcpState::Established, local, remote, iss, mss, cfg, cfg.congestion.build(mss)));
         tcb.passive = true;
         tcb.listener = Some(listener);
         tcb.snd_una = seg.ack_number;
