@@ -6,5 +6,5 @@
 fn main() {
     let mib: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(16);
     let r = synack_bench::synack_bulk(mib << 20, false);
-    println!("{} bytes, {} frames, {:.2} Gbit/s", r.bytes, r.frames, r.gbit_per_s());
+    println!("{} bytes, {} frames, {:.2} Gbit/s, frame digest {:?}", r.bytes, r.frames, r.gbit_per_s(), r.digest);
 }

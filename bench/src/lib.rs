@@ -72,6 +72,9 @@ pub struct Pair {
     pub frames: u64,
     /// Return transmitted frames to their sender for reuse (synack's `Stack::recycle_frame`).
     pub recycle: bool,
+    /// FNV-1a digest of every frame in link order, when `SYNACK_BENCH_DIGEST` is set (to check that an
+    /// optimisation leaves the frames byte-identical).
+    pub digest: Option<u64>,
 }
 
 impl Pair {
@@ -92,6 +95,7 @@ impl Pair {
             frames: 0,
             // SYNACK_BENCH_NO_RECYCLE=1 measures the plain `handle_into` API (a fresh Vec per frame).
             recycle: std::env::var_os("SYNACK_BENCH_NO_RECYCLE").is_none(),
+            digest: std::env::var_os("SYNACK_BENCH_DIGEST").map(|_| 0xcbf2_9ce4_8422_2325),
         }
     }
 
@@ -111,7 +115,14 @@ impl Pair {
         };
         for o in self.out.drain(..) {
             match o {
-                Output::Transmit(frame) => queue.push_back(frame),
+                Output::Transmit(frame) => {
+                    if let Some(d) = self.digest.as_mut() {
+                        for &b in &frame {
+                            *d = (*d ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+                        }
+                    }
+                    queue.push_back(frame);
+                }
                 Output::Event(sock, ev) => self.events.push((side, sock, ev)),
                 Output::Reply(r) => reply = Some(r),
             }
@@ -231,6 +242,8 @@ impl Default for Pair {
 /// Outcome of one bulk transfer.
 #[derive(Clone, Copy, Debug)]
 pub struct Bulk {
+    /// Digest of every frame (see [`Pair::digest`]).
+    pub digest: Option<u64>,
     /// Payload bytes the receiver read.
     pub bytes: u64,
     /// Wall-clock time of the transfer (handshake excluded).
@@ -312,7 +325,7 @@ pub fn synack_bulk(total: u64, verify: bool) -> Bulk {
     }
     let secs = start.elapsed().as_secs_f64();
     assert_eq!(received, total, "receiver got every byte");
-    Bulk { bytes: received, secs, frames: p.frames - frames_before }
+    Bulk { digest: p.digest, bytes: received, secs, frames: p.frames - frames_before }
 }
 
 /// Outcome of a handshake run.
