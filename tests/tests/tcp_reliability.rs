@@ -31,9 +31,37 @@ fn single_lost_segment_is_fast_retransmitted() {
     assert!(p.b.stats().total_drops() == 0);
 }
 
+fn without_sack(seed: u64) -> Pair {
+    let tcp = synack::config::TcpConfig { sack: false, ..Default::default() };
+    let a = Config { mac: MAC_A, ipv4: "10.0.0.1/24".parse().unwrap(), tcp: tcp.clone(), seed, ..Config::default() };
+    let b = Config { mac: MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), tcp, seed: seed + 1, ..Config::default() };
+    Pair::with_configs(a, b)
+}
+
+#[test]
+fn several_losses_in_one_window_recover_with_sack_in_one_episode() {
+    let mut p = Pair::new(28);
+    let (c, _, s) = connect(&mut p, 80);
+    let base = p.log.iter().filter(|l| l.from == Side::A).count() as u64;
+    let lost = [5, 7, 9, 11, 12, 13, 15, 17];
+    for k in lost {
+        p.drop_nth(Side::A, base + k);
+    }
+    let data = pattern(300_000, 12);
+    let t = transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(30));
+    assert!(t.eof && t.received == data);
+    let info = p.a.tcp_info(c).unwrap();
+    assert_eq!(info.counters.fast_retransmits, 1, "{info:?}");
+    assert_eq!(info.counters.timeouts, 0);
+    assert_eq!(info.counters.retransmitted_segments, lost.len() as u64, "only the holes are resent");
+    let sacks = p.lines().iter().filter(|l| l.starts_with("B>A") && l.contains("sack=")).count();
+    assert!(sacks > 0);
+    assert!(p.lines()[..12].iter().any(|l| l.contains("sackOK")), "negotiated in the handshake");
+}
+
 #[test]
 fn several_losses_in_one_window_recover_with_newreno_partial_acks() {
-    let mut p = Pair::new(22);
+    let mut p = without_sack(22);
     let (c, _, s) = connect(&mut p, 80);
     let base = p.log.iter().filter(|l| l.from == Side::A).count() as u64;
     for k in [5, 7, 9] {
@@ -188,4 +216,54 @@ fn mss_follows_the_smaller_mtu() {
     let biggest = p.log.iter().filter(|l| l.from == Side::A).map(|l| l.frame.len()).max().unwrap();
     assert_eq!(biggest, 14 + 1000);
     let _ = Command::TcpClose { sock: c };
+}
+
+#[test]
+fn retransmissions_give_up_with_timed_out_and_rto_collapses_cwnd() {
+    let tcp = synack::config::TcpConfig { max_retransmissions: 3, ..Default::default() };
+    let a = Config { mac: MAC_A, ipv4: "10.0.0.1/24".parse().unwrap(), tcp, ..Config::default() };
+    let b = Config { mac: MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), seed: 5, ..Config::default() };
+    let mut p = Pair::with_configs(a, b);
+    let (c, _, _s) = connect(&mut p, 80);
+    // Let the window grow, then cut the link for good.
+    let data = pattern(100_000, 10);
+    p.command(Side::A, Command::TcpSend { sock: c, data }).unwrap();
+    p.run_until(p.now + Duration::from_millis(3));
+    let cwnd_before = p.a.tcp_info(c).unwrap().cwnd;
+    let sent = p.log.iter().filter(|l| l.from == Side::A).count() as u64;
+    for k in 1..=500 {
+        p.drop_nth(Side::A, sent + k);
+    }
+    p.run_until(p.now + Duration::from_millis(250));
+    let info = p.a.tcp_info(c).unwrap();
+    assert_eq!(info.counters.timeouts, 1);
+    assert_eq!(info.cwnd, info.mss, "RFC 5681: loss window after an RTO");
+    assert!(info.ssthresh >= 2 * info.mss && info.ssthresh < cwnd_before);
+    p.run_until(p.now + Duration::from_secs(60));
+    assert!(p.events_of(Side::A).contains(&(c, synack::Event::TimedOut)));
+    assert_eq!(p.a.tcp_info(c), None);
+}
+
+#[test]
+fn icmp_fragmentation_needed_shrinks_the_mss_and_resends() {
+    use synack::wire::{DstUnreachable, Icmpv4Repr};
+    let mut p = Pair::new(27);
+    let (c, _, s) = connect(&mut p, 80);
+    let sent = p.log.iter().filter(|l| l.from == Side::A).count() as u64;
+    p.drop_nth(Side::A, sent + 1);
+    p.command(Side::A, Command::TcpSend { sock: c, data: pattern(1460, 11) }).unwrap();
+    // A router on the path says the segment was too big for its 1000-byte MTU.
+    let big = p.log.last().unwrap().frame.clone();
+    let quote = &big[14..14 + 28];
+    let msg = Icmpv4Repr::DstUnreachable { reason: DstUnreachable::FragRequired, next_hop_mtu: 1000, original: quote };
+    let frame = synack_tests::frames::icmp_frame(MAC_B, MAC_A, synack_tests::tcp::IP_B, synack_tests::tcp::IP_A, &msg);
+    let out = p.a.handle(synack::Input::Frame(&frame), p.now);
+    p.absorb_all(Side::A, out);
+    assert_eq!(p.a.tcp_info(c).unwrap().mss, 960);
+    // Resent at once in a segment that fits; the 500-byte rest follows its ACK (Nagle holds runts meanwhile).
+    assert_eq!(p.log.last().unwrap().frame.len(), 14 + 1000);
+    p.run_until(p.now + Duration::from_millis(50));
+    let mut got = Vec::new();
+    synack_tests::tcp::read_available(&mut p, Side::B, s, &mut got);
+    assert_eq!(got, pattern(1460, 11));
 }

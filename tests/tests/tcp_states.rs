@@ -368,3 +368,38 @@ fn closing_a_listener_resets_unaccepted_connections() {
     p.run_until(p.now + ms(5));
     assert!(p.events_of(Side::A).contains(&(c2, Event::Reset)));
 }
+
+#[test]
+fn fin_wait_1_goes_straight_to_time_wait_on_fin_ack() {
+    let mut p = Pair::new(17);
+    let (c, _, s) = connect(&mut p, 80);
+    // B's pure ACK of A's FIN is lost; B then closes, so A gets one segment: FIN + ACK of A's FIN.
+    let b_sent = p.log.iter().filter(|l| l.from == Side::B).count() as u64;
+    p.drop_nth(Side::B, b_sent + 1);
+    p.command(Side::A, Command::TcpShutdown { sock: c }).unwrap();
+    p.run_until(p.now + ms(1));
+    assert_eq!(state(&p, Side::B, s), Some(TcpState::CloseWait));
+    assert_eq!(state(&p, Side::A, c), Some(TcpState::FinWait1));
+    p.command(Side::B, Command::TcpShutdown { sock: s }).unwrap();
+    p.run_until(p.now + ms(1));
+    assert_eq!(state(&p, Side::A, c), Some(TcpState::TimeWait), "{:#?}", p.lines());
+    p.run_until(p.now + ms(5));
+    assert_eq!(state(&p, Side::B, s), Some(TcpState::Closed));
+}
+
+#[test]
+fn time_wait_acknowledges_a_retransmitted_fin() {
+    let mut p = Pair::new(18);
+    let (c, _, s) = connect(&mut p, 80);
+    p.command(Side::A, Command::TcpShutdown { sock: c }).unwrap();
+    p.run_until(p.now + ms(5));
+    // A's final ACK is lost: B retransmits its FIN after the RTO, A (in TIME-WAIT) acknowledges it again.
+    let a_sent = p.log.iter().filter(|l| l.from == Side::A).count() as u64;
+    p.drop_nth(Side::A, a_sent + 1);
+    p.command(Side::B, Command::TcpShutdown { sock: s }).unwrap();
+    p.run_until(p.now + Duration::from_secs(2));
+    assert_eq!(state(&p, Side::A, c), Some(TcpState::TimeWait));
+    assert_eq!(state(&p, Side::B, s), Some(TcpState::Closed), "{:#?}", p.lines());
+    let fins = p.lines().iter().filter(|l| l.starts_with("B>A") && l.contains("[F.]")).count();
+    assert_eq!(fins, 2);
+}

@@ -10,6 +10,7 @@ mod input;
 mod listen;
 mod output;
 mod rtt;
+mod sack;
 pub mod seq;
 mod tcb;
 mod timers;
@@ -371,11 +372,14 @@ impl Stack {
         let mut options = TcpOptions::default();
         if seg.syn_options {
             options.mss = Some(self.mtu_mss() as u16);
-            let offer =
-                if tcb.state == TcpState::SynSent { self.config.tcp.window_scaling } else { tcb.peer_wants_wscale };
-            if offer {
+            let active = tcb.state == TcpState::SynSent;
+            let offer_wscale = if active { self.config.tcp.window_scaling } else { tcb.peer_wants_wscale };
+            if offer_wscale {
                 options.window_scale = Some(tcb.rcv_shift);
             }
+            options.sack_permitted = if active { self.config.tcp.sack } else { tcb.sack_ok };
+        } else if tcb.sack_ok && seg.flags.contains(TcpFlags::ACK) && tcb.recv_buf.has_out_of_order() {
+            options.sack_blocks = tcb.sack_blocks();
         }
         let repr = TcpRepr {
             src_port: tcb.local.port(),
@@ -436,11 +440,25 @@ impl Stack {
         }
         let hard = matches!(reason, crate::api::UnreachableReason::DstUnreachable { code: 2..=3, .. });
         let opening = tcb.state == TcpState::SynSent;
+        // RFC 1191: "fragmentation needed" names the next hop's MTU; shrink the MSS and resend what was lost.
+        let path_mss = match reason {
+            crate::api::UnreachableReason::DstUnreachable { code: 4, next_hop_mtu } if next_hop_mtu >= 576 => {
+                Some(usize::from(next_hop_mtu) - crate::wire::ipv4::HEADER_LEN - crate::wire::tcp::HEADER_LEN)
+            }
+            _ => None,
+        };
         let event = Event::Unreachable { dst, port: Some(dst_port), reason };
-        self.with_tcb(h, now, out, |tcb, _, fx| {
+        self.with_tcb(h, now, out, |tcb, cfg, fx| {
             fx.events.push(event);
             if hard && opening {
                 tcb.terminate(None, fx);
+                return;
+            }
+            if let Some(mss) = path_mss.filter(|m| *m < tcb.mss) {
+                tcb.mss = mss;
+                tcb.snd_nxt = tcb.snd_una;
+                tcb.timing = None;
+                tcb.poll_send(now, cfg, fx);
             }
         });
         true

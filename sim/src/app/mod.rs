@@ -1,0 +1,170 @@
+//! Scripted applications. Each host runs a list of apps; an app drives its sockets through [`Cx::command`] and
+//! is called back with the events of the sockets it opened, at its start time and at timers it set.
+
+mod ping;
+mod tcp_client;
+mod tcp_server;
+mod udp;
+
+pub use ping::Ping;
+pub use tcp_client::{TcpBulk, TcpRequestResponse};
+pub use tcp_server::{TcpEcho, TcpSink};
+pub use udp::{UdpBulk, UdpEcho, UdpPingPong, UdpSink};
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+use synack::{Command, CommandError, Event, Input, Instant, Output, Reply, SocketHandle, Stack};
+
+/// What an app may do: run commands on its host's stack, read the clock, set timers.
+pub struct Cx<'a> {
+    pub(crate) now: Instant,
+    pub(crate) stack: &'a mut Stack,
+    pub(crate) out: &'a mut Vec<Output>,
+    pub(crate) owners: &'a mut BTreeMap<SocketHandle, usize>,
+    pub(crate) app: usize,
+    pub(crate) timers: &'a mut Vec<(Instant, usize, u64)>,
+}
+
+impl fmt::Debug for Cx<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Cx").field("now", &self.now).field("app", &self.app).finish()
+    }
+}
+
+impl Cx<'_> {
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// Runs one command now. Sockets it creates belong to this app (their events come to it). Frames and
+    /// events it causes are handled by the simulator after the app returns.
+    pub fn command(&mut self, cmd: Command) -> Result<Reply, CommandError> {
+        let mark = self.out.len();
+        self.stack.handle_into(Input::Command(cmd), self.now, self.out);
+        let reply = match self.out.remove(mark) {
+            Output::Reply(r) => r,
+            other => unreachable!("the stack puts the reply first, got {other:?}"),
+        };
+        if let Ok(Reply::Bound { sock, .. } | Reply::Accepted { sock, .. }) = &reply {
+            self.owners.insert(*sock, self.app);
+        }
+        reply
+    }
+
+    /// A snapshot of a TCP connection (retransmissions, RTT, cwnd), while the stack still knows it.
+    pub fn tcp_info(&self, sock: SocketHandle) -> Option<synack::tcp::TcpInfo> {
+        self.stack.tcp_info(sock)
+    }
+
+    /// Calls [`App::on_timer`] with `token` at `at`.
+    pub fn set_timer(&mut self, at: Instant, token: u64) {
+        self.timers.push((at, self.app, token));
+    }
+}
+
+/// One TCP connection as an app saw it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ConnReport {
+    pub sock: u32,
+    pub bytes_sent: u64,
+    pub bytes_received: u64,
+    pub started: Instant,
+    pub finished: Option<Instant>,
+    /// SHA-256 of the bytes sent (clients) or received (sinks).
+    pub sha256: Option<[u8; 32]>,
+    /// Retransmitted segments and smoothed RTT, from the last [`synack::tcp::TcpInfo`] snapshot.
+    pub retransmits: Option<u64>,
+    pub srtt: Option<Duration>,
+    /// "ok", or what went wrong ("reset", "timed out", "connect: ...").
+    pub outcome: String,
+}
+
+impl ConnReport {
+    /// Copies the counters of interest from the stack's view of the connection, if it still has one.
+    pub fn snapshot(&mut self, cx: &Cx<'_>, sock: SocketHandle) {
+        if let Some(info) = cx.tcp_info(sock) {
+            self.retransmits = Some(info.counters.retransmitted_segments);
+            if info.srtt.is_some() {
+                self.srtt = info.srtt;
+            }
+        }
+    }
+}
+
+/// What an app achieved, for the summary and the expectations.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AppReport {
+    pub name: String,
+    pub kind: &'static str,
+    pub host: String,
+    /// The app did all it set out to do (servers: always).
+    pub complete: bool,
+    pub done_at: Option<Instant>,
+    /// Replies, datagrams, responses or bytes, depending on the kind (see `count_unit`).
+    pub count: u64,
+    pub count_unit: &'static str,
+    pub bytes: u64,
+    pub conns: Vec<ConnReport>,
+    pub rtts: Vec<Duration>,
+    pub errors: Vec<String>,
+}
+
+impl AppReport {
+    pub fn new(name: &str, kind: &'static str, count_unit: &'static str) -> AppReport {
+        AppReport { name: name.to_string(), kind, count_unit, ..AppReport::default() }
+    }
+    /// The SHA-256 digests of the app's connections, sorted (so parallel connections compare as a set).
+    pub fn hashes(&self) -> Vec<[u8; 32]> {
+        let mut h: Vec<[u8; 32]> = self.conns.iter().filter_map(|c| c.sha256).collect();
+        h.sort_unstable();
+        h
+    }
+}
+
+/// A scripted application.
+pub trait App: fmt::Debug {
+    /// Called once at the app's start time.
+    fn start(&mut self, cx: &mut Cx<'_>);
+    /// An event of one of the app's sockets.
+    fn on_event(&mut self, cx: &mut Cx<'_>, sock: SocketHandle, event: &Event);
+    /// A timer set with [`Cx::set_timer`] fired.
+    fn on_timer(&mut self, _cx: &mut Cx<'_>, _token: u64) {}
+    /// Nothing more will happen: done, failed, or a server (which never finishes on its own).
+    fn is_finished(&self) -> bool;
+    fn report(&self) -> AppReport;
+}
+
+/// Deterministic test data: byte `offset` of stream `seed`, generated 8 bytes at a time.
+pub fn data_chunk(seed: u64, offset: u64, len: usize) -> Vec<u8> {
+    let mut v = Vec::with_capacity(len);
+    let mut pos = offset;
+    while v.len() < len {
+        let word = crate::rng::derive_seed(seed, pos / 8).to_le_bytes();
+        let start = (pos % 8) as usize;
+        let take = (8 - start).min(len - v.len());
+        v.extend_from_slice(&word[start..start + take]);
+        pos += take as u64;
+    }
+    v
+}
+
+/// Hex of a digest.
+pub fn hex(d: &[u8]) -> String {
+    d.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_chunks_are_position_independent() {
+        let whole = data_chunk(9, 0, 100);
+        let mut parts = data_chunk(9, 0, 13);
+        parts.extend(data_chunk(9, 13, 50));
+        parts.extend(data_chunk(9, 63, 37));
+        assert_eq!(whole, parts);
+        assert_ne!(whole, data_chunk(10, 0, 100));
+    }
+}

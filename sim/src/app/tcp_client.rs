@@ -1,0 +1,298 @@
+//! TCP clients: bulk sender (one or many parallel connections) and request/response.
+
+use super::{data_chunk, App, AppReport, ConnReport, Cx};
+use sha2::{Digest, Sha256};
+use std::net::SocketAddrV4;
+
+use synack::{Command, CommandError, Event, Instant, Reply, SocketHandle};
+
+/// Bytes offered to the stack per `TcpSend`.
+const CHUNK: usize = 16 * 1024;
+
+#[derive(Debug)]
+struct Conn {
+    sock: SocketHandle,
+    seed: u64,
+    sent: u64,
+    hasher: Sha256,
+    shut: bool,
+    done: bool,
+    report: ConnReport,
+}
+
+fn connect(cx: &mut Cx<'_>, remote: SocketAddrV4) -> Result<SocketHandle, String> {
+    match cx.command(Command::TcpConnect { remote, local_port: None }) {
+        Ok(Reply::Bound { sock, .. }) => Ok(sock),
+        Ok(other) => Err(format!("connect {remote}: unexpected {other:?}")),
+        Err(e) => Err(format!("connect {remote}: {e}")),
+    }
+}
+
+/// Reads and discards whatever is buffered; true at end of stream.
+fn discard_input(cx: &mut Cx<'_>, sock: SocketHandle) -> bool {
+    loop {
+        match cx.command(Command::TcpRecv { sock, max: 1 << 20 }) {
+            Ok(Reply::Data(d)) if d.is_empty() => return true,
+            Ok(Reply::Data(_)) => {}
+            _ => return false,
+        }
+    }
+}
+
+/// Opens `connections` connections to `dst` at once and sends `bytes` of deterministic data on each, then
+/// shuts down its side; a connection is done when the peer closes in turn (after reading everything).
+#[derive(Debug)]
+pub struct TcpBulk {
+    report: AppReport,
+    dst: SocketAddrV4,
+    bytes: u64,
+    connections: u32,
+    seed: u64,
+    conns: Vec<Conn>,
+    failed_to_start: bool,
+}
+
+impl TcpBulk {
+    pub fn new(report: AppReport, dst: SocketAddrV4, bytes: u64, connections: u32, seed: u64) -> TcpBulk {
+        TcpBulk { report, dst, bytes, connections, seed, conns: Vec::new(), failed_to_start: false }
+    }
+
+    fn pump(cx: &mut Cx<'_>, c: &mut Conn, total: u64) {
+        while c.sent < total {
+            let len = CHUNK.min((total - c.sent) as usize);
+            let data = data_chunk(c.seed, c.sent, len);
+            match cx.command(Command::TcpSend { sock: c.sock, data: data.clone() }) {
+                Ok(Reply::Sent { len: n }) => {
+                    c.hasher.update(&data[..n]);
+                    c.sent += n as u64;
+                    c.report.bytes_sent = c.sent;
+                    if n < len {
+                        return; // wait for Writable
+                    }
+                }
+                Err(CommandError::WouldBlock) => return,
+                other => {
+                    c.report.outcome = format!("send: {other:?}");
+                    return;
+                }
+            }
+        }
+        if !c.shut {
+            c.shut = true;
+            c.report.sha256 = Some(c.hasher.clone().finalize().into());
+            if let Err(e) = cx.command(Command::TcpShutdown { sock: c.sock }) {
+                c.report.outcome = format!("shutdown: {e}");
+            }
+        }
+    }
+}
+
+impl App for TcpBulk {
+    fn start(&mut self, cx: &mut Cx<'_>) {
+        for i in 0..self.connections {
+            match connect(cx, self.dst) {
+                Ok(sock) => {
+                    let report = ConnReport { sock: sock.0, started: cx.now(), ..ConnReport::default() };
+                    let seed = crate::rng::derive_seed(self.seed, u64::from(i));
+                    let (sent, hasher, shut, done) = (0, Sha256::new(), false, false);
+                    self.conns.push(Conn { sock, seed, sent, hasher, shut, done, report });
+                }
+                Err(e) => {
+                    self.report.errors.push(e);
+                    self.failed_to_start = true;
+                }
+            }
+        }
+    }
+
+    fn on_event(&mut self, cx: &mut Cx<'_>, sock: SocketHandle, event: &Event) {
+        let total = self.bytes;
+        let Some(c) = self.conns.iter_mut().find(|c| c.sock == sock && !c.done) else { return };
+        c.report.snapshot(cx, sock);
+        match event {
+            Event::Connected | Event::Writable => Self::pump(cx, c, total),
+            Event::Readable => {
+                discard_input(cx, sock);
+            }
+            Event::PeerClosed => {
+                discard_input(cx, sock);
+                if c.shut {
+                    c.done = true;
+                    c.report.finished = Some(cx.now());
+                    if c.report.outcome.is_empty() {
+                        c.report.outcome = "ok".into();
+                    }
+                    let _ = cx.command(Command::TcpClose { sock });
+                }
+            }
+            Event::Closed | Event::Reset | Event::TimedOut | Event::Unreachable { .. } => {
+                c.done = true;
+                c.report.finished = Some(cx.now());
+                if c.report.outcome.is_empty() || *event != Event::Closed {
+                    c.report.outcome = format!("{event:?}").to_lowercase();
+                }
+            }
+            _ => {}
+        }
+        if self.is_finished() && self.report.done_at.is_none() {
+            self.report.done_at = Some(cx.now());
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        self.failed_to_start || self.conns.iter().all(|c| c.done)
+    }
+
+    fn report(&self) -> AppReport {
+        let mut r = self.report.clone();
+        r.conns = self.conns.iter().map(|c| c.report.clone()).collect();
+        r.bytes = self.conns.iter().map(|c| c.sent).sum();
+        r.count = r.bytes;
+        r.complete = !self.failed_to_start
+            && self.conns.len() == self.connections as usize
+            && self.conns.iter().all(|c| c.done && c.sent == self.bytes && c.report.outcome == "ok");
+        r
+    }
+}
+
+/// Sends `requests` requests of `size` bytes one after the other on one connection, each time waiting for
+/// `size` bytes of response (an echo server answers), then closes. Records each request's latency.
+#[derive(Debug)]
+pub struct TcpRequestResponse {
+    report: AppReport,
+    dst: SocketAddrV4,
+    requests: u32,
+    size: usize,
+    sock: Option<SocketHandle>,
+    conn: ConnReport,
+    /// Request bytes not yet accepted by the stack.
+    pending: Vec<u8>,
+    received: u64,
+    answered: u32,
+    asked_at: Instant,
+    done: bool,
+}
+
+impl TcpRequestResponse {
+    pub fn new(report: AppReport, dst: SocketAddrV4, requests: u32, size: usize) -> TcpRequestResponse {
+        TcpRequestResponse {
+            report,
+            dst,
+            requests,
+            size: size.max(1),
+            sock: None,
+            conn: ConnReport::default(),
+            pending: Vec::new(),
+            received: 0,
+            answered: 0,
+            asked_at: Instant::ZERO,
+            done: false,
+        }
+    }
+
+    fn ask(&mut self, cx: &mut Cx<'_>) {
+        self.asked_at = cx.now();
+        self.pending = data_chunk(u64::from(self.answered), 0, self.size);
+        self.flush(cx);
+    }
+
+    fn flush(&mut self, cx: &mut Cx<'_>) {
+        let Some(sock) = self.sock else { return };
+        while !self.pending.is_empty() {
+            match cx.command(Command::TcpSend { sock, data: self.pending.clone() }) {
+                Ok(Reply::Sent { len }) => {
+                    self.conn.bytes_sent += len as u64;
+                    self.pending.drain(..len);
+                }
+                _ => return,
+            }
+        }
+    }
+
+    fn finish(&mut self, cx: &mut Cx<'_>, outcome: &str) {
+        self.done = true;
+        self.conn.finished = Some(cx.now());
+        self.conn.outcome = outcome.to_string();
+        self.report.done_at = Some(cx.now());
+    }
+}
+
+impl App for TcpRequestResponse {
+    fn start(&mut self, cx: &mut Cx<'_>) {
+        self.conn.started = cx.now();
+        match connect(cx, self.dst) {
+            Ok(sock) => {
+                self.sock = Some(sock);
+                self.conn.sock = sock.0;
+            }
+            Err(e) => {
+                self.report.errors.push(e);
+                self.done = true;
+            }
+        }
+    }
+
+    fn on_event(&mut self, cx: &mut Cx<'_>, sock: SocketHandle, event: &Event) {
+        if self.done {
+            return;
+        }
+        self.conn.snapshot(cx, sock);
+        match event {
+            Event::Connected => {
+                let _ = cx.command(Command::TcpSetNoDelay { sock, nodelay: true });
+                if self.requests == 0 {
+                    let _ = cx.command(Command::TcpClose { sock });
+                    return self.finish(cx, "ok");
+                }
+                self.ask(cx);
+            }
+            Event::Writable => self.flush(cx),
+            Event::Readable | Event::PeerClosed => {
+                let mut eof = false;
+                loop {
+                    match cx.command(Command::TcpRecv { sock, max: 1 << 20 }) {
+                        Ok(Reply::Data(d)) if d.is_empty() => {
+                            eof = true;
+                            break;
+                        }
+                        Ok(Reply::Data(d)) => self.received += d.len() as u64,
+                        _ => break,
+                    }
+                }
+                self.conn.bytes_received = self.received;
+                while self.answered < self.requests
+                    && self.received >= (u64::from(self.answered) + 1) * self.size as u64
+                {
+                    self.answered += 1;
+                    self.report.rtts.push(cx.now() - self.asked_at);
+                    if self.answered < self.requests {
+                        self.ask(cx);
+                    }
+                }
+                if self.answered == self.requests {
+                    let _ = cx.command(Command::TcpClose { sock });
+                    self.finish(cx, "ok");
+                } else if eof {
+                    self.finish(cx, "peer closed early");
+                }
+            }
+            Event::Closed | Event::Reset | Event::TimedOut | Event::Unreachable { .. } => {
+                self.finish(cx, &format!("{event:?}").to_lowercase());
+            }
+            _ => {}
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        self.done
+    }
+
+    fn report(&self) -> AppReport {
+        let mut r = self.report.clone();
+        r.conns = vec![self.conn.clone()];
+        r.count = u64::from(self.answered);
+        r.bytes = self.received;
+        r.complete = self.answered == self.requests && self.conn.outcome == "ok";
+        r
+    }
+}

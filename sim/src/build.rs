@@ -1,0 +1,242 @@
+//! Turns a [`Scenario`] into a ready-to-run [`Sim`], checking every cross-reference on the way.
+
+use crate::app::{self, App, AppReport};
+use crate::capture::Capture;
+use crate::engine::{Host, Sim};
+use crate::impairment::{Bernoulli, Corrupt, Duplicate, GilbertElliott, Impairment, Jitter, Mtu, RateLimit, Reorder};
+use crate::link::Direction;
+use crate::link::Link;
+use crate::rng::{derive_seed, stream, APP_BASE, HOST_BASE, LINK_BASE};
+use crate::scenario::{AppKind, AppSpec, ImpairSpec, Scenario, ScenarioError, Source};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::time::Duration;
+use synack::wire::EthernetAddress;
+use synack::{Config, Instant, Stack};
+
+/// How to build a run.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    /// Use this seed instead of the scenario's.
+    pub seed: Option<u64>,
+    /// Capture pcapng per host.
+    pub capture: bool,
+    /// Record every impairment decision (for shrinking).
+    pub record: bool,
+}
+
+const DEFAULT_DELAY: Duration = Duration::from_millis(1);
+const DEFAULT_MTU: usize = 1500;
+const DEFAULT_QUEUE: usize = 64 * 1024;
+const DEFAULT_REORDER_HOLD: Duration = Duration::from_millis(2);
+
+/// Builds the simulation. `source` locates errors found after parsing.
+pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim, ScenarioError> {
+    let seed = opts.seed.unwrap_or(sc.seed);
+    let mut sim = Sim::new(sc.name.clone(), seed, Instant::ZERO + sc.duration.0);
+    sim.stop_when_done = sc.stop_when_done;
+
+    for (i, h) in sc.hosts.iter().enumerate() {
+        let idx = i.to_string();
+        if sc.hosts[..i].iter().any(|o| o.name == h.name) {
+            return Err(source.error_at(&["host", &idx, "name"], format!("host name {:?} is used twice", h.name)));
+        }
+        let mac = h.mac.map(|m| m.0).unwrap_or(EthernetAddress([0x02, 0, 0, 0, (i >> 8) as u8, (i + 1) as u8]));
+        let mut config =
+            Config { mac, ipv4: h.ip.0, seed: derive_seed(seed, HOST_BASE + i as u64), ..Config::default() };
+        let c = &h.config;
+        config.gateway = c.gateway;
+        config.mtu = c.mtu.unwrap_or(config.mtu);
+        config.ttl = c.ttl.unwrap_or(config.ttl);
+        config.seed = c.seed.unwrap_or(config.seed);
+        config.udp_recv_queue = c.udp_recv_queue.unwrap_or(config.udp_recv_queue);
+        config.arp.retry_interval = c.arp_retry.map(|d| d.0).unwrap_or(config.arp.retry_interval);
+        config.arp.max_requests = c.arp_max_requests.unwrap_or(config.arp.max_requests);
+        let stack = Stack::new(config).map_err(|e| source.error_at(&["host", &idx], e.to_string()))?;
+        let capture = opts.capture.then(|| Capture::new(&sc.name, seed, &h.name));
+        sim.hosts.push(Host::new(h.name.clone(), h.ip.0.addr(), stack, capture));
+    }
+    let host_index = |name: &str| sc.hosts.iter().position(|h| h.name == name);
+
+    for (i, l) in sc.links.iter().enumerate() {
+        let idx = i.to_string();
+        let find = |field: &str, name: &str| {
+            host_index(name).ok_or_else(|| source.error_at(&["link", &idx, field], format!("no host named {name:?}")))
+        };
+        let (a, b) = (find("a", &l.a)?, find("b", &l.b)?);
+        if a == b {
+            return Err(source.error_at(&["link", &idx, "b"], "a link needs two different hosts"));
+        }
+        if sc.links[..i].iter().any(|o| o.name() == l.name()) {
+            return Err(source.error_at(&["link", &idx], format!("link name {:?} is used twice", l.name())));
+        }
+        let both = l.both();
+        let specs = [l.a_to_b.clone().unwrap_or_default().or(&both), l.b_to_a.clone().unwrap_or_default().or(&both)];
+        let labels = [format!("{}->{}", l.a, l.b), format!("{}->{}", l.b, l.a)];
+        let [ab, ba] = [0, 1].map(|d| {
+            direction(labels[d].clone(), &specs[d], stream(seed, LINK_BASE + 2 * i as u64 + d as u64), opts.record)
+        });
+        sim.add_link(Link { name: l.name(), a, b, dirs: [ab, ba] });
+    }
+
+    for (i, f) in sc.faults.iter().enumerate() {
+        let idx = i.to_string();
+        let action = f.action().map_err(|e| source.error_at(&["fault", &idx, "action"], e))?;
+        let found = sim.links.iter_mut().flat_map(|l| l.dirs.iter_mut()).find(|d| d.label == f.dir);
+        let Some(dir) = found else {
+            let msg = format!("no link direction {:?}; directions are written \"a->b\" with host names", f.dir);
+            return Err(source.error_at(&["fault", &idx, "dir"], msg));
+        };
+        if f.frame == 0 {
+            return Err(source.error_at(&["fault", &idx, "frame"], "frames are numbered from 1"));
+        }
+        dir.faults.push(f.frame, f.copy, action);
+    }
+
+    let mut names: Vec<String> = Vec::new();
+    for (i, a) in sc.apps.iter().enumerate() {
+        let idx = i.to_string();
+        let name = a.name();
+        if names.contains(&name) {
+            return Err(source.error_at(&["app", &idx, "name"], format!("app name {name:?} is used twice")));
+        }
+        let host = host_index(&a.host)
+            .ok_or_else(|| source.error_at(&["app", &idx, "host"], format!("no host named {:?}", a.host)))?;
+        let dst = match &a.dst {
+            None => None,
+            Some(d) => Some(match host_index(d) {
+                Some(h) => sim.hosts[h].ip,
+                None => d.parse::<Ipv4Addr>().map_err(|_| {
+                    source.error_at(&["app", &idx, "dst"], format!("{d:?} is neither a host name nor an IPv4 address"))
+                })?,
+            }),
+        };
+        let report = AppReport::new(&name, kind_name(a.kind), unit_name(a.kind));
+        let app = make_app(a, report, dst, derive_seed(seed, APP_BASE + i as u64))
+            .map_err(|(field, msg)| source.error_at(&["app", &idx, field], msg))?;
+        let start = Instant::ZERO + a.start.map(|d| d.0).unwrap_or_default();
+        sim.add_app(host, app, start);
+        names.push(name);
+    }
+
+    for (i, e) in sc.events.iter().enumerate() {
+        let idx = i.to_string();
+        let Some(link) = sim.links.iter().position(|l| l.name == e.link) else {
+            let known: Vec<&str> = sim.links.iter().map(|l| l.name.as_str()).collect();
+            let msg = format!("no link named {:?} (links: {})", e.link, known.join(", "));
+            return Err(source.error_at(&["event", &idx, "link"], msg));
+        };
+        let down = e.action == crate::scenario::EventAction::Partition;
+        sim.schedule_partition(link, Instant::ZERO + e.at.0, down);
+    }
+
+    for (i, x) in sc.expects.iter().enumerate() {
+        let idx = i.to_string();
+        for (field, app) in [("app", Some(&x.app)), ("hash_equals", x.hash_equals.as_ref())] {
+            if let Some(app) = app {
+                if !names.contains(app) {
+                    let msg = format!("no app named {app:?} (apps: {})", names.join(", "));
+                    return Err(source.error_at(&["expect", &idx, field], msg));
+                }
+            }
+        }
+    }
+    Ok(sim)
+}
+
+fn direction(label: String, s: &ImpairSpec, rng: rand_chacha::ChaCha8Rng, record: bool) -> Direction {
+    let mut d = Direction::new(label, s.delay.map(|d| d.0).unwrap_or(DEFAULT_DELAY), rng);
+    d.recording = record;
+    d.mtu = Some(Mtu { mtu: s.mtu.unwrap_or(DEFAULT_MTU) });
+    d.rate = s.rate.map(|r| RateLimit::new(r.0, s.queue.unwrap_or(DEFAULT_QUEUE)));
+    let mut random: Vec<Box<dyn Impairment>> = Vec::new();
+    if let Some(b) = s.burst {
+        random.push(Box::new(GilbertElliott::new(b.p.0, b.r.0, b.loss_good.0, b.loss_bad.0)));
+    }
+    let probs = [s.loss, s.corrupt, s.duplicate, s.reorder];
+    if let Some(p) = probs[0].filter(|p| p.0 > 0.0) {
+        random.push(Box::new(Bernoulli { p: p.0 }));
+    }
+    if let Some(p) = probs[1].filter(|p| p.0 > 0.0) {
+        random.push(Box::new(Corrupt { p: p.0 }));
+    }
+    if let Some(p) = probs[2].filter(|p| p.0 > 0.0) {
+        random.push(Box::new(Duplicate { p: p.0 }));
+    }
+    if let Some(p) = probs[3].filter(|p| p.0 > 0.0) {
+        let hold = s.reorder_hold.map(|d| d.0).unwrap_or(DEFAULT_REORDER_HOLD);
+        random.push(Box::new(Reorder { p: p.0, hold }));
+    }
+    if let Some(j) = s.jitter.filter(|j| !j.0.is_zero()) {
+        random.push(Box::new(Jitter { max: j.0 }));
+    }
+    d.random = random;
+    d
+}
+
+pub(crate) fn kind_name(kind: AppKind) -> &'static str {
+    match kind {
+        AppKind::Ping => "ping",
+        AppKind::UdpEcho => "udp_echo",
+        AppKind::UdpPingpong => "udp_pingpong",
+        AppKind::UdpBulk => "udp_bulk",
+        AppKind::UdpSink => "udp_sink",
+        AppKind::TcpSink => "tcp_sink",
+        AppKind::TcpEcho => "tcp_echo",
+        AppKind::TcpBulk => "tcp_bulk",
+        AppKind::TcpRr => "tcp_rr",
+    }
+}
+
+fn unit_name(kind: AppKind) -> &'static str {
+    match kind {
+        AppKind::Ping | AppKind::UdpPingpong => "replies",
+        AppKind::UdpEcho | AppKind::UdpSink | AppKind::UdpBulk => "datagrams",
+        AppKind::TcpEcho => "connections",
+        AppKind::TcpRr => "responses",
+        AppKind::TcpSink | AppKind::TcpBulk => "bytes",
+    }
+}
+
+type FieldError = (&'static str, String);
+
+fn make_app(a: &AppSpec, report: AppReport, dst: Option<Ipv4Addr>, seed: u64) -> Result<Box<dyn App>, FieldError> {
+    let need_dst = || dst.ok_or(("dst", format!("app kind {:?} needs `dst`", kind_name(a.kind))));
+    let ms = |d: u64| Duration::from_millis(d);
+    let interval = |default| a.interval.map(|d| d.0).unwrap_or(default);
+    let count_u32 = |default: u32| -> Result<u32, FieldError> {
+        a.count
+            .map(u32::try_from)
+            .transpose()
+            .map_err(|_| ("count", "count is too large".into()))
+            .map(|c| c.unwrap_or(default))
+    };
+    Ok(match a.kind {
+        AppKind::Ping => {
+            let count = count_u32(10)?;
+            let count = u16::try_from(count).map_err(|_| ("count", "ping count must fit in 16 bits".to_string()))?;
+            Box::new(app::Ping::new(report, need_dst()?, count, interval(ms(100)), a.size.unwrap_or(56)))
+        }
+        AppKind::UdpEcho => Box::new(app::UdpEcho::new(report, a.port.unwrap_or(7))),
+        AppKind::UdpSink => Box::new(app::UdpSink::new(report, a.port.unwrap_or(9))),
+        AppKind::UdpPingpong => {
+            let dst = SocketAddrV4::new(need_dst()?, a.port.unwrap_or(7));
+            Box::new(app::UdpPingPong::new(report, dst, count_u32(10)?, interval(ms(100)), a.size.unwrap_or(64)))
+        }
+        AppKind::UdpBulk => {
+            let dst = SocketAddrV4::new(need_dst()?, a.port.unwrap_or(9));
+            let count = a.count.unwrap_or(1000);
+            Box::new(app::UdpBulk::new(report, dst, count, interval(ms(1)), a.size.unwrap_or(1000)))
+        }
+        AppKind::TcpSink => Box::new(app::TcpSink::new(report, a.port.unwrap_or(5001), a.connections.unwrap_or(1))),
+        AppKind::TcpEcho => Box::new(app::TcpEcho::new(report, a.port.unwrap_or(7))),
+        AppKind::TcpBulk => {
+            let dst = SocketAddrV4::new(need_dst()?, a.port.unwrap_or(5001));
+            let (bytes, conns) = (a.bytes.unwrap_or(1_000_000), a.connections.unwrap_or(1));
+            Box::new(app::TcpBulk::new(report, dst, bytes, conns, seed))
+        }
+        AppKind::TcpRr => {
+            let dst = SocketAddrV4::new(need_dst()?, a.port.unwrap_or(7));
+            Box::new(app::TcpRequestResponse::new(report, dst, a.requests.unwrap_or(10), a.size.unwrap_or(100)))
+        }
+    })
+}

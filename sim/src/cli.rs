@@ -1,0 +1,222 @@
+//! The `synack-sim` command line: run, sweep, plot, shrink.
+
+use crate::build::BuildOptions;
+use crate::run::{run, write_captures};
+use crate::scenario::{Scenario, Source};
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+
+#[derive(Debug, Parser)]
+#[command(name = "synack-sim", version, about = "Deterministic network simulator for the synack TCP/IP stack")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Cmd {
+    /// Run a scenario (the built-in default without a file) and print a summary.
+    Run {
+        /// Scenario TOML file.
+        scenario: Option<PathBuf>,
+        /// Override the scenario's seed.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Write one pcapng per host into this directory.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Run a scenario over a range of seeds in parallel; print each failing seed with its replay command.
+    Sweep {
+        scenario: PathBuf,
+        /// Seeds `A..B` (B excluded) or `A..=B`.
+        #[arg(long)]
+        seeds: String,
+        /// Worker threads (default: available cores).
+        #[arg(long)]
+        jobs: Option<usize>,
+    },
+    /// Draw the time-sequence graph of the busiest TCP flow of a capture.
+    Plot {
+        trace: PathBuf,
+        /// SVG output (default: the trace's name with .svg).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Reduce a failing seed to a minimal list of exact faults; write it as a scenario without randomness.
+    Shrink {
+        scenario: PathBuf,
+        #[arg(long)]
+        seed: u64,
+        /// Output scenario (default: `<scenario>-seed<N>-shrunk.toml` beside the input).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Give up after this many simulation runs.
+        #[arg(long, default_value_t = 2000)]
+        max_runs: usize,
+    },
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("synack-sim: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn load(path: Option<&Path>) -> Result<(Scenario, Source), String> {
+    match path {
+        Some(p) => Scenario::load(p).map_err(|e| e.to_string()),
+        None => Ok(Scenario::builtin()),
+    }
+}
+
+/// Parses `A..B` or `A..=B`.
+pub fn parse_seeds(s: &str) -> Result<std::ops::Range<u64>, String> {
+    let err = || format!("bad seed range {s:?}: expected A..B or A..=B");
+    let (a, b) = s.split_once("..").ok_or_else(err)?;
+    let a: u64 = a.trim().parse().map_err(|_| err())?;
+    let (b, inclusive) = match b.strip_prefix('=') {
+        Some(b) => (b, true),
+        None => (b, false),
+    };
+    let b: u64 = b.trim().parse().map_err(|_| err())?;
+    let end = if inclusive { b.checked_add(1).ok_or_else(err)? } else { b };
+    if end <= a {
+        return Err(err());
+    }
+    Ok(a..end)
+}
+
+fn execute(cmd: Cmd) -> Result<ExitCode, String> {
+    match cmd {
+        Cmd::Run { scenario, seed, out } => {
+            let (sc, source) = load(scenario.as_deref())?;
+            let opts = BuildOptions { seed, capture: out.is_some(), record: false };
+            let wall = std::time::Instant::now();
+            let output = run(&sc, &source, &opts).map_err(|e| e.to_string())?;
+            let elapsed = wall.elapsed();
+            print!("{}", output.result);
+            println!("(simulated in {:.3}s wall-clock)", elapsed.as_secs_f64());
+            if let Some(dir) = out {
+                let paths =
+                    write_captures(&dir, &sc.name, &output.captures).map_err(|e| format!("{}: {e}", dir.display()))?;
+                for p in paths {
+                    println!("wrote {}", p.display());
+                }
+            }
+            Ok(if output.result.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
+        Cmd::Sweep { scenario, seeds, jobs } => sweep(&scenario, &seeds, jobs),
+        Cmd::Plot { trace, out } => {
+            let out = out.unwrap_or_else(|| trace.with_extension("svg"));
+            let stats = crate::plot::plot(&trace, &out)?;
+            println!(
+                "wrote {}: {} data segments ({} retransmissions, {} dropped by the link), {} ACKs",
+                out.display(),
+                stats.data_segments,
+                stats.retransmissions,
+                stats.dropped,
+                stats.acks
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Shrink { scenario, seed, out, max_runs } => {
+            let (sc, source) = load(Some(&scenario))?;
+            let bar = ProgressBar::new_spinner();
+            let shrunk = crate::shrink::shrink(&sc, &source, seed, max_runs, |runs, len| {
+                bar.set_message(format!("{runs} runs, {len} faults in the candidate"));
+                bar.tick();
+            })
+            .map_err(|e| e.to_string())?;
+            bar.finish_and_clear();
+            let out = out.unwrap_or_else(|| {
+                let stem = scenario.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
+                scenario.with_file_name(format!("{stem}-seed{seed}-shrunk.toml"))
+            });
+            let header = format!(
+                "# Shrunk by `synack-sim shrink {} --seed {seed}`: {} recorded impairment decisions reduced to {} in {} runs.\n# Still fails: {}\n",
+                scenario.display(),
+                shrunk.recorded.len(),
+                shrunk.minimal.len(),
+                shrunk.runs,
+                shrunk.failure
+            );
+            std::fs::write(&out, header + &shrunk.scenario.to_toml()).map_err(|e| format!("{}: {e}", out.display()))?;
+            println!(
+                "{} recorded decisions -> {} faults ({} runs):",
+                shrunk.recorded.len(),
+                shrunk.minimal.len(),
+                shrunk.runs
+            );
+            for f in &shrunk.minimal {
+                println!("  {f}");
+            }
+            println!("still fails: {}", shrunk.failure);
+            println!("wrote {}; replay: synack-sim run {}", out.display(), out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn sweep(path: &Path, seeds: &str, jobs: Option<usize>) -> Result<ExitCode, String> {
+    let (sc, source) = load(Some(path))?;
+    let range = parse_seeds(seeds)?;
+    // Fail on a broken scenario before starting any thread.
+    crate::build::build(&sc, &source, &BuildOptions::default()).map_err(|e| e.to_string())?;
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    let total = range.end - range.start;
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} seeds, {msg} [{elapsed_precise}, eta {eta}]")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let next = AtomicU64::new(range.start);
+    let (tx, rx) = mpsc::channel::<(u64, Result<Option<String>, String>)>();
+    let mut failures: Vec<(u64, String)> = Vec::new();
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            let tx = tx.clone();
+            let (sc, source, next, end) = (&sc, &source, &next, range.end);
+            s.spawn(move || loop {
+                let seed = next.fetch_add(1, Ordering::Relaxed);
+                if seed >= end {
+                    break;
+                }
+                let opts = BuildOptions { seed: Some(seed), ..BuildOptions::default() };
+                let r = run(sc, source, &opts)
+                    .map(|o| if o.result.passed() { None } else { o.result.first_failure() })
+                    .map_err(|e| e.to_string());
+                if tx.send((seed, r)).is_err() {
+                    break;
+                }
+            });
+        }
+        drop(tx);
+        for (seed, r) in rx {
+            match r {
+                Ok(None) => {}
+                Ok(Some(why)) => failures.push((seed, why)),
+                Err(e) => failures.push((seed, format!("error: {e}"))),
+            }
+            bar.set_message(format!("{} failed", failures.len()));
+            bar.inc(1);
+        }
+    });
+    bar.finish();
+    failures.sort();
+    println!("{} of {total} seeds failed", failures.len());
+    for (seed, why) in &failures {
+        println!("seed {seed}: {why}\n  replay: synack-sim run {} --seed {seed}", path.display());
+    }
+    Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}

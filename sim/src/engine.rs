@@ -1,0 +1,337 @@
+//! The discrete-event engine: virtual time in integer nanoseconds, one queue of events ordered by (time,
+//! insertion sequence), hosts (a `Stack` plus apps) and links. Nothing reads a wall clock, iterates a hash
+//! map or starts a thread: a run is a pure function of its scenario and seed.
+//!
+//! Topology: each host has one Ethernet interface. A host on several links reaches them through an ideal
+//! switch port: a unicast frame goes down the link whose far end owns the destination MAC, a broadcast or
+//! multicast frame goes down every link of the host (each copy through that link's own impairments). A frame
+//! for a MAC on none of the host's links is counted as unroutable and only captured.
+
+use crate::app::{App, AppReport, Cx};
+use crate::capture::Capture;
+use crate::impairment::Fault;
+use crate::link::Link;
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BinaryHeap};
+use std::net::Ipv4Addr;
+use synack::wire::EthernetAddress;
+use synack::{Input, Instant, Output, SocketHandle, Stack};
+
+/// One simulated machine.
+#[derive(Debug)]
+pub struct Host {
+    pub name: String,
+    pub ip: Ipv4Addr,
+    pub mac: EthernetAddress,
+    pub stack: Stack,
+    pub apps: Vec<Box<dyn App>>,
+    pub capture: Option<Capture>,
+    /// Frames sent to a MAC on none of the host's links.
+    pub unroutable: u64,
+    /// (link, direction index, MAC at the far end) for each link the host is on.
+    pub(crate) ports: Vec<(usize, usize, EthernetAddress)>,
+    owners: BTreeMap<SocketHandle, usize>,
+    timer_at: Option<Instant>,
+}
+
+impl Host {
+    pub fn new(name: String, ip: Ipv4Addr, stack: Stack, capture: Option<Capture>) -> Host {
+        let mac = stack.config().mac;
+        let (apps, ports, owners) = (Vec::new(), Vec::new(), BTreeMap::new());
+        Host { name, ip, mac, stack, apps, capture, unroutable: 0, ports, owners, timer_at: None }
+    }
+}
+
+#[derive(Debug)]
+enum Ev {
+    Deliver { host: usize, bytes: Vec<u8>, note: Option<String> },
+    StackTimer { host: usize, deadline: Instant },
+    AppStart { host: usize, app: usize },
+    AppTimer { host: usize, app: usize, token: u64 },
+    Partition { link: usize, down: bool },
+}
+
+#[derive(Debug)]
+struct Scheduled {
+    at: Instant,
+    seq: u64,
+    ev: Ev,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at, self.seq) == (other.at, other.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    /// Reversed, so the max-heap pops the earliest (time, sequence) first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.at, other.seq).cmp(&(self.at, self.seq))
+    }
+}
+
+/// A simulation: build it (see [`crate::build`]), [`Sim::run`] it, read the results.
+#[derive(Debug)]
+pub struct Sim {
+    pub name: String,
+    pub seed: u64,
+    pub now: Instant,
+    /// Virtual time limit.
+    pub end: Instant,
+    /// Stop as soon as every app is finished.
+    pub stop_when_done: bool,
+    pub hosts: Vec<Host>,
+    pub links: Vec<Link>,
+    /// Frames handed to a receiving stack.
+    pub frames_delivered: u64,
+    /// Events processed.
+    pub events: u64,
+    queue: BinaryHeap<Scheduled>,
+    seq: u64,
+    out: Vec<Output>,
+    timers: Vec<(Instant, usize, u64)>,
+    apps_touched: bool,
+    /// Apps whose start time has not come yet.
+    unstarted: usize,
+}
+
+impl Sim {
+    pub fn new(name: String, seed: u64, end: Instant) -> Sim {
+        Sim {
+            name,
+            seed,
+            now: Instant::ZERO,
+            end,
+            stop_when_done: true,
+            hosts: Vec::new(),
+            links: Vec::new(),
+            frames_delivered: 0,
+            events: 0,
+            queue: BinaryHeap::new(),
+            seq: 0,
+            out: Vec::new(),
+            timers: Vec::new(),
+            apps_touched: false,
+            unstarted: 0,
+        }
+    }
+
+    fn push(&mut self, at: Instant, ev: Ev) {
+        self.seq += 1;
+        self.queue.push(Scheduled { at, seq: self.seq, ev });
+    }
+
+    /// Adds an app to a host, starting at `start`.
+    pub fn add_app(&mut self, host: usize, app: Box<dyn App>, start: Instant) {
+        let idx = self.hosts[host].apps.len();
+        self.hosts[host].apps.push(app);
+        self.unstarted += 1;
+        self.push(start, Ev::AppStart { host, app: idx });
+    }
+
+    /// Schedules a link to go down (`true`) or come back (`false`).
+    pub fn schedule_partition(&mut self, link: usize, at: Instant, down: bool) {
+        self.push(at, Ev::Partition { link, down });
+    }
+
+    /// Connects two hosts with a link (whose directions are already set up).
+    pub fn add_link(&mut self, link: Link) {
+        let idx = self.links.len();
+        let (a, b) = (link.a, link.b);
+        let (mac_a, mac_b) = (self.hosts[a].mac, self.hosts[b].mac);
+        self.hosts[a].ports.push((idx, 0, mac_b));
+        self.hosts[b].ports.push((idx, 1, mac_a));
+        self.links.push(link);
+    }
+
+    /// Records every fault and random decision of every link direction from now on.
+    pub fn set_recording(&mut self, on: bool) {
+        for l in &mut self.links {
+            for d in &mut l.dirs {
+                d.recording = on;
+            }
+        }
+    }
+
+    /// The recorded decisions, link by link, a->b before b->a, in the order they were made.
+    pub fn recorded_faults(&self) -> Vec<Fault> {
+        self.links.iter().flat_map(|l| l.dirs.iter().flat_map(|d| d.record.iter().cloned())).collect()
+    }
+
+    /// True when every app of every host has started and finished.
+    pub fn all_finished(&self) -> bool {
+        self.unstarted == 0 && self.hosts.iter().all(|h| h.apps.iter().all(|a| a.is_finished()))
+    }
+
+    /// Runs until the time limit, until nothing is left to do, or (with `stop_when_done`) until every app is
+    /// finished.
+    pub fn run(&mut self) {
+        while let Some(top) = self.queue.peek() {
+            if top.at > self.end {
+                break;
+            }
+            let Some(s) = self.queue.pop() else { break };
+            self.now = s.at;
+            self.events += 1;
+            self.dispatch(s.ev);
+            if self.apps_touched {
+                self.apps_touched = false;
+                if self.stop_when_done && self.all_finished() {
+                    break;
+                }
+            }
+        }
+    }
+
+    fn dispatch(&mut self, ev: Ev) {
+        let now = self.now;
+        match ev {
+            Ev::Deliver { host, bytes, note } => {
+                self.frames_delivered += 1;
+                let h = &mut self.hosts[host];
+                if let Some(c) = h.capture.as_mut() {
+                    c.record(now, &bytes, note.as_deref());
+                }
+                h.stack.handle_into(Input::Frame(&bytes), now, &mut self.out);
+                self.after_stack(host);
+            }
+            Ev::StackTimer { host, deadline } => {
+                let h = &mut self.hosts[host];
+                if h.timer_at == Some(deadline) {
+                    h.timer_at = None;
+                    h.stack.handle_into(Input::Timer, now, &mut self.out);
+                    self.after_stack(host);
+                }
+            }
+            Ev::AppStart { host, app } => {
+                self.unstarted -= 1;
+                self.with_app(host, app, |a, cx| a.start(cx));
+                self.after_stack(host);
+            }
+            Ev::AppTimer { host, app, token } => {
+                self.with_app(host, app, |a, cx| a.on_timer(cx, token));
+                self.after_stack(host);
+            }
+            Ev::Partition { link, down } => {
+                for d in &mut self.links[link].dirs {
+                    d.partition.down = down;
+                }
+            }
+        }
+    }
+
+    fn with_app(&mut self, host: usize, app: usize, f: impl FnOnce(&mut dyn App, &mut Cx<'_>)) {
+        self.apps_touched = true;
+        let h = &mut self.hosts[host];
+        let mut cx = Cx {
+            now: self.now,
+            stack: &mut h.stack,
+            out: &mut self.out,
+            owners: &mut h.owners,
+            app,
+            timers: &mut self.timers,
+        };
+        f(h.apps[app].as_mut(), &mut cx);
+    }
+
+    /// Carries out what the stack of `host` produced: frames go to the links, events to the apps that own
+    /// the sockets (whose own commands may produce more), then timers are rescheduled.
+    fn after_stack(&mut self, host: usize) {
+        let mut events: Vec<(SocketHandle, synack::Event)> = Vec::new();
+        let mut next = 0;
+        loop {
+            let mut outs = std::mem::take(&mut self.out);
+            for o in outs.drain(..) {
+                match o {
+                    Output::Transmit(frame) => self.transmit(host, frame),
+                    Output::Event(sock, ev) => events.push((sock, ev)),
+                    Output::Reply(_) => {}
+                }
+            }
+            self.out = outs;
+            let Some((sock, ev)) = events.get(next).cloned() else { break };
+            next += 1;
+            if let Some(&app) = self.hosts[host].owners.get(&sock) {
+                self.with_app(host, app, |a, cx| a.on_event(cx, sock, &ev));
+            }
+        }
+        for (at, app, token) in std::mem::take(&mut self.timers) {
+            self.push(at.max(self.now), Ev::AppTimer { host, app, token });
+        }
+        let h = &mut self.hosts[host];
+        match h.stack.poll_timeout() {
+            Some(t) if h.timer_at != Some(t) => {
+                h.timer_at = Some(t);
+                let at = t.max(self.now);
+                self.push(at, Ev::StackTimer { host, deadline: t });
+            }
+            Some(_) => {}
+            None => h.timer_at = None,
+        }
+    }
+
+    /// Sends a frame from `host` down its links.
+    fn transmit(&mut self, host: usize, frame: Vec<u8>) {
+        let now = self.now;
+        let dst = frame.get(..6).map(|d| EthernetAddress([d[0], d[1], d[2], d[3], d[4], d[5]]));
+        let group = dst.is_some_and(|d| d.0[0] & 1 == 1);
+        let h = &self.hosts[host];
+        let mut targets: Vec<(usize, usize)> = Vec::new();
+        for &(link, dir, peer) in &h.ports {
+            if group || Some(peer) == dst {
+                targets.push((link, dir));
+            }
+        }
+        let captured = h.capture.is_some().then(|| frame.clone());
+        let mut note: Option<String> = None;
+        if targets.is_empty() {
+            self.hosts[host].unroutable += 1;
+            note = Some("not sent: no link leads to the destination MAC".into());
+        }
+        let mut frame = Some(frame);
+        let last = targets.len().saturating_sub(1);
+        for (i, (link, dir)) in targets.into_iter().enumerate() {
+            let bytes = if i == last { frame.take().unwrap_or_default() } else { frame.clone().unwrap_or_default() };
+            let l = &mut self.links[link];
+            let to = if dir == 0 { l.b } else { l.a };
+            let outcome = l.dirs[dir].process(bytes, now);
+            if let Some(n) = outcome.note {
+                let n = if last > 0 { format!("to {}: {n}", self.hosts[to].name) } else { n };
+                note = Some(match note {
+                    Some(prev) => format!("{prev}; {n}"),
+                    None => n,
+                });
+            }
+            for d in outcome.deliveries {
+                self.push(d.at, Ev::Deliver { host: to, bytes: d.bytes, note: d.note });
+            }
+        }
+        if let (Some(c), Some(bytes)) = (self.hosts[host].capture.as_mut(), captured) {
+            c.record(now, &bytes, note.as_deref());
+        }
+    }
+
+    /// Reports of every app, host by host.
+    pub fn app_reports(&self) -> Vec<AppReport> {
+        let mut v = Vec::new();
+        for h in &self.hosts {
+            for a in &h.apps {
+                let mut r = a.report();
+                r.host = h.name.clone();
+                v.push(r);
+            }
+        }
+        v
+    }
+
+    /// Takes the finished pcapng files: (host name, bytes).
+    pub fn take_captures(&mut self) -> Vec<(String, Vec<u8>)> {
+        self.hosts.iter_mut().filter_map(|h| h.capture.take().map(|c| (h.name.clone(), c.into_bytes()))).collect()
+    }
+}

@@ -1,0 +1,58 @@
+//! Expectations: what must hold at the end of a run.
+
+use crate::app::AppReport;
+use crate::scenario::ExpectSpec;
+use crate::units::format_duration;
+
+/// The outcome of one expectation.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Check {
+    /// What was expected, e.g. `sink: complete within 5s`.
+    pub what: String,
+    pub ok: bool,
+    /// What was found.
+    pub detail: String,
+}
+
+/// Checks every expectation against the app reports (unknown app names were rejected when building).
+pub fn evaluate(specs: &[ExpectSpec], reports: &[AppReport]) -> Vec<Check> {
+    let find = |name: &str| reports.iter().find(|r| r.name == name);
+    let mut checks = Vec::new();
+    for x in specs {
+        let Some(r) = find(&x.app) else {
+            checks.push(Check { what: format!("{}: exists", x.app), ok: false, detail: "no such app".into() });
+            continue;
+        };
+        let done = r.done_at.map(|t| t.to_string()).unwrap_or_else(|| "never".into());
+        if x.complete.unwrap_or(x.min_count.is_none() && x.hash_equals.is_none() || x.within.is_some()) {
+            let mut what = format!("{}: complete", x.app);
+            let mut ok = r.complete;
+            if let Some(w) = x.within {
+                what.push_str(&format!(" within {}", format_duration(w.0)));
+                ok &= r.done_at.is_some_and(|t| t.as_nanos() <= w.0.as_nanos() as u64);
+            }
+            let errors = if r.errors.is_empty() { String::new() } else { format!("; errors: {}", r.errors.join("; ")) };
+            let detail = format!("complete={} done at {done}{errors}", r.complete);
+            checks.push(Check { what, ok, detail });
+        } else if x.complete == Some(false) {
+            checks.push(Check {
+                what: format!("{}: incomplete", x.app),
+                ok: !r.complete,
+                detail: format!("done at {done}"),
+            });
+        }
+        if let Some(n) = x.min_count {
+            let what = format!("{}: at least {n} {}", x.app, r.count_unit);
+            checks.push(Check { what, ok: r.count >= n, detail: format!("{} {}", r.count, r.count_unit) });
+        }
+        if let Some(other) = &x.hash_equals {
+            let what = format!("{}: SHA-256 equals {other}'s", x.app);
+            let (mine, theirs) = (r.hashes(), find(other).map(AppReport::hashes).unwrap_or_default());
+            let ok = !mine.is_empty() && mine == theirs;
+            let short = |h: &[[u8; 32]]| h.iter().map(|d| crate::app::hex(&d[..8])).collect::<Vec<_>>().join(",");
+            let detail = format!("[{}] vs [{}]", short(&mine), short(&theirs));
+            checks.push(Check { what, ok, detail });
+        }
+    }
+    checks
+}

@@ -1,0 +1,219 @@
+//! Time-sequence graphs (Stevens style) of the main TCP flow of a pcapng capture, drawn as SVG.
+//!
+//! The flow drawn is the direction carrying the most payload. Each data segment is a vertical bar from its
+//! first to its last sequence number (relative to the SYN); retransmissions (segments ending at or below the
+//! highest sequence already sent) are red; segments the simulator dropped (comment "dropped by link") get a
+//! cross; the receiver's cumulative ACK is a green step line and ACK + advertised window (scaled) an orange one.
+
+use pcap_file::pcapng::{Block, PcapNgReader};
+use plotters::prelude::*;
+use std::collections::BTreeMap;
+use std::net::SocketAddrV4;
+use std::path::Path;
+use synack::wire::{EtherType, EthernetFrame, IpProtocol, Ipv4Packet, TcpFlags, TcpOptions, TcpPacket};
+
+/// One TCP segment of a capture.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Segment {
+    /// Seconds since the start of the capture.
+    pub t: f64,
+    pub src: SocketAddrV4,
+    pub dst: SocketAddrV4,
+    pub seq: u32,
+    pub ack: u32,
+    pub len: u32,
+    pub win: u16,
+    pub flags: TcpFlags,
+    pub window_scale: Option<u8>,
+    pub dropped: bool,
+}
+
+/// Reads every TCP segment of a pcapng file (Ethernet link type).
+pub fn read_segments(path: &Path) -> Result<Vec<Segment>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    read_segments_from(&bytes).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Reads every TCP segment of pcapng bytes.
+pub fn read_segments_from(bytes: &[u8]) -> Result<Vec<Segment>, String> {
+    let mut reader = PcapNgReader::new(bytes).map_err(|e| format!("not pcapng: {e}"))?;
+    let mut out = Vec::new();
+    while let Some(block) = reader.next_block() {
+        let block = block.map_err(|e| e.to_string())?;
+        let Block::EnhancedPacket(p) = block else { continue };
+        let dropped = p.options.iter().any(|o| match o {
+            pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption::Comment(c) => {
+                c.contains("dropped by link")
+            }
+            _ => false,
+        });
+        if let Some(seg) = parse(&p.data, p.timestamp.as_secs_f64(), dropped) {
+            out.push(seg);
+        }
+    }
+    Ok(out)
+}
+
+fn parse(frame: &[u8], t: f64, dropped: bool) -> Option<Segment> {
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    if eth.ethertype() != EtherType::Ipv4 {
+        return None;
+    }
+    let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
+    if ip.protocol() != IpProtocol::Tcp || ip.is_fragment() {
+        return None;
+    }
+    let tcp = TcpPacket::new_checked(ip.payload()).ok()?;
+    let window_scale = TcpOptions::parse(tcp.options()).ok().and_then(|o| o.window_scale);
+    Some(Segment {
+        t,
+        src: SocketAddrV4::new(ip.src_addr(), tcp.src_port()),
+        dst: SocketAddrV4::new(ip.dst_addr(), tcp.dst_port()),
+        seq: tcp.seq_number().0,
+        ack: tcp.ack_number().0,
+        len: tcp.payload().len() as u32,
+        win: tcp.window_len(),
+        flags: tcp.flags(),
+        window_scale,
+        dropped,
+    })
+}
+
+/// What was drawn.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct PlotStats {
+    pub data_segments: usize,
+    pub retransmissions: usize,
+    pub dropped: usize,
+    pub acks: usize,
+}
+
+/// Draws the time-sequence graph of the busiest flow of `pcapng` into `svg`.
+pub fn plot(pcapng: &Path, svg: &Path) -> Result<PlotStats, String> {
+    let segs = read_segments(pcapng)?;
+    let mut bytes: BTreeMap<(SocketAddrV4, SocketAddrV4), u64> = BTreeMap::new();
+    for s in &segs {
+        *bytes.entry((s.src, s.dst)).or_insert(0) += u64::from(s.len);
+    }
+    let Some((&(src, dst), _)) = bytes.iter().filter(|(_, b)| **b > 0).max_by_key(|(_, b)| **b) else {
+        return Err(format!("{}: no TCP payload to plot", pcapng.display()));
+    };
+    let fwd: Vec<&Segment> = segs.iter().filter(|s| s.src == src && s.dst == dst).collect();
+    let rev: Vec<&Segment> = segs.iter().filter(|s| s.src == dst && s.dst == src).collect();
+    let isn = fwd.iter().find(|s| s.flags.contains(TcpFlags::SYN)).map(|s| s.seq.wrapping_add(1));
+    let base = isn.unwrap_or_else(|| fwd.iter().map(|s| s.seq).next().unwrap_or(0));
+    let rel = |seq: u32| f64::from(seq.wrapping_sub(base) as i32);
+    // The receiver's window scale applies to its windows only if both SYNs carried the option.
+    let syn_scale = |v: &[&Segment]| v.iter().find(|s| s.flags.contains(TcpFlags::SYN)).and_then(|s| s.window_scale);
+    let shift = match (syn_scale(&fwd), syn_scale(&rev)) {
+        (Some(_), Some(r)) => u32::from(r),
+        _ => 0,
+    };
+    let t0 = segs.first().map(|s| s.t).unwrap_or(0.0);
+
+    let mut stats = PlotStats::default();
+    let mut data: Vec<(f64, f64, f64)> = Vec::new();
+    let mut retx: Vec<(f64, f64, f64)> = Vec::new();
+    let mut drops: Vec<(f64, f64)> = Vec::new();
+    let mut highest = f64::MIN;
+    for s in fwd.iter().filter(|s| s.len > 0) {
+        let (lo, hi) = (rel(s.seq), rel(s.seq) + f64::from(s.len));
+        let t = s.t - t0;
+        if hi <= highest {
+            retx.push((t, lo, hi));
+        } else {
+            data.push((t, lo, hi));
+        }
+        highest = highest.max(hi);
+        if s.dropped {
+            drops.push((t, (lo + hi) / 2.0));
+        }
+    }
+    let acks: Vec<(f64, f64, f64)> = rev
+        .iter()
+        .filter(|s| s.flags.contains(TcpFlags::ACK) && !s.flags.contains(TcpFlags::SYN))
+        .map(|s| (s.t - t0, rel(s.ack), rel(s.ack) + f64::from(u32::from(s.win) << shift)))
+        .collect();
+    stats.data_segments = data.len() + retx.len();
+    stats.retransmissions = retx.len();
+    stats.dropped = drops.len();
+    stats.acks = acks.len();
+
+    let t_max = segs.iter().map(|s| s.t - t0).fold(0.0, f64::max).max(1e-6);
+    let y_max = data.iter().chain(&retx).map(|d| d.2).chain(acks.iter().map(|a| a.2)).fold(1.0, f64::max);
+    let y_min = data.iter().chain(&retx).map(|d| d.1).fold(0.0, f64::min);
+    let title = format!("{src} > {dst}: time-sequence graph");
+    let root = SVGBackend::new(svg, (1280, 760)).into_drawing_area();
+    let err = |e: &dyn std::fmt::Display| format!("{}: {e}", svg.display());
+    root.fill(&WHITE).map_err(|e| err(&e))?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption(title, ("sans-serif", 24))
+        .margin(16)
+        .x_label_area_size(50)
+        .y_label_area_size(90)
+        .build_cartesian_2d(0.0..t_max * 1.02, y_min..y_max * 1.05)
+        .map_err(|e| err(&e))?;
+    chart
+        .configure_mesh()
+        .x_desc("time (s)")
+        .y_desc("relative sequence number (kB)")
+        .y_label_formatter(&|y| format!("{:.0}", y / 1000.0))
+        .x_label_formatter(&|x| format!("{x:.2}"))
+        .label_style(("sans-serif", 15))
+        .axis_desc_style(("sans-serif", 17))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(|e| err(&e))?;
+
+    let step = |pts: &[(f64, f64, f64)], pick: fn(&(f64, f64, f64)) -> f64| -> Vec<(f64, f64)> {
+        let mut v = Vec::new();
+        for (i, p) in pts.iter().enumerate() {
+            if i > 0 {
+                v.push((p.0, pick(&pts[i - 1])));
+            }
+            v.push((p.0, pick(p)));
+        }
+        v
+    };
+    let orange = RGBColor(240, 150, 20);
+    let green = RGBColor(20, 150, 60);
+    let blue = RGBColor(30, 70, 200);
+    chart
+        .draw_series(LineSeries::new(step(&acks, |a| a.2), orange.stroke_width(2)))
+        .map_err(|e| err(&e))?
+        .label("ACK + receive window")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], orange.stroke_width(2)));
+    chart
+        .draw_series(LineSeries::new(step(&acks, |a| a.1), green.stroke_width(2)))
+        .map_err(|e| err(&e))?
+        .label("cumulative ACK")
+        .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], green.stroke_width(2)));
+    chart
+        .draw_series(data.iter().map(|&(t, lo, hi)| PathElement::new(vec![(t, lo), (t, hi)], blue.stroke_width(2))))
+        .map_err(|e| err(&e))?
+        .label("data segment")
+        .legend(move |(x, y)| PathElement::new(vec![(x + 10, y - 6), (x + 10, y + 6)], blue.stroke_width(2)));
+    chart
+        .draw_series(retx.iter().map(|&(t, lo, hi)| PathElement::new(vec![(t, lo), (t, hi)], RED.stroke_width(3))))
+        .map_err(|e| err(&e))?
+        .label("retransmission")
+        .legend(|(x, y)| Circle::new((x + 10, y), 5, RED.filled()));
+    chart
+        .draw_series(retx.iter().map(|&(t, lo, hi)| Circle::new((t, (lo + hi) / 2.0), 5, RED.filled())))
+        .map_err(|e| err(&e))?;
+    chart
+        .draw_series(drops.iter().map(|&(t, y)| Cross::new((t, y), 6, BLACK.stroke_width(2))))
+        .map_err(|e| err(&e))?
+        .label("dropped by link")
+        .legend(|(x, y)| Cross::new((x + 10, y), 5, BLACK.stroke_width(2)));
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .label_font(("sans-serif", 15))
+        .draw()
+        .map_err(|e| err(&e))?;
+    root.present().map_err(|e| err(&e))?;
+    Ok(stats)
+}

@@ -1,0 +1,58 @@
+//! One complete run: build, simulate, collect.
+
+use crate::build::{build, BuildOptions};
+use crate::expect::evaluate;
+use crate::impairment::Fault;
+use crate::scenario::{Scenario, ScenarioError, Source};
+use crate::summary::RunResult;
+
+/// What a run leaves behind.
+#[derive(Debug)]
+pub struct RunOutput {
+    pub result: RunResult,
+    /// (host name, pcapng bytes), when capturing.
+    pub captures: Vec<(String, Vec<u8>)>,
+    /// Every impairment decision, when recording.
+    pub faults: Vec<Fault>,
+}
+
+/// Builds and runs a scenario.
+pub fn run(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<RunOutput, ScenarioError> {
+    let mut sim = build(sc, source, opts)?;
+    sim.run();
+    let apps = sim.app_reports();
+    let checks = evaluate(&sc.expects, &apps);
+    let result = RunResult {
+        scenario: sc.name.clone(),
+        seed: sim.seed,
+        end: sim.now,
+        hosts: sim.hosts.iter().map(|h| (h.name.clone(), h.stack.stats().clone(), h.unroutable)).collect(),
+        links: sim.links.iter().flat_map(|l| l.dirs.iter().map(|d| (d.label.clone(), d.stats.clone()))).collect(),
+        apps,
+        checks,
+        frames_delivered: sim.frames_delivered,
+        events: sim.events,
+    };
+    let faults = sim.recorded_faults();
+    let captures = sim.take_captures();
+    Ok(RunOutput { result, captures, faults })
+}
+
+/// Writes each capture as `DIR/<scenario>-<host>.pcapng`; returns the paths.
+pub fn write_captures(
+    dir: &std::path::Path,
+    scenario: &str,
+    captures: &[(String, Vec<u8>)],
+) -> std::io::Result<Vec<std::path::PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let safe = |s: &str| {
+        s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect::<String>()
+    };
+    let mut paths = Vec::new();
+    for (host, bytes) in captures {
+        let p = dir.join(format!("{}-{}.pcapng", safe(scenario), safe(host)));
+        std::fs::write(&p, bytes)?;
+        paths.push(p);
+    }
+    Ok(paths)
+}

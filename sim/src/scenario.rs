@@ -1,0 +1,519 @@
+//! Scenarios: TOML files describing hosts, links, apps, scheduled events, exact faults and expectations.
+//!
+//! Every error names the file, line, column and field (`scenarios/x.toml:12:8: link[0].loss: ...`): syntax and
+//! type errors carry toml's span; errors found later (an unknown host name, a bad direction) are located by
+//! walking the parsed document along the field's path.
+
+use crate::impairment::fault::FaultSpec;
+use crate::units::{Dur, Rate};
+use serde::de::{self, Deserializer};
+use serde::{Deserialize, Serialize, Serializer};
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::time::Duration;
+use synack::wire::EthernetAddress;
+use synack::Ipv4Cidr;
+use toml::de::{DeTable, DeValue};
+
+/// The scenario `synack-sim run` uses when given no file.
+pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.toml");
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    #[serde(default = "default_name")]
+    pub name: String,
+    #[serde(default = "default_seed")]
+    pub seed: u64,
+    /// Virtual time limit of a run.
+    #[serde(default = "default_duration")]
+    pub duration: Dur,
+    /// End the run as soon as every app has finished (servers count as finished).
+    #[serde(default = "default_true")]
+    pub stop_when_done: bool,
+    #[serde(rename = "host")]
+    pub hosts: Vec<HostSpec>,
+    #[serde(rename = "link", default)]
+    pub links: Vec<LinkSpec>,
+    #[serde(rename = "app", default)]
+    pub apps: Vec<AppSpec>,
+    #[serde(rename = "event", default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventSpec>,
+    #[serde(rename = "fault", default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultSpec>,
+    #[serde(rename = "expect", default, skip_serializing_if = "Vec::is_empty")]
+    pub expects: Vec<ExpectSpec>,
+}
+
+fn default_name() -> String {
+    "unnamed".into()
+}
+fn default_seed() -> u64 {
+    1
+}
+fn default_duration() -> Dur {
+    Dur(Duration::from_secs(10))
+}
+fn default_true() -> bool {
+    true
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostSpec {
+    pub name: String,
+    /// Address and prefix, `"10.0.0.1/24"`.
+    pub ip: Cidr,
+    /// Defaults to `02:00:00:00:00:NN` with NN the host's 1-based position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<Mac>,
+    #[serde(default, skip_serializing_if = "HostConfigSpec::is_empty")]
+    pub config: HostConfigSpec,
+}
+
+/// Overrides of the host's [`synack::Config`]; unset fields keep the stack's defaults.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HostConfigSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway: Option<Ipv4Addr>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u8>,
+    /// Stack seed; by default derived from the scenario seed and the host's position.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub udp_recv_queue: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arp_retry: Option<Dur>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arp_max_requests: Option<u32>,
+}
+
+impl HostConfigSpec {
+    fn is_empty(&self) -> bool {
+        *self == HostConfigSpec::default()
+    }
+}
+
+/// Impairments of one link direction. On a link, these fields apply to both directions; `a_to_b` / `b_to_a`
+/// override them per direction.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImpairSpec {
+    /// One-way propagation delay (default 1ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<Dur>,
+    /// Extra delay drawn uniformly from [0, jitter].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter: Option<Dur>,
+    /// Bernoulli loss probability.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<Prob>,
+    /// Gilbert-Elliott burst loss.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst: Option<BurstSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<Prob>,
+    /// Probability of holding a frame back by `reorder_hold` (default 2ms) so later ones overtake it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder: Option<Prob>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder_hold: Option<Dur>,
+    /// Probability of flipping one checksum-protected bit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrupt: Option<Prob>,
+    /// Link rate (`"10Mbit"`); unlimited by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<Rate>,
+    /// Bytes the rate-limited link may queue (default 64 KiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<usize>,
+    /// IP MTU of the link (default 1500); larger frames are dropped.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<usize>,
+}
+
+impl ImpairSpec {
+    /// `self` with every unset field taken from `base`.
+    pub fn or(&self, base: &ImpairSpec) -> ImpairSpec {
+        ImpairSpec {
+            delay: self.delay.or(base.delay),
+            jitter: self.jitter.or(base.jitter),
+            loss: self.loss.or(base.loss),
+            burst: self.burst.or(base.burst),
+            duplicate: self.duplicate.or(base.duplicate),
+            reorder: self.reorder.or(base.reorder),
+            reorder_hold: self.reorder_hold.or(base.reorder_hold),
+            corrupt: self.corrupt.or(base.corrupt),
+            rate: self.rate.or(base.rate),
+            queue: self.queue.or(base.queue),
+            mtu: self.mtu.or(base.mtu),
+        }
+    }
+    /// Removes every random impairment (loss, burst, duplicate, reorder, corrupt, jitter).
+    pub fn without_randomness(&self) -> ImpairSpec {
+        ImpairSpec { delay: self.delay, rate: self.rate, queue: self.queue, mtu: self.mtu, ..ImpairSpec::default() }
+    }
+}
+
+/// Gilbert-Elliott parameters: `p` Good->Bad and `r` Bad->Good transition probabilities per frame.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BurstSpec {
+    pub p: Prob,
+    pub r: Prob,
+    #[serde(default)]
+    pub loss_good: Prob,
+    #[serde(default = "Prob::one")]
+    pub loss_bad: Prob,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LinkSpec {
+    /// Defaults to `"A-B"` with the host names.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub a: String,
+    pub b: String,
+    // The impairments of both directions (see [`ImpairSpec`] for their meaning).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay: Option<Dur>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jitter: Option<Dur>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub loss: Option<Prob>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub burst: Option<BurstSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate: Option<Prob>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder: Option<Prob>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reorder_hold: Option<Dur>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corrupt: Option<Prob>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<Rate>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub a_to_b: Option<ImpairSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub b_to_a: Option<ImpairSpec>,
+}
+
+impl LinkSpec {
+    /// The impairments set for both directions.
+    pub fn both(&self) -> ImpairSpec {
+        ImpairSpec {
+            delay: self.delay,
+            jitter: self.jitter,
+            loss: self.loss,
+            burst: self.burst,
+            duplicate: self.duplicate,
+            reorder: self.reorder,
+            reorder_hold: self.reorder_hold,
+            corrupt: self.corrupt,
+            rate: self.rate,
+            queue: self.queue,
+            mtu: self.mtu,
+        }
+    }
+    /// Sets the impairments of both directions.
+    pub fn set_both(&mut self, i: &ImpairSpec) {
+        self.delay = i.delay;
+        self.jitter = i.jitter;
+        self.loss = i.loss;
+        self.burst = i.burst;
+        self.duplicate = i.duplicate;
+        self.reorder = i.reorder;
+        self.reorder_hold = i.reorder_hold;
+        self.corrupt = i.corrupt;
+        self.rate = i.rate;
+        self.queue = i.queue;
+        self.mtu = i.mtu;
+    }
+    pub fn name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| format!("{}-{}", self.a, self.b))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppKind {
+    Ping,
+    UdpEcho,
+    UdpPingpong,
+    UdpBulk,
+    UdpSink,
+    TcpSink,
+    TcpEcho,
+    TcpBulk,
+    TcpRr,
+}
+
+/// One app. Which fields matter depends on `kind`:
+/// - `ping`: dst, count (10), interval (100ms), size (56)
+/// - `udp_echo`, `udp_sink`: port (7 / 9)
+/// - `udp_pingpong`: dst, port (7), count (10), interval (100ms), size (64)
+/// - `udp_bulk`: dst, port (9), count (1000), interval (1ms; "0s" sends all at once), size (1000)
+/// - `tcp_sink`: port (5001), connections (1) to wait for
+/// - `tcp_echo`: port (7)
+/// - `tcp_bulk`: dst, port (5001), bytes (1000000) per connection, connections (1)
+/// - `tcp_rr`: dst, port (7), requests (10), size (100)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSpec {
+    /// Defaults to `"<host>/<kind>"`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    pub host: String,
+    pub kind: AppKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start: Option<Dur>,
+    /// A host name or an IPv4 address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dst: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Dur>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connections: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requests: Option<u32>,
+}
+
+impl AppSpec {
+    pub fn name(&self) -> String {
+        self.name.clone().unwrap_or_else(|| {
+            let kind = serde_kind_name(self.kind);
+            format!("{}/{kind}", self.host)
+        })
+    }
+}
+
+fn serde_kind_name(kind: AppKind) -> String {
+    toml::Value::try_from(kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EventAction {
+    /// The link loses every frame from now on.
+    Partition,
+    /// The link works again.
+    Heal,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventSpec {
+    pub at: Dur,
+    pub action: EventAction,
+    /// The link's name (`"A-B"` by default).
+    pub link: String,
+}
+
+/// What must hold at the end of a run, about one app.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExpectSpec {
+    pub app: String,
+    /// The app did everything it set out to do (default true).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complete: Option<bool>,
+    /// ... and was done by this time.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub within: Option<Dur>,
+    /// Its connections' SHA-256 digests equal those of that app (a sink names its sender).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_equals: Option<String>,
+    /// Its count (replies, datagrams, bytes) is at least this.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_count: Option<u64>,
+}
+
+/// A probability in [0, 1].
+#[derive(Clone, Copy, Debug, Default, PartialEq, PartialOrd, Serialize)]
+pub struct Prob(pub f64);
+
+impl Prob {
+    fn one() -> Prob {
+        Prob(1.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Prob {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = f64::deserialize(d)?;
+        if (0.0..=1.0).contains(&v) {
+            Ok(Prob(v))
+        } else {
+            Err(de::Error::custom(format!("probability {v} is outside 0..=1")))
+        }
+    }
+}
+
+macro_rules! string_newtype {
+    ($name:ident, $inner:ty, $what:literal) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub struct $name(pub $inner);
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse::<$inner>().map($name).map_err(|e| de::Error::custom(format!(concat!($what, ": {}"), e)))
+            }
+        }
+        impl Serialize for $name {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0.to_string())
+            }
+        }
+    };
+}
+
+string_newtype!(Cidr, Ipv4Cidr, "bad address/prefix");
+string_newtype!(Mac, EthernetAddress, "bad MAC address");
+
+/// A scenario error, located in its file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ScenarioError {
+    pub file: String,
+    /// 1-based; 0 when unknown.
+    pub line: usize,
+    pub column: usize,
+    /// Dotted path of the field, `link[0].loss`; empty for document-level errors.
+    pub field: String,
+    pub message: String,
+}
+
+impl fmt::Display for ScenarioError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file)?;
+        if self.line > 0 {
+            write!(f, ":{}:{}", self.line, self.column)?;
+        }
+        if !self.field.is_empty() {
+            write!(f, ": field `{}`", self.field)?;
+        }
+        write!(f, ": {}", self.message)
+    }
+}
+
+impl std::error::Error for ScenarioError {}
+
+/// A scenario with the text it came from, so later checks can point into it.
+#[derive(Clone, Debug)]
+pub struct Source {
+    pub file: String,
+    pub text: String,
+}
+
+impl Source {
+    /// An error at the field `path` (e.g. `["link", "0", "a"]`), located by walking the document.
+    pub fn error_at(&self, path: &[&str], message: impl Into<String>) -> ScenarioError {
+        let span = locate(&self.text, path);
+        let (line, column) = span.map(|s| line_col(&self.text, s)).unwrap_or((0, 0));
+        ScenarioError { file: self.file.clone(), line, column, field: path_string(path), message: message.into() }
+    }
+}
+
+fn path_string(path: &[&str]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        if seg.parse::<usize>().is_ok() {
+            s.push_str(&format!("[{seg}]"));
+        } else {
+            if !s.is_empty() {
+                s.push('.');
+            }
+            s.push_str(seg);
+        }
+    }
+    s
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map(|i| i + 1).unwrap_or(0) + 1;
+    (line, column)
+}
+
+/// Byte offset of the value at `path`, or of the deepest part of it that exists.
+fn locate(text: &str, path: &[&str]) -> Option<usize> {
+    let root = DeTable::parse(text).ok()?;
+    let mut best = None;
+    let mut table: Option<&DeTable<'_>> = Some(root.get_ref());
+    let mut value: Option<&DeValue<'_>> = None;
+    for seg in path {
+        let next = match (table, value, seg.parse::<usize>()) {
+            (Some(t), _, _) => t.iter().find(|(k, _)| k.get_ref() == seg).map(|(_, v)| v),
+            (None, Some(DeValue::Array(a)), Ok(i)) => a.get(i),
+            _ => None,
+        };
+        let Some(next) = next else { break };
+        best = Some(next.span().start);
+        value = Some(next.get_ref());
+        table = match next.get_ref() {
+            DeValue::Table(t) => Some(t),
+            _ => None,
+        };
+    }
+    best
+}
+
+impl Scenario {
+    /// Parses TOML text; `file` names it in errors.
+    pub fn parse(file: &str, text: &str) -> Result<Scenario, ScenarioError> {
+        let err = |field: String, e: toml::de::Error| {
+            let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+            ScenarioError { file: file.to_string(), line, column, field, message: e.message().trim().to_string() }
+        };
+        let de = toml::de::Deserializer::parse(text).map_err(|e| err(String::new(), e))?;
+        serde_path_to_error::deserialize(de).map_err(|e| {
+            let field = e.path().to_string();
+            let field = if field == "." { String::new() } else { field };
+            err(field, e.into_inner())
+        })
+    }
+
+    /// Reads and parses a file.
+    pub fn load(path: &std::path::Path) -> Result<(Scenario, Source), ScenarioError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            file: file.clone(),
+            line: 0,
+            column: 0,
+            field: String::new(),
+            message: format!("cannot read: {e}"),
+        })?;
+        let scenario = Scenario::parse(&file, &text)?;
+        Ok((scenario, Source { file, text }))
+    }
+
+    /// The built-in default scenario.
+    pub fn builtin() -> (Scenario, Source) {
+        let file = "<built-in default scenario>".to_string();
+        let scenario = Scenario::parse(&file, DEFAULT_SCENARIO).unwrap_or_else(|e| panic!("built-in scenario: {e}"));
+        (scenario, Source { file, text: DEFAULT_SCENARIO.to_string() })
+    }
+
+    /// Writes the scenario back as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_else(|e| format!("# cannot serialise scenario: {e}\n"))
+    }
+}

@@ -1,0 +1,69 @@
+//! The `synack-sim` binary: run, sweep, shrink and plot end to end.
+
+mod common;
+
+use std::process::Command;
+
+fn sim() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_synack-sim"))
+}
+
+#[test]
+fn run_without_a_file_uses_the_default_scenario_and_writes_captures() {
+    let dir = common::temp_dir("cli-run");
+    let out = sim().args(["run", "--out"]).arg(&dir).output().expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.contains("PASS") && stdout.contains("goodput") && stdout.contains("sha256"), "{stdout}");
+    assert!(dir.join("default-client.pcapng").exists() && dir.join("default-server.pcapng").exists());
+    let plot = sim().arg("plot").arg(dir.join("default-client.pcapng")).output().expect("plots");
+    assert!(plot.status.success(), "{}", String::from_utf8_lossy(&plot.stderr));
+    assert!(dir.join("default-client.svg").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sweep_prints_failing_seeds_with_replay_commands_and_shrink_writes_a_scenario() {
+    let dir = common::temp_dir("cli-sweep");
+    let path = dir.join("fragile.toml");
+    let text = common::two_hosts(
+        "loss = 0.03",
+        "[[app]]\nname = \"echo\"\nhost = \"b\"\nkind = \"udp_echo\"\n[[app]]\nname = \"c\"\nhost = \"a\"\nkind = \"udp_pingpong\"\ndst = \"b\"\ncount = 20\ninterval = \"5ms\"\n[[expect]]\napp = \"c\"\n",
+    );
+    std::fs::write(&path, text).expect("write");
+    let out = sim().arg("sweep").arg(&path).args(["--seeds", "0..20", "--jobs", "2"]).output().expect("sweeps");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let replay = stdout.lines().find(|l| l.contains("replay: synack-sim run")).expect("a replay line");
+    let seed: u64 = replay.rsplit(' ').next().and_then(|s| s.parse().ok()).expect("seed at the end");
+    // The replay command reproduces the failure.
+    let again = sim().arg("run").arg(&path).args(["--seed", &seed.to_string()]).output().expect("runs");
+    assert_eq!(again.status.code(), Some(1));
+    // Shrink it.
+    let shrunk = dir.join("min.toml");
+    let out = sim()
+        .arg("shrink")
+        .arg(&path)
+        .args(["--seed", &seed.to_string(), "--out"])
+        .arg(&shrunk)
+        .output()
+        .expect("shrinks");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let min = std::fs::read_to_string(&shrunk).expect("written");
+    assert!(min.contains("[[fault]]") && !min.contains("loss"), "{min}");
+    let replay = sim().arg("run").arg(&shrunk).output().expect("runs");
+    assert_eq!(replay.status.code(), Some(1), "the shrunk scenario still fails");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_bad_scenario_is_reported_with_file_and_line() {
+    let dir = common::temp_dir("cli-bad");
+    let path = dir.join("bad.toml");
+    std::fs::write(&path, "[[host]]\nname = \"a\"\nip = \"nope\"\n").expect("write");
+    let out = sim().arg("run").arg(&path).output().expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("bad.toml:3:") && err.contains("host[0].ip"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
