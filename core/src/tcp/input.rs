@@ -377,16 +377,18 @@ impl Tcb {
     }
 
     /// Queues a retransmission of the first unacknowledged segment.
-    pub(crate) fn retransmit_first(&mut self, fx: &mut Effects) {
+    /// Returns the sequence space it occupies (0 if nothing is outstanding).
+    pub(crate) fn retransmit_first(&mut self, fx: &mut Effects) -> usize {
         let outstanding = self.snd_max - self.snd_una;
         if outstanding == 0 {
-            return;
+            return 0;
         }
         let offset = self.snd_una - self.buf_seq;
-        let data_left = self.send_buf.len().saturating_sub(offset);
-        let len = data_left.min(self.mss);
+        let sent_data = self.snd_max.min(self.buf_end()) - self.snd_una;
+        let len = sent_data.min(self.mss);
         let mut flags = TcpFlags::ACK;
-        if len == data_left && self.fin_sent() {
+        let fin = self.fin_sent() && self.snd_una + len == self.buf_end();
+        if fin {
             flags |= TcpFlags::FIN;
         }
         if len > 0 {
@@ -398,6 +400,7 @@ impl Tcb {
         self.timing = None;
         fx.segs.push(seg);
         self.ack_due = AckDue::None;
+        len + usize::from(fin)
     }
 
     /// Steps seven and eight: queue the text, process the FIN.
