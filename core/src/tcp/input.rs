@@ -362,7 +362,7 @@ impl Tcb {
         let sack_says_lost = self.sack_ok && self.scoreboard.sacked_bytes() >= 3 * mss;
         if self.in_recovery {
             self.cc.on_recovery_dup_ack(mss);
-        } else if (self.dup_acks >= 3 || sack_says_lost) && self.snd_una > self.recover {
+        } else if (self.dup_acks >= self.dup_threshold() || sack_says_lost) && self.snd_una > self.recover {
             // RFC 6582 §3.2 step 2 / RFC 6675 §5: fast retransmit, then fast recovery.
             self.in_recovery = true;
             self.recover = self.snd_max;
@@ -373,6 +373,18 @@ impl Tcb {
             if !self.sack_recovery() {
                 self.retransmit_first(fx);
             }
+        }
+    }
+
+    /// Duplicate ACKs that signal a loss: three (RFC 5681), or fewer when so little is outstanding and nothing
+    /// new can be sent that three could never arrive (RFC 5827 early retransmit).
+    fn dup_threshold(&self) -> u32 {
+        let outstanding_segments = (self.snd_max - self.snd_una).div_ceil(self.mss.max(1));
+        let nothing_new = self.buf_end() <= self.snd_max || self.snd_wnd <= self.snd_max - self.snd_una;
+        if nothing_new && outstanding_segments < 4 {
+            (outstanding_segments as u32).saturating_sub(1).max(1)
+        } else {
+            3
         }
     }
 
