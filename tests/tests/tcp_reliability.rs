@@ -289,3 +289,24 @@ fn early_retransmit_repairs_a_loss_when_too_little_is_outstanding_for_three_dup_
         assert_eq!(got, data);
     }
 }
+
+#[test]
+fn heavy_loss_both_ways_is_repaired_by_sack_recovery_and_tail_loss_probes_not_timeouts() {
+    // 5% loss in both directions (so ACKs and SACKs are lost too) and 2% reordering, on a 100 µs RTT path: every
+    // retransmission timeout (200 ms floor) would cost two thousand round trips.
+    let imp = Impairment { loss: 0.05, reorder: 0.02, reorder_delay: Duration::from_micros(200), ..Default::default() };
+    let mut p = Pair::new(3);
+    p.delay = Duration::from_micros(50);
+    p.impair(Side::A, imp, 1);
+    p.impair(Side::B, imp, 2);
+    let (c, _, s) = connect(&mut p, 80);
+    let start = p.now;
+    let data = pattern(5_000_000, 1);
+    let t = transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(600));
+    assert!(t.eof && t.received == data);
+    let info = p.a.tcp_info(c).unwrap();
+    let took = t.finished_at - start;
+    assert!(info.counters.timeouts <= 2, "{info:?}");
+    assert!(info.counters.tail_loss_probes > 0 && info.counters.fast_retransmits > 50, "{info:?}");
+    assert!(took < Duration::from_secs(1), "5 MB took {took:?}: {info:?}");
+}

@@ -9,6 +9,9 @@ use crate::stats::DropReason;
 use crate::time::Instant;
 use crate::wire::{TcpFlags, TcpRepr};
 
+/// Segments acknowledged at once after out-of-order data (Linux's quick-ACK count is of this order).
+const QUICK_ACK_SEGMENTS: u32 = 16;
+
 impl Tcb {
     /// A segment for this connection arrived.
     pub(crate) fn on_segment(&mut self, seg: &TcpRepr<'_>, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
@@ -264,6 +267,12 @@ impl Tcb {
             // RFC 5681 duplicate ACK, or (RFC 6675) an ACK carrying new SACK information.
             self.on_duplicate_ack(fx);
         }
+        if self.sack_recovery() {
+            if let Some(lost) = self.rtx_log.take_lost(&self.scoreboard, self.snd_una) {
+                // A retransmission was lost as well: make its hole eligible for resending again.
+                self.rtx_next = self.rtx_next.min(lost);
+            }
+        }
         // Window update (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2 guard against old segments).
         if self.snd_wl1 < seg.seq_number || (self.snd_wl1 == seg.seq_number && self.snd_wl2 <= ack) {
             let opened = self.snd_wnd == 0 && window > 0;
@@ -342,10 +351,13 @@ impl Tcb {
             self.dup_acks = 0;
             self.cc.on_ack(data_acked, mss);
         }
+        self.tlp_in_flight = false;
         if self.snd_una == self.snd_max {
             self.rtx_at = None;
+            self.tlp_at = None;
         } else if !self.in_recovery || ack >= self.recover {
             self.restart_rtx_timer(now);
+            self.arm_tail_loss_probe(now);
         }
         if self.want_writable && self.send_buf.free() > 0 && !self.fin_queued {
             self.want_writable = false;
@@ -359,14 +371,21 @@ impl Tcb {
         self.dup_acks += 1;
         let mss = self.mss;
         // RFC 6675 §5: with SACK, three segments' worth of SACKed data above SND.UNA also means loss.
-        let sack_says_lost = self.sack_ok && self.scoreboard.sacked_bytes() >= 3 * mss;
+        // After a tail loss probe, SACK for the probe means what lies below it is lost (RFC 8985 §7.4's aim).
+        let sack_says_lost = self.sack_ok
+            && (self.scoreboard.sacked_bytes() >= 3 * mss || (self.tlp_in_flight && !self.scoreboard.is_empty()));
         if self.in_recovery {
             self.cc.on_recovery_dup_ack(mss);
-        } else if (self.dup_acks >= self.dup_threshold() || sack_says_lost) && self.snd_una > self.recover {
-            // RFC 6582 §3.2 step 2 / RFC 6675 §5: fast retransmit, then fast recovery.
+        } else if (self.dup_acks >= self.dup_threshold() || sack_says_lost) && self.snd_una >= self.recover {
+            // RFC 6582 §3.2 step 2 / RFC 6675 §5: fast retransmit, then fast recovery. The guard keeps duplicate
+            // ACKs caused by go-back retransmissions after a timeout (SND.UNA still below "recover") from
+            // triggering it; once everything sent before is acknowledged, losses after "recover" are genuine.
             self.in_recovery = true;
+            self.tlp_at = None;
+            self.tlp_in_flight = false;
             self.recover = self.snd_max;
             self.rtx_next = self.snd_una;
+            self.rtx_log.clear();
             let flight = self.snd_max - self.snd_una;
             self.cc.on_enter_recovery(flight, mss);
             self.counters.fast_retransmits += 1;
@@ -440,7 +459,13 @@ impl Tcb {
                 fx.events.push(Event::Readable);
             }
             if !in_order || had_gap || advanced < payload.len() {
-                // Out of order, filling a gap, or no room: acknowledge at once (RFC 5681 §4.2).
+                // Out of order, filling a gap, or no room: acknowledge at once (RFC 5681 §4.2), and keep
+                // acknowledging every segment for a while (Linux's quick-ACK mode): the sender is recovering
+                // with a small window, where a delayed ACK would stall it for the whole delay.
+                self.ack_due = AckDue::Now;
+                self.quick_acks = QUICK_ACK_SEGMENTS;
+            } else if self.quick_acks > 0 {
+                self.quick_acks -= 1;
                 self.ack_due = AckDue::Now;
             } else {
                 self.unacked_segments += 1;

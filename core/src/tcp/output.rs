@@ -72,6 +72,7 @@ impl Tcb {
             self.timing = None;
             self.push_with_ack(seg, fx);
             self.rtx_next = start + len;
+            self.rtx_log.record(start, start + len, self.snd_max);
             self.ensure_rtx_timer(now);
         }
     }
@@ -152,6 +153,7 @@ impl Tcb {
                 self.snd_max = self.snd_nxt;
             }
             self.ensure_rtx_timer(now);
+            self.arm_tail_loss_probe(now);
             if fin_now {
                 break;
             }

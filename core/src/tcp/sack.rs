@@ -117,6 +117,48 @@ impl Scoreboard {
     }
 }
 
+/// Retransmissions made during SACK recovery, each with the highest sequence number sent at that moment.
+/// When the peer SACKs data sent *after* a retransmission while the retransmitted hole is still missing, the
+/// retransmission itself was lost (the idea of RACK, RFC 8985 §6.1, reduced to sequence order): resend it now
+/// instead of waiting for a timeout.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct RetransmitLog {
+    entries: Vec<(SeqNum, SeqNum, SeqNum)>,
+}
+
+impl RetransmitLog {
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    /// `[start, end)` was retransmitted while `sent_up_to` was the highest sequence number sent.
+    pub(crate) fn record(&mut self, start: SeqNum, end: SeqNum, sent_up_to: SeqNum) {
+        if self.entries.len() >= MAX_RANGES {
+            self.entries.remove(0);
+        }
+        self.entries.push((start, end, sent_up_to));
+    }
+
+    /// The lowest start of a retransmission now known lost, forgetting it (it will be recorded again when
+    /// resent); entries below `snd_una` are dropped.
+    pub(crate) fn take_lost(&mut self, board: &Scoreboard, snd_una: SeqNum) -> Option<SeqNum> {
+        self.entries.retain(|(_, end, _)| *end > snd_una);
+        let highest = board.highest()?;
+        let mut lost: Option<SeqNum> = None;
+        self.entries.retain(|(start, _, mark)| {
+            let start = (*start).max(snd_una);
+            let still_missing = board.sacked_end(start).is_none();
+            if still_missing && highest > *mark {
+                lost = Some(lost.map_or(start, |l| l.min(start)));
+                false
+            } else {
+                true
+            }
+        });
+        lost
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -144,6 +186,19 @@ mod tests {
         assert_eq!(sb.sacked_bytes(), 1300 + 1000);
         sb.advance(SeqNum(7000));
         assert!(sb.is_empty());
+    }
+
+    #[test]
+    fn a_retransmission_is_lost_when_later_data_is_sacked_first() {
+        let mut sb = Scoreboard::default();
+        let mut log = RetransmitLog::default();
+        let una = SeqNum(1000);
+        sb.update(&[b(2000, 5000)], una, SeqNum(5000));
+        log.record(una, SeqNum(2000), SeqNum(5000));
+        assert_eq!(log.take_lost(&sb, una), None, "nothing sent after it has been SACKed yet");
+        sb.update(&[b(5000, 6000)], una, SeqNum(6000));
+        assert_eq!(log.take_lost(&sb, una), Some(una));
+        assert_eq!(log.take_lost(&sb, una), None, "reported once");
     }
 
     #[test]

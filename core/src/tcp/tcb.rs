@@ -4,7 +4,7 @@
 use super::buffer::{RecvBuffer, SendBuffer};
 use super::congestion::CongestionControl;
 use super::rtt::RttEstimator;
-use super::sack::Scoreboard;
+use super::sack::{RetransmitLog, Scoreboard};
 use super::seq::SeqNum;
 use super::TcpState;
 use crate::api::{Event, SocketHandle};
@@ -84,6 +84,7 @@ pub struct TcpCounters {
     pub timeouts: u64,
     pub dup_acks_received: u64,
     pub zero_window_probes: u64,
+    pub tail_loss_probes: u64,
     pub challenge_acks: u64,
 }
 
@@ -146,11 +147,17 @@ pub(crate) struct Tcb {
     pub scoreboard: Scoreboard,
     /// SACK recovery: holes below this were already retransmitted in the current episode.
     pub rtx_next: SeqNum,
+    /// Retransmissions of the current recovery, to notice when one of them is lost too.
+    pub rtx_log: RetransmitLog,
     /// Receiver: the most recent out-of-order segment, reported first in our SACK blocks.
     pub last_out_of_order: Option<SeqNum>,
 
     // Timers (deadlines); the stack keeps one heap entry armed at `armed_at`.
     pub rtx_at: Option<Instant>,
+    /// Tail loss probe (RFC 8985 §7): fires before the RTO when the last segments may have been lost.
+    pub tlp_at: Option<Instant>,
+    /// A probe went out and its outcome is not known yet (one probe per episode).
+    pub tlp_in_flight: bool,
     pub persist_at: Option<Instant>,
     pub delack_at: Option<Instant>,
     pub close_at: Option<Instant>,
@@ -173,6 +180,8 @@ pub(crate) struct Tcb {
     pub ack_due: AckDue,
     /// Segments received since we last sent an ACK (ACK every second one).
     pub unacked_segments: u32,
+    /// In-order segments still to be acknowledged at once after recent out-of-order data.
+    pub quick_acks: u32,
     /// The application called `TcpClose`: the handle is gone once the connection finishes.
     pub app_closed: bool,
     /// A send was refused or cut short: tell the app when space frees up.
@@ -237,8 +246,11 @@ impl Tcb {
             sack_ok: false,
             scoreboard: Scoreboard::default(),
             rtx_next: iss,
+            rtx_log: RetransmitLog::default(),
             last_out_of_order: None,
             rtx_at: None,
+            tlp_at: None,
+            tlp_in_flight: false,
             persist_at: None,
             delack_at: None,
             close_at: None,
@@ -255,6 +267,7 @@ impl Tcb {
             nodelay: cfg.nodelay,
             ack_due: AckDue::None,
             unacked_segments: 0,
+            quick_acks: 0,
             app_closed: false,
             want_writable: false,
             closed_notified: false,
@@ -336,22 +349,26 @@ impl Tcb {
         blocks
     }
 
-    /// Would reading have opened the window enough to be worth a window update?
+    /// After the application read: is a window update worth a segment of its own? Like Linux, only when the
+    /// window at least doubles (a reader keeping up sends none), or when it reopens from below one segment —
+    /// and always subject to receiver SWS avoidance (the edge must move by min(buffer/2, MSS)).
     pub(crate) fn window_update_worthwhile(&self) -> bool {
-        let potential = self.rcv_nxt + self.recv_buf.free();
+        let free = self.recv_buf.free();
         let advertised = self.rcv_wnd();
-        let step = (self.recv_buf.capacity() / 2).min(2 * self.mss).max(1);
-        potential - self.rcv_adv_edge >= step || (advertised < self.mss && potential - self.rcv_adv_edge >= self.mss)
+        let edge_moves = (self.rcv_nxt + free) - self.rcv_adv_edge;
+        let sws_step = (self.recv_buf.capacity() / 2).min(self.mss).max(1);
+        edge_moves >= sws_step && (free >= 2 * advertised || advertised < self.mss)
     }
 
     /// The earliest of this connection's timers.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        [self.rtx_at, self.persist_at, self.delack_at, self.close_at].into_iter().flatten().min()
+        [self.rtx_at, self.tlp_at, self.persist_at, self.delack_at, self.close_at].into_iter().flatten().min()
     }
 
     /// Stops every timer except the close timer.
     pub(crate) fn stop_transfer_timers(&mut self) {
         self.rtx_at = None;
+        self.tlp_at = None;
         self.persist_at = None;
         self.delack_at = None;
     }
@@ -365,6 +382,27 @@ impl Tcb {
 
     pub(crate) fn restart_rtx_timer(&mut self, now: Instant) {
         self.rtx_at = Some(now + self.rtt.rto());
+    }
+
+    /// RFC 8985 §7.2: arms the tail loss probe (2 SRTT, or more when a lone segment may wait for a delayed
+    /// ACK) if it would fire before the RTO, data is outstanding and no probe is out already.
+    pub(crate) fn arm_tail_loss_probe(&mut self, now: Instant) {
+        self.tlp_at = None;
+        let Some(srtt) = self.rtt.srtt() else {
+            return;
+        };
+        if self.in_recovery || self.tlp_in_flight || self.snd_max == self.snd_una || !self.synchronized() {
+            return;
+        }
+        let mut pto = srtt * 2;
+        if self.snd_max - self.snd_una <= self.mss {
+            // The peer may hold a lone segment's ACK for its delayed-ACK time (RFC 8985 uses 200 ms).
+            pto = pto.max(srtt + srtt / 2 + Duration::from_millis(200));
+        }
+        let at = now + pto.max(Duration::from_millis(10));
+        if self.rtx_at.is_none_or(|rto| at < rto) {
+            self.tlp_at = Some(at);
+        }
     }
 
     /// Persist timer interval with its own exponential backoff, bounded like the RTO.

@@ -26,6 +26,10 @@ impl Tcb {
                 return;
             }
         }
+        if due(self.tlp_at, now) {
+            self.tlp_at = None;
+            self.send_tail_loss_probe(now, fx);
+        }
         if due(self.persist_at, now) {
             self.persist_at = None;
             self.on_persist_timeout(now, cfg, fx);
@@ -92,6 +96,55 @@ impl Tcb {
                 self.restart_rtx_timer(now);
             }
         }
+    }
+
+    /// RFC 8985 §7.3: send one new segment if the peer's window allows, else resend the last one, so that an ACK
+    /// (with SACK) comes back and fast recovery can repair a tail loss without waiting for the RTO.
+    fn send_tail_loss_probe(&mut self, now: Instant, fx: &mut Effects) {
+        if self.in_recovery || self.snd_max == self.snd_una {
+            return;
+        }
+        let unsent = if self.snd_nxt <= self.buf_end() { self.buf_end() - self.snd_nxt } else { 0 };
+        let peer_room = (self.snd_una + self.snd_wnd) - self.snd_nxt;
+        let new_len = unsent.min(self.mss).min(peer_room);
+        let seg = if new_len > 0 && self.snd_nxt == self.snd_max {
+            let seg = Seg {
+                seq: self.snd_nxt,
+                flags: TcpFlags::ACK | TcpFlags::PSH,
+                ack: None,
+                offset: self.snd_nxt - self.buf_seq,
+                len: new_len,
+                syn_options: false,
+                challenge: false,
+            };
+            self.counters.bytes_sent += new_len as u64;
+            self.snd_nxt = self.snd_nxt + new_len;
+            self.snd_max = self.snd_nxt;
+            seg
+        } else {
+            // Resend the last sent segment (data, and FIN if it carried one).
+            let data_end = self.snd_max.min(self.buf_end());
+            let sent_data = data_end - self.snd_una;
+            let len = sent_data.min(self.mss);
+            let start = data_end - len;
+            let mut flags = TcpFlags::ACK;
+            if self.fin_sent() {
+                flags |= TcpFlags::FIN;
+            }
+            if len == 0 && !self.fin_sent() {
+                return;
+            }
+            let offset = start - self.buf_seq;
+            self.counters.retransmitted_segments += 1;
+            self.counters.retransmitted_bytes += len as u64;
+            let seq = if len == 0 { self.buf_end() } else { start };
+            Seg { seq, flags, ack: None, offset, len, syn_options: false, challenge: false }
+        };
+        self.counters.tail_loss_probes += 1;
+        self.tlp_in_flight = true;
+        self.timing = None;
+        self.push_with_ack(seg, fx);
+        self.restart_rtx_timer(now);
     }
 
     /// Zero-window probe: an ACK carrying SND.UNA - 1, which the receiver must answer with its window.
