@@ -57,7 +57,8 @@ pub fn evaluate(specs: &[ExpectSpec], reports: &[AppReport]) -> Vec<Check> {
         }
         if let Some(want) = &x.outcome {
             let what = format!("{}: every connection ended {want:?}", x.app);
-            let got: Vec<&str> = r.conns.iter().map(|c| if c.outcome.is_empty() { "open" } else { &c.outcome }).collect();
+            let got: Vec<&str> =
+                r.conns.iter().map(|c| if c.outcome.is_empty() { "open" } else { &c.outcome }).collect();
             let ok = !got.is_empty() && got.iter().all(|o| o == want);
             let mut distinct = got.clone();
             distinct.sort_unstable();

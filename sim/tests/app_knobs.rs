@@ -41,7 +41,8 @@ fn a_reader_that_waits_closes_the_window_and_the_sender_probes() {
     let out = common::run_text(&text, None, true);
     assert!(out.result.passed(), "{}", out.result);
     let a = lines(&out, "a");
-    let zero = a.iter().position(|l| l.contains(" < 10.0.0.2:5001 > ") && l.contains(" win=0 ")).expect("a zero window");
+    let zero =
+        a.iter().position(|l| l.contains(" < 10.0.0.2:5001 > ") && l.contains(" win=0 ")).expect("a zero window");
     let probes = a[zero..].iter().filter(|l| l.contains(" > 10.0.0.1:") && l.ends_with("len=0")).count();
     assert!(probes >= 2, "persist probes after the zero window:\n{}", a.join("\n"));
     assert!(done_secs(&out, "sink") > 1.0);
@@ -49,10 +50,8 @@ fn a_reader_that_waits_closes_the_window_and_the_sender_probes() {
 
 #[test]
 fn a_reader_with_a_rate_takes_as_long_as_its_rate_says() {
-    let text = common::two_hosts("delay = \"1ms\"", SINK_AND_BULK).replace(
-        "[[link]]",
-        "[[app]]\nname = \"sink\"\nhost = \"b\"\nkind = \"tcp_sink\"\nread_rate = 8000\n[[link]]",
-    );
+    let text = common::two_hosts("delay = \"1ms\"", SINK_AND_BULK)
+        .replace("[[link]]", "[[app]]\nname = \"sink\"\nhost = \"b\"\nkind = \"tcp_sink\"\nread_rate = 8000\n[[link]]");
     let text = text.replace("ip = \"10.0.0.2/24\"", "ip = \"10.0.0.2/24\"\nconfig = { tcp_recv_buffer = 4096 }");
     let out = common::run_text(&text, None, false);
     assert!(out.result.passed(), "{}", out.result);
@@ -90,7 +89,8 @@ hash_equals = "client"
     assert_eq!(client.conns[0].bytes_received, 5000);
     let b = lines(&out, "b");
     let fin_in = b.iter().position(|l| l.contains(" < ") && l.contains("F")).expect("client FIN");
-    let data_out = b.iter().position(|l| l.contains("10.0.0.2:5001 > 10.0.0.1") && !l.ends_with("len=0")).expect("reply");
+    let data_out =
+        b.iter().position(|l| l.contains("10.0.0.2:5001 > 10.0.0.1") && !l.ends_with("len=0")).expect("reply");
     assert!(fin_in < data_out, "the reply follows the client's FIN:\n{}", b.join("\n"));
 }
 
@@ -119,7 +119,8 @@ app = "sink"
     let out = common::run_text(&text, None, true);
     assert!(out.result.passed(), "{}", out.result);
     let b = lines(&out, "b");
-    let fin_out = b.iter().position(|l| l.contains("10.0.0.2:5001 > 10.0.0.1") && l.contains("[F")).expect("server FIN");
+    let fin_out =
+        b.iter().position(|l| l.contains("10.0.0.2:5001 > 10.0.0.1") && l.contains("[F")).expect("server FIN");
     let data_in = b.iter().position(|l| l.contains(" < ") && l.contains("len=1000")).expect("client data");
     assert!(fin_out < data_in, "{}", b.join("\n"));
 }

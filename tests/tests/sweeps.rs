@@ -45,7 +45,7 @@ fn sweep(name: &str) {
         .map(|r| {
             format!(
                 "seed {}: {}\n  replay:  cargo run -p synack-sim -- run traces/{name}.toml --seed {seed} --out /tmp/{name}\n  \
-                 shrink:  cargo run -p synack-sim -- shrink traces/{name}.toml --seed {seed}",
+                 shrink:  cargo run -p synack-sim -- shrink traces/{name}.toml --seed {seed} --out /tmp/{name}-seed{seed}.toml",
                 r.seed,
                 r.failure.as_deref().unwrap_or_default(),
                 seed = r.seed

@@ -39,7 +39,8 @@ const REQUIRED: &[&str] = &[
 /// The repository carries the traces: keep each one small.
 const MAX_TRACE_BYTES: u64 = 400_000;
 
-const HOW_TO_UPDATE: &str = "If the new behaviour is intended, review the diff above, then rewrite the traces and snapshots with\n    \
+const HOW_TO_UPDATE: &str =
+    "If the new behaviour is intended, review the diff above, then rewrite the traces and snapshots with\n    \
      UPDATE_TRACES=1 INSTA_UPDATE=always cargo test -p synack-tests --test traces\n\
      and commit traces/ (see traces/README.md).";
 
@@ -136,7 +137,12 @@ fn every_trace_regenerates_byte_for_byte() {
             problems.push(format!("{}: no scenario in traces/ produces this file", stale.display()));
         }
     }
-    assert!(problems.is_empty(), "\n{}\n\n{} trace file(s) differ.\n{HOW_TO_UPDATE}\n", problems.join("\n\n"), problems.len());
+    assert!(
+        problems.is_empty(),
+        "\n{}\n\n{} trace file(s) differ.\n{HOW_TO_UPDATE}\n",
+        problems.join("\n\n"),
+        problems.len()
+    );
 }
 
 #[test]
@@ -149,7 +155,8 @@ fn committed_traces_are_small() {
 
 /// The snapshot of a scenario: each host's capture, one decoded line per frame with its relative time.
 fn snapshot_text(ts: &TraceScenario, out: &RunOutput) -> String {
-    let mut text = format!("# {} (seed {}): one line per frame, > sent, < received\n", ts.display_path(), ts.scenario.seed);
+    let mut text =
+        format!("# {} (seed {}): one line per frame, > sent, < received\n", ts.display_path(), ts.scenario.seed);
     for (host, bytes) in &out.captures {
         text.push_str(&format!("\n== {host}: traces/{}-{host}.pcapng\n", ts.name));
         for line in decode_lines(bytes) {

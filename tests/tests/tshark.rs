@@ -43,14 +43,21 @@ fn every_committed_trace_is_clean_in_tshark_except_frames_corrupted_on_purpose()
             if comment.contains("corrupted by link") {
                 corrupted_flagged += 1;
             } else {
-                problems.push(format!("{} frame {n}: flagged by tshark, not corrupted on purpose ({comment:?})", name(path)));
+                problems.push(format!(
+                    "{} frame {n}: flagged by tshark, not corrupted on purpose ({comment:?})",
+                    name(path)
+                ));
             }
         }
         // Conversely, every frame delivered corrupted must be caught by the checksums tshark checks.
         for (i, f) in file.frames.iter().enumerate() {
             let delivered_corrupted = f.comment.as_deref().is_some_and(|c| c.contains("flipped"));
             if delivered_corrupted && !flagged.iter().any(|(n, _)| *n == i + 1) {
-                problems.push(format!("{} frame {}: corrupted on purpose but tshark saw no problem", name(path), i + 1));
+                problems.push(format!(
+                    "{} frame {}: corrupted on purpose but tshark saw no problem",
+                    name(path),
+                    i + 1
+                ));
             }
         }
     }

@@ -190,10 +190,8 @@ impl App for TcpSink {
         }
         c.report.snapshot(cx, sock);
         match event {
-            Event::Readable | Event::PeerClosed | Event::Writable => {
-                if !c.closed {
-                    Self::pump(&self.opts, cx, sock, c);
-                }
+            Event::Readable | Event::PeerClosed | Event::Writable if !c.closed => {
+                Self::pump(&self.opts, cx, sock, c);
             }
             Event::Closed | Event::Reset | Event::TimedOut => {
                 if !c.done {
