@@ -134,6 +134,8 @@ pub struct TcpConfig {
     pub recv_buffer: usize,
     /// Offer window scaling (RFC 7323 §2) so windows above 64 KiB work.
     pub window_scaling: bool,
+    /// Offer selective acknowledgements (RFC 2018) and use them for loss recovery (RFC 6675).
+    pub sack: bool,
     /// RTO before the first RTT sample (RFC 6298 §2.1: 1 s).
     pub rto_initial: Duration,
     /// Lower bound of the RTO (Linux: 200 ms; RFC 6298 suggests 1 s).
@@ -172,6 +174,7 @@ impl Default for TcpConfig {
             send_buffer: 256 * 1024,
             recv_buffer: 256 * 1024,
             window_scaling: true,
+            sack: true,
             rto_initial: Duration::from_secs(1),
             rto_min: Duration::from_millis(200),
             rto_max: Duration::from_secs(60),

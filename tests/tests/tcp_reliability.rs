@@ -31,9 +31,37 @@ fn single_lost_segment_is_fast_retransmitted() {
     assert!(p.b.stats().total_drops() == 0);
 }
 
+fn without_sack(seed: u64) -> Pair {
+    let tcp = synack::config::TcpConfig { sack: false, ..Default::default() };
+    let a = Config { mac: MAC_A, ipv4: "10.0.0.1/24".parse().unwrap(), tcp: tcp.clone(), seed, ..Config::default() };
+    let b = Config { mac: MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), tcp, seed: seed + 1, ..Config::default() };
+    Pair::with_configs(a, b)
+}
+
+#[test]
+fn several_losses_in_one_window_recover_with_sack_in_one_episode() {
+    let mut p = Pair::new(28);
+    let (c, _, s) = connect(&mut p, 80);
+    let base = p.log.iter().filter(|l| l.from == Side::A).count() as u64;
+    let lost = [5, 7, 9, 11, 12, 13, 15, 17];
+    for k in lost {
+        p.drop_nth(Side::A, base + k);
+    }
+    let data = pattern(300_000, 12);
+    let t = transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(30));
+    assert!(t.eof && t.received == data);
+    let info = p.a.tcp_info(c).unwrap();
+    assert_eq!(info.counters.fast_retransmits, 1, "{info:?}");
+    assert_eq!(info.counters.timeouts, 0);
+    assert_eq!(info.counters.retransmitted_segments, lost.len() as u64, "only the holes are resent");
+    let sacks = p.lines().iter().filter(|l| l.starts_with("B>A") && l.contains("sack=")).count();
+    assert!(sacks > 0);
+    assert!(p.lines()[..12].iter().any(|l| l.contains("sackOK")), "negotiated in the handshake");
+}
+
 #[test]
 fn several_losses_in_one_window_recover_with_newreno_partial_acks() {
-    let mut p = Pair::new(22);
+    let mut p = without_sack(22);
     let (c, _, s) = connect(&mut p, 80);
     let base = p.log.iter().filter(|l| l.from == Side::A).count() as u64;
     for k in [5, 7, 9] {

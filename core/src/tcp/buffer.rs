@@ -97,7 +97,6 @@ impl RecvBuffer {
     }
 
     /// Out-of-order runs as (start, end) sequence ranges, lowest first.
-    #[cfg(test)]
     pub(crate) fn out_of_order_ranges(&self) -> impl Iterator<Item = (SeqNum, SeqNum)> + '_ {
         self.ooo.iter().map(|(s, d)| (*s, *s + d.len()))
     }

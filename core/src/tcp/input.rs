@@ -25,6 +25,7 @@ impl Tcb {
 
     /// Applies the peer's SYN options (RFC 6691 MSS, RFC 7323 window scale).
     pub(crate) fn take_syn_options(&mut self, seg: &TcpRepr<'_>, mtu_mss: usize, cfg: &TcpConfig) {
+        self.sack_ok = cfg.sack && seg.options.sack_permitted;
         let peer_mss = seg.options.mss.map_or(DEFAULT_MSS, usize::from);
         self.mss = peer_mss.min(mtu_mss).max(64);
         match seg.options.window_scale {
@@ -249,14 +250,18 @@ impl Tcb {
         }
         self.probes_unanswered = 0;
         let window = usize::from(seg.window_len) << self.snd_shift;
+        let new_sack =
+            self.sack_ok && self.scoreboard.update(&seg.options.sack_blocks, ack.max(self.snd_una), self.snd_max);
         if ack > self.snd_una {
             self.on_new_ack(ack, now, fx);
         } else if ack == self.snd_una
-            && seg.payload.is_empty()
-            && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::FIN)
-            && window == self.snd_wnd
             && self.snd_max > self.snd_una
+            && (new_sack
+                || (seg.payload.is_empty()
+                    && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::FIN)
+                    && window == self.snd_wnd))
         {
+            // RFC 5681 duplicate ACK, or (RFC 6675) an ACK carrying new SACK information.
             self.on_duplicate_ack(fx);
         }
         // Window update (RFC 9293 §3.10.7.4, SND.WL1/SND.WL2 guard against old segments).
@@ -304,6 +309,7 @@ impl Tcb {
         self.buf_seq = self.buf_seq + data_acked;
         self.counters.bytes_acked += data_acked as u64;
         self.snd_una = ack;
+        self.scoreboard.advance(ack);
         if self.snd_nxt < self.snd_una {
             self.snd_nxt = self.snd_una;
         }
@@ -323,6 +329,9 @@ impl Tcb {
                 self.dup_acks = 0;
                 let flight = self.snd_max - self.snd_una;
                 self.cc.on_exit_recovery(flight, mss);
+            } else if self.sack_recovery() {
+                // Partial acknowledgement with SACK: the scoreboard drives what is resent (in poll_send).
+                self.restart_rtx_timer(now);
             } else {
                 // Partial acknowledgement: the next hole is lost too; retransmit it at once.
                 self.cc.on_partial_ack(data_acked, mss);
@@ -349,16 +358,21 @@ impl Tcb {
         self.counters.dup_acks_received += 1;
         self.dup_acks += 1;
         let mss = self.mss;
+        // RFC 6675 §5: with SACK, three segments' worth of SACKed data above SND.UNA also means loss.
+        let sack_says_lost = self.sack_ok && self.scoreboard.sacked_bytes() >= 3 * mss;
         if self.in_recovery {
             self.cc.on_recovery_dup_ack(mss);
-        } else if self.dup_acks == 3 && self.snd_una > self.recover {
-            // RFC 6582 §3.2 step 2: fast retransmit, then fast recovery.
+        } else if (self.dup_acks >= 3 || sack_says_lost) && self.snd_una > self.recover {
+            // RFC 6582 §3.2 step 2 / RFC 6675 §5: fast retransmit, then fast recovery.
             self.in_recovery = true;
             self.recover = self.snd_max;
+            self.rtx_next = self.snd_una;
             let flight = self.snd_max - self.snd_una;
             self.cc.on_enter_recovery(flight, mss);
             self.counters.fast_retransmits += 1;
-            self.retransmit_first(fx);
+            if !self.sack_recovery() {
+                self.retransmit_first(fx);
+            }
         }
     }
 
@@ -400,6 +414,9 @@ impl Tcb {
         if accepts_text && !payload.is_empty() {
             let was_readable = self.recv_buf.readable() > 0;
             let in_order = seq == self.rcv_nxt;
+            if !in_order {
+                self.last_out_of_order = Some(seq);
+            }
             let had_gap = self.recv_buf.has_out_of_order();
             let advanced = self.recv_buf.insert(self.rcv_nxt, seq, payload);
             self.rcv_nxt = self.rcv_nxt + advanced;

@@ -10,6 +10,7 @@ mod input;
 mod listen;
 mod output;
 mod rtt;
+mod sack;
 pub mod seq;
 mod tcb;
 mod timers;
@@ -327,11 +328,14 @@ impl Stack {
         let mut options = TcpOptions::default();
         if seg.syn_options {
             options.mss = Some(self.mtu_mss() as u16);
-            let offer =
-                if tcb.state == TcpState::SynSent { self.config.tcp.window_scaling } else { tcb.peer_wants_wscale };
-            if offer {
+            let active = tcb.state == TcpState::SynSent;
+            let offer_wscale = if active { self.config.tcp.window_scaling } else { tcb.peer_wants_wscale };
+            if offer_wscale {
                 options.window_scale = Some(tcb.rcv_shift);
             }
+            options.sack_permitted = if active { self.config.tcp.sack } else { tcb.sack_ok };
+        } else if tcb.sack_ok && seg.flags.contains(TcpFlags::ACK) && tcb.recv_buf.has_out_of_order() {
+            options.sack_blocks = tcb.sack_blocks();
         }
         let repr = TcpRepr {
             src_port: tcb.local.port(),

@@ -41,6 +41,9 @@ impl Tcb {
             TcpState::Established | TcpState::CloseWait | TcpState::FinWait1 | TcpState::Closing | TcpState::LastAck
         );
         if sends_data {
+            if self.sack_recovery() {
+                self.resend_sack_holes(now, fx);
+            }
             self.send_data(now, fx);
             self.update_persist_timer(now, cfg);
         }
@@ -50,18 +53,61 @@ impl Tcb {
         }
     }
 
+    /// RFC 6675 §5 rule 1: resend holes the scoreboard shows lost, lowest first, while pipe allows.
+    fn resend_sack_holes(&mut self, now: Instant, fx: &mut Effects) {
+        while self.pipe() + self.mss <= self.cc.ssthresh() {
+            let from = self.rtx_next.max(self.snd_una);
+            let Some((start, end)) = self.scoreboard.next_hole(from) else {
+                break;
+            };
+            let len = (end - start).min(self.mss).min(self.buf_end() - start);
+            if len == 0 {
+                break;
+            }
+            let offset = start - self.buf_seq;
+            let seg =
+                Seg { seq: start, flags: TcpFlags::ACK, ack: None, offset, len, syn_options: false, challenge: false };
+            self.counters.retransmitted_segments += 1;
+            self.counters.retransmitted_bytes += len as u64;
+            self.timing = None;
+            self.push_with_ack(seg, fx);
+            self.rtx_next = start + len;
+            self.ensure_rtx_timer(now);
+        }
+    }
+
+    /// Room for new (or, after a timeout, re-sent) data: the congestion window less what is in flight, within
+    /// the peer's window. In SACK recovery the window is ssthresh and in-flight is RFC 6675's pipe.
+    fn usable_window(&self) -> usize {
+        let (window, in_flight) =
+            if self.sack_recovery() { (self.cc.ssthresh(), self.pipe()) } else { (self.cc.cwnd(), self.flight()) };
+        let peer_room = (self.snd_una + self.snd_wnd) - self.snd_nxt;
+        window.saturating_sub(in_flight).min(peer_room)
+    }
+
     fn send_data(&mut self, now: Instant, fx: &mut Effects) {
         loop {
             let buf_end = self.buf_end();
             if self.snd_nxt > buf_end {
                 break; // the FIN is out
             }
-            let unsent = buf_end - self.snd_nxt;
+            // Going back after a timeout: skip what the peer SACKed.
+            if self.snd_nxt < self.snd_max {
+                if let Some(end) = self.scoreboard.sacked_end(self.snd_nxt) {
+                    self.snd_nxt = end.min(self.snd_max);
+                    continue;
+                }
+            }
+            let mut unsent = buf_end - self.snd_nxt;
+            if self.snd_nxt < self.snd_max {
+                if let Some(next) = self.scoreboard.next_sacked_start(self.snd_nxt) {
+                    unsent = unsent.min(next - self.snd_nxt);
+                }
+            }
             let flight = self.flight();
-            let window = self.snd_wnd.min(self.cc.cwnd());
-            let usable = window.saturating_sub(flight);
+            let usable = self.usable_window();
             let len = unsent.min(self.mss).min(usable);
-            let fin_now = self.fin_queued && len == unsent;
+            let fin_now = self.fin_queued && self.snd_nxt + len == buf_end;
             if len == 0 && !fin_now {
                 break;
             }

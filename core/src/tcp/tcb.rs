@@ -4,6 +4,7 @@
 use super::buffer::{RecvBuffer, SendBuffer};
 use super::congestion::CongestionControl;
 use super::rtt::RttEstimator;
+use super::sack::Scoreboard;
 use super::seq::SeqNum;
 use super::TcpState;
 use crate::api::{Event, SocketHandle};
@@ -129,6 +130,14 @@ pub(crate) struct Tcb {
     pub mss: usize,
     /// The peer offered window scaling in its SYN (passive side echoes it).
     pub peer_wants_wscale: bool,
+    /// Both sides agreed on SACK (RFC 2018).
+    pub sack_ok: bool,
+    /// What the peer reported holding above SND.UNA.
+    pub scoreboard: Scoreboard,
+    /// SACK recovery: holes below this were already retransmitted in the current episode.
+    pub rtx_next: SeqNum,
+    /// Receiver: the most recent out-of-order segment, reported first in our SACK blocks.
+    pub last_out_of_order: Option<SeqNum>,
 
     // Timers (deadlines); the stack keeps one heap entry armed at `armed_at`.
     pub rtx_at: Option<Instant>,
@@ -215,6 +224,10 @@ impl Tcb {
             pending_fin: None,
             mss,
             peer_wants_wscale: false,
+            sack_ok: false,
+            scoreboard: Scoreboard::default(),
+            rtx_next: iss,
+            last_out_of_order: None,
             rtx_at: None,
             persist_at: None,
             delack_at: None,
@@ -248,6 +261,19 @@ impl Tcb {
     /// Bytes (and SYN/FIN) sent but not acknowledged.
     pub(crate) fn flight(&self) -> usize {
         self.snd_nxt - self.snd_una
+    }
+
+    /// Recovering with SACK information (RFC 6675) rather than NewReno.
+    pub(crate) fn sack_recovery(&self) -> bool {
+        self.in_recovery && self.sack_ok && !self.scoreboard.is_empty()
+    }
+
+    /// RFC 6675 "pipe": bytes presumed still in the network — outstanding, minus what the peer SACKed, minus
+    /// holes presumed lost that were not retransmitted yet.
+    pub(crate) fn pipe(&self) -> usize {
+        let outstanding = self.snd_max - self.snd_una;
+        let lost = self.scoreboard.hole_bytes_from(self.rtx_next.max(self.snd_una));
+        outstanding.saturating_sub(self.scoreboard.sacked_bytes()).saturating_sub(lost)
     }
 
     /// Has our FIN been sent (at least once)?
@@ -286,6 +312,18 @@ impl Tcb {
             return w as u16;
         }
         (wnd >> self.rcv_shift).min(usize::from(u16::MAX)) as u16
+    }
+
+    /// RFC 2018 §4: up to four out-of-order runs, the one holding the latest segment first.
+    pub(crate) fn sack_blocks(&self) -> [Option<(SeqNum, SeqNum)>; 4] {
+        let mut blocks = [None; 4];
+        let latest = self.last_out_of_order;
+        let first = self.recv_buf.out_of_order_ranges().find(|(s, e)| latest.is_some_and(|l| *s <= l && l < *e));
+        let rest = self.recv_buf.out_of_order_ranges().filter(|r| Some(*r) != first);
+        for (slot, block) in blocks.iter_mut().zip(first.into_iter().chain(rest)) {
+            *slot = Some(block);
+        }
+        blocks
     }
 
     /// Would reading have opened the window enough to be worth a window update?

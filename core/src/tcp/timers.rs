@@ -80,6 +80,11 @@ impl Tcb {
                 self.recover = self.snd_max;
                 self.timing = None;
                 self.snd_nxt = self.snd_una;
+                // RFC 2018 §8: a timeout may mean the receiver reneged on what it SACKed. The first timeout
+                // still trusts the scoreboard (skipping SACKed data, as Linux does); repeated ones do not.
+                if self.rtx_count >= 2 {
+                    self.scoreboard.clear();
+                }
                 // poll_send (by the caller) resends from SND.UNA and re-arms the timer.
             }
         }
