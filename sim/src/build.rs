@@ -154,7 +154,8 @@ fn direction(label: String, s: &ImpairSpec, rng: rand_chacha::ChaCha8Rng, record
     d.rate = s.rate.map(|r| RateLimit::new(r.0, s.queue.unwrap_or(DEFAULT_QUEUE)));
     let mut random: Vec<Box<dyn Impairment>> = Vec::new();
     if let Some(b) = s.burst {
-        random.push(Box::new(GilbertElliott::new(b.p.0, b.r.0, b.loss_good.0, b.loss_bad.0)));
+        let ge = GilbertElliott::new(b.p.0, b.r.0, b.loss_good.0, b.loss_bad.0);
+        random.push(Box::new(ge.with_max_duration(b.max_duration.map(|d| d.0))));
     }
     let probs = [s.loss, s.corrupt, s.duplicate, s.reorder];
     if let Some(p) = probs[0].filter(|p| p.0 > 0.0) {

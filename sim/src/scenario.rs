@@ -171,7 +171,8 @@ impl ImpairSpec {
     }
 }
 
-/// Gilbert-Elliott parameters: `p` Good->Bad and `r` Bad->Good transition probabilities per frame.
+/// Gilbert-Elliott parameters: `p` Good->Bad and `r` Bad->Good transition probabilities per frame, loss
+/// probabilities in each state, and an optional bound on a burst's duration.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BurstSpec {
@@ -181,6 +182,10 @@ pub struct BurstSpec {
     pub loss_good: Prob,
     #[serde(default = "Prob::one")]
     pub loss_bad: Prob,
+    /// A burst ends at the latest this long after it began (the chain moves per frame, so without a bound a
+    /// sparse sender can stay in a burst for minutes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_duration: Option<Dur>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

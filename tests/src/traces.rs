@@ -89,19 +89,65 @@ pub fn decode_lines(bytes: &[u8]) -> Vec<String> {
     synack_sim::decode::decode(bytes).unwrap_or_else(|e| vec![format!("<unreadable capture: {e}>")])
 }
 
-/// A unified diff of two decodes (`-` committed, `+` regenerated), at most `max_lines` lines of it.
+/// A diff of two decodes (`-` committed, `+` regenerated), at most `max_lines` lines of it, headed by how many
+/// lines changed with and without their timestamps. Replaced lines are shown in pairs, old above new, so a
+/// small change that shifts every later timestamp (a few more bytes on a rate-limited link) stays readable.
 pub fn line_diff(old: &[String], new: &[String], max_lines: usize) -> String {
-    let old = old.join("\n") + "\n";
-    let new = new.join("\n") + "\n";
-    let diff = similar::TextDiff::from_lines(&old, &new);
-    let text = diff.unified_diff().context_radius(3).header("committed", "regenerated").to_string();
-    let lines: Vec<&str> = text.lines().collect();
-    if lines.len() <= max_lines {
-        return text;
+    let untimed = |v: &[String]| -> Vec<String> {
+        v.iter().map(|l| l.trim_start().split_once(' ').map(|(_, rest)| rest.to_string()).unwrap_or_default()).collect()
+    };
+    let changed = |a: &[String], b: &[String]| {
+        let (a, b): (Vec<&str>, Vec<&str>) =
+            (a.iter().map(String::as_str).collect(), b.iter().map(String::as_str).collect());
+        similar::TextDiff::from_slices(&a, &b)
+            .ops()
+            .iter()
+            .map(|op| match op.tag() {
+                similar::DiffTag::Equal => 0,
+                _ => op.old_range().len().max(op.new_range().len()),
+            })
+            .sum::<usize>()
+    };
+    let mut out = vec![format!(
+        "{} -> {} frames; {} lines differ, {} ignoring timestamps ('-' committed, '+' regenerated):",
+        old.len(),
+        new.len(),
+        changed(old, new),
+        changed(&untimed(old), &untimed(new))
+    )];
+    let (a, b): (Vec<&str>, Vec<&str>) =
+        (old.iter().map(String::as_str).collect(), new.iter().map(String::as_str).collect());
+    let diff = similar::TextDiff::from_slices(&a, &b);
+    for group in diff.grouped_ops(2) {
+        let first = group.first().map(|op| (op.old_range().start, op.new_range().start)).unwrap_or_default();
+        out.push(format!("@@ committed line {}, regenerated line {} @@", first.0 + 1, first.1 + 1));
+        for op in group {
+            let (o, n) = (op.old_range(), op.new_range());
+            match op.tag() {
+                similar::DiffTag::Equal => out.extend(a[o].iter().map(|l| format!(" {l}"))),
+                _ => {
+                    let pairs = o.len().max(n.len());
+                    for i in 0..pairs {
+                        if let Some(l) = a.get(o.start + i).filter(|_| i < o.len()) {
+                            out.push(format!("-{l}"));
+                        }
+                        if let Some(l) = b.get(n.start + i).filter(|_| i < n.len()) {
+                            out.push(format!("+{l}"));
+                        }
+                    }
+                }
+            }
+        }
     }
-    let mut out = lines[..max_lines].join("\n");
-    out.push_str(&format!("\n... {} more diff lines\n", lines.len() - max_lines));
-    out
+    let total = out.len();
+    if total > max_lines {
+        out.truncate(max_lines);
+        out.push(format!(
+            "... {} more diff lines (run the test with UPDATE_TRACES=1 and use `git diff` on the snapshots)",
+            total - max_lines
+        ));
+    }
+    out.join("\n")
 }
 
 /// Runs `f` on every item on all cores, returning the results in item order.
