@@ -90,7 +90,7 @@ impl Stack {
         };
         self.next_ip_ident = self.next_ip_ident.wrapping_add(1);
         let ip_len = HEADER_LEN + payload_len;
-        let mut buf = vec![0u8; ethernet::frame_len(ip_len)];
+        let mut buf = self.frame_buffer(ethernet::frame_len(ip_len));
         let dst_mac = match hop {
             NextHop::Broadcast => EthernetAddress::BROADCAST,
             NextHop::Neighbour(nh) => match self.arp.lookup(nh, now) {

@@ -35,7 +35,12 @@ pub struct Stack {
     /// Identification field of the next datagram we originate.
     pub(crate) next_ip_ident: u16,
     next_handle: u32,
+    /// Frame buffers handed back by the driver ([`Stack::recycle_frame`]), reused for the next transmissions.
+    frame_pool: Vec<Vec<u8>>,
 }
+
+/// Most buffers [`Stack::recycle_frame`] keeps; more are freed.
+const FRAME_POOL_MAX: usize = 256;
 
 /// SplitMix64: spreads one seed into independent values per purpose (no global RNG, no OS randomness).
 pub(crate) fn derive_seed(seed: u64, purpose: u64) -> u64 {
@@ -63,6 +68,7 @@ impl Stack {
             stats: Stats::default(),
             timers: TimerQueue::default(),
             next_handle: 1,
+            frame_pool: Vec::new(),
             config,
         })
     }
@@ -101,6 +107,27 @@ impl Stack {
                 let reply = self.on_command(cmd, now, out);
                 out.insert(mark, Output::Reply(reply));
             }
+        }
+    }
+
+    /// Hands back the buffer of a transmitted frame once the driver is done with it, so the stack can build a
+    /// later frame in it instead of allocating. Optional: a driver that drops its frames loses nothing but
+    /// speed. Does not change what the stack does or sends.
+    pub fn recycle_frame(&mut self, frame: Vec<u8>) {
+        if self.frame_pool.len() < FRAME_POOL_MAX && frame.capacity() > 0 {
+            self.frame_pool.push(frame);
+        }
+    }
+
+    /// A zeroed buffer of `len` bytes for a frame, recycled if possible.
+    pub(crate) fn frame_buffer(&mut self, len: usize) -> Vec<u8> {
+        match self.frame_pool.pop() {
+            Some(mut buf) => {
+                buf.clear();
+                buf.resize(len, 0);
+                buf
+            }
+            None => vec![0u8; len],
         }
     }
 

@@ -267,3 +267,25 @@ fn icmp_fragmentation_needed_shrinks_the_mss_and_resends() {
     synack_tests::tcp::read_available(&mut p, Side::B, s, &mut got);
     assert_eq!(got, pattern(1460, 11));
 }
+
+#[test]
+fn early_retransmit_repairs_a_loss_when_too_little_is_outstanding_for_three_dup_acks() {
+    for sack in [true, false] {
+        let mut p = if sack { Pair::new(29) } else { without_sack(29) };
+        let (c, _, s) = connect(&mut p, 80);
+        // A first exchange, so B's ACKs already carry its scaled window (a window change is not a duplicate).
+        p.command(Side::A, Command::TcpSend { sock: c, data: vec![0] }).unwrap();
+        p.run_until(p.now + Duration::from_millis(50));
+        synack_tests::tcp::read_available(&mut p, Side::B, s, &mut Vec::new());
+        let sent = p.log.iter().filter(|l| l.from == Side::A).count() as u64;
+        p.drop_nth(Side::A, sent + 1);
+        let data = pattern(3 * 1460, 13);
+        p.command(Side::A, Command::TcpSend { sock: c, data: data.clone() }).unwrap();
+        p.run_until(p.now + Duration::from_millis(50));
+        let info = p.a.tcp_info(c).unwrap();
+        assert_eq!((info.counters.fast_retransmits, info.counters.timeouts), (1, 0), "sack={sack}: {info:?}");
+        let mut got = Vec::new();
+        synack_tests::tcp::read_available(&mut p, Side::B, s, &mut got);
+        assert_eq!(got, data);
+    }
+}

@@ -104,7 +104,14 @@ impl RecvBuffer {
     /// Reads up to `max` bytes.
     pub(crate) fn read(&mut self, max: usize) -> Vec<u8> {
         let n = max.min(self.data.len());
-        self.data.drain(..n).collect()
+        // Two slice copies: collecting the drain iterator would move the bytes one at a time.
+        let (a, b) = self.data.as_slices();
+        let from_a = n.min(a.len());
+        let mut v = Vec::with_capacity(n);
+        v.extend_from_slice(&a[..from_a]);
+        v.extend_from_slice(&b[..n - from_a]);
+        self.data.drain(..n);
+        v
     }
 
     /// Stores `payload`, which starts at `seq`, given the current `rcv_nxt`. The caller has trimmed it to the

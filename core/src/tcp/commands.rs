@@ -74,8 +74,8 @@ impl Stack {
         let mss = self.mtu_mss();
         let cfg = &self.config.tcp;
         let cc = cfg.congestion.build(mss);
-        let mut tcb = Tcb::new(sock, TcpState::SynSent, local, remote, iss, mss, cfg, cc);
-        let mut fx = Effects::default();
+        let mut tcb = Box::new(Tcb::new(sock, TcpState::SynSent, local, remote, iss, mss, cfg, cc));
+        let mut fx = self.new_effects();
         tcb.send_syn(now, &mut fx);
         self.tcp.register(local, remote, sock);
         // The reply must precede the SYN's effects in `out`; the stack inserts it at the front.

@@ -362,7 +362,7 @@ impl Tcb {
         let sack_says_lost = self.sack_ok && self.scoreboard.sacked_bytes() >= 3 * mss;
         if self.in_recovery {
             self.cc.on_recovery_dup_ack(mss);
-        } else if (self.dup_acks >= 3 || sack_says_lost) && self.snd_una > self.recover {
+        } else if (self.dup_acks >= self.dup_threshold() || sack_says_lost) && self.snd_una > self.recover {
             // RFC 6582 §3.2 step 2 / RFC 6675 §5: fast retransmit, then fast recovery.
             self.in_recovery = true;
             self.recover = self.snd_max;
@@ -376,17 +376,31 @@ impl Tcb {
         }
     }
 
+    /// Duplicate ACKs that signal a loss: three (RFC 5681), or fewer when so little is outstanding and nothing
+    /// new can be sent that three could never arrive (RFC 5827 early retransmit).
+    fn dup_threshold(&self) -> u32 {
+        let outstanding_segments = (self.snd_max - self.snd_una).div_ceil(self.mss.max(1));
+        let nothing_new = self.buf_end() <= self.snd_max || self.snd_wnd <= self.snd_max - self.snd_una;
+        if nothing_new && outstanding_segments < 4 {
+            (outstanding_segments as u32).saturating_sub(1).max(1)
+        } else {
+            3
+        }
+    }
+
     /// Queues a retransmission of the first unacknowledged segment.
-    pub(crate) fn retransmit_first(&mut self, fx: &mut Effects) {
+    /// Returns the sequence space it occupies (0 if nothing is outstanding).
+    pub(crate) fn retransmit_first(&mut self, fx: &mut Effects) -> usize {
         let outstanding = self.snd_max - self.snd_una;
         if outstanding == 0 {
-            return;
+            return 0;
         }
         let offset = self.snd_una - self.buf_seq;
-        let data_left = self.send_buf.len().saturating_sub(offset);
-        let len = data_left.min(self.mss);
+        let sent_data = self.snd_max.min(self.buf_end()) - self.snd_una;
+        let len = sent_data.min(self.mss);
         let mut flags = TcpFlags::ACK;
-        if len == data_left && self.fin_sent() {
+        let fin = self.fin_sent() && self.snd_una + len == self.buf_end();
+        if fin {
             flags |= TcpFlags::FIN;
         }
         if len > 0 {
@@ -398,6 +412,7 @@ impl Tcb {
         self.timing = None;
         fx.segs.push(seg);
         self.ack_due = AckDue::None;
+        len + usize::from(fin)
     }
 
     /// Steps seven and eight: queue the text, process the FIN.

@@ -1,7 +1,7 @@
 //! Listening sockets: passive open (RFC 9293 §3.10.7.2), a bounded backlog of half-open and established
 //! connections, and the accept queue.
 
-use super::tcb::{Effects, Tcb};
+use super::tcb::Tcb;
 use super::{reset_reply, Stack, TcpState};
 use crate::api::{CommandError, Event, Output, Reply, SocketHandle};
 use crate::ipv4::Received;
@@ -87,7 +87,7 @@ impl Stack {
         let mtu_mss = self.mtu_mss();
         let cfg = &self.config.tcp;
         let cc = cfg.congestion.build(mtu_mss);
-        let mut tcb = Tcb::new(handle, TcpState::SynReceived, local, remote, iss, mtu_mss, cfg, cc);
+        let mut tcb = Box::new(Tcb::new(handle, TcpState::SynReceived, local, remote, iss, mtu_mss, cfg, cc));
         tcb.passive = true;
         tcb.listener = Some(listener);
         tcb.irs = seg.seq_number;
@@ -98,7 +98,7 @@ impl Stack {
         tcb.snd_wl1 = seg.seq_number;
         tcb.snd_wl2 = iss;
         tcb.counters.segments_received += 1;
-        let mut fx = Effects::default();
+        let mut fx = self.new_effects();
         tcb.send_syn(now, &mut fx);
         if let Some(state) = self.tcp.listener_state.get_mut(&listener) {
             state.half_open.insert(handle);
@@ -160,7 +160,8 @@ impl Stack {
         let cfg = &self.config.tcp;
         let mss = usize::from(mss);
         let iss = seg.ack_number - 1;
-        let mut tcb = Tcb::new(handle, TcpState::Established, local, remote, iss, mss, cfg, cfg.congestion.build(mss));
+        let mut tcb =
+            Box::new(Tcb::new(handle, TcpState::Established, local, remote, iss, mss, cfg, cfg.congestion.build(mss)));
         tcb.passive = true;
         tcb.listener = Some(listener);
         tcb.snd_una = seg.ack_number;
@@ -180,7 +181,8 @@ impl Stack {
         if let Some(state) = self.tcp.listener_state.get_mut(&listener) {
             state.half_open.insert(handle);
         }
-        let mut fx = Effects { established: true, ..Effects::default() };
+        let mut fx = self.new_effects();
+        fx.established = true;
         tcb.on_segment(seg, now, &self.config.tcp, &mut fx);
         self.apply_effects(tcb, fx, now, out);
         true

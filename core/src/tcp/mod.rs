@@ -99,7 +99,8 @@ impl BuildHasher for SeededHasher {
 /// Every TCP socket of a stack.
 #[derive(Debug)]
 pub(crate) struct TcpSockets {
-    conns: HashMap<SocketHandle, Tcb, SeededHasher>,
+    /// Boxed so that taking a connection out for an input and putting it back moves a pointer, not the TCB.
+    conns: HashMap<SocketHandle, Box<Tcb>, HandleHasher>,
     demux: HashMap<FourTuple, SocketHandle, SeededHasher>,
     listeners: BTreeMap<u16, SocketHandle>,
     listener_state: BTreeMap<SocketHandle, Listener>,
@@ -110,13 +111,45 @@ pub(crate) struct TcpSockets {
     isn_key: (u64, u64),
     cookies: cookie::CookieJar,
     challenge_acks: TokenBucket,
+    /// Emptied `Effects` kept for the next input, so handling a segment allocates nothing.
+    spare_fx: Effects,
+}
+
+/// Hashes socket handles. They are allocated by the stack in sequence (never chosen by a peer), so a
+/// multiplicative hash spreads them well and needs no key. Only used for lookups, never iterated.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct HandleHasher;
+
+/// The hasher state of [`HandleHasher`].
+#[derive(Debug, Default)]
+pub(crate) struct HandleHash(u64);
+
+impl BuildHasher for HandleHasher {
+    type Hasher = HandleHash;
+    fn build_hasher(&self) -> HandleHash {
+        HandleHash(0)
+    }
+}
+
+impl core::hash::Hasher for HandleHash {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn finish(&self) -> u64 {
+        self.0
+    }
 }
 
 impl TcpSockets {
     pub(crate) fn new(config: &Config, ports: PortAllocator, seed: u64) -> TcpSockets {
         let hasher = SeededHasher(derive_seed(seed, 1), derive_seed(seed, 2));
         TcpSockets {
-            conns: HashMap::with_hasher(hasher.clone()),
+            conns: HashMap::with_hasher(HandleHasher),
             demux: HashMap::with_hasher(hasher),
             listeners: BTreeMap::new(),
             listener_state: BTreeMap::new(),
@@ -125,6 +158,7 @@ impl TcpSockets {
             isn_key: (derive_seed(seed, 3), derive_seed(seed, 4)),
             cookies: cookie::CookieJar::new((derive_seed(seed, 5), derive_seed(seed, 6))),
             challenge_acks: TokenBucket::new(config.tcp.challenge_ack_rate),
+            spare_fx: Effects::default(),
         }
     }
 
@@ -260,14 +294,24 @@ impl Stack {
         let Some(mut tcb) = self.tcp.conns.remove(&h) else {
             return;
         };
-        let mut fx = Effects::default();
+        let mut fx = self.new_effects();
         f(&mut tcb, &self.config.tcp, &mut fx);
         self.apply_effects(tcb, fx, now, out);
     }
 
+    /// An empty `Effects`, reusing the vectors of the last one.
+    pub(crate) fn new_effects(&mut self) -> Effects {
+        core::mem::take(&mut self.tcp.spare_fx)
+    }
+
     /// Emits what a connection asked for and puts it back (or forgets it).
-    fn apply_effects(&mut self, mut tcb: Tcb, fx: Effects, now: Instant, out: &mut Vec<Output>) {
-        for d in fx.drops {
+    fn apply_effects(&mut self, tcb: Box<Tcb>, mut fx: Effects, now: Instant, out: &mut Vec<Output>) {
+        self.apply_effects_inner(tcb, &mut fx, now, out);
+        self.tcp.spare_fx = fx.recycle();
+    }
+
+    fn apply_effects_inner(&mut self, mut tcb: Box<Tcb>, fx: &mut Effects, now: Instant, out: &mut Vec<Output>) {
+        for d in fx.drops.drain(..) {
             self.drop_frame(d);
         }
         for seg in &fx.segs {
@@ -291,7 +335,7 @@ impl Stack {
         }
         // Events of a connection nobody accepted yet are withheld; accepting replays its state.
         if tcb.listener.is_none() {
-            out.extend(fx.events.into_iter().map(|e| Output::Event(h, e)));
+            out.extend(fx.events.drain(..).map(|e| Output::Event(h, e)));
         }
         if fx.release {
             self.tcp.forget(&mut tcb);

@@ -79,8 +79,13 @@ impl Tcb {
     /// Room for new (or, after a timeout, re-sent) data: the congestion window less what is in flight, within
     /// the peer's window. In SACK recovery the window is ssthresh and in-flight is RFC 6675's pipe.
     fn usable_window(&self) -> usize {
-        let (window, in_flight) =
+        let (mut window, in_flight) =
             if self.sack_recovery() { (self.cc.ssthresh(), self.pipe()) } else { (self.cc.cwnd(), self.flight()) };
+        if !self.in_recovery && self.dup_acks > 0 {
+            // RFC 3042 limited transmit: each of the first two duplicate ACKs lets one new segment out, so a
+            // small window still produces the duplicate ACKs fast retransmit needs.
+            window += self.dup_acks.min(2) as usize * self.mss;
+        }
         let peer_room = (self.snd_una + self.snd_wnd) - self.snd_nxt;
         window.saturating_sub(in_flight).min(peer_room)
     }

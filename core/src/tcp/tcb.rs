@@ -57,6 +57,16 @@ pub(crate) struct Effects {
     pub established: bool,
 }
 
+impl Effects {
+    /// Empties the effects, keeping the vectors' memory for the next input.
+    pub(crate) fn recycle(mut self) -> Effects {
+        self.segs.clear();
+        self.events.clear();
+        self.drops.clear();
+        Effects { segs: self.segs, events: self.events, drops: self.drops, ..Effects::default() }
+    }
+}
+
 /// Per-connection counters, exported through [`super::TcpInfo`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TcpCounters {

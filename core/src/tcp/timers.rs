@@ -85,7 +85,11 @@ impl Tcb {
                 if self.rtx_count >= 2 {
                     self.scoreboard.clear();
                 }
-                // poll_send (by the caller) resends from SND.UNA and re-arms the timer.
+                // The segment at SND.UNA always goes out, whatever the scoreboard or windows say (the peer may
+                // have reneged, or its window shrunk); poll_send (by the caller) continues from there.
+                let occupied = self.retransmit_first(fx);
+                self.snd_nxt = self.snd_una + occupied;
+                self.restart_rtx_timer(now);
             }
         }
     }

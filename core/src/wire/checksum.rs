@@ -17,24 +17,30 @@ fn fold(mut sum: u64) -> u16 {
 
 /// One's complement sum of `bytes` as big-endian 16-bit words (an odd last byte is padded with zero).
 ///
-/// Adds 32-bit words into a 64-bit accumulator, which cannot overflow for any buffer below 2^32 words;
-/// folding is deferred to the end (RFC 1071 §2 (C), "deferred carries").
+/// The sum is independent of byte order (RFC 1071 §2 (B)): it adds native-endian 32-bit words into a 64-bit
+/// accumulator (a loop the compiler vectorises; no overflow below 2^32 words), folds once at the end (§2 (C),
+/// deferred carries) and swaps the 16-bit result to network order. The value equals the word-by-word
+/// big-endian sum exactly: both are 0 only for all-zero input and otherwise the same residue in 1..=0xffff.
 pub fn data(bytes: &[u8]) -> u16 {
-    let mut acc: u64 = 0;
-    let mut chunks = bytes.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
-        acc += (w >> 32) + (w & 0xffff_ffff);
+    // Four independent lanes of 32-bit words per 16-byte block, then the leftover words.
+    let mut lanes = [0u64; 4];
+    let mut blocks = bytes.chunks_exact(16);
+    for b in &mut blocks {
+        for (i, lane) in lanes.iter_mut().enumerate() {
+            *lane += u64::from(u32::from_ne_bytes([b[4 * i], b[4 * i + 1], b[4 * i + 2], b[4 * i + 3]]));
+        }
     }
-    let mut rest = chunks.remainder();
-    while rest.len() >= 2 {
-        acc += u64::from(u16::from_be_bytes([rest[0], rest[1]]));
-        rest = &rest[2..];
+    let mut words = blocks.remainder().chunks_exact(4);
+    let mut acc: u64 = lanes.iter().sum::<u64>()
+        + words.by_ref().map(|w| u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]))).sum::<u64>();
+    let rest = words.remainder();
+    if rest.len() >= 2 {
+        acc += u64::from(u16::from_ne_bytes([rest[0], rest[1]]));
     }
-    if let Some(&last) = rest.first() {
-        acc += u64::from(last) << 8;
+    if rest.len() % 2 == 1 {
+        acc += u64::from(u16::from_ne_bytes([rest[rest.len() - 1], 0]));
     }
-    fold(acc)
+    u16::from_be(fold(acc))
 }
 
 /// One's complement sum of partial sums.

@@ -1,0 +1,377 @@
+//! Benchmark harnesses for synack: two [`Stack`]s joined by a zero-delay in-memory Ethernet link.
+//!
+//! Every frame one stack emits is handed straight to the other stack's `handle_into`; nothing is delayed,
+//! dropped or copied on the way. Time is virtual: it stands still while frames or application work are pending
+//! and jumps to the next timer deadline only when both stacks are idle, so a run measures the CPU cost of the
+//! protocol code alone (the same rule drives the smoltcp harness in `common/smol.rs`).
+//!
+//! The modules here depend on synack only; the smoltcp side lives in `common/` and is compiled into the
+//! examples, benches and tests (where dev-dependencies are available).
+
+pub mod alloc_count;
+pub mod pattern;
+pub mod scale;
+
+use std::collections::VecDeque;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use synack::wire::EthernetAddress;
+use synack::{Command, CommandError, Config, Event, Input, Instant, Output, Reply, SocketHandle, Stack};
+
+/// Address of stack A (the client / sender).
+pub const IP_A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+/// Address of stack B (the server / receiver).
+pub const IP_B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+pub const MAC_A: [u8; 6] = [0x02, 0, 0, 0, 0, 0x0a];
+pub const MAC_B: [u8; 6] = [0x02, 0, 0, 0, 0, 0x0b];
+/// IP MTU of the link, for both stacks.
+pub const MTU: usize = 1500;
+/// Socket buffer size of every connection, for both stacks (synack's default `TcpConfig`).
+pub const BUFFER: usize = 256 * 1024;
+/// Largest application write per call.
+pub const WRITE_CHUNK: usize = 64 * 1024;
+
+/// One side of the pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    A,
+    B,
+}
+
+/// The two stack configurations: MTU 1500 and 256 KiB buffers on both sides.
+pub fn configs() -> (Config, Config) {
+    let mut a = Config {
+        mac: EthernetAddress(MAC_A),
+        ipv4: synack::Ipv4Cidr::new(IP_A, 24).expect("prefix"),
+        mtu: MTU,
+        seed: 1,
+        ..Config::default()
+    };
+    a.tcp.send_buffer = BUFFER;
+    a.tcp.recv_buffer = BUFFER;
+    let mut b = a.clone();
+    b.mac = EthernetAddress(MAC_B);
+    b.ipv4 = synack::Ipv4Cidr::new(IP_B, 24).expect("prefix");
+    b.seed = 2;
+    (a, b)
+}
+
+/// Two stacks and the frames in flight between them.
+#[derive(Debug)]
+pub struct Pair {
+    pub a: Stack,
+    pub b: Stack,
+    pub now: Instant,
+    /// Frames sent by A, not yet handled by B (and the other way round).
+    to_b: VecDeque<Vec<u8>>,
+    to_a: VecDeque<Vec<u8>>,
+    /// The output vector every `handle_into` appends to, drained after each call.
+    out: Vec<Output>,
+    /// Events not yet looked at: (side, socket, event).
+    pub events: Vec<(Side, SocketHandle, Event)>,
+    /// Frames moved across the link.
+    pub frames: u64,
+    /// Return transmitted frames to their sender for reuse (synack's `Stack::recycle_frame`).
+    pub recycle: bool,
+    /// FNV-1a digest of every frame in link order, when `SYNACK_BENCH_DIGEST` is set (to check that an
+    /// optimisation leaves the frames byte-identical).
+    pub digest: Option<u64>,
+}
+
+impl Pair {
+    pub fn new() -> Pair {
+        let (a, b) = configs();
+        Pair::with_configs(a, b)
+    }
+
+    pub fn with_configs(a: Config, b: Config) -> Pair {
+        Pair {
+            a: Stack::new(a).expect("config A"),
+            b: Stack::new(b).expect("config B"),
+            now: Instant::ZERO,
+            to_b: VecDeque::new(),
+            to_a: VecDeque::new(),
+            out: Vec::with_capacity(256),
+            events: Vec::new(),
+            frames: 0,
+            // SYNACK_BENCH_NO_RECYCLE=1 measures the plain `handle_into` API (a fresh Vec per frame).
+            recycle: std::env::var_os("SYNACK_BENCH_NO_RECYCLE").is_none(),
+            digest: std::env::var_os("SYNACK_BENCH_DIGEST").map(|_| 0xcbf2_9ce4_8422_2325),
+        }
+    }
+
+    fn stack(&mut self, side: Side) -> &mut Stack {
+        match side {
+            Side::A => &mut self.a,
+            Side::B => &mut self.b,
+        }
+    }
+
+    /// Moves everything in `self.out` (produced by `side`) to the link and the event list; returns the reply.
+    fn route(&mut self, side: Side) -> Option<Result<Reply, CommandError>> {
+        let mut reply = None;
+        let queue = match side {
+            Side::A => &mut self.to_b,
+            Side::B => &mut self.to_a,
+        };
+        for o in self.out.drain(..) {
+            match o {
+                Output::Transmit(frame) => {
+                    if let Some(d) = self.digest.as_mut() {
+                        for &b in &frame {
+                            *d = (*d ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
+                        }
+                    }
+                    queue.push_back(frame);
+                }
+                Output::Event(sock, ev) => self.events.push((side, sock, ev)),
+                Output::Reply(r) => reply = Some(r),
+            }
+        }
+        reply
+    }
+
+    /// Runs one command on `side` and returns its reply (frames it caused are queued on the link).
+    pub fn command(&mut self, side: Side, cmd: Command) -> Result<Reply, CommandError> {
+        let now = self.now;
+        let mut out = std::mem::take(&mut self.out);
+        self.stack(side).handle_into(Input::Command(cmd), now, &mut out);
+        self.out = out;
+        self.route(side).expect("every command yields a reply")
+    }
+
+    /// Delivers queued frames both ways until the link is empty. Returns how many frames moved.
+    pub fn pump(&mut self) -> u64 {
+        let now = self.now;
+        let mut moved = 0;
+        loop {
+            let mut any = false;
+            while let Some(frame) = self.to_b.pop_front() {
+                self.b.handle_into(Input::Frame(&frame), now, &mut self.out);
+                if self.recycle {
+                    self.a.recycle_frame(frame);
+                }
+                self.route(Side::B);
+                moved += 1;
+                any = true;
+            }
+            while let Some(frame) = self.to_a.pop_front() {
+                self.a.handle_into(Input::Frame(&frame), now, &mut self.out);
+                if self.recycle {
+                    self.b.recycle_frame(frame);
+                }
+                self.route(Side::A);
+                moved += 1;
+                any = true;
+            }
+            if !any {
+                break;
+            }
+        }
+        self.frames += moved;
+        moved
+    }
+
+    /// Nothing in flight: jump to the earliest timer and fire it on both sides. False if no timer is pending.
+    pub fn advance_to_next_timer(&mut self) -> bool {
+        let next = [self.a.poll_timeout(), self.b.poll_timeout()].into_iter().flatten().min();
+        let Some(t) = next else {
+            return false;
+        };
+        self.now = self.now.max(t);
+        let now = self.now;
+        for side in [Side::A, Side::B] {
+            if self.stack(side).poll_timeout().is_some_and(|d| d <= now) {
+                let mut out = std::mem::take(&mut self.out);
+                self.stack(side).handle_into(Input::Timer, now, &mut out);
+                self.out = out;
+                self.route(side);
+            }
+        }
+        true
+    }
+
+    /// Takes the events seen so far.
+    pub fn take_events(&mut self) -> Vec<(Side, SocketHandle, Event)> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Listens on B's `port`.
+    pub fn listen(&mut self, port: u16, backlog: usize) -> SocketHandle {
+        let local = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port);
+        match self.command(Side::B, Command::TcpListen { local, backlog }) {
+            Ok(Reply::Bound { sock, .. }) => sock,
+            other => panic!("listen: {other:?}"),
+        }
+    }
+
+    /// Starts a connection from A to B's `port`.
+    pub fn connect(&mut self, port: u16) -> SocketHandle {
+        let remote = SocketAddrV4::new(IP_B, port);
+        match self.command(Side::A, Command::TcpConnect { remote, local_port: None }) {
+            Ok(Reply::Bound { sock, .. }) => sock,
+            other => panic!("connect: {other:?}"),
+        }
+    }
+
+    /// Accepts one connection on B's listener, if one is ready.
+    pub fn accept(&mut self, listener: SocketHandle) -> Option<SocketHandle> {
+        match self.command(Side::B, Command::TcpAccept { listener }) {
+            Ok(Reply::Accepted { sock, .. }) => Some(sock),
+            Err(CommandError::WouldBlock) => None,
+            other => panic!("accept: {other:?}"),
+        }
+    }
+
+    /// One connection A -> B, established and accepted: (A's socket, B's socket).
+    pub fn open_one(&mut self, port: u16) -> (SocketHandle, SocketHandle) {
+        let l = self.listen(port, 16);
+        let c = self.connect(port);
+        self.pump();
+        let s = self.accept(l).expect("accepted");
+        self.events.clear();
+        (c, s)
+    }
+}
+
+impl Default for Pair {
+    fn default() -> Self {
+        Pair::new()
+    }
+}
+
+/// Outcome of one bulk transfer.
+#[derive(Clone, Copy, Debug)]
+pub struct Bulk {
+    /// Digest of every frame (see [`Pair::digest`]).
+    pub digest: Option<u64>,
+    /// Payload bytes the receiver read.
+    pub bytes: u64,
+    /// Wall-clock time of the transfer (handshake excluded).
+    pub secs: f64,
+    /// Frames moved across the link during the transfer.
+    pub frames: u64,
+}
+
+impl Bulk {
+    pub fn gbit_per_s(&self) -> f64 {
+        self.bytes as f64 * 8.0 / self.secs / 1e9
+    }
+}
+
+/// Sends `total` bytes from A to B over one connection, then closes; B reads everything until end of stream.
+/// With `verify`, every byte read is compared against what was sent.
+pub fn synack_bulk(total: u64, verify: bool) -> Bulk {
+    let mut p = Pair::new();
+    let (tx, rx) = p.open_one(5001);
+    let frames_before = p.frames;
+    let data = pattern::Pattern::new();
+    let mut sent: u64 = 0;
+    let mut received: u64 = 0;
+    let mut writable = true;
+    let mut readable = false;
+    let mut shut = false;
+    let mut eof = false;
+    let start = std::time::Instant::now();
+    while !eof {
+        let mut progress = false;
+        while writable && sent < total {
+            let len = (total - sent).min(WRITE_CHUNK as u64) as usize;
+            let chunk = data.slice(sent, len).to_vec();
+            let len = chunk.len();
+            match p.command(Side::A, Command::TcpSend { sock: tx, data: chunk }) {
+                Ok(Reply::Sent { len: n }) => {
+                    sent += n as u64;
+                    progress = true;
+                    if n < len {
+                        writable = false;
+                    }
+                }
+                Err(CommandError::WouldBlock) => writable = false,
+                other => panic!("send: {other:?}"),
+            }
+        }
+        if sent == total && !shut {
+            p.command(Side::A, Command::TcpShutdown { sock: tx }).expect("shutdown");
+            shut = true;
+        }
+        progress |= p.pump() > 0;
+        for (side, sock, ev) in p.events.drain(..) {
+            match (side, ev) {
+                (Side::A, Event::Writable) if sock == tx => writable = true,
+                (Side::B, Event::Readable | Event::PeerClosed) if sock == rx => readable = true,
+                _ => {}
+            }
+        }
+        while readable {
+            match p.command(Side::B, Command::TcpRecv { sock: rx, max: BUFFER }) {
+                Ok(Reply::Data(d)) if d.is_empty() => {
+                    eof = true;
+                    readable = false;
+                }
+                Ok(Reply::Data(d)) => {
+                    if verify {
+                        assert!(data.matches(received, &d), "bytes differ at offset {received}");
+                    }
+                    received += d.len() as u64;
+                    progress = true;
+                }
+                Err(CommandError::WouldBlock) => readable = false,
+                other => panic!("recv: {other:?}"),
+            }
+        }
+        if !progress && !p.advance_to_next_timer() {
+            panic!("stalled at {received} of {total} bytes");
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    assert_eq!(received, total, "receiver got every byte");
+    Bulk { digest: p.digest, bytes: received, secs, frames: p.frames - frames_before }
+}
+
+/// Outcome of a handshake run.
+#[derive(Clone, Copy, Debug)]
+pub struct Handshakes {
+    pub count: u64,
+    pub secs: f64,
+    pub frames: u64,
+}
+
+impl Handshakes {
+    pub fn per_sec(&self) -> f64 {
+        self.count as f64 / self.secs
+    }
+}
+
+/// `count` times, one after the other: A connects, B accepts, A closes, B reads end of stream and closes, and
+/// the FIN exchange completes (A ends in TIME-WAIT, as any active closer does).
+pub fn synack_handshakes(count: u64) -> Handshakes {
+    let (mut a, b) = configs();
+    // One port per connection; TIME-WAIT connections keep theirs.
+    a.ephemeral_ports = (1024, 65535);
+    let mut p = Pair::with_configs(a, b);
+    let l = p.listen(5001, 64);
+    let start = std::time::Instant::now();
+    for _ in 0..count {
+        let c = p.connect(5001);
+        p.pump();
+        let s = p.accept(l).expect("accepted");
+        p.command(Side::A, Command::TcpClose { sock: c }).expect("close A");
+        p.pump();
+        p.command(Side::B, Command::TcpClose { sock: s }).expect("close B");
+        p.pump();
+        p.events.clear();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    Handshakes { count, secs, frames: p.frames }
+}
+
+/// Median of a non-empty list of measurements.
+pub fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}

@@ -1,0 +1,34 @@
+//! Keeps the benchmark harnesses compiling and correct: tiny transfers through both, bytes checked.
+//! (Benchmarks themselves are never timed tests.)
+
+#[path = "../common/smol.rs"]
+mod smol;
+
+#[test]
+fn synack_harness_moves_one_megabyte() {
+    let r = synack_bench::synack_bulk(1 << 20, true);
+    assert_eq!(r.bytes, 1 << 20);
+    assert!(r.frames > 700);
+}
+
+#[test]
+fn smoltcp_harness_moves_one_megabyte_with_and_without_checksums() {
+    for checksums in [true, false] {
+        let r = smol::smol_bulk(1 << 20, true, checksums);
+        assert_eq!(r.bytes, 1 << 20);
+    }
+}
+
+#[test]
+fn handshake_harnesses_complete() {
+    assert_eq!(synack_bench::synack_handshakes(20).count, 20);
+    assert_eq!(smol::smol_handshakes(20, true).count, 20);
+}
+
+#[test]
+fn scale_harness_opens_and_exchanges() {
+    let mut m = synack_bench::scale::Many::new();
+    m.grow_to(300);
+    assert_eq!(m.conns.len(), 300);
+    assert!(m.exchange(50, 100).frames >= 100);
+}

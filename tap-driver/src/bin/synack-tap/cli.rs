@@ -1,0 +1,114 @@
+//! Command-line interface of `synack-tap`.
+
+use clap::{Parser, Subcommand};
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::path::PathBuf;
+use synack::wire::EthernetAddress;
+use synack::Ipv4Cidr;
+
+/// Run the synack user-space TCP/IP stack on a Linux TAP device.
+///
+/// Example, inside a network namespace (needs root or CAP_NET_ADMIN):
+///   ip netns add demo
+///   ip netns exec demo synack-tap --tap tap0 --ip 10.77.0.2/24 echo &
+///   ip -n demo addr add 10.77.0.1/24 dev tap0 && ip -n demo link set tap0 up
+///   ip netns exec demo ping -c 3 10.77.0.2
+#[derive(Debug, Parser)]
+#[command(name = "synack-tap", version, verbatim_doc_comment)]
+pub struct Cli {
+    /// TAP device to create (or attach to), e.g. tap0.
+    #[arg(long, value_name = "NAME", global = true, default_value = "tap0")]
+    pub tap: String,
+    /// The stack's IPv4 address and prefix, e.g. 10.77.0.2/24.
+    #[arg(long, value_name = "A.B.C.D/P", global = true, default_value = "10.77.0.2/24")]
+    pub ip: Ipv4Cidr,
+    /// Default gateway for off-link destinations (must lie inside --ip's prefix).
+    #[arg(long, value_name = "A.B.C.D", global = true)]
+    pub gateway: Option<Ipv4Addr>,
+    /// The stack's MAC address (default: 02:00 followed by the IPv4 address).
+    #[arg(long, value_name = "XX:XX:XX:XX:XX:XX", global = true)]
+    pub mac: Option<EthernetAddress>,
+    /// Write a pcapng capture (nanosecond timestamps) of every frame the stack saw and sent.
+    #[arg(long, value_name = "FILE", global = true)]
+    pub pcap: Option<PathBuf>,
+    /// Drop each frame (both directions) with this probability.
+    #[arg(long, value_name = "P", global = true, default_value_t = 0.0)]
+    pub loss: f64,
+    /// Hold back each frame with this probability so the next one overtakes it.
+    #[arg(long, value_name = "P", global = true, default_value_t = 0.0)]
+    pub reorder: f64,
+    /// Duplicate each frame with this probability.
+    #[arg(long, value_name = "P", global = true, default_value_t = 0.0)]
+    pub duplicate: f64,
+    /// Seed of the stack (ISNs, ports) and of the impairment and payload random streams.
+    #[arg(long, value_name = "N", global = true, default_value_t = 1)]
+    pub seed: u64,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS", global = true)]
+    pub duration: Option<f64>,
+    /// Servers: stop after serving this many connections (recv: transfers).
+    #[arg(long, value_name = "N", global = true)]
+    pub max_connections: Option<u64>,
+    /// Print a one-line decode of every frame to stderr.
+    #[arg(long, global = true)]
+    pub trace: bool,
+    #[command(subcommand)]
+    pub mode: Mode,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Mode {
+    /// TCP echo server: sends back everything it receives.
+    Echo {
+        #[arg(long, default_value_t = 7)]
+        port: u16,
+    },
+    /// TCP discard server: reads and forgets.
+    Discard {
+        #[arg(long, default_value_t = 9)]
+        port: u16,
+    },
+    /// Tiny HTTP/1.1 server: `/` says hello, `/bytes/N` returns N bytes; one request per connection.
+    Http {
+        #[arg(long, default_value_t = 80)]
+        port: u16,
+    },
+    /// TCP client: connects, sends N seeded pseudo-random bytes, prints their sha256.
+    Send {
+        /// Where to connect, e.g. 10.77.0.1:5001.
+        #[arg(long, value_name = "A.B.C.D:PORT")]
+        connect: SocketAddrV4,
+        /// How many bytes to send.
+        #[arg(long, value_name = "N")]
+        bytes: u64,
+    },
+    /// TCP sink: reads each connection to its end and prints the byte count and sha256.
+    Recv {
+        #[arg(long, default_value_t = 5001)]
+        port: u16,
+    },
+    /// UDP echo server.
+    UdpEcho {
+        #[arg(long, default_value_t = 7)]
+        port: u16,
+    },
+}
+
+impl Mode {
+    pub fn name(&self) -> &'static str {
+        match self {
+            Mode::Echo { .. } => "echo",
+            Mode::Discard { .. } => "discard",
+            Mode::Http { .. } => "http",
+            Mode::Send { .. } => "send",
+            Mode::Recv { .. } => "recv",
+            Mode::UdpEcho { .. } => "udp-echo",
+        }
+    }
+}
+
+/// 02:00 followed by the four address bytes: locally administered, unicast, unique per address.
+pub fn default_mac(ip: Ipv4Addr) -> EthernetAddress {
+    let o = ip.octets();
+    EthernetAddress([0x02, 0x00, o[0], o[1], o[2], o[3]])
+}

@@ -1,0 +1,94 @@
+//! `synack-tap`: the synack stack on a live TAP device, with echo/discard/http/send/recv/udp-echo modes.
+
+mod bulk;
+mod cli;
+mod servers;
+
+use clap::Parser;
+use cli::{Cli, Mode};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use signal_hook::iterator::Signals;
+use std::process::ExitCode;
+use std::time::Duration;
+use synack_tap::{Driver, DriverConfig, Handle, Impairments};
+
+/// What the running mode tells `main` when it ends.
+pub type ModeResult = Result<(), String>;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("synack-tap: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let impair = Impairments {
+        loss: cli.loss,
+        reorder: cli.reorder,
+        duplicate: cli.duplicate,
+        seed: cli.seed,
+        ..Impairments::default()
+    };
+    impair.validate()?;
+    let stack = synack::Config {
+        mac: cli.mac.unwrap_or_else(|| cli::default_mac(cli.ip.addr())),
+        ipv4: cli.ip,
+        gateway: cli.gateway,
+        seed: cli.seed,
+        ..synack::Config::default()
+    };
+    stack.validate().map_err(|e| format!("{e} (use an address such as --ip 10.77.0.2/24, inside a namespace)"))?;
+    let config = DriverConfig { stack, pcap: cli.pcap.clone(), impair, trace: cli.trace };
+    let driver = Driver::open_tap(&cli.tap, config).map_err(|e| e.to_string())?;
+    let handle = driver.handle();
+    watch_signals(&handle)?;
+    if let Some(secs) = cli.duration {
+        let d = Duration::try_from_secs_f64(secs).map_err(|e| format!("--duration {secs}: {e}"))?;
+        let h = handle.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(d);
+            eprintln!("synack-tap: --duration {secs}s reached, stopping");
+            h.stop();
+        });
+    }
+    let result = run_mode(&cli, &handle);
+    let report = driver.stop();
+    println!("--- synack-tap stats ({}) ---", cli.mode.name());
+    print!("{report}");
+    result?;
+    match report.error {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
+}
+
+fn run_mode(cli: &Cli, handle: &Handle) -> ModeResult {
+    let limit = cli.max_connections;
+    let ip = cli.ip.addr();
+    match cli.mode {
+        Mode::Echo { port } => servers::serve_tcp(handle, ip, port, "echo", limit, servers::echo),
+        Mode::Discard { port } => servers::serve_tcp(handle, ip, port, "discard", limit, servers::discard),
+        Mode::Http { port } => servers::serve_tcp(handle, ip, port, "http", limit, servers::http),
+        Mode::Recv { port } => servers::serve_tcp(handle, ip, port, "recv", limit, bulk::recv),
+        Mode::UdpEcho { port } => servers::udp_echo(handle, ip, port, limit),
+        Mode::Send { connect, bytes } => bulk::send(handle, cli, connect, bytes),
+    }
+}
+
+/// SIGINT and SIGTERM stop the driver; blocked calls then fail and the mode winds down, printing stats.
+fn watch_signals(handle: &Handle) -> Result<(), String> {
+    let mut signals = Signals::new([SIGINT, SIGTERM]).map_err(|e| format!("cannot install signal handlers: {e}"))?;
+    let h = handle.clone();
+    std::thread::spawn(move || {
+        if let Some(sig) = signals.forever().next() {
+            eprintln!("synack-tap: signal {sig} received, stopping");
+            h.stop();
+        }
+    });
+    Ok(())
+}

@@ -1,0 +1,529 @@
+//! The driver thread: frames between the device and the stack, timers, and the blocked calls of the sockets.
+//!
+//! One loop: sleep in poll(2) until a frame, a request or the earliest deadline (stack timer, held-back frame,
+//! a blocked call's timeout); then read frames, run requests, fire timers, and retry blocked calls whose socket
+//! had an event. Time is nanoseconds since the loop started.
+
+use crate::capture::{Capture, Direction};
+use crate::error::TapError;
+use crate::handle::{stopped_error, Call, DriverConfig, DriverReport, ReplyTx, Request, Wait};
+use crate::impair::{Fate, Impairer};
+use crate::link::Link;
+use crate::sys::{poll2, Waker};
+use std::collections::{BTreeSet, HashMap};
+use std::io;
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+use synack::wire::pretty::frame_summary;
+use synack::{Command, CommandError, Event, Input, Output, Reply, SocketHandle, Stack, UnreachableReason};
+
+/// Frames read per loop iteration before requests and timers get a turn.
+const READ_BATCH: usize = 256;
+/// Largest frame we accept from the device (jumbo-safe; the stack's MTU bounds what it sends).
+const FRAME_BUF: usize = 65_536;
+/// Blocked calls are re-tried this often even without an event, as a safety net (counted as late wake-ups).
+const RECHECK: Duration = Duration::from_millis(200);
+/// Rounds of event-driven retries per iteration (a retry can cause events that unblock other calls).
+const RETRY_ROUNDS: usize = 8;
+
+/// Why a socket handle was released by the stack: the answer to later calls on it.
+#[derive(Clone, Copy, Debug)]
+enum Gone {
+    Reset { connecting: bool },
+    TimedOut,
+    Unreachable,
+    Closed,
+}
+
+impl Gone {
+    fn error(self) -> io::Error {
+        use io::ErrorKind as K;
+        match self {
+            Gone::Reset { connecting: true } => io::Error::new(K::ConnectionRefused, "connection refused"),
+            Gone::Reset { connecting: false } => io::Error::new(K::ConnectionReset, "connection reset by peer"),
+            Gone::TimedOut => io::Error::new(K::TimedOut, "connection timed out (retransmissions ran out)"),
+            Gone::Unreachable => io::Error::other("destination unreachable"),
+            Gone::Closed => io::Error::new(K::NotConnected, "socket closed"),
+        }
+    }
+}
+
+/// A blocked call, waiting for its socket.
+#[derive(Debug)]
+struct Parked {
+    cmd: Command,
+    /// For a connect: the `Bound` reply to give once connected.
+    bound: Option<Reply>,
+    deadline: Option<Instant>,
+    reply: ReplyTx,
+}
+
+/// Maps a stack error to the `std::io` error a socket user expects.
+pub(crate) fn io_error(e: CommandError) -> io::Error {
+    use io::ErrorKind as K;
+    let kind = match e {
+        CommandError::NoSuchSocket(_) => K::NotConnected,
+        CommandError::AddrInUse(_) => K::AddrInUse,
+        CommandError::AddrNotAvailable(_) => K::AddrNotAvailable,
+        CommandError::NoEphemeralPort => K::AddrInUse,
+        CommandError::NoRoute(_) => K::Other,
+        CommandError::BadDestination(_) | CommandError::MessageTooLong { .. } | CommandError::BadArgument(_) => {
+            K::InvalidInput
+        }
+        CommandError::WouldBlock => K::WouldBlock,
+        CommandError::InvalidState(_) => K::BrokenPipe,
+        CommandError::ConnectionAborted => K::ConnectionAborted,
+    };
+    io::Error::new(kind, e)
+}
+
+pub(crate) struct DriverLoop<L: Link> {
+    link: L,
+    stack: Stack,
+    epoch: Instant,
+    rx: mpsc::Receiver<Request>,
+    waker: Arc<Waker>,
+    stop: Arc<AtomicBool>,
+    capture: Option<Capture>,
+    trace: bool,
+    imp_in: Impairer,
+    imp_out: Impairer,
+    /// Blocked calls by socket, oldest first.
+    parked: HashMap<SocketHandle, Vec<Parked>>,
+    /// Connects waiting for their outcome.
+    connecting: HashMap<SocketHandle, Parked>,
+    /// Handles the stack released, with why, until the application closes them.
+    gone: HashMap<SocketHandle, Gone>,
+    /// Sockets with an event since their blocked calls were last tried.
+    ready: BTreeSet<SocketHandle>,
+    outs: Vec<Output>,
+    fates: Vec<(Vec<u8>, Fate)>,
+    report: DriverReport,
+    next_recheck: Instant,
+}
+
+impl<L: Link> std::fmt::Debug for DriverLoop<L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DriverLoop").field("link", &self.link.name()).finish_non_exhaustive()
+    }
+}
+
+impl<L: Link> DriverLoop<L> {
+    pub(crate) fn new(
+        link: L,
+        stack: Stack,
+        cfg: &DriverConfig,
+        rx: mpsc::Receiver<Request>,
+        waker: Arc<Waker>,
+        stop: Arc<AtomicBool>,
+    ) -> Result<Self, TapError> {
+        let epoch = Instant::now();
+        let capture = match &cfg.pcap {
+            Some(path) => {
+                let i = &cfg.impair;
+                let comment = format!(
+                    "synack-tap on {}: ip {} mac {}; impairment loss={} reorder={} duplicate={} seed={}",
+                    link.name(),
+                    cfg.stack.ipv4,
+                    cfg.stack.mac,
+                    i.loss,
+                    i.reorder,
+                    i.duplicate,
+                    i.seed
+                );
+                Some(Capture::create(path, link.name(), &comment, epoch)?)
+            }
+            None => None,
+        };
+        Ok(DriverLoop {
+            imp_in: Impairer::new(&cfg.impair, 0),
+            imp_out: Impairer::new(&cfg.impair, 1),
+            report: DriverReport { impair_active: cfg.impair.active(), ..DriverReport::default() },
+            link,
+            stack,
+            epoch,
+            rx,
+            waker,
+            stop,
+            capture,
+            trace: cfg.trace,
+            parked: HashMap::new(),
+            connecting: HashMap::new(),
+            gone: HashMap::new(),
+            ready: BTreeSet::new(),
+            outs: Vec::new(),
+            fates: Vec::new(),
+            next_recheck: epoch + RECHECK,
+        })
+    }
+
+    fn now(&self, t: Instant) -> synack::Instant {
+        synack::Instant::from_nanos(u64::try_from(t.duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX))
+    }
+
+    fn to_std(&self, t: synack::Instant) -> Option<Instant> {
+        self.epoch.checked_add(Duration::from_nanos(t.as_nanos()))
+    }
+
+    /// Runs until stopped; returns the report.
+    pub(crate) fn run(mut self) -> DriverReport {
+        if let Err(e) = self.run_loop() {
+            self.report.error = Some(e.to_string());
+        }
+        self.shut_down();
+        self.report
+    }
+
+    fn run_loop(&mut self) -> io::Result<()> {
+        let mut buf = vec![0u8; FRAME_BUF];
+        while !self.stop.load(Ordering::SeqCst) {
+            let ready = poll2(self.link.as_raw_fd(), self.waker.as_raw_fd(), self.sleep_time(Instant::now()))?;
+            if ready.waker {
+                self.waker.drain();
+            }
+            if ready.link {
+                self.read_frames(&mut buf)?;
+            }
+            self.take_requests();
+            let now = Instant::now();
+            self.release_held(now)?;
+            if self.stack.poll_timeout().and_then(|t| self.to_std(t)).is_some_and(|t| t <= now) {
+                self.report.timer_runs += 1;
+                self.stack.handle_into(Input::Timer, self.now(now), &mut self.outs);
+                self.flush_outputs(now)?;
+            }
+            self.retry_ready()?;
+            self.expire_and_recheck(Instant::now())?;
+        }
+        Ok(())
+    }
+
+    /// How long poll may sleep: until the earliest stack timer, held frame, blocked-call deadline or re-check.
+    fn sleep_time(&self, now: Instant) -> Option<Duration> {
+        let mut wake: Option<Instant> = self.stack.poll_timeout().and_then(|t| self.to_std(t));
+        let mut consider = |t: Option<Instant>| {
+            if let Some(t) = t {
+                wake = Some(wake.map_or(t, |w| w.min(t)));
+            }
+        };
+        consider(self.imp_in.next_deadline());
+        consider(self.imp_out.next_deadline());
+        if !self.parked.is_empty() || !self.connecting.is_empty() {
+            consider(Some(self.next_recheck));
+        }
+        for p in self.parked.values().flatten().chain(self.connecting.values()) {
+            consider(p.deadline);
+        }
+        if !self.ready.is_empty() {
+            return Some(Duration::ZERO);
+        }
+        wake.map(|w| w.saturating_duration_since(now))
+    }
+
+    fn read_frames(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        for _ in 0..READ_BATCH {
+            let n = match self.link.recv(buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(io::Error::new(e.kind(), format!("reading from {}: {e}", self.link.name()))),
+            };
+            self.report.frames_read += 1;
+            let now = Instant::now();
+            if self.report.impair_active {
+                self.imp_in.push(buf[..n].to_vec(), now, &mut self.fates);
+                self.deliver_fates(now)?;
+            } else {
+                self.deliver(&buf[..n], Fate::Pass, now)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Hands inbound frames the impairment let through (or dropped, for the capture) to the stack.
+    fn deliver_fates(&mut self, now: Instant) -> io::Result<()> {
+        let fates = std::mem::take(&mut self.fates);
+        for (frame, fate) in &fates {
+            self.deliver(frame, *fate, now)?;
+        }
+        self.fates = fates;
+        self.fates.clear();
+        Ok(())
+    }
+
+    fn deliver(&mut self, frame: &[u8], fate: Fate, now: Instant) -> io::Result<()> {
+        if let Some(c) = &mut self.capture {
+            c.record(frame, Direction::In, fate, now).map_err(io::Error::other)?;
+        }
+        if self.trace {
+            eprintln!("{} < {}{}", self.now(now), frame_summary(frame), fate.comment().unwrap_or_default());
+        }
+        if fate.forwarded() {
+            self.stack.handle_into(Input::Frame(frame), self.now(now), &mut self.outs);
+            self.flush_outputs(now)?;
+        }
+        Ok(())
+    }
+
+    fn release_held(&mut self, now: Instant) -> io::Result<()> {
+        self.imp_in.poll(now, &mut self.fates);
+        self.deliver_fates(now)?;
+        self.imp_out.poll(now, &mut self.fates);
+        self.transmit_fates(now)
+    }
+
+    /// Carries out the stack's outputs: frames to the device, events to blocked calls. Returns the reply, if any.
+    fn flush_outputs(&mut self, now: Instant) -> io::Result<Option<Result<Reply, CommandError>>> {
+        let mut reply = None;
+        let mut outs = std::mem::take(&mut self.outs);
+        for out in outs.drain(..) {
+            match out {
+                Output::Transmit(frame) => {
+                    self.imp_out.push(frame, now, &mut self.fates);
+                    self.transmit_fates(now)?;
+                }
+                Output::Reply(r) => reply = Some(r),
+                Output::Event(sock, ev) => self.on_event(sock, ev),
+            }
+        }
+        self.outs = outs;
+        Ok(reply)
+    }
+
+    fn transmit_fates(&mut self, now: Instant) -> io::Result<()> {
+        for (frame, fate) in self.fates.drain(..) {
+            if let Some(c) = &mut self.capture {
+                c.record(&frame, Direction::Out, fate, now).map_err(io::Error::other)?;
+            }
+            if self.trace {
+                let t = synack::Instant::from_nanos(now.duration_since(self.epoch).as_nanos() as u64);
+                eprintln!("{t} > {}{}", frame_summary(&frame), fate.comment().unwrap_or_default());
+            }
+            if !fate.forwarded() {
+                continue;
+            }
+            match self.link.send(&frame) {
+                Ok(()) => self.report.frames_written += 1,
+                // The interface is down (EIO), or a buffer is full: the frame is lost, as on a real wire.
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EIO)) || e.kind() == io::ErrorKind::WouldBlock => {
+                    self.report.write_errors += 1
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => self.report.write_errors += 1,
+                Err(e) => return Err(io::Error::new(e.kind(), format!("writing to {}: {e}", self.link.name()))),
+            }
+        }
+        Ok(())
+    }
+
+    fn on_event(&mut self, sock: SocketHandle, ev: Event) {
+        let connecting = self.connecting.contains_key(&sock);
+        let gone = match ev {
+            Event::Reset => Some(Gone::Reset { connecting }),
+            Event::TimedOut => Some(Gone::TimedOut),
+            Event::Closed => Some(Gone::Closed),
+            Event::Unreachable { reason: UnreachableReason::NoNeighbour, .. } if connecting => Some(Gone::Unreachable),
+            Event::Unreachable { reason: UnreachableReason::DstUnreachable { .. }, .. } if connecting => {
+                Some(Gone::Unreachable)
+            }
+            _ => None,
+        };
+        if let Some(g) = gone {
+            self.gone.insert(sock, g);
+        }
+        if connecting {
+            let outcome = match (&ev, gone) {
+                (Event::Connected, _) => Some(Ok(())),
+                (_, Some(g)) => Some(Err(g)),
+                _ => None,
+            };
+            if let Some(outcome) = outcome {
+                if let Some(p) = self.connecting.remove(&sock) {
+                    self.answer_connect(sock, p, outcome);
+                }
+            }
+        }
+        self.ready.insert(sock);
+    }
+
+    fn answer_connect(&mut self, sock: SocketHandle, p: Parked, outcome: Result<(), Gone>) {
+        let answer = match outcome {
+            Ok(()) => Ok(p.bound.unwrap_or(Reply::Done)),
+            Err(g) => {
+                // Nobody will own this handle: release it (after an unreachable, the stack may still be trying).
+                let _ = self.command(Command::TcpAbort { sock }, Instant::now());
+                Err(g.error())
+            }
+        };
+        let _ = p.reply.send(answer);
+    }
+
+    fn take_requests(&mut self) {
+        while let Ok(req) = self.rx.try_recv() {
+            let now = Instant::now();
+            match req {
+                Request::Call(call) => self.exec(call, now),
+                Request::Detached(cmd) => {
+                    let _ = self.command(cmd, now);
+                }
+                Request::Stats(tx) => {
+                    let _ = tx.send(self.stack.stats().clone());
+                }
+            }
+        }
+    }
+
+    /// Runs one command through the stack and carries out its outputs.
+    fn command(&mut self, cmd: Command, now: Instant) -> io::Result<Result<Reply, CommandError>> {
+        let closes = match &cmd {
+            Command::TcpClose { sock } | Command::TcpAbort { sock } | Command::UdpClose { sock } => Some(*sock),
+            _ => None,
+        };
+        self.stack.handle_into(Input::Command(cmd), self.now(now), &mut self.outs);
+        let reply = self.flush_outputs(now)?;
+        if let Some(sock) = closes {
+            self.gone.remove(&sock);
+        }
+        Ok(reply.unwrap_or(Err(CommandError::BadArgument("the stack gave no reply"))))
+    }
+
+    fn exec(&mut self, call: Call, now: Instant) {
+        let Call { cmd, wait, deadline, reply } = call;
+        let retry_cmd = if wait == Wait::No { None } else { Some(cmd.clone()) };
+        let result = match self.command(cmd, now) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = reply.send(Err(e));
+                return;
+            }
+        };
+        match (result, wait, retry_cmd) {
+            (Err(CommandError::WouldBlock), Wait::Retry(sock), Some(cmd)) => {
+                if deadline.is_some_and(|d| d <= now) {
+                    let _ = reply.send(Err(timed_out()));
+                } else {
+                    self.parked.entry(sock).or_default().push(Parked { cmd, bound: None, deadline, reply });
+                }
+            }
+            (Ok(Reply::Bound { sock, local }), Wait::Connect, Some(cmd)) => {
+                if let Some(g) = self.gone.get(&sock).copied() {
+                    let _ = reply.send(Err(g.error()));
+                } else {
+                    let bound = Some(Reply::Bound { sock, local });
+                    self.connecting.insert(sock, Parked { cmd, bound, deadline, reply });
+                }
+            }
+            (Err(CommandError::NoSuchSocket(_) | CommandError::ConnectionAborted), _, Some(cmd))
+                if command_socket(&cmd).is_some_and(|s| self.gone.contains_key(&s)) =>
+            {
+                let gone = command_socket(&cmd).and_then(|s| self.gone.get(&s).copied());
+                let answer = match (gone, &cmd) {
+                    // A connection that closed gracefully reads as end of stream, not as an error.
+                    (Some(Gone::Closed), Command::TcpRecv { .. }) => Ok(Reply::Data(Vec::new())),
+                    (Some(g), _) => Err(g.error()),
+                    (None, _) => Err(io_error(CommandError::ConnectionAborted)),
+                };
+                let _ = reply.send(answer);
+            }
+            (r, _, _) => {
+                let _ = reply.send(r.map_err(io_error));
+            }
+        }
+    }
+
+    /// Retries the blocked calls of sockets that had events.
+    fn retry_ready(&mut self) -> io::Result<()> {
+        for _ in 0..RETRY_ROUNDS {
+            if self.ready.is_empty() {
+                break;
+            }
+            let socks = std::mem::take(&mut self.ready);
+            for sock in socks {
+                if let Some(calls) = self.parked.remove(&sock) {
+                    self.retry(calls, Instant::now());
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn retry(&mut self, calls: Vec<Parked>, now: Instant) {
+        for p in calls {
+            let Some(sock) = command_socket(&p.cmd) else { continue };
+            self.exec(Call { cmd: p.cmd, wait: Wait::Retry(sock), deadline: p.deadline, reply: p.reply }, now);
+        }
+    }
+
+    /// Answers blocked calls whose deadline passed; every [`RECHECK`], retries all blocked calls.
+    fn expire_and_recheck(&mut self, now: Instant) -> io::Result<()> {
+        let expired = |p: &Parked| p.deadline.is_some_and(|d| d <= now);
+        for calls in self.parked.values_mut() {
+            calls.retain(|p| {
+                let keep = !expired(p);
+                if !keep {
+                    let _ = p.reply.send(Err(timed_out()));
+                }
+                keep
+            });
+        }
+        self.parked.retain(|_, calls| !calls.is_empty());
+        let late: Vec<SocketHandle> = self.connecting.iter().filter(|(_, p)| expired(p)).map(|(s, _)| *s).collect();
+        for sock in late {
+            if let Some(p) = self.connecting.remove(&sock) {
+                let _ = self.command(Command::TcpAbort { sock }, now);
+                let _ = p.reply.send(Err(timed_out()));
+            }
+        }
+        if now >= self.next_recheck {
+            self.next_recheck = now + RECHECK;
+            let all: Vec<SocketHandle> = self.parked.keys().copied().collect();
+            for sock in all {
+                if let Some(calls) = self.parked.remove(&sock) {
+                    let before = calls.len();
+                    self.retry(calls, now);
+                    let after = self.parked.get(&sock).map_or(0, Vec::len);
+                    self.report.late_wakeups += before.saturating_sub(after) as u64;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn shut_down(&mut self) {
+        for p in self.parked.drain().flat_map(|(_, v)| v).chain(self.connecting.drain().map(|(_, p)| p)) {
+            let _ = p.reply.send(Err(stopped_error()));
+        }
+        while let Ok(req) = self.rx.try_recv() {
+            if let Request::Call(c) = req {
+                let _ = c.reply.send(Err(stopped_error()));
+            }
+        }
+        self.report.stack = self.stack.stats().clone();
+        let now = self.now(Instant::now()).as_nanos() as f64;
+        self.report.next_timer_ms = self.stack.poll_timeout().map(|t| (t.as_nanos() as f64 - now) / 1e6);
+        self.report.impair_in = self.imp_in.counts;
+        self.report.impair_out = self.imp_out.counts;
+        if let Some(c) = self.capture.take() {
+            let n = c.frames;
+            let path = c.path().to_path_buf();
+            if let Err(e) = c.finish() {
+                self.report.error.get_or_insert(e.to_string());
+            }
+            self.report.captured = Some((path, n));
+        }
+    }
+}
+
+/// The socket a blocking command waits on.
+fn command_socket(cmd: &Command) -> Option<SocketHandle> {
+    match cmd {
+        Command::TcpAccept { listener } => Some(*listener),
+        Command::TcpRecv { sock, .. } | Command::TcpSend { sock, .. } | Command::UdpRecv { sock } => Some(*sock),
+        _ => None,
+    }
+}
+
+fn timed_out() -> io::Error {
+    io::Error::new(io::ErrorKind::TimedOut, "timed out")
+}

@@ -1,0 +1,102 @@
+//! Opening a Linux TAP device (via the `tun-tap` crate) and turning its failures into [`TapError`]s.
+
+use crate::error::TapError;
+use crate::link::Link;
+use std::io;
+use std::os::fd::{AsRawFd, RawFd};
+use std::path::Path;
+use tun_tap::{Iface, Mode};
+
+/// Longest interface name Linux accepts (IFNAMSIZ - 1).
+const MAX_NAME_LEN: usize = 15;
+const TUN_PATH: &str = "/dev/net/tun";
+
+/// A TAP device opened without packet information: every read and write is exactly one Ethernet frame.
+///
+/// The device exists while this value lives (unless it was made persistent by someone else), in the network
+/// namespace of the thread that opened it.
+#[derive(Debug)]
+pub struct TapDevice {
+    iface: Iface,
+}
+
+impl TapDevice {
+    /// Creates (or attaches to a persistent) TAP device `name` and makes it non-blocking.
+    pub fn open(name: &str) -> Result<TapDevice, TapError> {
+        check_name(name)?;
+        if !Path::new(TUN_PATH).exists() {
+            return Err(TapError::NoTunDevice);
+        }
+        let iface = Iface::without_packet_info(name, Mode::Tap).map_err(|e| classify_open_error(name, e))?;
+        iface.set_non_blocking().map_err(|e| TapError::Io("cannot make the TAP device non-blocking", e))?;
+        Ok(TapDevice { iface })
+    }
+}
+
+fn check_name(name: &str) -> Result<(), TapError> {
+    let bad = |why| Err(TapError::BadName(name.to_string(), why));
+    if name.is_empty() {
+        return bad("it is empty; use e.g. --tap tap0");
+    }
+    if name.len() > MAX_NAME_LEN {
+        return bad("Linux interface names are at most 15 bytes");
+    }
+    if name.contains(['/', ':', '%']) || name.chars().any(|c| c.is_whitespace() || c.is_control()) || name == "." {
+        return bad("it must not contain '/', ':', '%', whitespace or control characters");
+    }
+    Ok(())
+}
+
+/// Maps the errno of open(/dev/net/tun) + ioctl(TUNSETIFF) to what the user should do.
+pub(crate) fn classify_open_error(name: &str, e: io::Error) -> TapError {
+    match e.raw_os_error() {
+        Some(libc::ENOENT | libc::ENODEV | libc::ENXIO) => TapError::NoTunDevice,
+        Some(libc::EPERM | libc::EACCES) => TapError::PermissionDenied(e),
+        Some(libc::EBUSY) => TapError::Busy(name.to_string()),
+        Some(libc::EINVAL) => TapError::NotTap(name.to_string()),
+        _ => TapError::Io("cannot open the TAP device", e),
+    }
+}
+
+impl AsRawFd for TapDevice {
+    fn as_raw_fd(&self) -> RawFd {
+        self.iface.as_raw_fd()
+    }
+}
+
+impl Link for TapDevice {
+    fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.iface.recv(buf)
+    }
+    fn send(&mut self, frame: &[u8]) -> io::Result<()> {
+        self.iface.send(frame).map(|_| ())
+    }
+    fn name(&self) -> &str {
+        self.iface.name()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked_before_any_syscall() {
+        for bad in ["", "a-very-long-name-here", "tap/0", "tap 0", "t:1"] {
+            let err = TapDevice::open(bad).unwrap_err();
+            assert!(matches!(err, TapError::BadName(..)), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn errno_maps_to_advice() {
+        let e = |n| io::Error::from_raw_os_error(n);
+        assert!(matches!(classify_open_error("t", e(libc::ENOENT)), TapError::NoTunDevice));
+        assert!(matches!(classify_open_error("t", e(libc::EPERM)), TapError::PermissionDenied(_)));
+        assert!(matches!(classify_open_error("t", e(libc::EBUSY)), TapError::Busy(_)));
+        assert!(matches!(classify_open_error("t", e(libc::EINVAL)), TapError::NotTap(_)));
+        assert!(classify_open_error("t", e(libc::EPERM)).to_string().contains("CAP_NET_ADMIN"));
+        assert!(TapError::NoTunDevice.to_string().contains("modprobe tun"));
+        assert!(TapError::Busy("tap0".into()).to_string().contains("another process"));
+    }
+}

@@ -1,0 +1,257 @@
+//! Live tests of everything below TCP's connection engine, against Linux over a TAP device in a network namespace
+//! of each test's own: ping, UDP echo (binary and library), refused connections, the pcapng capture, and the error
+//! messages. Skipped loudly without root//dev/net/tun/tools, unless CI=true.
+
+mod common;
+
+use common::{field, run, text, Netns, Synack, LINUX_IP, SYNACK_IP, TAP};
+use std::net::{SocketAddrV4, UdpSocket};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use synack_tap::{Driver, DriverConfig};
+
+#[test]
+fn linux_pings_synack_100_times_without_loss() {
+    if !common::live("ping", &["ping"]) {
+        return;
+    }
+    let ns = Netns::new("ping");
+    // This test lets synack-tap create the TAP device itself (the others attach to a pre-made one).
+    let synack = Synack::start_creating(&ns, &["udp-echo"]);
+    let out = run(ns.cmd("ping").args(["-c", "100", "-i", "0.01", "-W", "2", "-q", SYNACK_IP]));
+    let summary = text(&out.stdout);
+    eprintln!("{summary}");
+    assert!(summary.contains("100 packets transmitted, 100 received, 0% packet loss"), "{summary}");
+    let lines = synack.stop();
+    assert!(lines.iter().any(|l| l == "ICMP echo replies sent: 100"), "{lines:?}");
+}
+
+#[test]
+fn linux_nc_udp_echo() {
+    if !common::live("udp-nc", &["nc"]) {
+        return;
+    }
+    let ns = Netns::with_tap("udpnc");
+    let synack = Synack::start(&ns, &["udp-echo"]);
+    let mut nc = ns
+        .cmd("timeout")
+        .args(["10", "nc", "-u", "-w", "1", SYNACK_IP, "7"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Dropping stdin after the write closes it: nc sends one datagram, prints the echo, exits when idle.
+    std::io::Write::write_all(&mut nc.stdin.take().unwrap(), b"hello synack\n").unwrap();
+    let out = nc.wait_with_output().unwrap();
+    assert_eq!(text(&out.stdout), "hello synack\n");
+    let lines = synack.stop();
+    assert!(lines.iter().any(|l| l == "udp-echo: 1 datagrams echoed"), "{lines:?}");
+}
+
+#[test]
+fn linux_sockets_udp_echo_all_sizes() {
+    if !common::live("udp-sizes", &[]) {
+        return;
+    }
+    let ns = Netns::with_tap("udpsizes");
+    let synack = Synack::start(&ns, &["udp-echo", "--port", "7777"]);
+    let linux = ns.within(|| {
+        let sock = UdpSocket::bind((LINUX_IP, 0)).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let mut buf = vec![0u8; 2048];
+        for i in 0..300usize {
+            let len = (i * 37) % 1473; // 0..=1472: up to a full 1500-byte IP datagram
+            let msg: Vec<u8> = (0..len).map(|j| (i + j) as u8).collect();
+            sock.send_to(&msg, (SYNACK_IP, 7777)).unwrap();
+            let (n, from) = sock.recv_from(&mut buf).unwrap_or_else(|e| panic!("datagram {i} ({len} bytes): {e}"));
+            assert_eq!(&buf[..n], &msg[..], "datagram {i}");
+            assert_eq!(from.to_string(), format!("{SYNACK_IP}:7777"));
+        }
+    });
+    linux.join().unwrap();
+    let lines = synack.stop();
+    assert!(lines.iter().any(|l| l == "udp-echo: 300 datagrams echoed"), "{lines:?}");
+}
+
+#[test]
+fn library_udp_socket_on_a_live_tap() {
+    if !common::live("lib-udp", &[]) {
+        return;
+    }
+    let ns = Netns::new("libudp");
+    let path = std::path::PathBuf::from("/var/run/netns").join(&ns.name);
+    // The driver opens (creates) the TAP device from a thread inside the namespace.
+    let (tx, rx) = std::sync::mpsc::channel();
+    let synack = std::thread::spawn(move || {
+        common::enter(&path);
+        let config = DriverConfig {
+            stack: synack::Config { ipv4: format!("{SYNACK_IP}/24").parse().unwrap(), ..synack::Config::default() },
+            ..DriverConfig::default()
+        };
+        let driver = Driver::open_tap(TAP, config).unwrap();
+        let sock = synack_tap::UdpSocket::bind(&driver.handle(), "0.0.0.0:5353".parse().unwrap()).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        tx.send(()).unwrap();
+        let mut buf = [0u8; 1500];
+        for _ in 0..10 {
+            let (n, from) = sock.recv_from(&mut buf).unwrap();
+            let reply: Vec<u8> = buf[..n].iter().rev().copied().collect();
+            sock.send_to(&reply, from).unwrap();
+        }
+        driver.stop()
+    });
+    rx.recv_timeout(Duration::from_secs(5)).unwrap();
+    ns.linux_side_up();
+    ns.wait_link_up();
+    let linux = ns.within(|| {
+        let sock = UdpSocket::bind((LINUX_IP, 0)).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        for i in 0..10 {
+            let msg = format!("ping {i}");
+            sock.send_to(msg.as_bytes(), (SYNACK_IP, 5353)).unwrap();
+            let mut buf = [0u8; 64];
+            let (n, _) = sock.recv_from(&mut buf).unwrap();
+            assert_eq!(buf[..n].iter().rev().copied().collect::<Vec<u8>>(), msg.as_bytes());
+        }
+    });
+    linux.join().unwrap();
+    let report = synack.join().unwrap();
+    assert_eq!(report.stack.udp_datagrams_received, 10, "{report}");
+}
+
+#[test]
+fn connecting_to_a_closed_port_is_refused() {
+    if !common::live("refused", &["nc"]) {
+        return;
+    }
+    let ns = Netns::with_tap("refused");
+    let synack = Synack::start(&ns, &["udp-echo"]);
+    let linux = ns.within(|| {
+        let to: SocketAddrV4 = format!("{SYNACK_IP}:4242").parse().unwrap();
+        let t = Instant::now();
+        let err = std::net::TcpStream::connect_timeout(&to.into(), Duration::from_secs(5)).unwrap_err();
+        assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");
+        t.elapsed()
+    });
+    let took = linux.join().unwrap();
+    assert!(took < Duration::from_secs(1), "refusal took {took:?}");
+    let out =
+        ns.cmd("timeout").args(["10", "nc", "-v", "-w", "3", SYNACK_IP, "4243"]).stdin(Stdio::null()).output().unwrap();
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("refused"), "{}", text(&out.stderr));
+    let lines = synack.stop();
+    assert!(lines.iter().any(|l| l == "TCP resets sent: 2"), "{lines:?}");
+}
+
+#[test]
+fn pcap_capture_passes_tshark_validation() {
+    if !common::live("pcap", &["tshark", "ping", "nc"]) {
+        return;
+    }
+    let ns = Netns::with_tap("pcap");
+    let pcap = common::TempPath::new(&format!("{}.pcapng", ns.name));
+    let pcap_s = pcap.to_str().unwrap();
+    // Impairments on, so the capture also carries dropped/duplicated/late frames and their comments.
+    let impair = ["--loss", "0.1", "--duplicate", "0.1", "--reorder", "0.1", "--seed", "3"];
+    let synack = Synack::start(&ns, &[&["--pcap", pcap_s][..], &impair, &["udp-echo"]].concat());
+    let _ = ns.cmd("ping").args(["-c", "50", "-i", "0.01", "-W", "1", "-q", SYNACK_IP]).output().unwrap();
+    let linux = ns.within(|| {
+        let sock = UdpSocket::bind((LINUX_IP, 0)).unwrap();
+        for i in 0..50u32 {
+            sock.send_to(&i.to_be_bytes().repeat(100), (SYNACK_IP, 7)).unwrap();
+        }
+        let _ = std::net::TcpStream::connect_timeout(
+            &format!("{SYNACK_IP}:4242").parse::<SocketAddrV4>().unwrap().into(),
+            Duration::from_secs(2),
+        );
+    });
+    linux.join().unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    let lines = synack.stop();
+    let captured: u64 = lines
+        .iter()
+        .find(|l| l.starts_with("capture:"))
+        .map(|l| field(l, "capture:").parse().unwrap())
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert!(captured > 100, "{lines:?}");
+
+    let check = |args: &[&str]| {
+        let mut c = Command::new("tshark");
+        c.args(["-n", "-r", pcap_s]).args(args);
+        text(&run(&mut c).stdout)
+    };
+    let bad = check(&[
+        "-o",
+        "ip.check_checksum:TRUE",
+        "-o",
+        "tcp.check_checksum:TRUE",
+        "-o",
+        "udp.check_checksum:TRUE",
+        "-Y",
+        "_ws.malformed || _ws.expert.severity >= \"Error\" || _ws.expert.group == \"Checksum\"",
+    ]);
+    assert_eq!(bad, "", "tshark found problems in {pcap_s}");
+    let all = check(&[]);
+    assert_eq!(all.lines().count() as u64, captured, "tshark reads every frame");
+    assert!(all.contains("ICMP") && all.contains("ARP"), "{all}");
+    assert!(!check(&["-Y", "udp"]).is_empty() && !check(&["-Y", "tcp.flags.reset == 1"]).is_empty(), "{all}");
+    let comments = check(&["-Y", "frame.comment", "-T", "fields", "-e", "frame.comment"]);
+    assert!(comments.contains("impairment: dropped"), "{comments}");
+    let ts = check(&["-c", "1", "-T", "fields", "-e", "frame.time_epoch"]);
+    assert_eq!(ts.trim().split('.').nth(1).map(str::len), Some(9), "nanosecond timestamps: {ts}");
+}
+
+#[test]
+fn setup_errors_say_what_to_do() {
+    if !common::live("errors", &["setpriv"]) {
+        return;
+    }
+    let ns = Netns::with_tap("errors");
+    let bin = common::synack_tap_bin();
+    let fails = |cmd: &mut Command| {
+        let out = cmd.stdin(Stdio::null()).output().unwrap();
+        assert!(!out.status.success(), "{cmd:?} succeeded");
+        text(&out.stderr)
+    };
+    // Busy: a second process on the same device.
+    let synack = Synack::start(&ns, &["udp-echo"]);
+    let err = fails(ns.cmd(&bin).args(["--tap", TAP, "--ip", "10.77.0.3/24", "udp-echo"]));
+    assert!(err.contains("is busy") && err.contains("another process"), "{err}");
+    synack.stop();
+    // Not a TAP device.
+    ns.ip(&["link", "add", "veth0", "type", "veth", "peer", "name", "veth1"]);
+    let err = fails(ns.cmd(&bin).args(["--tap", "veth0", "udp-echo"]));
+    assert!(err.contains("is not a TAP device") && err.contains("ip link del veth0"), "{err}");
+    // No permission: an unprivileged user.
+    let err = fails(
+        ns.cmd("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"])
+            .arg(&bin)
+            .args(["--tap", "tapx", "udp-echo"]),
+    );
+    assert!(err.contains("CAP_NET_ADMIN"), "{err}");
+    // Bad addresses and names.
+    let err = fails(ns.cmd(&bin).args(["--ip", "10.77.0.2", "udp-echo"]));
+    assert!(err.contains("a.b.c.d/len"), "{err}");
+    let err = fails(ns.cmd(&bin).args(["--ip", "127.0.0.1/8", "udp-echo"]));
+    assert!(err.contains("loopback") && err.contains("--ip 10.77.0.2/24"), "{err}");
+    let err = fails(ns.cmd(&bin).args(["--gateway", "192.168.9.1", "udp-echo"]));
+    assert!(err.contains("gateway 192.168.9.1 must be on-link"), "{err}");
+    let err = fails(ns.cmd(&bin).args(["--tap", "this-name-is-too-long", "udp-echo"]));
+    assert!(err.contains("at most 15 bytes"), "{err}");
+    let err = fails(ns.cmd(&bin).args(["--loss", "2", "udp-echo"]));
+    assert!(err.contains("between 0 and 1"), "{err}");
+}
+
+#[test]
+fn duration_bound_stops_cleanly_with_stats() {
+    if !common::live("duration", &[]) {
+        return;
+    }
+    let ns = Netns::with_tap("duration");
+    let mut synack = Synack::start(&ns, &["--duration", "0.5", "udp-echo"]);
+    let status = synack.wait(Duration::from_secs(10));
+    assert!(status.is_some_and(|s| s.success()), "{status:?} {}", synack.stderr_text());
+    let lines = synack.collect();
+    assert!(lines.iter().any(|l| l.starts_with("--- synack-tap stats (udp-echo)")), "{lines:?}");
+}

@@ -1,0 +1,150 @@
+//! The driver and its sockets between two stacks joined by a socket pair: no root, no TAP device needed.
+
+use std::net::SocketAddrV4;
+use std::time::{Duration, Instant};
+use synack::wire::EthernetAddress;
+use synack_tap::{Driver, DriverConfig, Impairments, PairLink, TcpListener, TcpStream, UdpSocket};
+
+fn config(last: u8, impair: Impairments) -> DriverConfig {
+    DriverConfig {
+        stack: synack::Config {
+            mac: EthernetAddress([0x02, 0, 0, 0, 0, last]),
+            ipv4: format!("10.99.0.{last}/24").parse().unwrap(),
+            seed: u64::from(last),
+            ..synack::Config::default()
+        },
+        impair,
+        ..DriverConfig::default()
+    }
+}
+
+fn two_drivers(impair: Impairments) -> (Driver, Driver) {
+    let (a, b) = PairLink::pair().unwrap();
+    let da = Driver::start(a, config(1, impair.clone())).unwrap();
+    let db = Driver::start(b, config(2, impair)).unwrap();
+    (da, db)
+}
+
+fn addr(s: &str) -> SocketAddrV4 {
+    s.parse().unwrap()
+}
+
+#[test]
+fn udp_echo_between_two_drivers() {
+    let (da, db) = two_drivers(Impairments::default());
+    let server = UdpSocket::bind(&db.handle(), addr("0.0.0.0:7")).unwrap();
+    server.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let echo = std::thread::spawn(move || {
+        let mut buf = [0u8; 2048];
+        for _ in 0..20 {
+            let (n, from) = server.recv_from(&mut buf).unwrap();
+            server.send_to(&buf[..n], from).unwrap();
+        }
+    });
+    let client = UdpSocket::bind(&da.handle(), addr("0.0.0.0:0")).unwrap();
+    client.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = [0u8; 2048];
+    for i in 0..20u32 {
+        let msg = format!("hello {i}");
+        client.send_to(msg.as_bytes(), addr("10.99.0.2:7")).unwrap();
+        let (n, from) = client.recv_from(&mut buf).unwrap();
+        assert_eq!(&buf[..n], msg.as_bytes());
+        assert_eq!(from, addr("10.99.0.2:7"));
+    }
+    echo.join().unwrap();
+    let report = da.stop();
+    assert_eq!(report.stack.udp_datagrams_received, 20);
+    assert!(report.frames_read >= 21, "{report}");
+    db.stop();
+}
+
+#[test]
+fn recv_times_out_and_stop_unblocks_callers() {
+    let (da, _db) = two_drivers(Impairments::default());
+    let sock = UdpSocket::bind(&da.handle(), addr("0.0.0.0:9")).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(100))).unwrap();
+    let t = Instant::now();
+    let err = sock.recv_from(&mut [0u8; 16]).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::TimedOut);
+    assert!(t.elapsed() >= Duration::from_millis(100) && t.elapsed() < Duration::from_secs(2));
+
+    sock.set_read_timeout(None).unwrap();
+    let handle = da.handle();
+    let blocked = std::thread::spawn(move || sock.recv_from(&mut [0u8; 16]).map(|_| ()));
+    std::thread::sleep(Duration::from_millis(50));
+    handle.stop();
+    let err = blocked.join().unwrap().unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::NotConnected, "{err}");
+    assert!(UdpSocket::bind(&handle, addr("0.0.0.0:10")).is_err());
+}
+
+#[test]
+fn bind_errors_are_io_errors() {
+    let (da, _db) = two_drivers(Impairments::default());
+    let h = da.handle();
+    let _a = UdpSocket::bind(&h, addr("0.0.0.0:7")).unwrap();
+    assert_eq!(UdpSocket::bind(&h, addr("0.0.0.0:7")).unwrap_err().kind(), std::io::ErrorKind::AddrInUse);
+    assert_eq!(UdpSocket::bind(&h, addr("10.1.1.1:8")).unwrap_err().kind(), std::io::ErrorKind::AddrNotAvailable);
+}
+
+#[test]
+fn udp_survives_heavy_impairment() {
+    // Heavy loss/duplication/reordering on both directions: a plausible share gets through, every kind happens.
+    let run = || {
+        let impair = Impairments { loss: 0.2, duplicate: 0.2, reorder: 0.2, seed: 5, ..Impairments::default() };
+        let (da, db) = two_drivers(impair);
+        let server = UdpSocket::bind(&db.handle(), addr("0.0.0.0:7")).unwrap();
+        let client = UdpSocket::bind(&da.handle(), addr("0.0.0.0:5000")).unwrap();
+        // Resolve ARP first, retrying through the loss.
+        server.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        for _ in 0..20 {
+            client.send_to(b"arp", addr("10.99.0.2:7")).unwrap();
+            if server.recv_from(&mut [0u8; 16]).is_ok() {
+                break;
+            }
+        }
+        while server.recv_from(&mut [0u8; 16]).is_ok() {}
+        for i in 0..200u32 {
+            client.send_to(&i.to_be_bytes(), addr("10.99.0.2:7")).unwrap();
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        server.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
+        let mut got = 0;
+        while server.recv_from(&mut [0u8; 16]).is_ok() {
+            got += 1;
+        }
+        let report = da.stop();
+        (got, report.impair_out)
+    };
+    let (got, counts) = run();
+    assert!(got > 100 && got < 260, "{got} {counts}");
+    assert!(counts.dropped > 0 && counts.duplicated > 0 && counts.reordered > 0, "{counts}");
+}
+
+#[test]
+fn tcp_echo_between_two_drivers() {
+    let (da, db) = two_drivers(Impairments::default());
+    let listener = TcpListener::bind(&db.handle(), addr("0.0.0.0:7")).unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept_timeout(Duration::from_secs(5)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut r = s.clone();
+        std::io::copy(&mut r, &mut s).unwrap();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+    });
+    let data: Vec<u8> = (0..1_000_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let mut c = TcpStream::connect_timeout(&da.handle(), addr("10.99.0.2:7"), Duration::from_secs(5)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let writer = {
+        let (mut w, data) = (c.clone(), data.clone());
+        std::thread::spawn(move || {
+            std::io::Write::write_all(&mut w, &data).unwrap();
+            w.shutdown(std::net::Shutdown::Write).unwrap();
+        })
+    };
+    let mut back = Vec::new();
+    std::io::Read::read_to_end(&mut c, &mut back).unwrap();
+    writer.join().unwrap();
+    server.join().unwrap();
+    assert_eq!(back, data);
+}
