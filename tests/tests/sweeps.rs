@@ -32,12 +32,15 @@ fn sweep(name: &str) {
     let failures: Vec<&SeedResult> = results.iter().filter(|r| r.failure.is_some()).collect();
     let slowest = results.iter().filter_map(|r| r.done_at).max().unwrap_or_default();
     let retransmits: u64 = results.iter().map(|r| r.retransmits).sum();
+    let most = results.iter().max_by_key(|r| r.retransmits).map(|r| (r.retransmits, r.seed)).unwrap_or_default();
     eprintln!(
-        "{name}: {} of {SEEDS} seeds passed; slowest finished at {:.3}s virtual; {:.1} retransmissions per seed; \
-         {:.1}s wall",
+        "{name}: {} of {SEEDS} seeds passed; slowest finished at {:.3}s virtual; {:.1} retransmissions per seed \
+         (most: {} on seed {}); {:.1}s wall",
         SEEDS as usize - failures.len(),
         slowest.as_secs_f64(),
         retransmits as f64 / SEEDS as f64,
+        most.0,
+        most.1,
         wall.elapsed().as_secs_f64()
     );
     let report: Vec<String> = failures
