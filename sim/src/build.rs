@@ -51,8 +51,12 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         config.udp_recv_queue = c.udp_recv_queue.unwrap_or(config.udp_recv_queue);
         config.arp.retry_interval = c.arp_retry.map(|d| d.0).unwrap_or(config.arp.retry_interval);
         config.arp.max_requests = c.arp_max_requests.unwrap_or(config.arp.max_requests);
+        config.tcp.recv_buffer = c.tcp_recv_buffer.unwrap_or(config.tcp.recv_buffer);
+        config.tcp.send_buffer = c.tcp_send_buffer.unwrap_or(config.tcp.send_buffer);
+        config.tcp.window_scaling = c.tcp_window_scaling.unwrap_or(config.tcp.window_scaling);
+        config.tcp.time_wait = c.tcp_time_wait.map(|d| d.0).unwrap_or(config.tcp.time_wait);
         let stack = Stack::new(config).map_err(|e| source.error_at(&["host", &idx], e.to_string()))?;
-        let capture = opts.capture.then(|| Capture::new(&sc.name, seed, &h.name));
+        let capture = opts.capture.then(|| Capture::new(&sc.name, seed, &h.name, mac));
         sim.hosts.push(Host::new(h.name.clone(), h.ip.0.addr(), stack, capture));
     }
     let host_index = |name: &str| sc.hosts.iter().position(|h| h.name == name);
@@ -150,7 +154,8 @@ fn direction(label: String, s: &ImpairSpec, rng: rand_chacha::ChaCha8Rng, record
     d.rate = s.rate.map(|r| RateLimit::new(r.0, s.queue.unwrap_or(DEFAULT_QUEUE)));
     let mut random: Vec<Box<dyn Impairment>> = Vec::new();
     if let Some(b) = s.burst {
-        random.push(Box::new(GilbertElliott::new(b.p.0, b.r.0, b.loss_good.0, b.loss_bad.0)));
+        let ge = GilbertElliott::new(b.p.0, b.r.0, b.loss_good.0, b.loss_bad.0);
+        random.push(Box::new(ge.with_max_duration(b.max_duration.map(|d| d.0))));
     }
     let probs = [s.loss, s.corrupt, s.duplicate, s.reorder];
     if let Some(p) = probs[0].filter(|p| p.0 > 0.0) {
@@ -199,6 +204,10 @@ fn unit_name(kind: AppKind) -> &'static str {
 
 type FieldError = (&'static str, String);
 
+fn interval_of(d: Option<crate::units::Dur>, default: Duration) -> Duration {
+    d.map(|d| d.0).unwrap_or(default)
+}
+
 fn make_app(a: &AppSpec, report: AppReport, dst: Option<Ipv4Addr>, seed: u64) -> Result<Box<dyn App>, FieldError> {
     let need_dst = || dst.ok_or(("dst", format!("app kind {:?} needs `dst`", kind_name(a.kind))));
     let ms = |d: u64| Duration::from_millis(d);
@@ -227,16 +236,36 @@ fn make_app(a: &AppSpec, report: AppReport, dst: Option<Ipv4Addr>, seed: u64) ->
             let count = a.count.unwrap_or(1000);
             Box::new(app::UdpBulk::new(report, dst, count, interval(ms(1)), a.size.unwrap_or(1000)))
         }
-        AppKind::TcpSink => Box::new(app::TcpSink::new(report, a.port.unwrap_or(5001), a.connections.unwrap_or(1))),
+        AppKind::TcpSink => {
+            let opts = app::SinkOptions {
+                read_delay: a.read_delay.map(|d| d.0).unwrap_or_default(),
+                read_rate: a.read_rate,
+                read_interval: interval_of(a.read_interval, ms(100)),
+                reply_bytes: a.reply_bytes.unwrap_or(0),
+                shutdown_at_accept: a.shutdown_at_accept.unwrap_or(false),
+            };
+            if opts.read_rate == Some(0) {
+                return Err(("read_rate", "a read rate of 0 bytes per second never reads".into()));
+            }
+            if opts.read_interval.is_zero() {
+                return Err(("read_interval", "the read interval must be positive".into()));
+            }
+            let sink = app::TcpSink::new(report, a.port.unwrap_or(5001), a.connections.unwrap_or(1));
+            Box::new(sink.with_options(opts))
+        }
         AppKind::TcpEcho => Box::new(app::TcpEcho::new(report, a.port.unwrap_or(7))),
         AppKind::TcpBulk => {
             let dst = SocketAddrV4::new(need_dst()?, a.port.unwrap_or(5001));
             let (bytes, conns) = (a.bytes.unwrap_or(1_000_000), a.connections.unwrap_or(1));
-            Box::new(app::TcpBulk::new(report, dst, bytes, conns, seed))
+            if a.local_port.is_some() && conns != 1 {
+                return Err(("local_port", "`local_port` needs `connections = 1`".into()));
+            }
+            Box::new(app::TcpBulk::new(report, dst, bytes, conns, seed).with_local_port(a.local_port))
         }
         AppKind::TcpRr => {
             let dst = SocketAddrV4::new(need_dst()?, a.port.unwrap_or(7));
-            Box::new(app::TcpRequestResponse::new(report, dst, a.requests.unwrap_or(10), a.size.unwrap_or(100)))
+            let rr = app::TcpRequestResponse::new(report, dst, a.requests.unwrap_or(10), a.size.unwrap_or(100));
+            Box::new(rr.with_text(a.text.as_deref()).with_local_port(a.local_port))
         }
     })
 }

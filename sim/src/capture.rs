@@ -9,7 +9,8 @@
 //!
 //! Frames are never merged across hosts: a merged file would show each frame twice and fake retransmissions.
 //! Files are little-endian pcapng, link type Ethernet, `if_tsresol = 9` (timestamps in nanoseconds of virtual
-//! time), with the scenario name and seed in the section header comment.
+//! time), with the scenario name and seed in the section header comment and the host's MAC address in the
+//! interface block. [`crate::decode`] reads them back as one line per frame.
 
 use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
 use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
@@ -18,6 +19,7 @@ use pcap_file::pcapng::PcapNgWriter;
 use pcap_file::{DataLink, Endianness};
 use std::borrow::Cow;
 use std::time::Duration;
+use synack::wire::EthernetAddress;
 use synack::Instant;
 
 /// Largest frame we capture whole.
@@ -36,8 +38,9 @@ impl std::fmt::Debug for Capture {
 }
 
 impl Capture {
-    /// Starts a file whose section header names the scenario, seed and host.
-    pub fn new(scenario: &str, seed: u64, host: &str) -> Capture {
+    /// Starts a file whose section header names the scenario, seed and host; the interface block carries the
+    /// host's MAC address (`if_MACaddr`), which tells sent frames from received ones.
+    pub fn new(scenario: &str, seed: u64, host: &str, mac: EthernetAddress) -> Capture {
         let section = SectionHeaderBlock {
             endianness: Endianness::Little,
             options: vec![
@@ -58,6 +61,7 @@ impl Capture {
             options: vec![
                 InterfaceDescriptionOption::IfName(Cow::Owned(format!("{host}/eth0"))),
                 InterfaceDescriptionOption::IfTsResol(9),
+                InterfaceDescriptionOption::IfMacAddr(Cow::Owned(mac.0.to_vec())),
             ],
         };
         if let Err(e) = writer.write_pcapng_block(interface) {

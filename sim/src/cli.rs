@@ -5,6 +5,7 @@ use crate::run::{run, write_captures};
 use crate::scenario::{Scenario, Source};
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,6 +41,8 @@ pub enum Cmd {
         #[arg(long)]
         jobs: Option<usize>,
     },
+    /// Print a capture one decoded line per frame (relative time, > sent / < received, comment).
+    Decode { trace: PathBuf },
     /// Draw the time-sequence graph of the busiest TCP flow of a capture.
     Plot {
         trace: PathBuf,
@@ -61,12 +64,42 @@ pub enum Cmd {
     },
 }
 
+/// Why a command stopped early.
+#[derive(Debug)]
+enum Failure {
+    /// Reported on stderr, exit status 2.
+    Msg(String),
+    /// Whoever read our output went away (`synack-sim run | head`): stop quietly.
+    StdoutClosed,
+}
+
+impl From<String> for Failure {
+    fn from(s: String) -> Failure {
+        Failure::Msg(s)
+    }
+}
+
+/// Writes to stdout; a closed pipe becomes [`Failure::StdoutClosed`] instead of a panic.
+fn write_stdout(args: std::fmt::Arguments<'_>) -> Result<(), Failure> {
+    let mut out = std::io::stdout().lock();
+    out.write_fmt(args).and_then(|()| out.flush()).map_err(|e| match e.kind() {
+        std::io::ErrorKind::BrokenPipe => Failure::StdoutClosed,
+        _ => Failure::Msg(format!("cannot write to stdout: {e}")),
+    })
+}
+
+/// `println!` that returns a [`Failure`] instead of panicking when stdout is closed.
+macro_rules! say {
+    ($($arg:tt)*) => { write_stdout(format_args!("{}\n", format_args!($($arg)*)))? };
+}
+
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match execute(cli.command) {
         Ok(code) => code,
-        Err(e) => {
+        Err(Failure::StdoutClosed) => ExitCode::SUCCESS,
+        Err(Failure::Msg(e)) => {
             eprintln!("synack-sim: {e}");
             ExitCode::from(2)
         }
@@ -97,7 +130,7 @@ pub fn parse_seeds(s: &str) -> Result<std::ops::Range<u64>, String> {
     Ok(a..end)
 }
 
-fn execute(cmd: Cmd) -> Result<ExitCode, String> {
+fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
     match cmd {
         Cmd::Run { scenario, seed, out } => {
             let (sc, source) = load(scenario.as_deref())?;
@@ -105,22 +138,33 @@ fn execute(cmd: Cmd) -> Result<ExitCode, String> {
             let wall = std::time::Instant::now();
             let output = run(&sc, &source, &opts).map_err(|e| e.to_string())?;
             let elapsed = wall.elapsed();
-            print!("{}", output.result);
-            println!("(simulated in {:.3}s wall-clock)", elapsed.as_secs_f64());
+            write_stdout(format_args!("{}", output.result))?;
+            say!("(simulated in {:.3}s wall-clock)", elapsed.as_secs_f64());
             if let Some(dir) = out {
                 let paths =
                     write_captures(&dir, &sc.name, &output.captures).map_err(|e| format!("{}: {e}", dir.display()))?;
                 for p in paths {
-                    println!("wrote {}", p.display());
+                    say!("wrote {}", p.display());
                 }
             }
             Ok(if output.result.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
         Cmd::Sweep { scenario, seeds, jobs } => sweep(&scenario, &seeds, jobs),
+        Cmd::Decode { trace } => {
+            let bytes = std::fs::read(&trace).map_err(|e| format!("{}: {e}", trace.display()))?;
+            let file = crate::decode::read(&bytes).map_err(|e| format!("{}: {e}", trace.display()))?;
+            if let Some(c) = &file.comment {
+                say!("# {c}");
+            }
+            for line in file.lines() {
+                say!("{line}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Plot { trace, out } => {
             let out = out.unwrap_or_else(|| trace.with_extension("svg"));
             let stats = crate::plot::plot(&trace, &out)?;
-            println!(
+            say!(
                 "wrote {}: {} data segments ({} retransmissions, {} dropped by the link), {} ACKs",
                 out.display(),
                 stats.data_segments,
@@ -152,23 +196,23 @@ fn execute(cmd: Cmd) -> Result<ExitCode, String> {
                 shrunk.failure
             );
             std::fs::write(&out, header + &shrunk.scenario.to_toml()).map_err(|e| format!("{}: {e}", out.display()))?;
-            println!(
+            say!(
                 "{} recorded decisions -> {} faults ({} runs):",
                 shrunk.recorded.len(),
                 shrunk.minimal.len(),
                 shrunk.runs
             );
             for f in &shrunk.minimal {
-                println!("  {f}");
+                say!("  {f}");
             }
-            println!("still fails: {}", shrunk.failure);
-            println!("wrote {}; replay: synack-sim run {}", out.display(), out.display());
+            say!("still fails: {}", shrunk.failure);
+            say!("wrote {}; replay: synack-sim run {}", out.display(), out.display());
             Ok(ExitCode::SUCCESS)
         }
     }
 }
 
-fn sweep(path: &Path, seeds: &str, jobs: Option<usize>) -> Result<ExitCode, String> {
+fn sweep(path: &Path, seeds: &str, jobs: Option<usize>) -> Result<ExitCode, Failure> {
     let (sc, source) = load(Some(path))?;
     let range = parse_seeds(seeds)?;
     // Fail on a broken scenario before starting any thread.
@@ -214,9 +258,9 @@ fn sweep(path: &Path, seeds: &str, jobs: Option<usize>) -> Result<ExitCode, Stri
     });
     bar.finish();
     failures.sort();
-    println!("{} of {total} seeds failed", failures.len());
+    say!("{} of {total} seeds failed", failures.len());
     for (seed, why) in &failures {
-        println!("seed {seed}: {why}\n  replay: synack-sim run {} --seed {seed}", path.display());
+        say!("seed {seed}: {why}\n  replay: synack-sim run {} --seed {seed}", path.display());
     }
     Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

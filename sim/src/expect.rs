@@ -24,7 +24,9 @@ pub fn evaluate(specs: &[ExpectSpec], reports: &[AppReport]) -> Vec<Check> {
             continue;
         };
         let done = r.done_at.map(|t| t.to_string()).unwrap_or_else(|| "never".into());
-        if x.complete.unwrap_or(x.min_count.is_none() && x.hash_equals.is_none() || x.within.is_some()) {
+        let other_checks =
+            x.min_count.is_some() || x.hash_equals.is_some() || x.outcome.is_some() || x.error_contains.is_some();
+        if x.complete.unwrap_or(!other_checks || x.within.is_some()) {
             let mut what = format!("{}: complete", x.app);
             let mut ok = r.complete;
             if let Some(w) = x.within {
@@ -51,6 +53,22 @@ pub fn evaluate(specs: &[ExpectSpec], reports: &[AppReport]) -> Vec<Check> {
             let ok = !mine.is_empty() && mine == theirs;
             let short = |h: &[[u8; 32]]| h.iter().map(|d| crate::app::hex(&d[..8])).collect::<Vec<_>>().join(",");
             let detail = format!("[{}] vs [{}]", short(&mine), short(&theirs));
+            checks.push(Check { what, ok, detail });
+        }
+        if let Some(want) = &x.outcome {
+            let what = format!("{}: every connection ended {want:?}", x.app);
+            let got: Vec<&str> =
+                r.conns.iter().map(|c| if c.outcome.is_empty() { "open" } else { &c.outcome }).collect();
+            let ok = !got.is_empty() && got.iter().all(|o| o == want);
+            let mut distinct = got.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            checks.push(Check { what, ok, detail: format!("{} connections: {}", got.len(), distinct.join(", ")) });
+        }
+        if let Some(want) = &x.error_contains {
+            let what = format!("{}: an error mentions {want:?}", x.app);
+            let ok = r.errors.iter().any(|e| e.contains(want.as_str()));
+            let detail = if r.errors.is_empty() { "no errors".into() } else { r.errors.join("; ") };
             checks.push(Check { what, ok, detail });
         }
     }

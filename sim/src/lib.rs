@@ -9,6 +9,7 @@ pub mod app;
 pub mod build;
 pub mod capture;
 pub mod cli;
+pub mod decode;
 pub mod engine;
 pub mod expect;
 pub mod impairment;

@@ -90,6 +90,18 @@ pub struct HostConfigSpec {
     pub arp_retry: Option<Dur>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub arp_max_requests: Option<u32>,
+    /// TCP receive buffer per connection in bytes (the largest window it advertises).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_recv_buffer: Option<usize>,
+    /// TCP send buffer per connection in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_send_buffer: Option<usize>,
+    /// Offer TCP window scaling (RFC 7323); on by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_window_scaling: Option<bool>,
+    /// TCP TIME-WAIT duration (2*MSL).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_time_wait: Option<Dur>,
 }
 
 impl HostConfigSpec {
@@ -159,7 +171,8 @@ impl ImpairSpec {
     }
 }
 
-/// Gilbert-Elliott parameters: `p` Good->Bad and `r` Bad->Good transition probabilities per frame.
+/// Gilbert-Elliott parameters: `p` Good->Bad and `r` Bad->Good transition probabilities per frame, loss
+/// probabilities in each state, and an optional bound on a burst's duration.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BurstSpec {
@@ -169,6 +182,10 @@ pub struct BurstSpec {
     pub loss_good: Prob,
     #[serde(default = "Prob::one")]
     pub loss_bad: Prob,
+    /// A burst ends at the latest this long after it began (the chain moves per frame, so without a bound a
+    /// sparse sender can stay in a burst for minutes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_duration: Option<Dur>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -263,10 +280,12 @@ pub enum AppKind {
 /// - `udp_echo`, `udp_sink`: port (7 / 9)
 /// - `udp_pingpong`: dst, port (7), count (10), interval (100ms), size (64)
 /// - `udp_bulk`: dst, port (9), count (1000), interval (1ms; "0s" sends all at once), size (1000)
-/// - `tcp_sink`: port (5001), connections (1) to wait for
+/// - `tcp_sink`: port (5001), connections (1) to wait for; a slow reader with `read_delay` (start reading this
+///   late) and `read_rate` (bytes per second, read every `read_interval`, 100ms); `reply_bytes` (sent back after
+///   end of stream, before closing: a half-close exchange); `shutdown_at_accept` (send FIN at once)
 /// - `tcp_echo`: port (7)
-/// - `tcp_bulk`: dst, port (5001), bytes (1000000) per connection, connections (1)
-/// - `tcp_rr`: dst, port (7), requests (10), size (100)
+/// - `tcp_bulk`: dst, port (5001), bytes (1000000) per connection, connections (1), local_port (ephemeral)
+/// - `tcp_rr`: dst, port (7), requests (10), size (100) or `text` (each request is this text), local_port
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppSpec {
@@ -294,6 +313,27 @@ pub struct AppSpec {
     pub connections: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub requests: Option<u32>,
+    /// Local port of a TCP client (two clients connecting to each other's ports make a simultaneous open).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub local_port: Option<u16>,
+    /// `tcp_rr`: the request text (instead of `size` bytes of test data).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// `tcp_sink`: do not read before this time after accepting (the receive window fills and closes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_delay: Option<Dur>,
+    /// `tcp_sink`: read at most this many bytes per second (a slow reader).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_rate: Option<u64>,
+    /// `tcp_sink`: how often a slow reader reads (default 100ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub read_interval: Option<Dur>,
+    /// `tcp_sink`: bytes to send back after the peer's end of stream, before closing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reply_bytes: Option<u64>,
+    /// `tcp_sink`: shut down the sending side (FIN) as soon as a connection is accepted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shutdown_at_accept: Option<bool>,
 }
 
 impl AppSpec {
@@ -344,6 +384,12 @@ pub struct ExpectSpec {
     /// Its count (replies, datagrams, bytes) is at least this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_count: Option<u64>,
+    /// Every one of its TCP connections ended this way: `ok`, `reset`, `timedout`, `unreachable`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    /// One of its errors contains this text (e.g. `port unreachable`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_contains: Option<String>,
 }
 
 /// A probability in [0, 1].

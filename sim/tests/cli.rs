@@ -67,3 +67,42 @@ fn a_bad_scenario_is_reported_with_file_and_line() {
     assert!(err.contains("bad.toml:3:") && err.contains("host[0].ip"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly() {
+    // `synack-sim run | head -0`: the reader is gone before the first line is written.
+    let mut child = sim()
+        .arg("run")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "status {:?}, stderr: {stderr}", out.status);
+    assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{stderr}");
+}
+
+#[test]
+fn decode_prints_one_line_per_frame_with_direction() {
+    let dir = common::temp_dir("cli-decode");
+    let path = dir.join("p.toml");
+    let text = common::two_hosts(
+        "",
+        "[[app]]\nname = \"ping\"\nhost = \"a\"\nkind = \"ping\"\ndst = \"b\"\ncount = 1\n[[expect]]\napp = \"ping\"\n",
+    );
+    std::fs::write(&path, text).expect("write");
+    let out = sim().arg("run").arg(&path).arg("--out").arg(&dir).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    let out = sim().arg("decode").arg(dir.join("test-a.pcapng")).output().expect("decodes");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines[0], "# synack-sim scenario=test seed=1 host=a");
+    assert_eq!(lines[1], " 0.000000000 > ARP who-has 10.0.0.2 tell 10.0.0.1");
+    assert!(lines[2].contains(" < ARP 10.0.0.2 is-at 02:00:00:00:00:02"), "{stdout}");
+    assert!(lines[3].contains(" > 10.0.0.1 > 10.0.0.2 ICMP echo-request"), "{stdout}");
+    assert!(lines[4].contains(" < 10.0.0.2 > 10.0.0.1 ICMP echo-reply"), "{stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -187,3 +187,22 @@ link = "a-b"
     let dropped = ab.dropped.get("partition").copied().unwrap_or(0);
     assert!((299..=301).contains(&dropped), "{dropped} dropped by the partition");
 }
+
+#[test]
+fn gilbert_elliott_bursts_end_after_max_duration_even_with_sparse_traffic() {
+    // A sender that sends one frame a second (a TCP sender backing off) and a channel that rarely leaves Bad:
+    // without a bound the bursts last ~20 frames, i.e. ~20 s; with max_duration = 1.5 s at most two in a row.
+    let sparse = |max: Option<Duration>| {
+        let mut d = direction();
+        d.random.push(Box::new(GilbertElliott::new(0.05, 0.05, 0.0, 1.0).with_max_duration(max)));
+        let out = feed(&mut d, 20_000, 64, Duration::from_secs(1));
+        let (mut longest, mut run) = (0, 0);
+        for v in &out {
+            run = if v.is_empty() { run + 1 } else { 0 };
+            longest = longest.max(run);
+        }
+        longest
+    };
+    assert!(sparse(None) > 20, "unbounded bursts are long with sparse traffic");
+    assert!(sparse(Some(Duration::from_millis(1500))) <= 2);
+}

@@ -6,6 +6,7 @@
 
 pub mod frames;
 pub mod tcp;
+pub mod traces;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

@@ -8,13 +8,13 @@ mod udp;
 
 pub use ping::Ping;
 pub use tcp_client::{TcpBulk, TcpRequestResponse};
-pub use tcp_server::{TcpEcho, TcpSink};
+pub use tcp_server::{SinkOptions, TcpEcho, TcpSink};
 pub use udp::{UdpBulk, UdpEcho, UdpPingPong, UdpSink};
 
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
-use synack::{Command, CommandError, Event, Input, Instant, Output, Reply, SocketHandle, Stack};
+use synack::{Command, CommandError, Event, Input, Instant, Output, Reply, SocketHandle, Stack, UnreachableReason};
 
 /// What an app may do: run commands on its host's stack, read the clock, set timers.
 pub struct Cx<'a> {
@@ -147,6 +147,38 @@ pub fn data_chunk(seed: u64, offset: u64, len: usize) -> Vec<u8> {
         pos += take as u64;
     }
     v
+}
+
+/// How a connection ended, for reports and `outcome` expectations: `closed`, `reset`, `timedout`,
+/// `unreachable`, or the event's name for anything else.
+pub fn outcome_name(event: &Event) -> String {
+    match event {
+        Event::Unreachable { .. } => "unreachable".into(),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+/// An [`Event::Unreachable`] in words: `unreachable 10.0.0.2:9: ICMP port unreachable`.
+pub fn describe_unreachable(event: &Event) -> String {
+    let Event::Unreachable { dst, port, reason } = event else { return format!("{event:?}") };
+    let to = match port {
+        Some(p) => format!("{dst}:{p}"),
+        None => dst.to_string(),
+    };
+    let why = match reason {
+        UnreachableReason::NoNeighbour => "no ARP reply".to_string(),
+        UnreachableReason::DstUnreachable { code, next_hop_mtu } => match code {
+            0 => "ICMP net unreachable".into(),
+            1 => "ICMP host unreachable".into(),
+            2 => "ICMP protocol unreachable".into(),
+            3 => "ICMP port unreachable".into(),
+            4 => format!("ICMP fragmentation needed, next-hop MTU {next_hop_mtu}"),
+            c => format!("ICMP destination unreachable code {c}"),
+        },
+        UnreachableReason::TimeExceeded { code: 0 } => "ICMP TTL exceeded in transit".into(),
+        UnreachableReason::TimeExceeded { code } => format!("ICMP time exceeded code {code}"),
+    };
+    format!("unreachable {to}: {why}")
 }
 
 /// Hex of a digest.

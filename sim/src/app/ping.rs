@@ -74,7 +74,7 @@ impl App for Ping {
                     self.report.done_at = Some(cx.now());
                 }
             }
-            Event::Unreachable { .. } => self.report.errors.push(format!("{event:?}")),
+            Event::Unreachable { .. } => self.report.errors.push(super::describe_unreachable(event)),
             _ => {}
         }
     }

@@ -1,6 +1,6 @@
 //! TCP clients: bulk sender (one or many parallel connections) and request/response.
 
-use super::{data_chunk, App, AppReport, ConnReport, Cx};
+use super::{data_chunk, outcome_name, App, AppReport, ConnReport, Cx};
 use sha2::{Digest, Sha256};
 use std::net::SocketAddrV4;
 
@@ -20,27 +20,29 @@ struct Conn {
     report: ConnReport,
 }
 
-fn connect(cx: &mut Cx<'_>, remote: SocketAddrV4) -> Result<SocketHandle, String> {
-    match cx.command(Command::TcpConnect { remote, local_port: None }) {
+fn connect(cx: &mut Cx<'_>, remote: SocketAddrV4, local_port: Option<u16>) -> Result<SocketHandle, String> {
+    match cx.command(Command::TcpConnect { remote, local_port }) {
         Ok(Reply::Bound { sock, .. }) => Ok(sock),
         Ok(other) => Err(format!("connect {remote}: unexpected {other:?}")),
         Err(e) => Err(format!("connect {remote}: {e}")),
     }
 }
 
-/// Reads and discards whatever is buffered; true at end of stream.
-fn discard_input(cx: &mut Cx<'_>, sock: SocketHandle) -> bool {
+/// Reads and discards whatever is buffered, counting it in `received`; true at end of stream.
+fn discard_input(cx: &mut Cx<'_>, sock: SocketHandle, received: &mut u64) -> bool {
     loop {
         match cx.command(Command::TcpRecv { sock, max: 1 << 20 }) {
             Ok(Reply::Data(d)) if d.is_empty() => return true,
-            Ok(Reply::Data(_)) => {}
+            Ok(Reply::Data(d)) => *received += d.len() as u64,
             _ => return false,
         }
     }
 }
 
 /// Opens `connections` connections to `dst` at once and sends `bytes` of deterministic data on each, then
-/// shuts down its side; a connection is done when the peer closes in turn (after reading everything).
+/// shuts down its side; a connection is done when the peer closes in turn (after reading everything). Whatever
+/// the peer sends is read, counted and discarded. With `local_port` (one connection), it connects from that
+/// port: two of them aimed at each other's ports make a simultaneous open.
 #[derive(Debug)]
 pub struct TcpBulk {
     report: AppReport,
@@ -48,13 +50,21 @@ pub struct TcpBulk {
     bytes: u64,
     connections: u32,
     seed: u64,
+    local_port: Option<u16>,
     conns: Vec<Conn>,
     failed_to_start: bool,
 }
 
 impl TcpBulk {
     pub fn new(report: AppReport, dst: SocketAddrV4, bytes: u64, connections: u32, seed: u64) -> TcpBulk {
-        TcpBulk { report, dst, bytes, connections, seed, conns: Vec::new(), failed_to_start: false }
+        let (local_port, conns, failed_to_start) = (None, Vec::new(), false);
+        TcpBulk { report, dst, bytes, connections, seed, local_port, conns, failed_to_start }
+    }
+
+    /// Connect from this local port instead of an ephemeral one.
+    pub fn with_local_port(mut self, port: Option<u16>) -> TcpBulk {
+        self.local_port = port;
+        self
     }
 
     fn pump(cx: &mut Cx<'_>, c: &mut Conn, total: u64) {
@@ -90,7 +100,7 @@ impl TcpBulk {
 impl App for TcpBulk {
     fn start(&mut self, cx: &mut Cx<'_>) {
         for i in 0..self.connections {
-            match connect(cx, self.dst) {
+            match connect(cx, self.dst, self.local_port) {
                 Ok(sock) => {
                     let report = ConnReport { sock: sock.0, started: cx.now(), ..ConnReport::default() };
                     let seed = crate::rng::derive_seed(self.seed, u64::from(i));
@@ -112,10 +122,10 @@ impl App for TcpBulk {
         match event {
             Event::Connected | Event::Writable => Self::pump(cx, c, total),
             Event::Readable => {
-                discard_input(cx, sock);
+                discard_input(cx, sock, &mut c.report.bytes_received);
             }
             Event::PeerClosed => {
-                discard_input(cx, sock);
+                discard_input(cx, sock, &mut c.report.bytes_received);
                 if c.shut {
                     c.done = true;
                     c.report.finished = Some(cx.now());
@@ -129,7 +139,7 @@ impl App for TcpBulk {
                 c.done = true;
                 c.report.finished = Some(cx.now());
                 if c.report.outcome.is_empty() || *event != Event::Closed {
-                    c.report.outcome = format!("{event:?}").to_lowercase();
+                    c.report.outcome = outcome_name(event);
                 }
             }
             _ => {}
@@ -155,14 +165,17 @@ impl App for TcpBulk {
     }
 }
 
-/// Sends `requests` requests of `size` bytes one after the other on one connection, each time waiting for
-/// `size` bytes of response (an echo server answers), then closes. Records each request's latency.
+/// Sends `requests` requests of `size` bytes (or the given text) one after the other on one connection, each
+/// time waiting for as many bytes of response (an echo server answers), then closes. Records each request's
+/// latency.
 #[derive(Debug)]
 pub struct TcpRequestResponse {
     report: AppReport,
     dst: SocketAddrV4,
     requests: u32,
     size: usize,
+    text: Option<Vec<u8>>,
+    local_port: Option<u16>,
     sock: Option<SocketHandle>,
     conn: ConnReport,
     /// Request bytes not yet accepted by the stack.
@@ -180,6 +193,8 @@ impl TcpRequestResponse {
             dst,
             requests,
             size: size.max(1),
+            text: None,
+            local_port: None,
             sock: None,
             conn: ConnReport::default(),
             pending: Vec::new(),
@@ -190,9 +205,27 @@ impl TcpRequestResponse {
         }
     }
 
+    /// Every request is `text` (whose length replaces `size`).
+    pub fn with_text(mut self, text: Option<&str>) -> TcpRequestResponse {
+        if let Some(t) = text.filter(|t| !t.is_empty()) {
+            self.size = t.len();
+            self.text = Some(t.as_bytes().to_vec());
+        }
+        self
+    }
+
+    /// Connect from this local port instead of an ephemeral one.
+    pub fn with_local_port(mut self, port: Option<u16>) -> TcpRequestResponse {
+        self.local_port = port;
+        self
+    }
+
     fn ask(&mut self, cx: &mut Cx<'_>) {
         self.asked_at = cx.now();
-        self.pending = data_chunk(u64::from(self.answered), 0, self.size);
+        self.pending = match &self.text {
+            Some(t) => t.clone(),
+            None => data_chunk(u64::from(self.answered), 0, self.size),
+        };
         self.flush(cx);
     }
 
@@ -220,7 +253,7 @@ impl TcpRequestResponse {
 impl App for TcpRequestResponse {
     fn start(&mut self, cx: &mut Cx<'_>) {
         self.conn.started = cx.now();
-        match connect(cx, self.dst) {
+        match connect(cx, self.dst, self.local_port) {
             Ok(sock) => {
                 self.sock = Some(sock);
                 self.conn.sock = sock.0;
@@ -277,7 +310,7 @@ impl App for TcpRequestResponse {
                 }
             }
             Event::Closed | Event::Reset | Event::TimedOut | Event::Unreachable { .. } => {
-                self.finish(cx, &format!("{event:?}").to_lowercase());
+                self.finish(cx, &outcome_name(event));
             }
             _ => {}
         }

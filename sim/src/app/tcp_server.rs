@@ -1,10 +1,11 @@
 //! TCP servers: a sink that reads every connection to end of stream and hashes it, and an echo server.
 
-use super::{App, AppReport, ConnReport, Cx};
+use super::{data_chunk, outcome_name, App, AppReport, ConnReport, Cx};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::net::SocketAddrV4;
-use synack::{Command, Event, Reply, SocketHandle};
+use std::time::Duration;
+use synack::{Command, Event, Instant, Reply, SocketHandle};
 
 const BACKLOG: usize = 128;
 
@@ -28,30 +29,122 @@ fn accept_all(cx: &mut Cx<'_>, listener: SocketHandle) -> Vec<SocketHandle> {
     v
 }
 
+/// How a [`TcpSink`] behaves beyond "read everything at once, then close".
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SinkOptions {
+    /// Read nothing before this long after accepting: the receive window fills and closes.
+    pub read_delay: Duration,
+    /// Read at most this many bytes per second (in `read_interval` ticks): a slow reader.
+    pub read_rate: Option<u64>,
+    /// Tick of a slow reader (default 100 ms).
+    pub read_interval: Duration,
+    /// After the peer's end of stream, send this many bytes back before closing (half-close exchange).
+    pub reply_bytes: u64,
+    /// Send FIN as soon as the connection is accepted (still reading to end of stream).
+    pub shutdown_at_accept: bool,
+}
+
+impl SinkOptions {
+    fn slow(&self) -> bool {
+        !self.read_delay.is_zero() || self.read_rate.is_some()
+    }
+    /// Bytes a slow reader may read per tick.
+    fn per_tick(&self) -> usize {
+        let rate = self.read_rate.unwrap_or(u64::MAX / 2);
+        let per = u128::from(rate) * self.read_interval.as_nanos() / 1_000_000_000;
+        usize::try_from(per).unwrap_or(usize::MAX).max(1)
+    }
+}
+
 #[derive(Debug)]
 struct SinkConn {
     hasher: Sha256,
     report: ConnReport,
+    /// End of stream read (and the reply, if any, queued).
     done: bool,
+    eof: bool,
+    closed: bool,
+    /// Reading starts at this time.
+    read_from: Instant,
+    /// Bytes this tick may still read (slow readers).
+    budget: usize,
+    /// When a slow reader's budget is refilled next.
+    refill_at: Instant,
+    timer_set: bool,
+    reply_sent: u64,
 }
 
 /// Accepts connections on `port`, reads each to end of stream, hashes what it read (SHA-256) and closes.
-/// Complete when `connections` connections reached end of stream.
+/// Complete when `connections` connections reached end of stream. [`SinkOptions`] make it a slow reader, make
+/// it answer after the peer's end of stream, or close first.
 #[derive(Debug)]
 pub struct TcpSink {
     report: AppReport,
     port: u16,
     connections: u32,
+    opts: SinkOptions,
     listener: Option<SocketHandle>,
     conns: BTreeMap<SocketHandle, SinkConn>,
 }
 
 impl TcpSink {
     pub fn new(report: AppReport, port: u16, connections: u32) -> TcpSink {
-        TcpSink { report, port, connections, listener: None, conns: BTreeMap::new() }
+        let opts = SinkOptions { read_interval: Duration::from_millis(100), ..SinkOptions::default() };
+        TcpSink { report, port, connections, opts, listener: None, conns: BTreeMap::new() }
+    }
+    pub fn with_options(mut self, opts: SinkOptions) -> TcpSink {
+        self.opts = opts;
+        self
     }
     fn finished_ok(&self) -> usize {
         self.conns.values().filter(|c| c.done && c.report.outcome == "ok").count()
+    }
+
+    /// Reads what the connection may read now; at end of stream, replies (if asked to) and closes.
+    fn pump(opts: &SinkOptions, cx: &mut Cx<'_>, sock: SocketHandle, c: &mut SinkConn) {
+        let slow = opts.slow();
+        while !c.eof {
+            if cx.now() < c.read_from || (slow && c.budget == 0) {
+                if !c.timer_set {
+                    c.timer_set = true;
+                    cx.set_timer(c.read_from.max(c.refill_at), u64::from(sock.0));
+                }
+                return;
+            }
+            let max = if slow { c.budget } else { 1 << 20 };
+            match cx.command(Command::TcpRecv { sock, max }) {
+                Ok(Reply::Data(d)) if d.is_empty() => {
+                    c.eof = true;
+                    c.report.sha256 = Some(c.hasher.clone().finalize().into());
+                }
+                Ok(Reply::Data(d)) => {
+                    c.hasher.update(&d);
+                    c.report.bytes_received += d.len() as u64;
+                    if slow {
+                        c.budget -= d.len().min(c.budget);
+                    }
+                }
+                _ => return,
+            }
+        }
+        while c.reply_sent < opts.reply_bytes {
+            let len = (opts.reply_bytes - c.reply_sent).min(16 * 1024) as usize;
+            let data = data_chunk(u64::from(sock.0), c.reply_sent, len);
+            match cx.command(Command::TcpSend { sock, data }) {
+                Ok(Reply::Sent { len }) if len > 0 => {
+                    c.reply_sent += len as u64;
+                    c.report.bytes_sent = c.reply_sent;
+                }
+                _ => return, // wait for Writable
+            }
+        }
+        if !c.closed {
+            c.closed = true;
+            c.done = true;
+            c.report.finished = Some(cx.now());
+            c.report.outcome = "ok".into();
+            let _ = cx.command(Command::TcpClose { sock });
+        }
     }
 }
 
@@ -64,41 +157,67 @@ impl App for TcpSink {
         if Some(sock) == self.listener {
             if *event == Event::Acceptable {
                 for s in accept_all(cx, sock) {
-                    let report = ConnReport { sock: s.0, started: cx.now(), ..ConnReport::default() };
-                    self.conns.insert(s, SinkConn { hasher: Sha256::new(), report, done: false });
+                    let now = cx.now();
+                    let report = ConnReport { sock: s.0, started: now, ..ConnReport::default() };
+                    let read_from = now + self.opts.read_delay;
+                    self.conns.insert(
+                        s,
+                        SinkConn {
+                            hasher: Sha256::new(),
+                            report,
+                            done: false,
+                            eof: false,
+                            closed: false,
+                            read_from,
+                            budget: 0,
+                            refill_at: read_from,
+                            timer_set: false,
+                            reply_sent: 0,
+                        },
+                    );
+                    if self.opts.shutdown_at_accept {
+                        if let Err(e) = cx.command(Command::TcpShutdown { sock: s }) {
+                            self.report.errors.push(format!("shutdown: {e}"));
+                        }
+                    }
                 }
             }
             return;
         }
         let Some(c) = self.conns.get_mut(&sock) else { return };
-        if c.done {
+        if c.closed && c.report.outcome != "ok" {
             return;
         }
         c.report.snapshot(cx, sock);
         match event {
-            Event::Readable | Event::PeerClosed => loop {
-                match cx.command(Command::TcpRecv { sock, max: 1 << 20 }) {
-                    Ok(Reply::Data(d)) if d.is_empty() => {
-                        c.done = true;
-                        c.report.finished = Some(cx.now());
-                        c.report.outcome = "ok".into();
-                        c.report.sha256 = Some(c.hasher.clone().finalize().into());
-                        let _ = cx.command(Command::TcpClose { sock });
-                        break;
-                    }
-                    Ok(Reply::Data(d)) => {
-                        c.hasher.update(&d);
-                        c.report.bytes_received += d.len() as u64;
-                    }
-                    _ => break,
-                }
-            },
+            Event::Readable | Event::PeerClosed | Event::Writable if !c.closed => {
+                Self::pump(&self.opts, cx, sock, c);
+            }
             Event::Closed | Event::Reset | Event::TimedOut => {
-                c.done = true;
-                c.report.finished = Some(cx.now());
-                c.report.outcome = format!("{event:?}").to_lowercase();
+                if !c.done {
+                    c.done = true;
+                    c.report.finished = Some(cx.now());
+                    c.report.outcome = outcome_name(event);
+                }
+                c.closed = true;
             }
             _ => {}
+        }
+        if self.finished_ok() >= self.connections as usize && self.report.done_at.is_none() {
+            self.report.done_at = Some(cx.now());
+        }
+    }
+
+    fn on_timer(&mut self, cx: &mut Cx<'_>, token: u64) {
+        let sock = SocketHandle(token as u32);
+        let Some(c) = self.conns.get_mut(&sock) else { return };
+        c.timer_set = false;
+        if cx.now() >= c.refill_at {
+            c.budget = self.opts.per_tick();
+            c.refill_at = cx.now() + self.opts.read_interval;
+        }
+        if !c.closed {
+            Self::pump(&self.opts, cx, sock, c);
         }
         if self.finished_ok() >= self.connections as usize && self.report.done_at.is_none() {
             self.report.done_at = Some(cx.now());

@@ -128,7 +128,7 @@ impl App for UdpPingPong {
                     }
                 }
             }
-            Event::Unreachable { .. } => self.report.errors.push(format!("{event:?}")),
+            Event::Unreachable { .. } => self.report.errors.push(super::describe_unreachable(event)),
             _ => {}
         }
     }
@@ -195,7 +195,7 @@ impl App for UdpBulk {
     }
     fn on_event(&mut self, _cx: &mut Cx<'_>, _sock: SocketHandle, event: &Event) {
         if let Event::Unreachable { .. } = event {
-            self.report.errors.push(format!("{event:?}"));
+            self.report.errors.push(super::describe_unreachable(event));
         }
     }
     fn on_timer(&mut self, cx: &mut Cx<'_>, _token: u64) {

@@ -1,0 +1,106 @@
+//! Seed sweeps: the impairment scenarios of `traces/` must meet their expectations (transfer complete, SHA-256
+//! equal, finished in time) on 200 seeds each, not only on the seed of their committed trace.
+//!
+//! A failing seed is printed with the commands that replay it, write its captures and shrink it to the few
+//! link faults that matter.
+
+use std::time::Duration;
+use synack_tests::traces::{parallel_map, scenario};
+
+const SEEDS: u64 = 200;
+
+/// What one seed left behind: its first failed expectation, the sink's completion time, retransmissions.
+struct SeedResult {
+    seed: u64,
+    failure: Option<String>,
+    done_at: Option<Duration>,
+    retransmits: u64,
+}
+
+fn sweep(name: &str) {
+    let ts = scenario(name);
+    let seeds: Vec<u64> = (0..SEEDS).collect();
+    let wall = std::time::Instant::now();
+    let results = parallel_map(&seeds, |&seed| {
+        let out = ts.run(Some(seed), false);
+        let r = &out.result;
+        let done_at = r.apps.iter().filter_map(|a| a.done_at).max().map(|t| Duration::from_nanos(t.as_nanos()));
+        let retransmits = r.apps.iter().flat_map(|a| &a.conns).filter_map(|c| c.retransmits).sum();
+        let failure = (!r.passed()).then(|| r.first_failure().unwrap_or_default());
+        SeedResult { seed, failure, done_at, retransmits }
+    });
+    let failures: Vec<&SeedResult> = results.iter().filter(|r| r.failure.is_some()).collect();
+    let slowest = results.iter().filter_map(|r| r.done_at).max().unwrap_or_default();
+    let retransmits: u64 = results.iter().map(|r| r.retransmits).sum();
+    let most = results.iter().max_by_key(|r| r.retransmits).map(|r| (r.retransmits, r.seed)).unwrap_or_default();
+    eprintln!(
+        "{name}: {} of {SEEDS} seeds passed; slowest finished at {:.3}s virtual; {:.1} retransmissions per seed \
+         (most: {} on seed {}); {:.1}s wall",
+        SEEDS as usize - failures.len(),
+        slowest.as_secs_f64(),
+        retransmits as f64 / SEEDS as f64,
+        most.0,
+        most.1,
+        wall.elapsed().as_secs_f64()
+    );
+    let report: Vec<String> = failures
+        .iter()
+        .map(|r| {
+            format!(
+                "seed {}: {}\n  replay:  cargo run -p synack-sim -- run traces/{name}.toml --seed {seed} --out /tmp/{name}\n  \
+                 shrink:  cargo run -p synack-sim -- shrink traces/{name}.toml --seed {seed} --out /tmp/{name}-seed{seed}.toml",
+                r.seed,
+                r.failure.as_deref().unwrap_or_default(),
+                seed = r.seed
+            )
+        })
+        .collect();
+    assert!(failures.is_empty(), "{name}: {} of {SEEDS} seeds failed:\n{}", failures.len(), report.join("\n"));
+}
+
+#[test]
+fn tcp_loss_meets_its_expectations_on_200_seeds() {
+    sweep("tcp_loss");
+}
+
+#[test]
+fn tcp_burst_meets_its_expectations_on_200_seeds() {
+    sweep("tcp_burst");
+}
+
+#[test]
+fn tcp_reorder_meets_its_expectations_on_200_seeds() {
+    sweep("tcp_reorder");
+}
+
+#[test]
+fn tcp_duplicate_meets_its_expectations_on_200_seeds() {
+    sweep("tcp_duplicate");
+}
+
+#[test]
+fn tcp_corrupt_meets_its_expectations_on_200_seeds() {
+    sweep("tcp_corrupt");
+}
+
+#[test]
+fn every_scenario_meets_its_expectations_on_50_seeds() {
+    // The seed also changes ISNs, ephemeral ports and app data, even where the link is not random.
+    let all = synack_tests::traces::scenarios();
+    let jobs: Vec<(usize, u64)> = (0..all.len()).flat_map(|i| (0..50).map(move |s| (i, s))).collect();
+    let failures: Vec<String> = parallel_map(&jobs, |&(i, seed)| {
+        let out = all[i].run(Some(seed), false);
+        (!out.result.passed()).then(|| {
+            format!(
+                "{} seed {seed}: {}\n  replay: cargo run -p synack-sim -- run {} --seed {seed}",
+                all[i].name,
+                out.result.first_failure().unwrap_or_default(),
+                all[i].display_path()
+            )
+        })
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    assert!(failures.is_empty(), "{} runs failed:\n{}", failures.len(), failures.join("\n"));
+}
