@@ -319,3 +319,21 @@ fn reassembly_timeout_sends_time_exceeded_quoting_the_first_fragment() {
     assert_eq!((ty, code), (11, 1));
     assert_eq!(&original[..IP_LEN + 8], &frames[0][ETH_LEN..ETH_LEN + IP_LEN + 8]);
 }
+
+/// Found by the `tcp_transfer` fuzz target: a corrupted ARP reply whose sender MAC was the receiver's own made
+/// the stack cache its peer at its own MAC and send every later frame to itself.
+#[test]
+fn arp_claiming_our_own_mac_is_dropped() {
+    let mut h = Harness::new(1);
+    for op in [ep::ArpOperation::REQUEST, ep::ArpOperation::REPLY] {
+        let frame = arp(op, STACK_MAC, (STACK_MAC, PEER_IP), (STACK_MAC, STACK_IP));
+        let out = assert_dropped(&mut h, &frame, DropReason::Malformed(Layer::Arp, wire::Error::BadField));
+        assert!(out.is_empty(), "{out:?}");
+    }
+    // The peer is not cached at our MAC: a datagram to it waits for ARP (a broadcast request goes out).
+    let out = h.command(Command::UdpBind { local: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 5000) });
+    let Output::Reply(Ok(Reply::Bound { sock, .. })) = out[0] else { panic!("{out:?}") };
+    let out = h.command(Command::UdpSendTo { sock, remote: SocketAddrV4::new(PEER_IP, 9), data: b"x".to_vec() });
+    let frames = transmits(&out);
+    assert!(frames.iter().all(|f| f[..6] != STACK_MAC.0), "a frame to ourselves: {out:?}");
+}
