@@ -6,6 +6,7 @@
 mod common;
 
 use common::malformed::*;
+use common::tcp::*;
 use core::net::{Ipv4Addr, SocketAddrV4};
 use core::time::Duration;
 use proptest::prelude::*;
@@ -119,7 +120,7 @@ fn mutation() -> impl Strategy<Value = Mutation> {
 }
 
 fn socket() -> impl Strategy<Value = SocketHandle> {
-    prop_oneof![3 => 1u32..4, 1 => 0u32..16].prop_map(SocketHandle)
+    prop_oneof![4 => 1u32..6, 1 => 0u32..16].prop_map(SocketHandle)
 }
 
 fn port() -> impl Strategy<Value = u16> {
@@ -163,8 +164,33 @@ fn command() -> impl Strategy<Value = Command> {
     ]
 }
 
+/// TCP commands, with handles that mostly hit the listener (#2) and the two connections (#3, #4).
+fn tcp_command() -> impl Strategy<Value = Command> {
+    let local_ip = prop_oneof![3 => Just(Ipv4Addr::UNSPECIFIED), 1 => Just(STACK_IP), 1 => Just(PEER_IP)];
+    let local_port = prop_oneof![Just(80u16), Just(0), Just(8080), any::<u16>()];
+    let remote_port = prop_oneof![Just(PEER_PORT), Just(0), any::<u16>()];
+    prop_oneof![
+        1 => (local_ip, local_port, prop_oneof![Just(0usize), 1usize..8, Just(usize::MAX)])
+            .prop_map(|(ip, port, backlog)| Command::TcpListen { local: SocketAddrV4::new(ip, port), backlog }),
+        1 => socket().prop_map(|listener| Command::TcpAccept { listener }),
+        1 => (destination(), remote_port, prop::option::of(prop_oneof![Just(0u16), Just(80), any::<u16>()])).prop_map(
+            |(ip, port, local_port)| Command::TcpConnect { remote: SocketAddrV4::new(ip, port), local_port }
+        ),
+        3 => (socket(), prop_oneof![size(), 200_000usize..300_000]).prop_map(|(sock, len)| Command::TcpSend { sock, data: pattern(len) }),
+        3 => (socket(), prop_oneof![Just(0usize), 1usize..2000, Just(usize::MAX)]).prop_map(|(sock, max)| Command::TcpRecv { sock, max }),
+        1 => socket().prop_map(|sock| Command::TcpShutdown { sock }),
+        1 => socket().prop_map(|sock| Command::TcpClose { sock }),
+        1 => socket().prop_map(|sock| Command::TcpAbort { sock }),
+        1 => (socket(), any::<bool>()).prop_map(|(sock, nodelay)| Command::TcpSetNoDelay { sock, nodelay }),
+    ]
+}
+
 #[derive(Clone, Debug)]
 enum Action {
+    /// A TCP segment to the listener or a live connection, then mutated.
+    Tcp(TcpSeg, Mutation),
+    /// The peer acknowledges everything sent so far.
+    AckAll,
     Frame {
         kind: Kind,
         mutation: Mutation,
@@ -183,7 +209,10 @@ fn action() -> impl Strategy<Value = Action> {
             .prop_map(|(kind, mutation, victim, src_host)| Action::Frame { kind, mutation, victim, src_host }),
         1 => (0u64..40_000).prop_map(|ms| Action::Timer(Duration::from_millis(ms))),
         1 => Just(Action::NextDeadline),
-        3 => command().prop_map(Action::Command),
+        2 => command().prop_map(Action::Command),
+        5 => (tcp_seg(), prop_oneof![4 => Just(Mutation::None), 1 => mutation()]).prop_map(|(s, m)| Action::Tcp(s, m)),
+        1 => Just(Action::AckAll),
+        3 => tcp_command().prop_map(Action::Command),
     ]
 }
 
@@ -198,6 +227,16 @@ fn run(h: &mut Harness, actions: &[Action]) {
                     h.frame(f);
                 }
             }
+            Action::Tcp(seg, mutation) => {
+                let Some(mut frame) = seg.frame(h) else { continue };
+                if seg.data_offset.is_some() || !matches!(mutation, Mutation::None) {
+                    // The stack may now take option bytes or mutated bytes for data.
+                    h.tainted = true;
+                }
+                mutation.apply(&mut frame);
+                h.frame(&frame);
+            }
+            Action::AckAll => ack_all(h),
             Action::Timer(advance) => {
                 h.timer(*advance);
             }
@@ -228,7 +267,7 @@ proptest! {
         actions in prop::collection::vec(action(), 1..40),
         seed in any::<u64>(),
     ) {
-        let mut h = Harness::primed(seed);
+        let mut h = tcp_harness(seed);
         run(&mut h, &actions);
     }
 
@@ -237,8 +276,8 @@ proptest! {
         actions in prop::collection::vec(action(), 1..40),
         seed in any::<u64>(),
     ) {
-        let mut a = Harness::primed(seed);
-        let mut b = Harness::primed(seed);
+        let mut a = tcp_harness(seed);
+        let mut b = tcp_harness(seed);
         run(&mut a, &actions);
         run(&mut b, &actions);
         prop_assert_eq!(&a.log, &b.log);

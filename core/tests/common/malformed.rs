@@ -249,6 +249,9 @@ pub struct Harness {
     /// Every address the stack may hold in its ARP cache: senders of ARP packets that targeted it, and targets
     /// of its own requests. An ARP packet from one of these may be used silently (it refreshes the entry).
     pub maybe_cached: BTreeSet<Ipv4Addr>,
+    /// Whether TCP data was fed that does not follow [`crate::common::tcp::byte_at`] (a mutated segment): then
+    /// what the application reads is no longer checked byte for byte.
+    pub tainted: bool,
 }
 
 impl Harness {
@@ -258,6 +261,7 @@ impl Harness {
             now: Instant::ZERO,
             log: Vec::new(),
             maybe_cached: BTreeSet::new(),
+            tainted: false,
         }
     }
 
@@ -326,6 +330,15 @@ impl Harness {
     /// Runs a command and checks it yields exactly one reply, first.
     pub fn command(&mut self, cmd: Command) -> Vec<Output> {
         let shown = format!("{cmd:?}");
+        // TCP: what a send may accept, and where the bytes a read returns start in the peer's sequence space.
+        let tcp_send_len = match &cmd {
+            Command::TcpSend { data, .. } => Some(data.len()),
+            _ => None,
+        };
+        let tcp_read = match &cmd {
+            Command::TcpRecv { sock, max } => Some((*max, crate::common::tcp::first_readable_seq(&self.stack, *sock))),
+            _ => None,
+        };
         let asked = match &cmd {
             Command::UdpSendTo { data, .. } => Some((data.len(), MTU - IP_LEN - 8)),
             Command::Ping { payload_len, .. } => Some((*payload_len, MTU - IP_LEN - 8)),
@@ -335,6 +348,22 @@ impl Harness {
         assert!(matches!(out.first(), Some(Output::Reply(_))), "{shown}: first output is not the reply: {out:?}");
         let replies = out.iter().filter(|o| matches!(o, Output::Reply(_))).count();
         assert_eq!(replies, 1, "{shown}: {replies} replies: {out:?}");
+        if let (Some(offered), Output::Reply(Ok(Reply::Sent { len }))) = (tcp_send_len, &out[0]) {
+            assert!(*len <= offered, "{shown}: accepted {len} bytes");
+            assert!(*len > 0 || offered == 0, "{shown}: Sent 0 instead of WouldBlock");
+            self.answer_arp(&out);
+            return out;
+        }
+        if let (Some((max, first)), Output::Reply(Ok(Reply::Data(d)))) = (tcp_read, &out[0]) {
+            assert!(d.len() <= max, "{shown}: returned {} bytes", d.len());
+            if let Some(seq) = first.filter(|_| !self.tainted) {
+                assert_eq!(
+                    d,
+                    &crate::common::tcp::payload_at(seq, d.len()),
+                    "{shown}: read bytes differ from the sent ones"
+                );
+            }
+        }
         match (&out[0], asked) {
             (Output::Reply(Ok(Reply::Sent { len })), Some((asked, max))) => {
                 assert_eq!(*len, asked, "{shown}");

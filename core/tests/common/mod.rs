@@ -4,3 +4,5 @@
 pub mod differential;
 #[allow(dead_code)]
 pub mod malformed;
+#[allow(dead_code)]
+pub mod tcp;
