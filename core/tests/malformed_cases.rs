@@ -11,16 +11,6 @@ use synack::{Command, DropReason, Layer, Output, Reply, SocketHandle};
 
 // ---- Named malformed cases --------------------------------------------------------------------------------
 
-/// Feeds `frame` and asserts it was dropped under `reason`, and under no other reason.
-fn assert_dropped(h: &mut Harness, frame: &[u8], reason: DropReason) -> Vec<Output> {
-    let before = h.stats().clone();
-    let out = h.frame(frame);
-    let after = h.stats();
-    assert_eq!(after.drops(reason), before.drops(reason) + 1, "not counted as {reason:?}; stats:\n{after}");
-    assert_eq!(after.total_drops(), before.total_drops() + 1, "counted more than once; stats:\n{after}");
-    out
-}
-
 fn echo_frame() -> Vec<u8> {
     Ip::new(PEER_IP, 1).frame(&echo_request(1, 1, b"malformed"))
 }

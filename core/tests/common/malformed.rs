@@ -5,7 +5,7 @@ use core::time::Duration;
 use etherparse as ep;
 use std::collections::{BTreeSet, VecDeque};
 use synack::wire::{self, checksum, EthernetAddress};
-use synack::{Command, CommandError, Config, Input, Instant, Output, Reply, Stack, Stats};
+use synack::{Command, CommandError, Config, DropReason, Input, Instant, Output, Reply, Stack, Stats};
 
 pub const STACK_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x02]);
 pub const STACK_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
@@ -582,4 +582,14 @@ impl Kind {
             }
         }
     }
+}
+
+/// Feeds `frame` and asserts it was dropped under `reason`, and under no other reason.
+pub fn assert_dropped(h: &mut Harness, frame: &[u8], reason: DropReason) -> Vec<Output> {
+    let before = h.stats().clone();
+    let out = h.frame(frame);
+    let after = h.stats();
+    assert_eq!(after.drops(reason), before.drops(reason) + 1, "not counted as {reason:?}; stats:\n{after}");
+    assert_eq!(after.total_drops(), before.total_drops() + 1, "counted more than once; stats:\n{after}");
+    out
 }
