@@ -272,7 +272,7 @@ fn transfer(l: &mut Link, plan: &Plan) -> End {
             }
         }
         // Shut down only once connected: in SYN-SENT, CLOSE deletes the connection (RFC 9293 §3.10.4).
-        let connected = l.events.iter().any(|e| *e == (true, tx, Event::Connected));
+        let connected = l.events.contains(&(true, tx, Event::Connected));
         if sent == data.len() && !shut && connected && l.command(true, Command::TcpShutdown { sock: tx }).is_ok() {
             shut = true;
         }

@@ -130,7 +130,7 @@ fn assert_options_match(reparsed: &TcpOptions, original: &TcpOptions) {
         assert!(reparsed.len() + one_more > 40, "dropped a SACK block that fits: {original:?}");
     }
     assert_eq!(*reparsed, expected, "options changed in a round trip");
-    assert!(reparsed.len() <= 40 && reparsed.len() % 4 == 0);
+    assert!(reparsed.len() <= 40 && reparsed.len().is_multiple_of(4));
 }
 
 fn tcp_roundtrip(bytes: &[u8], src: &Ipv4Addr, dst: &Ipv4Addr) {
