@@ -136,6 +136,25 @@ mod tests {
         super::write_all(std::path::Path::new(env!("CARGO_MANIFEST_DIR")));
     }
 
+    /// Every crash input ever found (kept in `fuzz/regressions/<target>/`) must now pass its target.
+    #[test]
+    fn regressions_pass() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("regressions");
+        type Target = (&'static str, fn(&[u8]));
+        let targets: [Target; 3] = [
+            ("wire_roundtrip", crate::wire::roundtrip),
+            ("stack_handle", crate::handle::fuzz),
+            ("tcp_transfer", crate::link::fuzz),
+        ];
+        for (target, run) in targets {
+            let Ok(dir) = std::fs::read_dir(root.join(target)) else { continue };
+            for entry in dir {
+                let path = entry.unwrap().path();
+                run(&std::fs::read(&path).unwrap());
+            }
+        }
+    }
+
     /// The seeds themselves must pass every target.
     #[test]
     fn seeds_pass_every_target() {
