@@ -235,7 +235,9 @@ impl Stack {
             Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Arp, e)),
         };
         let sender_mac = repr.source_hardware_addr;
-        if !sender_mac.is_unicast() || sender_mac == EthernetAddress([0; 6]) {
+        // Our own MAC as the sender would make us send frames to ourselves (found by fuzzing: a corrupted ARP
+        // reply); Linux ignores such packets too.
+        if !sender_mac.is_unicast() || sender_mac == EthernetAddress([0; 6]) || sender_mac == self.config.mac {
             return self.drop_frame(DropReason::Malformed(Layer::Arp, crate::wire::Error::BadField));
         }
         let ours = self.config.ipv4.addr();
