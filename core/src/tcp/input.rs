@@ -257,15 +257,17 @@ impl Tcb {
             self.sack_ok && self.scoreboard.update(&seg.options.sack_blocks, ack.max(self.snd_una), self.snd_max);
         if ack > self.snd_una {
             self.on_new_ack(ack, now, fx);
-        } else if ack == self.snd_una
-            && self.snd_max > self.snd_una
-            && (new_sack
-                || (seg.payload.is_empty()
-                    && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::FIN)
-                    && window == self.snd_wnd))
-        {
-            // RFC 5681 duplicate ACK, or (RFC 6675) an ACK carrying new SACK information.
-            self.on_duplicate_ack(fx);
+        } else if ack == self.snd_una && self.snd_max > self.snd_una {
+            // With SACK, only an ACK that SACKs something new counts (RFC 6675 §2 "DupAck"): link-duplicated
+            // or window-update ACKs say nothing about loss. Without SACK, RFC 5681's definition.
+            let duplicate = if self.sack_ok {
+                new_sack
+            } else {
+                seg.payload.is_empty() && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::FIN) && window == self.snd_wnd
+            };
+            if duplicate {
+                self.on_duplicate_ack(fx);
+            }
         }
         if self.sack_recovery() {
             if let Some(lost) = self.rtx_log.take_lost(&self.scoreboard, self.snd_una) {
