@@ -15,6 +15,7 @@ pub mod config;
 mod icmp;
 mod ipv4;
 mod ports;
+mod ranges;
 mod ratelimit;
 mod reassembly;
 mod stack;

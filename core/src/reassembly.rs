@@ -188,7 +188,7 @@ impl Reassembler {
         if start == 0 {
             p.first_header = Some(frag.header.to_vec());
         }
-        insert_range(&mut p.ranges, start, end);
+        crate::ranges::insert(&mut p.ranges, start, end);
         if p.is_complete() {
             if let Some(done) = self.remove(&frag.key) {
                 if let Some(header) = done.first_header {
@@ -227,31 +227,6 @@ impl Reassembler {
         self.bytes_held -= p.data.len();
         Some(p)
     }
-}
-
-/// Merges `[start, end)` into sorted, non-overlapping, non-adjacent ranges.
-fn insert_range(ranges: &mut Vec<(usize, usize)>, start: usize, end: usize) {
-    let (mut s, mut e) = (start, end);
-    let mut out = Vec::with_capacity(ranges.len() + 1);
-    let mut placed = false;
-    for &(rs, re) in ranges.iter() {
-        if re < s {
-            out.push((rs, re));
-        } else if rs > e {
-            if !placed {
-                out.push((s, e));
-                placed = true;
-            }
-            out.push((rs, re));
-        } else {
-            s = s.min(rs);
-            e = e.max(re);
-        }
-    }
-    if !placed {
-        out.push((s, e));
-    }
-    *ranges = out;
 }
 
 #[cfg(test)]
@@ -381,13 +356,13 @@ mod tests {
     #[test]
     fn ranges_merge() {
         let mut v = Vec::new();
-        insert_range(&mut v, 10, 20);
-        insert_range(&mut v, 30, 40);
-        insert_range(&mut v, 0, 5);
+        crate::ranges::insert(&mut v, 10, 20);
+        crate::ranges::insert(&mut v, 30, 40);
+        crate::ranges::insert(&mut v, 0, 5);
         assert_eq!(v, vec![(0, 5), (10, 20), (30, 40)]);
-        insert_range(&mut v, 5, 10);
+        crate::ranges::insert(&mut v, 5, 10);
         assert_eq!(v, vec![(0, 20), (30, 40)]);
-        insert_range(&mut v, 15, 35);
+        crate::ranges::insert(&mut v, 15, 35);
         assert_eq!(v, vec![(0, 40)]);
     }
 }

@@ -33,6 +33,14 @@ impl Tcb {
             _ => {}
         }
     }
+
+    /// Queues the FIN and sends what can go now (unless that ended the connection).
+    fn shutdown_and_flush(&mut self, now: Instant, cfg: &crate::config::TcpConfig, fx: &mut Effects) {
+        self.shutdown_send(fx);
+        if !fx.release {
+            self.poll_send(now, cfg, fx);
+        }
+    }
 }
 
 impl Stack {
@@ -152,12 +160,7 @@ impl Stack {
         out: &mut Vec<Output>,
     ) -> Result<Reply, CommandError> {
         self.owned_tcb(sock)?;
-        self.with_tcb(sock, now, out, |tcb, cfg, fx| {
-            tcb.shutdown_send(fx);
-            if !fx.release {
-                tcb.poll_send(now, cfg, fx);
-            }
-        });
+        self.with_tcb(sock, now, out, |tcb, cfg, fx| tcb.shutdown_and_flush(now, cfg, fx));
         Ok(Reply::Done)
     }
 
@@ -182,12 +185,7 @@ impl Stack {
                 TcpState::Closed => tcb.terminate(None, fx),
                 TcpState::TimeWait => {}
                 TcpState::FinWait2 => tcb.close_at = Some(now + cfg.time_wait),
-                _ => {
-                    tcb.shutdown_send(fx);
-                    if !fx.release {
-                        tcb.poll_send(now, cfg, fx);
-                    }
-                }
+                _ => tcb.shutdown_and_flush(now, cfg, fx),
             }
         });
         Ok(Reply::Done)

@@ -35,28 +35,8 @@ impl Scoreboard {
     }
 
     fn insert(&mut self, start: SeqNum, end: SeqNum) {
-        let (mut s, mut e) = (start, end);
-        let mut out = Vec::with_capacity(self.ranges.len() + 1);
-        let mut placed = false;
-        for &(rs, re) in &self.ranges {
-            if re < s {
-                out.push((rs, re));
-            } else if rs > e {
-                if !placed {
-                    out.push((s, e));
-                    placed = true;
-                }
-                out.push((rs, re));
-            } else {
-                s = s.min(rs);
-                e = e.max(re);
-            }
-        }
-        if !placed {
-            out.push((s, e));
-        }
-        out.truncate(MAX_RANGES);
-        self.ranges = out;
+        crate::ranges::insert(&mut self.ranges, start, end);
+        self.ranges.truncate(MAX_RANGES);
     }
 
     /// Forgets everything at or below the new cumulative ACK.
