@@ -115,8 +115,13 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
             }),
         };
         let report = AppReport::new(&name, kind_name(a.kind), unit_name(a.kind));
-        let app = make_app(a, report, dst, derive_seed(seed, APP_BASE + i as u64))
-            .map_err(|(field, msg)| source.error_at(&["app", &idx, field], msg))?;
+        let app_seed = derive_seed(seed, APP_BASE + i as u64);
+        let app = if a.kind == AppKind::BlindAttacker {
+            attacker(a, &sim, report, app_seed)
+        } else {
+            make_app(a, report, dst, app_seed)
+        }
+        .map_err(|(field, msg)| source.error_at(&["app", &idx, field], msg))?;
         let start = Instant::ZERO + a.start.map(|d| d.0).unwrap_or_default();
         sim.add_app(host, app, start);
         names.push(name);
@@ -189,6 +194,7 @@ pub(crate) fn kind_name(kind: AppKind) -> &'static str {
         AppKind::TcpEcho => "tcp_echo",
         AppKind::TcpBulk => "tcp_bulk",
         AppKind::TcpRr => "tcp_rr",
+        AppKind::BlindAttacker => "blind_attacker",
     }
 }
 
@@ -199,6 +205,7 @@ fn unit_name(kind: AppKind) -> &'static str {
         AppKind::TcpEcho => "connections",
         AppKind::TcpRr => "responses",
         AppKind::TcpSink | AppKind::TcpBulk => "bytes",
+        AppKind::BlindAttacker => "segments",
     }
 }
 
@@ -262,10 +269,40 @@ fn make_app(a: &AppSpec, report: AppReport, dst: Option<Ipv4Addr>, seed: u64) ->
             }
             Box::new(app::TcpBulk::new(report, dst, bytes, conns, seed).with_local_port(a.local_port))
         }
+        AppKind::BlindAttacker => return Err(("kind", "blind_attacker is built by `attacker`".into())),
         AppKind::TcpRr => {
             let dst = SocketAddrV4::new(need_dst()?, a.port.unwrap_or(7));
             let rr = app::TcpRequestResponse::new(report, dst, a.requests.unwrap_or(10), a.size.unwrap_or(100));
             Box::new(rr.with_text(a.text.as_deref()).with_local_port(a.local_port))
         }
     })
+}
+
+/// A `blind_attacker`: both victims must be hosts of the scenario (the attacker addresses frames to their MACs).
+fn attacker(a: &AppSpec, sim: &Sim, report: AppReport, seed: u64) -> Result<Box<dyn App>, FieldError> {
+    let victim = |field: &'static str, spec: Option<&String>, port: Option<u16>| -> Result<_, FieldError> {
+        let Some(spec) = spec else { return Err((field, format!("`blind_attacker` needs `{field}`"))) };
+        let host = sim.hosts.iter().find(|h| h.name == *spec || spec.parse::<Ipv4Addr>().ok() == Some(h.ip));
+        let host = host.ok_or((field, format!("{spec:?} is not a host of the scenario")))?;
+        let port_field = if field == "dst" { "port" } else { "spoof_port" };
+        let port = port.ok_or((port_field, format!("`blind_attacker` needs `{port_field}`")))?;
+        Ok(app::Victim { addr: SocketAddrV4::new(host.ip, port), mac: host.mac })
+    };
+    let target = victim("dst", a.dst.as_ref(), Some(a.port.unwrap_or(5001)))?;
+    let spoofed = victim("spoof", a.spoof.as_ref(), a.spoof_port)?;
+    if target.addr.ip() == spoofed.addr.ip() {
+        return Err(("spoof", "the forged source must be another host than `dst`".into()));
+    }
+    let plan = app::AttackPlan {
+        rsts: a.rsts.unwrap_or(1000),
+        syns: a.syns.unwrap_or(1000),
+        data: a.data_segments.unwrap_or(1000),
+        size: a.size.unwrap_or(100),
+        interval: interval_of(a.interval, Duration::from_micros(100)),
+        both_ways: a.both_ways.unwrap_or(false),
+    };
+    if plan.size > 1400 {
+        return Err(("size", "forged data segments carry at most 1400 bytes".into()));
+    }
+    Ok(Box::new(app::BlindAttacker::new(report, target, spoofed, plan, seed)))
 }

@@ -273,6 +273,7 @@ pub enum AppKind {
     TcpEcho,
     TcpBulk,
     TcpRr,
+    BlindAttacker,
 }
 
 /// One app. Which fields matter depends on `kind`:
@@ -286,6 +287,9 @@ pub enum AppKind {
 /// - `tcp_echo`: port (7)
 /// - `tcp_bulk`: dst, port (5001), bytes (1000000) per connection, connections (1), local_port (ephemeral)
 /// - `tcp_rr`: dst, port (7), requests (10), size (100) or `text` (each request is this text), local_port
+/// - `blind_attacker`: dst (the victim that receives the forged segments), port (its port, 5001), spoof (the
+///   host whose address is forged), spoof_port, rsts / syns / data_segments (1000 each), size (100, data
+///   payload), interval (100us between segments), both_ways (false: also forge the reverse direction)
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AppSpec {
@@ -334,6 +338,24 @@ pub struct AppSpec {
     /// `tcp_sink`: shut down the sending side (FIN) as soon as a connection is accepted.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub shutdown_at_accept: Option<bool>,
+    /// `blind_attacker`: the host (name or IPv4 address) whose address the forged segments claim as source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spoof: Option<String>,
+    /// `blind_attacker`: the forged source port (the victim client's `local_port`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spoof_port: Option<u16>,
+    /// `blind_attacker`: how many RSTs to forge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rsts: Option<u64>,
+    /// `blind_attacker`: how many SYNs to forge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub syns: Option<u64>,
+    /// `blind_attacker`: how many data segments (ACK+PSH, `size` bytes) to forge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_segments: Option<u64>,
+    /// `blind_attacker`: forge segments in both directions (half of them to `spoof`, claiming to be `dst`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub both_ways: Option<bool>,
 }
 
 impl AppSpec {

@@ -1,11 +1,13 @@
 //! Scripted applications. Each host runs a list of apps; an app drives its sockets through [`Cx::command`] and
 //! is called back with the events of the sockets it opened, at its start time and at timers it set.
 
+mod attacker;
 mod ping;
 mod tcp_client;
 mod tcp_server;
 mod udp;
 
+pub use attacker::{AttackPlan, BlindAttacker, Victim};
 pub use ping::Ping;
 pub use tcp_client::{TcpBulk, TcpRequestResponse};
 pub use tcp_server::{SinkOptions, TcpEcho, TcpSink};
@@ -55,6 +57,12 @@ impl Cx<'_> {
     /// A snapshot of a TCP connection (retransmissions, RTT, cwnd), while the stack still knows it.
     pub fn tcp_info(&self, sock: SocketHandle) -> Option<synack::tcp::TcpInfo> {
         self.stack.tcp_info(sock)
+    }
+
+    /// Puts a raw Ethernet frame on the host's interface, as if the stack had sent it (an attacker forging
+    /// segments). It goes down the links like any frame of the host.
+    pub fn transmit(&mut self, frame: Vec<u8>) {
+        self.out.push(Output::Transmit(frame));
     }
 
     /// Calls [`App::on_timer`] with `token` at `at`.
