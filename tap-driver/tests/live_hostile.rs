@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 /// Echo round trips the client does in the "before" and "after" phases.
 const PHASE_TRIPS: u64 = 20;
 /// Hard cap on round trips of the whole run (the loop also stops when the hostile phase ends).
-const MAX_TRIPS: u64 = 20_000;
+const MAX_TRIPS: u64 = 100_000;
 /// Each hping3 burst: this many packets, one per 100 us.
 const BURST: &str = "2000";
 
@@ -30,6 +30,21 @@ struct Trips {
     ok: [u64; 3],
     failed: [u64; 3],
     bytes: u64,
+    /// Round trips on one connection kept open through all phases, and failures on it.
+    kept_ok: u64,
+    kept_failed: u64,
+}
+
+/// One 100-byte round trip on the long-lived connection.
+fn echo_on(s: &mut TcpStream, n: u64) -> Result<(), String> {
+    let data: Vec<u8> = (0..100u64).map(|i| (i * 7 + n) as u8).collect();
+    s.write_all(&data).map_err(|e| format!("write: {e}"))?;
+    let mut back = vec![0; data.len()];
+    s.read_exact(&mut back).map_err(|e| format!("read: {e}"))?;
+    if back != data {
+        return Err("long-lived connection echoed different bytes".to_string());
+    }
+    Ok(())
 }
 
 /// One echo round trip over a fresh Linux TCP connection: `len` bytes out, the same bytes back.
@@ -115,6 +130,13 @@ fn echo_survives_nmap_and_hping3_floods() {
         let deadline = Instant::now() + Duration::from_secs(150);
         let mut in_phase = 0;
         let mut last_phase = 0;
+        let addr = SocketAddrV4::new(SYNACK_IP.parse().unwrap(), 7);
+        let mut kept = TcpStream::connect_timeout(&addr.into(), Duration::from_secs(10)).ok();
+        if let Some(k) = &kept {
+            k.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        } else {
+            t.kept_failed += 1;
+        }
         for n in 0..MAX_TRIPS {
             let ph = p.load(Ordering::SeqCst);
             if ph != last_phase {
@@ -139,11 +161,28 @@ fn echo_survives_nmap_and_hping3_floods() {
                     t.failed[usize::from(ph)] += 1;
                 }
             }
+            if let Some(k) = &mut kept {
+                match echo_on(k, n) {
+                    Ok(()) => t.kept_ok += 1,
+                    Err(e) => {
+                        common::loud(&format!("long-lived echo round trip {n} (phase {ph}) failed: {e}"));
+                        t.kept_failed += 1;
+                        kept = None;
+                    }
+                }
+            }
             in_phase += 1;
             if ph == 0 {
                 b.fetch_add(1, Ordering::SeqCst);
             }
             std::thread::sleep(Duration::from_millis(5));
+        }
+        if let Some(mut k) = kept {
+            // Close it cleanly: nothing more comes back.
+            let mut rest = Vec::new();
+            if k.shutdown(Shutdown::Write).and_then(|()| k.read_to_end(&mut rest)).is_err() || !rest.is_empty() {
+                t.kept_failed += 1;
+            }
         }
         t
     });
@@ -216,8 +255,8 @@ fn echo_survives_nmap_and_hping3_floods() {
     let trips = client.join().expect("echo client panicked");
     eprintln!("echo client: {trips:?}; hostile phase {hostile:?}; hping3 sent {hping_sent} packets");
 
-    // synack is still alive; SIGTERM makes it print its stats. nmap's -sV probes end with resets, which the
-    // echo service reports as failed connections (exit status 1 with that message); anything else is a bug.
+    // synack is still alive; SIGTERM makes it print its stats. Should one of nmap's -sV probes end with a reset,
+    // the echo service reports a failed connection (exit status 1 with that message); anything else is a bug.
     assert!(synack.wait(Duration::ZERO).is_none(), "synack-tap exited; {}", synack.stderr_text());
     // SAFETY: kill takes no pointers; the pid is our own child, synack-tap (ip netns exec execs it in place).
     unsafe { libc::kill(synack.pid() as i32, libc::SIGTERM) };
@@ -228,12 +267,15 @@ fn echo_survives_nmap_and_hping3_floods() {
         status.success() || (status.code() == Some(1) && stderr.contains("connections failed")),
         "synack-tap exit {status:?}; {stderr}"
     );
+    let resets = stderr.lines().filter(|l| l.contains("synack-tap: connection from")).count();
+    eprintln!("synack-tap: {status}; {resets} echo connections ended in an error");
     let lines = synack.collect();
     let stats: Vec<String> = lines.iter().skip_while(|l| !l.starts_with("--- synack-tap stats")).cloned().collect();
     eprintln!("{}", stats.join("\n"));
     let drops = drops(&stats);
 
     assert_eq!(trips.failed, [0, 0, 0], "every echo round trip succeeds: {trips:?}");
+    assert_eq!(trips.kept_failed, 0, "the long-lived connection survives: {trips:?}");
     assert!(trips.ok[0] >= PHASE_TRIPS && trips.ok[2] >= PHASE_TRIPS, "{trips:?}");
     assert!(trips.ok[1] >= 10, "echoes kept going during the hostile phase: {trips:?}");
     let at_least = |reason: &str, n: u64| {
