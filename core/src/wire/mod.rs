@@ -10,6 +10,7 @@ pub mod icmpv4;
 pub mod ipv4;
 pub mod pretty;
 pub mod tcp;
+pub mod tcp_options;
 pub mod udp;
 
 pub use arp::{ArpOperation, ArpPacket, ArpRepr};
