@@ -44,6 +44,19 @@ impl Tcb {
 }
 
 impl Stack {
+    /// Runs `f` on a connection the application owns and answers `Done`; `NoSuchSocket` if it owns none.
+    fn with_owned_tcb(
+        &mut self,
+        sock: SocketHandle,
+        now: Instant,
+        out: &mut Vec<Output>,
+        f: impl FnOnce(&mut Tcb, &crate::config::TcpConfig, &mut Effects),
+    ) -> Result<Reply, CommandError> {
+        self.owned_tcb(sock)?;
+        self.with_tcb(sock, now, out, f);
+        Ok(Reply::Done)
+    }
+
     /// Looks up a connection the application owns.
     fn owned_tcb(&self, sock: SocketHandle) -> Result<&Tcb, CommandError> {
         match self.tcp.conns.get(&sock) {
@@ -159,9 +172,7 @@ impl Stack {
         now: Instant,
         out: &mut Vec<Output>,
     ) -> Result<Reply, CommandError> {
-        self.owned_tcb(sock)?;
-        self.with_tcb(sock, now, out, |tcb, cfg, fx| tcb.shutdown_and_flush(now, cfg, fx));
-        Ok(Reply::Done)
+        self.with_owned_tcb(sock, now, out, |tcb, cfg, fx| tcb.shutdown_and_flush(now, cfg, fx))
     }
 
     pub(crate) fn tcp_close(
@@ -173,8 +184,7 @@ impl Stack {
         if self.tcp_close_listener(sock, now, out) {
             return Ok(Reply::Done);
         }
-        self.owned_tcb(sock)?;
-        self.with_tcb(sock, now, out, |tcb, cfg, fx| {
+        self.with_owned_tcb(sock, now, out, |tcb, cfg, fx| {
             tcb.app_closed = true;
             if tcb.recv_buf.readable() > 0 {
                 // Unread data is lost: tell the peer with a reset, as Linux does (RFC 2525 §2.17).
@@ -187,8 +197,7 @@ impl Stack {
                 TcpState::FinWait2 => tcb.close_at = Some(now + cfg.time_wait),
                 _ => tcb.shutdown_and_flush(now, cfg, fx),
             }
-        });
-        Ok(Reply::Done)
+        })
     }
 
     pub(crate) fn tcp_abort(
@@ -200,12 +209,10 @@ impl Stack {
         if self.tcp_close_listener(sock, now, out) {
             return Ok(Reply::Done);
         }
-        self.owned_tcb(sock)?;
-        self.with_tcb(sock, now, out, |tcb, _, fx| {
+        self.with_owned_tcb(sock, now, out, |tcb, _, fx| {
             tcb.app_closed = true;
             tcb.abort(fx);
-        });
-        Ok(Reply::Done)
+        })
     }
 
     pub(crate) fn tcp_set_nodelay(
@@ -215,11 +222,9 @@ impl Stack {
         now: Instant,
         out: &mut Vec<Output>,
     ) -> Result<Reply, CommandError> {
-        self.owned_tcb(sock)?;
-        self.with_tcb(sock, now, out, |tcb, cfg, fx| {
+        self.with_owned_tcb(sock, now, out, |tcb, cfg, fx| {
             tcb.nodelay = nodelay;
             tcb.poll_send(now, cfg, fx);
-        });
-        Ok(Reply::Done)
+        })
     }
 }
