@@ -83,3 +83,159 @@ fn challenge_acks_are_rate_limited() {
     assert_eq!(p.b.stats().tcp_challenge_acks_suppressed, 2000);
     assert_eq!(p.b.tcp_info(s).unwrap().state, TcpState::Established);
 }
+
+/// Runs the pair until B has answered A's SYN: A is still in SYN-SENT, B's SYN-ACK is on the wire.
+fn until_syn_ack_in_flight(p: &mut Pair) {
+    let b_syn_acks = |p: &Pair| p.log.iter().filter(|l| l.from == Side::B && l.line().contains("TCP [S.]")).count();
+    while b_syn_acks(p) == 0 {
+        assert!(p.step_once(), "B never answered the SYN: {:#?}", p.lines());
+    }
+}
+
+#[test]
+fn a_forged_bare_syn_during_the_handshake_does_not_break_the_connection() {
+    // A blind attacker who knows the four-tuple forges a bare SYN while A waits for its SYN-ACK. A turns it into
+    // a simultaneous open (RFC 9293) and answers with a SYN-ACK naming the forged ISN, which B would reset. The
+    // real SYN-ACK acknowledges A's ISS, so A resynchronises to it instead.
+    let mut p = Pair::new(43);
+    let l = synack_tests::tcp::listen(&mut p, Side::B, 80);
+    let c = synack_tests::tcp::start_connect(&mut p, Side::A, std::net::SocketAddrV4::new(synack_tests::tcp::IP_B, 80));
+    until_syn_ack_in_flight(&mut p);
+    assert_eq!(p.a.tcp_info(c).unwrap().state, TcpState::SynSent);
+    let forged = segment_to(&p, Side::A, c, SeqNum(0x1234_5678), SeqNum(0), TcpFlags::SYN, b"");
+    inject(&mut p, Side::A, &forged);
+    assert_eq!(p.a.tcp_info(c).unwrap().state, TcpState::SynReceived);
+    p.run_until(p.now + Duration::from_millis(50));
+    let info = p.a.tcp_info(c).unwrap();
+    assert_eq!(info.state, TcpState::Established, "{:#?}", p.lines());
+    assert_eq!(info.counters.crossed_syns_superseded, 1);
+    assert!(p.events_of(Side::A).contains(&(c, synack::Event::Connected)));
+    assert!(!p.events_of(Side::A).iter().any(|(_, e)| *e == synack::Event::Reset), "{:#?}", p.lines());
+    let s = synack_tests::tcp::accept(&mut p, l);
+    // Options come from the real SYN-ACK (the forged SYN carried none): window scaling and SACK are on.
+    assert!(info.mss > 1000 && p.a.tcp_info(c).unwrap().rcv_wnd > 65_535, "{info:#?}");
+    let data = pattern(300_000, 3);
+    let t = transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(10));
+    assert!(t.eof && t.received == data);
+    let back = pattern(300_000, 4);
+    let t = transfer(&mut p, Side::B, s, c, &back, Duration::from_secs(10));
+    assert!(t.eof && t.received == back);
+}
+
+#[test]
+fn a_genuine_simultaneous_open_is_not_taken_for_a_forgery() {
+    // The peer's SYN-ACK in a real simultaneous open repeats its SYN's sequence number: nothing is superseded.
+    let mut p = Pair::new(44);
+    let ra = synack::Command::TcpConnect {
+        remote: std::net::SocketAddrV4::new(synack_tests::tcp::IP_B, 4001),
+        local_port: Some(4000),
+    };
+    let rb = synack::Command::TcpConnect {
+        remote: std::net::SocketAddrV4::new(synack_tests::tcp::IP_A, 4000),
+        local_port: Some(4001),
+    };
+    let Ok(synack::Reply::Bound { sock: a, .. }) = p.command(Side::A, ra) else { panic!() };
+    let Ok(synack::Reply::Bound { sock: b, .. }) = p.command(Side::B, rb) else { panic!() };
+    p.run_until(p.now + Duration::from_millis(20));
+    for (side, sock) in [(Side::A, a), (Side::B, b)] {
+        let info = p.stack(side).tcp_info(sock).unwrap();
+        assert_eq!(info.state, TcpState::Established);
+        assert_eq!(info.counters.crossed_syns_superseded, 0);
+    }
+}
+
+#[test]
+fn forged_out_of_window_data_draws_only_rate_limited_acks_but_retransmissions_are_acked_at_once() {
+    let (mut p, c, s) = established();
+    let data = pattern(50_000, 5);
+    let t = transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(10));
+    assert_eq!(t.received, data);
+    let info = p.b.tcp_info(s).unwrap();
+    // 5,000 forged data segments far from the window: answered no faster than the challenge-ACK limit.
+    let mut answers = 0;
+    for i in 0..5000u32 {
+        let seq = info.rcv_nxt + 10_000_000 + (i as usize) * 1000;
+        let forged = segment_to(&p, Side::B, s, seq, info.snd_nxt, TcpFlags::ACK, b"EVIL");
+        answers += inject(&mut p, Side::B, &forged).len();
+    }
+    assert_eq!(answers, 1000, "burst of the default 1000/s challenge-ACK limit");
+    assert_eq!(p.b.stats().drops(DropReason::TcpOutOfWindow), 5000);
+    // The limit is spent, yet a retransmission of data B already has (its ACK was lost), a keep-alive probe and
+    // a repeated FIN are each acknowledged at once, with RCV.NXT.
+    let old = [
+        (info.rcv_nxt - 1000, TcpFlags::ACK, &b"old data"[..]),
+        (info.rcv_nxt - 1, TcpFlags::ACK, &b""[..]),
+        (info.rcv_nxt - 1, TcpFlags::ACK | TcpFlags::FIN, &b""[..]),
+    ];
+    for (seq, flags, payload) in old {
+        let seg = segment_to(&p, Side::B, s, seq, info.snd_nxt, flags, payload);
+        let out = inject(&mut p, Side::B, &seg);
+        assert_eq!(out.len(), 1, "{flags:?} at {seq:?} must be acknowledged");
+    }
+    assert_eq!(p.b.tcp_info(s).unwrap().recv_queued, 0);
+    assert_eq!(p.b.tcp_info(s).unwrap().state, TcpState::CloseWait);
+}
+
+#[test]
+fn two_half_open_ends_that_each_took_a_forged_syn_recover() {
+    // The attacker forges a SYN to B's listener on A's four-tuple before A's SYN arrives, and a bare SYN to A
+    // while it waits in SYN-SENT. Both ends are half-open on forged sequence numbers; neither SYN-ACK
+    // acknowledges the other's SYN. Each side resets what it cannot acknowledge; A goes back to SYN-SENT
+    // (the crossed SYN proved nothing) and its SYN then opens the connection.
+    let mut p = Pair::new(45);
+    let l = synack_tests::tcp::listen(&mut p, Side::B, 80);
+    let c = synack_tests::tcp::start_connect(&mut p, Side::A, std::net::SocketAddrV4::new(synack_tests::tcp::IP_B, 80));
+    let a_port = p.a.tcp_info(c).unwrap().local.port();
+    let to_listener = synack::wire::TcpRepr {
+        src_port: a_port,
+        dst_port: 80,
+        seq_number: SeqNum(777),
+        ack_number: SeqNum(0),
+        flags: TcpFlags::SYN,
+        window_len: 1000,
+        urgent_ptr: 0,
+        options: synack::wire::TcpOptions::default(),
+        payload: b"",
+    };
+    inject(&mut p, Side::B, &to_listener);
+    let forged = segment_to(&p, Side::A, c, SeqNum(0x1234_5678), SeqNum(0), TcpFlags::SYN, b"");
+    inject(&mut p, Side::A, &forged);
+    assert_eq!(p.a.tcp_info(c).unwrap().state, TcpState::SynReceived);
+    p.run_until(p.now + Duration::from_millis(100));
+    let info = p.a.tcp_info(c).unwrap();
+    assert_eq!(info.state, TcpState::Established, "{:#?}", p.lines());
+    assert_eq!(info.counters.crossed_syns_reset, 1, "{:#?}", p.lines());
+    assert!(p.lines().len() < 30, "no ACK war: {:#?}", p.lines());
+    let s = synack_tests::tcp::accept(&mut p, l);
+    let data = pattern(200_000, 6);
+    let t = transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(10));
+    assert!(t.eof && t.received == data);
+}
+
+#[test]
+fn a_syn_ack_to_a_listener_is_reset() {
+    // RFC 9293 §3.10.7.2: any ACK-bearing segment to LISTEN draws <SEQ=SEG.ACK><CTL=RST>; a SYN-ACK too.
+    let mut p = Pair::new(46);
+    // A connection on another port first, so both sides know each other's MAC.
+    let _ = synack_tests::tcp::connect(&mut p, 81);
+    let l = synack_tests::tcp::listen(&mut p, Side::B, 80);
+    let syn_ack = synack::wire::TcpRepr {
+        src_port: 40_000,
+        dst_port: 80,
+        seq_number: SeqNum(1000),
+        ack_number: SeqNum(5555),
+        flags: TcpFlags::SYN | TcpFlags::ACK,
+        window_len: 1000,
+        urgent_ptr: 0,
+        options: synack::wire::TcpOptions::default(),
+        payload: b"",
+    };
+    let out = inject(&mut p, Side::B, &syn_ack);
+    let frames: Vec<_> =
+        out.iter().filter_map(|o| if let synack::Output::Transmit(f) = o { Some(f) } else { None }).collect();
+    assert_eq!(frames.len(), 1, "{out:?}");
+    let line = synack::wire::pretty::frame_summary(frames[0]);
+    assert!(line.contains("[R] seq=5555"), "{line}");
+    assert_eq!(p.b.stats().drops(DropReason::TcpNoSocket), 1);
+    let _ = l;
+}

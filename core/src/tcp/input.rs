@@ -1,7 +1,7 @@
 //! Segment arrival (RFC 9293 §3.10.7), with the RFC 5961 defences against blind injection.
 
 use super::seq::SeqNum;
-use super::tcb::{AckDue, Effects, Seg, Tcb, DEFAULT_MSS};
+use super::tcb::{window_shift_for, AckDue, Effects, Seg, Tcb, DEFAULT_MSS};
 use super::TcpState;
 use crate::api::Event;
 use crate::config::TcpConfig;
@@ -72,8 +72,7 @@ impl Tcb {
         self.irs = seg.seq_number;
         self.rcv_nxt = seg.seq_number + 1;
         self.rcv_adv_edge = self.rcv_nxt;
-        let mtu_mss = self.mss;
-        self.take_syn_options(seg, mtu_mss, cfg);
+        self.take_syn_options(seg, self.local_mss, cfg);
         if has_ack {
             self.snd_una = seg.ack_number;
             // The SYN-ACK's window is not scaled (RFC 7323 §2.2).
@@ -108,6 +107,18 @@ impl Tcb {
     /// RFC 9293 §3.10.7.4: every state from SYN-RECEIVED on.
     fn on_segment_synchronized(&mut self, seg: &TcpRepr<'_>, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
         let flags = seg.flags;
+        if self.is_superseding_syn_ack(seg) {
+            // A bare SYN crossed our own (simultaneous open), but this SYN-ACK acknowledges our ISS, which only
+            // a host that saw our SYN can know, and names another initial sequence number. The bare SYN proved
+            // nothing (an off-path attacker can forge one with any sequence number); this one proves the peer
+            // is real. Synchronise to it as SYN-SENT would have, instead of answering with the stale ACK that
+            // makes the peer reset the connection.
+            self.state = TcpState::SynSent;
+            self.rcv_shift = if cfg.window_scaling { window_shift_for(self.recv_buf.capacity()) } else { 0 };
+            self.counters.crossed_syns_superseded += 1;
+            self.on_segment_syn_sent(seg, now, cfg, fx);
+            return;
+        }
         // A retransmitted SYN while our SYN-ACK is unacknowledged: the SYN-ACK was lost, send it again.
         if self.state == TcpState::SynReceived
             && flags.contains(TcpFlags::SYN)
@@ -119,6 +130,20 @@ impl Tcb {
             return;
         }
 
+        // A handshake ACK that does not acknowledge our SYN is refused before anything else (as SYN-SENT does,
+        // and Linux for half-open connections): <SEQ=SEG.ACK><CTL=RST>. Checking the sequence number first would
+        // answer with an ACK instead, and two half-open ends that each took a forged SYN would trade ACKs
+        // until both time out; the reset clears the forged one.
+        if self.state == TcpState::SynReceived
+            && flags.contains(TcpFlags::ACK)
+            && !flags.contains(TcpFlags::RST)
+            && (seg.ack_number <= self.snd_una || seg.ack_number > self.snd_max)
+        {
+            fx.segs.push(Seg::control(seg.ack_number, TcpFlags::RST));
+            fx.drops.push(DropReason::TcpBadAck);
+            return;
+        }
+
         // First: is the segment acceptable?
         let mut seq = seg.seq_number;
         let mut payload = seg.payload;
@@ -127,8 +152,17 @@ impl Tcb {
         if !self.segment_acceptable(seq, seg_len) {
             let zero_window_at_edge = self.rcv_wnd() == 0 && seq == self.rcv_nxt;
             if !zero_window_at_edge {
-                if !flags.contains(TcpFlags::RST) {
+                if flags.contains(TcpFlags::RST) {
+                    // Never answered (RFC 9293).
+                } else if self.is_plausible_duplicate(seq) {
+                    // A retransmission of what we already have (our ACK was lost), a keep-alive, a repeated
+                    // FIN: the peer needs our ACK now.
                     self.ack_due = AckDue::Now;
+                } else {
+                    // Nowhere a real peer would send: most likely forged with a guessed sequence number. Answer
+                    // under the challenge-ACK rate limit, so a flood cannot turn us into an ACK cannon that
+                    // fills the link our genuine traffic shares (Linux limits such ACKs for non-data segments).
+                    self.challenge_ack(fx);
                 }
                 fx.drops.push(DropReason::TcpOutOfWindow);
                 if self.state == TcpState::TimeWait && fin {
@@ -164,11 +198,13 @@ impl Tcb {
             let event = match self.state {
                 // An un-accepted passive connection just vanishes; the listener forgets it.
                 TcpState::SynReceived if self.passive => None,
-                TcpState::SynReceived
-                | TcpState::Established
-                | TcpState::FinWait1
-                | TcpState::FinWait2
-                | TcpState::CloseWait => Some(Event::Reset),
+                TcpState::SynReceived => {
+                    self.return_to_syn_sent(now, cfg, fx);
+                    return;
+                }
+                TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2 | TcpState::CloseWait => {
+                    Some(Event::Reset)
+                }
                 _ if !self.closed_notified => Some(Event::Closed),
                 _ => None,
             };
@@ -189,11 +225,7 @@ impl Tcb {
             return;
         }
         if self.state == TcpState::SynReceived {
-            if seg.ack_number <= self.snd_una || seg.ack_number > self.snd_max {
-                fx.segs.push(Seg::control(seg.ack_number, TcpFlags::RST));
-                fx.drops.push(DropReason::TcpBadAck);
-                return;
-            }
+            // The ACK acknowledges our SYN (checked above).
             self.state = TcpState::Established;
             self.snd_wnd = usize::from(seg.window_len) << self.snd_shift;
             self.max_snd_wnd = self.snd_wnd;
@@ -216,6 +248,44 @@ impl Tcb {
         }
         let trimmed = TcpRepr { seq_number: seq, payload, flags: trimmed_flags, ..*seg };
         self.accept_text_and_fin(&trimmed, seq, payload, now, cfg, fx);
+    }
+
+    /// A reset ended the simultaneous open a crossed bare SYN started. Deliberately not "connection refused"
+    /// (RFC 9293): the bare SYN proved nothing (an off-path attacker may have forged it, then the reset the
+    /// real peer sends when our SYN-ACK names the forged sequence number). Forget it, go back to waiting for an
+    /// answer to our own SYN, and send that SYN again; a peer that really refuses resets our SYN in SYN-SENT.
+    fn return_to_syn_sent(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+        self.state = TcpState::SynSent;
+        self.irs = SeqNum(0);
+        self.rcv_nxt = SeqNum(0);
+        self.rcv_adv_edge = SeqNum(0);
+        self.mss = self.local_mss;
+        self.rcv_shift = if cfg.window_scaling { window_shift_for(self.recv_buf.capacity()) } else { 0 };
+        self.snd_shift = 0;
+        self.peer_wants_wscale = false;
+        self.sack_ok = false;
+        self.ack_due = AckDue::None;
+        self.counters.crossed_syns_reset += 1;
+        self.send_syn(now, fx);
+    }
+
+    /// A SYN-ACK that answers our SYN after a crossed bare SYN put an active open into SYN-RECEIVED, and names
+    /// an initial sequence number other than the bare SYN's. In a genuine simultaneous open the peer's SYN-ACK
+    /// repeats the SYN's sequence number.
+    fn is_superseding_syn_ack(&self, seg: &TcpRepr<'_>) -> bool {
+        self.state == TcpState::SynReceived
+            && !self.passive
+            && seg.flags.contains(TcpFlags::SYN | TcpFlags::ACK)
+            && !seg.flags.contains(TcpFlags::RST)
+            && seg.ack_number == self.iss + 1
+            && seg.seq_number != self.irs
+    }
+
+    /// An unacceptable segment that starts at most one receive buffer below RCV.NXT: data (or a FIN) the peer
+    /// may still be retransmitting because our acknowledgement did not reach it. A real peer never has more
+    /// than the window we advertised unacknowledged, and our windows never exceed the receive buffer.
+    fn is_plausible_duplicate(&self, seq: SeqNum) -> bool {
+        seq < self.rcv_nxt && self.rcv_nxt - seq <= self.recv_buf.capacity()
     }
 
     /// RFC 9293 §3.10.7.4 acceptability test.

@@ -55,9 +55,12 @@ impl Stack {
         }
         let local = SocketAddrV4::new(rx.dst, seg.dst_port);
         let remote = SocketAddrV4::new(rx.src, seg.src_port);
-        if flags.contains(TcpFlags::ACK) && !flags.contains(TcpFlags::SYN) {
-            // Perhaps the end of a SYN-cookie handshake; otherwise an ACK for no connection: reset it.
-            if self.config.tcp.syn_cookies && self.accept_cookie(listener, local, remote, seg, now, out) {
+        if flags.contains(TcpFlags::ACK) {
+            // Perhaps the end of a SYN-cookie handshake; otherwise any ACK-bearing segment, a SYN-ACK included,
+            // is reset (RFC 9293 §3.10.7.2). The reset matters: it is how a client that took a crossed SYN
+            // learns that we never saw it.
+            let bare_ack = !flags.contains(TcpFlags::SYN);
+            if bare_ack && self.config.tcp.syn_cookies && self.accept_cookie(listener, local, remote, seg, now, out) {
                 return;
             }
             self.drop_frame(DropReason::TcpNoSocket);
@@ -66,7 +69,7 @@ impl Stack {
             }
             return;
         }
-        if !flags.contains(TcpFlags::SYN) || flags.intersects(TcpFlags::FIN | TcpFlags::ACK) {
+        if !flags.contains(TcpFlags::SYN) || flags.contains(TcpFlags::FIN) {
             return self.drop_frame(DropReason::TcpBadFlags);
         }
         let Some(state) = self.tcp.listener_state.get(&listener) else {

@@ -86,6 +86,10 @@ pub struct TcpCounters {
     pub zero_window_probes: u64,
     pub tail_loss_probes: u64,
     pub challenge_acks: u64,
+    /// A crossed bare SYN (simultaneous open) was set aside for a SYN-ACK that acknowledged our SYN.
+    pub crossed_syns_superseded: u64,
+    /// A simultaneous open that a crossed bare SYN started was reset; the connection went back to SYN-SENT.
+    pub crossed_syns_reset: u64,
 }
 
 /// A pending acknowledgement.
@@ -139,6 +143,8 @@ pub(crate) struct Tcb {
 
     /// Effective send MSS.
     pub mss: usize,
+    /// The MSS our own interface allows (what we offered in our SYN), before the peer's option clamps `mss`.
+    pub local_mss: usize,
     /// The peer offered window scaling in its SYN (passive side echoes it).
     pub peer_wants_wscale: bool,
     /// Both sides agreed on SACK (RFC 2018).
@@ -242,6 +248,7 @@ impl Tcb {
             fin_received: false,
             pending_fin: None,
             mss,
+            local_mss: mss,
             peer_wants_wscale: false,
             sack_ok: false,
             scoreboard: Scoreboard::default(),

@@ -84,6 +84,8 @@ pub struct ConnReport {
     /// Retransmitted segments and smoothed RTT, from the last [`synack::tcp::TcpInfo`] snapshot.
     pub retransmits: Option<u64>,
     pub srtt: Option<Duration>,
+    /// All of the connection's counters at the last snapshot.
+    pub counters: Option<synack::tcp::TcpCounters>,
     /// "ok", or what went wrong ("reset", "timed out", "connect: ...").
     pub outcome: String,
 }
@@ -93,6 +95,7 @@ impl ConnReport {
     pub fn snapshot(&mut self, cx: &Cx<'_>, sock: SocketHandle) {
         if let Some(info) = cx.tcp_info(sock) {
             self.retransmits = Some(info.counters.retransmitted_segments);
+            self.counters = Some(info.counters);
             if info.srtt.is_some() {
                 self.srtt = info.srtt;
             }
