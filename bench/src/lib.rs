@@ -72,6 +72,12 @@ pub struct Pair {
     pub frames: u64,
     /// Return transmitted frames to their sender for reuse (synack's `Stack::recycle_frame`).
     pub recycle: bool,
+    /// Hand each side everything queued for it as one batch (`Stack::handle_frames_into`, one ACK per batch
+    /// and connection, as smoltcp's `poll` ingests all queued frames); `SYNACK_BENCH_NO_BATCH=1` hands frames
+    /// over one `handle_into` call at a time.
+    pub batched: bool,
+    /// The batch being delivered (kept to reuse its memory).
+    batch: Vec<Vec<u8>>,
     /// FNV-1a digest of every frame in link order, when `SYNACK_BENCH_DIGEST` is set (to check that an
     /// optimisation leaves the frames byte-identical).
     pub digest: Option<u64>,
@@ -95,6 +101,8 @@ impl Pair {
             frames: 0,
             // SYNACK_BENCH_NO_RECYCLE=1 measures the plain `handle_into` API (a fresh Vec per frame).
             recycle: std::env::var_os("SYNACK_BENCH_NO_RECYCLE").is_none(),
+            batched: std::env::var_os("SYNACK_BENCH_NO_BATCH").is_none(),
+            batch: Vec::new(),
             digest: std::env::var_os("SYNACK_BENCH_DIGEST").map(|_| 0xcbf2_9ce4_8422_2325),
         }
     }
@@ -141,33 +149,48 @@ impl Pair {
 
     /// Delivers queued frames both ways until the link is empty. Returns how many frames moved.
     pub fn pump(&mut self) -> u64 {
-        let now = self.now;
         let mut moved = 0;
         loop {
-            let mut any = false;
-            while let Some(frame) = self.to_b.pop_front() {
-                self.b.handle_into(Input::Frame(&frame), now, &mut self.out);
-                if self.recycle {
-                    self.a.recycle_frame(frame);
-                }
-                self.route(Side::B);
-                moved += 1;
-                any = true;
-            }
-            while let Some(frame) = self.to_a.pop_front() {
-                self.a.handle_into(Input::Frame(&frame), now, &mut self.out);
-                if self.recycle {
-                    self.b.recycle_frame(frame);
-                }
-                self.route(Side::A);
-                moved += 1;
-                any = true;
-            }
-            if !any {
+            let step = self.deliver(Side::B) + self.deliver(Side::A);
+            if step == 0 {
                 break;
             }
+            moved += step;
         }
         self.frames += moved;
+        moved
+    }
+
+    /// Hands `to` every frame queued for it (one batch, or one at a time) and routes what it sends back.
+    fn deliver(&mut self, to: Side) -> u64 {
+        let now = self.now;
+        let from = if to == Side::A { Side::B } else { Side::A };
+        let mut batch = std::mem::take(&mut self.batch);
+        batch.extend(match to {
+            Side::A => self.to_a.drain(..),
+            Side::B => self.to_b.drain(..),
+        });
+        let moved = batch.len() as u64;
+        let mut out = std::mem::take(&mut self.out);
+        if self.batched {
+            self.stack(to).handle_frames_into(batch.iter().map(Vec::as_slice), now, &mut out);
+            self.out = out;
+            self.route(to);
+        } else {
+            for frame in &batch {
+                self.stack(to).handle_into(Input::Frame(frame), now, &mut out);
+                self.out = std::mem::take(&mut out);
+                self.route(to);
+                out = std::mem::take(&mut self.out);
+            }
+            self.out = out;
+        }
+        for frame in batch.drain(..) {
+            if self.recycle {
+                self.stack(from).recycle_frame(frame);
+            }
+        }
+        self.batch = batch;
         moved
     }
 

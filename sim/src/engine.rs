@@ -199,6 +199,8 @@ impl Sim {
                     c.record(now, &bytes, note.as_deref());
                 }
                 h.stack.handle_into(Input::Frame(&bytes), now, &mut self.out);
+                // The buffer is free again: let this stack build a later frame in it.
+                h.stack.recycle_frame(bytes);
                 self.after_stack(host);
             }
             Ev::StackTimer { host, deadline } => {

@@ -103,3 +103,72 @@ fn delayed_ack_waits_40ms_for_one_segment_and_acks_every_second() {
     let ack = p.log.iter().find(|l| l.from == Side::B && l.at > t1).unwrap();
     assert_eq!(ack.at - t1, Duration::from_millis(1));
 }
+
+/// A sends ten full segments; returns (the pair, A's socket, B's socket, the ten frames, not delivered).
+fn ten_segments_in_flight() -> (Pair, synack::SocketHandle, synack::SocketHandle, Vec<Vec<u8>>) {
+    let mut p = Pair::new(61);
+    let (c, _, s) = connect(&mut p, 80);
+    p.run_until_idle();
+    let now = p.now;
+    let out = p.a.handle(synack::Input::Command(Command::TcpSend { sock: c, data: pattern(14_600, 7) }), now);
+    let frames: Vec<Vec<u8>> =
+        out.into_iter().filter_map(|o| if let synack::Output::Transmit(f) = o { Some(f) } else { None }).collect();
+    assert_eq!(frames.len(), 10, "initial window of ten segments");
+    (p, c, s, frames)
+}
+
+fn transmitted(out: &[synack::Output]) -> Vec<String> {
+    out.iter()
+        .filter_map(|o| {
+            if let synack::Output::Transmit(f) = o {
+                Some(synack::wire::pretty::frame_summary(f))
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn a_batch_of_in_order_segments_is_acknowledged_once_at_its_end() {
+    let (mut p, c, s, frames) = ten_segments_in_flight();
+    let now = p.now;
+    // One frame at a time: an ACK for every second segment.
+    let (mut q, _, _, same) = ten_segments_in_flight();
+    assert_eq!(frames, same, "deterministic");
+    let mut one_by_one = Vec::new();
+    for f in &same {
+        q.b.handle_into(synack::Input::Frame(f), now, &mut one_by_one);
+    }
+    assert_eq!(transmitted(&one_by_one).len(), 5);
+    // The same frames as one batch: one ACK, for all of them, after the last.
+    let mut out = Vec::new();
+    p.b.handle_frames_into(frames.iter().map(Vec::as_slice), now, &mut out);
+    let acks = transmitted(&out);
+    assert_eq!(acks.len(), 1, "{acks:#?}");
+    let info = p.b.tcp_info(s).unwrap();
+    assert!(acks[0].contains(&format!("ack={}", info.rcv_nxt.0)), "{acks:#?} vs {info:?}");
+    assert_eq!(info.recv_queued, 14_600);
+    assert!(out.iter().any(|o| matches!(o, synack::Output::Event(h, Event::Readable) if *h == s)));
+    // The ACK releases all ten segments at A.
+    p.absorb_all(Side::B, out);
+    p.run_until(p.now + Duration::from_millis(5));
+    let a = p.a.tcp_info(c).unwrap();
+    assert_eq!(a.snd_una, a.snd_nxt, "{a:?}");
+}
+
+#[test]
+fn out_of_order_segments_in_a_batch_are_still_acknowledged_at_once() {
+    let (mut p, _c, s, mut frames) = ten_segments_in_flight();
+    let now = p.now;
+    frames.remove(2); // lost: segments 4..10 arrive beyond a gap.
+    let mut out = Vec::new();
+    p.b.handle_frames_into(frames.iter().map(Vec::as_slice), now, &mut out);
+    let acks = transmitted(&out);
+    // Segment 2 completes the first pair (held to the end of the batch), each of the seven beyond the gap
+    // draws an immediate duplicate ACK with SACK, so the sender's loss detection sees every one.
+    let dup = acks.iter().filter(|a| a.contains("sack")).count();
+    assert_eq!(dup, 7, "{acks:#?}");
+    assert!(acks.len() <= 8, "{acks:#?}");
+    assert_eq!(p.b.tcp_info(s).unwrap().recv_queued, 2 * 1460);
+}

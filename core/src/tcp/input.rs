@@ -542,7 +542,7 @@ impl Tcb {
             } else {
                 self.unacked_segments += 1;
                 if self.unacked_segments >= 2 {
-                    self.ack_due = AckDue::Now;
+                    self.ack_due = self.ack_due.max(AckDue::EndOfBatch);
                 } else if self.ack_due < AckDue::Delayed {
                     self.ack_due = AckDue::Delayed;
                     self.delack_at = Some(now + cfg.delayed_ack);

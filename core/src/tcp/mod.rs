@@ -113,6 +113,10 @@ pub(crate) struct TcpSockets {
     challenge_acks: TokenBucket,
     /// Emptied `Effects` kept for the next input, so handling a segment allocates nothing.
     spare_fx: Effects,
+    /// A batch of frames is being handled ([`Stack::handle_frames_into`]).
+    in_batch: bool,
+    /// Connections holding an ACK until the batch ends (in the order they asked; may repeat).
+    batch_acks: Vec<SocketHandle>,
 }
 
 /// Hashes socket handles. They are allocated by the stack in sequence (never chosen by a peer), so a
@@ -159,6 +163,8 @@ impl TcpSockets {
             cookies: cookie::CookieJar::new((derive_seed(seed, 5), derive_seed(seed, 6))),
             challenge_acks: TokenBucket::new(config.tcp.challenge_ack_rate),
             spare_fx: Effects::default(),
+            in_batch: false,
+            batch_acks: Vec::new(),
         }
     }
 
@@ -301,7 +307,23 @@ impl Stack {
 
     /// An empty `Effects`, reusing the vectors of the last one.
     pub(crate) fn new_effects(&mut self) -> Effects {
-        core::mem::take(&mut self.tcp.spare_fx)
+        let mut fx = core::mem::take(&mut self.tcp.spare_fx);
+        fx.in_batch = self.tcp.in_batch;
+        fx
+    }
+
+    /// Marks the start or end of a batch of frames. At the end, every connection that held an ACK back for
+    /// the batch sends it now: one ACK for all the segments it received in the batch.
+    pub(crate) fn set_tcp_batch(&mut self, in_batch: bool, now: Instant, out: &mut Vec<Output>) {
+        self.tcp.in_batch = in_batch;
+        if in_batch {
+            return;
+        }
+        let mut pending = core::mem::take(&mut self.tcp.batch_acks);
+        for h in pending.drain(..) {
+            self.with_tcb(h, now, out, |tcb, cfg, fx| tcb.poll_send(now, cfg, fx));
+        }
+        self.tcp.batch_acks = pending;
     }
 
     /// Emits what a connection asked for and puts it back (or forgets it).
@@ -343,6 +365,9 @@ impl Stack {
         }
         if fx.unlink {
             self.tcp.unlink(&mut tcb);
+        }
+        if fx.ack_at_batch_end {
+            self.tcp.batch_acks.push(h);
         }
         if let Some(next) = tcb.next_deadline() {
             if tcb.armed_at.is_none_or(|armed| next < armed) {

@@ -48,8 +48,12 @@ impl Tcb {
             self.update_persist_timer(now, cfg);
         }
         let may_ack = !matches!(self.state, TcpState::Closed | TcpState::Listen | TcpState::SynSent);
-        if self.ack_due == AckDue::Now && may_ack {
-            self.push_with_ack(Seg::control(self.snd_nxt, TcpFlags::ACK), fx);
+        if may_ack {
+            match self.ack_due {
+                AckDue::EndOfBatch if fx.in_batch => fx.ack_at_batch_end = true,
+                AckDue::EndOfBatch | AckDue::Now => self.push_with_ack(Seg::control(self.snd_nxt, TcpFlags::ACK), fx),
+                AckDue::None | AckDue::Delayed => {}
+            }
         }
     }
 

@@ -55,6 +55,10 @@ pub(crate) struct Effects {
     pub unlink: bool,
     /// A passive connection just became established (the listener's accept queue grows).
     pub established: bool,
+    /// Set by the stack: the input is part of a batch of frames, so an `AckDue::EndOfBatch` ACK may wait.
+    pub in_batch: bool,
+    /// The connection holds an ACK back until the end of the batch.
+    pub ack_at_batch_end: bool,
 }
 
 impl Effects {
@@ -97,6 +101,9 @@ pub struct TcpCounters {
 pub(crate) enum AckDue {
     None,
     Delayed,
+    /// Now, or, while the driver hands over a batch of frames ([`crate::Stack::handle_frames_into`]), once at
+    /// the end of the batch: one ACK then covers every segment of the batch (as Linux after GRO).
+    EndOfBatch,
     Now,
 }
 
