@@ -247,7 +247,7 @@ impl Stack {
             Command::TcpListen { local, backlog } => self.tcp_listen(local, backlog),
             Command::TcpAccept { listener } => self.tcp_accept(listener, out),
             Command::TcpConnect { remote, local_port } => self.tcp_connect(remote, local_port, now, out),
-            Command::TcpSend { sock, data } => self.tcp_send(sock, &data, now, out),
+            Command::TcpSend { sock, data } => self.tcp_send(sock, data, now, out),
             Command::TcpRecv { sock, max } => self.tcp_recv(sock, max, now, out),
             Command::TcpShutdown { sock } => self.tcp_shutdown(sock, now, out),
             Command::TcpClose { sock } => self.tcp_close(sock, now, out),

@@ -7,55 +7,100 @@
 use super::seq::SeqNum;
 use std::collections::VecDeque;
 
-/// Bytes queued for sending; index 0 is the byte at SND.UNA.
+/// Bytes queued for sending; offset 0 is the byte at SND.UNA.
+///
+/// Kept as the application's own buffers (chunks) rather than one ring: a `TcpSend` hands over its `Vec`, and
+/// the stack keeps it instead of copying it, so payload bytes are copied once on their way out (chunk to
+/// frame). Small writes are appended to the last chunk, so chatty applications do not make a chunk per byte.
 #[derive(Debug)]
 pub(crate) struct SendBuffer {
-    data: VecDeque<u8>,
+    chunks: VecDeque<Vec<u8>>,
+    /// Bytes at the front of the first chunk that are already acknowledged.
+    head: usize,
+    len: usize,
     cap: usize,
 }
 
+/// Writes up to this size are copied into the last chunk instead of becoming a chunk of their own.
+const SMALL_WRITE: usize = 4096;
+/// A last chunk takes small writes until it holds this much.
+const CHUNK_TARGET: usize = 64 * 1024;
+
 impl SendBuffer {
     pub(crate) fn new(cap: usize) -> SendBuffer {
-        SendBuffer { data: VecDeque::new(), cap }
+        SendBuffer { chunks: VecDeque::new(), head: 0, len: 0, cap }
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.data.len()
+        self.len
     }
 
     pub(crate) fn free(&self) -> usize {
-        self.cap - self.data.len()
+        self.cap - self.len
     }
 
     /// Appends as much of `bytes` as fits; returns how much.
+    #[cfg(test)]
     pub(crate) fn push(&mut self, bytes: &[u8]) -> usize {
+        self.push_owned(bytes.to_vec())
+    }
+
+    /// Appends as much of `bytes` as fits, keeping the buffer itself where it can; returns how much.
+    pub(crate) fn push_owned(&mut self, mut bytes: Vec<u8>) -> usize {
         let n = bytes.len().min(self.free());
-        self.data.extend(&bytes[..n]);
+        if n == 0 {
+            return 0;
+        }
+        self.len += n;
+        if let Some(last) = self.chunks.back_mut() {
+            if n <= SMALL_WRITE && last.len() + n <= CHUNK_TARGET {
+                last.extend_from_slice(&bytes[..n]);
+                return n;
+            }
+        }
+        bytes.truncate(n);
+        if bytes.capacity() > 2 * n.max(SMALL_WRITE) {
+            // Do not pin a mostly unused allocation for as long as the bytes wait for their ACK.
+            bytes.shrink_to_fit();
+        }
+        self.chunks.push_back(bytes);
         n
     }
 
     /// Forgets the first `n` bytes (they were acknowledged).
     pub(crate) fn ack(&mut self, n: usize) {
-        let n = n.min(self.data.len());
-        self.data.drain(..n);
+        let mut n = n.min(self.len);
+        self.len -= n;
+        while n > 0 {
+            let Some(first) = self.chunks.front() else { break };
+            let left = first.len() - self.head;
+            if n < left {
+                self.head += n;
+                return;
+            }
+            n -= left;
+            self.head = 0;
+            self.chunks.pop_front();
+        }
     }
 
     /// Copies `out.len()` bytes starting `offset` bytes after SND.UNA into `out`. The caller keeps the range
     /// inside the buffer; anything outside it is left untouched rather than panicking.
     pub(crate) fn copy_out(&self, offset: usize, out: &mut [u8]) {
-        let (a, b) = self.data.as_slices();
+        let mut skip = self.head + offset;
         let mut written = 0;
-        if let Some(rest) = a.get(offset..) {
-            let n = rest.len().min(out.len());
-            out[..n].copy_from_slice(&rest[..n]);
-            written = n;
-        }
-        if written < out.len() {
-            let local = offset + written - a.len();
-            let want = out.len() - written;
-            if let Some(src) = b.get(local..local + want) {
-                out[written..].copy_from_slice(src);
+        for chunk in &self.chunks {
+            if written == out.len() {
+                break;
             }
+            let Some(rest) = chunk.get(skip..) else {
+                skip -= chunk.len();
+                continue;
+            };
+            skip = 0;
+            let n = rest.len().min(out.len() - written);
+            out[written..written + n].copy_from_slice(&rest[..n]);
+            written += n;
         }
     }
 }
@@ -184,6 +229,34 @@ impl RecvBuffer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn send_buffer_keeps_large_writes_and_merges_small_ones() {
+        let mut b = SendBuffer::new(200_000);
+        let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
+        assert_eq!(b.push_owned(big.clone()), 100_000);
+        for i in 0..50u8 {
+            assert_eq!(b.push(&[i; 10]), 10);
+        }
+        // The big write is a chunk as it came; the small ones share one chunk after it.
+        assert_eq!(b.chunks.len(), 2);
+        assert_eq!(b.push_owned(big.clone()), 99_500, "only what fits");
+        assert_eq!(b.free(), 0);
+        assert_eq!(b.chunks.len(), 3);
+        // Reads that cross chunk boundaries, after acknowledging part of the first chunk.
+        b.ack(99_990);
+        let mut out = vec![0u8; 30];
+        b.copy_out(0, &mut out);
+        let mut want: Vec<u8> = big[99_990..].to_vec();
+        want.extend_from_slice(&[0; 10]);
+        want.extend_from_slice(&[1; 10]);
+        assert_eq!(out, want);
+        let mut out = vec![0u8; 5];
+        b.copy_out(10 + 500, &mut out);
+        assert_eq!(out, big[..5]);
+        b.ack(10 + 500 + 99_500);
+        assert_eq!((b.len(), b.chunks.len(), b.free()), (0, 0, 200_000));
+    }
 
     #[test]
     fn send_buffer_copies_across_the_wrap() {

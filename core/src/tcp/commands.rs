@@ -107,7 +107,7 @@ impl Stack {
     pub(crate) fn tcp_send(
         &mut self,
         sock: SocketHandle,
-        data: &[u8],
+        data: Vec<u8>,
         now: Instant,
         out: &mut Vec<Output>,
     ) -> Result<Reply, CommandError> {
@@ -121,9 +121,10 @@ impl Stack {
             return Ok(Reply::Sent { len: 0 });
         }
         let mut accepted = 0;
+        let offered = data.len();
         self.with_tcb(sock, now, out, |tcb, cfg, fx| {
-            accepted = tcb.send_buf.push(data);
-            if accepted < data.len() {
+            accepted = tcb.send_buf.push_owned(data);
+            if accepted < offered {
                 tcb.want_writable = true;
             }
             tcb.poll_send(now, cfg, fx);
