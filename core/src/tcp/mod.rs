@@ -12,6 +12,7 @@ mod output;
 mod rtt;
 mod sack;
 pub mod seq;
+mod table;
 mod tcb;
 mod timers;
 
@@ -34,6 +35,7 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use core::time::Duration;
 use listen::Listener;
 use std::collections::{BTreeMap, HashMap};
+use table::ConnTable;
 use tcb::{Effects, Seg, Tcb};
 
 /// The connection states of RFC 9293 §3.3.2.
@@ -99,8 +101,7 @@ impl BuildHasher for SeededHasher {
 /// Every TCP socket of a stack.
 #[derive(Debug)]
 pub(crate) struct TcpSockets {
-    /// Boxed so that taking a connection out for an input and putting it back moves a pointer, not the TCB.
-    conns: HashMap<SocketHandle, Box<Tcb>, HandleHasher>,
+    conns: ConnTable,
     demux: HashMap<FourTuple, SocketHandle, SeededHasher>,
     listeners: BTreeMap<u16, SocketHandle>,
     listener_state: BTreeMap<SocketHandle, Listener>,
@@ -119,41 +120,11 @@ pub(crate) struct TcpSockets {
     batch_acks: Vec<SocketHandle>,
 }
 
-/// Hashes socket handles. They are allocated by the stack in sequence (never chosen by a peer), so a
-/// multiplicative hash spreads them well and needs no key. Only used for lookups, never iterated.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct HandleHasher;
-
-/// The hasher state of [`HandleHasher`].
-#[derive(Debug, Default)]
-pub(crate) struct HandleHash(u64);
-
-impl BuildHasher for HandleHasher {
-    type Hasher = HandleHash;
-    fn build_hasher(&self) -> HandleHash {
-        HandleHash(0)
-    }
-}
-
-impl core::hash::Hasher for HandleHash {
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        }
-    }
-    fn write_u32(&mut self, n: u32) {
-        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    }
-    fn finish(&self) -> u64 {
-        self.0
-    }
-}
-
 impl TcpSockets {
     pub(crate) fn new(config: &Config, ports: PortAllocator, seed: u64) -> TcpSockets {
         let hasher = SeededHasher(derive_seed(seed, 1), derive_seed(seed, 2));
         TcpSockets {
-            conns: HashMap::with_hasher(HandleHasher),
+            conns: ConnTable::default(),
             demux: HashMap::with_hasher(hasher),
             listeners: BTreeMap::new(),
             listener_state: BTreeMap::new(),
@@ -212,6 +183,7 @@ impl TcpSockets {
 
     /// Forgets a connection that was taken out of `conns`.
     fn forget(&mut self, tcb: &mut Tcb) {
+        self.conns.remove(&tcb.handle);
         self.unlink(tcb);
         if let Some(l) = tcb.listener.and_then(|l| self.listener_state.get_mut(&l)) {
             l.forget(tcb.handle);
@@ -249,9 +221,7 @@ impl Stack {
 
     /// Handles of every TCP connection (not listeners), in handle order.
     pub fn tcp_connections(&self) -> Vec<SocketHandle> {
-        let mut v: Vec<SocketHandle> = self.tcp.conns.keys().copied().collect();
-        v.sort();
-        v
+        self.tcp.conns.handles()
     }
 
     /// MSS our MTU allows (no IP or TCP options in data segments).
@@ -297,7 +267,7 @@ impl Stack {
         out: &mut Vec<Output>,
         f: impl FnOnce(&mut Tcb, &crate::config::TcpConfig, &mut Effects),
     ) {
-        let Some(mut tcb) = self.tcp.conns.remove(&h) else {
+        let Some(mut tcb) = self.tcp.conns.take(&h) else {
             return;
         };
         let mut fx = self.new_effects();
@@ -375,7 +345,7 @@ impl Stack {
                 tcb.armed_at = Some(next);
             }
         }
-        self.tcp.conns.insert(h, tcb);
+        self.tcp.conns.put(h, tcb);
     }
 
     /// Is `h` a half-open passive connection whose listener cannot take another established one?
