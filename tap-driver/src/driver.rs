@@ -21,6 +21,8 @@ use synack::{Command, CommandError, Event, Input, Output, Reply, SocketHandle, S
 
 /// Frames read per loop iteration before requests and timers get a turn.
 const READ_BATCH: usize = 256;
+/// Most frames handed to the stack in one `handle_frames_into` call.
+const STACK_BATCH: usize = 64;
 /// Largest frame we accept from the device (jumbo-safe; the stack's MTU bounds what it sends).
 const FRAME_BUF: usize = 65_536;
 /// Blocked calls are re-tried this often even without an event, as a safety net (counted as late wake-ups).
@@ -100,6 +102,8 @@ pub(crate) struct DriverLoop<L: Link> {
     ready: BTreeSet<SocketHandle>,
     outs: Vec<Output>,
     fates: Vec<(Vec<u8>, Fate)>,
+    /// Buffers of the frames read in one wake-up (kept for reuse).
+    batch: Vec<Vec<u8>>,
     report: DriverReport,
     next_recheck: Instant,
 }
@@ -155,6 +159,7 @@ impl<L: Link> DriverLoop<L> {
             ready: BTreeSet::new(),
             outs: Vec::new(),
             fates: Vec::new(),
+            batch: Vec::new(),
             next_recheck: epoch + RECHECK,
         })
     }
@@ -222,23 +227,55 @@ impl<L: Link> DriverLoop<L> {
         wake.map(|w| w.saturating_duration_since(now))
     }
 
+    /// Reads what the device has (at most `READ_BATCH` frames) and hands the frames to the stack in batches
+    /// of up to `STACK_BATCH`, so a connection receiving a burst acknowledges it with one ACK per batch
+    /// (`Stack::handle_frames_into`). With impairments on, frames go one at a time through the impairment.
     fn read_frames(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        let mut batch = std::mem::take(&mut self.batch);
+        let mut filled = 0;
+        let mut result = Ok(());
         for _ in 0..READ_BATCH {
             let n = match self.link.recv(buf) {
                 Ok(n) => n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(io::Error::new(e.kind(), format!("reading from {}: {e}", self.link.name()))),
+                Err(e) => {
+                    result = Err(io::Error::new(e.kind(), format!("reading from {}: {e}", self.link.name())));
+                    break;
+                }
             };
             self.report.frames_read += 1;
             let now = Instant::now();
             if self.report.impair_active {
                 self.imp_in.push(buf[..n].to_vec(), now, &mut self.fates);
                 self.deliver_fates(now)?;
-            } else {
-                self.deliver(&buf[..n], Fate::Pass, now)?;
+                continue;
+            }
+            if filled == batch.len() {
+                batch.push(Vec::new());
+            }
+            batch[filled].clear();
+            batch[filled].extend_from_slice(&buf[..n]);
+            filled += 1;
+            if filled == STACK_BATCH {
+                self.deliver_batch(&batch[..filled], now)?;
+                filled = 0;
             }
         }
+        if filled > 0 {
+            self.deliver_batch(&batch[..filled], Instant::now())?;
+        }
+        self.batch = batch;
+        result
+    }
+
+    /// Records, traces and hands over frames that arrived together (no impairment in the way).
+    fn deliver_batch(&mut self, frames: &[Vec<u8>], now: Instant) -> io::Result<()> {
+        for frame in frames {
+            self.note_inbound(frame, Fate::Pass, now)?;
+        }
+        self.stack.handle_frames_into(frames.iter().map(Vec::as_slice), self.now(now), &mut self.outs);
+        self.flush_outputs(now)?;
         Ok(())
     }
 
@@ -253,13 +290,19 @@ impl<L: Link> DriverLoop<L> {
         Ok(())
     }
 
-    fn deliver(&mut self, frame: &[u8], fate: Fate, now: Instant) -> io::Result<()> {
+    /// Capture and trace of an inbound frame.
+    fn note_inbound(&mut self, frame: &[u8], fate: Fate, now: Instant) -> io::Result<()> {
         if let Some(c) = &mut self.capture {
             c.record(frame, Direction::In, fate, now).map_err(io::Error::other)?;
         }
         if self.trace {
             eprintln!("{} < {}{}", self.now(now), frame_summary(frame), fate.comment().unwrap_or_default());
         }
+        Ok(())
+    }
+
+    fn deliver(&mut self, frame: &[u8], fate: Fate, now: Instant) -> io::Result<()> {
+        self.note_inbound(frame, fate, now)?;
         if fate.forwarded() {
             self.stack.handle_into(Input::Frame(frame), self.now(now), &mut self.outs);
             self.flush_outputs(now)?;
