@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Live TAP throughput: synack (synack-tap) vs smoltcp 0.14's own `benchmark` example vs a Linux-to-Linux veth
-# baseline (iperf3), each moving data both ways to/from a Linux peer, interleaved in one run.
+# Live TAP throughput: synack (synack-tap, plain and with `--offload`: receive segmentation/checksum offload
+# through a virtio-net header) vs smoltcp 0.14's own `benchmark` example vs a Linux-to-Linux veth baseline
+# (iperf3), each moving data both ways to/from a Linux peer, interleaved in one run.
 #
 #   sudo bench/live.sh [--mb N] [--runs N] [--sha] [--keep-logs]
 #
@@ -333,9 +334,10 @@ check_counters() {
 
 # Linux -> synack: synack-tap recv, the peer sends; sha256 and byte count checked.
 synack_in() {
-    local log="$WORK/synack-in-$1.log" plog="$WORK/peer-in-$1.log" pid
+    local log="$WORK/synack-in-$1${2:-}.log" plog="$WORK/peer-in-$1${2:-}.log" pid
     snap "$NS_SY"
-    timeout "$XFER_TIMEOUT" ip netns exec "$NS_SY" "$SYNACK" --tap tap0 --ip "$SY_STACK/24" \
+    # shellcheck disable=SC2086 # $2 is empty or --offload
+    timeout "$XFER_TIMEOUT" ip netns exec "$NS_SY" "$SYNACK" --tap tap0 --ip "$SY_STACK/24" ${2:-} \
         --max-connections 1 recv --port 5001 >"$log" 2>&1 &
     pid=$!
     BG+=("$pid")
@@ -351,12 +353,12 @@ synack_in() {
     [[ $sha == "$EXPECTED_SHA" ]] || die "synack's sha256 $sha != expected $EXPECTED_SHA ($log)"
     check_counters "$NS_SY" in "$BYTES" "Linux -> synack"
     GBPS=$(gbits "$BYTES" "$secs")
-    say "  Linux -> synack:  $GBPS Gbit/s (synack's own clock: $(grep -o 'in [0-9.]* s, [0-9.]* Mbit/s' "$log"))"
+    say "  Linux -> synack ${2:-}:  $GBPS Gbit/s (synack's own clock: $(grep -o 'in [0-9.]* s, [0-9.]* Mbit/s' "$log"))"
 }
 
 # synack -> Linux: the peer listens, synack-tap sends; byte count (and with --sha the sha256) checked.
 synack_out() {
-    local log="$WORK/synack-out-$1.log" plog="$WORK/peer-out-$1.log" pid shafile="$WORK/peer-out-$1.sha"
+    local log="$WORK/synack-out-$1${2:-}.log" plog="$WORK/peer-out-$1${2:-}.log" pid shafile="$WORK/peer-out-$1.sha"
     snap "$NS_SY"
     if [[ $SHA -eq 1 ]]; then
         timeout "$XFER_TIMEOUT" ip netns exec "$NS_SY" "$PEER" recv "$SY_LINUX:5002" - 2>"$plog" |
@@ -367,7 +369,8 @@ synack_out() {
     pid=$!
     BG+=("$pid")
     wait_until "$pid" "the Linux receiver" listening "$NS_SY" 5002
-    bounded "$XFER_TIMEOUT" ip netns exec "$NS_SY" "$SYNACK" --tap tap0 --ip "$SY_STACK/24" \
+    # shellcheck disable=SC2086 # $2 is empty or --offload
+    bounded "$XFER_TIMEOUT" ip netns exec "$NS_SY" "$SYNACK" --tap tap0 --ip "$SY_STACK/24" ${2:-} \
         send --connect "$SY_LINUX:5002" --bytes "$BYTES" >"$log" 2>&1 ||
         { cat "$log" "$plog" >&2; die "synack -> Linux transfer failed"; }
     reap "$pid" "$plog" "the Linux receiver"
@@ -381,7 +384,7 @@ synack_out() {
     fi
     check_counters "$NS_SY" out "$BYTES" "synack -> Linux"
     GBPS=$(gbits "$BYTES" "$secs")
-    say "  synack -> Linux:  $GBPS Gbit/s (synack's own clock: $(grep -o 'in [0-9.]* s, [0-9.]* Mbit/s' "$log"))"
+    say "  synack -> Linux ${2:-}:  $GBPS Gbit/s (synack's own clock: $(grep -o 'in [0-9.]* s, [0-9.]* Mbit/s' "$log"))"
 }
 
 # smoltcp's example: "writer" = Linux writes, smoltcp sinks; "reader" = smoltcp sends, Linux reads.
@@ -440,8 +443,8 @@ say "$RUNS rounds, $MB MB per synack/iperf3 transfer (smoltcp: 1000 MB), transfe
 for ((run = 1; run <= RUNS; run++)); do
     say "round $run/$RUNS"
     for dir in in out; do
-        for k in 0 1 2; do
-            case $(((k + run - 1) % 3)) in
+        for k in 0 1 2 3; do
+            case $(((k + run - 1) % 4)) in
                 0)
                     if [[ $dir == in ]]; then synack_in "$run"; else synack_out "$run"; fi
                     R[synack-$dir-$run]=$GBPS
@@ -455,6 +458,11 @@ for ((run = 1; run <= RUNS; run++)); do
                 2)
                     if [[ $dir == in ]]; then veth_run "" "$run"; else veth_run -R "$run"; fi
                     R[veth-$dir-$run]=$GBPS
+                    ;;
+                3)
+                    if [[ $dir == in ]]; then synack_in "$run" --offload; else synack_out "$run" --offload; fi
+                    R[offload-$dir-$run]=$GBPS
+                    F[offload-$dir-$run]="$FRAMES_DATA $FRAMES_BACK"
                     ;;
             esac
         done
@@ -471,20 +479,21 @@ echo "### Live TAP throughput, Gbit/s ($RUNS runs, $(date -u +%Y-%m-%d))"
 echo
 echo "synack at $REV; $(nproc) CPUs; load average before $LOAD_BEFORE, after $(cut -d' ' -f1-3 /proc/loadavg)."
 echo
-echo "| direction | run | synack | smoltcp 0.14 \`benchmark\` | Linux veth (iperf3) | synack / smoltcp | synack / veth |"
-echo "|---|---:|---:|---:|---:|---:|---:|"
-declare -A MED
+echo "| direction | run | synack | synack \`--offload\` | smoltcp 0.14 \`benchmark\` | Linux veth (iperf3) |" \
+    "synack / smoltcp | synack / veth | offload / smoltcp | offload / veth |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for dir in in out; do
-    s=() m=() v=() rs=() rv=()
+    s=() o=() m=() v=() rs=() rv=() os=() ov=()
     for ((run = 1; run <= RUNS; run++)); do
-        a=${R[synack-$dir-$run]} b=${R[smoltcp-$dir-$run]} c=${R[veth-$dir-$run]}
-        s+=("$a") m+=("$b") v+=("$c") rs+=("$(ratio "$a" "$b")") rv+=("$(ratio "$a" "$c")")
-        echo "| $(name "$dir") | $run | $a | $b | $c | ${rs[-1]} | ${rv[-1]} |"
+        a=${R[synack-$dir-$run]} d=${R[offload-$dir-$run]} b=${R[smoltcp-$dir-$run]} c=${R[veth-$dir-$run]}
+        s+=("$a") o+=("$d") m+=("$b") v+=("$c")
+        rs+=("$(ratio "$a" "$b")") rv+=("$(ratio "$a" "$c")") os+=("$(ratio "$d" "$b")") ov+=("$(ratio "$d" "$c")")
+        echo "| $(name "$dir") | $run | $a | $d | $b | $c | ${rs[-1]} | ${rv[-1]} | ${os[-1]} | ${ov[-1]} |"
     done
-    MED[synack-$dir]=$(median "${s[@]}") MED[smoltcp-$dir]=$(median "${m[@]}") MED[veth-$dir]=$(median "${v[@]}")
-    MED[rs-$dir]=$(median "${rs[@]}" | xargs printf %.2f) MED[rv-$dir]=$(median "${rv[@]}" | xargs printf %.2f)
-    echo "| **$(name "$dir")** | **median** | **${MED[synack-$dir]}** | **${MED[smoltcp-$dir]}** |" \
-        "**${MED[veth-$dir]}** | **${MED[rs-$dir]}** | **${MED[rv-$dir]}** |"
+    med2() { median "$@" | xargs printf %.2f; }
+    echo "| **$(name "$dir")** | **median** | **$(median "${s[@]}")** | **$(median "${o[@]}")** |" \
+        "**$(median "${m[@]}")** | **$(median "${v[@]}")** | **$(med2 "${rs[@]}")** | **$(med2 "${rv[@]}")** |" \
+        "**$(med2 "${os[@]}")** | **$(med2 "${ov[@]}")** |"
 done
 echo
 echo "Ratios in the median rows are medians of the per-run ratios (each run's three contenders ran back to back)."
@@ -492,16 +501,18 @@ echo "Goal: synack / smoltcp ≥ 3 and synack / veth ≥ 0.70 each way."
 echo
 echo "Frames per transfer on Linux's tap0 (medians): data direction / reverse direction (mostly ACKs)."
 echo
-echo "| direction | synack ($MB MB) | smoltcp (1000 MB) |"
-echo "|---|---:|---:|"
+echo "| direction | synack ($MB MB) | synack \`--offload\` ($MB MB) | smoltcp (1000 MB) |"
+echo "|---|---:|---:|---:|"
 for dir in in out; do
-    sd=() sb=() md=() mb=()
+    sd=() sb=() od=() ob=() md=() mb=()
     for ((run = 1; run <= RUNS; run++)); do
         read -r x y <<<"${F[synack-$dir-$run]}"
         sd+=("$x") sb+=("$y")
+        read -r x y <<<"${F[offload-$dir-$run]}"
+        od+=("$x") ob+=("$y")
         read -r x y <<<"${F[smoltcp-$dir-$run]}"
         md+=("$x") mb+=("$y")
     done
     echo "| $(name "$dir") | $(median -i "${sd[@]}") / $(median -i "${sb[@]}") |" \
-        "$(median -i "${md[@]}") / $(median -i "${mb[@]}") |"
+        "$(median -i "${od[@]}") / $(median -i "${ob[@]}") | $(median -i "${md[@]}") / $(median -i "${mb[@]}") |"
 done

@@ -24,7 +24,7 @@ const READ_BATCH: usize = 256;
 /// Most frames handed to the stack in one `handle_frames_into` call.
 const STACK_BATCH: usize = 64;
 /// Largest frame we accept from the device (jumbo-safe; the stack's MTU bounds what it sends).
-const FRAME_BUF: usize = 65_536;
+const FRAME_BUF: usize = 65_536 + 256;
 /// Blocked calls are re-tried this often even without an event, as a safety net (counted as late wake-ups).
 const RECHECK: Duration = Duration::from_millis(200);
 /// Rounds of event-driven retries per iteration (a retry can cause events that unblock other calls).

@@ -190,6 +190,13 @@ impl Driver {
         Driver::start(dev, config)
     }
 
+    /// Like [`Driver::open_tap`], with receive offloads ([`crate::OffloadTap`]): Linux may hand the stack TCP
+    /// segments of up to 64 KB, one read each instead of one per 1500-byte frame.
+    pub fn open_tap_with_offload(name: &str, config: DriverConfig) -> Result<Driver, TapError> {
+        let dev = crate::OffloadTap::open(name)?;
+        Driver::start(dev, config)
+    }
+
     /// Starts a driver thread moving frames between `link` and a new stack.
     pub fn start<L: Link + 'static>(link: L, config: DriverConfig) -> Result<Driver, TapError> {
         config.impair.validate().map_err(|e| TapError::Io("bad impairment", io::Error::other(e)))?;

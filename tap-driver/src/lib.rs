@@ -26,6 +26,7 @@ mod handle;
 pub mod impair;
 pub mod link;
 pub mod net;
+pub mod offload;
 mod sys;
 pub mod tap;
 
@@ -34,4 +35,5 @@ pub use handle::{Driver, DriverConfig, DriverReport, Handle};
 pub use impair::{ImpairCounts, Impairments};
 pub use link::{Link, PairLink};
 pub use net::{TcpListener, TcpStream, UdpSocket};
+pub use offload::OffloadTap;
 pub use tap::TapDevice;

@@ -1,4 +1,5 @@
-//! The only system calls the driver makes itself: poll(2) and an eventfd(2) used to wake the driver thread.
+//! The system calls the driver makes itself: poll(2), an eventfd(2) used to wake the driver thread, and the
+//! open/ioctl/readv/writev of a TAP device with a virtio-net header (which the `tun-tap` crate cannot set up).
 //!
 //! Every `unsafe` block of the crate's library lives here, each with the reason it is sound.
 
@@ -70,6 +71,84 @@ impl AsRawFd for Waker {
     fn as_raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
     }
+}
+
+/// `struct ifreq` as TUNSETIFF reads it: the name, then the flags (the rest of the union is unused).
+#[repr(C)]
+struct IfReq {
+    name: [u8; libc::IFNAMSIZ],
+    flags: libc::c_short,
+    _rest: [u8; 22],
+}
+
+/// Opens `/dev/net/tun` non-blocking and attaches it to TAP device `name` (created if missing) with a
+/// `vnet_hdr_len`-byte virtio-net header on every frame, then enables `offloads` (`TUN_F_*`).
+pub(crate) fn open_tap_with_vnet_header(
+    name: &str,
+    vnet_hdr_len: usize,
+    offloads: libc::c_uint,
+) -> io::Result<OwnedFd> {
+    let path = c"/dev/net/tun";
+    // SAFETY: `path` is a NUL-terminated string that outlives the call; a non-negative result is a fresh
+    // descriptor that we then own.
+    let fd = unsafe { libc::open(path.as_ptr(), libc::O_RDWR | libc::O_NONBLOCK | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just returned by open, is open, and nothing else owns it.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut req = IfReq { name: [0; libc::IFNAMSIZ], flags: 0, _rest: [0; 22] };
+    let bytes = name.as_bytes();
+    if bytes.len() >= libc::IFNAMSIZ {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    req.name[..bytes.len()].copy_from_slice(bytes);
+    req.flags = (libc::IFF_TAP | libc::IFF_NO_PI | libc::IFF_VNET_HDR) as libc::c_short;
+    // SAFETY: TUNSETIFF reads (and may update the name of) a `struct ifreq`, which `IfReq` lays out (40 bytes:
+    // 16-byte name, short flags, padding to the union's size); `req` lives across the call.
+    if unsafe { libc::ioctl(fd.as_raw_fd(), libc::TUNSETIFF, &mut req as *mut IfReq) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let len = vnet_hdr_len as libc::c_int;
+    // SAFETY: TUNSETVNETHDRSZ reads one int through the pointer, which points at a live c_int.
+    if unsafe { libc::ioctl(fd.as_raw_fd(), libc::TUNSETVNETHDRSZ, &len as *const libc::c_int) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: TUNSETOFFLOAD takes the flags by value; no memory is passed.
+    if unsafe { libc::ioctl(fd.as_raw_fd(), libc::TUNSETOFFLOAD, offloads as libc::c_ulong) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(fd)
+}
+
+/// One read into two buffers (a header, then the frame); returns the total length.
+pub(crate) fn read_two(fd: RawFd, head: &mut [u8], body: &mut [u8]) -> io::Result<usize> {
+    let iov = [
+        libc::iovec { iov_base: head.as_mut_ptr().cast(), iov_len: head.len() },
+        libc::iovec { iov_base: body.as_mut_ptr().cast(), iov_len: body.len() },
+    ];
+    // SAFETY: both iovecs describe live, writable, exclusively borrowed buffers of the given lengths, and the
+    // array of two outlives the call.
+    let n = unsafe { libc::readv(fd, iov.as_ptr(), 2) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
+}
+
+/// One write of two buffers (a header, then the frame); returns the total length written.
+pub(crate) fn write_two(fd: RawFd, head: &[u8], body: &[u8]) -> io::Result<usize> {
+    let iov = [
+        libc::iovec { iov_base: head.as_ptr() as *mut libc::c_void, iov_len: head.len() },
+        libc::iovec { iov_base: body.as_ptr() as *mut libc::c_void, iov_len: body.len() },
+    ];
+    // SAFETY: both iovecs describe live buffers of the given lengths that writev only reads, and the array
+    // of two outlives the call.
+    let n = unsafe { libc::writev(fd, iov.as_ptr(), 2) };
+    if n < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(n as usize)
 }
 
 #[cfg(test)]

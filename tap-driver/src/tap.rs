@@ -33,7 +33,7 @@ impl TapDevice {
     }
 }
 
-fn check_name(name: &str) -> Result<(), TapError> {
+pub(crate) fn check_name(name: &str) -> Result<(), TapError> {
     let bad = |why| Err(TapError::BadName(name.to_string(), why));
     if name.is_empty() {
         return bad("it is empty; use e.g. --tap tap0");

@@ -240,6 +240,20 @@ fn bulk_100mb_each_direction() {
 }
 
 #[test]
+fn bulk_100mb_each_direction_with_receive_offload() {
+    if !common::live("bulk-offload", &["nc", "ss", "sha256sum"]) {
+        return;
+    }
+    let (line, _, stats) = bulk_both_ways("offl", 100, &["--offload"]);
+    // Linux handed over large segments: far fewer reads than the ~68,500 full-sized frames of 100 MB.
+    let reads: u64 = stats
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("device: ")?.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("no device line: {stats}"));
+    assert!(reads < 30_000, "{reads} frames read for 100 MB with --offload: {line}\n{stats}");
+}
+
+#[test]
 fn bulk_both_directions_under_loss_and_reordering() {
     if !common::live("bulk-impaired", &["nc", "ss", "sha256sum"]) {
         return;

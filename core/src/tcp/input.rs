@@ -540,7 +540,9 @@ impl Tcb {
                 self.quick_acks -= 1;
                 self.ack_due = AckDue::Now;
             } else {
-                self.unacked_segments += 1;
+                // A segment larger than the MSS we announced was coalesced on the way (segmentation offload
+                // into a TAP reader, like GRO): it stands for several, so it is acknowledged like two.
+                self.unacked_segments += if payload.len() > self.local_mss { 2 } else { 1 };
                 if self.unacked_segments >= 2 {
                     self.ack_due = self.ack_due.max(AckDue::EndOfBatch);
                 } else if self.ack_due < AckDue::Delayed {

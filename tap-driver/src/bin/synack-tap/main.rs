@@ -44,7 +44,8 @@ fn run(cli: Cli) -> Result<(), String> {
     };
     stack.validate().map_err(|e| format!("{e} (use an address such as --ip 10.77.0.2/24, inside a namespace)"))?;
     let config = DriverConfig { stack, pcap: cli.pcap.clone(), impair, trace: cli.trace };
-    let driver = Driver::open_tap(&cli.tap, config).map_err(|e| e.to_string())?;
+    let open = if cli.offload { Driver::open_tap_with_offload } else { Driver::open_tap };
+    let driver = open(&cli.tap, config).map_err(|e| e.to_string())?;
     let handle = driver.handle();
     watch_signals(&handle)?;
     if let Some(secs) = cli.duration {
