@@ -75,6 +75,14 @@ impl OffloadTap {
     }
 }
 
+impl Drop for OffloadTap {
+    /// Turns the offloads off again: a persistent device keeps them, and a later reader without the
+    /// virtio-net header would get frames with unfinished checksums.
+    fn drop(&mut self) {
+        let _ = sys::set_offload(self.fd.as_raw_fd(), 0);
+    }
+}
+
 impl AsRawFd for OffloadTap {
     fn as_raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()

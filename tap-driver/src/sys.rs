@@ -114,11 +114,18 @@ pub(crate) fn open_tap_with_vnet_header(
     if unsafe { libc::ioctl(fd.as_raw_fd(), libc::TUNSETVNETHDRSZ, &len as *const libc::c_int) } < 0 {
         return Err(io::Error::last_os_error());
     }
+    set_offload(fd.as_raw_fd(), offloads)?;
+    Ok(fd)
+}
+
+/// Sets the offloads (`TUN_F_*`) of the TAP device behind `fd`. They are a property of the device and outlive
+/// the descriptor: a persistent device keeps them for its next reader.
+pub(crate) fn set_offload(fd: RawFd, offloads: libc::c_uint) -> io::Result<()> {
     // SAFETY: TUNSETOFFLOAD takes the flags by value; no memory is passed.
-    if unsafe { libc::ioctl(fd.as_raw_fd(), libc::TUNSETOFFLOAD, offloads as libc::c_ulong) } < 0 {
+    if unsafe { libc::ioctl(fd, libc::TUNSETOFFLOAD, offloads as libc::c_ulong) } < 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(fd)
+    Ok(())
 }
 
 /// One read into two buffers (a header, then the frame); returns the total length.

@@ -29,6 +29,11 @@ impl TapDevice {
         }
         let iface = Iface::without_packet_info(name, Mode::Tap).map_err(|e| classify_open_error(name, e))?;
         iface.set_non_blocking().map_err(|e| TapError::Io("cannot make the TAP device non-blocking", e))?;
+        // Without a virtio-net header nothing could tell us that a checksum was left unfinished: make sure a
+        // persistent device does not still carry offloads an `--offload` reader enabled (it resets them when it
+        // closes, but not if it was killed).
+        crate::sys::set_offload(iface.as_raw_fd(), 0)
+            .map_err(|e| TapError::Io("cannot turn the TAP device's offloads off", e))?;
         Ok(TapDevice { iface })
     }
 }

@@ -254,6 +254,30 @@ fn bulk_100mb_each_direction_with_receive_offload() {
 }
 
 #[test]
+fn plain_mode_after_offload_mode_on_the_same_device_gets_whole_checksums() {
+    // Offloads belong to the (persistent) device, not to the descriptor: a plain reader after an --offload one
+    // must not get frames whose checksums Linux left unfinished.
+    if !common::live("offload-reset", &["nc", "ss", "sha256sum"]) {
+        return;
+    }
+    let ns = Netns::with_tap("offrst");
+    let input = random_file(&ns.name, 3_000_000);
+    for args in [&["--offload"][..], &[][..], &["--offload"][..]] {
+        let mut synack = Synack::start(&ns, &[args, &["--max-connections", "1", "recv"]].concat());
+        run(ns
+            .cmd("timeout")
+            .args(["60", "nc", "-N", SYNACK_IP, "5001"])
+            .stdin(File::open(&*input).unwrap())
+            .stdout(Stdio::null()));
+        let line = synack.expect_line("received", Duration::from_secs(30));
+        assert!(synack.wait(Duration::from_secs(10)).is_some_and(|s| s.success()), "{}", synack.stderr_text());
+        let stats = synack.collect().join("\n");
+        assert_eq!(field(&line, "sha256"), sha256_file(&input), "{args:?}: {line}");
+        assert!(!stats.contains("bad checksum"), "{args:?}: {stats}");
+    }
+}
+
+#[test]
 fn bulk_both_directions_under_loss_and_reordering() {
     if !common::live("bulk-impaired", &["nc", "ss", "sha256sum"]) {
         return;
