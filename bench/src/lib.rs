@@ -76,8 +76,6 @@ pub struct Pair {
     /// and connection, as smoltcp's `poll` ingests all queued frames); `SYNACK_BENCH_NO_BATCH=1` hands frames
     /// over one `handle_into` call at a time.
     pub batched: bool,
-    /// The batch being delivered (kept to reuse its memory).
-    batch: Vec<Vec<u8>>,
     /// FNV-1a digest of every frame in link order, when `SYNACK_BENCH_DIGEST` is set (to check that an
     /// optimisation leaves the frames byte-identical).
     pub digest: Option<u64>,
@@ -102,7 +100,6 @@ impl Pair {
             // SYNACK_BENCH_NO_RECYCLE=1 measures the plain `handle_into` API (a fresh Vec per frame).
             recycle: std::env::var_os("SYNACK_BENCH_NO_RECYCLE").is_none(),
             batched: std::env::var_os("SYNACK_BENCH_NO_BATCH").is_none(),
-            batch: Vec::new(),
             digest: std::env::var_os("SYNACK_BENCH_DIGEST").map(|_| 0xcbf2_9ce4_8422_2325),
         }
     }
@@ -164,33 +161,26 @@ impl Pair {
     /// Hands `to` every frame queued for it (one batch, or one at a time) and routes what it sends back.
     fn deliver(&mut self, to: Side) -> u64 {
         let now = self.now;
-        let from = if to == Side::A { Side::B } else { Side::A };
-        let mut batch = std::mem::take(&mut self.batch);
-        batch.extend(match to {
-            Side::A => self.to_a.drain(..),
-            Side::B => self.to_b.drain(..),
-        });
-        let moved = batch.len() as u64;
         let mut out = std::mem::take(&mut self.out);
+        let (stack, queue, sender) = match to {
+            Side::A => (&mut self.a, &mut self.to_a, &mut self.b),
+            Side::B => (&mut self.b, &mut self.to_b, &mut self.a),
+        };
+        let moved = queue.len() as u64;
         if self.batched {
-            self.stack(to).handle_frames_into(batch.iter().map(Vec::as_slice), now, &mut out);
-            self.out = out;
-            self.route(to);
+            stack.handle_frames_into(queue.iter().map(Vec::as_slice), now, &mut out);
         } else {
-            for frame in &batch {
-                self.stack(to).handle_into(Input::Frame(frame), now, &mut out);
-                self.out = std::mem::take(&mut out);
-                self.route(to);
-                out = std::mem::take(&mut self.out);
+            for frame in queue.iter() {
+                stack.handle_into(Input::Frame(frame), now, &mut out);
             }
-            self.out = out;
         }
-        for frame in batch.drain(..) {
+        for frame in queue.drain(..) {
             if self.recycle {
-                self.stack(from).recycle_frame(frame);
+                sender.recycle_frame(frame);
             }
         }
-        self.batch = batch;
+        self.out = out;
+        self.route(to);
         moved
     }
 

@@ -286,7 +286,7 @@ impl Stack {
     /// the batch sends it now: one ACK for all the segments it received in the batch.
     pub(crate) fn set_tcp_batch(&mut self, in_batch: bool, now: Instant, out: &mut Vec<Output>) {
         self.tcp.in_batch = in_batch;
-        if in_batch {
+        if in_batch || self.tcp.batch_acks.is_empty() {
             return;
         }
         let mut pending = core::mem::take(&mut self.tcp.batch_acks);
