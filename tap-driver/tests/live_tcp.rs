@@ -200,6 +200,21 @@ fn impaired_mb() -> u64 {
     std::env::var("SYNACK_LIVE_BULK_MB").ok().and_then(|v| v.parse().ok()).unwrap_or(100)
 }
 
+/// Linux `nc` sends `input` to a running `synack-tap ... recv`; checks the sha256 synack reports and that it
+/// exits cleanly; returns its report line and its stats.
+fn linux_sends_to_recv(ns: &Netns, mut synack: Synack, input: &Path) -> (String, String) {
+    run(ns
+        .cmd("timeout")
+        .args(["150", "nc", "-N", SYNACK_IP, "5001"])
+        .stdin(File::open(input).unwrap())
+        .stdout(Stdio::null()));
+    let line = synack.expect_line("received", Duration::from_secs(30));
+    assert!(synack.wait(Duration::from_secs(10)).is_some_and(|s| s.success()), "{}", synack.stderr_text());
+    let stats = synack.collect().join("\n");
+    assert_eq!(field(&line, "sha256"), sha256_file(input), "Linux -> synack: {line}");
+    (line, stats)
+}
+
 /// Moves `mb` megabytes each way at once, in two namespaces: Linux `nc` -> synack `recv`, and synack `send` ->
 /// Linux `nc -l`; checks both sha256s and returns the two report lines and the receiver's stats.
 fn bulk_both_ways(tag: &str, mb: u64, impair: &'static [&'static str]) -> (String, String, String) {
@@ -212,17 +227,9 @@ fn bulk_both_ways(tag: &str, mb: u64, impair: &'static [&'static str]) -> (Strin
         synack_sends(&ns, &sender_bin, bytes, impair)
     });
     let ns = Netns::with_tap(&format!("{tag}in"));
-    let mut synack = Synack::start_bin(&ns, &bin, &[impair, &["--max-connections", "1", "recv"]].concat());
+    let synack = Synack::start_bin(&ns, &bin, &[impair, &["--max-connections", "1", "recv"]].concat());
     let input = random_file(&ns.name, bytes as usize);
-    run(ns
-        .cmd("timeout")
-        .args(["150", "nc", "-N", SYNACK_IP, "5001"])
-        .stdin(File::open(&*input).unwrap())
-        .stdout(Stdio::null()));
-    let line = synack.expect_line("received", Duration::from_secs(30));
-    assert!(synack.wait(Duration::from_secs(10)).is_some_and(|s| s.success()), "{}", synack.stderr_text());
-    let stats = synack.collect().join("\n");
-    assert_eq!(field(&line, "sha256"), sha256_file(&input), "Linux -> synack: {line}");
+    let (line, stats) = linux_sends_to_recv(&ns, synack, &input);
     assert_eq!(field(&line, "received"), bytes.to_string());
     let (ours, theirs, out_line) = sender.join().unwrap();
     assert_eq!(ours, theirs, "synack -> Linux: {out_line}");
@@ -263,16 +270,8 @@ fn plain_mode_after_offload_mode_on_the_same_device_gets_whole_checksums() {
     let ns = Netns::with_tap("offrst");
     let input = random_file(&ns.name, 3_000_000);
     for args in [&["--offload"][..], &[][..], &["--offload"][..]] {
-        let mut synack = Synack::start(&ns, &[args, &["--max-connections", "1", "recv"]].concat());
-        run(ns
-            .cmd("timeout")
-            .args(["60", "nc", "-N", SYNACK_IP, "5001"])
-            .stdin(File::open(&*input).unwrap())
-            .stdout(Stdio::null()));
-        let line = synack.expect_line("received", Duration::from_secs(30));
-        assert!(synack.wait(Duration::from_secs(10)).is_some_and(|s| s.success()), "{}", synack.stderr_text());
-        let stats = synack.collect().join("\n");
-        assert_eq!(field(&line, "sha256"), sha256_file(&input), "{args:?}: {line}");
+        let synack = Synack::start(&ns, &[args, &["--max-connections", "1", "recv"]].concat());
+        let (_, stats) = linux_sends_to_recv(&ns, synack, &input);
         assert!(!stats.contains("bad checksum"), "{args:?}: {stats}");
     }
 }

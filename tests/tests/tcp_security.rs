@@ -13,6 +13,28 @@ fn established() -> (Pair, synack::SocketHandle, synack::SocketHandle) {
     (p, c, s)
 }
 
+/// Moves `len` bytes from `tx` (on `from`) to `rx` and checks that all arrived intact, then end of stream.
+fn assert_transfer(p: &mut Pair, from: Side, tx: synack::SocketHandle, rx: synack::SocketHandle, len: usize) {
+    let data = pattern(len, len as u64);
+    let t = transfer(p, from, tx, rx, &data, Duration::from_secs(10));
+    assert!(t.eof && t.received == data, "{len} bytes {from:?} -> other side: {} arrived", t.received.len());
+}
+
+/// A segment to B's port 80 from A's address and `src_port`, for connections B does not know yet.
+fn to_port_80(src_port: u16, seq: u32, ack: u32, flags: TcpFlags) -> synack::wire::TcpRepr<'static> {
+    synack::wire::TcpRepr {
+        src_port,
+        dst_port: 80,
+        seq_number: SeqNum(seq),
+        ack_number: SeqNum(ack),
+        flags,
+        window_len: 1000,
+        urgent_ptr: 0,
+        options: synack::wire::TcpOptions::default(),
+        payload: b"",
+    }
+}
+
 #[test]
 fn in_window_rst_with_wrong_sequence_gets_a_challenge_ack_and_is_ignored() {
     let (mut p, c, s) = established();
@@ -114,12 +136,8 @@ fn a_forged_bare_syn_during_the_handshake_does_not_break_the_connection() {
     let s = synack_tests::tcp::accept(&mut p, l);
     // Options come from the real SYN-ACK (the forged SYN carried none): window scaling and SACK are on.
     assert!(info.mss > 1000 && p.a.tcp_info(c).unwrap().rcv_wnd > 65_535, "{info:#?}");
-    let data = pattern(300_000, 3);
-    let t = transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(10));
-    assert!(t.eof && t.received == data);
-    let back = pattern(300_000, 4);
-    let t = transfer(&mut p, Side::B, s, c, &back, Duration::from_secs(10));
-    assert!(t.eof && t.received == back);
+    assert_transfer(&mut p, Side::A, c, s, 300_000);
+    assert_transfer(&mut p, Side::B, s, c, 300_000);
 }
 
 #[test]
@@ -186,17 +204,7 @@ fn two_half_open_ends_that_each_took_a_forged_syn_recover() {
     let l = synack_tests::tcp::listen(&mut p, Side::B, 80);
     let c = synack_tests::tcp::start_connect(&mut p, Side::A, std::net::SocketAddrV4::new(synack_tests::tcp::IP_B, 80));
     let a_port = p.a.tcp_info(c).unwrap().local.port();
-    let to_listener = synack::wire::TcpRepr {
-        src_port: a_port,
-        dst_port: 80,
-        seq_number: SeqNum(777),
-        ack_number: SeqNum(0),
-        flags: TcpFlags::SYN,
-        window_len: 1000,
-        urgent_ptr: 0,
-        options: synack::wire::TcpOptions::default(),
-        payload: b"",
-    };
+    let to_listener = to_port_80(a_port, 777, 0, TcpFlags::SYN);
     inject(&mut p, Side::B, &to_listener);
     let forged = segment_to(&p, Side::A, c, SeqNum(0x1234_5678), SeqNum(0), TcpFlags::SYN, b"");
     inject(&mut p, Side::A, &forged);
@@ -207,9 +215,7 @@ fn two_half_open_ends_that_each_took_a_forged_syn_recover() {
     assert_eq!(info.counters.crossed_syns_reset, 1, "{:#?}", p.lines());
     assert!(p.lines().len() < 30, "no ACK war: {:#?}", p.lines());
     let s = synack_tests::tcp::accept(&mut p, l);
-    let data = pattern(200_000, 6);
-    let t = transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(10));
-    assert!(t.eof && t.received == data);
+    assert_transfer(&mut p, Side::A, c, s, 200_000);
 }
 
 #[test]
@@ -219,17 +225,7 @@ fn a_syn_ack_to_a_listener_is_reset() {
     // A connection on another port first, so both sides know each other's MAC.
     let _ = synack_tests::tcp::connect(&mut p, 81);
     let l = synack_tests::tcp::listen(&mut p, Side::B, 80);
-    let syn_ack = synack::wire::TcpRepr {
-        src_port: 40_000,
-        dst_port: 80,
-        seq_number: SeqNum(1000),
-        ack_number: SeqNum(5555),
-        flags: TcpFlags::SYN | TcpFlags::ACK,
-        window_len: 1000,
-        urgent_ptr: 0,
-        options: synack::wire::TcpOptions::default(),
-        payload: b"",
-    };
+    let syn_ack = to_port_80(40_000, 1000, 5555, TcpFlags::SYN | TcpFlags::ACK);
     let out = inject(&mut p, Side::B, &syn_ack);
     let frames: Vec<_> =
         out.iter().filter_map(|o| if let synack::Output::Transmit(f) = o { Some(f) } else { None }).collect();
