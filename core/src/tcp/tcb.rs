@@ -456,6 +456,15 @@ impl Tcb {
         }
     }
 
+    /// The window scale we offer in our SYN (RFC 7323): enough for the receive buffer, or none.
+    pub(crate) fn offered_window_shift(&self, cfg: &TcpConfig) -> u8 {
+        if cfg.window_scaling {
+            window_shift_for(self.recv_buf.capacity())
+        } else {
+            0
+        }
+    }
+
     /// The connection is gone: `event` tells why (if anything), and the stack forgets it.
     pub(crate) fn terminate(&mut self, event: Option<Event>, fx: &mut Effects) {
         self.state = TcpState::Closed;
