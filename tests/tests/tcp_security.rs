@@ -114,6 +114,14 @@ fn until_syn_ack_in_flight(p: &mut Pair) {
     }
 }
 
+/// An off-path attacker's bare SYN to A's connecting socket `c`, on its four-tuple: A takes it for a
+/// simultaneous open (RFC 9293) and moves to SYN-RECEIVED.
+fn forge_crossed_syn(p: &mut Pair, c: synack::SocketHandle) {
+    let forged = segment_to(p, Side::A, c, SeqNum(0x1234_5678), SeqNum(0), TcpFlags::SYN, b"");
+    inject(p, Side::A, &forged);
+    assert_eq!(p.a.tcp_info(c).unwrap().state, TcpState::SynReceived);
+}
+
 #[test]
 fn a_forged_bare_syn_during_the_handshake_does_not_break_the_connection() {
     // A blind attacker who knows the four-tuple forges a bare SYN while A waits for its SYN-ACK. A turns it into
@@ -124,9 +132,7 @@ fn a_forged_bare_syn_during_the_handshake_does_not_break_the_connection() {
     let c = synack_tests::tcp::start_connect(&mut p, Side::A, std::net::SocketAddrV4::new(synack_tests::tcp::IP_B, 80));
     until_syn_ack_in_flight(&mut p);
     assert_eq!(p.a.tcp_info(c).unwrap().state, TcpState::SynSent);
-    let forged = segment_to(&p, Side::A, c, SeqNum(0x1234_5678), SeqNum(0), TcpFlags::SYN, b"");
-    inject(&mut p, Side::A, &forged);
-    assert_eq!(p.a.tcp_info(c).unwrap().state, TcpState::SynReceived);
+    forge_crossed_syn(&mut p, c);
     p.run_until(p.now + Duration::from_millis(50));
     let info = p.a.tcp_info(c).unwrap();
     assert_eq!(info.state, TcpState::Established, "{:#?}", p.lines());
@@ -206,9 +212,7 @@ fn two_half_open_ends_that_each_took_a_forged_syn_recover() {
     let a_port = p.a.tcp_info(c).unwrap().local.port();
     let to_listener = to_port_80(a_port, 777, 0, TcpFlags::SYN);
     inject(&mut p, Side::B, &to_listener);
-    let forged = segment_to(&p, Side::A, c, SeqNum(0x1234_5678), SeqNum(0), TcpFlags::SYN, b"");
-    inject(&mut p, Side::A, &forged);
-    assert_eq!(p.a.tcp_info(c).unwrap().state, TcpState::SynReceived);
+    forge_crossed_syn(&mut p, c);
     p.run_until(p.now + Duration::from_millis(100));
     let info = p.a.tcp_info(c).unwrap();
     assert_eq!(info.state, TcpState::Established, "{:#?}", p.lines());
