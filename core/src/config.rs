@@ -166,6 +166,11 @@ pub struct TcpConfig {
     pub challenge_ack_rate: RateLimit,
     /// Congestion control for new connections.
     pub congestion: crate::tcp::CongestionAlgorithm,
+    /// Segmentation offload (TSO): the largest IP datagram one TCP data frame may fill when the driver's device
+    /// cuts it into MSS-sized segments on the way out (a TAP device with a virtio-net header can). 0 = off:
+    /// every frame fits the MTU. When on, a connection whose MSS is the one the MTU allows sends whole
+    /// multiples of it in one frame; the wire still carries MTU-sized segments.
+    pub segmentation_offload: usize,
 }
 
 impl Default for TcpConfig {
@@ -190,6 +195,7 @@ impl Default for TcpConfig {
             max_out_of_order: 64,
             challenge_ack_rate: RateLimit { per_second: 1000, burst: 1000 },
             congestion: crate::tcp::CongestionAlgorithm::NewReno,
+            segmentation_offload: 0,
         }
     }
 }
@@ -342,6 +348,9 @@ impl Config {
         }
         if t.send_buffer > 1 << 30 || t.recv_buffer > 1 << 30 {
             return Err(ConfigError::BadTcp("buffers must be at most 1 GiB (RFC 7323 window limit)"));
+        }
+        if t.segmentation_offload != 0 && !(self.mtu..=65_535).contains(&t.segmentation_offload) {
+            return Err(ConfigError::BadTcp("segmentation_offload must be 0 (off) or from the MTU to 65535"));
         }
         Ok(())
     }

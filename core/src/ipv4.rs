@@ -60,6 +60,17 @@ impl Stack {
         self.config.mtu - HEADER_LEN
     }
 
+    /// Largest payload of a datagram we send: what the MTU allows, or for TCP with segmentation offload on,
+    /// what the device will cut into MTU-sized segments.
+    pub(crate) fn max_payload_of(&self, protocol: IpProtocol) -> usize {
+        let offload = self.config.tcp.segmentation_offload;
+        if protocol == IpProtocol::Tcp && offload > 0 {
+            offload - HEADER_LEN
+        } else {
+            self.max_ip_payload()
+        }
+    }
+
     /// Builds a datagram from us to `dst` whose payload `fill` writes, and sends it (after ARP if needed).
     /// `owner`/`port` name who to tell if the next hop never answers ARP.
     #[allow(clippy::too_many_arguments)]
@@ -75,8 +86,9 @@ impl Stack {
         fill: impl FnOnce(&mut [u8]),
     ) -> Result<(), CommandError> {
         let hop = self.route(dst)?;
-        if payload_len > self.max_ip_payload() {
-            return Err(CommandError::MessageTooLong { max: self.max_ip_payload() });
+        let max = self.max_payload_of(protocol);
+        if payload_len > max {
+            return Err(CommandError::MessageTooLong { max });
         }
         let ip = Ipv4Repr {
             src_addr: self.config.ipv4.addr(),

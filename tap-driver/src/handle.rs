@@ -192,8 +192,10 @@ impl Driver {
 
     /// Like [`Driver::open_tap`], with receive offloads ([`crate::OffloadTap`]): Linux may hand the stack TCP
     /// segments of up to 64 KB, one read each instead of one per 1500-byte frame.
-    pub fn open_tap_with_offload(name: &str, config: DriverConfig) -> Result<Driver, TapError> {
-        let dev = crate::OffloadTap::open(name)?;
+    pub fn open_tap_with_offload(name: &str, mut config: DriverConfig) -> Result<Driver, TapError> {
+        let dev = crate::OffloadTap::open(name, config.stack.mtu)?;
+        // Linux cuts what we send, too: TCP frames of up to 64 KB.
+        config.stack.tcp.segmentation_offload = 65_535;
         Driver::start(dev, config)
     }
 

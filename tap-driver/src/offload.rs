@@ -5,8 +5,11 @@
 //! a 64 KB segment replaces ~45. Every frame carries a virtio-net header (`struct virtio_net_hdr`, 10 bytes,
 //! native byte order). On receive, a header asking for a checksum (`NEEDS_CSUM`) is honoured here, before the
 //! stack sees the frame, so the stack keeps verifying every checksum as usual; segmentation needs nothing: the
-//! large segment is one valid IPv4/TCP packet. On send, the header is all zero: the stack's frames are
-//! complete (no offload in that direction).
+//! large segment is one valid IPv4/TCP packet. On send, frames that fit the MTU go out with an all-zero header
+//! (complete, nothing to do); a TCP frame larger than the MTU (the stack builds them when
+//! `TcpConfig::segmentation_offload` is on) goes out with a segmentation request (`GSO_TCPV4`, segment size
+//! = what the MTU leaves after the headers) and a partial checksum (the pseudo-header sum in the field, as
+//! Linux's own TSO path expects), and Linux cuts it into MTU-sized segments.
 
 use crate::error::TapError;
 use crate::link::Link;
@@ -20,12 +23,15 @@ use std::path::Path;
 pub const VNET_HDR_LEN: usize = 10;
 /// `VIRTIO_NET_HDR_F_NEEDS_CSUM`: the checksum from `csum_start` on is left for us to compute.
 const NEEDS_CSUM: u8 = 1;
+/// `VIRTIO_NET_HDR_GSO_TCPV4`.
+const GSO_TCPV4: u8 = 1;
 
 /// The fields of a virtio-net header the driver acts on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct VnetHeader {
     pub flags: u8,
     pub gso_type: u8,
+    pub hdr_len: u16,
     pub gso_size: u16,
     pub csum_start: u16,
     pub csum_offset: u16,
@@ -34,8 +40,59 @@ pub struct VnetHeader {
 impl VnetHeader {
     pub fn parse(b: &[u8; VNET_HDR_LEN]) -> VnetHeader {
         let u16_at = |i: usize| u16::from_ne_bytes([b[i], b[i + 1]]);
-        VnetHeader { flags: b[0], gso_type: b[1], gso_size: u16_at(4), csum_start: u16_at(6), csum_offset: u16_at(8) }
+        VnetHeader {
+            flags: b[0],
+            gso_type: b[1],
+            hdr_len: u16_at(2),
+            gso_size: u16_at(4),
+            csum_start: u16_at(6),
+            csum_offset: u16_at(8),
+        }
     }
+
+    pub fn to_bytes(self) -> [u8; VNET_HDR_LEN] {
+        let mut b = [0u8; VNET_HDR_LEN];
+        b[0] = self.flags;
+        b[1] = self.gso_type;
+        b[2..4].copy_from_slice(&self.hdr_len.to_ne_bytes());
+        b[4..6].copy_from_slice(&self.gso_size.to_ne_bytes());
+        b[6..8].copy_from_slice(&self.csum_start.to_ne_bytes());
+        b[8..10].copy_from_slice(&self.csum_offset.to_ne_bytes());
+        b
+    }
+}
+
+/// For an IPv4/TCP frame longer than `mtu` allows: the header asking the device to cut it into segments, where
+/// the TCP checksum field starts in the frame, and the partial checksum (pseudo-header sum) to put there.
+/// `None` for anything else (sent as it is).
+pub fn segmentation_request(frame: &[u8], mtu: usize) -> Option<(VnetHeader, usize, u16)> {
+    const ETH: usize = 14;
+    if frame.len() <= ETH + mtu || frame.get(12..14)? != [0x08, 0x00] {
+        return None;
+    }
+    let ip = &frame[ETH..];
+    let ihl = usize::from(ip.first()? & 0x0f) * 4;
+    if ihl < 20 || *ip.get(9)? != 6 {
+        return None;
+    }
+    let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]));
+    let thl = usize::from(ip.get(ihl + 12)? >> 4) * 4;
+    if thl < 20 || total < ihl + thl || ip.len() < total || ihl + thl >= mtu {
+        return None;
+    }
+    let (src, dst) = (ip.get(12..16)?, ip.get(16..20)?);
+    let addr = |b: &[u8]| std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]);
+    let tcp_len = u16::try_from(total - ihl).ok()?;
+    let pseudo = synack::wire::checksum::pseudo_header(&addr(src), &addr(dst), synack::wire::IpProtocol::Tcp, tcp_len);
+    let hdr = VnetHeader {
+        flags: NEEDS_CSUM,
+        gso_type: GSO_TCPV4,
+        hdr_len: (ETH + ihl + thl) as u16,
+        gso_size: (mtu - ihl - thl) as u16,
+        csum_start: (ETH + ihl) as u16,
+        csum_offset: 16,
+    };
+    Some((hdr, ETH + ihl + 16, pseudo))
 }
 
 /// Completes a partial checksum as the header asks: the one's complement of the sum from `csum_start` to the
@@ -60,18 +117,21 @@ pub fn complete_checksum(hdr: &VnetHeader, frame: &mut [u8]) -> bool {
 pub struct OffloadTap {
     fd: OwnedFd,
     name: String,
+    /// IP MTU of the link: larger TCP frames are handed over for segmentation.
+    mtu: usize,
 }
 
 impl OffloadTap {
-    /// Creates (or attaches to a persistent) TAP device `name` with receive offloads, non-blocking.
-    pub fn open(name: &str) -> Result<OffloadTap, TapError> {
+    /// Creates (or attaches to a persistent) TAP device `name` with offloads, non-blocking; `mtu` is the
+    /// link's IP MTU (frames beyond it are segmented by Linux).
+    pub fn open(name: &str, mtu: usize) -> Result<OffloadTap, TapError> {
         check_name(name)?;
         if !Path::new("/dev/net/tun").exists() {
             return Err(TapError::NoTunDevice);
         }
         let fd = sys::open_tap_with_vnet_header(name, VNET_HDR_LEN, libc::TUN_F_CSUM | libc::TUN_F_TSO4)
             .map_err(|e| classify_open_error(name, e))?;
-        Ok(OffloadTap { fd, name: name.to_string() })
+        Ok(OffloadTap { fd, name: name.to_string(), mtu })
     }
 }
 
@@ -99,7 +159,14 @@ impl Link for OffloadTap {
     }
 
     fn send(&mut self, frame: &[u8]) -> io::Result<()> {
-        sys::write_two(self.fd.as_raw_fd(), &[0u8; VNET_HDR_LEN], frame).map(|_| ())
+        let fd = self.fd.as_raw_fd();
+        match segmentation_request(frame, self.mtu) {
+            Some((hdr, field, pseudo)) => {
+                let parts = [&hdr.to_bytes()[..], &frame[..field], &pseudo.to_be_bytes()[..], &frame[field + 2..]];
+                sys::write_parts(fd, &parts).map(|_| ())
+            }
+            None => sys::write_parts(fd, &[&[0u8; VNET_HDR_LEN], frame]).map(|_| ()),
+        }
     }
 
     fn name(&self) -> &str {
@@ -160,6 +227,28 @@ mod tests {
         let untouched = VnetHeader::default();
         assert!(complete_checksum(&untouched, &mut f));
         assert_eq!(f, before);
+    }
+
+    #[test]
+    fn frames_over_the_mtu_are_handed_over_for_segmentation_with_a_partial_checksum() {
+        let (mut f, partial) = partial_frame(&vec![7u8; 5000]);
+        // As the stack sends it: checksum complete. The request puts the pseudo-header sum in its place, which
+        // the partial-checksum completion (what Linux does for each segment) turns back into the full one.
+        assert!(complete_checksum(&partial, &mut f));
+        let complete = f[50..52].to_vec();
+        let (hdr, field, pseudo) = segmentation_request(&f, 1500).expect("TCP over the MTU");
+        assert_eq!((hdr.gso_type, hdr.gso_size, hdr.hdr_len, hdr.csum_start, field), (1, 1460, 54, 34, 50));
+        f[field..field + 2].copy_from_slice(&pseudo.to_be_bytes());
+        assert!(complete_checksum(&hdr, &mut f));
+        assert_eq!(f[50..52], complete[..]);
+        assert_eq!(VnetHeader::parse(&hdr.to_bytes()), hdr);
+        // Within the MTU, or not TCP: sent as it is.
+        let (small, _) = partial_frame(&[1u8; 100]);
+        assert!(segmentation_request(&small, 1500).is_none());
+        let mut udp = f.clone();
+        udp[23] = 17;
+        assert!(segmentation_request(&udp, 1500).is_none());
+        assert!(segmentation_request(&f[..40], 10).is_none(), "truncated frames are not parsed past their end");
     }
 
     #[test]

@@ -143,15 +143,16 @@ pub(crate) fn read_two(fd: RawFd, head: &mut [u8], body: &mut [u8]) -> io::Resul
     Ok(n as usize)
 }
 
-/// One write of two buffers (a header, then the frame); returns the total length written.
-pub(crate) fn write_two(fd: RawFd, head: &[u8], body: &[u8]) -> io::Result<usize> {
-    let iov = [
-        libc::iovec { iov_base: head.as_ptr() as *mut libc::c_void, iov_len: head.len() },
-        libc::iovec { iov_base: body.as_ptr() as *mut libc::c_void, iov_len: body.len() },
-    ];
-    // SAFETY: both iovecs describe live buffers of the given lengths that writev only reads, and the array
-    // of two outlives the call.
-    let n = unsafe { libc::writev(fd, iov.as_ptr(), 2) };
+/// One write of up to four buffers, in order (a header, then the frame in pieces); returns the length written.
+pub(crate) fn write_parts(fd: RawFd, parts: &[&[u8]]) -> io::Result<usize> {
+    let mut iov = [libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; 4];
+    let count = parts.len().min(iov.len());
+    for (v, p) in iov.iter_mut().zip(parts) {
+        *v = libc::iovec { iov_base: p.as_ptr() as *mut libc::c_void, iov_len: p.len() };
+    }
+    // SAFETY: the first `count` iovecs describe live buffers of the given lengths that writev only reads, and
+    // the array outlives the call.
+    let n = unsafe { libc::writev(fd, iov.as_ptr(), count as libc::c_int) };
     if n < 0 {
         return Err(io::Error::last_os_error());
     }

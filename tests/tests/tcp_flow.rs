@@ -172,3 +172,36 @@ fn out_of_order_segments_in_a_batch_are_still_acknowledged_at_once() {
     assert!(acks.len() <= 8, "{acks:#?}");
     assert_eq!(p.b.tcp_info(s).unwrap().recv_queued, 2 * 1460);
 }
+
+#[test]
+fn with_segmentation_offload_data_frames_carry_many_segments_and_loss_is_still_repaired() {
+    let mut a = Config { mac: MAC_A, ipv4: "10.0.0.1/24".parse().unwrap(), seed: 62, ..Config::default() };
+    a.tcp.segmentation_offload = 65_535;
+    let b = Config { mac: MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), seed: 63, ..Config::default() };
+    let mut p = Pair::with_configs(a, b);
+    p.impair(Side::A, synack_tests::Impairment { loss: 0.02, ..Default::default() }, 62);
+    let (c, _, s) = connect(&mut p, 80);
+    let data = pattern(3_000_000, 9);
+    let t = synack_tests::tcp::transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(120));
+    assert!(t.eof && t.received == data);
+    let from_a: Vec<usize> = p.log.iter().filter(|l| l.from == Side::A).map(|l| l.frame.len()).collect();
+    let largest = *from_a.iter().max().unwrap();
+    assert!(largest > 1514 && largest <= 14 + 65_535, "largest frame {largest}");
+    // Far fewer frames than 1460-byte segments (2,055 for 3 MB).
+    assert!(from_a.len() < 3_000_000 / 1460 / 4, "{} frames for 3 MB", from_a.len());
+    let info = p.a.tcp_info(c).unwrap();
+    assert!(info.counters.retransmitted_segments > 0, "losses were repaired: {info:?}");
+    // B acknowledged like two segments per large one (no delayed-ACK stalls): the transfer did not crawl.
+    assert!(t.finished_at < synack::Instant::ZERO + Duration::from_secs(30), "took until {:?}", t.finished_at);
+}
+
+#[test]
+fn segmentation_offload_must_fit_an_ip_datagram() {
+    let mut c = Config::default();
+    c.tcp.segmentation_offload = 70_000;
+    assert!(c.validate().is_err());
+    c.tcp.segmentation_offload = 1000; // below the MTU
+    assert!(c.validate().is_err());
+    c.tcp.segmentation_offload = 1500;
+    assert!(c.validate().is_ok());
+}

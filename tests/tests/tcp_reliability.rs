@@ -310,3 +310,42 @@ fn heavy_loss_both_ways_is_repaired_by_sack_recovery_and_tail_loss_probes_not_ti
     assert!(info.counters.tail_loss_probes > 0 && info.counters.fast_retransmits > 50, "{info:?}");
     assert!(took < Duration::from_secs(1), "5 MB took {took:?}: {info:?}");
 }
+
+#[test]
+fn full_sized_data_segments_leave_no_room_for_sack_blocks_and_are_still_sent() {
+    // Data both ways at once on one connection, with loss: each side holds out-of-order data (so its ACKs
+    // carry SACK blocks) while it sends full-sized segments, which have no room for options. Every segment the
+    // connection counts as sent must be on the wire, none over the MTU.
+    let imp = Impairment { loss: 0.03, ..Default::default() };
+    let mut p = impaired_pair(27, imp);
+    let (c, _, s) = connect(&mut p, 80);
+    let (up, down) = (pattern(1_500_000, 7), pattern(1_500_000, 8));
+    let (mut sent_up, mut sent_down, mut got_up, mut got_down) = (0, 0, Vec::new(), Vec::new());
+    let deadline = p.now + Duration::from_secs(120);
+    while (got_up.len() < up.len() || got_down.len() < down.len()) && p.now < deadline {
+        for (side, sock, data, sent) in [(Side::A, c, &up, &mut sent_up), (Side::B, s, &down, &mut sent_down)] {
+            if *sent < data.len() {
+                let chunk = data[*sent..].len().min(64 * 1024);
+                if let Ok(synack::Reply::Sent { len }) =
+                    p.command(side, synack::Command::TcpSend { sock, data: data[*sent..*sent + chunk].to_vec() })
+                {
+                    *sent += len;
+                }
+            }
+        }
+        synack_tests::tcp::read_available(&mut p, Side::B, s, &mut got_up);
+        synack_tests::tcp::read_available(&mut p, Side::A, c, &mut got_down);
+        if !p.step_once() {
+            break;
+        }
+    }
+    assert!(got_up == up && got_down == down, "up {} / down {} bytes", got_up.len(), got_down.len());
+    for (side, sock) in [(Side::A, c), (Side::B, s)] {
+        let counted = p.stack(side).tcp_info(sock).unwrap().counters.segments_sent;
+        let on_wire = p.log.iter().filter(|l| l.from == side && l.line().contains(" TCP ")).count() as u64;
+        assert_eq!(counted, on_wire, "{side:?}: segments counted as sent vs frames on the link");
+        assert!(p.log.iter().all(|l| l.frame.len() <= 1514), "no frame over the MTU");
+    }
+    let sacks_on_data = p.log.iter().filter(|l| l.line().contains("sack") && !l.line().contains("len=0")).count();
+    eprintln!("data segments carrying SACK blocks: {sacks_on_data}");
+}

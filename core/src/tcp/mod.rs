@@ -376,7 +376,7 @@ impl Stack {
         } else if tcb.sack_ok && seg.flags.contains(TcpFlags::ACK) && tcb.recv_buf.has_out_of_order() {
             options.sack_blocks = tcb.sack_blocks();
         }
-        let repr = TcpRepr {
+        let mut repr = TcpRepr {
             src_port: tcb.local.port(),
             dst_port: tcb.remote.port(),
             seq_number: seg.seq,
@@ -387,6 +387,11 @@ impl Stack {
             options,
             payload: &[],
         };
+        if repr.header_len() + seg.len > self.max_payload_of(IpProtocol::Tcp) {
+            // A full-sized data segment has no room for SACK blocks (the MSS leaves none for options, RFC
+            // 6691); the next pure ACK carries them.
+            repr.options.sack_blocks = Default::default();
+        }
         let header_len = repr.header_len();
         let (src, dst) = (*tcb.local.ip(), *tcb.remote.ip());
         let (h, port) = (tcb.handle, tcb.remote.port());

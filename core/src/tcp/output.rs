@@ -44,7 +44,7 @@ impl Tcb {
             if self.sack_recovery() {
                 self.resend_sack_holes(now, fx);
             }
-            self.send_data(now, fx);
+            self.send_data(now, cfg, fx);
             self.update_persist_timer(now, cfg);
         }
         let may_ack = !matches!(self.state, TcpState::Closed | TcpState::Listen | TcpState::SynSent);
@@ -95,7 +95,8 @@ impl Tcb {
         window.saturating_sub(in_flight).min(peer_room)
     }
 
-    fn send_data(&mut self, now: Instant, fx: &mut Effects) {
+    fn send_data(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+        let max_len = self.max_frame_payload(cfg);
         loop {
             let buf_end = self.buf_end();
             if self.snd_nxt > buf_end {
@@ -116,7 +117,11 @@ impl Tcb {
             }
             let flight = self.flight();
             let usable = self.usable_window();
-            let len = unsent.min(self.mss).min(usable);
+            let mut len = unsent.min(max_len).min(usable);
+            if len > self.mss && len < unsent {
+                // Offloaded segments: whole MSS-sized pieces, so the device cuts no runt from the middle.
+                len -= len % self.mss;
+            }
             let fin_now = self.fin_queued && self.snd_nxt + len == buf_end;
             if len == 0 && !fin_now {
                 break;
@@ -161,6 +166,17 @@ impl Tcb {
             if fin_now {
                 break;
             }
+        }
+    }
+
+    /// Payload bytes one data frame may carry: the MSS, or with segmentation offload as many whole MSS as
+    /// fit the offload size (only while the MSS is the one our MTU allows, which is what the device cuts by).
+    fn max_frame_payload(&self, cfg: &TcpConfig) -> usize {
+        let offload_payload = cfg.segmentation_offload.saturating_sub(crate::wire::ipv4::HEADER_LEN + 20);
+        if offload_payload > self.mss && self.mss == self.local_mss {
+            offload_payload - offload_payload % self.mss
+        } else {
+            self.mss
         }
     }
 
