@@ -63,6 +63,8 @@ fn config(variant: u8, seed: u64) -> Config {
             c.tcp.max_retransmissions = 2;
             c.tcp.syn_retries = 1;
             c.tcp.synack_retries = 1;
+            // Data frames of several segments, as for a device that cuts them (TSO).
+            c.tcp.segmentation_offload = 9000;
         }
     }
     c
@@ -717,7 +719,8 @@ fn run_op(d: &mut Driver, op: &Op) {
 /// Runs a plan once; panics on any violated invariant.
 pub fn run(plan: &Plan) -> Outcome {
     let config = config(plan.config, plan.seed);
-    let mtu = config.mtu;
+    // With segmentation offload, TCP frames may exceed the MTU up to the offload size.
+    let mtu = config.mtu.max(config.tcp.segmentation_offload);
     let mut d = Driver {
         stack: Stack::new(config).expect("valid config"),
         now: Instant::ZERO,

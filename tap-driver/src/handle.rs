@@ -190,8 +190,9 @@ impl Driver {
         Driver::start(dev, config)
     }
 
-    /// Like [`Driver::open_tap`], with receive offloads ([`crate::OffloadTap`]): Linux may hand the stack TCP
-    /// segments of up to 64 KB, one read each instead of one per 1500-byte frame.
+    /// Like [`Driver::open_tap`], with offloads ([`crate::OffloadTap`]): Linux hands the stack TCP segments of
+    /// up to 64 KB and cuts the stack's 64 KB TCP frames (`TcpConfig::segmentation_offload` is set), one read
+    /// or write each instead of one per 1500-byte frame.
     pub fn open_tap_with_offload(name: &str, mut config: DriverConfig) -> Result<Driver, TapError> {
         let dev = crate::OffloadTap::open(name, config.stack.mtu)?;
         // Linux cuts what we send, too: TCP frames of up to 64 KB.

@@ -1,5 +1,6 @@
-//! A TAP device with receive offloads: Linux may hand the stack TCP segments of up to 64 KB (segmentation
-//! offload, as it does to a virtual machine's virtio-net card) and leave their checksum to the receiver.
+//! A TAP device with offloads both ways: Linux may hand the stack TCP segments of up to 64 KB (as it does to
+//! a virtual machine's virtio-net card) and leave their checksum to the receiver, and it cuts the stack's own
+//! large TCP frames into MTU-sized segments.
 //!
 //! A TAP stack makes one system call per frame, and with 1500-byte frames that is what limits it; one read of
 //! a 64 KB segment replaces ~45. Every frame carries a virtio-net header (`struct virtio_net_hdr`, 10 bytes,

@@ -52,9 +52,9 @@ pub struct Cli {
     /// Print a one-line decode of every frame to stderr.
     #[arg(long, global = true)]
     pub trace: bool,
-    /// Receive offloads: open the TAP device with a virtio-net header so Linux may hand over TCP segments of
-    /// up to 64 KB with the checksum left to us (one read instead of ~45). The stack still sends 1500-byte
-    /// frames. A persistent device must not be in use by a reader without the header.
+    /// Offloads: open the TAP device with a virtio-net header, so Linux hands over TCP segments of up to
+    /// 64 KB with the checksum left to us, and cuts the 64 KB TCP frames synack sends into MTU-sized segments
+    /// (one read or write instead of ~45). The offloads are turned off again on exit.
     #[arg(long, global = true)]
     pub offload: bool,
     #[command(subcommand)]
