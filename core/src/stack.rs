@@ -123,11 +123,11 @@ impl Stack {
         out: &mut Vec<Output>,
     ) {
         let now = self.clock.advance(now);
-        self.set_tcp_batch(true, now, out);
+        self.begin_tcp_batch();
         for frame in frames {
             self.on_frame(frame, now, out);
         }
-        self.set_tcp_batch(false, now, out);
+        self.end_tcp_batch(now, out);
     }
 
     /// Hands back the buffer of a transmitted frame once the driver is done with it, so the stack can build a

@@ -19,6 +19,7 @@ use crate::tap::{check_name, classify_open_error};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
+use synack::wire::{checksum, ethernet, EtherType, EthernetFrame, IpProtocol, Ipv4Packet, TcpPacket};
 
 /// Length of `struct virtio_net_hdr` (without the `num_buffers` field).
 pub const VNET_HDR_LEN: usize = 10;
@@ -26,6 +27,8 @@ pub const VNET_HDR_LEN: usize = 10;
 const NEEDS_CSUM: u8 = 1;
 /// `VIRTIO_NET_HDR_GSO_TCPV4`.
 const GSO_TCPV4: u8 = 1;
+/// Where the checksum field sits in a TCP header.
+const TCP_CHECKSUM_OFFSET: usize = 16;
 
 /// The fields of a virtio-net header the driver acts on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -67,33 +70,31 @@ impl VnetHeader {
 /// the TCP checksum field starts in the frame, and the partial checksum (pseudo-header sum) to put there.
 /// `None` for anything else (sent as it is).
 pub fn segmentation_request(frame: &[u8], mtu: usize) -> Option<(VnetHeader, usize, u16)> {
-    const ETH: usize = 14;
-    if frame.len() <= ETH + mtu || frame.get(12..14)? != [0x08, 0x00] {
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    if frame.len() <= ethernet::HEADER_LEN + mtu || eth.ethertype() != EtherType::Ipv4 {
         return None;
     }
-    let ip = &frame[ETH..];
-    let ihl = usize::from(ip.first()? & 0x0f) * 4;
-    if ihl < 20 || *ip.get(9)? != 6 {
+    let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
+    if ip.protocol() != IpProtocol::Tcp {
         return None;
     }
-    let total = usize::from(u16::from_be_bytes([*ip.get(2)?, *ip.get(3)?]));
-    let thl = usize::from(ip.get(ihl + 12)? >> 4) * 4;
-    if thl < 20 || total < ihl + thl || ip.len() < total || ihl + thl >= mtu {
+    let tcp = TcpPacket::new_checked(ip.payload()).ok()?;
+    let (ihl, thl) = (ip.header_len(), tcp.header_len());
+    if ihl + thl >= mtu {
         return None;
     }
-    let (src, dst) = (ip.get(12..16)?, ip.get(16..20)?);
-    let addr = |b: &[u8]| std::net::Ipv4Addr::new(b[0], b[1], b[2], b[3]);
-    let tcp_len = u16::try_from(total - ihl).ok()?;
-    let pseudo = synack::wire::checksum::pseudo_header(&addr(src), &addr(dst), synack::wire::IpProtocol::Tcp, tcp_len);
+    let tcp_len = u16::try_from(ip.payload().len()).ok()?;
+    let pseudo = checksum::pseudo_header(&ip.src_addr(), &ip.dst_addr(), IpProtocol::Tcp, tcp_len);
+    let csum_start = ethernet::HEADER_LEN + ihl;
     let hdr = VnetHeader {
         flags: NEEDS_CSUM,
         gso_type: GSO_TCPV4,
-        hdr_len: (ETH + ihl + thl) as u16,
+        hdr_len: (csum_start + thl) as u16,
         gso_size: (mtu - ihl - thl) as u16,
-        csum_start: (ETH + ihl) as u16,
-        csum_offset: 16,
+        csum_start: csum_start as u16,
+        csum_offset: TCP_CHECKSUM_OFFSET as u16,
     };
-    Some((hdr, ETH + ihl + 16, pseudo))
+    Some((hdr, csum_start + TCP_CHECKSUM_OFFSET, pseudo))
 }
 
 /// Completes a partial checksum as the header asks: the one's complement of the sum from `csum_start` to the
@@ -108,7 +109,7 @@ pub fn complete_checksum(hdr: &VnetHeader, frame: &mut [u8]) -> bool {
     if start >= frame.len() || field + 2 > frame.len() {
         return false;
     }
-    let sum = synack::wire::checksum::data(&frame[start..]);
+    let sum = checksum::data(&frame[start..]);
     frame[field..field + 2].copy_from_slice(&(!sum).to_be_bytes());
     true
 }

@@ -48,7 +48,7 @@ impl Tcb {
     fn on_segment_syn_sent(&mut self, seg: &TcpRepr<'_>, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
         let has_ack = seg.flags.contains(TcpFlags::ACK);
         // First: the ACK must acknowledge our SYN.
-        if has_ack && (seg.ack_number <= self.iss || seg.ack_number > self.snd_max) {
+        if has_ack && !self.acknowledges_our_syn(seg.ack_number) {
             if !seg.flags.contains(TcpFlags::RST) {
                 fx.segs.push(Seg::control(seg.ack_number, TcpFlags::RST));
             }
@@ -137,7 +137,7 @@ impl Tcb {
         if self.state == TcpState::SynReceived
             && flags.contains(TcpFlags::ACK)
             && !flags.contains(TcpFlags::RST)
-            && (seg.ack_number <= self.snd_una || seg.ack_number > self.snd_max)
+            && !self.acknowledges_our_syn(seg.ack_number)
         {
             fx.segs.push(Seg::control(seg.ack_number, TcpFlags::RST));
             fx.drops.push(DropReason::TcpBadAck);
@@ -248,6 +248,12 @@ impl Tcb {
         }
         let trimmed = TcpRepr { seq_number: seq, payload, flags: trimmed_flags, ..*seg };
         self.accept_text_and_fin(&trimmed, seq, payload, now, cfg, fx);
+    }
+
+    /// During the handshake (SYN-SENT, SYN-RECEIVED): does `ack` acknowledge our SYN (and nothing we never
+    /// sent)? RFC 9293: SND.UNA (= ISS) < SEG.ACK <= SND.NXT.
+    fn acknowledges_our_syn(&self, ack: SeqNum) -> bool {
+        ack > self.iss && ack <= self.snd_max
     }
 
     /// A reset ended the simultaneous open a crossed bare SYN started. Deliberately not "connection refused"

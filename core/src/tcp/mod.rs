@@ -282,11 +282,16 @@ impl Stack {
         fx
     }
 
-    /// Marks the start or end of a batch of frames. At the end, every connection that held an ACK back for
-    /// the batch sends it now: one ACK for all the segments it received in the batch.
-    pub(crate) fn set_tcp_batch(&mut self, in_batch: bool, now: Instant, out: &mut Vec<Output>) {
-        self.tcp.in_batch = in_batch;
-        if in_batch || self.tcp.batch_acks.is_empty() {
+    /// A batch of frames starts: ACKs due at the end of the batch wait for [`Stack::end_tcp_batch`].
+    pub(crate) fn begin_tcp_batch(&mut self) {
+        self.tcp.in_batch = true;
+    }
+
+    /// The batch ended: every connection that held an ACK back for it sends it now, one ACK for all the
+    /// segments it received in the batch.
+    pub(crate) fn end_tcp_batch(&mut self, now: Instant, out: &mut Vec<Output>) {
+        self.tcp.in_batch = false;
+        if self.tcp.batch_acks.is_empty() {
             return;
         }
         let mut pending = core::mem::take(&mut self.tcp.batch_acks);

@@ -172,7 +172,8 @@ impl Tcb {
     /// Payload bytes one data frame may carry: the MSS, or with segmentation offload as many whole MSS as
     /// fit the offload size (only while the MSS is the one our MTU allows, which is what the device cuts by).
     fn max_frame_payload(&self, cfg: &TcpConfig) -> usize {
-        let offload_payload = cfg.segmentation_offload.saturating_sub(crate::wire::ipv4::HEADER_LEN + 20);
+        let headers = crate::wire::ipv4::HEADER_LEN + crate::wire::tcp::HEADER_LEN;
+        let offload_payload = cfg.segmentation_offload.saturating_sub(headers);
         if offload_payload > self.mss && self.mss == self.local_mss {
             offload_payload - offload_payload % self.mss
         } else {
