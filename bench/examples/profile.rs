@@ -1,10 +1,21 @@
-//! A fixed workload for profilers (`valgrind --tool=callgrind`, `perf record`): one synack bulk transfer.
+//! Fixed workloads for profilers (`valgrind --tool=callgrind`, `perf record`): one synack bulk transfer of N MiB
+//! (`profile N`), or N rounds of 20,000 sequential handshakes, each round on a new stack pair (`profile
+//! handshakes N`; one pair runs out of ephemeral ports past ~64k, as its TIME-WAIT connections keep theirs).
 //!
 //! `cargo build --release -p synack-bench --example profile && valgrind --tool=callgrind \
 //!   /tmp/target-bench/release/examples/profile 16`
 
 fn main() {
-    let mib: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(16);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("handshakes") {
+        let rounds: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(5);
+        for _ in 0..rounds {
+            let h = synack_bench::synack_handshakes(20_000);
+            println!("{} handshakes, {} frames, {:.0} per second", h.count, h.frames, h.count as f64 / h.secs);
+        }
+        return;
+    }
+    let mib: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(16);
     let r = synack_bench::synack_bulk(mib << 20, false);
     println!("{} bytes, {} frames, {:.2} Gbit/s, frame digest {:?}", r.bytes, r.frames, r.gbit_per_s(), r.digest);
 }

@@ -102,7 +102,7 @@ pub(crate) struct DriverLoop<L: Link> {
     ready: BTreeSet<SocketHandle>,
     outs: Vec<Output>,
     fates: Vec<(Vec<u8>, Fate)>,
-    /// Buffers of the frames read in one wake-up (kept for reuse).
+    /// Buffers the frames of one batch are read into (each `FRAME_BUF` long, kept for reuse).
     batch: Vec<Vec<u8>>,
     report: DriverReport,
     next_recheck: Instant,
@@ -182,14 +182,13 @@ impl<L: Link> DriverLoop<L> {
     }
 
     fn run_loop(&mut self) -> io::Result<()> {
-        let mut buf = vec![0u8; FRAME_BUF];
         while !self.stop.load(Ordering::SeqCst) {
             let ready = poll2(self.link.as_raw_fd(), self.waker.as_raw_fd(), self.sleep_time(Instant::now()))?;
             if ready.waker {
                 self.waker.drain();
             }
             if ready.link {
-                self.read_frames(&mut buf)?;
+                self.read_frames()?;
             }
             self.take_requests();
             let now = Instant::now();
@@ -229,13 +228,19 @@ impl<L: Link> DriverLoop<L> {
 
     /// Reads what the device has (at most `READ_BATCH` frames) and hands the frames to the stack in batches
     /// of up to `STACK_BATCH`, so a connection receiving a burst acknowledges it with one ACK per batch
-    /// (`Stack::handle_frames_into`). With impairments on, frames go one at a time through the impairment.
-    fn read_frames(&mut self, buf: &mut [u8]) -> io::Result<()> {
+    /// (`Stack::handle_frames_into`). Frames are read straight into the batch's buffers (full-sized, kept
+    /// between wake-ups, so a 64 KB offloaded segment is never copied again). With impairments on, frames go
+    /// one at a time through the impairment.
+    fn read_frames(&mut self) -> io::Result<()> {
         let mut batch = std::mem::take(&mut self.batch);
+        let mut lens = [0usize; STACK_BATCH];
         let mut filled = 0;
         let mut result = Ok(());
         for _ in 0..READ_BATCH {
-            let n = match self.link.recv(buf) {
+            if filled == batch.len() {
+                batch.push(vec![0u8; FRAME_BUF]);
+            }
+            let n = match self.link.recv(&mut batch[filled]) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -247,34 +252,32 @@ impl<L: Link> DriverLoop<L> {
             self.report.frames_read += 1;
             let now = Instant::now();
             if self.report.impair_active {
-                self.imp_in.push(buf[..n].to_vec(), now, &mut self.fates);
+                self.imp_in.push(batch[filled][..n].to_vec(), now, &mut self.fates);
                 self.deliver_fates(now)?;
                 continue;
             }
-            if filled == batch.len() {
-                batch.push(Vec::new());
-            }
-            batch[filled].clear();
-            batch[filled].extend_from_slice(&buf[..n]);
+            lens[filled] = n;
             filled += 1;
             if filled == STACK_BATCH {
-                self.deliver_batch(&batch[..filled], now)?;
+                self.deliver_batch(&batch, &lens, now)?;
                 filled = 0;
             }
         }
         if filled > 0 {
-            self.deliver_batch(&batch[..filled], Instant::now())?;
+            self.deliver_batch(&batch, &lens[..filled], Instant::now())?;
         }
         self.batch = batch;
         result
     }
 
-    /// Records, traces and hands over frames that arrived together (no impairment in the way).
-    fn deliver_batch(&mut self, frames: &[Vec<u8>], now: Instant) -> io::Result<()> {
-        for frame in frames {
+    /// Records, traces and hands over frames that arrived together (no impairment in the way): frame `i` is
+    /// the first `lens[i]` bytes of `bufs[i]`.
+    fn deliver_batch(&mut self, bufs: &[Vec<u8>], lens: &[usize], now: Instant) -> io::Result<()> {
+        let frames = || bufs.iter().zip(lens).map(|(b, &n)| &b[..n]);
+        for frame in frames() {
             self.note_inbound(frame, Fate::Pass, now)?;
         }
-        self.stack.handle_frames_into(frames.iter().map(Vec::as_slice), self.now(now), &mut self.outs);
+        self.stack.handle_frames_into(frames(), self.now(now), &mut self.outs);
         self.flush_outputs(now)?;
         Ok(())
     }
@@ -335,19 +338,32 @@ impl<L: Link> DriverLoop<L> {
         Ok(reply)
     }
 
+    /// Writes the frames the impairment let through (all of them, without impairment) to the device, and
+    /// hands their buffers back to the stack for later frames.
     fn transmit_fates(&mut self, now: Instant) -> io::Result<()> {
-        for (frame, fate) in self.fates.drain(..) {
+        let mut fates = std::mem::take(&mut self.fates);
+        let result = self.transmit(&mut fates, now);
+        for (frame, _) in fates.drain(..) {
+            self.stack.recycle_frame(frame);
+        }
+        self.fates = fates;
+        result
+    }
+
+    fn transmit(&mut self, fates: &mut [(Vec<u8>, Fate)], now: Instant) -> io::Result<()> {
+        for (frame, fate) in fates.iter() {
+            let (frame, fate) = (frame.as_slice(), *fate);
             if let Some(c) = &mut self.capture {
-                c.record(&frame, Direction::Out, fate, now).map_err(io::Error::other)?;
+                c.record(frame, Direction::Out, fate, now).map_err(io::Error::other)?;
             }
             if self.trace {
                 let t = synack::Instant::from_nanos(now.duration_since(self.epoch).as_nanos() as u64);
-                eprintln!("{t} > {}{}", frame_summary(&frame), fate.comment().unwrap_or_default());
+                eprintln!("{t} > {}{}", frame_summary(frame), fate.comment().unwrap_or_default());
             }
             if !fate.forwarded() {
                 continue;
             }
-            match self.link.send(&frame) {
+            match self.link.send(frame) {
                 Ok(()) => self.report.frames_written += 1,
                 // The interface is down (EIO), or a buffer is full: the frame is lost, as on a real wire.
                 Err(e) if matches!(e.raw_os_error(), Some(libc::EIO)) || e.kind() == io::ErrorKind::WouldBlock => {

@@ -11,8 +11,12 @@ use synack::{Command, Reply, SocketHandle};
 
 /// Connections waiting in a listener's accept queue unless told otherwise.
 pub const DEFAULT_BACKLOG: usize = 128;
-/// Most bytes moved per read or write command (bounds the copy into the driver thread).
-const MAX_CHUNK: usize = 64 * 1024;
+/// Most bytes one read asks the stack for: more than a receive buffer holds, so a read takes everything that
+/// is waiting (one round trip to the driver thread per buffer-full, not per 64 KiB).
+const MAX_READ: usize = 1 << 20;
+/// Most bytes one write hands over (copied into a `Vec` the stack keeps): a default send buffer's worth, so a
+/// large write does not copy bytes the stack has no room for yet.
+const MAX_WRITE: usize = 256 * 1024;
 
 /// A listening TCP socket. Dropping it stops listening.
 #[derive(Debug)]
@@ -181,7 +185,7 @@ impl TcpStream {
             return Ok(0);
         }
         let (sock, deadline) = (self.inner.sock, self.inner.read_timeout.deadline());
-        let cmd = Command::TcpRecv { sock, max: buf.len().min(MAX_CHUNK) };
+        let cmd = Command::TcpRecv { sock, max: buf.len().min(MAX_READ) };
         match self.inner.handle.call(cmd, Wait::Retry(sock), deadline)? {
             Reply::Data(data) if data.len() <= buf.len() => {
                 buf[..data.len()].copy_from_slice(&data);
@@ -196,7 +200,7 @@ impl TcpStream {
             return Ok(0);
         }
         let (sock, deadline) = (self.inner.sock, self.inner.write_timeout.deadline());
-        let cmd = Command::TcpSend { sock, data: buf[..buf.len().min(MAX_CHUNK)].to_vec() };
+        let cmd = Command::TcpSend { sock, data: buf[..buf.len().min(MAX_WRITE)].to_vec() };
         match self.inner.handle.call(cmd, Wait::Retry(sock), deadline)? {
             Reply::Sent { len } => Ok(len),
             other => Err(unexpected(other)),

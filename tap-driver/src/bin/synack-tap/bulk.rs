@@ -1,4 +1,5 @@
-//! Bulk transfer modes: `send` (client, seeded pseudo-random bytes) and `recv` (sink); both print sha256.
+//! Bulk transfer modes: `send` (client, seeded pseudo-random bytes) and `recv` (sink); both print sha256 unless
+//! told `--no-hash` (benchmarks: no per-byte work in the application besides moving the bytes).
 
 use crate::cli::Cli;
 use crate::servers::{say, IDLE_TIMEOUT};
@@ -11,7 +12,10 @@ use std::net::{Shutdown, SocketAddrV4};
 use std::time::{Duration, Instant};
 use synack_tap::{Handle, TcpStream};
 
-const CHUNK: usize = 64 * 1024;
+/// Application writes (a default send buffer's worth) and reads (a 1 MB buffer, like the Linux peer of
+/// `bench/live.sh`; a read returns whatever is waiting).
+const WRITE_CHUNK: usize = 256 * 1024;
+const READ_CHUNK: usize = 1 << 20;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn hex(bytes: &[u8]) -> String {
@@ -24,25 +28,36 @@ fn rate(bytes: u64, elapsed: Duration) -> String {
 }
 
 /// Reads a connection to its end; the line names the byte count and sha256 of everything read.
-pub fn recv(mut s: TcpStream) -> io::Result<String> {
+pub fn recv(s: TcpStream) -> io::Result<String> {
+    sink(s, Some(Sha256::new()))
+}
+
+/// Reads a connection to its end and counts the bytes.
+pub fn recv_no_hash(s: TcpStream) -> io::Result<String> {
+    sink(s, None)
+}
+
+fn sink(mut s: TcpStream, mut hash: Option<Sha256>) -> io::Result<String> {
     let start = Instant::now();
-    let mut hash = Sha256::new();
-    let mut buf = vec![0u8; CHUNK];
+    let mut buf = vec![0u8; READ_CHUNK];
     let mut total = 0u64;
     loop {
         let n = s.read(&mut buf)?;
         if n == 0 {
             break;
         }
-        hash.update(&buf[..n]);
+        if let Some(h) = &mut hash {
+            h.update(&buf[..n]);
+        }
         total += n as u64;
     }
-    Ok(format!("received {total} bytes sha256 {} in {}", hex(&hash.finalize()), rate(total, start.elapsed())))
+    let digest = hash.map(|h| format!(" sha256 {}", hex(&h.finalize()))).unwrap_or_default();
+    Ok(format!("received {total} bytes{digest} in {}", rate(total, start.elapsed())))
 }
 
-/// Connects to `remote`, sends `bytes` bytes from a ChaCha stream seeded with `--seed`, closes, and waits for
-/// the peer to close too.
-pub fn send(handle: &Handle, cli: &Cli, remote: SocketAddrV4, bytes: u64) -> ModeResult {
+/// Connects to `remote`, sends `bytes` bytes from a ChaCha stream seeded with `--seed` (with `no_hash`, its
+/// first 256 KiB over and over), closes, and waits for the peer to close too.
+pub fn send(handle: &Handle, cli: &Cli, remote: SocketAddrV4, bytes: u64, no_hash: bool) -> ModeResult {
     let fail = |what: &str, e: io::Error| {
         if handle.is_stopped() {
             format!("stopped while {what}")
@@ -56,13 +71,19 @@ pub fn send(handle: &Handle, cli: &Cli, remote: SocketAddrV4, bytes: u64) -> Mod
     s.set_write_timeout(Some(IDLE_TIMEOUT)).map_err(|e| e.to_string())?;
     s.set_read_timeout(Some(IDLE_TIMEOUT)).map_err(|e| e.to_string())?;
     let mut rng = ChaCha8Rng::seed_from_u64(cli.seed);
-    let mut hash = Sha256::new();
-    let mut buf = vec![0u8; CHUNK];
+    let mut hash = (!no_hash).then(Sha256::new);
+    let mut buf = vec![0u8; WRITE_CHUNK];
     let mut left = bytes;
     while left > 0 {
-        let n = left.min(CHUNK as u64) as usize;
-        rng.fill_bytes(&mut buf[..n]);
-        hash.update(&buf[..n]);
+        let n = left.min(WRITE_CHUNK as u64) as usize;
+        // Without the hash (benchmarks), the first block of the stream is sent over and over: no per-byte
+        // work in the application, as in smoltcp's benchmark.
+        if let Some(h) = &mut hash {
+            rng.fill_bytes(&mut buf[..n]);
+            h.update(&buf[..n]);
+        } else if left == bytes {
+            rng.fill_bytes(&mut buf);
+        }
         s.write_all(&buf[..n]).map_err(|e| fail("sending to", e))?;
         left -= n as u64;
     }
@@ -71,7 +92,7 @@ pub fn send(handle: &Handle, cli: &Cli, remote: SocketAddrV4, bytes: u64) -> Mod
     let mut sink = Vec::new();
     let waited = (&s).read_to_end(&mut sink);
     // Timed to the peer's FIN: by then it has received (and acknowledged) every byte.
-    let digest = hex(&hash.finalize());
-    say(&format!("sent {bytes} bytes sha256 {digest} to {remote} in {}", rate(bytes, start.elapsed())));
+    let digest = hash.map(|h| format!(" sha256 {}", hex(&h.finalize()))).unwrap_or_default();
+    say(&format!("sent {bytes} bytes{digest} to {remote} in {}", rate(bytes, start.elapsed())));
     waited.map(|_| ()).map_err(|e| fail("waiting for the peer to close", e))
 }

@@ -86,11 +86,18 @@ pub enum Mode {
         /// How many bytes to send.
         #[arg(long, value_name = "N")]
         bytes: u64,
+        /// Benchmarks: no per-byte work in the application. Sends the stream's first 256 KiB over and over
+        /// and prints no sha256.
+        #[arg(long)]
+        no_hash: bool,
     },
     /// TCP sink: reads each connection to its end and prints the byte count and sha256.
     Recv {
         #[arg(long, default_value_t = 5001)]
         port: u16,
+        /// Only count the bytes (benchmarks: no per-byte work in the application).
+        #[arg(long)]
+        no_hash: bool,
     },
     /// UDP echo server.
     UdpEcho {

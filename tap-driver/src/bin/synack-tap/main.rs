@@ -75,9 +75,12 @@ fn run_mode(cli: &Cli, handle: &Handle) -> ModeResult {
         Mode::Echo { port } => servers::serve_tcp(handle, ip, port, "echo", limit, servers::echo),
         Mode::Discard { port } => servers::serve_tcp(handle, ip, port, "discard", limit, servers::discard),
         Mode::Http { port } => servers::serve_tcp(handle, ip, port, "http", limit, servers::http),
-        Mode::Recv { port } => servers::serve_tcp(handle, ip, port, "recv", limit, bulk::recv),
+        Mode::Recv { port, no_hash } => {
+            let service = if no_hash { bulk::recv_no_hash } else { bulk::recv };
+            servers::serve_tcp(handle, ip, port, "recv", limit, service)
+        }
         Mode::UdpEcho { port } => servers::udp_echo(handle, ip, port, limit),
-        Mode::Send { connect, bytes } => bulk::send(handle, cli, connect, bytes),
+        Mode::Send { connect, bytes, no_hash } => bulk::send(handle, cli, connect, bytes, no_hash),
     }
 }
 
