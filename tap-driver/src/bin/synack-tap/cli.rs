@@ -57,6 +57,12 @@ pub struct Cli {
     /// (one read or write instead of ~45). The offloads are turned off again on exit.
     #[arg(long, global = true)]
     pub offload: bool,
+    /// Bytes of send buffer per TCP connection (default 262144; the stack checks the range).
+    #[arg(long, value_name = "BYTES", global = true)]
+    pub send_buffer: Option<usize>,
+    /// Bytes of receive buffer per TCP connection, i.e. the largest window offered (default 262144).
+    #[arg(long, value_name = "BYTES", global = true)]
+    pub recv_buffer: Option<usize>,
     #[command(subcommand)]
     pub mode: Mode,
 }

@@ -10,6 +10,7 @@ use signal_hook::consts::{SIGINT, SIGTERM};
 use signal_hook::iterator::Signals;
 use std::process::ExitCode;
 use std::time::Duration;
+use synack::ConfigError;
 use synack_tap::{Driver, DriverConfig, Handle, Impairments};
 
 /// What the running mode tells `main` when it ends.
@@ -35,14 +36,19 @@ fn run(cli: Cli) -> Result<(), String> {
         ..Impairments::default()
     };
     impair.validate()?;
-    let stack = synack::Config {
+    let mut stack = synack::Config {
         mac: cli.mac.unwrap_or_else(|| cli::default_mac(cli.ip.addr())),
         ipv4: cli.ip,
         gateway: cli.gateway,
         seed: cli.seed,
         ..synack::Config::default()
     };
-    stack.validate().map_err(|e| format!("{e} (use an address such as --ip 10.77.0.2/24, inside a namespace)"))?;
+    stack.tcp.send_buffer = cli.send_buffer.unwrap_or(stack.tcp.send_buffer);
+    stack.tcp.recv_buffer = cli.recv_buffer.unwrap_or(stack.tcp.recv_buffer);
+    stack.validate().map_err(|e| match e {
+        ConfigError::BadTcp(_) | ConfigError::ZeroLimit(_) => format!("{e} (--send-buffer / --recv-buffer)"),
+        _ => format!("{e} (use an address such as --ip 10.77.0.2/24, inside a namespace)"),
+    })?;
     let config = DriverConfig { stack, pcap: cli.pcap.clone(), impair, trace: cli.trace };
     let open = if cli.offload { Driver::open_tap_with_offload } else { Driver::open_tap };
     let driver = open(&cli.tap, config).map_err(|e| e.to_string())?;
