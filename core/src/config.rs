@@ -132,6 +132,11 @@ pub struct TcpConfig {
     pub send_buffer: usize,
     /// Receive buffer per connection; the advertised window is its free space.
     pub recv_buffer: usize,
+    /// Receive-buffer autotuning: the most a connection's receive buffer may grow to while its application
+    /// keeps up with a sender the window holds back (see `tcp::autotune`; Linux grows up to `tcp_rmem`'s
+    /// 6 MB). 0 (the default) keeps every buffer at `recv_buffer`. The window scale offered in SYNs is sized
+    /// for this maximum.
+    pub recv_buffer_max: usize,
     /// Offer window scaling (RFC 7323 §2) so windows above 64 KiB work.
     pub window_scaling: bool,
     /// Offer selective acknowledgements (RFC 2018) and use them for loss recovery (RFC 6675).
@@ -173,11 +178,19 @@ pub struct TcpConfig {
     pub segmentation_offload: usize,
 }
 
+impl TcpConfig {
+    /// The largest receive buffer a connection may have: `recv_buffer`, or more with autotuning.
+    pub fn recv_buffer_limit(&self) -> usize {
+        self.recv_buffer.max(self.recv_buffer_max)
+    }
+}
+
 impl Default for TcpConfig {
     fn default() -> Self {
         TcpConfig {
             send_buffer: 256 * 1024,
             recv_buffer: 256 * 1024,
+            recv_buffer_max: 0,
             window_scaling: true,
             sack: true,
             rto_initial: Duration::from_secs(1),
@@ -346,8 +359,11 @@ impl Config {
         if t.rto_min.is_zero() || t.rto_min > t.rto_max || t.rto_initial.is_zero() {
             return Err(ConfigError::BadTcp("rto_min must be > 0, <= rto_max, and rto_initial > 0"));
         }
-        if t.send_buffer > 1 << 30 || t.recv_buffer > 1 << 30 {
+        if t.send_buffer > 1 << 30 || t.recv_buffer > 1 << 30 || t.recv_buffer_max > 1 << 30 {
             return Err(ConfigError::BadTcp("buffers must be at most 1 GiB (RFC 7323 window limit)"));
+        }
+        if t.recv_buffer_max != 0 && t.recv_buffer_max < t.recv_buffer {
+            return Err(ConfigError::BadTcp("recv_buffer_max must be 0 (no autotuning) or at least recv_buffer"));
         }
         if t.segmentation_offload != 0 && !(self.mtu..=65_535).contains(&t.segmentation_offload) {
             return Err(ConfigError::BadTcp("segmentation_offload must be 0 (off) or from the MTU to 65535"));

@@ -37,6 +37,9 @@ pub(crate) struct Received<'a> {
     /// The IP header as received (of the first fragment if reassembled), quoted in ICMP errors.
     pub header: &'a [u8],
     pub payload: &'a [u8],
+    /// The device vouched for the transport checksum ([`crate::RxFrame::checksum_offloaded`]); never set for a
+    /// reassembled datagram.
+    pub checksum_offloaded: bool,
 }
 
 impl Stack {
@@ -140,7 +143,15 @@ impl Stack {
     }
 
     /// An IPv4 packet arrived in an Ethernet frame (`link_broadcast` if sent to ff:ff:ff:ff:ff:ff).
-    pub(crate) fn on_ipv4(&mut self, bytes: &[u8], link_broadcast: bool, now: Instant, out: &mut Vec<Output>) {
+    /// `checksum_offloaded`: the device vouched for the TCP/UDP checksum of this (unfragmented) packet.
+    pub(crate) fn on_ipv4(
+        &mut self,
+        bytes: &[u8],
+        link_broadcast: bool,
+        checksum_offloaded: bool,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) {
         let packet = match Ipv4Packet::new_checked(bytes) {
             Ok(p) => p,
             Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Ipv4, e)),
@@ -175,6 +186,7 @@ impl Stack {
                 broadcast,
                 header: packet.header(),
                 payload: packet.payload(),
+                checksum_offloaded,
             };
             return self.deliver(&rx, now, out);
         }
@@ -211,6 +223,7 @@ impl Stack {
                     broadcast,
                     header: &datagram.header,
                     payload: &datagram.payload,
+                    checksum_offloaded: false,
                 };
                 self.deliver(&rx, now, out);
             }
@@ -251,6 +264,7 @@ impl Stack {
                     broadcast: false,
                     header: &original[..header_len],
                     payload: &original[header_len..],
+                    checksum_offloaded: false,
                 };
                 let kind = crate::icmp::IcmpError::TimeExceeded(TimeExceeded::FragReassembly);
                 self.send_icmp_error(&rx, kind, now, out);

@@ -28,6 +28,6 @@ pub mod wire;
 
 pub use api::{Command, CommandError, Event, Input, Output, Reply, SocketHandle, UnreachableReason};
 pub use config::{ArpConfig, Config, ConfigError, Ipv4Cidr, RateLimit, ReassemblyConfig};
-pub use stack::Stack;
+pub use stack::{RxFrame, Stack};
 pub use stats::{DropReason, Layer, Stats};
 pub use time::Instant;

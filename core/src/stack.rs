@@ -17,6 +17,27 @@ use crate::timer::{TimerKey, TimerQueue};
 use crate::udp::UdpSockets;
 use crate::wire::{EtherType, EthernetAddress, EthernetFrame};
 
+/// A received frame, and whether the device already vouched for its TCP/UDP checksum.
+///
+/// A virtual device (virtio-net, a TAP device with a virtio-net header) hands over packets that a local sender
+/// built with the transport checksum left unfinished (`VIRTIO_NET_HDR_F_NEEDS_CSUM`); such a packet never
+/// crossed a wire, and computing its checksum only to verify it is wasted work (Linux marks it
+/// `CHECKSUM_PARTIAL` and does not verify it either). Set `checksum_offloaded` only for such frames: the stack
+/// then skips the TCP/UDP checksum of an unfragmented packet (counted in
+/// [`Stats::transport_checksums_offloaded`](crate::Stats)); every other check still runs. A plain `&[u8]`
+/// converts to a frame whose checksums are verified.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RxFrame<'a> {
+    pub bytes: &'a [u8],
+    pub checksum_offloaded: bool,
+}
+
+impl<'a> From<&'a [u8]> for RxFrame<'a> {
+    fn from(bytes: &'a [u8]) -> Self {
+        RxFrame { bytes, checksum_offloaded: false }
+    }
+}
+
 /// A user-space TCP/IP host: ARP, IPv4, ICMP, UDP and TCP over one Ethernet interface.
 ///
 /// Pure: the same inputs at the same `now` with the same [`Config::seed`] give the same outputs, byte for byte.
@@ -100,7 +121,7 @@ impl Stack {
     pub fn handle_into(&mut self, input: Input<'_>, now: Instant, out: &mut Vec<Output>) {
         let now = self.clock.advance(now);
         match input {
-            Input::Frame(frame) => self.on_frame(frame, now, out),
+            Input::Frame(frame) => self.on_frame(frame, false, now, out),
             Input::Timer => self.on_timers(now, out),
             Input::Command(cmd) => {
                 let mark = out.len();
@@ -116,16 +137,19 @@ impl Stack {
     /// would otherwise send one for every second segment (Linux does the same after GRO). Out-of-order data,
     /// FINs and window updates are still acknowledged at once. Fewer ACKs cost both ends less per byte; a
     /// batch should hold only frames that are already waiting, never frames held back to make one.
-    pub fn handle_frames_into<'f>(
+    ///
+    /// Items are frames (`&[u8]`) or [`RxFrame`]s, which can say that the device vouched for a frame's checksum.
+    pub fn handle_frames_into<'f, F: Into<RxFrame<'f>>>(
         &mut self,
-        frames: impl IntoIterator<Item = &'f [u8]>,
+        frames: impl IntoIterator<Item = F>,
         now: Instant,
         out: &mut Vec<Output>,
     ) {
         let now = self.clock.advance(now);
         self.begin_tcp_batch();
         for frame in frames {
-            self.on_frame(frame, now, out);
+            let frame = frame.into();
+            self.on_frame(frame.bytes, frame.checksum_offloaded, now, out);
         }
         self.end_tcp_batch(now, out);
     }
@@ -175,7 +199,7 @@ impl Stack {
         out.push(Output::Transmit(frame));
     }
 
-    fn on_frame(&mut self, bytes: &[u8], now: Instant, out: &mut Vec<Output>) {
+    fn on_frame(&mut self, bytes: &[u8], checksum_offloaded: bool, now: Instant, out: &mut Vec<Output>) {
         self.stats.frames_in += 1;
         self.stats.bytes_in += bytes.len() as u64;
         let frame = match EthernetFrame::new_checked(bytes) {
@@ -193,7 +217,7 @@ impl Stack {
         let link_broadcast = dst.is_broadcast();
         match frame.ethertype() {
             EtherType::Arp => self.on_arp(frame.payload(), now, out),
-            EtherType::Ipv4 => self.on_ipv4(frame.payload(), link_broadcast, now, out),
+            EtherType::Ipv4 => self.on_ipv4(frame.payload(), link_broadcast, checksum_offloaded, now, out),
             _ => self.drop_frame(DropReason::UnsupportedEtherType),
         }
     }

@@ -110,6 +110,9 @@ pub struct Stats {
     /// SYN-ACKs answered statelessly with a SYN cookie, and cookies that came back valid.
     pub tcp_syn_cookies_sent: u64,
     pub tcp_syn_cookies_valid: u64,
+    /// TCP segments and UDP datagrams whose checksum was not verified because the device vouched for it
+    /// ([`crate::RxFrame`]).
+    pub transport_checksums_offloaded: u64,
     drops: BTreeMap<DropReason, u64>,
 }
 
@@ -154,6 +157,7 @@ impl fmt::Display for Stats {
             ("TCP challenge ACKs suppressed", self.tcp_challenge_acks_suppressed),
             ("TCP SYN cookies sent", self.tcp_syn_cookies_sent),
             ("TCP SYN cookies valid", self.tcp_syn_cookies_valid),
+            ("TCP/UDP checksums left to the device", self.transport_checksums_offloaded),
         ];
         for (name, n) in counters.iter().filter(|(_, n)| *n > 0) {
             writeln!(f, "{name}: {n}")?;

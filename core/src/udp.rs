@@ -99,7 +99,14 @@ impl Stack {
 
     /// A UDP datagram arrived for us.
     pub(crate) fn on_udp(&mut self, rx: &Received<'_>, now: Instant, out: &mut Vec<Output>) {
-        let parsed = UdpPacket::new_checked(rx.payload).and_then(|p| UdpRepr::parse(&p, &rx.src, &rx.dst));
+        let parsed = UdpPacket::new_checked(rx.payload).and_then(|p| {
+            if rx.checksum_offloaded {
+                UdpRepr::parse_unverified(&p)
+            } else {
+                UdpRepr::parse(&p, &rx.src, &rx.dst)
+            }
+        });
+        self.stats.transport_checksums_offloaded += u64::from(rx.checksum_offloaded && parsed.is_ok());
         let repr = match parsed {
             Ok(r) => r,
             Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Udp, e)),

@@ -405,6 +405,9 @@ struct Driver {
     /// In batch mode (half the plans), frames wait here and reach the stack together through
     /// `handle_frames_into` just before the next command, timer or the end of the run.
     batch: Option<Vec<Vec<u8>>>,
+    /// Batches claim the device vouched for their checksums (`RxFrame::checksum_offloaded`), so corrupt
+    /// transport checksums reach TCP and UDP unverified.
+    checksum_offloaded: bool,
 }
 
 impl Driver {
@@ -439,7 +442,9 @@ impl Driver {
         }
         let frames_in = self.stack.stats().frames_in;
         let mut out = Vec::new();
-        self.stack.handle_frames_into(frames.iter().map(Vec::as_slice), self.now, &mut out);
+        let offloaded = self.checksum_offloaded;
+        let rx = frames.iter().map(|f| synack::RxFrame { bytes: f, checksum_offloaded: offloaded });
+        self.stack.handle_frames_into(rx, self.now, &mut out);
         assert_eq!(self.stack.stats().frames_in, frames_in + frames.len() as u64, "batch not counted");
         self.check_outputs(&out, false);
     }
@@ -729,6 +734,7 @@ pub fn run(plan: &Plan) -> Outcome {
         synacks: BTreeMap::new(),
         tainted: false,
         batch: None,
+        checksum_offloaded: plan.seed & 0x40 != 0,
     };
     setup(&mut d);
     if plan.seed & 0x80 != 0 {

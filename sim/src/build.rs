@@ -52,6 +52,7 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         config.arp.retry_interval = c.arp_retry.map(|d| d.0).unwrap_or(config.arp.retry_interval);
         config.arp.max_requests = c.arp_max_requests.unwrap_or(config.arp.max_requests);
         config.tcp.recv_buffer = c.tcp_recv_buffer.unwrap_or(config.tcp.recv_buffer);
+        config.tcp.recv_buffer_max = c.tcp_recv_buffer_max.unwrap_or(config.tcp.recv_buffer_max);
         config.tcp.send_buffer = c.tcp_send_buffer.unwrap_or(config.tcp.send_buffer);
         config.tcp.window_scaling = c.tcp_window_scaling.unwrap_or(config.tcp.window_scaling);
         config.tcp.time_wait = c.tcp_time_wait.map(|d| d.0).unwrap_or(config.tcp.time_wait);

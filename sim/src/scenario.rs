@@ -93,6 +93,9 @@ pub struct HostConfigSpec {
     /// TCP receive buffer per connection in bytes (the largest window it advertises).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_recv_buffer: Option<usize>,
+    /// Receive-buffer autotuning: the most a receive buffer may grow to (0 or absent: fixed size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_recv_buffer_max: Option<usize>,
     /// TCP send buffer per connection in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_send_buffer: Option<usize>,

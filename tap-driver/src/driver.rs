@@ -17,7 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 use synack::wire::pretty::frame_summary;
-use synack::{Command, CommandError, Event, Input, Output, Reply, SocketHandle, Stack, UnreachableReason};
+use synack::{Command, CommandError, Event, Input, Output, Reply, RxFrame, SocketHandle, Stack, UnreachableReason};
 
 /// Frames read per loop iteration before requests and timers get a turn.
 const READ_BATCH: usize = 256;
@@ -233,15 +233,15 @@ impl<L: Link> DriverLoop<L> {
     /// one at a time through the impairment.
     fn read_frames(&mut self) -> io::Result<()> {
         let mut batch = std::mem::take(&mut self.batch);
-        let mut lens = [0usize; STACK_BATCH];
+        let mut lens = [(0usize, false); STACK_BATCH];
         let mut filled = 0;
         let mut result = Ok(());
         for _ in 0..READ_BATCH {
             if filled == batch.len() {
                 batch.push(vec![0u8; FRAME_BUF]);
             }
-            let n = match self.link.recv(&mut batch[filled]) {
-                Ok(n) => n,
+            let (n, offloaded) = match self.link.recv_frame(&mut batch[filled]) {
+                Ok(r) => r,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => {
@@ -251,12 +251,17 @@ impl<L: Link> DriverLoop<L> {
             };
             self.report.frames_read += 1;
             let now = Instant::now();
+            if offloaded && (self.capture.is_some() || self.report.impair_active) {
+                // A capture shows whole checksums; the impairment path hands frames over as plain bytes.
+                crate::offload::finish_transport_checksum(&mut batch[filled][..n]);
+            }
+            let offloaded = offloaded && self.capture.is_none() && !self.report.impair_active;
             if self.report.impair_active {
                 self.imp_in.push(batch[filled][..n].to_vec(), now, &mut self.fates);
                 self.deliver_fates(now)?;
                 continue;
             }
-            lens[filled] = n;
+            lens[filled] = (n, offloaded);
             filled += 1;
             if filled == STACK_BATCH {
                 self.deliver_batch(&batch, &lens, now)?;
@@ -271,13 +276,14 @@ impl<L: Link> DriverLoop<L> {
     }
 
     /// Records, traces and hands over frames that arrived together (no impairment in the way): frame `i` is
-    /// the first `lens[i]` bytes of `bufs[i]`.
-    fn deliver_batch(&mut self, bufs: &[Vec<u8>], lens: &[usize], now: Instant) -> io::Result<()> {
-        let frames = || bufs.iter().zip(lens).map(|(b, &n)| &b[..n]);
-        for frame in frames() {
-            self.note_inbound(frame, Fate::Pass, now)?;
+    /// the first `lens[i].0` bytes of `bufs[i]`, and `lens[i].1` says the device vouched for its checksum.
+    fn deliver_batch(&mut self, bufs: &[Vec<u8>], lens: &[(usize, bool)], now: Instant) -> io::Result<()> {
+        for (b, &(n, _)) in bufs.iter().zip(lens) {
+            self.note_inbound(&b[..n], Fate::Pass, now)?;
         }
-        self.stack.handle_frames_into(frames(), self.now(now), &mut self.outs);
+        let frames =
+            bufs.iter().zip(lens).map(|(b, &(n, offloaded))| RxFrame { bytes: &b[..n], checksum_offloaded: offloaded });
+        self.stack.handle_frames_into(frames, self.now(now), &mut self.outs);
         self.flush_outputs(now)?;
         Ok(())
     }

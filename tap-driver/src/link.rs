@@ -9,6 +9,11 @@ use std::os::unix::net::UnixDatagram;
 pub trait Link: AsRawFd + Debug + Send {
     /// Reads one frame; `WouldBlock` when none is waiting.
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize>;
+    /// Like [`Link::recv`], and says whether the device vouched for the frame's TCP/UDP checksum, leaving it
+    /// unfinished (a local sender's packet; see [`synack::RxFrame`]). Devices without offloads never do.
+    fn recv_frame(&mut self, buf: &mut [u8]) -> io::Result<(usize, bool)> {
+        self.recv(buf).map(|n| (n, false))
+    }
     /// Writes one frame.
     fn send(&mut self, frame: &[u8]) -> io::Result<()>;
     /// A name for messages, e.g. `tap0`.

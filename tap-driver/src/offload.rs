@@ -19,7 +19,7 @@ use crate::tap::{check_name, classify_open_error};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
-use synack::wire::{checksum, ethernet, EtherType, EthernetFrame, IpProtocol, Ipv4Packet, TcpPacket};
+use synack::wire::{checksum, ethernet, EtherType, EthernetFrame, IpProtocol, Ipv4Packet, TcpPacket, UdpPacket};
 
 /// Length of `struct virtio_net_hdr` (without the `num_buffers` field).
 pub const VNET_HDR_LEN: usize = 10;
@@ -29,6 +29,8 @@ const NEEDS_CSUM: u8 = 1;
 const GSO_TCPV4: u8 = 1;
 /// Where the checksum field sits in a TCP header.
 const TCP_CHECKSUM_OFFSET: usize = 16;
+/// Where the checksum field sits in a UDP header.
+const UDP_CHECKSUM_OFFSET: usize = 6;
 
 /// The fields of a virtio-net header the driver acts on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -114,6 +116,48 @@ pub fn complete_checksum(hdr: &VnetHeader, frame: &mut [u8]) -> bool {
     true
 }
 
+/// Does the header's checksum request cover exactly the TCP or UDP checksum of an unfragmented IPv4 packet in
+/// `frame` (the only requests a receiver may leave to the stack's transport layer)?
+fn is_transport_checksum(hdr: &VnetHeader, frame: &[u8]) -> bool {
+    let Ok(eth) = EthernetFrame::new_checked(frame) else { return false };
+    if eth.ethertype() != EtherType::Ipv4 {
+        return false;
+    }
+    let Ok(ip) = Ipv4Packet::new_checked(eth.payload()) else { return false };
+    if ip.is_fragment() || usize::from(hdr.csum_start) != ethernet::HEADER_LEN + ip.header_len() {
+        return false;
+    }
+    match ip.protocol() {
+        IpProtocol::Tcp => usize::from(hdr.csum_offset) == TCP_CHECKSUM_OFFSET,
+        IpProtocol::Udp => usize::from(hdr.csum_offset) == UDP_CHECKSUM_OFFSET,
+        _ => false,
+    }
+}
+
+/// Fills in the TCP or UDP checksum of an IPv4 frame from scratch (for a capture of a frame whose checksum
+/// was left unfinished); anything else is left as it is.
+pub fn finish_transport_checksum(frame: &mut [u8]) {
+    let Ok(eth) = EthernetFrame::new_checked(&*frame) else { return };
+    let Ok(ip) = Ipv4Packet::new_checked(eth.payload()) else { return };
+    let (src, dst, protocol) = (ip.src_addr(), ip.dst_addr(), ip.protocol());
+    let start = ethernet::HEADER_LEN + ip.header_len();
+    let end = start + ip.payload().len();
+    let l4 = &mut frame[start..end];
+    match protocol {
+        IpProtocol::Tcp => {
+            if let Ok(mut tcp) = TcpPacket::new_checked(l4) {
+                tcp.fill_checksum(&src, &dst);
+            }
+        }
+        IpProtocol::Udp => {
+            if let Ok(mut udp) = UdpPacket::new_checked(l4) {
+                udp.fill_checksum(&src, &dst);
+            }
+        }
+        _ => {}
+    }
+}
+
 /// A TAP device opened with a virtio-net header and checksum + TCPv4 segmentation offload enabled.
 #[derive(Debug)]
 pub struct OffloadTap {
@@ -158,6 +202,21 @@ impl Link for OffloadTap {
         let len = n.saturating_sub(VNET_HDR_LEN);
         complete_checksum(&VnetHeader::parse(&head), &mut buf[..len]);
         Ok(len)
+    }
+
+    /// A frame whose header asks for the TCP or UDP checksum of an IPv4 packet (Linux's own segments) comes
+    /// back unfinished and flagged; any other request for a checksum is completed here as in
+    /// [`Link::recv`].
+    fn recv_frame(&mut self, buf: &mut [u8]) -> io::Result<(usize, bool)> {
+        let mut head = [0u8; VNET_HDR_LEN];
+        let n = sys::read_two(self.fd.as_raw_fd(), &mut head, buf)?;
+        let len = n.saturating_sub(VNET_HDR_LEN);
+        let hdr = VnetHeader::parse(&head);
+        if hdr.flags & NEEDS_CSUM != 0 && is_transport_checksum(&hdr, &buf[..len]) {
+            return Ok((len, true));
+        }
+        complete_checksum(&hdr, &mut buf[..len]);
+        Ok((len, false))
     }
 
     fn send(&mut self, frame: &[u8]) -> io::Result<()> {
@@ -214,6 +273,31 @@ mod tests {
             let dst = "10.0.0.2".parse().unwrap();
             assert!(TcpPacket::new_checked(&f[34..]).unwrap().verify_checksum(&src, &dst), "len {len}");
         }
+    }
+
+    #[test]
+    fn only_a_request_for_the_transport_checksum_is_left_to_the_stack() {
+        let (mut f, mut hdr) = partial_frame(&[9u8; 300]);
+        assert!(is_transport_checksum(&hdr, &f), "TCP checksum of an IPv4 packet");
+        hdr.csum_offset = 6;
+        assert!(!is_transport_checksum(&hdr, &f), "UDP's offset in a TCP packet");
+        hdr.csum_offset = 16;
+        hdr.csum_start = 14;
+        assert!(!is_transport_checksum(&hdr, &f), "not where the TCP header starts");
+        hdr.csum_start = 34;
+        f[20] = 0x20; // more fragments
+        Ipv4Packet::new_unchecked(&mut f[14..]).fill_checksum();
+        assert!(!is_transport_checksum(&hdr, &f), "a fragment");
+        f[20] = 0;
+        Ipv4Packet::new_unchecked(&mut f[14..]).fill_checksum();
+        // Finished for a capture: the same checksum the completion gives.
+        let mut finished = f.clone();
+        finish_transport_checksum(&mut finished);
+        assert!(complete_checksum(&hdr, &mut f));
+        assert_eq!(finished, f);
+        let mut garbage = vec![0xffu8; 30];
+        finish_transport_checksum(&mut garbage);
+        assert_eq!(garbage, vec![0xffu8; 30], "not an IPv4 frame: untouched");
     }
 
     #[test]

@@ -272,3 +272,73 @@ fn incomplete_fragments_time_out_with_time_exceeded() {
     );
     assert_eq!(p.b.stats().icmp_errors_sent, 1);
 }
+
+#[test]
+fn checksums_the_device_vouched_for_are_not_verified_except_in_fragments() {
+    use synack::wire::{checksum, IpProtocol, Ipv4Repr, TcpFlags, TcpRepr, UdpPacket, UdpRepr};
+    use synack::{Layer, RxFrame};
+    use synack_tests::{frames, MAC_A, MAC_B};
+    // As Linux hands a local sender's packet to a virtio-net device: the checksum field holds only the
+    // pseudo-header sum, the rest is left to whoever finishes it.
+    fn leave_partial(frame: &mut [u8], field: usize, pseudo: u16) {
+        frame[field..field + 2].copy_from_slice(&pseudo.to_be_bytes());
+    }
+    let mut p = Pair::new(8);
+    let (srv, _) = bound(p.command(Side::B, Command::UdpBind { local: "0.0.0.0:9000".parse().unwrap() }));
+    let udp = UdpRepr { src_port: 1234, dst_port: 9000, payload: b"unfinished" };
+    let mut frame = frames::udp_frame(MAC_A, MAC_B, IP_A, IP_B, &udp);
+    let pseudo = checksum::pseudo_header(&IP_A, &IP_B, IpProtocol::Udp, udp.buffer_len() as u16);
+    leave_partial(&mut frame, 14 + 20 + 6, pseudo);
+    let now = p.now;
+    let mut out = Vec::new();
+    p.b.handle_into(synack::Input::Frame(&frame), now, &mut out);
+    assert!(out.is_empty());
+    let bad = DropReason::Malformed(Layer::Udp, synack::wire::Error::BadChecksum);
+    assert_eq!(p.b.stats().drops(bad), 1, "a plain frame's checksum is verified");
+    p.b.handle_frames_into([RxFrame { bytes: &frame, checksum_offloaded: true }], now, &mut out);
+    assert_eq!(out, [synack::Output::Event(srv, Event::Readable)]);
+    assert_eq!(p.b.stats().transport_checksums_offloaded, 1);
+
+    // TCP: a SYN with an unfinished checksum is answered when the device vouched for it.
+    bound(p.command(Side::B, Command::TcpListen { local: "0.0.0.0:80".parse().unwrap(), backlog: 4 }));
+    let syn = TcpRepr {
+        src_port: 40000,
+        dst_port: 80,
+        seq_number: synack::tcp::seq::SeqNum(1),
+        ack_number: synack::tcp::seq::SeqNum(0),
+        flags: TcpFlags::SYN,
+        window_len: 65535,
+        urgent_ptr: 0,
+        options: Default::default(),
+        payload: &[],
+    };
+    let mut frame = frames::tcp_frame(MAC_A, MAC_B, IP_A, IP_B, &syn);
+    let pseudo = checksum::pseudo_header(&IP_A, &IP_B, IpProtocol::Tcp, syn.buffer_len() as u16);
+    leave_partial(&mut frame, 14 + 20 + 16, pseudo);
+    out.clear();
+    p.b.handle_frames_into([RxFrame { bytes: &frame, checksum_offloaded: true }], now, &mut out);
+    assert!(matches!(out.as_slice(), [synack::Output::Transmit(_)]), "a SYN-ACK: {out:?}");
+    assert_eq!(p.b.stats().transport_checksums_offloaded, 2);
+
+    // A reassembled datagram is always verified: the flag speaks for one frame, not for a datagram made of many.
+    let data = vec![3u8; 2000];
+    let udp = UdpRepr { src_port: 1234, dst_port: 9000, payload: &data };
+    let mut dgram = vec![0u8; udp.buffer_len()];
+    udp.emit(&mut UdpPacket::new_unchecked(&mut dgram[..]), &IP_A, &IP_B);
+    dgram[6] ^= 0xff;
+    let ip = Ipv4Repr {
+        src_addr: IP_A,
+        dst_addr: IP_B,
+        protocol: IpProtocol::Udp,
+        payload_len: dgram.len(),
+        ttl: 64,
+        ident: 5,
+        dont_frag: false,
+    };
+    let frags = frames::fragments(MAC_A, MAC_B, &ip, &dgram, 1480);
+    out.clear();
+    p.b.handle_frames_into(frags.iter().map(|f| RxFrame { bytes: f, checksum_offloaded: true }), now, &mut out);
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!(p.b.stats().drops(bad), 2);
+    assert_eq!(p.b.stats().transport_checksums_offloaded, 2);
+}

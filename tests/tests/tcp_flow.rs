@@ -205,3 +205,79 @@ fn segmentation_offload_must_fit_an_ip_datagram() {
     c.tcp.segmentation_offload = 1500;
     assert!(c.validate().is_ok());
 }
+
+/// A 1 ms link without a rate limit holds a sender back only by the receiver's window (and the sender's
+/// congestion window; A's send buffer is large enough not to): B's reader takes everything as soon as it
+/// arrives.
+fn autotuned(recv_buffer_max: usize) -> Pair {
+    let tcp = synack::config::TcpConfig { recv_buffer_max, ..Default::default() };
+    let sender = synack::config::TcpConfig { send_buffer: 8 << 20, ..Default::default() };
+    let a = Config { mac: MAC_A, ipv4: "10.0.0.1/24".parse().unwrap(), tcp: sender, ..Config::default() };
+    let b = Config { mac: MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), tcp, seed: 3, ..Config::default() };
+    Pair::with_configs(a, b)
+}
+
+#[test]
+fn receive_autotuning_grows_the_window_for_a_reader_that_keeps_up() {
+    let data = pattern(16 << 20, 9);
+    let mut took = Vec::new();
+    for max in [0, 4 << 20] {
+        let mut p = autotuned(max);
+        let (c, _, s) = connect(&mut p, 80);
+        let start = p.now;
+        let t = synack_tests::tcp::transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(60));
+        assert!(t.eof && t.received == data, "max {max}: {} of {} bytes", t.received.len(), data.len());
+        let info = p.b.tcp_info(s).unwrap();
+        // The largest window B advertised, scaled.
+        let widest = p
+            .log
+            .iter()
+            .filter(|l| l.from == Side::B && !l.line().contains("TCP [S"))
+            .filter_map(|l| l.line().split(" win=").nth(1).and_then(|w| w.split(' ').next()?.parse::<usize>().ok()))
+            .max()
+            .unwrap()
+            << info.rcv_wscale;
+        took.push(t.finished_at - start);
+        if max == 0 {
+            assert_eq!(info.recv_buffer, 256 * 1024, "{info:?}");
+            assert_eq!(info.counters.recv_buffer_growths, 0);
+            assert!(widest <= 256 * 1024, "{widest}");
+        } else {
+            assert_eq!(info.recv_buffer, 4 << 20, "grew to the limit: {info:?}");
+            assert!(info.counters.recv_buffer_growths >= 2, "{info:?}");
+            assert!(widest > 2 << 20, "advertised {widest}");
+            // Room for the limit in the window scale offered in the SYN.
+            assert!(usize::from(u16::MAX) << info.rcv_wscale >= 4 << 20, "{info:?}");
+        }
+    }
+    // Virtual time: the same bytes over the same link, in well under half the round trips.
+    assert!(took[1] * 2 < took[0], "fixed {:?} vs autotuned {:?}", took[0], took[1]);
+}
+
+#[test]
+fn receive_autotuning_leaves_a_slow_reader_alone() {
+    let mut p = autotuned(4 << 20);
+    let (c, _, s) = connect(&mut p, 80);
+    let data = pattern(2 << 20, 10);
+    let mut sent = 0;
+    let mut got = Vec::new();
+    // B reads 16 KiB every 10 ms (1.6 MB/s), far below what the link and window could carry.
+    while got.len() < data.len() && p.now < synack::Instant::from_secs(60) {
+        while sent < data.len() {
+            let end = (sent + 65_536).min(data.len());
+            match p.command(Side::A, Command::TcpSend { sock: c, data: data[sent..end].to_vec() }) {
+                Ok(Reply::Sent { len }) => sent += len,
+                Err(CommandError::WouldBlock) => break,
+                other => panic!("send: {other:?}"),
+            }
+        }
+        if let Ok(Reply::Data(d)) = p.command(Side::B, Command::TcpRecv { sock: s, max: 16_384 }) {
+            got.extend_from_slice(&d);
+        }
+        p.run_until(p.now + Duration::from_millis(10));
+    }
+    assert!(got == data, "{} of {} bytes", got.len(), data.len());
+    let info = p.b.tcp_info(s).unwrap();
+    assert_eq!(info.recv_buffer, 256 * 1024, "{info:?}");
+    assert_eq!(info.counters.recv_buffer_growths, 0);
+}

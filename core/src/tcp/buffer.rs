@@ -127,6 +127,11 @@ impl RecvBuffer {
         self.cap
     }
 
+    /// Raises the capacity (receive autotuning); never shrinks it.
+    pub(crate) fn grow_to(&mut self, cap: usize) {
+        self.cap = self.cap.max(cap);
+    }
+
     /// In-order bytes the application can read.
     pub(crate) fn readable(&self) -> usize {
         self.data.len()

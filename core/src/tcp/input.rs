@@ -533,6 +533,9 @@ impl Tcb {
             let advanced = self.recv_buf.insert(self.rcv_nxt, seq, payload);
             self.rcv_nxt = self.rcv_nxt + advanced;
             self.counters.bytes_received += advanced as u64;
+            if advanced > 0 {
+                self.note_in_order_data(now);
+            }
             if advanced > 0 && !was_readable {
                 fx.events.push(Event::Readable);
             }

@@ -2,6 +2,7 @@
 //! `tcb.rs` (state), `input.rs` (segment arrival), `output.rs` (what to send), `timers.rs`; listeners in
 //! `listen.rs`; application commands in `commands.rs`.
 
+mod autotune;
 mod buffer;
 mod commands;
 pub mod congestion;
@@ -80,6 +81,8 @@ pub struct TcpInfo {
     /// Bytes queued by the application and not yet acknowledged / received and not yet read.
     pub send_queued: usize,
     pub recv_queued: usize,
+    /// The receive buffer's current size (grows with autotuning, `TcpConfig::recv_buffer_max`).
+    pub recv_buffer: usize,
     pub counters: TcpCounters,
 }
 
@@ -215,6 +218,7 @@ impl Stack {
             in_recovery: t.in_recovery,
             send_queued: t.send_buf.len(),
             recv_queued: t.recv_buf.readable(),
+            recv_buffer: t.recv_buf.capacity(),
             counters: t.counters,
         })
     }
@@ -231,7 +235,14 @@ impl Stack {
 
     /// A TCP segment arrived for us.
     pub(crate) fn on_tcp(&mut self, rx: &Received<'_>, now: Instant, out: &mut Vec<Output>) {
-        let parsed = TcpPacket::new_checked(rx.payload).and_then(|p| TcpRepr::parse(&p, &rx.src, &rx.dst));
+        let parsed = TcpPacket::new_checked(rx.payload).and_then(|p| {
+            if rx.checksum_offloaded {
+                TcpRepr::parse_unverified(&p)
+            } else {
+                TcpRepr::parse(&p, &rx.src, &rx.dst)
+            }
+        });
+        self.stats.transport_checksums_offloaded += u64::from(rx.checksum_offloaded && parsed.is_ok());
         let seg = match parsed {
             Ok(s) => s,
             Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Tcp, e)),

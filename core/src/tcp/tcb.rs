@@ -1,6 +1,7 @@
 //! The transmission control block: everything one connection remembers (RFC 9293 §3.3.1), plus what the
 //! connection wants the stack to do after an input (`Effects`).
 
+use super::autotune::RecvAutotune;
 use super::buffer::{RecvBuffer, SendBuffer};
 use super::congestion::CongestionControl;
 use super::rtt::RttEstimator;
@@ -94,6 +95,8 @@ pub struct TcpCounters {
     pub crossed_syns_superseded: u64,
     /// A simultaneous open that a crossed bare SYN started was reset; the connection went back to SYN-SENT.
     pub crossed_syns_reset: u64,
+    /// Times receive autotuning grew the receive buffer (`TcpConfig::recv_buffer_max`).
+    pub recv_buffer_growths: u64,
 }
 
 /// A pending acknowledgement.
@@ -143,6 +146,8 @@ pub(crate) struct Tcb {
     /// Right edge of the window we last advertised; it never moves left.
     pub rcv_adv_edge: SeqNum,
     pub recv_buf: RecvBuffer,
+    /// Receive-buffer autotuning state, when `TcpConfig::recv_buffer_max` allows growth.
+    pub(crate) recv_tune: Option<Box<RecvAutotune>>,
     /// The peer's FIN has been received (in order).
     pub fin_received: bool,
     /// A FIN seen beyond a gap: its sequence number.
@@ -249,9 +254,10 @@ impl Tcb {
             fin_queued: false,
             irs: SeqNum(0),
             rcv_nxt: SeqNum(0),
-            rcv_shift: if cfg.window_scaling { window_shift_for(cfg.recv_buffer) } else { 0 },
+            rcv_shift: if cfg.window_scaling { window_shift_for(cfg.recv_buffer_limit()) } else { 0 },
             rcv_adv_edge: SeqNum(0),
             recv_buf: RecvBuffer::new(cfg.recv_buffer, cfg.max_out_of_order),
+            recv_tune: (cfg.recv_buffer_max > cfg.recv_buffer).then(|| Box::new(RecvAutotune::new(mss))),
             fin_received: false,
             pending_fin: None,
             mss,
@@ -456,12 +462,32 @@ impl Tcb {
         }
     }
 
-    /// The window scale we offer in our SYN (RFC 7323): enough for the receive buffer, or none.
+    /// The window scale we offer in our SYN (RFC 7323): enough for the largest receive buffer, or none.
     pub(crate) fn offered_window_shift(&self, cfg: &TcpConfig) -> u8 {
         if cfg.window_scaling {
-            window_shift_for(self.recv_buf.capacity())
+            window_shift_for(cfg.recv_buffer_limit())
         } else {
             0
+        }
+    }
+
+    /// In-order data arrived (RCV.NXT moved): receive autotuning times how long a whole buffer's worth takes
+    /// to arrive (the window still open now may be nearly closed, which would time nothing).
+    pub(crate) fn note_in_order_data(&mut self, now: Instant) {
+        let (nxt, wnd) = (self.rcv_nxt, self.recv_buf.capacity());
+        if let Some(t) = &mut self.recv_tune {
+            t.on_data(nxt, wnd, now);
+        }
+    }
+
+    /// The application read `n` bytes: with autotuning, the receive buffer grows if the window held the
+    /// sender back (never past what the window scale can advertise).
+    pub(crate) fn note_read(&mut self, n: usize, now: Instant, cfg: &TcpConfig) {
+        let Some(t) = &mut self.recv_tune else { return };
+        let limit = cfg.recv_buffer_limit().min(usize::from(u16::MAX) << self.rcv_shift);
+        if let Some(size) = t.on_read(n, self.mss, self.recv_buf.capacity(), limit, now) {
+            self.recv_buf.grow_to(size);
+            self.counters.recv_buffer_growths += 1;
         }
     }
 

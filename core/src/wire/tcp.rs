@@ -355,6 +355,13 @@ impl<'a> TcpRepr<'a> {
         if !packet.verify_checksum(src, dst) {
             return Err(Error::BadChecksum);
         }
+        TcpRepr::parse_unverified(packet)
+    }
+
+    /// Like [`TcpRepr::parse`] without verifying the checksum: only for segments whose checksum the device
+    /// vouched for (see [`crate::RxFrame`]).
+    pub fn parse_unverified<T: AsRef<[u8]> + ?Sized>(packet: &TcpPacket<&'a T>) -> Result<Self> {
+        packet.check_len()?;
         if packet.src_port() == 0 || packet.dst_port() == 0 {
             return Err(Error::BadField);
         }

@@ -168,6 +168,13 @@ impl<'a> UdpRepr<'a> {
         if !packet.verify_checksum(src, dst) {
             return Err(Error::BadChecksum);
         }
+        UdpRepr::parse_unverified(packet)
+    }
+
+    /// Like [`UdpRepr::parse`] without verifying the checksum: only for datagrams whose checksum the device
+    /// vouched for (see [`crate::RxFrame`]).
+    pub fn parse_unverified<T: AsRef<[u8]> + ?Sized>(packet: &UdpPacket<&'a T>) -> Result<Self> {
+        packet.check_len()?;
         if packet.dst_port() == 0 {
             return Err(Error::BadField);
         }

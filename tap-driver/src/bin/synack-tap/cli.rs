@@ -60,9 +60,14 @@ pub struct Cli {
     /// Bytes of send buffer per TCP connection (default 262144; the stack checks the range).
     #[arg(long, value_name = "BYTES", global = true)]
     pub send_buffer: Option<usize>,
-    /// Bytes of receive buffer per TCP connection, i.e. the largest window offered (default 262144).
+    /// Bytes of receive buffer each TCP connection starts with (default 262144).
     #[arg(long, value_name = "BYTES", global = true)]
     pub recv_buffer: Option<usize>,
+    /// Receive autotuning: a connection whose reader keeps up with a sender the window holds back grows its
+    /// receive buffer (and window) up to this many bytes, as Linux does up to tcp_rmem's maximum. 0 turns it
+    /// off (a fixed --recv-buffer).
+    #[arg(long, value_name = "BYTES", global = true, default_value_t = 4 << 20)]
+    pub recv_buffer_max: usize,
     #[command(subcommand)]
     pub mode: Mode,
 }
