@@ -175,22 +175,8 @@ fn pcap_capture_passes_tshark_validation() {
         .unwrap_or_else(|| panic!("{lines:?}"));
     assert!(captured > 100, "{lines:?}");
 
-    let check = |args: &[&str]| {
-        let mut c = Command::new("tshark");
-        c.args(["-n", "-r", pcap_s]).args(args);
-        text(&run(&mut c).stdout)
-    };
-    let bad = check(&[
-        "-o",
-        "ip.check_checksum:TRUE",
-        "-o",
-        "tcp.check_checksum:TRUE",
-        "-o",
-        "udp.check_checksum:TRUE",
-        "-Y",
-        "_ws.malformed || _ws.expert.severity >= \"Error\" || _ws.expert.group == \"Checksum\"",
-    ]);
-    assert_eq!(bad, "", "tshark found problems in {pcap_s}");
+    let check = |args: &[&str]| tshark(pcap_s, args);
+    assert_eq!(tshark_problems(pcap_s), "", "tshark found problems in {pcap_s}");
     let all = check(&[]);
     assert_eq!(all.lines().count() as u64, captured, "tshark reads every frame");
     assert!(all.contains("ICMP") && all.contains("ARP"), "{all}");
@@ -199,6 +185,59 @@ fn pcap_capture_passes_tshark_validation() {
     assert!(comments.contains("impairment: dropped"), "{comments}");
     let ts = check(&["-c", "1", "-T", "fields", "-e", "frame.time_epoch"]);
     assert_eq!(ts.trim().split('.').nth(1).map(str::len), Some(9), "nanosecond timestamps: {ts}");
+}
+
+fn tshark(pcap: &str, args: &[&str]) -> String {
+    let mut c = Command::new("tshark");
+    c.args(["-n", "-r", pcap]).args(args);
+    text(&run(&mut c).stdout)
+}
+
+/// Frames tshark finds malformed, in error, or with a bad checksum (every checksum checked).
+fn tshark_problems(pcap: &str) -> String {
+    tshark(
+        pcap,
+        &[
+            "-o",
+            "ip.check_checksum:TRUE",
+            "-o",
+            "tcp.check_checksum:TRUE",
+            "-o",
+            "udp.check_checksum:TRUE",
+            "-Y",
+            "_ws.malformed || _ws.expert.severity >= \"Error\" || _ws.expert.group == \"Checksum\"",
+        ],
+    )
+}
+
+#[test]
+fn offload_capture_shows_whole_checksums() {
+    // With --offload, Linux leaves the checksums of its segments to the device and the stack does not verify
+    // them; a capture must still show them finished (and the stack then verifies them as usual).
+    if !common::live("pcap-offload", &["tshark"]) {
+        return;
+    }
+    let ns = Netns::with_tap("pcapoff");
+    let pcap = common::TempPath::new(&format!("{}.pcapng", ns.name));
+    let pcap_s = pcap.to_str().unwrap();
+    let mut synack = Synack::start(&ns, &["--offload", "--pcap", pcap_s, "--max-connections", "1", "recv"]);
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 + i / 1000) as u8).collect();
+    let linux = ns.within(move || {
+        let addr: SocketAddrV4 = format!("{SYNACK_IP}:5001").parse().unwrap();
+        let mut s = std::net::TcpStream::connect_timeout(&addr.into(), Duration::from_secs(5)).unwrap();
+        std::io::Write::write_all(&mut s, &data).unwrap();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+        let _ = std::io::Read::read_to_end(&mut s, &mut Vec::new());
+    });
+    linux.join().unwrap();
+    let line = synack.expect_line("received", Duration::from_secs(30));
+    assert!(line.starts_with("received 3000000 bytes"), "{line}");
+    assert!(synack.wait(Duration::from_secs(10)).is_some_and(|s| s.success()));
+    let stats = synack.collect().join("\n");
+    assert!(!stats.contains("checksums left to the device"), "a capture finishes them: {stats}");
+    assert_eq!(tshark_problems(pcap_s), "", "tshark found problems in {pcap_s}");
+    let big = tshark(pcap_s, &["-Y", "tcp.len > 1460", "-T", "fields", "-e", "tcp.len"]);
+    assert!(big.lines().count() > 5, "large segments were captured: {big}");
 }
 
 #[test]

@@ -35,6 +35,10 @@ impl SendBuffer {
         self.len
     }
 
+    pub(crate) fn capacity(&self) -> usize {
+        self.cap
+    }
+
     pub(crate) fn free(&self) -> usize {
         self.cap - self.len
     }

@@ -437,7 +437,11 @@ impl Tcb {
             self.restart_rtx_timer(now);
             self.arm_tail_loss_probe(now);
         }
-        if self.want_writable && self.send_buf.free() > 0 && !self.fin_queued {
+        // As Linux (`sk_stream_write_space`): a writer that was refused is woken once a third of the buffer is
+        // free, not for every byte acknowledged, so it refills the buffer with a few large writes instead of
+        // many small ones (each a command, and with `TcpSend`'s owned `Vec`s, a copy of bytes refused).
+        let free = self.send_buf.free();
+        if self.want_writable && free > 0 && free * 3 >= self.send_buf.capacity() && !self.fin_queued {
             self.want_writable = false;
             fx.events.push(Event::Writable);
         }
