@@ -130,6 +130,10 @@ impl Default for ReassemblyConfig {
 pub struct TcpConfig {
     /// Send buffer per connection: bytes the application may queue beyond what the peer acknowledged.
     pub send_buffer: usize,
+    /// Send-buffer autotuning: the most a connection's send buffer may grow to (twice the congestion window)
+    /// while the buffer, not the window, holds the application back (Linux grows up to `tcp_wmem`'s 4 MB).
+    /// 0 (the default) keeps every buffer at `send_buffer`.
+    pub send_buffer_max: usize,
     /// Receive buffer per connection; the advertised window is its free space.
     pub recv_buffer: usize,
     /// Receive-buffer autotuning: the most a connection's receive buffer may grow to while its application
@@ -189,6 +193,7 @@ impl Default for TcpConfig {
     fn default() -> Self {
         TcpConfig {
             send_buffer: 256 * 1024,
+            send_buffer_max: 0,
             recv_buffer: 256 * 1024,
             recv_buffer_max: 0,
             window_scaling: true,
@@ -359,11 +364,14 @@ impl Config {
         if t.rto_min.is_zero() || t.rto_min > t.rto_max || t.rto_initial.is_zero() {
             return Err(ConfigError::BadTcp("rto_min must be > 0, <= rto_max, and rto_initial > 0"));
         }
-        if t.send_buffer > 1 << 30 || t.recv_buffer > 1 << 30 || t.recv_buffer_max > 1 << 30 {
+        if [t.send_buffer, t.send_buffer_max, t.recv_buffer, t.recv_buffer_max].iter().any(|&b| b > 1 << 30) {
             return Err(ConfigError::BadTcp("buffers must be at most 1 GiB (RFC 7323 window limit)"));
         }
         if t.recv_buffer_max != 0 && t.recv_buffer_max < t.recv_buffer {
             return Err(ConfigError::BadTcp("recv_buffer_max must be 0 (no autotuning) or at least recv_buffer"));
+        }
+        if t.send_buffer_max != 0 && t.send_buffer_max < t.send_buffer {
+            return Err(ConfigError::BadTcp("send_buffer_max must be 0 (no autotuning) or at least send_buffer"));
         }
         if t.segmentation_offload != 0 && !(self.mtu..=65_535).contains(&t.segmentation_offload) {
             return Err(ConfigError::BadTcp("segmentation_offload must be 0 (off) or from the MTU to 65535"));

@@ -54,6 +54,7 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         config.tcp.recv_buffer = c.tcp_recv_buffer.unwrap_or(config.tcp.recv_buffer);
         config.tcp.recv_buffer_max = c.tcp_recv_buffer_max.unwrap_or(config.tcp.recv_buffer_max);
         config.tcp.send_buffer = c.tcp_send_buffer.unwrap_or(config.tcp.send_buffer);
+        config.tcp.send_buffer_max = c.tcp_send_buffer_max.unwrap_or(config.tcp.send_buffer_max);
         config.tcp.window_scaling = c.tcp_window_scaling.unwrap_or(config.tcp.window_scaling);
         config.tcp.time_wait = c.tcp_time_wait.map(|d| d.0).unwrap_or(config.tcp.time_wait);
         let stack = Stack::new(config).map_err(|e| source.error_at(&["host", &idx], e.to_string()))?;

@@ -99,6 +99,9 @@ pub struct HostConfigSpec {
     /// TCP send buffer per connection in bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_send_buffer: Option<usize>,
+    /// Send-buffer autotuning: the most a send buffer may grow to (0 or absent: fixed size).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_send_buffer_max: Option<usize>,
     /// Offer TCP window scaling (RFC 7323); on by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_window_scaling: Option<bool>,

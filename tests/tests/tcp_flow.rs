@@ -281,3 +281,43 @@ fn receive_autotuning_leaves_a_slow_reader_alone() {
     assert_eq!(info.recv_buffer, 256 * 1024, "{info:?}");
     assert_eq!(info.counters.recv_buffer_growths, 0);
 }
+
+#[test]
+fn send_autotuning_grows_the_buffer_while_it_holds_the_writer_back() {
+    let data = pattern(16 << 20, 11);
+    let mut took = Vec::new();
+    for max in [0, 4 << 20] {
+        // B's window is large and fixed: only A's send buffer (and congestion window) can hold A back.
+        let sender = synack::config::TcpConfig { send_buffer_max: max, ..Default::default() };
+        let receiver = synack::config::TcpConfig { recv_buffer: 8 << 20, ..Default::default() };
+        let a = Config { mac: MAC_A, ipv4: "10.0.0.1/24".parse().unwrap(), tcp: sender, ..Config::default() };
+        let b =
+            Config { mac: MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), tcp: receiver, seed: 3, ..Config::default() };
+        let mut p = Pair::with_configs(a, b);
+        let (c, _, s) = connect(&mut p, 80);
+        let start = p.now;
+        let t = synack_tests::tcp::transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(60));
+        assert!(t.eof && t.received == data, "max {max}: {} of {} bytes", t.received.len(), data.len());
+        took.push(t.finished_at - start);
+        let info = p.a.tcp_info(c).unwrap();
+        if max == 0 {
+            assert_eq!((info.send_buffer, info.counters.send_buffer_growths), (256 * 1024, 0), "{info:?}");
+        } else {
+            assert_eq!(info.send_buffer, 4 << 20, "grew to the limit: {info:?}");
+            assert!(info.counters.send_buffer_growths >= 2, "{info:?}");
+        }
+    }
+    assert!(took[1] * 2 < took[0], "fixed {:?} vs autotuned {:?}", took[0], took[1]);
+}
+
+#[test]
+fn autotuning_limits_are_checked() {
+    let bad = |tcp: synack::config::TcpConfig| {
+        let c = Config { tcp, ..Config::default() };
+        synack::Stack::new(c).unwrap_err().to_string()
+    };
+    let d = synack::config::TcpConfig::default;
+    assert!(bad(synack::config::TcpConfig { recv_buffer_max: 1000, ..d() }).contains("recv_buffer_max"));
+    assert!(bad(synack::config::TcpConfig { send_buffer_max: 1000, ..d() }).contains("send_buffer_max"));
+    assert!(bad(synack::config::TcpConfig { send_buffer_max: 2 << 30, ..d() }).contains("1 GiB"));
+}

@@ -39,6 +39,11 @@ impl SendBuffer {
         self.cap
     }
 
+    /// Raises the capacity (send autotuning); never shrinks it.
+    pub(crate) fn grow_to(&mut self, cap: usize) {
+        self.cap = self.cap.max(cap);
+    }
+
     pub(crate) fn free(&self) -> usize {
         self.cap - self.len
     }

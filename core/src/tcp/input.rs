@@ -332,7 +332,7 @@ impl Tcb {
         let new_sack =
             self.sack_ok && self.scoreboard.update(&seg.options.sack_blocks, ack.max(self.snd_una), self.snd_max);
         if ack > self.snd_una {
-            self.on_new_ack(ack, now, fx);
+            self.on_new_ack(ack, now, cfg, fx);
         } else if ack == self.snd_una && self.snd_max > self.snd_una {
             // With SACK, only an ACK that SACKs something new counts (RFC 6675 §2 "DupAck"): link-duplicated
             // or window-update ACKs say nothing about loss. Without SACK, RFC 5681's definition.
@@ -388,7 +388,7 @@ impl Tcb {
     }
 
     /// SND.UNA < SEG.ACK <= SND.MAX: new data acknowledged.
-    fn on_new_ack(&mut self, ack: SeqNum, now: Instant, fx: &mut Effects) {
+    fn on_new_ack(&mut self, ack: SeqNum, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
         // Bytes of the buffer acknowledged (the SYN and FIN occupy sequence space but no buffer).
         let data_end = ack.min(self.buf_end());
         let data_acked = if data_end > self.buf_seq { data_end - self.buf_seq } else { 0 };
@@ -437,11 +437,11 @@ impl Tcb {
             self.restart_rtx_timer(now);
             self.arm_tail_loss_probe(now);
         }
-        // As Linux (`sk_stream_write_space`): a writer that was refused is woken once a third of the buffer is
-        // free, not for every byte acknowledged, so it refills the buffer with a few large writes instead of
-        // many small ones (each a command, and with `TcpSend`'s owned `Vec`s, a copy of bytes refused).
-        let free = self.send_buf.free();
-        if self.want_writable && free > 0 && free * 3 >= self.send_buf.capacity() && !self.fin_queued {
+        self.expand_send_buffer(cfg);
+        // A refused writer is woken as soon as any space frees up. (Linux waits for a third of the buffer, but
+        // its send buffers grow with the congestion window; with a fixed 256 KiB buffer, waiting lets the
+        // buffer drain and costs a fast path up to a third of its throughput: measured on TAP with offloads.)
+        if self.want_writable && self.send_buf.free() > 0 && !self.fin_queued {
             self.want_writable = false;
             fx.events.push(Event::Writable);
         }

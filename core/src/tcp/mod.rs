@@ -81,7 +81,8 @@ pub struct TcpInfo {
     /// Bytes queued by the application and not yet acknowledged / received and not yet read.
     pub send_queued: usize,
     pub recv_queued: usize,
-    /// The receive buffer's current size (grows with autotuning, `TcpConfig::recv_buffer_max`).
+    /// The buffers' current sizes (they grow with autotuning: `TcpConfig::send_buffer_max`, `recv_buffer_max`).
+    pub send_buffer: usize,
     pub recv_buffer: usize,
     pub counters: TcpCounters,
 }
@@ -218,6 +219,7 @@ impl Stack {
             in_recovery: t.in_recovery,
             send_queued: t.send_buf.len(),
             recv_queued: t.recv_buf.readable(),
+            send_buffer: t.send_buf.capacity(),
             recv_buffer: t.recv_buf.capacity(),
             counters: t.counters,
         })

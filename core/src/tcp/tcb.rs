@@ -97,6 +97,8 @@ pub struct TcpCounters {
     pub crossed_syns_reset: u64,
     /// Times receive autotuning grew the receive buffer (`TcpConfig::recv_buffer_max`).
     pub recv_buffer_growths: u64,
+    /// Times send autotuning grew the send buffer (`TcpConfig::send_buffer_max`).
+    pub send_buffer_growths: u64,
 }
 
 /// A pending acknowledgement.
@@ -477,6 +479,25 @@ impl Tcb {
         let (nxt, wnd) = (self.rcv_nxt, self.recv_buf.capacity());
         if let Some(t) = &mut self.recv_tune {
             t.on_data(nxt, wnd, now);
+        }
+    }
+
+    /// Send-buffer autotuning (`TcpConfig::send_buffer_max`, as Linux's `tcp_sndbuf_expand`): while the
+    /// application is held back by a full buffer and the congestion window has room the buffer cannot fill,
+    /// the buffer grows to twice the congestion window, so the bytes in flight and the next window's worth
+    /// both fit. Never shrinks, never past the maximum.
+    pub(crate) fn expand_send_buffer(&mut self, cfg: &TcpConfig) {
+        if cfg.send_buffer_max <= self.send_buf.capacity() || !self.want_writable {
+            return;
+        }
+        let cwnd = self.cc.cwnd();
+        if self.snd_max - self.snd_una >= cwnd {
+            return; // the congestion window, not the buffer, is what limits
+        }
+        let target = cwnd.saturating_mul(2).min(cfg.send_buffer_max);
+        if target > self.send_buf.capacity() {
+            self.send_buf.grow_to(target);
+            self.counters.send_buffer_growths += 1;
         }
     }
 

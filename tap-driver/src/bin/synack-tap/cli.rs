@@ -57,9 +57,14 @@ pub struct Cli {
     /// (one read or write instead of ~45). The offloads are turned off again on exit.
     #[arg(long, global = true)]
     pub offload: bool,
-    /// Bytes of send buffer per TCP connection (default 262144; the stack checks the range).
+    /// Bytes of send buffer each TCP connection starts with (default 262144; the stack checks the range).
     #[arg(long, value_name = "BYTES", global = true)]
     pub send_buffer: Option<usize>,
+    /// Send autotuning: while the buffer, not the congestion window, holds a writer back, the send buffer
+    /// grows to twice the congestion window, up to this many bytes (as Linux up to tcp_wmem's maximum). 0 turns
+    /// it off (a fixed --send-buffer).
+    #[arg(long, value_name = "BYTES", global = true, default_value_t = 4 << 20)]
+    pub send_buffer_max: usize,
     /// Bytes of receive buffer each TCP connection starts with (default 262144).
     #[arg(long, value_name = "BYTES", global = true)]
     pub recv_buffer: Option<usize>,

@@ -45,14 +45,13 @@ fn run(cli: Cli) -> Result<(), String> {
     };
     stack.tcp.send_buffer = cli.send_buffer.unwrap_or(stack.tcp.send_buffer);
     stack.tcp.recv_buffer = cli.recv_buffer.unwrap_or(stack.tcp.recv_buffer);
-    // Never below the starting size: `--recv-buffer 8388608` alone means a larger fixed buffer.
-    stack.tcp.recv_buffer_max = match cli.recv_buffer_max {
-        0 => 0,
-        max => max.max(stack.tcp.recv_buffer),
-    };
+    // Autotuning maxima never below the starting sizes: `--recv-buffer 8388608` alone means a larger buffer.
+    let at_least = |max: usize, start: usize| if max == 0 { 0 } else { max.max(start) };
+    stack.tcp.recv_buffer_max = at_least(cli.recv_buffer_max, stack.tcp.recv_buffer);
+    stack.tcp.send_buffer_max = at_least(cli.send_buffer_max, stack.tcp.send_buffer);
     stack.validate().map_err(|e| match e {
         ConfigError::BadTcp(_) | ConfigError::ZeroLimit(_) => {
-            format!("{e} (--send-buffer / --recv-buffer / --recv-buffer-max)")
+            format!("{e} (--send-buffer / --recv-buffer and their -max)")
         }
         _ => format!("{e} (use an address such as --ip 10.77.0.2/24, inside a namespace)"),
     })?;
