@@ -251,6 +251,11 @@ pub struct Config {
     pub udp_recv_queue: usize,
     /// Echo requests per ping socket awaiting a reply; the oldest is forgotten beyond it.
     pub ping_outstanding: usize,
+    /// Transmit checksum offload: the driver's device finishes TCP and UDP checksums (virtio-net's
+    /// `NEEDS_CSUM`). Frames then leave with the pseudo-header sum in the checksum field, the partial checksum
+    /// such a device expects (Linux's `CHECKSUM_PARTIAL`), and the driver must ask the device to finish every
+    /// TCP and UDP frame (`synack-tap --offload` does). Off by default: every frame leaves complete.
+    pub tx_checksum_offload: bool,
 }
 
 impl Default for Config {
@@ -269,6 +274,7 @@ impl Default for Config {
             icmp_error_rate: RateLimit { per_second: 1000, burst: 50 },
             udp_recv_queue: 256,
             ping_outstanding: 64,
+            tx_checksum_offload: false,
         }
     }
 }

@@ -125,6 +125,9 @@ impl Stack {
         let mut packet = Ipv4Packet::new_unchecked(&mut frame.payload_mut()[..ip_len]);
         ip.emit(&mut packet);
         fill(packet.payload_mut());
+        if self.config.tx_checksum_offload {
+            leave_checksum_partial(protocol, &ip.src_addr, &dst, packet.payload_mut());
+        }
         match hop {
             NextHop::Neighbour(nh) if dst_mac == EthernetAddress::default() => {
                 let queued = QueuedFrame { frame: buf, owner, dst, port };
@@ -270,5 +273,19 @@ impl Stack {
                 self.send_icmp_error(&rx, kind, now, out);
             }
         }
+    }
+}
+
+/// Transmit checksum offload: puts the pseudo-header sum where a TCP or UDP checksum goes, the partial
+/// checksum a device finishes over the rest of the segment (anything else keeps its complete checksum).
+fn leave_checksum_partial(protocol: IpProtocol, src: &Ipv4Addr, dst: &Ipv4Addr, transport: &mut [u8]) {
+    let field = match protocol {
+        IpProtocol::Tcp => 16,
+        IpProtocol::Udp => 6,
+        _ => return,
+    };
+    let Ok(len) = u16::try_from(transport.len()) else { return };
+    if let Some(slot) = transport.get_mut(field..field + 2) {
+        slot.copy_from_slice(&crate::wire::checksum::pseudo_header(src, dst, protocol, len).to_be_bytes());
     }
 }

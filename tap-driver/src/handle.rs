@@ -194,9 +194,13 @@ impl Driver {
     /// up to 64 KB and cuts the stack's 64 KB TCP frames (`TcpConfig::segmentation_offload` is set), one read
     /// or write each instead of one per 1500-byte frame.
     pub fn open_tap_with_offload(name: &str, mut config: DriverConfig) -> Result<Driver, TapError> {
-        let dev = crate::OffloadTap::open(name, config.stack.mtu)?;
+        let mut dev = crate::OffloadTap::open(name, config.stack.mtu)?;
         // Linux cuts what we send, too: TCP frames of up to 64 KB.
         config.stack.tcp.segmentation_offload = 65_535;
+        // And finishes their checksums, unless a capture or a trace should show them complete.
+        let partial = config.pcap.is_none() && !config.trace;
+        config.stack.tx_checksum_offload = partial;
+        dev.set_finish_tx_checksums(partial);
         Driver::start(dev, config)
     }
 

@@ -116,22 +116,32 @@ pub fn complete_checksum(hdr: &VnetHeader, frame: &mut [u8]) -> bool {
     true
 }
 
+/// Where the TCP or UDP checksum of an unfragmented IPv4 frame is computed from and stored:
+/// (`csum_start`, `csum_offset`) as a virtio-net header names them. `None` for anything else.
+fn transport_checksum_at(frame: &[u8]) -> Option<(u16, u16)> {
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    if eth.ethertype() != EtherType::Ipv4 {
+        return None;
+    }
+    let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
+    if ip.is_fragment() {
+        return None;
+    }
+    let offset = match ip.protocol() {
+        IpProtocol::Tcp => TCP_CHECKSUM_OFFSET,
+        IpProtocol::Udp => UDP_CHECKSUM_OFFSET,
+        _ => return None,
+    };
+    if ip.payload().len() < offset + 2 {
+        return None;
+    }
+    Some(((ethernet::HEADER_LEN + ip.header_len()) as u16, offset as u16))
+}
+
 /// Does the header's checksum request cover exactly the TCP or UDP checksum of an unfragmented IPv4 packet in
 /// `frame` (the only requests a receiver may leave to the stack's transport layer)?
 fn is_transport_checksum(hdr: &VnetHeader, frame: &[u8]) -> bool {
-    let Ok(eth) = EthernetFrame::new_checked(frame) else { return false };
-    if eth.ethertype() != EtherType::Ipv4 {
-        return false;
-    }
-    let Ok(ip) = Ipv4Packet::new_checked(eth.payload()) else { return false };
-    if ip.is_fragment() || usize::from(hdr.csum_start) != ethernet::HEADER_LEN + ip.header_len() {
-        return false;
-    }
-    match ip.protocol() {
-        IpProtocol::Tcp => usize::from(hdr.csum_offset) == TCP_CHECKSUM_OFFSET,
-        IpProtocol::Udp => usize::from(hdr.csum_offset) == UDP_CHECKSUM_OFFSET,
-        _ => false,
-    }
+    transport_checksum_at(frame) == Some((hdr.csum_start, hdr.csum_offset))
 }
 
 /// Fills in the TCP or UDP checksum of an IPv4 frame from scratch (for a capture of a frame whose checksum
@@ -165,6 +175,8 @@ pub struct OffloadTap {
     name: String,
     /// IP MTU of the link: larger TCP frames are handed over for segmentation.
     mtu: usize,
+    /// The stack leaves TCP/UDP checksums partial (`Config::tx_checksum_offload`): ask Linux to finish them.
+    finish_tx_checksums: bool,
 }
 
 impl OffloadTap {
@@ -177,7 +189,15 @@ impl OffloadTap {
         }
         let fd = sys::open_tap_with_vnet_header(name, VNET_HDR_LEN, libc::TUN_F_CSUM | libc::TUN_F_TSO4)
             .map_err(|e| classify_open_error(name, e))?;
-        Ok(OffloadTap { fd, name: name.to_string(), mtu })
+        Ok(OffloadTap { fd, name: name.to_string(), mtu, finish_tx_checksums: false })
+    }
+}
+
+impl OffloadTap {
+    /// Whether the frames handed to [`Link::send`] carry partial TCP/UDP checksums that Linux must finish (the
+    /// stack runs with `Config::tx_checksum_offload`). Off by default: frames leave complete.
+    pub fn set_finish_tx_checksums(&mut self, on: bool) {
+        self.finish_tx_checksums = on;
     }
 }
 
@@ -226,7 +246,15 @@ impl Link for OffloadTap {
                 let parts = [&hdr.to_bytes()[..], &frame[..field], &pseudo.to_be_bytes()[..], &frame[field + 2..]];
                 sys::write_parts(fd, &parts).map(|_| ())
             }
-            None => sys::write_parts(fd, &[&[0u8; VNET_HDR_LEN], frame]).map(|_| ()),
+            None => {
+                let hdr = match transport_checksum_at(frame).filter(|_| self.finish_tx_checksums) {
+                    Some((csum_start, csum_offset)) => {
+                        VnetHeader { flags: NEEDS_CSUM, csum_start, csum_offset, ..VnetHeader::default() }
+                    }
+                    None => VnetHeader::default(),
+                };
+                sys::write_parts(fd, &[&hdr.to_bytes(), frame]).map(|_| ())
+            }
         }
     }
 
@@ -295,6 +323,12 @@ mod tests {
         finish_transport_checksum(&mut finished);
         assert!(complete_checksum(&hdr, &mut f));
         assert_eq!(finished, f);
+        assert_eq!(transport_checksum_at(&f), Some((34, 16)));
+        let mut udp = f.clone();
+        udp[23] = 17;
+        assert_eq!(transport_checksum_at(&udp), Some((34, 6)), "UDP's checksum field");
+        udp[23] = 1;
+        assert_eq!(transport_checksum_at(&udp), None, "ICMP is never left to the device");
         let mut garbage = vec![0xffu8; 30];
         finish_transport_checksum(&mut garbage);
         assert_eq!(garbage, vec![0xffu8; 30], "not an IPv4 frame: untouched");

@@ -342,3 +342,52 @@ fn checksums_the_device_vouched_for_are_not_verified_except_in_fragments() {
     assert_eq!(p.b.stats().drops(bad), 2);
     assert_eq!(p.b.stats().transport_checksums_offloaded, 2);
 }
+
+#[test]
+fn with_transmit_checksum_offload_tcp_and_udp_leave_partial_checksums_a_device_finishes() {
+    use synack::wire::{checksum, EthernetFrame, IpProtocol, Ipv4Packet, TcpPacket, UdpPacket};
+    let a = synack::Config {
+        mac: synack_tests::MAC_A,
+        ipv4: "10.0.0.1/24".parse().unwrap(),
+        tx_checksum_offload: true,
+        ..synack::Config::default()
+    };
+    let b =
+        synack::Config { mac: synack_tests::MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), ..synack::Config::default() };
+    let mut p = Pair::with_configs(a, b);
+    let (u, _) = bound(p.command(Side::A, Command::UdpBind { local: "0.0.0.0:0".parse().unwrap() }));
+    p.command(Side::A, Command::UdpSendTo { sock: u, remote: SocketAddrV4::new(IP_B, 9), data: vec![1; 333] }).unwrap();
+    p.command(Side::A, Command::TcpConnect { remote: SocketAddrV4::new(IP_B, 80), local_port: None }).unwrap();
+    let (ping, _) = bound(p.command(Side::A, Command::PingOpen { ident: None }));
+    p.command(Side::A, Command::Ping { sock: ping, dst: IP_B, seq_no: 1, payload_len: 8 }).unwrap();
+    p.run_until(p.now + Duration::from_millis(10));
+    let mut seen = [0; 3];
+    for l in p.log.iter().filter(|l| l.from == Side::A) {
+        let eth = EthernetFrame::new_checked(&l.frame[..]).unwrap();
+        let Ok(ip) = Ipv4Packet::new_checked(eth.payload()) else { continue }; // ARP
+        let (src, dst, len) = (ip.src_addr(), ip.dst_addr(), ip.payload().len());
+        let mut transport = ip.payload().to_vec();
+        let field = match ip.protocol() {
+            IpProtocol::Tcp => 16,
+            IpProtocol::Udp => 6,
+            _ => {
+                // ICMP is always complete: a device only finishes TCP and UDP.
+                assert_eq!(checksum::data(ip.payload()), 0xffff, "{}", l.line());
+                seen[2] += 1;
+                continue;
+            }
+        };
+        let pseudo = checksum::pseudo_header(&src, &dst, ip.protocol(), len as u16);
+        assert_eq!(transport[field..field + 2], pseudo.to_be_bytes(), "partial checksum in {}", l.line());
+        // What the device does: the one's complement of the sum from the transport header on.
+        let sum = !checksum::data(&transport);
+        transport[field..field + 2].copy_from_slice(&sum.to_be_bytes());
+        let ok = match ip.protocol() {
+            IpProtocol::Tcp => TcpPacket::new_checked(&transport[..]).unwrap().verify_checksum(&src, &dst),
+            _ => UdpPacket::new_checked(&transport[..]).unwrap().verify_checksum(&src, &dst),
+        };
+        assert!(ok, "finished checksum verifies: {}", l.line());
+        seen[usize::from(ip.protocol() == IpProtocol::Udp)] += 1;
+    }
+    assert!(seen.iter().all(|&n| n > 0), "TCP, UDP and ICMP frames seen: {seen:?}");
+}

@@ -415,11 +415,13 @@ impl Stack {
         let (h, port) = (tcb.handle, tcb.remote.port());
         tcb.counters.segments_sent += 1;
         let buf = &tcb.send_buf;
+        // With transmit checksum offload, `send_ipv4` leaves the partial checksum the device finishes.
+        let checksum = !self.config.tx_checksum_offload;
         let _ = self.send_ipv4(dst, IpProtocol::Tcp, header_len + seg.len, Some(h), Some(port), now, out, |b| {
             let (head, body) = b.split_at_mut(header_len);
-            repr.emit(&mut TcpPacket::new_unchecked(head), &src, &dst);
-            if !body.is_empty() {
-                buf.copy_out(seg.offset, body);
+            repr.emit_without_checksum(&mut TcpPacket::new_unchecked(head));
+            buf.copy_out(seg.offset, body);
+            if checksum {
                 TcpPacket::new_unchecked(b).fill_checksum(&src, &dst);
             }
         });

@@ -399,6 +399,13 @@ impl<'a> TcpRepr<'a> {
     /// Writes the whole segment, checksum included, into a view of exactly
     /// [`buffer_len`](Self::buffer_len) bytes.
     pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(&self, packet: &mut TcpPacket<T>, src: &Ipv4Addr, dst: &Ipv4Addr) {
+        self.emit_without_checksum(packet);
+        packet.fill_checksum(src, dst);
+    }
+
+    /// Like [`TcpRepr::emit`] but leaves the checksum field alone, for a caller that writes more payload
+    /// first (or leaves the checksum to the device) and computes it once at the end.
+    pub fn emit_without_checksum<T: AsRef<[u8]> + AsMut<[u8]>>(&self, packet: &mut TcpPacket<T>) {
         packet.set_src_port(self.src_port);
         packet.set_dst_port(self.dst_port);
         packet.set_seq_number(self.seq_number);
@@ -409,7 +416,6 @@ impl<'a> TcpRepr<'a> {
         packet.set_urgent_at(self.urgent_ptr);
         self.options.emit(packet.options_mut());
         packet.payload_mut()[..self.payload.len()].copy_from_slice(self.payload);
-        packet.fill_checksum(src, dst);
     }
 }
 
