@@ -251,11 +251,12 @@ impl<L: Link> DriverLoop<L> {
             };
             self.report.frames_read += 1;
             let now = Instant::now();
-            if offloaded && (self.capture.is_some() || self.report.impair_active) {
-                // A capture shows whole checksums; the impairment path hands frames over as plain bytes.
+            // A capture and a trace show whole checksums; the impairment path hands frames over as plain bytes.
+            let finish = self.capture.is_some() || self.trace || self.report.impair_active;
+            if offloaded && finish {
                 crate::offload::finish_transport_checksum(&mut batch[filled][..n]);
             }
-            let offloaded = offloaded && self.capture.is_none() && !self.report.impair_active;
+            let offloaded = offloaded && !finish;
             if self.report.impair_active {
                 self.imp_in.push(batch[filled][..n].to_vec(), now, &mut self.fates);
                 self.deliver_fates(now)?;

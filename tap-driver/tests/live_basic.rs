@@ -213,14 +213,16 @@ fn tshark_problems(pcap: &str) -> String {
 #[test]
 fn offload_capture_shows_whole_checksums() {
     // With --offload, Linux leaves the checksums of its segments to the device and the stack does not verify
-    // them; a capture must still show them finished (and the stack then verifies them as usual).
+    // them, and the stack leaves its own to Linux; a capture and a trace must still show them finished (and
+    // the stack then verifies them as usual).
     if !common::live("pcap-offload", &["tshark"]) {
         return;
     }
     let ns = Netns::with_tap("pcapoff");
     let pcap = common::TempPath::new(&format!("{}.pcapng", ns.name));
     let pcap_s = pcap.to_str().unwrap();
-    let mut synack = Synack::start(&ns, &["--offload", "--pcap", pcap_s, "--max-connections", "1", "recv"]);
+    let args = ["--offload", "--pcap", pcap_s, "--trace", "--max-connections", "1", "recv"];
+    let mut synack = Synack::start(&ns, &args);
     let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 + i / 1000) as u8).collect();
     let linux = ns.within(move || {
         let addr: SocketAddrV4 = format!("{SYNACK_IP}:5001").parse().unwrap();
@@ -235,6 +237,8 @@ fn offload_capture_shows_whole_checksums() {
     assert!(synack.wait(Duration::from_secs(10)).is_some_and(|s| s.success()));
     let stats = synack.collect().join("\n");
     assert!(!stats.contains("checksums left to the device"), "a capture finishes them: {stats}");
+    let trace = synack.stderr_text();
+    assert!(trace.contains(" > ") && !trace.contains("bad checksum"), "the trace shows whole checksums: {trace}");
     assert_eq!(tshark_problems(pcap_s), "", "tshark found problems in {pcap_s}");
     let big = tshark(pcap_s, &["-Y", "tcp.len > 1460", "-T", "fields", "-e", "tcp.len"]);
     assert!(big.lines().count() > 5, "large segments were captured: {big}");
