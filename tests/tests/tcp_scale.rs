@@ -53,3 +53,54 @@ fn a_thousand_concurrent_connections_each_deliver_their_bytes() {
     assert_eq!(p.a.tcp_connections().len(), n, "TIME-WAIT on the active closer");
     assert_eq!(p.b.stats().total_drops(), 0);
 }
+
+#[test]
+fn ephemeral_ports_are_shared_between_destinations_once_all_are_taken() {
+    // Four ephemeral ports, one of them held by a listener on A: three connections to B:80 take the other
+    // three; connections to B:81 and B:82 reuse them (their four-tuples differ), as Linux's connect() does; a
+    // fourth to B:80 finds none.
+    let a = synack::Config {
+        mac: synack_tests::MAC_A,
+        ipv4: "10.0.0.1/24".parse().unwrap(),
+        ephemeral_ports: (50_000, 50_003),
+        ..synack::Config::default()
+    };
+    let b = synack::Config { mac: synack_tests::MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), ..Default::default() };
+    let mut p = Pair::with_configs(a, b);
+    let listeners: Vec<_> =
+        [80u16, 81, 82].iter().map(|port| synack_tests::tcp::listen(&mut p, Side::B, *port)).collect();
+    // A listener on an ephemeral port keeps it from being shared.
+    synack_tests::tcp::listen(&mut p, Side::A, 50_002);
+    let connect = |p: &mut Pair, port: u16| {
+        p.command(Side::A, Command::TcpConnect { remote: SocketAddrV4::new(IP_B, port), local_port: None })
+    };
+    let mut clients = Vec::new();
+    for server in [80, 80, 80, 81, 81, 81, 82] {
+        match connect(&mut p, server) {
+            Ok(Reply::Bound { sock, local }) => clients.push((sock, local.port(), server)),
+            other => panic!("to {server}: {other:?}"),
+        }
+    }
+    assert_eq!(connect(&mut p, 80), Err(CommandError::NoEphemeralPort));
+    let ports: std::collections::BTreeSet<(u16, u16)> = clients.iter().map(|c| (c.1, c.2)).collect();
+    assert_eq!(ports.len(), clients.len(), "every four-tuple is unique: {clients:?}");
+    assert!(clients.iter().all(|c| (50_000..=50_003).contains(&c.1) && c.1 != 50_002), "{clients:?}");
+    p.run_until(p.now + Duration::from_millis(100));
+    // Every connection carries its own bytes to the right server socket.
+    for (sock, port, server) in &clients {
+        let msg = format!("{port}->{server}").repeat(500).into_bytes();
+        p.command(Side::A, Command::TcpSend { sock: *sock, data: msg }).unwrap();
+    }
+    p.run_until(p.now + Duration::from_millis(200));
+    let mut seen = 0;
+    for (i, l) in listeners.iter().enumerate() {
+        while let Ok(Reply::Accepted { sock, remote, .. }) = p.command(Side::B, Command::TcpAccept { listener: *l }) {
+            let mut got = Vec::new();
+            read_available(&mut p, Side::B, sock, &mut got);
+            let server = [80u16, 81, 82][i];
+            assert_eq!(got, format!("{}->{server}", remote.port()).repeat(500).into_bytes());
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, clients.len());
+}

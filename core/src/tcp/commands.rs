@@ -83,7 +83,7 @@ impl Stack {
             return Err(CommandError::BadDestination(remote));
         }
         let port = match local_port {
-            Some(0) | None => self.tcp.allocate_port().ok_or(CommandError::NoEphemeralPort)?,
+            Some(0) | None => self.tcp.allocate_port_for(remote).ok_or(CommandError::NoEphemeralPort)?,
             Some(p) if self.tcp.demux.contains_key(&(p, *remote.ip(), remote.port())) => {
                 return Err(CommandError::AddrInUse(p))
             }

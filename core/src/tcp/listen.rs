@@ -201,7 +201,7 @@ impl Stack {
         }
         let backlog = backlog.min(self.config.tcp.max_backlog);
         let port = match local.port() {
-            0 => self.tcp.allocate_port().ok_or(CommandError::NoEphemeralPort)?,
+            0 => self.tcp.allocate_free_port().ok_or(CommandError::NoEphemeralPort)?,
             p if self.tcp.listeners.contains_key(&p) => return Err(CommandError::AddrInUse(p)),
             p => p,
         };

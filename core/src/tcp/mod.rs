@@ -156,9 +156,20 @@ impl TcpSockets {
     }
 
     /// An ephemeral port used by no listener and no connection.
-    fn allocate_port(&mut self) -> Option<u16> {
+    fn allocate_free_port(&mut self) -> Option<u16> {
         let (listeners, in_use) = (&self.listeners, &self.ports_in_use);
         self.ports.allocate(|p| listeners.contains_key(&p) || in_use.contains_key(&p))
+    }
+
+    /// An ephemeral port for a connection to `remote`: a free one if there is one; otherwise, as Linux does, one
+    /// that other connections use but none to `remote` (connections are told apart by their four-tuple), so a
+    /// host can hold more outgoing connections than it has ephemeral ports.
+    fn allocate_port_for(&mut self, remote: SocketAddrV4) -> Option<u16> {
+        self.allocate_free_port().or_else(|| {
+            let (listeners, demux) = (&self.listeners, &self.demux);
+            let key = |p: u16| (p, *remote.ip(), remote.port());
+            self.ports.allocate(|p| listeners.contains_key(&p) || demux.contains_key(&key(p)))
+        })
     }
 
     /// Makes a new connection findable by its four-tuple (the TCB itself goes in via `apply_effects`).
