@@ -52,9 +52,11 @@ pub struct Cli {
     /// Print a one-line decode of every frame to stderr.
     #[arg(long, global = true)]
     pub trace: bool,
-    /// Offloads: open the TAP device with a virtio-net header, so Linux hands over TCP segments of up to
-    /// 64 KB with the checksum left to us, and cuts the 64 KB TCP frames synack sends into MTU-sized segments
-    /// (one read or write instead of ~45). The offloads are turned off again on exit.
+    /// Offloads: open the TAP device with a virtio-net header, as a VM's virtio-net card. Linux hands over TCP
+    /// segments of up to 64 KB with their checksums left unfinished (taken without verifying, as a virtio guest
+    /// does), and cuts the 64 KB TCP frames synack sends into MTU-sized segments, finishing their checksums
+    /// (one read or write instead of ~45). With --pcap or --trace every checksum is finished by synack-tap, so
+    /// they show whole. The offloads are turned off again on exit.
     #[arg(long, global = true)]
     pub offload: bool,
     /// Bytes of send buffer each TCP connection starts with (default 262144; the stack checks the range).
