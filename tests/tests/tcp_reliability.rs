@@ -349,3 +349,25 @@ fn full_sized_data_segments_leave_no_room_for_sack_blocks_and_are_still_sent() {
     let sacks_on_data = p.log.iter().filter(|l| l.line().contains("sack") && !l.line().contains("len=0")).count();
     eprintln!("data segments carrying SACK blocks: {sacks_on_data}");
 }
+
+#[test]
+fn autotuned_buffers_grow_while_losses_are_repaired_and_every_byte_arrives() {
+    // Both buffers may grow to 4 MiB while 1 % of frames (both ways) are lost and 2 % reordered: growth happens
+    // with out-of-order data held and retransmissions in flight, and nothing may be lost or corrupted by it.
+    let tcp = synack::config::TcpConfig { send_buffer_max: 4 << 20, recv_buffer_max: 4 << 20, ..Default::default() };
+    let a = Config { mac: MAC_A, ipv4: "10.0.0.1/24".parse().unwrap(), tcp: tcp.clone(), ..Config::default() };
+    let b = Config { mac: MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), tcp, seed: 5, ..Config::default() };
+    let mut p = Pair::with_configs(a, b);
+    let imp = Impairment { loss: 0.01, reorder: 0.02, reorder_delay: Duration::from_millis(2), ..Default::default() };
+    p.impair(Side::A, imp, 27);
+    p.impair(Side::B, imp, 28);
+    let (c, _, s) = connect(&mut p, 80);
+    let data = pattern(12_000_000, 7);
+    let t = transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(3600));
+    assert!(t.eof, "did not finish");
+    assert_eq!(sha256_hex(&t.received), sha256_hex(&data));
+    let (sender, receiver) = (p.a.tcp_info(c).unwrap(), p.b.tcp_info(s).unwrap());
+    assert!(sender.counters.retransmitted_segments > 0, "losses were repaired: {sender:?}");
+    assert!(receiver.counters.recv_buffer_growths > 0 && receiver.recv_buffer > 256 * 1024, "{receiver:?}");
+    assert!(sender.counters.send_buffer_growths > 0 && sender.send_buffer > 256 * 1024, "{sender:?}");
+}
