@@ -202,25 +202,32 @@ fn same_seed_gives_byte_identical_frames() {
     assert_ne!(run(42), run(43), "the seed picks ephemeral ports, ping identifiers and IP identifications");
 }
 
+/// A UDP datagram from A:1234 to B:9000 carrying `data`, and the IP header for sending it in fragments.
+fn udp_datagram_to_b(data: &[u8], ident: u16) -> (synack::wire::Ipv4Repr, Vec<u8>) {
+    use synack::wire::{IpProtocol, Ipv4Repr, UdpPacket, UdpRepr};
+    let udp = UdpRepr { src_port: 1234, dst_port: 9000, payload: data };
+    let mut dgram = vec![0u8; udp.buffer_len()];
+    udp.emit(&mut UdpPacket::new_unchecked(&mut dgram[..]), &IP_A, &IP_B);
+    let protocol = IpProtocol::Udp;
+    let ip = Ipv4Repr {
+        src_addr: IP_A,
+        dst_addr: IP_B,
+        protocol,
+        payload_len: dgram.len(),
+        ttl: 64,
+        ident,
+        dont_frag: false,
+    };
+    (ip, dgram)
+}
+
 #[test]
 fn fragmented_udp_datagram_is_reassembled_out_of_order() {
-    use synack::wire::{IpProtocol, Ipv4Repr, UdpPacket, UdpRepr};
     use synack_tests::{frames, MAC_A, MAC_B};
     let mut p = Pair::new(7);
     let (srv, _) = bound(p.command(Side::B, Command::UdpBind { local: "0.0.0.0:9000".parse().unwrap() }));
     let data: Vec<u8> = (0..3000u32).map(|i| (i * 31 % 251) as u8).collect();
-    let udp = UdpRepr { src_port: 1234, dst_port: 9000, payload: &data };
-    let mut dgram = vec![0u8; udp.buffer_len()];
-    udp.emit(&mut UdpPacket::new_unchecked(&mut dgram[..]), &IP_A, &IP_B);
-    let ip = Ipv4Repr {
-        src_addr: IP_A,
-        dst_addr: IP_B,
-        protocol: IpProtocol::Udp,
-        payload_len: dgram.len(),
-        ttl: 64,
-        ident: 77,
-        dont_frag: false,
-    };
+    let (ip, dgram) = udp_datagram_to_b(&data, 77);
     let mut frags = frames::fragments(MAC_A, MAC_B, &ip, &dgram, 1480);
     assert_eq!(frags.len(), 3);
     frags.reverse();
@@ -275,7 +282,7 @@ fn incomplete_fragments_time_out_with_time_exceeded() {
 
 #[test]
 fn checksums_the_device_vouched_for_are_not_verified_except_in_fragments() {
-    use synack::wire::{checksum, IpProtocol, Ipv4Repr, TcpFlags, TcpRepr, UdpPacket, UdpRepr};
+    use synack::wire::{checksum, IpProtocol, TcpFlags, TcpRepr, UdpRepr};
     use synack::{Layer, RxFrame};
     use synack_tests::{frames, MAC_A, MAC_B};
     // As Linux hands a local sender's packet to a virtio-net device: the checksum field holds only the
@@ -321,20 +328,8 @@ fn checksums_the_device_vouched_for_are_not_verified_except_in_fragments() {
     assert_eq!(p.b.stats().transport_checksums_offloaded, 2);
 
     // A reassembled datagram is always verified: the flag speaks for one frame, not for a datagram made of many.
-    let data = vec![3u8; 2000];
-    let udp = UdpRepr { src_port: 1234, dst_port: 9000, payload: &data };
-    let mut dgram = vec![0u8; udp.buffer_len()];
-    udp.emit(&mut UdpPacket::new_unchecked(&mut dgram[..]), &IP_A, &IP_B);
+    let (ip, mut dgram) = udp_datagram_to_b(&[3u8; 2000], 5);
     dgram[6] ^= 0xff;
-    let ip = Ipv4Repr {
-        src_addr: IP_A,
-        dst_addr: IP_B,
-        protocol: IpProtocol::Udp,
-        payload_len: dgram.len(),
-        ttl: 64,
-        ident: 5,
-        dont_frag: false,
-    };
     let frags = frames::fragments(MAC_A, MAC_B, &ip, &dgram, 1480);
     out.clear();
     p.b.handle_frames_into(frags.iter().map(|f| RxFrame { bytes: f, checksum_offloaded: true }), now, &mut out);
