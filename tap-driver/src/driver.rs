@@ -436,6 +436,12 @@ impl<L: Link> DriverLoop<L> {
                 Request::Stats(tx) => {
                     let _ = tx.send(self.stack.stats().clone());
                 }
+                Request::ClosesPending(tx) => {
+                    use synack::tcp::TcpState::{Closing, FinWait1, LastAck};
+                    let handles = self.stack.tcp_connections();
+                    let states = handles.iter().filter_map(|h| self.stack.tcp_info(*h).map(|i| i.state));
+                    let _ = tx.send(states.filter(|s| matches!(s, FinWait1 | Closing | LastAck)).count());
+                }
             }
         }
     }

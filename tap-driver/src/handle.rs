@@ -59,6 +59,8 @@ pub(crate) enum Request {
     /// A command whose answer nobody waits for (closing a dropped socket).
     Detached(Command),
     Stats(mpsc::Sender<Stats>),
+    /// How many connections still wait for the peer to acknowledge our FIN.
+    ClosesPending(mpsc::Sender<usize>),
 }
 
 /// What a driver did, returned when it stops.
@@ -147,6 +149,23 @@ impl Handle {
         let (tx, rx) = mpsc::channel();
         self.send(Request::Stats(tx))?;
         rx.recv_timeout(DRIVER_GRACE).map_err(|_| stopped_error())
+    }
+
+    /// Waits (at most `grace`) until every connection the application closed has had its FIN acknowledged,
+    /// and returns how many had not. A program about to exit calls it before stopping the driver: the kernel
+    /// keeps retransmitting a closed socket's FIN after its process exits, but a user-space stack stops with
+    /// its process, and a peer whose copy of our FIN was lost would wait for it forever.
+    pub fn linger(&self, grace: Duration) -> io::Result<usize> {
+        let deadline = Instant::now() + grace;
+        loop {
+            let (tx, rx) = mpsc::channel();
+            self.send(Request::ClosesPending(tx))?;
+            let pending = rx.recv_timeout(DRIVER_GRACE).map_err(|_| stopped_error())?;
+            if pending == 0 || Instant::now() >= deadline {
+                return Ok(pending);
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     fn send(&self, req: Request) -> io::Result<()> {

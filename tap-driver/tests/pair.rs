@@ -148,3 +148,63 @@ fn tcp_echo_between_two_drivers() {
     server.join().unwrap();
     assert_eq!(back, data);
 }
+
+/// One end of a socket pair whose outgoing frames can be cut off (a peer that went silent).
+#[derive(Debug)]
+struct Cuttable {
+    inner: PairLink,
+    cut: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl std::os::fd::AsRawFd for Cuttable {
+    fn as_raw_fd(&self) -> std::os::fd::RawFd {
+        self.inner.as_raw_fd()
+    }
+}
+
+impl synack_tap::Link for Cuttable {
+    fn recv(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.inner.recv(buf)
+    }
+    fn send(&mut self, frame: &[u8]) -> std::io::Result<()> {
+        if self.cut.load(std::sync::atomic::Ordering::Relaxed) {
+            return Ok(());
+        }
+        self.inner.send(frame)
+    }
+    fn name(&self) -> &str {
+        "cuttable"
+    }
+}
+
+#[test]
+fn linger_waits_for_the_last_fin_to_be_acknowledged() {
+    let (a, b) = PairLink::pair().unwrap();
+    let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let da = Driver::start(a, config(1, Impairments::default())).unwrap();
+    let db = Driver::start(Cuttable { inner: b, cut: cut.clone() }, config(2, Impairments::default())).unwrap();
+    let listener = TcpListener::bind(&db.handle(), addr("0.0.0.0:80")).unwrap();
+    let open = |da: &Driver| {
+        let c = TcpStream::connect_timeout(&da.handle(), addr("10.99.0.2:80"), Duration::from_secs(5)).unwrap();
+        let (s, _) = listener.accept_timeout(Duration::from_secs(5)).unwrap();
+        (c, s)
+    };
+    // The peer acknowledges our FIN: nothing to wait for.
+    let (c, _s) = open(&da);
+    drop(c);
+    let start = Instant::now();
+    assert_eq!(da.handle().linger(Duration::from_secs(5)).unwrap(), 0);
+    assert!(start.elapsed() < Duration::from_secs(2), "{:?}", start.elapsed());
+    // The peer went silent: our FIN stays unacknowledged, and linger gives up at its grace.
+    let (c, _s) = open(&da);
+    cut.store(true, std::sync::atomic::Ordering::Relaxed);
+    drop(c);
+    let start = Instant::now();
+    assert_eq!(da.handle().linger(Duration::from_millis(300)).unwrap(), 1, "one FIN still unacknowledged");
+    assert!(start.elapsed() >= Duration::from_millis(300));
+    // It comes back: the retransmitted FIN is acknowledged, and nothing is pending any more.
+    cut.store(false, std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(da.handle().linger(Duration::from_secs(10)).unwrap(), 0, "the retransmitted FIN got through");
+    da.stop();
+    db.stop();
+}

@@ -13,6 +13,9 @@ use std::time::Duration;
 use synack::ConfigError;
 use synack_tap::{Driver, DriverConfig, Handle, Impairments};
 
+/// How long an ending synack-tap waits for its last FINs to be acknowledged.
+const LINGER: Duration = Duration::from_secs(10);
+
 /// What the running mode tells `main` when it ends.
 pub type ModeResult = Result<(), String>;
 
@@ -70,6 +73,13 @@ fn run(cli: Cli) -> Result<(), String> {
         });
     }
     let result = run_mode(&cli, &handle);
+    if !handle.is_stopped() {
+        // Our last FINs: a peer whose copy was lost would otherwise wait for it forever.
+        match handle.linger(LINGER) {
+            Ok(0) | Err(_) => {}
+            Ok(n) => eprintln!("synack-tap: {n} connection(s) still closing after {LINGER:?}; stopping anyway"),
+        }
+    }
     let report = driver.stop();
     println!("--- synack-tap stats ({}) ---", cli.mode.name());
     print!("{report}");
