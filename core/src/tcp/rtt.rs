@@ -44,6 +44,9 @@ impl RttEstimator {
 
     /// The current RTO, backoff included.
     pub(crate) fn rto(&self) -> Duration {
+        if self.backoff == 0 {
+            return self.base_rto.min(self.max); // the common case: no timeout since the last sample
+        }
         let factor = 1u32.checked_shl(self.backoff.min(16)).unwrap_or(u32::MAX);
         self.base_rto.saturating_mul(factor).min(self.max)
     }

@@ -384,7 +384,14 @@ impl Tcb {
 
     /// The earliest of this connection's timers.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        [self.rtx_at, self.tlp_at, self.persist_at, self.delack_at, self.close_at].into_iter().flatten().min()
+        // Called after every input: a plain loop (cheaper than `min` over the options).
+        let mut next: Option<Instant> = None;
+        for t in [self.rtx_at, self.tlp_at, self.persist_at, self.delack_at, self.close_at].into_iter().flatten() {
+            if next.is_none_or(|n| t < n) {
+                next = Some(t);
+            }
+        }
+        next
     }
 
     /// Stops every timer except the close timer.
