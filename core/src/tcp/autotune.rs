@@ -22,9 +22,9 @@ use core::time::Duration;
 /// Per-connection measurement state.
 #[derive(Clone, Debug)]
 pub(crate) struct RecvAutotune {
-    /// Smallest time one advertised window took to arrive.
+    /// Smallest time one buffer's worth of data took to arrive (the receiver's view of the round trip).
     rtt: Option<Duration>,
-    /// The window edge being timed, and when it was noted.
+    /// The sequence number being waited for (RCV.NXT + buffer size when noted), and when it was noted.
     edge: Option<(SeqNum, Instant)>,
     /// Bytes the application read since `since`.
     copied: usize,
