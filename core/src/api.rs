@@ -58,7 +58,8 @@ pub enum Command {
     /// [`Event::Reset`] / [`Event::TimedOut`] / [`Event::Unreachable`].
     TcpConnect { remote: SocketAddrV4, local_port: Option<u16> },
     /// Queue bytes for sending. Replies [`Reply::Sent`] with how many fit in the send buffer (possibly fewer than
-    /// offered), or `WouldBlock` if none fit (wait for [`Event::Writable`]).
+    /// offered), or `WouldBlock` if none fit (wait for [`Event::Writable`]). Empty `data` asks whether there
+    /// is room: `Sent { len: 0 }` if so, else `WouldBlock` and a `Writable` later, as for a refused write.
     TcpSend { sock: SocketHandle, data: Vec<u8> },
     /// Read up to `max` received bytes. Replies [`Reply::Data`]; empty data means the peer closed its side and
     /// everything was read. `WouldBlock` when nothing is buffered yet (wait for [`Event::Readable`]).

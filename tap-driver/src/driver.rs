@@ -462,7 +462,25 @@ impl<L: Link> DriverLoop<L> {
 
     fn exec(&mut self, call: Call, now: Instant) {
         let Call { cmd, wait, deadline, reply } = call;
-        let retry_cmd = if wait == Wait::No { None } else { Some(cmd.clone()) };
+        // A blocking send is not copied for a retry (its data can be a quarter megabyte): when the stack has no
+        // room, an empty send registers the wait for `Writable` and the send waits as it is; with room, a send
+        // is never refused.
+        if let (Command::TcpSend { sock, data }, Wait::Retry(_)) = (&cmd, wait) {
+            let sock = *sock;
+            let probe = Command::TcpSend { sock, data: Vec::new() };
+            if !data.is_empty() && matches!(self.command(probe, now), Ok(Err(CommandError::WouldBlock))) {
+                if deadline.is_some_and(|d| d <= now) {
+                    let _ = reply.send(Err(timed_out()));
+                } else {
+                    self.parked.entry(sock).or_default().push(Parked { cmd, bound: None, deadline, reply });
+                }
+                return;
+            }
+        }
+        let target = command_socket(&cmd).filter(|_| wait != Wait::No);
+        let is_recv = matches!(cmd, Command::TcpRecv { .. });
+        let needs_retry = wait != Wait::No && !matches!(cmd, Command::TcpSend { .. });
+        let retry_cmd = if needs_retry { Some(cmd.clone()) } else { None };
         let result = match self.command(cmd, now) {
             Ok(r) => r,
             Err(e) => {
@@ -486,15 +504,14 @@ impl<L: Link> DriverLoop<L> {
                     self.connecting.insert(sock, Parked { cmd, bound, deadline, reply });
                 }
             }
-            (Err(CommandError::NoSuchSocket(_) | CommandError::ConnectionAborted), _, Some(cmd))
-                if command_socket(&cmd).is_some_and(|s| self.gone.contains_key(&s)) =>
+            (Err(CommandError::NoSuchSocket(_) | CommandError::ConnectionAborted), _, _)
+                if target.is_some_and(|s| self.gone.contains_key(&s)) =>
             {
-                let gone = command_socket(&cmd).and_then(|s| self.gone.get(&s).copied());
-                let answer = match (gone, &cmd) {
+                let answer = match target.and_then(|s| self.gone.get(&s).copied()) {
                     // A connection that closed gracefully reads as end of stream, not as an error.
-                    (Some(Gone::Closed), Command::TcpRecv { .. }) => Ok(Reply::Data(Vec::new())),
-                    (Some(g), _) => Err(g.error()),
-                    (None, _) => Err(io_error(CommandError::ConnectionAborted)),
+                    Some(Gone::Closed) if is_recv => Ok(Reply::Data(Vec::new())),
+                    Some(g) => Err(g.error()),
+                    None => Err(io_error(CommandError::ConnectionAborted)),
                 };
                 let _ = reply.send(answer);
             }

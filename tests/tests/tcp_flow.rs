@@ -65,6 +65,26 @@ fn full_send_buffer_refuses_then_signals_writable() {
 }
 
 #[test]
+fn an_empty_send_asks_for_room_and_waits_for_writable_like_a_refused_one() {
+    let tcp = synack::config::TcpConfig { send_buffer: 10_000, ..Default::default() };
+    let a = Config { mac: MAC_A, ipv4: "10.0.0.1/24".parse().unwrap(), tcp, ..Config::default() };
+    let b = Config { mac: MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), seed: 3, ..Config::default() };
+    let mut p = Pair::with_configs(a, b);
+    let (c, _, _s) = connect(&mut p, 80);
+    let empty = |p: &mut Pair| p.command(Side::A, Command::TcpSend { sock: c, data: Vec::new() });
+    assert_eq!(empty(&mut p), Ok(Reply::Sent { len: 0 }), "room: nothing to wait for");
+    assert_eq!(
+        p.command(Side::A, Command::TcpSend { sock: c, data: vec![1; 10_000] }),
+        Ok(Reply::Sent { len: 10_000 }),
+        "filled exactly: no writer was refused"
+    );
+    assert_eq!(empty(&mut p), Err(CommandError::WouldBlock), "no room");
+    p.run_until(p.now + Duration::from_millis(20));
+    assert!(p.events_of(Side::A).contains(&(c, Event::Writable)), "the empty send asked for Writable");
+    assert_eq!(empty(&mut p), Ok(Reply::Sent { len: 0 }));
+}
+
+#[test]
 fn nagle_coalesces_small_writes_and_nodelay_does_not() {
     for nodelay in [false, true] {
         let mut p = Pair::new(31);

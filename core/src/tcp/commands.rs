@@ -118,7 +118,15 @@ impl Stack {
             other => return Err(CommandError::InvalidState(other)),
         }
         if data.is_empty() {
-            return Ok(Reply::Sent { len: 0 });
+            // Zero bytes ask whether there is room: with none, the caller waits for `Writable` as after a
+            // refused write (a driver can then keep a write's bytes until there is room, instead of a copy).
+            if tcb.send_buf.free() > 0 {
+                return Ok(Reply::Sent { len: 0 });
+            }
+            if let Some(t) = self.tcp.conns.get_mut(&sock) {
+                t.want_writable = true;
+            }
+            return Err(CommandError::WouldBlock);
         }
         let mut accepted = 0;
         let offered = data.len();
