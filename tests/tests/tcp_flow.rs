@@ -48,13 +48,19 @@ fn slow_reader_closes_the_window_persist_probes_then_reopen() {
     assert!(p.lines().iter().any(|l| l.starts_with("B>A") && l.contains("win=")));
 }
 
-#[test]
-fn full_send_buffer_refuses_then_signals_writable() {
+/// A connected pair whose client (A) has a 10,000-byte send buffer: (pair, A's socket).
+fn small_send_buffer() -> (Pair, synack::SocketHandle) {
     let tcp = synack::config::TcpConfig { send_buffer: 10_000, ..Default::default() };
     let a = Config { mac: MAC_A, ipv4: "10.0.0.1/24".parse().unwrap(), tcp, ..Config::default() };
     let b = Config { mac: MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), seed: 3, ..Config::default() };
     let mut p = Pair::with_configs(a, b);
-    let (c, _, _s) = connect(&mut p, 80);
+    let (c, _, _) = connect(&mut p, 80);
+    (p, c)
+}
+
+#[test]
+fn full_send_buffer_refuses_then_signals_writable() {
+    let (mut p, c) = small_send_buffer();
     assert_eq!(
         p.command(Side::A, Command::TcpSend { sock: c, data: vec![1; 15_000] }),
         Ok(Reply::Sent { len: 10_000 })
@@ -66,11 +72,7 @@ fn full_send_buffer_refuses_then_signals_writable() {
 
 #[test]
 fn an_empty_send_asks_for_room_and_waits_for_writable_like_a_refused_one() {
-    let tcp = synack::config::TcpConfig { send_buffer: 10_000, ..Default::default() };
-    let a = Config { mac: MAC_A, ipv4: "10.0.0.1/24".parse().unwrap(), tcp, ..Config::default() };
-    let b = Config { mac: MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), seed: 3, ..Config::default() };
-    let mut p = Pair::with_configs(a, b);
-    let (c, _, _s) = connect(&mut p, 80);
+    let (mut p, c) = small_send_buffer();
     let empty = |p: &mut Pair| p.command(Side::A, Command::TcpSend { sock: c, data: Vec::new() });
     assert_eq!(empty(&mut p), Ok(Reply::Sent { len: 0 }), "room: nothing to wait for");
     assert_eq!(
