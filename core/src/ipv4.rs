@@ -10,7 +10,7 @@ use crate::time::Instant;
 use crate::timer::TimerKey;
 use crate::wire::ethernet::{self, EthernetRepr};
 use crate::wire::icmpv4::TimeExceeded;
-use crate::wire::{EtherType, EthernetAddress, EthernetFrame, IpProtocol, Ipv4Packet, Ipv4Repr};
+use crate::wire::{EtherType, EthernetAddress, EthernetFrame, IpProtocol, Ipv4Packet, Ipv4Repr, TcpPacket, UdpPacket};
 use core::net::Ipv4Addr;
 
 /// Minimum IPv4 header, the only size we emit.
@@ -279,13 +279,19 @@ impl Stack {
 /// Transmit checksum offload: puts the pseudo-header sum where a TCP or UDP checksum goes, the partial
 /// checksum a device finishes over the rest of the segment (anything else keeps its complete checksum).
 fn leave_checksum_partial(protocol: IpProtocol, src: &Ipv4Addr, dst: &Ipv4Addr, transport: &mut [u8]) {
-    let field = match protocol {
-        IpProtocol::Tcp => 16,
-        IpProtocol::Udp => 6,
-        _ => return,
-    };
     let Ok(len) = u16::try_from(transport.len()) else { return };
-    if let Some(slot) = transport.get_mut(field..field + 2) {
-        slot.copy_from_slice(&crate::wire::checksum::pseudo_header(src, dst, protocol, len).to_be_bytes());
+    let pseudo = crate::wire::checksum::pseudo_header(src, dst, protocol, len);
+    match protocol {
+        IpProtocol::Tcp => {
+            if let Ok(mut tcp) = TcpPacket::new_checked(transport) {
+                tcp.set_checksum(pseudo);
+            }
+        }
+        IpProtocol::Udp => {
+            if let Ok(mut udp) = UdpPacket::new_checked(transport) {
+                udp.set_checksum(pseudo);
+            }
+        }
+        _ => {}
     }
 }

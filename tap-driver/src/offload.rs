@@ -19,7 +19,9 @@ use crate::tap::{check_name, classify_open_error};
 use std::io;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::Path;
-use synack::wire::{checksum, ethernet, EtherType, EthernetFrame, IpProtocol, Ipv4Packet, TcpPacket, UdpPacket};
+use synack::wire::{
+    checksum, ethernet, tcp, udp, EtherType, EthernetFrame, IpProtocol, Ipv4Packet, TcpPacket, UdpPacket,
+};
 
 /// Length of `struct virtio_net_hdr` (without the `num_buffers` field).
 pub const VNET_HDR_LEN: usize = 10;
@@ -27,10 +29,6 @@ pub const VNET_HDR_LEN: usize = 10;
 const NEEDS_CSUM: u8 = 1;
 /// `VIRTIO_NET_HDR_GSO_TCPV4`.
 const GSO_TCPV4: u8 = 1;
-/// Where the checksum field sits in a TCP header.
-const TCP_CHECKSUM_OFFSET: usize = 16;
-/// Where the checksum field sits in a UDP header.
-const UDP_CHECKSUM_OFFSET: usize = 6;
 
 /// The fields of a virtio-net header the driver acts on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -94,9 +92,9 @@ pub fn segmentation_request(frame: &[u8], mtu: usize) -> Option<(VnetHeader, usi
         hdr_len: (csum_start + thl) as u16,
         gso_size: (mtu - ihl - thl) as u16,
         csum_start: csum_start as u16,
-        csum_offset: TCP_CHECKSUM_OFFSET as u16,
+        csum_offset: tcp::CHECKSUM_OFFSET as u16,
     };
-    Some((hdr, csum_start + TCP_CHECKSUM_OFFSET, pseudo))
+    Some((hdr, csum_start + tcp::CHECKSUM_OFFSET, pseudo))
 }
 
 /// Completes a partial checksum as the header asks: the one's complement of the sum from `csum_start` to the
@@ -128,8 +126,8 @@ fn transport_checksum_at(frame: &[u8]) -> Option<(u16, u16)> {
         return None;
     }
     let offset = match ip.protocol() {
-        IpProtocol::Tcp => TCP_CHECKSUM_OFFSET,
-        IpProtocol::Udp => UDP_CHECKSUM_OFFSET,
+        IpProtocol::Tcp => tcp::CHECKSUM_OFFSET,
+        IpProtocol::Udp => udp::CHECKSUM_OFFSET,
         _ => return None,
     };
     if ip.payload().len() < offset + 2 {
@@ -144,9 +142,9 @@ fn is_transport_checksum(hdr: &VnetHeader, frame: &[u8]) -> bool {
     transport_checksum_at(frame) == Some((hdr.csum_start, hdr.csum_offset))
 }
 
-/// Fills in the TCP or UDP checksum of an IPv4 frame from scratch (for a capture of a frame whose checksum
-/// was left unfinished); anything else is left as it is.
-pub fn finish_transport_checksum(frame: &mut [u8]) {
+/// Fills in the TCP or UDP checksum of an IPv4 frame from scratch (a frame whose checksum Linux left
+/// unfinished, for a reader that wants it whole); anything else is left as it is.
+fn finish_transport_checksum(frame: &mut [u8]) {
     let Ok(eth) = EthernetFrame::new_checked(&*frame) else { return };
     let Ok(ip) = Ipv4Packet::new_checked(eth.payload()) else { return };
     let (src, dst, protocol) = (ip.src_addr(), ip.dst_addr(), ip.protocol());
@@ -216,17 +214,17 @@ impl AsRawFd for OffloadTap {
 }
 
 impl Link for OffloadTap {
+    /// Every checksum comes back finished.
     fn recv(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let mut head = [0u8; VNET_HDR_LEN];
-        let n = sys::read_two(self.fd.as_raw_fd(), &mut head, buf)?;
-        let len = n.saturating_sub(VNET_HDR_LEN);
-        complete_checksum(&VnetHeader::parse(&head), &mut buf[..len]);
+        let (len, unfinished) = self.recv_frame(buf)?;
+        if unfinished {
+            finish_transport_checksum(&mut buf[..len]);
+        }
         Ok(len)
     }
 
     /// A frame whose header asks for the TCP or UDP checksum of an IPv4 packet (Linux's own segments) comes
-    /// back unfinished and flagged; any other request for a checksum is completed here as in
-    /// [`Link::recv`].
+    /// back unfinished and flagged; any other request for a checksum is completed here.
     fn recv_frame(&mut self, buf: &mut [u8]) -> io::Result<(usize, bool)> {
         let mut head = [0u8; VNET_HDR_LEN];
         let n = sys::read_two(self.fd.as_raw_fd(), &mut head, buf)?;

@@ -114,7 +114,7 @@ impl Tcb {
             // is real. Synchronise to it as SYN-SENT would have, instead of answering with the stale ACK that
             // makes the peer reset the connection.
             self.state = TcpState::SynSent;
-            self.rcv_shift = self.offered_window_shift(cfg);
+            self.rcv_shift = Tcb::offered_window_shift(cfg);
             self.counters.crossed_syns_superseded += 1;
             self.on_segment_syn_sent(seg, now, cfg, fx);
             return;
@@ -266,7 +266,7 @@ impl Tcb {
         self.rcv_nxt = SeqNum(0);
         self.rcv_adv_edge = SeqNum(0);
         self.mss = self.local_mss;
-        self.rcv_shift = self.offered_window_shift(cfg);
+        self.rcv_shift = Tcb::offered_window_shift(cfg);
         self.snd_shift = 0;
         self.peer_wants_wscale = false;
         self.sack_ok = false;

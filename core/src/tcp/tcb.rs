@@ -256,7 +256,7 @@ impl Tcb {
             fin_queued: false,
             irs: SeqNum(0),
             rcv_nxt: SeqNum(0),
-            rcv_shift: if cfg.window_scaling { window_shift_for(cfg.recv_buffer_limit()) } else { 0 },
+            rcv_shift: Tcb::offered_window_shift(cfg),
             rcv_adv_edge: SeqNum(0),
             recv_buf: RecvBuffer::new(cfg.recv_buffer, cfg.max_out_of_order),
             recv_tune: (cfg.recv_buffer_max > cfg.recv_buffer).then(|| Box::new(RecvAutotune::new(mss))),
@@ -472,7 +472,7 @@ impl Tcb {
     }
 
     /// The window scale we offer in our SYN (RFC 7323): enough for the largest receive buffer, or none.
-    pub(crate) fn offered_window_shift(&self, cfg: &TcpConfig) -> u8 {
+    pub(crate) fn offered_window_shift(cfg: &TcpConfig) -> u8 {
         if cfg.window_scaling {
             window_shift_for(cfg.recv_buffer_limit())
         } else {

@@ -14,6 +14,8 @@ use core::ops::{BitOr, BitOrAssign};
 
 /// Length of the TCP header without options.
 pub const HEADER_LEN: usize = 20;
+/// Where the checksum field starts in the header (what a checksum-offload device is told as `csum_offset`).
+pub const CHECKSUM_OFFSET: usize = field::CHECKSUM.start;
 
 pub use super::tcp_options::TcpOptions;
 

@@ -10,6 +10,8 @@ use core::net::Ipv4Addr;
 
 /// Length of the UDP header.
 pub const HEADER_LEN: usize = 8;
+/// Where the checksum field starts in the header (what a checksum-offload device is told as `csum_offset`).
+pub const CHECKSUM_OFFSET: usize = field::CHECKSUM.start;
 
 mod field {
     use core::ops::Range;
