@@ -2,8 +2,13 @@
 //! (`profile N`), or N rounds of 20,000 sequential handshakes, each round on a new stack pair (`profile
 //! handshakes N`; one pair runs out of ephemeral ports past ~64k, as its TIME-WAIT connections keep theirs).
 //!
+//! `profile smoltcp N` runs the same bulk transfer through smoltcp's harness (checksums on), to compare profiles.
+//!
 //! `cargo build --release -p synack-bench --example profile && valgrind --tool=callgrind \
 //!   /tmp/target-bench/release/examples/profile 16`
+
+#[path = "../common/smol.rs"]
+mod smol;
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -13,6 +18,12 @@ fn main() {
             let h = synack_bench::synack_handshakes(20_000);
             println!("{} handshakes, {} frames, {:.0} per second", h.count, h.frames, h.count as f64 / h.secs);
         }
+        return;
+    }
+    if args.first().map(String::as_str) == Some("smoltcp") {
+        let mib: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(16);
+        let r = smol::smol_bulk(mib << 20, false, true);
+        println!("smoltcp: {} bytes, {} frames, {:.2} Gbit/s", r.bytes, r.frames, r.gbit_per_s());
         return;
     }
     let mib: u64 = args.first().and_then(|a| a.parse().ok()).unwrap_or(16);
