@@ -84,7 +84,7 @@ impl Stack {
         }
         let port = match local_port {
             Some(0) | None => self.tcp.allocate_port_for(remote).ok_or(CommandError::NoEphemeralPort)?,
-            Some(p) if self.tcp.demux.contains_key(&(p, *remote.ip(), remote.port())) => {
+            Some(p) if self.tcp.demux.contains(&(p, *remote.ip(), remote.port())) => {
                 return Err(CommandError::AddrInUse(p))
             }
             Some(p) => p,

@@ -7,6 +7,7 @@ mod buffer;
 mod commands;
 pub mod congestion;
 mod cookie;
+mod demux;
 mod input;
 mod listen;
 mod output;
@@ -34,9 +35,10 @@ use crate::wire::{IpProtocol, TcpFlags, TcpOptions, TcpPacket, TcpRepr};
 use core::hash::BuildHasher;
 use core::net::{Ipv4Addr, SocketAddrV4};
 use core::time::Duration;
+use demux::Demux;
 use listen::Listener;
 use std::collections::{BTreeMap, HashMap};
-use table::ConnTable;
+use table::{ConnTable, HandleHasher};
 use tcb::{Effects, Seg, Tcb};
 
 /// The connection states of RFC 9293 §3.3.2.
@@ -88,7 +90,6 @@ pub struct TcpInfo {
 }
 
 /// (local port, remote address, remote port): our address is always the one address of the stack.
-type FourTuple = (u16, Ipv4Addr, u16);
 
 /// SipHash-1-3 keyed from the seed: deterministic for a given seed, unpredictable to a peer that does not know
 /// it (hash-flooding resistance). Only used for lookups, never iterated.
@@ -106,11 +107,12 @@ impl BuildHasher for SeededHasher {
 #[derive(Debug)]
 pub(crate) struct TcpSockets {
     conns: ConnTable,
-    demux: HashMap<FourTuple, SocketHandle, SeededHasher>,
+    demux: Demux,
     listeners: BTreeMap<u16, SocketHandle>,
     listener_state: BTreeMap<SocketHandle, Listener>,
-    /// How many connections use each local port (ephemeral allocation avoids them).
-    ports_in_use: BTreeMap<u16, u32>,
+    /// How many connections use each local port (ephemeral allocation avoids them). Our own ports, never
+    /// chosen by a peer, so the unkeyed handle hash will do; only looked up, never iterated.
+    ports_in_use: HashMap<u16, u32, HandleHasher>,
     ports: PortAllocator,
     /// RFC 6528 secret key.
     isn_key: (u64, u64),
@@ -129,10 +131,10 @@ impl TcpSockets {
         let hasher = SeededHasher(derive_seed(seed, 1), derive_seed(seed, 2));
         TcpSockets {
             conns: ConnTable::default(),
-            demux: HashMap::with_hasher(hasher),
+            demux: Demux::new(hasher),
             listeners: BTreeMap::new(),
             listener_state: BTreeMap::new(),
-            ports_in_use: BTreeMap::new(),
+            ports_in_use: HashMap::with_hasher(HandleHasher),
             ports,
             isn_key: (derive_seed(seed, 3), derive_seed(seed, 4)),
             cookies: cookie::CookieJar::new((derive_seed(seed, 5), derive_seed(seed, 6))),
@@ -168,7 +170,7 @@ impl TcpSockets {
         self.allocate_free_port().or_else(|| {
             let (listeners, demux) = (&self.listeners, &self.demux);
             let key = |p: u16| (p, *remote.ip(), remote.port());
-            self.ports.allocate(|p| listeners.contains_key(&p) || demux.contains_key(&key(p)))
+            self.ports.allocate(|p| listeners.contains_key(&p) || demux.contains(&key(p)))
         })
     }
 
@@ -185,9 +187,7 @@ impl TcpSockets {
         }
         tcb.linked = false;
         let key = (tcb.local.port(), *tcb.remote.ip(), tcb.remote.port());
-        if self.demux.get(&key) == Some(&tcb.handle) {
-            self.demux.remove(&key);
-        }
+        self.demux.remove_if(&key, tcb.handle);
         if let Some(n) = self.ports_in_use.get_mut(&tcb.local.port()) {
             *n -= 1;
             if *n == 0 {
@@ -265,7 +265,7 @@ impl Stack {
             return self.drop_frame(DropReason::TcpNoSocket);
         }
         let key = (seg.dst_port, rx.src, seg.src_port);
-        if let Some(&h) = self.tcp.demux.get(&key) {
+        if let Some(h) = self.tcp.demux.find(&key) {
             if self.accept_queue_full_for(h) && seg.flags.contains(TcpFlags::ACK) && !seg.flags.contains(TcpFlags::RST)
             {
                 // Like Linux: the handshake's last ACK waits (dropped; our SYN-ACK is retransmitted) while the
@@ -416,12 +416,13 @@ impl Stack {
             options,
             payload: &[],
         };
-        if repr.header_len() + seg.len > self.max_payload_of(IpProtocol::Tcp) {
+        let mut header_len = repr.header_len();
+        if header_len + seg.len > self.max_payload_of(IpProtocol::Tcp) {
             // A full-sized data segment has no room for SACK blocks (the MSS leaves none for options, RFC
             // 6691); the next pure ACK carries them.
             repr.options.sack_blocks = Default::default();
+            header_len = repr.header_len();
         }
-        let header_len = repr.header_len();
         let (src, dst) = (*tcb.local.ip(), *tcb.remote.ip());
         let (h, port) = (tcb.handle, tcb.remote.port());
         tcb.counters.segments_sent += 1;
@@ -459,7 +460,7 @@ impl Stack {
         let (Some(src_port), Some(dst_port), Some(seq)) = (be16(quoted, 0), be16(quoted, 2), be32(quoted, 4)) else {
             return false;
         };
-        let Some(&h) = self.tcp.demux.get(&(src_port, dst, dst_port)) else {
+        let Some(h) = self.tcp.demux.find(&(src_port, dst, dst_port)) else {
             return false;
         };
         let Some(tcb) = self.tcp.conns.get(&h) else {

@@ -9,7 +9,7 @@ use crate::api::SocketHandle;
 use core::hash::BuildHasher;
 use std::collections::HashMap;
 
-/// Hashes socket handles. They are allocated by the stack in sequence (never chosen by a peer), so a
+/// Hashes socket handles (and our local ports). They are chosen by the stack, never by a peer, so a
 /// multiplicative hash spreads them well and needs no key. Only used for lookups, never iterated for output.
 #[derive(Clone, Copy, Debug, Default)]
 pub(crate) struct HandleHasher;

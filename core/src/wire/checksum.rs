@@ -48,20 +48,15 @@ pub fn data(bytes: &[u8]) -> u16 {
     u16::from_be(fold(acc + short_sum(blocks.remainder())))
 }
 
-/// The native-endian one's complement sum (unfolded) of fewer than 64 bytes: 32-bit words in four lanes per
-/// 16 bytes (a native 32-bit word is two native 16-bit words, and 2^16 = 1 mod 0xffff), then the leftover
-/// words, a last 16-bit word and a last byte.
+/// The native-endian one's complement sum (unfolded) of fewer than 64 bytes (headers, mostly): 32-bit words (a
+/// native 32-bit word is two native 16-bit words, and 2^16 = 1 mod 0xffff), then a last 16-bit word and a last
+/// byte.
 fn short_sum(bytes: &[u8]) -> u64 {
-    let word = |w: &[u8]| u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
-    let mut lanes = [0u64; 4];
-    let mut blocks = bytes.chunks_exact(16);
-    for b in &mut blocks {
-        for (i, lane) in lanes.iter_mut().enumerate() {
-            *lane += word(&b[4 * i..]);
-        }
+    let mut words = bytes.chunks_exact(4);
+    let mut acc: u64 = 0;
+    for w in &mut words {
+        acc += u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
     }
-    let mut words = blocks.remainder().chunks_exact(4);
-    let mut acc: u64 = lanes.iter().sum::<u64>() + words.by_ref().map(word).sum::<u64>();
     let rest = words.remainder();
     if rest.len() >= 2 {
         acc += u64::from(u16::from_ne_bytes([rest[0], rest[1]]));

@@ -77,6 +77,9 @@ impl TcpOptions {
     /// Decodes the option bytes of a header. Unknown kinds are skipped by their length; a length that is
     /// wrong for a known kind, below 2, or that runs past the end is `BadOption`.
     pub fn parse(bytes: &[u8]) -> Result<TcpOptions> {
+        if bytes.is_empty() {
+            return Ok(TcpOptions::default());
+        }
         let mut opts = TcpOptions::default();
         let mut rest = bytes;
         while let Some((&kind, after_kind)) = rest.split_first() {
@@ -161,8 +164,20 @@ impl TcpOptions {
         present.min(room / usize::from(option_len::SACK_BLOCK))
     }
 
+    /// No option set: the case of nearly every segment after the handshake, answered without the layout sums.
+    fn none_set(&self) -> bool {
+        self.mss.is_none()
+            && self.window_scale.is_none()
+            && !self.sack_permitted
+            && self.timestamp.is_none()
+            && self.sack_blocks.iter().all(Option::is_none)
+    }
+
     /// Bytes [`emit`](Self::emit) writes: padded to a multiple of 4, at most 40.
     pub fn len(&self) -> usize {
+        if self.none_set() {
+            return 0;
+        }
         let blocks = self.emitted_sack_blocks();
         let sack = if blocks == 0 {
             0
@@ -180,6 +195,9 @@ impl TcpOptions {
     /// Writes the options in Linux's aligned layout and returns [`len`](Self::len); `buf` must hold that
     /// many bytes. SACK blocks that would push the options past 40 bytes are dropped from the end.
     pub fn emit(&self, buf: &mut [u8]) -> usize {
+        if self.none_set() {
+            return 0;
+        }
         let mut w = OptionWriter { buf, at: 0 };
         if let Some(mss) = self.mss {
             let [hi, lo] = mss.to_be_bytes();
