@@ -9,7 +9,7 @@ use crate::api::SocketHandle;
 use core::net::Ipv4Addr;
 use std::collections::HashMap;
 
-/// (local port, remote address, remote port): our address is the stack's one.
+/// (local port, remote address, remote port): our address is always the one address of the stack.
 pub(crate) type FourTuple = (u16, Ipv4Addr, u16);
 
 /// Every linked connection by four-tuple, plus the last one looked up.

@@ -89,8 +89,6 @@ pub struct TcpInfo {
     pub counters: TcpCounters,
 }
 
-/// (local port, remote address, remote port): our address is always the one address of the stack.
-
 /// SipHash-1-3 keyed from the seed: deterministic for a given seed, unpredictable to a peer that does not know
 /// it (hash-flooding resistance). Only used for lookups, never iterated.
 #[derive(Clone, Debug)]
