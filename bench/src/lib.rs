@@ -15,7 +15,7 @@ pub mod scale;
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use synack::wire::EthernetAddress;
-use synack::{Command, CommandError, Config, Event, Input, Instant, Output, Reply, SocketHandle, Stack};
+use synack::{Command, CommandError, Config, Event, Input, Instant, Output, Reply, RxFrame, SocketHandle, Stack};
 
 /// Address of stack A (the client / sender).
 pub const IP_A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
@@ -76,6 +76,9 @@ pub struct Pair {
     /// and connection, as smoltcp's `poll` ingests all queued frames); `SYNACK_BENCH_NO_BATCH=1` hands frames
     /// over one `handle_into` call at a time.
     pub batched: bool,
+    /// TCP checksums are left to the link: both stacks send partial checksums (`Config::tx_checksum_offload`)
+    /// and take frames as `RxFrame::checksum_offloaded`, as over a virtio or veth link (only in batched mode).
+    pub checksums_offloaded: bool,
     /// FNV-1a digest of every frame in link order, when `SYNACK_BENCH_DIGEST` is set (to check that an
     /// optimisation leaves the frames byte-identical).
     pub digest: Option<u64>,
@@ -100,6 +103,7 @@ impl Pair {
             // SYNACK_BENCH_NO_RECYCLE=1 measures the plain `handle_into` API (a fresh Vec per frame).
             recycle: std::env::var_os("SYNACK_BENCH_NO_RECYCLE").is_none(),
             batched: std::env::var_os("SYNACK_BENCH_NO_BATCH").is_none(),
+            checksums_offloaded: false,
             digest: std::env::var_os("SYNACK_BENCH_DIGEST").map(|_| 0xcbf2_9ce4_8422_2325),
         }
     }
@@ -168,8 +172,11 @@ impl Pair {
         };
         let moved = queue.len() as u64;
         if self.batched {
-            stack.handle_frames_into(queue.iter().map(Vec::as_slice), now, &mut out);
+            let offloaded = self.checksums_offloaded;
+            let frames = queue.iter().map(|f| RxFrame { bytes: f, checksum_offloaded: offloaded });
+            stack.handle_frames_into(frames, now, &mut out);
         } else {
+            assert!(!self.checksums_offloaded, "checksum offload needs the batched link");
             for frame in queue.iter() {
                 stack.handle_into(Input::Frame(frame), now, &mut out);
             }
@@ -263,6 +270,8 @@ pub struct Bulk {
     pub secs: f64,
     /// Frames moved across the link during the transfer.
     pub frames: u64,
+    /// TCP/UDP checksums the receiver took unverified (synack's `Stats`; 0 for smoltcp).
+    pub unverified_checksums: u64,
 }
 
 impl Bulk {
@@ -274,7 +283,17 @@ impl Bulk {
 /// Sends `total` bytes from A to B over one connection, then closes; B reads everything until end of stream.
 /// With `verify`, every byte read is compared against what was sent.
 pub fn synack_bulk(total: u64, verify: bool) -> Bulk {
-    let mut p = Pair::new();
+    synack_bulk_with(total, verify, false)
+}
+
+/// [`synack_bulk`] with TCP checksums left to the link (`checksums_offloaded`): neither stack computes or
+/// verifies them, the counterpart of smoltcp with `ChecksumCapabilities::ignored()`.
+pub fn synack_bulk_with(total: u64, verify: bool, checksums_offloaded: bool) -> Bulk {
+    let (mut a, mut b) = configs();
+    a.tx_checksum_offload = checksums_offloaded;
+    b.tx_checksum_offload = checksums_offloaded;
+    let mut p = Pair::with_configs(a, b);
+    p.checksums_offloaded = checksums_offloaded;
     let (tx, rx) = p.open_one(5001);
     let frames_before = p.frames;
     let data = pattern::Pattern::new();
@@ -338,7 +357,8 @@ pub fn synack_bulk(total: u64, verify: bool) -> Bulk {
     }
     let secs = start.elapsed().as_secs_f64();
     assert_eq!(received, total, "receiver got every byte");
-    Bulk { digest: p.digest, bytes: received, secs, frames: p.frames - frames_before }
+    let unverified_checksums = p.b.stats().transport_checksums_offloaded;
+    Bulk { digest: p.digest, bytes: received, secs, frames: p.frames - frames_before, unverified_checksums }
 }
 
 /// Outcome of a handshake run.

@@ -9,6 +9,15 @@ fn synack_harness_moves_one_megabyte() {
     let r = synack_bench::synack_bulk(1 << 20, true);
     assert_eq!(r.bytes, 1 << 20);
     assert!(r.frames > 700);
+    assert_eq!(r.unverified_checksums, 0);
+}
+
+#[test]
+fn synack_harness_with_checksums_left_to_the_link() {
+    let r = synack_bench::synack_bulk_with(1 << 20, true, true);
+    assert_eq!(r.bytes, 1 << 20);
+    // Every data segment (and the handshake's last ACK) reached B unverified.
+    assert!(r.unverified_checksums > 700, "{r:?}");
 }
 
 #[test]
