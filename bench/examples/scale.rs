@@ -5,7 +5,9 @@
 //! Memory is counted by a counting global allocator (every heap byte of the process); the per-connection figure
 //! is the growth of live heap bytes while opening connections, divided by N (each connection is two TCBs, one
 //! per stack). Cost per frame is wall time divided by frames moved, for (a) the last batch of 4000 opens
-//! before reaching N and (b) 20000 request/response exchanges of 100 bytes on connections picked at random.
+//! before reaching N and (b) 20000 request/response exchanges of 100 bytes (`SCALE_MSG=bytes` to change) on
+//! connections picked at random; then the heap per connection once they are all idle again, and after every
+//! connection is closed (A's side in TIME-WAIT).
 
 use synack_bench::alloc_count::{live_bytes, peak_bytes, CountingAlloc};
 use synack_bench::scale::Many;
@@ -24,17 +26,27 @@ fn main() {
     let empty = live_bytes() - base;
     println!("empty stack pair: {empty} heap bytes");
     println!();
-    println!("| N connections | heap bytes / connection (2 TCBs) | live heap | open: ns/frame (last 4000) | exchange: ns/frame (20000 random) |");
-    println!("|---:|---:|---:|---:|---:|");
+    println!("| N connections | heap bytes / connection (2 TCBs) | live heap | open: ns/frame (last 4000) | exchange: ns/frame (20000 random) | heap bytes / connection after the exchange, idle |");
+    println!("|---:|---:|---:|---:|---:|---:|");
     for n in targets {
         let t = std::time::Instant::now();
         let open = many.grow_to(n);
         let grow_secs = t.elapsed().as_secs_f64();
         let live = live_bytes() - base;
         let per_conn = (live - empty) as f64 / n as f64;
-        let ex = many.exchange(20_000, 100);
+        let size = std::env::var("SCALE_MSG").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
+        let ex = many.exchange(20_000, size);
+        // Timers run (delayed ACKs, then the segments Nagle held back for them, then their ACKs) until no
+        // connection holds data it sent: every one is idle.
+        for _ in 0..10 {
+            if !many.pair.advance_to_next_timer() {
+                break;
+            }
+            many.pair.pump();
+        }
+        let idle = (live_bytes() - base - empty) as f64 / n as f64;
         println!(
-            "| {n} | {per_conn:.0} | {:.1} MiB | {:.0} | {:.0} |",
+            "| {n} | {per_conn:.0} | {:.1} MiB | {:.0} | {:.0} | {idle:.0} |",
             live as f64 / (1 << 20) as f64,
             open.ns_per_frame(),
             ex.ns_per_frame()
@@ -44,4 +56,19 @@ fn main() {
             peak_bytes() as f64 / (1 << 20) as f64
         );
     }
+    // Every connection closes (A first): A keeps each one in TIME-WAIT for `TcpConfig::time_wait`.
+    let n = many.conns.len();
+    let before = live_bytes() - base;
+    let close = many.close_all();
+    let after = live_bytes() - base;
+    println!();
+    println!("| closed | heap bytes / connection in TIME-WAIT (A) | live heap before → after | close: ns/frame |");
+    println!("|---:|---:|---:|---:|");
+    println!(
+        "| {n} | {:.0} | {:.1} → {:.1} MiB | {:.0} |",
+        (after - empty) as f64 / n as f64,
+        before as f64 / (1 << 20) as f64,
+        after as f64 / (1 << 20) as f64,
+        close.ns_per_frame()
+    );
 }

@@ -117,6 +117,30 @@ impl Many {
     }
 }
 
+impl Many {
+    /// Closes every connection the way a client that asked and a server that answered do: A closes first (its
+    /// side ends in TIME-WAIT), B reads the end of stream and closes (its side is gone once its FIN is
+    /// acknowledged). Afterwards A holds N connections in TIME-WAIT and B none.
+    pub fn close_all(&mut self) -> Phase {
+        let start = std::time::Instant::now();
+        let frames_before = self.pair.frames;
+        for chunk in self.conns.chunks(BATCH as usize) {
+            for &(a, _) in chunk {
+                self.pair.command(Side::A, Command::TcpClose { sock: a }).expect("close A");
+            }
+            self.pair.pump();
+            for &(_, b) in chunk {
+                assert!(recv_all(&mut self.pair, Side::B, b).is_empty(), "only the end of stream is left");
+                self.pair.command(Side::B, Command::TcpClose { sock: b }).expect("close B");
+            }
+            self.pair.pump();
+            self.pair.events.clear();
+        }
+        self.conns.clear();
+        Phase { secs: start.elapsed().as_secs_f64(), frames: self.pair.frames - frames_before }
+    }
+}
+
 impl Default for Many {
     fn default() -> Self {
         Many::new()

@@ -4,6 +4,7 @@
 //! retransmission re-reads the real bytes. The receive buffer holds in-order bytes the application has not
 //! read, plus out-of-order segments (bounded) waiting for the gap before them to fill.
 
+use super::byte_queue::{BlockPool, ByteQueue};
 use super::seq::SeqNum;
 use std::collections::VecDeque;
 
@@ -117,8 +118,8 @@ impl SendBuffer {
 /// Received bytes not yet read by the application.
 #[derive(Debug)]
 pub(crate) struct RecvBuffer {
-    /// In-order bytes; the last one is at RCV.NXT - 1.
-    data: VecDeque<u8>,
+    /// In-order bytes; the last one is at RCV.NXT - 1. In blocks, so an idle connection holds no memory.
+    data: ByteQueue,
     /// Out-of-order runs beyond RCV.NXT: (first sequence number, bytes), sorted, non-overlapping, non-adjacent.
     ooo: Vec<(SeqNum, Vec<u8>)>,
     ooo_bytes: usize,
@@ -129,7 +130,7 @@ pub(crate) struct RecvBuffer {
 
 impl RecvBuffer {
     pub(crate) fn new(cap: usize, max_runs: usize) -> RecvBuffer {
-        RecvBuffer { data: VecDeque::new(), ooo: Vec::new(), ooo_bytes: 0, cap, max_runs }
+        RecvBuffer { data: ByteQueue::default(), ooo: Vec::new(), ooo_bytes: 0, cap, max_runs }
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -160,29 +161,27 @@ impl RecvBuffer {
         self.ooo.iter().map(|(s, d)| (*s, *s + d.len()))
     }
 
-    /// Reads up to `max` bytes.
-    pub(crate) fn read(&mut self, max: usize) -> Vec<u8> {
-        let n = max.min(self.data.len());
-        // Two slice copies: collecting the drain iterator would move the bytes one at a time.
-        let (a, b) = self.data.as_slices();
-        let from_a = n.min(a.len());
-        let mut v = Vec::with_capacity(n);
-        v.extend_from_slice(&a[..from_a]);
-        v.extend_from_slice(&b[..n - from_a]);
-        self.data.drain(..n);
-        v
+    /// Reads up to `max` bytes; emptied blocks go back to `pool`.
+    pub(crate) fn read(&mut self, max: usize, pool: &mut BlockPool) -> Vec<u8> {
+        self.data.read(max, pool)
+    }
+
+    /// Heap bytes the in-order data holds (for tests: memory follows what is queued).
+    #[cfg(test)]
+    pub(crate) fn allocated(&self) -> usize {
+        self.data.allocated()
     }
 
     /// Stores `payload`, which starts at `seq`, given the current `rcv_nxt`. The caller has trimmed it to the
     /// window. Returns how far RCV.NXT advances (in-order bytes added, including out-of-order runs it joined).
-    pub(crate) fn insert(&mut self, rcv_nxt: SeqNum, seq: SeqNum, payload: &[u8]) -> usize {
+    pub(crate) fn insert(&mut self, rcv_nxt: SeqNum, seq: SeqNum, payload: &[u8], pool: &mut BlockPool) -> usize {
         if payload.is_empty() {
             return 0;
         }
         if seq == rcv_nxt {
             let room = self.free();
             let take = payload.len().min(room);
-            self.data.extend(&payload[..take]);
+            self.data.extend(&payload[..take], pool);
             let mut next = rcv_nxt + take;
             let mut advanced = take;
             // Pull in out-of-order runs that are now contiguous (or overlap what we have).
@@ -193,7 +192,7 @@ impl RecvBuffer {
                 if skip < bytes.len() {
                     let rest = &bytes[skip..];
                     let take = rest.len().min(self.free());
-                    self.data.extend(&rest[..take]);
+                    self.data.extend(&rest[..take], pool);
                     next = next + take;
                     advanced += take;
                 }
@@ -292,28 +291,43 @@ mod tests {
 
     #[test]
     fn recv_buffer_reassembles_out_of_order_runs() {
+        let mut pool = BlockPool::default();
         let mut r = RecvBuffer::new(100, 64);
         let base = SeqNum(u32::MAX - 5);
-        assert_eq!(r.insert(base, base + 10, b"klmno"), 0);
-        assert_eq!(r.insert(base, base + 20, b"uv"), 0);
-        assert_eq!(r.insert(base, base + 12, b"mnopq"), 0); // overlaps and extends the first run
+        assert_eq!(r.insert(base, base + 10, b"klmno", &mut pool), 0);
+        assert_eq!(r.insert(base, base + 20, b"uv", &mut pool), 0);
+        assert_eq!(r.insert(base, base + 12, b"mnopq", &mut pool), 0); // overlaps and extends the first run
         assert_eq!(r.out_of_order_ranges().collect::<Vec<_>>(), vec![(base + 10, base + 17), (base + 20, base + 22)]);
-        assert_eq!(r.insert(base, base, b"abcdefghij"), 17);
-        assert_eq!(r.read(100), b"abcdefghijklmnopq");
+        assert_eq!(r.insert(base, base, b"abcdefghij", &mut pool), 17);
+        assert_eq!(r.read(100, &mut pool), b"abcdefghijklmnopq");
         assert!(r.has_out_of_order());
-        assert_eq!(r.insert(base + 17, base + 17, b"rst"), 5);
-        assert_eq!(r.read(100), b"rstuv");
+        assert_eq!(r.insert(base + 17, base + 17, b"rst", &mut pool), 5);
+        assert_eq!(r.read(100, &mut pool), b"rstuv");
         assert!(!r.has_out_of_order());
     }
 
     #[test]
     fn recv_buffer_respects_capacity() {
+        let mut pool = BlockPool::default();
         let mut r = RecvBuffer::new(4, 64);
-        assert_eq!(r.insert(SeqNum(0), SeqNum(0), b"abcdef"), 4);
+        assert_eq!(r.insert(SeqNum(0), SeqNum(0), b"abcdef", &mut pool), 4);
         assert_eq!(r.free(), 0);
-        assert_eq!(r.insert(SeqNum(4), SeqNum(6), b"x"), 0);
+        assert_eq!(r.insert(SeqNum(4), SeqNum(6), b"x", &mut pool), 0);
         assert!(!r.has_out_of_order());
-        assert_eq!(r.read(2), b"ab");
+        assert_eq!(r.read(2, &mut pool), b"ab");
         assert_eq!(r.free(), 2);
+    }
+
+    #[test]
+    fn recv_buffer_frees_what_was_read() {
+        let mut pool = BlockPool::default();
+        let mut r = RecvBuffer::new(256 * 1024, 64);
+        let mut seq = SeqNum(1);
+        for _ in 0..100 {
+            seq = seq + r.insert(seq, seq, &[9u8; 1460], &mut pool);
+        }
+        assert!(r.allocated() >= 146_000);
+        assert_eq!(r.read(usize::MAX, &mut pool).len(), 146_000);
+        assert_eq!(r.allocated(), 0, "a drained buffer keeps no memory");
     }
 }

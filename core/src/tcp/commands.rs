@@ -165,7 +165,7 @@ impl Stack {
         }
         let mut data = Vec::new();
         self.with_tcb(sock, now, out, |tcb, cfg, fx| {
-            data = tcb.recv_buf.read(max);
+            data = tcb.recv_buf.read(max, &mut fx.blocks);
             tcb.note_read(data.len(), now, cfg);
             // Reading opened the window: tell the peer if it is worth it (receiver SWS avoidance).
             if tcb.synchronized() && !tcb.fin_received && tcb.window_update_worthwhile() {

@@ -534,7 +534,7 @@ impl Tcb {
                 self.last_out_of_order = Some(seq);
             }
             let had_gap = self.recv_buf.has_out_of_order();
-            let advanced = self.recv_buf.insert(self.rcv_nxt, seq, payload);
+            let advanced = self.recv_buf.insert(self.rcv_nxt, seq, payload, &mut fx.blocks);
             self.rcv_nxt = self.rcv_nxt + advanced;
             self.counters.bytes_received += advanced as u64;
             if advanced > 0 {

@@ -4,6 +4,7 @@
 
 mod autotune;
 mod buffer;
+mod byte_queue;
 mod commands;
 pub mod congestion;
 mod cookie;

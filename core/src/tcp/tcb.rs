@@ -3,6 +3,7 @@
 
 use super::autotune::RecvAutotune;
 use super::buffer::{RecvBuffer, SendBuffer};
+use super::byte_queue::BlockPool;
 use super::congestion::CongestionControl;
 use super::rtt::RttEstimator;
 use super::sack::{RetransmitLog, Scoreboard};
@@ -60,6 +61,9 @@ pub(crate) struct Effects {
     pub in_batch: bool,
     /// The connection holds an ACK back until the end of the batch.
     pub ack_at_batch_end: bool,
+    /// Set by the stack: its spare receive-buffer blocks, lent for the input (taken when data arrives, given
+    /// back when the application reads); kept with the emptied `Effects` between inputs.
+    pub blocks: BlockPool,
 }
 
 impl Effects {
@@ -68,7 +72,7 @@ impl Effects {
         self.segs.clear();
         self.events.clear();
         self.drops.clear();
-        Effects { segs: self.segs, events: self.events, drops: self.drops, ..Effects::default() }
+        Effects { segs: self.segs, events: self.events, drops: self.drops, blocks: self.blocks, ..Effects::default() }
     }
 }
 
