@@ -59,12 +59,11 @@ impl ByteQueue {
     /// Appends all of `bytes`.
     pub(crate) fn extend(&mut self, mut bytes: &[u8], pool: &mut BlockPool) {
         while !bytes.is_empty() {
-            let last = match self.blocks.back_mut() {
-                Some(b) if b.len() < BLOCK => b,
-                _ => {
-                    self.blocks.push_back(pool.take());
-                    self.blocks.back_mut().expect("just pushed")
-                }
+            if self.blocks.back().is_none_or(|b| b.len() >= BLOCK) {
+                self.blocks.push_back(pool.take());
+            }
+            let Some(last) = self.blocks.back_mut() else {
+                return; // never: a block was just made sure of
             };
             let n = bytes.len().min(BLOCK - last.len());
             last.extend_from_slice(&bytes[..n]);
