@@ -159,6 +159,10 @@ pub struct TcpConfig {
     pub synack_retries: u32,
     /// TIME-WAIT duration, 2*MSL (Linux: 60 s). Also bounds FIN-WAIT-2 of a closed socket.
     pub time_wait: Duration,
+    /// Most connections in TIME-WAIT at once (Linux `tcp_max_tw_buckets`). A connection that would enter it
+    /// while this many are there closes at once instead (counted in `Stats::tcp_time_wait_overflows`), so a
+    /// host that closes connections quickly cannot pile up TIME-WAIT state without bound. 0: never wait.
+    pub max_time_wait: usize,
     /// Longest an ACK is delayed (RFC 9293 §3.8.6.3 allows up to 500 ms; Linux uses 40 ms).
     pub delayed_ack: Duration,
     /// New connections start with Nagle's algorithm off.
@@ -205,6 +209,7 @@ impl Default for TcpConfig {
             syn_retries: 6,
             synack_retries: 5,
             time_wait: Duration::from_secs(60),
+            max_time_wait: 65_536,
             delayed_ack: Duration::from_millis(40),
             nodelay: false,
             max_backlog: 4096,

@@ -107,6 +107,9 @@ pub struct Stats {
     pub tcp_resets_sent: u64,
     /// RFC 5961 challenge ACKs the rate limit suppressed.
     pub tcp_challenge_acks_suppressed: u64,
+    /// Connections closed at once instead of entering TIME-WAIT, because `TcpConfig::max_time_wait` were
+    /// already in it (Linux's `TCPTimeWaitOverflow`).
+    pub tcp_time_wait_overflows: u64,
     /// SYN-ACKs answered statelessly with a SYN cookie, and cookies that came back valid.
     pub tcp_syn_cookies_sent: u64,
     pub tcp_syn_cookies_valid: u64,
@@ -155,6 +158,7 @@ impl fmt::Display for Stats {
             ("UDP datagrams sent", self.udp_datagrams_sent),
             ("TCP resets sent", self.tcp_resets_sent),
             ("TCP challenge ACKs suppressed", self.tcp_challenge_acks_suppressed),
+            ("TCP TIME-WAIT overflows", self.tcp_time_wait_overflows),
             ("TCP SYN cookies sent", self.tcp_syn_cookies_sent),
             ("TCP SYN cookies valid", self.tcp_syn_cookies_valid),
             ("TCP/UDP checksums left to the device", self.transport_checksums_offloaded),

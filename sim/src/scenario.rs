@@ -108,6 +108,9 @@ pub struct HostConfigSpec {
     /// TCP TIME-WAIT duration (2*MSL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_time_wait: Option<Dur>,
+    /// Most TCP connections in TIME-WAIT at once; more close at once (0: none waits).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_max_time_wait: Option<usize>,
 }
 
 impl HostConfigSpec {

@@ -64,6 +64,14 @@ impl Logged {
     }
 }
 
+/// The configurations [`Pair::new`] uses (A at 10.0.0.1/24, B at 10.0.0.2/24, seeded from `seed`), for a test
+/// that changes a setting before building the pair.
+pub fn configs(seed: u64) -> (Config, Config) {
+    let a = Config { mac: MAC_A, ipv4: "10.0.0.1/24".parse().unwrap(), seed, ..Config::default() };
+    let b = Config { mac: MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), seed: seed ^ 0xb, ..Config::default() };
+    (a, b)
+}
+
 /// Two stacks, an in-memory link between them, and a virtual clock.
 #[derive(Debug)]
 pub struct Pair {
@@ -93,8 +101,7 @@ pub const MAC_B: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x0b]);
 impl Pair {
     /// A at 10.0.0.1/24, B at 10.0.0.2/24, 1 ms one-way delay, both seeded from `seed`.
     pub fn new(seed: u64) -> Pair {
-        let a = Config { mac: MAC_A, ipv4: "10.0.0.1/24".parse().unwrap(), seed, ..Config::default() };
-        let b = Config { mac: MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), seed: seed ^ 0xb, ..Config::default() };
+        let (a, b) = configs(seed);
         Pair::with_configs(a, b)
     }
 

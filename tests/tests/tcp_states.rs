@@ -403,3 +403,61 @@ fn time_wait_acknowledges_a_retransmitted_fin() {
     let fins = p.lines().iter().filter(|l| l.starts_with("B>A") && l.contains("[F.]")).count();
     assert_eq!(fins, 2);
 }
+
+/// Opens a connection A -> B on B's listener `l`, closes it A first, then B; returns A's socket.
+fn open_and_close(p: &mut Pair, l: SocketHandle, port: u16) -> SocketHandle {
+    let c = start_connect(p, Side::A, SocketAddrV4::new(IP_B, port));
+    p.run_until(p.now + ms(5));
+    let s = accept(p, l);
+    p.command(Side::A, Command::TcpClose { sock: c }).unwrap();
+    p.run_until(p.now + ms(5));
+    p.command(Side::B, Command::TcpClose { sock: s }).unwrap();
+    p.run_until(p.now + ms(5));
+    c
+}
+
+#[test]
+fn time_wait_is_bounded_and_the_rest_close_at_once() {
+    let (mut a, b) = synack_tests::configs(7);
+    a.tcp.max_time_wait = 2;
+    let mut p = Pair::with_configs(a, b);
+    let l = listen(&mut p, Side::B, 80);
+    let closed: Vec<SocketHandle> = (0..5).map(|_| open_and_close(&mut p, l, 80)).collect();
+    // The first two wait; the other three sent their last ACK and were gone at once, as with Linux's
+    // tcp_max_tw_buckets. B's side of every connection ended normally (its FIN was acknowledged).
+    let waiting: Vec<SocketHandle> = closed.iter().copied().filter(|&c| state(&p, Side::A, c).is_some()).collect();
+    assert_eq!(waiting, closed[..2]);
+    assert!(waiting.iter().all(|&c| state(&p, Side::A, c) == Some(TcpState::TimeWait)));
+    assert_eq!(p.a.stats().tcp_time_wait_overflows, 3);
+    assert!(p.b.tcp_connections().is_empty(), "every LAST-ACK was answered");
+    assert_eq!(p.b.stats().tcp_resets_sent + p.a.stats().tcp_resets_sent, 0);
+    // When the two expire, their places are free again.
+    p.run_until(p.now + Duration::from_secs(61));
+    assert!(p.a.tcp_connections().is_empty());
+    let later: Vec<SocketHandle> = (0..2).map(|_| open_and_close(&mut p, l, 80)).collect();
+    assert!(later.iter().all(|&c| state(&p, Side::A, c) == Some(TcpState::TimeWait)));
+    assert_eq!(p.a.stats().tcp_time_wait_overflows, 3);
+}
+
+#[test]
+fn no_time_wait_at_all_with_a_zero_bound() {
+    let (mut a, b) = synack_tests::configs(8);
+    a.tcp.max_time_wait = 0;
+    let mut p = Pair::with_configs(a, b);
+    let l = listen(&mut p, Side::B, 80);
+    // Shut down rather than closed: the application still holds the handle, which ends in CLOSED, not TIME-WAIT.
+    let (c, s) = {
+        let c = start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80));
+        p.run_until(p.now + ms(5));
+        (c, accept(&mut p, l))
+    };
+    p.command(Side::A, Command::TcpShutdown { sock: c }).unwrap();
+    p.run_until(p.now + ms(5));
+    p.command(Side::B, Command::TcpClose { sock: s }).unwrap();
+    p.run_until(p.now + ms(5));
+    assert_eq!(state(&p, Side::A, c), Some(TcpState::Closed));
+    assert!(p.events_of(Side::A).contains(&(c, Event::Closed)));
+    assert_eq!(p.a.stats().tcp_time_wait_overflows, 1);
+    p.command(Side::A, Command::TcpClose { sock: c }).unwrap();
+    assert!(p.a.tcp_connections().is_empty());
+}

@@ -40,7 +40,7 @@ use demux::Demux;
 use listen::Listener;
 use std::collections::{BTreeMap, HashMap};
 use table::{ConnTable, HandleHasher};
-use tcb::{Effects, Seg, Tcb};
+use tcb::{Effects, Seg, Tcb, TimeWaitSlot};
 
 /// The connection states of RFC 9293 §3.3.2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -123,6 +123,8 @@ pub(crate) struct TcpSockets {
     in_batch: bool,
     /// Connections holding an ACK until the batch ends (in the order they asked; may repeat).
     batch_acks: Vec<SocketHandle>,
+    /// Connections in TIME-WAIT, against `TcpConfig::max_time_wait`.
+    time_wait: usize,
 }
 
 impl TcpSockets {
@@ -141,6 +143,7 @@ impl TcpSockets {
             spare_fx: Effects::default(),
             in_batch: false,
             batch_acks: Vec::new(),
+            time_wait: 0,
         }
     }
 
@@ -357,6 +360,7 @@ impl Stack {
         if tcb.listener.is_none() {
             out.extend(fx.events.drain(..).map(|e| Output::Event(h, e)));
         }
+        self.count_time_wait(&mut tcb, fx.release, now);
         if fx.release {
             self.tcp.forget(&mut tcb);
             return;
@@ -374,6 +378,32 @@ impl Stack {
             }
         }
         self.tcp.conns.put(h, tcb);
+    }
+
+    /// Keeps the count of TIME-WAIT connections as `tcb` enters or leaves it (`released`: it is being
+    /// forgotten). One that enters with `max_time_wait` already there is cut short, as Linux does: its close
+    /// timer fires now and ends it the way the end of TIME-WAIT would.
+    fn count_time_wait(&mut self, tcb: &mut Tcb, released: bool, now: Instant) {
+        let in_time_wait = tcb.state == TcpState::TimeWait && !released;
+        match (in_time_wait, tcb.time_wait_slot) {
+            (true, TimeWaitSlot::None) if self.tcp.time_wait < self.config.tcp.max_time_wait => {
+                self.tcp.time_wait += 1;
+                tcb.time_wait_slot = TimeWaitSlot::Counted;
+            }
+            (true, TimeWaitSlot::None) => {
+                self.stats.tcp_time_wait_overflows += 1;
+                tcb.time_wait_slot = TimeWaitSlot::Cut;
+                tcb.close_at = Some(now);
+            }
+            (false, TimeWaitSlot::Counted) => {
+                self.tcp.time_wait -= 1;
+                tcb.time_wait_slot = TimeWaitSlot::None;
+            }
+            // A retransmitted FIN restarts the TIME-WAIT timer; a connection cut short still ends now.
+            (true, TimeWaitSlot::Cut) => tcb.close_at = Some(now),
+            (false, TimeWaitSlot::Cut) => tcb.time_wait_slot = TimeWaitSlot::None,
+            _ => {}
+        }
     }
 
     /// Is `h` a half-open passive connection whose listener cannot take another established one?

@@ -76,6 +76,17 @@ impl Effects {
     }
 }
 
+/// A connection's place in the stack's count of TIME-WAIT connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TimeWaitSlot {
+    /// Not in TIME-WAIT.
+    None,
+    /// In TIME-WAIT and counted.
+    Counted,
+    /// Reached TIME-WAIT with the bound full: closes at once, never counted.
+    Cut,
+}
+
 /// Per-connection counters, exported through [`super::TcpInfo`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TcpCounters {
@@ -211,6 +222,8 @@ pub(crate) struct Tcb {
     /// A send was refused or cut short: tell the app when space frees up.
     pub want_writable: bool,
     pub closed_notified: bool,
+    /// Where this connection stands against the stack's TIME-WAIT bound (`TcpConfig::max_time_wait`).
+    pub time_wait_slot: TimeWaitSlot,
     /// The four-tuple is registered in the demultiplexing table.
     pub linked: bool,
     pub counters: TcpCounters,
@@ -297,6 +310,7 @@ impl Tcb {
             app_closed: false,
             want_writable: false,
             closed_notified: false,
+            time_wait_slot: TimeWaitSlot::None,
             linked: true,
             counters: TcpCounters::default(),
         }
