@@ -58,6 +58,8 @@ fn config(variant: u8, seed: u64) -> Config {
             c.tcp.max_backlog = 2;
             c.tcp.challenge_ack_rate = synack::RateLimit { per_second: 1, burst: 1 };
             c.mtu = 576;
+            // One connection in TIME-WAIT at most: the rest are cut short.
+            c.tcp.max_time_wait = 1;
         }
         _ => {
             c.tcp.syn_cookies = false;

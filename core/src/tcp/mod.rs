@@ -268,13 +268,19 @@ impl Stack {
         }
         let key = (seg.dst_port, rx.src, seg.src_port);
         if let Some(h) = self.tcp.demux.find(&key) {
-            if self.accept_queue_full_for(h) && seg.flags.contains(TcpFlags::ACK) && !seg.flags.contains(TcpFlags::RST)
-            {
+            let Some(tcb) = self.tcp.conns.take(&h) else {
+                return;
+            };
+            let completes_handshake = tcb.state == TcpState::SynReceived
+                && seg.flags.contains(TcpFlags::ACK)
+                && !seg.flags.contains(TcpFlags::RST);
+            if completes_handshake && self.accept_queue_full(tcb.listener) {
                 // Like Linux: the handshake's last ACK waits (dropped; our SYN-ACK is retransmitted) while the
                 // listener's accept queue is full.
+                self.tcp.conns.put(h, tcb);
                 return self.drop_frame(DropReason::TcpListenOverflow);
             }
-            return self.with_tcb(h, now, out, |tcb, cfg, fx| tcb.on_segment(&seg, now, cfg, fx));
+            return self.run_tcb(tcb, now, out, |tcb, cfg, fx| tcb.on_segment(&seg, now, cfg, fx));
         }
         if let Some(&l) = self.tcp.listeners.get(&seg.dst_port) {
             return self.on_listen_segment(l, rx, &seg, now, out);
@@ -293,9 +299,20 @@ impl Stack {
         out: &mut Vec<Output>,
         f: impl FnOnce(&mut Tcb, &crate::config::TcpConfig, &mut Effects),
     ) {
-        let Some(mut tcb) = self.tcp.conns.take(&h) else {
+        let Some(tcb) = self.tcp.conns.take(&h) else {
             return;
         };
+        self.run_tcb(tcb, now, out, f);
+    }
+
+    /// Runs `f` on a connection already taken out of the table, then applies its effects (which put it back).
+    fn run_tcb(
+        &mut self,
+        mut tcb: Box<Tcb>,
+        now: Instant,
+        out: &mut Vec<Output>,
+        f: impl FnOnce(&mut Tcb, &crate::config::TcpConfig, &mut Effects),
+    ) {
         let mut fx = self.new_effects();
         f(&mut tcb, &self.config.tcp, &mut fx);
         self.apply_effects(tcb, fx, now, out);
@@ -406,15 +423,9 @@ impl Stack {
         }
     }
 
-    /// Is `h` a half-open passive connection whose listener cannot take another established one?
-    fn accept_queue_full_for(&self, h: SocketHandle) -> bool {
-        let Some(tcb) = self.tcp.conns.get(&h) else {
-            return false;
-        };
-        match tcb.listener.and_then(|l| self.tcp.listener_state.get(&l)) {
-            Some(l) if tcb.state == TcpState::SynReceived => l.ready.len() >= l.backlog,
-            _ => false,
-        }
+    /// Is the accept queue of `listener` (a half-open connection's) full?
+    fn accept_queue_full(&self, listener: Option<SocketHandle>) -> bool {
+        listener.and_then(|l| self.tcp.listener_state.get(&l)).is_some_and(|l| l.ready.len() >= l.backlog)
     }
 
     /// Builds and sends one segment of `tcb`.
