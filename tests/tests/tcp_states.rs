@@ -416,12 +416,18 @@ fn open_and_close(p: &mut Pair, l: SocketHandle, port: u16) -> SocketHandle {
     c
 }
 
-#[test]
-fn time_wait_is_bounded_and_the_rest_close_at_once() {
-    let (mut a, b) = synack_tests::configs(7);
-    a.tcp.max_time_wait = 2;
+/// A pair whose A keeps at most `max` connections in TIME-WAIT, and B's listener on port 80.
+fn time_wait_bounded_pair(seed: u64, max: usize) -> (Pair, SocketHandle) {
+    let (mut a, b) = synack_tests::configs(seed);
+    a.tcp.max_time_wait = max;
     let mut p = Pair::with_configs(a, b);
     let l = listen(&mut p, Side::B, 80);
+    (p, l)
+}
+
+#[test]
+fn time_wait_is_bounded_and_the_rest_close_at_once() {
+    let (mut p, l) = time_wait_bounded_pair(7, 2);
     let closed: Vec<SocketHandle> = (0..5).map(|_| open_and_close(&mut p, l, 80)).collect();
     // The first two wait; the other three sent their last ACK and were gone at once, as with Linux's
     // tcp_max_tw_buckets. B's side of every connection ended normally (its FIN was acknowledged).
@@ -441,10 +447,7 @@ fn time_wait_is_bounded_and_the_rest_close_at_once() {
 
 #[test]
 fn no_time_wait_at_all_with_a_zero_bound() {
-    let (mut a, b) = synack_tests::configs(8);
-    a.tcp.max_time_wait = 0;
-    let mut p = Pair::with_configs(a, b);
-    let l = listen(&mut p, Side::B, 80);
+    let (mut p, l) = time_wait_bounded_pair(8, 0);
     // Shut down rather than closed: the application still holds the handle, which ends in CLOSED, not TIME-WAIT.
     let (c, s) = {
         let c = start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80));
