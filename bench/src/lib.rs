@@ -198,6 +198,12 @@ impl Pair {
             return false;
         };
         self.now = self.now.max(t);
+        self.fire_due_timers();
+        true
+    }
+
+    /// Fires the timers due now on both sides, without moving the clock.
+    pub fn fire_due_timers(&mut self) {
         let now = self.now;
         for side in [Side::A, Side::B] {
             if self.stack(side).poll_timeout().is_some_and(|d| d <= now) {
@@ -207,7 +213,6 @@ impl Pair {
                 self.route(side);
             }
         }
-        true
     }
 
     /// Takes the events seen so far.

@@ -40,4 +40,7 @@ fn scale_harness_opens_and_exchanges() {
     m.grow_to(300);
     assert_eq!(m.conns.len(), 300);
     assert!(m.exchange(50, 100).frames >= 100);
+    m.close_all();
+    assert_eq!(m.pair.a.tcp_connections().len(), 300, "A's side of each waits in TIME-WAIT");
+    assert!(m.pair.b.tcp_connections().is_empty());
 }
