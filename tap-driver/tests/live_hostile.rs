@@ -127,7 +127,7 @@ fn echo_survives_nmap_and_hping3_floods() {
     let (p, d, b) = (phase.clone(), done.clone(), before.clone());
     let client = ns.within(move || {
         let mut t = Trips::default();
-        let deadline = Instant::now() + Duration::from_secs(150);
+        let deadline = Instant::now() + Duration::from_secs(330);
         let mut in_phase = 0;
         let mut last_phase = 0;
         let addr = SocketAddrV4::new(SYNACK_IP.parse().unwrap(), 7);
@@ -194,10 +194,12 @@ fn echo_survives_nmap_and_hping3_floods() {
     phase.store(1, Ordering::SeqCst);
     let hostile_start = Instant::now();
 
-    // nmap: SYN scan, version and OS detection; bounded by --host-timeout and a hard kill.
+    // nmap: SYN scan, version and OS detection; bounded by --host-timeout and a hard kill. It usually takes
+    // ~20 s (service scan 6 s, OS detection ~12 s); once in CI its service scan took 53 s and the 60 s host
+    // timeout hid the port, so the bound is generous and a slow scan is reported loudly instead.
     let nmap = run_bounded(
         &ns,
-        75,
+        180,
         "nmap",
         &[
             "-v",
@@ -211,7 +213,7 @@ fn echo_survives_nmap_and_hping3_floods() {
             "--max-retries",
             "1",
             "--host-timeout",
-            "60s",
+            "150s",
             "-p",
             "1-1024,7",
             SYNACK_IP,
@@ -222,8 +224,13 @@ fn echo_survives_nmap_and_hping3_floods() {
     let nmap_raw =
         nmap_out.lines().find(|l| l.contains("Raw packets sent")).unwrap_or("no raw packet count").to_string();
     let port7 = nmap_out.lines().find(|l| l.starts_with("7/tcp")).unwrap_or("port 7 not reported").to_string();
-    eprintln!("nmap: {port7}; {nmap_raw}; took {:?}", hostile_start.elapsed());
-    assert!(port7.contains("open"), "nmap sees the echo port open: {nmap_out}");
+    let nmap_took = hostile_start.elapsed();
+    eprintln!("nmap: {port7}; {nmap_raw}; took {nmap_took:?}");
+    if nmap_took > Duration::from_secs(45) {
+        let timing: Vec<&str> = nmap_out.lines().filter(|l| l.contains("elapsed") || l.contains("try #")).collect();
+        common::loud(&format!("nmap took {nmap_took:?} (usually ~20 s): {timing:?}"));
+    }
+    assert!(port7.contains("open"), "nmap sees the echo port open: {nmap_out}\nsynack-tap: {}", synack.stderr_text());
     assert!(synack.wait(Duration::ZERO).is_none(), "synack-tap exited during nmap; {}", synack.stderr_text());
 
     // hping3: bounded bursts of odd segments, each to the listening port 7 (and a closed one).
