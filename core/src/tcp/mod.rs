@@ -374,7 +374,7 @@ impl Stack {
             }
         }
         // Events of a connection nobody accepted yet are withheld; accepting replays its state.
-        if tcb.listener.is_none() {
+        if tcb.listener.is_none() && !fx.events.is_empty() {
             out.extend(fx.events.drain(..).map(|e| Output::Event(h, e)));
         }
         self.count_time_wait(&mut tcb, fx.release, now);

@@ -69,10 +69,14 @@ pub(crate) struct Effects {
 impl Effects {
     /// Empties the effects, keeping the vectors' memory for the next input.
     pub(crate) fn recycle(mut self) -> Effects {
-        self.segs.clear();
-        self.events.clear();
-        self.drops.clear();
-        Effects { segs: self.segs, events: self.events, drops: self.drops, blocks: self.blocks, ..Effects::default() }
+        // Cleared in place (no temporary to drop); naming every field makes a new one a compile error here.
+        let Effects { segs, events, drops, release, unlink, established, in_batch, ack_at_batch_end, blocks: _ } =
+            &mut self;
+        segs.clear();
+        events.clear();
+        drops.clear();
+        (*release, *unlink, *established, *in_batch, *ack_at_batch_end) = (false, false, false, false, false);
+        self
     }
 }
 
