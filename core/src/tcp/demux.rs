@@ -52,6 +52,7 @@ impl Demux {
     pub(crate) fn remove_if(&mut self, key: &FourTuple, h: SocketHandle) {
         if self.map.get(key) == Some(&h) {
             self.map.remove(key);
+            super::table::release_spare_capacity(&mut self.map);
             if self.last.is_some_and(|(k, _)| k == *key) {
                 self.last = None;
             }

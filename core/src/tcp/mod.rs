@@ -194,6 +194,7 @@ impl TcpSockets {
             *n -= 1;
             if *n == 0 {
                 self.ports_in_use.remove(&tcb.local.port());
+                table::release_spare_capacity(&mut self.ports_in_use);
             }
         }
     }

@@ -6,7 +6,7 @@
 
 use super::tcb::Tcb;
 use crate::api::SocketHandle;
-use core::hash::BuildHasher;
+use core::hash::{BuildHasher, Hash};
 use std::collections::HashMap;
 
 /// Hashes socket handles (and our local ports). They are chosen by the stack, never by a peer, so a
@@ -39,6 +39,19 @@ impl core::hash::Hasher for HandleHash {
     }
 }
 
+/// Smallest capacity a table is shrunk back to.
+const SHRINK_FLOOR: usize = 4096;
+
+/// Gives back the memory of a hash table that emptied out: once it is below an eighth full, it is rebuilt at
+/// twice its size. A spike of a million connections would otherwise keep its million-entry tables for as long
+/// as the stack lives. The wide gap to the growth threshold (7/8 full) keeps it from shrinking and growing in
+/// turn; rebuilding costs O(entries left), paid once per eightfold drop.
+pub(crate) fn release_spare_capacity<K: Eq + Hash, V, S: BuildHasher>(map: &mut HashMap<K, V, S>) {
+    if map.capacity() > SHRINK_FLOOR && map.len() < map.capacity() / 8 {
+        map.shrink_to((map.len() * 2).max(SHRINK_FLOOR));
+    }
+}
+
 /// Connections by handle. A slot is `None` only while its connection is taken out.
 #[derive(Debug, Default)]
 pub(crate) struct ConnTable {
@@ -68,6 +81,7 @@ impl ConnTable {
     /// Forgets the slot of a connection that is gone.
     pub(crate) fn remove(&mut self, h: &SocketHandle) {
         self.slots.remove(h);
+        release_spare_capacity(&mut self.slots);
     }
 
     /// Every handle, in handle order.
@@ -75,5 +89,32 @@ impl ConnTable {
         let mut v: Vec<SocketHandle> = self.slots.keys().copied().collect();
         v.sort();
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_emptied_table_gives_its_memory_back_and_a_busy_one_keeps_it() {
+        let mut m: HashMap<u32, u32, HandleHasher> = HashMap::with_hasher(HandleHasher);
+        for i in 0..100_000 {
+            m.insert(i, i);
+        }
+        let full = m.capacity();
+        // Down to half: nothing is rebuilt.
+        for i in 0..50_000 {
+            m.remove(&i);
+            release_spare_capacity(&mut m);
+        }
+        assert_eq!(m.capacity(), full);
+        // Down to a few: the table shrinks, entries intact.
+        for i in 50_000..99_990 {
+            m.remove(&i);
+            release_spare_capacity(&mut m);
+        }
+        assert!(m.capacity() <= 2 * SHRINK_FLOOR, "{}", m.capacity());
+        assert!((99_990..100_000).all(|i| m.get(&i) == Some(&i)));
     }
 }
