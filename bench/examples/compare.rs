@@ -2,8 +2,8 @@
 //!
 //! `cargo run --release -p synack-bench --example compare -- [--mb N] [--runs N] [--handshakes N]`
 //!
-//! Runs are interleaved (synack, smoltcp, then both with checksums left to the link, synack, ...) so machine noise hits every
-//! variant alike; the table shows medians and the ratio of medians.
+//! Runs are interleaved (synack, smoltcp, then both with checksums left to the link, synack, ...) so machine
+//! noise hits every variant alike; the table shows medians and the ratio of medians.
 
 #[path = "../common/smol.rs"]
 mod smol;

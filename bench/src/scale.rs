@@ -115,9 +115,7 @@ impl Many {
         }
         Phase { secs: start.elapsed().as_secs_f64(), frames: self.pair.frames - frames_before }
     }
-}
 
-impl Many {
     /// Closes every connection the way a client that asked and a server that answered do: A closes first (its
     /// side ends in TIME-WAIT), B reads the end of stream and closes (its side is gone once its FIN is
     /// acknowledged). Afterwards A holds N connections in TIME-WAIT and B none.

