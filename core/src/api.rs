@@ -140,7 +140,8 @@ impl fmt::Display for CommandError {
 
 impl std::error::Error for CommandError {}
 
-/// Why a destination could not be reached, as reported by [`Event::Unreachable`].
+/// Why a destination could not be reached, as reported by [`Event::Unreachable`] (and, for TCP, by
+/// [`Event::TimedOut`] when a soft error preceded the timeout).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum UnreachableReason {
     /// ARP got no answer from the next hop.
@@ -151,12 +152,40 @@ pub enum UnreachableReason {
     TimeExceeded { code: u8 },
 }
 
+impl UnreachableReason {
+    /// RFC 1122 §4.2.3.9: is this error hard for TCP (it aborts a connection that is still opening)? Port and
+    /// protocol unreachable are; so are "fragmentation needed" without a usable next-hop MTU and the codes Linux
+    /// treats as fatal (unknown or isolated destinations, administratively prohibited). Net and host unreachable,
+    /// source route failed, the type-of-service variants, time exceeded and a missing ARP answer are soft: the
+    /// path may heal, so the connection keeps retransmitting and reports the error only if it times out.
+    pub fn is_hard_for_tcp(self) -> bool {
+        match self {
+            UnreachableReason::NoNeighbour | UnreachableReason::TimeExceeded { .. } => false,
+            UnreachableReason::DstUnreachable { code: 4, next_hop_mtu } => !usable_path_mtu(next_hop_mtu),
+            UnreachableReason::DstUnreachable { code, .. } => matches!(code, 2 | 3 | 6..=10 | 13..=15),
+        }
+    }
+}
+
+/// The smallest next-hop MTU a "fragmentation needed" message may name and be believed (RFC 1191 allows 68; like
+/// Linux's `min_pmtu` we refuse to shrink below what every IPv4 host must accept, so a forged message cannot make
+/// a connection crawl in tiny segments).
+pub(crate) const MIN_PATH_MTU: u16 = 576;
+
+/// Does a "fragmentation needed" message carry a next-hop MTU we can use?
+pub(crate) fn usable_path_mtu(next_hop_mtu: u16) -> bool {
+    next_hop_mtu >= MIN_PATH_MTU
+}
+
 /// Something a socket's owner should know.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     /// Data can be read (emitted when a socket's receive queue becomes non-empty).
     Readable,
-    /// `dst` (`remote` for UDP) cannot be reached; sent datagrams were lost.
+    /// `dst` (`remote` for UDP) cannot be reached; sent datagrams were lost. UDP and ping sockets hear every
+    /// error at once. A TCP connection hears only a hard error ([`UnreachableReason::is_hard_for_tcp`]) while it
+    /// is still opening, which aborts it and releases the handle; soft errors are remembered and reported by
+    /// [`Event::TimedOut`] if the connection times out.
     Unreachable { dst: Ipv4Addr, port: Option<u16>, reason: UnreachableReason },
     /// An echo reply matched an outstanding request of this ping socket.
     EchoReply { from: Ipv4Addr, seq_no: u16, rtt: Duration, ttl: u8, len: usize },
@@ -172,8 +201,10 @@ pub enum Event {
     Closed,
     /// The peer reset the connection (or refused it). The handle is released.
     Reset,
-    /// Retransmissions ran out (or the connect attempt timed out). The handle is released.
-    TimedOut,
+    /// Retransmissions ran out (or the connect attempt timed out). The handle is released. `soft_error` is the
+    /// last soft error (ICMP net/host unreachable, time exceeded, no ARP answer) seen since the connection last
+    /// made progress: the likely reason, as Linux reports `EHOSTUNREACH` instead of `ETIMEDOUT`.
+    TimedOut { soft_error: Option<UnreachableReason> },
 }
 
 /// An effect for the driver to carry out.

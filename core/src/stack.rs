@@ -244,6 +244,9 @@ impl Stack {
                 for f in frames {
                     self.drop_frame(DropReason::ArpUnresolved);
                     if let Some(owner) = f.owner {
+                        if self.on_tcp_no_neighbour(owner) {
+                            continue; // soft for TCP: remembered, reported only if the connection times out
+                        }
                         let key = (owner, f.dst, f.port);
                         if !told.contains(&key) {
                             told.push(key);

@@ -223,7 +223,7 @@ impl Link {
     fn failure(&self, socks: &[(bool, SocketHandle)]) -> Option<Event> {
         self.events.iter().find_map(|(on_a, s, e)| {
             let ours = socks.contains(&(*on_a, *s));
-            (ours && matches!(e, Event::Reset | Event::TimedOut)).then(|| e.clone())
+            (ours && matches!(e, Event::Reset | Event::TimedOut { .. })).then(|| e.clone())
         })
     }
 }

@@ -387,7 +387,7 @@ impl<L: Link> DriverLoop<L> {
         let connecting = self.connecting.contains_key(&sock);
         let gone = match ev {
             Event::Reset => Some(Gone::Reset { connecting }),
-            Event::TimedOut => Some(Gone::TimedOut),
+            Event::TimedOut { .. } => Some(Gone::TimedOut),
             Event::Closed => Some(Gone::Closed),
             Event::Unreachable { reason: UnreachableReason::NoNeighbour, .. } if connecting => Some(Gone::Unreachable),
             Event::Unreachable { reason: UnreachableReason::DstUnreachable { .. }, .. } if connecting => {

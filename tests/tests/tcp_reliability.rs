@@ -240,7 +240,7 @@ fn retransmissions_give_up_with_timed_out_and_rto_collapses_cwnd() {
     assert_eq!(info.cwnd, info.mss, "RFC 5681: loss window after an RTO");
     assert!(info.ssthresh >= 2 * info.mss && info.ssthresh < cwnd_before);
     p.run_until(p.now + Duration::from_secs(60));
-    assert!(p.events_of(Side::A).contains(&(c, synack::Event::TimedOut)));
+    assert!(p.events_of(Side::A).contains(&(c, synack::Event::TimedOut { soft_error: None })));
     assert_eq!(p.a.tcp_info(c), None);
 }
 

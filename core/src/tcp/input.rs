@@ -205,8 +205,13 @@ impl Tcb {
                 TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2 | TcpState::CloseWait => {
                     Some(Event::Reset)
                 }
-                _ if !self.closed_notified => Some(Event::Closed),
-                _ => None,
+                // CLOSING, LAST-ACK, TIME-WAIT: both sides had closed, so this ends the connection as its last
+                // ACK would have (the peer's TIME-WAIT may simply have ended first): `Closed`, and the handle
+                // stays until `TcpClose`.
+                _ => {
+                    self.finish(fx);
+                    return;
+                }
             };
             self.terminate(event, fx);
             return;
@@ -396,6 +401,8 @@ impl Tcb {
         self.buf_seq = self.buf_seq + data_acked;
         self.counters.bytes_acked += data_acked as u64;
         self.snd_una = ack;
+        // The path works: an earlier soft error no longer explains anything.
+        self.soft_error = None;
         self.scoreboard.advance(ack);
         if self.snd_nxt < self.snd_una {
             self.snd_nxt = self.snd_una;

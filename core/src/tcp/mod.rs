@@ -489,7 +489,8 @@ impl Stack {
     }
 
     /// An ICMP error quoting one of our TCP segments (RFC 5927 checks: the quoted sequence number must be
-    /// in flight). Hard errors abort a connection still opening; the rest are reported.
+    /// in flight). RFC 1122 §4.2.3.9: a hard error aborts a connection still opening; a soft one (and any error
+    /// once established) is remembered for `TimedOut`, and the connection keeps retransmitting.
     pub(crate) fn on_tcp_icmp_error(
         &mut self,
         dst: Ipv4Addr,
@@ -511,30 +512,48 @@ impl Stack {
         if seq < tcb.snd_una || seq > tcb.snd_max || (seq == tcb.snd_max && tcb.snd_max != tcb.snd_una) {
             return false;
         }
-        let hard = matches!(reason, crate::api::UnreachableReason::DstUnreachable { code: 2..=3, .. });
-        let opening = tcb.state == TcpState::SynSent;
+        let opening = matches!(tcb.state, TcpState::SynSent | TcpState::SynReceived);
         // RFC 1191: "fragmentation needed" names the next hop's MTU; shrink the MSS and resend what was lost.
         let path_mss = match reason {
-            crate::api::UnreachableReason::DstUnreachable { code: 4, next_hop_mtu } if next_hop_mtu >= 576 => {
+            crate::api::UnreachableReason::DstUnreachable { code: 4, next_hop_mtu }
+                if crate::api::usable_path_mtu(next_hop_mtu) =>
+            {
                 Some(usize::from(next_hop_mtu) - crate::wire::ipv4::HEADER_LEN - crate::wire::tcp::HEADER_LEN)
             }
             _ => None,
         };
-        let event = Event::Unreachable { dst, port: Some(dst_port), reason };
         self.with_tcb(h, now, out, |tcb, cfg, fx| {
-            fx.events.push(event);
-            if hard && opening {
-                tcb.terminate(None, fx);
+            if let Some(mss) = path_mss {
+                if mss < tcb.mss {
+                    tcb.mss = mss;
+                    tcb.snd_nxt = tcb.snd_una;
+                    tcb.timing = None;
+                    tcb.poll_send(now, cfg, fx);
+                }
                 return;
             }
-            if let Some(mss) = path_mss.filter(|m| *m < tcb.mss) {
-                tcb.mss = mss;
-                tcb.snd_nxt = tcb.snd_una;
-                tcb.timing = None;
-                tcb.poll_send(now, cfg, fx);
+            if reason.is_hard_for_tcp() && opening {
+                // A passive connection nobody accepted yet just vanishes (Linux drops the request).
+                let event = (!tcb.passive).then_some(Event::Unreachable { dst, port: Some(dst_port), reason });
+                tcb.terminate(event, fx);
+                return;
             }
+            tcb.soft_error = Some(reason);
         });
         true
+    }
+
+    /// ARP gave up on the next hop of a connection's queued segments: a soft error (RFC 1122 §4.2.3.9), the
+    /// connection keeps retransmitting (each retransmission asks ARP again). Returns false if `sock` is not a
+    /// TCP connection.
+    pub(crate) fn on_tcp_no_neighbour(&mut self, sock: SocketHandle) -> bool {
+        match self.tcp.conns.get_mut(&sock) {
+            Some(tcb) => {
+                tcb.soft_error = Some(crate::api::UnreachableReason::NoNeighbour);
+                true
+            }
+            None => false,
+        }
     }
 
     /// Sends a segment that belongs to no connection (a reset, or a SYN cookie's SYN-ACK).

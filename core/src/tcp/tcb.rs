@@ -226,6 +226,8 @@ pub(crate) struct Tcb {
     /// A send was refused or cut short: tell the app when space frees up.
     pub want_writable: bool,
     pub closed_notified: bool,
+    /// The last soft error (RFC 1122 §4.2.3.9) since the connection last made progress, for `TimedOut`.
+    pub soft_error: Option<crate::api::UnreachableReason>,
     /// Where this connection stands against the stack's TIME-WAIT bound (`TcpConfig::max_time_wait`).
     pub time_wait_slot: TimeWaitSlot,
     /// The four-tuple is registered in the demultiplexing table.
@@ -314,6 +316,7 @@ impl Tcb {
             app_closed: false,
             want_writable: false,
             closed_notified: false,
+            soft_error: None,
             time_wait_slot: TimeWaitSlot::None,
             linked: true,
             counters: TcpCounters::default(),
@@ -539,6 +542,12 @@ impl Tcb {
             self.recv_buf.grow_to(size);
             self.counters.recv_buffer_growths += 1;
         }
+    }
+
+    /// Retransmissions (or probes) ran out: the connection is gone, with the last soft error as the likely why.
+    pub(crate) fn time_out(&mut self, fx: &mut Effects) {
+        let soft_error = self.soft_error;
+        self.terminate(Some(Event::TimedOut { soft_error }), fx);
     }
 
     /// The connection is gone: `event` tells why (if anything), and the stack forgets it.

@@ -3,7 +3,6 @@
 
 use super::tcb::{AckDue, Effects, Seg, Tcb};
 use super::TcpState;
-use crate::api::Event;
 use crate::config::TcpConfig;
 use crate::time::Instant;
 use crate::wire::TcpFlags;
@@ -52,8 +51,11 @@ impl Tcb {
             TcpState::SynSent | TcpState::SynReceived => {
                 let limit = if self.state == TcpState::SynSent { cfg.syn_retries } else { cfg.synack_retries };
                 if self.rtx_count >= limit {
-                    let event = if self.passive { None } else { Some(Event::TimedOut) };
-                    self.terminate(event, fx);
+                    if self.passive {
+                        self.terminate(None, fx);
+                    } else {
+                        self.time_out(fx);
+                    }
                     return;
                 }
                 self.rtx_count += 1;
@@ -69,7 +71,7 @@ impl Tcb {
                     return;
                 }
                 if self.rtx_count >= cfg.max_retransmissions {
-                    self.terminate(Some(Event::TimedOut), fx);
+                    self.time_out(fx);
                     return;
                 }
                 self.rtx_count += 1;
@@ -154,7 +156,7 @@ impl Tcb {
         }
         self.probes_unanswered += 1;
         if self.probes_unanswered > cfg.max_retransmissions {
-            self.terminate(Some(Event::TimedOut), fx);
+            self.time_out(fx);
             return;
         }
         self.counters.zero_window_probes += 1;

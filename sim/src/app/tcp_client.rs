@@ -135,7 +135,7 @@ impl App for TcpBulk {
                     let _ = cx.command(Command::TcpClose { sock });
                 }
             }
-            Event::Closed | Event::Reset | Event::TimedOut | Event::Unreachable { .. } => {
+            Event::Closed | Event::Reset | Event::TimedOut { .. } | Event::Unreachable { .. } => {
                 c.done = true;
                 c.report.finished = Some(cx.now());
                 if c.report.outcome.is_empty() || *event != Event::Closed {
@@ -309,7 +309,7 @@ impl App for TcpRequestResponse {
                     self.finish(cx, "peer closed early");
                 }
             }
-            Event::Closed | Event::Reset | Event::TimedOut | Event::Unreachable { .. } => {
+            Event::Closed | Event::Reset | Event::TimedOut { .. } | Event::Unreachable { .. } => {
                 self.finish(cx, &outcome_name(event));
             }
             _ => {}

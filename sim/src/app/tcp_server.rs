@@ -193,7 +193,7 @@ impl App for TcpSink {
             Event::Readable | Event::PeerClosed | Event::Writable if !c.closed => {
                 Self::pump(&self.opts, cx, sock, c);
             }
-            Event::Closed | Event::Reset | Event::TimedOut => {
+            Event::Closed | Event::Reset | Event::TimedOut { .. } => {
                 if !c.done {
                     c.done = true;
                     c.report.finished = Some(cx.now());
@@ -307,7 +307,7 @@ impl App for TcpEcho {
                 Self::flush(cx, sock, c);
             }
             Event::Writable => Self::flush(cx, sock, c),
-            Event::Closed | Event::Reset | Event::TimedOut => {
+            Event::Closed | Event::Reset | Event::TimedOut { .. } => {
                 self.conns.remove(&sock);
             }
             _ => {}
