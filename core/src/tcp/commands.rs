@@ -1,6 +1,7 @@
 //! The application's TCP commands: connect, send, receive, shutdown, close, abort, options.
 
-use super::tcb::{AckDue, Effects, Seg, Tcb};
+use super::segment::Outgoing;
+use super::tcb::{AckDue, Effects, Tcb};
 use super::{Stack, TcpState};
 use crate::api::{CommandError, Event, Output, Reply, SocketHandle};
 use crate::time::Instant;
@@ -11,9 +12,9 @@ impl Tcb {
     /// Sends RST if the peer knows the connection, then forgets it (RFC 9293 §3.10.5 ABORT).
     pub(crate) fn abort(&mut self, fx: &mut Effects) {
         if !matches!(self.state, TcpState::SynSent | TcpState::Closed | TcpState::TimeWait) {
-            let mut rst = Seg::control(self.snd_nxt, TcpFlags::RST | TcpFlags::ACK);
+            let mut rst = Outgoing::control(self.snd_nxt, TcpFlags::RST | TcpFlags::ACK);
             rst.ack = Some(self.rcv_nxt);
-            fx.segs.push(rst);
+            fx.transmit.push(rst);
         }
         self.terminate(None, fx);
     }

@@ -1,7 +1,8 @@
 //! Segment arrival (RFC 9293 §3.10.7), with the RFC 5961 defences against blind injection.
 
+use super::segment::{Outgoing, OutgoingKind};
 use super::seq::SeqNum;
-use super::tcb::{AckDue, Effects, Seg, Tcb, DEFAULT_MSS};
+use super::tcb::{AckDue, Effects, Tcb, DEFAULT_MSS};
 use super::TcpState;
 use crate::api::Event;
 use crate::config::TcpConfig;
@@ -50,7 +51,7 @@ impl Tcb {
         // First: the ACK must acknowledge our SYN.
         if has_ack && !self.acknowledges_our_syn(seg.ack_number) {
             if !seg.flags.contains(TcpFlags::RST) {
-                fx.segs.push(Seg::control(seg.ack_number, TcpFlags::RST));
+                fx.transmit.push(Outgoing::control(seg.ack_number, TcpFlags::RST));
             }
             fx.drops.push(DropReason::TcpBadAck);
             return;
@@ -139,7 +140,7 @@ impl Tcb {
             && !flags.contains(TcpFlags::RST)
             && !self.acknowledges_our_syn(seg.ack_number)
         {
-            fx.segs.push(Seg::control(seg.ack_number, TcpFlags::RST));
+            fx.transmit.push(Outgoing::control(seg.ack_number, TcpFlags::RST));
             fx.drops.push(DropReason::TcpBadAck);
             return;
         }
@@ -313,9 +314,9 @@ impl Tcb {
 
     /// RFC 5961 challenge ACK: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, rate-limited by the stack.
     fn challenge_ack(&mut self, fx: &mut Effects) {
-        let mut s = Seg::control(self.snd_nxt, TcpFlags::ACK);
-        s.challenge = true;
-        fx.segs.push(s);
+        let mut tx = Outgoing::control(self.snd_nxt, TcpFlags::ACK);
+        tx.kind = OutgoingKind::ChallengeAck;
+        fx.transmit.push(tx);
     }
 
     /// Step five for established states. Returns false if the segment must be dropped.
@@ -514,11 +515,11 @@ impl Tcb {
         if len > 0 {
             flags |= TcpFlags::PSH;
         }
-        let seg = Seg { seq: self.snd_una, flags, ack: None, offset, len, syn_options: false, challenge: false };
+        let seg = Outgoing::data(self.snd_una, flags, offset, len);
         self.counters.retransmitted_segments += 1;
         self.counters.retransmitted_bytes += len as u64;
         self.timing = None;
-        fx.segs.push(seg);
+        fx.transmit.push(seg);
         self.ack_due = AckDue::None;
         len + usize::from(fin)
     }

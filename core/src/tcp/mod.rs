@@ -11,9 +11,11 @@ mod cookie;
 mod demux;
 mod input;
 mod listen;
+mod options;
 mod output;
 mod rtt;
 mod sack;
+mod segment;
 pub mod seq;
 mod table;
 mod tcb;
@@ -38,9 +40,10 @@ use core::net::{Ipv4Addr, SocketAddrV4};
 use core::time::Duration;
 use demux::Demux;
 use listen::Listener;
+use segment::Outgoing;
 use std::collections::{BTreeMap, HashMap};
 use table::{ConnTable, HandleHasher};
-use tcb::{Effects, Seg, Tcb, TimeWaitSlot};
+use tcb::{Effects, Tcb, TimeWaitSlot};
 
 /// The connection states of RFC 9293 §3.3.2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -355,15 +358,12 @@ impl Stack {
         for d in fx.drops.drain(..) {
             self.drop_frame(d);
         }
-        for seg in &fx.segs {
-            if seg.challenge {
-                if !self.tcp.challenge_acks.try_take(now) {
-                    self.stats.tcp_challenge_acks_suppressed += 1;
-                    continue;
-                }
-                tcb.counters.challenge_acks += 1;
+        for tx in &fx.transmit {
+            if tx.is_challenge_ack() && !self.tcp.challenge_acks.try_take(now) {
+                self.stats.tcp_challenge_acks_suppressed += 1;
+                continue;
             }
-            self.emit_segment(&mut tcb, seg, now, out);
+            self.transmit_segment(&mut tcb, tx, now, out);
         }
         let h = tcb.handle;
         if fx.established {
@@ -429,51 +429,19 @@ impl Stack {
         listener.and_then(|l| self.tcp.listener_state.get(&l)).is_some_and(|l| l.ready.len() >= l.backlog)
     }
 
-    /// Builds and sends one segment of `tcb`.
-    fn emit_segment(&mut self, tcb: &mut Tcb, seg: &Seg, now: Instant, out: &mut Vec<Output>) {
-        let in_syn = seg.flags.contains(TcpFlags::SYN);
-        let window_len = if seg.flags.contains(TcpFlags::RST) { 0 } else { tcb.advertise_window(in_syn) };
-        let ack_number = seg.ack.unwrap_or(if seg.flags.contains(TcpFlags::ACK) { tcb.rcv_nxt } else { SeqNum(0) });
-        let mut options = TcpOptions::default();
-        if seg.syn_options {
-            options.mss = Some(self.mtu_mss() as u16);
-            let active = tcb.state == TcpState::SynSent;
-            let offer_wscale = if active { self.config.tcp.window_scaling } else { tcb.peer_wants_wscale };
-            if offer_wscale {
-                options.window_scale = Some(tcb.rcv_shift);
-            }
-            options.sack_permitted = if active { self.config.tcp.sack } else { tcb.sack_ok };
-        } else if tcb.sack_ok && seg.flags.contains(TcpFlags::ACK) && tcb.recv_buf.has_out_of_order() {
-            options.sack_blocks = tcb.sack_blocks();
-        }
-        let mut repr = TcpRepr {
-            src_port: tcb.local.port(),
-            dst_port: tcb.remote.port(),
-            seq_number: seg.seq,
-            ack_number,
-            flags: seg.flags,
-            window_len,
-            urgent_ptr: 0,
-            options,
-            payload: &[],
-        };
-        let mut header_len = repr.header_len();
-        if header_len + seg.len > self.max_payload_of(IpProtocol::Tcp) {
-            // A full-sized data segment has no room for SACK blocks (the MSS leaves none for options, RFC
-            // 6691); the next pure ACK carries them.
-            repr.options.sack_blocks = Default::default();
-            header_len = repr.header_len();
-        }
+    /// Sends one segment of `tcb`: the connection builds it, the stack wraps it in IP.
+    fn transmit_segment(&mut self, tcb: &mut Tcb, tx: &Outgoing, now: Instant, out: &mut Vec<Output>) {
+        let repr = tcb.build_segment(tx, self.max_payload_of(IpProtocol::Tcp));
+        let header_len = repr.header_len();
         let (src, dst) = (*tcb.local.ip(), *tcb.remote.ip());
         let (h, port) = (tcb.handle, tcb.remote.port());
-        tcb.counters.segments_sent += 1;
-        let buf = &tcb.send_buf;
+        let tcb = &*tcb;
         // With transmit checksum offload, `send_ipv4` leaves the partial checksum the device finishes.
         let checksum = !self.config.tx_checksum_offload;
-        let _ = self.send_ipv4(dst, IpProtocol::Tcp, header_len + seg.len, Some(h), Some(port), now, out, |b| {
+        let _ = self.send_ipv4(dst, IpProtocol::Tcp, header_len + tx.len, Some(h), Some(port), now, out, |b| {
             let (head, body) = b.split_at_mut(header_len);
             repr.emit_without_checksum(&mut TcpPacket::new_unchecked(head));
-            buf.copy_out(seg.offset, body);
+            tcb.copy_payload(tx, body);
             if checksum {
                 TcpPacket::new_unchecked(b).fill_checksum(&src, &dst);
             }

@@ -1,7 +1,8 @@
 //! What to send now (RFC 9293 §3.8.6, RFC 5681, RFC 1122 §4.2.3.4): segmentation by MSS, the send and
 //! congestion windows, Nagle, sender silly-window avoidance, FIN placement, zero-window persistence, ACKs.
 
-use super::tcb::{AckDue, Effects, Seg, Tcb};
+use super::segment::{Outgoing, OutgoingKind};
+use super::tcb::{AckDue, Effects, Tcb};
 use super::TcpState;
 use crate::config::TcpConfig;
 use crate::time::Instant;
@@ -9,21 +10,21 @@ use crate::wire::TcpFlags;
 
 impl Tcb {
     /// Queues a segment that carries an ACK: any pending acknowledgement rides on it.
-    pub(crate) fn push_with_ack(&mut self, seg: Seg, fx: &mut Effects) {
-        if seg.flags.contains(TcpFlags::ACK) {
+    pub(crate) fn push_with_ack(&mut self, tx: Outgoing, fx: &mut Effects) {
+        if tx.flags.contains(TcpFlags::ACK) {
             self.ack_due = AckDue::None;
             self.unacked_segments = 0;
             self.delack_at = None;
         }
-        fx.segs.push(seg);
+        fx.transmit.push(tx);
     }
 
     /// Sends our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) from ISS.
     pub(crate) fn send_syn(&mut self, now: Instant, fx: &mut Effects) {
         let flags = if self.state == TcpState::SynSent { TcpFlags::SYN } else { TcpFlags::SYN | TcpFlags::ACK };
-        let mut seg = Seg::control(self.iss, flags);
-        seg.syn_options = true;
-        self.push_with_ack(seg, fx);
+        let mut tx = Outgoing::control(self.iss, flags);
+        tx.kind = OutgoingKind::Syn;
+        self.push_with_ack(tx, fx);
         self.snd_nxt = self.iss + 1;
         if self.snd_max < self.snd_nxt {
             self.snd_max = self.snd_nxt;
@@ -51,7 +52,9 @@ impl Tcb {
         if may_ack {
             match self.ack_due {
                 AckDue::EndOfBatch if fx.in_batch => fx.ack_at_batch_end = true,
-                AckDue::EndOfBatch | AckDue::Now => self.push_with_ack(Seg::control(self.snd_nxt, TcpFlags::ACK), fx),
+                AckDue::EndOfBatch | AckDue::Now => {
+                    self.push_with_ack(Outgoing::control(self.snd_nxt, TcpFlags::ACK), fx)
+                }
                 AckDue::None | AckDue::Delayed => {}
             }
         }
@@ -69,8 +72,7 @@ impl Tcb {
                 break;
             }
             let offset = start - self.buf_seq;
-            let seg =
-                Seg { seq: start, flags: TcpFlags::ACK, ack: None, offset, len, syn_options: false, challenge: false };
+            let seg = Outgoing::data(start, TcpFlags::ACK, offset, len);
             self.counters.retransmitted_segments += 1;
             self.counters.retransmitted_bytes += len as u64;
             self.timing = None;
@@ -145,7 +147,7 @@ impl Tcb {
             if fin_now {
                 flags |= TcpFlags::FIN;
             }
-            let seg = Seg { seq: self.snd_nxt, flags, ack: None, offset, len, syn_options: false, challenge: false };
+            let seg = Outgoing::data(self.snd_nxt, flags, offset, len);
             let occupied = len + usize::from(fin_now);
             if self.snd_nxt < self.snd_max {
                 self.counters.retransmitted_segments += 1;

@@ -7,13 +7,13 @@ use super::byte_queue::BlockPool;
 use super::congestion::CongestionControl;
 use super::rtt::RttEstimator;
 use super::sack::{RetransmitLog, Scoreboard};
+use super::segment::Outgoing;
 use super::seq::SeqNum;
 use super::TcpState;
 use crate::api::{Event, SocketHandle};
 use crate::config::TcpConfig;
 use crate::stats::DropReason;
 use crate::time::Instant;
-use crate::wire::TcpFlags;
 use core::net::SocketAddrV4;
 use core::time::Duration;
 
@@ -22,32 +22,11 @@ pub(crate) const MAX_WINDOW_SHIFT: u8 = 14;
 /// MSS assumed when the peer sends none (RFC 9293 §3.7.1).
 pub(crate) const DEFAULT_MSS: usize = 536;
 
-/// A segment the connection wants sent. ACK number and window are filled in when it is emitted.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Seg {
-    pub seq: SeqNum,
-    pub flags: TcpFlags,
-    /// An explicit ACK field (resets answering a segment); `None` means RCV.NXT when ACK is set.
-    pub ack: Option<SeqNum>,
-    /// Payload: `len` bytes of the send buffer from `offset` (bytes after the buffer's first sequence number).
-    pub offset: usize,
-    pub len: usize,
-    /// Carries our SYN options (MSS, window scale).
-    pub syn_options: bool,
-    /// An RFC 5961 challenge ACK, subject to the global rate limit.
-    pub challenge: bool,
-}
-
-impl Seg {
-    pub(crate) fn control(seq: SeqNum, flags: TcpFlags) -> Seg {
-        Seg { seq, flags, ack: None, offset: 0, len: 0, syn_options: false, challenge: false }
-    }
-}
-
 /// What a connection asks of the stack after handling an input.
 #[derive(Debug, Default)]
 pub(crate) struct Effects {
-    pub segs: Vec<Seg>,
+    /// Segments to send, in order (the stack builds each from the connection's state: `build_segment`).
+    pub transmit: Vec<Outgoing>,
     pub events: Vec<Event>,
     pub drops: Vec<DropReason>,
     /// Forget the connection (closed, reset, timed out).
@@ -70,9 +49,9 @@ impl Effects {
     /// Empties the effects, keeping the vectors' memory for the next input.
     pub(crate) fn recycle(mut self) -> Effects {
         // Cleared in place (no temporary to drop); naming every field makes a new one a compile error here.
-        let Effects { segs, events, drops, release, unlink, established, in_batch, ack_at_batch_end, blocks: _ } =
+        let Effects { transmit, events, drops, release, unlink, established, in_batch, ack_at_batch_end, blocks: _ } =
             &mut self;
-        segs.clear();
+        transmit.clear();
         events.clear();
         drops.clear();
         (*release, *unlink, *established, *in_batch, *ack_at_batch_end) = (false, false, false, false, false);
@@ -178,6 +157,9 @@ pub(crate) struct Tcb {
     pub mss: usize,
     /// The MSS our own interface allows (what we offered in our SYN), before the peer's option clamps `mss`.
     pub local_mss: usize,
+    /// What our SYN offers (an active open; `TcpConfig::window_scaling`, `TcpConfig::sack`).
+    pub offer_wscale: bool,
+    pub offer_sack: bool,
     /// The peer offered window scaling in its SYN (passive side echoes it).
     pub peer_wants_wscale: bool,
     /// Both sides agreed on SACK (RFC 2018).
@@ -287,6 +269,8 @@ impl Tcb {
             pending_fin: None,
             mss,
             local_mss: mss,
+            offer_wscale: cfg.window_scaling,
+            offer_sack: cfg.sack,
             peer_wants_wscale: false,
             sack_ok: false,
             scoreboard: Scoreboard::default(),

@@ -1,7 +1,8 @@
 //! A connection's timers: retransmission (RFC 6298), persist (zero-window probes), delayed ACK, and the
 //! close timer (TIME-WAIT's 2*MSL, or an orphaned FIN-WAIT-2).
 
-use super::tcb::{AckDue, Effects, Seg, Tcb};
+use super::segment::Outgoing;
+use super::tcb::{AckDue, Effects, Tcb};
 use super::TcpState;
 use crate::config::TcpConfig;
 use crate::time::Instant;
@@ -110,15 +111,7 @@ impl Tcb {
         let peer_room = (self.snd_una + self.snd_wnd) - self.snd_nxt;
         let new_len = unsent.min(self.mss).min(peer_room);
         let seg = if new_len > 0 && self.snd_nxt == self.snd_max {
-            let seg = Seg {
-                seq: self.snd_nxt,
-                flags: TcpFlags::ACK | TcpFlags::PSH,
-                ack: None,
-                offset: self.snd_nxt - self.buf_seq,
-                len: new_len,
-                syn_options: false,
-                challenge: false,
-            };
+            let seg = Outgoing::data(self.snd_nxt, TcpFlags::ACK | TcpFlags::PSH, self.snd_nxt - self.buf_seq, new_len);
             self.counters.bytes_sent += new_len as u64;
             self.snd_nxt = self.snd_nxt + new_len;
             self.snd_max = self.snd_nxt;
@@ -140,7 +133,7 @@ impl Tcb {
             self.counters.retransmitted_segments += 1;
             self.counters.retransmitted_bytes += len as u64;
             let seq = if len == 0 { self.buf_end() } else { start };
-            Seg { seq, flags, ack: None, offset, len, syn_options: false, challenge: false }
+            Outgoing::data(seq, flags, offset, len)
         };
         self.counters.tail_loss_probes += 1;
         self.tlp_in_flight = true;
@@ -160,7 +153,7 @@ impl Tcb {
             return;
         }
         self.counters.zero_window_probes += 1;
-        self.push_with_ack(Seg::control(self.snd_una - 1, TcpFlags::ACK), fx);
+        self.push_with_ack(Outgoing::control(self.snd_una - 1, TcpFlags::ACK), fx);
         self.persist_backoff = self.persist_backoff.saturating_add(1);
         self.persist_at = Some(now + self.persist_interval(cfg.rto_max));
     }

@@ -1,0 +1,82 @@
+//! The segments a connection sends. While it handles an input, a connection queues what it decided to send
+//! ([`Outgoing`]: sequence number, flags, which bytes of the send buffer); when the stack puts one on the wire it
+//! asks the connection for the complete header ([`Tcb::build_segment`]): acknowledgement number, window and
+//! options come from the connection's state at that moment, so one input's segments all carry its final
+//! RCV.NXT. The stack only checks the challenge-ACK budget, wraps the segment in IP and copies the payload.
+
+use super::seq::SeqNum;
+use super::tcb::Tcb;
+use crate::wire::{TcpFlags, TcpRepr};
+
+/// Why a segment carries what it does, where that changes how it is built or sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum OutgoingKind {
+    /// Data, a FIN, a pure ACK, a probe or a reset.
+    Plain,
+    /// Our SYN or SYN-ACK: carries the SYN options and an unscaled window.
+    Syn,
+    /// An RFC 5961 challenge ACK, subject to the stack's global rate limit.
+    ChallengeAck,
+}
+
+/// A segment the connection decided to send.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Outgoing {
+    pub seq: SeqNum,
+    pub flags: TcpFlags,
+    /// An explicit ACK field (resets answering a segment); `None` means RCV.NXT when ACK is set.
+    pub ack: Option<SeqNum>,
+    /// Payload: `len` bytes of the send buffer from `offset` (bytes after the buffer's first sequence number).
+    pub offset: usize,
+    pub len: usize,
+    pub kind: OutgoingKind,
+}
+
+impl Outgoing {
+    /// A segment without payload.
+    pub(crate) fn control(seq: SeqNum, flags: TcpFlags) -> Outgoing {
+        Outgoing { seq, flags, ack: None, offset: 0, len: 0, kind: OutgoingKind::Plain }
+    }
+
+    /// `len` bytes of the send buffer from `offset`, at `seq`.
+    pub(crate) fn data(seq: SeqNum, flags: TcpFlags, offset: usize, len: usize) -> Outgoing {
+        Outgoing { seq, flags, ack: None, offset, len, kind: OutgoingKind::Plain }
+    }
+
+    pub(crate) fn is_challenge_ack(&self) -> bool {
+        self.kind == OutgoingKind::ChallengeAck
+    }
+}
+
+impl Tcb {
+    /// The complete header of `tx` (every field and option; the payload is `tx.len` bytes that
+    /// [`Tcb::copy_payload`] writes), for a frame whose IP payload may be at most `max_ip_payload` bytes.
+    /// Advertising the window moves the receive window's right edge, so call it once per segment sent.
+    pub(crate) fn build_segment(&mut self, tx: &Outgoing, max_ip_payload: usize) -> TcpRepr<'static> {
+        let window_len =
+            if tx.flags.contains(TcpFlags::RST) { 0 } else { self.advertise_window(tx.kind == OutgoingKind::Syn) };
+        let ack_number = tx.ack.unwrap_or(if tx.flags.contains(TcpFlags::ACK) { self.rcv_nxt } else { SeqNum(0) });
+        let mut repr = TcpRepr {
+            src_port: self.local.port(),
+            dst_port: self.remote.port(),
+            seq_number: tx.seq,
+            ack_number,
+            flags: tx.flags,
+            window_len,
+            urgent_ptr: 0,
+            options: self.segment_options(tx),
+            payload: &[],
+        };
+        super::options::fit_options(&mut repr, tx.len, max_ip_payload);
+        self.counters.segments_sent += 1;
+        if tx.is_challenge_ack() {
+            self.counters.challenge_acks += 1;
+        }
+        repr
+    }
+
+    /// Writes the payload of `tx` (`into` is exactly `tx.len` bytes).
+    pub(crate) fn copy_payload(&self, tx: &Outgoing, into: &mut [u8]) {
+        self.send_buf.copy_out(tx.offset, into);
+    }
+}
