@@ -2,7 +2,7 @@
 //! connections, and the accept queue.
 
 use super::tcb::Tcb;
-use super::{reset_reply, Stack, TcpState};
+use super::{reset_reply, Stack};
 use crate::api::{CommandError, Event, Output, Reply, SocketHandle};
 use crate::ipv4::Received;
 use crate::stats::DropReason;
@@ -87,20 +87,8 @@ impl Stack {
         }
         let handle = self.alloc_handle();
         let iss = self.tcp.isn(local, remote, now);
-        let mtu_mss = self.mtu_mss();
-        let cfg = &self.config.tcp;
-        let cc = cfg.congestion.build(mtu_mss);
-        let mut tcb = Box::new(Tcb::new(handle, TcpState::SynReceived, local, remote, iss, mtu_mss, cfg, cc));
-        tcb.passive = true;
-        tcb.listener = Some(listener);
-        tcb.irs = seg.seq_number;
-        tcb.rcv_nxt = seg.seq_number + 1;
-        tcb.rcv_adv_edge = tcb.rcv_nxt;
-        tcb.take_syn_options(seg, mtu_mss, cfg);
-        tcb.snd_wnd = usize::from(seg.window_len);
-        tcb.snd_wl1 = seg.seq_number;
-        tcb.snd_wl2 = iss;
-        tcb.counters.segments_received += 1;
+        let ends = (local, remote);
+        let mut tcb = Box::new(Tcb::passive_open(handle, listener, ends, iss, self.mtu_mss(), seg, &self.config.tcp));
         let mut fx = self.new_effects();
         tcb.send_syn(now, &mut fx);
         if let Some(state) = self.tcp.listener_state.get_mut(&listener) {
@@ -160,26 +148,8 @@ impl Stack {
         }
         self.stats.tcp_syn_cookies_valid += 1;
         let handle = self.alloc_handle();
-        let cfg = &self.config.tcp;
-        let mss = usize::from(mss);
-        let iss = seg.ack_number - 1;
-        let mut tcb =
-            Box::new(Tcb::new(handle, TcpState::Established, local, remote, iss, mss, cfg, cfg.congestion.build(mss)));
-        tcb.passive = true;
-        tcb.listener = Some(listener);
-        tcb.snd_una = seg.ack_number;
-        tcb.snd_nxt = seg.ack_number;
-        tcb.snd_max = seg.ack_number;
-        tcb.irs = seg.seq_number - 1;
-        tcb.rcv_nxt = seg.seq_number;
-        // No window scaling: the cookie could not carry it. Our SYN-ACK advertised an unscaled window.
-        tcb.rcv_shift = 0;
-        tcb.snd_shift = 0;
-        tcb.rcv_adv_edge = tcb.rcv_nxt + cfg.recv_buffer.min(usize::from(u16::MAX));
-        tcb.snd_wnd = usize::from(seg.window_len);
-        tcb.max_snd_wnd = tcb.snd_wnd;
-        tcb.snd_wl1 = seg.seq_number;
-        tcb.snd_wl2 = seg.ack_number;
+        let ends = (local, remote);
+        let mut tcb = Box::new(Tcb::cookie_open(handle, listener, ends, usize::from(mss), seg, &self.config.tcp));
         self.tcp.register(local, remote, handle);
         if let Some(state) = self.tcp.listener_state.get_mut(&listener) {
             state.half_open.insert(handle);
@@ -216,12 +186,12 @@ impl Stack {
         let state = self.tcp.listener_state.get_mut(&listener).ok_or(CommandError::NoSuchSocket(listener))?;
         let sock = state.ready.pop_front().ok_or(CommandError::WouldBlock)?;
         let tcb = self.tcp.conns.get_mut(&sock).ok_or(CommandError::WouldBlock)?;
-        tcb.listener = None;
+        tcb.owner.listener = None;
         // Replay what happened before the application knew the connection.
-        if tcb.recv_buf.readable() > 0 {
+        if tcb.rcv.buf.readable() > 0 {
             out.push(Output::Event(sock, Event::Readable));
         }
-        if tcb.fin_received {
+        if tcb.rcv.fin_received {
             out.push(Output::Event(sock, Event::PeerClosed));
         }
         Ok(Reply::Accepted { sock, local: tcb.local, remote: tcb.remote })
@@ -236,8 +206,8 @@ impl Stack {
         let members: Vec<SocketHandle> = state.half_open.iter().copied().chain(state.ready.iter().copied()).collect();
         for h in members {
             if let Some(tcb) = self.tcp.conns.get_mut(&h) {
-                tcb.listener = None;
-                tcb.app_closed = true;
+                tcb.owner.listener = None;
+                tcb.owner.app_closed = true;
             }
             self.with_tcb(h, now, out, |tcb, _, fx| tcb.abort(fx));
         }

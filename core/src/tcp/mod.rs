@@ -2,6 +2,7 @@
 //! `tcb.rs` (state), `input.rs` (segment arrival), `output.rs` (what to send), `timers.rs`; listeners in
 //! `listen.rs`; application commands in `commands.rs`.
 
+mod ack;
 mod autotune;
 mod buffer;
 mod byte_queue;
@@ -13,9 +14,12 @@ mod input;
 mod listen;
 mod options;
 mod output;
+mod recovery;
+mod recv;
 mod rtt;
 mod sack;
 mod segment;
+mod send;
 pub mod seq;
 mod table;
 mod tcb;
@@ -206,7 +210,7 @@ impl TcpSockets {
     fn forget(&mut self, tcb: &mut Tcb) {
         self.conns.remove(&tcb.handle);
         self.unlink(tcb);
-        if let Some(l) = tcb.listener.and_then(|l| self.listener_state.get_mut(&l)) {
+        if let Some(l) = tcb.owner.listener.and_then(|l| self.listener_state.get_mut(&l)) {
             l.forget(tcb.handle);
         }
     }
@@ -220,24 +224,24 @@ impl Stack {
             state: t.state,
             local: t.local,
             remote: t.remote,
-            snd_una: t.snd_una,
-            snd_nxt: t.snd_nxt,
-            snd_wnd: t.snd_wnd,
-            rcv_nxt: t.rcv_nxt,
-            rcv_wnd: t.rcv_wnd(),
+            snd_una: t.snd.una,
+            snd_nxt: t.snd.nxt,
+            snd_wnd: t.snd.wnd,
+            rcv_nxt: t.rcv.nxt,
+            rcv_wnd: t.rcv.window(),
             cwnd: t.cc.cwnd(),
             ssthresh: t.cc.ssthresh(),
             srtt: t.rtt.srtt(),
             rttvar: t.rtt.rttvar(),
             rto: t.rtt.rto(),
-            mss: t.mss,
-            rcv_wscale: t.rcv_shift,
-            snd_wscale: t.snd_shift,
-            in_recovery: t.in_recovery,
-            send_queued: t.send_buf.len(),
-            recv_queued: t.recv_buf.readable(),
-            send_buffer: t.send_buf.capacity(),
-            recv_buffer: t.recv_buf.capacity(),
+            mss: t.opts.mss,
+            rcv_wscale: t.rcv.wscale,
+            snd_wscale: t.snd.wscale,
+            in_recovery: t.recovery.in_recovery,
+            send_queued: t.snd.buf.len(),
+            recv_queued: t.rcv.buf.readable(),
+            send_buffer: t.snd.buf.capacity(),
+            recv_buffer: t.rcv.buf.capacity(),
             counters: t.counters,
         })
     }
@@ -278,7 +282,7 @@ impl Stack {
             let completes_handshake = tcb.state == TcpState::SynReceived
                 && seg.flags.contains(TcpFlags::ACK)
                 && !seg.flags.contains(TcpFlags::RST);
-            if completes_handshake && self.accept_queue_full(tcb.listener) {
+            if completes_handshake && self.accept_queue_full(tcb.owner.listener) {
                 // Like Linux: the handshake's last ACK waits (dropped; our SYN-ACK is retransmitted) while the
                 // listener's accept queue is full.
                 self.tcp.conns.put(h, tcb);
@@ -367,7 +371,7 @@ impl Stack {
         }
         let h = tcb.handle;
         if fx.established {
-            if let Some(l) = tcb.listener {
+            if let Some(l) = tcb.owner.listener {
                 if let Some(state) = self.tcp.listener_state.get_mut(&l) {
                     state.promote(h);
                     out.push(Output::Event(l, Event::Acceptable));
@@ -375,7 +379,7 @@ impl Stack {
             }
         }
         // Events of a connection nobody accepted yet are withheld; accepting replays its state.
-        if tcb.listener.is_none() && !fx.events.is_empty() {
+        if tcb.owner.listener.is_none() && !fx.events.is_empty() {
             out.extend(fx.events.drain(..).map(|e| Output::Event(h, e)));
         }
         self.count_time_wait(&mut tcb, fx.release, now);
@@ -389,10 +393,10 @@ impl Stack {
         if fx.ack_at_batch_end {
             self.tcp.batch_acks.push(h);
         }
-        if let Some(next) = tcb.next_deadline() {
-            if tcb.armed_at.is_none_or(|armed| next < armed) {
+        if let Some(next) = tcb.timers.next_deadline() {
+            if tcb.timers.armed.is_none_or(|armed| next < armed) {
                 self.timers.schedule(next, TimerKey::Tcp(h));
-                tcb.armed_at = Some(next);
+                tcb.timers.armed = Some(next);
             }
         }
         self.tcp.conns.put(h, tcb);
@@ -411,14 +415,14 @@ impl Stack {
             (true, TimeWaitSlot::None) => {
                 self.stats.tcp_time_wait_overflows += 1;
                 tcb.time_wait_slot = TimeWaitSlot::Cut;
-                tcb.close_at = Some(now);
+                tcb.timers.close = Some(now);
             }
             (false, TimeWaitSlot::Counted) => {
                 self.tcp.time_wait -= 1;
                 tcb.time_wait_slot = TimeWaitSlot::None;
             }
             // A retransmitted FIN restarts the TIME-WAIT timer; a connection cut short still ends now.
-            (true, TimeWaitSlot::Cut) => tcb.close_at = Some(now),
+            (true, TimeWaitSlot::Cut) => tcb.timers.close = Some(now),
             (false, TimeWaitSlot::Cut) => tcb.time_wait_slot = TimeWaitSlot::None,
             _ => {}
         }
@@ -450,7 +454,7 @@ impl Stack {
 
     pub(crate) fn on_tcp_timer(&mut self, h: SocketHandle, at: Instant, now: Instant, out: &mut Vec<Output>) {
         match self.tcp.conns.get_mut(&h) {
-            Some(tcb) if tcb.armed_at == Some(at) => tcb.armed_at = None,
+            Some(tcb) if tcb.timers.armed == Some(at) => tcb.timers.armed = None,
             _ => return, // stale: a later entry is armed, or the connection is gone
         }
         self.with_tcb(h, now, out, |tcb, cfg, fx| tcb.on_timer(now, cfg, fx));
@@ -477,7 +481,7 @@ impl Stack {
             return false;
         };
         let seq = SeqNum(seq);
-        if seq < tcb.snd_una || seq > tcb.snd_max || (seq == tcb.snd_max && tcb.snd_max != tcb.snd_una) {
+        if seq < tcb.snd.una || seq > tcb.snd.max || (seq == tcb.snd.max && tcb.snd.max != tcb.snd.una) {
             return false;
         }
         let opening = matches!(tcb.state, TcpState::SynSent | TcpState::SynReceived);
@@ -492,9 +496,9 @@ impl Stack {
         };
         self.with_tcb(h, now, out, |tcb, cfg, fx| {
             if let Some(mss) = path_mss {
-                if mss < tcb.mss {
-                    tcb.mss = mss;
-                    tcb.snd_nxt = tcb.snd_una;
+                if mss < tcb.opts.mss {
+                    tcb.opts.mss = mss;
+                    tcb.snd.nxt = tcb.snd.una;
                     tcb.timing = None;
                     tcb.poll_send(now, cfg, fx);
                 }
@@ -502,7 +506,7 @@ impl Stack {
             }
             if reason.is_hard_for_tcp() && opening {
                 // A passive connection nobody accepted yet just vanishes (Linux drops the request).
-                let event = (!tcb.passive).then_some(Event::Unreachable { dst, port: Some(dst_port), reason });
+                let event = (!tcb.owner.passive).then_some(Event::Unreachable { dst, port: Some(dst_port), reason });
                 tcb.terminate(event, fx);
                 return;
             }

@@ -1,8 +1,9 @@
 //! What to send now (RFC 9293 §3.8.6, RFC 5681, RFC 1122 §4.2.3.4): segmentation by MSS, the send and
 //! congestion windows, Nagle, sender silly-window avoidance, FIN placement, zero-window persistence, ACKs.
 
+use super::ack::AckDue;
 use super::segment::{Outgoing, OutgoingKind};
-use super::tcb::{AckDue, Effects, Tcb};
+use super::tcb::{Effects, Tcb};
 use super::TcpState;
 use crate::config::TcpConfig;
 use crate::time::Instant;
@@ -12,9 +13,8 @@ impl Tcb {
     /// Queues a segment that carries an ACK: any pending acknowledgement rides on it.
     pub(crate) fn push_with_ack(&mut self, tx: Outgoing, fx: &mut Effects) {
         if tx.flags.contains(TcpFlags::ACK) {
-            self.ack_due = AckDue::None;
-            self.unacked_segments = 0;
-            self.delack_at = None;
+            self.ack.sent();
+            self.timers.delack = None;
         }
         fx.transmit.push(tx);
     }
@@ -22,15 +22,15 @@ impl Tcb {
     /// Sends our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) from ISS.
     pub(crate) fn send_syn(&mut self, now: Instant, fx: &mut Effects) {
         let flags = if self.state == TcpState::SynSent { TcpFlags::SYN } else { TcpFlags::SYN | TcpFlags::ACK };
-        let mut tx = Outgoing::control(self.iss, flags);
+        let mut tx = Outgoing::control(self.snd.iss, flags);
         tx.kind = OutgoingKind::Syn;
         self.push_with_ack(tx, fx);
-        self.snd_nxt = self.iss + 1;
-        if self.snd_max < self.snd_nxt {
-            self.snd_max = self.snd_nxt;
+        self.snd.nxt = self.snd.iss + 1;
+        if self.snd.max < self.snd.nxt {
+            self.snd.max = self.snd.nxt;
         }
-        if self.rtx_count == 0 && self.timing.is_none() {
-            self.timing = Some((self.iss + 1, now));
+        if self.timers.rtx_count == 0 && self.timing.is_none() {
+            self.timing = Some((self.snd.iss + 1, now));
         }
         self.ensure_rtx_timer(now);
     }
@@ -50,10 +50,10 @@ impl Tcb {
         }
         let may_ack = !matches!(self.state, TcpState::Closed | TcpState::Listen | TcpState::SynSent);
         if may_ack {
-            match self.ack_due {
+            match self.ack.due {
                 AckDue::EndOfBatch if fx.in_batch => fx.ack_at_batch_end = true,
                 AckDue::EndOfBatch | AckDue::Now => {
-                    self.push_with_ack(Outgoing::control(self.snd_nxt, TcpFlags::ACK), fx)
+                    self.push_with_ack(Outgoing::control(self.snd.nxt, TcpFlags::ACK), fx)
                 }
                 AckDue::None | AckDue::Delayed => {}
             }
@@ -62,23 +62,23 @@ impl Tcb {
 
     /// RFC 6675 §5 rule 1: resend holes the scoreboard shows lost, lowest first, while pipe allows.
     fn resend_sack_holes(&mut self, now: Instant, fx: &mut Effects) {
-        while self.pipe() + self.mss <= self.cc.ssthresh() {
-            let from = self.rtx_next.max(self.snd_una);
-            let Some((start, end)) = self.scoreboard.next_hole(from) else {
+        while self.pipe() + self.opts.mss <= self.cc.ssthresh() {
+            let from = self.recovery.rtx_next.max(self.snd.una);
+            let Some((start, end)) = self.recovery.scoreboard.next_hole(from) else {
                 break;
             };
-            let len = (end - start).min(self.mss).min(self.buf_end() - start);
+            let len = (end - start).min(self.opts.mss).min(self.snd.buf_end() - start);
             if len == 0 {
                 break;
             }
-            let offset = start - self.buf_seq;
+            let offset = start - self.snd.buf_seq;
             let seg = Outgoing::data(start, TcpFlags::ACK, offset, len);
             self.counters.retransmitted_segments += 1;
             self.counters.retransmitted_bytes += len as u64;
             self.timing = None;
             self.push_with_ack(seg, fx);
-            self.rtx_next = start + len;
-            self.rtx_log.record(start, start + len, self.snd_max);
+            self.recovery.rtx_next = start + len;
+            self.recovery.rtx_log.record(start, start + len, self.snd.max);
             self.ensure_rtx_timer(now);
         }
     }
@@ -87,59 +87,59 @@ impl Tcb {
     /// the peer's window. In SACK recovery the window is ssthresh and in-flight is RFC 6675's pipe.
     fn usable_window(&self) -> usize {
         let (mut window, in_flight) =
-            if self.sack_recovery() { (self.cc.ssthresh(), self.pipe()) } else { (self.cc.cwnd(), self.flight()) };
-        if !self.in_recovery && self.dup_acks > 0 {
+            if self.sack_recovery() { (self.cc.ssthresh(), self.pipe()) } else { (self.cc.cwnd(), self.snd.flight()) };
+        if !self.recovery.in_recovery && self.recovery.dup_acks > 0 {
             // RFC 3042 limited transmit: each of the first two duplicate ACKs lets one new segment out, so a
             // small window still produces the duplicate ACKs fast retransmit needs.
-            window += self.dup_acks.min(2) as usize * self.mss;
+            window += self.recovery.dup_acks.min(2) as usize * self.opts.mss;
         }
-        let peer_room = (self.snd_una + self.snd_wnd) - self.snd_nxt;
+        let peer_room = (self.snd.una + self.snd.wnd) - self.snd.nxt;
         window.saturating_sub(in_flight).min(peer_room)
     }
 
     fn send_data(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
         let max_len = self.max_frame_payload(cfg);
         loop {
-            let buf_end = self.buf_end();
-            if self.snd_nxt > buf_end {
+            let buf_end = self.snd.buf_end();
+            if self.snd.nxt > buf_end {
                 break; // the FIN is out
             }
             // Going back after a timeout: skip what the peer SACKed.
-            if self.snd_nxt < self.snd_max {
-                if let Some(end) = self.scoreboard.sacked_end(self.snd_nxt) {
-                    self.snd_nxt = end.min(self.snd_max);
+            if self.snd.nxt < self.snd.max {
+                if let Some(end) = self.recovery.scoreboard.sacked_end(self.snd.nxt) {
+                    self.snd.nxt = end.min(self.snd.max);
                     continue;
                 }
             }
-            let mut unsent = buf_end - self.snd_nxt;
-            if self.snd_nxt < self.snd_max {
-                if let Some(next) = self.scoreboard.next_sacked_start(self.snd_nxt) {
-                    unsent = unsent.min(next - self.snd_nxt);
+            let mut unsent = buf_end - self.snd.nxt;
+            if self.snd.nxt < self.snd.max {
+                if let Some(next) = self.recovery.scoreboard.next_sacked_start(self.snd.nxt) {
+                    unsent = unsent.min(next - self.snd.nxt);
                 }
             }
-            let flight = self.flight();
+            let flight = self.snd.flight();
             let usable = self.usable_window();
             let mut len = unsent.min(max_len).min(usable);
-            if len > self.mss && len < unsent {
+            if len > self.opts.mss && len < unsent {
                 // Offloaded segments: whole MSS-sized pieces, so the device cuts no runt from the middle.
-                len -= len % self.mss;
+                len -= len % self.opts.mss;
             }
-            let fin_now = self.fin_queued && self.snd_nxt + len == buf_end;
+            let fin_now = self.snd.fin_queued && self.snd.nxt + len == buf_end;
             if len == 0 && !fin_now {
                 break;
             }
-            if len > 0 && len < self.mss && flight > 0 {
+            if len > 0 && len < self.opts.mss && flight > 0 {
                 let window_limited = len < unsent;
                 // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a window-limited runt waits for half the max window.
-                if window_limited && len < self.max_snd_wnd / 2 {
+                if window_limited && len < self.snd.max_wnd / 2 {
                     break;
                 }
                 // Nagle (RFC 1122 §4.2.3.4): one small segment in flight at a time, unless closing or disabled.
-                if !window_limited && !self.nodelay && !self.fin_queued {
+                if !window_limited && !self.nodelay && !self.snd.fin_queued {
                     break;
                 }
             }
-            let offset = self.snd_nxt - self.buf_seq;
+            let offset = self.snd.nxt - self.snd.buf_seq;
             let mut flags = TcpFlags::ACK;
             if len > 0 && len == unsent {
                 flags |= TcpFlags::PSH;
@@ -147,21 +147,21 @@ impl Tcb {
             if fin_now {
                 flags |= TcpFlags::FIN;
             }
-            let seg = Outgoing::data(self.snd_nxt, flags, offset, len);
+            let seg = Outgoing::data(self.snd.nxt, flags, offset, len);
             let occupied = len + usize::from(fin_now);
-            if self.snd_nxt < self.snd_max {
+            if self.snd.nxt < self.snd.max {
                 self.counters.retransmitted_segments += 1;
                 self.counters.retransmitted_bytes += len as u64;
             } else {
                 self.counters.bytes_sent += len as u64;
                 if self.timing.is_none() {
-                    self.timing = Some((self.snd_nxt + occupied, now));
+                    self.timing = Some((self.snd.nxt + occupied, now));
                 }
             }
             self.push_with_ack(seg, fx);
-            self.snd_nxt = self.snd_nxt + occupied;
-            if self.snd_max < self.snd_nxt {
-                self.snd_max = self.snd_nxt;
+            self.snd.nxt = self.snd.nxt + occupied;
+            if self.snd.max < self.snd.nxt {
+                self.snd.max = self.snd.nxt;
             }
             self.ensure_rtx_timer(now);
             self.arm_tail_loss_probe(now);
@@ -176,24 +176,24 @@ impl Tcb {
     fn max_frame_payload(&self, cfg: &TcpConfig) -> usize {
         let headers = crate::wire::ipv4::HEADER_LEN + crate::wire::tcp::HEADER_LEN;
         let offload_payload = cfg.segmentation_offload.saturating_sub(headers);
-        if offload_payload > self.mss && self.mss == self.local_mss {
-            offload_payload - offload_payload % self.mss
+        if offload_payload > self.opts.mss && self.opts.mss == self.opts.local_mss {
+            offload_payload - offload_payload % self.opts.mss
         } else {
-            self.mss
+            self.opts.mss
         }
     }
 
     /// RFC 9293 §3.8.6.1: with data waiting, nothing in flight and a zero window, probe periodically.
     fn update_persist_timer(&mut self, now: Instant, cfg: &TcpConfig) {
-        let waiting = self.snd_nxt <= self.buf_end() && self.buf_end() - self.snd_nxt > 0;
-        if waiting && self.flight() == 0 && self.snd_wnd == 0 {
-            if self.persist_at.is_none() {
-                self.persist_at = Some(now + self.persist_interval(cfg.rto_max));
+        let waiting = self.snd.nxt <= self.snd.buf_end() && self.snd.buf_end() - self.snd.nxt > 0;
+        if waiting && self.snd.flight() == 0 && self.snd.wnd == 0 {
+            if self.timers.persist.is_none() {
+                self.timers.persist = Some(now + self.persist_interval(cfg.rto_max));
             }
         } else {
-            self.persist_at = None;
-            if self.snd_wnd > 0 {
-                self.persist_backoff = 0;
+            self.timers.persist = None;
+            if self.snd.wnd > 0 {
+                self.timers.persist_backoff = 0;
             }
         }
     }

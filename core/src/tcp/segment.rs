@@ -53,9 +53,12 @@ impl Tcb {
     /// [`Tcb::copy_payload`] writes), for a frame whose IP payload may be at most `max_ip_payload` bytes.
     /// Advertising the window moves the receive window's right edge, so call it once per segment sent.
     pub(crate) fn build_segment(&mut self, tx: &Outgoing, max_ip_payload: usize) -> TcpRepr<'static> {
-        let window_len =
-            if tx.flags.contains(TcpFlags::RST) { 0 } else { self.advertise_window(tx.kind == OutgoingKind::Syn) };
-        let ack_number = tx.ack.unwrap_or(if tx.flags.contains(TcpFlags::ACK) { self.rcv_nxt } else { SeqNum(0) });
+        let window_len = if tx.flags.contains(TcpFlags::RST) {
+            0
+        } else {
+            self.rcv.advertise_window(tx.kind == OutgoingKind::Syn, self.opts.mss)
+        };
+        let ack_number = tx.ack.unwrap_or(if tx.flags.contains(TcpFlags::ACK) { self.rcv.nxt } else { SeqNum(0) });
         let mut repr = TcpRepr {
             src_port: self.local.port(),
             dst_port: self.remote.port(),
@@ -77,6 +80,6 @@ impl Tcb {
 
     /// Writes the payload of `tx` (`into` is exactly `tx.len` bytes).
     pub(crate) fn copy_payload(&self, tx: &Outgoing, into: &mut [u8]) {
-        self.send_buf.copy_out(tx.offset, into);
+        self.snd.buf.copy_out(tx.offset, into);
     }
 }

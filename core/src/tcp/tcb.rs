@@ -1,19 +1,25 @@
 //! The transmission control block: everything one connection remembers (RFC 9293 §3.3.1), plus what the
 //! connection wants the stack to do after an input (`Effects`).
 
+use super::ack::AckState;
 use super::autotune::RecvAutotune;
-use super::buffer::{RecvBuffer, SendBuffer};
+use super::buffer::RecvBuffer;
 use super::byte_queue::BlockPool;
 use super::congestion::CongestionControl;
+use super::options::Agreed;
+use super::recovery::LossRecovery;
+use super::recv::RecvSequence;
 use super::rtt::RttEstimator;
-use super::sack::{RetransmitLog, Scoreboard};
 use super::segment::Outgoing;
+use super::send::SendSequence;
 use super::seq::SeqNum;
+use super::timers::Timers;
 use super::TcpState;
 use crate::api::{Event, SocketHandle};
 use crate::config::TcpConfig;
 use crate::stats::DropReason;
 use crate::time::Instant;
+use crate::wire::TcpRepr;
 use core::net::SocketAddrV4;
 use core::time::Duration;
 
@@ -99,115 +105,41 @@ pub struct TcpCounters {
     pub send_buffer_growths: u64,
 }
 
-/// A pending acknowledgement.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum AckDue {
-    None,
-    Delayed,
-    /// Now, or, while the driver hands over a batch of frames ([`crate::Stack::handle_frames_into`]), once at
-    /// the end of the batch: one ACK then covers every segment of the batch (as Linux after GRO).
-    EndOfBatch,
-    Now,
+/// The application's side of a connection: who holds the handle and what it was told.
+#[derive(Debug)]
+pub(crate) struct Owner {
+    /// Passive connections name their listener until accepted; events are withheld until then.
+    pub listener: Option<SocketHandle>,
+    /// Opened by a listener (passive open) rather than by `TcpConnect`.
+    pub passive: bool,
+    /// The application called `TcpClose`: the handle is gone once the connection finishes.
+    pub app_closed: bool,
+    /// A send was refused or cut short: tell the app when space frees up.
+    pub want_writable: bool,
+    /// `Closed` was reported.
+    pub closed_notified: bool,
 }
 
+/// The transmission control block: one connection's state, in one small struct per RFC concept.
 #[derive(Debug)]
 pub(crate) struct Tcb {
     pub state: TcpState,
     pub local: SocketAddrV4,
     pub remote: SocketAddrV4,
     pub handle: SocketHandle,
-    /// Passive connections name their listener until accepted; events are withheld until then.
-    pub listener: Option<SocketHandle>,
-    pub passive: bool,
-
-    // Send sequence space.
-    pub iss: SeqNum,
-    pub snd_una: SeqNum,
-    pub snd_nxt: SeqNum,
-    /// Highest sequence number sent + 1 (SND.NXT may rewind on a timeout; this never does).
-    pub snd_max: SeqNum,
-    pub snd_wnd: usize,
-    pub max_snd_wnd: usize,
-    pub snd_wl1: SeqNum,
-    pub snd_wl2: SeqNum,
-    /// The peer's window scale shift (applied to windows it advertises).
-    pub snd_shift: u8,
-    pub send_buf: SendBuffer,
-    /// Sequence number of `send_buf`'s first byte.
-    pub buf_seq: SeqNum,
-    /// The application shut down sending: a FIN follows the queued data.
-    pub fin_queued: bool,
-
-    // Receive sequence space.
-    pub irs: SeqNum,
-    pub rcv_nxt: SeqNum,
-    /// Our window scale shift (applied to windows we advertise).
-    pub rcv_shift: u8,
-    /// Right edge of the window we last advertised; it never moves left.
-    pub rcv_adv_edge: SeqNum,
-    pub recv_buf: RecvBuffer,
-    /// Receive-buffer autotuning state, when `TcpConfig::recv_buffer_max` allows growth.
-    pub(crate) recv_tune: Option<Box<RecvAutotune>>,
-    /// The peer's FIN has been received (in order).
-    pub fin_received: bool,
-    /// A FIN seen beyond a gap: its sequence number.
-    pub pending_fin: Option<SeqNum>,
-
-    /// Effective send MSS.
-    pub mss: usize,
-    /// The MSS our own interface allows (what we offered in our SYN), before the peer's option clamps `mss`.
-    pub local_mss: usize,
-    /// What our SYN offers (an active open; `TcpConfig::window_scaling`, `TcpConfig::sack`).
-    pub offer_wscale: bool,
-    pub offer_sack: bool,
-    /// The peer offered window scaling in its SYN (passive side echoes it).
-    pub peer_wants_wscale: bool,
-    /// Both sides agreed on SACK (RFC 2018).
-    pub sack_ok: bool,
-    /// What the peer reported holding above SND.UNA.
-    pub scoreboard: Scoreboard,
-    /// SACK recovery: holes below this were already retransmitted in the current episode.
-    pub rtx_next: SeqNum,
-    /// Retransmissions of the current recovery, to notice when one of them is lost too.
-    pub rtx_log: RetransmitLog,
-    /// Receiver: the most recent out-of-order segment, reported first in our SACK blocks.
-    pub last_out_of_order: Option<SeqNum>,
-
-    // Timers (deadlines); the stack keeps one heap entry armed at `armed_at`.
-    pub rtx_at: Option<Instant>,
-    /// Tail loss probe (RFC 8985 §7): fires before the RTO when the last segments may have been lost.
-    pub tlp_at: Option<Instant>,
-    /// A probe went out and its outcome is not known yet (one probe per episode).
-    pub tlp_in_flight: bool,
-    pub persist_at: Option<Instant>,
-    pub delack_at: Option<Instant>,
-    pub close_at: Option<Instant>,
-    pub armed_at: Option<Instant>,
-    /// Consecutive retransmission timeouts (or SYN retransmissions).
-    pub rtx_count: u32,
-    pub persist_backoff: u32,
-    pub probes_unanswered: u32,
+    pub owner: Owner,
+    pub snd: SendSequence,
+    pub rcv: RecvSequence,
+    pub opts: Agreed,
+    pub timers: Timers,
     pub rtt: RttEstimator,
     /// The segment being timed for an RTT sample: (sequence number that acknowledges it, time sent).
     pub timing: Option<(SeqNum, Instant)>,
-
     pub cc: Box<dyn CongestionControl>,
-    pub dup_acks: u32,
-    pub in_recovery: bool,
-    /// RFC 6582 "recover": highest sequence number sent when recovery (or a timeout) began.
-    pub recover: SeqNum,
-
+    pub recovery: LossRecovery,
+    pub ack: AckState,
+    /// Nagle's algorithm is off (`TcpSetNoDelay`).
     pub nodelay: bool,
-    pub ack_due: AckDue,
-    /// Segments received since we last sent an ACK (ACK every second one).
-    pub unacked_segments: u32,
-    /// In-order segments still to be acknowledged at once after recent out-of-order data.
-    pub quick_acks: u32,
-    /// The application called `TcpClose`: the handle is gone once the connection finishes.
-    pub app_closed: bool,
-    /// A send was refused or cut short: tell the app when space frees up.
-    pub want_writable: bool,
-    pub closed_notified: bool,
     /// The last soft error (RFC 1122 §4.2.3.9) since the connection last made progress, for `TimedOut`.
     pub soft_error: Option<crate::api::UnreachableReason>,
     /// Where this connection stands against the stack's TIME-WAIT bound (`TcpConfig::max_time_wait`).
@@ -227,79 +159,42 @@ pub(crate) fn window_shift_for(buffer: usize) -> u8 {
 }
 
 impl Tcb {
-    /// A fresh connection in `state` (SYN-SENT or SYN-RECEIVED); the caller fills the receive side for
-    /// passive opens.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn new(
+    /// The common part of every open: a connection in `state` that has sent nothing yet.
+    fn new(
         handle: SocketHandle,
         state: TcpState,
-        local: SocketAddrV4,
-        remote: SocketAddrV4,
+        (local, remote): (SocketAddrV4, SocketAddrV4),
         iss: SeqNum,
         mss: usize,
         cfg: &TcpConfig,
-        cc: Box<dyn CongestionControl>,
     ) -> Tcb {
+        let tune = (cfg.recv_buffer_max > cfg.recv_buffer).then(|| Box::new(RecvAutotune::new(mss)));
         Tcb {
             state,
             local,
             remote,
             handle,
-            listener: None,
-            passive: false,
-            iss,
-            snd_una: iss,
-            snd_nxt: iss,
-            snd_max: iss,
-            snd_wnd: 0,
-            max_snd_wnd: 0,
-            snd_wl1: SeqNum(0),
-            snd_wl2: iss,
-            snd_shift: 0,
-            send_buf: SendBuffer::new(cfg.send_buffer),
-            buf_seq: iss + 1,
-            fin_queued: false,
-            irs: SeqNum(0),
-            rcv_nxt: SeqNum(0),
-            rcv_shift: Tcb::offered_window_shift(cfg),
-            rcv_adv_edge: SeqNum(0),
-            recv_buf: RecvBuffer::new(cfg.recv_buffer, cfg.max_out_of_order),
-            recv_tune: (cfg.recv_buffer_max > cfg.recv_buffer).then(|| Box::new(RecvAutotune::new(mss))),
-            fin_received: false,
-            pending_fin: None,
-            mss,
-            local_mss: mss,
-            offer_wscale: cfg.window_scaling,
-            offer_sack: cfg.sack,
-            peer_wants_wscale: false,
-            sack_ok: false,
-            scoreboard: Scoreboard::default(),
-            rtx_next: iss,
-            rtx_log: RetransmitLog::default(),
-            last_out_of_order: None,
-            rtx_at: None,
-            tlp_at: None,
-            tlp_in_flight: false,
-            persist_at: None,
-            delack_at: None,
-            close_at: None,
-            armed_at: None,
-            rtx_count: 0,
-            persist_backoff: 0,
-            probes_unanswered: 0,
+            owner: Owner {
+                listener: None,
+                passive: false,
+                app_closed: false,
+                want_writable: false,
+                closed_notified: false,
+            },
+            snd: SendSequence::new(iss, cfg.send_buffer),
+            rcv: RecvSequence::new(
+                RecvBuffer::new(cfg.recv_buffer, cfg.max_out_of_order),
+                tune,
+                Tcb::offered_window_shift(cfg),
+            ),
+            opts: Agreed::new(mss, cfg),
+            timers: Timers::default(),
             rtt: RttEstimator::new(cfg.rto_initial, cfg.rto_min, cfg.rto_max),
             timing: None,
-            cc,
-            dup_acks: 0,
-            in_recovery: false,
-            recover: iss,
+            cc: cfg.congestion.build(mss),
+            recovery: LossRecovery::new(iss),
+            ack: AckState::new(),
             nodelay: cfg.nodelay,
-            ack_due: AckDue::None,
-            unacked_segments: 0,
-            quick_acks: 0,
-            app_closed: false,
-            want_writable: false,
-            closed_notified: false,
             soft_error: None,
             time_wait_slot: TimeWaitSlot::None,
             linked: true,
@@ -307,37 +202,83 @@ impl Tcb {
         }
     }
 
-    /// Sequence number just after the last queued byte (where the FIN goes).
-    pub(crate) fn buf_end(&self) -> SeqNum {
-        self.buf_seq + self.send_buf.len()
+    /// Active open (RFC 9293 §3.10.1): SYN-SENT, about to send its SYN from `iss`. `mss` is what our
+    /// interface allows.
+    pub(crate) fn active_open(
+        handle: SocketHandle,
+        ends: (SocketAddrV4, SocketAddrV4),
+        iss: SeqNum,
+        mss: usize,
+        cfg: &TcpConfig,
+    ) -> Tcb {
+        Tcb::new(handle, TcpState::SynSent, ends, iss, mss, cfg)
     }
 
-    /// Bytes (and SYN/FIN) sent but not acknowledged.
-    pub(crate) fn flight(&self) -> usize {
-        self.snd_nxt - self.snd_una
+    /// Passive open (RFC 9293 §3.10.7.2): `syn` arrived for `listener`; SYN-RECEIVED, about to answer with a
+    /// SYN-ACK from `iss`. `mtu_mss` is what our interface allows.
+    pub(crate) fn passive_open(
+        handle: SocketHandle,
+        listener: SocketHandle,
+        ends: (SocketAddrV4, SocketAddrV4),
+        iss: SeqNum,
+        mtu_mss: usize,
+        syn: &TcpRepr<'_>,
+        cfg: &TcpConfig,
+    ) -> Tcb {
+        let mut tcb = Tcb::new(handle, TcpState::SynReceived, ends, iss, mtu_mss, cfg);
+        tcb.owner.passive = true;
+        tcb.owner.listener = Some(listener);
+        tcb.rcv.synchronize(syn.seq_number);
+        tcb.take_syn_options(syn, mtu_mss, cfg);
+        tcb.snd.wnd = usize::from(syn.window_len);
+        tcb.snd.wl1 = syn.seq_number;
+        tcb.snd.wl2 = iss;
+        tcb.counters.segments_received += 1;
+        tcb
+    }
+
+    /// The final ACK of a SYN-cookie handshake (RFC 4987 §3.6) proved the peer got our SYN-ACK, whose ISN was
+    /// the cookie: the connection is born ESTABLISHED, with the MSS the cookie carried and no window scaling
+    /// (the cookie could not carry it; our SYN-ACK advertised an unscaled window). The ACK itself is then
+    /// handled as any segment.
+    pub(crate) fn cookie_open(
+        handle: SocketHandle,
+        listener: SocketHandle,
+        ends: (SocketAddrV4, SocketAddrV4),
+        mss: usize,
+        ack: &TcpRepr<'_>,
+        cfg: &TcpConfig,
+    ) -> Tcb {
+        let iss = ack.ack_number - 1;
+        let mut tcb = Tcb::new(handle, TcpState::Established, ends, iss, mss, cfg);
+        tcb.owner.passive = true;
+        tcb.owner.listener = Some(listener);
+        tcb.snd.una = ack.ack_number;
+        tcb.snd.nxt = ack.ack_number;
+        tcb.snd.max = ack.ack_number;
+        tcb.rcv.irs = ack.seq_number - 1;
+        tcb.rcv.nxt = ack.seq_number;
+        tcb.rcv.wscale = 0;
+        tcb.snd.wscale = 0;
+        tcb.rcv.adv_edge = tcb.rcv.nxt + cfg.recv_buffer.min(usize::from(u16::MAX));
+        tcb.snd.wnd = usize::from(ack.window_len);
+        tcb.snd.max_wnd = tcb.snd.wnd;
+        tcb.snd.wl1 = ack.seq_number;
+        tcb.snd.wl2 = ack.ack_number;
+        tcb
     }
 
     /// Recovering with SACK information (RFC 6675) rather than NewReno.
     pub(crate) fn sack_recovery(&self) -> bool {
-        self.in_recovery && self.sack_ok && !self.scoreboard.is_empty()
+        self.recovery.in_recovery && self.opts.sack && !self.recovery.scoreboard.is_empty()
     }
 
     /// RFC 6675 "pipe": bytes presumed still in the network — outstanding, minus what the peer SACKed, minus
     /// holes presumed lost that were not retransmitted yet.
     pub(crate) fn pipe(&self) -> usize {
-        let outstanding = self.snd_max - self.snd_una;
-        let lost = self.scoreboard.hole_bytes_from(self.rtx_next.max(self.snd_una));
-        outstanding.saturating_sub(self.scoreboard.sacked_bytes()).saturating_sub(lost)
-    }
-
-    /// Has our FIN been sent (at least once)?
-    pub(crate) fn fin_sent(&self) -> bool {
-        self.fin_queued && self.snd_max == self.buf_end() + 1
-    }
-
-    /// Has our FIN been acknowledged?
-    pub(crate) fn fin_acked(&self) -> bool {
-        self.fin_sent() && self.snd_una == self.snd_max
+        let outstanding = self.snd.max - self.snd.una;
+        let lost = self.recovery.scoreboard.hole_bytes_from(self.recovery.rtx_next.max(self.snd.una));
+        outstanding.saturating_sub(self.recovery.scoreboard.sacked_bytes()).saturating_sub(lost)
     }
 
     /// Is the connection synchronized (past the handshake)?
@@ -345,123 +286,61 @@ impl Tcb {
         !matches!(self.state, TcpState::Closed | TcpState::Listen | TcpState::SynSent | TcpState::SynReceived)
     }
 
-    /// The receive window we may accept data into: up to the edge we advertised.
-    pub(crate) fn rcv_wnd(&self) -> usize {
-        self.rcv_adv_edge - self.rcv_nxt
-    }
-
-    /// Moves the advertised right edge if the buffer allows, with receiver SWS avoidance (RFC 9293 §3.8.6.2.2):
-    /// the edge only advances by at least min(buffer/2, MSS). Returns the window field to put on the wire.
-    pub(crate) fn advertise_window(&mut self, in_syn: bool) -> u16 {
-        let potential = self.rcv_nxt + self.recv_buf.free();
-        let step = (self.recv_buf.capacity() / 2).min(self.mss).max(1);
-        if potential - self.rcv_adv_edge >= step || self.rcv_adv_edge < self.rcv_nxt {
-            self.rcv_adv_edge = potential;
-        }
-        let wnd = self.rcv_wnd();
-        if in_syn {
-            // RFC 7323 §2.2: the window in a SYN is never scaled.
-            let w = wnd.min(usize::from(u16::MAX));
-            self.rcv_adv_edge = self.rcv_nxt + w;
-            return w as u16;
-        }
-        (wnd >> self.rcv_shift).min(usize::from(u16::MAX)) as u16
-    }
-
-    /// RFC 2018 §4: up to four out-of-order runs, the one holding the latest segment first.
-    pub(crate) fn sack_blocks(&self) -> [Option<(SeqNum, SeqNum)>; 4] {
-        let mut blocks = [None; 4];
-        let latest = self.last_out_of_order;
-        let first = self.recv_buf.out_of_order_ranges().find(|(s, e)| latest.is_some_and(|l| *s <= l && l < *e));
-        let rest = self.recv_buf.out_of_order_ranges().filter(|r| Some(*r) != first);
-        for (slot, block) in blocks.iter_mut().zip(first.into_iter().chain(rest)) {
-            *slot = Some(block);
-        }
-        blocks
-    }
-
-    /// After the application read: is a window update worth a segment of its own? Like Linux, only when the
-    /// window at least doubles (a reader keeping up sends none), or when it reopens from below one segment —
-    /// and always subject to receiver SWS avoidance (the edge must move by min(buffer/2, MSS)).
-    pub(crate) fn window_update_worthwhile(&self) -> bool {
-        let free = self.recv_buf.free();
-        let advertised = self.rcv_wnd();
-        let edge_moves = (self.rcv_nxt + free) - self.rcv_adv_edge;
-        let sws_step = (self.recv_buf.capacity() / 2).min(self.mss).max(1);
-        edge_moves >= sws_step && (free >= 2 * advertised || advertised < self.mss)
-    }
-
-    /// The earliest of this connection's timers.
-    pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        // Called after every input: a plain loop (cheaper than `min` over the options).
-        let mut next: Option<Instant> = None;
-        for t in [self.rtx_at, self.tlp_at, self.persist_at, self.delack_at, self.close_at].into_iter().flatten() {
-            if next.is_none_or(|n| t < n) {
-                next = Some(t);
-            }
-        }
-        next
-    }
-
-    /// Stops every timer except the close timer.
-    pub(crate) fn stop_transfer_timers(&mut self) {
-        self.rtx_at = None;
-        self.tlp_at = None;
-        self.persist_at = None;
-        self.delack_at = None;
-    }
-
     /// Arms the retransmission timer if it is not running.
     pub(crate) fn ensure_rtx_timer(&mut self, now: Instant) {
-        if self.rtx_at.is_none() {
-            self.rtx_at = Some(now + self.rtt.rto());
+        if self.timers.rtx.is_none() {
+            self.timers.rtx = Some(now + self.rtt.rto());
         }
     }
 
     pub(crate) fn restart_rtx_timer(&mut self, now: Instant) {
-        self.rtx_at = Some(now + self.rtt.rto());
+        self.timers.rtx = Some(now + self.rtt.rto());
     }
 
     /// RFC 8985 §7.2: arms the tail loss probe (2 SRTT, or more when a lone segment may wait for a delayed
     /// ACK) if it would fire before the RTO, data is outstanding and no probe is out already.
     pub(crate) fn arm_tail_loss_probe(&mut self, now: Instant) {
-        self.tlp_at = None;
+        self.timers.tlp = None;
         let Some(srtt) = self.rtt.srtt() else {
             return;
         };
-        if self.in_recovery || self.tlp_in_flight || self.snd_max == self.snd_una || !self.synchronized() {
+        if self.recovery.in_recovery
+            || self.recovery.tlp_in_flight
+            || self.snd.max == self.snd.una
+            || !self.synchronized()
+        {
             return;
         }
         let mut pto = srtt * 2;
-        if self.snd_max - self.snd_una <= self.mss {
+        if self.snd.max - self.snd.una <= self.opts.mss {
             // The peer may hold a lone segment's ACK for its delayed-ACK time (RFC 8985 uses 200 ms).
             pto = pto.max(srtt + srtt / 2 + Duration::from_millis(200));
         }
         let at = now + pto.max(Duration::from_millis(10));
-        if self.rtx_at.is_none_or(|rto| at < rto) {
-            self.tlp_at = Some(at);
+        if self.timers.rtx.is_none_or(|rto| at < rto) {
+            self.timers.tlp = Some(at);
         }
     }
 
     /// Persist timer interval with its own exponential backoff, bounded like the RTO.
     pub(crate) fn persist_interval(&self, max: Duration) -> Duration {
-        let factor = 1u32.checked_shl(self.persist_backoff.min(16)).unwrap_or(u32::MAX);
+        let factor = 1u32.checked_shl(self.timers.persist_backoff.min(16)).unwrap_or(u32::MAX);
         self.rtt.rto().saturating_mul(factor).min(max)
     }
 
     /// Enters TIME-WAIT: only the close timer runs.
     pub(crate) fn enter_time_wait(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
         self.state = TcpState::TimeWait;
-        self.rtx_at = None;
-        self.persist_at = None;
-        self.close_at = Some(now + cfg.time_wait);
+        self.timers.rtx = None;
+        self.timers.persist = None;
+        self.timers.close = Some(now + cfg.time_wait);
         self.notify_closed(fx);
     }
 
     /// Emits `Closed` once.
     pub(crate) fn notify_closed(&mut self, fx: &mut Effects) {
-        if !self.closed_notified {
-            self.closed_notified = true;
+        if !self.owner.closed_notified {
+            self.owner.closed_notified = true;
             fx.events.push(Event::Closed);
         }
     }
@@ -470,12 +349,12 @@ impl Tcb {
     /// CLOSED until the application closes it, so buffered data can still be read.
     pub(crate) fn finish(&mut self, fx: &mut Effects) {
         self.notify_closed(fx);
-        if self.app_closed {
+        if self.owner.app_closed {
             self.terminate(None, fx);
         } else {
             self.state = TcpState::Closed;
-            self.stop_transfer_timers();
-            self.close_at = None;
+            self.timers.stop_transfer_timers();
+            self.timers.close = None;
             fx.unlink = true;
         }
     }
@@ -492,8 +371,8 @@ impl Tcb {
     /// In-order data arrived (RCV.NXT moved): receive autotuning times how long a whole buffer's worth takes
     /// to arrive (the window still open now may be nearly closed, which would time nothing).
     pub(crate) fn note_in_order_data(&mut self, now: Instant) {
-        let (nxt, wnd) = (self.rcv_nxt, self.recv_buf.capacity());
-        if let Some(t) = &mut self.recv_tune {
+        let (nxt, wnd) = (self.rcv.nxt, self.rcv.buf.capacity());
+        if let Some(t) = &mut self.rcv.tune {
             t.on_data(nxt, wnd, now);
         }
     }
@@ -503,16 +382,16 @@ impl Tcb {
     /// the buffer grows to twice the congestion window, so the bytes in flight and the next window's worth
     /// both fit. Never shrinks, never past the maximum.
     pub(crate) fn expand_send_buffer(&mut self, cfg: &TcpConfig) {
-        if cfg.send_buffer_max <= self.send_buf.capacity() || !self.want_writable {
+        if cfg.send_buffer_max <= self.snd.buf.capacity() || !self.owner.want_writable {
             return;
         }
         let cwnd = self.cc.cwnd();
-        if self.snd_max - self.snd_una >= cwnd {
+        if self.snd.max - self.snd.una >= cwnd {
             return; // the congestion window, not the buffer, is what limits
         }
         let target = cwnd.saturating_mul(2).min(cfg.send_buffer_max);
-        if target > self.send_buf.capacity() {
-            self.send_buf.grow_to(target);
+        if target > self.snd.buf.capacity() {
+            self.snd.buf.grow_to(target);
             self.counters.send_buffer_growths += 1;
         }
     }
@@ -520,10 +399,10 @@ impl Tcb {
     /// The application read `n` bytes: with autotuning, the receive buffer grows if the window held the
     /// sender back (never past what the window scale can advertise).
     pub(crate) fn note_read(&mut self, n: usize, now: Instant, cfg: &TcpConfig) {
-        let Some(t) = &mut self.recv_tune else { return };
-        let limit = cfg.recv_buffer_limit().min(usize::from(u16::MAX) << self.rcv_shift);
-        if let Some(size) = t.on_read(n, self.mss, self.recv_buf.capacity(), limit, now) {
-            self.recv_buf.grow_to(size);
+        let Some(t) = &mut self.rcv.tune else { return };
+        let limit = cfg.recv_buffer_limit().min(usize::from(u16::MAX) << self.rcv.wscale);
+        if let Some(size) = t.on_read(n, self.opts.mss, self.rcv.buf.capacity(), limit, now) {
+            self.rcv.buf.grow_to(size);
             self.counters.recv_buffer_growths += 1;
         }
     }
@@ -537,8 +416,8 @@ impl Tcb {
     /// The connection is gone: `event` tells why (if anything), and the stack forgets it.
     pub(crate) fn terminate(&mut self, event: Option<Event>, fx: &mut Effects) {
         self.state = TcpState::Closed;
-        self.stop_transfer_timers();
-        self.close_at = None;
+        self.timers.stop_transfer_timers();
+        self.timers.close = None;
         if let Some(e) = event {
             fx.events.push(e);
         }
