@@ -1,6 +1,15 @@
-//! When we acknowledge (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2, RFC 5681 §4.2): every second full segment,
-//! at once after out-of-order data (and for a while after, Linux's quick-ACK mode), or when the delayed-ACK
-//! timer fires.
+//! When we acknowledge (RFC 9293 §3.8.6.3, RFC 1122 §4.2.3.2, RFC 5681 §4.2): every second full segment, at
+//! once after out-of-order data (and for a while after, Linux's quick-ACK mode), or when the delayed-ACK timer
+//! fires. Any segment we send carries the acknowledgement, so a pending one rides on it.
+
+use super::segment::Outgoing;
+use super::tcb::{Effects, Tcb};
+use crate::config::TcpConfig;
+use crate::time::Instant;
+use crate::wire::TcpFlags;
+
+/// Segments acknowledged at once after out-of-order data (Linux's quick-ACK count is of this order).
+const QUICK_ACK_SEGMENTS: u32 = 16;
 
 /// A pending acknowledgement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -15,11 +24,11 @@ pub(crate) enum AckDue {
 
 #[derive(Debug)]
 pub(crate) struct AckState {
-    pub due: AckDue,
+    due: AckDue,
     /// Segments received since we last sent an ACK (ACK every second one).
-    pub unacked_segments: u32,
+    unacked_segments: u32,
     /// In-order segments still to be acknowledged at once after recent out-of-order data.
-    pub quick_acks: u32,
+    quick_acks: u32,
 }
 
 impl AckState {
@@ -27,9 +36,71 @@ impl AckState {
         AckState { due: AckDue::None, unacked_segments: 0, quick_acks: 0 }
     }
 
-    /// An ACK is going out (alone or on a segment): nothing is due any more.
-    pub(crate) fn sent(&mut self) {
-        self.due = AckDue::None;
-        self.unacked_segments = 0;
+    /// The peer needs an acknowledgement now (a duplicate, a FIN, a window update, our handshake ACK).
+    pub(crate) fn request_now(&mut self) {
+        self.due = AckDue::Now;
+    }
+
+    pub(crate) fn set_due(&mut self, due: AckDue) {
+        self.due = due;
+    }
+
+    /// The delayed-ACK timer fired: whatever waits goes now.
+    fn delay_over(&mut self) {
+        if self.due != AckDue::None {
+            self.due = AckDue::Now;
+        }
+    }
+}
+
+impl Tcb {
+    /// Queues a segment; one that carries an ACK takes any pending acknowledgement with it.
+    pub(crate) fn push_with_ack(&mut self, tx: Outgoing, fx: &mut Effects) {
+        if tx.flags.contains(TcpFlags::ACK) {
+            self.ack.due = AckDue::None;
+            self.ack.unacked_segments = 0;
+            self.timers.stop_delack();
+        }
+        fx.transmit.push(tx);
+    }
+
+    /// Sends the acknowledgement that is due, if any (at the end of a batch of frames if it may wait for it).
+    pub(crate) fn send_due_ack(&mut self, fx: &mut Effects) {
+        match self.ack.due {
+            AckDue::EndOfBatch if fx.in_batch => fx.ack_at_batch_end = true,
+            AckDue::EndOfBatch | AckDue::Now => {
+                self.push_with_ack(Outgoing::control(self.snd.nxt(), TcpFlags::ACK), fx)
+            }
+            AckDue::None | AckDue::Delayed => {}
+        }
+    }
+
+    /// A data segment of `len` bytes was taken in. `urgent`: it was out of order, filled a gap, or did not fit,
+    /// so the sender needs to hear at once (RFC 5681 §4.2), and keeps hearing for every segment a while
+    /// (Linux's quick-ACK mode): it is recovering with a small window, where a delayed ACK stalls it.
+    pub(crate) fn schedule_ack_for_data(&mut self, len: usize, urgent: bool, now: Instant, cfg: &TcpConfig) {
+        let a = &mut self.ack;
+        if urgent {
+            a.due = AckDue::Now;
+            a.quick_acks = QUICK_ACK_SEGMENTS;
+        } else if a.quick_acks > 0 {
+            a.quick_acks -= 1;
+            a.due = AckDue::Now;
+        } else {
+            // A segment larger than the MSS we announced was coalesced on the way (segmentation offload into a
+            // TAP reader, like GRO): it stands for several, so it is acknowledged like two.
+            a.unacked_segments += if len > self.opts.local_mss() { 2 } else { 1 };
+            if a.unacked_segments >= 2 {
+                a.due = a.due.max(AckDue::EndOfBatch);
+            } else if a.due < AckDue::Delayed {
+                a.due = AckDue::Delayed;
+                self.timers.delay_ack(now + cfg.delayed_ack);
+            }
+        }
+    }
+
+    /// The delayed-ACK timer fired.
+    pub(crate) fn on_delayed_ack_timeout(&mut self) {
+        self.ack.delay_over();
     }
 }

@@ -1,6 +1,5 @@
 //! The application's TCP commands: connect, send, receive, shutdown, close, abort, options.
 
-use super::ack::AckDue;
 use super::segment::Outgoing;
 use super::tcb::{Effects, Tcb};
 use super::{Stack, TcpState};
@@ -13,8 +12,8 @@ impl Tcb {
     /// Sends RST if the peer knows the connection, then forgets it (RFC 9293 §3.10.5 ABORT).
     pub(crate) fn abort(&mut self, fx: &mut Effects) {
         if !matches!(self.state, TcpState::SynSent | TcpState::Closed | TcpState::TimeWait) {
-            let mut rst = Outgoing::control(self.snd.nxt, TcpFlags::RST | TcpFlags::ACK);
-            rst.ack = Some(self.rcv.nxt);
+            let mut rst = Outgoing::control(self.snd.nxt(), TcpFlags::RST | TcpFlags::ACK);
+            rst.ack = Some(self.rcv.nxt());
             fx.transmit.push(rst);
         }
         self.terminate(None, fx);
@@ -24,12 +23,12 @@ impl Tcb {
     fn shutdown_send(&mut self, fx: &mut Effects) {
         match self.state {
             TcpState::Established | TcpState::SynReceived => {
-                self.snd.fin_queued = true;
-                self.state = TcpState::FinWait1;
+                self.snd.queue_fin();
+                self.transition(TcpState::FinWait1);
             }
             TcpState::CloseWait => {
-                self.snd.fin_queued = true;
-                self.state = TcpState::LastAck;
+                self.snd.queue_fin();
+                self.transition(TcpState::LastAck);
             }
             TcpState::SynSent => self.terminate(Some(Event::Closed), fx),
             _ => {}
@@ -62,7 +61,7 @@ impl Stack {
     /// Looks up a connection the application owns.
     fn owned_tcb(&self, sock: SocketHandle) -> Result<&Tcb, CommandError> {
         match self.tcp.conns.get(&sock) {
-            Some(t) if !t.owner.app_closed && t.owner.listener.is_none() => Ok(t),
+            Some(t) if t.owner.held_by_app() => Ok(t),
             _ => Err(CommandError::NoSuchSocket(sock)),
         }
     }
@@ -113,26 +112,26 @@ impl Stack {
         let tcb = self.owned_tcb(sock)?;
         match tcb.state {
             TcpState::SynSent | TcpState::SynReceived | TcpState::Established | TcpState::CloseWait
-                if !tcb.snd.fin_queued => {}
+                if !tcb.snd.fin_queued() => {}
             other => return Err(CommandError::InvalidState(other)),
         }
         if data.is_empty() {
             // Zero bytes ask whether there is room: with none, the caller waits for `Writable` as after a
             // refused write (a driver can then keep a write's bytes until there is room, instead of a copy).
-            if tcb.snd.buf.free() > 0 {
+            if tcb.snd.buf().free() > 0 {
                 return Ok(Reply::Sent { len: 0 });
             }
             if let Some(t) = self.tcp.conns.get_mut(&sock) {
-                t.owner.want_writable = true;
+                t.owner.wish_writable();
             }
             return Err(CommandError::WouldBlock);
         }
         let mut accepted = 0;
         let offered = data.len();
         self.with_tcb(sock, now, out, |tcb, cfg, fx| {
-            accepted = tcb.snd.buf.push_owned(data);
+            accepted = tcb.snd.queue(data);
             if accepted < offered {
-                tcb.owner.want_writable = true;
+                tcb.owner.wish_writable();
             }
             tcb.poll_send(now, cfg, fx);
         });
@@ -153,8 +152,8 @@ impl Stack {
         if max == 0 {
             return Err(CommandError::BadArgument("max must be at least 1"));
         }
-        if tcb.rcv.buf.readable() == 0 {
-            if tcb.rcv.fin_received {
+        if tcb.rcv.buf().readable() == 0 {
+            if tcb.rcv.fin_received() {
                 return Ok(Reply::Data(Vec::new()));
             }
             return match tcb.state {
@@ -164,11 +163,11 @@ impl Stack {
         }
         let mut data = Vec::new();
         self.with_tcb(sock, now, out, |tcb, cfg, fx| {
-            data = tcb.rcv.buf.read(max, &mut fx.blocks);
+            data = tcb.rcv.read(max, &mut fx.blocks);
             tcb.note_read(data.len(), now, cfg);
             // Reading opened the window: tell the peer if it is worth it (receiver SWS avoidance).
-            if tcb.synchronized() && !tcb.rcv.fin_received && tcb.rcv.window_update_worthwhile(tcb.opts.mss) {
-                tcb.ack.due = AckDue::Now;
+            if tcb.synchronized() && !tcb.rcv.fin_received() && tcb.rcv.window_update_worthwhile(tcb.opts.mss()) {
+                tcb.ack.request_now();
             }
             tcb.poll_send(now, cfg, fx);
         });
@@ -194,8 +193,8 @@ impl Stack {
             return Ok(Reply::Done);
         }
         self.with_owned_tcb(sock, now, out, |tcb, cfg, fx| {
-            tcb.owner.app_closed = true;
-            if tcb.rcv.buf.readable() > 0 {
+            tcb.owner.release();
+            if tcb.rcv.buf().readable() > 0 {
                 // Unread data is lost: tell the peer with a reset, as Linux does (RFC 2525 §2.17).
                 tcb.abort(fx);
                 return;
@@ -203,7 +202,7 @@ impl Stack {
             match tcb.state {
                 TcpState::Closed => tcb.terminate(None, fx),
                 TcpState::TimeWait => {}
-                TcpState::FinWait2 => tcb.timers.close = Some(now + cfg.time_wait),
+                TcpState::FinWait2 => tcb.timers.close_at(now + cfg.time_wait),
                 _ => tcb.shutdown_and_flush(now, cfg, fx),
             }
         })
@@ -219,7 +218,7 @@ impl Stack {
             return Ok(Reply::Done);
         }
         self.with_owned_tcb(sock, now, out, |tcb, _, fx| {
-            tcb.owner.app_closed = true;
+            tcb.owner.release();
             tcb.abort(fx);
         })
     }

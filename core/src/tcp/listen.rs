@@ -186,12 +186,12 @@ impl Stack {
         let state = self.tcp.listener_state.get_mut(&listener).ok_or(CommandError::NoSuchSocket(listener))?;
         let sock = state.ready.pop_front().ok_or(CommandError::WouldBlock)?;
         let tcb = self.tcp.conns.get_mut(&sock).ok_or(CommandError::WouldBlock)?;
-        tcb.owner.listener = None;
+        tcb.owner.accepted();
         // Replay what happened before the application knew the connection.
-        if tcb.rcv.buf.readable() > 0 {
+        if tcb.rcv.buf().readable() > 0 {
             out.push(Output::Event(sock, Event::Readable));
         }
-        if tcb.rcv.fin_received {
+        if tcb.rcv.fin_received() {
             out.push(Output::Event(sock, Event::PeerClosed));
         }
         Ok(Reply::Accepted { sock, local: tcb.local, remote: tcb.remote })
@@ -206,8 +206,7 @@ impl Stack {
         let members: Vec<SocketHandle> = state.half_open.iter().copied().chain(state.ready.iter().copied()).collect();
         for h in members {
             if let Some(tcb) = self.tcp.conns.get_mut(&h) {
-                tcb.owner.listener = None;
-                tcb.owner.app_closed = true;
+                tcb.owner.release();
             }
             self.with_tcb(h, now, out, |tcb, _, fx| tcb.abort(fx));
         }

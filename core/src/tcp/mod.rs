@@ -10,10 +10,12 @@ mod commands;
 pub mod congestion;
 mod cookie;
 mod demux;
+mod errors;
 mod input;
 mod listen;
 mod options;
 mod output;
+mod pmtu;
 mod recovery;
 mod recv;
 mod rtt;
@@ -23,6 +25,7 @@ mod send;
 pub mod seq;
 mod table;
 mod tcb;
+mod time_wait;
 mod timers;
 
 pub use congestion::{CongestionAlgorithm, CongestionControl, NewReno};
@@ -47,7 +50,8 @@ use listen::Listener;
 use segment::Outgoing;
 use std::collections::{BTreeMap, HashMap};
 use table::{ConnTable, HandleHasher};
-use tcb::{Effects, Tcb, TimeWaitSlot};
+use tcb::{Effects, Tcb};
+use time_wait::TimeWaitBound;
 
 /// The connection states of RFC 9293 §3.3.2.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -131,7 +135,7 @@ pub(crate) struct TcpSockets {
     /// Connections holding an ACK until the batch ends (in the order they asked; may repeat).
     batch_acks: Vec<SocketHandle>,
     /// Connections in TIME-WAIT, against `TcpConfig::max_time_wait`.
-    time_wait: usize,
+    time_wait: TimeWaitBound,
 }
 
 impl TcpSockets {
@@ -150,7 +154,7 @@ impl TcpSockets {
             spare_fx: Effects::default(),
             in_batch: false,
             batch_acks: Vec::new(),
-            time_wait: 0,
+            time_wait: TimeWaitBound::new(config.tcp.max_time_wait),
         }
     }
 
@@ -210,7 +214,7 @@ impl TcpSockets {
     fn forget(&mut self, tcb: &mut Tcb) {
         self.conns.remove(&tcb.handle);
         self.unlink(tcb);
-        if let Some(l) = tcb.owner.listener.and_then(|l| self.listener_state.get_mut(&l)) {
+        if let Some(l) = tcb.owner.listener().and_then(|l| self.listener_state.get_mut(&l)) {
             l.forget(tcb.handle);
         }
     }
@@ -224,24 +228,24 @@ impl Stack {
             state: t.state,
             local: t.local,
             remote: t.remote,
-            snd_una: t.snd.una,
-            snd_nxt: t.snd.nxt,
-            snd_wnd: t.snd.wnd,
-            rcv_nxt: t.rcv.nxt,
+            snd_una: t.snd.una(),
+            snd_nxt: t.snd.nxt(),
+            snd_wnd: t.snd.wnd(),
+            rcv_nxt: t.rcv.nxt(),
             rcv_wnd: t.rcv.window(),
             cwnd: t.cc.cwnd(),
             ssthresh: t.cc.ssthresh(),
             srtt: t.rtt.srtt(),
             rttvar: t.rtt.rttvar(),
             rto: t.rtt.rto(),
-            mss: t.opts.mss,
-            rcv_wscale: t.rcv.wscale,
-            snd_wscale: t.snd.wscale,
-            in_recovery: t.recovery.in_recovery,
-            send_queued: t.snd.buf.len(),
-            recv_queued: t.rcv.buf.readable(),
-            send_buffer: t.snd.buf.capacity(),
-            recv_buffer: t.rcv.buf.capacity(),
+            mss: t.opts.mss(),
+            rcv_wscale: t.rcv.wscale(),
+            snd_wscale: t.snd.wscale(),
+            in_recovery: t.recovery.in_recovery(),
+            send_queued: t.snd.buf().len(),
+            recv_queued: t.rcv.buf().readable(),
+            send_buffer: t.snd.buf().capacity(),
+            recv_buffer: t.rcv.buf().capacity(),
             counters: t.counters,
         })
     }
@@ -282,7 +286,7 @@ impl Stack {
             let completes_handshake = tcb.state == TcpState::SynReceived
                 && seg.flags.contains(TcpFlags::ACK)
                 && !seg.flags.contains(TcpFlags::RST);
-            if completes_handshake && self.accept_queue_full(tcb.owner.listener) {
+            if completes_handshake && self.accept_queue_full(tcb.owner.listener()) {
                 // Like Linux: the handshake's last ACK waits (dropped; our SYN-ACK is retransmitted) while the
                 // listener's accept queue is full.
                 self.tcp.conns.put(h, tcb);
@@ -371,7 +375,7 @@ impl Stack {
         }
         let h = tcb.handle;
         if fx.established {
-            if let Some(l) = tcb.owner.listener {
+            if let Some(l) = tcb.owner.listener() {
                 if let Some(state) = self.tcp.listener_state.get_mut(&l) {
                     state.promote(h);
                     out.push(Output::Event(l, Event::Acceptable));
@@ -379,10 +383,12 @@ impl Stack {
             }
         }
         // Events of a connection nobody accepted yet are withheld; accepting replays its state.
-        if tcb.owner.listener.is_none() && !fx.events.is_empty() {
+        if tcb.owner.listener().is_none() && !fx.events.is_empty() {
             out.extend(fx.events.drain(..).map(|e| Output::Event(h, e)));
         }
-        self.count_time_wait(&mut tcb, fx.release, now);
+        if tcb.account_time_wait(&mut self.tcp.time_wait, fx.release, now) {
+            self.stats.tcp_time_wait_overflows += 1;
+        }
         if fx.release {
             self.tcp.forget(&mut tcb);
             return;
@@ -394,38 +400,11 @@ impl Stack {
             self.tcp.batch_acks.push(h);
         }
         if let Some(next) = tcb.timers.next_deadline() {
-            if tcb.timers.armed.is_none_or(|armed| next < armed) {
+            if tcb.timers.arm(next) {
                 self.timers.schedule(next, TimerKey::Tcp(h));
-                tcb.timers.armed = Some(next);
             }
         }
         self.tcp.conns.put(h, tcb);
-    }
-
-    /// Keeps the count of TIME-WAIT connections as `tcb` enters or leaves it (`released`: it is being
-    /// forgotten). One that enters with `max_time_wait` already there is cut short, as Linux does: its close
-    /// timer fires now and ends it the way the end of TIME-WAIT would.
-    fn count_time_wait(&mut self, tcb: &mut Tcb, released: bool, now: Instant) {
-        let in_time_wait = tcb.state == TcpState::TimeWait && !released;
-        match (in_time_wait, tcb.time_wait_slot) {
-            (true, TimeWaitSlot::None) if self.tcp.time_wait < self.config.tcp.max_time_wait => {
-                self.tcp.time_wait += 1;
-                tcb.time_wait_slot = TimeWaitSlot::Counted;
-            }
-            (true, TimeWaitSlot::None) => {
-                self.stats.tcp_time_wait_overflows += 1;
-                tcb.time_wait_slot = TimeWaitSlot::Cut;
-                tcb.timers.close = Some(now);
-            }
-            (false, TimeWaitSlot::Counted) => {
-                self.tcp.time_wait -= 1;
-                tcb.time_wait_slot = TimeWaitSlot::None;
-            }
-            // A retransmitted FIN restarts the TIME-WAIT timer; a connection cut short still ends now.
-            (true, TimeWaitSlot::Cut) => tcb.timers.close = Some(now),
-            (false, TimeWaitSlot::Cut) => tcb.time_wait_slot = TimeWaitSlot::None,
-            _ => {}
-        }
     }
 
     /// Is the accept queue of `listener` (a half-open connection's) full?
@@ -453,79 +432,11 @@ impl Stack {
     }
 
     pub(crate) fn on_tcp_timer(&mut self, h: SocketHandle, at: Instant, now: Instant, out: &mut Vec<Output>) {
-        match self.tcp.conns.get_mut(&h) {
-            Some(tcb) if tcb.timers.armed == Some(at) => tcb.timers.armed = None,
-            _ => return, // stale: a later entry is armed, or the connection is gone
+        // A stale entry (a later one is armed, or the connection is gone) does nothing.
+        if !self.tcp.conns.get_mut(&h).is_some_and(|tcb| tcb.timers.fire(at)) {
+            return;
         }
         self.with_tcb(h, now, out, |tcb, cfg, fx| tcb.on_timer(now, cfg, fx));
-    }
-
-    /// An ICMP error quoting one of our TCP segments (RFC 5927 checks: the quoted sequence number must be
-    /// in flight). RFC 1122 §4.2.3.9: a hard error aborts a connection still opening; a soft one (and any error
-    /// once established) is remembered for `TimedOut`, and the connection keeps retransmitting.
-    pub(crate) fn on_tcp_icmp_error(
-        &mut self,
-        dst: Ipv4Addr,
-        quoted: &[u8],
-        reason: crate::api::UnreachableReason,
-        now: Instant,
-        out: &mut Vec<Output>,
-    ) -> bool {
-        let (Some(src_port), Some(dst_port), Some(seq)) = (be16(quoted, 0), be16(quoted, 2), be32(quoted, 4)) else {
-            return false;
-        };
-        let Some(h) = self.tcp.demux.find(&(src_port, dst, dst_port)) else {
-            return false;
-        };
-        let Some(tcb) = self.tcp.conns.get(&h) else {
-            return false;
-        };
-        let seq = SeqNum(seq);
-        if seq < tcb.snd.una || seq > tcb.snd.max || (seq == tcb.snd.max && tcb.snd.max != tcb.snd.una) {
-            return false;
-        }
-        let opening = matches!(tcb.state, TcpState::SynSent | TcpState::SynReceived);
-        // RFC 1191: "fragmentation needed" names the next hop's MTU; shrink the MSS and resend what was lost.
-        let path_mss = match reason {
-            crate::api::UnreachableReason::DstUnreachable { code: 4, next_hop_mtu }
-                if crate::api::usable_path_mtu(next_hop_mtu) =>
-            {
-                Some(usize::from(next_hop_mtu) - crate::wire::ipv4::HEADER_LEN - crate::wire::tcp::HEADER_LEN)
-            }
-            _ => None,
-        };
-        self.with_tcb(h, now, out, |tcb, cfg, fx| {
-            if let Some(mss) = path_mss {
-                if mss < tcb.opts.mss {
-                    tcb.opts.mss = mss;
-                    tcb.snd.nxt = tcb.snd.una;
-                    tcb.timing = None;
-                    tcb.poll_send(now, cfg, fx);
-                }
-                return;
-            }
-            if reason.is_hard_for_tcp() && opening {
-                // A passive connection nobody accepted yet just vanishes (Linux drops the request).
-                let event = (!tcb.owner.passive).then_some(Event::Unreachable { dst, port: Some(dst_port), reason });
-                tcb.terminate(event, fx);
-                return;
-            }
-            tcb.soft_error = Some(reason);
-        });
-        true
-    }
-
-    /// ARP gave up on the next hop of a connection's queued segments: a soft error (RFC 1122 §4.2.3.9), the
-    /// connection keeps retransmitting (each retransmission asks ARP again). Returns false if `sock` is not a
-    /// TCP connection.
-    pub(crate) fn on_tcp_no_neighbour(&mut self, sock: SocketHandle) -> bool {
-        match self.tcp.conns.get_mut(&sock) {
-            Some(tcb) => {
-                tcb.soft_error = Some(crate::api::UnreachableReason::NoNeighbour);
-                true
-            }
-            None => false,
-        }
     }
 
     /// Sends a segment that belongs to no connection (a reset, or a SYN cookie's SYN-ACK).
@@ -537,14 +448,6 @@ impl Stack {
             self.stats.tcp_resets_sent += 1;
         }
     }
-}
-
-fn be16(b: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*b.get(at)?, *b.get(at + 1)?]))
-}
-
-fn be32(b: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes([*b.get(at)?, *b.get(at + 1)?, *b.get(at + 2)?, *b.get(at + 3)?]))
 }
 
 /// RFC 9293 §3.10.7.1 (CLOSED): the reset answering `seg`, or `None` if `seg` is itself a reset.

@@ -2,7 +2,7 @@
 //! SACK-permitted), what a SYN-ACK echoes, and the SACK blocks of later segments when they fit.
 
 use super::segment::{Outgoing, OutgoingKind};
-use super::tcb::Tcb;
+use super::tcb::{Tcb, DEFAULT_MSS, MAX_WINDOW_SHIFT};
 use super::TcpState;
 use crate::config::TcpConfig;
 use crate::wire::{TcpFlags, TcpOptions, TcpRepr};
@@ -11,16 +11,16 @@ use crate::wire::{TcpFlags, TcpOptions, TcpRepr};
 #[derive(Debug)]
 pub(crate) struct Agreed {
     /// Effective send MSS.
-    pub mss: usize,
+    mss: usize,
     /// The MSS our own interface allows (what we offered in our SYN), before the peer's option clamps `mss`.
-    pub local_mss: usize,
+    local_mss: usize,
     /// What our SYN offers (an active open; `TcpConfig::window_scaling`, `TcpConfig::sack`).
-    pub offer_wscale: bool,
-    pub offer_sack: bool,
+    offer_wscale: bool,
+    offer_sack: bool,
     /// The peer offered window scaling in its SYN (a SYN-ACK echoes it).
-    pub peer_wants_wscale: bool,
+    peer_wants_wscale: bool,
     /// Both sides agreed on SACK (RFC 2018).
-    pub sack: bool,
+    sack: bool,
 }
 
 impl Agreed {
@@ -35,9 +35,50 @@ impl Agreed {
             sack: false,
         }
     }
+
+    pub(crate) fn mss(&self) -> usize {
+        self.mss
+    }
+    pub(crate) fn local_mss(&self) -> usize {
+        self.local_mss
+    }
+    pub(crate) fn sack(&self) -> bool {
+        self.sack
+    }
+
+    /// Forgets what a peer's SYN said (a crossed SYN turned out bogus).
+    pub(crate) fn forget_peer(&mut self) {
+        self.mss = self.local_mss;
+        self.peer_wants_wscale = false;
+        self.sack = false;
+    }
+
+    /// The path allows only `mss` (RFC 1191): never above what the peer and our interface allow.
+    pub(crate) fn clamp_mss(&mut self, mss: usize) {
+        self.mss = self.mss.min(mss);
+    }
 }
 
 impl Tcb {
+    /// Applies the peer's SYN options (RFC 6691 MSS, RFC 7323 window scale, RFC 2018 SACK-permitted). `mtu_mss`
+    /// is what our interface allows.
+    pub(crate) fn take_syn_options(&mut self, syn: &TcpRepr<'_>, mtu_mss: usize, cfg: &TcpConfig) {
+        self.opts.sack = cfg.sack && syn.options.sack_permitted;
+        let peer_mss = syn.options.mss.map_or(DEFAULT_MSS, usize::from);
+        self.opts.mss = peer_mss.min(mtu_mss).max(64);
+        match syn.options.window_scale {
+            Some(shift) if cfg.window_scaling => {
+                self.opts.peer_wants_wscale = true;
+                self.snd.set_peer_wscale(shift.min(MAX_WINDOW_SHIFT));
+            }
+            _ => {
+                self.opts.peer_wants_wscale = false;
+                self.snd.set_peer_wscale(0);
+                self.rcv.set_wscale(0);
+            }
+        }
+    }
+
     /// The options of `tx`.
     pub(crate) fn segment_options(&self, tx: &Outgoing) -> TcpOptions {
         let mut options = TcpOptions::default();
@@ -47,10 +88,10 @@ impl Tcb {
             let active = self.state == TcpState::SynSent;
             let wscale = if active { self.opts.offer_wscale } else { self.opts.peer_wants_wscale };
             if wscale {
-                options.window_scale = Some(self.rcv.wscale);
+                options.window_scale = Some(self.rcv.wscale());
             }
             options.sack_permitted = if active { self.opts.offer_sack } else { self.opts.sack };
-        } else if self.opts.sack && tx.flags.contains(TcpFlags::ACK) && self.rcv.buf.has_out_of_order() {
+        } else if self.opts.sack && tx.flags.contains(TcpFlags::ACK) && self.rcv.buf().has_out_of_order() {
             options.sack_blocks = self.rcv.sack_blocks();
         }
         options

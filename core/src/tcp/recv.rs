@@ -3,26 +3,39 @@
 
 use super::autotune::RecvAutotune;
 use super::buffer::RecvBuffer;
+use super::byte_queue::BlockPool;
 use super::seq::SeqNum;
+use crate::time::Instant;
 
 #[derive(Debug)]
 pub(crate) struct RecvSequence {
     /// Initial receive sequence number.
-    pub irs: SeqNum,
-    pub nxt: SeqNum,
+    irs: SeqNum,
+    nxt: SeqNum,
     /// Our window scale shift (applied to windows we advertise).
-    pub wscale: u8,
+    wscale: u8,
     /// Right edge of the window we last advertised; it never moves left.
-    pub adv_edge: SeqNum,
-    pub buf: RecvBuffer,
+    adv_edge: SeqNum,
+    buf: RecvBuffer,
     /// Receive-buffer autotuning state, when `TcpConfig::recv_buffer_max` allows growth.
-    pub tune: Option<Box<RecvAutotune>>,
+    tune: Option<Box<RecvAutotune>>,
     /// The peer's FIN has been received (in order).
-    pub fin_received: bool,
+    fin_received: bool,
     /// A FIN seen beyond a gap: its sequence number.
-    pub pending_fin: Option<SeqNum>,
+    pending_fin: Option<SeqNum>,
     /// The most recent out-of-order segment, reported first in our SACK blocks.
-    pub last_out_of_order: Option<SeqNum>,
+    last_out_of_order: Option<SeqNum>,
+}
+
+/// What taking in a data segment did.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Accepted {
+    /// Bytes RCV.NXT moved (the segment and any out-of-order data it joined).
+    pub advanced: usize,
+    /// The receive buffer had nothing to read before.
+    pub was_empty: bool,
+    /// Out of order, filling a gap, or not all of it fitted: the sender needs to hear at once.
+    pub urgent: bool,
 }
 
 impl RecvSequence {
@@ -41,11 +54,108 @@ impl RecvSequence {
         }
     }
 
+    pub(crate) fn irs(&self) -> SeqNum {
+        self.irs
+    }
+    pub(crate) fn nxt(&self) -> SeqNum {
+        self.nxt
+    }
+    pub(crate) fn wscale(&self) -> u8 {
+        self.wscale
+    }
+    pub(crate) fn adv_edge(&self) -> SeqNum {
+        self.adv_edge
+    }
+    pub(crate) fn buf(&self) -> &RecvBuffer {
+        &self.buf
+    }
+    pub(crate) fn fin_received(&self) -> bool {
+        self.fin_received
+    }
+
     /// The peer's SYN at `irs` arrived: the next byte expected follows it.
     pub(crate) fn synchronize(&mut self, irs: SeqNum) {
         self.irs = irs;
         self.nxt = irs + 1;
         self.adv_edge = self.nxt;
+    }
+
+    /// A SYN cookie's final ACK at `seq`: the SYN was at `seq - 1`, and our SYN-ACK offered `window` bytes,
+    /// unscaled (the cookie could not carry window scaling).
+    pub(crate) fn synchronize_from_cookie(&mut self, seq: SeqNum, window: usize) {
+        self.synchronize(seq - 1);
+        self.wscale = 0;
+        self.adv_edge = self.nxt + window;
+    }
+
+    /// Back to before the peer's SYN (a crossed SYN turned out bogus); `wscale` is what our SYN offers again.
+    pub(crate) fn unsynchronize(&mut self, wscale: u8) {
+        self.irs = SeqNum(0);
+        self.nxt = SeqNum(0);
+        self.adv_edge = SeqNum(0);
+        self.wscale = wscale;
+    }
+
+    /// Our window scale shift: what our SYN offers, or 0 when the peer's SYN did not offer scaling.
+    pub(crate) fn set_wscale(&mut self, shift: u8) {
+        self.wscale = shift;
+    }
+
+    /// Takes in `payload` at `seq` (trimmed to the window by the caller).
+    pub(crate) fn accept(&mut self, seq: SeqNum, payload: &[u8], blocks: &mut BlockPool) -> Accepted {
+        let was_empty = self.buf.readable() == 0;
+        let in_order = seq == self.nxt;
+        if !in_order {
+            self.last_out_of_order = Some(seq);
+        }
+        let had_gap = self.buf.has_out_of_order();
+        let advanced = self.buf.insert(self.nxt, seq, payload, blocks);
+        self.nxt = self.nxt + advanced;
+        Accepted { advanced, was_empty, urgent: !in_order || had_gap || advanced < payload.len() }
+    }
+
+    /// A FIN at `seq` arrived (perhaps beyond a gap).
+    pub(crate) fn note_fin(&mut self, seq: SeqNum) {
+        self.pending_fin = Some(seq);
+    }
+
+    /// If the FIN noted is next in sequence, it is received now (RCV.NXT moves past it): returns whether it was.
+    pub(crate) fn take_fin(&mut self) -> bool {
+        if self.pending_fin != Some(self.nxt) || self.fin_received {
+            return false;
+        }
+        self.pending_fin = None;
+        self.nxt = self.nxt + 1;
+        self.fin_received = true;
+        true
+    }
+
+    /// The application reads up to `max` bytes.
+    pub(crate) fn read(&mut self, max: usize, blocks: &mut BlockPool) -> Vec<u8> {
+        self.buf.read(max, blocks)
+    }
+
+    /// In-order data arrived (RCV.NXT moved): receive autotuning times how long a whole buffer's worth takes
+    /// to arrive (the window still open now may be nearly closed, which would time nothing).
+    pub(crate) fn note_in_order_data(&mut self, now: Instant) {
+        let (nxt, wnd) = (self.nxt, self.buf.capacity());
+        if let Some(t) = &mut self.tune {
+            t.on_data(nxt, wnd, now);
+        }
+    }
+
+    /// The application read `n` bytes: with autotuning, the receive buffer grows if the window held the
+    /// sender back (never past `limit`, nor what the window scale can advertise). Returns whether it grew.
+    pub(crate) fn autotune_after_read(&mut self, n: usize, mss: usize, limit: usize, now: Instant) -> bool {
+        let Some(t) = &mut self.tune else { return false };
+        let limit = limit.min(usize::from(u16::MAX) << self.wscale);
+        match t.on_read(n, mss, self.buf.capacity(), limit, now) {
+            Some(size) => {
+                self.buf.grow_to(size);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The receive window we may accept data into: up to the edge we advertised.

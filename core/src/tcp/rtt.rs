@@ -1,7 +1,38 @@
 //! Retransmission timeout estimation (RFC 6298), with Karn's rule applied by the caller (no samples from
 //! retransmitted segments) and exponential backoff.
 
+use super::seq::SeqNum;
+use crate::time::Instant;
 use core::time::Duration;
+
+/// The one segment being timed for an RTT sample (RFC 6298 §3: one measurement per round trip), with Karn's
+/// rule: a retransmission makes the sample ambiguous, so it is dropped.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RttTiming(Option<(SeqNum, Instant)>);
+
+impl RttTiming {
+    /// Times the segment that `end` acknowledges, sent at `now`, unless one is being timed already.
+    pub(crate) fn start(&mut self, end: SeqNum, now: Instant) {
+        if self.0.is_none() {
+            self.0 = Some((end, now));
+        }
+    }
+
+    /// Karn's rule (RFC 6298 §3): something was retransmitted, no sample from this flight.
+    pub(crate) fn cancel(&mut self) {
+        self.0 = None;
+    }
+
+    /// `ack` arrived at `now`: the round trip of the timed segment if `ack` covers it (timing then stops).
+    pub(crate) fn on_ack(&mut self, ack: SeqNum, now: Instant) -> Option<Duration> {
+        let (end, sent) = self.0?;
+        if ack < end {
+            return None;
+        }
+        self.0 = None;
+        Some(now - sent)
+    }
+}
 
 #[derive(Debug, Clone)]
 pub(crate) struct RttEstimator {

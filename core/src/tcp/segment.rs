@@ -56,9 +56,9 @@ impl Tcb {
         let window_len = if tx.flags.contains(TcpFlags::RST) {
             0
         } else {
-            self.rcv.advertise_window(tx.kind == OutgoingKind::Syn, self.opts.mss)
+            self.rcv.advertise_window(tx.kind == OutgoingKind::Syn, self.opts.mss())
         };
-        let ack_number = tx.ack.unwrap_or(if tx.flags.contains(TcpFlags::ACK) { self.rcv.nxt } else { SeqNum(0) });
+        let ack_number = tx.ack.unwrap_or(if tx.flags.contains(TcpFlags::ACK) { self.rcv.nxt() } else { SeqNum(0) });
         let mut repr = TcpRepr {
             src_port: self.local.port(),
             dst_port: self.remote.port(),
@@ -80,6 +80,6 @@ impl Tcb {
 
     /// Writes the payload of `tx` (`into` is exactly `tx.len` bytes).
     pub(crate) fn copy_payload(&self, tx: &Outgoing, into: &mut [u8]) {
-        self.snd.buf.copy_out(tx.offset, into);
+        self.snd.copy_out(tx.offset, into);
     }
 }

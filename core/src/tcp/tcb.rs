@@ -9,10 +9,11 @@ use super::congestion::CongestionControl;
 use super::options::Agreed;
 use super::recovery::LossRecovery;
 use super::recv::RecvSequence;
-use super::rtt::RttEstimator;
+use super::rtt::{RttEstimator, RttTiming};
 use super::segment::Outgoing;
 use super::send::SendSequence;
 use super::seq::SeqNum;
+use super::time_wait::TimeWaitSlot;
 use super::timers::Timers;
 use super::TcpState;
 use crate::api::{Event, SocketHandle};
@@ -21,7 +22,6 @@ use crate::stats::DropReason;
 use crate::time::Instant;
 use crate::wire::TcpRepr;
 use core::net::SocketAddrV4;
-use core::time::Duration;
 
 /// Largest window scale shift (RFC 7323 §2.3).
 pub(crate) const MAX_WINDOW_SHIFT: u8 = 14;
@@ -65,17 +65,6 @@ impl Effects {
     }
 }
 
-/// A connection's place in the stack's count of TIME-WAIT connections.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum TimeWaitSlot {
-    /// Not in TIME-WAIT.
-    None,
-    /// In TIME-WAIT and counted.
-    Counted,
-    /// Reached TIME-WAIT with the bound full: closes at once, never counted.
-    Cut,
-}
-
 /// Per-connection counters, exported through [`super::TcpInfo`].
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TcpCounters {
@@ -108,16 +97,70 @@ pub struct TcpCounters {
 /// The application's side of a connection: who holds the handle and what it was told.
 #[derive(Debug)]
 pub(crate) struct Owner {
-    /// Passive connections name their listener until accepted; events are withheld until then.
-    pub listener: Option<SocketHandle>,
+    holder: Holder,
     /// Opened by a listener (passive open) rather than by `TcpConnect`.
-    pub passive: bool,
-    /// The application called `TcpClose`: the handle is gone once the connection finishes.
-    pub app_closed: bool,
+    passive: bool,
     /// A send was refused or cut short: tell the app when space frees up.
-    pub want_writable: bool,
+    want_writable: bool,
     /// `Closed` was reported.
-    pub closed_notified: bool,
+    closed_notified: bool,
+}
+
+/// Who holds a connection's handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Holder {
+    /// A passive connection not accepted yet: its listener; events are withheld until `TcpAccept`.
+    Listener(SocketHandle),
+    /// The application.
+    App,
+    /// The application called `TcpClose` (or `TcpAbort`, or its listener closed): the handle is gone once the
+    /// connection finishes.
+    Released,
+}
+
+impl Owner {
+    fn new(listener: Option<SocketHandle>) -> Owner {
+        let holder = listener.map_or(Holder::App, Holder::Listener);
+        Owner { holder, passive: listener.is_some(), want_writable: false, closed_notified: false }
+    }
+
+    /// The listener of a passive connection not accepted yet.
+    pub(crate) fn listener(&self) -> Option<SocketHandle> {
+        match self.holder {
+            Holder::Listener(l) => Some(l),
+            _ => None,
+        }
+    }
+    pub(crate) fn passive(&self) -> bool {
+        self.passive
+    }
+    /// The application holds the handle (commands may name it).
+    pub(crate) fn held_by_app(&self) -> bool {
+        self.holder == Holder::App
+    }
+    pub(crate) fn app_closed(&self) -> bool {
+        self.holder == Holder::Released
+    }
+    pub(crate) fn wants_writable(&self) -> bool {
+        self.want_writable
+    }
+
+    /// `TcpAccept` handed the connection to the application.
+    pub(crate) fn accepted(&mut self) {
+        self.holder = Holder::App;
+    }
+    /// The application (or the closing listener) let go of the handle.
+    pub(crate) fn release(&mut self) {
+        self.holder = Holder::Released;
+    }
+    /// A send was refused or cut short.
+    pub(crate) fn wish_writable(&mut self) {
+        self.want_writable = true;
+    }
+    /// Space freed up: returns whether the application waits to hear it (and forgets that it does).
+    pub(crate) fn take_writable_wish(&mut self) -> bool {
+        core::mem::take(&mut self.want_writable)
+    }
 }
 
 /// The transmission control block: one connection's state, in one small struct per RFC concept.
@@ -134,7 +177,7 @@ pub(crate) struct Tcb {
     pub timers: Timers,
     pub rtt: RttEstimator,
     /// The segment being timed for an RTT sample: (sequence number that acknowledges it, time sent).
-    pub timing: Option<(SeqNum, Instant)>,
+    pub timing: RttTiming,
     pub cc: Box<dyn CongestionControl>,
     pub recovery: LossRecovery,
     pub ack: AckState,
@@ -143,7 +186,7 @@ pub(crate) struct Tcb {
     /// The last soft error (RFC 1122 §4.2.3.9) since the connection last made progress, for `TimedOut`.
     pub soft_error: Option<crate::api::UnreachableReason>,
     /// Where this connection stands against the stack's TIME-WAIT bound (`TcpConfig::max_time_wait`).
-    pub time_wait_slot: TimeWaitSlot,
+    pub(super) time_wait_slot: TimeWaitSlot,
     /// The four-tuple is registered in the demultiplexing table.
     pub linked: bool,
     pub counters: TcpCounters,
@@ -174,13 +217,7 @@ impl Tcb {
             local,
             remote,
             handle,
-            owner: Owner {
-                listener: None,
-                passive: false,
-                app_closed: false,
-                want_writable: false,
-                closed_notified: false,
-            },
+            owner: Owner::new(None),
             snd: SendSequence::new(iss, cfg.send_buffer),
             rcv: RecvSequence::new(
                 RecvBuffer::new(cfg.recv_buffer, cfg.max_out_of_order),
@@ -190,7 +227,7 @@ impl Tcb {
             opts: Agreed::new(mss, cfg),
             timers: Timers::default(),
             rtt: RttEstimator::new(cfg.rto_initial, cfg.rto_min, cfg.rto_max),
-            timing: None,
+            timing: RttTiming::default(),
             cc: cfg.congestion.build(mss),
             recovery: LossRecovery::new(iss),
             ack: AckState::new(),
@@ -226,13 +263,10 @@ impl Tcb {
         cfg: &TcpConfig,
     ) -> Tcb {
         let mut tcb = Tcb::new(handle, TcpState::SynReceived, ends, iss, mtu_mss, cfg);
-        tcb.owner.passive = true;
-        tcb.owner.listener = Some(listener);
+        tcb.owner = Owner::new(Some(listener));
         tcb.rcv.synchronize(syn.seq_number);
         tcb.take_syn_options(syn, mtu_mss, cfg);
-        tcb.snd.wnd = usize::from(syn.window_len);
-        tcb.snd.wl1 = syn.seq_number;
-        tcb.snd.wl2 = iss;
+        tcb.snd.take_syn_window(syn.seq_number, syn.window_len);
         tcb.counters.segments_received += 1;
         tcb
     }
@@ -251,34 +285,10 @@ impl Tcb {
     ) -> Tcb {
         let iss = ack.ack_number - 1;
         let mut tcb = Tcb::new(handle, TcpState::Established, ends, iss, mss, cfg);
-        tcb.owner.passive = true;
-        tcb.owner.listener = Some(listener);
-        tcb.snd.una = ack.ack_number;
-        tcb.snd.nxt = ack.ack_number;
-        tcb.snd.max = ack.ack_number;
-        tcb.rcv.irs = ack.seq_number - 1;
-        tcb.rcv.nxt = ack.seq_number;
-        tcb.rcv.wscale = 0;
-        tcb.snd.wscale = 0;
-        tcb.rcv.adv_edge = tcb.rcv.nxt + cfg.recv_buffer.min(usize::from(u16::MAX));
-        tcb.snd.wnd = usize::from(ack.window_len);
-        tcb.snd.max_wnd = tcb.snd.wnd;
-        tcb.snd.wl1 = ack.seq_number;
-        tcb.snd.wl2 = ack.ack_number;
+        tcb.owner = Owner::new(Some(listener));
+        tcb.snd.establish_from_cookie(ack.seq_number, ack.ack_number, ack.window_len);
+        tcb.rcv.synchronize_from_cookie(ack.seq_number, cfg.recv_buffer.min(usize::from(u16::MAX)));
         tcb
-    }
-
-    /// Recovering with SACK information (RFC 6675) rather than NewReno.
-    pub(crate) fn sack_recovery(&self) -> bool {
-        self.recovery.in_recovery && self.opts.sack && !self.recovery.scoreboard.is_empty()
-    }
-
-    /// RFC 6675 "pipe": bytes presumed still in the network — outstanding, minus what the peer SACKed, minus
-    /// holes presumed lost that were not retransmitted yet.
-    pub(crate) fn pipe(&self) -> usize {
-        let outstanding = self.snd.max - self.snd.una;
-        let lost = self.recovery.scoreboard.hole_bytes_from(self.recovery.rtx_next.max(self.snd.una));
-        outstanding.saturating_sub(self.recovery.scoreboard.sacked_bytes()).saturating_sub(lost)
     }
 
     /// Is the connection synchronized (past the handshake)?
@@ -286,61 +296,14 @@ impl Tcb {
         !matches!(self.state, TcpState::Closed | TcpState::Listen | TcpState::SynSent | TcpState::SynReceived)
     }
 
-    /// Arms the retransmission timer if it is not running.
-    pub(crate) fn ensure_rtx_timer(&mut self, now: Instant) {
-        if self.timers.rtx.is_none() {
-            self.timers.rtx = Some(now + self.rtt.rto());
-        }
-    }
-
-    pub(crate) fn restart_rtx_timer(&mut self, now: Instant) {
-        self.timers.rtx = Some(now + self.rtt.rto());
-    }
-
-    /// RFC 8985 §7.2: arms the tail loss probe (2 SRTT, or more when a lone segment may wait for a delayed
-    /// ACK) if it would fire before the RTO, data is outstanding and no probe is out already.
-    pub(crate) fn arm_tail_loss_probe(&mut self, now: Instant) {
-        self.timers.tlp = None;
-        let Some(srtt) = self.rtt.srtt() else {
-            return;
-        };
-        if self.recovery.in_recovery
-            || self.recovery.tlp_in_flight
-            || self.snd.max == self.snd.una
-            || !self.synchronized()
-        {
-            return;
-        }
-        let mut pto = srtt * 2;
-        if self.snd.max - self.snd.una <= self.opts.mss {
-            // The peer may hold a lone segment's ACK for its delayed-ACK time (RFC 8985 uses 200 ms).
-            pto = pto.max(srtt + srtt / 2 + Duration::from_millis(200));
-        }
-        let at = now + pto.max(Duration::from_millis(10));
-        if self.timers.rtx.is_none_or(|rto| at < rto) {
-            self.timers.tlp = Some(at);
-        }
-    }
-
-    /// Persist timer interval with its own exponential backoff, bounded like the RTO.
-    pub(crate) fn persist_interval(&self, max: Duration) -> Duration {
-        let factor = 1u32.checked_shl(self.timers.persist_backoff.min(16)).unwrap_or(u32::MAX);
-        self.rtt.rto().saturating_mul(factor).min(max)
-    }
-
-    /// Enters TIME-WAIT: only the close timer runs.
-    pub(crate) fn enter_time_wait(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
-        self.state = TcpState::TimeWait;
-        self.timers.rtx = None;
-        self.timers.persist = None;
-        self.timers.close = Some(now + cfg.time_wait);
-        self.notify_closed(fx);
+    /// Moves to `state` (RFC 9293 §3.3.2): the one place the connection state changes.
+    pub(crate) fn transition(&mut self, state: TcpState) {
+        self.state = state;
     }
 
     /// Emits `Closed` once.
     pub(crate) fn notify_closed(&mut self, fx: &mut Effects) {
-        if !self.owner.closed_notified {
-            self.owner.closed_notified = true;
+        if !core::mem::replace(&mut self.owner.closed_notified, true) {
             fx.events.push(Event::Closed);
         }
     }
@@ -349,12 +312,11 @@ impl Tcb {
     /// CLOSED until the application closes it, so buffered data can still be read.
     pub(crate) fn finish(&mut self, fx: &mut Effects) {
         self.notify_closed(fx);
-        if self.owner.app_closed {
+        if self.owner.app_closed() {
             self.terminate(None, fx);
         } else {
-            self.state = TcpState::Closed;
-            self.timers.stop_transfer_timers();
-            self.timers.close = None;
+            self.transition(TcpState::Closed);
+            self.timers.stop_all();
             fx.unlink = true;
         }
     }
@@ -368,41 +330,9 @@ impl Tcb {
         }
     }
 
-    /// In-order data arrived (RCV.NXT moved): receive autotuning times how long a whole buffer's worth takes
-    /// to arrive (the window still open now may be nearly closed, which would time nothing).
-    pub(crate) fn note_in_order_data(&mut self, now: Instant) {
-        let (nxt, wnd) = (self.rcv.nxt, self.rcv.buf.capacity());
-        if let Some(t) = &mut self.rcv.tune {
-            t.on_data(nxt, wnd, now);
-        }
-    }
-
-    /// Send-buffer autotuning (`TcpConfig::send_buffer_max`, as Linux's `tcp_sndbuf_expand`): while the
-    /// application is held back by a full buffer and the congestion window has room the buffer cannot fill,
-    /// the buffer grows to twice the congestion window, so the bytes in flight and the next window's worth
-    /// both fit. Never shrinks, never past the maximum.
-    pub(crate) fn expand_send_buffer(&mut self, cfg: &TcpConfig) {
-        if cfg.send_buffer_max <= self.snd.buf.capacity() || !self.owner.want_writable {
-            return;
-        }
-        let cwnd = self.cc.cwnd();
-        if self.snd.max - self.snd.una >= cwnd {
-            return; // the congestion window, not the buffer, is what limits
-        }
-        let target = cwnd.saturating_mul(2).min(cfg.send_buffer_max);
-        if target > self.snd.buf.capacity() {
-            self.snd.buf.grow_to(target);
-            self.counters.send_buffer_growths += 1;
-        }
-    }
-
-    /// The application read `n` bytes: with autotuning, the receive buffer grows if the window held the
-    /// sender back (never past what the window scale can advertise).
+    /// The application read `n` bytes: receive autotuning may grow the buffer.
     pub(crate) fn note_read(&mut self, n: usize, now: Instant, cfg: &TcpConfig) {
-        let Some(t) = &mut self.rcv.tune else { return };
-        let limit = cfg.recv_buffer_limit().min(usize::from(u16::MAX) << self.rcv.wscale);
-        if let Some(size) = t.on_read(n, self.opts.mss, self.rcv.buf.capacity(), limit, now) {
-            self.rcv.buf.grow_to(size);
+        if self.rcv.autotune_after_read(n, self.opts.mss(), cfg.recv_buffer_limit(), now) {
             self.counters.recv_buffer_growths += 1;
         }
     }
@@ -415,9 +345,8 @@ impl Tcb {
 
     /// The connection is gone: `event` tells why (if anything), and the stack forgets it.
     pub(crate) fn terminate(&mut self, event: Option<Event>, fx: &mut Effects) {
-        self.state = TcpState::Closed;
-        self.timers.stop_transfer_timers();
-        self.timers.close = None;
+        self.transition(TcpState::Closed);
+        self.timers.stop_all();
         if let Some(e) = event {
             fx.events.push(e);
         }

@@ -1,33 +1,34 @@
 //! A connection's timers: retransmission (RFC 6298), persist (zero-window probes), delayed ACK, and the
 //! close timer (TIME-WAIT's 2*MSL, or an orphaned FIN-WAIT-2).
 
-use super::ack::AckDue;
 use super::segment::Outgoing;
 use super::tcb::{Effects, Tcb};
 use super::TcpState;
 use crate::config::TcpConfig;
 use crate::time::Instant;
 use crate::wire::TcpFlags;
+use core::time::Duration;
 
 /// A connection's deadlines and backoff counters. The stack keeps one heap entry per connection, armed at
 /// `armed`, for the earliest of them.
 #[derive(Debug, Default)]
 pub(crate) struct Timers {
     /// Retransmission timer (RFC 6298).
-    pub rtx: Option<Instant>,
+    rtx: Option<Instant>,
     /// Tail loss probe (RFC 8985 §7): fires before the RTO when the last segments may have been lost.
-    pub tlp: Option<Instant>,
+    tlp: Option<Instant>,
     /// Zero-window probe (RFC 9293 §3.8.6.1).
-    pub persist: Option<Instant>,
-    pub delack: Option<Instant>,
+    persist: Option<Instant>,
+    delack: Option<Instant>,
     /// TIME-WAIT's 2*MSL, or an orphaned FIN-WAIT-2's limit.
-    pub close: Option<Instant>,
+    close: Option<Instant>,
     /// The deadline of the stack's heap entry for this connection.
-    pub armed: Option<Instant>,
+    armed: Option<Instant>,
     /// Consecutive retransmission timeouts (or SYN retransmissions).
-    pub rtx_count: u32,
-    pub persist_backoff: u32,
-    pub probes_unanswered: u32,
+    rtx_count: u32,
+    persist_backoff: u32,
+    /// Zero-window probes in a row that the peer did not answer.
+    probes_unanswered: u32,
 }
 
 impl Timers {
@@ -43,12 +44,97 @@ impl Timers {
         next
     }
 
+    /// Records the stack's heap entry for `at` if it is earlier than the one armed; returns whether a new entry
+    /// is needed.
+    pub(crate) fn arm(&mut self, at: Instant) -> bool {
+        if self.armed.is_none_or(|armed| at < armed) {
+            self.armed = Some(at);
+            return true;
+        }
+        false
+    }
+
+    /// The stack's heap entry for `at` fired: is it the one armed (and not a stale one)?
+    pub(crate) fn fire(&mut self, at: Instant) -> bool {
+        if self.armed == Some(at) {
+            self.armed = None;
+            return true;
+        }
+        false
+    }
+
     /// Stops every timer except the close timer.
     pub(crate) fn stop_transfer_timers(&mut self) {
         self.rtx = None;
         self.tlp = None;
         self.persist = None;
         self.delack = None;
+    }
+
+    /// Stops every timer: the connection is closed.
+    pub(crate) fn stop_all(&mut self) {
+        self.stop_transfer_timers();
+        self.close = None;
+    }
+
+    pub(crate) fn rtx_count(&self) -> u32 {
+        self.rtx_count
+    }
+
+    /// A retransmission timeout (or a SYN retransmission).
+    fn count_timeout(&mut self) {
+        self.rtx_count += 1;
+    }
+
+    /// New data was acknowledged: the timeouts in a row are over.
+    pub(crate) fn reset_timeouts(&mut self) {
+        self.rtx_count = 0;
+    }
+
+    pub(crate) fn stop_rtx(&mut self) {
+        self.rtx = None;
+    }
+
+    pub(crate) fn stop_tlp(&mut self) {
+        self.tlp = None;
+    }
+
+    pub(crate) fn is_persisting(&self) -> bool {
+        self.persist.is_some()
+    }
+
+    /// The persist timer fires at `at` (a zero window holds data back).
+    pub(crate) fn persist_at(&mut self, at: Instant) {
+        self.persist = Some(at);
+    }
+
+    /// The peer's window opened: no more probing, and the next zero window starts from the shortest interval.
+    pub(crate) fn stop_persist(&mut self) {
+        self.persist = None;
+        self.persist_backoff = 0;
+    }
+
+    /// Nothing waits for a window (the backoff is kept while the window stays shut).
+    pub(crate) fn pause_persist(&mut self) {
+        self.persist = None;
+    }
+
+    /// The peer answered (any acceptable ACK): zero-window probes are not going unanswered.
+    pub(crate) fn peer_answered(&mut self) {
+        self.probes_unanswered = 0;
+    }
+
+    pub(crate) fn delay_ack(&mut self, at: Instant) {
+        self.delack = Some(at);
+    }
+
+    pub(crate) fn stop_delack(&mut self) {
+        self.delack = None;
+    }
+
+    /// The close timer (TIME-WAIT's 2*MSL, an orphaned FIN-WAIT-2's limit) fires at `at`.
+    pub(crate) fn close_at(&mut self, at: Instant) {
+        self.close = Some(at);
     }
 }
 
@@ -83,9 +169,7 @@ impl Tcb {
         }
         if due(self.timers.delack, now) {
             self.timers.delack = None;
-            if self.ack.due != AckDue::None {
-                self.ack.due = AckDue::Now;
-            }
+            self.on_delayed_ack_timeout();
         }
         self.poll_send(now, cfg, fx);
     }
@@ -96,50 +180,41 @@ impl Tcb {
             TcpState::SynSent | TcpState::SynReceived => {
                 let limit = if self.state == TcpState::SynSent { cfg.syn_retries } else { cfg.synack_retries };
                 if self.timers.rtx_count >= limit {
-                    if self.owner.passive {
+                    if self.owner.passive() {
                         self.terminate(None, fx);
                     } else {
                         self.time_out(fx);
                     }
                     return;
                 }
-                self.timers.rtx_count += 1;
+                self.timers.count_timeout();
                 self.counters.timeouts += 1;
                 self.counters.retransmitted_segments += 1;
                 self.rtt.back_off();
-                self.timing = None;
-                self.snd.nxt = self.snd.iss;
+                self.timing.cancel();
                 self.send_syn(now, fx);
             }
             _ => {
-                if self.snd.una == self.snd.max {
+                if self.snd.outstanding() == 0 {
                     return;
                 }
                 if self.timers.rtx_count >= cfg.max_retransmissions {
                     self.time_out(fx);
                     return;
                 }
-                self.timers.rtx_count += 1;
+                self.timers.count_timeout();
                 self.counters.timeouts += 1;
                 self.rtt.back_off();
-                let flight = self.snd.max - self.snd.una;
-                let mss = self.opts.mss;
-                self.cc.on_timeout(flight, mss);
-                self.recovery.in_recovery = false;
-                self.recovery.dup_acks = 0;
-                // RFC 6582 §4: after a timeout, no fast retransmit until everything sent so far is acknowledged.
-                self.recovery.recover = self.snd.max;
-                self.timing = None;
-                self.snd.nxt = self.snd.una;
-                // RFC 2018 §8: a timeout may mean the receiver reneged on what it SACKed. The first timeout
-                // still trusts the scoreboard (skipping SACKed data, as Linux does); repeated ones do not.
-                if self.timers.rtx_count >= 2 {
-                    self.recovery.scoreboard.clear();
-                }
+                // The first timeout still trusts the scoreboard (skipping SACKed data, as Linux does); repeated
+                // ones do not.
+                self.on_timeout_recovery(self.timers.rtx_count >= 2);
+                self.timing.cancel();
                 // The segment at SND.UNA always goes out, whatever the scoreboard or windows say (the peer may
                 // have reneged, or its window shrunk); poll_send (by the caller) continues from there.
+                let una = self.snd.una();
+                self.snd.resume_from(una);
                 let occupied = self.retransmit_first(fx);
-                self.snd.nxt = self.snd.una + occupied;
+                self.snd.resume_from(una + occupied);
                 self.restart_rtx_timer(now);
             }
         }
@@ -148,24 +223,21 @@ impl Tcb {
     /// RFC 8985 §7.3: send one new segment if the peer's window allows, else resend the last one, so that an ACK
     /// (with SACK) comes back and fast recovery can repair a tail loss without waiting for the RTO.
     fn send_tail_loss_probe(&mut self, now: Instant, fx: &mut Effects) {
-        if self.recovery.in_recovery || self.snd.max == self.snd.una {
+        if self.recovery.in_recovery() || self.snd.outstanding() == 0 {
             return;
         }
-        let unsent = if self.snd.nxt <= self.snd.buf_end() { self.snd.buf_end() - self.snd.nxt } else { 0 };
-        let peer_room = (self.snd.una + self.snd.wnd) - self.snd.nxt;
-        let new_len = unsent.min(self.opts.mss).min(peer_room);
-        let seg = if new_len > 0 && self.snd.nxt == self.snd.max {
-            let seg =
-                Outgoing::data(self.snd.nxt, TcpFlags::ACK | TcpFlags::PSH, self.snd.nxt - self.snd.buf_seq, new_len);
+        let nxt = self.snd.nxt();
+        let new_len = self.snd.unsent().min(self.opts.mss()).min(self.snd.peer_room());
+        let tx = if new_len > 0 && nxt == self.snd.max() {
+            let tx = Outgoing::data(nxt, TcpFlags::ACK | TcpFlags::PSH, self.snd.offset_of(nxt), new_len);
             self.counters.bytes_sent += new_len as u64;
-            self.snd.nxt = self.snd.nxt + new_len;
-            self.snd.max = self.snd.nxt;
-            seg
+            self.snd.sent(new_len);
+            tx
         } else {
             // Resend the last sent segment (data, and FIN if it carried one).
-            let data_end = self.snd.max.min(self.snd.buf_end());
-            let sent_data = data_end - self.snd.una;
-            let len = sent_data.min(self.opts.mss);
+            let data_end = self.snd.max().min(self.snd.buf_end());
+            let sent_data = data_end - self.snd.una();
+            let len = sent_data.min(self.opts.mss());
             let start = data_end - len;
             let mut flags = TcpFlags::ACK;
             if self.snd.fin_sent() {
@@ -174,22 +246,22 @@ impl Tcb {
             if len == 0 && !self.snd.fin_sent() {
                 return;
             }
-            let offset = start - self.snd.buf_seq;
+            let offset = self.snd.offset_of(start);
             self.counters.retransmitted_segments += 1;
             self.counters.retransmitted_bytes += len as u64;
             let seq = if len == 0 { self.snd.buf_end() } else { start };
             Outgoing::data(seq, flags, offset, len)
         };
         self.counters.tail_loss_probes += 1;
-        self.recovery.tlp_in_flight = true;
-        self.timing = None;
-        self.push_with_ack(seg, fx);
+        self.recovery.probe_sent();
+        self.timing.cancel();
+        self.push_with_ack(tx, fx);
         self.restart_rtx_timer(now);
     }
 
     /// Zero-window probe: an ACK carrying SND.UNA - 1, which the receiver must answer with its window.
     fn on_persist_timeout(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
-        if self.snd.wnd > 0 || self.snd.flight() > 0 {
+        if self.snd.wnd() > 0 || self.snd.flight() > 0 {
             return;
         }
         self.timers.probes_unanswered += 1;
@@ -198,8 +270,47 @@ impl Tcb {
             return;
         }
         self.counters.zero_window_probes += 1;
-        self.push_with_ack(Outgoing::control(self.snd.una - 1, TcpFlags::ACK), fx);
+        self.push_with_ack(Outgoing::control(self.snd.una() - 1, TcpFlags::ACK), fx);
         self.timers.persist_backoff = self.timers.persist_backoff.saturating_add(1);
         self.timers.persist = Some(now + self.persist_interval(cfg.rto_max));
+    }
+
+    /// Arms the retransmission timer if it is not running.
+    pub(crate) fn ensure_rtx_timer(&mut self, now: Instant) {
+        if self.timers.rtx.is_none() {
+            self.timers.rtx = Some(now + self.rtt.rto());
+        }
+    }
+
+    pub(crate) fn restart_rtx_timer(&mut self, now: Instant) {
+        self.timers.rtx = Some(now + self.rtt.rto());
+    }
+
+    /// RFC 8985 §7.2: arms the tail loss probe (2 SRTT, or more when a lone segment may wait for a delayed
+    /// ACK) if it would fire before the RTO, data is outstanding and no probe is out already.
+    pub(crate) fn arm_tail_loss_probe(&mut self, now: Instant) {
+        self.timers.tlp = None;
+        let Some(srtt) = self.rtt.srtt() else {
+            return;
+        };
+        let outstanding = self.snd.outstanding();
+        if self.recovery.in_recovery() || self.recovery.tlp_in_flight() || outstanding == 0 || !self.synchronized() {
+            return;
+        }
+        let mut pto = srtt * 2;
+        if outstanding <= self.opts.mss() {
+            // The peer may hold a lone segment's ACK for its delayed-ACK time (RFC 8985 uses 200 ms).
+            pto = pto.max(srtt + srtt / 2 + Duration::from_millis(200));
+        }
+        let at = now + pto.max(Duration::from_millis(10));
+        if self.timers.rtx.is_none_or(|rto| at < rto) {
+            self.timers.tlp = Some(at);
+        }
+    }
+
+    /// Persist timer interval with its own exponential backoff, bounded like the RTO.
+    pub(crate) fn persist_interval(&self, max: Duration) -> Duration {
+        let factor = 1u32.checked_shl(self.timers.persist_backoff.min(16)).unwrap_or(u32::MAX);
+        self.rtt.rto().saturating_mul(factor).min(max)
     }
 }

@@ -1,0 +1,88 @@
+//! Errors a connection learns of from below (RFC 1122 §4.2.3.9, RFC 5927): ICMP messages quoting one of our
+//! segments, and ARP giving up on the next hop. Hard errors (`UnreachableReason::is_hard_for_tcp`) abort a
+//! connection still opening; soft ones, and every error once established, are only remembered: the connection
+//! keeps retransmitting, and reports the last one in `TimedOut` if it never gets through.
+
+use super::seq::SeqNum;
+use super::tcb::{Effects, Tcb};
+use super::{Stack, TcpState};
+use crate::api::{Event, Output, SocketHandle, UnreachableReason};
+use crate::config::TcpConfig;
+use crate::time::Instant;
+use crate::wire::QuotedTransport;
+use core::net::Ipv4Addr;
+
+impl Stack {
+    /// An ICMP error (from `dst`'s path) quoting the start of one of our TCP segments. Returns whether it
+    /// named a connection of ours.
+    pub(crate) fn on_tcp_icmp_error(
+        &mut self,
+        dst: Ipv4Addr,
+        quoted: &[u8],
+        reason: UnreachableReason,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> bool {
+        let Ok(quoted) = QuotedTransport::new_checked(quoted) else {
+            return false;
+        };
+        let Some(h) = self.tcp.demux.find(&(quoted.src_port(), dst, quoted.dst_port())) else {
+            return false;
+        };
+        // RFC 5927 §4.1: only a message quoting a sequence number we have in flight is believed.
+        let seq = SeqNum(quoted.tcp_seq_number());
+        if !self.tcp.conns.get(&h).is_some_and(|tcb| tcb.has_in_flight(seq)) {
+            return false;
+        }
+        let port = quoted.dst_port();
+        self.with_tcb(h, now, out, |tcb, cfg, fx| tcb.on_icmp_error(dst, port, reason, now, cfg, fx));
+        true
+    }
+
+    /// ARP gave up on the next hop of a connection's queued segments: a soft error (each retransmission asks
+    /// ARP again). Returns false if `sock` is not a TCP connection.
+    pub(crate) fn on_tcp_no_neighbour(&mut self, sock: SocketHandle) -> bool {
+        match self.tcp.conns.get_mut(&sock) {
+            Some(tcb) => {
+                tcb.soft_error = Some(UnreachableReason::NoNeighbour);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl Tcb {
+    /// Could `seq` (from a quoted segment) be one we sent and still wait on? SND.UNA <= seq < SND.MAX, or
+    /// SND.UNA itself when nothing is outstanding (a lone retransmitted SYN or probe).
+    fn has_in_flight(&self, seq: SeqNum) -> bool {
+        let (una, max) = (self.snd.una(), self.snd.max());
+        seq >= una && (seq < max || (seq == max && max == una))
+    }
+
+    /// An ICMP error about the path to `dst` (`port`: the peer's).
+    fn on_icmp_error(
+        &mut self,
+        dst: Ipv4Addr,
+        port: u16,
+        reason: UnreachableReason,
+        now: Instant,
+        cfg: &TcpConfig,
+        fx: &mut Effects,
+    ) {
+        if let UnreachableReason::DstUnreachable { code: 4, next_hop_mtu } = reason {
+            if crate::api::usable_path_mtu(next_hop_mtu) {
+                self.on_path_mtu(next_hop_mtu, now, cfg, fx);
+                return;
+            }
+        }
+        let opening = matches!(self.state, TcpState::SynSent | TcpState::SynReceived);
+        if reason.is_hard_for_tcp() && opening {
+            // A passive connection nobody accepted yet just vanishes (Linux drops the request).
+            let event = (!self.owner.passive()).then_some(Event::Unreachable { dst, port: Some(port), reason });
+            self.terminate(event, fx);
+            return;
+        }
+        self.soft_error = Some(reason);
+    }
+}

@@ -1,0 +1,22 @@
+//! Path MTU discovery (RFC 1191): an ICMP "fragmentation needed" names the next hop's MTU; the connection
+//! sends smaller segments from then on and resends what the larger ones may have lost.
+
+use super::tcb::{Effects, Tcb};
+use crate::config::TcpConfig;
+use crate::time::Instant;
+
+impl Tcb {
+    /// The path to the peer carries at most `path_mtu` bytes per datagram (already checked to be usable).
+    pub(crate) fn on_path_mtu(&mut self, path_mtu: u16, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+        let mss = usize::from(path_mtu) - crate::wire::ipv4::HEADER_LEN - crate::wire::tcp::HEADER_LEN;
+        if mss >= self.opts.mss() {
+            return;
+        }
+        self.opts.clamp_mss(mss);
+        // Everything in flight was sent in segments too big for the path: send it again, smaller.
+        let una = self.snd.una();
+        self.snd.resume_from(una);
+        self.timing.cancel();
+        self.poll_send(now, cfg, fx);
+    }
+}

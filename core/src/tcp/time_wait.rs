@@ -1,0 +1,69 @@
+//! TIME-WAIT (RFC 9293 §3.6.1): entering it, and the stack's bound on how many connections wait in it at once
+//! (`TcpConfig::max_time_wait`, as Linux's `tcp_max_tw_buckets`). A connection that would enter it while the
+//! bound is full is cut short: its close timer fires at once and ends it the way the end of TIME-WAIT would.
+
+use super::tcb::{Effects, Tcb};
+use super::TcpState;
+use crate::config::TcpConfig;
+use crate::time::Instant;
+
+/// A connection's place in the stack's count of TIME-WAIT connections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TimeWaitSlot {
+    /// Not in TIME-WAIT.
+    None,
+    /// In TIME-WAIT and counted.
+    Counted,
+    /// Reached TIME-WAIT with the bound full: closes at once, never counted.
+    Cut,
+}
+
+/// How many connections of a stack are in TIME-WAIT, against the bound.
+#[derive(Debug)]
+pub(crate) struct TimeWaitBound {
+    count: usize,
+    max: usize,
+}
+
+impl TimeWaitBound {
+    pub(crate) fn new(max: usize) -> TimeWaitBound {
+        TimeWaitBound { count: 0, max }
+    }
+}
+
+impl Tcb {
+    /// Enters TIME-WAIT: only the close timer runs.
+    pub(crate) fn enter_time_wait(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+        self.transition(TcpState::TimeWait);
+        self.timers.stop_rtx();
+        self.timers.pause_persist();
+        self.timers.close_at(now + cfg.time_wait);
+        self.notify_closed(fx);
+    }
+
+    /// Keeps `bound`'s count as the connection enters or leaves TIME-WAIT (`released`: it is being forgotten),
+    /// after every input. Returns true when the connection was just cut short because the bound is full.
+    pub(crate) fn account_time_wait(&mut self, bound: &mut TimeWaitBound, released: bool, now: Instant) -> bool {
+        let in_time_wait = self.state == TcpState::TimeWait && !released;
+        match (in_time_wait, self.time_wait_slot) {
+            (true, TimeWaitSlot::None) if bound.count < bound.max => {
+                bound.count += 1;
+                self.time_wait_slot = TimeWaitSlot::Counted;
+            }
+            (true, TimeWaitSlot::None) => {
+                self.time_wait_slot = TimeWaitSlot::Cut;
+                self.timers.close_at(now);
+                return true;
+            }
+            (false, TimeWaitSlot::Counted) => {
+                bound.count -= 1;
+                self.time_wait_slot = TimeWaitSlot::None;
+            }
+            // A retransmitted FIN restarts the TIME-WAIT timer; a connection cut short still ends now.
+            (true, TimeWaitSlot::Cut) => self.timers.close_at(now),
+            (false, TimeWaitSlot::Cut) => self.time_wait_slot = TimeWaitSlot::None,
+            _ => {}
+        }
+        false
+    }
+}
