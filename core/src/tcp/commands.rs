@@ -1,5 +1,6 @@
 //! The application's TCP commands: connect, send, receive, shutdown, close, abort, options.
 
+use super::demux::ConnectionKey;
 use super::segment::Outgoing;
 use super::tcb::{Effects, Tcb};
 use super::{Stack, TcpState};
@@ -85,7 +86,7 @@ impl Stack {
         }
         let port = match local_port {
             Some(0) | None => self.tcp.allocate_port_for(remote).ok_or(CommandError::NoEphemeralPort)?,
-            Some(p) if self.tcp.demux.contains(&(p, *remote.ip(), remote.port())) => {
+            Some(p) if self.tcp.demux.contains(&ConnectionKey::new(p, remote)) => {
                 return Err(CommandError::AddrInUse(p))
             }
             Some(p) => p,

@@ -6,18 +6,29 @@
 
 use super::SeededHasher;
 use crate::api::SocketHandle;
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, SocketAddrV4};
 use std::collections::HashMap;
 
-/// (local port, remote address, remote port): our address is always the one address of the stack.
-pub(crate) type FourTuple = (u16, Ipv4Addr, u16);
+/// What tells a connection apart: its four-tuple, less our own address (a stack has exactly one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct ConnectionKey {
+    pub local_port: u16,
+    pub remote_ip: Ipv4Addr,
+    pub remote_port: u16,
+}
+
+impl ConnectionKey {
+    pub(crate) fn new(local_port: u16, remote: SocketAddrV4) -> ConnectionKey {
+        ConnectionKey { local_port, remote_ip: *remote.ip(), remote_port: remote.port() }
+    }
+}
 
 /// Every linked connection by four-tuple, plus the last one looked up.
 #[derive(Debug)]
 pub(crate) struct Demux {
-    map: HashMap<FourTuple, SocketHandle, SeededHasher>,
+    map: HashMap<ConnectionKey, SocketHandle, SeededHasher>,
     /// The last successful lookup; always a current entry of `map` (cleared whenever an entry goes).
-    last: Option<(FourTuple, SocketHandle)>,
+    last: Option<(ConnectionKey, SocketHandle)>,
 }
 
 impl Demux {
@@ -26,7 +37,7 @@ impl Demux {
     }
 
     /// The connection using `key`, if any.
-    pub(crate) fn find(&mut self, key: &FourTuple) -> Option<SocketHandle> {
+    pub(crate) fn find(&mut self, key: &ConnectionKey) -> Option<SocketHandle> {
         match self.last {
             Some((k, h)) if k == *key => Some(h),
             _ => {
@@ -37,11 +48,11 @@ impl Demux {
         }
     }
 
-    pub(crate) fn contains(&self, key: &FourTuple) -> bool {
+    pub(crate) fn contains(&self, key: &ConnectionKey) -> bool {
         self.map.contains_key(key)
     }
 
-    pub(crate) fn insert(&mut self, key: FourTuple, h: SocketHandle) {
+    pub(crate) fn insert(&mut self, key: ConnectionKey, h: SocketHandle) {
         if self.last.is_some_and(|(k, _)| k == key) {
             self.last = None;
         }
@@ -49,7 +60,7 @@ impl Demux {
     }
 
     /// Removes `key` if it still belongs to `h` (a later connection may have taken the tuple over).
-    pub(crate) fn remove_if(&mut self, key: &FourTuple, h: SocketHandle) {
+    pub(crate) fn remove_if(&mut self, key: &ConnectionKey, h: SocketHandle) {
         if self.map.get(key) == Some(&h) {
             self.map.remove(key);
             super::table::release_spare_capacity(&mut self.map);
@@ -68,8 +79,10 @@ mod tests {
         Demux::new(SeededHasher(1, 2))
     }
 
-    const A: FourTuple = (80, Ipv4Addr::new(10, 0, 0, 2), 40_000);
-    const B: FourTuple = (80, Ipv4Addr::new(10, 0, 0, 3), 40_000);
+    const A: ConnectionKey =
+        ConnectionKey { local_port: 80, remote_ip: Ipv4Addr::new(10, 0, 0, 2), remote_port: 40_000 };
+    const B: ConnectionKey =
+        ConnectionKey { local_port: 80, remote_ip: Ipv4Addr::new(10, 0, 0, 3), remote_port: 40_000 };
 
     #[test]
     fn the_remembered_lookup_never_outlives_its_entry() {
@@ -90,6 +103,6 @@ mod tests {
         d.insert(A, SocketHandle(4));
         assert_eq!(d.find(&A), Some(SocketHandle(4)));
         assert_eq!(d.find(&B), Some(SocketHandle(2)));
-        assert_eq!(d.find(&(81, A.1, A.2)), None);
+        assert_eq!(d.find(&ConnectionKey { local_port: 81, ..A }), None);
     }
 }

@@ -3,6 +3,7 @@
 //! connection still opening; soft ones, and every error once established, are only remembered: the connection
 //! keeps retransmitting, and reports the last one in `TimedOut` if it never gets through.
 
+use super::demux::ConnectionKey;
 use super::seq::SeqNum;
 use super::tcb::{Effects, Tcb};
 use super::{Stack, TcpState};
@@ -10,7 +11,7 @@ use crate::api::{Event, Output, SocketHandle, UnreachableReason};
 use crate::config::TcpConfig;
 use crate::time::Instant;
 use crate::wire::QuotedTransport;
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, SocketAddrV4};
 
 impl Stack {
     /// An ICMP error (from `dst`'s path) quoting the start of one of our TCP segments. Returns whether it
@@ -26,7 +27,9 @@ impl Stack {
         let Ok(quoted) = QuotedTransport::new_checked(quoted) else {
             return false;
         };
-        let Some(h) = self.tcp.demux.find(&(quoted.src_port(), dst, quoted.dst_port())) else {
+        let Some(h) =
+            self.tcp.demux.find(&ConnectionKey::new(quoted.src_port(), SocketAddrV4::new(dst, quoted.dst_port())))
+        else {
             return false;
         };
         // RFC 5927 §4.1: only a message quoting a sequence number we have in flight is believed.
@@ -84,5 +87,16 @@ impl Tcb {
             return;
         }
         self.soft_error = Some(reason);
+    }
+
+    /// New data was acknowledged: the path works, and an earlier soft error no longer explains anything.
+    pub(crate) fn path_works(&mut self) {
+        self.soft_error = None;
+    }
+
+    /// Retransmissions (or probes) ran out: the connection is gone, with the last soft error as the likely why.
+    pub(crate) fn time_out(&mut self, fx: &mut Effects) {
+        let soft_error = self.soft_error;
+        self.terminate(Some(Event::TimedOut { soft_error }), fx);
     }
 }

@@ -58,9 +58,7 @@ impl Tcb {
             self.snd.take_window(seg.seq_number, seg.ack_number, usize::from(seg.window_len));
             self.timers.stop_rtx();
             self.timers.reset_timeouts();
-            if let Some(rtt) = self.timing.on_ack(seg.ack_number, now) {
-                self.rtt.sample(rtt);
-            }
+            self.sample_rtt(seg.ack_number, now);
             self.timing.cancel();
             self.transition(TcpState::Established);
             self.ack.request_now();

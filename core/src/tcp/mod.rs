@@ -1,6 +1,28 @@
-//! TCP (RFC 9293): the connection table and its glue to the stack. The per-connection engine lives in
-//! `tcb.rs` (state), `input.rs` (segment arrival), `output.rs` (what to send), `timers.rs`; listeners in
-//! `listen.rs`; application commands in `commands.rs`.
+//! TCP (RFC 9293). A connection (`Tcb`) owns its state and builds every segment it sends; this file
+//! is the glue: the connection table, demultiplexing, the timer heap, and wrapping segments in IP.
+//!
+//! The path of a segment, file by file:
+//!
+//! - in: `ipv4.rs` hands the payload to `Stack::on_tcp` here, which parses it (`wire/tcp.rs`), finds the
+//!   connection by `ConnectionKey` (`demux.rs`) or the listener (`listen.rs`: passive open, SYN
+//!   cookies in `cookie.rs`), takes the TCB out of the table (`table.rs`) and runs it with an empty `Effects`.
+//! - the connection: `input.rs` (RFC 9293 §3.10.7: acceptability, RST, SYN, handshake, text and FIN) calls
+//!   `send.rs` for the fifth step (ACK processing, the send sequence space and window), `recovery.rs` (duplicate
+//!   ACKs, fast and SACK recovery, with `sack.rs`'s scoreboard), `congestion.rs` (the window algorithm),
+//!   `rtt.rs` (RFC 6298 and Karn), `recv.rs` (the receive sequence space: data, FIN, window advertisement,
+//!   SACK blocks, autotuning with `autotune.rs`, buffers in `buffer.rs` / `byte_queue.rs`), `ack.rs` (when to
+//!   acknowledge) and `time_wait.rs`; `errors.rs` and `pmtu.rs` take ICMP and ARP news. Then `output.rs`
+//!   (`poll_send`: windows, Nagle, SWS avoidance, FIN, persist) decides what goes out, as
+//!   `Outgoing` entries in `Effects`. `timers.rs` (RTO, TLP, persist, delayed ACK, close) and
+//!   `commands.rs` (the application's calls) end the same way.
+//! - out: back here, `apply_effects` asks the connection for each segment's complete header
+//!   (`Tcb::build_segment` in `segment.rs`, options from `options.rs`) under the stack's challenge-ACK budget,
+//!   wraps it in IP (`ipv4.rs`, ARP in `arp.rs`), reports events, re-arms the connection's one timer-heap
+//!   entry, keeps the TIME-WAIT bound, and puts the TCB back (or forgets it).
+//!
+//! Each concept's state is a small struct private to its file (`SendSequence`, `RecvSequence`, `Agreed`,
+//! `Timers`, `LossRecovery`, `AckState`, `RttTiming`, `Owner`): other files read it through accessors and
+//! change it only through the methods its file offers.
 
 mod ack;
 mod autotune;
@@ -45,7 +67,7 @@ use crate::wire::{IpProtocol, TcpFlags, TcpOptions, TcpPacket, TcpRepr};
 use core::hash::BuildHasher;
 use core::net::{Ipv4Addr, SocketAddrV4};
 use core::time::Duration;
-use demux::Demux;
+use demux::{ConnectionKey, Demux};
 use listen::Listener;
 use segment::Outgoing;
 use std::collections::{BTreeMap, HashMap};
@@ -182,14 +204,14 @@ impl TcpSockets {
     fn allocate_port_for(&mut self, remote: SocketAddrV4) -> Option<u16> {
         self.allocate_free_port().or_else(|| {
             let (listeners, demux) = (&self.listeners, &self.demux);
-            let key = |p: u16| (p, *remote.ip(), remote.port());
+            let key = |p: u16| ConnectionKey::new(p, remote);
             self.ports.allocate(|p| listeners.contains_key(&p) || demux.contains(&key(p)))
         })
     }
 
     /// Makes a new connection findable by its four-tuple (the TCB itself goes in via `apply_effects`).
     fn register(&mut self, local: SocketAddrV4, remote: SocketAddrV4, h: SocketHandle) {
-        self.demux.insert((local.port(), *remote.ip(), remote.port()), h);
+        self.demux.insert(ConnectionKey::new(local.port(), remote), h);
         *self.ports_in_use.entry(local.port()).or_insert(0) += 1;
     }
 
@@ -199,7 +221,7 @@ impl TcpSockets {
             return;
         }
         tcb.linked = false;
-        let key = (tcb.local.port(), *tcb.remote.ip(), tcb.remote.port());
+        let key = ConnectionKey::new(tcb.local.port(), tcb.remote);
         self.demux.remove_if(&key, tcb.handle);
         if let Some(n) = self.ports_in_use.get_mut(&tcb.local.port()) {
             *n -= 1;
@@ -278,7 +300,7 @@ impl Stack {
             // TCP is unicast only; never answer a broadcast.
             return self.drop_frame(DropReason::TcpNoSocket);
         }
-        let key = (seg.dst_port, rx.src, seg.src_port);
+        let key = ConnectionKey { local_port: seg.dst_port, remote_ip: rx.src, remote_port: seg.src_port };
         if let Some(h) = self.tcp.demux.find(&key) {
             let Some(tcb) = self.tcp.conns.take(&h) else {
                 return;

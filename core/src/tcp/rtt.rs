@@ -2,6 +2,7 @@
 //! retransmitted segments) and exponential backoff.
 
 use super::seq::SeqNum;
+use super::tcb::Tcb;
 use crate::time::Instant;
 use core::time::Duration;
 
@@ -44,6 +45,15 @@ pub(crate) struct RttEstimator {
     backoff: u32,
     min: Duration,
     max: Duration,
+}
+
+impl Tcb {
+    /// `ack` arrived at `now`: folds in the round trip of the timed segment if it covers it.
+    pub(crate) fn sample_rtt(&mut self, ack: SeqNum, now: Instant) {
+        if let Some(rtt) = self.timing.on_ack(ack, now) {
+            self.rtt.sample(rtt);
+        }
+    }
 }
 
 /// Clock granularity G of RFC 6298 §2: our clock is nanoseconds, but a floor keeps RTO sane when RTTVAR ~ 0.

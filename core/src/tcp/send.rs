@@ -296,12 +296,9 @@ impl Tcb {
     fn on_new_ack(&mut self, ack: SeqNum, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
         let data_acked = self.snd.acknowledge(ack);
         self.counters.bytes_acked += data_acked as u64;
-        // The path works: an earlier soft error no longer explains anything.
-        self.soft_error = None;
+        self.path_works();
         self.recovery.advance(ack);
-        if let Some(rtt) = self.timing.on_ack(ack, now) {
-            self.rtt.sample(rtt);
-        }
+        self.sample_rtt(ack, now);
         self.timers.reset_timeouts();
         self.on_ack_during_recovery(ack, data_acked, now, fx);
         if self.snd.una == self.snd.max {

@@ -1,5 +1,6 @@
-//! The transmission control block: everything one connection remembers (RFC 9293 §3.3.1), plus what the
-//! connection wants the stack to do after an input (`Effects`).
+//! The transmission control block: one connection, assembled from one small struct per RFC concept (each
+//! private to the file named after it), its named constructors (active, passive and SYN-cookie open), the
+//! state transitions every file shares, and what the connection asks of the stack after an input (`Effects`).
 
 use super::ack::AckState;
 use super::autotune::RecvAutotune;
@@ -166,30 +167,30 @@ impl Owner {
 /// The transmission control block: one connection's state, in one small struct per RFC concept.
 #[derive(Debug)]
 pub(crate) struct Tcb {
-    pub state: TcpState,
-    pub local: SocketAddrV4,
-    pub remote: SocketAddrV4,
-    pub handle: SocketHandle,
-    pub owner: Owner,
-    pub snd: SendSequence,
-    pub rcv: RecvSequence,
-    pub opts: Agreed,
-    pub timers: Timers,
-    pub rtt: RttEstimator,
+    pub(super) state: TcpState,
+    pub(super) local: SocketAddrV4,
+    pub(super) remote: SocketAddrV4,
+    pub(super) handle: SocketHandle,
+    pub(super) owner: Owner,
+    pub(super) snd: SendSequence,
+    pub(super) rcv: RecvSequence,
+    pub(super) opts: Agreed,
+    pub(super) timers: Timers,
+    pub(super) rtt: RttEstimator,
     /// The segment being timed for an RTT sample: (sequence number that acknowledges it, time sent).
-    pub timing: RttTiming,
-    pub cc: Box<dyn CongestionControl>,
-    pub recovery: LossRecovery,
-    pub ack: AckState,
+    pub(super) timing: RttTiming,
+    pub(super) cc: Box<dyn CongestionControl>,
+    pub(super) recovery: LossRecovery,
+    pub(super) ack: AckState,
     /// Nagle's algorithm is off (`TcpSetNoDelay`).
-    pub nodelay: bool,
+    pub(super) nodelay: bool,
     /// The last soft error (RFC 1122 §4.2.3.9) since the connection last made progress, for `TimedOut`.
-    pub soft_error: Option<crate::api::UnreachableReason>,
+    pub(super) soft_error: Option<crate::api::UnreachableReason>,
     /// Where this connection stands against the stack's TIME-WAIT bound (`TcpConfig::max_time_wait`).
     pub(super) time_wait_slot: TimeWaitSlot,
     /// The four-tuple is registered in the demultiplexing table.
-    pub linked: bool,
-    pub counters: TcpCounters,
+    pub(super) linked: bool,
+    pub(super) counters: TcpCounters,
 }
 
 /// Window scale shift needed to advertise `buffer` bytes (RFC 7323 §2.3).
@@ -335,12 +336,6 @@ impl Tcb {
         if self.rcv.autotune_after_read(n, self.opts.mss(), cfg.recv_buffer_limit(), now) {
             self.counters.recv_buffer_growths += 1;
         }
-    }
-
-    /// Retransmissions (or probes) ran out: the connection is gone, with the last soft error as the likely why.
-    pub(crate) fn time_out(&mut self, fx: &mut Effects) {
-        let soft_error = self.soft_error;
-        self.terminate(Some(Event::TimedOut { soft_error }), fx);
     }
 
     /// The connection is gone: `event` tells why (if anything), and the stack forgets it.
