@@ -165,6 +165,10 @@ pub struct TcpConfig {
     pub max_time_wait: usize,
     /// Longest an ACK is delayed (RFC 9293 §3.8.6.3 allows up to 500 ms; Linux uses 40 ms).
     pub delayed_ack: Duration,
+    /// Least time between two ACKs one connection sends in answer to unacceptable segments that carry no data
+    /// (stale pure ACKs, window probes): as Linux's `tcp_invalid_ratelimit` (500 ms), so two ends whose ACKs
+    /// the other finds unacceptable cannot trade ACKs without end. Data segments are always answered.
+    pub invalid_ack_interval: Duration,
     /// New connections start with Nagle's algorithm off.
     pub nodelay: bool,
     /// Largest backlog (accept queue) a listener may ask for.
@@ -211,6 +215,7 @@ impl Default for TcpConfig {
             time_wait: Duration::from_secs(60),
             max_time_wait: 65_536,
             delayed_ack: Duration::from_millis(40),
+            invalid_ack_interval: Duration::from_millis(500),
             nodelay: false,
             max_backlog: 4096,
             syn_queue: 256,

@@ -29,16 +29,28 @@ pub(crate) struct AckState {
     unacked_segments: u32,
     /// In-order segments still to be acknowledged at once after recent out-of-order data.
     quick_acks: u32,
+    /// When we last answered an unacceptable segment without data (`TcpConfig::invalid_ack_interval`).
+    last_invalid_ack: Option<Instant>,
 }
 
 impl AckState {
     pub(crate) fn new() -> AckState {
-        AckState { due: AckDue::None, unacked_segments: 0, quick_acks: 0 }
+        AckState { due: AckDue::None, unacked_segments: 0, quick_acks: 0, last_invalid_ack: None }
     }
 
     /// The peer needs an acknowledgement now (a duplicate, a FIN, a window update, our handshake ACK).
     pub(crate) fn request_now(&mut self) {
         self.due = AckDue::Now;
+    }
+
+    /// An unacceptable segment without data arrived: may it be answered now (at most one such ACK per
+    /// `interval`, as Linux's `tcp_oow_rate_limited`)?
+    pub(crate) fn may_answer_invalid(&mut self, now: Instant, interval: core::time::Duration) -> bool {
+        if self.last_invalid_ack.is_some_and(|last| now < last + interval) {
+            return false;
+        }
+        self.last_invalid_ack = Some(now);
+        true
     }
 
     pub(crate) fn set_due(&mut self, due: AckDue) {
@@ -68,8 +80,11 @@ impl Tcb {
     pub(crate) fn send_due_ack(&mut self, fx: &mut Effects) {
         match self.ack.due {
             AckDue::EndOfBatch if fx.in_batch => fx.ack_at_batch_end = true,
+            // At SND.MAX, not a SND.NXT rewound by a timeout: the peer may have everything up to SND.MAX, and an
+            // ACK below its RCV.NXT is unacceptable to it, ACK field unread (BSD sends pure ACKs at SND.MAX;
+            // Linux never rewinds SND.NXT). Two ends both rewound would otherwise never hear each other.
             AckDue::EndOfBatch | AckDue::Now => {
-                self.push_with_ack(Outgoing::control(self.snd.nxt(), TcpFlags::ACK), fx)
+                self.push_with_ack(Outgoing::control(self.snd.max(), TcpFlags::ACK), fx)
             }
             AckDue::None | AckDue::Delayed => {}
         }

@@ -13,7 +13,7 @@ impl Tcb {
     /// Sends RST if the peer knows the connection, then forgets it (RFC 9293 §3.10.5 ABORT).
     pub(crate) fn abort(&mut self, fx: &mut Effects) {
         if !matches!(self.state, TcpState::SynSent | TcpState::Closed | TcpState::TimeWait) {
-            let mut rst = Outgoing::control(self.snd.nxt(), TcpFlags::RST | TcpFlags::ACK);
+            let mut rst = Outgoing::control(self.snd.max(), TcpFlags::RST | TcpFlags::ACK);
             rst.ack = Some(self.rcv.nxt());
             fx.transmit.push(rst);
         }

@@ -125,8 +125,13 @@ impl Tcb {
                     // Never answered (RFC 9293).
                 } else if self.is_plausible_duplicate(seq) {
                     // A retransmission of what we already have (our ACK was lost), a keep-alive, a repeated
-                    // FIN: the peer needs our ACK now.
-                    self.ack.request_now();
+                    // FIN: the peer needs our ACK now. One without data (a stale ACK, a probe) is answered at
+                    // most once per `invalid_ack_interval`, so two ends cannot ping-pong ACKs.
+                    if seg_len > 0 || self.ack.may_answer_invalid(now, cfg.invalid_ack_interval) {
+                        self.ack.request_now();
+                    } else {
+                        self.counters.invalid_acks_suppressed += 1;
+                    }
                 } else {
                     // Nowhere a real peer would send: most likely forged with a guessed sequence number. Answer
                     // under the challenge-ACK rate limit, so a flood cannot turn us into an ACK cannon that
@@ -271,7 +276,7 @@ impl Tcb {
 
     /// RFC 5961 challenge ACK: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, rate-limited by the stack.
     pub(crate) fn challenge_ack(&mut self, fx: &mut Effects) {
-        let mut tx = Outgoing::control(self.snd.nxt(), TcpFlags::ACK);
+        let mut tx = Outgoing::control(self.snd.max(), TcpFlags::ACK);
         tx.kind = OutgoingKind::ChallengeAck;
         fx.transmit.push(tx);
     }

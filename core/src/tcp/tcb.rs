@@ -85,6 +85,8 @@ pub struct TcpCounters {
     pub zero_window_probes: u64,
     pub tail_loss_probes: u64,
     pub challenge_acks: u64,
+    /// Unacceptable segments without data left unanswered (`TcpConfig::invalid_ack_interval`).
+    pub invalid_acks_suppressed: u64,
     /// A crossed bare SYN (simultaneous open) was set aside for a SYN-ACK that acknowledged our SYN.
     pub crossed_syns_superseded: u64,
     /// A simultaneous open that a crossed bare SYN started was reset; the connection went back to SYN-SENT.
