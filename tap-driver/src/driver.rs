@@ -12,6 +12,7 @@ use crate::link::Link;
 use crate::sys::{poll2, Waker};
 use std::collections::{BTreeSet, HashMap};
 use std::io;
+use std::net::Ipv4Addr;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -33,22 +34,91 @@ const RETRY_ROUNDS: usize = 8;
 /// Why a socket handle was released by the stack: the answer to later calls on it.
 #[derive(Clone, Copy, Debug)]
 enum Gone {
-    Reset { connecting: bool },
-    TimedOut,
-    Unreachable,
+    Reset {
+        connecting: bool,
+    },
+    /// Retransmissions ran out; `soft_error` is the last soft error the connection saw (RFC 1122 §4.2.3.9).
+    TimedOut {
+        soft_error: Option<UnreachableReason>,
+    },
+    /// A hard ICMP error while the connection was opening.
+    Unreachable {
+        dst: Ipv4Addr,
+        reason: UnreachableReason,
+    },
     Closed,
 }
 
 impl Gone {
+    /// The error Linux would give: a refused connect is `ECONNREFUSED`, a hard ICMP error its
+    /// `icmp_err_convert` errno, and a timeout after a soft error that error (`EHOSTUNREACH` for an unanswered
+    /// ARP, as Linux's neighbour layer reports), else `ETIMEDOUT`.
     fn error(self) -> io::Error {
         use io::ErrorKind as K;
         match self {
             Gone::Reset { connecting: true } => io::Error::new(K::ConnectionRefused, "connection refused"),
             Gone::Reset { connecting: false } => io::Error::new(K::ConnectionReset, "connection reset by peer"),
-            Gone::TimedOut => io::Error::new(K::TimedOut, "connection timed out (retransmissions ran out)"),
-            Gone::Unreachable => io::Error::other("destination unreachable"),
+            Gone::TimedOut { soft_error: None } => {
+                io::Error::new(K::TimedOut, "connection timed out (retransmissions ran out)")
+            }
+            Gone::TimedOut { soft_error: Some(reason) } => io::Error::new(
+                unreachable_kind(reason),
+                format!("connection timed out (retransmissions ran out; last error: {})", describe(reason)),
+            ),
+            Gone::Unreachable { dst, reason } => {
+                io::Error::new(unreachable_kind(reason), format!("{dst}: {}", describe(reason)))
+            }
             Gone::Closed => io::Error::new(K::NotConnected, "socket closed"),
         }
+    }
+}
+
+/// The `io::ErrorKind` of the errno Linux maps an ICMP error to (`icmp_err_convert`; a missing ARP answer and
+/// time exceeded are `EHOSTUNREACH`).
+fn unreachable_kind(reason: UnreachableReason) -> io::ErrorKind {
+    use io::ErrorKind as K;
+    match reason {
+        UnreachableReason::NoNeighbour | UnreachableReason::TimeExceeded { .. } => K::HostUnreachable,
+        UnreachableReason::DstUnreachable { code, .. } => match code {
+            // Net unreachable, unknown, administratively prohibited, unreachable for this TOS.
+            0 | 6 | 9 | 11 => K::NetworkUnreachable,
+            // Port unreachable: nobody listens (Linux's ECONNREFUSED); protocol unreachable: the host speaks no
+            // TCP at all (Linux's ENOPROTOOPT, which has no kind of its own), refused all the same.
+            2 | 3 => K::ConnectionRefused,
+            // Fragmentation needed with no usable MTU (Linux's EMSGSIZE): the path cannot carry our segments.
+            4 => K::Other,
+            // Host unreachable, unknown, isolated, prohibited, filtered, precedence: EHOSTUNREACH and kin.
+            _ => K::HostUnreachable,
+        },
+    }
+}
+
+/// An unreachable reason in words, naming the ICMP code: `ICMP port unreachable (code 3)`.
+fn describe(reason: UnreachableReason) -> String {
+    match reason {
+        UnreachableReason::NoNeighbour => "no ARP reply from the next hop".into(),
+        UnreachableReason::DstUnreachable { code, next_hop_mtu } => {
+            let what = match code {
+                0 => "net unreachable",
+                1 => "host unreachable",
+                2 => "protocol unreachable",
+                3 => "port unreachable",
+                4 => return format!("ICMP fragmentation needed (code 4, next-hop MTU {next_hop_mtu})"),
+                5 => "source route failed",
+                6 => "destination network unknown",
+                7 => "destination host unknown",
+                8 => "source host isolated",
+                9 | 10 => "communication administratively prohibited",
+                11 | 12 => "unreachable for this type of service",
+                13 => "communication administratively filtered",
+                14 => "host precedence violation",
+                15 => "precedence cutoff in effect",
+                _ => "destination unreachable",
+            };
+            format!("ICMP {what} (code {code})")
+        }
+        UnreachableReason::TimeExceeded { code: 0 } => "ICMP TTL exceeded in transit".into(),
+        UnreachableReason::TimeExceeded { code } => format!("ICMP time exceeded (code {code})"),
     }
 }
 
@@ -387,12 +457,12 @@ impl<L: Link> DriverLoop<L> {
         let connecting = self.connecting.contains_key(&sock);
         let gone = match ev {
             Event::Reset => Some(Gone::Reset { connecting }),
-            Event::TimedOut { .. } => Some(Gone::TimedOut),
+            Event::TimedOut { soft_error } => Some(Gone::TimedOut { soft_error }),
             Event::Closed => Some(Gone::Closed),
-            Event::Unreachable { reason: UnreachableReason::NoNeighbour, .. } if connecting => Some(Gone::Unreachable),
-            Event::Unreachable { reason: UnreachableReason::DstUnreachable { .. }, .. } if connecting => {
-                Some(Gone::Unreachable)
-            }
+            // RFC 1122 §4.2.3.9: a TCP connection hears only a hard error, only while opening, and the stack has
+            // then released it; soft errors come later, in `TimedOut`. (A UDP socket's `Unreachable` is news,
+            // not the end of the socket.)
+            Event::Unreachable { dst, reason, .. } if connecting => Some(Gone::Unreachable { dst, reason }),
             _ => None,
         };
         if let Some(g) = gone {
@@ -417,8 +487,8 @@ impl<L: Link> DriverLoop<L> {
         let answer = match outcome {
             Ok(()) => Ok(p.bound.unwrap_or(Reply::Done)),
             Err(g) => {
-                // Nobody will own this handle: release it (after an unreachable, the stack may still be trying).
-                let _ = self.command(Command::TcpAbort { sock }, Instant::now());
+                // The stack already released the handle (reset, hard error or timeout) and nobody will hold it.
+                self.gone.remove(&sock);
                 Err(g.error())
             }
         };
@@ -497,7 +567,7 @@ impl<L: Link> DriverLoop<L> {
                 }
             }
             (Ok(Reply::Bound { sock, local }), Wait::Connect, Some(cmd)) => {
-                if let Some(g) = self.gone.get(&sock).copied() {
+                if let Some(g) = self.gone.remove(&sock) {
                     let _ = reply.send(Err(g.error()));
                 } else {
                     let bound = Some(Reply::Bound { sock, local });
@@ -615,4 +685,33 @@ fn command_socket(cmd: &Command) -> Option<SocketHandle> {
 
 fn timed_out() -> io::Error {
     io::Error::new(io::ErrorKind::TimedOut, "timed out")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use io::ErrorKind as K;
+
+    fn icmp(code: u8) -> UnreachableReason {
+        UnreachableReason::DstUnreachable { code, next_hop_mtu: 0 }
+    }
+
+    #[test]
+    fn errors_have_the_kinds_linux_gives() {
+        let dst = Ipv4Addr::new(10, 0, 0, 2);
+        let hard = |code| Gone::Unreachable { dst, reason: icmp(code) }.error();
+        assert_eq!(hard(3).kind(), K::ConnectionRefused);
+        assert_eq!(hard(3).to_string(), "10.0.0.2: ICMP port unreachable (code 3)");
+        assert_eq!(hard(2).kind(), K::ConnectionRefused);
+        assert_eq!(hard(13).kind(), K::HostUnreachable);
+        assert_eq!(hard(9).kind(), K::NetworkUnreachable);
+        let timed_out = |soft_error| Gone::TimedOut { soft_error }.error();
+        assert_eq!(timed_out(None).kind(), K::TimedOut);
+        assert_eq!(timed_out(Some(UnreachableReason::NoNeighbour)).kind(), K::HostUnreachable);
+        assert_eq!(timed_out(Some(icmp(1))).kind(), K::HostUnreachable);
+        assert_eq!(timed_out(Some(icmp(0))).kind(), K::NetworkUnreachable);
+        assert_eq!(timed_out(Some(UnreachableReason::TimeExceeded { code: 0 })).kind(), K::HostUnreachable);
+        let msg = timed_out(Some(icmp(1))).to_string();
+        assert!(msg.contains("timed out") && msg.contains("ICMP host unreachable (code 1)"), "{msg}");
+    }
 }

@@ -208,3 +208,24 @@ fn linger_waits_for_the_last_fin_to_be_acknowledged() {
     da.stop();
     db.stop();
 }
+
+#[test]
+fn connect_to_an_address_nobody_answers_fails_as_host_unreachable_after_the_syn_retries() {
+    // Nobody has 10.99.0.3: every ARP resolution gives up, a soft error (RFC 1122 §4.2.3.9) that only the
+    // connect's timeout reports, as Linux's EHOSTUNREACH. Two SYN retries: the stack gives up after 7 s (the
+    // first resolution gave up at 3 s).
+    let (a, b) = PairLink::pair().unwrap();
+    let mut cfg = config(1, Impairments::default());
+    cfg.stack.tcp.syn_retries = 2;
+    let da = Driver::start(a, cfg).unwrap();
+    let _db = Driver::start(b, config(2, Impairments::default())).unwrap();
+    let t = Instant::now();
+    let err = TcpStream::connect(&da.handle(), addr("10.99.0.3:80")).map(|_| ()).unwrap_err();
+    let took = t.elapsed();
+    assert_eq!(err.kind(), std::io::ErrorKind::HostUnreachable, "{err}");
+    assert!(err.to_string().contains("timed out") && err.to_string().contains("no ARP reply"), "{err}");
+    // Not at the first ARP give-up (1 s retries, 3 requests): when the SYN's retries ran out.
+    assert!(took >= Duration::from_millis(6900) && took < Duration::from_secs(15), "gave up after {took:?}");
+    let report = da.stop();
+    assert!(report.stack.drops(synack::DropReason::ArpUnresolved) >= 1, "{report}");
+}

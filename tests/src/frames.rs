@@ -90,3 +90,13 @@ pub fn fragments(
         })
         .collect()
 }
+
+/// Is this Ethernet frame an ARP packet (a filter for [`crate::Pair::drop_next_where`])?
+pub fn is_arp(frame: &[u8]) -> bool {
+    frame.get(12..14) == Some(&[0x08, 0x06][..])
+}
+
+/// Is this Ethernet frame an IPv4 datagram carrying TCP (no options, protocol byte at offset 23)?
+pub fn is_tcp(frame: &[u8]) -> bool {
+    frame.get(12..14) == Some(&[0x08, 0x00][..]) && frame.get(23) == Some(&6)
+}

@@ -16,6 +16,9 @@ use synack::wire::pretty::frame_summary;
 use synack::wire::EthernetAddress;
 use synack::{Command, CommandError, Config, Event, Input, Instant, Output, Reply, SocketHandle, Stack};
 
+/// Which frames a [`Pair::drop_next_where`] filter takes.
+pub type FrameFilter = fn(&[u8]) -> bool;
+
 /// One side of the pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Side {
@@ -86,6 +89,8 @@ pub struct Pair {
     /// Frames sent so far per direction (1-based after increment), for `drop_nth`.
     sent: [u64; 2],
     drops: Vec<(Side, u64)>,
+    /// Drop the next frames a side sends that match: (sender, how many more, which).
+    filters: Vec<(Side, u64, FrameFilter)>,
     /// Random impairments per direction (index = sender).
     impair: [Impairment; 2],
     rng: ChaCha8Rng,
@@ -115,6 +120,7 @@ impl Pair {
             seq: 0,
             sent: [0, 0],
             drops: Vec::new(),
+            filters: Vec::new(),
             impair: [Impairment::default(), Impairment::default()],
             rng: ChaCha8Rng::seed_from_u64(0x5eed),
             log: Vec::new(),
@@ -138,6 +144,18 @@ impl Pair {
     /// Drop the `n`th frame (1-based) that `from` sends.
     pub fn drop_nth(&mut self, from: Side, n: u64) {
         self.drops.push((from, n));
+    }
+
+    /// Drop the next `count` frames `from` sends for which `which` holds (e.g. [`frames::is_arp`]); the link
+    /// heals after that. `u64::MAX` drops them for good.
+    pub fn drop_next_where(&mut self, from: Side, count: u64, which: FrameFilter) {
+        self.filters.push((from, count, which));
+    }
+
+    /// Whether a filter of [`Pair::drop_next_where`] takes this frame (using up one of its drops).
+    fn filtered(&mut self, from: Side, frame: &[u8]) -> bool {
+        let hit = self.filters.iter_mut().find(|(side, left, which)| *side == from && *left > 0 && which(frame));
+        hit.map(|(_, left, _)| *left -= 1).is_some()
     }
 
     /// Runs a command on one side now and returns its reply; frames and events it caused are processed.
@@ -170,7 +188,8 @@ impl Pair {
                 self.sent[idx] += 1;
                 let imp = self.impair[idx];
                 let random_loss = imp.loss > 0.0 && self.rng.gen_bool(imp.loss);
-                let dropped = random_loss || self.drops.contains(&(side, self.sent[idx]));
+                let dropped =
+                    random_loss || self.drops.contains(&(side, self.sent[idx])) || self.filtered(side, &frame);
                 self.log.push(Logged { at: self.now, from: side, frame: frame.clone(), dropped });
                 if !dropped {
                     let mut at = self.now + self.delay;

@@ -165,6 +165,7 @@ pub fn data_chunk(seed: u64, offset: u64, len: usize) -> Vec<u8> {
 pub fn outcome_name(event: &Event) -> String {
     match event {
         Event::Unreachable { .. } => "unreachable".into(),
+        Event::TimedOut { .. } => "timedout".into(),
         other => format!("{other:?}").to_lowercase(),
     }
 }
@@ -176,7 +177,12 @@ pub fn describe_unreachable(event: &Event) -> String {
         Some(p) => format!("{dst}:{p}"),
         None => dst.to_string(),
     };
-    let why = match reason {
+    format!("unreachable {to}: {}", describe_reason(*reason))
+}
+
+/// Why a destination could not be reached, in words: `ICMP host unreachable`, `no ARP reply`.
+pub fn describe_reason(reason: UnreachableReason) -> String {
+    match reason {
         UnreachableReason::NoNeighbour => "no ARP reply".to_string(),
         UnreachableReason::DstUnreachable { code, next_hop_mtu } => match code {
             0 => "ICMP net unreachable".into(),
@@ -188,8 +194,24 @@ pub fn describe_unreachable(event: &Event) -> String {
         },
         UnreachableReason::TimeExceeded { code: 0 } => "ICMP TTL exceeded in transit".into(),
         UnreachableReason::TimeExceeded { code } => format!("ICMP time exceeded code {code}"),
-    };
-    format!("unreachable {to}: {why}")
+    }
+}
+
+/// What a TCP connection to `remote` that ended with `event` should report as its error, if anything: a hard
+/// [`Event::Unreachable`] (`unreachable 10.0.0.2:9: ICMP port unreachable`), or [`Event::TimedOut`] with the
+/// soft error that likely caused it (`10.0.0.2:9: timed out (last error: no ARP reply for 10.0.0.2)`).
+pub fn describe_tcp_failure(event: &Event, remote: std::net::SocketAddrV4) -> Option<String> {
+    match event {
+        Event::Unreachable { .. } => Some(describe_unreachable(event)),
+        Event::TimedOut { soft_error: None } => Some(format!("{remote}: timed out")),
+        Event::TimedOut { soft_error: Some(UnreachableReason::NoNeighbour) } => {
+            Some(format!("{remote}: timed out (last error: no ARP reply for {})", remote.ip()))
+        }
+        Event::TimedOut { soft_error: Some(reason) } => {
+            Some(format!("{remote}: timed out (last error: {})", describe_reason(*reason)))
+        }
+        _ => None,
+    }
 }
 
 /// Hex of a digest.
@@ -209,5 +231,31 @@ mod tests {
         parts.extend(data_chunk(9, 63, 37));
         assert_eq!(whole, parts);
         assert_ne!(whole, data_chunk(10, 0, 100));
+    }
+
+    #[test]
+    fn tcp_failures_say_why() {
+        let remote = "10.0.0.2:9".parse().unwrap();
+        let timed_out = |soft_error| describe_tcp_failure(&Event::TimedOut { soft_error }, remote);
+        assert_eq!(timed_out(None).as_deref(), Some("10.0.0.2:9: timed out"));
+        assert_eq!(
+            timed_out(Some(UnreachableReason::NoNeighbour)).as_deref(),
+            Some("10.0.0.2:9: timed out (last error: no ARP reply for 10.0.0.2)")
+        );
+        assert_eq!(
+            timed_out(Some(UnreachableReason::DstUnreachable { code: 1, next_hop_mtu: 0 })).as_deref(),
+            Some("10.0.0.2:9: timed out (last error: ICMP host unreachable)")
+        );
+        let refused = Event::Unreachable {
+            dst: *remote.ip(),
+            port: Some(9),
+            reason: UnreachableReason::DstUnreachable { code: 3, next_hop_mtu: 0 },
+        };
+        assert_eq!(
+            describe_tcp_failure(&refused, remote).as_deref(),
+            Some("unreachable 10.0.0.2:9: ICMP port unreachable")
+        );
+        assert_eq!(describe_tcp_failure(&Event::Reset, remote), None);
+        assert_eq!(outcome_name(&Event::TimedOut { soft_error: None }), "timedout");
     }
 }

@@ -1,6 +1,6 @@
 //! TCP clients: bulk sender (one or many parallel connections) and request/response.
 
-use super::{data_chunk, outcome_name, App, AppReport, ConnReport, Cx};
+use super::{data_chunk, describe_tcp_failure, outcome_name, App, AppReport, ConnReport, Cx};
 use sha2::{Digest, Sha256};
 use std::net::SocketAddrV4;
 
@@ -135,11 +135,20 @@ impl App for TcpBulk {
                     let _ = cx.command(Command::TcpClose { sock });
                 }
             }
+            // A soft error (ICMP host unreachable, no ARP reply) is no event: the stack keeps retrying, and
+            // says why only if it gives up (`TimedOut { soft_error }`). `Unreachable` is a hard error while
+            // opening. Either way, as after `Reset`, the stack has released the handle.
             Event::Closed | Event::Reset | Event::TimedOut { .. } | Event::Unreachable { .. } => {
                 c.done = true;
                 c.report.finished = Some(cx.now());
                 if c.report.outcome.is_empty() || *event != Event::Closed {
                     c.report.outcome = outcome_name(event);
+                }
+                if let Some(e) = describe_tcp_failure(event, self.dst) {
+                    self.report.errors.push(e);
+                }
+                if *event == Event::Closed {
+                    let _ = cx.command(Command::TcpClose { sock }); // `Closed` keeps the handle until then
                 }
             }
             _ => {}
@@ -310,6 +319,12 @@ impl App for TcpRequestResponse {
                 }
             }
             Event::Closed | Event::Reset | Event::TimedOut { .. } | Event::Unreachable { .. } => {
+                if let Some(e) = describe_tcp_failure(event, self.dst) {
+                    self.report.errors.push(e);
+                }
+                if *event == Event::Closed {
+                    let _ = cx.command(Command::TcpClose { sock }); // `Closed` keeps the handle until then
+                }
                 self.finish(cx, &outcome_name(event));
             }
             _ => {}

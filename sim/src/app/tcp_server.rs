@@ -1,6 +1,6 @@
 //! TCP servers: a sink that reads every connection to end of stream and hashes it, and an echo server.
 
-use super::{data_chunk, outcome_name, App, AppReport, ConnReport, Cx};
+use super::{data_chunk, describe_tcp_failure, outcome_name, App, AppReport, ConnReport, Cx};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::net::SocketAddrV4;
@@ -21,10 +21,10 @@ fn listen(cx: &mut Cx<'_>, report: &mut AppReport, port: u16) -> Option<SocketHa
 }
 
 /// Accepts every waiting connection, returning their handles.
-fn accept_all(cx: &mut Cx<'_>, listener: SocketHandle) -> Vec<SocketHandle> {
+fn accept_all(cx: &mut Cx<'_>, listener: SocketHandle) -> Vec<(SocketHandle, SocketAddrV4)> {
     let mut v = Vec::new();
-    while let Ok(Reply::Accepted { sock, .. }) = cx.command(Command::TcpAccept { listener }) {
-        v.push(sock);
+    while let Ok(Reply::Accepted { sock, remote, .. }) = cx.command(Command::TcpAccept { listener }) {
+        v.push((sock, remote));
     }
     v
 }
@@ -58,6 +58,7 @@ impl SinkOptions {
 
 #[derive(Debug)]
 struct SinkConn {
+    remote: SocketAddrV4,
     hasher: Sha256,
     report: ConnReport,
     /// End of stream read (and the reply, if any, queued).
@@ -156,13 +157,14 @@ impl App for TcpSink {
     fn on_event(&mut self, cx: &mut Cx<'_>, sock: SocketHandle, event: &Event) {
         if Some(sock) == self.listener {
             if *event == Event::Acceptable {
-                for s in accept_all(cx, sock) {
+                for (s, remote) in accept_all(cx, sock) {
                     let now = cx.now();
                     let report = ConnReport { sock: s.0, started: now, ..ConnReport::default() };
                     let read_from = now + self.opts.read_delay;
                     self.conns.insert(
                         s,
                         SinkConn {
+                            remote,
                             hasher: Sha256::new(),
                             report,
                             done: false,
@@ -198,6 +200,9 @@ impl App for TcpSink {
                     c.done = true;
                     c.report.finished = Some(cx.now());
                     c.report.outcome = outcome_name(event);
+                    if let Some(e) = describe_tcp_failure(event, c.remote) {
+                        self.report.errors.push(e);
+                    }
                 }
                 c.closed = true;
             }
@@ -284,7 +289,7 @@ impl App for TcpEcho {
     fn on_event(&mut self, cx: &mut Cx<'_>, sock: SocketHandle, event: &Event) {
         if Some(sock) == self.listener {
             if *event == Event::Acceptable {
-                for s in accept_all(cx, sock) {
+                for (s, _) in accept_all(cx, sock) {
                     self.conns.insert(s, EchoConn::default());
                     self.report.count += 1;
                 }
