@@ -115,9 +115,8 @@ impl Pair {
         }
     }
 
-    /// Moves everything in `self.out` (produced by `side`) to the link and the event list; returns the reply.
-    fn route(&mut self, side: Side) -> Option<Result<Reply, CommandError>> {
-        let mut reply = None;
+    /// Moves everything in `self.out` (produced by `side`) to the link and the event list.
+    fn route(&mut self, side: Side) {
         let queue = match side {
             Side::A => &mut self.to_b,
             Side::B => &mut self.to_a,
@@ -133,19 +132,19 @@ impl Pair {
                     queue.push_back(frame);
                 }
                 Output::Event(sock, ev) => self.events.push((side, sock, ev)),
-                Output::Reply(r) => reply = Some(r),
+                Output::Reply(r) => panic!("a reply outside a command: {r:?}"),
             }
         }
-        reply
     }
 
     /// Runs one command on `side` and returns its reply (frames it caused are queued on the link).
     pub fn command(&mut self, side: Side, cmd: Command) -> Result<Reply, CommandError> {
         let now = self.now;
         let mut out = std::mem::take(&mut self.out);
-        self.stack(side).handle_into(Input::Command(cmd), now, &mut out);
+        let reply = self.stack(side).command(cmd, now, &mut out);
         self.out = out;
-        self.route(side).expect("every command yields a reply")
+        self.route(side);
+        reply
     }
 
     /// Delivers queued frames both ways until the link is empty. Returns how many frames moved.

@@ -143,15 +143,10 @@ impl Pair {
     /// Runs a command on one side now and returns its reply; frames and events it caused are processed.
     pub fn command(&mut self, side: Side, cmd: Command) -> Result<Reply, CommandError> {
         let now = self.now;
-        let out = self.stack(side).handle(Input::Command(cmd), now);
-        let mut reply = None;
-        for o in out {
-            match o {
-                Output::Reply(r) if reply.is_none() => reply = Some(r),
-                other => self.absorb(side, other),
-            }
-        }
-        reply.expect("every command yields a reply")
+        let mut out = Vec::new();
+        let reply = self.stack(side).command(cmd, now, &mut out);
+        out.into_iter().for_each(|o| self.absorb(side, o));
+        reply
     }
 
     /// Processes outputs a test obtained by calling a stack directly.
