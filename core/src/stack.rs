@@ -1,7 +1,7 @@
 //! The `Stack`: one pure state machine. Frames, timers and commands go in; frames, replies and events come out.
 //!
-//! This file holds the dispatch; each protocol's handling lives in its own module as an `impl Stack` block
-//! (`arp.rs`'s neighbour cache is driven from `link.rs`, IPv4 from `ipv4.rs`, and so on).
+//! This file holds the dispatch (and the ARP retry timer); each protocol's handling lives in its own module as
+//! an `impl Stack` block: ARP in `arp.rs`, IPv4 in `ipv4.rs`, ICMP in `icmp.rs`, UDP in `udp.rs`, TCP in `tcp/`.
 
 use crate::api::{Command, CommandError, Event, Input, Output, Reply, SocketHandle, UnreachableReason};
 use crate::arp::{ArpCache, Retry};
