@@ -8,6 +8,8 @@
 //! use before they were unified, and every recorded value (the stack's ISN keys and ephemeral ports, the
 //! simulator's host seeds and link streams, and so the committed traces) depends on which: each consumer keeps
 //! its scheme, and a scheme never changes. New code in the stack uses [`derive_seed`].
+//!
+//! [`unit_interval`] turns 64 random bits into a probability draw; the stack itself draws nothing at random.
 
 /// 2^64 / φ rounded to odd: SplitMix64's increment, the "golden gamma".
 pub const GOLDEN_GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -53,6 +55,12 @@ impl Scheme {
 /// [`Config::seed`](crate::Config).
 pub const fn derive_seed(seed: u64, purpose: u64) -> u64 {
     Scheme::Stack.derive(seed, purpose)
+}
+
+/// A uniform value in [0, 1) from 64 random bits: the top 53 bits times 2^-53, so every value is exact. The
+/// random impairments of the simulator and of the TAP driver compare it with their probabilities.
+pub fn unit_interval(bits: u64) -> f64 {
+    (bits >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 #[cfg(test)]
@@ -114,6 +122,18 @@ mod tests {
                 assert_eq!(Scheme::Stack.premix(seed, purpose + 1), old_tap_stream_seed(seed, purpose));
             }
         }
+    }
+
+    /// Both formulas that were in use (the TAP driver divided by 2^53, the simulator multiplied by 2^-53) give
+    /// the same bits: scaling an integer below 2^53 by a power of two is exact.
+    #[test]
+    fn unit_interval_is_both_old_draws() {
+        for bits in [0, 1, 1 << 11, 0x8000_0000_0000_0000, 0x1234_5678_9abc_def0, u64::MAX, u64::MAX - (1 << 11)] {
+            let u = unit_interval(bits);
+            assert_eq!(u.to_bits(), ((bits >> 11) as f64 / (1u64 << 53) as f64).to_bits());
+            assert!((0.0..1.0).contains(&u));
+        }
+        assert_eq!(unit_interval(u64::MAX), 1.0 - f64::EPSILON / 2.0);
     }
 
     /// Under one seed and scheme, every purpose gets its own value (the pre-mix is injective in the purpose and

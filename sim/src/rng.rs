@@ -22,9 +22,9 @@ pub fn stream(seed: u64, purpose: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(derive_seed(seed, purpose))
 }
 
-/// A uniform draw in [0, 1) with 53 bits of precision.
+/// A uniform draw in [0, 1) with 53 bits of precision ([`synack::seed::unit_interval`]).
 pub fn unit(rng: &mut ChaCha8Rng) -> f64 {
-    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    synack::seed::unit_interval(rng.next_u64())
 }
 
 /// True with probability `p` (no draw is made when `p` is 0 or 1, keeping streams stable when disabled).

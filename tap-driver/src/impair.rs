@@ -112,10 +112,9 @@ impl Impairer {
         Impairer { cfg: cfg.clone(), rng: ChaCha8Rng::seed_from_u64(seed), held: None, counts: ImpairCounts::default() }
     }
 
+    /// One draw per call, whatever `p` (so the three draws of a frame stay in step): true with probability `p`.
     fn draw(&mut self, p: f64) -> bool {
-        // 53 random bits -> uniform in [0, 1).
-        let u = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        u < p
+        synack::seed::unit_interval(self.rng.next_u64()) < p
     }
 
     /// Passes one frame through; appends what to forward now (and dropped frames, marked) to `out`, in order.
