@@ -14,15 +14,14 @@ pub mod scale;
 
 use std::collections::VecDeque;
 use std::net::{Ipv4Addr, SocketAddrV4};
-use synack::wire::EthernetAddress;
 use synack::{Command, CommandError, Config, Event, Input, Instant, Output, Reply, RxFrame, SocketHandle, Stack};
 
-/// Address of stack A (the client / sender).
-pub const IP_A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
-/// Address of stack B (the server / receiver).
-pub const IP_B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
-pub const MAC_A: [u8; 6] = [0x02, 0, 0, 0, 0, 0x0a];
-pub const MAC_B: [u8; 6] = [0x02, 0, 0, 0, 0, 0x0b];
+/// Stack A (the client / sender) and stack B (the server / receiver) are addressed as in every harness.
+pub use synack_testkit::{Side, IP_A, IP_B};
+/// MAC of stack A, as bytes (for the smoltcp harness too).
+pub const MAC_A: [u8; 6] = synack_testkit::MAC_A.0;
+/// MAC of stack B, as bytes.
+pub const MAC_B: [u8; 6] = synack_testkit::MAC_B.0;
 /// IP MTU of the link, for both stacks.
 pub const MTU: usize = 1500;
 /// Socket buffer size of every connection, for both stacks (synack's default `TcpConfig`).
@@ -30,28 +29,14 @@ pub const BUFFER: usize = 256 * 1024;
 /// Largest application write per call.
 pub const WRITE_CHUNK: usize = 64 * 1024;
 
-/// One side of the pair.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Side {
-    A,
-    B,
-}
-
 /// The two stack configurations: MTU 1500 and 256 KiB buffers on both sides.
 pub fn configs() -> (Config, Config) {
-    let mut a = Config {
-        mac: EthernetAddress(MAC_A),
-        ipv4: synack::Ipv4Cidr::new(IP_A, 24).expect("prefix"),
-        mtu: MTU,
-        seed: 1,
-        ..Config::default()
-    };
-    a.tcp.send_buffer = BUFFER;
-    a.tcp.recv_buffer = BUFFER;
-    let mut b = a.clone();
-    b.mac = EthernetAddress(MAC_B);
-    b.ipv4 = synack::Ipv4Cidr::new(IP_B, 24).expect("prefix");
-    b.seed = 2;
+    let (mut a, mut b) = synack_testkit::configs(1, 2);
+    for c in [&mut a, &mut b] {
+        c.mtu = MTU;
+        c.tcp.send_buffer = BUFFER;
+        c.tcp.recv_buffer = BUFFER;
+    }
     (a, b)
 }
 
@@ -109,15 +94,11 @@ impl Pair {
     }
 
     fn stack(&mut self, side: Side) -> &mut Stack {
-        match side {
-            Side::A => &mut self.a,
-            Side::B => &mut self.b,
-        }
+        synack_testkit::stack(&mut self.a, &mut self.b, side)
     }
 
-    /// Moves everything in `self.out` (produced by `side`) to the link and the event list; returns the reply.
-    fn route(&mut self, side: Side) -> Option<Result<Reply, CommandError>> {
-        let mut reply = None;
+    /// Moves everything in `self.out` (produced by `side`) to the link and the event list.
+    fn route(&mut self, side: Side) {
         let queue = match side {
             Side::A => &mut self.to_b,
             Side::B => &mut self.to_a,
@@ -133,19 +114,19 @@ impl Pair {
                     queue.push_back(frame);
                 }
                 Output::Event(sock, ev) => self.events.push((side, sock, ev)),
-                Output::Reply(r) => reply = Some(r),
+                Output::Reply(r) => panic!("a reply outside a command: {r:?}"),
             }
         }
-        reply
     }
 
     /// Runs one command on `side` and returns its reply (frames it caused are queued on the link).
     pub fn command(&mut self, side: Side, cmd: Command) -> Result<Reply, CommandError> {
         let now = self.now;
         let mut out = std::mem::take(&mut self.out);
-        self.stack(side).handle_into(Input::Command(cmd), now, &mut out);
+        let reply = self.stack(side).command(cmd, now, &mut out);
         self.out = out;
-        self.route(side).expect("every command yields a reply")
+        self.route(side);
+        reply
     }
 
     /// Delivers queued frames both ways until the link is empty. Returns how many frames moved.

@@ -27,7 +27,8 @@ pub enum Input<'a> {
     Command(Command),
 }
 
-/// A request from the application. Each yields exactly one [`Output::Reply`], first in the output.
+/// A request from the application. Each yields exactly one [`Output::Reply`], first in the output
+/// ([`crate::Stack::command`] returns it instead).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
     /// Bind a UDP socket. Address `0.0.0.0` accepts datagrams to any of our addresses; port 0 picks an

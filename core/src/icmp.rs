@@ -7,7 +7,7 @@ use crate::ports::PortAllocator;
 use crate::stack::Stack;
 use crate::stats::{DropReason, Layer};
 use crate::time::Instant;
-use crate::wire::{DstUnreachable, Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4Packet, TimeExceeded};
+use crate::wire::{DstUnreachable, Icmpv4Packet, Icmpv4Repr, IpProtocol, QuotedDatagram, TimeExceeded};
 use core::net::{Ipv4Addr, SocketAddrV4};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -25,35 +25,6 @@ const MAX_ERROR_DATAGRAM: usize = 576;
 /// ICMP message types that are queries, not errors (errors are never answered with errors).
 fn is_icmp_query(msg_type: u8) -> bool {
     matches!(msg_type, 0 | 8 | 13 | 14 | 15 | 16 | 17 | 18)
-}
-
-/// The datagram quoted inside an ICMP error: its protocol, addresses and first payload bytes.
-#[derive(Debug)]
-struct Quoted<'a> {
-    protocol: IpProtocol,
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
-    payload: &'a [u8],
-}
-
-/// Parses the quoted header leniently: it is usually cut short, so its total length cannot be checked.
-fn parse_quoted(original: &[u8]) -> Option<Quoted<'_>> {
-    let first = *original.first()?;
-    let header_len = usize::from(first & 0x0f) * 4;
-    if first >> 4 != 4 || header_len < crate::wire::ipv4::HEADER_LEN || header_len > original.len() {
-        return None;
-    }
-    let view = Ipv4Packet::new_unchecked(original);
-    Some(Quoted {
-        protocol: view.protocol(),
-        src: view.src_addr(),
-        dst: view.dst_addr(),
-        payload: &original[header_len..],
-    })
-}
-
-fn be16(bytes: &[u8], at: usize) -> Option<u16> {
-    Some(u16::from_be_bytes([*bytes.get(at)?, *bytes.get(at + 1)?]))
 }
 
 #[derive(Debug)]
@@ -124,27 +95,28 @@ impl Stack {
     /// A destination-unreachable or time-exceeded message: tell the socket whose datagram it quotes.
     fn on_icmp_error(&mut self, reason: UnreachableReason, original: &[u8], now: Instant, out: &mut Vec<Output>) {
         self.stats.icmp_errors_received += 1;
-        let Some(q) = parse_quoted(original).filter(|q| q.src == self.config.ipv4.addr()) else {
+        let quoted = QuotedDatagram::parse(original).ok();
+        let Some(q) = quoted.filter(|q| q.src_addr() == self.config.ipv4.addr()) else {
             return self.drop_frame(DropReason::IcmpUnhandled);
         };
-        let target = match q.protocol {
-            IpProtocol::Udp => be16(q.payload, 0).and_then(|src_port| {
+        let target = match q.protocol() {
+            IpProtocol::Udp => q.src_port().and_then(|src_port| {
                 let sock = self.udp.by_port(src_port)?;
-                Some((sock, be16(q.payload, 2)))
+                Some((sock, q.dst_port()))
             }),
             IpProtocol::Tcp => {
-                if self.on_tcp_icmp_error(q.dst, q.payload, reason, now, out) {
+                if self.on_tcp_icmp_error(&q, reason, now, out) {
                     return;
                 }
                 None
             }
-            IpProtocol::Icmp if q.payload.first() == Some(&8) => {
-                be16(q.payload, 4).and_then(|ident| self.ping.by_ident.get(&ident).map(|s| (*s, None)))
+            IpProtocol::Icmp => {
+                q.echo_request_ident().and_then(|ident| self.ping.by_ident.get(&ident).map(|s| (*s, None)))
             }
             _ => None,
         };
         match target {
-            Some((sock, port)) => out.push(Output::Event(sock, Event::Unreachable { dst: q.dst, port, reason })),
+            Some((sock, port)) => out.push(Output::Event(sock, Event::Unreachable { dst: q.dst_addr(), port, reason })),
             None => self.drop_frame(DropReason::IcmpUnhandled),
         }
     }

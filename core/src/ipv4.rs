@@ -10,7 +10,9 @@ use crate::time::Instant;
 use crate::timer::TimerKey;
 use crate::wire::ethernet::{self, EthernetRepr};
 use crate::wire::icmpv4::TimeExceeded;
-use crate::wire::{EtherType, EthernetAddress, EthernetFrame, IpProtocol, Ipv4Packet, Ipv4Repr, TcpPacket, UdpPacket};
+use crate::wire::{
+    EtherType, EthernetAddress, EthernetFrame, IpProtocol, Ipv4Packet, Ipv4Repr, QuotedDatagram, TcpPacket, UdpPacket,
+};
 use core::net::Ipv4Addr;
 
 /// Minimum IPv4 header, the only size we emit.
@@ -254,19 +256,18 @@ impl Stack {
         };
         self.drop_frame(DropReason::ReassemblyTimeout);
         // RFC 792 / 1122 §3.3.2: time exceeded (code 1), only if we saw fragment zero and it was unicast to us.
+        // `original` is the first fragment's (validated) header and up to 8 payload bytes: what the error quotes.
         if let Some(original) = expired.original {
-            let header_len = original.first().map_or(0, |b| usize::from(b & 0x0f) * 4).min(original.len());
-            let unicast = original.get(16..20).is_some_and(|d| d == self.config.ipv4.addr().octets());
-            if unicast {
-                let protocol = original.get(9).map_or(IpProtocol::Unknown(0), |p| IpProtocol::from(*p));
+            let quoted = QuotedDatagram::parse(&original).ok();
+            if let Some(q) = quoted.filter(|q| q.dst_addr() == self.config.ipv4.addr()) {
                 let rx = Received {
                     src: expired.src,
                     dst: self.config.ipv4.addr(),
-                    protocol,
+                    protocol: q.protocol(),
                     ttl: 0,
                     broadcast: false,
-                    header: &original[..header_len],
-                    payload: &original[header_len..],
+                    header: q.header(),
+                    payload: q.payload(),
                     checksum_offloaded: false,
                 };
                 let kind = crate::icmp::IcmpError::TimeExceeded(TimeExceeded::FragReassembly);

@@ -6,6 +6,17 @@
 //! let out = stack.handle(Input::Command(Command::UdpBind { local: "0.0.0.0:7".parse().unwrap() }), Instant::ZERO);
 //! assert!(matches!(out[0], Output::Reply(Ok(_))));
 //! ```
+//!
+//! Every [`Command`] yields exactly one [`Output::Reply`], first in its output. When only the reply is wanted,
+//! [`Stack::command`] returns it directly and appends the other effects (frames, events) to a vector:
+//!
+//! ```
+//! use synack::{Command, Config, Instant, Reply, Stack};
+//! let mut stack = Stack::new(Config { ipv4: "10.0.0.2/24".parse().unwrap(), ..Config::default() }).unwrap();
+//! let mut out = Vec::new();
+//! let reply = stack.command(Command::UdpBind { local: "0.0.0.0:7".parse().unwrap() }, Instant::ZERO, &mut out);
+//! assert!(matches!(reply, Ok(Reply::Bound { .. })));
+//! ```
 #![forbid(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
@@ -18,6 +29,7 @@ mod ports;
 mod ranges;
 mod ratelimit;
 mod reassembly;
+pub mod seed;
 mod stack;
 pub mod stats;
 pub mod tcp;

@@ -1,7 +1,7 @@
 //! The `Stack`: one pure state machine. Frames, timers and commands go in; frames, replies and events come out.
 //!
-//! This file holds the dispatch; each protocol's handling lives in its own module as an `impl Stack` block
-//! (`arp.rs`'s neighbour cache is driven from `link.rs`, IPv4 from `ipv4.rs`, and so on).
+//! This file holds the dispatch (and the ARP retry timer); each protocol's handling lives in its own module as
+//! an `impl Stack` block: ARP in `arp.rs`, IPv4 in `ipv4.rs`, ICMP in `icmp.rs`, UDP in `udp.rs`, TCP in `tcp/`.
 
 use crate::api::{Command, CommandError, Event, Input, Output, Reply, SocketHandle, UnreachableReason};
 use crate::arp::{ArpCache, Retry};
@@ -10,6 +10,7 @@ use crate::icmp::PingSockets;
 use crate::ports::PortAllocator;
 use crate::ratelimit::TokenBucket;
 use crate::reassembly::Reassembler;
+use crate::seed::derive_seed;
 use crate::stats::{DropReason, Layer, Stats};
 use crate::tcp::TcpSockets;
 use crate::time::{Clock, Instant};
@@ -62,14 +63,6 @@ pub struct Stack {
 
 /// Most buffers [`Stack::recycle_frame`] keeps; more are freed.
 const FRAME_POOL_MAX: usize = 256;
-
-/// SplitMix64: spreads one seed into independent values per purpose (no global RNG, no OS randomness).
-pub(crate) fn derive_seed(seed: u64, purpose: u64) -> u64 {
-    let mut z = seed ^ purpose.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
-}
 
 impl Stack {
     /// Builds a stack after checking every field of `config`.
@@ -129,6 +122,16 @@ impl Stack {
                 out.insert(mark, Output::Reply(reply));
             }
         }
+    }
+
+    /// Runs one command and returns its reply; every other effect (frames, events) is appended to `out`.
+    ///
+    /// The same as [`Stack::handle_into`] with [`Input::Command`], except that the reply comes back as the
+    /// return value instead of as the first [`Output::Reply`]: for a driver or test that wants the reply and
+    /// would otherwise fish it out of the vector. `out` never receives an [`Output::Reply`] from this call.
+    pub fn command(&mut self, cmd: Command, now: Instant, out: &mut Vec<Output>) -> Result<Reply, CommandError> {
+        let now = self.clock.advance(now);
+        self.on_command(cmd, now, out)
     }
 
     /// Handles frames that arrived together, such as everything a driver read from its device in one wake-up.
@@ -280,6 +283,36 @@ impl Stack {
             Command::TcpClose { sock } => self.tcp_close(sock, now, out),
             Command::TcpAbort { sock } => self.tcp_abort(sock, now, out),
             Command::TcpSetNoDelay { sock, nodelay } => self.tcp_set_nodelay(sock, nodelay, now, out),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stack() -> Stack {
+        Stack::new(Config { ipv4: "10.0.0.2/24".parse().unwrap(), seed: 7, ..Config::default() }).unwrap()
+    }
+
+    /// `command` is `handle` with the reply returned instead of pushed first: same reply, same other outputs.
+    #[test]
+    fn command_returns_the_reply_that_handle_puts_first() {
+        let (mut by_handle, mut by_command) = (stack(), stack());
+        let cmds = [
+            Command::UdpBind { local: "0.0.0.0:7".parse().unwrap() },
+            Command::UdpBind { local: "0.0.0.0:7".parse().unwrap() },
+            Command::TcpConnect { remote: "10.0.0.9:80".parse().unwrap(), local_port: None },
+            Command::TcpRecv { sock: SocketHandle(99), max: 10 },
+        ];
+        for (i, cmd) in cmds.into_iter().enumerate() {
+            let now = Instant::from_millis(i as u64);
+            let mut expected = by_handle.handle(Input::Command(cmd.clone()), now);
+            let mut out = vec![Output::Transmit(vec![1, 2, 3])];
+            let reply = by_command.command(cmd, now, &mut out);
+            assert_eq!(Output::Reply(reply), expected.remove(0));
+            assert_eq!(out.remove(0), Output::Transmit(vec![1, 2, 3]), "earlier outputs stay");
+            assert_eq!(out, expected);
         }
     }
 }

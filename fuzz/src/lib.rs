@@ -73,10 +73,15 @@ pub fn check_transmit(frame: &[u8], mac: EthernetAddress, ip: Ipv4Addr, mtu: usi
 
 /// Checks the outputs of one command: exactly one `Reply`, first; and a reply consistent with the command.
 pub fn check_command_outputs(cmd: &Command, out: &[Output]) {
-    assert!(matches!(out.first(), Some(Output::Reply(_))), "{cmd:?}: first output is not the reply: {out:?}");
+    let Some(Output::Reply(reply)) = out.first() else { panic!("{cmd:?}: first output is not the reply: {out:?}") };
     let replies = out.iter().filter(|o| matches!(o, Output::Reply(_))).count();
     assert_eq!(replies, 1, "{cmd:?}: {replies} replies: {out:?}");
-    let Output::Reply(reply) = &out[0] else { unreachable!() };
+    check_reply(cmd, reply);
+}
+
+/// Checks that a command's reply is consistent with the command (a send accepts at most what it offered, a
+/// read returns at most `max` bytes, only sending commands reply `Sent`).
+pub fn check_reply(cmd: &Command, reply: &Result<synack::Reply, synack::CommandError>) {
     match (cmd, reply) {
         (Command::TcpSend { data, .. }, Ok(synack::Reply::Sent { len })) => {
             assert!(*len <= data.len(), "{cmd:?}: accepted {len} of {} bytes", data.len())

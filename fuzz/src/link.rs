@@ -11,14 +11,8 @@ use crate::check_transmit;
 use arbitrary::Unstructured;
 use core::net::{Ipv4Addr, SocketAddrV4};
 use core::time::Duration;
-use std::collections::BTreeMap;
-use synack::wire::EthernetAddress;
 use synack::{Command, CommandError, Config, Event, Input, Instant, Output, Reply, SocketHandle, Stack};
-
-pub const MAC_A: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x0a]);
-pub const MAC_B: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x0b]);
-pub const IP_A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
-pub const IP_B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+use synack_testkit::{fire_due_timers, next_event, Side, IP_A, IP_B, MAC_A, MAC_B};
 const PORT: u16 = 5001;
 /// One-way delay of the link.
 const DELAY: Duration = Duration::from_millis(5);
@@ -86,8 +80,7 @@ impl Plan {
 }
 
 fn configs(variant: u8, seed: u8) -> (Config, Config) {
-    let mut a = Config { mac: MAC_A, ipv4: "10.0.0.1/24".parse().unwrap(), seed: u64::from(seed), ..Config::default() };
-    let mut b = Config { mac: MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), seed: u64::from(seed) ^ 0xb, ..a.clone() };
+    let (mut a, mut b) = synack_testkit::configs(u64::from(seed), u64::from(seed) ^ 0xb);
     match variant % 4 {
         0 => {
             // Both buffers autotuned: windows and send buffers grow under the fuzzer's link.
@@ -136,9 +129,7 @@ struct Link {
     a: Stack,
     b: Stack,
     now: Instant,
-    /// (delivery time, serial) -> (to B?, frame)
-    in_flight: BTreeMap<(Instant, u64), (bool, Vec<u8>)>,
-    serial: u64,
+    link: synack_testkit::Link,
     decisions: std::vec::IntoIter<Decision>,
     events: Vec<(bool, SocketHandle, Event)>,
     /// Every frame put on the link, as sent (for seed corpora).
@@ -147,9 +138,8 @@ struct Link {
 }
 
 impl Link {
-    /// Puts the outputs of `from` on the link (or in `events`); returns the reply, if any.
-    fn absorb(&mut self, from_a: bool, out: Vec<Output>) -> Option<Result<Reply, CommandError>> {
-        let mut reply = None;
+    /// Puts the outputs of `from` on the link (or in `events`).
+    fn absorb(&mut self, from_a: bool, out: Vec<Output>) {
         for o in out {
             match o {
                 Output::Transmit(mut f) => {
@@ -160,13 +150,11 @@ impl Link {
                         self.sent.push((from_a, f.clone()));
                     }
                     let mut at = self.now + DELAY;
+                    let to = if from_a { Side::B } else { Side::A };
                     match self.decisions.next().unwrap_or(Decision::Deliver) {
                         Decision::Deliver => {}
                         Decision::Drop => continue,
-                        Decision::Duplicate => {
-                            self.serial += 1;
-                            self.in_flight.insert((at, self.serial), (from_a, f.clone()));
-                        }
+                        Decision::Duplicate => self.link.send(at, to, f.clone()),
                         Decision::Delay(ms) => at = at + Duration::from_millis(u64::from(ms) * 4),
                         Decision::Corrupt { at: i, xor } => {
                             let n = f.len();
@@ -174,49 +162,38 @@ impl Link {
                         }
                         Decision::Truncate { len } => f.truncate(usize::from(len) % (f.len() + 1)),
                     }
-                    self.serial += 1;
-                    self.in_flight.insert((at, self.serial), (from_a, f));
+                    self.link.send(at, to, f);
                 }
                 Output::Event(s, e) => self.events.push((from_a, s, e)),
-                Output::Reply(r) => {
-                    assert!(reply.is_none(), "two replies");
-                    reply = Some(r);
-                }
+                Output::Reply(r) => panic!("a reply outside a command: {r:?}"),
             }
         }
+    }
+
+    /// Runs a command; its reply comes back from `Stack::command` (the `stack_handle` target checks that
+    /// `handle` puts it first and alone).
+    fn command(&mut self, on_a: bool, cmd: Command) -> Result<Reply, CommandError> {
+        let now = self.now;
+        let mut out = Vec::new();
+        let reply = if on_a { &mut self.a } else { &mut self.b }.command(cmd.clone(), now, &mut out);
+        crate::check_reply(&cmd, &reply);
+        self.absorb(on_a, out);
         reply
     }
 
-    fn command(&mut self, on_a: bool, cmd: Command) -> Result<Reply, CommandError> {
-        let now = self.now;
-        let out = if on_a { &mut self.a } else { &mut self.b }.handle(Input::Command(cmd.clone()), now);
-        crate::check_command_outputs(&cmd, &out);
-        self.absorb(on_a, out).expect("a reply")
-    }
-
     fn next_time(&self) -> Option<Instant> {
-        let delivery = self.in_flight.keys().next().map(|k| k.0);
-        [delivery, self.a.poll_timeout(), self.b.poll_timeout()].into_iter().flatten().min()
+        next_event(&self.link, &self.a, &self.b)
     }
 
     /// Delivers what is due and fires due timers at `self.now`.
     fn step(&mut self) {
-        while let Some(entry) = self.in_flight.first_entry() {
-            if entry.key().0 > self.now {
-                break;
-            }
-            let (from_a, frame) = entry.remove();
-            let now = self.now;
-            let out = if from_a { &mut self.b } else { &mut self.a }.handle(Input::Frame(&frame), now);
-            self.absorb(!from_a, out);
+        let now = self.now;
+        while let Some((to, frame)) = self.link.pop_arrived(now) {
+            let out = synack_testkit::stack(&mut self.a, &mut self.b, to).handle(Input::Frame(&frame), now);
+            self.absorb(to == Side::A, out);
         }
-        for on_a in [true, false] {
-            let stack = if on_a { &mut self.a } else { &mut self.b };
-            if stack.poll_timeout().is_some_and(|t| t <= self.now) {
-                let now = self.now;
-                let out = stack.handle(Input::Timer, now);
-                self.absorb(on_a, out);
-            }
+        for (side, out) in fire_due_timers(&mut self.a, &mut self.b, now) {
+            self.absorb(side == Side::A, out);
         }
     }
 
@@ -240,8 +217,7 @@ pub fn run_recorded(plan: &Plan, record: bool) -> (End, Vec<(bool, Vec<u8>)>) {
         a: Stack::new(ca).expect("config A"),
         b: Stack::new(cb).expect("config B"),
         now: Instant::ZERO,
-        in_flight: BTreeMap::new(),
-        serial: 0,
+        link: synack_testkit::Link::default(),
         decisions: plan.decisions.clone().into_iter(),
         events: Vec::new(),
         sent: Vec::new(),

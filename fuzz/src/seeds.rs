@@ -2,10 +2,11 @@
 //! written as inputs for each target. Run with `cargo test --lib -- --ignored write_seed_corpora` from `fuzz/`.
 
 use crate::handle::RAW_TAG;
-use crate::link::{self, IP_A, IP_B, MAC_A, MAC_B};
+use crate::link;
 use core::net::SocketAddrV4;
 use std::path::Path;
-use synack::{Command, Config, Input, Instant, Output, Stack};
+use synack::{Command, Input, Instant, Output, Stack};
+use synack_testkit::IP_B;
 
 /// Frames from real runs: (sent by A = 10.0.0.1, frame).
 pub fn real_frames() -> Vec<(bool, Vec<u8>)> {
@@ -13,8 +14,8 @@ pub fn real_frames() -> Vec<(bool, Vec<u8>)> {
     let (end, mut frames) = link::run_recorded(&plan, true);
     assert_eq!(end, link::End::Complete);
     // UDP, ping and their answers, between two fresh stacks.
-    let mut a = Stack::new(Config { mac: MAC_A, ipv4: "10.0.0.1/24".parse().unwrap(), ..Config::default() }).unwrap();
-    let mut b = Stack::new(Config { mac: MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), ..Config::default() }).unwrap();
+    let (config_a, config_b) = synack_testkit::configs(0, 0);
+    let (mut a, mut b) = (Stack::new(config_a).unwrap(), Stack::new(config_b).unwrap());
     let mut pending: Vec<(bool, Vec<u8>)> = Vec::new();
     let take = |out: Vec<Output>, from_a: bool, pending: &mut Vec<(bool, Vec<u8>)>| {
         for o in out {
@@ -41,7 +42,6 @@ pub fn real_frames() -> Vec<(bool, Vec<u8>)> {
             take(out, !from_a, &mut pending);
         }
     }
-    let _ = IP_A;
     frames
 }
 

@@ -14,7 +14,7 @@ use crate::link::Link;
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
 use std::net::Ipv4Addr;
-use synack::wire::EthernetAddress;
+use synack::wire::{EthernetAddress, EthernetFrame};
 use synack::{Input, Instant, Output, SocketHandle, Stack};
 
 /// One simulated machine.
@@ -76,7 +76,7 @@ impl Ord for Scheduled {
     }
 }
 
-/// A simulation: build it (see [`crate::build`]), [`Sim::run`] it, read the results.
+/// A simulation: build it (see [`crate::build`](mod@crate::build)), [`Sim::run`] it, read the results.
 #[derive(Debug)]
 pub struct Sim {
     pub name: String,
@@ -281,8 +281,8 @@ impl Sim {
     /// Sends a frame from `host` down its links.
     fn transmit(&mut self, host: usize, frame: Vec<u8>) {
         let now = self.now;
-        let dst = frame.get(..6).map(|d| EthernetAddress([d[0], d[1], d[2], d[3], d[4], d[5]]));
-        let group = dst.is_some_and(|d| d.0[0] & 1 == 1);
+        let dst = EthernetFrame::new_checked(&frame[..]).ok().map(|f| f.dst_addr());
+        let group = dst.is_some_and(|d| d.is_multicast());
         let h = &self.hosts[host];
         let mut targets: Vec<(usize, usize)> = Vec::new();
         for &(link, dir, peer) in &h.ports {

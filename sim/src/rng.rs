@@ -10,12 +10,11 @@ pub const HOST_BASE: u64 = 0x1000;
 pub const LINK_BASE: u64 = 0x2000;
 pub const APP_BASE: u64 = 0x3000;
 
-/// SplitMix64 finaliser over `seed` and `purpose`: independent-looking values per purpose.
+/// The simulator's seed for `purpose`: synack's [`Scheme::Sim`](synack::seed::Scheme::Sim) derivation (the
+/// SplitMix64 finaliser over `(seed + γ) ^ purpose·0xd1b5_4a32_d192_ed03`). Every stream, stack seed and app
+/// seed of a run comes from here, so changing the scheme would change every trace.
 pub fn derive_seed(seed: u64, purpose: u64) -> u64 {
-    let mut z = seed.wrapping_add(0x9e37_79b9_7f4a_7c15) ^ purpose.wrapping_mul(0xd1b5_4a32_d192_ed03);
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+    synack::seed::Scheme::Sim.derive(seed, purpose)
 }
 
 /// The ChaCha8 stream for one purpose of one run.
@@ -23,9 +22,9 @@ pub fn stream(seed: u64, purpose: u64) -> ChaCha8Rng {
     ChaCha8Rng::seed_from_u64(derive_seed(seed, purpose))
 }
 
-/// A uniform draw in [0, 1) with 53 bits of precision.
+/// A uniform draw in [0, 1) with 53 bits of precision ([`synack::seed::unit_interval`]).
 pub fn unit(rng: &mut ChaCha8Rng) -> f64 {
-    (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
+    synack::seed::unit_interval(rng.next_u64())
 }
 
 /// True with probability `p` (no draw is made when `p` is 0 or 1, keeping streams stable when disabled).
@@ -54,6 +53,14 @@ pub fn below(rng: &mut ChaCha8Rng, n: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The values the simulator derived before its function moved to `synack::seed`: every trace depends on them.
+    #[test]
+    fn derived_seeds_are_the_recorded_ones() {
+        assert_eq!(derive_seed(0, 0), 0xe220_a839_7b1d_cdaf);
+        assert_eq!(derive_seed(7, 1), 0x2f26_9cf2_e1e7_f0c1);
+        assert_eq!(derive_seed(0xdead_beef, HOST_BASE), 0x1bee_64bc_8b19_f7ed);
+    }
 
     #[test]
     fn streams_are_reproducible_and_distinct() {

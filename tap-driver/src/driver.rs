@@ -397,9 +397,8 @@ impl<L: Link> DriverLoop<L> {
         self.transmit_fates(now)
     }
 
-    /// Carries out the stack's outputs: frames to the device, events to blocked calls. Returns the reply, if any.
-    fn flush_outputs(&mut self, now: Instant) -> io::Result<Option<Result<Reply, CommandError>>> {
-        let mut reply = None;
+    /// Carries out the stack's outputs: frames to the device, events to blocked calls.
+    fn flush_outputs(&mut self, now: Instant) -> io::Result<()> {
         let mut outs = std::mem::take(&mut self.outs);
         for out in outs.drain(..) {
             match out {
@@ -407,12 +406,13 @@ impl<L: Link> DriverLoop<L> {
                     self.imp_out.push(frame, now, &mut self.fates);
                     self.transmit_fates(now)?;
                 }
-                Output::Reply(r) => reply = Some(r),
+                // Commands go through `Stack::command`, which returns the reply instead of pushing it.
+                Output::Reply(_) => {}
                 Output::Event(sock, ev) => self.on_event(sock, ev),
             }
         }
         self.outs = outs;
-        Ok(reply)
+        Ok(())
     }
 
     /// Writes the frames the impairment let through (all of them, without impairment) to the device, and
@@ -522,12 +522,12 @@ impl<L: Link> DriverLoop<L> {
             Command::TcpClose { sock } | Command::TcpAbort { sock } | Command::UdpClose { sock } => Some(*sock),
             _ => None,
         };
-        self.stack.handle_into(Input::Command(cmd), self.now(now), &mut self.outs);
-        let reply = self.flush_outputs(now)?;
+        let reply = self.stack.command(cmd, self.now(now), &mut self.outs);
+        self.flush_outputs(now)?;
         if let Some(sock) = closes {
             self.gone.remove(&sock);
         }
-        Ok(reply.unwrap_or(Err(CommandError::BadArgument("the stack gave no reply"))))
+        Ok(reply)
     }
 
     fn exec(&mut self, call: Call, now: Instant) {

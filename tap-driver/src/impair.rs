@@ -9,6 +9,7 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use std::fmt;
 use std::time::{Duration, Instant};
+use synack::seed::Scheme;
 
 /// Impairment probabilities (each in 0..=1) and the seed of their random streams.
 #[derive(Clone, Debug, PartialEq)]
@@ -102,15 +103,18 @@ pub(crate) struct Impairer {
 
 impl Impairer {
     /// `stream` tells directions apart (0 inbound, 1 outbound).
+    ///
+    /// The direction's ChaCha seed is synack's [`Scheme::Stack`] pre-mix of `--seed` and `stream + 1`, without
+    /// the SplitMix64 finaliser (ChaCha8's `seed_from_u64` spreads its seed with PCG32 anyway): the mixing
+    /// this driver always used, so a given `--seed` keeps making the same decisions.
     pub(crate) fn new(cfg: &Impairments, stream: u64) -> Impairer {
-        let seed = cfg.seed ^ stream.wrapping_add(1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let seed = Scheme::Stack.premix(cfg.seed, stream.wrapping_add(1));
         Impairer { cfg: cfg.clone(), rng: ChaCha8Rng::seed_from_u64(seed), held: None, counts: ImpairCounts::default() }
     }
 
+    /// One draw per call, whatever `p` (so the three draws of a frame stay in step): true with probability `p`.
     fn draw(&mut self, p: f64) -> bool {
-        // 53 random bits -> uniform in [0, 1).
-        let u = (self.rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
-        u < p
+        synack::seed::unit_interval(self.rng.next_u64()) < p
     }
 
     /// Passes one frame through; appends what to forward now (and dropped frames, marked) to `out`, in order.
@@ -173,6 +177,18 @@ mod tests {
         }
         imp.poll(now + Duration::from_secs(1), &mut out);
         out.into_iter().map(|(f, fate)| (f[0], fate)).collect()
+    }
+
+    /// A direction's ChaCha seed is the mixing this driver always used, so a `--seed` replays as before.
+    #[test]
+    fn direction_seeds_are_unchanged() {
+        let cfg = Impairments { loss: 0.5, seed: 42, ..Impairments::default() };
+        let mut inbound = Impairer::new(&cfg, 0);
+        let mut expected = ChaCha8Rng::seed_from_u64(42 ^ 0x9e37_79b9_7f4a_7c15);
+        assert_eq!(inbound.rng.next_u64(), expected.next_u64());
+        let mut outbound = Impairer::new(&cfg, 1);
+        let mut expected = ChaCha8Rng::seed_from_u64(0x3c6e_f372_fe94_f800);
+        assert_eq!(outbound.rng.next_u64(), expected.next_u64());
     }
 
     #[test]

@@ -10,30 +10,14 @@ pub mod traces;
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use std::collections::BTreeMap;
 use std::time::Duration;
 use synack::wire::pretty::frame_summary;
-use synack::wire::EthernetAddress;
 use synack::{Command, CommandError, Config, Event, Input, Instant, Output, Reply, SocketHandle, Stack};
-
 /// Which frames a [`Pair::drop_next_where`] filter takes.
 pub type FrameFilter = fn(&[u8]) -> bool;
 
-/// One side of the pair.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Side {
-    A,
-    B,
-}
-
-impl Side {
-    fn other(self) -> Side {
-        match self {
-            Side::A => Side::B,
-            Side::B => Side::A,
-        }
-    }
-}
+use synack_testkit::{fire_due_timers, next_event, Link};
+pub use synack_testkit::{Side, MAC_A, MAC_B};
 
 /// Random impairments of one direction of the link.
 #[derive(Clone, Copy, Debug, Default)]
@@ -70,9 +54,7 @@ impl Logged {
 /// The configurations [`Pair::new`] uses (A at 10.0.0.1/24, B at 10.0.0.2/24, seeded from `seed`), for a test
 /// that changes a setting before building the pair.
 pub fn configs(seed: u64) -> (Config, Config) {
-    let a = Config { mac: MAC_A, ipv4: "10.0.0.1/24".parse().unwrap(), seed, ..Config::default() };
-    let b = Config { mac: MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), seed: seed ^ 0xb, ..Config::default() };
-    (a, b)
+    synack_testkit::configs(seed, seed ^ 0xb)
 }
 
 /// Two stacks, an in-memory link between them, and a virtual clock.
@@ -83,9 +65,8 @@ pub struct Pair {
     pub now: Instant,
     /// One-way delay of the link.
     pub delay: Duration,
-    /// Frames in flight: (delivery time, sequence) -> (receiver, bytes).
-    in_flight: BTreeMap<(Instant, u64), (Side, Vec<u8>)>,
-    seq: u64,
+    /// Frames in flight.
+    link: Link,
     /// Frames sent so far per direction (1-based after increment), for `drop_nth`.
     sent: [u64; 2],
     drops: Vec<(Side, u64)>,
@@ -97,11 +78,6 @@ pub struct Pair {
     pub log: Vec<Logged>,
     pub events: Vec<(Instant, Side, SocketHandle, Event)>,
 }
-
-/// MAC of stack A (`10.0.0.1`).
-pub const MAC_A: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x0a]);
-/// MAC of stack B (`10.0.0.2`).
-pub const MAC_B: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x0b]);
 
 impl Pair {
     /// A at 10.0.0.1/24, B at 10.0.0.2/24, 1 ms one-way delay, both seeded from `seed`.
@@ -116,8 +92,7 @@ impl Pair {
             b: Stack::new(b).expect("config B"),
             now: Instant::ZERO,
             delay: Duration::from_millis(1),
-            in_flight: BTreeMap::new(),
-            seq: 0,
+            link: Link::default(),
             sent: [0, 0],
             drops: Vec::new(),
             filters: Vec::new(),
@@ -129,15 +104,12 @@ impl Pair {
     }
 
     pub fn stack(&mut self, side: Side) -> &mut Stack {
-        match side {
-            Side::A => &mut self.a,
-            Side::B => &mut self.b,
-        }
+        synack_testkit::stack(&mut self.a, &mut self.b, side)
     }
 
     /// Random loss/duplication/reordering for frames `from` sends, drawn from `seed`.
     pub fn impair(&mut self, from: Side, imp: Impairment, seed: u64) {
-        self.impair[from as usize] = imp;
+        self.impair[from.index()] = imp;
         self.rng = ChaCha8Rng::seed_from_u64(seed);
     }
 
@@ -161,15 +133,10 @@ impl Pair {
     /// Runs a command on one side now and returns its reply; frames and events it caused are processed.
     pub fn command(&mut self, side: Side, cmd: Command) -> Result<Reply, CommandError> {
         let now = self.now;
-        let out = self.stack(side).handle(Input::Command(cmd), now);
-        let mut reply = None;
-        for o in out {
-            match o {
-                Output::Reply(r) if reply.is_none() => reply = Some(r),
-                other => self.absorb(side, other),
-            }
-        }
-        reply.expect("every command yields a reply")
+        let mut out = Vec::new();
+        let reply = self.stack(side).command(cmd, now, &mut out);
+        out.into_iter().for_each(|o| self.absorb(side, o));
+        reply
     }
 
     /// Processes outputs a test obtained by calling a stack directly.
@@ -184,7 +151,7 @@ impl Pair {
     fn absorb(&mut self, side: Side, output: Output) {
         match output {
             Output::Transmit(frame) => {
-                let idx = side as usize;
+                let idx = side.index();
                 self.sent[idx] += 1;
                 let imp = self.impair[idx];
                 let random_loss = imp.loss > 0.0 && self.rng.gen_bool(imp.loss);
@@ -197,11 +164,9 @@ impl Pair {
                         at = at + imp.reorder_delay;
                     }
                     if imp.duplicate > 0.0 && self.rng.gen_bool(imp.duplicate) {
-                        self.seq += 1;
-                        self.in_flight.insert((at, self.seq), (side.other(), frame.clone()));
+                        self.link.send(at, side.other(), frame.clone());
                     }
-                    self.seq += 1;
-                    self.in_flight.insert((at, self.seq), (side.other(), frame));
+                    self.link.send(at, side.other(), frame);
                 }
             }
             Output::Event(sock, ev) => self.events.push((self.now, side, sock, ev)),
@@ -211,8 +176,7 @@ impl Pair {
 
     /// The next time something happens: a delivery or a stack timer.
     fn next_time(&self) -> Option<Instant> {
-        let delivery = self.in_flight.keys().next().map(|(t, _)| *t);
-        [delivery, self.a.poll_timeout(), self.b.poll_timeout()].into_iter().flatten().min()
+        next_event(&self.link, &self.a, &self.b)
     }
 
     /// Advances the clock event by event up to `limit`; the clock then reads `limit`.
@@ -251,19 +215,12 @@ impl Pair {
 
     fn step(&mut self) {
         let now = self.now;
-        while let Some(entry) = self.in_flight.first_entry() {
-            if entry.key().0 > now {
-                break;
-            }
-            let (to, frame) = entry.remove();
+        while let Some((to, frame)) = self.link.pop_arrived(now) {
             let out = self.stack(to).handle(Input::Frame(&frame), now);
             out.into_iter().for_each(|o| self.absorb(to, o));
         }
-        for side in [Side::A, Side::B] {
-            if self.stack(side).poll_timeout().is_some_and(|t| t <= now) {
-                let out = self.stack(side).handle(Input::Timer, now);
-                out.into_iter().for_each(|o| self.absorb(side, o));
-            }
+        for (side, out) in fire_due_timers(&mut self.a, &mut self.b, now) {
+            out.into_iter().for_each(|o| self.absorb(side, o));
         }
     }
 

@@ -10,35 +10,33 @@ use super::{Stack, TcpState};
 use crate::api::{Event, Output, SocketHandle, UnreachableReason};
 use crate::config::TcpConfig;
 use crate::time::Instant;
-use crate::wire::QuotedTransport;
+use crate::wire::icmpv4::QuotedDatagram;
 use core::net::{Ipv4Addr, SocketAddrV4};
 
 impl Stack {
-    /// An ICMP error (from `dst`'s path) quoting the start of one of our TCP segments. Returns whether it
-    /// named a connection of ours.
+    /// An ICMP error quoting the start of one of our TCP segments (`quoted`). Returns whether it named a
+    /// connection of ours.
     pub(crate) fn on_tcp_icmp_error(
         &mut self,
-        dst: Ipv4Addr,
-        quoted: &[u8],
+        quoted: &QuotedDatagram<'_>,
         reason: UnreachableReason,
         now: Instant,
         out: &mut Vec<Output>,
     ) -> bool {
-        let Ok(quoted) = QuotedTransport::new_checked(quoted) else {
-            return false;
-        };
-        let Some(h) =
-            self.tcp.demux.find(&ConnectionKey::new(quoted.src_port(), SocketAddrV4::new(dst, quoted.dst_port())))
+        let (Some(src_port), Some(dst_port), Some(seq)) =
+            (quoted.src_port(), quoted.dst_port(), quoted.tcp_seq_number())
         else {
             return false;
         };
+        let dst = quoted.dst_addr();
+        let Some(h) = self.tcp.demux.find(&ConnectionKey::new(src_port, SocketAddrV4::new(dst, dst_port))) else {
+            return false;
+        };
         // RFC 5927 §4.1: only a message quoting a sequence number we have in flight is believed.
-        let seq = SeqNum(quoted.tcp_seq_number());
         if !self.tcp.conns.get(&h).is_some_and(|tcb| tcb.has_in_flight(seq)) {
             return false;
         }
-        let port = quoted.dst_port();
-        self.with_tcb(h, now, out, |tcb, cfg, fx| tcb.on_icmp_error(dst, port, reason, now, cfg, fx));
+        self.with_tcb(h, now, out, |tcb, cfg, fx| tcb.on_icmp_error(dst, dst_port, reason, now, cfg, fx));
         true
     }
 

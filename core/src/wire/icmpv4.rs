@@ -3,7 +3,10 @@
 //! The view covers exactly the ICMP message (the IPv4 payload); the checksum covers all of it.
 
 use super::checksum;
+use super::ipv4::{self, IpProtocol, Ipv4Packet};
 use super::{Error, Result};
+use crate::tcp::SeqNum;
+use core::net::Ipv4Addr;
 
 /// Length of the fixed ICMP header (type, code, checksum and the 4-byte "rest of header").
 pub const HEADER_LEN: usize = 8;
@@ -351,6 +354,93 @@ impl<'a> Icmpv4Repr<'a> {
     }
 }
 
+/// The start of the datagram an ICMP error quotes (its `original`): the IPv4 header and whatever follows of
+/// the payload. RFC 792 guarantees only the first 8 payload bytes, which hold the ports of TCP and UDP and the
+/// sequence number of TCP; routers often send more (RFC 1812 §4.3.2.3). The total length field describes
+/// the original datagram, not the quote, so it is not checked.
+#[derive(Debug, Clone, Copy)]
+pub struct QuotedDatagram<'a> {
+    header: &'a [u8],
+    payload: &'a [u8],
+}
+
+impl<'a> QuotedDatagram<'a> {
+    /// Checks the version and that the header the IHL claims fits; the payload is what follows it.
+    pub fn parse(original: &'a [u8]) -> Result<Self> {
+        if original.len() < ipv4::HEADER_LEN {
+            return Err(Error::Truncated);
+        }
+        let view = Ipv4Packet::new_unchecked(original);
+        let header_len = view.header_len();
+        if view.version() != 4 {
+            Err(Error::BadVersion)
+        } else if header_len < ipv4::HEADER_LEN {
+            Err(Error::BadLength)
+        } else if header_len > original.len() {
+            Err(Error::Truncated)
+        } else {
+            let (header, payload) = original.split_at(header_len);
+            Ok(QuotedDatagram { header, payload })
+        }
+    }
+
+    /// The header as a view: its fixed fields are in bounds, `payload` is not (the quote is cut short).
+    fn view(&self) -> Ipv4Packet<&'a [u8]> {
+        Ipv4Packet::new_unchecked(self.header)
+    }
+
+    pub fn protocol(&self) -> IpProtocol {
+        self.view().protocol()
+    }
+
+    pub fn src_addr(&self) -> Ipv4Addr {
+        self.view().src_addr()
+    }
+
+    pub fn dst_addr(&self) -> Ipv4Addr {
+        self.view().dst_addr()
+    }
+
+    /// The quoted IPv4 header, options included.
+    pub fn header(&self) -> &'a [u8] {
+        self.header
+    }
+
+    /// The quoted payload bytes: as many as the sender included.
+    pub fn payload(&self) -> &'a [u8] {
+        self.payload
+    }
+
+    fn payload_u16(&self, range: core::ops::Range<usize>) -> Option<u16> {
+        let b = self.payload.get(range)?;
+        Some(u16::from_be_bytes([b[0], b[1]]))
+    }
+
+    /// Source port of a quoted TCP or UDP header (both start with the two ports), if quoted.
+    pub fn src_port(&self) -> Option<u16> {
+        self.payload_u16(super::tcp::field::SRC_PORT)
+    }
+
+    /// Destination port of a quoted TCP or UDP header, if quoted.
+    pub fn dst_port(&self) -> Option<u16> {
+        self.payload_u16(super::tcp::field::DST_PORT)
+    }
+
+    /// Sequence number of a quoted TCP header, if quoted.
+    pub fn tcp_seq_number(&self) -> Option<SeqNum> {
+        let b = self.payload.get(super::tcp::field::SEQ_NUM)?;
+        Some(SeqNum(u32::from_be_bytes([b[0], b[1], b[2], b[3]])))
+    }
+
+    /// Identifier of a quoted ICMP echo request (`None` for any other ICMP message, or if not quoted).
+    pub fn echo_request_ident(&self) -> Option<u16> {
+        if self.payload.get(field::TYPE) != Some(&msg_type::ECHO_REQUEST) {
+            return None;
+        }
+        self.payload_u16(field::ECHO_IDENT)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -511,5 +601,49 @@ mod tests {
             let packet = Icmpv4Packet::new_unchecked(&ECHO_REQUEST[..len]);
             assert_eq!(Icmpv4Repr::parse(&packet), Err(Error::Truncated));
         }
+    }
+
+    /// A quoted UDP datagram, TCP segment and echo request, cut at various lengths.
+    #[test]
+    fn quoted_datagrams_read_what_is_there() {
+        let mut header = [0u8; 20];
+        header[0] = 0x45;
+        header[2..4].copy_from_slice(&1000u16.to_be_bytes()); // the original's length, not the quote's
+        header[9] = 17;
+        header[12..16].copy_from_slice(&[10, 0, 0, 2]);
+        header[16..20].copy_from_slice(&[10, 0, 0, 1]);
+        let transport = [0x9c, 0x40, 0x00, 0x35, 0x01, 0x02, 0x03, 0x04, 0xff];
+        let original = [&header[..], &transport[..]].concat();
+        let q = QuotedDatagram::parse(&original).unwrap();
+        assert_eq!(
+            (q.protocol(), q.src_addr(), q.dst_addr()),
+            (IpProtocol::Udp, [10, 0, 0, 2].into(), [10, 0, 0, 1].into())
+        );
+        assert_eq!((q.header(), q.payload()), (&header[..], &transport[..]));
+        assert_eq!(
+            (q.src_port(), q.dst_port(), q.tcp_seq_number()),
+            (Some(40000), Some(53), Some(SeqNum(0x0102_0304)))
+        );
+        assert_eq!(q.echo_request_ident(), None);
+        let q = QuotedDatagram::parse(&original[..23]).unwrap();
+        assert_eq!((q.src_port(), q.dst_port(), q.tcp_seq_number()), (Some(40000), None, None));
+        let q = QuotedDatagram::parse(&original[..20]).unwrap();
+        assert_eq!((q.src_port(), q.payload()), (None, &[][..]));
+        let echo = [&header[..], &[8, 0, 0, 0, 0x12, 0x34, 0, 1][..]].concat();
+        assert_eq!(QuotedDatagram::parse(&echo).unwrap().echo_request_ident(), Some(0x1234));
+        assert_eq!(QuotedDatagram::parse(&echo[..25]).unwrap().echo_request_ident(), None);
+    }
+
+    #[test]
+    fn quoted_headers_must_be_ipv4_and_fit() {
+        let mut header = [0u8; 24];
+        header[0] = 0x46; // 24 bytes with options
+        assert_eq!(QuotedDatagram::parse(&header[..19]).unwrap_err(), Error::Truncated);
+        assert_eq!(QuotedDatagram::parse(&header[..23]).unwrap_err(), Error::Truncated);
+        assert_eq!(QuotedDatagram::parse(&header).unwrap().header().len(), 24);
+        header[0] = 0x44;
+        assert_eq!(QuotedDatagram::parse(&header).unwrap_err(), Error::BadLength);
+        header[0] = 0x65;
+        assert_eq!(QuotedDatagram::parse(&header).unwrap_err(), Error::BadVersion);
     }
 }

@@ -9,16 +9,14 @@ pub mod ethernet;
 pub mod icmpv4;
 pub mod ipv4;
 pub mod pretty;
-pub mod quoted;
 pub mod tcp;
 pub mod tcp_options;
 pub mod udp;
 
 pub use arp::{ArpOperation, ArpPacket, ArpRepr};
 pub use ethernet::{EtherType, EthernetAddress, EthernetFrame, EthernetRepr};
-pub use icmpv4::{DstUnreachable, Icmpv4Packet, Icmpv4Repr, TimeExceeded};
+pub use icmpv4::{DstUnreachable, Icmpv4Packet, Icmpv4Repr, QuotedDatagram, TimeExceeded};
 pub use ipv4::{IpProtocol, Ipv4Packet, Ipv4Repr};
-pub use quoted::QuotedTransport;
 pub use tcp::{TcpFlags, TcpOptions, TcpPacket, TcpRepr};
 pub use udp::{UdpPacket, UdpRepr};
 

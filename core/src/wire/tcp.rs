@@ -19,7 +19,8 @@ pub const CHECKSUM_OFFSET: usize = field::CHECKSUM.start;
 
 pub use super::tcp_options::TcpOptions;
 
-mod field {
+/// Field offsets; `pub(super)` so an ICMP error's quote of a header can be read by the same names.
+pub(super) mod field {
     use core::ops::Range;
 
     pub const SRC_PORT: Range<usize> = 0..2;

@@ -16,7 +16,7 @@ pub use udp::{UdpBulk, UdpEcho, UdpPingPong, UdpSink};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
-use synack::{Command, CommandError, Event, Input, Instant, Output, Reply, SocketHandle, Stack, UnreachableReason};
+use synack::{Command, CommandError, Event, Instant, Output, Reply, SocketHandle, Stack, UnreachableReason};
 
 /// What an app may do: run commands on its host's stack, read the clock, set timers.
 pub struct Cx<'a> {
@@ -42,12 +42,7 @@ impl Cx<'_> {
     /// Runs one command now. Sockets it creates belong to this app (their events come to it). Frames and
     /// events it causes are handled by the simulator after the app returns.
     pub fn command(&mut self, cmd: Command) -> Result<Reply, CommandError> {
-        let mark = self.out.len();
-        self.stack.handle_into(Input::Command(cmd), self.now, self.out);
-        let reply = match self.out.remove(mark) {
-            Output::Reply(r) => r,
-            other => unreachable!("the stack puts the reply first, got {other:?}"),
-        };
+        let reply = self.stack.command(cmd, self.now, self.out);
         if let Ok(Reply::Bound { sock, .. } | Reply::Accepted { sock, .. }) = &reply {
             self.owners.insert(*sock, self.app);
         }

@@ -9,12 +9,12 @@
 use super::{FrameInfo, Impairment, Verdict};
 use crate::rng::{below, chance};
 use rand_chacha::ChaCha8Rng;
+use synack::wire::{ethernet, icmpv4, tcp, udp, EtherType, EthernetFrame, IpProtocol, Ipv4Packet};
 
-const ETHERNET_HEADER: usize = 14;
-const ETHERTYPE_IPV4: [u8; 2] = [0x08, 0x00];
-const PROTO_ICMP: u8 = 1;
-const PROTO_TCP: u8 = 6;
-const PROTO_UDP: u8 = 17;
+/// Bytes of a TCP header a parser reads before the checksum: the data offset (relative to the header).
+const TCP_SKIP: &[usize] = &[12];
+/// Bytes of a UDP header not to flip: the length (read before the checksum) and the checksum itself.
+const UDP_SKIP: &[usize] = &[4, 5, 6, 7];
 
 /// Flips one checksum-protected bit of each frame with probability `p`.
 #[derive(Clone, Debug)]
@@ -24,23 +24,16 @@ pub struct Corrupt {
 
 /// The corruptible bytes of a frame: a byte range and the bytes inside it to skip (relative to its start).
 pub fn corruptible_bits(frame: &[u8]) -> Option<(std::ops::Range<usize>, &'static [usize])> {
-    if frame.len() < ETHERNET_HEADER + 20 || frame[12..14] != ETHERTYPE_IPV4 {
-        return None;
-    }
-    let ip = &frame[ETHERNET_HEADER..];
-    let ihl = usize::from(ip[0] & 0x0f) * 4;
-    let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
-    let frag = u16::from_be_bytes([ip[6], ip[7]]) & 0x3fff; // MF flag + offset
-    if ip[0] >> 4 != 4 || ihl < 20 || total < ihl || total > ip.len() || frag != 0 {
-        return None;
-    }
-    let start = ETHERNET_HEADER + ihl;
-    let end = ETHERNET_HEADER + total;
-    let (min_len, skip): (usize, &'static [usize]) = match ip[9] {
-        PROTO_TCP => (20, &[12]),
-        PROTO_UDP => (8, &[4, 5, 6, 7]),
-        PROTO_ICMP => (8, &[]),
-        _ => return None,
+    let eth = EthernetFrame::new_checked(frame).ok().filter(|f| f.ethertype() == EtherType::Ipv4)?;
+    // Version 4, header and total length consistent and within the frame.
+    let ip = Ipv4Packet::new_checked(eth.payload()).ok().filter(|ip| !ip.is_fragment())?;
+    let start = ethernet::HEADER_LEN + ip.header_len();
+    let end = ethernet::HEADER_LEN + usize::from(ip.total_len());
+    let (min_len, skip) = match ip.protocol() {
+        IpProtocol::Tcp => (tcp::HEADER_LEN, TCP_SKIP),
+        IpProtocol::Udp => (udp::HEADER_LEN, UDP_SKIP),
+        IpProtocol::Icmp => (icmpv4::HEADER_LEN, &[][..]),
+        IpProtocol::Unknown(_) => return None,
     };
     (end - start >= min_len).then_some((start..end, skip))
 }
