@@ -96,6 +96,7 @@ impl SendBuffer {
 
     /// Copies `out.len()` bytes starting `offset` bytes after SND.UNA into `out`. The caller keeps the range
     /// inside the buffer; anything outside it is left untouched rather than panicking.
+    #[inline]
     pub(crate) fn copy_out(&self, offset: usize, out: &mut [u8]) {
         let mut skip = self.head + offset;
         let mut written = 0;

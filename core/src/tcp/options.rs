@@ -99,9 +99,9 @@ impl Tcb {
 }
 
 /// A full-sized data segment has no room for SACK blocks (the MSS leaves none for options, RFC 6691): they are
-/// left out, and the next pure ACK carries them.
+/// left out, and the next pure ACK carries them. Only segments with SACK blocks pay for measuring the header.
 pub(crate) fn fit_options(repr: &mut TcpRepr<'_>, payload_len: usize, max_ip_payload: usize) {
-    if repr.header_len() + payload_len > max_ip_payload {
+    if repr.options.sack_blocks.iter().any(Option::is_some) && repr.header_len() + payload_len > max_ip_payload {
         repr.options.sack_blocks = Default::default();
     }
 }

@@ -52,6 +52,7 @@ impl Tcb {
     /// The complete header of `tx` (every field and option; the payload is `tx.len` bytes that
     /// [`Tcb::copy_payload`] writes), for a frame whose IP payload may be at most `max_ip_payload` bytes.
     /// Advertising the window moves the receive window's right edge, so call it once per segment sent.
+    #[inline]
     pub(crate) fn build_segment(&mut self, tx: &Outgoing, max_ip_payload: usize) -> TcpRepr<'static> {
         let window_len = if tx.flags.contains(TcpFlags::RST) {
             0
@@ -79,6 +80,7 @@ impl Tcb {
     }
 
     /// Writes the payload of `tx` (`into` is exactly `tx.len` bytes).
+    #[inline]
     pub(crate) fn copy_payload(&self, tx: &Outgoing, into: &mut [u8]) {
         self.snd.copy_out(tx.offset, into);
     }

@@ -233,6 +233,7 @@ impl SendSequence {
     }
 
     /// Copies queued bytes from `offset` into `into`.
+    #[inline]
     pub(crate) fn copy_out(&self, offset: usize, into: &mut [u8]) {
         self.buf.copy_out(offset, into);
     }
