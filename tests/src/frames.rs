@@ -100,3 +100,14 @@ pub fn is_arp(frame: &[u8]) -> bool {
 pub fn is_tcp(frame: &[u8]) -> bool {
     frame.get(12..14) == Some(&[0x08, 0x00][..]) && frame.get(23) == Some(&6)
 }
+
+/// Is this Ethernet frame a TCP segment with nothing but an acknowledgement (ACK alone, no payload)?
+pub fn is_pure_ack(frame: &[u8]) -> bool {
+    use synack::wire::{Ipv4Packet, TcpFlags, TcpPacket};
+    if !is_tcp(frame) {
+        return false;
+    }
+    let Ok(ip) = Ipv4Packet::new_checked(&frame[14..]) else { return false };
+    let Ok(tcp) = TcpPacket::new_checked(ip.payload()) else { return false };
+    tcp.flags() == TcpFlags::ACK && tcp.payload().is_empty()
+}

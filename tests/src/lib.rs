@@ -124,6 +124,11 @@ impl Pair {
         self.filters.push((from, count, which));
     }
 
+    /// The link heals: every filter of [`Pair::drop_next_where`] is dropped.
+    pub fn heal(&mut self) {
+        self.filters.clear();
+    }
+
     /// Whether a filter of [`Pair::drop_next_where`] takes this frame (using up one of its drops).
     fn filtered(&mut self, from: Side, frame: &[u8]) -> bool {
         let hit = self.filters.iter_mut().find(|(side, left, which)| *side == from && *left > 0 && which(frame));

@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 use synack::{Command, Config};
-use synack_tests::tcp::{connect, pattern, sha256_hex, transfer};
+use synack_tests::frames::is_pure_ack;
+use synack_tests::tcp::{connect, pattern, read_available, sha256_hex, transfer};
 use synack_tests::{Impairment, Pair, Side, MAC_A, MAC_B};
 
 fn data_frames_from(p: &Pair, side: Side) -> Vec<(synack::Instant, String)> {
@@ -370,4 +371,42 @@ fn autotuned_buffers_grow_while_losses_are_repaired_and_every_byte_arrives() {
     assert!(sender.counters.retransmitted_segments > 0, "losses were repaired: {sender:?}");
     assert!(receiver.counters.recv_buffer_growths > 0 && receiver.recv_buffer > 256 * 1024, "{receiver:?}");
     assert!(sender.counters.send_buffer_growths > 0 && sender.send_buffer > 256 * 1024, "{sender:?}");
+}
+
+/// Both ends time out with data outstanding each way, each holding all the other sent: each rewinds SND.NXT
+/// and resends from SND.UNA, and the other finds that segment a duplicate. Its answer must still be an ACK the
+/// first end can read: sent at SND.MAX, not at the rewound SND.NXT below the first end's RCV.NXT (which it
+/// would drop unread, answering with an ACK of its own as unreadable, for ever: the connection then died by
+/// `TimedOut` minutes later).
+#[test]
+fn both_ends_timed_out_still_read_each_others_acks() {
+    let mut p = Pair::new(61);
+    let (c, _, s) = connect(&mut p, 80);
+    // Every pure ACK is lost until both ends have timed out.
+    p.drop_next_where(Side::A, u64::MAX, is_pure_ack);
+    p.drop_next_where(Side::B, u64::MAX, is_pure_ack);
+    // Five full segments each way, written at the same instant: none acknowledges any of the other's data.
+    let (to_b, to_a) = (pattern(5 * 1460, 1), pattern(5 * 1460, 2));
+    p.command(Side::A, Command::TcpSend { sock: c, data: to_b.clone() }).unwrap();
+    p.command(Side::B, Command::TcpSend { sock: s, data: to_a.clone() }).unwrap();
+    p.run_until(p.now + Duration::from_secs(2));
+    let timeouts = |p: &Pair| (p.a.tcp_info(c).unwrap().counters.timeouts, p.b.tcp_info(s).unwrap().counters.timeouts);
+    let (ta, tb) = timeouts(&p);
+    assert!(ta >= 1 && tb >= 1, "both ends timed out: {ta} {tb}");
+    p.heal();
+    let healed_at = p.log.len();
+    p.run_until(p.now + Duration::from_secs(5));
+    let (mut at_a, mut at_b) = (Vec::new(), Vec::new());
+    read_available(&mut p, Side::A, c, &mut at_a);
+    read_available(&mut p, Side::B, s, &mut at_b);
+    assert_eq!((at_a == to_a, at_b == to_b), (true, true));
+    for info in [p.a.tcp_info(c).unwrap(), p.b.tcp_info(s).unwrap()] {
+        assert_eq!(info.snd_una, info.snd_nxt, "everything acknowledged: {info:?}");
+    }
+    // At most the retransmission already scheduled: the first exchange after the heal repairs everything.
+    let (ta2, tb2) = timeouts(&p);
+    assert!(ta2 <= ta + 1 && tb2 <= tb + 1, "timeouts {ta} -> {ta2}, {tb} -> {tb2}");
+    // No ACK ping-pong either: a handful of frames after the heal, not thousands.
+    let after_heal = p.log.len() - healed_at;
+    assert!(after_heal < 20, "{after_heal} frames after the heal: {:#?}", &p.lines()[healed_at..]);
 }
