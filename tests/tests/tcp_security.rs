@@ -239,3 +239,29 @@ fn a_syn_ack_to_a_listener_is_reset() {
     assert_eq!(p.b.stats().drops(DropReason::TcpNoSocket), 1);
     let _ = l;
 }
+
+/// A stale pure ACK (sequence number below RCV.NXT) is answered with an ACK, but at most once per
+/// `TcpConfig::invalid_ack_interval` (500 ms, Linux's `tcp_invalid_ratelimit`): two ends that each find the
+/// other's ACKs unacceptable cannot trade them without end. Stale data is always answered (it is the peer
+/// retransmitting what we already have, and it needs our ACK).
+#[test]
+fn stale_pure_acks_are_answered_at_most_once_per_interval() {
+    let (mut p, c, s) = established();
+    assert_transfer(&mut p, Side::A, c, s, 3000);
+    let info = p.b.tcp_info(s).unwrap();
+    let stale = segment_to(&p, Side::B, s, info.rcv_nxt - 1000, info.snd_nxt, TcpFlags::ACK, b"");
+    let acks_from_b = |out: &[synack::Output]| out.iter().filter(|o| matches!(o, synack::Output::Transmit(_))).count();
+    let mut answered = 0;
+    for _ in 0..10 {
+        answered += acks_from_b(&inject(&mut p, Side::B, &stale));
+        p.run_until(p.now + Duration::from_millis(20));
+    }
+    assert_eq!(answered, 1, "ten stale ACKs in 200 ms: one answer");
+    assert_eq!(p.b.tcp_info(s).unwrap().counters.invalid_acks_suppressed, 9);
+    p.run_until(p.now + Duration::from_millis(400));
+    assert_eq!(acks_from_b(&inject(&mut p, Side::B, &stale)), 1, "answered again after 500 ms");
+    let stale_data = segment_to(&p, Side::B, s, info.rcv_nxt - 100, info.snd_nxt, TcpFlags::ACK, &[7; 100]);
+    for _ in 0..3 {
+        assert_eq!(acks_from_b(&inject(&mut p, Side::B, &stale_data)), 1, "a duplicate with data is always answered");
+    }
+}
