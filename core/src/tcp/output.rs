@@ -88,40 +88,67 @@ impl Tcb {
             if len == 0 && !fin_now {
                 break;
             }
-            if len > 0 && len < mss && flight > 0 {
+            if len > 0 && len < mss {
                 let window_limited = len < unsent;
-                // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a window-limited runt waits for half the max window.
+                // Sender SWS avoidance (RFC 9293 §3.8.6.2.1): a window-limited runt waits for a full segment or
+                // half the peer's largest window, in flight or not; the persist timer overrides the wait
+                // (`send_window_override`).
                 if window_limited && len < self.snd.max_wnd() / 2 {
                     break;
                 }
                 // Nagle (RFC 1122 §4.2.3.4): one small segment in flight at a time, unless closing or disabled.
-                if !window_limited && !self.nodelay && !self.snd.fin_queued() {
+                if !window_limited && flight > 0 && !self.nodelay && !self.snd.fin_queued() {
                     break;
                 }
             }
-            let mut flags = TcpFlags::ACK;
-            if len > 0 && len == unsent {
-                flags |= TcpFlags::PSH;
-            }
-            if fin_now {
-                flags |= TcpFlags::FIN;
-            }
-            let occupied = len + usize::from(fin_now);
-            if nxt < max {
-                self.counters.retransmitted_segments += 1;
-                self.counters.retransmitted_bytes += len as u64;
-            } else {
-                self.counters.bytes_sent += len as u64;
-                self.timing.start(nxt + occupied, now);
-            }
-            self.push_with_ack(Outgoing::data(nxt, flags, self.snd.offset_of(nxt), len), fx);
-            self.snd.sent(occupied);
-            self.ensure_rtx_timer(now);
-            self.arm_tail_loss_probe(now);
+            self.send_data_segment(len, unsent, fin_now, now, fx);
             if fin_now {
                 break;
             }
         }
+    }
+
+    /// Sends `len` bytes from SND.NXT (of `unsent` queued there), with the FIN if `fin`.
+    fn send_data_segment(&mut self, len: usize, unsent: usize, fin: bool, now: Instant, fx: &mut Effects) {
+        let (nxt, max) = (self.snd.nxt(), self.snd.max());
+        let mut flags = TcpFlags::ACK;
+        if len > 0 && len == unsent {
+            flags |= TcpFlags::PSH;
+        }
+        if fin {
+            flags |= TcpFlags::FIN;
+        }
+        let occupied = len + usize::from(fin);
+        if nxt < max {
+            self.counters.retransmitted_segments += 1;
+            self.counters.retransmitted_bytes += len as u64;
+        } else {
+            self.counters.bytes_sent += len as u64;
+            self.timing.start(nxt + occupied, now);
+        }
+        self.push_with_ack(Outgoing::data(nxt, flags, self.snd.offset_of(nxt), len), fx);
+        self.snd.sent(occupied);
+        self.ensure_rtx_timer(now);
+        self.arm_tail_loss_probe(now);
+    }
+
+    /// Sender SWS avoidance held data back with nothing in flight, and the override timer (the persist timer,
+    /// RFC 9293 §3.8.6.2.1) fired: send what the peer's window allows now.
+    pub(crate) fn send_window_override(&mut self, now: Instant, fx: &mut Effects) {
+        let unsent = self.snd.unsent();
+        let len = unsent.min(self.snd.peer_room()).min(self.opts.mss());
+        if len == 0 || self.snd.flight() > 0 {
+            return;
+        }
+        let fin = self.snd.fin_queued() && len == unsent;
+        self.send_data_segment(len, unsent, fin, now, fx);
+    }
+
+    /// Is data held back by sender SWS avoidance with nothing in flight, so only the override timer will send
+    /// it?
+    fn held_by_sws(&self) -> bool {
+        let (unsent, room) = (self.snd.unsent(), self.snd.peer_room());
+        room > 0 && room < unsent && room < self.opts.mss() && room < self.snd.max_wnd() / 2
     }
 
     /// Payload bytes one data frame may carry: the MSS, or with segmentation offload as many whole MSS as
@@ -137,9 +164,11 @@ impl Tcb {
         }
     }
 
-    /// RFC 9293 §3.8.6.1: with data waiting, nothing in flight and a zero window, probe periodically.
+    /// RFC 9293 §3.8.6.1: with data waiting, nothing in flight and a zero window, probe periodically; with a
+    /// window too small to use (sender SWS avoidance), the same timer is the override that sends into it.
     fn update_persist_timer(&mut self, now: Instant, cfg: &TcpConfig) {
-        if self.snd.unsent() > 0 && self.snd.flight() == 0 && self.snd.wnd() == 0 {
+        let stuck = self.snd.wnd() == 0 || self.held_by_sws();
+        if self.snd.unsent() > 0 && self.snd.flight() == 0 && stuck {
             if !self.timers.is_persisting() {
                 self.timers.persist_at(now + self.persist_interval(cfg.rto_max));
             }

@@ -261,7 +261,13 @@ impl Tcb {
 
     /// Zero-window probe: an ACK carrying SND.UNA - 1, which the receiver must answer with its window.
     fn on_persist_timeout(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
-        if self.snd.wnd() > 0 || self.snd.flight() > 0 {
+        if self.snd.flight() > 0 {
+            return;
+        }
+        if self.snd.wnd() > 0 {
+            // The window is open but too small to be worth a segment: the SWS override sends into it.
+            self.timers.persist_backoff = self.timers.persist_backoff.saturating_add(1);
+            self.send_window_override(now, fx);
             return;
         }
         self.timers.probes_unanswered += 1;
