@@ -46,9 +46,6 @@ fn initial_window(mss: usize) -> usize {
     (10 * mss).min((2 * mss).max(14_600))
 }
 
-/// RFC 3465 appropriate byte counting limit in slow start: at most L = 2 segments per ACK.
-const ABC_LIMIT_SEGMENTS: usize = 2;
-
 /// NewReno: slow start, congestion avoidance by byte counting, fast recovery with partial-ACK deflation.
 #[derive(Debug, Clone)]
 pub struct NewReno {
@@ -80,14 +77,23 @@ impl CongestionControl for NewReno {
         self.ssthresh
     }
     fn on_ack(&mut self, acked: usize, mss: usize) {
+        let mut acked = acked;
         if self.cwnd < self.ssthresh {
-            self.cwnd += acked.min(ABC_LIMIT_SEGMENTS * mss);
-        } else {
-            self.bytes_acked += acked;
-            if self.bytes_acked >= self.cwnd {
-                self.bytes_acked -= self.cwnd;
-                self.cwnd += mss;
+            // Slow start counts every newly acknowledged byte, as Linux does, not at most RFC 3465's L = 2
+            // segments per ACK: with stretch ACKs (a batching receiver, GRO) that limit makes slow start
+            // linear. It stops at ssthresh; the rest of the ACK counts towards congestion avoidance.
+            let grow = acked.min(self.ssthresh - self.cwnd);
+            self.cwnd += grow;
+            acked -= grow;
+            if acked == 0 {
+                return;
             }
+        }
+        // RFC 5681 §3.1 byte counting: one segment per window's worth acknowledged.
+        self.bytes_acked += acked;
+        if self.bytes_acked >= self.cwnd {
+            self.bytes_acked -= self.cwnd;
+            self.cwnd += mss;
         }
     }
     fn on_enter_recovery(&mut self, flight: usize, mss: usize) {
@@ -128,8 +134,8 @@ mod tests {
     fn slow_start_then_avoidance() {
         let mut c = NewReno::new(MSS);
         assert_eq!(c.cwnd(), 10 * MSS.min(1460));
-        c.on_ack(5 * MSS, MSS); // ABC caps growth at two segments per ACK
-        assert_eq!(c.cwnd(), 12 * MSS);
+        c.on_ack(5 * MSS, MSS); // a stretch ACK: every acknowledged segment counts (no RFC 3465 L = 2 cap)
+        assert_eq!(c.cwnd(), 15 * MSS);
         c.on_timeout(12 * MSS, MSS);
         assert_eq!((c.cwnd(), c.ssthresh()), (MSS, 6 * MSS));
         for _ in 0..5 {
@@ -143,6 +149,16 @@ mod tests {
         assert_eq!(c.cwnd(), 6 * MSS);
         c.on_ack(MSS, MSS);
         assert_eq!(c.cwnd(), 7 * MSS);
+    }
+
+    #[test]
+    fn slow_start_stops_at_ssthresh_and_the_rest_of_the_ack_counts_for_avoidance() {
+        let mut c = NewReno::new(MSS);
+        c.on_timeout(8 * MSS, MSS);
+        assert_eq!((c.cwnd(), c.ssthresh()), (MSS, 4 * MSS));
+        // One cumulative ACK for 10 segments after a go-back: up to ssthresh, not beyond.
+        c.on_ack(10 * MSS, MSS);
+        assert_eq!(c.cwnd(), 5 * MSS, "3 segments of slow start, then 7 counted in avoidance: one more");
     }
 
     #[test]
