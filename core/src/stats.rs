@@ -110,6 +110,8 @@ pub struct Stats {
     /// Connections closed at once instead of entering TIME-WAIT, because `TcpConfig::max_time_wait` were
     /// already in it (Linux's `TCPTimeWaitOverflow`).
     pub tcp_time_wait_overflows: u64,
+    /// SYNs that ended a TIME-WAIT connection to open a new one on its four-tuple (RFC 6191).
+    pub tcp_time_wait_reused: u64,
     /// SYN-ACKs answered statelessly with a SYN cookie, and cookies that came back valid.
     pub tcp_syn_cookies_sent: u64,
     pub tcp_syn_cookies_valid: u64,
@@ -159,6 +161,7 @@ impl fmt::Display for Stats {
             ("TCP resets sent", self.tcp_resets_sent),
             ("TCP challenge ACKs suppressed", self.tcp_challenge_acks_suppressed),
             ("TCP TIME-WAIT overflows", self.tcp_time_wait_overflows),
+            ("TCP TIME-WAIT reused by a new SYN", self.tcp_time_wait_reused),
             ("TCP SYN cookies sent", self.tcp_syn_cookies_sent),
             ("TCP SYN cookies valid", self.tcp_syn_cookies_valid),
             ("TCP/UDP checksums left to the device", self.transport_checksums_offloaded),

@@ -472,3 +472,59 @@ fn no_time_wait_at_all_with_a_zero_bound() {
     p.command(Side::A, Command::TcpClose { sock: c }).unwrap();
     assert!(p.a.tcp_connections().is_empty());
 }
+
+/// B closed first (as an HTTP server does) and holds the four-tuple in TIME-WAIT; the client reconnects from
+/// the same port (as a load generator cycling through ports does). RFC 1122 §4.2.2.13 / RFC 6191, as Linux:
+/// a SYN above the old RCV.NXT opens a new connection at once, with an ISS above anything the old one sent;
+/// without it the SYN met a challenge ACK, the client reset and retried after its SYN timeout.
+fn server_in_time_wait_with_client_port(port: u16) -> (Pair, SocketHandle, synack::tcp::TcpInfo) {
+    let mut p = Pair::new(71);
+    let l = listen(&mut p, Side::B, 80);
+    let remote = SocketAddrV4::new(IP_B, 80);
+    let c = match p.command(Side::A, Command::TcpConnect { remote, local_port: Some(port) }) {
+        Ok(Reply::Bound { sock, .. }) => sock,
+        other => panic!("{other:?}"),
+    };
+    p.run_until(p.now + ms(20));
+    let s = accept(&mut p, l);
+    p.command(Side::B, Command::TcpClose { sock: s }).unwrap();
+    p.run_until(p.now + ms(20));
+    p.command(Side::A, Command::TcpClose { sock: c }).unwrap();
+    p.run_until(p.now + ms(20));
+    let old = p.b.tcp_connections().into_iter().find_map(|h| p.b.tcp_info(h)).expect("B keeps TIME-WAIT");
+    assert_eq!(old.state, TcpState::TimeWait);
+    assert_eq!(state(&p, Side::A, c), None, "A closed");
+    (p, l, old)
+}
+
+#[test]
+fn syn_above_rcv_nxt_reuses_a_time_wait_four_tuple_at_once() {
+    let (mut p, l, old) = server_in_time_wait_with_client_port(40_000);
+    p.run_until(p.now + Duration::from_secs(1)); // A's clock-driven ISN moves well past the old RCV.NXT
+    let remote = SocketAddrV4::new(IP_B, 80);
+    let c = match p.command(Side::A, Command::TcpConnect { remote, local_port: Some(40_000) }) {
+        Ok(Reply::Bound { sock, .. }) => sock,
+        other => panic!("{other:?}"),
+    };
+    p.run_until(p.now + ms(20));
+    assert_eq!(state(&p, Side::A, c), Some(TcpState::Established), "{:#?}", p.lines());
+    assert_eq!(p.b.stats().tcp_time_wait_reused, 1);
+    assert_eq!(p.a.stats().tcp_resets_sent, 0);
+    let s = accept(&mut p, l);
+    let new = p.b.tcp_info(s).unwrap();
+    assert_eq!(new.state, TcpState::Established);
+    // The new incarnation's sequence space starts beyond anything the old one sent.
+    assert!(new.snd_una > old.snd_nxt + 65_535, "{new:?} vs {old:?}");
+    assert!(p.events_of(Side::A).iter().all(|(h, e)| *h != c || *e == Event::Connected));
+}
+
+#[test]
+fn syn_at_or_below_rcv_nxt_meets_a_challenge_ack_in_time_wait() {
+    let (mut p, _, old) = server_in_time_wait_with_client_port(40_001);
+    let h = p.b.tcp_connections()[0];
+    let syn = segment_to(&p, Side::B, h, old.rcv_nxt - 1, SeqNum(0), TcpFlags::SYN, b"");
+    let out = inject(&mut p, Side::B, &syn);
+    assert_eq!(p.b.stats().tcp_time_wait_reused, 0);
+    assert_eq!(state(&p, Side::B, h), Some(TcpState::TimeWait), "an old duplicate SYN leaves TIME-WAIT alone");
+    assert_eq!(out.iter().filter(|o| matches!(o, synack::Output::Transmit(_))).count(), 1, "the challenge ACK");
+}

@@ -1,6 +1,7 @@
 //! Listening sockets: passive open (RFC 9293 §3.10.7.2), a bounded backlog of half-open and established
 //! connections, and the accept queue.
 
+use super::seq::SeqNum;
 use super::tcb::Tcb;
 use super::{reset_reply, Stack};
 use crate::api::{CommandError, Event, Output, Reply, SocketHandle};
@@ -40,12 +41,14 @@ impl Listener {
 }
 
 impl Stack {
-    /// A segment for a listening port with no connection yet.
+    /// A segment for a listening port with no connection yet. `iss`: the initial sequence number a new
+    /// connection must use (one that replaces a TIME-WAIT incarnation), instead of RFC 6528's.
     pub(crate) fn on_listen_segment(
         &mut self,
         listener: SocketHandle,
         rx: &Received<'_>,
         seg: &TcpRepr<'_>,
+        iss: Option<SeqNum>,
         now: Instant,
         out: &mut Vec<Output>,
     ) {
@@ -86,7 +89,7 @@ impl Stack {
             return self.send_cookie(local, remote, seg, now, out);
         }
         let handle = self.alloc_handle();
-        let iss = self.tcp.isn(local, remote, now);
+        let iss = iss.unwrap_or_else(|| self.tcp.isn(local, remote, now));
         let ends = (local, remote);
         let mut tcb = Box::new(Tcb::passive_open(handle, listener, ends, iss, self.mtu_mss(), seg, &self.config.tcp));
         let mut fx = self.new_effects();

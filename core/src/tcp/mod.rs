@@ -315,10 +315,17 @@ impl Stack {
                 self.tcp.conns.put(h, tcb);
                 return self.drop_frame(DropReason::TcpListenOverflow);
             }
+            let listener = self.tcp.listeners.get(&seg.dst_port).copied();
+            if let Some((l, iss)) = listener.zip(tcb.reuse_for_syn(&seg)) {
+                // RFC 1122 §4.2.2.13, RFC 6191: a new incarnation ends TIME-WAIT and opens through the listener.
+                self.stats.tcp_time_wait_reused += 1;
+                self.run_tcb(tcb, now, out, |tcb, _, fx| tcb.finish(fx));
+                return self.on_listen_segment(l, rx, &seg, Some(iss), now, out);
+            }
             return self.run_tcb(tcb, now, out, |tcb, cfg, fx| tcb.on_segment(&seg, now, cfg, fx));
         }
         if let Some(&l) = self.tcp.listeners.get(&seg.dst_port) {
-            return self.on_listen_segment(l, rx, &seg, now, out);
+            return self.on_listen_segment(l, rx, &seg, None, now, out);
         }
         self.drop_frame(DropReason::TcpNoSocket);
         if let Some(reset) = reset_reply(&seg) {

@@ -2,10 +2,12 @@
 //! (`TcpConfig::max_time_wait`, as Linux's `tcp_max_tw_buckets`). A connection that would enter it while the
 //! bound is full is cut short: its close timer fires at once and ends it the way the end of TIME-WAIT would.
 
+use super::seq::SeqNum;
 use super::tcb::{Effects, Tcb};
 use super::TcpState;
 use crate::config::TcpConfig;
 use crate::time::Instant;
+use crate::wire::{TcpFlags, TcpRepr};
 
 /// A connection's place in the stack's count of TIME-WAIT connections.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +33,23 @@ impl TimeWaitBound {
     }
 }
 
+/// How far above the old incarnation's SND.MAX a new one's ISS starts (Linux: `tw_snd_nxt + 65535 + 2`): beyond
+/// anything the old connection sent or the peer's window could still hold of it.
+const REUSE_ISS_GAP: usize = 65_535 + 2;
+
 impl Tcb {
+    /// RFC 1122 §4.2.2.13 and RFC 6191, as Linux does: a SYN for this four-tuple while in TIME-WAIT may open a
+    /// new connection when its sequence number is above the old RCV.NXT (the peer's new incarnation can only
+    /// start beyond the old one). Returns the ISS the new connection must use, above anything this
+    /// incarnation sent; `None` leaves the SYN to RFC 9293 / RFC 5961 (a challenge ACK).
+    pub(crate) fn reuse_for_syn(&self, syn: &TcpRepr<'_>) -> Option<SeqNum> {
+        let bare_syn = syn.flags.contains(TcpFlags::SYN) && !syn.flags.intersects(TcpFlags::ACK | TcpFlags::RST);
+        if self.state != TcpState::TimeWait || !bare_syn || syn.seq_number <= self.rcv.nxt() {
+            return None;
+        }
+        Some(self.snd.max() + REUSE_ISS_GAP)
+    }
+
     /// Enters TIME-WAIT: only the close timer runs.
     pub(crate) fn enter_time_wait(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
         self.transition(TcpState::TimeWait);
