@@ -145,6 +145,9 @@ pub struct TcpConfig {
     pub window_scaling: bool,
     /// Offer selective acknowledgements (RFC 2018) and use them for loss recovery (RFC 6675).
     pub sack: bool,
+    /// Offer and accept timestamps (RFC 7323: RTT measurement from every ACK, PAWS against old duplicates
+    /// from a previous wrap of the sequence space); Linux's `tcp_timestamps` default, on.
+    pub timestamps: bool,
     /// RTO before the first RTT sample (RFC 6298 §2.1: 1 s).
     pub rto_initial: Duration,
     /// Lower bound of the RTO (Linux: 200 ms; RFC 6298 suggests 1 s).
@@ -206,6 +209,7 @@ impl Default for TcpConfig {
             recv_buffer_max: 0,
             window_scaling: true,
             sack: true,
+            timestamps: true,
             rto_initial: Duration::from_secs(1),
             rto_min: Duration::from_millis(200),
             rto_max: Duration::from_secs(60),

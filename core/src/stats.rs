@@ -56,6 +56,8 @@ pub enum DropReason {
     TcpNoSocket,
     /// TCP segment outside the receive window (answered with an ACK unless it was a reset).
     TcpOutOfWindow,
+    /// RFC 7323 PAWS: the segment's timestamp is older than the last one accepted (an old duplicate).
+    TcpPaws,
     /// TCP segment whose ACK field is unacceptable (RFC 5961 §5 range check, or a bad handshake ACK).
     TcpBadAck,
     /// In-window RST that did not match RCV.NXT exactly: answered with a challenge ACK (RFC 5961 §3).

@@ -105,6 +105,12 @@ pub struct HostConfigSpec {
     /// Offer TCP window scaling (RFC 7323); on by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_window_scaling: Option<bool>,
+    /// Offer and accept TCP timestamps (RFC 7323: RTT from every ACK, PAWS); on by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_timestamps: Option<bool>,
+    /// Offer and use selective acknowledgements (RFC 2018); on by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_sack: Option<bool>,
     /// TCP TIME-WAIT duration (2*MSL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_time_wait: Option<Dur>,

@@ -132,7 +132,9 @@ fn ten_segments_in_flight() -> (Pair, synack::SocketHandle, synack::SocketHandle
     let (c, _, s) = connect(&mut p, 80);
     p.run_until_idle();
     let now = p.now;
-    let out = p.a.handle(synack::Input::Command(Command::TcpSend { sock: c, data: pattern(14_600, 7) }), now);
+    // Ten full segments (1448 bytes each: timestamps take 12 of the 1460 the MSS allows).
+    let mss = p.a.tcp_info(c).unwrap().mss;
+    let out = p.a.handle(synack::Input::Command(Command::TcpSend { sock: c, data: pattern(10 * mss, 7) }), now);
     let frames: Vec<Vec<u8>> =
         out.into_iter().filter_map(|o| if let synack::Output::Transmit(f) = o { Some(f) } else { None }).collect();
     assert_eq!(frames.len(), 10, "initial window of ten segments");
@@ -170,7 +172,7 @@ fn a_batch_of_in_order_segments_is_acknowledged_once_at_its_end() {
     assert_eq!(acks.len(), 1, "{acks:#?}");
     let info = p.b.tcp_info(s).unwrap();
     assert!(acks[0].contains(&format!("ack={}", info.rcv_nxt.0)), "{acks:#?} vs {info:?}");
-    assert_eq!(info.recv_queued, 14_600);
+    assert_eq!(info.recv_queued, 10 * info.mss);
     assert!(out.iter().any(|o| matches!(o, synack::Output::Event(h, Event::Readable) if *h == s)));
     // The ACK releases all ten segments at A.
     p.absorb_all(Side::B, out);
@@ -192,7 +194,8 @@ fn out_of_order_segments_in_a_batch_are_still_acknowledged_at_once() {
     let dup = acks.iter().filter(|a| a.contains("sack")).count();
     assert_eq!(dup, 7, "{acks:#?}");
     assert!(acks.len() <= 8, "{acks:#?}");
-    assert_eq!(p.b.tcp_info(s).unwrap().recv_queued, 2 * 1460);
+    let info = p.b.tcp_info(s).unwrap();
+    assert_eq!(info.recv_queued, 2 * info.mss);
 }
 
 #[test]

@@ -93,8 +93,8 @@ impl Stack {
         };
         let local = SocketAddrV4::new(self.config.ipv4.addr(), port);
         let sock = self.alloc_handle();
-        let iss = self.tcp.isn(local, remote, now);
-        let mut tcb = Box::new(Tcb::active_open(sock, (local, remote), iss, self.mtu_mss(), &self.config.tcp));
+        let initial = self.tcp.initial(local, remote, self.mtu_mss(), now);
+        let mut tcb = Box::new(Tcb::active_open(sock, (local, remote), initial, &self.config.tcp));
         let mut fx = self.new_effects();
         tcb.send_syn(now, &mut fx);
         self.tcp.register(local, remote, sock);

@@ -51,14 +51,14 @@ impl Tcb {
         }
         // Fourth: the SYN.
         self.rcv.synchronize(seg.seq_number);
-        self.take_syn_options(seg, self.opts.local_mss(), cfg);
+        self.take_syn_options(seg, self.opts.local_mss(), cfg, now);
         if has_ack {
             // The SYN-ACK's window is not scaled (RFC 7323 §2.2).
             self.snd.syn_acknowledged(seg.ack_number);
             self.snd.take_window(seg.seq_number, seg.ack_number, usize::from(seg.window_len));
             self.timers.stop_rtx();
             self.timers.reset_timeouts();
-            self.sample_rtt(seg.ack_number, now);
+            self.sample_rtt(seg, now);
             self.timing.cancel();
             self.transition(TcpState::Established);
             self.ack.request_now();
@@ -95,6 +95,8 @@ impl Tcb {
             && !flags.contains(TcpFlags::ACK)
             && seg.seq_number == self.rcv.irs()
         {
+            // Echo this SYN's timestamp, not the first one's: the peer times its handshake by it.
+            self.ts.update_recent(seg, now);
             self.send_syn(now, fx);
             return;
         }
@@ -118,6 +120,13 @@ impl Tcb {
         let mut payload = seg.payload;
         let mut fin = flags.contains(TcpFlags::FIN);
         let seg_len = payload.len() + usize::from(flags.contains(TcpFlags::SYN)) + usize::from(fin);
+        // RFC 7323 §5.3 R1: an old duplicate (TSval older than TS.Recent) is dropped whatever its sequence number,
+        // even one a wrapped sequence space makes look new; it is answered like any unacceptable segment.
+        if !flags.contains(TcpFlags::RST) && self.ts.rejects(seg, now) {
+            self.answer_unacceptable(seg_len, now, cfg);
+            fx.drops.push(DropReason::TcpPaws);
+            return;
+        }
         if !self.segment_acceptable(seq, seg_len) {
             let zero_window_at_edge = self.rcv.window() == 0 && seq == self.rcv.nxt();
             if !zero_window_at_edge {
@@ -125,13 +134,8 @@ impl Tcb {
                     // Never answered (RFC 9293).
                 } else if self.is_plausible_duplicate(seq) {
                     // A retransmission of what we already have (our ACK was lost), a keep-alive, a repeated
-                    // FIN: the peer needs our ACK now. One without data (a stale ACK, a probe) is answered at
-                    // most once per `invalid_ack_interval`, so two ends cannot ping-pong ACKs.
-                    if seg_len > 0 || self.ack.may_answer_invalid(now, cfg.invalid_ack_interval) {
-                        self.ack.request_now();
-                    } else {
-                        self.counters.invalid_acks_suppressed += 1;
-                    }
+                    // FIN: the peer needs our ACK now.
+                    self.answer_unacceptable(seg_len, now, cfg);
                 } else {
                     // Nowhere a real peer would send: most likely forged with a guessed sequence number. Answer
                     // under the challenge-ACK rate limit, so a flood cannot turn us into an ACK cannon that
@@ -150,6 +154,7 @@ impl Tcb {
             fin = false;
             self.ack.request_now();
         }
+        self.ts.update_recent(seg, now);
         // Trim what lies before RCV.NXT and beyond the window.
         let rcv_nxt = self.rcv.nxt();
         if seq < rcv_nxt && !flags.contains(TcpFlags::SYN) {
@@ -236,6 +241,7 @@ impl Tcb {
         self.transition(TcpState::SynSent);
         self.rcv.unsynchronize(Tcb::offered_window_shift(cfg));
         self.opts.forget_peer();
+        self.ts.negotiate(false, None, SeqNum(0), now);
         self.snd.set_peer_wscale(0);
         self.ack.set_due(AckDue::None);
         self.counters.crossed_syns_reset += 1;
@@ -260,6 +266,18 @@ impl Tcb {
     fn is_plausible_duplicate(&self, seq: SeqNum) -> bool {
         let nxt = self.rcv.nxt();
         seq < nxt && nxt - seq <= self.rcv.buf().capacity()
+    }
+
+    /// An unacceptable segment that is no forgery gets our ACK: at once if it carries data (the peer is
+    /// retransmitting what we have), at most once per `invalid_ack_interval` if not (a stale ACK, a probe), so
+    /// two ends that each find the other's ACKs unacceptable cannot trade them without end (Linux's
+    /// `tcp_oow_rate_limited`).
+    fn answer_unacceptable(&mut self, seg_len: usize, now: Instant, cfg: &TcpConfig) {
+        if seg_len > 0 || self.ack.may_answer_invalid(now, cfg.invalid_ack_interval) {
+            self.ack.request_now();
+        } else {
+            self.counters.invalid_acks_suppressed += 1;
+        }
     }
 
     /// RFC 9293 §3.10.7.4 acceptability test.

@@ -89,9 +89,11 @@ impl Stack {
             return self.send_cookie(local, remote, seg, now, out);
         }
         let handle = self.alloc_handle();
-        let iss = iss.unwrap_or_else(|| self.tcp.isn(local, remote, now));
+        let mut initial = self.tcp.initial(local, remote, self.mtu_mss(), now);
+        initial.iss = iss.unwrap_or(initial.iss);
         let ends = (local, remote);
-        let mut tcb = Box::new(Tcb::passive_open(handle, listener, ends, iss, self.mtu_mss(), seg, &self.config.tcp));
+        let cfg = &self.config.tcp;
+        let mut tcb = Box::new(Tcb::passive_open(handle, listener, ends, initial, seg, cfg, now));
         let mut fx = self.new_effects();
         tcb.send_syn(now, &mut fx);
         if let Some(state) = self.tcp.listener_state.get_mut(&listener) {

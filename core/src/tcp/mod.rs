@@ -49,6 +49,7 @@ mod table;
 mod tcb;
 mod time_wait;
 mod timers;
+mod timestamps;
 
 pub use congestion::{CongestionAlgorithm, CongestionControl, NewReno};
 pub use seq::SeqNum;
@@ -115,6 +116,8 @@ pub struct TcpInfo {
     pub rcv_wscale: u8,
     pub snd_wscale: u8,
     pub in_recovery: bool,
+    /// RFC 7323 timestamps are in use (both SYNs carried them).
+    pub timestamps: bool,
     /// Bytes queued by the application and not yet acknowledged / received and not yet read.
     pub send_queued: usize,
     pub recv_queued: usize,
@@ -193,6 +196,18 @@ impl TcpSockets {
         SeqNum((h.finish() as u32).wrapping_add(m))
     }
 
+    /// What a new connection from `local` to `remote` starts from: RFC 6528's ISN, and a timestamp offset from
+    /// the same secret (RFC 7323 §5.4), so neither is predictable to others nor random between runs.
+    fn initial(&self, local: SocketAddrV4, remote: SocketAddrV4, local_mss: usize, now: Instant) -> tcb::Initial {
+        use core::hash::Hasher;
+        let mut h = siphasher::sip::SipHasher24::new_with_keys(self.isn_key.1, self.isn_key.0);
+        h.write(&local.ip().octets());
+        h.write(&local.port().to_be_bytes());
+        h.write(&remote.ip().octets());
+        h.write(&remote.port().to_be_bytes());
+        tcb::Initial { iss: self.isn(local, remote, now), ts_offset: h.finish() as u32, local_mss }
+    }
+
     /// An ephemeral port used by no listener and no connection.
     fn allocate_free_port(&mut self) -> Option<u16> {
         let (listeners, in_use) = (&self.listeners, &self.ports_in_use);
@@ -265,6 +280,7 @@ impl Stack {
             rcv_wscale: t.rcv.wscale(),
             snd_wscale: t.snd.wscale(),
             in_recovery: t.recovery.in_recovery(),
+            timestamps: t.ts.enabled(),
             send_queued: t.snd.buf().len(),
             recv_queued: t.rcv.buf().readable(),
             send_buffer: t.snd.buf().capacity(),
@@ -444,7 +460,7 @@ impl Stack {
 
     /// Sends one segment of `tcb`: the connection builds it, the stack wraps it in IP.
     fn transmit_segment(&mut self, tcb: &mut Tcb, tx: &Outgoing, now: Instant, out: &mut Vec<Output>) {
-        let repr = tcb.build_segment(tx, self.max_payload_of(IpProtocol::Tcp));
+        let repr = tcb.build_segment(tx, self.max_payload_of(IpProtocol::Tcp), now);
         let header_len = repr.header_len();
         let (src, dst) = (*tcb.local.ip(), *tcb.remote.ip());
         let (h, port) = (tcb.handle, tcb.remote.port());

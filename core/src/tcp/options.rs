@@ -3,8 +3,10 @@
 
 use super::segment::{Outgoing, OutgoingKind};
 use super::tcb::{Tcb, DEFAULT_MSS, MAX_WINDOW_SHIFT};
+use super::timestamps::TIMESTAMP_OVERHEAD;
 use super::TcpState;
 use crate::config::TcpConfig;
+use crate::time::Instant;
 use crate::wire::{TcpFlags, TcpOptions, TcpRepr};
 
 /// The options agreed in the handshake, and what our SYN offers.
@@ -14,9 +16,10 @@ pub(crate) struct Agreed {
     mss: usize,
     /// The MSS our own interface allows (what we offered in our SYN), before the peer's option clamps `mss`.
     local_mss: usize,
-    /// What our SYN offers (an active open; `TcpConfig::window_scaling`, `TcpConfig::sack`).
+    /// What our SYN offers (an active open; `TcpConfig::window_scaling`, `sack`, `timestamps`).
     offer_wscale: bool,
     offer_sack: bool,
+    offer_timestamps: bool,
     /// The peer offered window scaling in its SYN (a SYN-ACK echoes it).
     peer_wants_wscale: bool,
     /// Both sides agreed on SACK (RFC 2018).
@@ -31,6 +34,7 @@ impl Agreed {
             local_mss,
             offer_wscale: cfg.window_scaling,
             offer_sack: cfg.sack,
+            offer_timestamps: cfg.timestamps,
             peer_wants_wscale: false,
             sack: false,
         }
@@ -57,15 +61,25 @@ impl Agreed {
     pub(crate) fn clamp_mss(&mut self, mss: usize) {
         self.mss = self.mss.min(mss);
     }
+
+    /// Every data segment carries `bytes` of options (timestamps): a segment's payload is that much less.
+    fn reserve_for_options(&mut self, bytes: usize) {
+        self.mss = self.mss.saturating_sub(bytes).max(64);
+    }
 }
 
 impl Tcb {
-    /// Applies the peer's SYN options (RFC 6691 MSS, RFC 7323 window scale, RFC 2018 SACK-permitted). `mtu_mss`
-    /// is what our interface allows.
-    pub(crate) fn take_syn_options(&mut self, syn: &TcpRepr<'_>, mtu_mss: usize, cfg: &TcpConfig) {
+    /// Applies the peer's SYN options (RFC 6691 MSS, RFC 7323 window scale and timestamps, RFC 2018
+    /// SACK-permitted), received at `now`. `mtu_mss` is what our interface allows.
+    pub(crate) fn take_syn_options(&mut self, syn: &TcpRepr<'_>, mtu_mss: usize, cfg: &TcpConfig, now: Instant) {
         self.opts.sack = cfg.sack && syn.options.sack_permitted;
         let peer_mss = syn.options.mss.map_or(DEFAULT_MSS, usize::from);
         self.opts.mss = peer_mss.min(mtu_mss).max(64);
+        self.ts.negotiate(cfg.timestamps, syn.options.timestamp, self.rcv.nxt(), now);
+        if self.ts.enabled() {
+            // RFC 6691: the MSS counts no options; ours take 12 bytes of every segment.
+            self.opts.reserve_for_options(TIMESTAMP_OVERHEAD);
+        }
         match syn.options.window_scale {
             Some(shift) if cfg.window_scaling => {
                 self.opts.peer_wants_wscale = true;
@@ -79,13 +93,19 @@ impl Tcb {
         }
     }
 
-    /// The options of `tx`.
-    pub(crate) fn segment_options(&self, tx: &Outgoing) -> TcpOptions {
+    /// The options of `tx`, sent at `now`.
+    pub(crate) fn segment_options(&self, tx: &Outgoing, now: Instant) -> TcpOptions {
         let mut options = TcpOptions::default();
+        if self.ts.enabled() && !tx.flags.contains(TcpFlags::RST) {
+            options.timestamp = Some(self.ts.option(now));
+        }
         if tx.kind == OutgoingKind::Syn {
             options.mss = Some(self.opts.local_mss as u16);
             // An active open offers what the configuration allows; a SYN-ACK echoes what the peer offered.
             let active = self.state == TcpState::SynSent;
+            if active && self.opts.offer_timestamps {
+                options.timestamp = Some((self.ts.value(now), 0));
+            }
             let wscale = if active { self.opts.offer_wscale } else { self.opts.peer_wants_wscale };
             if wscale {
                 options.window_scale = Some(self.rcv.wscale());

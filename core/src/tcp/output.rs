@@ -154,10 +154,10 @@ impl Tcb {
     /// Payload bytes one data frame may carry: the MSS, or with segmentation offload as many whole MSS as
     /// fit the offload size (only while the MSS is the one our MTU allows, which is what the device cuts by).
     fn max_frame_payload(&self, cfg: &TcpConfig) -> usize {
-        let mss = self.opts.mss();
-        let headers = crate::wire::ipv4::HEADER_LEN + crate::wire::tcp::HEADER_LEN;
+        let (mss, options) = (self.opts.mss(), self.option_overhead());
+        let headers = crate::wire::ipv4::HEADER_LEN + crate::wire::tcp::HEADER_LEN + options;
         let offload_payload = cfg.segmentation_offload.saturating_sub(headers);
-        if offload_payload > mss && mss == self.opts.local_mss() {
+        if offload_payload > mss && mss + options == self.opts.local_mss() {
             offload_payload - offload_payload % mss
         } else {
             mss

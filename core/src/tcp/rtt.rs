@@ -4,6 +4,7 @@
 use super::seq::SeqNum;
 use super::tcb::Tcb;
 use crate::time::Instant;
+use crate::wire::TcpRepr;
 use core::time::Duration;
 
 /// The one segment being timed for an RTT sample (RFC 6298 §3: one measurement per round trip), with Karn's
@@ -17,6 +18,10 @@ impl RttTiming {
         if self.0.is_none() {
             self.0 = Some((end, now));
         }
+    }
+
+    pub(crate) fn is_running(&self) -> bool {
+        self.0.is_some()
     }
 
     /// Karn's rule (RFC 6298 §3): something was retransmitted, no sample from this flight.
@@ -48,9 +53,16 @@ pub(crate) struct RttEstimator {
 }
 
 impl Tcb {
-    /// `ack` arrived at `now`: folds in the round trip of the timed segment if it covers it.
-    pub(crate) fn sample_rtt(&mut self, ack: SeqNum, now: Instant) {
-        if let Some(rtt) = self.timing.on_ack(ack, now) {
+    /// `seg`, acknowledging new data, arrived at `now`: folds in the round trip of the timed segment if it
+    /// covers it; when nothing could be timed (Karn: a retransmission), the timestamp echo measures it
+    /// instead (RFC 7323 §4.1), so an RTO's backoff ends at the first ACK of new data, as on Linux.
+    pub(crate) fn sample_rtt(&mut self, seg: &TcpRepr<'_>, now: Instant) {
+        let sample = match self.timing.on_ack(seg.ack_number, now) {
+            Some(rtt) => Some(rtt),
+            None if !self.timing.is_running() => self.ts.round_trip(seg, now),
+            None => None,
+        };
+        if let Some(rtt) = sample {
             self.rtt.sample(rtt);
         }
     }

@@ -6,6 +6,7 @@
 
 use super::seq::SeqNum;
 use super::tcb::Tcb;
+use crate::time::Instant;
 use crate::wire::{TcpFlags, TcpRepr};
 
 /// Why a segment carries what it does, where that changes how it is built or sent.
@@ -53,7 +54,7 @@ impl Tcb {
     /// [`Tcb::copy_payload`] writes), for a frame whose IP payload may be at most `max_ip_payload` bytes.
     /// Advertising the window moves the receive window's right edge, so call it once per segment sent.
     #[inline]
-    pub(crate) fn build_segment(&mut self, tx: &Outgoing, max_ip_payload: usize) -> TcpRepr<'static> {
+    pub(crate) fn build_segment(&mut self, tx: &Outgoing, max_ip_payload: usize, now: Instant) -> TcpRepr<'static> {
         let window_len = if tx.flags.contains(TcpFlags::RST) {
             0
         } else {
@@ -68,10 +69,13 @@ impl Tcb {
             flags: tx.flags,
             window_len,
             urgent_ptr: 0,
-            options: self.segment_options(tx),
+            options: self.segment_options(tx, now),
             payload: &[],
         };
         super::options::fit_options(&mut repr, tx.len, max_ip_payload);
+        if tx.flags.contains(TcpFlags::ACK) {
+            self.ts.ack_sent(ack_number);
+        }
         self.counters.segments_sent += 1;
         if tx.is_challenge_ack() {
             self.counters.challenge_acks += 1;

@@ -254,7 +254,7 @@ impl Tcb {
         let new_sack =
             self.opts.sack() && self.recovery.sacked(&seg.options.sack_blocks, ack.max(self.snd.una), self.snd.max);
         if ack > self.snd.una {
-            self.on_new_ack(ack, now, cfg, fx);
+            self.on_new_ack(seg, now, cfg, fx);
         } else if ack == self.snd.una && self.snd.max > self.snd.una {
             // With SACK, only an ACK that SACKs something new counts (RFC 6675 §2 "DupAck"): link-duplicated
             // or window-update ACKs say nothing about loss. Without SACK, RFC 5681's definition.
@@ -294,12 +294,13 @@ impl Tcb {
     }
 
     /// SND.UNA < SEG.ACK <= SND.MAX: new data acknowledged.
-    fn on_new_ack(&mut self, ack: SeqNum, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+    fn on_new_ack(&mut self, seg: &TcpRepr<'_>, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+        let ack = seg.ack_number;
         let data_acked = self.snd.acknowledge(ack);
         self.counters.bytes_acked += data_acked as u64;
         self.path_works();
         self.recovery.advance(ack);
-        self.sample_rtt(ack, now);
+        self.sample_rtt(seg, now);
         self.timers.reset_timeouts();
         self.on_ack_during_recovery(ack, data_acked, now, fx);
         if self.snd.una == self.snd.max {

@@ -16,6 +16,7 @@ use super::send::SendSequence;
 use super::seq::SeqNum;
 use super::time_wait::TimeWaitSlot;
 use super::timers::Timers;
+use super::timestamps::Timestamps;
 use super::TcpState;
 use crate::api::{Event, SocketHandle};
 use crate::config::TcpConfig;
@@ -184,6 +185,7 @@ pub(crate) struct Tcb {
     pub(super) cc: Box<dyn CongestionControl>,
     pub(super) recovery: LossRecovery,
     pub(super) ack: AckState,
+    pub(super) ts: Timestamps,
     /// Nagle's algorithm is off (`TcpSetNoDelay`).
     pub(super) nodelay: bool,
     /// The last soft error (RFC 1122 §4.2.3.9) since the connection last made progress, for `TimedOut`.
@@ -204,14 +206,22 @@ pub(crate) fn window_shift_for(buffer: usize) -> u8 {
     shift
 }
 
+/// What a new connection starts from on our side: its initial sequence number (RFC 6528), its timestamp
+/// clock's offset (RFC 7323 §5.4), and the MSS our interface allows.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Initial {
+    pub iss: SeqNum,
+    pub ts_offset: u32,
+    pub local_mss: usize,
+}
+
 impl Tcb {
     /// The common part of every open: a connection in `state` that has sent nothing yet.
     fn new(
         handle: SocketHandle,
         state: TcpState,
         (local, remote): (SocketAddrV4, SocketAddrV4),
-        iss: SeqNum,
-        mss: usize,
+        Initial { iss, ts_offset, local_mss: mss }: Initial,
         cfg: &TcpConfig,
     ) -> Tcb {
         let tune = (cfg.recv_buffer_max > cfg.recv_buffer).then(|| Box::new(RecvAutotune::new(mss)));
@@ -234,6 +244,7 @@ impl Tcb {
             cc: cfg.congestion.build(mss),
             recovery: LossRecovery::new(iss),
             ack: AckState::new(),
+            ts: Timestamps::new(ts_offset),
             nodelay: cfg.nodelay,
             soft_error: None,
             time_wait_slot: TimeWaitSlot::None,
@@ -242,33 +253,31 @@ impl Tcb {
         }
     }
 
-    /// Active open (RFC 9293 §3.10.1): SYN-SENT, about to send its SYN from `iss`. `mss` is what our
-    /// interface allows.
+    /// Active open (RFC 9293 §3.10.1): SYN-SENT, about to send its SYN from `initial.iss`.
     pub(crate) fn active_open(
         handle: SocketHandle,
         ends: (SocketAddrV4, SocketAddrV4),
-        iss: SeqNum,
-        mss: usize,
+        initial: Initial,
         cfg: &TcpConfig,
     ) -> Tcb {
-        Tcb::new(handle, TcpState::SynSent, ends, iss, mss, cfg)
+        Tcb::new(handle, TcpState::SynSent, ends, initial, cfg)
     }
 
-    /// Passive open (RFC 9293 §3.10.7.2): `syn` arrived for `listener`; SYN-RECEIVED, about to answer with a
-    /// SYN-ACK from `iss`. `mtu_mss` is what our interface allows.
+    /// Passive open (RFC 9293 §3.10.7.2): `syn` arrived for `listener` at `now`; SYN-RECEIVED, about to answer
+    /// with a SYN-ACK from `initial.iss`.
     pub(crate) fn passive_open(
         handle: SocketHandle,
         listener: SocketHandle,
         ends: (SocketAddrV4, SocketAddrV4),
-        iss: SeqNum,
-        mtu_mss: usize,
+        initial: Initial,
         syn: &TcpRepr<'_>,
         cfg: &TcpConfig,
+        now: Instant,
     ) -> Tcb {
-        let mut tcb = Tcb::new(handle, TcpState::SynReceived, ends, iss, mtu_mss, cfg);
+        let mut tcb = Tcb::new(handle, TcpState::SynReceived, ends, initial, cfg);
         tcb.owner = Owner::new(Some(listener));
         tcb.rcv.synchronize(syn.seq_number);
-        tcb.take_syn_options(syn, mtu_mss, cfg);
+        tcb.take_syn_options(syn, initial.local_mss, cfg, now);
         tcb.snd.take_syn_window(syn.seq_number, syn.window_len);
         tcb.counters.segments_received += 1;
         tcb
@@ -286,8 +295,9 @@ impl Tcb {
         ack: &TcpRepr<'_>,
         cfg: &TcpConfig,
     ) -> Tcb {
-        let iss = ack.ack_number - 1;
-        let mut tcb = Tcb::new(handle, TcpState::Established, ends, iss, mss, cfg);
+        // The cookie carried no timestamp option either: none is used.
+        let initial = Initial { iss: ack.ack_number - 1, ts_offset: 0, local_mss: mss };
+        let mut tcb = Tcb::new(handle, TcpState::Established, ends, initial, cfg);
         tcb.owner = Owner::new(Some(listener));
         tcb.snd.establish_from_cookie(ack.seq_number, ack.ack_number, ack.window_len);
         tcb.rcv.synchronize_from_cookie(ack.seq_number, cfg.recv_buffer.min(usize::from(u16::MAX)));

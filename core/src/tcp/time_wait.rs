@@ -39,15 +39,20 @@ const REUSE_ISS_GAP: usize = 65_535 + 2;
 
 impl Tcb {
     /// RFC 1122 §4.2.2.13 and RFC 6191, as Linux does: a SYN for this four-tuple while in TIME-WAIT may open a
-    /// new connection when its sequence number is above the old RCV.NXT (the peer's new incarnation can only
-    /// start beyond the old one). Returns the ISS the new connection must use, above anything this
-    /// incarnation sent; `None` leaves the SYN to RFC 9293 / RFC 5961 (a challenge ACK).
+    /// new connection when its timestamp is newer than TS.Recent, or (without timestamps) its sequence number
+    /// is above the old RCV.NXT: either proves a new incarnation. One whose timestamp is older fails PAWS.
+    /// Returns the ISS the new connection must use, above anything this incarnation sent; `None` leaves the
+    /// SYN to RFC 9293 / RFC 5961 (a challenge ACK).
     pub(crate) fn reuse_for_syn(&self, syn: &TcpRepr<'_>) -> Option<SeqNum> {
         let bare_syn = syn.flags.contains(TcpFlags::SYN) && !syn.flags.intersects(TcpFlags::ACK | TcpFlags::RST);
-        if self.state != TcpState::TimeWait || !bare_syn || syn.seq_number <= self.rcv.nxt() {
+        if self.state != TcpState::TimeWait || !bare_syn {
             return None;
         }
-        Some(self.snd.max() + REUSE_ISS_GAP)
+        let new_incarnation = match self.ts.syn_is_newer(syn) {
+            Some(newer) => newer,
+            None => syn.seq_number > self.rcv.nxt(),
+        };
+        new_incarnation.then(|| self.snd.max() + REUSE_ISS_GAP)
     }
 
     /// Enters TIME-WAIT: only the close timer runs.
