@@ -75,6 +75,9 @@ pub enum Command {
     TcpAbort { sock: SocketHandle },
     /// Disable (true) or enable (false) Nagle's algorithm. Replies [`Reply::Done`].
     TcpSetNoDelay { sock: SocketHandle, nodelay: bool },
+    /// Switch one connection's congestion control (as Linux's `TCP_CONGESTION` socket option); the new
+    /// algorithm takes over the window reached so far (`CongestionControl::resume`). Replies [`Reply::Done`].
+    TcpSetCongestion { sock: SocketHandle, algorithm: crate::tcp::CongestionAlgorithm },
 }
 
 /// The successful answer to a [`Command`].

@@ -224,6 +224,19 @@ impl Stack {
         })
     }
 
+    pub(crate) fn tcp_set_congestion(
+        &mut self,
+        sock: SocketHandle,
+        algorithm: &crate::tcp::CongestionAlgorithm,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> Result<Reply, CommandError> {
+        self.with_owned_tcb(sock, now, out, |tcb, cfg, fx| {
+            tcb.switch_congestion(algorithm);
+            tcb.poll_send(now, cfg, fx);
+        })
+    }
+
     pub(crate) fn tcp_set_nodelay(
         &mut self,
         sock: SocketHandle,

@@ -1,9 +1,13 @@
-//! Congestion control behind a trait, with NewReno (RFC 5681 + RFC 6582) as the implementation.
+//! Congestion control behind a trait, with NewReno (RFC 5681 + RFC 6582) built in.
 //!
 //! The connection decides *when* something happened (new ACK, third duplicate ACK, partial ACK, timeout);
-//! the algorithm decides what that does to the congestion window.
+//! the algorithm decides what that does to the congestion window. An application can bring its own: implement
+//! [`CongestionControl`] and a [`CongestionFactory`] that builds one per connection, then install it for every
+//! new connection of a stack (`TcpConfig::congestion = CongestionAlgorithm::Custom(..)`) or for one connection
+//! (`Command::TcpSetCongestion`).
 
 use core::fmt;
+use std::sync::Arc;
 
 /// A congestion control algorithm for one connection. All sizes are in bytes.
 pub trait CongestionControl: fmt::Debug + Send {
@@ -24,19 +28,46 @@ pub trait CongestionControl: fmt::Debug + Send {
     fn on_exit_recovery(&mut self, flight: usize, mss: usize);
     /// The retransmission timer expired.
     fn on_timeout(&mut self, flight: usize, mss: usize);
+    /// The connection switched to this algorithm mid-way (`Command::TcpSetCongestion`): take over the window
+    /// the previous one had reached. By default the new algorithm keeps its own initial window.
+    fn resume(&mut self, cwnd: usize, ssthresh: usize) {
+        let _ = (cwnd, ssthresh);
+    }
 }
 
-/// Which algorithm new connections use.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Builds a congestion controller for each new connection (or for one that switches to it).
+pub trait CongestionFactory: fmt::Debug + Send + Sync {
+    /// A controller for a connection whose segments carry `mss` bytes.
+    fn build(&self, mss: usize) -> Box<dyn CongestionControl>;
+}
+
+/// Which algorithm a connection uses.
+#[derive(Clone, Debug, Default)]
 pub enum CongestionAlgorithm {
     #[default]
     NewReno,
+    /// The application's own (see the module docs).
+    Custom(Arc<dyn CongestionFactory>),
 }
 
+impl PartialEq for CongestionAlgorithm {
+    /// Built-ins by name, custom ones by identity (the same installed factory).
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (CongestionAlgorithm::NewReno, CongestionAlgorithm::NewReno) => true,
+            (CongestionAlgorithm::Custom(a), CongestionAlgorithm::Custom(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+}
+
+impl Eq for CongestionAlgorithm {}
+
 impl CongestionAlgorithm {
-    pub(crate) fn build(self, mss: usize) -> Box<dyn CongestionControl> {
+    pub(crate) fn build(&self, mss: usize) -> Box<dyn CongestionControl> {
         match self {
             CongestionAlgorithm::NewReno => Box::new(NewReno::new(mss)),
+            CongestionAlgorithm::Custom(factory) => factory.build(mss),
         }
     }
 }
@@ -121,6 +152,9 @@ impl CongestionControl for NewReno {
         self.ssthresh = Self::half_flight(flight, mss);
         self.cwnd = mss;
         self.bytes_acked = 0;
+    }
+    fn resume(&mut self, cwnd: usize, ssthresh: usize) {
+        (self.cwnd, self.ssthresh, self.bytes_acked) = (cwnd, ssthresh, 0);
     }
 }
 

@@ -51,7 +51,7 @@ mod time_wait;
 mod timers;
 mod timestamps;
 
-pub use congestion::{CongestionAlgorithm, CongestionControl, NewReno};
+pub use congestion::{CongestionAlgorithm, CongestionControl, CongestionFactory, NewReno};
 pub use seq::SeqNum;
 pub use tcb::TcpCounters;
 
@@ -106,6 +106,8 @@ pub struct TcpInfo {
     pub rcv_nxt: SeqNum,
     /// The window we last advertised, in bytes.
     pub rcv_wnd: usize,
+    /// The congestion control algorithm (`CongestionControl::name`).
+    pub congestion: &'static str,
     pub cwnd: usize,
     pub ssthresh: usize,
     pub srtt: Option<Duration>,
@@ -271,6 +273,7 @@ impl Stack {
             snd_wnd: t.snd.wnd(),
             rcv_nxt: t.rcv.nxt(),
             rcv_wnd: t.rcv.window(),
+            congestion: t.cc.name(),
             cwnd: t.cc.cwnd(),
             ssthresh: t.cc.ssthresh(),
             srtt: t.rtt.srtt(),

@@ -83,6 +83,15 @@ impl LossRecovery {
 }
 
 impl Tcb {
+    /// Hands the congestion window to `algorithm` (built for this connection's MSS), which takes over the
+    /// window reached so far.
+    pub(crate) fn switch_congestion(&mut self, algorithm: &super::CongestionAlgorithm) {
+        let (cwnd, ssthresh) = (self.cc.cwnd(), self.cc.ssthresh());
+        self.cc = algorithm.build(self.opts.mss());
+        self.cc.resume(cwnd, ssthresh);
+        self.cc_algorithm = algorithm.clone();
+    }
+
     /// Recovering with SACK information (RFC 6675) rather than NewReno.
     pub(crate) fn sack_recovery(&self) -> bool {
         self.recovery.in_recovery() && self.opts.sack() && !self.recovery.scoreboard.is_empty()

@@ -6,7 +6,7 @@ use super::ack::AckState;
 use super::autotune::RecvAutotune;
 use super::buffer::RecvBuffer;
 use super::byte_queue::BlockPool;
-use super::congestion::CongestionControl;
+use super::congestion::{CongestionAlgorithm, CongestionControl};
 use super::options::Agreed;
 use super::recovery::LossRecovery;
 use super::recv::RecvSequence;
@@ -183,6 +183,9 @@ pub(crate) struct Tcb {
     /// The segment being timed for an RTT sample: (sequence number that acknowledges it, time sent).
     pub(super) timing: RttTiming,
     pub(super) cc: Box<dyn CongestionControl>,
+    /// What builds `cc`: the handshake rebuilds it for the MSS agreed (RFC 6928's initial window counts
+    /// segments of that size).
+    pub(super) cc_algorithm: CongestionAlgorithm,
     pub(super) recovery: LossRecovery,
     pub(super) ack: AckState,
     pub(super) ts: Timestamps,
@@ -242,6 +245,7 @@ impl Tcb {
             rtt: RttEstimator::new(cfg.rto_initial, cfg.rto_min, cfg.rto_max),
             timing: RttTiming::default(),
             cc: cfg.congestion.build(mss),
+            cc_algorithm: cfg.congestion.clone(),
             recovery: LossRecovery::new(iss),
             ack: AckState::new(),
             ts: Timestamps::new(ts_offset),
