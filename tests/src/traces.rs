@@ -38,7 +38,10 @@ impl TraceScenario {
 
     /// The path as a user would type it from the repository root.
     pub fn display_path(&self) -> String {
-        format!("traces/{}.toml", self.name)
+        let root = traces_dir().join("..");
+        let canonical = |p: &Path| p.canonicalize().unwrap_or_else(|_| p.to_path_buf());
+        let path = canonical(&self.path);
+        path.strip_prefix(canonical(&root)).unwrap_or(&path).display().to_string()
     }
 
     /// Runs the scenario with its own seed (or `seed`), capturing every host.
@@ -66,6 +69,13 @@ pub fn scenarios() -> Vec<TraceScenario> {
             TraceScenario { name, path, scenario, source }
         })
         .collect()
+}
+
+/// A scenario of `sim/scenarios/` by name (runs and sweeps, no committed trace).
+pub fn sim_scenario(name: &str) -> TraceScenario {
+    let path = traces_dir().join("..").join("sim").join("scenarios").join(format!("{name}.toml"));
+    let (scenario, source) = Scenario::load(&path).unwrap_or_else(|e| panic!("{e}"));
+    TraceScenario { name: name.to_string(), path, scenario, source }
 }
 
 /// One scenario by name.
