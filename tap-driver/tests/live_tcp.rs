@@ -352,3 +352,37 @@ fn examples_talk_synack_to_synack_over_a_bridge() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// An HTTP load generator cycling through a few hundred client ports against `synack-tap http`, which closes
+/// first and so keeps each four-tuple in TIME-WAIT: Linux reuses a port whose four-tuple synack still holds,
+/// and synack must open the new connection at once (RFC 6191 by timestamp or sequence number, as Linux does),
+/// not answer with a challenge ACK that makes Linux reset and retransmit its SYN after a second.
+#[test]
+fn http_load_reusing_client_ports_never_retransmits_a_syn() {
+    if !common::live("http_load", &["ab", "nstat"]) {
+        return;
+    }
+    const REQUESTS: u64 = 3000;
+    let ns = Netns::with_tap("abload");
+    // 300 client ports for 3000 connections: every port is reused ten times within synack's 60 s TIME-WAIT.
+    run(ns.cmd("sysctl").args(["-qw", "net.ipv4.ip_local_port_range=40000 40299"]));
+    run(ns.cmd("nstat").args(["-n"]));
+    let max = REQUESTS.to_string();
+    let mut synack = Synack::start(&ns, &["--max-connections", &max, "http"]);
+    let url = format!("http://{SYNACK_IP}/");
+    let ab = run(ns.cmd("timeout").args(["150", "ab", "-q", "-n", &max, "-c", "8", "-s", "20", &url]));
+    let report = text(&ab.stdout);
+    let ab_field = |name: &str| {
+        report.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(2)).map(str::to_string)
+    };
+    assert_eq!(ab_field("Complete requests:").as_deref(), Some(max.as_str()), "{report}");
+    assert_eq!(ab_field("Failed requests:").as_deref(), Some("0"), "{report}");
+    let nstat = text(&run(ns.cmd("nstat").args(["-az", "TcpExtTCPSynRetrans", "TcpRetransSegs"])).stdout);
+    let counter = |name: &str| {
+        nstat.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
+    };
+    assert_eq!(counter("TcpExtTCPSynRetrans"), Some(0), "Linux retransmitted SYNs:\n{nstat}\n{report}");
+    assert!(synack.wait(Duration::from_secs(30)).is_some_and(|s| s.success()), "{}", synack.stderr_text());
+    let stats = synack.collect().join("\n");
+    assert!(stats.contains("TIME-WAIT reused"), "synack's stats name the reuse: {stats}");
+}

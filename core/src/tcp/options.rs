@@ -80,8 +80,7 @@ impl Tcb {
             // RFC 6691: the MSS counts no options; ours take 12 bytes of every segment.
             self.opts.reserve_for_options(TIMESTAMP_OVERHEAD);
         }
-        // Nothing was sent but the SYN: the congestion window starts over in segments of the agreed size.
-        self.cc = self.cc_algorithm.build(self.opts.mss());
+        self.restart_congestion();
         match syn.options.window_scale {
             Some(shift) if cfg.window_scaling => {
                 self.opts.peer_wants_wscale = true;

@@ -83,6 +83,12 @@ impl LossRecovery {
 }
 
 impl Tcb {
+    /// The handshake agreed the MSS, and nothing but the SYN was sent: the congestion window starts over in
+    /// segments of that size (RFC 6928's initial window counts segments).
+    pub(crate) fn restart_congestion(&mut self) {
+        self.cc = self.cc_algorithm.build(self.opts.mss());
+    }
+
     /// Hands the congestion window to `algorithm` (built for this connection's MSS), which takes over the
     /// window reached so far.
     pub(crate) fn switch_congestion(&mut self, algorithm: &super::CongestionAlgorithm) {

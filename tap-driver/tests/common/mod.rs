@@ -62,7 +62,8 @@ fn package_of(tool: &str) -> &str {
     match tool {
         "nc" => "netcat-openbsd",
         "ping" => "iputils-ping",
-        "ip" => "iproute2",
+        "ip" | "nstat" => "iproute2",
+        "ab" => "apache2-utils",
         other => other,
     }
 }
