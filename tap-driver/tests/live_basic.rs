@@ -187,6 +187,54 @@ fn pcap_capture_passes_tshark_validation() {
     assert_eq!(ts.trim().split('.').nth(1).map(str::len), Some(9), "nanosecond timestamps: {ts}");
 }
 
+/// Linux with its default sysctls and synack agree on window scaling, SACK and RFC 7323 timestamps: the
+/// capture, read by tshark with every checksum checked, shows them in both SYNs and timestamps on every later
+/// segment but resets.
+#[test]
+fn linux_negotiates_timestamps_sack_and_window_scaling() {
+    if !common::live("negotiation", &["tshark"]) {
+        return;
+    }
+    let ns = Netns::with_tap("negot");
+    let pcap = common::TempPath::new(&format!("{}.pcapng", ns.name));
+    let pcap_s = pcap.to_str().unwrap();
+    let synack = Synack::start(&ns, &["--pcap", pcap_s, "--max-connections", "1", "echo"]);
+    let linux = ns.within(|| {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect((SYNACK_IP, 7)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let data = vec![7u8; 100_000];
+        s.write_all(&data).unwrap();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut back = Vec::new();
+        s.read_to_end(&mut back).unwrap();
+        back == data
+    });
+    assert!(linux.join().unwrap(), "echoed intact");
+    let _ = synack.stop();
+    assert_eq!(tshark_problems(pcap_s), "", "tshark found problems in {pcap_s}");
+    let syn_fields = |filter: &str| {
+        let fields =
+            ["-e", "tcp.options.wscale.shift", "-e", "tcp.options.sack_perm", "-e", "tcp.options.timestamp.tsval"];
+        tshark(pcap_s, &[&["-Y", filter, "-T", "fields"][..], &fields].concat())
+    };
+    for (who, filter) in [
+        ("Linux's SYN", "tcp.flags.syn == 1 && tcp.flags.ack == 0"),
+        ("synack's SYN-ACK", "tcp.flags.syn == 1 && tcp.flags.ack == 1"),
+    ] {
+        let line = syn_fields(filter);
+        let cols: Vec<&str> = line.lines().next().unwrap_or_default().split('\t').collect();
+        assert!(
+            cols.len() == 3 && cols.iter().all(|c| !c.is_empty()),
+            "{who}: wscale, SACK-permitted, TSval: {line:?}"
+        );
+    }
+    let without_ts = tshark(pcap_s, &["-Y", "tcp && !tcp.options.timestamp.tsval && tcp.flags.reset == 0"]);
+    assert_eq!(without_ts, "", "every segment carries a timestamp");
+    let with_ts = tshark(pcap_s, &["-Y", "tcp.len > 0 && tcp.options.timestamp.tsval"]);
+    assert!(with_ts.lines().count() > 100, "{with_ts}");
+}
+
 fn tshark(pcap: &str, args: &[&str]) -> String {
     let mut c = Command::new("tshark");
     c.args(["-n", "-r", pcap]).args(args);
