@@ -226,7 +226,7 @@ impl Default for TcpConfig {
             syn_cookies: true,
             max_out_of_order: 64,
             challenge_ack_rate: RateLimit { per_second: 1000, burst: 1000 },
-            congestion: crate::tcp::CongestionAlgorithm::NewReno,
+            congestion: crate::tcp::CongestionAlgorithm::Cubic,
             segmentation_offload: 0,
         }
     }

@@ -57,6 +57,9 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         config.tcp.send_buffer_max = c.tcp_send_buffer_max.unwrap_or(config.tcp.send_buffer_max);
         config.tcp.window_scaling = c.tcp_window_scaling.unwrap_or(config.tcp.window_scaling);
         config.tcp.timestamps = c.tcp_timestamps.unwrap_or(config.tcp.timestamps);
+        if let Some(cc) = c.tcp_congestion {
+            config.tcp.congestion = cc.algorithm();
+        }
         config.tcp.sack = c.tcp_sack.unwrap_or(config.tcp.sack);
         config.tcp.time_wait = c.tcp_time_wait.map(|d| d.0).unwrap_or(config.tcp.time_wait);
         config.tcp.max_time_wait = c.tcp_max_time_wait.unwrap_or(config.tcp.max_time_wait);

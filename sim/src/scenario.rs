@@ -108,6 +108,9 @@ pub struct HostConfigSpec {
     /// Offer and accept TCP timestamps (RFC 7323: RTT from every ACK, PAWS); on by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_timestamps: Option<bool>,
+    /// Congestion control of the host's connections: `newreno` or `cubic`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_congestion: Option<Congestion>,
     /// Offer and use selective acknowledgements (RFC 2018); on by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_sack: Option<bool>,
@@ -273,6 +276,23 @@ impl LinkSpec {
     }
     pub fn name(&self) -> String {
         self.name.clone().unwrap_or_else(|| format!("{}-{}", self.a, self.b))
+    }
+}
+
+/// A built-in congestion control algorithm, by name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Congestion {
+    Newreno,
+    Cubic,
+}
+
+impl Congestion {
+    pub fn algorithm(self) -> synack::tcp::CongestionAlgorithm {
+        match self {
+            Congestion::Newreno => synack::tcp::CongestionAlgorithm::NewReno,
+            Congestion::Cubic => synack::tcp::CongestionAlgorithm::Cubic,
+        }
     }
 }
 

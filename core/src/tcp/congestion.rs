@@ -6,8 +6,26 @@
 //! new connection of a stack (`TcpConfig::congestion = CongestionAlgorithm::Custom(..)`) or for one connection
 //! (`Command::TcpSetCongestion`).
 
+use crate::time::Instant;
 use core::fmt;
+use core::time::Duration;
 use std::sync::Arc;
+
+pub use super::cubic::Cubic;
+pub use super::newreno::NewReno;
+
+/// An acknowledgement of new data outside fast recovery, as an algorithm sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AckSample {
+    /// Bytes newly acknowledged.
+    pub acked: usize,
+    /// Bytes a full segment carries.
+    pub mss: usize,
+    /// When the ACK arrived.
+    pub now: Instant,
+    /// The connection's smoothed round-trip time, once measured.
+    pub srtt: Option<Duration>,
+}
 
 /// A congestion control algorithm for one connection. All sizes are in bytes.
 pub trait CongestionControl: fmt::Debug + Send {
@@ -17,7 +35,7 @@ pub trait CongestionControl: fmt::Debug + Send {
     /// The slow start threshold.
     fn ssthresh(&self) -> usize;
     /// New data was acknowledged outside fast recovery.
-    fn on_ack(&mut self, acked: usize, mss: usize);
+    fn on_ack(&mut self, ack: &AckSample);
     /// The third duplicate ACK: fast retransmit and enter fast recovery with `flight` bytes outstanding.
     fn on_enter_recovery(&mut self, flight: usize, mss: usize);
     /// A further duplicate ACK during fast recovery: a segment has left the network.
@@ -44,8 +62,11 @@ pub trait CongestionFactory: fmt::Debug + Send + Sync {
 /// Which algorithm a connection uses.
 #[derive(Clone, Debug, Default)]
 pub enum CongestionAlgorithm {
-    #[default]
+    /// RFC 5681 + RFC 6582.
     NewReno,
+    /// RFC 9438: the default, as on Linux.
+    #[default]
+    Cubic,
     /// The application's own (see the module docs).
     Custom(Arc<dyn CongestionFactory>),
 }
@@ -55,6 +76,7 @@ impl PartialEq for CongestionAlgorithm {
     fn eq(&self, other: &Self) -> bool {
         match (self, other) {
             (CongestionAlgorithm::NewReno, CongestionAlgorithm::NewReno) => true,
+            (CongestionAlgorithm::Cubic, CongestionAlgorithm::Cubic) => true,
             (CongestionAlgorithm::Custom(a), CongestionAlgorithm::Custom(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
@@ -67,148 +89,20 @@ impl CongestionAlgorithm {
     pub(crate) fn build(&self, mss: usize) -> Box<dyn CongestionControl> {
         match self {
             CongestionAlgorithm::NewReno => Box::new(NewReno::new(mss)),
+            CongestionAlgorithm::Cubic => Box::new(Cubic::new(mss)),
             CongestionAlgorithm::Custom(factory) => factory.build(mss),
         }
     }
 }
 
-/// RFC 6928 initial window: ten segments, capped at 14,600 bytes unless that is under two segments... (RFC 6928 §2)
-fn initial_window(mss: usize) -> usize {
+/// RFC 6928 §2 initial window: ten segments, capped at 14,600 bytes unless that is under two segments.
+pub(crate) fn initial_window(mss: usize) -> usize {
     (10 * mss).min((2 * mss).max(14_600))
-}
-
-/// NewReno: slow start, congestion avoidance by byte counting, fast recovery with partial-ACK deflation.
-#[derive(Debug, Clone)]
-pub struct NewReno {
-    cwnd: usize,
-    ssthresh: usize,
-    /// Bytes acknowledged since cwnd last grew in congestion avoidance (RFC 5681 §3.1 byte counting).
-    bytes_acked: usize,
-}
-
-impl NewReno {
-    pub fn new(mss: usize) -> NewReno {
-        NewReno { cwnd: initial_window(mss), ssthresh: usize::MAX, bytes_acked: 0 }
-    }
-
-    /// RFC 5681 equation (4): half the flight, but at least two segments.
-    fn half_flight(flight: usize, mss: usize) -> usize {
-        (flight / 2).max(2 * mss)
-    }
-}
-
-impl CongestionControl for NewReno {
-    fn name(&self) -> &'static str {
-        "newreno"
-    }
-    fn cwnd(&self) -> usize {
-        self.cwnd
-    }
-    fn ssthresh(&self) -> usize {
-        self.ssthresh
-    }
-    fn on_ack(&mut self, acked: usize, mss: usize) {
-        let mut acked = acked;
-        if self.cwnd < self.ssthresh {
-            // Slow start counts every newly acknowledged byte, as Linux does, not at most RFC 3465's L = 2
-            // segments per ACK: with stretch ACKs (a batching receiver, GRO) that limit makes slow start
-            // linear. It stops at ssthresh; the rest of the ACK counts towards congestion avoidance.
-            let grow = acked.min(self.ssthresh - self.cwnd);
-            self.cwnd += grow;
-            acked -= grow;
-            if acked == 0 {
-                return;
-            }
-        }
-        // RFC 5681 §3.1 byte counting: one segment per window's worth acknowledged.
-        self.bytes_acked += acked;
-        if self.bytes_acked >= self.cwnd {
-            self.bytes_acked -= self.cwnd;
-            self.cwnd += mss;
-        }
-    }
-    fn on_enter_recovery(&mut self, flight: usize, mss: usize) {
-        self.ssthresh = Self::half_flight(flight, mss);
-        self.cwnd = self.ssthresh + 3 * mss;
-        self.bytes_acked = 0;
-    }
-    fn on_recovery_dup_ack(&mut self, mss: usize) {
-        self.cwnd += mss;
-    }
-    fn on_partial_ack(&mut self, acked: usize, mss: usize) {
-        // RFC 6582 §3.2 step 5: deflate by the newly acknowledged amount, add back one segment if >= SMSS.
-        self.cwnd = self.cwnd.saturating_sub(acked).max(mss);
-        if acked >= mss {
-            self.cwnd += mss;
-        }
-    }
-    fn on_exit_recovery(&mut self, flight: usize, mss: usize) {
-        // RFC 6582 §3.2 step 6, option (1).
-        self.cwnd = self.ssthresh.min(flight.max(mss) + mss);
-        self.bytes_acked = 0;
-    }
-    fn on_timeout(&mut self, flight: usize, mss: usize) {
-        // RFC 5681 §3.1: ssthresh per equation (4), cwnd to the loss window of one segment.
-        self.ssthresh = Self::half_flight(flight, mss);
-        self.cwnd = mss;
-        self.bytes_acked = 0;
-    }
-    fn resume(&mut self, cwnd: usize, ssthresh: usize) {
-        (self.cwnd, self.ssthresh, self.bytes_acked) = (cwnd, ssthresh, 0);
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const MSS: usize = 1000;
-
-    #[test]
-    fn slow_start_then_avoidance() {
-        let mut c = NewReno::new(MSS);
-        assert_eq!(c.cwnd(), 10 * MSS.min(1460));
-        c.on_ack(5 * MSS, MSS); // a stretch ACK: every acknowledged segment counts (no RFC 3465 L = 2 cap)
-        assert_eq!(c.cwnd(), 15 * MSS);
-        c.on_timeout(12 * MSS, MSS);
-        assert_eq!((c.cwnd(), c.ssthresh()), (MSS, 6 * MSS));
-        for _ in 0..5 {
-            c.on_ack(MSS, MSS);
-        }
-        assert_eq!(c.cwnd(), 6 * MSS);
-        // Congestion avoidance: one segment per window of acknowledged bytes.
-        for _ in 0..5 {
-            c.on_ack(MSS, MSS);
-        }
-        assert_eq!(c.cwnd(), 6 * MSS);
-        c.on_ack(MSS, MSS);
-        assert_eq!(c.cwnd(), 7 * MSS);
-    }
-
-    #[test]
-    fn slow_start_stops_at_ssthresh_and_the_rest_of_the_ack_counts_for_avoidance() {
-        let mut c = NewReno::new(MSS);
-        c.on_timeout(8 * MSS, MSS);
-        assert_eq!((c.cwnd(), c.ssthresh()), (MSS, 4 * MSS));
-        // One cumulative ACK for 10 segments after a go-back: up to ssthresh, not beyond.
-        c.on_ack(10 * MSS, MSS);
-        assert_eq!(c.cwnd(), 5 * MSS, "3 segments of slow start, then 7 counted in avoidance: one more");
-    }
-
-    #[test]
-    fn fast_recovery_inflates_deflates_and_exits() {
-        let mut c = NewReno::new(MSS);
-        c.on_enter_recovery(10 * MSS, MSS);
-        assert_eq!((c.ssthresh(), c.cwnd()), (5 * MSS, 8 * MSS));
-        c.on_recovery_dup_ack(MSS);
-        assert_eq!(c.cwnd(), 9 * MSS);
-        c.on_partial_ack(2 * MSS, MSS);
-        assert_eq!(c.cwnd(), 8 * MSS);
-        c.on_exit_recovery(3 * MSS, MSS);
-        assert_eq!(c.cwnd(), 4 * MSS);
-        c.on_exit_recovery(30 * MSS, MSS);
-        assert_eq!(c.cwnd(), 5 * MSS);
-    }
 
     #[test]
     fn initial_window_follows_rfc6928() {

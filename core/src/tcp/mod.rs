@@ -31,10 +31,12 @@ mod byte_queue;
 mod commands;
 pub mod congestion;
 mod cookie;
+mod cubic;
 mod demux;
 mod errors;
 mod input;
 mod listen;
+mod newreno;
 mod options;
 mod output;
 mod pmtu;
@@ -51,7 +53,7 @@ mod time_wait;
 mod timers;
 mod timestamps;
 
-pub use congestion::{CongestionAlgorithm, CongestionControl, CongestionFactory, NewReno};
+pub use congestion::{AckSample, CongestionAlgorithm, CongestionControl, CongestionFactory, Cubic, NewReno};
 pub use seq::SeqNum;
 pub use tcb::TcpCounters;
 

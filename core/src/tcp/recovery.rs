@@ -181,7 +181,8 @@ impl Tcb {
             }
         } else {
             self.recovery.dup_acks = 0;
-            self.cc.on_ack(data_acked, mss);
+            let srtt = self.rtt.srtt();
+            self.cc.on_ack(&super::AckSample { acked: data_acked, mss, now, srtt });
         }
         self.recovery.tlp_in_flight = false;
     }

@@ -1,0 +1,261 @@
+//! CUBIC (RFC 9438), Linux's default congestion control: after a reduction to β = 0.7 of the window, the window
+//! grows along a cubic curve of the time since, flat near the window where the loss happened (W_max) and
+//! steep far from it, so it reclaims bandwidth fast on long fat paths yet stays stable near the last loss; a
+//! Reno-friendly estimate keeps it at least as fast as NewReno where NewReno would win (short RTTs).
+//!
+//! Integer arithmetic only (the cube root too), so every platform computes the same windows from the same
+//! inputs: determinism is not left to a libm.
+
+use super::congestion::{initial_window, AckSample, CongestionControl};
+use crate::time::Instant;
+
+/// β_cubic = 0.7 (RFC 9438 §4.6), as a fraction.
+const BETA_NUM: usize = 7;
+const BETA_DEN: usize = 10;
+
+/// The cube root of `x`, rounded down.
+fn icbrt(x: u128) -> u128 {
+    let (mut lo, mut hi) = (0u128, 1u128 << 43); // (2^43)^3 = 2^129 > any u128
+    while lo < hi {
+        let mid = (lo + hi).div_ceil(2);
+        if mid.checked_pow(3).is_some_and(|c| c <= x) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    lo
+}
+
+#[derive(Debug, Clone)]
+pub struct Cubic {
+    cwnd: usize,
+    ssthresh: usize,
+    /// W_max: the window (bytes) when the last congestion event happened.
+    w_max: usize,
+    /// W_max before the last event, for fast convergence (RFC 9438 §4.7).
+    w_last_max: usize,
+    /// Start of the current congestion avoidance epoch (set by its first ACK).
+    epoch_start: Option<Instant>,
+    /// K (ms): when the cubic curve reaches W_max again.
+    k_ms: u64,
+    /// W_est (bytes): the Reno-friendly estimate (RFC 9438 §4.3).
+    w_est: usize,
+    /// Growth owed to the window, in byte·bytes (divided by cwnd as it is paid), so small steps add up.
+    cwnd_acc: u128,
+    /// The same for W_est.
+    est_acc: u128,
+    /// RFC 5681 fast recovery inflation (during recovery, as NewReno's).
+    bytes_acked: usize,
+}
+
+impl Cubic {
+    pub fn new(mss: usize) -> Cubic {
+        Cubic {
+            cwnd: initial_window(mss),
+            ssthresh: usize::MAX,
+            w_max: 0,
+            w_last_max: 0,
+            epoch_start: None,
+            k_ms: 0,
+            w_est: 0,
+            cwnd_acc: 0,
+            est_acc: 0,
+            bytes_acked: 0,
+        }
+    }
+
+    /// W_cubic(t) in bytes (RFC 9438 eq. 1): C·(t−K)³ + W_max with C = 0.4 segments/s³, t in ms.
+    pub fn w_cubic(&self, t_ms: u64, mss: usize) -> usize {
+        let d = i128::from(t_ms) - i128::from(self.k_ms);
+        // 0.4 · (d/1000)³ segments = 2·d³ / (5·10⁹) segments.
+        let delta = 2 * d * d * d * mss as i128 / 5_000_000_000;
+        (self.w_max as i128 + delta).max(0) as usize
+    }
+
+    /// A congestion event (RFC 9438 §4.6, §4.7): remember W_max (less, with fast convergence, if the window
+    /// had not regained the last one), cut the window to β of it, start a new epoch.
+    fn reduce(&mut self, mss: usize) {
+        let cwnd = self.cwnd;
+        self.w_max = if cwnd < self.w_last_max {
+            // Fast convergence: another flow is taking bandwidth; give some up. W_max·(1+β)/2.
+            cwnd * (BETA_DEN + BETA_NUM) / (2 * BETA_DEN)
+        } else {
+            cwnd
+        };
+        self.w_last_max = cwnd;
+        self.ssthresh = (cwnd * BETA_NUM / BETA_DEN).max(2 * mss);
+        self.epoch_start = None;
+        self.cwnd_acc = 0;
+        self.est_acc = 0;
+        self.bytes_acked = 0;
+    }
+
+    /// Congestion avoidance on `ack` (RFC 9438 §4.2-4.5).
+    fn avoid(&mut self, ack: &AckSample, acked: usize) {
+        let mss = ack.mss;
+        let start = *self.epoch_start.get_or_insert_with(|| {
+            // K = ∛((W_max − cwnd_epoch)/C) s (RFC 9438 eq. 2); in ms, with C = 0.4: ∛(2.5·10⁹·Δ/mss).
+            self.k_ms = if self.w_max > self.cwnd {
+                icbrt((self.w_max - self.cwnd) as u128 * 2_500_000_000 / mss as u128) as u64
+            } else {
+                0
+            };
+            self.w_est = self.cwnd;
+            ack.now
+        });
+        let t_ms = (ack.now.saturating_duration_since(start) + ack.srtt.unwrap_or_default()).as_millis() as u64;
+        // The target one RTT ahead, never more than 1.5 windows (RFC 9438 §4.2).
+        let target = self.w_cubic(t_ms, mss).clamp(self.cwnd, self.cwnd + self.cwnd / 2);
+        // cwnd grows by (target − cwnd)/cwnd per acknowledged byte (a segment per segment, in bytes).
+        self.cwnd_acc += (target - self.cwnd) as u128 * acked as u128;
+        let grow = (self.cwnd_acc / self.cwnd as u128) as usize;
+        self.cwnd_acc -= grow as u128 * self.cwnd as u128;
+        // Reno-friendly estimate: W_est grows by α = 3(1−β)/(1+β) = 9/17 segment per window acknowledged.
+        self.est_acc += 9 * acked as u128 * mss as u128;
+        let est_grow = (self.est_acc / (17 * self.cwnd as u128)) as usize;
+        self.est_acc -= est_grow as u128 * 17 * self.cwnd as u128;
+        self.w_est += est_grow;
+        self.cwnd = (self.cwnd + grow).max(self.w_est);
+    }
+}
+
+impl CongestionControl for Cubic {
+    fn name(&self) -> &'static str {
+        "cubic"
+    }
+    fn cwnd(&self) -> usize {
+        self.cwnd
+    }
+    fn ssthresh(&self) -> usize {
+        self.ssthresh
+    }
+    fn on_ack(&mut self, ack: &AckSample) {
+        let mut acked = ack.acked;
+        if self.cwnd < self.ssthresh {
+            // Slow start, every acknowledged byte counted up to ssthresh (as NewReno).
+            let grow = acked.min(self.ssthresh - self.cwnd);
+            self.cwnd += grow;
+            acked -= grow;
+            if acked == 0 {
+                return;
+            }
+        }
+        self.avoid(ack, acked);
+    }
+    fn on_enter_recovery(&mut self, _flight: usize, mss: usize) {
+        self.reduce(mss);
+        // RFC 5681 fast recovery: the three duplicate ACKs' segments have left the network.
+        self.cwnd = self.ssthresh + 3 * mss;
+    }
+    fn on_recovery_dup_ack(&mut self, mss: usize) {
+        self.cwnd += mss;
+    }
+    fn on_partial_ack(&mut self, acked: usize, mss: usize) {
+        self.cwnd = self.cwnd.saturating_sub(acked).max(mss);
+        if acked >= mss {
+            self.cwnd += mss;
+        }
+    }
+    fn on_exit_recovery(&mut self, flight: usize, mss: usize) {
+        self.cwnd = self.ssthresh.min(flight.max(mss) + mss);
+    }
+    fn on_timeout(&mut self, _flight: usize, mss: usize) {
+        // RFC 9438 §4.8: the same reduction as a congestion event, then RFC 5681's loss window.
+        self.reduce(mss);
+        self.cwnd = mss;
+    }
+    fn resume(&mut self, cwnd: usize, ssthresh: usize) {
+        (self.cwnd, self.ssthresh) = (cwnd, ssthresh);
+        self.epoch_start = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use core::time::Duration;
+
+    const MSS: usize = 1000;
+
+    fn ack(acked: usize, now_ms: u64, srtt_ms: u64) -> AckSample {
+        AckSample { acked, mss: MSS, now: Instant::from_millis(now_ms), srtt: Some(Duration::from_millis(srtt_ms)) }
+    }
+
+    #[test]
+    fn integer_cube_root() {
+        for x in [0u128, 1, 7, 8, 26, 27, 1_000_000, 999_999, u64::MAX as u128] {
+            let r = icbrt(x);
+            assert!(r * r * r <= x && (r + 1) * (r + 1) * (r + 1) > x, "{x}: {r}");
+        }
+    }
+
+    #[test]
+    fn a_loss_cuts_the_window_to_beta() {
+        let mut c = Cubic::new(MSS);
+        c.cwnd = 100 * MSS;
+        c.on_enter_recovery(100 * MSS, MSS);
+        assert_eq!(c.ssthresh(), 70 * MSS);
+        assert_eq!(c.w_max, 100 * MSS);
+        c.on_exit_recovery(100 * MSS, MSS);
+        assert_eq!(c.cwnd(), 70 * MSS);
+        // Fast convergence: a second loss below the last W_max remembers less.
+        c.on_enter_recovery(70 * MSS, MSS);
+        assert_eq!(c.w_max, 70 * MSS * 17 / 20);
+    }
+
+    #[test]
+    fn the_window_follows_rfc_9438s_curve() {
+        let mut c = Cubic::new(MSS);
+        c.cwnd = 100 * MSS;
+        c.on_timeout(100 * MSS, MSS);
+        c.cwnd = c.ssthresh; // as after recovery: 70 segments, W_max 100
+                             // K = cbrt(W_max (1 - beta) / C) = cbrt(100 * 0.3 / 0.4) = cbrt(75) = 4.217 s.
+        c.on_ack(&ack(MSS, 1_000, 0));
+        assert_eq!(c.k_ms, 4217);
+        // The curve itself, against the formula in floating point: C (t - K)^3 + W_max, in segments.
+        for t in [0u64, 1_000, 2_000, 4_217, 6_000, 8_000] {
+            let expected = 0.4 * ((t as f64 - 4217.0) / 1000.0).powi(3) + 100.0;
+            let got = c.w_cubic(t, MSS) as f64 / MSS as f64;
+            assert!((got - expected).abs() < 0.01, "t={t}: {got} vs {expected}");
+        }
+        // Acknowledging a window per RTT (100 ms) for 10 s: concave up to W_max by about K, then convex past it.
+        let (mut now, rtt) = (1_000u64, 100u64);
+        let mut at = Vec::new();
+        while now < 11_000 {
+            for _ in 0..c.cwnd() / MSS {
+                c.on_ack(&ack(MSS, now, rtt));
+            }
+            now += rtt;
+            at.push((now, c.cwnd() / MSS));
+        }
+        // The window tracks the curve (one RTT ahead, as RFC 9438 §4.2 aims): concave up to W_max by about K,
+        // flat there, convex past it.
+        let curve = |elapsed_ms: u64| 0.4 * ((elapsed_ms as f64 - 4217.0) / 1000.0).powi(3) + 100.0;
+        for &(t, w) in at.iter().filter(|(t, _)| (t - 1_000) % 1_000 == 0) {
+            let elapsed = t - 1_000;
+            let (lo, hi) = (curve(elapsed.saturating_sub(rtt)) - 2.0, curve(elapsed + rtt) + 2.0);
+            assert!((lo..=hi).contains(&(w as f64)), "t={elapsed} ms: {w} segments, the curve gives {lo}..{hi}");
+        }
+        let w = |t: u64| at.iter().find(|(n, _)| *n >= t).map(|(_, w)| *w).unwrap();
+        assert!((98..=102).contains(&w(5_217)), "flat near W_max around K: {}", w(5_217));
+        assert!(w(10_000) > 140, "then probing beyond (the curve: 143.8 at 9 s): {}", w(10_000));
+    }
+
+    #[test]
+    fn at_short_rtts_it_is_at_least_as_fast_as_reno() {
+        let mut c = Cubic::new(MSS);
+        c.cwnd = 20 * MSS;
+        c.on_timeout(20 * MSS, MSS);
+        c.cwnd = c.ssthresh; // 14 segments, W_max 20
+        let start = c.cwnd();
+        // 1 ms RTT: the cubic curve barely moves in 100 round trips; Reno-friendly growth (≈0.53 segment per
+        // RTT) carries the window.
+        for now in 0..100 {
+            for _ in 0..c.cwnd() / MSS {
+                c.on_ack(&ack(MSS, now, 1));
+            }
+        }
+        assert!(c.cwnd() >= start + 45 * MSS, "{} -> {}", start, c.cwnd());
+    }
+}
