@@ -205,6 +205,7 @@ impl Tcb {
                 self.timers.count_timeout();
                 self.counters.timeouts += 1;
                 self.rtt.back_off();
+                self.ts.timed_out(now);
                 // The first timeout still trusts the scoreboard (skipping SACKed data, as Linux does); repeated
                 // ones do not.
                 self.on_timeout_recovery(self.timers.rtx_count >= 2);

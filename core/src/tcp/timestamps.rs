@@ -33,11 +33,21 @@ pub(crate) struct Timestamps {
     recent_at: Instant,
     /// Last.ACK.sent: the acknowledgement number of the last segment we sent.
     last_ack_sent: SeqNum,
+    /// Our TSval when the retransmission timer last fired: an echo older than that names a transmission from
+    /// before the timeout (the peer's answer to a duplicate echoes TS.Recent from long ago), not the round trip.
+    echo_floor: Option<u32>,
 }
 
 impl Timestamps {
     pub(crate) fn new(offset: u32) -> Timestamps {
-        Timestamps { enabled: false, offset, recent: 0, recent_at: Instant::ZERO, last_ack_sent: SeqNum(0) }
+        Timestamps {
+            enabled: false,
+            offset,
+            recent: 0,
+            recent_at: Instant::ZERO,
+            last_ack_sent: SeqNum(0),
+            echo_floor: None,
+        }
     }
 
     pub(crate) fn enabled(&self) -> bool {
@@ -93,11 +103,19 @@ impl Timestamps {
         }
     }
 
+    /// The retransmission timer fired at `now`.
+    pub(crate) fn timed_out(&mut self, now: Instant) {
+        self.echo_floor = Some(self.value(now));
+    }
+
     /// RFC 7323 §4.1 RTTM: the round trip an ACK's TSecr measures (it echoes the TSval of the segment that
-    /// advanced the peer's RCV.NXT, a retransmission included, so Karn's ambiguity does not arise).
+    /// advanced the peer's RCV.NXT, a retransmission included, so Karn's ambiguity does not arise). An echo from
+    /// before the last timeout is not taken: the peer answers a duplicate of data it already has with the
+    /// TS.Recent of the segment that first delivered it, which may be minutes old, and one such sample would
+    /// inflate SRTT (and the RTO) by as much.
     pub(crate) fn round_trip(&self, seg: &TcpRepr<'_>, now: Instant) -> Option<Duration> {
         let (_, tsecr) = seg.options.timestamp.filter(|_| self.enabled)?;
-        if tsecr == 0 {
+        if tsecr == 0 || self.echo_floor.is_some_and(|floor| ts_before(tsecr, floor)) {
             return None;
         }
         let elapsed = self.value(now).wrapping_sub(tsecr);
@@ -197,5 +215,20 @@ mod tests {
         assert_eq!(rtt, Some(Duration::from_millis(25)));
         assert_eq!(t.round_trip(&seg(100, Some((11, 0))), Instant::from_millis(65)), None, "TSecr 0: no echo");
         assert_eq!(t.round_trip(&seg(100, Some((11, sent + 100))), Instant::from_millis(65)), None, "from the future");
+    }
+
+    #[test]
+    fn an_echo_from_before_the_last_timeout_is_no_measurement() {
+        let mut t = negotiated(10, 100);
+        let old = t.value(Instant::from_millis(1_000));
+        // The RTO fired at 61 s; the peer answers the retransmission of data it already had with the echo of
+        // the first delivery, 60 s old: not a 60 s round trip.
+        t.timed_out(Instant::from_millis(61_000));
+        assert_eq!(t.round_trip(&seg(100, Some((11, old))), Instant::from_millis(61_010)), None);
+        let fresh = t.value(Instant::from_millis(61_000));
+        assert_eq!(
+            t.round_trip(&seg(100, Some((12, fresh))), Instant::from_millis(61_010)),
+            Some(Duration::from_millis(10))
+        );
     }
 }
