@@ -1,5 +1,6 @@
-//! The options a connection sends: what our SYN offers (RFC 9293 MSS, RFC 7323 window scale, RFC 2018
-//! SACK-permitted), what a SYN-ACK echoes, and the SACK blocks of later segments when they fit.
+//! The options a connection sends: what our SYN offers (RFC 9293 MSS, RFC 7323 window scale and timestamps,
+//! RFC 2018 SACK-permitted), what a SYN-ACK echoes, the timestamp on every later segment, and SACK blocks when
+//! they fit.
 
 use super::segment::{Outgoing, OutgoingKind};
 use super::tcb::{Tcb, DEFAULT_MSS, MAX_WINDOW_SHIFT};
@@ -12,7 +13,8 @@ use crate::wire::{TcpFlags, TcpOptions, TcpRepr};
 /// The options agreed in the handshake, and what our SYN offers.
 #[derive(Debug)]
 pub(crate) struct Agreed {
-    /// Effective send MSS.
+    /// Payload bytes a full segment carries: the MSS agreed (RFC 6691, no options counted) less the options
+    /// every segment carries (timestamps).
     mss: usize,
     /// The MSS our own interface allows (what we offered in our SYN), before the peer's option clamps `mss`.
     local_mss: usize,
