@@ -100,6 +100,35 @@ pub(crate) fn initial_window(mss: usize) -> usize {
     (10 * mss).min((2 * mss).max(14_600))
 }
 
+/// Slow start, shared by the built-in algorithms: every newly acknowledged byte grows `cwnd`, as Linux counts
+/// every segment (not at most RFC 3465's L = 2 per ACK: with stretch ACKs from a batching receiver or GRO that
+/// limit makes slow start linear), up to `ssthresh`. Returns what is left of `acked` for congestion avoidance,
+/// or `None` when slow start took all of it.
+pub(crate) fn slow_start(cwnd: &mut usize, ssthresh: usize, acked: usize) -> Option<usize> {
+    if *cwnd >= ssthresh {
+        return Some(acked);
+    }
+    let grow = acked.min(ssthresh - *cwnd);
+    *cwnd += grow;
+    (grow < acked).then_some(acked - grow)
+}
+
+/// RFC 6582 §3.2 step 5: a partial ACK deflates the window by what it acknowledged, and adds back one segment
+/// if that was at least one.
+pub(crate) fn deflate_on_partial_ack(cwnd: usize, acked: usize, mss: usize) -> usize {
+    let deflated = cwnd.saturating_sub(acked).max(mss);
+    if acked >= mss {
+        deflated + mss
+    } else {
+        deflated
+    }
+}
+
+/// RFC 6582 §3.2 step 6, option (1): the window when fast recovery ends.
+pub(crate) fn window_after_recovery(ssthresh: usize, flight: usize, mss: usize) -> usize {
+    ssthresh.min(flight.max(mss) + mss)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

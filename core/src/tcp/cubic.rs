@@ -6,7 +6,9 @@
 //! Integer arithmetic only (the cube root too), so every platform computes the same windows from the same
 //! inputs: determinism is not left to a libm.
 
-use super::congestion::{initial_window, AckSample, CongestionControl};
+use super::congestion::{
+    deflate_on_partial_ack, initial_window, slow_start, window_after_recovery, AckSample, CongestionControl,
+};
 use crate::time::Instant;
 
 /// β_cubic = 0.7 (RFC 9438 §4.6), as a fraction.
@@ -45,8 +47,6 @@ pub struct Cubic {
     cwnd_acc: u128,
     /// The same for W_est.
     est_acc: u128,
-    /// RFC 5681 fast recovery inflation (during recovery, as NewReno's).
-    bytes_acked: usize,
 }
 
 impl Cubic {
@@ -61,7 +61,6 @@ impl Cubic {
             w_est: 0,
             cwnd_acc: 0,
             est_acc: 0,
-            bytes_acked: 0,
         }
     }
 
@@ -88,7 +87,6 @@ impl Cubic {
         self.epoch_start = None;
         self.cwnd_acc = 0;
         self.est_acc = 0;
-        self.bytes_acked = 0;
     }
 
     /// Congestion avoidance on `ack` (RFC 9438 §4.2-4.5).
@@ -131,17 +129,9 @@ impl CongestionControl for Cubic {
         self.ssthresh
     }
     fn on_ack(&mut self, ack: &AckSample) {
-        let mut acked = ack.acked;
-        if self.cwnd < self.ssthresh {
-            // Slow start, every acknowledged byte counted up to ssthresh (as NewReno).
-            let grow = acked.min(self.ssthresh - self.cwnd);
-            self.cwnd += grow;
-            acked -= grow;
-            if acked == 0 {
-                return;
-            }
+        if let Some(acked) = slow_start(&mut self.cwnd, self.ssthresh, ack.acked) {
+            self.avoid(ack, acked);
         }
-        self.avoid(ack, acked);
     }
     fn on_enter_recovery(&mut self, _flight: usize, mss: usize) {
         self.reduce(mss);
@@ -152,13 +142,10 @@ impl CongestionControl for Cubic {
         self.cwnd += mss;
     }
     fn on_partial_ack(&mut self, acked: usize, mss: usize) {
-        self.cwnd = self.cwnd.saturating_sub(acked).max(mss);
-        if acked >= mss {
-            self.cwnd += mss;
-        }
+        self.cwnd = deflate_on_partial_ack(self.cwnd, acked, mss);
     }
     fn on_exit_recovery(&mut self, flight: usize, mss: usize) {
-        self.cwnd = self.ssthresh.min(flight.max(mss) + mss);
+        self.cwnd = window_after_recovery(self.ssthresh, flight, mss);
     }
     fn on_timeout(&mut self, _flight: usize, mss: usize) {
         // RFC 9438 §4.8: the same reduction as a congestion event, then RFC 5681's loss window.

@@ -1,7 +1,9 @@
 //! NewReno (RFC 5681 + RFC 6582): slow start, congestion avoidance by byte counting, fast recovery with
 //! partial-ACK deflation.
 
-use super::congestion::{initial_window, AckSample, CongestionControl};
+use super::congestion::{
+    deflate_on_partial_ack, initial_window, slow_start, window_after_recovery, AckSample, CongestionControl,
+};
 
 /// NewReno: slow start, congestion avoidance by byte counting, fast recovery with partial-ACK deflation.
 #[derive(Debug, Clone)]
@@ -34,23 +36,14 @@ impl CongestionControl for NewReno {
         self.ssthresh
     }
     fn on_ack(&mut self, ack: &AckSample) {
-        let (mut acked, mss) = (ack.acked, ack.mss);
-        if self.cwnd < self.ssthresh {
-            // Slow start counts every newly acknowledged byte, as Linux does, not at most RFC 3465's L = 2
-            // segments per ACK: with stretch ACKs (a batching receiver, GRO) that limit makes slow start
-            // linear. It stops at ssthresh; the rest of the ACK counts towards congestion avoidance.
-            let grow = acked.min(self.ssthresh - self.cwnd);
-            self.cwnd += grow;
-            acked -= grow;
-            if acked == 0 {
-                return;
-            }
-        }
+        let Some(acked) = slow_start(&mut self.cwnd, self.ssthresh, ack.acked) else {
+            return;
+        };
         // RFC 5681 §3.1 byte counting: one segment per window's worth acknowledged.
         self.bytes_acked += acked;
         if self.bytes_acked >= self.cwnd {
             self.bytes_acked -= self.cwnd;
-            self.cwnd += mss;
+            self.cwnd += ack.mss;
         }
     }
     fn on_enter_recovery(&mut self, flight: usize, mss: usize) {
@@ -62,15 +55,10 @@ impl CongestionControl for NewReno {
         self.cwnd += mss;
     }
     fn on_partial_ack(&mut self, acked: usize, mss: usize) {
-        // RFC 6582 §3.2 step 5: deflate by the newly acknowledged amount, add back one segment if >= SMSS.
-        self.cwnd = self.cwnd.saturating_sub(acked).max(mss);
-        if acked >= mss {
-            self.cwnd += mss;
-        }
+        self.cwnd = deflate_on_partial_ack(self.cwnd, acked, mss);
     }
     fn on_exit_recovery(&mut self, flight: usize, mss: usize) {
-        // RFC 6582 §3.2 step 6, option (1).
-        self.cwnd = self.ssthresh.min(flight.max(mss) + mss);
+        self.cwnd = window_after_recovery(self.ssthresh, flight, mss);
         self.bytes_acked = 0;
     }
     fn on_timeout(&mut self, flight: usize, mss: usize) {
