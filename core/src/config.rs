@@ -186,6 +186,9 @@ pub struct TcpConfig {
     pub challenge_ack_rate: RateLimit,
     /// Congestion control for new connections.
     pub congestion: crate::tcp::CongestionAlgorithm,
+    /// Proportional Rate Reduction (RFC 6937) paces what fast recovery sends with SACK, for every congestion
+    /// control, as Linux does; off, recovery sends whatever RFC 6675's pipe leaves below ssthresh at once.
+    pub prr: bool,
     /// Segmentation offload (TSO): the largest IP datagram one TCP data frame may fill when the driver's device
     /// cuts it into MSS-sized segments on the way out (a TAP device with a virtio-net header can). 0 = off:
     /// every frame fits the MTU. When on, a connection whose MSS is the one the MTU allows sends whole
@@ -227,6 +230,7 @@ impl Default for TcpConfig {
             max_out_of_order: 64,
             challenge_ack_rate: RateLimit { per_second: 1000, burst: 1000 },
             congestion: crate::tcp::CongestionAlgorithm::Cubic,
+            prr: true,
             segmentation_offload: 0,
         }
     }

@@ -111,3 +111,14 @@ pub fn is_pure_ack(frame: &[u8]) -> bool {
     let Ok(tcp) = TcpPacket::new_checked(ip.payload()) else { return false };
     tcp.flags() == TcpFlags::ACK && tcp.payload().is_empty()
 }
+
+/// The sequence number and payload length of a TCP segment in `frame`, if it is one.
+pub fn tcp_seq_len(frame: &[u8]) -> Option<(u32, usize)> {
+    let eth = synack::wire::EthernetFrame::new_checked(frame).ok()?;
+    let ip = synack::wire::Ipv4Packet::new_checked(eth.payload()).ok()?;
+    if ip.protocol() != synack::wire::IpProtocol::Tcp {
+        return None;
+    }
+    let tcp = synack::wire::TcpPacket::new_checked(ip.payload()).ok()?;
+    Some((tcp.seq_number().0, tcp.payload().len()))
+}

@@ -65,11 +65,20 @@ pub struct Pair {
     pub now: Instant,
     /// One-way delay of the link.
     pub delay: Duration,
+    /// The link's rate in bits per second, each direction serialising its frames one after another (`None`:
+    /// infinitely fast, a whole window leaves at once).
+    pub rate: Option<u64>,
+    /// When each direction's transmitter is free again (index = sender).
+    busy_until: [Instant; 2],
     /// Frames in flight.
     link: Link,
     /// Frames sent so far per direction (1-based after increment), for `drop_nth`.
     sent: [u64; 2],
     drops: Vec<(Side, u64)>,
+    /// Drop the next data segment a side sends at this sequence number (a retransmission, typically).
+    data_drops: Vec<(Side, u32)>,
+    /// Extra delay for single frames: (sender, frame number, how much later).
+    holds: Vec<(Side, u64, Duration)>,
     /// Drop the next frames a side sends that match: (sender, how many more, which).
     filters: Vec<(Side, u64, FrameFilter)>,
     /// Random impairments per direction (index = sender).
@@ -92,9 +101,13 @@ impl Pair {
             b: Stack::new(b).expect("config B"),
             now: Instant::ZERO,
             delay: Duration::from_millis(1),
+            rate: None,
+            busy_until: [Instant::ZERO; 2],
             link: Link::default(),
             sent: [0, 0],
             drops: Vec::new(),
+            holds: Vec::new(),
+            data_drops: Vec::new(),
             filters: Vec::new(),
             impair: [Impairment::default(), Impairment::default()],
             rng: ChaCha8Rng::seed_from_u64(0x5eed),
@@ -118,6 +131,18 @@ impl Pair {
         self.drops.push((from, n));
     }
 
+    /// Deliver the `n`th frame (1-based) that `from` sends `extra` later than the link's delay: the frames sent
+    /// after it overtake it (deterministic reordering).
+    pub fn hold_nth(&mut self, from: Side, n: u64, extra: Duration) {
+        self.holds.push((from, n, extra));
+    }
+
+    /// Drop the next segment with data that `from` sends at sequence number `seq` (for example the
+    /// retransmission of a segment already dropped).
+    pub fn drop_next_data_at(&mut self, from: Side, seq: u32) {
+        self.data_drops.push((from, seq));
+    }
+
     /// Drop the next `count` frames `from` sends for which `which` holds (e.g. [`frames::is_arp`]); the link
     /// heals after that. `u64::MAX` drops them for good.
     pub fn drop_next_where(&mut self, from: Side, count: u64, which: FrameFilter) {
@@ -133,6 +158,13 @@ impl Pair {
     fn filtered(&mut self, from: Side, frame: &[u8]) -> bool {
         let hit = self.filters.iter_mut().find(|(side, left, which)| *side == from && *left > 0 && which(frame));
         hit.map(|(_, left, _)| *left -= 1).is_some()
+    }
+
+    /// Whether a [`Pair::drop_next_data_at`] takes this frame (using it up).
+    fn data_dropped(&mut self, from: Side, frame: &[u8]) -> bool {
+        let Some((seq, _)) = frames::tcp_seq_len(frame).filter(|&(_, len)| len > 0) else { return false };
+        let hit = self.data_drops.iter().position(|&(side, at)| side == from && at == seq);
+        hit.map(|i| self.data_drops.remove(i)).is_some()
     }
 
     /// Runs a command on one side now and returns its reply; frames and events it caused are processed.
@@ -160,13 +192,25 @@ impl Pair {
                 self.sent[idx] += 1;
                 let imp = self.impair[idx];
                 let random_loss = imp.loss > 0.0 && self.rng.gen_bool(imp.loss);
-                let dropped =
-                    random_loss || self.drops.contains(&(side, self.sent[idx])) || self.filtered(side, &frame);
+                let dropped = random_loss
+                    || self.drops.contains(&(side, self.sent[idx]))
+                    || self.filtered(side, &frame)
+                    || self.data_dropped(side, &frame);
                 self.log.push(Logged { at: self.now, from: side, frame: frame.clone(), dropped });
                 if !dropped {
                     let mut at = self.now + self.delay;
+                    if let Some(rate) = self.rate {
+                        let start = self.busy_until[idx].max(self.now);
+                        let bits = (frame.len() as u64 + 24) * 8; // preamble, FCS and gap, as on a wire
+                        let done = start + Duration::from_nanos(bits * 1_000_000_000 / rate.max(1));
+                        self.busy_until[idx] = done;
+                        at = done + self.delay;
+                    }
                     if imp.reorder > 0.0 && self.rng.gen_bool(imp.reorder) {
                         at = at + imp.reorder_delay;
+                    }
+                    if let Some(&(_, _, extra)) = self.holds.iter().find(|h| h.0 == side && h.1 == self.sent[idx]) {
+                        at = at + extra;
                     }
                     if imp.duplicate > 0.0 && self.rng.gen_bool(imp.duplicate) {
                         self.link.send(at, side.other(), frame.clone());

@@ -122,7 +122,7 @@ impl Tcb {
         let seg_len = payload.len() + usize::from(flags.contains(TcpFlags::SYN)) + usize::from(fin);
         // RFC 7323 §5.3 R1: an old duplicate (TSval older than TS.Recent) is dropped whatever its sequence number,
         // even one a wrapped sequence space makes look new; it is answered like any unacceptable segment.
-        if !flags.contains(TcpFlags::RST) && self.ts.rejects(seg, now) {
+        if !flags.contains(TcpFlags::RST) && self.paws_rejects(seg, now) {
             self.answer_unacceptable(seg_len, now, cfg);
             fx.drops.push(DropReason::TcpPaws);
             return;
@@ -134,7 +134,10 @@ impl Tcb {
                     // Never answered (RFC 9293).
                 } else if self.is_plausible_duplicate(seq) {
                     // A retransmission of what we already have (our ACK was lost), a keep-alive, a repeated
-                    // FIN: the peer needs our ACK now.
+                    // FIN: the peer needs our ACK now, with a D-SACK for data it sent twice.
+                    if !payload.is_empty() {
+                        self.rcv.note_duplicate(seq, seq + payload.len());
+                    }
                     self.answer_unacceptable(seg_len, now, cfg);
                 } else {
                     // Nowhere a real peer would send: most likely forged with a guessed sequence number. Answer
@@ -159,6 +162,7 @@ impl Tcb {
         let rcv_nxt = self.rcv.nxt();
         if seq < rcv_nxt && !flags.contains(TcpFlags::SYN) {
             let skip = (rcv_nxt - seq).min(payload.len());
+            self.rcv.note_duplicate(seq, seq + skip);
             payload = &payload[skip..];
             seq = seq + skip;
         }

@@ -40,6 +40,8 @@ mod newreno;
 mod options;
 mod output;
 mod pmtu;
+mod prr;
+mod rack;
 mod recovery;
 mod recv;
 mod rtt;
@@ -120,6 +122,12 @@ pub struct TcpInfo {
     pub rcv_wscale: u8,
     pub snd_wscale: u8,
     pub in_recovery: bool,
+    /// The path was seen to reorder (RACK, RFC 8985: a segment delivered below one sent after it, or a D-SACK).
+    pub reordering_seen: bool,
+    /// How long past its expected arrival RACK waits before it calls a segment lost (outside recovery).
+    pub reorder_window: Duration,
+    /// The smallest round trip measured.
+    pub min_rtt: Option<Duration>,
     /// RFC 7323 timestamps are in use (both SYNs carried them).
     pub timestamps: bool,
     /// Bytes queued by the application and not yet acknowledged / received and not yet read.
@@ -285,6 +293,9 @@ impl Stack {
             rcv_wscale: t.rcv.wscale(),
             snd_wscale: t.snd.wscale(),
             in_recovery: t.recovery.in_recovery(),
+            reordering_seen: t.recovery.rack().reordering_seen(),
+            reorder_window: t.recovery.rack().reorder_window(false, t.rtt.srtt()),
+            min_rtt: t.recovery.rack().min_rtt(),
             timestamps: t.ts.enabled(),
             send_queued: t.snd.buf().len(),
             recv_queued: t.rcv.buf().readable(),

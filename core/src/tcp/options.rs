@@ -96,8 +96,8 @@ impl Tcb {
         }
     }
 
-    /// The options of `tx`, sent at `now`.
-    pub(crate) fn segment_options(&self, tx: &Outgoing, now: Instant) -> TcpOptions {
+    /// The options of `tx`, sent at `now` (a pending D-SACK goes out with it).
+    pub(crate) fn segment_options(&mut self, tx: &Outgoing, now: Instant) -> TcpOptions {
         let mut options = TcpOptions::default();
         if self.ts.enabled() && !tx.flags.contains(TcpFlags::RST) {
             options.timestamp = Some(self.ts.option(now));
@@ -114,8 +114,8 @@ impl Tcb {
                 options.window_scale = Some(self.rcv.wscale());
             }
             options.sack_permitted = if active { self.opts.offer_sack } else { self.opts.sack };
-        } else if self.opts.sack && tx.flags.contains(TcpFlags::ACK) && self.rcv.buf().has_out_of_order() {
-            options.sack_blocks = self.rcv.sack_blocks();
+        } else if self.opts.sack && tx.flags.contains(TcpFlags::ACK) && self.rcv.has_sack_news() {
+            options.sack_blocks = self.rcv.take_sack_blocks();
         }
         options
     }

@@ -30,7 +30,7 @@ impl Tcb {
         );
         if sends_data {
             if self.sack_recovery() {
-                self.resend_sack_holes(now, fx);
+                self.resend_lost(now, fx);
             }
             self.send_data(now, cfg, fx);
             self.update_persist_timer(now, cfg);
@@ -42,10 +42,12 @@ impl Tcb {
     }
 
     /// Room for new (or, after a timeout, re-sent) data: the congestion window less what is in flight, within
-    /// the peer's window. In SACK recovery the window is ssthresh and in-flight is RFC 6675's pipe.
+    /// the peer's window. In SACK recovery, what PRR (or RFC 6675's pipe) allows.
     fn usable_window(&self) -> usize {
-        let (mut window, in_flight) =
-            if self.sack_recovery() { (self.cc.ssthresh(), self.pipe()) } else { (self.cc.cwnd(), self.snd.flight()) };
+        if self.sack_recovery() {
+            return self.recovery_allowance().min(self.snd.peer_room());
+        }
+        let (mut window, in_flight) = (self.cc.cwnd(), self.snd.flight());
         let dup_acks = self.recovery.dup_acks();
         if !self.recovery.in_recovery() && dup_acks > 0 {
             // RFC 3042 limited transmit: each of the first two duplicate ACKs lets one new segment out, so a
@@ -126,7 +128,7 @@ impl Tcb {
             self.counters.bytes_sent += len as u64;
             self.timing.start(nxt + occupied, now);
         }
-        self.push_with_ack(Outgoing::data(nxt, flags, self.snd.offset_of(nxt), len), fx);
+        self.queue_data(Outgoing::data(nxt, flags, self.snd.offset_of(nxt), len), now, fx);
         self.snd.sent(occupied);
         self.ensure_rtx_timer(now);
         self.arm_tail_loss_probe(now);

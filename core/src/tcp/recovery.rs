@@ -1,23 +1,25 @@
-//! Loss recovery: duplicate ACK counting (RFC 5681, RFC 5827 early retransmit), fast retransmit and NewReno
-//! fast recovery (RFC 6582), SACK-based recovery with the scoreboard and "pipe" (RFC 6675), and what a
-//! retransmission timeout does to them.
+//! Loss recovery: RACK-TLP (RFC 8985, in `rack.rs`) finds losses on SACK connections, duplicate ACK counting
+//! (RFC 5681, RFC 5827 early retransmit) on the others; fast recovery resends what was lost (RFC 6675's "pipe"
+//! with SACK, NewReno's one hole per round trip (RFC 6582) without); a retransmission timeout goes back; and a
+//! reduction that turns out needless — the timestamp echo shows the original arrived (Eifel, RFC 3522) or D-SACKs
+//! (RFC 2883) report every retransmission received twice (RFC 3708) — is undone, as Linux does.
 
 use super::ack::AckDue;
-use super::sack::{RetransmitLog, Scoreboard};
+use super::prr::Prr;
+use super::rack::Rack;
+use super::sack::Scoreboard;
 use super::segment::Outgoing;
 use super::seq::SeqNum;
 use super::tcb::{Effects, Tcb};
 use crate::time::Instant;
-use crate::wire::TcpFlags;
+use crate::wire::{TcpFlags, TcpRepr};
 
 #[derive(Debug)]
 pub(crate) struct LossRecovery {
     /// What the peer reported holding above SND.UNA.
     scoreboard: Scoreboard,
-    /// SACK recovery: holes below this were already retransmitted in the current episode.
-    rtx_next: SeqNum,
-    /// Retransmissions of the current recovery, to notice when one of them is lost too.
-    rtx_log: RetransmitLog,
+    /// RACK's transmission log and reordering window (SACK connections).
+    rack: Rack,
     /// Duplicate ACKs in a row.
     dup_acks: u32,
     phase: Phase,
@@ -25,6 +27,14 @@ pub(crate) struct LossRecovery {
     recover: SeqNum,
     /// A tail loss probe went out and its outcome is not known yet (one probe per episode).
     tlp_in_flight: bool,
+    /// How to take back the last reduction if it proves needless.
+    undo: Option<Undo>,
+    /// `TcpConfig::prr`.
+    use_prr: bool,
+    /// Proportional Rate Reduction's state during SACK recovery.
+    prr: Option<Prr>,
+    /// Fast recovery began and its first retransmission has not gone out: it goes whatever the window says.
+    fast_retransmit_due: bool,
 }
 
 /// Whether the sender is repairing a loss that duplicate ACKs (or SACK) revealed.
@@ -36,17 +46,75 @@ enum Phase {
     FastRecovery,
 }
 
+/// The window before a loss episode (a fast recovery or a timeout) and what it resent, as Linux's
+/// `undo_marker`/`undo_retrans`/`retrans_stamp`.
+#[derive(Clone, Debug)]
+struct Undo {
+    cwnd: usize,
+    ssthresh: usize,
+    /// The episode began with a retransmission timeout (which also went back to SND.UNA).
+    timeout: bool,
+    /// The first sequence number presumed lost: an ACK beyond it before anything was resent proves it was not.
+    marker: SeqNum,
+    /// The episode's first retransmission: when it went out and where what it resent ended.
+    first_rtx: Option<(Instant, SeqNum)>,
+    /// Ranges resent in the episode that no D-SACK has reported yet; `None` once there were too many to track.
+    unconfirmed: Option<Vec<(SeqNum, SeqNum)>>,
+    /// Once SND.UNA passes this (SND.MAX when the episode ended), late D-SACKs no longer undo it.
+    expires: Option<SeqNum>,
+}
+
+/// Retransmissions one episode may track for a D-SACK undo; an episode with more is undone only by timestamps.
+const MAX_UNDO_RANGES: usize = 64;
+
+impl Undo {
+    fn new(cwnd: usize, ssthresh: usize, timeout: bool, marker: SeqNum) -> Undo {
+        Undo { cwnd, ssthresh, timeout, marker, first_rtx: None, unconfirmed: Some(Vec::new()), expires: None }
+    }
+
+    /// `[start, end)` was resent at `now`.
+    fn resent(&mut self, start: SeqNum, end: SeqNum, now: Instant) {
+        self.first_rtx.get_or_insert((now, end));
+        if let Some(ranges) = &mut self.unconfirmed {
+            if ranges.len() == MAX_UNDO_RANGES {
+                self.unconfirmed = None;
+            } else {
+                ranges.push((start, end));
+            }
+        }
+    }
+
+    /// A D-SACK reported `[start, end)` received twice; returns whether every retransmission now is.
+    fn confirmed_by(&mut self, start: SeqNum, end: SeqNum) -> bool {
+        let Some(ranges) = &mut self.unconfirmed else { return false };
+        let before = ranges.len();
+        ranges.retain(|&(s, e)| !(start <= s && e <= end));
+        ranges.len() < before && ranges.is_empty()
+    }
+}
+
+/// RFC 2883 §4: the first SACK block reports duplicate data (a D-SACK) if it lies below the cumulative ACK or
+/// inside the second block.
+fn dsack_of(blocks: &[Option<(SeqNum, SeqNum)>; 4], ack: SeqNum) -> Option<(SeqNum, SeqNum)> {
+    let (start, end) = blocks[0]?;
+    let inside_next = blocks[1].is_some_and(|(s, e)| s <= start && end <= e);
+    (start < end && (end <= ack || inside_next)).then_some((start, end))
+}
+
 impl LossRecovery {
     /// Nothing sent, nothing lost; `iss` is where the send sequence space starts.
-    pub(crate) fn new(iss: SeqNum) -> LossRecovery {
+    pub(crate) fn new(iss: SeqNum, use_prr: bool) -> LossRecovery {
         LossRecovery {
             scoreboard: Scoreboard::default(),
-            rtx_next: iss,
-            rtx_log: RetransmitLog::default(),
+            rack: Rack::new(),
             dup_acks: 0,
             phase: Phase::Open,
             recover: iss,
             tlp_in_flight: false,
+            undo: None,
+            use_prr,
+            prr: None,
+            fast_retransmit_due: false,
         }
     }
 
@@ -62,6 +130,9 @@ impl LossRecovery {
     pub(crate) fn scoreboard(&self) -> &Scoreboard {
         &self.scoreboard
     }
+    pub(crate) fn rack(&self) -> &Rack {
+        &self.rack
+    }
     pub(crate) fn tlp_in_flight(&self) -> bool {
         self.tlp_in_flight
     }
@@ -74,6 +145,9 @@ impl LossRecovery {
     /// SND.UNA moved to `ack`.
     pub(crate) fn advance(&mut self, ack: SeqNum) {
         self.scoreboard.advance(ack);
+        if self.undo.as_ref().and_then(|u| u.expires).is_some_and(|expires| ack > expires) {
+            self.undo = None;
+        }
     }
 
     /// A tail loss probe went out.
@@ -98,52 +172,99 @@ impl Tcb {
         self.cc_algorithm = algorithm.clone();
     }
 
-    /// Recovering with SACK information (RFC 6675) rather than NewReno.
+    /// Recovering with SACK information (RFC 6675, losses found by RACK) rather than NewReno.
     pub(crate) fn sack_recovery(&self) -> bool {
-        self.recovery.in_recovery() && self.opts.sack() && !self.recovery.scoreboard.is_empty()
+        self.recovery.in_recovery() && self.opts.sack()
     }
 
     /// RFC 6675 "pipe": bytes presumed still in the network — outstanding, minus what the peer SACKed, minus
-    /// holes presumed lost that were not retransmitted yet.
+    /// what RACK marked lost and was not resent yet.
     pub(crate) fn pipe(&self) -> usize {
         let r = &self.recovery;
-        let lost = r.scoreboard.hole_bytes_from(r.rtx_next.max(self.snd.una()));
-        self.snd.outstanding().saturating_sub(r.scoreboard.sacked_bytes()).saturating_sub(lost)
+        self.snd.outstanding().saturating_sub(r.scoreboard.sacked_bytes()).saturating_sub(r.rack.lost_bytes())
     }
 
-    /// SEG.ACK == SND.UNA with nothing else: RFC 5681 duplicate ACK.
-    pub(crate) fn on_duplicate_ack(&mut self, fx: &mut Effects) {
+    /// Queues data (and/or a FIN) sent at `now`. RACK logs every transmission, and one that resends something
+    /// counts towards undoing the current loss episode.
+    pub(crate) fn queue_data(&mut self, tx: Outgoing, now: Instant, fx: &mut Effects) {
+        let end = tx.seq + tx.len + usize::from(tx.flags.contains(TcpFlags::FIN));
+        let resent =
+            if self.opts.sack() { self.recovery.rack.on_send(tx.seq, end, now) > 0 } else { tx.seq < self.snd.max() };
+        if resent {
+            self.recovery.fast_retransmit_due = false;
+            if let Some(undo) = &mut self.recovery.undo {
+                undo.resent(tx.seq, end, now);
+            }
+        }
+        if let Some(prr) = &mut self.recovery.prr {
+            prr.sent(end - tx.seq);
+        }
+        self.push_with_ack(tx, fx);
+    }
+
+    /// SEG.ACK == SND.UNA with nothing else: RFC 5681 duplicate ACK. With SACK, RACK decides what is lost;
+    /// without, the third duplicate (or fewer, RFC 5827) starts fast retransmit.
+    pub(crate) fn on_duplicate_ack(&mut self, now: Instant, fx: &mut Effects) {
         self.counters.dup_acks_received += 1;
         self.recovery.dup_acks += 1;
-        let mss = self.opts.mss();
         let r = &self.recovery;
-        // RFC 6675 §5: with SACK, three segments' worth of SACKed data above SND.UNA also means loss.
-        // After a tail loss probe, SACK for the probe means what lies below it is lost (RFC 8985 §7.4's aim).
-        let sack_says_lost = self.opts.sack()
-            && (r.scoreboard.sacked_bytes() >= 3 * mss || (r.tlp_in_flight && !r.scoreboard.is_empty()));
         if r.in_recovery() {
-            self.cc.on_recovery_dup_ack(mss);
-        } else if (r.dup_acks >= self.dup_threshold() || sack_says_lost) && self.snd.una() >= r.recover {
-            // RFC 6582 §3.2 step 2 / RFC 6675 §5: fast retransmit, then fast recovery. The guard keeps duplicate
-            // ACKs caused by go-back retransmissions after a timeout (SND.UNA still below "recover") from
-            // triggering it; once everything sent before is acknowledged, losses after "recover" are genuine.
-            self.enter_fast_recovery(fx);
+            self.cc.on_recovery_dup_ack(self.opts.mss());
+        } else if !self.opts.sack() && r.dup_acks >= self.dup_threshold() && self.snd.una() >= r.recover {
+            // RFC 6582 §3.2 step 2: fast retransmit, then fast recovery. The guard keeps duplicate ACKs caused
+            // by go-back retransmissions after a timeout (SND.UNA still below "recover") from triggering it;
+            // once everything sent before is acknowledged, losses after "recover" are genuine.
+            self.enter_fast_recovery(self.snd.una(), now, fx);
         }
     }
 
-    /// RFC 6582 §3.2 step 2 / RFC 6675 §5.
-    fn enter_fast_recovery(&mut self, fx: &mut Effects) {
+    /// An acceptable ACK with its SACK blocks merged and SND.UNA moved: RACK learns what was delivered, marks
+    /// what is overdue as lost (starting fast recovery if it was not under way), and arms its timer for what is
+    /// still in doubt (RFC 8985 §6.2).
+    pub(crate) fn rack_on_ack(&mut self, seg: &TcpRepr<'_>, now: Instant, fx: &mut Effects) {
+        let (ts, una) = (&self.ts, self.snd.una());
         let r = &mut self.recovery;
+        r.rack.on_ack(una, &r.scoreboard, &seg.options.sack_blocks, |at| ts.echoes_before(seg, at), now);
+        self.rack_detect_loss(now, fx);
+    }
+
+    /// RACK's loss detection, after an ACK or when its reordering timer fires.
+    pub(crate) fn rack_detect_loss(&mut self, now: Instant, fx: &mut Effects) {
+        let mss = self.opts.mss();
+        let r = &mut self.recovery;
+        // RFC 8985 §6.2 step 4: without reordering seen, no extra wait once recovering or once a duplicate-ACK
+        // threshold's worth of data is SACKed.
+        let recovering = r.in_recovery() || r.scoreboard.sacked_bytes() >= 3 * mss;
+        let window = r.rack.reorder_window(recovering, self.rtt.srtt());
+        let found = r.rack.detect_loss(window, now);
+        self.counters.lost_segments += u64::from(found.lost_segments);
+        self.timers.reorder_at(found.recheck_in.map(|wait| now + wait));
+        if let Some(lowest) = found.lowest_lost {
+            if !self.recovery.in_recovery() && self.snd.una() >= self.recovery.recover {
+                self.enter_fast_recovery(lowest, now, fx);
+            }
+        }
+    }
+
+    /// RFC 6582 §3.2 step 2 / RFC 6675 §5; `first_lost`: the lowest sequence number presumed lost.
+    fn enter_fast_recovery(&mut self, first_lost: SeqNum, now: Instant, fx: &mut Effects) {
+        let (cwnd, ssthresh) = (self.cc.cwnd(), self.cc.ssthresh());
+        let r = &mut self.recovery;
+        r.undo = Some(Undo::new(cwnd, ssthresh, false, first_lost));
         r.phase = Phase::FastRecovery;
+        r.fast_retransmit_due = true;
         r.tlp_in_flight = false;
         r.recover = self.snd.max();
-        r.rtx_next = self.snd.una();
-        r.rtx_log.clear();
+        if r.use_prr && self.opts.sack() {
+            let pipe =
+                self.snd.outstanding().saturating_sub(r.scoreboard.sacked_bytes()).saturating_sub(r.rack.lost_bytes());
+            r.prr = Some(Prr::start(self.snd.outstanding(), pipe));
+        }
         self.timers.stop_tlp();
         self.cc.on_enter_recovery(self.snd.outstanding(), self.opts.mss());
         self.counters.fast_retransmits += 1;
         if !self.sack_recovery() {
-            self.retransmit_first(fx);
+            self.retransmit_first(now, fx);
         }
     }
 
@@ -167,16 +288,15 @@ impl Tcb {
         if self.recovery.in_recovery() {
             if ack >= self.recovery.recover {
                 // Full acknowledgement: recovery is over.
-                self.recovery.phase = Phase::Open;
-                self.recovery.dup_acks = 0;
+                self.end_recovery();
                 self.cc.on_exit_recovery(self.snd.outstanding(), mss);
             } else if self.sack_recovery() {
-                // Partial acknowledgement with SACK: the scoreboard drives what is resent (in poll_send).
+                // Partial acknowledgement with SACK: RACK marks what is lost, the scoreboard what to skip.
                 self.restart_rtx_timer(now);
             } else {
                 // Partial acknowledgement: the next hole is lost too; retransmit it at once.
                 self.cc.on_partial_ack(data_acked, mss);
-                self.retransmit_first(fx);
+                self.retransmit_first(now, fx);
                 self.restart_rtx_timer(now);
             }
         } else {
@@ -187,35 +307,97 @@ impl Tcb {
         self.recovery.tlp_in_flight = false;
     }
 
-    /// During SACK recovery: a retransmission that the peer's SACKs show lost as well makes its hole eligible
-    /// for resending again.
-    pub(crate) fn note_lost_retransmissions(&mut self) {
-        if !self.sack_recovery() {
-            return;
+    /// Fast recovery is over (completed or undone).
+    fn end_recovery(&mut self) {
+        let r = &mut self.recovery;
+        r.phase = Phase::Open;
+        r.dup_acks = 0;
+        r.prr = None;
+        r.rack.on_recovery_end();
+        if let Some(undo) = &mut r.undo {
+            undo.expires = Some(self.snd.max());
+        }
+    }
+
+    /// Was the last loss episode's reduction needless? Linux's `tcp_packet_delayed`: an ACK beyond what was
+    /// presumed lost before anything was resent, or (Eifel, RFC 3522) one that covers the episode's first
+    /// retransmission but echoes a timestamp from before it, was triggered by the original: the original was
+    /// delayed, not lost. Called when `seg` acknowledged new data.
+    pub(crate) fn undo_if_delayed(&mut self, seg: &TcpRepr<'_>) {
+        let Some(undo) = &self.recovery.undo else { return };
+        let delayed = match undo.first_rtx {
+            None => seg.ack_number > undo.marker,
+            Some((at, end)) => seg.ack_number >= end && self.ts.echoes_before(seg, at),
+        };
+        if delayed {
+            self.undo_reduction();
+        }
+    }
+
+    /// A D-SACK (RFC 2883) in `seg`'s SACK blocks: the peer got some data twice. The reordering window widens;
+    /// when every retransmission of the last episode is reported so, the episode is undone (RFC 3708).
+    pub(crate) fn on_dsack(&mut self, seg: &TcpRepr<'_>) {
+        let Some((start, end)) = dsack_of(&seg.options.sack_blocks, seg.ack_number) else { return };
+        self.counters.dsacks_received += 1;
+        self.recovery.rack.on_dsack(self.snd.una(), self.snd.max());
+        if self.recovery.undo.as_mut().is_some_and(|u| u.confirmed_by(start, end)) {
+            self.undo_reduction();
+        }
+    }
+
+    /// Takes back the last loss episode's reduction (Linux's `tcp_undo_cwnd_reduction`): the window and
+    /// threshold it had, nothing presumed lost, fast retransmit allowed again, and after a timeout no more
+    /// going back (the peer has what was sent).
+    fn undo_reduction(&mut self) {
+        let Some(undo) = self.recovery.undo.take() else { return };
+        let (cwnd, ssthresh) = (self.cc.cwnd().max(undo.cwnd), self.cc.ssthresh().max(undo.ssthresh));
+        self.cc.resume(cwnd, ssthresh);
+        if self.recovery.in_recovery() {
+            self.end_recovery();
         }
         let r = &mut self.recovery;
-        if let Some(lost) = r.rtx_log.take_lost(&r.scoreboard, self.snd.una()) {
-            r.rtx_next = r.rtx_next.min(lost);
+        r.undo = None;
+        r.rack.unmark_lost();
+        r.recover = self.snd.una();
+        if undo.timeout {
+            self.snd.resume_from(self.snd.max());
+            self.counters.spurious_timeouts_undone += 1;
+        } else {
+            self.counters.spurious_recoveries_undone += 1;
         }
     }
 
     /// RFC 6298 §5.4-5.6 and RFC 5681 §3.1 for data: collapse cwnd, leave fast recovery, and (RFC 6582 §4) no
-    /// fast retransmit until everything sent so far is acknowledged. `repeated`: not the first timeout in a
-    /// row, so (RFC 2018 §8) the receiver may have reneged on what it SACKed and the scoreboard is dropped.
+    /// fast retransmit until everything sent so far is acknowledged; RACK counts everything not SACKed lost
+    /// (RFC 8985 §6.3). `repeated`: not the first timeout in a row, so (RFC 2018 §8) the receiver may have
+    /// reneged on what it SACKed and the scoreboard is dropped, and the episode is past undoing.
     pub(crate) fn on_timeout_recovery(&mut self, repeated: bool) {
+        let (cwnd, ssthresh) = (self.cc.cwnd(), self.cc.ssthresh());
         self.cc.on_timeout(self.snd.outstanding(), self.opts.mss());
         let r = &mut self.recovery;
+        r.undo = match r.undo.take() {
+            _ if repeated => None,
+            // A timeout during fast recovery: undoing it restores the window from before the recovery.
+            Some(mut undo) if r.phase == Phase::FastRecovery => {
+                undo.timeout = true;
+                Some(undo)
+            }
+            _ => Some(Undo::new(cwnd, ssthresh, true, self.snd.una())),
+        };
         r.phase = Phase::Open;
         r.dup_acks = 0;
+        r.prr = None;
         r.recover = self.snd.max();
         if repeated {
             r.scoreboard.clear();
         }
+        r.rack.on_timeout(repeated);
+        self.timers.reorder_at(None);
     }
 
     /// Queues a retransmission of the first unacknowledged segment.
     /// Returns the sequence space it occupies (0 if nothing is outstanding).
-    pub(crate) fn retransmit_first(&mut self, fx: &mut Effects) -> usize {
+    pub(crate) fn retransmit_first(&mut self, now: Instant, fx: &mut Effects) -> usize {
         if self.snd.outstanding() == 0 {
             return 0;
         }
@@ -233,30 +415,70 @@ impl Tcb {
         self.counters.retransmitted_segments += 1;
         self.counters.retransmitted_bytes += len as u64;
         self.timing.cancel();
-        fx.transmit.push(Outgoing::data(una, flags, self.snd.offset_of(una), len));
+        self.queue_data(Outgoing::data(una, flags, self.snd.offset_of(una), len), now, fx);
         self.ack.set_due(AckDue::None);
         len + usize::from(fin)
     }
 
-    /// RFC 6675 §5 rule 1: resend holes the scoreboard shows lost, lowest first, while pipe allows.
-    pub(crate) fn resend_sack_holes(&mut self, now: Instant, fx: &mut Effects) {
+    /// What SACK recovery may send now: PRR's allowance (RFC 6937), or without PRR what RFC 6675's pipe
+    /// leaves below ssthresh.
+    pub(crate) fn recovery_allowance(&self) -> usize {
+        let allowance = match &self.recovery.prr {
+            Some(prr) => prr.allowance(self.pipe()),
+            None => self.cc.ssthresh().saturating_sub(self.pipe()),
+        };
+        if self.recovery.fast_retransmit_due {
+            allowance.max(self.opts.mss())
+        } else {
+            allowance
+        }
+    }
+
+    /// An ACK during SACK recovery reported `delivered` bytes delivered (RFC 6937's DeliveredData: newly
+    /// acknowledged plus newly SACKed): PRR sets what may go out in answer.
+    pub(crate) fn prr_on_ack(&mut self, delivered: usize) {
+        let (pipe, ssthresh, mss) = (self.pipe(), self.cc.ssthresh(), self.opts.mss());
+        if let Some(prr) = self.recovery.prr.as_mut().filter(|_| self.recovery.phase == Phase::FastRecovery) {
+            prr.on_ack(delivered, pipe, ssthresh, mss);
+        }
+    }
+
+    /// RFC 6675 §5 rule 1 with RACK's marks: resend what is lost, lowest first, skipping what the peer SACKed,
+    /// while the recovery allowance lasts.
+    pub(crate) fn resend_lost(&mut self, now: Instant, fx: &mut Effects) {
         let mss = self.opts.mss();
-        while self.pipe() + mss <= self.cc.ssthresh() {
-            let from = self.recovery.rtx_next.max(self.snd.una());
-            let Some((start, end)) = self.recovery.scoreboard.next_hole(from) else {
+        let mut from = self.snd.una();
+        while self.recovery_allowance() >= mss {
+            let Some((start, end)) = self.recovery.rack.next_lost(from) else {
                 break;
             };
-            let len = (end - start).min(mss).min(self.snd.buf_end() - start);
-            if len == 0 {
+            let board = &self.recovery.scoreboard;
+            let mut at = start;
+            while let Some(sacked_end) = board.sacked_end(at) {
+                at = sacked_end;
+            }
+            if at >= end {
+                // SACKed in pieces that only now add up to the whole: delivered, not lost.
+                self.recovery.rack.delivered_piecewise(start, end);
+                from = end;
+                continue;
+            }
+            let stop = board.next_sacked_start(at).map_or(end, |next| next.min(end));
+            let data_end = self.snd.buf_end();
+            let len = if at < data_end { (stop.min(data_end) - at).min(mss) } else { 0 };
+            let fin = self.snd.fin_sent() && at + len == data_end && stop > data_end;
+            if len == 0 && !fin {
                 break;
+            }
+            let mut flags = TcpFlags::ACK;
+            if fin {
+                flags |= TcpFlags::FIN;
             }
             self.counters.retransmitted_segments += 1;
             self.counters.retransmitted_bytes += len as u64;
             self.timing.cancel();
-            self.push_with_ack(Outgoing::data(start, TcpFlags::ACK, self.snd.offset_of(start), len), fx);
-            let r = &mut self.recovery;
-            r.rtx_next = start + len;
-            r.rtx_log.record(start, start + len, self.snd.max());
+            self.queue_data(Outgoing::data(at, flags, self.snd.offset_of(at), len), now, fx);
+            from = at + len + usize::from(fin);
             self.ensure_rtx_timer(now);
         }
     }

@@ -25,6 +25,8 @@ pub(crate) struct RecvSequence {
     pending_fin: Option<SeqNum>,
     /// The most recent out-of-order segment, reported first in our SACK blocks.
     last_out_of_order: Option<SeqNum>,
+    /// RFC 2883 D-SACK: data that arrived again, reported once in the first SACK block of the next ACK.
+    duplicate: Option<(SeqNum, SeqNum)>,
 }
 
 /// What taking in a data segment did.
@@ -51,6 +53,7 @@ impl RecvSequence {
             fin_received: false,
             pending_fin: None,
             last_out_of_order: None,
+            duplicate: None,
         }
     }
 
@@ -107,6 +110,12 @@ impl RecvSequence {
         let in_order = seq == self.nxt;
         if !in_order {
             self.last_out_of_order = Some(seq);
+            // RFC 2883 §4 case 3: out-of-order data we already hold is reported too, with the block holding it
+            // next (it is the latest, so it comes right after the D-SACK).
+            let end = seq + payload.len();
+            if !payload.is_empty() && self.buf.out_of_order_ranges().any(|(s, e)| s <= seq && end <= e) {
+                self.duplicate = Some((seq, end));
+            }
         }
         let had_gap = self.buf.has_out_of_order();
         let advanced = self.buf.insert(self.nxt, seq, payload, blocks);
@@ -192,13 +201,28 @@ impl RecvSequence {
         edge_moves >= sws_step && (free >= 2 * advertised || advertised < mss)
     }
 
-    /// RFC 2018 §4: up to four out-of-order runs, the one holding the latest segment first.
-    pub(crate) fn sack_blocks(&self) -> [Option<(SeqNum, SeqNum)>; 4] {
+    /// Bytes `start..end` (below RCV.NXT) arrived again: the next ACK reports them (RFC 2883), so the sender
+    /// learns that its retransmission was needless.
+    pub(crate) fn note_duplicate(&mut self, start: SeqNum, end: SeqNum) {
+        if start < end {
+            self.duplicate = Some((start, end));
+        }
+    }
+
+    /// Is there anything for SACK blocks to say?
+    pub(crate) fn has_sack_news(&self) -> bool {
+        self.duplicate.is_some() || self.buf.has_out_of_order()
+    }
+
+    /// RFC 2018 §4: up to four blocks: a D-SACK first if data arrived twice (RFC 2883 §4, reported once: it is
+    /// taken), then the out-of-order runs, the one holding the latest segment first.
+    pub(crate) fn take_sack_blocks(&mut self) -> [Option<(SeqNum, SeqNum)>; 4] {
         let mut blocks = [None; 4];
         let latest = self.last_out_of_order;
         let first = self.buf.out_of_order_ranges().find(|(s, e)| latest.is_some_and(|l| *s <= l && l < *e));
         let rest = self.buf.out_of_order_ranges().filter(|r| Some(*r) != first);
-        for (slot, block) in blocks.iter_mut().zip(first.into_iter().chain(rest)) {
+        let dsack = self.duplicate.take();
+        for (slot, block) in blocks.iter_mut().zip(dsack.into_iter().chain(first).chain(rest)) {
             *slot = Some(block);
         }
         blocks

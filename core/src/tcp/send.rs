@@ -251,8 +251,12 @@ impl Tcb {
         }
         self.timers.peer_answered();
         let window = usize::from(seg.window_len) << self.snd.wscale;
+        let (una_before, sacked_before) = (self.snd.una, self.recovery.scoreboard().sacked_bytes());
         let new_sack =
             self.opts.sack() && self.recovery.sacked(&seg.options.sack_blocks, ack.max(self.snd.una), self.snd.max);
+        if self.opts.sack() {
+            self.on_dsack(seg);
+        }
         if ack > self.snd.una {
             self.on_new_ack(seg, now, cfg, fx);
         } else if ack == self.snd.una && self.snd.max > self.snd.una {
@@ -264,10 +268,17 @@ impl Tcb {
                 seg.payload.is_empty() && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::FIN) && window == self.snd.wnd
             };
             if duplicate {
-                self.on_duplicate_ack(fx);
+                self.on_duplicate_ack(now, fx);
             }
         }
-        self.note_lost_retransmissions();
+        if self.opts.sack() {
+            self.rack_on_ack(seg, now, fx);
+            // RFC 6937 DeliveredData: newly acknowledged plus newly SACKed (SACKed bytes the ACK now covers
+            // count once).
+            let acked = self.snd.una.max(una_before) - una_before;
+            let sacked_after = self.recovery.scoreboard().sacked_bytes();
+            self.prr_on_ack((acked + sacked_after).saturating_sub(sacked_before));
+        }
         if self.snd.update_window(seg.seq_number, ack, window) {
             self.timers.stop_persist();
         }
@@ -302,6 +313,7 @@ impl Tcb {
         self.recovery.advance(ack);
         self.sample_rtt(seg, now);
         self.timers.reset_timeouts();
+        self.undo_if_delayed(seg);
         self.on_ack_during_recovery(ack, data_acked, now, fx);
         if self.snd.una == self.snd.max {
             self.timers.stop_rtx();

@@ -88,6 +88,15 @@ pub struct TcpCounters {
     pub challenge_acks: u64,
     /// Unacceptable segments without data left unanswered (`TcpConfig::invalid_ack_interval`).
     pub invalid_acks_suppressed: u64,
+    /// Segments RACK (RFC 8985) marked lost.
+    pub lost_segments: u64,
+    /// D-SACKs received (RFC 2883): the peer got some data twice.
+    pub dsacks_received: u64,
+    /// Fast recoveries undone: the timestamp echo or D-SACKs showed every retransmission needless (reordering
+    /// or delay, not loss).
+    pub spurious_recoveries_undone: u64,
+    /// Retransmission timeouts undone the same way (a delay spike, not a loss).
+    pub spurious_timeouts_undone: u64,
     /// A crossed bare SYN (simultaneous open) was set aside for a SYN-ACK that acknowledged our SYN.
     pub crossed_syns_superseded: u64,
     /// A simultaneous open that a crossed bare SYN started was reset; the connection went back to SYN-SENT.
@@ -246,7 +255,7 @@ impl Tcb {
             timing: RttTiming::default(),
             cc: cfg.congestion.build(mss),
             cc_algorithm: cfg.congestion.clone(),
-            recovery: LossRecovery::new(iss),
+            recovery: LossRecovery::new(iss, cfg.prr),
             ack: AckState::new(),
             ts: Timestamps::new(ts_offset),
             nodelay: cfg.nodelay,

@@ -17,6 +17,8 @@ pub(crate) struct Timers {
     rtx: Option<Instant>,
     /// Tail loss probe (RFC 8985 §7): fires before the RTO when the last segments may have been lost.
     tlp: Option<Instant>,
+    /// RACK's reordering timer (RFC 8985 §6.2): a segment still in doubt is overdue then.
+    reorder: Option<Instant>,
     /// Zero-window probe (RFC 9293 §3.8.6.1).
     persist: Option<Instant>,
     delack: Option<Instant>,
@@ -36,7 +38,7 @@ impl Timers {
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         // Called after every input: a plain loop (cheaper than `min` over the options).
         let mut next: Option<Instant> = None;
-        for t in [self.rtx, self.tlp, self.persist, self.delack, self.close].into_iter().flatten() {
+        for t in [self.rtx, self.tlp, self.reorder, self.persist, self.delack, self.close].into_iter().flatten() {
             if next.is_none_or(|n| t < n) {
                 next = Some(t);
             }
@@ -67,6 +69,7 @@ impl Timers {
     pub(crate) fn stop_transfer_timers(&mut self) {
         self.rtx = None;
         self.tlp = None;
+        self.reorder = None;
         self.persist = None;
         self.delack = None;
     }
@@ -97,6 +100,11 @@ impl Timers {
 
     pub(crate) fn stop_tlp(&mut self) {
         self.tlp = None;
+    }
+
+    /// RACK's reordering timer fires at `at` (or not at all).
+    pub(crate) fn reorder_at(&mut self, at: Option<Instant>) {
+        self.reorder = at;
     }
 
     pub(crate) fn is_persisting(&self) -> bool {
@@ -156,6 +164,10 @@ impl Tcb {
                 return;
             }
         }
+        if due(self.timers.reorder, now) {
+            self.timers.reorder = None;
+            self.rack_detect_loss(now, fx);
+        }
         if due(self.timers.tlp, now) {
             self.timers.tlp = None;
             self.send_tail_loss_probe(now, fx);
@@ -214,7 +226,7 @@ impl Tcb {
                 // have reneged, or its window shrunk); poll_send (by the caller) continues from there.
                 let una = self.snd.una();
                 self.snd.resume_from(una);
-                let occupied = self.retransmit_first(fx);
+                let occupied = self.retransmit_first(now, fx);
                 self.snd.resume_from(una + occupied);
                 self.restart_rtx_timer(now);
             }
@@ -229,11 +241,10 @@ impl Tcb {
         }
         let nxt = self.snd.nxt();
         let new_len = self.snd.unsent().min(self.opts.mss()).min(self.snd.peer_room());
-        let tx = if new_len > 0 && nxt == self.snd.max() {
-            let tx = Outgoing::data(nxt, TcpFlags::ACK | TcpFlags::PSH, self.snd.offset_of(nxt), new_len);
+        let new_data = new_len > 0 && nxt == self.snd.max();
+        let tx = if new_data {
             self.counters.bytes_sent += new_len as u64;
-            self.snd.sent(new_len);
-            tx
+            Outgoing::data(nxt, TcpFlags::ACK | TcpFlags::PSH, self.snd.offset_of(nxt), new_len)
         } else {
             // Resend the last sent segment (data, and FIN if it carried one).
             let data_end = self.snd.max().min(self.snd.buf_end());
@@ -256,7 +267,10 @@ impl Tcb {
         self.counters.tail_loss_probes += 1;
         self.recovery.probe_sent();
         self.timing.cancel();
-        self.push_with_ack(tx, fx);
+        self.queue_data(tx, now, fx);
+        if new_data {
+            self.snd.sent(new_len);
+        }
         self.restart_rtx_timer(now);
     }
 

@@ -6,7 +6,7 @@
 use super::seq::SeqNum;
 use super::tcb::Tcb;
 use crate::time::Instant;
-use crate::wire::TcpRepr;
+use crate::wire::{TcpFlags, TcpRepr};
 use core::time::Duration;
 
 /// Option bytes a timestamp adds to every segment (NOP, NOP, kind, length, TSval, TSecr).
@@ -123,6 +123,15 @@ impl Timestamps {
         (elapsed < (1 << 31)).then(|| Duration::from_millis(u64::from(elapsed)))
     }
 
+    /// Does `seg` echo a TSval older than ours at `at`, so the segment that triggered it was sent before `at`?
+    /// (False without timestamps, or when the echo cannot tell, as within one millisecond.)
+    pub(crate) fn echoes_before(&self, seg: &TcpRepr<'_>, at: Instant) -> bool {
+        match seg.options.timestamp.filter(|_| self.enabled) {
+            Some((_, tsecr)) if tsecr != 0 => ts_before(tsecr, self.value(at)),
+            _ => false,
+        }
+    }
+
     /// RFC 6191 with timestamps: a SYN whose TSval is newer than TS.Recent proves a new incarnation; one older
     /// fails PAWS. `None`: the SYN carries no timestamp (or the old connection used none).
     pub(crate) fn syn_is_newer(&self, syn: &TcpRepr<'_>) -> Option<bool> {
@@ -132,6 +141,26 @@ impl Timestamps {
 }
 
 impl Tcb {
+    /// RFC 7323 §5.3 R1 (PAWS) as Linux applies it: an old duplicate is dropped, but not a duplicate ACK that was
+    /// merely overtaken on the way (Linux's `tcp_disordered_ack`): a pure ACK at RCV.NXT acknowledging SND.UNA,
+    /// not updating the window, whose TSval is behind TS.Recent by less than an RTO. A path that reorders ACKs
+    /// delivers such ACKs all the time, and their SACK blocks are what RACK needs to see the reordering.
+    pub(crate) fn paws_rejects(&self, seg: &TcpRepr<'_>, now: Instant) -> bool {
+        if !self.ts.rejects(seg, now) {
+            return false;
+        }
+        let disordered_ack = seg.flags == TcpFlags::ACK
+            && seg.payload.is_empty()
+            && seg.seq_number == self.rcv.nxt()
+            && seg.ack_number == self.snd.una()
+            && usize::from(seg.window_len) << self.snd.wscale() == self.snd.wnd()
+            && seg.options.timestamp.is_some_and(|(tsval, _)| {
+                let behind = u64::from(self.ts.recent.wrapping_sub(tsval));
+                behind <= self.rtt.rto().as_millis() as u64
+            });
+        !disordered_ack
+    }
+
     /// Option bytes every data segment carries (the timestamp, if used): the MSS counts them.
     pub(crate) fn option_overhead(&self) -> usize {
         if self.ts.enabled() {

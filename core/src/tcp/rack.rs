@@ -1,0 +1,461 @@
+//! RACK (RFC 8985): loss detection by time for SACK connections. A segment is lost once a segment sent
+//! sufficiently *later* has been delivered — later by send time, not by sequence number — so a retransmission
+//! that is lost again is found like any other loss, and a path that reorders by less than the reordering window
+//! makes nobody retransmit. The window starts at a quarter of the minimum RTT (none at all in recovery until
+//! reordering has been seen) and grows with each round trip whose D-SACKs (RFC 2883) show a retransmission was
+//! needless.
+//!
+//! The log below keeps one entry per transmitted range (split where a retransmission covers part of one); the
+//! peer's SACKs mark entries delivered only when they cover all of an entry, so a hostile peer's SACK blocks
+//! cannot fragment it.
+
+use super::sack::Scoreboard;
+use super::seq::SeqNum;
+use crate::time::Instant;
+use core::time::Duration;
+use std::collections::VecDeque;
+
+/// The latest transmission of `[start, end)`.
+#[derive(Clone, Copy, Debug)]
+struct Sent {
+    start: SeqNum,
+    end: SeqNum,
+    /// When it was (last) sent.
+    at: Instant,
+    /// Which transmission of the connection that was (they count up): orders segments sent at one instant,
+    /// where a retransmission may follow new data.
+    order: u64,
+    retransmitted: bool,
+    /// Marked lost and not sent again since.
+    lost: bool,
+    /// The peer SACKed all of it.
+    sacked: bool,
+}
+
+impl Sent {
+    fn len(&self) -> usize {
+        self.end - self.start
+    }
+}
+
+/// Linux's `tcp_max_reordering`-like cap on the reordering window's growth (in quarters of the min RTT; the
+/// window never exceeds SRTT anyway).
+const MAX_REO_WND_MULT: u32 = 64;
+/// Recoveries without a D-SACK after which the reordering window shrinks back (RFC 8985 §6.2: 16).
+const REO_WND_PERSIST: u32 = 16;
+
+/// RACK's state for one connection (RFC 8985 §6.1's RACK.* variables and the per-segment records).
+#[derive(Debug, Default)]
+pub(crate) struct Rack {
+    sent: VecDeque<Sent>,
+    /// Transmissions so far (the next one's `order`).
+    transmissions: u64,
+    /// Bytes marked lost and not yet sent again: RFC 6675's "pipe" leaves them out.
+    lost_bytes: usize,
+    /// RACK.xmit_ts (with the transmission's order in place of RACK.end_seq): the most recently sent segment
+    /// known to be delivered.
+    latest: Option<(Instant, u64)>,
+    /// RACK.rtt: that segment's round trip.
+    rtt: Duration,
+    /// RACK.min_RTT over the connection.
+    min_rtt: Option<Duration>,
+    /// RACK.fack: the highest end of a delivered segment.
+    fack: Option<SeqNum>,
+    /// RACK.reord: a never-retransmitted segment was delivered below one sent after it, or a D-SACK came.
+    reordering_seen: bool,
+    /// RACK.reo_wnd_mult: the reordering window in quarters of the min RTT.
+    reo_wnd_mult: u32,
+    /// RACK.reo_wnd_persist: recoveries left before the window shrinks back.
+    reo_wnd_persist: u32,
+    /// SND.MAX when a D-SACK last widened the window: at most one step per round trip.
+    dsack_round: Option<SeqNum>,
+}
+
+/// What [`Rack::detect_loss`] found.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Detection {
+    /// The lowest sequence number newly marked lost, if any.
+    pub lowest_lost: Option<SeqNum>,
+    /// Segments newly marked lost.
+    pub lost_segments: u32,
+    /// When to look again: the earliest a segment still in doubt would be declared lost.
+    pub recheck_in: Option<Duration>,
+}
+
+/// RFC 8985 §6.2 RACK_sent_after: was (t1, n1) sent after (t2, n2)? Segments sent at one instant order by
+/// transmission (the RFC uses the sequence number, which puts a retransmission queued after new data first).
+fn sent_after(t1: Instant, n1: u64, t2: Instant, n2: u64) -> bool {
+    t1 > t2 || (t1 == t2 && n1 > n2)
+}
+
+impl Rack {
+    pub(crate) fn new() -> Rack {
+        Rack { reo_wnd_mult: 1, ..Rack::default() }
+    }
+
+    pub(crate) fn lost_bytes(&self) -> usize {
+        self.lost_bytes
+    }
+    pub(crate) fn reordering_seen(&self) -> bool {
+        self.reordering_seen
+    }
+    pub(crate) fn min_rtt(&self) -> Option<Duration> {
+        self.min_rtt
+    }
+
+    /// `[start, end)` went out at `now`. Returns the bytes of it that had gone out before (a retransmission).
+    pub(crate) fn on_send(&mut self, start: SeqNum, end: SeqNum, now: Instant) -> usize {
+        let tail = self.sent.back().map(|s| s.end);
+        let Some(tail) = tail.filter(|&tail| start < tail) else {
+            self.push_new(start, end, now);
+            self.transmissions += 1;
+            return 0;
+        };
+        let start = self.sent.front().map_or(start, |s| start.max(s.start));
+        let rtx_end = end.min(tail);
+        let mut resent = 0;
+        if start < rtx_end {
+            self.split_at(start);
+            self.split_at(rtx_end);
+            let first = self.sent.partition_point(|s| s.start < start);
+            for s in self.sent.range_mut(first..).take_while(|s| s.end <= rtx_end) {
+                if s.lost {
+                    s.lost = false;
+                    self.lost_bytes -= s.len();
+                }
+                s.retransmitted = true;
+                s.at = now;
+                s.order = self.transmissions;
+                resent += s.len();
+            }
+        }
+        if end > tail {
+            self.push_new(tail, end, now);
+        }
+        self.transmissions += 1;
+        resent
+    }
+
+    fn push_new(&mut self, start: SeqNum, end: SeqNum, at: Instant) {
+        if start < end {
+            let order = self.transmissions;
+            self.sent.push_back(Sent { start, end, at, order, retransmitted: false, lost: false, sacked: false });
+        }
+    }
+
+    /// Splits the entry that straddles `seq` into two with the same record.
+    fn split_at(&mut self, seq: SeqNum) {
+        let i = self.sent.partition_point(|s| s.end <= seq);
+        let Some(&s) = self.sent.get(i) else { return };
+        if s.start < seq && seq < s.end {
+            self.sent[i].end = seq;
+            self.sent.insert(i + 1, Sent { start: seq, ..s });
+        }
+    }
+
+    /// The cumulative ACK reached `una` and the peer's SACK blocks of this ACK (`blocks`, merged into `board`
+    /// already) may cover more: every segment delivered by it updates RACK's view (RFC 8985 §6.2 steps 1-3).
+    /// `echo_older(at)` tells whether the ACK's timestamp echo is older than a transmission at `at` (false
+    /// without timestamps): a retransmitted segment whose ACK echoes an earlier send says nothing of when the
+    /// retransmission arrived.
+    pub(crate) fn on_ack(
+        &mut self,
+        una: SeqNum,
+        board: &Scoreboard,
+        blocks: &[Option<(SeqNum, SeqNum)>; 4],
+        echo_older: impl Fn(Instant) -> bool,
+        now: Instant,
+    ) {
+        while let Some(&front) = self.sent.front() {
+            if front.end <= una {
+                self.sent.pop_front();
+                if front.lost {
+                    self.lost_bytes -= front.len();
+                }
+                if !front.sacked {
+                    self.delivered(&front, &echo_older, now);
+                }
+            } else {
+                if front.start < una {
+                    let s = &mut self.sent[0];
+                    if s.lost {
+                        self.lost_bytes -= una - s.start;
+                    }
+                    s.start = una;
+                }
+                break;
+            }
+        }
+        for &(start, end) in blocks.iter().flatten() {
+            if end <= una || end <= start {
+                continue;
+            }
+            let first = self.sent.partition_point(|s| s.end <= start);
+            let mut i = first;
+            while let Some(&s) = self.sent.get(i) {
+                if s.start >= end {
+                    break;
+                }
+                if !s.sacked && board.sacked_end(s.start).is_some_and(|e| e >= s.end) {
+                    let entry = &mut self.sent[i];
+                    entry.sacked = true;
+                    if entry.lost {
+                        entry.lost = false;
+                        self.lost_bytes -= s.len();
+                    }
+                    self.delivered(&s, &echo_older, now);
+                }
+                i += 1;
+            }
+        }
+    }
+
+    /// One segment is known delivered.
+    fn delivered(&mut self, s: &Sent, echo_older: &impl Fn(Instant) -> bool, now: Instant) {
+        let rtt = now.saturating_duration_since(s.at);
+        // Step 2: a retransmitted segment's delivery may be the original's; skip it when that is possible.
+        if s.retransmitted && (echo_older(s.at) || self.min_rtt.is_some_and(|min| rtt < min)) {
+            return;
+        }
+        self.min_rtt = Some(self.min_rtt.map_or(rtt, |min| min.min(rtt)));
+        // Step 3: delivered below the highest delivered, never resent: the network reordered it.
+        match self.fack {
+            Some(fack) if s.end <= fack => {
+                if !s.retransmitted {
+                    self.reordering_seen = true;
+                }
+            }
+            _ => self.fack = Some(s.end),
+        }
+        if self.latest.is_none_or(|(t, n)| sent_after(s.at, s.order, t, n)) {
+            self.latest = Some((s.at, s.order));
+            self.rtt = rtt;
+        }
+    }
+
+    /// RFC 8985 §6.2 step 4: how long past its expected delivery a segment may be missing before it is lost.
+    /// Nothing while recovering (or with a duplicate-ACK threshold's worth SACKed) until reordering is seen.
+    pub(crate) fn reorder_window(&self, recovering: bool, srtt: Option<Duration>) -> Duration {
+        if !self.reordering_seen && recovering {
+            return Duration::ZERO;
+        }
+        let Some(min_rtt) = self.min_rtt else { return Duration::ZERO };
+        let window = min_rtt / 4 * self.reo_wnd_mult;
+        srtt.map_or(window, |srtt| window.min(srtt))
+    }
+
+    /// RFC 8985 §6.2 step 5: marks lost every segment sent before the latest delivered one whose delivery is
+    /// overdue by more than `reo_wnd`.
+    pub(crate) fn detect_loss(&mut self, reo_wnd: Duration, now: Instant) -> Detection {
+        let mut found = Detection::default();
+        let Some((latest_at, latest_order)) = self.latest else { return found };
+        let deadline_slack = self.rtt + reo_wnd;
+        for s in self.sent.iter_mut() {
+            if s.sacked || s.lost {
+                continue;
+            }
+            if !sent_after(latest_at, latest_order, s.at, s.order) {
+                // Original transmissions go out in sequence order: every later one was sent later still.
+                if s.retransmitted {
+                    continue;
+                }
+                break;
+            }
+            let due = s.at + deadline_slack;
+            if due <= now {
+                s.lost = true;
+                self.lost_bytes += s.end - s.start;
+                found.lost_segments += 1;
+                found.lowest_lost = Some(found.lowest_lost.map_or(s.start, |l: SeqNum| l.min(s.start)));
+            } else {
+                let wait = due - now;
+                found.recheck_in = Some(found.recheck_in.map_or(wait, |w: Duration| w.max(wait)));
+            }
+        }
+        found
+    }
+
+    /// The first range marked lost at or after `from` and not yet sent again.
+    pub(crate) fn next_lost(&self, from: SeqNum) -> Option<(SeqNum, SeqNum)> {
+        let i = self.sent.partition_point(|s| s.end <= from);
+        self.sent.range(i..).find(|s| s.lost).map(|s| (s.start.max(from), s.end))
+    }
+
+    /// A retransmission timeout (RFC 8985 §6.3): everything not SACKed is lost. `reneged`: the scoreboard was
+    /// dropped (the peer may have discarded what it SACKed), so SACKed entries count as missing again.
+    pub(crate) fn on_timeout(&mut self, reneged: bool) {
+        for s in self.sent.iter_mut() {
+            if reneged {
+                s.sacked = false;
+            }
+            if !s.sacked && !s.lost {
+                s.lost = true;
+                self.lost_bytes += s.end - s.start;
+            }
+        }
+    }
+
+    /// The peer's SACKs, arriving in pieces, add up to all of `[start, end)`: delivered, though too late to time.
+    pub(crate) fn delivered_piecewise(&mut self, start: SeqNum, end: SeqNum) {
+        let first = self.sent.partition_point(|s| s.end <= start);
+        for s in self.sent.range_mut(first..).take_while(|s| s.end <= end) {
+            s.sacked = true;
+            if s.lost {
+                s.lost = false;
+                self.lost_bytes -= s.end - s.start;
+            }
+        }
+    }
+
+    /// A loss episode turned out spurious (undone): nothing marked lost and not yet resent is lost after all.
+    pub(crate) fn unmark_lost(&mut self) {
+        for s in self.sent.iter_mut() {
+            s.lost = false;
+        }
+        self.lost_bytes = 0;
+    }
+
+    /// A D-SACK arrived with SND.UNA at `una` and SND.MAX at `max` (RFC 8985 §6.2 step 4): reordering is real,
+    /// and the window widens by a quarter of the min RTT, once per round trip.
+    pub(crate) fn on_dsack(&mut self, una: SeqNum, max: SeqNum) {
+        self.reordering_seen = true;
+        if self.dsack_round.is_none_or(|round| una >= round) {
+            self.reo_wnd_mult = (self.reo_wnd_mult + 1).min(MAX_REO_WND_MULT);
+            self.dsack_round = Some(max);
+        }
+        self.reo_wnd_persist = REO_WND_PERSIST;
+    }
+
+    /// A loss recovery ended: after enough of them without D-SACKs the window returns to its start.
+    pub(crate) fn on_recovery_end(&mut self) {
+        self.reo_wnd_persist = self.reo_wnd_persist.saturating_sub(1);
+        if self.reo_wnd_persist == 0 {
+            self.reo_wnd_mult = 1;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ms(n: u64) -> Instant {
+        Instant::from_nanos(n * 1_000_000)
+    }
+
+    fn board(ranges: &[(u32, u32)], una: u32, max: u32) -> (Scoreboard, [Option<(SeqNum, SeqNum)>; 4]) {
+        let mut blocks = [None; 4];
+        for (slot, &(s, e)) in blocks.iter_mut().zip(ranges) {
+            *slot = Some((SeqNum(s), SeqNum(e)));
+        }
+        let mut b = Scoreboard::default();
+        b.update(&blocks, SeqNum(una), SeqNum(max));
+        (b, blocks)
+    }
+
+    /// Ten 100-byte segments from 0, one per millisecond.
+    fn ten_segments() -> Rack {
+        let mut r = Rack::new();
+        for i in 0..10u32 {
+            assert_eq!(r.on_send(SeqNum(i * 100), SeqNum(i * 100 + 100), ms(u64::from(i))), 0);
+        }
+        r
+    }
+
+    #[test]
+    fn a_segment_is_lost_once_a_later_one_is_delivered_and_the_window_passed() {
+        let mut r = ten_segments();
+        // At 20 ms the peer SACKs segment 2 (sent at 2 ms): RTT 18 ms, min RTT 18 ms.
+        let (b, blocks) = board(&[(200, 300)], 0, 1000);
+        r.on_ack(SeqNum(0), &b, &blocks, |_| false, ms(20));
+        // Not recovering and no reordering seen: the window is min_rtt / 4 = 4.5 ms.
+        let wnd = r.reorder_window(false, None);
+        assert_eq!(wnd, Duration::from_micros(4500));
+        let d = r.detect_loss(wnd, ms(20));
+        assert_eq!(d.lost_segments, 0, "segments 0 and 1 are not overdue yet");
+        assert_eq!(d.recheck_in, Some(Duration::from_micros(3500)), "segment 1 is due at 1 + 18 + 4.5 ms");
+        let d = r.detect_loss(wnd, ms(25));
+        assert_eq!((d.lost_segments, d.lowest_lost), (2, Some(SeqNum(0))));
+        assert_eq!(r.lost_bytes(), 200);
+        assert_eq!(r.next_lost(SeqNum(0)), Some((SeqNum(0), SeqNum(100))));
+        // Segments 3.. were sent after segment 2: never marked by its delivery.
+        assert_eq!(r.next_lost(SeqNum(150)), Some((SeqNum(150), SeqNum(200))));
+        assert_eq!(r.next_lost(SeqNum(200)), None);
+    }
+
+    #[test]
+    fn in_recovery_without_reordering_the_window_is_zero_and_reordering_opens_it() {
+        let mut r = ten_segments();
+        let (b, blocks) = board(&[(300, 400)], 0, 1000);
+        r.on_ack(SeqNum(0), &b, &blocks, |_| false, ms(23));
+        assert_eq!(r.reorder_window(true, None), Duration::ZERO);
+        // Segment 1 arrives late (never retransmitted, below RACK.fack): reordering.
+        let (b, blocks) = board(&[(100, 200), (300, 400)], 0, 1000);
+        r.on_ack(SeqNum(0), &b, &blocks, |_| false, ms(24));
+        assert!(r.reordering_seen());
+        assert_eq!(r.reorder_window(true, Some(Duration::from_millis(100))), Duration::from_micros(5000));
+        assert_eq!(r.reorder_window(true, Some(Duration::from_millis(1))), Duration::from_millis(1), "capped by SRTT");
+    }
+
+    #[test]
+    fn a_lost_retransmission_is_found_by_time() {
+        let mut r = ten_segments();
+        let (b, blocks) = board(&[(100, 1000)], 0, 1000);
+        r.on_ack(SeqNum(0), &b, &blocks, |_| false, ms(30));
+        let d = r.detect_loss(Duration::ZERO, ms(30));
+        assert_eq!(d.lowest_lost, Some(SeqNum(0)));
+        assert_eq!(r.on_send(SeqNum(0), SeqNum(100), ms(30)), 100, "a retransmission");
+        assert_eq!(r.lost_bytes(), 0);
+        // New data sent after the retransmission is delivered; the retransmission is not.
+        r.on_send(SeqNum(1000), SeqNum(1100), ms(31));
+        let (b, blocks) = board(&[(100, 1100)], 0, 1100);
+        r.on_ack(SeqNum(0), &b, &blocks, |_| false, ms(60));
+        let d = r.detect_loss(Duration::ZERO, ms(60));
+        assert_eq!(d.lowest_lost, Some(SeqNum(0)), "the retransmission was lost too");
+    }
+
+    #[test]
+    fn a_retransmission_acknowledged_by_an_earlier_echo_gives_no_sample() {
+        let mut r = ten_segments();
+        let (b, blocks) = board(&[(100, 200)], 0, 1000);
+        r.on_ack(SeqNum(0), &b, &blocks, |_| false, ms(20));
+        r.on_send(SeqNum(0), SeqNum(100), ms(21));
+        // The ACK covering segment 0 echoes its first transmission: ambiguous, RACK.xmit_ts stays.
+        r.on_ack(SeqNum(100), &b, &blocks, |at| at > ms(5), ms(22));
+        assert_eq!(r.latest, Some((ms(1), 1)), "segment 1, the second transmission");
+    }
+
+    #[test]
+    fn retransmissions_split_entries_and_partial_acks_trim_them() {
+        let mut r = Rack::new();
+        r.on_send(SeqNum(0), SeqNum(1000), ms(0));
+        assert_eq!(r.on_send(SeqNum(300), SeqNum(500), ms(5)), 200);
+        assert_eq!(r.sent.len(), 3);
+        assert_eq!(r.on_send(SeqNum(900), SeqNum(1200), ms(6)), 100, "partly new");
+        assert_eq!(r.sent.back().map(|s| (s.start, s.end)), Some((SeqNum(1000), SeqNum(1200))));
+        r.on_timeout(false);
+        assert_eq!(r.lost_bytes(), 1200);
+        let (b, blocks) = board(&[], 0, 1200);
+        r.on_ack(SeqNum(350), &b, &blocks, |_| false, ms(10));
+        assert_eq!(r.lost_bytes(), 850);
+        assert_eq!(r.next_lost(SeqNum(0)), Some((SeqNum(350), SeqNum(500))));
+        r.unmark_lost();
+        assert_eq!(r.next_lost(SeqNum(0)), None);
+    }
+
+    #[test]
+    fn dsacks_widen_the_window_once_per_round_and_recoveries_narrow_it() {
+        let mut r = ten_segments();
+        let (b, blocks) = board(&[(100, 200)], 0, 1000);
+        r.on_ack(SeqNum(0), &b, &blocks, |_| false, ms(20));
+        r.on_dsack(SeqNum(0), SeqNum(1000));
+        r.on_dsack(SeqNum(500), SeqNum(1000));
+        assert_eq!(r.reo_wnd_mult, 2, "one step per round trip");
+        r.on_dsack(SeqNum(1000), SeqNum(2000));
+        assert_eq!(r.reo_wnd_mult, 3);
+        for _ in 0..REO_WND_PERSIST {
+            r.on_recovery_end();
+        }
+        assert_eq!(r.reo_wnd_mult, 1);
+    }
+}
