@@ -186,6 +186,9 @@ pub struct TcpConfig {
     pub challenge_ack_rate: RateLimit,
     /// Congestion control for new connections.
     pub congestion: crate::tcp::CongestionAlgorithm,
+    /// Explicit Congestion Notification (RFC 3168), as Linux's `tcp_ecn`: `Passive` by default (accept it when
+    /// the peer's SYN asks, never ask), `On` to ask when we open, `Off` never. See [`crate::tcp::Ecn`].
+    pub ecn: crate::tcp::Ecn,
     /// Segmentation offload (TSO): the largest IP datagram one TCP data frame may fill when the driver's device
     /// cuts it into MSS-sized segments on the way out (a TAP device with a virtio-net header can). 0 = off:
     /// every frame fits the MTU. When on, a connection whose MSS is the one the MTU allows sends whole
@@ -227,6 +230,7 @@ impl Default for TcpConfig {
             max_out_of_order: 64,
             challenge_ack_rate: RateLimit { per_second: 1000, burst: 1000 },
             congestion: crate::tcp::CongestionAlgorithm::Cubic,
+            ecn: crate::tcp::Ecn::Passive,
             segmentation_offload: 0,
         }
     }

@@ -140,7 +140,11 @@ impl Tcb {
         r.rtx_next = self.snd.una();
         r.rtx_log.clear();
         self.timers.stop_tlp();
-        self.cc.on_enter_recovery(self.snd.outstanding(), self.opts.mss());
+        // RFC 3168 §6.1.2: a window an ECN echo reduced is not reduced again for a loss in it.
+        if !self.reduced_for_ecn_this_window() {
+            self.cc.on_enter_recovery(self.snd.outstanding(), self.opts.mss());
+        }
+        self.ecn.loss_reduction();
         self.counters.fast_retransmits += 1;
         if !self.sack_recovery() {
             self.retransmit_first(fx);
@@ -204,6 +208,7 @@ impl Tcb {
     /// row, so (RFC 2018 §8) the receiver may have reneged on what it SACKed and the scoreboard is dropped.
     pub(crate) fn on_timeout_recovery(&mut self, repeated: bool) {
         self.cc.on_timeout(self.snd.outstanding(), self.opts.mss());
+        self.ecn.loss_reduction();
         let r = &mut self.recovery;
         r.phase = Phase::Open;
         r.dup_acks = 0;

@@ -230,7 +230,7 @@ impl Tcb {
         let nxt = self.snd.nxt();
         let new_len = self.snd.unsent().min(self.opts.mss()).min(self.snd.peer_room());
         let tx = if new_len > 0 && nxt == self.snd.max() {
-            let tx = Outgoing::data(nxt, TcpFlags::ACK | TcpFlags::PSH, self.snd.offset_of(nxt), new_len);
+            let tx = Outgoing::new_data(nxt, TcpFlags::ACK | TcpFlags::PSH, self.snd.offset_of(nxt), new_len);
             self.counters.bytes_sent += new_len as u64;
             self.snd.sent(new_len);
             tx
