@@ -189,6 +189,9 @@ pub struct TcpConfig {
     /// Proportional Rate Reduction (RFC 6937) paces what fast recovery sends with SACK, for every congestion
     /// control, as Linux does; off, recovery sends whatever RFC 6675's pipe leaves below ssthresh at once.
     pub prr: bool,
+    /// Explicit Congestion Notification (RFC 3168), as Linux's `tcp_ecn`: `Passive` by default (accept it when
+    /// the peer's SYN asks, never ask), `On` to ask when we open, `Off` never. See [`crate::tcp::Ecn`].
+    pub ecn: crate::tcp::Ecn,
     /// Segmentation offload (TSO): the largest IP datagram one TCP data frame may fill when the driver's device
     /// cuts it into MSS-sized segments on the way out (a TAP device with a virtio-net header can). 0 = off:
     /// every frame fits the MTU. When on, a connection whose MSS is the one the MTU allows sends whole
@@ -231,6 +234,7 @@ impl Default for TcpConfig {
             challenge_ack_rate: RateLimit { per_second: 1000, burst: 1000 },
             congestion: crate::tcp::CongestionAlgorithm::Cubic,
             prr: true,
+            ecn: crate::tcp::Ecn::Passive,
             segmentation_offload: 0,
         }
     }

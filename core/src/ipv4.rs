@@ -11,7 +11,8 @@ use crate::timer::TimerKey;
 use crate::wire::ethernet::{self, EthernetRepr};
 use crate::wire::icmpv4::TimeExceeded;
 use crate::wire::{
-    EtherType, EthernetAddress, EthernetFrame, IpProtocol, Ipv4Packet, Ipv4Repr, QuotedDatagram, TcpPacket, UdpPacket,
+    EcnCodepoint, EtherType, EthernetAddress, EthernetFrame, IpProtocol, Ipv4Packet, Ipv4Repr, QuotedDatagram,
+    TcpPacket, UdpPacket,
 };
 use core::net::Ipv4Addr;
 
@@ -34,6 +35,10 @@ pub(crate) struct Received<'a> {
     pub dst: Ipv4Addr,
     pub protocol: IpProtocol,
     pub ttl: u8,
+    /// The ECN codepoint it arrived with (RFC 3168 §5), for TCP's congestion feedback. A reassembled datagram
+    /// has its first fragment's: RFC 3168 §5.3's merging of the fragments' marks is not done (synack's TCP
+    /// never fragments, and drops nothing a fragment says).
+    pub ecn: EcnCodepoint,
     /// Sent to a broadcast address (IP or link): never answered with an error or a reset.
     pub broadcast: bool,
     /// The IP header as received (of the first fragment if reassembled), quoted in ICMP errors.
@@ -90,6 +95,25 @@ impl Stack {
         out: &mut Vec<Output>,
         fill: impl FnOnce(&mut [u8]),
     ) -> Result<(), CommandError> {
+        let ecn = EcnCodepoint::NotEct;
+        self.send_ipv4_marked(dst, protocol, ecn, payload_len, owner, port, now, out, fill)
+    }
+
+    /// [`Stack::send_ipv4`] with the ECN codepoint the transport chose for this datagram (RFC 3168 §5: only
+    /// a transport that reacts to CE marks may send ECT).
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn send_ipv4_marked(
+        &mut self,
+        dst: Ipv4Addr,
+        protocol: IpProtocol,
+        ecn: EcnCodepoint,
+        payload_len: usize,
+        owner: Option<SocketHandle>,
+        port: Option<u16>,
+        now: Instant,
+        out: &mut Vec<Output>,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> Result<(), CommandError> {
         let hop = self.route(dst)?;
         let max = self.max_payload_of(protocol);
         if payload_len > max {
@@ -104,6 +128,7 @@ impl Stack {
             ident: self.next_ip_ident,
             // We never fragment, so say so (Linux does the same with path MTU discovery on).
             dont_frag: true,
+            ecn,
         };
         self.next_ip_ident = self.next_ip_ident.wrapping_add(1);
         let ip_len = HEADER_LEN + payload_len;
@@ -188,6 +213,7 @@ impl Stack {
                 dst,
                 protocol: repr.protocol,
                 ttl: repr.ttl,
+                ecn: repr.ecn,
                 broadcast,
                 header: packet.header(),
                 payload: packet.payload(),
@@ -225,6 +251,7 @@ impl Stack {
                     dst,
                     protocol: repr.protocol,
                     ttl: repr.ttl,
+                    ecn: datagram.header.get(1).map_or(EcnCodepoint::NotEct, |b| EcnCodepoint::from_bits(*b)),
                     broadcast,
                     header: &datagram.header,
                     payload: &datagram.payload,
@@ -265,6 +292,7 @@ impl Stack {
                     dst: self.config.ipv4.addr(),
                     protocol: q.protocol(),
                     ttl: 0,
+                    ecn: EcnCodepoint::NotEct,
                     broadcast: false,
                     header: q.header(),
                     payload: q.payload(),

@@ -61,6 +61,7 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
             config.tcp.congestion = cc.algorithm();
         }
         config.tcp.sack = c.tcp_sack.unwrap_or(config.tcp.sack);
+        config.tcp.ecn = c.tcp_ecn.map_or(config.tcp.ecn, |e| e.setting());
         config.tcp.time_wait = c.tcp_time_wait.map(|d| d.0).unwrap_or(config.tcp.time_wait);
         config.tcp.max_time_wait = c.tcp_max_time_wait.unwrap_or(config.tcp.max_time_wait);
         let stack = Stack::new(config).map_err(|e| source.error_at(&["host", &idx], e.to_string()))?;

@@ -2,7 +2,8 @@
 //! stream, counters and record of decisions.
 
 use crate::impairment::{
-    fault::apply_bytes, Fault, FaultAction, FaultScript, FrameInfo, Impairment, Mtu, Partition, RateLimit, Verdict,
+    fault::apply_bytes, mark_ce, CeMark, Fault, FaultAction, FaultScript, FrameInfo, Impairment, Mtu, Partition,
+    RateLimit, Verdict,
 };
 use crate::units::format_duration;
 use rand_chacha::ChaCha8Rng;
@@ -37,6 +38,8 @@ pub struct DirStats {
     pub duplicated: u64,
     pub corrupted: u64,
     pub delayed: u64,
+    /// ECN-capable frames marked CE (RFC 3168).
+    pub ce_marked: u64,
     /// Drops by cause ("loss", "burst loss", "queue full", "mtu", "partition", "fault").
     pub dropped: BTreeMap<&'static str, u64>,
 }
@@ -131,6 +134,7 @@ impl Direction {
                 FaultAction::Duplicate => Verdict::Duplicate,
                 FaultAction::Corrupt { bit } => Verdict::Corrupt { bit },
                 FaultAction::Delay(d) => Verdict::Delay(d),
+                FaultAction::MarkCe => Verdict::MarkCe,
             };
             Self::effect(&mut self.stats, &mut copies, pos, verdict, &mut next_id, &mut sender_note, "fault");
             if self.recording {
@@ -157,6 +161,7 @@ impl Direction {
                         Verdict::Duplicate => FaultAction::Duplicate,
                         Verdict::Corrupt { bit } => FaultAction::Corrupt { bit },
                         Verdict::Delay(d) => FaultAction::Delay(d),
+                        Verdict::MarkCe => FaultAction::MarkCe,
                         Verdict::Pass => unreachable!("handled above"),
                     };
                     let cause = stage.name();
@@ -227,6 +232,25 @@ impl Direction {
                 sep(&mut c.note);
                 let _ = write!(c.note, "corrupted by link: bit {bit} flipped ({cause})");
                 let _ = write!(sender_note, "{which}corrupted by link: bit {bit} ({cause})");
+            }
+            Verdict::MarkCe => {
+                let c = &mut copies[pos];
+                sep(&mut c.note);
+                match mark_ce(&mut c.bytes) {
+                    CeMark::Marked => {
+                        stats.ce_marked += 1;
+                        let _ = write!(c.note, "CE marked by link ({cause})");
+                        let _ = write!(sender_note, "{which}CE marked by link ({cause})");
+                    }
+                    CeMark::AlreadyCe => {
+                        let _ = write!(c.note, "CE already, left alone by link ({cause})");
+                        let _ = write!(sender_note, "{which}CE already, left alone by link ({cause})");
+                    }
+                    CeMark::NotEct => {
+                        let _ = write!(c.note, "not ECN-capable, left unmarked by link ({cause})");
+                        let _ = write!(sender_note, "{which}not ECN-capable, left unmarked by link ({cause})");
+                    }
+                }
             }
             Verdict::Delay(d) => {
                 stats.delayed += 1;

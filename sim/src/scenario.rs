@@ -114,6 +114,9 @@ pub struct HostConfigSpec {
     /// Offer and use selective acknowledgements (RFC 2018); on by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_sack: Option<bool>,
+    /// ECN (RFC 3168), as Linux's `tcp_ecn`: `off`, `passive` (the default: accept when asked) or `on` (also ask).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_ecn: Option<EcnSetting>,
     /// TCP TIME-WAIT duration (2*MSL).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_time_wait: Option<Dur>,
@@ -292,6 +295,25 @@ impl Congestion {
         match self {
             Congestion::Newreno => synack::tcp::CongestionAlgorithm::NewReno,
             Congestion::Cubic => synack::tcp::CongestionAlgorithm::Cubic,
+        }
+    }
+}
+
+/// A host's ECN setting, by name (`tcp_ecn`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EcnSetting {
+    Off,
+    Passive,
+    On,
+}
+
+impl EcnSetting {
+    pub fn setting(self) -> synack::tcp::Ecn {
+        match self {
+            EcnSetting::Off => synack::tcp::Ecn::Off,
+            EcnSetting::Passive => synack::tcp::Ecn::Passive,
+            EcnSetting::On => synack::tcp::Ecn::On,
         }
     }
 }

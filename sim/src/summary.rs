@@ -61,7 +61,7 @@ impl fmt::Display for RunResult {
         for (label, s) in &self.links {
             let drops: Vec<String> = s.dropped.iter().map(|(k, v)| format!("{k} {v}")).collect();
             let drops = if drops.is_empty() { "none".into() } else { drops.join(", ") };
-            writeln!(
+            write!(
                 f,
                 "  {label:<24} in {:>7}  delivered {:>7}  dropped {} ({drops})  duplicated {}  corrupted {}  delayed {}",
                 s.frames_in,
@@ -71,6 +71,11 @@ impl fmt::Display for RunResult {
                 s.corrupted,
                 s.delayed
             )?;
+            // Only where the link marked anything, so other runs' summaries read as they always did.
+            if s.ce_marked > 0 {
+                write!(f, "  CE-marked {}", s.ce_marked)?;
+            }
+            writeln!(f)?;
         }
         writeln!(f, "\nhosts:")?;
         for (name, stats, unroutable) in &self.hosts {
@@ -98,6 +103,7 @@ impl fmt::Display for RunResult {
                 let took = end - c.started;
                 let bytes = c.bytes_sent.max(c.bytes_received);
                 let hash = c.sha256.map(|h| format!(" sha256 {}", crate::app::hex(&h[..8]))).unwrap_or_default();
+
                 writeln!(
                     f,
                     "    conn #{}: sent {} B, received {} B in {} ({}), goodput {}, retransmissions {}, srtt {}{hash}",
@@ -110,6 +116,14 @@ impl fmt::Display for RunResult {
                     c.retransmits.map(|r| r.to_string()).unwrap_or_else(|| "n/a".into()),
                     c.srtt.map(ms).unwrap_or_else(|| "n/a".into()),
                 )?;
+                // A line on ECN only where it was agreed, so other connections read as they always did.
+                if let Some(n) = c.counters.filter(|_| c.ecn) {
+                    writeln!(
+                        f,
+                        "      ECN: CE marks received {}, ECE received {}, window reductions for ECE {}",
+                        n.ce_received, n.ece_received, n.cwnd_reductions_ecn
+                    )?;
+                }
             }
             for e in a.errors.iter().take(5) {
                 writeln!(f, "    error: {e}")?;

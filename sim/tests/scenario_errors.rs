@@ -71,6 +71,14 @@ fn bad_fault_direction() {
 }
 
 #[test]
+fn bad_ecn_setting_and_a_mark_with_a_bit() {
+    let e = error("[[host]]\nname = \"a\"\nip = \"10.0.0.1/24\"\n[host.config]\ntcp_ecn = \"maybe\"\n");
+    check(&e, 5, "host[0].config.tcp_ecn", "unknown variant `maybe`");
+    let e = error(&base("", "[[fault]]\ndir = \"a->b\"\nframe = 3\naction = \"mark_ce\"\nbit = 7\n"));
+    check(&e, 15, "fault[0].action", "only \"corrupt\" takes `bit`");
+}
+
+#[test]
 fn syntax_error_has_a_line() {
     let e = error("name = \"x\"\n[[host]\n");
     assert_eq!(e.line, 2, "{e}");

@@ -29,6 +29,8 @@ pub const VNET_HDR_LEN: usize = 10;
 const NEEDS_CSUM: u8 = 1;
 /// `VIRTIO_NET_HDR_GSO_TCPV4`.
 const GSO_TCPV4: u8 = 1;
+/// `VIRTIO_NET_HDR_GSO_ECN`: the segment to cut carries CWR (RFC 3168), which only the first piece may keep.
+const GSO_ECN: u8 = 0x80;
 
 /// The fields of a virtio-net header the driver acts on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -86,9 +88,10 @@ pub fn segmentation_request(frame: &[u8], mtu: usize) -> Option<(VnetHeader, usi
     let tcp_len = u16::try_from(ip.payload().len()).ok()?;
     let pseudo = checksum::pseudo_header(&ip.src_addr(), &ip.dst_addr(), IpProtocol::Tcp, tcp_len);
     let csum_start = ethernet::HEADER_LEN + ihl;
+    let ecn = if tcp.flags().contains(tcp::TcpFlags::CWR) { GSO_ECN } else { 0 };
     let hdr = VnetHeader {
         flags: NEEDS_CSUM,
-        gso_type: GSO_TCPV4,
+        gso_type: GSO_TCPV4 | ecn,
         hdr_len: (csum_start + thl) as u16,
         gso_size: (mtu - ihl - thl) as u16,
         csum_start: csum_start as u16,
@@ -367,6 +370,10 @@ mod tests {
         udp[23] = 17;
         assert!(segmentation_request(&udp, 1500).is_none());
         assert!(segmentation_request(&f[..40], 10).is_none(), "truncated frames are not parsed past their end");
+        // A segment with CWR (RFC 3168) says so, as virtio-net asks.
+        let mut cwr = f.clone();
+        cwr[47] |= 0x80;
+        assert_eq!(segmentation_request(&cwr, 1500).map(|(h, _, _)| h.gso_type), Some(GSO_TCPV4 | GSO_ECN));
     }
 
     #[test]

@@ -386,3 +386,34 @@ fn http_load_reusing_client_ports_never_retransmits_a_syn() {
     let stats = synack.collect().join("\n");
     assert!(stats.contains("TIME-WAIT reused"), "synack's stats name the reuse: {stats}");
 }
+
+/// With ECN agreed, every window reduction sends CWR on the next new data segment (RFC 3168 §6.1.2: for a
+/// loss too, not only for an echo). Under `--loss` the reductions are fast retransmits and timeouts; with
+/// `--offload` the CWR segment is a large frame that Linux cuts, asked for with `VIRTIO_NET_HDR_GSO_ECN`. Linux
+/// takes it all: the data arrives intact, and synack's capture shows Linux's ECN-setup SYN-ACK and CWRs (on
+/// ECT(0) data) from synack. The seed keeps the impairment off the handshake (a lost ECN-setup SYN makes the
+/// retransmitted one ask for nothing).
+#[test]
+fn ecn_sender_with_offload_under_loss_sends_cwr_and_delivers_intact() {
+    if !common::live("ecn-offload", &["nc", "ss", "sha256sum", "tshark"]) {
+        return;
+    }
+    let ns = Netns::with_tap("ecnoffl");
+    let pcap = common::TempPath::new(&format!("{}.pcapng", ns.name));
+    let pcap_s = pcap.to_str().unwrap();
+    let args = ["--ecn", "on", "--offload", "--loss", "0.05", "--seed", "7", "--pcap", pcap_s];
+    let (ours, theirs, report) = synack_sends(&ns, &common::synack_tap_bin(), 20_000_000, &args);
+    let line = report.lines().next().unwrap_or_default();
+    assert_eq!(ours, theirs, "{report}");
+    let count = |filter: &str| {
+        let out = run(std::process::Command::new("tshark").args(["-n", "-r", pcap_s, "-Y", filter]));
+        text(&out.stdout).lines().count()
+    };
+    let syn_ack = format!("ip.src == {LINUX_IP} && tcp.flags.syn == 1 && tcp.flags.ece == 1 && tcp.flags.cwr == 0");
+    assert_eq!(count(&syn_ack), 1, "Linux agreed to ECN: {report}");
+    let cwr = format!("ip.src == {SYNACK_IP} && tcp.flags.cwr == 1 && tcp.flags.syn == 0 && ip.dsfield.ecn == 2");
+    let cwrs = count(&cwr);
+    let retransmissions = count(&format!("ip.src == {SYNACK_IP} && tcp.analysis.retransmission"));
+    eprintln!("{line}: {cwrs} CWR segments, {retransmissions} retransmissions");
+    assert!(cwrs >= 1 && retransmissions >= 1, "{cwrs} CWR, {retransmissions} retransmissions: {report}");
+}

@@ -25,7 +25,16 @@ pub fn ipv4_frame(
 }
 
 fn ip_repr(src: Ipv4Addr, dst: Ipv4Addr, protocol: IpProtocol, payload_len: usize) -> Ipv4Repr {
-    Ipv4Repr { src_addr: src, dst_addr: dst, protocol, payload_len, ttl: 64, ident: 1, dont_frag: true }
+    Ipv4Repr {
+        src_addr: src,
+        dst_addr: dst,
+        protocol,
+        payload_len,
+        ttl: 64,
+        ident: 1,
+        dont_frag: true,
+        ecn: Default::default(),
+    }
 }
 
 pub fn tcp_frame(
@@ -99,6 +108,61 @@ pub fn is_arp(frame: &[u8]) -> bool {
 /// Is this Ethernet frame an IPv4 datagram carrying TCP (no options, protocol byte at offset 23)?
 pub fn is_tcp(frame: &[u8]) -> bool {
     frame.get(12..14) == Some(&[0x08, 0x00][..]) && frame.get(23) == Some(&6)
+}
+
+/// What a test looks at in a TCP frame: the IP ECN codepoint and the TCP header.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TcpFields {
+    pub ecn: synack::wire::EcnCodepoint,
+    pub flags: synack::wire::TcpFlags,
+    pub seq: synack::tcp::SeqNum,
+    pub ack: synack::tcp::SeqNum,
+    /// Payload bytes.
+    pub len: usize,
+}
+
+/// The [`TcpFields`] of an Ethernet frame carrying TCP in IPv4, `None` for anything else.
+pub fn tcp_fields(frame: &[u8]) -> Option<TcpFields> {
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    let ip = Ipv4Packet::new_checked(eth.payload()).ok().filter(|ip| ip.protocol() == IpProtocol::Tcp)?;
+    let tcp = TcpPacket::new_checked(ip.payload()).ok()?;
+    Some(TcpFields {
+        ecn: ip.ecn(),
+        flags: tcp.flags(),
+        seq: tcp.seq_number(),
+        ack: tcp.ack_number(),
+        len: tcp.payload().len(),
+    })
+}
+
+/// Is this Ethernet frame a TCP segment carrying data?
+pub fn is_tcp_data(frame: &[u8]) -> bool {
+    tcp_fields(frame).is_some_and(|t| t.len > 0)
+}
+
+/// Is this Ethernet frame a SYN (with or without ACK)?
+pub fn is_syn(frame: &[u8]) -> bool {
+    tcp_fields(frame).is_some_and(|t| t.flags.contains(synack::wire::TcpFlags::SYN))
+}
+
+/// Rewrites the TCP flags of a frame carrying TCP in IPv4 (the TCP checksum follows); anything else is left.
+pub fn set_tcp_flags(frame: &mut [u8], flags: impl FnOnce(synack::wire::TcpFlags) -> synack::wire::TcpFlags) {
+    let Ok(mut eth) = EthernetFrame::new_checked(&mut frame[..]) else { return };
+    let Ok(mut ip) = Ipv4Packet::new_checked(eth.payload_mut()) else { return };
+    let (src, dst) = (ip.src_addr(), ip.dst_addr());
+    let Ok(mut tcp) = TcpPacket::new_checked(ip.payload_mut()) else { return };
+    let new = flags(tcp.flags());
+    tcp.set_flags(new);
+    tcp.fill_checksum(&src, &dst);
+}
+
+/// Sets the IP ECN codepoint of an IPv4 frame whatever it was (the header checksum follows): a router that
+/// marks what it must not, or a middlebox that rewrites the field.
+pub fn set_ip_ecn(frame: &mut [u8], ecn: synack::wire::EcnCodepoint) {
+    let Ok(mut eth) = EthernetFrame::new_checked(&mut frame[..]) else { return };
+    let Ok(mut ip) = Ipv4Packet::new_checked(eth.payload_mut()) else { return };
+    ip.set_ecn(ecn);
+    ip.fill_checksum();
 }
 
 /// Is this Ethernet frame a TCP segment with nothing but an acknowledgement (ACK alone, no payload)?

@@ -15,6 +15,8 @@ use synack::wire::pretty::frame_summary;
 use synack::{Command, CommandError, Config, Event, Input, Instant, Output, Reply, SocketHandle, Stack};
 /// Which frames a [`Pair::drop_next_where`] filter takes.
 pub type FrameFilter = fn(&[u8]) -> bool;
+/// What a [`Pair::rewrite_next_where`] does to a frame on the link (a middlebox, or a broken router).
+pub type FrameRewrite = fn(&mut Vec<u8>);
 
 use synack_testkit::{fire_due_timers, next_event, Link};
 pub use synack_testkit::{Side, MAC_A, MAC_B};
@@ -81,6 +83,12 @@ pub struct Pair {
     holds: Vec<(Side, u64, Duration)>,
     /// Drop the next frames a side sends that match: (sender, how many more, which).
     filters: Vec<(Side, u64, FrameFilter)>,
+    /// Mark CE on the `n`th frame a side sends, if it is ECN-capable: (sender, n).
+    ce_marks: Vec<(Side, u64)>,
+    /// Rewrite the next frames a side sends that match: (sender, how many more, which, how).
+    rewrites: Vec<(Side, u64, FrameFilter, FrameRewrite)>,
+    /// Frames the link marked CE ([`Pair::mark_ce_nth`]).
+    pub ce_marked: u64,
     /// Random impairments per direction (index = sender).
     impair: [Impairment; 2],
     rng: ChaCha8Rng,
@@ -109,6 +117,9 @@ impl Pair {
             holds: Vec::new(),
             data_drops: Vec::new(),
             filters: Vec::new(),
+            ce_marks: Vec::new(),
+            rewrites: Vec::new(),
+            ce_marked: 0,
             impair: [Impairment::default(), Impairment::default()],
             rng: ChaCha8Rng::seed_from_u64(0x5eed),
             log: Vec::new(),
@@ -124,6 +135,11 @@ impl Pair {
     pub fn impair(&mut self, from: Side, imp: Impairment, seed: u64) {
         self.impair[from.index()] = imp;
         self.rng = ChaCha8Rng::seed_from_u64(seed);
+    }
+
+    /// Frames `from` has sent so far (the `n` of [`Pair::drop_nth`] counts them).
+    pub fn frames_sent(&self, from: Side) -> u64 {
+        self.sent[from.index()]
     }
 
     /// Drop the `n`th frame (1-based) that `from` sends.
@@ -147,6 +163,18 @@ impl Pair {
     /// heals after that. `u64::MAX` drops them for good.
     pub fn drop_next_where(&mut self, from: Side, count: u64, which: FrameFilter) {
         self.filters.push((from, count, which));
+    }
+
+    /// Mark the `n`th frame (1-based) that `from` sends CE (RFC 3168), as a congested router would, if it is
+    /// ECN-capable (ECT(0) or ECT(1)); any other frame passes as it is.
+    pub fn mark_ce_nth(&mut self, from: Side, n: u64) {
+        self.ce_marks.push((from, n));
+    }
+
+    /// Apply `how` to the next `count` frames `from` sends for which `which` holds (a middlebox rewriting
+    /// headers); the log shows them as rewritten.
+    pub fn rewrite_next_where(&mut self, from: Side, count: u64, which: FrameFilter, how: FrameRewrite) {
+        self.rewrites.push((from, count, which, how));
     }
 
     /// The link heals: every filter of [`Pair::drop_next_where`] is dropped.
@@ -187,9 +215,20 @@ impl Pair {
 
     fn absorb(&mut self, side: Side, output: Output) {
         match output {
-            Output::Transmit(frame) => {
+            Output::Transmit(mut frame) => {
                 let idx = side.index();
                 self.sent[idx] += 1;
+                if self.ce_marks.contains(&(side, self.sent[idx]))
+                    && synack_sim::impairment::mark_ce(&mut frame) == synack_sim::impairment::CeMark::Marked
+                {
+                    self.ce_marked += 1;
+                }
+                let rewrite =
+                    self.rewrites.iter_mut().find(|(s, left, which, _)| *s == side && *left > 0 && which(&frame));
+                if let Some((_, left, _, how)) = rewrite {
+                    *left -= 1;
+                    how(&mut frame);
+                }
                 let imp = self.impair[idx];
                 let random_loss = imp.loss > 0.0 && self.rng.gen_bool(imp.loss);
                 let dropped = random_loss
@@ -238,6 +277,25 @@ impl Pair {
     /// stays at the last event.
     pub fn run_until_idle(&mut self) {
         self.run_events(self.now + Duration::from_secs(3600));
+    }
+
+    /// Like [`Pair::step_once`], but delivers one frame at most, so a test can look at a stack between two
+    /// frames that arrive at the same moment; timers fire once no frame is left to deliver at that moment.
+    pub fn step_one(&mut self) -> bool {
+        let Some(t) = self.next_time() else {
+            return false;
+        };
+        self.now = self.now.max(t);
+        let now = self.now;
+        if let Some((to, frame)) = self.link.pop_arrived(now) {
+            let out = self.stack(to).handle(Input::Frame(&frame), now);
+            out.into_iter().for_each(|o| self.absorb(to, o));
+        } else {
+            for (side, out) in fire_due_timers(&mut self.a, &mut self.b, now) {
+                out.into_iter().for_each(|o| self.absorb(side, o));
+            }
+        }
+        true
     }
 
     /// Processes the next moment at which anything happens; false if nothing is pending.

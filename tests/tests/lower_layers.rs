@@ -217,6 +217,7 @@ fn udp_datagram_to_b(data: &[u8], ident: u16) -> (synack::wire::Ipv4Repr, Vec<u8
         ttl: 64,
         ident,
         dont_frag: false,
+        ecn: Default::default(),
     };
     (ip, dgram)
 }
@@ -263,6 +264,7 @@ fn incomplete_fragments_time_out_with_time_exceeded() {
         ttl: 64,
         ident: 9,
         dont_frag: false,
+        ecn: Default::default(),
     };
     let frags = frames::fragments(MAC_A, MAC_B, &ip, &payload, 1000);
     let out = p.b.handle(synack::Input::Frame(&frags[0]), p.now);

@@ -57,6 +57,11 @@ impl AckState {
         self.due = due;
     }
 
+    /// The next `segments` in-order data segments are acknowledged at once (Linux's quick-ACK mode).
+    pub(crate) fn quick_ack(&mut self, segments: u32) {
+        self.quick_acks = self.quick_acks.max(segments);
+    }
+
     /// The delayed-ACK timer fired: whatever waits goes now.
     fn delay_over(&mut self) {
         if self.due != AckDue::None {

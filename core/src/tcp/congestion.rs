@@ -1,10 +1,10 @@
 //! Congestion control behind a trait, with NewReno (RFC 5681 + RFC 6582) built in.
 //!
-//! The connection decides *when* something happened (new ACK, third duplicate ACK, partial ACK, timeout);
-//! the algorithm decides what that does to the congestion window. An application can bring its own: implement
-//! [`CongestionControl`] and a [`CongestionFactory`] that builds one per connection, then install it for every
-//! new connection of a stack (`TcpConfig::congestion = CongestionAlgorithm::Custom(..)`) or for one connection
-//! (`Command::TcpSetCongestion`).
+//! The connection decides *when* something happened (new ACK, third duplicate ACK, partial ACK, timeout, ECN
+//! echo); the algorithm decides what that does to the congestion window. An application can bring its own:
+//! implement [`CongestionControl`] and a [`CongestionFactory`] that builds one per connection, then install it
+//! for every new connection of a stack (`TcpConfig::congestion = CongestionAlgorithm::Custom(..)`) or for one
+//! connection (`Command::TcpSetCongestion`).
 
 use crate::time::Instant;
 use core::fmt;
@@ -46,6 +46,15 @@ pub trait CongestionControl: fmt::Debug + Send {
     fn on_exit_recovery(&mut self, flight: usize, mss: usize);
     /// The retransmission timer expired.
     fn on_timeout(&mut self, flight: usize, mss: usize);
+    /// The peer echoed a congestion mark (RFC 3168 §6.1.2: an ACK with ECE), with `flight` bytes outstanding:
+    /// reduce the window as for a loss, but nothing is lost and nothing is retransmitted. The connection calls
+    /// it at most once per window of data, never during fast recovery. By default the algorithm enters fast
+    /// recovery and leaves it at once, so its multiplicative decrease applies (NewReno halves, CUBIC keeps
+    /// β = 0.7 of the window) and the window becomes the new ssthresh, or less if less is in flight.
+    fn on_ecn(&mut self, flight: usize, mss: usize) {
+        self.on_enter_recovery(flight, mss);
+        self.on_exit_recovery(flight, mss);
+    }
     /// The connection switched to this algorithm mid-way (`Command::TcpSetCongestion`): take over the window
     /// the previous one had reached. By default the new algorithm keeps its own initial window.
     fn resume(&mut self, cwnd: usize, ssthresh: usize) {

@@ -9,16 +9,23 @@ use crate::api::Event;
 use crate::config::TcpConfig;
 use crate::stats::DropReason;
 use crate::time::Instant;
-use crate::wire::{TcpFlags, TcpRepr};
+use crate::wire::{EcnCodepoint, TcpFlags, TcpRepr};
 
 impl Tcb {
-    /// A segment for this connection arrived.
-    pub(crate) fn on_segment(&mut self, seg: &TcpRepr<'_>, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+    /// A segment for this connection arrived, in an IP datagram with the ECN codepoint `ip`.
+    pub(crate) fn on_segment(
+        &mut self,
+        seg: &TcpRepr<'_>,
+        ip: EcnCodepoint,
+        now: Instant,
+        cfg: &TcpConfig,
+        fx: &mut Effects,
+    ) {
         self.counters.segments_received += 1;
         match self.state {
-            TcpState::SynSent => self.on_segment_syn_sent(seg, now, cfg, fx),
+            TcpState::SynSent => self.on_segment_syn_sent(seg, ip, now, cfg, fx),
             TcpState::Closed | TcpState::Listen => fx.drops.push(DropReason::TcpNoSocket),
-            _ => self.on_segment_synchronized(seg, now, cfg, fx),
+            _ => self.on_segment_synchronized(seg, ip, now, cfg, fx),
         }
         if !fx.release {
             self.poll_send(now, cfg, fx);
@@ -26,7 +33,14 @@ impl Tcb {
     }
 
     /// RFC 9293 §3.10.7.3: SYN-SENT.
-    fn on_segment_syn_sent(&mut self, seg: &TcpRepr<'_>, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+    fn on_segment_syn_sent(
+        &mut self,
+        seg: &TcpRepr<'_>,
+        ip: EcnCodepoint,
+        now: Instant,
+        cfg: &TcpConfig,
+        fx: &mut Effects,
+    ) {
         let has_ack = seg.flags.contains(TcpFlags::ACK);
         // First: the ACK must acknowledge our SYN.
         if has_ack && !self.snd.acknowledges_syn(seg.ack_number) {
@@ -53,6 +67,7 @@ impl Tcb {
         self.rcv.synchronize(seg.seq_number);
         self.take_syn_options(seg, self.opts.local_mss(), cfg, now);
         if has_ack {
+            self.ecn.take_syn_ack(seg.flags);
             // The SYN-ACK's window is not scaled (RFC 7323 §2.2).
             self.snd.syn_acknowledged(seg.ack_number);
             self.snd.take_window(seg.seq_number, seg.ack_number, usize::from(seg.window_len));
@@ -67,6 +82,7 @@ impl Tcb {
             self.accept_text_and_fin(seg, seg.seq_number + 1, seg.payload, now, cfg, fx);
         } else {
             // Simultaneous open: answer with SYN-ACK from the same ISS.
+            self.ecn.take_syn(seg.flags, ip, true);
             self.transition(TcpState::SynReceived);
             self.snd.take_syn_window(seg.seq_number, seg.window_len);
             self.timing.cancel();
@@ -75,7 +91,14 @@ impl Tcb {
     }
 
     /// RFC 9293 §3.10.7.4: every state from SYN-RECEIVED on.
-    fn on_segment_synchronized(&mut self, seg: &TcpRepr<'_>, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+    fn on_segment_synchronized(
+        &mut self,
+        seg: &TcpRepr<'_>,
+        ip: EcnCodepoint,
+        now: Instant,
+        cfg: &TcpConfig,
+        fx: &mut Effects,
+    ) {
         let flags = seg.flags;
         if self.is_superseding_syn_ack(seg) {
             // A bare SYN crossed our own (simultaneous open), but this SYN-ACK acknowledges our ISS, which only
@@ -86,7 +109,7 @@ impl Tcb {
             self.transition(TcpState::SynSent);
             self.rcv.set_wscale(Tcb::offered_window_shift(cfg));
             self.counters.crossed_syns_superseded += 1;
-            self.on_segment_syn_sent(seg, now, cfg, fx);
+            self.on_segment_syn_sent(seg, ip, now, cfg, fx);
             return;
         }
         // A retransmitted SYN while our SYN-ACK is unacknowledged: the SYN-ACK was lost, send it again.
@@ -95,8 +118,11 @@ impl Tcb {
             && !flags.contains(TcpFlags::ACK)
             && seg.seq_number == self.rcv.irs()
         {
-            // Echo this SYN's timestamp, not the first one's: the peer times its handshake by it.
+            // Echo this SYN's timestamp, not the first one's: the peer times its handshake by it. Its ECN flags
+            // decide again: a peer that stopped asking (its first SYN may have been dropped for asking) gets a
+            // plain SYN-ACK.
             self.ts.update_recent(seg, now);
+            self.ecn.take_syn(flags, ip, !self.owner.passive());
             self.send_syn(now, fx);
             return;
         }
@@ -227,6 +253,9 @@ impl Tcb {
         if !self.process_ack(seg, now, cfg, fx) {
             return;
         }
+        if seg_len > 0 {
+            self.receive_congestion_feedback(flags, ip);
+        }
 
         // Seventh and eighth: text and FIN.
         let mut trimmed_flags = flags;
@@ -245,6 +274,7 @@ impl Tcb {
         self.transition(TcpState::SynSent);
         self.rcv.unsynchronize(Tcb::offered_window_shift(cfg));
         self.opts.forget_peer();
+        self.ecn.forget_peer();
         self.ts.negotiate(false, None, SeqNum(0), now);
         self.snd.set_peer_wscale(0);
         self.ack.set_due(AckDue::None);

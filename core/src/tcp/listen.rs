@@ -8,7 +8,7 @@ use crate::api::{CommandError, Event, Output, Reply, SocketHandle};
 use crate::ipv4::Received;
 use crate::stats::DropReason;
 use crate::time::Instant;
-use crate::wire::{TcpFlags, TcpRepr};
+use crate::wire::{EcnCodepoint, TcpFlags, TcpRepr};
 use core::net::SocketAddrV4;
 use std::collections::{BTreeSet, VecDeque};
 
@@ -93,7 +93,7 @@ impl Stack {
         initial.iss = iss.unwrap_or(initial.iss);
         let ends = (local, remote);
         let cfg = &self.config.tcp;
-        let mut tcb = Box::new(Tcb::passive_open(handle, listener, ends, initial, seg, cfg, now));
+        let mut tcb = Box::new(Tcb::passive_open(handle, listener, ends, initial, seg, rx.ecn, cfg, now));
         let mut fx = self.new_effects();
         tcb.send_syn(now, &mut fx);
         if let Some(state) = self.tcp.listener_state.get_mut(&listener) {
@@ -103,7 +103,8 @@ impl Stack {
         self.apply_effects(tcb, fx, now, out);
     }
 
-    /// SYN queue full: answer with a SYN-ACK whose ISN is a cookie, and remember nothing.
+    /// SYN queue full: answer with a SYN-ACK whose ISN is a cookie, and remember nothing. It offers no ECN
+    /// whatever the SYN asked (the cookie cannot remember the request; see `tcp::ecn`).
     fn send_cookie(
         &mut self,
         local: SocketAddrV4,
@@ -161,7 +162,8 @@ impl Stack {
         }
         let mut fx = self.new_effects();
         fx.established = true;
-        tcb.on_segment(seg, now, &self.config.tcp, &mut fx);
+        // A cookie connection never uses ECN (see `tcp::ecn`), so the codepoint is never looked at.
+        tcb.on_segment(seg, EcnCodepoint::NotEct, now, &self.config.tcp, &mut fx);
         self.apply_effects(tcb, fx, now, out);
         true
     }

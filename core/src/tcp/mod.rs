@@ -11,17 +11,18 @@
 //!   ACKs, fast and SACK recovery, with `sack.rs`'s scoreboard), `congestion.rs` (the window algorithm),
 //!   `rtt.rs` (RFC 6298 and Karn), `recv.rs` (the receive sequence space: data, FIN, window advertisement,
 //!   SACK blocks, autotuning with `autotune.rs`, buffers in `buffer.rs` / `byte_queue.rs`), `ack.rs` (when to
-//!   acknowledge) and `time_wait.rs`; `errors.rs` and `pmtu.rs` take ICMP and ARP news. Then `output.rs`
-//!   (`poll_send`: windows, Nagle, SWS avoidance, FIN, persist) decides what goes out, as
-//!   `Outgoing` entries in `Effects`. `timers.rs` (RTO, TLP, persist, delayed ACK, close) and
-//!   `commands.rs` (the application's calls) end the same way.
+//!   acknowledge), `ecn.rs` (RFC 3168: CE marks echoed, echoes answered) and `time_wait.rs`; `errors.rs` and
+//!   `pmtu.rs` take ICMP and ARP news. Then `output.rs` (`poll_send`: windows, Nagle, SWS avoidance, FIN,
+//!   persist) decides what goes out, as `Outgoing` entries in `Effects`. `timers.rs` (RTO, TLP, persist,
+//!   delayed ACK, close) and `commands.rs` (the application's calls) end the same way.
 //! - out: back here, `apply_effects` asks the connection for each segment's complete header
 //!   (`Tcb::build_segment` in `segment.rs`, options from `options.rs`) under the stack's challenge-ACK budget,
-//!   wraps it in IP (`ipv4.rs`, ARP in `arp.rs`), reports events, re-arms the connection's one timer-heap
-//!   entry, keeps the TIME-WAIT bound, and puts the TCB back (or forgets it).
+//!   wraps it in IP with the ECN codepoint the connection chose (`ipv4.rs`, ARP in `arp.rs`), reports events,
+//!   re-arms the connection's one timer-heap entry, keeps the TIME-WAIT bound, and puts the TCB back (or
+//!   forgets it).
 //!
 //! Each concept's state is a small struct private to its file (`SendSequence`, `RecvSequence`, `Agreed`,
-//! `Timers`, `LossRecovery`, `AckState`, `RttTiming`, `Owner`): other files read it through accessors and
+//! `Timers`, `LossRecovery`, `AckState`, `RttTiming`, `EcnState`, `Owner`): other files read it through accessors and
 //! change it only through the methods its file offers.
 
 mod ack;
@@ -33,6 +34,7 @@ pub mod congestion;
 mod cookie;
 mod cubic;
 mod demux;
+mod ecn;
 mod errors;
 mod input;
 mod listen;
@@ -56,6 +58,7 @@ mod timers;
 mod timestamps;
 
 pub use congestion::{AckSample, CongestionAlgorithm, CongestionControl, CongestionFactory, Cubic, NewReno};
+pub use ecn::Ecn;
 pub use seq::SeqNum;
 pub use tcb::TcpCounters;
 
@@ -130,6 +133,8 @@ pub struct TcpInfo {
     pub min_rtt: Option<Duration>,
     /// RFC 7323 timestamps are in use (both SYNs carried them).
     pub timestamps: bool,
+    /// RFC 3168 ECN is in use (an ECN-setup SYN was answered by an ECN-setup SYN-ACK).
+    pub ecn: bool,
     /// Bytes queued by the application and not yet acknowledged / received and not yet read.
     pub send_queued: usize,
     pub recv_queued: usize,
@@ -297,6 +302,7 @@ impl Stack {
             reorder_window: t.recovery.rack().reorder_window(false, t.rtt.srtt()),
             min_rtt: t.recovery.rack().min_rtt(),
             timestamps: t.ts.enabled(),
+            ecn: t.ecn.agreed(),
             send_queued: t.snd.buf().len(),
             recv_queued: t.rcv.buf().readable(),
             send_buffer: t.snd.buf().capacity(),
@@ -354,7 +360,7 @@ impl Stack {
                 self.run_tcb(tcb, now, out, |tcb, _, fx| tcb.finish(fx));
                 return self.on_listen_segment(l, rx, &seg, Some(iss), now, out);
             }
-            return self.run_tcb(tcb, now, out, |tcb, cfg, fx| tcb.on_segment(&seg, now, cfg, fx));
+            return self.run_tcb(tcb, now, out, |tcb, cfg, fx| tcb.on_segment(&seg, rx.ecn, now, cfg, fx));
         }
         if let Some(&l) = self.tcp.listeners.get(&seg.dst_port) {
             return self.on_listen_segment(l, rx, &seg, None, now, out);
@@ -476,14 +482,15 @@ impl Stack {
 
     /// Sends one segment of `tcb`: the connection builds it, the stack wraps it in IP.
     fn transmit_segment(&mut self, tcb: &mut Tcb, tx: &Outgoing, now: Instant, out: &mut Vec<Output>) {
-        let repr = tcb.build_segment(tx, self.max_payload_of(IpProtocol::Tcp), now);
+        let (repr, ecn) = tcb.build_segment(tx, self.max_payload_of(IpProtocol::Tcp), now);
         let header_len = repr.header_len();
         let (src, dst) = (*tcb.local.ip(), *tcb.remote.ip());
         let (h, port) = (tcb.handle, tcb.remote.port());
         let tcb = &*tcb;
         // With transmit checksum offload, `send_ipv4` leaves the partial checksum the device finishes.
         let checksum = !self.config.tx_checksum_offload;
-        let _ = self.send_ipv4(dst, IpProtocol::Tcp, header_len + tx.len, Some(h), Some(port), now, out, |b| {
+        let len = header_len + tx.len;
+        let _ = self.send_ipv4_marked(dst, IpProtocol::Tcp, ecn, len, Some(h), Some(port), now, out, |b| {
             let (head, body) = b.split_at_mut(header_len);
             repr.emit_without_checksum(&mut TcpPacket::new_unchecked(head));
             tcb.copy_payload(tx, body);

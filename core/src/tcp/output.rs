@@ -9,9 +9,13 @@ use crate::time::Instant;
 use crate::wire::TcpFlags;
 
 impl Tcb {
-    /// Sends our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) from ISS.
+    /// Sends our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) from ISS, with the ECN flags of RFC 3168 §6.1.1.
     pub(crate) fn send_syn(&mut self, now: Instant, fx: &mut Effects) {
-        let flags = if self.state == TcpState::SynSent { TcpFlags::SYN } else { TcpFlags::SYN | TcpFlags::ACK };
+        let flags = if self.state == TcpState::SynSent {
+            TcpFlags::SYN | self.ecn.syn_flags(self.timers.rtx_count() > 0)
+        } else {
+            TcpFlags::SYN | TcpFlags::ACK | self.ecn.syn_ack_flags()
+        };
         let mut tx = Outgoing::control(self.snd.iss(), flags);
         tx.kind = OutgoingKind::Syn;
         self.push_with_ack(tx, fx);
@@ -121,14 +125,21 @@ impl Tcb {
             flags |= TcpFlags::FIN;
         }
         let occupied = len + usize::from(fin);
-        if nxt < max {
+        let offset = self.snd.offset_of(nxt);
+        let tx = if nxt < max {
             self.counters.retransmitted_segments += 1;
             self.counters.retransmitted_bytes += len as u64;
+            Outgoing::data(nxt, flags, offset, len)
         } else {
             self.counters.bytes_sent += len as u64;
             self.timing.start(nxt + occupied, now);
-        }
-        self.queue_data(Outgoing::data(nxt, flags, self.snd.offset_of(nxt), len), now, fx);
+            if len > 0 {
+                Outgoing::new_data(nxt, flags, offset, len)
+            } else {
+                Outgoing::data(nxt, flags, offset, len) // a FIN alone carries no data to mark
+            }
+        };
+        self.queue_data(tx, now, fx);
         self.snd.sent(occupied);
         self.ensure_rtx_timer(now);
         self.arm_tail_loss_probe(now);

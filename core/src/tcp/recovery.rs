@@ -150,6 +150,11 @@ impl LossRecovery {
         }
     }
 
+    /// A reduction that is not a loss (an ECN echo) happened: the last loss episode can no longer be undone.
+    pub(crate) fn forget_undo(&mut self) {
+        self.undo = None;
+    }
+
     /// A tail loss probe went out.
     pub(crate) fn probe_sent(&mut self) {
         self.tlp_in_flight = true;
@@ -261,7 +266,11 @@ impl Tcb {
             r.prr = Some(Prr::start(self.snd.outstanding(), pipe));
         }
         self.timers.stop_tlp();
-        self.cc.on_enter_recovery(self.snd.outstanding(), self.opts.mss());
+        // RFC 3168 §6.1.2: a window an ECN echo reduced is not reduced again for a loss in it.
+        if !self.reduced_for_ecn_this_window() {
+            self.cc.on_enter_recovery(self.snd.outstanding(), self.opts.mss());
+        }
+        self.ecn.loss_reduction();
         self.counters.fast_retransmits += 1;
         if !self.sack_recovery() {
             self.retransmit_first(now, fx);
@@ -374,6 +383,7 @@ impl Tcb {
     pub(crate) fn on_timeout_recovery(&mut self, repeated: bool) {
         let (cwnd, ssthresh) = (self.cc.cwnd(), self.cc.ssthresh());
         self.cc.on_timeout(self.snd.outstanding(), self.opts.mss());
+        self.ecn.loss_reduction();
         let r = &mut self.recovery;
         r.undo = match r.undo.take() {
             _ if repeated => None,

@@ -7,13 +7,16 @@
 use super::seq::SeqNum;
 use super::tcb::Tcb;
 use crate::time::Instant;
-use crate::wire::{TcpFlags, TcpRepr};
+use crate::wire::{EcnCodepoint, TcpFlags, TcpRepr};
 
 /// Why a segment carries what it does, where that changes how it is built or sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum OutgoingKind {
-    /// Data, a FIN, a pure ACK, a probe or a reset.
+    /// A retransmission, a FIN, a pure ACK, a probe or a reset.
     Plain,
+    /// A first transmission of payload bytes: on an ECN connection it leaves ECN-capable (ECT(0)) and may
+    /// carry CWR (RFC 3168 §6.1.2, §6.1.4: never retransmissions, pure ACKs or probes).
+    NewData,
     /// Our SYN or SYN-ACK: carries the SYN options and an unscaled window.
     Syn,
     /// An RFC 5961 challenge ACK, subject to the stack's global rate limit.
@@ -39,9 +42,14 @@ impl Outgoing {
         Outgoing { seq, flags, ack: None, offset: 0, len: 0, kind: OutgoingKind::Plain }
     }
 
-    /// `len` bytes of the send buffer from `offset`, at `seq`.
+    /// `len` bytes of the send buffer from `offset`, at `seq`: a retransmission.
     pub(crate) fn data(seq: SeqNum, flags: TcpFlags, offset: usize, len: usize) -> Outgoing {
         Outgoing { seq, flags, ack: None, offset, len, kind: OutgoingKind::Plain }
+    }
+
+    /// `len` bytes of the send buffer from `offset`, at `seq`, sent for the first time.
+    pub(crate) fn new_data(seq: SeqNum, flags: TcpFlags, offset: usize, len: usize) -> Outgoing {
+        Outgoing { seq, flags, ack: None, offset, len, kind: OutgoingKind::NewData }
     }
 
     pub(crate) fn is_challenge_ack(&self) -> bool {
@@ -51,22 +59,29 @@ impl Outgoing {
 
 impl Tcb {
     /// The complete header of `tx` (every field and option; the payload is `tx.len` bytes that
-    /// [`Tcb::copy_payload`] writes), for a frame whose IP payload may be at most `max_ip_payload` bytes.
-    /// Advertising the window moves the receive window's right edge, so call it once per segment sent.
+    /// [`Tcb::copy_payload`] writes), for a frame whose IP payload may be at most `max_ip_payload` bytes, and
+    /// the ECN codepoint of its IP header. Advertising the window moves the receive window's right edge, and a
+    /// CWR is owed once, so call it once per segment sent.
     #[inline]
-    pub(crate) fn build_segment(&mut self, tx: &Outgoing, max_ip_payload: usize, now: Instant) -> TcpRepr<'static> {
+    pub(crate) fn build_segment(
+        &mut self,
+        tx: &Outgoing,
+        max_ip_payload: usize,
+        now: Instant,
+    ) -> (TcpRepr<'static>, EcnCodepoint) {
         let window_len = if tx.flags.contains(TcpFlags::RST) {
             0
         } else {
             self.rcv.advertise_window(tx.kind == OutgoingKind::Syn, self.opts.mss())
         };
         let ack_number = tx.ack.unwrap_or(if tx.flags.contains(TcpFlags::ACK) { self.rcv.nxt() } else { SeqNum(0) });
+        let (ecn_flags, ecn) = self.ecn.mark(tx);
         let mut repr = TcpRepr {
             src_port: self.local.port(),
             dst_port: self.remote.port(),
             seq_number: tx.seq,
             ack_number,
-            flags: tx.flags,
+            flags: tx.flags | ecn_flags,
             window_len,
             urgent_ptr: 0,
             options: self.segment_options(tx, now),
@@ -80,7 +95,7 @@ impl Tcb {
         if tx.is_challenge_ack() {
             self.counters.challenge_acks += 1;
         }
-        repr
+        (repr, ecn)
     }
 
     /// Writes the payload of `tx` (`into` is exactly `tx.len` bytes).

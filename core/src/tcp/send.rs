@@ -250,6 +250,11 @@ impl Tcb {
             return false;
         }
         self.timers.peer_answered();
+        if seg.flags.contains(TcpFlags::ECE) {
+            // Before the ACK's own effects, so the echo is judged against the window before it and the ACK does
+            // not grow the window it reports congestion for (RFC 3168 §6.1.2).
+            self.on_ecn_echo(ack);
+        }
         let window = usize::from(seg.window_len) << self.snd.wscale;
         let (una_before, sacked_before) = (self.snd.una, self.recovery.scoreboard().sacked_bytes());
         let new_sack =

@@ -7,6 +7,7 @@ use super::autotune::RecvAutotune;
 use super::buffer::RecvBuffer;
 use super::byte_queue::BlockPool;
 use super::congestion::{CongestionAlgorithm, CongestionControl};
+use super::ecn::EcnState;
 use super::options::Agreed;
 use super::recovery::LossRecovery;
 use super::recv::RecvSequence;
@@ -22,7 +23,7 @@ use crate::api::{Event, SocketHandle};
 use crate::config::TcpConfig;
 use crate::stats::DropReason;
 use crate::time::Instant;
-use crate::wire::TcpRepr;
+use crate::wire::{EcnCodepoint, TcpRepr};
 use core::net::SocketAddrV4;
 
 /// Largest window scale shift (RFC 7323 §2.3).
@@ -105,6 +106,12 @@ pub struct TcpCounters {
     pub recv_buffer_growths: u64,
     /// Times send autotuning grew the send buffer (`TcpConfig::send_buffer_max`).
     pub send_buffer_growths: u64,
+    /// Data segments that arrived CE-marked on an ECN connection (RFC 3168: each starts or renews our ECE echo).
+    pub ce_received: u64,
+    /// ACKs with ECE on an ECN connection: the peer echoing a CE mark on one of our segments.
+    pub ece_received: u64,
+    /// Congestion window reductions in answer to ECE (at most one per window of data; no retransmission).
+    pub cwnd_reductions_ecn: u64,
 }
 
 /// The application's side of a connection: who holds the handle and what it was told.
@@ -198,6 +205,8 @@ pub(crate) struct Tcb {
     pub(super) recovery: LossRecovery,
     pub(super) ack: AckState,
     pub(super) ts: Timestamps,
+    /// Explicit Congestion Notification (RFC 3168): agreed or not, the echo of CE marks, the CWR owed.
+    pub(super) ecn: EcnState,
     /// Nagle's algorithm is off (`TcpSetNoDelay`).
     pub(super) nodelay: bool,
     /// The last soft error (RFC 1122 §4.2.3.9) since the connection last made progress, for `TimedOut`.
@@ -258,6 +267,7 @@ impl Tcb {
             recovery: LossRecovery::new(iss, cfg.prr),
             ack: AckState::new(),
             ts: Timestamps::new(ts_offset),
+            ecn: EcnState::new(cfg.ecn),
             nodelay: cfg.nodelay,
             soft_error: None,
             time_wait_slot: TimeWaitSlot::None,
@@ -276,14 +286,16 @@ impl Tcb {
         Tcb::new(handle, TcpState::SynSent, ends, initial, cfg)
     }
 
-    /// Passive open (RFC 9293 §3.10.7.2): `syn` arrived for `listener` at `now`; SYN-RECEIVED, about to answer
-    /// with a SYN-ACK from `initial.iss`.
+    /// Passive open (RFC 9293 §3.10.7.2): `syn` arrived for `listener` at `now`, with the IP ECN codepoint
+    /// `ip`; SYN-RECEIVED, about to answer with a SYN-ACK from `initial.iss`.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn passive_open(
         handle: SocketHandle,
         listener: SocketHandle,
         ends: (SocketAddrV4, SocketAddrV4),
         initial: Initial,
         syn: &TcpRepr<'_>,
+        ip: EcnCodepoint,
         cfg: &TcpConfig,
         now: Instant,
     ) -> Tcb {
@@ -291,6 +303,7 @@ impl Tcb {
         tcb.owner = Owner::new(Some(listener));
         tcb.rcv.synchronize(syn.seq_number);
         tcb.take_syn_options(syn, initial.local_mss, cfg, now);
+        tcb.ecn.take_syn(syn.flags, ip, false);
         tcb.snd.take_syn_window(syn.seq_number, syn.window_len);
         tcb.counters.segments_received += 1;
         tcb
@@ -298,8 +311,8 @@ impl Tcb {
 
     /// The final ACK of a SYN-cookie handshake (RFC 4987 §3.6) proved the peer got our SYN-ACK, whose ISN was
     /// the cookie: the connection is born ESTABLISHED, with the MSS the cookie carried and no window scaling
-    /// (the cookie could not carry it; our SYN-ACK advertised an unscaled window). The ACK itself is then
-    /// handled as any segment.
+    /// (the cookie could not carry it; our SYN-ACK advertised an unscaled window), and no ECN (the SYN-ACK did
+    /// not offer it: see `tcp::ecn`). The ACK itself is then handled as any segment.
     pub(crate) fn cookie_open(
         handle: SocketHandle,
         listener: SocketHandle,

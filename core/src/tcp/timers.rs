@@ -244,7 +244,7 @@ impl Tcb {
         let new_data = new_len > 0 && nxt == self.snd.max();
         let tx = if new_data {
             self.counters.bytes_sent += new_len as u64;
-            Outgoing::data(nxt, TcpFlags::ACK | TcpFlags::PSH, self.snd.offset_of(nxt), new_len)
+            Outgoing::new_data(nxt, TcpFlags::ACK | TcpFlags::PSH, self.snd.offset_of(nxt), new_len)
         } else {
             // Resend the last sent segment (data, and FIN if it carried one).
             let data_end = self.snd.max().min(self.snd.buf_end());

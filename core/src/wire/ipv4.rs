@@ -32,7 +32,64 @@ impl From<IpProtocol> for u8 {
 }
 
 use super::{checksum, Error, Result};
+use core::fmt;
 use core::net::Ipv4Addr;
+
+/// The ECN field of an IPv4 header (RFC 3168 §5): the low two bits of the former TOS byte.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EcnCodepoint {
+    /// Not ECN-capable transport: a router that would mark this packet drops it instead.
+    #[default]
+    NotEct,
+    /// ECN-capable transport, codepoint 01 (RFC 3168; RFC 9331 gives it to L4S).
+    Ect1,
+    /// ECN-capable transport, codepoint 10: what an RFC 3168 sender puts on its data.
+    Ect0,
+    /// Congestion experienced: a router marked an ECN-capable packet instead of dropping it.
+    Ce,
+}
+
+impl EcnCodepoint {
+    /// Mask of the ECN bits in the DSCP/ECN byte.
+    pub const MASK: u8 = 0b11;
+
+    /// The codepoint in the low two bits of `dscp_ecn` (the DSCP bits are ignored).
+    pub const fn from_bits(dscp_ecn: u8) -> EcnCodepoint {
+        match dscp_ecn & Self::MASK {
+            0b00 => EcnCodepoint::NotEct,
+            0b01 => EcnCodepoint::Ect1,
+            0b10 => EcnCodepoint::Ect0,
+            _ => EcnCodepoint::Ce,
+        }
+    }
+
+    /// The two bits of the codepoint.
+    pub const fn bits(self) -> u8 {
+        match self {
+            EcnCodepoint::NotEct => 0b00,
+            EcnCodepoint::Ect1 => 0b01,
+            EcnCodepoint::Ect0 => 0b10,
+            EcnCodepoint::Ce => 0b11,
+        }
+    }
+
+    /// ECT(0) or ECT(1): a packet a router may mark CE instead of dropping it.
+    pub const fn is_ect(self) -> bool {
+        matches!(self, EcnCodepoint::Ect0 | EcnCodepoint::Ect1)
+    }
+}
+
+impl fmt::Display for EcnCodepoint {
+    /// RFC 3168's names: `Not-ECT`, `ECT(1)`, `ECT(0)`, `CE`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            EcnCodepoint::NotEct => "Not-ECT",
+            EcnCodepoint::Ect1 => "ECT(1)",
+            EcnCodepoint::Ect0 => "ECT(0)",
+            EcnCodepoint::Ce => "CE",
+        })
+    }
+}
 
 mod field {
     use core::ops::Range;
@@ -145,6 +202,11 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
         self.buffer.as_ref()[field::DSCP_ECN]
     }
 
+    /// The ECN codepoint (RFC 3168 §5).
+    pub fn ecn(&self) -> EcnCodepoint {
+        EcnCodepoint::from_bits(self.dscp_ecn())
+    }
+
     /// Length of header plus payload; anything after it in the buffer is link-layer padding.
     pub fn total_len(&self) -> u16 {
         self.read_u16(field::TOTAL_LEN)
@@ -232,6 +294,12 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> Ipv4Packet<T> {
         self.buffer.as_mut()[field::DSCP_ECN] = value;
     }
 
+    /// Sets the ECN codepoint, keeping the DSCP bits (the header checksum is the caller's to refill).
+    pub fn set_ecn(&mut self, ecn: EcnCodepoint) {
+        let dscp = self.dscp_ecn() & !EcnCodepoint::MASK;
+        self.set_dscp_ecn(dscp | ecn.bits());
+    }
+
     pub fn set_total_len(&mut self, value: u16) {
         self.write_u16(field::TOTAL_LEN, value);
     }
@@ -296,6 +364,8 @@ pub struct Ipv4Repr {
     pub ttl: u8,
     pub ident: u16,
     pub dont_frag: bool,
+    /// The ECN codepoint (RFC 3168 §5); the DSCP bits beside it are never used and emitted as zero.
+    pub ecn: EcnCodepoint,
 }
 
 impl Ipv4Repr {
@@ -315,6 +385,7 @@ impl Ipv4Repr {
             ttl: packet.ttl(),
             ident: packet.ident(),
             dont_frag: packet.dont_frag(),
+            ecn: packet.ecn(),
         })
     }
 
@@ -328,7 +399,7 @@ impl Ipv4Repr {
     pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(&self, packet: &mut Ipv4Packet<T>) {
         let total_len = u16::try_from(HEADER_LEN.saturating_add(self.payload_len)).unwrap_or(u16::MAX);
         packet.set_version_and_header_len(VERSION, HEADER_LEN);
-        packet.set_dscp_ecn(0);
+        packet.set_dscp_ecn(self.ecn.bits());
         packet.set_total_len(total_len);
         packet.set_ident(self.ident);
         packet.set_flags_and_frag_offset(self.dont_frag, false, 0);
@@ -363,6 +434,7 @@ mod tests {
             ttl: 64,
             ident: 0x1c46,
             dont_frag: true,
+            ecn: EcnCodepoint::NotEct,
         }
     }
 
@@ -447,6 +519,7 @@ mod tests {
             ttl: 64,
             ident: 0,
             dont_frag: true,
+            ecn: EcnCodepoint::NotEct,
         };
         let mut hdr = [0xccu8; 20];
         udp.emit(&mut Ipv4Packet::new_unchecked(&mut hdr[..]));
@@ -455,8 +528,11 @@ mod tests {
 
     #[test]
     fn round_trip() {
-        for dont_frag in [false, true] {
-            for protocol in [IpProtocol::Tcp, IpProtocol::Udp, IpProtocol::Icmp, IpProtocol::Unknown(89)] {
+        let ecns = [EcnCodepoint::NotEct, EcnCodepoint::Ect1, EcnCodepoint::Ect0, EcnCodepoint::Ce];
+        for (i, dont_frag) in [false, true].into_iter().enumerate() {
+            for (j, protocol) in
+                [IpProtocol::Tcp, IpProtocol::Udp, IpProtocol::Icmp, IpProtocol::Unknown(89)].into_iter().enumerate()
+            {
                 let repr = Ipv4Repr {
                     src_addr: Ipv4Addr::new(172, 16, 3, 4),
                     dst_addr: Ipv4Addr::new(8, 8, 4, 4),
@@ -465,6 +541,7 @@ mod tests {
                     ttl: 1,
                     ident: 0xbeef,
                     dont_frag,
+                    ecn: ecns[(i + j) % 4],
                 };
                 let mut buf = vec![0u8; repr.buffer_len() + repr.payload_len];
                 repr.emit(&mut Ipv4Packet::new_unchecked(&mut buf[..]));
@@ -691,6 +768,25 @@ mod tests {
         assert_eq!(p.payload(), &[9, 10, 11, 12]);
         assert!(p.verify_checksum());
         assert_eq!(checksum::data(p.header()), 0xffff);
+    }
+
+    #[test]
+    fn ecn_codepoints_read_and_write_beside_dscp() {
+        let mut buf = PACKET;
+        let mut p = Ipv4Packet::new_unchecked(&mut buf[..]);
+        p.set_dscp_ecn(0xb8); // EF, Not-ECT
+        for (ecn, bits, name) in [
+            (EcnCodepoint::Ect0, 0b10, "ECT(0)"),
+            (EcnCodepoint::Ect1, 0b01, "ECT(1)"),
+            (EcnCodepoint::Ce, 0b11, "CE"),
+            (EcnCodepoint::NotEct, 0b00, "Not-ECT"),
+        ] {
+            p.set_ecn(ecn);
+            assert_eq!((p.dscp_ecn(), p.ecn()), (0xb8 | bits, ecn), "{name}");
+            assert_eq!(ecn.to_string(), name);
+            assert_eq!(ecn.is_ect(), bits == 0b01 || bits == 0b10);
+        }
+        assert_eq!(Ipv4Packet::new_checked(&PACKET[..]).unwrap().ecn(), EcnCodepoint::NotEct);
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub mod udp;
 pub use arp::{ArpOperation, ArpPacket, ArpRepr};
 pub use ethernet::{EtherType, EthernetAddress, EthernetFrame, EthernetRepr};
 pub use icmpv4::{DstUnreachable, Icmpv4Packet, Icmpv4Repr, QuotedDatagram, TimeExceeded};
-pub use ipv4::{IpProtocol, Ipv4Packet, Ipv4Repr};
+pub use ipv4::{EcnCodepoint, IpProtocol, Ipv4Packet, Ipv4Repr};
 pub use tcp::{TcpFlags, TcpOptions, TcpPacket, TcpRepr};
 pub use udp::{UdpPacket, UdpRepr};
 

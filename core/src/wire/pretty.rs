@@ -2,12 +2,13 @@
 //!
 //! Lines are deterministic (no timestamps, no relative sequence numbers, no TTL except where it is the
 //! point: the quoted datagram of a time exceeded) and never panic: anything that does not decode says so
-//! (`malformed TCP: truncated`) rather than guessing.
+//! (`malformed TCP: truncated`) rather than guessing. An IPv4 datagram's ECN codepoint ends the line when it is
+//! not Not-ECT (`... len=1448 ECT(0)`, `... len=1448 CE`).
 
 use super::arp::{ArpOperation, ArpPacket, ArpRepr};
 use super::ethernet::{EtherType, EthernetFrame};
 use super::icmpv4::{msg_type, DstUnreachable, Icmpv4Packet, TimeExceeded};
-use super::ipv4::{IpProtocol, Ipv4Packet};
+use super::ipv4::{EcnCodepoint, IpProtocol, Ipv4Packet};
 use super::tcp::{TcpFlags, TcpOptions, TcpPacket};
 use super::udp::UdpPacket;
 use core::net::Ipv4Addr;
@@ -70,23 +71,30 @@ fn ipv4_summary(bytes: &[u8]) -> String {
     }
     let (src, dst) = (packet.src_addr(), packet.dst_addr());
     let payload = packet.payload();
-    if packet.is_fragment() {
+    let mut line = if packet.is_fragment() {
         // Only the reassembled datagram can be checked and decoded; say what the fragment is.
         let mf = if packet.more_frags() { " MF" } else { "" };
-        return format!(
+        format!(
             "{src} > {dst} IPv4 fragment id={} off={} len={}{mf} proto={}",
             packet.ident(),
             packet.frag_offset(),
             payload.len(),
             protocol_name(packet.protocol()),
-        );
+        )
+    } else {
+        match packet.protocol() {
+            IpProtocol::Icmp => icmp_summary(src, dst, payload),
+            IpProtocol::Tcp => tcp_summary(src, dst, payload),
+            IpProtocol::Udp => udp_summary(src, dst, payload),
+            IpProtocol::Unknown(n) => format!("{src} > {dst} IPv4 proto={n} len={}", payload.len()),
+        }
+    };
+    // The ECN codepoint only when it says something (ECT or CE), so Not-ECT traffic decodes as it always did.
+    let ecn = packet.ecn();
+    if ecn != EcnCodepoint::NotEct {
+        line += &format!(" {ecn}");
     }
-    match packet.protocol() {
-        IpProtocol::Icmp => icmp_summary(src, dst, payload),
-        IpProtocol::Tcp => tcp_summary(src, dst, payload),
-        IpProtocol::Udp => udp_summary(src, dst, payload),
-        IpProtocol::Unknown(n) => format!("{src} > {dst} IPv4 proto={n} len={}", payload.len()),
-    }
+    line
 }
 
 fn udp_summary(src: Ipv4Addr, dst: Ipv4Addr, bytes: &[u8]) -> String {
@@ -248,6 +256,7 @@ mod tests {
             ttl,
             ident: 5,
             dont_frag: true,
+            ecn: Default::default(),
         };
         let mut bytes = vec![0; ipv4::HEADER_LEN + payload.len()];
         let mut packet = Ipv4Packet::new_unchecked(&mut bytes[..]);
@@ -447,6 +456,20 @@ mod tests {
             frame_summary(&ipv4_frame(B, A, IpProtocol::Tcp, &tcp(B, A, &rst))),
             "10.0.0.2:5001 > 10.0.0.1:49152 TCP [R] seq=1 win=512 len=0"
         );
+    }
+
+    #[test]
+    fn ecn_codepoint_ends_the_line_unless_not_ect() {
+        let segment = tcp(A, B, &syn());
+        let plain = frame_summary(&ipv4_frame(A, B, IpProtocol::Tcp, &segment));
+        assert!(plain.ends_with("len=0"), "{plain}");
+        for (ecn, name) in [(EcnCodepoint::Ect0, "ECT(0)"), (EcnCodepoint::Ect1, "ECT(1)"), (EcnCodepoint::Ce, "CE")] {
+            let mut frame = ipv4_frame(A, B, IpProtocol::Tcp, &segment);
+            let mut packet = Ipv4Packet::new_unchecked(&mut frame[ethernet::HEADER_LEN..]);
+            packet.set_ecn(ecn);
+            packet.fill_checksum();
+            assert_eq!(frame_summary(&frame), format!("{plain} {name}"));
+        }
     }
 
     #[test]

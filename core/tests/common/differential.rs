@@ -54,6 +54,7 @@ impl IpFields {
             ttl: self.ttl,
             ident: self.ident,
             dont_frag: self.dont_frag,
+            ecn: Default::default(),
         }
     }
 }

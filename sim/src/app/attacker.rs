@@ -131,6 +131,7 @@ impl BlindAttacker {
             ttl: 64,
             ident: self.ident,
             dont_frag: true,
+            ecn: Default::default(),
         };
         let ip_len = 20 + ip.payload_len;
         let mut buf = vec![0u8; ethernet::frame_len(ip_len)];

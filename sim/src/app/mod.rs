@@ -81,6 +81,8 @@ pub struct ConnReport {
     pub srtt: Option<Duration>,
     /// All of the connection's counters at the last snapshot.
     pub counters: Option<synack::tcp::TcpCounters>,
+    /// The connection agreed on ECN (RFC 3168).
+    pub ecn: bool,
     /// "ok", or what went wrong ("reset", "timed out", "connect: ...").
     pub outcome: String,
 }
@@ -91,6 +93,7 @@ impl ConnReport {
         if let Some(info) = cx.tcp_info(sock) {
             self.retransmits = Some(info.counters.retransmitted_segments);
             self.counters = Some(info.counters);
+            self.ecn = info.ecn;
             if info.srtt.is_some() {
                 self.srtt = info.srtt;
             }

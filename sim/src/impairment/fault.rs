@@ -1,4 +1,5 @@
-//! Exact faults: "drop frame #3 client->server", "duplicate #5", "corrupt #7 bit 100", "delay #4 by 50ms".
+//! Exact faults: "drop frame #3 client->server", "duplicate #5", "corrupt #7 bit 100", "delay #4 by 50ms",
+//! "mark CE on #6" (an ECN-capable IPv4 frame only; see `mark.rs`).
 //!
 //! A fault names a frame by its 1-based number among the frames sent in one direction, and a copy (0 for the
 //! original, n for the n-th duplicate made on the way). Faults of one frame apply in list order; a `Duplicate`
@@ -15,8 +16,12 @@ use std::time::Duration;
 pub enum FaultAction {
     Drop,
     Duplicate,
-    Corrupt { bit: usize },
+    Corrupt {
+        bit: usize,
+    },
     Delay(Duration),
+    /// Set the IPv4 ECN field to CE (RFC 3168) if the frame is ECN-capable; anything else is left alone.
+    MarkCe,
 }
 
 /// One exact fault, with the impairment that decided it when it was recorded from a run.
@@ -39,6 +44,7 @@ impl fmt::Display for Fault {
             FaultAction::Duplicate => "duplicate".to_string(),
             FaultAction::Corrupt { bit } => format!("corrupt bit {bit} of"),
             FaultAction::Delay(d) => format!("delay by {} ", crate::units::format_duration(d)),
+            FaultAction::MarkCe => "mark CE on".to_string(),
         };
         write!(f, "{what} frame #{}{copy} {} ({})", self.frame, self.dir, self.cause)
     }
@@ -81,7 +87,8 @@ pub struct FaultSpec {
     /// 0 (default) for the original frame, n for the n-th duplicate.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub copy: u8,
-    /// `drop`, `duplicate`, `corrupt` (needs `bit`) or `delay` (needs `by`).
+    /// `drop`, `duplicate`, `corrupt` (needs `bit`), `delay` (needs `by`) or `mark_ce` (sets an ECN-capable
+    /// IPv4 frame's ECN field to CE, leaves any other frame alone).
     pub action: ActionName,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub bit: Option<usize>,
@@ -94,12 +101,13 @@ fn is_zero(v: &u8) -> bool {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "snake_case")]
 pub enum ActionName {
     Drop,
     Duplicate,
     Corrupt,
     Delay,
+    MarkCe,
 }
 
 impl FaultSpec {
@@ -108,6 +116,7 @@ impl FaultSpec {
         match (self.action, self.bit, self.by) {
             (ActionName::Drop, None, None) => Ok(FaultAction::Drop),
             (ActionName::Duplicate, None, None) => Ok(FaultAction::Duplicate),
+            (ActionName::MarkCe, None, None) => Ok(FaultAction::MarkCe),
             (ActionName::Corrupt, Some(bit), None) => Ok(FaultAction::Corrupt { bit }),
             (ActionName::Corrupt, _, _) => Err("action \"corrupt\" needs `bit` (and no `by`)"),
             (ActionName::Delay, None, Some(by)) => Ok(FaultAction::Delay(by.0)),
@@ -122,6 +131,7 @@ impl FaultSpec {
             FaultAction::Duplicate => (ActionName::Duplicate, None, None),
             FaultAction::Corrupt { bit } => (ActionName::Corrupt, Some(bit), None),
             FaultAction::Delay(d) => (ActionName::Delay, None, Some(crate::units::Dur(d))),
+            FaultAction::MarkCe => (ActionName::MarkCe, None, None),
         };
         FaultSpec { dir: f.dir.clone(), frame: f.frame, copy: f.copy, action, bit, by }
     }

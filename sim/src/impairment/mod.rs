@@ -3,7 +3,7 @@
 //! A frame entering a link direction passes, in this order:
 //! 1. [`Partition`] (scheduled outage), [`Mtu`] (size limit), [`RateLimit`] (serialisation at the link rate
 //!    through a bounded tail-drop queue): deterministic, driven by time and sizes only;
-//! 2. the exact faults of the scenario ([`FaultScript`], "drop frame #3 client->server");
+//! 2. the exact faults of the scenario ([`FaultScript`], "drop frame #3 client->server", "mark CE on #5");
 //! 3. the random impairments, in a fixed order: [`GilbertElliott`] and [`Bernoulli`] loss, [`Corrupt`],
 //!    [`Duplicate`], [`Reorder`], [`Jitter`], each drawing from the direction's own ChaCha8 stream;
 //! 4. the link's base propagation delay.
@@ -17,6 +17,7 @@ mod duplicate;
 
 mod jitter;
 mod loss;
+mod mark;
 mod mtu;
 mod partition;
 mod rate;
@@ -28,6 +29,7 @@ pub mod fault;
 pub use fault::{Fault, FaultAction, FaultScript};
 pub use jitter::Jitter;
 pub use loss::{Bernoulli, GilbertElliott};
+pub use mark::{mark_ce, CeMark};
 pub use mtu::Mtu;
 pub use partition::Partition;
 pub use rate::RateLimit;
@@ -64,6 +66,8 @@ pub enum Verdict {
     Corrupt { bit: usize },
     /// Deliver it this much later.
     Delay(Duration),
+    /// Mark it CE (RFC 3168) if it is an ECN-capable IPv4 datagram.
+    MarkCe,
 }
 
 /// One small, composable decision maker on a link direction.

@@ -1,6 +1,6 @@
 //! Command-line interface of `synack-tap`.
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::path::PathBuf;
 use synack::wire::EthernetAddress;
@@ -75,8 +75,31 @@ pub struct Cli {
     /// off (a fixed --recv-buffer).
     #[arg(long, value_name = "BYTES", global = true, default_value_t = 4 << 20)]
     pub recv_buffer_max: usize,
+    /// Explicit Congestion Notification (RFC 3168), as Linux's net.ipv4.tcp_ecn: `passive` accepts it when the
+    /// peer's SYN asks (Linux's default, tcp_ecn=2), `on` also asks when synack connects (tcp_ecn=1), `off`
+    /// never (tcp_ecn=0).
+    #[arg(long, value_name = "MODE", global = true, value_enum, default_value_t = EcnMode::Passive)]
+    pub ecn: EcnMode,
     #[command(subcommand)]
     pub mode: Mode,
+}
+
+/// `--ecn`: the TCP connections' ECN setting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum EcnMode {
+    Off,
+    Passive,
+    On,
+}
+
+impl EcnMode {
+    pub fn setting(self) -> synack::tcp::Ecn {
+        match self {
+            EcnMode::Off => synack::tcp::Ecn::Off,
+            EcnMode::Passive => synack::tcp::Ecn::Passive,
+            EcnMode::On => synack::tcp::Ecn::On,
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]

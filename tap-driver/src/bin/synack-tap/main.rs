@@ -59,6 +59,7 @@ fn run(cli: Cli) -> Result<(), String> {
     let at_least = |max: usize, start: usize| if max == 0 { 0 } else { max.max(start) };
     stack.tcp.recv_buffer_max = at_least(cli.recv_buffer_max, stack.tcp.recv_buffer);
     stack.tcp.send_buffer_max = at_least(cli.send_buffer_max, stack.tcp.send_buffer);
+    stack.tcp.ecn = cli.ecn.setting();
     stack.validate().map_err(|e| match e {
         ConfigError::BadTcp(_) | ConfigError::ZeroLimit(_) => {
             format!("{e} (--send-buffer / --recv-buffer and their -max)")
