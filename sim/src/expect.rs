@@ -24,8 +24,11 @@ pub fn evaluate(specs: &[ExpectSpec], reports: &[AppReport]) -> Vec<Check> {
             continue;
         };
         let done = r.done_at.map(|t| t.to_string()).unwrap_or_else(|| "never".into());
-        let other_checks =
-            x.min_count.is_some() || x.hash_equals.is_some() || x.outcome.is_some() || x.error_contains.is_some();
+        let other_checks = x.min_count.is_some()
+            || x.hash_equals.is_some()
+            || x.outcome.is_some()
+            || x.error_contains.is_some()
+            || x.recoveries_undone.is_some();
         if x.complete.unwrap_or(!other_checks || x.within.is_some()) {
             let mut what = format!("{}: complete", x.app);
             let mut ok = r.complete;
@@ -64,6 +67,16 @@ pub fn evaluate(specs: &[ExpectSpec], reports: &[AppReport]) -> Vec<Check> {
             distinct.sort_unstable();
             distinct.dedup();
             checks.push(Check { what, ok, detail: format!("{} connections: {}", got.len(), distinct.join(", ")) });
+        }
+        if let Some(want) = x.recoveries_undone {
+            let what = format!("{}: every loss recovery undone is {want}", x.app);
+            let (mut episodes, mut undone) = (0, 0);
+            for n in r.conns.iter().filter_map(|c| c.counters) {
+                episodes += n.fast_retransmits + n.timeouts;
+                undone += n.spurious_recoveries_undone + n.spurious_timeouts_undone;
+            }
+            let ok = (episodes == undone) == want;
+            checks.push(Check { what, ok, detail: format!("{undone} of {episodes} undone") });
         }
         if let Some(want) = &x.error_contains {
             let what = format!("{}: an error mentions {want:?}", x.app);

@@ -469,6 +469,10 @@ pub struct ExpectSpec {
     /// One of its errors contains this text (e.g. `port unreachable`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_contains: Option<String>,
+    /// Every loss recovery (fast recovery or timeout) of its TCP connections was undone as spurious: on a
+    /// path that reorders or delays but loses nothing, no window reduction is left standing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recoveries_undone: Option<bool>,
 }
 
 /// A probability in [0, 1].

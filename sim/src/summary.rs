@@ -116,6 +116,21 @@ impl fmt::Display for RunResult {
                     c.retransmits.map(|r| r.to_string()).unwrap_or_else(|| "n/a".into()),
                     c.srtt.map(ms).unwrap_or_else(|| "n/a".into()),
                 )?;
+                // How losses were handled, where there was any (a clean transfer reads as it always did).
+                if let Some(n) = c.counters.filter(|n| n.retransmitted_segments + n.dsacks_received > 0) {
+                    writeln!(
+                        f,
+                        "      recovery: fast recoveries {}, timeouts {}, tail loss probes {}, RACK marked lost {}, \
+                         D-SACKs {}, undone {} recoveries + {} timeouts",
+                        n.fast_retransmits,
+                        n.timeouts,
+                        n.tail_loss_probes,
+                        n.lost_segments,
+                        n.dsacks_received,
+                        n.spurious_recoveries_undone,
+                        n.spurious_timeouts_undone
+                    )?;
+                }
                 // A line on ECN only where it was agreed, so other connections read as they always did.
                 if let Some(n) = c.counters.filter(|_| c.ecn) {
                     writeln!(

@@ -307,6 +307,11 @@ impl Rack {
         }
     }
 
+    /// A fast recovery turned out spurious: what it took for a loss was reordering (RACK.reord).
+    pub(crate) fn note_reordering(&mut self) {
+        self.reordering_seen = true;
+    }
+
     /// A loss episode turned out spurious (undone): nothing marked lost and not yet resent is lost after all.
     pub(crate) fn unmark_lost(&mut self) {
         for s in self.sent.iter_mut() {

@@ -372,6 +372,9 @@ impl Tcb {
             self.snd.resume_from(self.snd.max());
             self.counters.spurious_timeouts_undone += 1;
         } else {
+            // What looked like a loss was the network reordering: RACK waits for it from now on (Linux notes
+            // reordering on such an undo too).
+            self.recovery.rack.note_reordering();
             self.counters.spurious_recoveries_undone += 1;
         }
     }
