@@ -384,6 +384,13 @@ fn http_load_reusing_client_ports_never_retransmits_a_syn() {
     let counter = |name: &str| {
         nstat.lines().find(|l| l.starts_with(name)).and_then(|l| l.split_whitespace().nth(1)?.parse::<u64>().ok())
     };
+    eprintln!(
+        "http load: {} complete, {} failed, longest {} ms, Linux TcpExtTCPSynRetrans {:?}",
+        ab_field("Complete requests:").unwrap_or_default(),
+        ab_field("Failed requests:").unwrap_or_default(),
+        report.lines().find(|l| l.contains("(longest request)")).and_then(|l| l.split_whitespace().nth(1)).unwrap_or("?"),
+        counter("TcpExtTCPSynRetrans")
+    );
     assert_eq!(counter("TcpExtTCPSynRetrans"), Some(0), "Linux retransmitted SYNs:\n{nstat}\n{report}");
     assert!(synack.wait(Duration::from_secs(30)).is_some_and(|s| s.success()), "{}", synack.stderr_text());
     let stats = synack.collect().join("\n");
