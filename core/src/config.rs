@@ -186,6 +186,9 @@ pub struct TcpConfig {
     pub challenge_ack_rate: RateLimit,
     /// Congestion control for new connections.
     pub congestion: crate::tcp::CongestionAlgorithm,
+    /// HyStart++ (RFC 9406) in the first slow start of the built-in algorithms: slow start ends when the RTT
+    /// rises (a queue builds) instead of at the first loss. On by default, as HyStart is in Linux's CUBIC.
+    pub hystart: bool,
     /// Segmentation offload (TSO): the largest IP datagram one TCP data frame may fill when the driver's device
     /// cuts it into MSS-sized segments on the way out (a TAP device with a virtio-net header can). 0 = off:
     /// every frame fits the MTU. When on, a connection whose MSS is the one the MTU allows sends whole
@@ -227,6 +230,7 @@ impl Default for TcpConfig {
             max_out_of_order: 64,
             challenge_ack_rate: RateLimit { per_second: 1000, burst: 1000 },
             congestion: crate::tcp::CongestionAlgorithm::Cubic,
+            hystart: true,
             segmentation_offload: 0,
         }
     }

@@ -60,6 +60,7 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         if let Some(cc) = c.tcp_congestion {
             config.tcp.congestion = cc.algorithm();
         }
+        config.tcp.hystart = c.tcp_hystart.unwrap_or(config.tcp.hystart);
         config.tcp.sack = c.tcp_sack.unwrap_or(config.tcp.sack);
         config.tcp.time_wait = c.tcp_time_wait.map(|d| d.0).unwrap_or(config.tcp.time_wait);
         config.tcp.max_time_wait = c.tcp_max_time_wait.unwrap_or(config.tcp.max_time_wait);

@@ -111,6 +111,9 @@ pub struct HostConfigSpec {
     /// Congestion control of the host's connections: `newreno` or `cubic`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_congestion: Option<Congestion>,
+    /// HyStart++ (RFC 9406) in the first slow start of `newreno` and `cubic`; on by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_hystart: Option<bool>,
     /// Offer and use selective acknowledgements (RFC 2018); on by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_sack: Option<bool>,
