@@ -243,6 +243,9 @@ pub struct RateLimit {
     pub burst: u32,
 }
 
+/// The largest IP MTU: an IPv4 datagram's total length is a 16-bit field.
+const MAX_MTU: usize = 65_535;
+
 /// Everything a [`crate::Stack`] needs to know about itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -252,7 +255,9 @@ pub struct Config {
     pub ipv4: Ipv4Cidr,
     /// Next hop for destinations outside `ipv4`'s prefix; without one they get `CommandError::NoRoute`.
     pub gateway: Option<Ipv4Addr>,
-    /// IP MTU of the link in bytes (576..=9000). We never send larger datagrams and never fragment.
+    /// IP MTU of the link in bytes: 576 up to 65,535, the largest IPv4 datagram (Ethernet's 1500, jumbo frames'
+    /// 9000, or the 64 KiB of a virtual link such as Linux's loopback). We never send larger datagrams and never
+    /// fragment TCP.
     pub mtu: usize,
     /// TTL of datagrams we originate.
     pub ttl: u8,
@@ -306,7 +311,7 @@ pub enum ConfigError {
     BadAddress(Ipv4Addr),
     /// The gateway is not inside our prefix, or equals our own address.
     BadGateway(Ipv4Addr),
-    /// MTU outside 576..=9000.
+    /// MTU outside 576..=65535.
     BadMtu(usize),
     /// TTL zero.
     BadTtl,
@@ -326,7 +331,7 @@ impl fmt::Display for ConfigError {
                 write!(f, "address {a} must not be unspecified, multicast, broadcast or loopback")
             }
             ConfigError::BadGateway(g) => write!(f, "gateway {g} must be on-link and not our own address"),
-            ConfigError::BadMtu(m) => write!(f, "mtu {m} must be within 576..=9000"),
+            ConfigError::BadMtu(m) => write!(f, "mtu {m} must be within 576..=65535"),
             ConfigError::BadTtl => write!(f, "ttl must be at least 1"),
             ConfigError::BadEphemeralPorts(a, b) => {
                 write!(f, "ephemeral port range {a}..={b} must be non-empty and start above 0")
@@ -354,7 +359,7 @@ impl Config {
                 return Err(ConfigError::BadGateway(g));
             }
         }
-        if !(576..=9000).contains(&self.mtu) {
+        if !(576..=MAX_MTU).contains(&self.mtu) {
             return Err(ConfigError::BadMtu(self.mtu));
         }
         if self.ttl == 0 {
@@ -427,6 +432,8 @@ mod tests {
         assert_eq!(Config::default().validate(), Ok(()));
         let bad = Config { mtu: 100, ..Config::default() };
         assert_eq!(bad.validate(), Err(ConfigError::BadMtu(100)));
+        assert_eq!(Config { mtu: 65_535, ..Config::default() }.validate(), Ok(()));
+        assert_eq!(Config { mtu: 65_536, ..Config::default() }.validate(), Err(ConfigError::BadMtu(65_536)));
         let bad = Config { gateway: Some(Ipv4Addr::new(192, 168, 0, 1)), ..Config::default() };
         assert!(matches!(bad.validate(), Err(ConfigError::BadGateway(_))));
         let bad = Config { mac: EthernetAddress([0x01, 0, 0, 0, 0, 1]), ..Config::default() };
