@@ -192,6 +192,9 @@ pub struct TcpConfig {
     /// Explicit Congestion Notification (RFC 3168), as Linux's `tcp_ecn`: `Passive` by default (accept it when
     /// the peer's SYN asks, never ask), `On` to ask when we open, `Off` never. See [`crate::tcp::Ecn`].
     pub ecn: crate::tcp::Ecn,
+    /// HyStart++ (RFC 9406) in the first slow start of the built-in algorithms: slow start ends when the RTT
+    /// rises (a queue builds) instead of at the first loss. On by default, as HyStart is in Linux's CUBIC.
+    pub hystart: bool,
     /// Segmentation offload (TSO): the largest IP datagram one TCP data frame may fill when the driver's device
     /// cuts it into MSS-sized segments on the way out (a TAP device with a virtio-net header can). 0 = off:
     /// every frame fits the MTU. When on, a connection whose MSS is the one the MTU allows sends whole
@@ -235,6 +238,7 @@ impl Default for TcpConfig {
             congestion: crate::tcp::CongestionAlgorithm::Cubic,
             prr: true,
             ecn: crate::tcp::Ecn::Passive,
+            hystart: true,
             segmentation_offload: 0,
         }
     }
@@ -247,6 +251,9 @@ pub struct RateLimit {
     pub burst: u32,
 }
 
+/// The largest IP MTU: an IPv4 datagram's total length is a 16-bit field.
+const MAX_MTU: usize = 65_535;
+
 /// Everything a [`crate::Stack`] needs to know about itself.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Config {
@@ -256,7 +263,9 @@ pub struct Config {
     pub ipv4: Ipv4Cidr,
     /// Next hop for destinations outside `ipv4`'s prefix; without one they get `CommandError::NoRoute`.
     pub gateway: Option<Ipv4Addr>,
-    /// IP MTU of the link in bytes (576..=9000). We never send larger datagrams and never fragment.
+    /// IP MTU of the link in bytes: 576 up to 65,535, the largest IPv4 datagram (Ethernet's 1500, jumbo frames'
+    /// 9000, or the 64 KiB of a virtual link such as Linux's loopback). We never send larger datagrams and never
+    /// fragment TCP.
     pub mtu: usize,
     /// TTL of datagrams we originate.
     pub ttl: u8,
@@ -310,7 +319,7 @@ pub enum ConfigError {
     BadAddress(Ipv4Addr),
     /// The gateway is not inside our prefix, or equals our own address.
     BadGateway(Ipv4Addr),
-    /// MTU outside 576..=9000.
+    /// MTU outside 576..=65535.
     BadMtu(usize),
     /// TTL zero.
     BadTtl,
@@ -330,7 +339,7 @@ impl fmt::Display for ConfigError {
                 write!(f, "address {a} must not be unspecified, multicast, broadcast or loopback")
             }
             ConfigError::BadGateway(g) => write!(f, "gateway {g} must be on-link and not our own address"),
-            ConfigError::BadMtu(m) => write!(f, "mtu {m} must be within 576..=9000"),
+            ConfigError::BadMtu(m) => write!(f, "mtu {m} must be within 576..=65535"),
             ConfigError::BadTtl => write!(f, "ttl must be at least 1"),
             ConfigError::BadEphemeralPorts(a, b) => {
                 write!(f, "ephemeral port range {a}..={b} must be non-empty and start above 0")
@@ -358,7 +367,7 @@ impl Config {
                 return Err(ConfigError::BadGateway(g));
             }
         }
-        if !(576..=9000).contains(&self.mtu) {
+        if !(576..=MAX_MTU).contains(&self.mtu) {
             return Err(ConfigError::BadMtu(self.mtu));
         }
         if self.ttl == 0 {
@@ -431,6 +440,8 @@ mod tests {
         assert_eq!(Config::default().validate(), Ok(()));
         let bad = Config { mtu: 100, ..Config::default() };
         assert_eq!(bad.validate(), Err(ConfigError::BadMtu(100)));
+        assert_eq!(Config { mtu: 65_535, ..Config::default() }.validate(), Ok(()));
+        assert_eq!(Config { mtu: 65_536, ..Config::default() }.validate(), Err(ConfigError::BadMtu(65_536)));
         let bad = Config { gateway: Some(Ipv4Addr::new(192, 168, 0, 1)), ..Config::default() };
         assert!(matches!(bad.validate(), Err(ConfigError::BadGateway(_))));
         let bad = Config { mac: EthernetAddress([0x01, 0, 0, 0, 0, 1]), ..Config::default() };

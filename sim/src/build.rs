@@ -1,13 +1,13 @@
 //! Turns a [`Scenario`] into a ready-to-run [`Sim`], checking every cross-reference on the way.
 
 use crate::app::{self, App, AppReport};
-use crate::capture::Capture;
+use crate::capture::{Capture, CaptureSettings};
 use crate::engine::{Host, Sim};
 use crate::impairment::{Bernoulli, Corrupt, Duplicate, GilbertElliott, Impairment, Jitter, Mtu, RateLimit, Reorder};
 use crate::link::Direction;
 use crate::link::Link;
 use crate::rng::{derive_seed, stream, APP_BASE, HOST_BASE, LINK_BASE};
-use crate::scenario::{AppKind, AppSpec, ImpairSpec, Scenario, ScenarioError, Source};
+use crate::scenario::{AppKind, AppSpec, CaptureSpec, ImpairSpec, Scenario, ScenarioError, Source, MIN_SNAPLEN};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 use synack::wire::EthernetAddress;
@@ -34,6 +34,7 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
     let seed = opts.seed.unwrap_or(sc.seed);
     let mut sim = Sim::new(sc.name.clone(), seed, Instant::ZERO + sc.duration.0);
     sim.stop_when_done = sc.stop_when_done;
+    let capture_settings = capture_settings(&sc.capture, source)?;
 
     for (i, h) in sc.hosts.iter().enumerate() {
         let idx = i.to_string();
@@ -60,12 +61,13 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         if let Some(cc) = c.tcp_congestion {
             config.tcp.congestion = cc.algorithm();
         }
+        config.tcp.hystart = c.tcp_hystart.unwrap_or(config.tcp.hystart);
         config.tcp.sack = c.tcp_sack.unwrap_or(config.tcp.sack);
         config.tcp.ecn = c.tcp_ecn.map_or(config.tcp.ecn, |e| e.setting());
         config.tcp.time_wait = c.tcp_time_wait.map(|d| d.0).unwrap_or(config.tcp.time_wait);
         config.tcp.max_time_wait = c.tcp_max_time_wait.unwrap_or(config.tcp.max_time_wait);
         let stack = Stack::new(config).map_err(|e| source.error_at(&["host", &idx], e.to_string()))?;
-        let capture = opts.capture.then(|| Capture::new(&sc.name, seed, &h.name, mac));
+        let capture = opts.capture.then(|| Capture::new(&sc.name, seed, &h.name, mac, capture_settings));
         sim.hosts.push(Host::new(h.name.clone(), h.ip.0.addr(), stack, capture));
     }
     let host_index = |name: &str| sc.hosts.iter().position(|h| h.name == name);
@@ -159,6 +161,29 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         }
     }
     Ok(sim)
+}
+
+/// The `[capture]` table, checked.
+fn capture_settings(c: &CaptureSpec, source: &Source) -> Result<CaptureSettings, ScenarioError> {
+    let mut settings = CaptureSettings::default();
+    if let Some(snaplen) = c.snaplen {
+        if !(MIN_SNAPLEN..=settings.snaplen).contains(&snaplen) {
+            let msg = format!(
+                "snaplen {snaplen} is outside {MIN_SNAPLEN}..={} (the least keeps every Ethernet, IPv4 and TCP header)",
+                settings.snaplen
+            );
+            return Err(source.error_at(&["capture", "snaplen"], msg));
+        }
+        settings.snaplen = snaplen;
+    }
+    settings.from = Instant::ZERO + c.from.map(|d| d.0).unwrap_or_default();
+    if let Some(until) = c.until {
+        settings.until = Instant::ZERO + until.0;
+        if settings.until <= settings.from {
+            return Err(source.error_at(&["capture", "until"], "`until` must be later than `from`"));
+        }
+    }
+    Ok(settings)
 }
 
 fn direction(label: String, s: &ImpairSpec, rng: rand_chacha::ChaCha8Rng, record: bool) -> Direction {

@@ -7,11 +7,16 @@
 //! - every frame the host received, as delivered (corruption visible), at its delivery time, with a comment
 //!   when it is a duplicate, corrupted or delayed.
 //!
+//! A scenario's `[capture]` table ([`CaptureSettings`]) may keep only a window of virtual time and only the
+//! first bytes of each frame (the snap length; the frame's real length stays in the file), so a run that moves
+//! gigabytes still leaves a small file; the section header comment then says so.
+//!
 //! Frames are never merged across hosts: a merged file would show each frame twice and fake retransmissions.
 //! Files are little-endian pcapng, link type Ethernet, `if_tsresol = 9` (timestamps in nanoseconds of virtual
 //! time), with the scenario name and seed in the section header comment and the host's MAC address in the
 //! interface block. [`crate::decode`] reads them back as one line per frame.
 
+use crate::units::format_duration;
 use pcap_file::pcapng::blocks::enhanced_packet::{EnhancedPacketBlock, EnhancedPacketOption};
 use pcap_file::pcapng::blocks::interface_description::{InterfaceDescriptionBlock, InterfaceDescriptionOption};
 use pcap_file::pcapng::blocks::section_header::{SectionHeaderBlock, SectionHeaderOption};
@@ -25,10 +30,43 @@ use synack::Instant;
 /// Largest frame we capture whole.
 const SNAPLEN: u32 = 65535;
 
+/// What a capture keeps: frames seen in `[from, until)`, each cut to `snaplen` bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CaptureSettings {
+    pub snaplen: u32,
+    pub from: Instant,
+    pub until: Instant,
+}
+
+impl Default for CaptureSettings {
+    /// Everything, whole.
+    fn default() -> CaptureSettings {
+        CaptureSettings { snaplen: SNAPLEN, from: Instant::ZERO, until: Instant::MAX }
+    }
+}
+
+impl CaptureSettings {
+    /// ` snaplen=128 from=1.5s until=1.6s`, the parts that differ from the default.
+    fn describe(&self) -> String {
+        let mut s = String::new();
+        if self.snaplen != SNAPLEN {
+            s += &format!(" snaplen={}", self.snaplen);
+        }
+        if self.from != Instant::ZERO {
+            s += &format!(" from={}", format_duration(self.from - Instant::ZERO));
+        }
+        if self.until != Instant::MAX {
+            s += &format!(" until={}", format_duration(self.until - Instant::ZERO));
+        }
+        s
+    }
+}
+
 /// An in-memory pcapng file for one host interface.
 pub struct Capture {
     writer: PcapNgWriter<Vec<u8>>,
     frames: u64,
+    settings: CaptureSettings,
 }
 
 impl std::fmt::Debug for Capture {
@@ -40,12 +78,13 @@ impl std::fmt::Debug for Capture {
 impl Capture {
     /// Starts a file whose section header names the scenario, seed and host; the interface block carries the
     /// host's MAC address (`if_MACaddr`), which tells sent frames from received ones.
-    pub fn new(scenario: &str, seed: u64, host: &str, mac: EthernetAddress) -> Capture {
+    pub fn new(scenario: &str, seed: u64, host: &str, mac: EthernetAddress, settings: CaptureSettings) -> Capture {
         let section = SectionHeaderBlock {
             endianness: Endianness::Little,
             options: vec![
                 SectionHeaderOption::Comment(Cow::Owned(format!(
-                    "synack-sim scenario={scenario} seed={seed} host={host}"
+                    "synack-sim scenario={scenario} seed={seed} host={host}{}",
+                    settings.describe()
                 ))),
                 SectionHeaderOption::UserApplication(Cow::Borrowed("synack-sim")),
             ],
@@ -57,7 +96,7 @@ impl Capture {
         };
         let interface = InterfaceDescriptionBlock {
             linktype: DataLink::ETHERNET,
-            snaplen: SNAPLEN,
+            snaplen: settings.snaplen,
             options: vec![
                 InterfaceDescriptionOption::IfName(Cow::Owned(format!("{host}/eth0"))),
                 InterfaceDescriptionOption::IfTsResol(9),
@@ -67,12 +106,20 @@ impl Capture {
         if let Err(e) = writer.write_pcapng_block(interface) {
             unreachable!("writing to a Vec cannot fail: {e}");
         }
-        Capture { writer, frames: 0 }
+        Capture { writer, frames: 0, settings }
     }
 
-    /// Appends one frame seen at `at`, with an optional comment.
+    /// Whether a frame seen at `at` is written (inside the capture window).
+    pub fn wants(&self, at: Instant) -> bool {
+        (self.settings.from..self.settings.until).contains(&at)
+    }
+
+    /// Appends one frame seen at `at`, with an optional comment, if [`Capture::wants`] it.
     pub fn record(&mut self, at: Instant, frame: &[u8], comment: Option<&str>) {
-        let len = frame.len().min(SNAPLEN as usize);
+        if !self.wants(at) {
+            return;
+        }
+        let len = frame.len().min(self.settings.snaplen as usize);
         let block = EnhancedPacketBlock {
             interface_id: 0,
             timestamp: Duration::from_nanos(at.as_nanos()),

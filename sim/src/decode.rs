@@ -14,7 +14,7 @@ use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
 use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
 use pcap_file::pcapng::blocks::section_header::SectionHeaderOption;
 use pcap_file::pcapng::{Block, PcapNgReader};
-use synack::wire::pretty::frame_summary;
+use synack::wire::pretty::{frame_summary, truncated_frame_summary};
 use synack::wire::EthernetAddress;
 
 /// One captured frame.
@@ -22,7 +22,10 @@ use synack::wire::EthernetAddress;
 pub struct CapturedFrame {
     /// Timestamp in nanoseconds of virtual time.
     pub time_ns: u64,
+    /// The bytes kept (all of the frame unless the capture's snap length cut it).
     pub data: Vec<u8>,
+    /// The frame's length on the wire.
+    pub original_len: usize,
     /// The simulator's packet comment (what the link did to the frame), if any.
     pub comment: Option<String>,
 }
@@ -74,7 +77,8 @@ pub fn read(bytes: &[u8]) -> Result<CaptureFile, String> {
                     _ => None,
                 });
                 let time_ns = u64::try_from(p.timestamp.as_nanos()).unwrap_or(u64::MAX);
-                file.frames.push(CapturedFrame { time_ns, data: p.data.into_owned(), comment });
+                let original_len = p.original_len as usize;
+                file.frames.push(CapturedFrame { time_ns, data: p.data.into_owned(), original_len, comment });
             }
             _ => {}
         }
@@ -105,7 +109,12 @@ impl CaptureFile {
                     (Some(_), _) => '<',
                     (None, _) => '|',
                 };
-                let mut line = format!("{:>12} {dir} {}", format_relative(t), frame_summary(&f.data));
+                let summary = if f.data.len() < f.original_len {
+                    truncated_frame_summary(&f.data, f.original_len)
+                } else {
+                    frame_summary(&f.data)
+                };
+                let mut line = format!("{:>12} {dir} {summary}", format_relative(t));
                 if let Some(c) = &f.comment {
                     line.push_str("  # ");
                     line.push_str(c);
@@ -130,7 +139,7 @@ mod tests {
     #[test]
     fn a_capture_reads_back_with_direction_time_and_comment() {
         let me = EthernetAddress([2, 0, 0, 0, 0, 1]);
-        let mut c = Capture::new("t", 1, "h", me);
+        let mut c = Capture::new("t", 1, "h", me, crate::capture::CaptureSettings::default());
         let mut sent = vec![0u8; 60];
         sent[6..12].copy_from_slice(&me.0);
         let mut received = vec![0u8; 60];

@@ -290,7 +290,7 @@ impl Sim {
                 targets.push((link, dir));
             }
         }
-        let captured = h.capture.is_some().then(|| frame.clone());
+        let captured = h.capture.as_ref().is_some_and(|c| c.wants(now)).then(|| frame.clone());
         let mut note: Option<String> = None;
         if targets.is_empty() {
             self.hosts[host].unroutable += 1;

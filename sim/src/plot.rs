@@ -47,7 +47,15 @@ pub fn read_segments_from(bytes: &[u8]) -> Result<Vec<Segment>, String> {
             }
             _ => false,
         });
-        if let Some(seg) = parse(&p.data, p.timestamp.as_secs_f64(), dropped) {
+        // A frame cut by the capture's snap length: its headers are whole; zeros stand in for the payload.
+        let frame = if p.data.len() < p.original_len as usize {
+            let mut whole = p.data.to_vec();
+            whole.resize(p.original_len as usize, 0);
+            std::borrow::Cow::Owned(whole)
+        } else {
+            std::borrow::Cow::Borrowed(&p.data[..])
+        };
+        if let Some(seg) = parse(&frame, p.timestamp.as_secs_f64(), dropped) {
             out.push(seg);
         }
     }

@@ -43,6 +43,36 @@ pub struct Scenario {
     pub faults: Vec<FaultSpec>,
     #[serde(rename = "expect", default, skip_serializing_if = "Vec::is_empty")]
     pub expects: Vec<ExpectSpec>,
+    /// What the pcapng captures keep (everything by default).
+    #[serde(default, skip_serializing_if = "CaptureSpec::is_empty")]
+    pub capture: CaptureSpec,
+}
+
+/// `[capture]`: keep captures of long or fast runs small. Frames outside `[from, until)` of virtual time are
+/// not written (they still happen); of each frame written, the first `snaplen` bytes are kept (pcapng's snap
+/// length: the frame's real length stays in the file, and every header fits in the minimum, so decodes and
+/// tshark still read addresses, ports, flags, sequence numbers and lengths).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CaptureSpec {
+    /// Bytes kept of each frame, at least [`MIN_SNAPLEN`] (default: all, up to 65535).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub snaplen: Option<u32>,
+    /// Write frames from this time on (default: from the start).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<Dur>,
+    /// Write frames before this time only (default: to the end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<Dur>,
+}
+
+/// The least `capture.snaplen`: an Ethernet header and the longest IPv4 and TCP headers (60 bytes each).
+pub const MIN_SNAPLEN: u32 = 14 + 60 + 60;
+
+impl CaptureSpec {
+    fn is_empty(&self) -> bool {
+        *self == CaptureSpec::default()
+    }
 }
 
 fn default_name() -> String {
@@ -111,6 +141,9 @@ pub struct HostConfigSpec {
     /// Congestion control of the host's connections: `newreno` or `cubic`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_congestion: Option<Congestion>,
+    /// HyStart++ (RFC 9406) in the first slow start of `newreno` and `cubic`; on by default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_hystart: Option<bool>,
     /// Offer and use selective acknowledgements (RFC 2018); on by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_sack: Option<bool>,

@@ -79,6 +79,24 @@ fn bad_ecn_setting_and_a_mark_with_a_bit() {
 }
 
 #[test]
+fn bad_capture_settings() {
+    let e = error(&base("", "[capture]\nsnaplen = 60\n"));
+    check(&e, 13, "capture.snaplen", "outside 134..=65535");
+    let e = error(&base("", "[capture]\nsnaplen = 70000\n"));
+    check(&e, 13, "capture.snaplen", "outside 134..=65535");
+    let e = error(&base("", "[capture]\nfrom = \"2s\"\nuntil = \"1s\"\n"));
+    check(&e, 14, "capture.until", "later than `from`");
+    let e = error(&base("", "[capture]\nuntill = \"1s\"\n"));
+    check(&e, 13, "capture.untill", "unknown field `untill`");
+    let e = error(&base("", "[capture]\nsnaplen = \"short\"\n"));
+    check(&e, 13, "capture.snaplen", "invalid type");
+    let ok = base("", "[capture]\nsnaplen = 134\nfrom = \"1s\"\nuntil = \"1.5s\"\n");
+    let sc = Scenario::parse("ok.toml", &ok).unwrap();
+    build(&sc, &Source { file: "ok.toml".into(), text: ok.clone() }, &BuildOptions::default()).unwrap();
+    assert_eq!(Scenario::parse("again", &sc.to_toml()).unwrap(), sc, "round trip");
+}
+
+#[test]
 fn syntax_error_has_a_line() {
     let e = error("name = \"x\"\n[[host]\n");
     assert_eq!(e.line, 2, "{e}");

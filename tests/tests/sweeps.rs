@@ -118,10 +118,15 @@ fn a_megabyte_each_way_over_a_harsh_link_arrives_intact() {
     sweep_scenario(&sim_scenario("harsh_both_ways"), HARSH_SEEDS);
 }
 
+/// Scenarios too long to run 50 times: `seq_wrap_paws` moves 4.3 GB (~20 s of CPU per run), and nothing in it
+/// is random (the seed changes ISNs, ports and data, not one frame's timing).
+const NOT_SWEPT: &[&str] = &["seq_wrap_paws"];
+
 #[test]
 fn every_scenario_meets_its_expectations_on_50_seeds() {
     // The seed also changes ISNs, ephemeral ports and app data, even where the link is not random.
-    let all = synack_tests::traces::scenarios();
+    let all: Vec<TraceScenario> =
+        synack_tests::traces::scenarios().into_iter().filter(|s| !NOT_SWEPT.contains(&s.name.as_str())).collect();
     let jobs: Vec<(usize, u64)> = (0..all.len()).flat_map(|i| (0..50).map(move |s| (i, s))).collect();
     let failures: Vec<String> = parallel_map(&jobs, |&(i, seed)| {
         let out = all[i].run(Some(seed), false);

@@ -109,3 +109,92 @@ fn one_connection_switches_algorithm_and_keeps_its_window() {
     let bad = Command::TcpSetCongestion { sock: synack::SocketHandle(999), algorithm: custom };
     assert!(p.command(Side::A, bad).is_err());
 }
+
+/// A 20 Mbit/s path with a 40 ms RTT (a bandwidth-delay product of 100 kB) behind a 1.5 MB drop-tail queue
+/// (600 ms of it: bufferbloat), and a 6 MB transfer over it with buffers that never limit the window.
+fn deep_queue_scenario(congestion: &str, hystart: bool) -> (synack_sim::Scenario, synack_sim::Source) {
+    let text = format!(
+        r#"
+name = "deep_queue"
+duration = "60s"
+[[host]]
+name = "client"
+ip = "10.0.0.1/24"
+config = {{ tcp_send_buffer = 4000000, tcp_congestion = "{congestion}", tcp_hystart = {hystart} }}
+[[host]]
+name = "server"
+ip = "10.0.0.2/24"
+config = {{ tcp_recv_buffer = 4000000 }}
+[[link]]
+a = "client"
+b = "server"
+delay = "20ms"
+rate = "20Mbit"
+queue = 1500000
+[[app]]
+name = "sink"
+host = "server"
+kind = "tcp_sink"
+[[app]]
+name = "bulk"
+host = "client"
+kind = "tcp_bulk"
+dst = "server"
+bytes = 6000000
+[[expect]]
+app = "sink"
+hash_equals = "bulk"
+"#
+    );
+    let file = format!("<deep_queue {congestion} hystart={hystart}>");
+    let scenario = synack_sim::Scenario::parse(&file, &text).unwrap_or_else(|e| panic!("{e}"));
+    (scenario, synack_sim::Source { file, text })
+}
+
+/// Frames the queue dropped on the way to the server, and the client's retransmissions.
+fn losses(out: &synack_sim::RunOutput) -> (u64, u64) {
+    let drops = out.result.links.iter().find(|(l, _)| l == "client->server").map(|(_, s)| s.total_dropped());
+    let bulk = out.result.apps.iter().find(|a| a.name == "bulk").expect("bulk app");
+    (drops.unwrap_or(0), bulk.conns.iter().filter_map(|c| c.retransmits).sum())
+}
+
+#[test]
+fn hystart_ends_slow_start_before_the_first_loss_where_a_queue_builds() {
+    for cc in ["cubic", "newreno"] {
+        // Standard slow start doubles the window until the queue overflows, and a queue this deep reports the
+        // first loss only 600 ms later, a window of losses later still.
+        let (sc, src) = deep_queue_scenario(cc, false);
+        let out = synack_sim::run(&sc, &src, &synack_sim::BuildOptions::default()).unwrap();
+        assert!(out.result.passed(), "{}", out.result);
+        let (drops, rtx) = losses(&out);
+        assert!(drops > 500 && rtx > 500, "{cc} without HyStart++: {drops} drops, {rtx} retransmissions");
+        // HyStart++ sees the RTT rise as the queue builds, grows conservatively for five rounds, and hands over
+        // to congestion avoidance (ssthresh = cwnd) while nothing has been lost yet.
+        let (sc, src) = deep_queue_scenario(cc, true);
+        let mut sim = synack_sim::build(&sc, &src, &synack_sim::BuildOptions::default()).unwrap();
+        sim.end = synack::Instant::ZERO;
+        let info = loop {
+            // 20 ms at a time, until the client's ssthresh is set.
+            assert!(sim.end < synack::Instant::from_secs(10), "{cc}: slow start never ended");
+            sim.end = sim.end + std::time::Duration::from_millis(20);
+            sim.run();
+            let sock =
+                sim.app_reports().iter().find(|a| a.name == "bulk").and_then(|a| a.conns.first()).map(|c| c.sock);
+            let info = sock.and_then(|s| sim.hosts[0].stack.tcp_info(synack::SocketHandle(s)));
+            match info {
+                Some(info) if info.ssthresh < usize::MAX => break info,
+                Some(_) => {}
+                None if sock.is_none() => {}
+                None => panic!("{cc}: the transfer ended in slow start"),
+            }
+        };
+        let drops: u64 = sim.links[0].dirs.iter().map(|d| d.stats.total_dropped()).sum();
+        assert_eq!((drops, info.counters.retransmitted_segments), (0, 0), "{cc}: slow start ended by a loss");
+        // The window the queue let it reach, far above the path's 100 kB (congestion avoidance may have added a little since).
+        assert!(info.ssthresh > 500_000 && info.ssthresh <= info.cwnd, "{cc}: {info:?}");
+        assert!(info.counters.bytes_acked < 6_000_000, "{cc}: before the end of the transfer");
+        let out = synack_sim::run(&sc, &src, &synack_sim::BuildOptions::default()).unwrap();
+        assert!(out.result.passed(), "{}", out.result);
+        assert_eq!(losses(&out), (0, 0), "{cc} with HyStart++:\n{}", out.result);
+    }
+}

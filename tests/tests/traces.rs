@@ -34,7 +34,14 @@ const REQUIRED: &[&str] = &[
     "partition",
     "parallel_100",
     "long_fat_pipe",
+    // Issue 16.
+    "cubic_vs_newreno",
+    "seq_wrap_paws",
 ];
+
+/// Scenarios whose run summary is snapshot too (`NAME-summary.snap`): where the numbers are the point (each
+/// flow's goodput, a drop counted by reason), not only the frames.
+const SUMMARY_SNAPSHOTS: &[&str] = &["cubic_vs_newreno", "seq_wrap_paws"];
 
 /// The repository carries the traces: keep each one small.
 const MAX_TRACE_BYTES: u64 = 400_000;
@@ -61,7 +68,7 @@ fn runs() -> &'static [(TraceScenario, RunOutput)] {
 #[test]
 fn the_library_has_every_required_scenario() {
     let names: BTreeSet<String> = scenarios().into_iter().map(|s| s.name).collect();
-    let missing: Vec<&&str> = REQUIRED.iter().filter(|r| !names.contains(**r)).collect();
+    let missing: Vec<&&str> = REQUIRED.iter().chain(SUMMARY_SNAPSHOTS).filter(|r| !names.contains(**r)).collect();
     assert!(missing.is_empty(), "traces/ lacks {missing:?}");
     assert!(names.len() >= 16, "only {} scenarios in traces/", names.len());
 }
@@ -181,6 +188,14 @@ fn decoded_traces_match_their_snapshots() {
             if r.is_err() {
                 failed.push(ts.name.clone());
             }
+            if SUMMARY_SNAPSHOTS.contains(&ts.name.as_str()) {
+                let name = format!("{}-summary", ts.name);
+                let text =
+                    format!("# {} (seed {}): the run summary\n\n{}", ts.display_path(), ts.scenario.seed, out.result);
+                if std::panic::catch_unwind(|| insta::assert_snapshot!(name.as_str(), text)).is_err() {
+                    failed.push(name);
+                }
+            }
         }
     });
     assert!(
@@ -188,4 +203,28 @@ fn decoded_traces_match_their_snapshots() {
         "snapshots differ for {failed:?}.\nReview with `cargo insta review`, or accept all with\n    \
          INSTA_UPDATE=always cargo test -p synack-tests --test traces\n(together with UPDATE_TRACES=1 when the traces changed too)."
     );
+}
+
+/// `seq_wrap_paws` is only worth its 4.3 GB while its old duplicate still lands inside the window after the
+/// wrap, where nothing but PAWS stops it: if the stack's timing moves, the copy's delay (its `[[fault]]`) must
+/// be worked out again, and regenerating the trace alone would not notice.
+#[test]
+fn the_old_duplicate_after_the_wrap_is_dropped_by_paws() {
+    let (_, out) = runs().iter().find(|(ts, _)| ts.name == "seq_wrap_paws").expect("traces/seq_wrap_paws.toml");
+    let server = out.result.hosts.iter().find(|(name, _, _)| name == "server").expect("a host named server");
+    assert_eq!(server.1.drops(synack::DropReason::TcpPaws), 1, "{}", out.result);
+    assert!(out.result.passed(), "{}", out.result);
+    // And it arrived inside the receive window: between the ACK the server sent last and its right edge
+    // (the advertised window times 2^5, the scale of a 2 MB buffer).
+    let (_, capture) = out.captures.iter().find(|(host, _)| host == "server").expect("the server's capture");
+    let lines = decode_lines(capture);
+    let field = |line: &str, name: &str| -> u32 {
+        let at = line.find(&format!(" {name}=")).unwrap_or_else(|| panic!("no {name} in {line}")) + name.len() + 2;
+        line[at..].split(|c: char| !c.is_ascii_digit()).next().and_then(|n| n.parse().ok()).expect("a number")
+    };
+    let stale = lines.iter().position(|l| l.contains("duplicate (copy 1) made by link (fault)")).expect("the copy");
+    let last_ack = lines[..stale].iter().rev().find(|l| l.contains(" > 10.0.0.2:5001 > ")).expect("an ACK before");
+    let ahead = field(&lines[stale], "seq").wrapping_sub(field(last_ack, "ack"));
+    let window = field(last_ack, "win") << 5;
+    assert!(ahead < window, "{ahead} bytes beyond RCV.NXT, the window is {window}:\n{}\n{last_ack}", lines[stale]);
 }

@@ -1,17 +1,24 @@
-//! Congestion control behind a trait, with NewReno (RFC 5681 + RFC 6582) built in.
+//! Congestion control behind a trait, with CUBIC (RFC 9438, the default) and NewReno (RFC 5681 + RFC 6582) built in.
 //!
 //! The connection decides *when* something happened (new ACK, third duplicate ACK, partial ACK, timeout, ECN
 //! echo); the algorithm decides what that does to the congestion window. An application can bring its own:
 //! implement [`CongestionControl`] and a [`CongestionFactory`] that builds one per connection, then install it
 //! for every new connection of a stack (`TcpConfig::congestion = CongestionAlgorithm::Custom(..)`) or for one
 //! connection (`Command::TcpSetCongestion`).
+//!
+//! The built-in algorithms share slow start (`slow_start` here), with HyStart++ (RFC 9406, `hystart.rs`) in the
+//! first one unless `TcpConfig::hystart` is off. A custom algorithm can use the same: keep a [`HyStart`] and
+//! call [`HyStart::slow_start`].
 
+use super::seq::SeqNum;
+use super::tcb::Tcb;
 use crate::time::Instant;
 use core::fmt;
 use core::time::Duration;
 use std::sync::Arc;
 
 pub use super::cubic::Cubic;
+pub use super::hystart::{HyStart, HyStartPhase};
 pub use super::newreno::NewReno;
 
 /// An acknowledgement of new data outside fast recovery, as an algorithm sees it.
@@ -25,6 +32,15 @@ pub struct AckSample {
     pub now: Instant,
     /// The connection's smoothed round-trip time, once measured.
     pub srtt: Option<Duration>,
+    /// The round trip this ACK measured, if it measured one: from the timestamp echo (RFC 7323 §4.1, every
+    /// ACK when timestamps are in use) or the segment timed for RFC 6298. Unsmoothed, for delay-based
+    /// decisions such as HyStart++'s.
+    pub rtt: Option<Duration>,
+    /// The acknowledgement number (SND.UNA from now on).
+    pub ack: SeqNum,
+    /// The highest sequence number sent so far (SND.NXT; after a timeout rewound SND.NXT, the highest it
+    /// reached): HyStart++ ends a round when this, as it stood at the round's start, is acknowledged.
+    pub snd_max: SeqNum,
 }
 
 /// A congestion control algorithm for one connection. All sizes are in bytes.
@@ -95,11 +111,28 @@ impl PartialEq for CongestionAlgorithm {
 impl Eq for CongestionAlgorithm {}
 
 impl CongestionAlgorithm {
-    pub(crate) fn build(&self, mss: usize) -> Box<dyn CongestionControl> {
+    /// A controller for a connection whose segments carry `mss` bytes. `hystart` (`TcpConfig::hystart`) applies
+    /// to the built-in algorithms; a custom one decides for itself.
+    pub(crate) fn build(&self, mss: usize, hystart: bool) -> Box<dyn CongestionControl> {
         match self {
-            CongestionAlgorithm::NewReno => Box::new(NewReno::new(mss)),
-            CongestionAlgorithm::Cubic => Box::new(Cubic::new(mss)),
+            CongestionAlgorithm::NewReno => Box::new(NewReno::new(mss).with_hystart(hystart)),
+            CongestionAlgorithm::Cubic => Box::new(Cubic::new(mss).with_hystart(hystart)),
             CongestionAlgorithm::Custom(factory) => factory.build(mss),
+        }
+    }
+}
+
+impl Tcb {
+    /// What the congestion controller hears of an ACK of `acked` new bytes up to `ack`, arriving at `now`.
+    pub(crate) fn ack_sample(&self, ack: SeqNum, acked: usize, now: Instant) -> AckSample {
+        AckSample {
+            acked,
+            mss: self.opts.mss(),
+            now,
+            srtt: self.rtt.srtt(),
+            rtt: self.rtt.ack_sample(),
+            ack,
+            snd_max: self.snd.max(),
         }
     }
 }
@@ -109,11 +142,26 @@ pub(crate) fn initial_window(mss: usize) -> usize {
     (10 * mss).min((2 * mss).max(14_600))
 }
 
-/// Slow start, shared by the built-in algorithms: every newly acknowledged byte grows `cwnd`, as Linux counts
-/// every segment (not at most RFC 3465's L = 2 per ACK: with stretch ACKs from a batching receiver or GRO that
-/// limit makes slow start linear), up to `ssthresh`. Returns what is left of `acked` for congestion avoidance,
-/// or `None` when slow start took all of it.
-pub(crate) fn slow_start(cwnd: &mut usize, ssthresh: usize, acked: usize) -> Option<usize> {
+/// Slow start, shared by the built-in algorithms: HyStart++ when the algorithm keeps its state (see
+/// [`HyStart::slow_start`]), the standard one otherwise. Returns what is left of the acknowledged bytes for
+/// congestion avoidance, or `None` when slow start took all of them.
+pub(crate) fn slow_start(
+    cwnd: &mut usize,
+    ssthresh: &mut usize,
+    hystart: Option<&mut HyStart>,
+    ack: &AckSample,
+) -> Option<usize> {
+    match hystart {
+        Some(h) => h.slow_start(cwnd, ssthresh, ack),
+        None => standard_slow_start(cwnd, *ssthresh, ack.acked),
+    }
+}
+
+/// Standard slow start: every newly acknowledged byte grows `cwnd`, as Linux counts every segment (not at most
+/// RFC 3465's L = 2 per ACK: with stretch ACKs from a batching receiver or GRO that limit makes slow start
+/// linear), up to `ssthresh`. Returns what is left of `acked` for congestion avoidance, or `None` when slow
+/// start took all of it.
+pub(crate) fn standard_slow_start(cwnd: &mut usize, ssthresh: usize, acked: usize) -> Option<usize> {
     if *cwnd >= ssthresh {
         return Some(acked);
     }

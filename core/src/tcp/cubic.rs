@@ -9,6 +9,7 @@
 use super::congestion::{
     deflate_on_partial_ack, initial_window, slow_start, window_after_recovery, AckSample, CongestionControl,
 };
+use super::hystart::HyStart;
 use crate::time::Instant;
 
 /// β_cubic = 0.7 (RFC 9438 §4.6), as a fraction.
@@ -47,9 +48,12 @@ pub struct Cubic {
     cwnd_acc: u128,
     /// The same for W_est.
     est_acc: u128,
+    /// HyStart++ state, unless it is off (RFC 9438 §4.10: CUBIC SHOULD use HyStart++ for slow start).
+    hystart: Option<HyStart>,
 }
 
 impl Cubic {
+    /// CUBIC with HyStart++ in its first slow start.
     pub fn new(mss: usize) -> Cubic {
         Cubic {
             cwnd: initial_window(mss),
@@ -61,7 +65,14 @@ impl Cubic {
             w_est: 0,
             cwnd_acc: 0,
             est_acc: 0,
+            hystart: Some(HyStart::new()),
         }
+    }
+
+    /// With HyStart++ (the default) or the standard slow start only.
+    pub fn with_hystart(mut self, on: bool) -> Cubic {
+        self.hystart = on.then(HyStart::new);
+        self
     }
 
     /// W_cubic(t) in bytes (RFC 9438 eq. 1): C·(t−K)³ + W_max with C = 0.4 segments/s³, t in ms.
@@ -129,7 +140,15 @@ impl CongestionControl for Cubic {
         self.ssthresh
     }
     fn on_ack(&mut self, ack: &AckSample) {
-        if let Some(acked) = slow_start(&mut self.cwnd, self.ssthresh, ack.acked) {
+        let first_slow_start = self.ssthresh == usize::MAX;
+        let left = slow_start(&mut self.cwnd, &mut self.ssthresh, self.hystart.as_mut(), ack);
+        if first_slow_start && self.ssthresh != usize::MAX {
+            // RFC 9438 §4.10: HyStart++ ended slow start without a congestion event, so there is no W_max yet:
+            // the cubic curve starts flat at the window reached (W_max = cwnd, K = 0) from the next ACK.
+            self.w_max = self.cwnd;
+            self.epoch_start = None;
+        }
+        if let Some(acked) = left {
             self.avoid(ack, acked);
         }
     }
@@ -161,12 +180,21 @@ impl CongestionControl for Cubic {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tcp::SeqNum;
     use core::time::Duration;
 
     const MSS: usize = 1000;
 
     fn ack(acked: usize, now_ms: u64, srtt_ms: u64) -> AckSample {
-        AckSample { acked, mss: MSS, now: Instant::from_millis(now_ms), srtt: Some(Duration::from_millis(srtt_ms)) }
+        AckSample {
+            acked,
+            mss: MSS,
+            now: Instant::from_millis(now_ms),
+            srtt: Some(Duration::from_millis(srtt_ms)),
+            rtt: None,
+            ack: SeqNum(0),
+            snd_max: SeqNum(0),
+        }
     }
 
     #[test]

@@ -8,8 +8,8 @@
 //!   cookies in `cookie.rs`), takes the TCB out of the table (`table.rs`) and runs it with an empty `Effects`.
 //! - the connection: `input.rs` (RFC 9293 §3.10.7: acceptability, RST, SYN, handshake, text and FIN) calls
 //!   `send.rs` for the fifth step (ACK processing, the send sequence space and window), `recovery.rs` (duplicate
-//!   ACKs, fast and SACK recovery, with `sack.rs`'s scoreboard), `congestion.rs` (the window algorithm),
-//!   `rtt.rs` (RFC 6298 and Karn), `recv.rs` (the receive sequence space: data, FIN, window advertisement,
+//!   ACKs, fast and SACK recovery, with `sack.rs`'s scoreboard), `congestion.rs` (the window algorithm:
+//!   `cubic.rs`, `newreno.rs`, their slow start with `hystart.rs`), `rtt.rs` (RFC 6298 and Karn), `recv.rs` (the receive sequence space: data, FIN, window advertisement,
 //!   SACK blocks, autotuning with `autotune.rs`, buffers in `buffer.rs` / `byte_queue.rs`), `ack.rs` (when to
 //!   acknowledge), `ecn.rs` (RFC 3168: CE marks echoed, echoes answered) and `time_wait.rs`; `errors.rs` and
 //!   `pmtu.rs` take ICMP and ARP news. Then `output.rs` (`poll_send`: windows, Nagle, SWS avoidance, FIN,
@@ -36,6 +36,7 @@ mod cubic;
 mod demux;
 mod ecn;
 mod errors;
+pub mod hystart;
 mod input;
 mod listen;
 mod newreno;
@@ -57,7 +58,9 @@ mod time_wait;
 mod timers;
 mod timestamps;
 
-pub use congestion::{AckSample, CongestionAlgorithm, CongestionControl, CongestionFactory, Cubic, NewReno};
+pub use congestion::{
+    AckSample, CongestionAlgorithm, CongestionControl, CongestionFactory, Cubic, HyStart, HyStartPhase, NewReno,
+};
 pub use ecn::Ecn;
 pub use seq::SeqNum;
 pub use tcb::TcpCounters;

@@ -1,9 +1,10 @@
-//! NewReno (RFC 5681 + RFC 6582): slow start, congestion avoidance by byte counting, fast recovery with
-//! partial-ACK deflation.
+//! NewReno (RFC 5681 + RFC 6582): slow start (with HyStart++, RFC 9406, in the first one), congestion
+//! avoidance by byte counting, fast recovery with partial-ACK deflation.
 
 use super::congestion::{
     deflate_on_partial_ack, initial_window, slow_start, window_after_recovery, AckSample, CongestionControl,
 };
+use super::hystart::HyStart;
 
 /// NewReno: slow start, congestion avoidance by byte counting, fast recovery with partial-ACK deflation.
 #[derive(Debug, Clone)]
@@ -12,11 +13,20 @@ pub struct NewReno {
     ssthresh: usize,
     /// Bytes acknowledged since cwnd last grew in congestion avoidance (RFC 5681 §3.1 byte counting).
     bytes_acked: usize,
+    /// HyStart++ state, unless it is off.
+    hystart: Option<HyStart>,
 }
 
 impl NewReno {
+    /// NewReno with HyStart++ in its first slow start.
     pub fn new(mss: usize) -> NewReno {
-        NewReno { cwnd: initial_window(mss), ssthresh: usize::MAX, bytes_acked: 0 }
+        NewReno { cwnd: initial_window(mss), ssthresh: usize::MAX, bytes_acked: 0, hystart: Some(HyStart::new()) }
+    }
+
+    /// With HyStart++ (the default) or the standard slow start only.
+    pub fn with_hystart(mut self, on: bool) -> NewReno {
+        self.hystart = on.then(HyStart::new);
+        self
     }
 
     /// RFC 5681 equation (4): half the flight, but at least two segments.
@@ -36,7 +46,7 @@ impl CongestionControl for NewReno {
         self.ssthresh
     }
     fn on_ack(&mut self, ack: &AckSample) {
-        let Some(acked) = slow_start(&mut self.cwnd, self.ssthresh, ack.acked) else {
+        let Some(acked) = slow_start(&mut self.cwnd, &mut self.ssthresh, self.hystart.as_mut(), ack) else {
             return;
         };
         // RFC 5681 §3.1 byte counting: one segment per window's worth acknowledged.
@@ -75,11 +85,13 @@ impl CongestionControl for NewReno {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tcp::SeqNum;
 
     const MSS: usize = 1000;
 
     fn ack(acked: usize) -> AckSample {
-        AckSample { acked, mss: MSS, now: crate::time::Instant::ZERO, srtt: None }
+        let (ack, snd_max) = (SeqNum(0), SeqNum(0));
+        AckSample { acked, mss: MSS, now: crate::time::Instant::ZERO, srtt: None, rtt: None, ack, snd_max }
     }
 
     #[test]

@@ -165,14 +165,14 @@ impl Tcb {
     /// The handshake agreed the MSS, and nothing but the SYN was sent: the congestion window starts over in
     /// segments of that size (RFC 6928's initial window counts segments).
     pub(crate) fn restart_congestion(&mut self) {
-        self.cc = self.cc_algorithm.build(self.opts.mss());
+        self.cc = self.cc_algorithm.build(self.opts.mss(), self.hystart);
     }
 
     /// Hands the congestion window to `algorithm` (built for this connection's MSS), which takes over the
     /// window reached so far.
     pub(crate) fn switch_congestion(&mut self, algorithm: &super::CongestionAlgorithm) {
         let (cwnd, ssthresh) = (self.cc.cwnd(), self.cc.ssthresh());
-        self.cc = algorithm.build(self.opts.mss());
+        self.cc = algorithm.build(self.opts.mss(), self.hystart);
         self.cc.resume(cwnd, ssthresh);
         self.cc_algorithm = algorithm.clone();
     }
@@ -310,8 +310,7 @@ impl Tcb {
             }
         } else {
             self.recovery.dup_acks = 0;
-            let srtt = self.rtt.srtt();
-            self.cc.on_ack(&super::AckSample { acked: data_acked, mss, now, srtt });
+            self.cc.on_ack(&self.ack_sample(ack, data_acked, now));
         }
         self.recovery.tlp_in_flight = false;
     }

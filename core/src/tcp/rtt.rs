@@ -50,21 +50,29 @@ pub(crate) struct RttEstimator {
     backoff: u32,
     min: Duration,
     max: Duration,
+    /// The round trip the latest ACK of new data measured, if any (see `Tcb::sample_rtt`).
+    latest: Option<Duration>,
 }
 
 impl Tcb {
     /// `seg`, acknowledging new data, arrived at `now`: folds in the round trip of the timed segment if it
     /// covers it; when nothing could be timed (Karn: a retransmission), the timestamp echo measures it
     /// instead (RFC 7323 §4.1), so an RTO's backoff ends at the first ACK of new data, as on Linux.
+    ///
+    /// Whatever this ACK measured, the timed segment or (more often) the echo, is kept for the congestion
+    /// controller (`AckSample::rtt`: HyStart++ wants a sample per ACK), even when SRTT takes only one per round.
     pub(crate) fn sample_rtt(&mut self, seg: &TcpRepr<'_>, now: Instant) {
-        let sample = match self.timing.on_ack(seg.ack_number, now) {
+        let timed = self.timing.on_ack(seg.ack_number, now);
+        let echoed = self.ts.round_trip(seg, now);
+        let sample = match timed {
             Some(rtt) => Some(rtt),
-            None if !self.timing.is_running() => self.ts.round_trip(seg, now),
+            None if !self.timing.is_running() => echoed,
             None => None,
         };
         if let Some(rtt) = sample {
             self.rtt.sample(rtt);
         }
+        self.rtt.latest = timed.or(echoed);
     }
 }
 
@@ -73,7 +81,15 @@ const GRANULARITY: Duration = Duration::from_millis(1);
 
 impl RttEstimator {
     pub(crate) fn new(initial: Duration, min: Duration, max: Duration) -> RttEstimator {
-        RttEstimator { srtt: None, rttvar: Duration::ZERO, base_rto: initial.clamp(min, max), backoff: 0, min, max }
+        RttEstimator {
+            srtt: None,
+            rttvar: Duration::ZERO,
+            base_rto: initial.clamp(min, max),
+            backoff: 0,
+            min,
+            max,
+            latest: None,
+        }
     }
 
     /// RFC 6298 §2.2 and §2.3: fold in one measurement.
@@ -115,6 +131,11 @@ impl RttEstimator {
 
     pub(crate) fn rttvar(&self) -> Duration {
         self.rttvar
+    }
+
+    /// The round trip the latest ACK of new data measured, smoothed or not into SRTT.
+    pub(crate) fn ack_sample(&self) -> Option<Duration> {
+        self.latest
     }
 }
 

@@ -202,6 +202,8 @@ pub(crate) struct Tcb {
     /// What builds `cc`: the handshake rebuilds it for the MSS agreed (RFC 6928's initial window counts
     /// segments of that size).
     pub(super) cc_algorithm: CongestionAlgorithm,
+    /// The built-in algorithms use HyStart++ in their first slow start (`TcpConfig::hystart`).
+    pub(super) hystart: bool,
     pub(super) recovery: LossRecovery,
     pub(super) ack: AckState,
     pub(super) ts: Timestamps,
@@ -262,8 +264,9 @@ impl Tcb {
             timers: Timers::default(),
             rtt: RttEstimator::new(cfg.rto_initial, cfg.rto_min, cfg.rto_max),
             timing: RttTiming::default(),
-            cc: cfg.congestion.build(mss),
+            cc: cfg.congestion.build(mss, cfg.hystart),
             cc_algorithm: cfg.congestion.clone(),
+            hystart: cfg.hystart,
             recovery: LossRecovery::new(iss, cfg.prr),
             ack: AckState::new(),
             ts: Timestamps::new(ts_offset),

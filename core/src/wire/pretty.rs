@@ -23,13 +23,39 @@ const BAD_CHECKSUM: &str = " [bad checksum]";
 
 /// Summarises one Ethernet frame (without FCS) in one line.
 pub fn frame_summary(frame: &[u8]) -> String {
+    summary(frame, Checksums::All)
+}
+
+/// Summarises a frame of which a capture kept only the first `captured.len()` of its `original_len` bytes
+/// (a pcap snap length): the headers are read as they were, lengths come from the IP header, and the line
+/// ends in ` caplen=N`. The IPv4 header checksum is checked if the header was kept whole; the TCP, UDP and
+/// ICMP checksums, which cover bytes that were not kept, are not.
+pub fn truncated_frame_summary(captured: &[u8], original_len: usize) -> String {
+    if captured.len() >= original_len {
+        return frame_summary(captured);
+    }
+    // Zeros stand in for what was not kept, so the views' length checks see the frame's real size.
+    let mut frame = captured.to_vec();
+    frame.resize(original_len, 0);
+    format!("{} caplen={}", summary(&frame, Checksums::HeaderOnly), captured.len())
+}
+
+/// Which checksums a summary verifies.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Checksums {
+    All,
+    /// The IPv4 header's only: the rest of the frame was not captured.
+    HeaderOnly,
+}
+
+fn summary(frame: &[u8], checksums: Checksums) -> String {
     let frame = match EthernetFrame::new_checked(frame) {
         Ok(frame) => frame,
         Err(e) => return format!("malformed Ethernet: {e}"),
     };
     let payload = frame.payload();
     match frame.ethertype() {
-        EtherType::Ipv4 => ipv4_summary(payload),
+        EtherType::Ipv4 => ipv4_summary(payload, checksums),
         EtherType::Arp => arp_summary(payload),
         EtherType::Ipv6 => format!("IPv6 len={}", payload.len()),
         EtherType::Unknown(ty) => format!("ethertype {ty:#06x} len={}", payload.len()),
@@ -61,7 +87,7 @@ fn protocol_name(protocol: IpProtocol) -> String {
     }
 }
 
-fn ipv4_summary(bytes: &[u8]) -> String {
+fn ipv4_summary(bytes: &[u8], checksums: Checksums) -> String {
     let packet = match Ipv4Packet::new_checked(bytes) {
         Ok(packet) => packet,
         Err(e) => return format!("malformed IPv4: {e}"),
@@ -83,9 +109,9 @@ fn ipv4_summary(bytes: &[u8]) -> String {
         )
     } else {
         match packet.protocol() {
-            IpProtocol::Icmp => icmp_summary(src, dst, payload),
-            IpProtocol::Tcp => tcp_summary(src, dst, payload),
-            IpProtocol::Udp => udp_summary(src, dst, payload),
+            IpProtocol::Icmp => icmp_summary(src, dst, payload, checksums),
+            IpProtocol::Tcp => tcp_summary(src, dst, payload, checksums),
+            IpProtocol::Udp => udp_summary(src, dst, payload, checksums),
             IpProtocol::Unknown(n) => format!("{src} > {dst} IPv4 proto={n} len={}", payload.len()),
         }
     };
@@ -97,16 +123,16 @@ fn ipv4_summary(bytes: &[u8]) -> String {
     line
 }
 
-fn udp_summary(src: Ipv4Addr, dst: Ipv4Addr, bytes: &[u8]) -> String {
+fn udp_summary(src: Ipv4Addr, dst: Ipv4Addr, bytes: &[u8], checksums: Checksums) -> String {
     let packet = match UdpPacket::new_checked(bytes) {
         Ok(packet) => packet,
         Err(e) => return format!("{src} > {dst} malformed UDP: {e}"),
     };
-    let bad = if packet.verify_checksum(&src, &dst) { "" } else { BAD_CHECKSUM };
+    let bad = if checksums == Checksums::HeaderOnly || packet.verify_checksum(&src, &dst) { "" } else { BAD_CHECKSUM };
     format!("{src}:{} > {dst}:{} UDP len={}{bad}", packet.src_port(), packet.dst_port(), packet.payload().len())
 }
 
-fn tcp_summary(src: Ipv4Addr, dst: Ipv4Addr, bytes: &[u8]) -> String {
+fn tcp_summary(src: Ipv4Addr, dst: Ipv4Addr, bytes: &[u8], checksums: Checksums) -> String {
     let packet = match TcpPacket::new_checked(bytes) {
         Ok(packet) => packet,
         Err(e) => return format!("{src} > {dst} malformed TCP: {e}"),
@@ -126,7 +152,7 @@ fn tcp_summary(src: Ipv4Addr, dst: Ipv4Addr, bytes: &[u8]) -> String {
         Err(e) => line += &format!(" [{e}]"),
     }
     line += &format!(" len={}", packet.payload().len());
-    if !packet.verify_checksum(&src, &dst) {
+    if checksums == Checksums::All && !packet.verify_checksum(&src, &dst) {
         line += BAD_CHECKSUM;
     }
     line
@@ -155,7 +181,7 @@ fn options_summary(options: &TcpOptions) -> String {
     out
 }
 
-fn icmp_summary(src: Ipv4Addr, dst: Ipv4Addr, bytes: &[u8]) -> String {
+fn icmp_summary(src: Ipv4Addr, dst: Ipv4Addr, bytes: &[u8], checksums: Checksums) -> String {
     let packet = match Icmpv4Packet::new_checked(bytes) {
         Ok(packet) => packet,
         Err(e) => return format!("{src} > {dst} malformed ICMP: {e}"),
@@ -189,7 +215,7 @@ fn icmp_summary(src: Ipv4Addr, dst: Ipv4Addr, bytes: &[u8]) -> String {
         }
         other => format!("type={other} code={code} len={}", data.len()),
     };
-    let bad = if packet.verify_checksum() { "" } else { BAD_CHECKSUM };
+    let bad = if checksums == Checksums::HeaderOnly || packet.verify_checksum() { "" } else { BAD_CHECKSUM };
     format!("{src} > {dst} ICMP {body}{bad}")
 }
 
@@ -335,6 +361,28 @@ mod tests {
         let mut quote = ipv4_datagram(A, B, IpProtocol::Udp, ttl, &udp(A, B, 40000, 9, b"hello"));
         quote.truncate(ipv4::HEADER_LEN + 8);
         quote
+    }
+
+    #[test]
+    fn a_frame_cut_short_by_a_snap_length_reads_from_its_headers() {
+        let payload = vec![7u8; 3000];
+        let seg = TcpRepr { flags: TcpFlags::ACK | TcpFlags::PSH, payload: &payload, ..syn() };
+        let frame = ipv4_frame(A, B, IpProtocol::Tcp, &tcp(A, B, &seg));
+        let whole = frame_summary(&frame);
+        assert!(whole.ends_with(" len=3000"), "{whole}");
+        assert_eq!(truncated_frame_summary(&frame, frame.len()), whole, "nothing cut");
+        // The first 134 bytes: every header, 40 bytes of payload. The TCP checksum covers bytes that are gone.
+        assert_eq!(truncated_frame_summary(&frame[..134], frame.len()), format!("{whole} caplen=134"));
+        assert_eq!(frame_summary(&frame[..134]), "malformed IPv4: truncated", "what the plain summary makes of it");
+        // A damaged IP header is still found out.
+        let mut bad = frame.clone();
+        bad[14 + 8] ^= 1;
+        assert_eq!(truncated_frame_summary(&bad[..134], bad.len()), "malformed IPv4: bad checksum caplen=134");
+        let datagram = ipv4_frame(A, B, IpProtocol::Udp, &udp(A, B, 40000, 9, &payload));
+        assert_eq!(
+            truncated_frame_summary(&datagram[..100], datagram.len()),
+            "10.0.0.1:40000 > 10.0.0.2:9 UDP len=3000 caplen=100"
+        );
     }
 
     #[test]
