@@ -62,6 +62,7 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
             config.tcp.congestion = cc.algorithm();
         }
         config.tcp.hystart = c.tcp_hystart.unwrap_or(config.tcp.hystart);
+        config.tcp.prr = c.tcp_prr.unwrap_or(config.tcp.prr);
         config.tcp.sack = c.tcp_sack.unwrap_or(config.tcp.sack);
         config.tcp.ecn = c.tcp_ecn.map_or(config.tcp.ecn, |e| e.setting());
         config.tcp.time_wait = c.tcp_time_wait.map(|d| d.0).unwrap_or(config.tcp.time_wait);

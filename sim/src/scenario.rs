@@ -144,6 +144,9 @@ pub struct HostConfigSpec {
     /// HyStart++ (RFC 9406) in the first slow start of `newreno` and `cubic`; on by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_hystart: Option<bool>,
+    /// Proportional Rate Reduction in SACK recovery (`TcpConfig::prr`); off, the RFC 6675 pipe rule alone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_prr: Option<bool>,
     /// Offer and use selective acknowledgements (RFC 2018); on by default.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_sack: Option<bool>,

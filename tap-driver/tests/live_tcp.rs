@@ -388,7 +388,11 @@ fn http_load_reusing_client_ports_never_retransmits_a_syn() {
         "http load: {} complete, {} failed, longest {} ms, Linux TcpExtTCPSynRetrans {:?}",
         ab_field("Complete requests:").unwrap_or_default(),
         ab_field("Failed requests:").unwrap_or_default(),
-        report.lines().find(|l| l.contains("(longest request)")).and_then(|l| l.split_whitespace().nth(1)).unwrap_or("?"),
+        report
+            .lines()
+            .find(|l| l.contains("(longest request)"))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or("?"),
         counter("TcpExtTCPSynRetrans")
     );
     assert_eq!(counter("TcpExtTCPSynRetrans"), Some(0), "Linux retransmitted SYNs:\n{nstat}\n{report}");
