@@ -93,6 +93,11 @@ impl Rack {
         Rack { reo_wnd_mult: 1, ..Rack::default() }
     }
 
+    /// Nothing is logged (no data outstanding): an ACK has nothing to tell RACK.
+    pub(crate) fn is_idle(&self) -> bool {
+        self.sent.is_empty()
+    }
+
     pub(crate) fn lost_bytes(&self) -> usize {
         self.lost_bytes
     }
@@ -166,16 +171,10 @@ impl Rack {
         echo_older: impl Fn(Instant) -> bool,
         now: Instant,
     ) {
+        // Segments sent once and acknowledged together (the common case) are taken as one run.
+        let mut run: Option<(Sent, Sent)> = None;
         while let Some(&front) = self.sent.front() {
-            if front.end <= una {
-                self.sent.pop_front();
-                if front.lost {
-                    self.lost_bytes -= front.len();
-                }
-                if !front.sacked {
-                    self.delivered(&front, &echo_older, now);
-                }
-            } else {
+            if front.end > una {
                 if front.start < una {
                     let s = &mut self.sent[0];
                     if s.lost {
@@ -185,6 +184,24 @@ impl Rack {
                 }
                 break;
             }
+            self.sent.pop_front();
+            if front.lost {
+                self.lost_bytes -= front.len();
+            }
+            if front.sacked {
+                continue;
+            }
+            if front.retransmitted {
+                if let Some((first, last)) = run.take() {
+                    self.delivered_run(&first, &last, now);
+                }
+                self.delivered(&front, &echo_older, now);
+            } else {
+                run = Some((run.map_or(front, |(first, _)| first), front));
+            }
+        }
+        if let Some((first, last)) = run {
+            self.delivered_run(&first, &last, now);
         }
         for &(start, end) in blocks.iter().flatten() {
             if end <= una || end <= start {
@@ -207,6 +224,23 @@ impl Rack {
                 }
                 i += 1;
             }
+        }
+    }
+
+    /// Segments `first..=last`, consecutive and each sent once (so in sending order), are known delivered: what
+    /// [`Rack::delivered`] would make of each in turn, in one step.
+    fn delivered_run(&mut self, first: &Sent, last: &Sent, now: Instant) {
+        let rtt = now.saturating_duration_since(last.at);
+        self.min_rtt = Some(self.min_rtt.map_or(rtt, |min| min.min(rtt)));
+        if self.fack.is_some_and(|fack| first.end <= fack) {
+            self.reordering_seen = true;
+        }
+        if self.fack.is_none_or(|fack| last.end > fack) {
+            self.fack = Some(last.end);
+        }
+        if self.latest.is_none_or(|(t, n)| sent_after(last.at, last.order, t, n)) {
+            self.latest = Some((last.at, last.order));
+            self.rtt = rtt;
         }
     }
 
@@ -242,6 +276,14 @@ impl Rack {
         let Some(min_rtt) = self.min_rtt else { return Duration::ZERO };
         let window = min_rtt / 4 * self.reo_wnd_mult;
         srtt.map_or(window, |srtt| window.min(srtt))
+    }
+
+    /// Could [`Rack::detect_loss`] find anything? Not when the oldest segment outstanding was sent once, is not
+    /// SACKed, and went out after the latest delivered one: every later segment went out later still (the
+    /// common case, checked on every ACK).
+    pub(crate) fn anything_in_doubt(&self) -> bool {
+        let (Some((latest_at, latest_order)), Some(front)) = (self.latest, self.sent.front()) else { return false };
+        front.sacked || front.lost || front.retransmitted || !sent_after(front.at, front.order, latest_at, latest_order)
     }
 
     /// RFC 8985 §6.2 step 5: marks lost every segment sent before the latest delivered one whose delivery is

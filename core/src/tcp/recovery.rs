@@ -27,12 +27,13 @@ pub(crate) struct LossRecovery {
     recover: SeqNum,
     /// A tail loss probe went out and its outcome is not known yet (one probe per episode).
     tlp_in_flight: bool,
-    /// How to take back the last reduction if it proves needless.
-    undo: Option<Undo>,
+    /// How to take back the last reduction if it proves needless (boxed: only loss episodes need it, and an idle
+    /// connection's state stays small).
+    undo: Option<Box<Undo>>,
     /// `TcpConfig::prr`.
     use_prr: bool,
-    /// Proportional Rate Reduction's state during SACK recovery.
-    prr: Option<Prr>,
+    /// Proportional Rate Reduction's state during SACK recovery (boxed like `undo`).
+    prr: Option<Box<Prr>>,
     /// Fast recovery began and its first retransmission has not gone out: it goes whatever the window says.
     fast_retransmit_due: bool,
 }
@@ -189,12 +190,17 @@ impl Tcb {
         self.snd.outstanding().saturating_sub(r.scoreboard.sacked_bytes()).saturating_sub(r.rack.lost_bytes())
     }
 
-    /// Queues data (and/or a FIN) sent at `now`. RACK logs every transmission, and one that resends something
+    /// Queues data (and/or a FIN) sent at `now`. RACK logs every transmission of data, and one that resends something
     /// counts towards undoing the current loss episode.
     pub(crate) fn queue_data(&mut self, tx: Outgoing, now: Instant, fx: &mut Effects) {
         let end = tx.seq + tx.len + usize::from(tx.flags.contains(TcpFlags::FIN));
-        let resent =
-            if self.opts.sack() { self.recovery.rack.on_send(tx.seq, end, now) > 0 } else { tx.seq < self.snd.max() };
+        // RACK logs data; a lone FIN is left to the tail loss probe and the RTO (as before RACK), which spares a
+        // connection that only opens and closes the log's allocation.
+        let resent = if self.opts.sack() && tx.len > 0 {
+            self.recovery.rack.on_send(tx.seq, end, now) > 0
+        } else {
+            tx.seq < self.snd.max()
+        };
         if resent {
             self.recovery.fast_retransmit_due = false;
             if let Some(undo) = &mut self.recovery.undo {
@@ -229,6 +235,9 @@ impl Tcb {
     pub(crate) fn rack_on_ack(&mut self, seg: &TcpRepr<'_>, now: Instant, fx: &mut Effects) {
         let (ts, una) = (&self.ts, self.snd.una());
         let r = &mut self.recovery;
+        if r.rack.is_idle() && seg.options.sack_blocks[0].is_none() {
+            return; // nothing logged, nothing reported: nothing to learn or detect
+        }
         r.rack.on_ack(una, &r.scoreboard, &seg.options.sack_blocks, |at| ts.echoes_before(seg, at), now);
         self.rack_detect_loss(now, fx);
     }
@@ -237,6 +246,10 @@ impl Tcb {
     pub(crate) fn rack_detect_loss(&mut self, now: Instant, fx: &mut Effects) {
         let mss = self.opts.mss();
         let r = &mut self.recovery;
+        if !r.rack.anything_in_doubt() {
+            self.timers.reorder_at(None);
+            return;
+        }
         // RFC 8985 §6.2 step 4: without reordering seen, no extra wait once recovering or once a duplicate-ACK
         // threshold's worth of data is SACKed.
         let recovering = r.in_recovery() || r.scoreboard.sacked_bytes() >= 3 * mss;
@@ -255,7 +268,7 @@ impl Tcb {
     fn enter_fast_recovery(&mut self, first_lost: SeqNum, now: Instant, fx: &mut Effects) {
         let (cwnd, ssthresh) = (self.cc.cwnd(), self.cc.ssthresh());
         let r = &mut self.recovery;
-        r.undo = Some(Undo::new(cwnd, ssthresh, false, first_lost));
+        r.undo = Some(Box::new(Undo::new(cwnd, ssthresh, false, first_lost)));
         r.phase = Phase::FastRecovery;
         r.fast_retransmit_due = true;
         r.tlp_in_flight = false;
@@ -263,7 +276,7 @@ impl Tcb {
         if r.use_prr && self.opts.sack() {
             let pipe =
                 self.snd.outstanding().saturating_sub(r.scoreboard.sacked_bytes()).saturating_sub(r.rack.lost_bytes());
-            r.prr = Some(Prr::start(self.snd.outstanding(), pipe));
+            r.prr = Some(Box::new(Prr::start(self.snd.outstanding(), pipe)));
         }
         self.timers.stop_tlp();
         // RFC 3168 §6.1.2: a window an ECN echo reduced is not reduced again for a loss in it.
@@ -394,7 +407,7 @@ impl Tcb {
                 undo.timeout = true;
                 Some(undo)
             }
-            _ => Some(Undo::new(cwnd, ssthresh, true, self.snd.una())),
+            _ => Some(Box::new(Undo::new(cwnd, ssthresh, true, self.snd.una()))),
         };
         r.phase = Phase::Open;
         r.dup_acks = 0;
@@ -449,6 +462,9 @@ impl Tcb {
     /// An ACK during SACK recovery reported `delivered` bytes delivered (RFC 6937's DeliveredData: newly
     /// acknowledged plus newly SACKed): PRR sets what may go out in answer.
     pub(crate) fn prr_on_ack(&mut self, delivered: usize) {
+        if self.recovery.prr.is_none() {
+            return;
+        }
         let (pipe, ssthresh, mss) = (self.pipe(), self.cc.ssthresh(), self.opts.mss());
         if let Some(prr) = self.recovery.prr.as_mut().filter(|_| self.recovery.phase == Phase::FastRecovery) {
             prr.on_ack(delivered, pipe, ssthresh, mss);
