@@ -7,14 +7,15 @@
 //!   connection by `ConnectionKey` (`demux.rs`) or the listener (`listen.rs`: passive open, SYN
 //!   cookies in `cookie.rs`), takes the TCB out of the table (`table.rs`) and runs it with an empty `Effects`.
 //! - the connection: `input.rs` (RFC 9293 §3.10.7: acceptability, RST, SYN, handshake, text and FIN) calls
-//!   `send.rs` for the fifth step (ACK processing, the send sequence space and window), `recovery.rs` (duplicate
-//!   ACKs, fast and SACK recovery, with `sack.rs`'s scoreboard), `congestion.rs` (the window algorithm:
+//!   `send.rs` for the fifth step (ACK processing, the send sequence space and window), `recovery.rs` (fast
+//!   recovery and what a timeout does; losses found by RACK in `rack.rs` with SACK, `sack.rs`'s scoreboard, or
+//!   by duplicate ACKs without; PRR in `prr.rs`; D-SACK and timestamp undo), `congestion.rs` (the window algorithm:
 //!   `cubic.rs`, `newreno.rs`, their slow start with `hystart.rs`), `rtt.rs` (RFC 6298 and Karn), `recv.rs` (the receive sequence space: data, FIN, window advertisement,
 //!   SACK blocks, autotuning with `autotune.rs`, buffers in `buffer.rs` / `byte_queue.rs`), `ack.rs` (when to
 //!   acknowledge), `ecn.rs` (RFC 3168: CE marks echoed, echoes answered) and `time_wait.rs`; `errors.rs` and
 //!   `pmtu.rs` take ICMP and ARP news. Then `output.rs` (`poll_send`: windows, Nagle, SWS avoidance, FIN,
-//!   persist) decides what goes out, as `Outgoing` entries in `Effects`. `timers.rs` (RTO, TLP, persist,
-//!   delayed ACK, close) and `commands.rs` (the application's calls) end the same way.
+//!   persist) decides what goes out, as `Outgoing` entries in `Effects`. `timers.rs` (RTO, TLP, RACK's
+//!   reordering timer, persist, delayed ACK, close) and `commands.rs` (the application's calls) end the same way.
 //! - out: back here, `apply_effects` asks the connection for each segment's complete header
 //!   (`Tcb::build_segment` in `segment.rs`, options from `options.rs`) under the stack's challenge-ACK budget,
 //!   wraps it in IP with the ECN codepoint the connection chose (`ipv4.rs`, ARP in `arp.rs`), reports events,
@@ -22,7 +23,7 @@
 //!   forgets it).
 //!
 //! Each concept's state is a small struct private to its file (`SendSequence`, `RecvSequence`, `Agreed`,
-//! `Timers`, `LossRecovery`, `AckState`, `RttTiming`, `EcnState`, `Owner`): other files read it through accessors and
+//! `Timers`, `LossRecovery` with `Rack` and `Prr`, `AckState`, `RttTiming`, `EcnState`, `Owner`): other files read it through accessors and
 //! change it only through the methods its file offers.
 
 mod ack;

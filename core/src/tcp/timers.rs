@@ -1,4 +1,5 @@
-//! A connection's timers: retransmission (RFC 6298), persist (zero-window probes), delayed ACK, and the
+//! A connection's timers: retransmission (RFC 6298), tail loss probe and RACK's reordering timer (RFC 8985),
+//! persist (zero-window probes), delayed ACK, and the
 //! close timer (TIME-WAIT's 2*MSL, or an orphaned FIN-WAIT-2).
 
 use super::segment::Outgoing;
