@@ -187,6 +187,23 @@ fn pcap_capture_passes_tshark_validation() {
     assert_eq!(ts.trim().split('.').nth(1).map(str::len), Some(9), "nanosecond timestamps: {ts}");
 }
 
+/// A Linux client in `ns` sends `len` bytes of `byte` to synack's echo port, shuts down and reads: true if the
+/// same bytes came back.
+fn linux_echo_round_trip(ns: &Netns, len: usize, byte: u8) -> bool {
+    let linux = ns.within(move || {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect((SYNACK_IP, 7)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let data = vec![byte; len];
+        s.write_all(&data).unwrap();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut back = Vec::new();
+        s.read_to_end(&mut back).unwrap();
+        back == data
+    });
+    linux.join().unwrap()
+}
+
 /// Linux with its default sysctls and synack agree on window scaling, SACK and RFC 7323 timestamps: the
 /// capture, read by tshark with every checksum checked, shows them in both SYNs and timestamps on every later
 /// segment but resets.
@@ -199,18 +216,7 @@ fn linux_negotiates_timestamps_sack_and_window_scaling() {
     let pcap = common::TempPath::new(&format!("{}.pcapng", ns.name));
     let pcap_s = pcap.to_str().unwrap();
     let synack = Synack::start(&ns, &["--pcap", pcap_s, "--max-connections", "1", "echo"]);
-    let linux = ns.within(|| {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect((SYNACK_IP, 7)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let data = vec![7u8; 100_000];
-        s.write_all(&data).unwrap();
-        s.shutdown(std::net::Shutdown::Write).unwrap();
-        let mut back = Vec::new();
-        s.read_to_end(&mut back).unwrap();
-        back == data
-    });
-    assert!(linux.join().unwrap(), "echoed intact");
+    assert!(linux_echo_round_trip(&ns, 100_000, 7), "echoed intact");
     let _ = synack.stop();
     assert_eq!(tshark_problems(pcap_s), "", "tshark found problems in {pcap_s}");
     let syn_fields = |filter: &str| {
@@ -323,18 +329,7 @@ fn linux_negotiates_ecn_both_ways() {
     let pcap = common::TempPath::new(&format!("{}.pcapng", ns.name));
     let pcap_s = pcap.to_str().unwrap();
     let synack = Synack::start(&ns, &["--pcap", pcap_s, "--max-connections", "1", "echo"]);
-    let linux = ns.within(|| {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect((SYNACK_IP, 7)).unwrap();
-        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-        let data = vec![5u8; BYTES];
-        s.write_all(&data).unwrap();
-        s.shutdown(std::net::Shutdown::Write).unwrap();
-        let mut back = Vec::new();
-        s.read_to_end(&mut back).unwrap();
-        back == data
-    });
-    assert!(linux.join().unwrap(), "echoed intact");
+    assert!(linux_echo_round_trip(&ns, BYTES, 5), "echoed intact");
     let _ = synack.stop();
     assert_eq!(tshark_problems(pcap_s), "", "tshark found problems in {pcap_s}");
     check_handshake(pcap_s, LINUX_IP);
