@@ -198,3 +198,24 @@ fn hystart_ends_slow_start_before_the_first_loss_where_a_queue_builds() {
         assert_eq!(losses(&out), (0, 0), "{cc} with HyStart++:\n{}", out.result);
     }
 }
+
+#[test]
+fn hystart_works_without_timestamps_from_rack_round_trips() {
+    // Without timestamps an ACK's round trip comes from RACK's record of when the segment it acknowledges was
+    // sent: HyStart++ still sees the queue build and ends slow start before the first loss.
+    let (_, src) = deep_queue_scenario("cubic", true);
+    let text = src.text.replace("tcp_hystart = true", "tcp_hystart = true, tcp_timestamps = false");
+    assert_ne!(text, src.text);
+    let file = "<deep_queue cubic hystart, no timestamps>".to_string();
+    let sc = synack_sim::Scenario::parse(&file, &text).unwrap_or_else(|e| panic!("{e}"));
+    let out = synack_sim::run(&sc, &synack_sim::Source { file, text }, &synack_sim::BuildOptions::default()).unwrap();
+    assert!(out.result.passed(), "{}", out.result);
+    assert_eq!(losses(&out), (0, 0), "HyStart++ without timestamps:\n{}", out.result);
+    // And without HyStart++ the same path overflows its queue.
+    let (_, src) = deep_queue_scenario("cubic", false);
+    let text = src.text.replace("tcp_hystart = false", "tcp_hystart = false, tcp_timestamps = false");
+    let file = "<deep_queue cubic, no timestamps>".to_string();
+    let sc = synack_sim::Scenario::parse(&file, &text).unwrap_or_else(|e| panic!("{e}"));
+    let out = synack_sim::run(&sc, &synack_sim::Source { file, text }, &synack_sim::BuildOptions::default()).unwrap();
+    assert!(losses(&out).0 > 500, "{}", out.result);
+}

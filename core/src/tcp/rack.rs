@@ -57,6 +57,8 @@ pub(crate) struct Rack {
     latest: Option<(Instant, u64)>,
     /// RACK.rtt: that segment's round trip.
     rtt: Duration,
+    /// The round trip the last ACK measured (of the most recently sent segment it delivered), if it measured one.
+    ack_sample: Option<Duration>,
     /// RACK.min_RTT over the connection.
     min_rtt: Option<Duration>,
     /// RACK.fack: the highest end of a delivered segment.
@@ -104,6 +106,11 @@ impl Rack {
     pub(crate) fn reordering_seen(&self) -> bool {
         self.reordering_seen
     }
+    /// The round trip the last ACK measured, without timestamps too (for HyStart++'s per-ACK samples).
+    pub(crate) fn ack_sample(&self) -> Option<Duration> {
+        self.ack_sample
+    }
+
     pub(crate) fn min_rtt(&self) -> Option<Duration> {
         self.min_rtt
     }
@@ -171,6 +178,7 @@ impl Rack {
         echo_older: impl Fn(Instant) -> bool,
         now: Instant,
     ) {
+        self.ack_sample = None;
         // Segments sent once and acknowledged together (the common case) are taken as one run.
         let mut run: Option<(Sent, Sent)> = None;
         while let Some(&front) = self.sent.front() {
@@ -231,6 +239,7 @@ impl Rack {
     /// [`Rack::delivered`] would make of each in turn, in one step.
     fn delivered_run(&mut self, first: &Sent, last: &Sent, now: Instant) {
         let rtt = now.saturating_duration_since(last.at);
+        self.ack_sample = Some(self.ack_sample.map_or(rtt, |r| r.min(rtt)));
         self.min_rtt = Some(self.min_rtt.map_or(rtt, |min| min.min(rtt)));
         if self.fack.is_some_and(|fack| first.end <= fack) {
             self.reordering_seen = true;
@@ -251,6 +260,7 @@ impl Rack {
         if s.retransmitted && (echo_older(s.at) || self.min_rtt.is_some_and(|min| rtt < min)) {
             return;
         }
+        self.ack_sample = Some(self.ack_sample.map_or(rtt, |r| r.min(rtt)));
         self.min_rtt = Some(self.min_rtt.map_or(rtt, |min| min.min(rtt)));
         // Step 3: delivered below the highest delivered, never resent: the network reordered it.
         match self.fack {

@@ -230,17 +230,17 @@ impl Tcb {
         }
     }
 
-    /// An acceptable ACK with its SACK blocks merged and SND.UNA moved: RACK learns what was delivered, marks
-    /// what is overdue as lost (starting fast recovery if it was not under way), and arms its timer for what is
-    /// still in doubt (RFC 8985 §6.2).
-    pub(crate) fn rack_on_ack(&mut self, seg: &TcpRepr<'_>, now: Instant, fx: &mut Effects) {
-        let (ts, una) = (&self.ts, self.snd.una());
+    /// An acceptable ACK with its SACK blocks merged, acknowledging up to `una`: RACK learns what was delivered
+    /// (RFC 8985 §6.2 steps 1-3), before the ACK's other effects, so the congestion controller hears the round
+    /// trip it measured. Returns whether there was anything to learn; `rack_detect_loss` then follows.
+    pub(crate) fn rack_learn(&mut self, seg: &TcpRepr<'_>, una: SeqNum, now: Instant) -> bool {
+        let ts = &self.ts;
         let r = &mut self.recovery;
         if r.rack.is_idle() && seg.options.sack_blocks[0].is_none() {
-            return; // nothing logged, nothing reported: nothing to learn or detect
+            return false; // nothing logged, nothing reported: nothing to learn or detect
         }
         r.rack.on_ack(una, &r.scoreboard, &seg.options.sack_blocks, |at| ts.echoes_before(seg, at), now);
-        self.rack_detect_loss(now, fx);
+        true
     }
 
     /// RACK's loss detection, after an ACK or when its reordering timer fires.

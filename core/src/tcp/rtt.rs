@@ -72,7 +72,8 @@ impl Tcb {
         if let Some(rtt) = sample {
             self.rtt.sample(rtt);
         }
-        self.rtt.latest = timed.or(echoed);
+        // Without timestamps, RACK's per-segment round trip gives HyStart++ its samples (one per ACK).
+        self.rtt.latest = timed.or(echoed).or(self.recovery.rack().ack_sample());
     }
 }
 

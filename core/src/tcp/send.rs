@@ -262,6 +262,7 @@ impl Tcb {
         if self.opts.sack() {
             self.on_dsack(seg);
         }
+        let rack_learned = self.opts.sack() && self.rack_learn(seg, ack.max(self.snd.una), now);
         if ack > self.snd.una {
             self.on_new_ack(seg, now, cfg, fx);
         } else if ack == self.snd.una && self.snd.max > self.snd.una {
@@ -277,7 +278,9 @@ impl Tcb {
             }
         }
         if self.opts.sack() {
-            self.rack_on_ack(seg, now, fx);
+            if rack_learned {
+                self.rack_detect_loss(now, fx);
+            }
             // RFC 6937 DeliveredData: newly acknowledged plus newly SACKed (SACKed bytes the ACK now covers
             // count once).
             let acked = self.snd.una.max(una_before) - una_before;
