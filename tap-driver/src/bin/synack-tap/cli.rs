@@ -8,10 +8,13 @@ use synack::Ipv4Cidr;
 
 /// Run the synack user-space TCP/IP stack on a Linux TAP device.
 ///
-/// Example, inside a network namespace (needs root or CAP_NET_ADMIN):
+/// Example, inside a network namespace (needs root or CAP_NET_ADMIN); the TAP device is made first, so that
+/// Linux's side can be configured before synack-tap attaches to it:
 ///   ip netns add demo
-///   ip netns exec demo synack-tap --tap tap0 --ip 10.77.0.2/24 echo &
+///   ip -n demo tuntap add dev tap0 mode tap
 ///   ip -n demo addr add 10.77.0.1/24 dev tap0 && ip -n demo link set tap0 up
+///   ip netns exec demo synack-tap --tap tap0 --ip 10.77.0.2/24 echo &
+///   sleep 2   # or wait for synack-tap's "ready:" line
 ///   ip netns exec demo ping -c 3 10.77.0.2
 #[derive(Debug, Parser)]
 #[command(name = "synack-tap", version, verbatim_doc_comment)]
