@@ -35,19 +35,19 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", global = true)]
     pub pcap: Option<PathBuf>,
     /// Drop each frame (both directions) with this probability.
-    #[arg(long, value_name = "P", global = true, default_value_t = 0.0)]
+    #[arg(long, value_name = "P", global = true, default_value_t = 0.0, allow_negative_numbers = true)]
     pub loss: f64,
     /// Hold back each frame with this probability so the next one overtakes it.
-    #[arg(long, value_name = "P", global = true, default_value_t = 0.0)]
+    #[arg(long, value_name = "P", global = true, default_value_t = 0.0, allow_negative_numbers = true)]
     pub reorder: f64,
     /// Duplicate each frame with this probability.
-    #[arg(long, value_name = "P", global = true, default_value_t = 0.0)]
+    #[arg(long, value_name = "P", global = true, default_value_t = 0.0, allow_negative_numbers = true)]
     pub duplicate: f64,
     /// Seed of the stack (ISNs, ports) and of the impairment and payload random streams.
     #[arg(long, value_name = "N", global = true, default_value_t = 1)]
     pub seed: u64,
     /// Stop after this many seconds.
-    #[arg(long, value_name = "SECS", global = true)]
+    #[arg(long, value_name = "SECS", global = true, allow_negative_numbers = true)]
     pub duration: Option<f64>,
     /// Servers: stop after serving this many connections (recv: transfers).
     #[arg(long, value_name = "N", global = true)]
@@ -55,6 +55,13 @@ pub struct Cli {
     /// Print a one-line decode of every frame to stderr.
     #[arg(long, global = true)]
     pub trace: bool,
+    /// ARP probes for --ip sent at start (RFC 5227): if another host answers (or probes for it too), synack-tap
+    /// refuses to start, naming the address and the MAC that answered. 0 skips probing and the announcement.
+    #[arg(long, value_name = "N", global = true, default_value_t = 3)]
+    pub probes: u32,
+    /// Milliseconds between ARP probes, and how long an answer to the last one is waited for.
+    #[arg(long, value_name = "MS", global = true, default_value_t = 200)]
+    pub probe_interval: u64,
     /// Offloads: open the TAP device with a virtio-net header, as a VM's virtio-net card. Linux hands over TCP
     /// segments of up to 64 KB with their checksums left unfinished (taken without verifying, as a virtio guest
     /// does), and cuts the 64 KB TCP frames synack sends into MTU-sized segments, finishing their checksums
