@@ -185,6 +185,26 @@ fn pcap_capture_passes_tshark_validation() {
     assert!(comments.contains("impairment: dropped"), "{comments}");
     let ts = check(&["-c", "1", "-T", "fields", "-e", "frame.time_epoch"]);
     assert_eq!(ts.trim().split('.').nth(1).map(str::len), Some(9), "nanosecond timestamps: {ts}");
+    // Every frame's direction flag, and the interface's MAC address (if_MACaddr, as the simulator writes it),
+    // so `synack-sim decode` and `plot` tell sent from received.
+    let dirs = check(&["-T", "fields", "-e", "frame.packet_flags_direction"]);
+    let mut kinds: Vec<&str> = dirs.lines().collect();
+    kinds.sort();
+    kinds.dedup();
+    assert_eq!(kinds, ["0x00000001", "0x00000002"], "inbound and outbound flags on every frame");
+    let bytes = std::fs::read(&*pcap).unwrap();
+    let mut reader = pcap_file::pcapng::PcapNgReader::new(&bytes[..]).unwrap();
+    let mut mac = None;
+    while let Some(block) = reader.next_block() {
+        if let pcap_file::pcapng::Block::InterfaceDescription(idb) = block.unwrap() {
+            for o in idb.options {
+                if let pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption::IfMacAddr(m) = o {
+                    mac = Some(m.to_vec());
+                }
+            }
+        }
+    }
+    assert_eq!(mac, Some(vec![0x02, 0, 10, 77, 0, 2]), "if_MACaddr is synack's MAC");
 }
 
 /// A Linux client in `ns` sends `len` bytes of `byte` to synack's echo port, shuts down and reads: true if the
