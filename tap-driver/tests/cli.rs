@@ -54,3 +54,28 @@ fn loopback_is_not_a_tap_device_and_is_not_to_be_deleted() {
     assert!(err.contains("\"lo\" exists and is not a TAP device") && err.contains("do not delete it"), "{err}");
     assert!(!err.contains("ip link del"), "{err}");
 }
+
+#[test]
+fn probe_settings_are_bounded() {
+    let err = fails(&["--probe-interval", "0", "udp-echo"]);
+    assert!(err.contains("--probe-interval") && err.contains("1..=10000"), "{err}");
+    let err = fails(&["--probe-interval", "18446744073709551615", "udp-echo"]);
+    assert!(err.contains("--probe-interval") && err.contains("1..=10000"), "{err}");
+    let err = fails(&["--probes", "-1", "udp-echo"]);
+    assert!(err.contains("--probes"), "{err}");
+}
+
+#[test]
+fn negative_counts_and_ports_say_what_is_wrong() {
+    for args in [
+        &["--seed", "-1", "udp-echo"][..],
+        &["--max-connections", "-3", "echo"],
+        &["--send-buffer", "-5", "echo"],
+        &["echo", "--port", "-7"],
+        &["send", "--connect", "10.77.0.1:5001", "--bytes", "-1"],
+    ] {
+        let err = fails(args);
+        assert!(err.contains("invalid value '-"), "{args:?}: {err}");
+        assert!(!err.contains("unexpected argument"), "{args:?}: {err}");
+    }
+}
