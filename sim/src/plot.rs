@@ -227,9 +227,10 @@ pub fn plot(pcapng: &Path, svg: &Path) -> Result<PlotStats, String> {
         .map_err(|e| err(&e))?
         .label("dropped by link")
         .legend(|(x, y)| Cross::new((x + 10, y), 4, BLACK.stroke_width(1)));
+    // Lower right: below a time-sequence graph's rising data, where the window line (above it) never is.
     chart
         .configure_series_labels()
-        .position(SeriesLabelPosition::UpperLeft)
+        .position(SeriesLabelPosition::LowerRight)
         .background_style(WHITE.mix(0.9))
         .border_style(BLACK)
         .label_font(("sans-serif", 15))
