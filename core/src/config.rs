@@ -39,6 +39,14 @@ impl Ipv4Cidr {
     pub fn contains(&self, ip: Ipv4Addr) -> bool {
         (u32::from(ip) & self.mask()) == (u32::from(self.addr) & self.mask())
     }
+    /// The network's own address, host bits all zero (none for /31 and /32, RFC 3021: both addresses are hosts).
+    pub fn network(&self) -> Option<Ipv4Addr> {
+        if self.prefix_len >= 31 {
+            None
+        } else {
+            Some(Ipv4Addr::from(u32::from(self.addr) & self.mask()))
+        }
+    }
     /// The directed broadcast address of the network (none for /31 and /32, RFC 3021).
     pub fn broadcast(&self) -> Option<Ipv4Addr> {
         if self.prefix_len >= 31 {
@@ -317,6 +325,9 @@ pub enum ConfigError {
     BadMac(EthernetAddress),
     /// The address is unspecified, multicast, broadcast or loopback.
     BadAddress(Ipv4Addr),
+    /// The address is its subnet's network address (host bits all zero) or directed broadcast (all one); the
+    /// `&'static str` says which. RFC 1122 §3.2.1.3: neither may be a host's own address.
+    NotAHostAddress(Ipv4Cidr, &'static str),
     /// The gateway is not inside our prefix, or equals our own address.
     BadGateway(Ipv4Addr),
     /// MTU outside 576..=65535.
@@ -338,6 +349,14 @@ impl fmt::Display for ConfigError {
             ConfigError::BadAddress(a) => {
                 write!(f, "address {a} must not be unspecified, multicast, broadcast or loopback")
             }
+            ConfigError::NotAHostAddress(c, which) => write!(
+                f,
+                "address {} is the {which} address of subnet {}/{}, not a host address: choose an address with \
+                 host bits neither all zero nor all one",
+                c.addr(),
+                c.network().unwrap_or(c.addr()),
+                c.prefix_len()
+            ),
             ConfigError::BadGateway(g) => write!(f, "gateway {g} must be on-link and not our own address"),
             ConfigError::BadMtu(m) => write!(f, "mtu {m} must be within 576..=65535"),
             ConfigError::BadTtl => write!(f, "ttl must be at least 1"),
@@ -361,6 +380,12 @@ impl Config {
         let a = self.ipv4.addr();
         if a.is_unspecified() || a.is_multicast() || a.is_broadcast() || a.is_loopback() {
             return Err(ConfigError::BadAddress(a));
+        }
+        if Some(a) == self.ipv4.network() {
+            return Err(ConfigError::NotAHostAddress(self.ipv4, "network"));
+        }
+        if Some(a) == self.ipv4.broadcast() {
+            return Err(ConfigError::NotAHostAddress(self.ipv4, "broadcast"));
         }
         if let Some(g) = self.gateway {
             if !self.ipv4.contains(g) || g == a || Some(g) == self.ipv4.broadcast() {
@@ -449,5 +474,25 @@ mod tests {
         let bad = Config { udp_recv_queue: 0, ..Config::default() };
         assert_eq!(bad.validate(), Err(ConfigError::ZeroLimit("udp_recv_queue")));
         assert!(bad.validate().unwrap_err().to_string().contains("udp_recv_queue"));
+    }
+
+    #[test]
+    fn network_and_broadcast_addresses_are_not_host_addresses() {
+        let with = |ip: &str| Config { ipv4: ip.parse().unwrap(), ..Config::default() }.validate();
+        let err = with("10.77.0.255/24").unwrap_err();
+        assert!(matches!(err, ConfigError::NotAHostAddress(_, "broadcast")), "{err:?}");
+        assert_eq!(
+            err.to_string(),
+            "address 10.77.0.255 is the broadcast address of subnet 10.77.0.0/24, not a host address: choose an \
+             address with host bits neither all zero nor all one"
+        );
+        let err = with("10.77.0.0/24").unwrap_err();
+        assert!(matches!(err, ConfigError::NotAHostAddress(_, "network")), "{err:?}");
+        assert!(err.to_string().contains("network address of subnet 10.77.0.0/24"), "{err}");
+        assert!(matches!(with("10.77.1.255/23"), Err(ConfigError::NotAHostAddress(_, "broadcast"))));
+        // RFC 3021: on /31 both addresses are hosts; /32 has a single host.
+        for ok in ["10.77.0.255/16", "10.77.1.0/16", "10.77.0.0/31", "10.77.0.1/31", "10.77.0.0/32"] {
+            assert_eq!(with(ok), Ok(()), "{ok}");
+        }
     }
 }

@@ -75,7 +75,8 @@ impl Stack {
                 });
                 match sent {
                     Ok(()) => self.stats.icmp_echo_replies_sent += 1,
-                    // E.g. a reassembled request larger than our MTU: we never fragment.
+                    // A reassembled request larger than our MTU: we never fragment, so no reply can be sent.
+                    Err(CommandError::MessageTooLong { .. }) => self.drop_frame(DropReason::IcmpEchoReplyTooBig),
                     Err(_) => self.drop_frame(DropReason::IcmpUnhandled),
                 }
             }

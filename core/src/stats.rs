@@ -44,6 +44,9 @@ pub enum DropReason {
     ReassemblyTimeout,
     /// Echo request to a broadcast address (ignored, as Linux does by default).
     IcmpBroadcastEcho,
+    /// Echo request whose reply would not fit our MTU (e.g. a reassembled `ping -s 1473`): we never fragment,
+    /// so it goes unanswered.
+    IcmpEchoReplyTooBig,
     /// Echo reply for no open ping socket / outstanding request.
     IcmpUnmatched,
     /// An ICMP message type we do not act on.

@@ -7,8 +7,10 @@
 //!  0.002000000 > 10.0.0.1:49152 > 10.0.0.2:7 TCP [S] seq=... win=65535 mss=1460 ws=7 len=0  # dropped by link (fault)
 //! ```
 //!
-//! `>` marks a frame the host sent, `<` one it received (told apart by the interface's `if_MACaddr`). Snapshot
-//! tests and `synack-sim decode` print exactly these lines.
+//! `>` marks a frame the host sent, `<` one it received: by the packet's direction flag (pcapng `epb_flags`,
+//! which `synack-tap --pcap` writes) when it has one, else by the interface's `if_MACaddr` (the simulator's
+//! captures); `|` when the file says neither. Time 0 is the capture's first frame, of any kind (`plot` uses the
+//! same). Snapshot tests and `synack-sim decode` print exactly these lines.
 
 use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
 use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption;
@@ -28,6 +30,31 @@ pub struct CapturedFrame {
     pub original_len: usize,
     /// The simulator's packet comment (what the link did to the frame), if any.
     pub comment: Option<String>,
+    /// The direction the packet's `epb_flags` give (bits 0-1: 01 inbound, 10 outbound), if any.
+    pub direction: Option<Direction>,
+}
+
+/// Which way a frame went, seen from the capturing host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Inbound,
+    Outbound,
+}
+
+impl Direction {
+    /// The direction bits of a pcapng `epb_flags` word.
+    pub fn from_epb_flags(flags: u32) -> Option<Direction> {
+        match flags & 0b11 {
+            0b01 => Some(Direction::Inbound),
+            0b10 => Some(Direction::Outbound),
+            _ => None,
+        }
+    }
+}
+
+/// What a packet comment says the link (the simulator's, or `synack-tap`'s `--loss`) did: dropped the frame.
+pub fn comment_says_dropped(comment: &str) -> bool {
+    comment.contains("dropped by link") || comment.starts_with("impairment: dropped")
 }
 
 impl CapturedFrame {
@@ -76,9 +103,14 @@ pub fn read(bytes: &[u8]) -> Result<CaptureFile, String> {
                     EnhancedPacketOption::Comment(c) => Some(c.to_string()),
                     _ => None,
                 });
+                let direction = p.options.iter().find_map(|o| match o {
+                    EnhancedPacketOption::Flags(f) => Direction::from_epb_flags(*f),
+                    _ => None,
+                });
                 let time_ns = u64::try_from(p.timestamp.as_nanos()).unwrap_or(u64::MAX);
                 let original_len = p.original_len as usize;
-                file.frames.push(CapturedFrame { time_ns, data: p.data.into_owned(), original_len, comment });
+                let data = p.data.into_owned();
+                file.frames.push(CapturedFrame { time_ns, data, original_len, comment, direction });
             }
             _ => {}
         }
@@ -104,10 +136,12 @@ impl CaptureFile {
             .iter()
             .zip(self.relative_times())
             .map(|(f, t)| {
-                let dir = match (self.mac, f.src_mac()) {
-                    (Some(me), Some(src)) if me == src => '>',
-                    (Some(_), _) => '<',
-                    (None, _) => '|',
+                let dir = match (f.direction, self.mac, f.src_mac()) {
+                    (Some(Direction::Outbound), _, _) => '>',
+                    (Some(Direction::Inbound), _, _) => '<',
+                    (None, Some(me), Some(src)) if me == src => '>',
+                    (None, Some(_), _) => '<',
+                    (None, None, _) => '|',
                 };
                 let summary = if f.data.len() < f.original_len {
                     truncated_frame_summary(&f.data, f.original_len)
@@ -153,6 +187,43 @@ mod tests {
         let lines = file.lines();
         assert!(lines[0].starts_with(" 0.000000000 > "), "{lines:?}");
         assert!(lines[1].starts_with(" 0.001000000 < ") && lines[1].ends_with("  # dropped by link (loss)"));
+    }
+
+    /// A capture as `synack-tap --pcap` writes it: no `if_MACaddr` needed, each packet's `epb_flags` says the
+    /// direction, and `--loss` comments say `impairment: dropped (--loss)`.
+    #[test]
+    fn direction_flags_win_over_the_mac_address() {
+        use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketBlock;
+        use pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionBlock;
+        use pcap_file::pcapng::PcapNgWriter;
+        use std::borrow::Cow;
+        let mut w = PcapNgWriter::new(Vec::new()).unwrap();
+        let idb = InterfaceDescriptionBlock { linktype: pcap_file::DataLink::ETHERNET, snaplen: 0, options: vec![] };
+        w.write_pcapng_block(idb).unwrap();
+        let frame = [0u8; 60];
+        for (ns, flags, comment) in
+            [(7u64, 0b10u32, None), (9, 0b01, Some("impairment: dropped (--loss)")), (12, 0, None)]
+        {
+            let mut options = vec![EnhancedPacketOption::Flags(flags)];
+            options.extend(comment.map(|c| EnhancedPacketOption::Comment(Cow::Borrowed(c))));
+            let epb = EnhancedPacketBlock {
+                interface_id: 0,
+                timestamp: std::time::Duration::from_nanos(1_700_000_000_000_000_000 + ns),
+                original_len: 60,
+                data: Cow::Borrowed(&frame[..]),
+                options,
+            };
+            w.write_pcapng_block(epb).unwrap();
+        }
+        let file = read(&w.into_inner()).unwrap();
+        let dirs: Vec<_> = file.frames.iter().map(|f| f.direction).collect();
+        assert_eq!(dirs, [Some(Direction::Outbound), Some(Direction::Inbound), None]);
+        let lines = file.lines();
+        assert!(lines[0].starts_with(" 0.000000000 > "), "{lines:?}");
+        assert!(lines[1].starts_with(" 0.000000002 < ") && lines[1].ends_with("# impairment: dropped (--loss)"));
+        assert!(lines[2].starts_with(" 0.000000005 | "), "{lines:?}");
+        assert!(comment_says_dropped(file.frames[1].comment.as_deref().unwrap()));
+        assert!(comment_says_dropped("dropped by link (loss)") && !comment_says_dropped("delayed by link +2ms"));
     }
 
     #[test]

@@ -45,7 +45,14 @@ impl std::fmt::Debug for Capture {
 
 impl Capture {
     /// Creates `path` and writes the section header (with `comment`) and the interface description.
-    pub(crate) fn create(path: &Path, ifname: &str, comment: &str, epoch: Instant) -> Result<Capture, TapError> {
+    /// The interface block carries the stack's MAC address (`if_MACaddr`) too, as the simulator's captures do.
+    pub(crate) fn create(
+        path: &Path,
+        ifname: &str,
+        mac: synack::wire::EthernetAddress,
+        comment: &str,
+        epoch: Instant,
+    ) -> Result<Capture, TapError> {
         let err = |e: std::io::Error| TapError::Capture(path.to_path_buf(), e);
         let pcap_err = |e: pcap_file::PcapError| TapError::Capture(path.to_path_buf(), std::io::Error::other(e));
         let file = File::create(path).map_err(err)?;
@@ -63,6 +70,7 @@ impl Capture {
             options: vec![
                 InterfaceDescriptionOption::IfName(Cow::Owned(ifname.to_string())),
                 InterfaceDescriptionOption::IfTsResol(TS_RESOL_NANOS),
+                InterfaceDescriptionOption::IfMacAddr(Cow::Owned(mac.0.to_vec())),
             ],
         };
         writer.write_pcapng_block(interface).map_err(pcap_err)?;

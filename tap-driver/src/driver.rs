@@ -207,7 +207,7 @@ impl<L: Link> DriverLoop<L> {
                     i.duplicate,
                     i.seed
                 );
-                Some(Capture::create(path, link.name(), &comment, epoch)?)
+                Some(Capture::create(path, link.name(), cfg.stack.mac, &comment, epoch)?)
             }
             None => None,
         };

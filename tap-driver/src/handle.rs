@@ -29,6 +29,8 @@ pub struct DriverConfig {
     pub impair: Impairments,
     /// Print a one-line decode of every frame to stderr.
     pub trace: bool,
+    /// Before starting, make sure nobody on the link uses our address (RFC 5227 ARP probes; `None`: don't).
+    pub probe: Option<crate::AddressProbe>,
 }
 
 /// How a blocking call waits when the stack cannot answer it yet.
@@ -224,9 +226,13 @@ impl Driver {
     }
 
     /// Starts a driver thread moving frames between `link` and a new stack.
-    pub fn start<L: Link + 'static>(link: L, config: DriverConfig) -> Result<Driver, TapError> {
+    /// With `config.probe`, first probes for the stack's address and refuses to start if it is in use.
+    pub fn start<L: Link + 'static>(mut link: L, config: DriverConfig) -> Result<Driver, TapError> {
         config.impair.validate().map_err(|e| TapError::Io("bad impairment", io::Error::other(e)))?;
         let stack = Stack::new(config.stack.clone())?;
+        if let Some(p) = &config.probe {
+            crate::probe::probe(&mut link, config.stack.ipv4.addr(), config.stack.mac, p)?;
+        }
         let waker = Arc::new(Waker::new().map_err(|e| TapError::Io("cannot create an eventfd", e))?);
         let (tx, rx) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));

@@ -27,6 +27,7 @@ pub mod impair;
 pub mod link;
 pub mod net;
 pub mod offload;
+pub mod probe;
 mod sys;
 pub mod tap;
 
@@ -36,4 +37,5 @@ pub use impair::{ImpairCounts, Impairments};
 pub use link::{Link, PairLink};
 pub use net::{TcpListener, TcpStream, UdpSocket};
 pub use offload::OffloadTap;
+pub use probe::AddressProbe;
 pub use tap::TapDevice;

@@ -52,13 +52,42 @@ pub(crate) fn check_name(name: &str) -> Result<(), TapError> {
     Ok(())
 }
 
+/// What a network device name stands for in this namespace, before we open it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Existing {
+    /// No device of that name: opening it creates one.
+    None,
+    /// A TUN/TAP device (it has `tun_flags` in sysfs).
+    TunTap,
+    /// Some other kind of device (loopback, veth, bridge, a real card, ...).
+    Other,
+}
+
+/// Looks `name` up in this namespace's sysfs (`ip netns exec` mounts the namespace's own).
+pub(crate) fn existing(name: &str) -> Existing {
+    let dir = Path::new("/sys/class/net").join(name);
+    if dir.join("tun_flags").exists() {
+        Existing::TunTap
+    } else if dir.exists() {
+        Existing::Other
+    } else {
+        Existing::None
+    }
+}
+
 /// Maps the errno of open(/dev/net/tun) + ioctl(TUNSETIFF) to what the user should do.
 pub(crate) fn classify_open_error(name: &str, e: io::Error) -> TapError {
+    classify(name, e, existing(name))
+}
+
+fn classify(name: &str, e: io::Error, dev: Existing) -> TapError {
     match e.raw_os_error() {
         Some(libc::ENOENT | libc::ENODEV | libc::ENXIO) => TapError::NoTunDevice,
-        Some(libc::EPERM | libc::EACCES) => TapError::PermissionDenied(e),
+        Some(libc::EPERM | libc::EACCES) => {
+            TapError::PermissionDenied { name: name.to_string(), exists: dev != Existing::None, err: e }
+        }
         Some(libc::EBUSY) => TapError::Busy(name.to_string()),
-        Some(libc::EINVAL) => TapError::NotTap(name.to_string()),
+        Some(libc::EINVAL) => TapError::NotTap { name: name.to_string(), tun: dev == Existing::TunTap },
         _ => TapError::Io("cannot open the TAP device", e),
     }
 }
@@ -96,11 +125,27 @@ mod tests {
     #[test]
     fn errno_maps_to_advice() {
         let e = |n| io::Error::from_raw_os_error(n);
-        assert!(matches!(classify_open_error("t", e(libc::ENOENT)), TapError::NoTunDevice));
-        assert!(matches!(classify_open_error("t", e(libc::EPERM)), TapError::PermissionDenied(_)));
-        assert!(matches!(classify_open_error("t", e(libc::EBUSY)), TapError::Busy(_)));
-        assert!(matches!(classify_open_error("t", e(libc::EINVAL)), TapError::NotTap(_)));
-        assert!(classify_open_error("t", e(libc::EPERM)).to_string().contains("CAP_NET_ADMIN"));
+        let none = |n| classify("t", e(n), Existing::None);
+        assert!(matches!(none(libc::ENOENT), TapError::NoTunDevice));
+        assert!(matches!(none(libc::EPERM), TapError::PermissionDenied { exists: false, .. }));
+        assert!(matches!(none(libc::EBUSY), TapError::Busy(_)));
+        assert!(matches!(none(libc::EINVAL), TapError::NotTap { tun: false, .. }));
+        let create = none(libc::EPERM).to_string();
+        assert!(create.contains("CAP_NET_ADMIN") && create.contains("create"), "{create}");
+        // An existing device (root's persistent tap0): the user could only have attached to it.
+        let attach = classify("tap0", e(libc::EPERM), Existing::TunTap).to_string();
+        assert!(
+            attach.contains("attach to the existing TAP device \"tap0\"") && !attach.contains("create"),
+            "{attach}"
+        );
+        assert!(attach.contains("user"), "{attach}");
+        // Loopback or any non-TUN/TAP device: never suggest deleting it.
+        let lo = classify("lo", e(libc::EINVAL), Existing::Other).to_string();
+        assert!(lo.contains("\"lo\" exists and is not a TAP device") && lo.contains("do not delete it"), "{lo}");
+        assert!(!lo.contains("ip link del"), "{lo}");
+        // A TUN device, or a TAP device made with other flags, may be a leftover: deleting it is an option.
+        let tun = classify("tun0", e(libc::EINVAL), Existing::TunTap).to_string();
+        assert!(tun.contains("ip link del tun0"), "{tun}");
         assert!(TapError::NoTunDevice.to_string().contains("modprobe tun"));
         assert!(TapError::Busy("tap0".into()).to_string().contains("another process"));
     }

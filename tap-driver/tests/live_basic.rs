@@ -185,6 +185,26 @@ fn pcap_capture_passes_tshark_validation() {
     assert!(comments.contains("impairment: dropped"), "{comments}");
     let ts = check(&["-c", "1", "-T", "fields", "-e", "frame.time_epoch"]);
     assert_eq!(ts.trim().split('.').nth(1).map(str::len), Some(9), "nanosecond timestamps: {ts}");
+    // Every frame's direction flag, and the interface's MAC address (if_MACaddr, as the simulator writes it),
+    // so `synack-sim decode` and `plot` tell sent from received.
+    let dirs = check(&["-T", "fields", "-e", "frame.packet_flags_direction"]);
+    let mut kinds: Vec<&str> = dirs.lines().collect();
+    kinds.sort();
+    kinds.dedup();
+    assert_eq!(kinds, ["0x00000001", "0x00000002"], "inbound and outbound flags on every frame");
+    let bytes = std::fs::read(&*pcap).unwrap();
+    let mut reader = pcap_file::pcapng::PcapNgReader::new(&bytes[..]).unwrap();
+    let mut mac = None;
+    while let Some(block) = reader.next_block() {
+        if let pcap_file::pcapng::Block::InterfaceDescription(idb) = block.unwrap() {
+            for o in idb.options {
+                if let pcap_file::pcapng::blocks::interface_description::InterfaceDescriptionOption::IfMacAddr(m) = o {
+                    mac = Some(m.to_vec());
+                }
+            }
+        }
+    }
+    assert_eq!(mac, Some(vec![0x02, 0, 10, 77, 0, 2]), "if_MACaddr is synack's MAC");
 }
 
 /// A Linux client in `ns` sends `len` bytes of `byte` to synack's echo port, shuts down and reads: true if the
@@ -424,15 +444,23 @@ fn setup_errors_say_what_to_do() {
     // Not a TAP device.
     ns.ip(&["link", "add", "veth0", "type", "veth", "peer", "name", "veth1"]);
     let err = fails(ns.cmd(&bin).args(["--tap", "veth0", "udp-echo"]));
-    assert!(err.contains("is not a TAP device") && err.contains("ip link del veth0"), "{err}");
-    // No permission: an unprivileged user.
-    let err = fails(
-        ns.cmd("setpriv")
-            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"])
-            .arg(&bin)
-            .args(["--tap", "tapx", "udp-echo"]),
-    );
-    assert!(err.contains("CAP_NET_ADMIN"), "{err}");
+    assert!(err.contains("is not a TAP device") && err.contains("do not delete it"), "{err}");
+    assert!(!err.contains("ip link del"), "{err}");
+    let err = fails(ns.cmd(&bin).args(["--tap", "lo", "udp-echo"]));
+    assert!(err.contains("\"lo\" exists and is not a TAP device") && !err.contains("ip link del"), "{err}");
+    // No permission: an unprivileged user, creating a device or attaching to root's persistent tap0.
+    let unprivileged = |tap: &str| {
+        fails(
+            ns.cmd("setpriv")
+                .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all"])
+                .arg(&bin)
+                .args(["--tap", tap, "udp-echo"]),
+        )
+    };
+    let err = unprivileged("tapx");
+    assert!(err.contains("CAP_NET_ADMIN") && err.contains("not allowed to create"), "{err}");
+    let err = unprivileged(TAP);
+    assert!(err.contains("not allowed to attach to the existing TAP device") && !err.contains("create"), "{err}");
     // Bad addresses and names.
     let err = fails(ns.cmd(&bin).args(["--ip", "10.77.0.2", "udp-echo"]));
     assert!(err.contains("a.b.c.d/len"), "{err}");
@@ -444,6 +472,36 @@ fn setup_errors_say_what_to_do() {
     assert!(err.contains("at most 15 bytes"), "{err}");
     let err = fails(ns.cmd(&bin).args(["--loss", "2", "udp-echo"]));
     assert!(err.contains("between 0 and 1"), "{err}");
+}
+
+/// RFC 5227: Linux already has 10.77.0.1 on the link; synack-tap asked for the same address probes for it,
+/// hears Linux answer, and refuses to start, naming the address and Linux's MAC. With another address it
+/// starts.
+#[test]
+fn an_address_linux_already_has_is_refused_after_an_arp_probe() {
+    if !common::live("addr-conflict", &["timeout", "ping"]) {
+        return;
+    }
+    let ns = Netns::with_tap("conflict");
+    let link = text(&run(Command::new("ip").args(["-n", &ns.name, "-o", "link", "show", TAP])).stdout);
+    let linux_mac = field(&link, "link/ether").to_string();
+    let bin = common::synack_tap_bin();
+    let out = ns
+        .cmd("timeout")
+        .args(["10"])
+        .arg(&bin)
+        .args(["--tap", TAP, "--ip", &format!("{LINUX_IP}/24"), "udp-echo"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains(&format!("address {LINUX_IP} is already in use on {TAP}: {linux_mac} answered")), "{err}");
+    assert!(err.contains("choose another --ip"), "{err}");
+    // A free address: the probes go unanswered and synack-tap starts (and answers).
+    let synack = Synack::start(&ns, &["udp-echo"]);
+    run(ns.cmd("ping").args(["-c", "1", "-W", "2", SYNACK_IP]));
+    synack.stop();
 }
 
 #[test]

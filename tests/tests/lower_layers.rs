@@ -388,3 +388,46 @@ fn with_transmit_checksum_offload_tcp_and_udp_leave_partial_checksums_a_device_f
     }
     assert!(seen.iter().all(|&n| n > 0), "TCP, UDP and ICMP frames seen: {seen:?}");
 }
+
+/// `ping -s 1473`: the request arrives in two fragments and is reassembled, but its reply (1,481 bytes of ICMP)
+/// would exceed the 1,500-byte MTU and we never fragment: no reply, counted under a reason naming the cause.
+#[test]
+fn echo_request_whose_reply_exceeds_the_mtu_is_dropped_as_too_big() {
+    use synack::wire::{Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4Repr};
+    use synack_tests::{frames, MAC_A, MAC_B};
+    let mut p = Pair::new(7);
+    let echo = |len: usize| {
+        let data = vec![0x5a; len];
+        let req = Icmpv4Repr::EchoRequest { ident: 9, seq_no: 1, data: &data };
+        let mut icmp = vec![0u8; req.buffer_len()];
+        req.emit(&mut Icmpv4Packet::new_unchecked(&mut icmp[..]));
+        let ip = Ipv4Repr {
+            src_addr: IP_A,
+            dst_addr: IP_B,
+            protocol: IpProtocol::Icmp,
+            payload_len: icmp.len(),
+            ttl: 64,
+            ident: len as u16,
+            dont_frag: false,
+            ecn: Default::default(),
+        };
+        frames::fragments(MAC_A, MAC_B, &ip, &icmp, 1480)
+    };
+    let frags = echo(1473);
+    assert_eq!(frags.len(), 2);
+    let mut outs = Vec::new();
+    for f in &frags {
+        outs.extend(p.b.handle(synack::Input::Frame(f), p.now));
+    }
+    assert_eq!(outs, [], "no reply, not even an ARP request for one");
+    assert_eq!(p.b.stats().datagrams_reassembled, 1);
+    assert_eq!(p.b.stats().drops(DropReason::IcmpEchoReplyTooBig), 1);
+    assert_eq!(p.b.stats().drops(DropReason::IcmpUnhandled), 0);
+    assert_eq!(p.b.stats().icmp_echo_replies_sent, 0);
+    // One byte less fits exactly (1,500-byte reply) and is answered.
+    for f in &echo(1472) {
+        p.b.handle(synack::Input::Frame(f), p.now);
+    }
+    assert_eq!(p.b.stats().icmp_echo_replies_sent, 1);
+    assert_eq!(p.b.stats().drops(DropReason::IcmpEchoReplyTooBig), 1);
+}

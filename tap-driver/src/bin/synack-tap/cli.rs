@@ -8,10 +8,13 @@ use synack::Ipv4Cidr;
 
 /// Run the synack user-space TCP/IP stack on a Linux TAP device.
 ///
-/// Example, inside a network namespace (needs root or CAP_NET_ADMIN):
+/// Example, inside a network namespace (needs root or CAP_NET_ADMIN); the TAP device is made first, so that
+/// Linux's side can be configured before synack-tap attaches to it:
 ///   ip netns add demo
-///   ip netns exec demo synack-tap --tap tap0 --ip 10.77.0.2/24 echo &
+///   ip -n demo tuntap add dev tap0 mode tap
 ///   ip -n demo addr add 10.77.0.1/24 dev tap0 && ip -n demo link set tap0 up
+///   ip netns exec demo synack-tap --tap tap0 --ip 10.77.0.2/24 echo &
+///   sleep 2   # or wait for synack-tap's "ready:" line
 ///   ip netns exec demo ping -c 3 10.77.0.2
 #[derive(Debug, Parser)]
 #[command(name = "synack-tap", version, verbatim_doc_comment)]
@@ -32,26 +35,35 @@ pub struct Cli {
     #[arg(long, value_name = "FILE", global = true)]
     pub pcap: Option<PathBuf>,
     /// Drop each frame (both directions) with this probability.
-    #[arg(long, value_name = "P", global = true, default_value_t = 0.0)]
+    #[arg(long, value_name = "P", global = true, default_value_t = 0.0, allow_negative_numbers = true)]
     pub loss: f64,
     /// Hold back each frame with this probability so the next one overtakes it.
-    #[arg(long, value_name = "P", global = true, default_value_t = 0.0)]
+    #[arg(long, value_name = "P", global = true, default_value_t = 0.0, allow_negative_numbers = true)]
     pub reorder: f64,
     /// Duplicate each frame with this probability.
-    #[arg(long, value_name = "P", global = true, default_value_t = 0.0)]
+    #[arg(long, value_name = "P", global = true, default_value_t = 0.0, allow_negative_numbers = true)]
     pub duplicate: f64,
     /// Seed of the stack (ISNs, ports) and of the impairment and payload random streams.
-    #[arg(long, value_name = "N", global = true, default_value_t = 1)]
+    #[arg(long, value_name = "N", global = true, default_value_t = 1, allow_negative_numbers = true)]
     pub seed: u64,
     /// Stop after this many seconds.
-    #[arg(long, value_name = "SECS", global = true)]
+    #[arg(long, value_name = "SECS", global = true, allow_negative_numbers = true)]
     pub duration: Option<f64>,
     /// Servers: stop after serving this many connections (recv: transfers).
-    #[arg(long, value_name = "N", global = true)]
+    #[arg(long, value_name = "N", global = true, allow_negative_numbers = true)]
     pub max_connections: Option<u64>,
     /// Print a one-line decode of every frame to stderr.
     #[arg(long, global = true)]
     pub trace: bool,
+    /// ARP probes for --ip sent at start (RFC 5227): if another host answers (or probes for it too), synack-tap
+    /// refuses to start, naming the address and the MAC that answered. 0 skips probing and the announcement.
+    #[arg(long, value_name = "N", global = true, default_value_t = 3,
+          value_parser = clap::value_parser!(u32).range(0..=100), allow_negative_numbers = true)]
+    pub probes: u32,
+    /// Milliseconds between ARP probes, and how long an answer to the last one is waited for (1 to 10000).
+    #[arg(long, value_name = "MS", global = true, default_value_t = 200,
+          value_parser = clap::value_parser!(u64).range(1..=10_000), allow_negative_numbers = true)]
+    pub probe_interval: u64,
     /// Offloads: open the TAP device with a virtio-net header, as a VM's virtio-net card. Linux hands over TCP
     /// segments of up to 64 KB with their checksums left unfinished (taken without verifying, as a virtio guest
     /// does), and cuts the 64 KB TCP frames synack sends into MTU-sized segments, finishing their checksums
@@ -60,20 +72,20 @@ pub struct Cli {
     #[arg(long, global = true)]
     pub offload: bool,
     /// Bytes of send buffer each TCP connection starts with (default 262144; the stack checks the range).
-    #[arg(long, value_name = "BYTES", global = true)]
+    #[arg(long, value_name = "BYTES", global = true, allow_negative_numbers = true)]
     pub send_buffer: Option<usize>,
     /// Send autotuning: while the buffer, not the congestion window, holds a writer back, the send buffer
     /// grows to twice the congestion window, up to this many bytes (as Linux up to tcp_wmem's maximum). 0 turns
     /// it off (a fixed --send-buffer).
-    #[arg(long, value_name = "BYTES", global = true, default_value_t = 4 << 20)]
+    #[arg(long, value_name = "BYTES", global = true, default_value_t = 4 << 20, allow_negative_numbers = true)]
     pub send_buffer_max: usize,
     /// Bytes of receive buffer each TCP connection starts with (default 262144).
-    #[arg(long, value_name = "BYTES", global = true)]
+    #[arg(long, value_name = "BYTES", global = true, allow_negative_numbers = true)]
     pub recv_buffer: Option<usize>,
     /// Receive autotuning: a connection whose reader keeps up with a sender the window holds back grows its
     /// receive buffer (and window) up to this many bytes, as Linux does up to tcp_rmem's maximum. 0 turns it
     /// off (a fixed --recv-buffer).
-    #[arg(long, value_name = "BYTES", global = true, default_value_t = 4 << 20)]
+    #[arg(long, value_name = "BYTES", global = true, default_value_t = 4 << 20, allow_negative_numbers = true)]
     pub recv_buffer_max: usize,
     /// Explicit Congestion Notification (RFC 3168), as Linux's net.ipv4.tcp_ecn: `passive` accepts it when the
     /// peer's SYN asks (Linux's default, tcp_ecn=2), `on` also asks when synack connects (tcp_ecn=1), `off`
@@ -106,17 +118,17 @@ impl EcnMode {
 pub enum Mode {
     /// TCP echo server: sends back everything it receives.
     Echo {
-        #[arg(long, default_value_t = 7)]
+        #[arg(long, default_value_t = 7, allow_negative_numbers = true)]
         port: u16,
     },
     /// TCP discard server: reads and forgets.
     Discard {
-        #[arg(long, default_value_t = 9)]
+        #[arg(long, default_value_t = 9, allow_negative_numbers = true)]
         port: u16,
     },
     /// Tiny HTTP/1.1 server: `/` says hello, `/bytes/N` returns N bytes; one request per connection.
     Http {
-        #[arg(long, default_value_t = 80)]
+        #[arg(long, default_value_t = 80, allow_negative_numbers = true)]
         port: u16,
     },
     /// TCP client: connects, sends N seeded pseudo-random bytes, prints their sha256.
@@ -125,7 +137,7 @@ pub enum Mode {
         #[arg(long, value_name = "A.B.C.D:PORT")]
         connect: SocketAddrV4,
         /// How many bytes to send.
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", allow_negative_numbers = true)]
         bytes: u64,
         /// Benchmarks: no per-byte work in the application. Sends the stream's first 256 KiB over and over
         /// and prints no sha256.
@@ -134,7 +146,7 @@ pub enum Mode {
     },
     /// TCP sink: reads each connection to its end and prints the byte count and sha256.
     Recv {
-        #[arg(long, default_value_t = 5001)]
+        #[arg(long, default_value_t = 5001, allow_negative_numbers = true)]
         port: u16,
         /// Only count the bytes (benchmarks: no per-byte work in the application).
         #[arg(long)]
@@ -142,7 +154,7 @@ pub enum Mode {
     },
     /// UDP echo server.
     UdpEcho {
-        #[arg(long, default_value_t = 7)]
+        #[arg(long, default_value_t = 7, allow_negative_numbers = true)]
         port: u16,
     },
 }

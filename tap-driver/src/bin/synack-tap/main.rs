@@ -46,6 +46,16 @@ fn run(cli: Cli) -> Result<(), String> {
         ..Impairments::default()
     };
     impair.validate()?;
+    let duration = match cli.duration {
+        Some(secs) => Some(
+            Duration::try_from_secs_f64(secs)
+                .ok()
+                .filter(|d| !d.is_zero())
+                .map(|d| (secs, d))
+                .ok_or_else(|| format!("--duration {secs} must be a positive number of seconds"))?,
+        ),
+        None => None,
+    };
     let mut stack = synack::Config {
         mac: cli.mac.unwrap_or_else(|| cli::default_mac(cli.ip.addr())),
         ipv4: cli.ip,
@@ -66,13 +76,13 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         _ => format!("{e} (use an address such as --ip 10.77.0.2/24, inside a namespace)"),
     })?;
-    let config = DriverConfig { stack, pcap: cli.pcap.clone(), impair, trace: cli.trace };
+    let probe = synack_tap::AddressProbe { probes: cli.probes, interval: Duration::from_millis(cli.probe_interval) };
+    let config = DriverConfig { stack, pcap: cli.pcap.clone(), impair, trace: cli.trace, probe: Some(probe) };
     let open = if cli.offload { Driver::open_tap_with_offload } else { Driver::open_tap };
     let driver = open(&cli.tap, config).map_err(|e| e.to_string())?;
     let handle = driver.handle();
     watch_signals(&handle)?;
-    if let Some(secs) = cli.duration {
-        let d = Duration::try_from_secs_f64(secs).map_err(|e| format!("--duration {secs}: {e}"))?;
+    if let Some((secs, d)) = duration {
         let h = handle.clone();
         std::thread::spawn(move || {
             std::thread::sleep(d);
