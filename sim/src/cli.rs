@@ -130,10 +130,37 @@ pub fn parse_seeds(s: &str) -> Result<std::ops::Range<u64>, String> {
     Ok(a..end)
 }
 
+/// Makes sure files can be written into `dir` (creating it if needed) before any long work starts, so a bad
+/// `--out` fails at once instead of after the run.
+pub fn ensure_writable_dir(dir: &Path) -> Result<(), String> {
+    let shown = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    std::fs::create_dir_all(shown).map_err(|e| format!("cannot create directory {}: {e}", shown.display()))?;
+    if !shown.is_dir() {
+        return Err(format!("cannot create directory {}: it exists and is not a directory", shown.display()));
+    }
+    // Root may write where the permission bits say no, and a read-only mount refuses everyone: try it.
+    let probe = shown.join(format!(".synack-sim-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| format!("cannot write into directory {}: {e}", shown.display()))
+}
+
+/// [`ensure_writable_dir`] for the directory an output file goes into; also refuses an existing directory
+/// as the file.
+fn ensure_writable_file(file: &Path) -> Result<(), String> {
+    if file.is_dir() {
+        return Err(format!("cannot write {}: it is a directory", file.display()));
+    }
+    ensure_writable_dir(file.parent().unwrap_or(Path::new(".")))
+}
+
 fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
     match cmd {
         Cmd::Run { scenario, seed, out } => {
             let (sc, source) = load(scenario.as_deref())?;
+            if let Some(dir) = &out {
+                ensure_writable_dir(dir)?;
+            }
             let opts = BuildOptions { seed, capture: out.is_some(), record: false };
             let wall = std::time::Instant::now();
             let output = run(&sc, &source, &opts).map_err(|e| e.to_string())?;
@@ -163,6 +190,7 @@ fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
         }
         Cmd::Plot { trace, out } => {
             let out = out.unwrap_or_else(|| trace.with_extension("svg"));
+            ensure_writable_file(&out)?;
             let stats = crate::plot::plot(&trace, &out)?;
             say!(
                 "wrote {}: {} data segments ({} retransmissions, {} dropped by the link), {} ACKs",
@@ -176,6 +204,11 @@ fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
         }
         Cmd::Shrink { scenario, seed, out, max_runs } => {
             let (sc, source) = load(Some(&scenario))?;
+            let out = out.unwrap_or_else(|| {
+                let stem = scenario.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
+                scenario.with_file_name(format!("{stem}-seed{seed}-shrunk.toml"))
+            });
+            ensure_writable_file(&out)?;
             let bar = ProgressBar::new_spinner();
             let shrunk = crate::shrink::shrink(&sc, &source, seed, max_runs, |runs, len| {
                 bar.set_message(format!("{runs} runs, {len} faults in the candidate"));
@@ -183,10 +216,6 @@ fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
             })
             .map_err(|e| e.to_string())?;
             bar.finish_and_clear();
-            let out = out.unwrap_or_else(|| {
-                let stem = scenario.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
-                scenario.with_file_name(format!("{stem}-seed{seed}-shrunk.toml"))
-            });
             let header = format!(
                 "# Shrunk by `synack-sim shrink {} --seed {seed}`: {} recorded impairment decisions reduced to {} in {} runs.\n# Still fails: {}\n",
                 scenario.display(),

@@ -106,3 +106,51 @@ fn decode_prints_one_line_per_frame_with_direction() {
     assert!(lines[4].contains(" < 10.0.0.2 > 10.0.0.1 ICMP echo-reply"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs the binary, expecting exit status 2 and no stdout: the error came before any work.
+fn fails_at_once(args: &[&std::ffi::OsStr]) -> String {
+    let out = sim().args(args).output().expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stdout.is_empty(), "nothing should run before the error: {stdout}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn run_out_dev_null_fails_before_running() {
+    let err = fails_at_once(&["run".as_ref(), "--out".as_ref(), "/dev/null".as_ref()]);
+    assert!(err.contains("cannot create directory /dev/null:"), "{err}");
+}
+
+#[test]
+fn run_out_below_a_file_fails_before_running() {
+    let dir = common::temp_dir("cli-out-file");
+    let file = dir.join("plain");
+    std::fs::write(&file, "").expect("write");
+    let out = file.join("traces");
+    let err = fails_at_once(&["run".as_ref(), "--out".as_ref(), out.as_os_str()]);
+    assert!(err.contains(&format!("cannot create directory {}:", out.display())), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn shrink_and_plot_check_their_output_before_working() {
+    let dir = common::temp_dir("cli-out-shrink");
+    let scenario = dir.join("s.toml");
+    std::fs::write(&scenario, common::two_hosts("loss = 0.5", "")).expect("write");
+    let out = std::path::Path::new("/dev/null/min.toml");
+    let err = fails_at_once(&[
+        "shrink".as_ref(),
+        scenario.as_os_str(),
+        "--seed".as_ref(),
+        "1".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(err.contains("cannot create directory /dev/null:"), "{err}");
+    let err = fails_at_once(&["plot".as_ref(), scenario.as_os_str(), "--out".as_ref(), "/dev/null/x.svg".as_ref()]);
+    assert!(err.contains("cannot create directory /dev/null:"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
