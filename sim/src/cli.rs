@@ -4,12 +4,12 @@ use crate::build::BuildOptions;
 use crate::run::{run, write_captures};
 use crate::scenario::{Scenario, Source};
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
-use std::io::Write as _;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 
 #[derive(Debug, Parser)]
 #[command(name = "synack-sim", version, about = "Deterministic network simulator for the synack TCP/IP stack")]
@@ -37,8 +37,8 @@ pub enum Cmd {
         /// Seeds `A..B` (B excluded) or `A..=B`.
         #[arg(long)]
         seeds: String,
-        /// Worker threads (default: available cores).
-        #[arg(long)]
+        /// Worker threads, at least 1 (default: available cores).
+        #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
     },
     /// Print a capture one decoded line per frame (relative time, > sent / < received, comment).
@@ -113,6 +113,15 @@ fn load(path: Option<&Path>) -> Result<(Scenario, Source), String> {
     }
 }
 
+/// `--jobs`: a positive number of threads.
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("at least one worker thread is needed".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("expected a number of threads: {e}")),
+    }
+}
+
 /// Parses `A..B` or `A..=B`.
 pub fn parse_seeds(s: &str) -> Result<std::ops::Range<u64>, String> {
     let err = || format!("bad seed range {s:?}: expected A..B or A..=B");
@@ -125,7 +134,8 @@ pub fn parse_seeds(s: &str) -> Result<std::ops::Range<u64>, String> {
     let b: u64 = b.trim().parse().map_err(|_| err())?;
     let end = if inclusive { b.checked_add(1).ok_or_else(err)? } else { b };
     if end <= a {
-        return Err(err());
+        let last = if inclusive { "last" } else { "end (excluded)" };
+        return Err(format!("seed range {s:?} is empty: the {last} seed must be above the first"));
     }
     Ok(a..end)
 }
@@ -248,19 +258,30 @@ fn sweep(path: &Path, seeds: &str, jobs: Option<usize>) -> Result<ExitCode, Fail
     crate::build::build(&sc, &source, &BuildOptions::default()).map_err(|e| e.to_string())?;
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
     let total = range.end - range.start;
-    let bar = ProgressBar::new(total);
+    // Progress only for a person watching: a CI log or a test reading stderr sees nothing of it.
+    let target =
+        if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+    let bar = ProgressBar::with_draw_target(Some(total), target);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} seeds, {msg} [{elapsed_precise}, eta {eta}]")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    bar.set_message("0 failed");
+    // Ctrl-C: no new seed starts; the seeds running finish and the summary covers the seeds done.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted));
     let next = AtomicU64::new(range.start);
     let (tx, rx) = mpsc::channel::<(u64, Result<Option<String>, String>)>();
     let mut failures: Vec<(u64, String)> = Vec::new();
+    let mut done = 0u64;
     std::thread::scope(|s| {
         for _ in 0..jobs {
             let tx = tx.clone();
-            let (sc, source, next, end) = (&sc, &source, &next, range.end);
+            let (sc, source, next, end, stop) = (&sc, &source, &next, range.end, &interrupted);
             s.spawn(move || loop {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
                 let seed = next.fetch_add(1, Ordering::Relaxed);
                 if seed >= end {
                     break;
@@ -276,6 +297,7 @@ fn sweep(path: &Path, seeds: &str, jobs: Option<usize>) -> Result<ExitCode, Fail
         }
         drop(tx);
         for (seed, r) in rx {
+            done += 1;
             match r {
                 Ok(None) => {}
                 Ok(Some(why)) => failures.push((seed, why)),
@@ -285,11 +307,25 @@ fn sweep(path: &Path, seeds: &str, jobs: Option<usize>) -> Result<ExitCode, Fail
             bar.inc(1);
         }
     });
-    bar.finish();
+    bar.finish_and_clear();
     failures.sort();
-    say!("{} of {total} seeds failed", failures.len());
+    let stopped = interrupted.load(Ordering::Relaxed) && done < total;
+    if stopped {
+        say!("interrupted: {} of {done} seeds run failed ({total} asked for)", failures.len());
+    } else {
+        say!("{} of {total} seeds failed", failures.len());
+    }
     for (seed, why) in &failures {
         say!("seed {seed}: {why}\n  replay: synack-sim run {} --seed {seed}", path.display());
     }
-    Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    if let Some((seed, _)) = failures.first() {
+        say!("shrink the first: synack-sim shrink {} --seed {seed}", path.display());
+    }
+    Ok(if stopped {
+        ExitCode::from(130)
+    } else if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

@@ -154,3 +154,45 @@ fn shrink_and_plot_check_their_output_before_working() {
     assert!(err.contains("cannot create directory /dev/null:"), "{err}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn sweep_rejects_an_empty_seed_range_and_zero_jobs() {
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.toml");
+    for seeds in ["5..1", "5..5", "5..=4"] {
+        let err = fails_at_once(&["sweep".as_ref(), scenario.as_os_str(), "--seeds".as_ref(), seeds.as_ref()]);
+        assert!(err.contains("is empty"), "{seeds}: {err}");
+    }
+    let out = sim().arg("sweep").arg(&scenario).args(["--seeds", "0..2", "--jobs", "0"]).output().expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--jobs") && err.contains("at least one worker thread"), "{err}");
+}
+
+#[test]
+fn sweep_without_a_terminal_prints_no_progress() {
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.toml");
+    let out = sim().arg("sweep").arg(&scenario).args(["--seeds", "0..3", "--jobs", "1"]).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "0 of 3 seeds failed\n");
+}
+
+#[test]
+fn ctrl_c_stops_a_sweep_with_a_partial_summary() {
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.toml");
+    let child = sim()
+        .arg("sweep")
+        .arg(&scenario)
+        .args(["--seeds", "0..100000000", "--jobs", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    assert!(kill.success());
+    let out = child.wait_with_output().expect("ends");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(stdout.starts_with("interrupted: 0 of ") && stdout.contains("(100000000 asked for)"), "{stdout}");
+}
