@@ -196,3 +196,24 @@ fn ctrl_c_stops_a_sweep_with_a_partial_summary() {
     assert_eq!(out.status.code(), Some(130), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
     assert!(stdout.starts_with("interrupted: 0 of ") && stdout.contains("(100000000 asked for)"), "{stdout}");
 }
+
+#[test]
+fn the_summary_states_each_app_in_one_vocabulary() {
+    let out = sim().arg("run").output().expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let apps: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| *l != "apps:")
+        .take_while(|l| !l.is_empty())
+        .filter(|l| l.contains(" on "))
+        .collect();
+    assert!(!apps.is_empty(), "{stdout}");
+    for line in &apps {
+        let status = line.split("): ").nth(1).expect("a status").split(", ").next().expect("a word");
+        let known = status.starts_with("done at ") || status == "running (server)" || status == "incomplete";
+        assert!(known, "{line}");
+    }
+    assert!(stdout.contains("echo (udp_echo on server): running (server), "), "{stdout}");
+    assert!(stdout.contains("bulk (tcp_bulk on client): done at "), "{stdout}");
+    assert!(!stdout.contains("INCOMPLETE") && !stdout.contains("not done"), "{stdout}");
+}
