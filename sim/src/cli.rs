@@ -33,8 +33,9 @@ pub enum Cmd {
     },
     /// Run a scenario over a range of seeds in parallel; print each failing seed with its replay command.
     Sweep {
+        /// Scenario TOML file.
         scenario: PathBuf,
-        /// Seeds `A..B` (B excluded) or `A..=B`.
+        /// Seeds to run: `A..B` (B excluded) or `A..=B`; the range must not be empty.
         #[arg(long)]
         seeds: String,
         /// Worker threads, at least 1 (default: available cores).
@@ -42,9 +43,13 @@ pub enum Cmd {
         jobs: Option<usize>,
     },
     /// Print a capture one decoded line per frame (relative time, > sent / < received, comment).
-    Decode { trace: PathBuf },
+    Decode {
+        /// pcapng capture (from `run --out` or `synack-tap --pcap`).
+        trace: PathBuf,
+    },
     /// Draw the time-sequence graph of the busiest TCP flow of a capture.
     Plot {
+        /// pcapng capture (from `run --out` or `synack-tap --pcap`).
         trace: PathBuf,
         /// SVG output (default: the trace's name with .svg).
         #[arg(long)]
@@ -52,7 +57,9 @@ pub enum Cmd {
     },
     /// Reduce a failing seed to a minimal list of exact faults; write it as a scenario without randomness.
     Shrink {
+        /// Scenario TOML file with random impairments.
         scenario: PathBuf,
+        /// The failing seed to shrink (from `sweep`).
         #[arg(long)]
         seed: u64,
         /// Output scenario (default: `<scenario>-seed<N>-shrunk.toml` beside the input).

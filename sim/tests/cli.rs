@@ -217,3 +217,43 @@ fn the_summary_states_each_app_in_one_vocabulary() {
     assert!(stdout.contains("bulk (tcp_bulk on client): done at "), "{stdout}");
     assert!(!stdout.contains("INCOMPLETE") && !stdout.contains("not done"), "{stdout}");
 }
+
+#[test]
+fn every_argument_of_every_subcommand_has_help() {
+    use clap::CommandFactory;
+    let cli = synack_sim::cli::Cli::command();
+    let mut missing = Vec::new();
+    for sub in cli.get_subcommands() {
+        assert!(sub.get_about().is_some(), "{} has no description", sub.get_name());
+        for arg in sub.get_arguments() {
+            if ["help", "version"].contains(&arg.get_id().as_str()) {
+                continue;
+            }
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("{} {}", sub.get_name(), arg.get_id()));
+            }
+        }
+        // And the binary shows each one.
+        let out = sim().args([sub.get_name(), "--help"]).output().expect("runs");
+        assert!(out.status.success());
+        let help = String::from_utf8_lossy(&out.stdout);
+        for arg in sub.get_arguments().filter(|a| a.get_id() != "help") {
+            let shown = match arg.get_long() {
+                Some(l) => vec![format!("--{l}")],
+                None => {
+                    let name = arg.get_id().as_str().to_uppercase();
+                    vec![format!("<{name}>"), format!("[{name}]")]
+                }
+            };
+            let line = help.lines().find(|l| shown.iter().any(|s| l.trim_start().starts_with(s.as_str())));
+            let shown = &shown[0];
+            let line = line.unwrap_or_else(|| panic!("{} --help does not show {shown}:\n{help}", sub.get_name()));
+            assert!(
+                line.trim().len() > shown.len() + 12,
+                "{} --help: {shown} has no description: {line:?}",
+                sub.get_name()
+            );
+        }
+    }
+    assert!(missing.is_empty(), "arguments without help: {missing:?}");
+}
