@@ -74,7 +74,9 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         {
             // One of the two was written in the file (default addresses are distinct): point at it.
             let (at, other) = if h.mac.is_some() { (i, j) } else { (j, i) };
-            let msg = format!("mac {mac} is also host {:?}'s", sc.hosts[other].name);
+            let whose =
+                if sc.hosts[other].mac.is_some() { "" } else { " (its default: 02:00:00:00:00:NN, N its position)" };
+            let msg = format!("mac {mac} is also host {:?}'s{whose}", sc.hosts[other].name);
             return Err(source.error_at(&["host", &at.to_string(), "mac"], msg));
         }
         let mut config =
