@@ -261,3 +261,21 @@ fn every_argument_of_every_subcommand_has_help() {
     }
     assert!(missing.is_empty(), "arguments without help: {missing:?}");
 }
+
+#[test]
+fn run_out_into_a_read_only_directory_fails_before_running() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = common::temp_dir("cli-out-ro");
+    let ro = dir.join("ro");
+    std::fs::create_dir(&ro).expect("mkdir");
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+    if std::fs::write(ro.join("x"), "").is_ok() {
+        // Root writes anyway: nothing to see here (the /dev/null and below-a-file cases still run).
+        eprintln!("skipped: permission bits do not stop this user");
+    } else {
+        let err = fails_at_once(&["run".as_ref(), "--out".as_ref(), ro.as_os_str()]);
+        assert!(err.contains(&format!("cannot write into directory {}:", ro.display())), "{err}");
+    }
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).expect("chmod back");
+    let _ = std::fs::remove_dir_all(&dir);
+}
