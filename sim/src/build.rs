@@ -7,11 +7,13 @@ use crate::impairment::{Bernoulli, Corrupt, Duplicate, GilbertElliott, Impairmen
 use crate::link::Direction;
 use crate::link::Link;
 use crate::rng::{derive_seed, stream, APP_BASE, HOST_BASE, LINK_BASE};
-use crate::scenario::{AppKind, AppSpec, CaptureSpec, ImpairSpec, Scenario, ScenarioError, Source, MIN_SNAPLEN};
+use crate::scenario::{
+    AppKind, AppSpec, CaptureSpec, HostConfigSpec, ImpairSpec, Scenario, ScenarioError, Source, MIN_SNAPLEN,
+};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::time::Duration;
 use synack::wire::EthernetAddress;
-use synack::{Config, Instant, Stack};
+use synack::{Config, ConfigError, Instant, Stack};
 
 /// How to build a run.
 #[derive(Clone, Debug, Default)]
@@ -26,6 +28,8 @@ pub struct BuildOptions {
 
 const DEFAULT_DELAY: Duration = Duration::from_millis(1);
 const DEFAULT_MTU: usize = 1500;
+/// The least link MTU accepted: every IPv4 module must forward a 68-byte datagram (RFC 791).
+const MIN_LINK_MTU: usize = 68;
 const DEFAULT_QUEUE: usize = 64 * 1024;
 const DEFAULT_REORDER_HOLD: Duration = Duration::from_millis(2);
 
@@ -41,7 +45,40 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         if sc.hosts[..i].iter().any(|o| o.name == h.name) {
             return Err(source.error_at(&["host", &idx, "name"], format!("host name {:?} is used twice", h.name)));
         }
-        let mac = h.mac.map(|m| m.0).unwrap_or(EthernetAddress([0x02, 0, 0, 0, (i >> 8) as u8, (i + 1) as u8]));
+        let ip = h.ip.0;
+        if ip.prefix_len() < 31 {
+            let network = Ipv4Addr::from(u32::from(ip.addr()) & ip.mask());
+            let which = if ip.addr() == network {
+                Some("network")
+            } else if Some(ip.addr()) == ip.broadcast() {
+                Some("broadcast")
+            } else {
+                None
+            };
+            if let Some(which) = which {
+                let msg = format!(
+                    "{} is the {which} address of its subnet {network}/{}: a host needs an address inside it",
+                    ip.addr(),
+                    ip.prefix_len()
+                );
+                return Err(source.error_at(&["host", &idx, "ip"], msg));
+            }
+        }
+        if let Some(other) = sc.hosts[..i].iter().find(|o| o.ip.0.addr() == ip.addr()) {
+            let msg = format!("address {} is also host {:?}'s", ip.addr(), other.name);
+            return Err(source.error_at(&["host", &idx, "ip"], msg));
+        }
+        let mac = h.mac.map(|m| m.0).unwrap_or(default_mac(i));
+        if let Some(j) =
+            sc.hosts[..i].iter().enumerate().position(|(j, o)| o.mac.map(|m| m.0).unwrap_or(default_mac(j)) == mac)
+        {
+            // One of the two was written in the file (default addresses are distinct): point at it.
+            let (at, other) = if h.mac.is_some() { (i, j) } else { (j, i) };
+            let whose =
+                if sc.hosts[other].mac.is_some() { "" } else { " (its default: 02:00:00:00:00:NN, N its position)" };
+            let msg = format!("mac {mac} is also host {:?}'s{whose}", sc.hosts[other].name);
+            return Err(source.error_at(&["host", &at.to_string(), "mac"], msg));
+        }
         let mut config =
             Config { mac, ipv4: h.ip.0, seed: derive_seed(seed, HOST_BASE + i as u64), ..Config::default() };
         let c = &h.config;
@@ -67,7 +104,11 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         config.tcp.ecn = c.tcp_ecn.map_or(config.tcp.ecn, |e| e.setting());
         config.tcp.time_wait = c.tcp_time_wait.map(|d| d.0).unwrap_or(config.tcp.time_wait);
         config.tcp.max_time_wait = c.tcp_max_time_wait.unwrap_or(config.tcp.max_time_wait);
-        let stack = Stack::new(config).map_err(|e| source.error_at(&["host", &idx], e.to_string()))?;
+        let stack = Stack::new(config).map_err(|e| {
+            let mut path = vec!["host", idx.as_str()];
+            path.extend_from_slice(config_error_field(&e, c));
+            source.error_at(&path, e.to_string())
+        })?;
         let capture = opts.capture.then(|| Capture::new(&sc.name, seed, &h.name, mac, capture_settings));
         sim.hosts.push(Host::new(h.name.clone(), h.ip.0.addr(), stack, capture));
     }
@@ -87,6 +128,17 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         }
         let both = l.both();
         let specs = [l.a_to_b.clone().unwrap_or_default().or(&both), l.b_to_a.clone().unwrap_or_default().or(&both)];
+        for (d, (spec, own)) in specs.iter().zip([&l.a_to_b, &l.b_to_a]).enumerate() {
+            if let Some(mtu) = spec.mtu.filter(|&m| m < MIN_LINK_MTU) {
+                let mut path = vec!["link", idx.as_str()];
+                if own.as_ref().is_some_and(|o| o.mtu.is_some()) {
+                    path.push(["a_to_b", "b_to_a"][d]);
+                }
+                path.push("mtu");
+                let msg = format!("mtu {mtu} is below {MIN_LINK_MTU}, the least every IPv4 link carries (RFC 791)");
+                return Err(source.error_at(&path, msg));
+            }
+        }
         let labels = [format!("{}->{}", l.a, l.b), format!("{}->{}", l.b, l.a)];
         let [ab, ba] = [0, 1].map(|d| {
             direction(labels[d].clone(), &specs[d], stream(seed, LINK_BASE + 2 * i as u64 + d as u64), opts.record)
@@ -152,6 +204,10 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
 
     for (i, x) in sc.expects.iter().enumerate() {
         let idx = i.to_string();
+        if let Some(o) = x.outcome.as_deref().filter(|o| !OUTCOMES.contains(o)) {
+            let msg = format!("unknown outcome {o:?}: expected one of {}", OUTCOMES.join(", "));
+            return Err(source.error_at(&["expect", &idx, "outcome"], msg));
+        }
         for (field, app) in [("app", Some(&x.app)), ("hash_equals", x.hash_equals.as_ref())] {
             if let Some(app) = app {
                 if !names.contains(app) {
@@ -162,6 +218,48 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         }
     }
     Ok(sim)
+}
+
+/// What `outcome` in `[[expect]]` may name: how a TCP connection ended (`open`: it had not).
+const OUTCOMES: [&str; 6] = ["ok", "closed", "reset", "timedout", "unreachable", "open"];
+
+/// The default MAC of the host at `i`: `02:00:00:00:00:NN`, NN its 1-based position.
+fn default_mac(i: usize) -> EthernetAddress {
+    EthernetAddress([0x02, 0, 0, 0, (i >> 8) as u8, (i + 1) as u8])
+}
+
+/// Where in `[[host]]` the value the stack refused was written (`["config", "mtu"]`), so the error points at
+/// that line, not at `[[host]]`.
+fn config_error_field(e: &ConfigError, c: &HostConfigSpec) -> &'static [&'static str] {
+    match e {
+        ConfigError::BadMac(_) => &["mac"],
+        ConfigError::BadAddress(_) => &["ip"],
+        ConfigError::BadGateway(_) => &["config", "gateway"],
+        ConfigError::BadMtu(_) => &["config", "mtu"],
+        ConfigError::BadTtl => &["config", "ttl"],
+        ConfigError::ZeroLimit("udp_recv_queue") => &["config", "udp_recv_queue"],
+        ConfigError::ZeroLimit("arp.max_requests") => &["config", "arp_max_requests"],
+        ConfigError::ZeroLimit("tcp.send_buffer") => &["config", "tcp_send_buffer"],
+        ConfigError::ZeroLimit("tcp.recv_buffer") => &["config", "tcp_recv_buffer"],
+        ConfigError::BadTcp(why) if why.starts_with("recv_buffer_max") => &["config", "tcp_recv_buffer_max"],
+        ConfigError::BadTcp(why) if why.starts_with("send_buffer_max") => &["config", "tcp_send_buffer_max"],
+        ConfigError::BadTcp(why) if why.starts_with("buffers") => {
+            const GIB: usize = 1 << 30;
+            let too_big = |b: Option<usize>| b.is_some_and(|b| b > GIB);
+            if too_big(c.tcp_recv_buffer) {
+                &["config", "tcp_recv_buffer"]
+            } else if too_big(c.tcp_recv_buffer_max) {
+                &["config", "tcp_recv_buffer_max"]
+            } else if too_big(c.tcp_send_buffer) {
+                &["config", "tcp_send_buffer"]
+            } else if too_big(c.tcp_send_buffer_max) {
+                &["config", "tcp_send_buffer_max"]
+            } else {
+                &["config"]
+            }
+        }
+        _ => &["config"],
+    }
 }
 
 /// The `[capture]` table, checked.
@@ -261,6 +359,9 @@ fn make_app(a: &AppSpec, report: AppReport, dst: Option<Ipv4Addr>, seed: u64) ->
             .map_err(|_| ("count", "count is too large".into()))
             .map(|c| c.unwrap_or(default))
     };
+    if a.connections == Some(0) && matches!(a.kind, AppKind::TcpSink | AppKind::TcpBulk) {
+        return Err(("connections", "`connections` must be at least 1".into()));
+    }
     Ok(match a.kind {
         AppKind::Ping => {
             let count = count_u32(10)?;

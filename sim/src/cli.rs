@@ -4,12 +4,12 @@ use crate::build::BuildOptions;
 use crate::run::{run, write_captures};
 use crate::scenario::{Scenario, Source};
 use clap::{Parser, Subcommand};
-use indicatif::{ProgressBar, ProgressStyle};
-use std::io::Write as _;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::io::{IsTerminal as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 
 #[derive(Debug, Parser)]
 #[command(name = "synack-sim", version, about = "Deterministic network simulator for the synack TCP/IP stack")]
@@ -33,18 +33,23 @@ pub enum Cmd {
     },
     /// Run a scenario over a range of seeds in parallel; print each failing seed with its replay command.
     Sweep {
+        /// Scenario TOML file.
         scenario: PathBuf,
-        /// Seeds `A..B` (B excluded) or `A..=B`.
+        /// Seeds to run: `A..B` (B excluded) or `A..=B`; the range must not be empty.
         #[arg(long)]
         seeds: String,
-        /// Worker threads (default: available cores).
-        #[arg(long)]
+        /// Worker threads, at least 1 (default: available cores).
+        #[arg(long, value_parser = parse_jobs)]
         jobs: Option<usize>,
     },
     /// Print a capture one decoded line per frame (relative time, > sent / < received, comment).
-    Decode { trace: PathBuf },
+    Decode {
+        /// pcapng capture (from `run --out` or `synack-tap --pcap`).
+        trace: PathBuf,
+    },
     /// Draw the time-sequence graph of the busiest TCP flow of a capture.
     Plot {
+        /// pcapng capture (from `run --out` or `synack-tap --pcap`).
         trace: PathBuf,
         /// SVG output (default: the trace's name with .svg).
         #[arg(long)]
@@ -52,7 +57,9 @@ pub enum Cmd {
     },
     /// Reduce a failing seed to a minimal list of exact faults; write it as a scenario without randomness.
     Shrink {
+        /// Scenario TOML file with random impairments.
         scenario: PathBuf,
+        /// The failing seed to shrink (from `sweep`).
         #[arg(long)]
         seed: u64,
         /// Output scenario (default: `<scenario>-seed<N>-shrunk.toml` beside the input).
@@ -113,6 +120,15 @@ fn load(path: Option<&Path>) -> Result<(Scenario, Source), String> {
     }
 }
 
+/// `--jobs`: a positive number of threads.
+fn parse_jobs(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(0) => Err("at least one worker thread is needed".into()),
+        Ok(n) => Ok(n),
+        Err(e) => Err(format!("expected a number of threads: {e}")),
+    }
+}
+
 /// Parses `A..B` or `A..=B`.
 pub fn parse_seeds(s: &str) -> Result<std::ops::Range<u64>, String> {
     let err = || format!("bad seed range {s:?}: expected A..B or A..=B");
@@ -125,15 +141,43 @@ pub fn parse_seeds(s: &str) -> Result<std::ops::Range<u64>, String> {
     let b: u64 = b.trim().parse().map_err(|_| err())?;
     let end = if inclusive { b.checked_add(1).ok_or_else(err)? } else { b };
     if end <= a {
-        return Err(err());
+        let last = if inclusive { "last" } else { "end (excluded)" };
+        return Err(format!("seed range {s:?} is empty: the {last} seed must be above the first"));
     }
     Ok(a..end)
+}
+
+/// Makes sure files can be written into `dir` (creating it if needed) before any long work starts, so a bad
+/// `--out` fails at once instead of after the run.
+pub fn ensure_writable_dir(dir: &Path) -> Result<(), String> {
+    let shown = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+    std::fs::create_dir_all(shown).map_err(|e| format!("cannot create directory {}: {e}", shown.display()))?;
+    if !shown.is_dir() {
+        return Err(format!("cannot create directory {}: it exists and is not a directory", shown.display()));
+    }
+    // Root may write where the permission bits say no, and a read-only mount refuses everyone: try it.
+    let probe = shown.join(format!(".synack-sim-probe-{}", std::process::id()));
+    std::fs::write(&probe, b"")
+        .and_then(|()| std::fs::remove_file(&probe))
+        .map_err(|e| format!("cannot write into directory {}: {e}", shown.display()))
+}
+
+/// [`ensure_writable_dir`] for the directory an output file goes into; also refuses an existing directory
+/// as the file.
+fn ensure_writable_file(file: &Path) -> Result<(), String> {
+    if file.is_dir() {
+        return Err(format!("cannot write {}: it is a directory", file.display()));
+    }
+    ensure_writable_dir(file.parent().unwrap_or(Path::new(".")))
 }
 
 fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
     match cmd {
         Cmd::Run { scenario, seed, out } => {
             let (sc, source) = load(scenario.as_deref())?;
+            if let Some(dir) = &out {
+                ensure_writable_dir(dir)?;
+            }
             let opts = BuildOptions { seed, capture: out.is_some(), record: false };
             let wall = std::time::Instant::now();
             let output = run(&sc, &source, &opts).map_err(|e| e.to_string())?;
@@ -163,6 +207,7 @@ fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
         }
         Cmd::Plot { trace, out } => {
             let out = out.unwrap_or_else(|| trace.with_extension("svg"));
+            ensure_writable_file(&out)?;
             let stats = crate::plot::plot(&trace, &out)?;
             say!(
                 "wrote {}: {} data segments ({} retransmissions, {} dropped by the link), {} ACKs",
@@ -176,6 +221,11 @@ fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
         }
         Cmd::Shrink { scenario, seed, out, max_runs } => {
             let (sc, source) = load(Some(&scenario))?;
+            let out = out.unwrap_or_else(|| {
+                let stem = scenario.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
+                scenario.with_file_name(format!("{stem}-seed{seed}-shrunk.toml"))
+            });
+            ensure_writable_file(&out)?;
             let bar = ProgressBar::new_spinner();
             let shrunk = crate::shrink::shrink(&sc, &source, seed, max_runs, |runs, len| {
                 bar.set_message(format!("{runs} runs, {len} faults in the candidate"));
@@ -183,10 +233,6 @@ fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
             })
             .map_err(|e| e.to_string())?;
             bar.finish_and_clear();
-            let out = out.unwrap_or_else(|| {
-                let stem = scenario.file_stem().and_then(|s| s.to_str()).unwrap_or("scenario");
-                scenario.with_file_name(format!("{stem}-seed{seed}-shrunk.toml"))
-            });
             let header = format!(
                 "# Shrunk by `synack-sim shrink {} --seed {seed}`: {} recorded impairment decisions reduced to {} in {} runs.\n# Still fails: {}\n",
                 scenario.display(),
@@ -219,19 +265,30 @@ fn sweep(path: &Path, seeds: &str, jobs: Option<usize>) -> Result<ExitCode, Fail
     crate::build::build(&sc, &source, &BuildOptions::default()).map_err(|e| e.to_string())?;
     let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
     let total = range.end - range.start;
-    let bar = ProgressBar::new(total);
+    // Progress only for a person watching: a CI log or a test reading stderr sees nothing of it.
+    let target =
+        if std::io::stderr().is_terminal() { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+    let bar = ProgressBar::with_draw_target(Some(total), target);
     bar.set_style(
         ProgressStyle::with_template("{bar:40} {pos}/{len} seeds, {msg} [{elapsed_precise}, eta {eta}]")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    bar.set_message("0 failed");
+    // Ctrl-C: no new seed starts; the seeds running finish and the summary covers the seeds done.
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let _ = signal_hook::flag::register(signal_hook::consts::SIGINT, Arc::clone(&interrupted));
     let next = AtomicU64::new(range.start);
     let (tx, rx) = mpsc::channel::<(u64, Result<Option<String>, String>)>();
     let mut failures: Vec<(u64, String)> = Vec::new();
+    let mut done = 0u64;
     std::thread::scope(|s| {
         for _ in 0..jobs {
             let tx = tx.clone();
-            let (sc, source, next, end) = (&sc, &source, &next, range.end);
+            let (sc, source, next, end, stop) = (&sc, &source, &next, range.end, &interrupted);
             s.spawn(move || loop {
+                if stop.load(Ordering::Relaxed) {
+                    break;
+                }
                 let seed = next.fetch_add(1, Ordering::Relaxed);
                 if seed >= end {
                     break;
@@ -247,6 +304,7 @@ fn sweep(path: &Path, seeds: &str, jobs: Option<usize>) -> Result<ExitCode, Fail
         }
         drop(tx);
         for (seed, r) in rx {
+            done += 1;
             match r {
                 Ok(None) => {}
                 Ok(Some(why)) => failures.push((seed, why)),
@@ -256,11 +314,25 @@ fn sweep(path: &Path, seeds: &str, jobs: Option<usize>) -> Result<ExitCode, Fail
             bar.inc(1);
         }
     });
-    bar.finish();
+    bar.finish_and_clear();
     failures.sort();
-    say!("{} of {total} seeds failed", failures.len());
+    let stopped = interrupted.load(Ordering::Relaxed) && done < total;
+    if stopped {
+        say!("interrupted: {} of {done} seeds run failed ({total} asked for)", failures.len());
+    } else {
+        say!("{} of {total} seeds failed", failures.len());
+    }
     for (seed, why) in &failures {
         say!("seed {seed}: {why}\n  replay: synack-sim run {} --seed {seed}", path.display());
     }
-    Ok(if failures.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    if let Some((seed, _)) = failures.first() {
+        say!("shrink the first: synack-sim shrink {} --seed {seed}", path.display());
+    }
+    Ok(if stopped {
+        ExitCode::from(130)
+    } else if failures.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }

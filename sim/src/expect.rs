@@ -23,7 +23,6 @@ pub fn evaluate(specs: &[ExpectSpec], reports: &[AppReport]) -> Vec<Check> {
             checks.push(Check { what: format!("{}: exists", x.app), ok: false, detail: "no such app".into() });
             continue;
         };
-        let done = r.done_at.map(|t| t.to_string()).unwrap_or_else(|| "never".into());
         let other_checks = x.min_count.is_some()
             || x.hash_equals.is_some()
             || x.outcome.is_some()
@@ -37,14 +36,10 @@ pub fn evaluate(specs: &[ExpectSpec], reports: &[AppReport]) -> Vec<Check> {
                 ok &= r.done_at.is_some_and(|t| t.as_nanos() <= w.0.as_nanos() as u64);
             }
             let errors = if r.errors.is_empty() { String::new() } else { format!("; errors: {}", r.errors.join("; ")) };
-            let detail = format!("complete={} done at {done}{errors}", r.complete);
+            let detail = format!("{}{errors}", r.status());
             checks.push(Check { what, ok, detail });
         } else if x.complete == Some(false) {
-            checks.push(Check {
-                what: format!("{}: incomplete", x.app),
-                ok: !r.complete,
-                detail: format!("done at {done}"),
-            });
+            checks.push(Check { what: format!("{}: incomplete", x.app), ok: !r.complete, detail: r.status() });
         }
         if let Some(n) = x.min_count {
             let what = format!("{}: at least {n} {}", x.app, r.count_unit);

@@ -499,7 +499,8 @@ pub struct ExpectSpec {
     /// Its count (replies, datagrams, bytes) is at least this.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_count: Option<u64>,
-    /// Every one of its TCP connections ended this way: `ok`, `reset`, `timedout`, `unreachable`.
+    /// Every one of its TCP connections ended this way: `ok`, `closed`, `reset`, `timedout`, `unreachable`, or
+    /// `open` (had not ended).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
     /// One of its errors contains this text (e.g. `port unreachable`).
@@ -648,7 +649,18 @@ impl Scenario {
             let (line, column) = e.span().map(|s| line_col(text, s.start)).unwrap_or((0, 0));
             ScenarioError { file: file.to_string(), line, column, field, message: e.message().trim().to_string() }
         };
-        let de = toml::de::Deserializer::parse(text).map_err(|e| err(String::new(), e))?;
+        let de = toml::de::Deserializer::parse(text).map_err(|e| {
+            let key = e.span().and_then(|s| text.get(s)).map(str::trim).filter(|k| !k.is_empty());
+            match key {
+                // toml says only "duplicate key": name it.
+                Some(key) if e.message().trim() == "duplicate key" => {
+                    let mut located = err(String::new(), e);
+                    located.message = format!("duplicate key `{key}`: a key may appear once per table");
+                    located
+                }
+                _ => err(String::new(), e),
+            }
+        })?;
         serde_path_to_error::deserialize(de).map_err(|e| {
             let field = e.path().to_string();
             let field = if field == "." { String::new() } else { field };

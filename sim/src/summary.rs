@@ -89,9 +89,7 @@ impl fmt::Display for RunResult {
         }
         writeln!(f, "\napps:")?;
         for a in &self.apps {
-            let done = a.done_at.map(|t| format!("done at {t}s")).unwrap_or_else(|| "not done".into());
-            let state = if a.complete { "complete" } else { "INCOMPLETE" };
-            writeln!(f, "  {} ({} on {}): {state}, {} {}, {done}", a.name, a.kind, a.host, a.count, a.count_unit)?;
+            writeln!(f, "  {} ({} on {}): {}, {} {}", a.name, a.kind, a.host, a.status(), a.count, a.count_unit)?;
             if !a.rtts.is_empty() {
                 let mut r = a.rtts.clone();
                 r.sort_unstable();

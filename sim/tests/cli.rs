@@ -106,3 +106,176 @@ fn decode_prints_one_line_per_frame_with_direction() {
     assert!(lines[4].contains(" < 10.0.0.2 > 10.0.0.1 ICMP echo-reply"), "{stdout}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Runs the binary, expecting exit status 2 and no stdout: the error came before any work.
+fn fails_at_once(args: &[&std::ffi::OsStr]) -> String {
+    let out = sim().args(args).output().expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert_eq!(out.status.code(), Some(2), "stdout: {stdout}\nstderr: {stderr}");
+    assert!(stdout.is_empty(), "nothing should run before the error: {stdout}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn run_out_dev_null_fails_before_running() {
+    let err = fails_at_once(&["run".as_ref(), "--out".as_ref(), "/dev/null".as_ref()]);
+    assert!(err.contains("cannot create directory /dev/null:"), "{err}");
+}
+
+#[test]
+fn run_out_below_a_file_fails_before_running() {
+    let dir = common::temp_dir("cli-out-file");
+    let file = dir.join("plain");
+    std::fs::write(&file, "").expect("write");
+    let out = file.join("traces");
+    let err = fails_at_once(&["run".as_ref(), "--out".as_ref(), out.as_os_str()]);
+    assert!(err.contains(&format!("cannot create directory {}:", out.display())), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn shrink_and_plot_check_their_output_before_working() {
+    let dir = common::temp_dir("cli-out-shrink");
+    let scenario = dir.join("s.toml");
+    std::fs::write(&scenario, common::two_hosts("loss = 0.5", "")).expect("write");
+    let out = std::path::Path::new("/dev/null/min.toml");
+    let err = fails_at_once(&[
+        "shrink".as_ref(),
+        scenario.as_os_str(),
+        "--seed".as_ref(),
+        "1".as_ref(),
+        "--out".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert!(err.contains("cannot create directory /dev/null:"), "{err}");
+    let err = fails_at_once(&["plot".as_ref(), scenario.as_os_str(), "--out".as_ref(), "/dev/null/x.svg".as_ref()]);
+    assert!(err.contains("cannot create directory /dev/null:"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn sweep_rejects_an_empty_seed_range_and_zero_jobs() {
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.toml");
+    for seeds in ["5..1", "5..5", "5..=4"] {
+        let err = fails_at_once(&["sweep".as_ref(), scenario.as_os_str(), "--seeds".as_ref(), seeds.as_ref()]);
+        assert!(err.contains("is empty"), "{seeds}: {err}");
+    }
+    let out = sim().arg("sweep").arg(&scenario).args(["--seeds", "0..2", "--jobs", "0"]).output().expect("runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("--jobs") && err.contains("at least one worker thread"), "{err}");
+}
+
+#[test]
+fn sweep_without_a_terminal_prints_no_progress() {
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.toml");
+    let out = sim().arg("sweep").arg(&scenario).args(["--seeds", "0..3", "--jobs", "1"]).output().expect("runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "0 of 3 seeds failed\n");
+}
+
+#[test]
+fn ctrl_c_stops_a_sweep_with_a_partial_summary() {
+    let scenario = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/default.toml");
+    let child = sim()
+        .arg("sweep")
+        .arg(&scenario)
+        .args(["--seeds", "0..100000000", "--jobs", "1"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("starts");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let kill = Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+    assert!(kill.success());
+    let out = child.wait_with_output().expect("ends");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(130), "{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    let first = stdout.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with("interrupted: ") && first.ends_with("seeds run failed (100000000 asked for)"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn the_summary_states_each_app_in_one_vocabulary() {
+    let out = sim().arg("run").output().expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let apps: Vec<&str> = stdout
+        .lines()
+        .skip_while(|l| *l != "apps:")
+        .take_while(|l| !l.is_empty())
+        .filter(|l| l.contains(" on "))
+        .collect();
+    assert!(!apps.is_empty(), "{stdout}");
+    for line in &apps {
+        let status = line.split("): ").nth(1).expect("a status").split(", ").next().expect("a word");
+        let known = status.starts_with("done at ") || status == "running (server)" || status == "incomplete";
+        assert!(known, "{line}");
+    }
+    assert!(stdout.contains("echo (udp_echo on server): running (server), "), "{stdout}");
+    assert!(stdout.contains("bulk (tcp_bulk on client): done at "), "{stdout}");
+    assert!(!stdout.contains("INCOMPLETE") && !stdout.contains("not done"), "{stdout}");
+}
+
+#[test]
+fn every_argument_of_every_subcommand_has_help() {
+    use clap::CommandFactory;
+    let cli = synack_sim::cli::Cli::command();
+    let mut missing = Vec::new();
+    for sub in cli.get_subcommands() {
+        assert!(sub.get_about().is_some(), "{} has no description", sub.get_name());
+        for arg in sub.get_arguments() {
+            if ["help", "version"].contains(&arg.get_id().as_str()) {
+                continue;
+            }
+            if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                missing.push(format!("{} {}", sub.get_name(), arg.get_id()));
+            }
+        }
+        // And the binary shows each one.
+        let out = sim().args([sub.get_name(), "--help"]).output().expect("runs");
+        assert!(out.status.success());
+        let help = String::from_utf8_lossy(&out.stdout);
+        for arg in sub.get_arguments().filter(|a| a.get_id() != "help") {
+            let shown = match arg.get_long() {
+                Some(l) => vec![format!("--{l}")],
+                None => {
+                    let name = arg.get_id().as_str().to_uppercase();
+                    vec![format!("<{name}>"), format!("[{name}]")]
+                }
+            };
+            let line = help.lines().find(|l| shown.iter().any(|s| l.trim_start().starts_with(s.as_str())));
+            let shown = &shown[0];
+            let line = line.unwrap_or_else(|| panic!("{} --help does not show {shown}:\n{help}", sub.get_name()));
+            assert!(
+                line.trim().len() > shown.len() + 12,
+                "{} --help: {shown} has no description: {line:?}",
+                sub.get_name()
+            );
+        }
+    }
+    assert!(missing.is_empty(), "arguments without help: {missing:?}");
+}
+
+#[test]
+fn run_out_into_a_read_only_directory_fails_before_running() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = common::temp_dir("cli-out-ro");
+    let ro = dir.join("ro");
+    std::fs::create_dir(&ro).expect("mkdir");
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+    if std::fs::write(ro.join("x"), "").is_ok() {
+        // Root writes anyway: nothing to see here (the /dev/null and below-a-file cases still run).
+        eprintln!("skipped: permission bits do not stop this user");
+    } else {
+        let err = fails_at_once(&["run".as_ref(), "--out".as_ref(), ro.as_os_str()]);
+        assert!(err.contains(&format!("cannot write into directory {}:", ro.display())), "{err}");
+    }
+    std::fs::set_permissions(&ro, std::fs::Permissions::from_mode(0o755)).expect("chmod back");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -206,3 +206,44 @@ fn gilbert_elliott_bursts_end_after_max_duration_even_with_sparse_traffic() {
     assert!(sparse(None) > 20, "unbounded bursts are long with sparse traffic");
     assert!(sparse(Some(Duration::from_millis(1500))) <= 2);
 }
+
+/// Frames dropped as queue-full on a 1 MB transfer over a link of this rate (1 ms, the default 64 KiB queue).
+fn queue_full_drops(rate: &str) -> u64 {
+    let text = common::two_hosts(
+        &format!("rate = \"{rate}\""),
+        "[[app]]\nname = \"sink\"\nhost = \"b\"\nkind = \"tcp_sink\"\n[[app]]\nname = \"bulk\"\nhost = \"a\"\nkind = \"tcp_bulk\"\ndst = \"b\"\n[[expect]]\napp = \"sink\"\nhash_equals = \"bulk\"\n",
+    );
+    let out = common::run_text(&text, None, false);
+    assert!(out.result.passed(), "{rate}: {}", out.result);
+    out.result.links.iter().map(|(_, s)| s.dropped.get("queue full").copied().unwrap_or(0)).sum()
+}
+
+#[test]
+fn a_faster_link_never_drops_more() {
+    // Before exact serialisation times: 47 drops at 100 Gbit/s, 5 at 100,000 and 361 at 1,000,000 (each 12 ps
+    // frame cost a whole nanosecond, so a burst's backlog looked 80 times its size).
+    let rates = ["1Gbit", "10Gbit", "100Gbit", "100000Gbit", "1000000Gbit"];
+    let drops: Vec<u64> = rates.iter().map(|r| queue_full_drops(r)).collect();
+    eprintln!("queue-full drops at {rates:?}: {drops:?}");
+    for w in drops.windows(2) {
+        assert!(w[1] <= w[0], "queue-full drops at {rates:?}: {drops:?}");
+    }
+}
+
+#[test]
+fn serialisation_keeps_fractions_of_a_nanosecond() {
+    // 1,000,000 Gbit/s: a 1500-byte frame takes 12 ps. A thousand of them back to back take 12 ns, not 1,000.
+    let mut r = RateLimit::new(1_000_000_000_000_000, 10_000_000);
+    let mut d = direction();
+    d.rate = Some(r.clone());
+    let out = feed(&mut d, 1000, 1500, Duration::ZERO);
+    let last = out.last().and_then(|v| v.first()).copied().expect("delivered");
+    assert_eq!(last, Instant::ZERO + Duration::from_millis(1) + Duration::from_nanos(12));
+    // 3 bits per second: one byte takes 8/3 s; three take exactly 8 s, not 3 * 2.666666667 s.
+    r = RateLimit::new(3, 10);
+    let mut d = direction();
+    d.rate = Some(r);
+    let out = feed(&mut d, 3, 1, Duration::ZERO);
+    let last = out.last().and_then(|v| v.first()).copied().expect("delivered");
+    assert_eq!(last, Instant::ZERO + Duration::from_millis(1) + Duration::from_secs(8));
+}

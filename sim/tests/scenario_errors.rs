@@ -116,3 +116,77 @@ fn scenarios_round_trip_through_toml() {
     let again = Scenario::parse("again", &sc.to_toml()).unwrap_or_else(|e| panic!("{e}\n{}", sc.to_toml()));
     assert_eq!(sc, again);
 }
+
+#[test]
+fn the_same_ip_on_two_hosts() {
+    let text = base("", "").replace("10.0.0.2/24", "10.0.0.1/24");
+    check(&error(&text), 7, "host[1].ip", "address 10.0.0.1 is also host \"a\"'s");
+}
+
+#[test]
+fn a_duplicate_mac() {
+    let text = base("", "")
+        .replace("ip = \"10.0.0.1/24\"", "ip = \"10.0.0.1/24\"\nmac = \"02:00:00:00:00:09\"")
+        .replace("ip = \"10.0.0.2/24\"", "ip = \"10.0.0.2/24\"\nmac = \"02:00:00:00:00:09\"");
+    check(&error(&text), 9, "host[1].mac", "mac 02:00:00:00:00:09 is also host \"a\"'s");
+    // The second host's default MAC written on the first: the error points at the one written.
+    let text = base("", "").replace("ip = \"10.0.0.1/24\"", "ip = \"10.0.0.1/24\"\nmac = \"02:00:00:00:00:02\"");
+    check(&error(&text), 5, "host[0].mac", "is also host \"b\"'s");
+}
+
+#[test]
+fn a_host_on_the_network_or_broadcast_address() {
+    let text = base("", "").replace("10.0.0.2/24", "10.0.0.255/24");
+    check(&error(&text), 7, "host[1].ip", "10.0.0.255 is the broadcast address of its subnet 10.0.0.0/24");
+    let text = base("", "").replace("10.0.0.1/24", "10.0.0.0/24");
+    check(&error(&text), 4, "host[0].ip", "10.0.0.0 is the network address of its subnet 10.0.0.0/24");
+    // /31 has neither (RFC 3021).
+    let text = base("", "").replace("10.0.0.1/24", "10.0.0.0/31").replace("10.0.0.2/24", "10.0.0.1/31");
+    let sc = Scenario::parse("ok.toml", &text).unwrap();
+    build(&sc, &Source { file: "ok.toml".into(), text }, &BuildOptions::default()).unwrap();
+}
+
+#[test]
+fn a_link_mtu_of_zero() {
+    check(&error(&base("mtu = 0", "")), 11, "link[0].mtu", "mtu 0 is below 68");
+    let e = error(&base("[link.b_to_a]\nmtu = 0", ""));
+    check(&e, 12, "link[0].b_to_a.mtu", "mtu 0 is below 68");
+}
+
+#[test]
+fn an_unknown_outcome() {
+    let e = error(&base(
+        "",
+        "[[app]]\nname = \"s\"\nhost = \"b\"\nkind = \"tcp_sink\"\n[[expect]]\napp = \"s\"\noutcome = \"fine\"\n",
+    ));
+    check(&e, 18, "expect[0].outcome", "unknown outcome \"fine\": expected one of ok, closed, reset");
+}
+
+#[test]
+fn zero_connections() {
+    let e = error(&base("", "[[app]]\nhost = \"b\"\nkind = \"tcp_sink\"\nconnections = 0\n"));
+    check(&e, 15, "app[0].connections", "at least 1");
+    let e = error(&base("", "[[app]]\nhost = \"a\"\nkind = \"tcp_bulk\"\ndst = \"b\"\nconnections = 0\n"));
+    check(&e, 16, "app[0].connections", "at least 1");
+}
+
+#[test]
+fn host_config_errors_point_at_their_own_line() {
+    let e = error("[[host]]\nname = \"a\"\nip = \"10.0.0.1/24\"\n[host.config]\nttl = 9\nmtu = 20\n");
+    check(&e, 6, "host[0].config.mtu", "mtu 20 must be within 576..=65535");
+    let e = error("[[host]]\nname = \"a\"\nip = \"10.0.0.1/24\"\nmac = \"01:00:5e:00:00:01\"\n");
+    check(&e, 4, "host[0].mac", "must be a non-zero unicast address");
+    let e = error("[[host]]\nname = \"a\"\nip = \"10.0.0.1/24\"\nmac = \"01:00:5e\"\n");
+    check(&e, 4, "host[0].mac", "bad MAC address");
+    let e = error("[[host]]\nname = \"a\"\nip = \"10.0.0.1/24\"\n[host.config]\ngateway = \"10.0.1.1\"\n");
+    check(&e, 5, "host[0].config.gateway", "must be on-link");
+    let e = error("[[host]]\nname = \"a\"\nip = \"10.0.0.1/24\"\n[host.config]\ntcp_recv_buffer = 0\n");
+    check(&e, 5, "host[0].config.tcp_recv_buffer", "at least 1");
+}
+
+#[test]
+fn a_repeated_key_is_named() {
+    let e = error("[[host]]\nname = \"a\"\nip = \"10.0.0.1/24\"\nname = \"b\"\n");
+    assert_eq!(e.line, 4, "{e}");
+    assert!(e.to_string().contains("duplicate key `name`"), "{e}");
+}

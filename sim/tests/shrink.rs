@@ -81,3 +81,19 @@ fn a_passing_seed_has_nothing_to_shrink() {
     let e = shrink(&sc, &src, 1, 10, |_, _| {}).unwrap_err();
     assert!(e.to_string().contains("passes"), "{e}");
 }
+
+#[test]
+fn tight_deadline_fails_on_some_seeds_as_the_readmes_show() {
+    // README.md, traces/README.md and sim/README.md use this scenario to show sweep and shrink at work.
+    let (sc, src) = common::shipped("tight_deadline.toml");
+    let passed: Vec<bool> = (0..100)
+        .map(|seed| {
+            let opts = synack_sim::BuildOptions { seed: Some(seed), ..Default::default() };
+            synack_sim::run(&sc, &src, &opts).expect("runs").result.passed()
+        })
+        .collect();
+    assert_eq!(passed.iter().filter(|p| !**p).count(), 26, "the READMEs say 26 of 100 seeds fail");
+    assert!(!passed[6], "the READMEs replay and shrink seed 6");
+    let first_failure = passed.iter().position(|p| !p);
+    assert_eq!(first_failure, Some(6), "the sweep's shrink line names seed 6");
+}

@@ -123,6 +123,17 @@ impl AppReport {
     pub fn new(name: &str, kind: &'static str, count_unit: &'static str) -> AppReport {
         AppReport { name: name.to_string(), kind, count_unit, ..AppReport::default() }
     }
+    /// Where the app stands at the end of a run, in the summary's words: `done at Ts` (did all it set out to
+    /// do, by T), `running (server)` (a server, ready to serve: it has no end of its own), `incomplete` (did not
+    /// do all of it), `incomplete, stopped at Ts` (gave up or ended at T without doing all of it).
+    pub fn status(&self) -> String {
+        match (self.complete, self.done_at) {
+            (true, Some(t)) => format!("done at {t}s"),
+            (true, None) => "running (server)".into(),
+            (false, None) => "incomplete".into(),
+            (false, Some(t)) => format!("incomplete, stopped at {t}s"),
+        }
+    }
     /// The SHA-256 digests of the app's connections, sorted (so parallel connections compare as a set).
     pub fn hashes(&self) -> Vec<[u8; 32]> {
         let mut h: Vec<[u8; 32]> = self.conns.iter().filter_map(|c| c.sha256).collect();
