@@ -36,13 +36,16 @@ fn tcp_of(frame: &[u8]) -> (u32, u32, usize, TcpOptions) {
     (tcp.seq_number().0, tcp.ack_number().0, tcp.payload().len(), options)
 }
 
-/// Runs a 300 kB transfer A -> B whose `nth` frame from now (a data segment) arrives `hold` late.
-fn transfer_with_one_held_segment(p: &mut Pair, nth: u64, hold: Duration) -> synack::tcp::TcpInfo {
+/// Runs a transfer of `bytes` A -> B in which the `nth` frame A sends from then on (a data segment) arrives
+/// `hold` late, for each `(nth, hold)`; returns A's view of the connection at the end.
+fn transfer_with_held_segments(p: &mut Pair, holds: &[(u64, Duration)], bytes: usize) -> synack::tcp::TcpInfo {
     let (c, _, s) = connect(p, 80);
     p.run_until(p.now + ms(50));
     let base = sent_by(p, Side::A);
-    p.hold_nth(Side::A, base + nth, hold);
-    let data = pattern(300_000, 7);
+    for &(nth, hold) in holds {
+        p.hold_nth(Side::A, base + nth, hold);
+    }
+    let data = pattern(bytes, 7);
     let t = transfer(p, Side::A, c, s, &data, Duration::from_secs(30));
     assert!(t.eof && t.received == data, "every byte arrives, in order");
     p.a.tcp_info(c).unwrap()
@@ -55,15 +58,7 @@ fn once_reordering_is_seen_a_segment_overtaken_within_the_window_is_not_retransm
     // original's arrival undoes that, and from then on RACK waits a quarter of the min RTT (2.5 ms) past a
     // segment's expected delivery: the same 1 ms reordering later costs nothing.
     let mut p = pair(1, TcpConfig::default());
-    let (c, _, s) = connect(&mut p, 80);
-    p.run_until(p.now + ms(50));
-    let base = sent_by(&p, Side::A);
-    p.hold_nth(Side::A, base + 20, ms(1));
-    p.hold_nth(Side::A, base + 150, ms(1));
-    let data = pattern(400_000, 7);
-    let t = transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(30));
-    assert!(t.eof && t.received == data);
-    let info = p.a.tcp_info(c).unwrap();
+    let info = transfer_with_held_segments(&mut p, &[(20, ms(1)), (150, ms(1))], 400_000);
     assert_eq!(info.counters.retransmitted_segments, 1, "{info:?}");
     assert_eq!(info.counters.spurious_recoveries_undone, 1, "{info:?}");
     assert!(info.reordering_seen, "{info:?}");
@@ -75,7 +70,7 @@ fn a_reduction_for_a_segment_that_was_only_late_is_undone_by_the_timestamp_echo(
     // Held 8 ms: past the window, so RACK calls it lost and fast recovery resends it. The original arrives
     // first; the ACK covering it echoes the original's timestamp (Eifel): the reduction is taken back.
     let mut p = pair(2, TcpConfig::default());
-    let info = transfer_with_one_held_segment(&mut p, 20, ms(8));
+    let info = transfer_with_held_segments(&mut p, &[(20, ms(8))], 300_000);
     assert_eq!(info.counters.fast_retransmits, 1, "{info:?}");
     assert_eq!(info.counters.spurious_recoveries_undone, 1, "{info:?}");
     assert_eq!(info.counters.timeouts, 0, "{info:?}");
@@ -88,7 +83,7 @@ fn a_reduction_for_a_segment_that_was_only_late_is_undone_by_the_timestamp_echo(
 fn without_timestamps_the_d_sack_undoes_it() {
     let tcp = TcpConfig { timestamps: false, ..TcpConfig::default() };
     let mut p = pair(3, tcp);
-    let info = transfer_with_one_held_segment(&mut p, 20, ms(8));
+    let info = transfer_with_held_segments(&mut p, &[(20, ms(8))], 300_000);
     assert_eq!(info.counters.fast_retransmits, 1, "{info:?}");
     assert_eq!(info.counters.dsacks_received, 1, "{info:?}");
     assert_eq!(info.counters.spurious_recoveries_undone, 1, "{info:?}");
@@ -97,16 +92,8 @@ fn without_timestamps_the_d_sack_undoes_it() {
 #[test]
 fn the_reordering_window_grows_after_a_d_sack_so_the_same_reordering_costs_nothing_next_time() {
     let mut p = pair(4, TcpConfig::default());
-    let (c, _, s) = connect(&mut p, 80);
-    p.run_until(p.now + ms(50));
-    let base = sent_by(&p, Side::A);
     // Two segments, far apart, each held 4 ms: more than a quarter RTT (2.5 ms), less than two quarters.
-    p.hold_nth(Side::A, base + 20, ms(4));
-    p.hold_nth(Side::A, base + 200, ms(4));
-    let data = pattern(600_000, 8);
-    let t = transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(30));
-    assert!(t.eof && t.received == data);
-    let info = p.a.tcp_info(c).unwrap();
+    let info = transfer_with_held_segments(&mut p, &[(20, ms(4)), (200, ms(4))], 600_000);
     assert_eq!(info.counters.retransmitted_segments, 1, "only the first one is resent: {info:?}");
     assert_eq!(info.counters.spurious_recoveries_undone, 1, "{info:?}");
     assert_eq!(info.reorder_window, Duration::from_millis(5), "two quarters of the min RTT: {info:?}");
