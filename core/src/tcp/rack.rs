@@ -235,13 +235,15 @@ impl Rack {
         }
     }
 
-    /// Segments `first..=last`, consecutive and each sent once (so in sending order), are known delivered: what
-    /// [`Rack::delivered`] would make of each in turn, in one step.
+    /// Segments `first..=last`, consecutive and in sending order (each sent once, or a single segment), are
+    /// known delivered: RFC 8985 §6.2 steps 2-3 for each in turn, in one step (the last has the smallest round
+    /// trip and the latest send time, the first alone can lie below RACK.fack).
     fn delivered_run(&mut self, first: &Sent, last: &Sent, now: Instant) {
         let rtt = now.saturating_duration_since(last.at);
         self.ack_sample = Some(self.ack_sample.map_or(rtt, |r| r.min(rtt)));
         self.min_rtt = Some(self.min_rtt.map_or(rtt, |min| min.min(rtt)));
-        if self.fack.is_some_and(|fack| first.end <= fack) {
+        // Step 3: delivered below the highest delivered, never resent: the network reordered it.
+        if !first.retransmitted && self.fack.is_some_and(|fack| first.end <= fack) {
             self.reordering_seen = true;
         }
         if self.fack.is_none_or(|fack| last.end > fack) {
@@ -260,21 +262,7 @@ impl Rack {
         if s.retransmitted && (echo_older(s.at) || self.min_rtt.is_some_and(|min| rtt < min)) {
             return;
         }
-        self.ack_sample = Some(self.ack_sample.map_or(rtt, |r| r.min(rtt)));
-        self.min_rtt = Some(self.min_rtt.map_or(rtt, |min| min.min(rtt)));
-        // Step 3: delivered below the highest delivered, never resent: the network reordered it.
-        match self.fack {
-            Some(fack) if s.end <= fack => {
-                if !s.retransmitted {
-                    self.reordering_seen = true;
-                }
-            }
-            _ => self.fack = Some(s.end),
-        }
-        if self.latest.is_none_or(|(t, n)| sent_after(s.at, s.order, t, n)) {
-            self.latest = Some((s.at, s.order));
-            self.rtt = rtt;
-        }
+        self.delivered_run(s, s, now);
     }
 
     /// RFC 8985 §6.2 step 4: how long past its expected delivery a segment may be missing before it is lost.

@@ -267,7 +267,7 @@ impl Tcb {
 
     /// RFC 6582 §3.2 step 2 / RFC 6675 §5; `first_lost`: the lowest sequence number presumed lost.
     fn enter_fast_recovery(&mut self, first_lost: SeqNum, now: Instant, fx: &mut Effects) {
-        let (cwnd, ssthresh) = (self.cc.cwnd(), self.cc.ssthresh());
+        let (cwnd, ssthresh, pipe) = (self.cc.cwnd(), self.cc.ssthresh(), self.pipe());
         let r = &mut self.recovery;
         r.undo = Some(Box::new(Undo::new(cwnd, ssthresh, false, first_lost)));
         r.phase = Phase::FastRecovery;
@@ -275,8 +275,6 @@ impl Tcb {
         r.tlp_in_flight = false;
         r.recover = self.snd.max();
         if r.use_prr && self.opts.sack() {
-            let pipe =
-                self.snd.outstanding().saturating_sub(r.scoreboard.sacked_bytes()).saturating_sub(r.rack.lost_bytes());
             r.prr = Some(Box::new(Prr::start(self.snd.outstanding(), pipe)));
         }
         self.timers.stop_tlp();
@@ -467,7 +465,8 @@ impl Tcb {
             return;
         }
         let (pipe, ssthresh, mss) = (self.pipe(), self.cc.ssthresh(), self.opts.mss());
-        if let Some(prr) = self.recovery.prr.as_mut().filter(|_| self.recovery.phase == Phase::FastRecovery) {
+        // PRR's state exists only during fast recovery (made on entry, dropped when it ends).
+        if let Some(prr) = self.recovery.prr.as_mut() {
             prr.on_ack(delivered, pipe, ssthresh, mss);
         }
     }
