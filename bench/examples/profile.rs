@@ -2,7 +2,8 @@
 //! (`profile N`), or N rounds of 20,000 sequential handshakes, each round on a new stack pair (`profile
 //! handshakes N`; one pair runs out of ephemeral ports past ~64k, as its TIME-WAIT connections keep theirs).
 //!
-//! `profile smoltcp N` runs the same bulk transfer through smoltcp's harness (checksums on), to compare profiles.
+//! `profile smoltcp N` runs the same bulk transfer through smoltcp's harness (checksums on), and `profile smoltcp
+//! handshakes N` its handshakes, to compare profiles.
 //!
 //! `cargo build --release -p synack-bench --example profile && valgrind --tool=callgrind \
 //!   /tmp/target-bench/release/examples/profile 16`
@@ -17,6 +18,14 @@ fn main() {
         for _ in 0..rounds {
             let h = synack_bench::synack_handshakes(20_000);
             println!("{} handshakes, {} frames, {:.0} per second", h.count, h.frames, h.count as f64 / h.secs);
+        }
+        return;
+    }
+    if args.first().map(String::as_str) == Some("smoltcp") && args.get(1).map(String::as_str) == Some("handshakes") {
+        let rounds: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(5);
+        for _ in 0..rounds {
+            let h = smol::smol_handshakes(20_000, true);
+            println!("smoltcp: {} handshakes, {} frames, {:.0} per second", h.count, h.frames, h.count as f64 / h.secs);
         }
         return;
     }

@@ -346,3 +346,62 @@ fn autotuning_limits_are_checked() {
     assert!(bad(synack::config::TcpConfig { send_buffer_max: 1000, ..d() }).contains("send_buffer_max"));
     assert!(bad(synack::config::TcpConfig { send_buffer_max: 2 << 30, ..d() }).contains("1 GiB"));
 }
+
+/// The zero-copy reads (`Stack::tcp_read` lends the receive queue's own slices, `Stack::tcp_read_into` fills the
+/// caller's buffer) deliver the same stream as `TcpRecv`, open the window as a read should, and report the end
+/// of the stream and the errors as `TcpRecv` does.
+#[test]
+fn lent_and_into_reads_deliver_the_stream_and_open_the_window() {
+    let mut p = small_buffers(32_768);
+    let (c, _, s) = connect(&mut p, 80);
+    let data = pattern(300_000, 7);
+    let mut queued = 0;
+    let (mut got, mut lent_calls, mut buf) = (Vec::new(), 0, vec![0u8; 5_000]);
+    let mut out = Vec::new();
+    let mut eof = false;
+    for round in 0..2_000 {
+        if queued < data.len() {
+            if let Ok(Reply::Sent { len }) =
+                p.command(Side::A, Command::TcpSend { sock: c, data: data[queued..].to_vec() })
+            {
+                queued += len;
+                if queued == data.len() {
+                    assert_eq!(p.command(Side::A, Command::TcpShutdown { sock: c }), Ok(Reply::Done));
+                }
+            }
+        }
+        let now = p.now;
+        // Alternate the two reads; both stop at what is readable.
+        let r = if round % 2 == 0 {
+            p.b.tcp_read(s, 20_000, now, &mut out, |bytes| {
+                assert!(!bytes.is_empty());
+                lent_calls += 1;
+                got.extend_from_slice(bytes);
+            })
+        } else {
+            p.b.tcp_read_into(s, &mut buf, now, &mut out).inspect(|&n| got.extend_from_slice(&buf[..n]))
+        };
+        p.absorb_all(Side::B, core::mem::take(&mut out));
+        match r {
+            Ok(0) => {
+                eof = true;
+                break;
+            }
+            Ok(_) | Err(CommandError::WouldBlock) => {}
+            Err(e) => panic!("read failed: {e:?}"),
+        }
+        p.run_until(p.now + Duration::from_millis(5));
+    }
+    assert!(eof, "the FIN reads as Ok(0)");
+    assert_eq!(got.len(), data.len());
+    assert!(got == data, "same bytes in the same order");
+    assert!(lent_calls > 0);
+    // The 32 KiB window closed and reopened many times over 300 KB: the reads sent window updates.
+    let updates = p.lines().iter().filter(|l| l.starts_with("B>A") && l.contains("win=")).count();
+    assert!(updates > 10, "{updates} window updates");
+    // As TcpRecv: a zero-length read is refused, an unknown socket is named.
+    let now = p.now;
+    assert_eq!(p.b.tcp_read_into(s, &mut [], now, &mut out), Err(CommandError::BadArgument("max must be at least 1")));
+    let bogus = synack::SocketHandle(9_999);
+    assert_eq!(p.b.tcp_read(bogus, 10, now, &mut out, |_| {}), Err(CommandError::NoSuchSocket(bogus)));
+}

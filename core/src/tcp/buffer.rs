@@ -163,8 +163,14 @@ impl RecvBuffer {
     }
 
     /// Reads up to `max` bytes; emptied blocks go back to `pool`.
+    #[cfg(test)]
     pub(crate) fn read(&mut self, max: usize, pool: &mut BlockPool) -> Vec<u8> {
         self.data.read(max, pool)
+    }
+
+    /// Reads up to `max` bytes by lending them to `f` where they lie (see `ByteQueue::read_with`).
+    pub(crate) fn read_with(&mut self, max: usize, pool: &mut BlockPool, f: impl FnMut(&[u8])) -> usize {
+        self.data.read_with(max, pool, f)
     }
 
     /// Heap bytes the in-order data holds (for tests: memory follows what is queued).

@@ -73,33 +73,44 @@ impl ByteQueue {
     }
 
     /// Removes the first `n` bytes (at most `len`) and returns them.
+    #[cfg(test)]
     pub(crate) fn read(&mut self, n: usize, pool: &mut BlockPool) -> Vec<u8> {
+        let mut out = Vec::with_capacity(n.min(self.len));
+        self.read_with(n, pool, |bytes| out.extend_from_slice(bytes));
+        out
+    }
+
+    /// Removes the first `n` bytes (at most `len`), lending them to `f` as the blocks' own slices, in order
+    /// (one call per block touched): the application sees the bytes where they already are, with no copy.
+    /// Returns how many bytes went.
+    pub(crate) fn read_with(&mut self, n: usize, pool: &mut BlockPool, mut f: impl FnMut(&[u8])) -> usize {
         let n = n.min(self.len);
-        let mut out = Vec::with_capacity(n);
-        while out.len() < n {
+        let mut done = 0;
+        while done < n {
             let Some(first) = self.blocks.front() else {
                 break; // never: `len` counts the bytes in the blocks
             };
-            let take = (n - out.len()).min(first.len() - self.head);
-            out.extend_from_slice(&first[self.head..self.head + take]);
+            let take = (n - done).min(first.len() - self.head);
+            f(&first[self.head..self.head + take]);
+            done += take;
             self.head += take;
             self.len -= take;
             if self.head == BLOCK {
                 // Read to its end (only a full block can be: a partial one is the last, emptied below).
-                if let Some(done) = self.blocks.pop_front() {
-                    pool.give(done);
+                if let Some(spent) = self.blocks.pop_front() {
+                    pool.give(spent);
                 }
                 self.head = 0;
             }
         }
         if self.len == 0 {
             // Nothing left: the last block goes too, and the next byte starts a fresh one.
-            for done in self.blocks.drain(..) {
-                pool.give(done);
+            for spent in self.blocks.drain(..) {
+                pool.give(spent);
             }
             self.head = 0;
         }
-        out
+        done
     }
 }
 
@@ -127,6 +138,26 @@ mod tests {
             }
         }
         assert_eq!(got, data);
+    }
+
+    #[test]
+    fn lent_slices_are_the_blocks_in_order() {
+        let (mut q, mut pool) = (ByteQueue::default(), BlockPool::default());
+        let data: Vec<u8> = (0..2 * BLOCK as u32 + 500).map(|i| (i % 253) as u8).collect();
+        q.extend(&data, &mut pool);
+        let mut sizes = Vec::new();
+        let mut got = Vec::new();
+        assert_eq!(q.read_with(100, &mut pool, |b| got.extend_from_slice(b)), 100);
+        let n = q.read_with(usize::MAX, &mut pool, |b| {
+            sizes.push(b.len());
+            got.extend_from_slice(b);
+        });
+        assert_eq!(n, data.len() - 100);
+        // One slice per block: the rest of the first, the whole second, the part-filled third.
+        assert_eq!(sizes, [BLOCK - 100, BLOCK, 500]);
+        assert_eq!(got, data);
+        assert_eq!((q.len(), q.allocated(), pool.free.len()), (0, 0, 3));
+        assert_eq!(q.read_with(10, &mut pool, |_| panic!("nothing to lend")), 0);
     }
 
     #[test]

@@ -149,30 +149,83 @@ impl Stack {
         now: Instant,
         out: &mut Vec<Output>,
     ) -> Result<Reply, CommandError> {
+        let mut data = Vec::with_capacity(max.min(self.owned_tcb(sock)?.rcv.buf().readable()));
+        self.tcp_read_with(sock, max, now, out, |bytes| data.extend_from_slice(bytes))?;
+        Ok(Reply::Data(data))
+    }
+
+    /// Reads received bytes without copying them out: up to `max` in-order bytes are lent to `f` where they
+    /// lie in the connection's receive queue (one call per contiguous slice, in order), then released. The
+    /// zero-copy counterpart of [`Command::TcpRecv`](crate::Command::TcpRecv), which copies the same bytes into
+    /// a new `Vec`. Effects (a window update the read makes worthwhile) are appended to `out`.
+    ///
+    /// Returns how many bytes were read; `Ok(0)` means the peer's FIN was reached (end of stream). Errors as
+    /// `TcpRecv`: `WouldBlock` while nothing is readable, `ConnectionAborted` once the connection is gone.
+    pub fn tcp_read(
+        &mut self,
+        sock: SocketHandle,
+        max: usize,
+        now: Instant,
+        out: &mut Vec<Output>,
+        f: impl FnMut(&[u8]),
+    ) -> Result<usize, CommandError> {
+        let now = self.clock.advance(now);
+        self.tcp_read_with(sock, max, now, out, f)
+    }
+
+    /// Reads received bytes into the caller's buffer in one pass (the one copy a `std::io::Read` needs):
+    /// up to `buf.len()` bytes, as [`Stack::tcp_read`], with no allocation.
+    pub fn tcp_read_into(
+        &mut self,
+        sock: SocketHandle,
+        buf: &mut [u8],
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> Result<usize, CommandError> {
+        let mut at = 0;
+        self.tcp_read(sock, buf.len(), now, out, |bytes| {
+            // Never short: `tcp_read` lends at most `buf.len()` bytes in all.
+            if let Some(dst) = buf.get_mut(at..at + bytes.len()) {
+                dst.copy_from_slice(bytes);
+            }
+            at += bytes.len();
+        })
+    }
+
+    /// Reads up to `max` in-order bytes, lending them to `f` where they lie in the receive queue (one call per
+    /// contiguous slice). `Ok(0)`: the peer's FIN was reached (end of stream).
+    pub(crate) fn tcp_read_with(
+        &mut self,
+        sock: SocketHandle,
+        max: usize,
+        now: Instant,
+        out: &mut Vec<Output>,
+        f: impl FnMut(&[u8]),
+    ) -> Result<usize, CommandError> {
         let tcb = self.owned_tcb(sock)?;
         if max == 0 {
             return Err(CommandError::BadArgument("max must be at least 1"));
         }
         if tcb.rcv.buf().readable() == 0 {
             if tcb.rcv.fin_received() {
-                return Ok(Reply::Data(Vec::new()));
+                return Ok(0);
             }
             return match tcb.state {
                 TcpState::Closed => Err(CommandError::ConnectionAborted),
                 _ => Err(CommandError::WouldBlock),
             };
         }
-        let mut data = Vec::new();
+        let mut read = 0;
         self.with_tcb(sock, now, out, |tcb, cfg, fx| {
-            data = tcb.rcv.read(max, &mut fx.blocks);
-            tcb.note_read(data.len(), now, cfg);
+            read = tcb.rcv.read_with(max, &mut fx.blocks, f);
+            tcb.note_read(read, now, cfg);
             // Reading opened the window: tell the peer if it is worth it (receiver SWS avoidance).
             if tcb.synchronized() && !tcb.rcv.fin_received() && tcb.rcv.window_update_worthwhile(tcb.opts.mss()) {
                 tcb.ack.request_now();
             }
             tcb.poll_send(now, cfg, fx);
         });
-        Ok(Reply::Data(data))
+        Ok(read)
     }
 
     pub(crate) fn tcp_shutdown(

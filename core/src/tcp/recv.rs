@@ -139,9 +139,9 @@ impl RecvSequence {
         true
     }
 
-    /// The application reads up to `max` bytes.
-    pub(crate) fn read(&mut self, max: usize, blocks: &mut BlockPool) -> Vec<u8> {
-        self.buf.read(max, blocks)
+    /// The application reads up to `max` bytes where they lie, lent to `f`.
+    pub(crate) fn read_with(&mut self, max: usize, blocks: &mut BlockPool, f: impl FnMut(&[u8])) -> usize {
+        self.buf.read_with(max, blocks, f)
     }
 
     /// In-order data arrived (RCV.NXT moved): receive autotuning times how long a whole buffer's worth takes
