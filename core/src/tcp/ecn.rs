@@ -175,7 +175,7 @@ impl Tcb {
             // (reordered behind newer ones) tells nothing new.
             return;
         }
-        self.counters.ece_received += 1;
+        self.counters.rare().ece_received += 1;
         let after_loss_window = ack > self.recovery.recover();
         let after_ecn_window = self.ecn.reduced_at.is_none_or(|at| ack > at);
         if self.recovery.in_recovery() || !after_loss_window || !after_ecn_window {
@@ -187,7 +187,7 @@ impl Tcb {
         self.recovery.forget_undo();
         self.ecn.reduced_at = Some(self.snd.max());
         self.ecn.cwr_pending = true;
-        self.counters.cwnd_reductions_ecn += 1;
+        self.counters.rare().cwnd_reductions_ecn += 1;
     }
 
     /// The window of data an ECE reduction covered is not over yet (no ACK beyond it): a loss found in it
@@ -201,7 +201,7 @@ impl Tcb {
     pub(crate) fn receive_congestion_feedback(&mut self, flags: TcpFlags, ip: EcnCodepoint) {
         let fb = self.ecn.receive(flags, ip);
         if fb.ce {
-            self.counters.ce_received += 1;
+            self.counters.rare().ce_received += 1;
         }
         if fb.new_echo {
             self.ack.quick_ack(2);

@@ -31,6 +31,7 @@
 
 use super::congestion::{standard_slow_start, AckSample};
 use super::seq::SeqNum;
+use crate::time::Span;
 use core::time::Duration;
 
 /// Lower bound of the RTT increase that ends slow start (RFC 9406 §4.3).
@@ -63,13 +64,13 @@ pub struct HyStart {
     /// windowEnd: the round ends when an ACK covers this; set by the first ACK.
     window_end: Option<SeqNum>,
     /// lastRoundMinRTT (`None`: infinity).
-    last_round_min_rtt: Option<Duration>,
+    last_round_min_rtt: Option<Span>,
     /// currentRoundMinRTT (`None`: infinity).
-    current_round_min_rtt: Option<Duration>,
+    current_round_min_rtt: Option<Span>,
     /// rttSampleCount of the current round.
     rtt_sample_count: u32,
     /// cssBaselineMinRtt: set while in Conservative Slow Start.
-    css_baseline_min_rtt: Option<Duration>,
+    css_baseline_min_rtt: Option<Span>,
     /// Rounds ended in Conservative Slow Start.
     css_rounds: u32,
     /// Acknowledged bytes CSS has not turned into growth yet (the remainder of the division).
@@ -171,24 +172,24 @@ impl HyStart {
 
     /// RFC 9406 §4.2: the round's minimum RTT, and the delay tests once it rests on enough samples.
     fn on_rtt_sample(&mut self, rtt: Duration) {
-        let current = self.current_round_min_rtt.map_or(rtt, |m| m.min(rtt));
-        self.current_round_min_rtt = Some(current);
+        let current = self.current_round_min_rtt.map_or(rtt, |m| m.get().min(rtt));
+        self.current_round_min_rtt = Some(current.into());
         self.rtt_sample_count += 1;
         if self.rtt_sample_count < N_RTT_SAMPLE {
             return;
         }
         match self.css_baseline_min_rtt {
             None => {
-                let Some(last) = self.last_round_min_rtt else { return };
+                let Some(last) = self.last_round_min_rtt.map(Span::get) else { return };
                 let threshold = (last / MIN_RTT_DIVISOR).clamp(MIN_RTT_THRESH, MAX_RTT_THRESH);
                 if current >= last + threshold {
                     // A queue is building: Conservative Slow Start.
-                    self.css_baseline_min_rtt = Some(current);
+                    self.css_baseline_min_rtt = Some(current.into());
                     self.css_rounds = 0;
                     self.css_credit = 0;
                 }
             }
-            Some(baseline) if current < baseline => {
+            Some(baseline) if current < baseline.get() => {
                 // The increase was spurious (jitter): back to slow start.
                 self.css_baseline_min_rtt = None;
                 self.css_rounds = 0;

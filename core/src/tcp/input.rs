@@ -108,7 +108,7 @@ impl Tcb {
             // makes the peer reset the connection.
             self.transition(TcpState::SynSent);
             self.rcv.set_wscale(Tcb::offered_window_shift(cfg));
-            self.counters.crossed_syns_superseded += 1;
+            self.counters.rare().crossed_syns_superseded += 1;
             self.on_segment_syn_sent(seg, ip, now, cfg, fx);
             return;
         }
@@ -278,7 +278,7 @@ impl Tcb {
         self.ts.negotiate(false, None, SeqNum(0), now);
         self.snd.set_peer_wscale(0);
         self.ack.set_due(AckDue::None);
-        self.counters.crossed_syns_reset += 1;
+        self.counters.rare().crossed_syns_reset += 1;
         self.send_syn(now, fx);
     }
 
@@ -310,7 +310,7 @@ impl Tcb {
         if seg_len > 0 || self.ack.may_answer_invalid(now, cfg.invalid_ack_interval) {
             self.ack.request_now();
         } else {
-            self.counters.invalid_acks_suppressed += 1;
+            self.counters.rare().invalid_acks_suppressed += 1;
         }
     }
 

@@ -33,6 +33,7 @@ mod byte_queue;
 mod commands;
 pub mod congestion;
 mod cookie;
+mod counters;
 mod cubic;
 mod demux;
 mod ecn;
@@ -311,7 +312,7 @@ impl Stack {
             recv_queued: t.rcv.buf().readable(),
             send_buffer: t.snd.buf().capacity(),
             recv_buffer: t.rcv.buf().capacity(),
-            counters: t.counters,
+            counters: t.counters.snapshot(),
         })
     }
 

@@ -127,8 +127,7 @@ impl Tcb {
         let occupied = len + usize::from(fin);
         let offset = self.snd.offset_of(nxt);
         let tx = if nxt < max {
-            self.counters.retransmitted_segments += 1;
-            self.counters.retransmitted_bytes += len as u64;
+            self.counters.retransmitted(len);
             Outgoing::data(nxt, flags, offset, len)
         } else {
             self.counters.bytes_sent += len as u64;

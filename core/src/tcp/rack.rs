@@ -11,7 +11,7 @@
 
 use super::sack::Scoreboard;
 use super::seq::SeqNum;
-use crate::time::Instant;
+use crate::time::{Instant, Span};
 use core::time::Duration;
 use std::collections::VecDeque;
 
@@ -56,11 +56,11 @@ pub(crate) struct Rack {
     /// known to be delivered.
     latest: Option<(Instant, u64)>,
     /// RACK.rtt: that segment's round trip.
-    rtt: Duration,
+    rtt: Span,
     /// The round trip the last ACK measured (of the most recently sent segment it delivered), if it measured one.
-    ack_sample: Option<Duration>,
+    ack_sample: Option<Span>,
     /// RACK.min_RTT over the connection.
-    min_rtt: Option<Duration>,
+    min_rtt: Option<Span>,
     /// RACK.fack: the highest end of a delivered segment.
     fack: Option<SeqNum>,
     /// RACK.reord: a never-retransmitted segment was delivered below one sent after it, or a D-SACK came.
@@ -108,11 +108,11 @@ impl Rack {
     }
     /// The round trip the last ACK measured, without timestamps too (for HyStart++'s per-ACK samples).
     pub(crate) fn ack_sample(&self) -> Option<Duration> {
-        self.ack_sample
+        self.ack_sample.map(Span::get)
     }
 
     pub(crate) fn min_rtt(&self) -> Option<Duration> {
-        self.min_rtt
+        self.min_rtt.map(Span::get)
     }
 
     /// `[start, end)` went out at `now`. Returns the bytes of it that had gone out before (a retransmission).
@@ -240,8 +240,8 @@ impl Rack {
     /// trip and the latest send time, the first alone can lie below RACK.fack).
     fn delivered_run(&mut self, first: &Sent, last: &Sent, now: Instant) {
         let rtt = now.saturating_duration_since(last.at);
-        self.ack_sample = Some(self.ack_sample.map_or(rtt, |r| r.min(rtt)));
-        self.min_rtt = Some(self.min_rtt.map_or(rtt, |min| min.min(rtt)));
+        self.ack_sample = Some(self.ack_sample().map_or(rtt, |r| r.min(rtt)).into());
+        self.min_rtt = Some(self.min_rtt().map_or(rtt, |min| min.min(rtt)).into());
         // Step 3: delivered below the highest delivered, never resent: the network reordered it.
         if !first.retransmitted && self.fack.is_some_and(|fack| first.end <= fack) {
             self.reordering_seen = true;
@@ -251,7 +251,7 @@ impl Rack {
         }
         if self.latest.is_none_or(|(t, n)| sent_after(last.at, last.order, t, n)) {
             self.latest = Some((last.at, last.order));
-            self.rtt = rtt;
+            self.rtt = rtt.into();
         }
     }
 
@@ -259,7 +259,7 @@ impl Rack {
     fn delivered(&mut self, s: &Sent, echo_older: &impl Fn(Instant) -> bool, now: Instant) {
         let rtt = now.saturating_duration_since(s.at);
         // Step 2: a retransmitted segment's delivery may be the original's; skip it when that is possible.
-        if s.retransmitted && (echo_older(s.at) || self.min_rtt.is_some_and(|min| rtt < min)) {
+        if s.retransmitted && (echo_older(s.at) || self.min_rtt().is_some_and(|min| rtt < min)) {
             return;
         }
         self.delivered_run(s, s, now);
@@ -271,7 +271,7 @@ impl Rack {
         if !self.reordering_seen && recovering {
             return Duration::ZERO;
         }
-        let Some(min_rtt) = self.min_rtt else { return Duration::ZERO };
+        let Some(min_rtt) = self.min_rtt() else { return Duration::ZERO };
         let window = min_rtt / 4 * self.reo_wnd_mult;
         srtt.map_or(window, |srtt| window.min(srtt))
     }
@@ -289,7 +289,7 @@ impl Rack {
     pub(crate) fn detect_loss(&mut self, reo_wnd: Duration, now: Instant) -> Detection {
         let mut found = Detection::default();
         let Some((latest_at, latest_order)) = self.latest else { return found };
-        let deadline_slack = self.rtt + reo_wnd;
+        let deadline_slack = self.rtt.get() + reo_wnd;
         for s in self.sent.iter_mut() {
             if s.sacked || s.lost {
                 continue;

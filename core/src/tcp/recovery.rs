@@ -217,7 +217,7 @@ impl Tcb {
     /// SEG.ACK == SND.UNA with nothing else: RFC 5681 duplicate ACK. With SACK, RACK decides what is lost;
     /// without, the third duplicate (or fewer, RFC 5827) starts fast retransmit.
     pub(crate) fn on_duplicate_ack(&mut self, now: Instant, fx: &mut Effects) {
-        self.counters.dup_acks_received += 1;
+        self.counters.rare().dup_acks_received += 1;
         self.recovery.dup_acks += 1;
         let r = &self.recovery;
         if r.in_recovery() {
@@ -256,7 +256,7 @@ impl Tcb {
         let recovering = r.in_recovery() || r.scoreboard.sacked_bytes() >= 3 * mss;
         let window = r.rack.reorder_window(recovering, self.rtt.srtt());
         let found = r.rack.detect_loss(window, now);
-        self.counters.lost_segments += u64::from(found.lost_segments);
+        self.counters.rare().lost_segments += u64::from(found.lost_segments);
         self.timers.reorder_at(found.recheck_in.map(|wait| now + wait));
         if let Some(lowest) = found.lowest_lost {
             if !self.recovery.in_recovery() && self.snd.una() >= self.recovery.recover {
@@ -283,7 +283,7 @@ impl Tcb {
             self.cc.on_enter_recovery(self.snd.outstanding(), self.opts.mss());
         }
         self.ecn.loss_reduction();
-        self.counters.fast_retransmits += 1;
+        self.counters.rare().fast_retransmits += 1;
         if !self.sack_recovery() {
             self.retransmit_first(now, fx);
         }
@@ -358,7 +358,7 @@ impl Tcb {
     /// when every retransmission of the last episode is reported so, the episode is undone (RFC 3708).
     pub(crate) fn on_dsack(&mut self, seg: &TcpRepr<'_>) {
         let Some((start, end)) = dsack_of(&seg.options.sack_blocks, seg.ack_number) else { return };
-        self.counters.dsacks_received += 1;
+        self.counters.rare().dsacks_received += 1;
         self.recovery.rack.on_dsack(self.snd.una(), self.snd.max());
         if self.recovery.undo.as_mut().is_some_and(|u| u.confirmed_by(start, end)) {
             self.undo_reduction();
@@ -381,12 +381,12 @@ impl Tcb {
         r.recover = self.snd.una();
         if undo.timeout {
             self.snd.resume_from(self.snd.max());
-            self.counters.spurious_timeouts_undone += 1;
+            self.counters.rare().spurious_timeouts_undone += 1;
         } else {
             // What looked like a loss was the network reordering: RACK waits for it from now on (Linux notes
             // reordering on such an undo too).
             self.recovery.rack.note_reordering();
-            self.counters.spurious_recoveries_undone += 1;
+            self.counters.rare().spurious_recoveries_undone += 1;
         }
     }
 
@@ -436,8 +436,7 @@ impl Tcb {
         if len > 0 {
             flags |= TcpFlags::PSH;
         }
-        self.counters.retransmitted_segments += 1;
-        self.counters.retransmitted_bytes += len as u64;
+        self.counters.retransmitted(len);
         self.timing.cancel();
         self.queue_data(Outgoing::data(una, flags, self.snd.offset_of(una), len), now, fx);
         self.ack.set_due(AckDue::None);
@@ -502,8 +501,7 @@ impl Tcb {
             if fin {
                 flags |= TcpFlags::FIN;
             }
-            self.counters.retransmitted_segments += 1;
-            self.counters.retransmitted_bytes += len as u64;
+            self.counters.retransmitted(len);
             self.timing.cancel();
             self.queue_data(Outgoing::data(at, flags, self.snd.offset_of(at), len), now, fx);
             from = at + len + usize::from(fin);

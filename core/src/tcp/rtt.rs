@@ -3,7 +3,7 @@
 
 use super::seq::SeqNum;
 use super::tcb::Tcb;
-use crate::time::Instant;
+use crate::time::{Instant, Span};
 use crate::wire::TcpRepr;
 use core::time::Duration;
 
@@ -42,16 +42,16 @@ impl RttTiming {
 
 #[derive(Debug, Clone)]
 pub(crate) struct RttEstimator {
-    srtt: Option<Duration>,
-    rttvar: Duration,
+    srtt: Option<Span>,
+    rttvar: Span,
     /// The RTO before backoff.
-    base_rto: Duration,
+    base_rto: Span,
     /// Number of consecutive timeouts (each doubles the RTO).
     backoff: u32,
-    min: Duration,
-    max: Duration,
+    min: Span,
+    max: Span,
     /// The round trip the latest ACK of new data measured, if any (see `Tcb::sample_rtt`).
-    latest: Option<Duration>,
+    latest: Option<Span>,
 }
 
 impl Tcb {
@@ -73,7 +73,7 @@ impl Tcb {
             self.rtt.sample(rtt);
         }
         // Without timestamps, RACK's per-segment round trip gives HyStart++ its samples (one per ACK).
-        self.rtt.latest = timed.or(echoed).or(self.recovery.rack().ack_sample());
+        self.rtt.latest = timed.or(echoed).or(self.recovery.rack().ack_sample()).map(Span::new);
     }
 }
 
@@ -84,41 +84,39 @@ impl RttEstimator {
     pub(crate) fn new(initial: Duration, min: Duration, max: Duration) -> RttEstimator {
         RttEstimator {
             srtt: None,
-            rttvar: Duration::ZERO,
-            base_rto: initial.clamp(min, max),
+            rttvar: Span::ZERO,
+            base_rto: initial.clamp(min, max).into(),
             backoff: 0,
-            min,
-            max,
+            min: min.into(),
+            max: max.into(),
             latest: None,
         }
     }
 
     /// RFC 6298 §2.2 and §2.3: fold in one measurement.
     pub(crate) fn sample(&mut self, r: Duration) {
-        match self.srtt {
-            None => {
-                self.srtt = Some(r);
-                self.rttvar = r / 2;
-            }
+        let (srtt, rttvar) = match self.srtt() {
+            None => (r, r / 2),
             Some(srtt) => {
                 let delta = srtt.abs_diff(r);
                 // RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R'|, SRTT = 7/8 SRTT + 1/8 R'
-                self.rttvar = (self.rttvar * 3 + delta) / 4;
-                self.srtt = Some((srtt * 7 + r) / 8);
+                ((srtt * 7 + r) / 8, (self.rttvar() * 3 + delta) / 4)
             }
-        }
-        let srtt = self.srtt.unwrap_or(r);
-        self.base_rto = (srtt + GRANULARITY.max(self.rttvar * 4)).clamp(self.min, self.max);
+        };
+        self.srtt = Some(srtt.into());
+        self.rttvar = rttvar.into();
+        self.base_rto = (srtt + GRANULARITY.max(rttvar * 4)).clamp(self.min.get(), self.max.get()).into();
         self.backoff = 0;
     }
 
     /// The current RTO, backoff included.
     pub(crate) fn rto(&self) -> Duration {
+        let (base, max) = (self.base_rto.get(), self.max.get());
         if self.backoff == 0 {
-            return self.base_rto.min(self.max); // the common case: no timeout since the last sample
+            return base.min(max); // the common case: no timeout since the last sample
         }
         let factor = 1u32.checked_shl(self.backoff.min(16)).unwrap_or(u32::MAX);
-        self.base_rto.saturating_mul(factor).min(self.max)
+        base.saturating_mul(factor).min(max)
     }
 
     /// RFC 6298 §5.5: a timeout doubles the RTO.
@@ -127,16 +125,16 @@ impl RttEstimator {
     }
 
     pub(crate) fn srtt(&self) -> Option<Duration> {
-        self.srtt
+        self.srtt.map(Span::get)
     }
 
     pub(crate) fn rttvar(&self) -> Duration {
-        self.rttvar
+        self.rttvar.get()
     }
 
     /// The round trip the latest ACK of new data measured, smoothed or not into SRTT.
     pub(crate) fn ack_sample(&self) -> Option<Duration> {
-        self.latest
+        self.latest.map(Span::get)
     }
 }
 

@@ -93,7 +93,7 @@ impl Tcb {
         }
         self.counters.segments_sent += 1;
         if tx.is_challenge_ack() {
-            self.counters.challenge_acks += 1;
+            self.counters.rare().challenge_acks += 1;
         }
         (repr, ecn)
     }

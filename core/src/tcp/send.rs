@@ -354,7 +354,7 @@ impl Tcb {
         let target = cwnd.saturating_mul(2).min(cfg.send_buffer_max);
         if target > self.snd.buf.capacity() {
             self.snd.grow_buffer(target);
-            self.counters.send_buffer_growths += 1;
+            self.counters.rare().send_buffer_growths += 1;
         }
     }
 }

@@ -7,6 +7,7 @@ use super::autotune::RecvAutotune;
 use super::buffer::RecvBuffer;
 use super::byte_queue::BlockPool;
 use super::congestion::{CongestionAlgorithm, CongestionControl};
+use super::counters::Counters;
 use super::ecn::EcnState;
 use super::options::Agreed;
 use super::recovery::LossRecovery;
@@ -217,7 +218,7 @@ pub(crate) struct Tcb {
     pub(super) time_wait_slot: TimeWaitSlot,
     /// The four-tuple is registered in the demultiplexing table.
     pub(super) linked: bool,
-    pub(super) counters: TcpCounters,
+    pub(super) counters: Counters,
 }
 
 /// Window scale shift needed to advertise `buffer` bytes (RFC 7323 §2.3).
@@ -275,7 +276,7 @@ impl Tcb {
             soft_error: None,
             time_wait_slot: TimeWaitSlot::None,
             linked: true,
-            counters: TcpCounters::default(),
+            counters: Counters::default(),
         }
     }
 
@@ -375,7 +376,7 @@ impl Tcb {
     /// The application read `n` bytes: receive autotuning may grow the buffer.
     pub(crate) fn note_read(&mut self, n: usize, now: Instant, cfg: &TcpConfig) {
         if self.rcv.autotune_after_read(n, self.opts.mss(), cfg.recv_buffer_limit(), now) {
-            self.counters.recv_buffer_growths += 1;
+            self.counters.rare().recv_buffer_growths += 1;
         }
     }
 

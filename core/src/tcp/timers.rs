@@ -201,8 +201,8 @@ impl Tcb {
                     return;
                 }
                 self.timers.count_timeout();
-                self.counters.timeouts += 1;
-                self.counters.retransmitted_segments += 1;
+                self.counters.rare().timeouts += 1;
+                self.counters.rare().retransmitted_segments += 1;
                 self.rtt.back_off();
                 self.timing.cancel();
                 self.send_syn(now, fx);
@@ -216,7 +216,7 @@ impl Tcb {
                     return;
                 }
                 self.timers.count_timeout();
-                self.counters.timeouts += 1;
+                self.counters.rare().timeouts += 1;
                 self.rtt.back_off();
                 self.ts.timed_out(now);
                 // The first timeout still trusts the scoreboard (skipping SACKed data, as Linux does); repeated
@@ -260,12 +260,11 @@ impl Tcb {
                 return;
             }
             let offset = self.snd.offset_of(start);
-            self.counters.retransmitted_segments += 1;
-            self.counters.retransmitted_bytes += len as u64;
+            self.counters.retransmitted(len);
             let seq = if len == 0 { self.snd.buf_end() } else { start };
             Outgoing::data(seq, flags, offset, len)
         };
-        self.counters.tail_loss_probes += 1;
+        self.counters.rare().tail_loss_probes += 1;
         self.recovery.probe_sent();
         self.timing.cancel();
         self.queue_data(tx, now, fx);
@@ -291,7 +290,7 @@ impl Tcb {
             self.time_out(fx);
             return;
         }
-        self.counters.zero_window_probes += 1;
+        self.counters.rare().zero_window_probes += 1;
         self.push_with_ack(Outgoing::control(self.snd.una() - 1, TcpFlags::ACK), fx);
         self.timers.persist_backoff = self.timers.persist_backoff.saturating_add(1);
         self.timers.persist = Some(now + self.persist_interval(cfg.rto_max));
