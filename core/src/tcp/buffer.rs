@@ -92,6 +92,10 @@ impl SendBuffer {
             self.head = 0;
             self.chunks.pop_front();
         }
+        if self.chunks.is_empty() && self.chunks.capacity() > 0 {
+            // All acknowledged: an idle connection keeps no queue memory.
+            self.chunks = VecDeque::new();
+        }
     }
 
     /// Copies `out.len()` bytes starting `offset` bytes after SND.UNA into `out`. The caller keeps the range

@@ -105,7 +105,7 @@ impl ByteQueue {
         }
         if self.len == 0 {
             // Nothing left: the last block goes too, and the next byte starts a fresh one.
-            for spent in self.blocks.drain(..) {
+            for spent in core::mem::take(&mut self.blocks) {
                 pool.give(spent);
             }
             self.head = 0;

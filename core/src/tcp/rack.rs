@@ -211,6 +211,10 @@ impl Rack {
         if let Some((first, last)) = run {
             self.delivered_run(&first, &last, now);
         }
+        if self.sent.is_empty() && self.sent.capacity() > 0 {
+            // Everything is acknowledged: an idle connection keeps no log memory (the next send makes it again).
+            self.sent = VecDeque::new();
+        }
         for &(start, end) in blocks.iter().flatten() {
             if end <= una || end <= start {
                 continue;
