@@ -208,26 +208,18 @@ impl TcpSockets {
 
     /// RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a 4 µs clock.
     fn isn(&self, local: SocketAddrV4, remote: SocketAddrV4, now: Instant) -> SeqNum {
-        use core::hash::Hasher;
-        let mut h = siphasher::sip::SipHasher24::new_with_keys(self.isn_key.0, self.isn_key.1);
-        h.write(&local.ip().octets());
-        h.write(&local.port().to_be_bytes());
-        h.write(&remote.ip().octets());
-        h.write(&remote.port().to_be_bytes());
+        let f = siphasher::sip::SipHasher24::new_with_keys(self.isn_key.0, self.isn_key.1)
+            .hash(&four_tuple_bytes(local, remote));
         let m = (now.as_nanos() / 4_000) as u32;
-        SeqNum((h.finish() as u32).wrapping_add(m))
+        SeqNum((f as u32).wrapping_add(m))
     }
 
     /// What a new connection from `local` to `remote` starts from: RFC 6528's ISN, and a timestamp offset from
     /// the same secret (RFC 7323 §5.4), so neither is predictable to others nor random between runs.
     fn initial(&self, local: SocketAddrV4, remote: SocketAddrV4, local_mss: usize, now: Instant) -> tcb::Initial {
-        use core::hash::Hasher;
-        let mut h = siphasher::sip::SipHasher24::new_with_keys(self.isn_key.1, self.isn_key.0);
-        h.write(&local.ip().octets());
-        h.write(&local.port().to_be_bytes());
-        h.write(&remote.ip().octets());
-        h.write(&remote.port().to_be_bytes());
-        tcb::Initial { iss: self.isn(local, remote, now), ts_offset: h.finish() as u32, local_mss }
+        let offset = siphasher::sip::SipHasher24::new_with_keys(self.isn_key.1, self.isn_key.0)
+            .hash(&four_tuple_bytes(local, remote));
+        tcb::Initial { iss: self.isn(local, remote, now), ts_offset: offset as u32, local_mss }
     }
 
     /// An ephemeral port used by no listener and no connection.
@@ -548,4 +540,15 @@ pub(crate) fn reset_reply(seg: &TcpRepr<'_>) -> Option<TcpRepr<'static>> {
         options: TcpOptions::default(),
         payload: &[],
     })
+}
+
+/// The four-tuple as the ISN and timestamp-offset hashes read it: local address and port, remote address and
+/// port, in network byte order (one 12-byte message: the same value as hashing the four fields one by one).
+fn four_tuple_bytes(local: SocketAddrV4, remote: SocketAddrV4) -> [u8; 12] {
+    let mut b = [0u8; 12];
+    b[..4].copy_from_slice(&local.ip().octets());
+    b[4..6].copy_from_slice(&local.port().to_be_bytes());
+    b[6..10].copy_from_slice(&remote.ip().octets());
+    b[10..].copy_from_slice(&remote.port().to_be_bytes());
+    b
 }
