@@ -113,11 +113,42 @@ impl Eq for CongestionAlgorithm {}
 impl CongestionAlgorithm {
     /// A controller for a connection whose segments carry `mss` bytes. `hystart` (`TcpConfig::hystart`) applies
     /// to the built-in algorithms; a custom one decides for itself.
-    pub(crate) fn build(&self, mss: usize, hystart: bool) -> Box<dyn CongestionControl> {
+    pub(crate) fn build(&self, mss: usize, hystart: bool) -> Controller {
         match self {
-            CongestionAlgorithm::NewReno => Box::new(NewReno::new(mss).with_hystart(hystart)),
-            CongestionAlgorithm::Cubic => Box::new(Cubic::new(mss).with_hystart(hystart)),
-            CongestionAlgorithm::Custom(factory) => factory.build(mss),
+            CongestionAlgorithm::NewReno => Controller::NewReno(NewReno::new(mss).with_hystart(hystart)),
+            CongestionAlgorithm::Cubic => Controller::Cubic(Cubic::new(mss).with_hystart(hystart)),
+            CongestionAlgorithm::Custom(factory) => Controller::Custom(factory.build(mss)),
+        }
+    }
+}
+
+/// A connection's congestion controller: a built-in algorithm kept inline in the connection (no allocation
+/// per connection, none when the handshake rebuilds it for the MSS agreed), the application's own boxed.
+/// Used through `Deref` as any [`CongestionControl`].
+#[derive(Debug)]
+pub(crate) enum Controller {
+    NewReno(NewReno),
+    Cubic(Cubic),
+    Custom(Box<dyn CongestionControl>),
+}
+
+impl core::ops::Deref for Controller {
+    type Target = dyn CongestionControl;
+    fn deref(&self) -> &(dyn CongestionControl + 'static) {
+        match self {
+            Controller::NewReno(c) => c,
+            Controller::Cubic(c) => c,
+            Controller::Custom(c) => &**c,
+        }
+    }
+}
+
+impl core::ops::DerefMut for Controller {
+    fn deref_mut(&mut self) -> &mut (dyn CongestionControl + 'static) {
+        match self {
+            Controller::NewReno(c) => c,
+            Controller::Cubic(c) => c,
+            Controller::Custom(c) => &mut **c,
         }
     }
 }

@@ -322,7 +322,8 @@ impl Tcb {
             }
         } else {
             self.recovery.dup_acks = 0;
-            self.cc.on_ack(&self.ack_sample(ack, data_acked, now));
+            let sample = self.ack_sample(ack, data_acked, now);
+            self.cc.on_ack(&sample);
         }
         self.recovery.tlp_in_flight = false;
     }

@@ -6,7 +6,7 @@ use super::ack::AckState;
 use super::autotune::RecvAutotune;
 use super::buffer::RecvBuffer;
 use super::byte_queue::BlockPool;
-use super::congestion::{CongestionAlgorithm, CongestionControl};
+use super::congestion::{CongestionAlgorithm, Controller};
 use super::counters::Counters;
 use super::ecn::EcnState;
 use super::options::Agreed;
@@ -199,7 +199,7 @@ pub(crate) struct Tcb {
     pub(super) rtt: RttEstimator,
     /// The segment being timed for an RTT sample: (sequence number that acknowledges it, time sent).
     pub(super) timing: RttTiming,
-    pub(super) cc: Box<dyn CongestionControl>,
+    pub(super) cc: Controller,
     /// What builds `cc`: the handshake rebuilds it for the MSS agreed (RFC 6928's initial window counts
     /// segments of that size).
     pub(super) cc_algorithm: CongestionAlgorithm,
