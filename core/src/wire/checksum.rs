@@ -48,16 +48,25 @@ pub fn data(bytes: &[u8]) -> u16 {
     u16::from_be(fold(acc + short_sum(blocks.remainder())))
 }
 
-/// The native-endian one's complement sum (unfolded) of fewer than 64 bytes (headers, mostly): 32-bit words (a
-/// native 32-bit word is two native 16-bit words, and 2^16 = 1 mod 0xffff), then a last 16-bit word and a last
-/// byte.
+/// The native-endian one's complement sum (unfolded, below 2^34) of fewer than 64 bytes (headers, mostly):
+/// 64-bit words into a 128-bit accumulator (a native 64-bit word is four native 16-bit words, and 2^16 = 1 mod
+/// 0xffff, so are 2^32 and 2^64: the halves of a wide sum add up to the same residue), then a last 32-bit word,
+/// 16-bit word and byte.
 fn short_sum(bytes: &[u8]) -> u64 {
-    let mut words = bytes.chunks_exact(4);
-    let mut acc: u64 = 0;
+    let mut words = bytes.chunks_exact(8);
+    let mut wide: u128 = 0;
     for w in &mut words {
-        acc += u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
+        wide += u128::from(u64::from_ne_bytes([w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7]]));
     }
-    let rest = words.remainder();
+    // At most 7 words of 2^64: the high half is tiny, and adding it to the low half carries at most once.
+    let (low, carry) = (wide as u64).overflowing_add((wide >> 64) as u64);
+    let folded = low + u64::from(carry);
+    let mut acc = (folded & 0xffff_ffff) + (folded >> 32);
+    let mut rest = words.remainder();
+    if rest.len() >= 4 {
+        acc += u64::from(u32::from_ne_bytes([rest[0], rest[1], rest[2], rest[3]]));
+        rest = &rest[4..];
+    }
     if rest.len() >= 2 {
         acc += u64::from(u16::from_ne_bytes([rest[0], rest[1]]));
     }
@@ -115,6 +124,10 @@ mod tests {
         }
         let ones = vec![0xffu8; 1001];
         assert_eq!(data(&ones), reference(&ones));
+        // All-ones words carry at every addition: every short length, and across the 64-byte blocks.
+        for len in 0..200 {
+            assert_eq!(data(&ones[..len]), reference(&ones[..len]), "ones, len {len}");
+        }
     }
 
     #[test]
