@@ -403,3 +403,15 @@ mod tests {
         assert_eq!(window_shift_for(1 << 30), 14);
     }
 }
+
+#[cfg(test)]
+mod size {
+    /// The connection's size is part of what an idle connection costs (BENCHMARKS.md, scale): a field that
+    /// grows it should be a deliberate choice, so this bound moves only on purpose.
+    #[test]
+    fn a_connection_stays_small() {
+        let size = core::mem::size_of::<super::Tcb>();
+        eprintln!("Tcb: {size} bytes");
+        assert!(size <= 960, "Tcb grew to {size} bytes");
+    }
+}
