@@ -203,7 +203,10 @@ impl Stack {
         }
         let dst = repr.dst_addr;
         let ip_broadcast = dst.is_broadcast() || Some(dst) == net.broadcast();
-        if dst != net.addr() && !ip_broadcast {
+        if dst != net.addr()
+            && !ip_broadcast
+            && (link_broadcast || packet.is_fragment() || !self.dhcp_takes_unicast(repr.protocol, packet.payload()))
+        {
             return self.drop_frame(DropReason::NotOurAddress);
         }
         let broadcast = ip_broadcast || link_broadcast;

@@ -23,6 +23,7 @@
 pub mod api;
 mod arp;
 pub mod config;
+pub mod dhcp;
 mod icmp;
 mod ipv4;
 mod ports;
@@ -40,6 +41,7 @@ pub mod wire;
 
 pub use api::{Command, CommandError, Event, Input, Output, Reply, SocketHandle, UnreachableReason};
 pub use config::{ArpConfig, Config, ConfigError, Ipv4Cidr, RateLimit, ReassemblyConfig};
+pub use dhcp::{DhcpConfig, DhcpEvent, DhcpLease, LostReason};
 pub use stack::{RxFrame, Stack};
 pub use stats::{DropReason, Layer, Stats};
 pub use time::Instant;

@@ -5,6 +5,7 @@
 
 pub mod arp;
 pub mod checksum;
+pub mod dhcp;
 pub mod ethernet;
 pub mod icmpv4;
 pub mod ipv4;
