@@ -30,6 +30,7 @@ mod ports;
 mod ranges;
 mod ratelimit;
 mod reassembly;
+pub mod resolver;
 pub mod seed;
 mod stack;
 pub mod stats;

@@ -6,6 +6,7 @@
 pub mod arp;
 pub mod checksum;
 pub mod dhcp;
+pub mod dns;
 pub mod ethernet;
 pub mod icmpv4;
 pub mod ipv4;
