@@ -192,9 +192,11 @@ impl Stack {
         };
         let net = self.config.ipv4;
         let src = repr.src_addr;
+        // RFC 1122 §3.2.1.3: 0.0.0.0 is a source only while a host learns its address (a DHCP client's broadcast).
+        let bootstrapping = src.is_unspecified() && repr.dst_addr.is_broadcast() && repr.protocol == IpProtocol::Udp;
         if src.is_broadcast()
             || src.is_multicast()
-            || src.is_unspecified()
+            || (src.is_unspecified() && !bootstrapping)
             || src.is_loopback()
             || src == net.addr()
             || Some(src) == net.broadcast()
