@@ -10,6 +10,12 @@ pub use crate::tcp::TcpState;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct SocketHandle(pub u32);
 
+impl SocketHandle {
+    /// Not a socket: the stack itself, for events about the whole host such as [`Event::Dhcp`]. Sockets are
+    /// numbered from 1, so this handle never names one.
+    pub const STACK: SocketHandle = SocketHandle(0);
+}
+
 impl fmt::Display for SocketHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "#{}", self.0)
@@ -209,6 +215,9 @@ pub enum Event {
     /// last soft error (ICMP net/host unreachable, time exceeded, no ARP answer) seen since the connection last
     /// made progress: the likely reason, as Linux reports `EHOSTUNREACH` instead of `ETIMEDOUT`.
     TimedOut { soft_error: Option<UnreachableReason> },
+    /// News from the DHCP client ([`crate::Config::dhcp`]), always on [`SocketHandle::STACK`]: a lease bound,
+    /// renewed or lost, a retransmission for lack of an answer.
+    Dhcp(crate::dhcp::DhcpEvent),
 }
 
 /// An effect for the driver to carry out.

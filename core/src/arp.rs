@@ -240,7 +240,14 @@ impl Stack {
         if !sender_mac.is_unicast() || sender_mac == EthernetAddress([0; 6]) || sender_mac == self.config.mac {
             return self.drop_frame(DropReason::Malformed(Layer::Arp, crate::wire::Error::BadField));
         }
+        if self.dhcp_check_arp(&repr, now, out) {
+            return self.drop_frame(DropReason::ArpAddressConflict);
+        }
         let ours = self.config.ipv4.addr();
+        if ours.is_unspecified() {
+            // No address yet (waiting for a DHCP lease): no ARP is for us.
+            return self.drop_frame(DropReason::ArpNotForUs);
+        }
         let sender_ip = repr.source_protocol_addr;
         if sender_ip == ours {
             return self.drop_frame(DropReason::ArpAddressConflict);
@@ -286,6 +293,13 @@ impl Stack {
         };
         self.stats.arp_requests_sent += 1;
         self.send_arp(EthernetAddress::BROADCAST, &request, out);
+    }
+
+    /// RFC 2131 §4.4.1 / RFC 5227 probe: "who has `ip`?" from sender address 0.0.0.0.
+    pub(crate) fn send_arp_probe(&mut self, ip: Ipv4Addr, out: &mut Vec<Output>) {
+        let probe = crate::dhcp::probe_repr(self.config.mac, ip);
+        self.stats.arp_requests_sent += 1;
+        self.send_arp(EthernetAddress::BROADCAST, &probe, out);
     }
 
     fn send_arp(&mut self, dst: EthernetAddress, repr: &ArpRepr, out: &mut Vec<Output>) {

@@ -14,6 +14,10 @@ pub struct Ipv4Cidr {
 }
 
 impl Ipv4Cidr {
+    /// The address of a stack waiting for a DHCP lease: 0.0.0.0/32, so that nothing is on-link and nothing but
+    /// a broadcast can be sent.
+    pub const UNCONFIGURED: Ipv4Cidr = Ipv4Cidr { addr: Ipv4Addr::UNSPECIFIED, prefix_len: 32 };
+
     /// `None` if `prefix_len > 32`.
     pub const fn new(addr: Ipv4Addr, prefix_len: u8) -> Option<Ipv4Cidr> {
         if prefix_len > 32 {
@@ -295,6 +299,10 @@ pub struct Config {
     /// such a device expects (Linux's `CHECKSUM_PARTIAL`), and the driver must ask the device to finish every
     /// TCP and UDP frame (`synack-tap --offload` does). Off by default: every frame leaves complete.
     pub tx_checksum_offload: bool,
+    /// Obtain the address by DHCP (RFC 2131) instead: the stack starts without one (`ipv4` and `gateway` are
+    /// not used; [`crate::Stack::config`] shows 0.0.0.0/32 until a lease is bound, then the lease's address and
+    /// gateway). `None` by default.
+    pub dhcp: Option<crate::dhcp::DhcpConfig>,
 }
 
 impl Default for Config {
@@ -314,6 +322,7 @@ impl Default for Config {
             udp_recv_queue: 256,
             ping_outstanding: 64,
             tx_checksum_offload: false,
+            dhcp: None,
         }
     }
 }
@@ -340,6 +349,8 @@ pub enum ConfigError {
     ZeroLimit(&'static str),
     /// An inconsistent TCP setting (explained).
     BadTcp(&'static str),
+    /// An inconsistent DHCP setting (explained).
+    BadDhcp(&'static str),
 }
 
 impl fmt::Display for ConfigError {
@@ -365,6 +376,7 @@ impl fmt::Display for ConfigError {
             }
             ConfigError::ZeroLimit(name) => write!(f, "{name} must be at least 1"),
             ConfigError::BadTcp(why) => write!(f, "tcp: {why}"),
+            ConfigError::BadDhcp(why) => write!(f, "dhcp: {why}"),
         }
     }
 }
@@ -437,6 +449,17 @@ impl Config {
         }
         if t.segmentation_offload != 0 && !(self.mtu..=65_535).contains(&t.segmentation_offload) {
             return Err(ConfigError::BadTcp("segmentation_offload must be 0 (off) or from the MTU to 65535"));
+        }
+        if let Some(d) = &self.dhcp {
+            if d.retransmit_initial.is_zero() || d.retransmit_max < d.retransmit_initial {
+                return Err(ConfigError::BadDhcp("retransmit_initial must be > 0 and at most retransmit_max"));
+            }
+            if d.request_attempts == 0 {
+                return Err(ConfigError::ZeroLimit("dhcp.request_attempts"));
+            }
+            if d.hostname.as_ref().is_some_and(|h| h.is_empty() || h.len() > 255) {
+                return Err(ConfigError::BadDhcp("hostname must be 1 to 255 bytes"));
+            }
         }
         Ok(())
     }

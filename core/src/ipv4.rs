@@ -192,9 +192,11 @@ impl Stack {
         };
         let net = self.config.ipv4;
         let src = repr.src_addr;
+        // RFC 1122 §3.2.1.3: 0.0.0.0 is a source only while a host learns its address (a DHCP client's broadcast).
+        let bootstrapping = src.is_unspecified() && repr.dst_addr.is_broadcast() && repr.protocol == IpProtocol::Udp;
         if src.is_broadcast()
             || src.is_multicast()
-            || src.is_unspecified()
+            || (src.is_unspecified() && !bootstrapping)
             || src.is_loopback()
             || src == net.addr()
             || Some(src) == net.broadcast()
@@ -203,7 +205,10 @@ impl Stack {
         }
         let dst = repr.dst_addr;
         let ip_broadcast = dst.is_broadcast() || Some(dst) == net.broadcast();
-        if dst != net.addr() && !ip_broadcast {
+        if dst != net.addr()
+            && !ip_broadcast
+            && (link_broadcast || packet.is_fragment() || !self.dhcp_takes_unicast(repr.protocol, packet.payload()))
+        {
             return self.drop_frame(DropReason::NotOurAddress);
         }
         let broadcast = ip_broadcast || link_broadcast;

@@ -23,12 +23,14 @@
 pub mod api;
 mod arp;
 pub mod config;
+pub mod dhcp;
 mod icmp;
 mod ipv4;
 mod ports;
 mod ranges;
 mod ratelimit;
 mod reassembly;
+pub mod resolver;
 pub mod seed;
 mod stack;
 pub mod stats;
@@ -40,6 +42,7 @@ pub mod wire;
 
 pub use api::{Command, CommandError, Event, Input, Output, Reply, SocketHandle, UnreachableReason};
 pub use config::{ArpConfig, Config, ConfigError, Ipv4Cidr, RateLimit, ReassemblyConfig};
+pub use dhcp::{DhcpConfig, DhcpEvent, DhcpLease, LostReason};
 pub use stack::{RxFrame, Stack};
 pub use stats::{DropReason, Layer, Stats};
 pub use time::Instant;

@@ -59,6 +59,12 @@ pub struct Stack {
     next_handle: u32,
     /// Frame buffers handed back by the driver ([`Stack::recycle_frame`]), reused for the next transmissions.
     frame_pool: Vec<Vec<u8>>,
+    /// The DHCP client, with [`Config::dhcp`].
+    pub(crate) dhcp: Option<crate::dhcp::DhcpClient>,
+    /// The lease in use.
+    pub(crate) dhcp_lease: Option<crate::dhcp::DhcpLease>,
+    /// The deadline last scheduled for the DHCP client (so each is queued once).
+    pub(crate) dhcp_timer: Option<Instant>,
 }
 
 /// Most buffers [`Stack::recycle_frame`] keeps; more are freed.
@@ -66,11 +72,24 @@ const FRAME_POOL_MAX: usize = 256;
 
 impl Stack {
     /// Builds a stack after checking every field of `config`.
-    pub fn new(config: Config) -> Result<Stack, ConfigError> {
+    pub fn new(mut config: Config) -> Result<Stack, ConfigError> {
         config.validate()?;
         let seed = config.seed;
         let (lo, hi) = config.ephemeral_ports;
+        let dhcp = config.dhcp.clone().map(|d| crate::dhcp::DhcpClient::new(d, config.mac, derive_seed(seed, 6)));
+        let mut timers = TimerQueue::default();
+        if let Some(client) = &dhcp {
+            // Without an address until a lease is bound; the first DISCOVER goes out when timers first run.
+            config.ipv4 = crate::config::Ipv4Cidr::UNCONFIGURED;
+            config.gateway = None;
+            if let Some(at) = client.deadline() {
+                timers.schedule(at, TimerKey::Dhcp);
+            }
+        }
         Ok(Stack {
+            dhcp_timer: dhcp.as_ref().and_then(|c| c.deadline()),
+            dhcp,
+            dhcp_lease: None,
             arp: ArpCache::new(config.arp.clone()),
             reassembly: Reassembler::new(config.reassembly.clone()),
             udp: UdpSockets::new(PortAllocator::new(lo, hi, derive_seed(seed, 1))),
@@ -80,7 +99,7 @@ impl Stack {
             next_ip_ident: derive_seed(seed, 3) as u16,
             clock: Clock::default(),
             stats: Stats::default(),
-            timers: TimerQueue::default(),
+            timers,
             next_handle: 1,
             frame_pool: Vec::new(),
             config,
@@ -231,6 +250,12 @@ impl Stack {
                 TimerKey::ArpRetry(ip) => self.on_arp_retry(ip, now, out),
                 TimerKey::Reassembly(serial) => self.on_reassembly_timeout(serial, now, out),
                 TimerKey::Tcp(sock) => self.on_tcp_timer(sock, at, now, out),
+                TimerKey::Dhcp => {
+                    if self.dhcp_timer == Some(at) {
+                        self.dhcp_timer = None;
+                    }
+                    self.on_dhcp_timer(now, out);
+                }
             }
         }
     }

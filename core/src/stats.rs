@@ -13,6 +13,8 @@ pub enum Layer {
     Icmp,
     Udp,
     Tcp,
+    /// A DHCP message (to UDP port 68, with the DHCP client on).
+    Dhcp,
 }
 
 /// Why an incoming frame (or a frame waiting to go out) was dropped.
@@ -79,6 +81,9 @@ pub enum DropReason {
     ArpUnresolved,
     /// Outgoing frame dropped: too many frames were already waiting for the same neighbour.
     ArpQueueFull,
+    /// A well-formed DHCP message that is not an answer to the client's current transaction (another
+    /// transaction id or client, a type its state does not expect, not from port 67).
+    DhcpUnexpected,
 }
 
 impl fmt::Display for DropReason {
@@ -123,6 +128,9 @@ pub struct Stats {
     /// TCP segments and UDP datagrams whose checksum was not verified because the device vouched for it
     /// ([`crate::RxFrame`]).
     pub transport_checksums_offloaded: u64,
+    /// DHCP messages the client sent, and answers it used.
+    pub dhcp_messages_sent: u64,
+    pub dhcp_messages_received: u64,
     drops: BTreeMap<DropReason, u64>,
 }
 
@@ -170,6 +178,8 @@ impl fmt::Display for Stats {
             ("TCP SYN cookies sent", self.tcp_syn_cookies_sent),
             ("TCP SYN cookies valid", self.tcp_syn_cookies_valid),
             ("TCP/UDP checksums left to the device", self.transport_checksums_offloaded),
+            ("DHCP messages sent", self.dhcp_messages_sent),
+            ("DHCP messages received", self.dhcp_messages_received),
         ];
         for (name, n) in counters.iter().filter(|(_, n)| *n > 0) {
             writeln!(f, "{name}: {n}")?;

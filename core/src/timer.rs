@@ -14,6 +14,8 @@ pub(crate) enum TimerKey {
     Reassembly(u64),
     /// A TCP connection's earliest timer.
     Tcp(crate::api::SocketHandle),
+    /// The DHCP client's retransmission or lease timer.
+    Dhcp,
 }
 
 #[derive(Debug, Default)]

@@ -111,6 +111,9 @@ impl Stack {
             Ok(r) => r,
             Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Udp, e)),
         };
+        if repr.dst_port == crate::wire::dhcp::CLIENT_PORT && self.dhcp.is_some() {
+            return self.on_dhcp(&repr, now, out);
+        }
         let sock = self.udp.by_port(repr.dst_port).filter(|s| {
             self.udp.by_handle.get(s).is_some_and(|u| u.local.ip().is_unspecified() || *u.local.ip() == rx.dst)
         });

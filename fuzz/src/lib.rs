@@ -4,6 +4,7 @@
 //! The targets themselves (`fuzz_targets/*.rs`) are thin wrappers around [`wire`], [`handle`] and [`link`].
 
 pub mod build;
+pub mod dhcp_dns;
 pub mod handle;
 pub mod link;
 pub mod seeds;

@@ -141,8 +141,9 @@ mod tests {
     fn regressions_pass() {
         let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("regressions");
         type Target = (&'static str, fn(&[u8]));
-        let targets: [Target; 3] = [
+        let targets: [Target; 4] = [
             ("wire_roundtrip", crate::wire::roundtrip),
+            ("dhcp_dns", crate::dhcp_dns::fuzz),
             ("stack_handle", crate::handle::fuzz),
             ("tcp_transfer", crate::link::fuzz),
         ];
@@ -169,5 +170,8 @@ mod tests {
         }
         crate::handle::fuzz(&[0, 0, 4, 7, 6, 100, 0]);
         crate::link::fuzz(&[0x88, 0x13, 1, 0, 0, 0]);
+        for mode in 0..4u8 {
+            crate::dhcp_dns::fuzz(&[mode, 1, 2, 0, 1, 0, 0, 0, 0, 0, 1, 5, 1, 2, 3]);
+        }
     }
 }

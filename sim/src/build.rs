@@ -83,6 +83,9 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
             Config { mac, ipv4: h.ip.0, seed: derive_seed(seed, HOST_BASE + i as u64), ..Config::default() };
         let c = &h.config;
         config.gateway = c.gateway;
+        if c.dhcp == Some(true) {
+            config.dhcp = Some(synack::DhcpConfig::default());
+        }
         config.mtu = c.mtu.unwrap_or(config.mtu);
         config.ttl = c.ttl.unwrap_or(config.ttl);
         config.seed = c.seed.unwrap_or(config.seed);
@@ -328,6 +331,7 @@ pub(crate) fn kind_name(kind: AppKind) -> &'static str {
         AppKind::TcpBulk => "tcp_bulk",
         AppKind::TcpRr => "tcp_rr",
         AppKind::BlindAttacker => "blind_attacker",
+        AppKind::DhcpServer => "dhcp_server",
     }
 }
 
@@ -339,6 +343,7 @@ fn unit_name(kind: AppKind) -> &'static str {
         AppKind::TcpRr => "responses",
         AppKind::TcpSink | AppKind::TcpBulk => "bytes",
         AppKind::BlindAttacker => "segments",
+        AppKind::DhcpServer => "acks",
     }
 }
 
@@ -406,6 +411,15 @@ fn make_app(a: &AppSpec, report: AppReport, dst: Option<Ipv4Addr>, seed: u64) ->
             Box::new(app::TcpBulk::new(report, dst, bytes, conns, seed).with_local_port(a.local_port))
         }
         AppKind::BlindAttacker => return Err(("kind", "blind_attacker is built by `attacker`".into())),
+        AppKind::DhcpServer => {
+            let pool =
+                a.pool.ok_or(("pool", "`dhcp_server` needs `pool`, the first address to hand out".to_string()))?;
+            let lease = a.lease.map_or(Duration::from_secs(60), |d| d.0);
+            if lease < Duration::from_secs(10) {
+                return Err(("lease", "a lease must last at least 10s (the client stretches shorter ones)".into()));
+            }
+            Box::new(app::DhcpServer::new(report, pool, lease))
+        }
         AppKind::TcpRr => {
             let dst = SocketAddrV4::new(need_dst()?, a.port.unwrap_or(7));
             let rr = app::TcpRequestResponse::new(report, dst, a.requests.unwrap_or(10), a.size.unwrap_or(100));

@@ -172,6 +172,14 @@ impl Sim {
     /// Runs until the time limit, until nothing is left to do, or (with `stop_when_done`) until every app is
     /// finished.
     pub fn run(&mut self) {
+        // A stack may have a timer before anything happens to it (a DHCP client's first DISCOVER).
+        for host in 0..self.hosts.len() {
+            let h = &mut self.hosts[host];
+            if let Some(t) = h.stack.poll_timeout().filter(|t| h.timer_at != Some(*t)) {
+                h.timer_at = Some(t);
+                self.push(t.max(self.now), Ev::StackTimer { host, deadline: t });
+            }
+        }
         while let Some(top) = self.queue.peek() {
             if top.at > self.end {
                 break;

@@ -107,6 +107,10 @@ pub struct HostSpec {
 pub struct HostConfigSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway: Option<Ipv4Addr>,
+    /// Get the address by DHCP (from a `dhcp_server` app on the link): the stack starts without one, and the
+    /// host's `ip` only names the address other apps' `dst` means.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dhcp: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtu: Option<usize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -367,6 +371,7 @@ pub enum AppKind {
     TcpBulk,
     TcpRr,
     BlindAttacker,
+    DhcpServer,
 }
 
 /// One app. Which fields matter depends on `kind`:
@@ -377,6 +382,8 @@ pub enum AppKind {
 /// - `tcp_sink`: port (5001), connections (1) to wait for; a slow reader with `read_delay` (start reading this
 ///   late) and `read_rate` (bytes per second, read every `read_interval`, 100ms); `reply_bytes` (sent back after
 ///   end of stream, before closing: a half-close exchange); `shutdown_at_accept` (send FIN at once)
+/// - `dhcp_server`: pool (the first address handed out, required), lease (60s); answers DISCOVER and REQUEST
+///   on port 67 (a host with `config.dhcp = true` gets its address from it)
 /// - `tcp_echo`: port (7)
 /// - `tcp_bulk`: dst, port (5001), bytes (1000000) per connection, connections (1), local_port (ephemeral)
 /// - `tcp_rr`: dst, port (7), requests (10), size (100) or `text` (each request is this text), local_port
@@ -413,6 +420,12 @@ pub struct AppSpec {
     /// Local port of a TCP client (two clients connecting to each other's ports make a simultaneous open).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_port: Option<u16>,
+    /// `dhcp_server`: the first address handed out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<Ipv4Addr>,
+    /// `dhcp_server`: the lease time granted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lease: Option<Dur>,
     /// `tcp_rr`: the request text (instead of `size` bytes of test data).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub text: Option<String>,

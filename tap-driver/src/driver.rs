@@ -176,6 +176,7 @@ pub(crate) struct DriverLoop<L: Link> {
     batch: Vec<Vec<u8>>,
     report: DriverReport,
     next_recheck: Instant,
+    dhcp_events: Option<mpsc::Sender<synack::DhcpEvent>>,
 }
 
 impl<L: Link> std::fmt::Debug for DriverLoop<L> {
@@ -231,6 +232,7 @@ impl<L: Link> DriverLoop<L> {
             fates: Vec::new(),
             batch: Vec::new(),
             next_recheck: epoch + RECHECK,
+            dhcp_events: cfg.dhcp_events.clone(),
         })
     }
 
@@ -454,6 +456,12 @@ impl<L: Link> DriverLoop<L> {
     }
 
     fn on_event(&mut self, sock: SocketHandle, ev: Event) {
+        if let Event::Dhcp(news) = ev {
+            if let Some(tx) = &self.dhcp_events {
+                let _ = tx.send(news);
+            }
+            return;
+        }
         let connecting = self.connecting.contains_key(&sock);
         let gone = match ev {
             Event::Reset => Some(Gone::Reset { connecting }),

@@ -30,7 +30,10 @@ pub struct DriverConfig {
     /// Print a one-line decode of every frame to stderr.
     pub trace: bool,
     /// Before starting, make sure nobody on the link uses our address (RFC 5227 ARP probes; `None`: don't).
+    /// Not done with DHCP (`stack.dhcp`): the DHCP client probes the address it is given instead.
     pub probe: Option<crate::AddressProbe>,
+    /// Where the DHCP client's news goes (lease bound, renewed, lost; retransmissions for lack of an answer).
+    pub dhcp_events: Option<mpsc::Sender<synack::DhcpEvent>>,
 }
 
 /// How a blocking call waits when the stack cannot answer it yet.
@@ -230,7 +233,7 @@ impl Driver {
     pub fn start<L: Link + 'static>(mut link: L, config: DriverConfig) -> Result<Driver, TapError> {
         config.impair.validate().map_err(|e| TapError::Io("bad impairment", io::Error::other(e)))?;
         let stack = Stack::new(config.stack.clone())?;
-        if let Some(p) = &config.probe {
+        if let Some(p) = config.probe.as_ref().filter(|_| config.stack.dhcp.is_none()) {
             crate::probe::probe(&mut link, config.stack.ipv4.addr(), config.stack.mac, p)?;
         }
         let waker = Arc::new(Waker::new().map_err(|e| TapError::Io("cannot create an eventfd", e))?);

@@ -28,6 +28,7 @@ pub mod link;
 pub mod net;
 pub mod offload;
 pub mod probe;
+pub mod resolve;
 mod sys;
 pub mod tap;
 
@@ -38,4 +39,5 @@ pub use link::{Link, PairLink};
 pub use net::{TcpListener, TcpStream, UdpSocket};
 pub use offload::OffloadTap;
 pub use probe::AddressProbe;
+pub use resolve::{resolve, Resolution};
 pub use tap::TapDevice;

@@ -37,6 +37,8 @@ const REQUIRED: &[&str] = &[
     // Issue 16.
     "cubic_vs_newreno",
     "seq_wrap_paws",
+    // The live-use issue: a DHCP lease obtained, used and renewed.
+    "dhcp_lease",
 ];
 
 /// Scenarios whose run summary is snapshot too (`NAME-summary.snap`): where the numbers are the point (each

@@ -5,6 +5,8 @@
 
 pub mod arp;
 pub mod checksum;
+pub mod dhcp;
+pub mod dns;
 pub mod ethernet;
 pub mod icmpv4;
 pub mod ipv4;

@@ -129,7 +129,52 @@ fn udp_summary(src: Ipv4Addr, dst: Ipv4Addr, bytes: &[u8], checksums: Checksums)
         Err(e) => return format!("{src} > {dst} malformed UDP: {e}"),
     };
     let bad = if checksums == Checksums::HeaderOnly || packet.verify_checksum(&src, &dst) { "" } else { BAD_CHECKSUM };
-    format!("{src}:{} > {dst}:{} UDP len={}{bad}", packet.src_port(), packet.dst_port(), packet.payload().len())
+    let ports = (packet.src_port(), packet.dst_port());
+    let mut line = format!("{src}:{} > {dst}:{} UDP len={}{bad}", ports.0, ports.1, packet.payload().len());
+    if matches!(ports, (67 | 68, 67 | 68)) {
+        line += &dhcp_summary(packet.payload());
+    } else if ports.0 == super::dns::PORT || ports.1 == super::dns::PORT {
+        line += &dns_summary(packet.payload());
+    }
+    line
+}
+
+/// ` DHCPOFFER xid=0x1234abcd yiaddr=10.0.0.5`: the message type and the addresses that matter to it.
+fn dhcp_summary(payload: &[u8]) -> String {
+    let m = match super::dhcp::DhcpRepr::parse(payload) {
+        Ok(m) => m,
+        Err(e) => return format!(" malformed DHCP: {e}"),
+    };
+    let mut line = format!(" {} xid={:#010x}", m.message_type.name(), m.xid);
+    for (name, a) in [("ciaddr", Some(m.ciaddr)), ("yiaddr", Some(m.yiaddr)), ("requested", m.requested_ip)] {
+        if let Some(a) = a.filter(|a| !a.is_unspecified()) {
+            line += &format!(" {name}={a}");
+        }
+    }
+    if let Some(t) = m.lease_time {
+        line += &format!(" lease={t}s");
+    }
+    line
+}
+
+/// ` DNS query id=0x1234 A example.com` or ` DNS response id=0x1234 rcode=0 answers=2 TC`.
+fn dns_summary(payload: &[u8]) -> String {
+    let m = match super::dns::DnsMessage::parse(payload) {
+        Ok(m) => m,
+        Err(e) => return format!(" malformed DNS: {e}"),
+    };
+    let kind = if m.response { "response" } else { "query" };
+    let mut line = format!(" DNS {kind} id={:#06x}", m.id);
+    if let Some(q) = &m.question {
+        line += &format!(" type={} {}", q.qtype, q.name);
+    }
+    if m.response {
+        line += &format!(" rcode={} answers={}", m.rcode, m.answers.len());
+    }
+    if m.truncated {
+        line += " TC";
+    }
+    line
 }
 
 fn tcp_summary(src: Ipv4Addr, dst: Ipv4Addr, bytes: &[u8], checksums: Checksums) -> String {
@@ -461,6 +506,23 @@ mod tests {
             frame_summary(&ipv4_frame(A, B, IpProtocol::Icmp, &[8, 0, 0])),
             "10.0.0.1 > 10.0.0.2 malformed ICMP: truncated"
         );
+    }
+
+    #[test]
+    fn dhcp_and_dns_are_named_on_their_ports() {
+        use crate::wire::dhcp::{DhcpMessageType, DhcpRepr};
+        use crate::wire::dns::{DnsMessage, DnsName, TYPE_A};
+        let discover =
+            DhcpRepr::client(DhcpMessageType::Discover, 0xabcd, crate::wire::EthernetAddress([2, 0, 0, 0, 0, 1]));
+        let mut bytes = vec![0u8; discover.buffer_len()];
+        discover.emit(&mut bytes);
+        let line = frame_summary(&ipv4_frame(A, B, IpProtocol::Udp, &udp(A, B, 68, 67, &bytes)));
+        assert!(line.ends_with("UDP len=300 DHCPDISCOVER xid=0x0000abcd"), "{line}");
+        let line = frame_summary(&ipv4_frame(A, B, IpProtocol::Udp, &udp(A, B, 68, 67, &bytes[..100])));
+        assert!(line.ends_with(" malformed DHCP: truncated"), "{line}");
+        let query = DnsMessage::query(0x1234, DnsName::parse("web.test").unwrap(), TYPE_A).to_bytes();
+        let line = frame_summary(&ipv4_frame(A, B, IpProtocol::Udp, &udp(A, B, 40000, 53, &query)));
+        assert!(line.ends_with(" DNS query id=0x1234 type=1 web.test"), "{line}");
     }
 
     #[test]

@@ -2,12 +2,14 @@
 //! is called back with the events of the sockets it opened, at its start time and at timers it set.
 
 mod attacker;
+mod dhcp_server;
 mod ping;
 mod tcp_client;
 mod tcp_server;
 mod udp;
 
 pub use attacker::{AttackPlan, BlindAttacker, Victim};
+pub use dhcp_server::DhcpServer;
 pub use ping::Ping;
 pub use tcp_client::{TcpBulk, TcpRequestResponse};
 pub use tcp_server::{SinkOptions, TcpEcho, TcpSink};

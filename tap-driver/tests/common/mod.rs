@@ -62,8 +62,9 @@ fn package_of(tool: &str) -> &str {
     match tool {
         "nc" => "netcat-openbsd",
         "ping" => "iputils-ping",
-        "ip" | "nstat" => "iproute2",
+        "ip" | "nstat" | "ss" => "iproute2",
         "ab" => "apache2-utils",
+        "dnsmasq" => "dnsmasq-base",
         other => other,
     }
 }

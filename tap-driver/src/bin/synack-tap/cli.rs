@@ -92,6 +92,14 @@ pub struct Cli {
     /// never (tcp_ecn=0).
     #[arg(long, value_name = "MODE", global = true, value_enum, default_value_t = EcnMode::Passive)]
     pub ecn: EcnMode,
+    /// Get the address, prefix, gateway and DNS servers by DHCP (RFC 2131) instead of --ip and --gateway; the
+    /// mode starts once a lease is bound. Renewals, retransmissions and a lost lease are printed as they
+    /// happen. The MAC still defaults to 02:00 followed by --ip's bytes.
+    #[arg(long, global = true)]
+    pub dhcp: bool,
+    /// DNS server for `get` (repeat for more); with --dhcp the lease's servers are used when none is given.
+    #[arg(long, value_name = "A.B.C.D", global = true)]
+    pub dns: Vec<Ipv4Addr>,
     #[command(subcommand)]
     pub mode: Mode,
 }
@@ -157,6 +165,16 @@ pub enum Mode {
         #[arg(long, default_value_t = 7, allow_negative_numbers = true)]
         port: u16,
     },
+    /// Tiny HTTP/1.0 client: resolves NAME through --dns (or the DHCP lease's servers), connects, sends one GET
+    /// and writes the response body to stdout (or --output); the status line goes to stderr.
+    Get {
+        /// http://NAME[:PORT]/PATH (NAME may be an address).
+        #[arg(value_name = "URL")]
+        url: String,
+        /// Write the body here instead of stdout.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 impl Mode {
@@ -168,6 +186,7 @@ impl Mode {
             Mode::Send { .. } => "send",
             Mode::Recv { .. } => "recv",
             Mode::UdpEcho { .. } => "udp-echo",
+            Mode::Get { .. } => "get",
         }
     }
 }

@@ -2,6 +2,7 @@
 
 mod bulk;
 mod cli;
+mod get;
 mod servers;
 
 use clap::Parser;
@@ -70,6 +71,9 @@ fn run(cli: Cli) -> Result<(), String> {
     stack.tcp.recv_buffer_max = at_least(cli.recv_buffer_max, stack.tcp.recv_buffer);
     stack.tcp.send_buffer_max = at_least(cli.send_buffer_max, stack.tcp.send_buffer);
     stack.tcp.ecn = cli.ecn.setting();
+    if cli.dhcp {
+        stack.dhcp = Some(synack::DhcpConfig::default());
+    }
     stack.validate().map_err(|e| match e {
         ConfigError::BadTcp(_) | ConfigError::ZeroLimit(_) => {
             format!("{e} (--send-buffer / --recv-buffer and their -max)")
@@ -77,7 +81,10 @@ fn run(cli: Cli) -> Result<(), String> {
         _ => format!("{e} (use an address such as --ip 10.77.0.2/24, inside a namespace)"),
     })?;
     let probe = synack_tap::AddressProbe { probes: cli.probes, interval: Duration::from_millis(cli.probe_interval) };
-    let config = DriverConfig { stack, pcap: cli.pcap.clone(), impair, trace: cli.trace, probe: Some(probe) };
+    let (dhcp_tx, dhcp_rx) = std::sync::mpsc::channel();
+    let dhcp_events = cli.dhcp.then_some(dhcp_tx);
+    let config =
+        DriverConfig { stack, pcap: cli.pcap.clone(), impair, trace: cli.trace, probe: Some(probe), dhcp_events };
     let open = if cli.offload { Driver::open_tap_with_offload } else { Driver::open_tap };
     let driver = open(&cli.tap, config).map_err(|e| e.to_string())?;
     let handle = driver.handle();
@@ -90,7 +97,10 @@ fn run(cli: Cli) -> Result<(), String> {
             h.stop();
         });
     }
-    let result = run_mode(&cli, &handle);
+    let result = match cli.dhcp {
+        true => get::wait_for_lease(&handle, dhcp_rx).and_then(|lease| run_mode(&cli, &handle, Some(lease))),
+        false => run_mode(&cli, &handle, None),
+    };
     if !handle.is_stopped() {
         // Our last FINs: a peer whose copy was lost would otherwise wait for it forever.
         match handle.linger(LINGER) {
@@ -108,9 +118,9 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-fn run_mode(cli: &Cli, handle: &Handle) -> ModeResult {
+fn run_mode(cli: &Cli, handle: &Handle, lease: Option<synack::DhcpLease>) -> ModeResult {
     let limit = cli.max_connections;
-    let ip = cli.ip.addr();
+    let ip = lease.as_ref().map_or(cli.ip.addr(), |l| l.address.addr());
     match cli.mode {
         Mode::Echo { port } => servers::serve_tcp(handle, ip, port, "echo", limit, servers::echo),
         Mode::Discard { port } => servers::serve_tcp(handle, ip, port, "discard", limit, servers::discard),
@@ -121,6 +131,13 @@ fn run_mode(cli: &Cli, handle: &Handle) -> ModeResult {
         }
         Mode::UdpEcho { port } => servers::udp_echo(handle, ip, port, limit),
         Mode::Send { connect, bytes, no_hash } => bulk::send(handle, cli, connect, bytes, no_hash),
+        Mode::Get { ref url, ref output } => {
+            let mut dns = cli.dns.clone();
+            if dns.is_empty() {
+                dns = lease.map(|l| l.dns_servers).unwrap_or_default();
+            }
+            get::get(handle, url, &dns, cli.seed, output.as_deref())
+        }
     }
 }
 
