@@ -216,8 +216,9 @@ pub enum Event {
     /// made progress: the likely reason, as Linux reports `EHOSTUNREACH` instead of `ETIMEDOUT`.
     TimedOut { soft_error: Option<UnreachableReason> },
     /// News from the DHCP client ([`crate::Config::dhcp`]), always on [`SocketHandle::STACK`]: a lease bound,
-    /// renewed or lost, a retransmission for lack of an answer.
-    Dhcp(crate::dhcp::DhcpEvent),
+    /// renewed or lost, a retransmission for lack of an answer. Boxed: a lease is large and rare, and every
+    /// [`Output`] is as large as the largest event.
+    Dhcp(Box<crate::dhcp::DhcpEvent>),
 }
 
 /// An effect for the driver to carry out.

@@ -59,7 +59,7 @@ fn events(outs: &[Output]) -> Vec<DhcpEvent> {
         .filter_map(|o| match o {
             Output::Event(h, Event::Dhcp(e)) => {
                 assert_eq!(*h, SocketHandle::STACK);
-                Some(e.clone())
+                Some((**e).clone())
             }
             _ => None,
         })

@@ -209,7 +209,7 @@ fn dhcp_client(data: &[u8]) {
         last_xid(&outs, &mut xid);
         for o in &outs {
             if let Output::Event(_, Event::Dhcp(ev)) = o {
-                match ev {
+                match &**ev {
                     synack::DhcpEvent::Bound(_) => bound = true,
                     synack::DhcpEvent::Lost { .. } => bound = false,
                     _ => {}

@@ -458,7 +458,7 @@ impl<L: Link> DriverLoop<L> {
     fn on_event(&mut self, sock: SocketHandle, ev: Event) {
         if let Event::Dhcp(news) = ev {
             if let Some(tx) = &self.dhcp_events {
-                let _ = tx.send(news);
+                let _ = tx.send(*news);
             }
             return;
         }

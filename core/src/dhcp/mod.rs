@@ -231,7 +231,7 @@ impl Stack {
                     if let DhcpEvent::Renewed(lease) = &ev {
                         self.dhcp_lease = Some(lease.clone());
                     }
-                    out.push(Output::Event(SocketHandle::STACK, Event::Dhcp(ev)));
+                    out.push(Output::Event(SocketHandle::STACK, Event::Dhcp(Box::new(ev))));
                 }
             }
         }
