@@ -19,6 +19,7 @@
 //! for something, or the stack's next timer is due. Time given to the stack is nanoseconds since the driver
 //! started. Optional: a pcapng capture, and seeded loss/duplication/reordering of live frames.
 
+pub mod app;
 mod capture;
 mod driver;
 pub mod error;
@@ -31,6 +32,7 @@ pub mod probe;
 mod sys;
 pub mod tap;
 
+pub use app::{App, AppContext};
 pub use error::TapError;
 pub use handle::{Driver, DriverConfig, DriverReport, Handle};
 pub use impair::{ImpairCounts, Impairments};

@@ -1,8 +1,9 @@
-//! `synack-tap`: the synack stack on a live TAP device, with echo/discard/http/send/recv/udp-echo modes.
+//! `synack-tap`: the synack stack on a live TAP device, with serve/echo/discard/http/send/recv/udp-echo modes.
 
 mod bulk;
 mod cli;
-mod servers;
+mod server_app;
+mod services;
 
 use clap::Parser;
 use cli::{Cli, Mode};
@@ -109,19 +110,57 @@ fn run(cli: Cli) -> Result<(), String> {
 }
 
 fn run_mode(cli: &Cli, handle: &Handle) -> ModeResult {
-    let limit = cli.max_connections;
-    let ip = cli.ip.addr();
-    match cli.mode {
-        Mode::Echo { port } => servers::serve_tcp(handle, ip, port, "echo", limit, servers::echo),
-        Mode::Discard { port } => servers::serve_tcp(handle, ip, port, "discard", limit, servers::discard),
-        Mode::Http { port } => servers::serve_tcp(handle, ip, port, "http", limit, servers::http),
-        Mode::Recv { port, no_hash } => {
-            let service = if no_hash { bulk::recv_no_hash } else { bulk::recv };
-            servers::serve_tcp(handle, ip, port, "recv", limit, service)
+    use services::{Service, Spec};
+    let opts = server_app::Options {
+        ip: cli.ip.addr(),
+        limit: cli.max_connections,
+        verbose: cli.verbose,
+        chargen_bytes: match cli.mode {
+            Mode::Serve { chargen_bytes, .. } => chargen_bytes,
+            _ => 0,
+        },
+    };
+    let one = |service: Service, port: u16| vec![Spec { service, port }];
+    let specs = match cli.mode {
+        Mode::Echo { port } => one(Service::Echo, port),
+        Mode::Discard { port } => one(Service::Discard, port),
+        Mode::Http { port } => one(Service::Http, port),
+        Mode::Recv { port, no_hash } => one(Service::Recv { hash: !no_hash }, port),
+        Mode::UdpEcho { port } => one(Service::UdpEcho, port),
+        Mode::Serve { no_echo, no_discard, no_daytime, no_chargen, no_http, no_udp, no_tcp, .. } => {
+            let off = |s: Service| match s {
+                Service::Echo | Service::UdpEcho => no_echo,
+                Service::Discard | Service::UdpDiscard => no_discard,
+                Service::Daytime | Service::UdpDaytime => no_daytime,
+                Service::Chargen | Service::UdpChargen => no_chargen,
+                Service::Http => no_http,
+                Service::Recv { .. } => true,
+            } || (s.is_udp() && no_udp)
+                || (!s.is_udp() && no_tcp);
+            let all = [
+                Service::Echo,
+                Service::Discard,
+                Service::Daytime,
+                Service::Chargen,
+                Service::Http,
+                Service::UdpEcho,
+                Service::UdpDiscard,
+                Service::UdpDaytime,
+                Service::UdpChargen,
+            ];
+            let specs: Vec<Spec> = all
+                .into_iter()
+                .filter(|s| !off(*s))
+                .map(|service| Spec { service, port: service.standard_port() })
+                .collect();
+            if specs.is_empty() {
+                return Err("serve: every service is switched off; leave at least one on".into());
+            }
+            specs
         }
-        Mode::UdpEcho { port } => servers::udp_echo(handle, ip, port, limit),
-        Mode::Send { connect, bytes, no_hash } => bulk::send(handle, cli, connect, bytes, no_hash),
-    }
+        Mode::Send { connect, bytes, no_hash } => return bulk::send(handle, cli, connect, bytes, no_hash),
+    };
+    server_app::serve(handle, specs, opts)
 }
 
 /// SIGINT and SIGTERM stop the driver; blocked calls then fail and the mode winds down, printing stats.
