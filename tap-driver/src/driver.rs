@@ -135,7 +135,8 @@ struct Parked {
     reply: ReplyTx,
 }
 
-/// Maps a stack error to the `std::io` error a socket user expects.
+/// Maps a stack error to the `std::io` error a socket user expects: the kind of the errno Linux gives for the
+/// same mistake (`EADDRINUSE`, `EADDRNOTAVAIL`, `ENETUNREACH`, `EINVAL`, `EPIPE` for a write after shutdown).
 pub(crate) fn io_error(e: CommandError) -> io::Error {
     use io::ErrorKind as K;
     let kind = match e {
@@ -143,7 +144,8 @@ pub(crate) fn io_error(e: CommandError) -> io::Error {
         CommandError::AddrInUse(_) => K::AddrInUse,
         CommandError::AddrNotAvailable(_) => K::AddrNotAvailable,
         CommandError::NoEphemeralPort => K::AddrInUse,
-        CommandError::NoRoute(_) => K::Other,
+        // Off-link with no gateway: Linux's ENETUNREACH.
+        CommandError::NoRoute(_) => K::NetworkUnreachable,
         CommandError::BadDestination(_) | CommandError::MessageTooLong { .. } | CommandError::BadArgument(_) => {
             K::InvalidInput
         }
