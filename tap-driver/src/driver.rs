@@ -25,6 +25,10 @@ use synack::{Command, CommandError, Event, Input, Output, Reply, RxFrame, Socket
 const READ_BATCH: usize = 256;
 /// Most frames handed to the stack in one `handle_frames_into` call.
 const STACK_BATCH: usize = 64;
+/// Most bytes handed to the stack in one call: a batch ends with one ACK, and offloaded 64 KB segments would
+/// otherwise make that one ACK per megabytes, which starves the sender's ACK clock (Linux's receiver acknowledges
+/// about every large segment).
+const STACK_BATCH_BYTES: usize = 128 * 1024;
 /// Largest frame we accept from the device (jumbo-safe; the stack's MTU bounds what it sends).
 const FRAME_BUF: usize = 65_536 + 256;
 /// Blocked calls are re-tried this often even without an event, as a safety net (counted as late wake-ups).
@@ -319,7 +323,7 @@ impl<L: Link> DriverLoop<L> {
     fn read_frames(&mut self) -> io::Result<()> {
         let mut batch = std::mem::take(&mut self.batch);
         let mut lens = [(0usize, false); STACK_BATCH];
-        let mut filled = 0;
+        let (mut filled, mut bytes) = (0, 0);
         let mut result = Ok(());
         // A capture and a trace show whole checksums, and the impairment path hands frames over as plain bytes:
         // then the device finishes every checksum; otherwise the stack takes the ones it vouches for as they are.
@@ -349,9 +353,10 @@ impl<L: Link> DriverLoop<L> {
             }
             lens[filled] = (n, offloaded);
             filled += 1;
-            if filled == STACK_BATCH {
-                self.deliver_batch(&batch, &lens, now)?;
-                filled = 0;
+            bytes += n;
+            if filled == STACK_BATCH || bytes >= STACK_BATCH_BYTES {
+                self.deliver_batch(&batch, &lens[..filled], now)?;
+                (filled, bytes) = (0, 0);
             }
         }
         if filled > 0 {
