@@ -77,6 +77,7 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         _ => format!("{e} (use an address such as --ip 10.77.0.2/24, inside a namespace)"),
     })?;
+    let specs = server_specs(&cli.mode)?;
     let probe = synack_tap::AddressProbe { probes: cli.probes, interval: Duration::from_millis(cli.probe_interval) };
     let config = DriverConfig { stack, pcap: cli.pcap.clone(), impair, trace: cli.trace, probe: Some(probe) };
     let open = if cli.offload { Driver::open_tap_with_offload } else { Driver::open_tap };
@@ -91,7 +92,7 @@ fn run(cli: Cli) -> Result<(), String> {
             h.stop();
         });
     }
-    let result = run_mode(&cli, &handle);
+    let result = run_mode(&cli, &handle, specs);
     if !handle.is_stopped() {
         // Our last FINs: a peer whose copy was lost would otherwise wait for it forever.
         match handle.linger(LINGER) {
@@ -109,8 +110,7 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-fn run_mode(cli: &Cli, handle: &Handle) -> ModeResult {
-    use services::{Service, Spec};
+fn run_mode(cli: &Cli, handle: &Handle, specs: Option<Vec<services::Spec>>) -> ModeResult {
     let opts = server_app::Options {
         ip: cli.ip.addr(),
         limit: cli.max_connections,
@@ -120,13 +120,24 @@ fn run_mode(cli: &Cli, handle: &Handle) -> ModeResult {
             _ => 0,
         },
     };
-    let one = |service: Service, port: u16| vec![Spec { service, port }];
-    let specs = match cli.mode {
+    match (specs, &cli.mode) {
+        (Some(specs), _) => server_app::serve(handle, specs, opts),
+        (None, Mode::Send { connect, bytes, no_hash }) => bulk::send(handle, cli, *connect, *bytes, *no_hash),
+        (None, _) => Err("no services to run".into()),
+    }
+}
+
+/// The services a server mode runs (`None` for the client mode `send`); checked before the device is opened.
+fn server_specs(mode: &Mode) -> Result<Option<Vec<services::Spec>>, String> {
+    use services::{Service, Spec};
+    let one = |service: Service, port: u16| Ok(Some(vec![Spec { service, port }]));
+    match *mode {
         Mode::Echo { port } => one(Service::Echo, port),
         Mode::Discard { port } => one(Service::Discard, port),
         Mode::Http { port } => one(Service::Http, port),
         Mode::Recv { port, no_hash } => one(Service::Recv { hash: !no_hash }, port),
         Mode::UdpEcho { port } => one(Service::UdpEcho, port),
+        Mode::Send { .. } => Ok(None),
         Mode::Serve { no_echo, no_discard, no_daytime, no_chargen, no_http, no_udp, no_tcp, .. } => {
             let off = |s: Service| match s {
                 Service::Echo | Service::UdpEcho => no_echo,
@@ -154,13 +165,11 @@ fn run_mode(cli: &Cli, handle: &Handle) -> ModeResult {
                 .map(|service| Spec { service, port: service.standard_port() })
                 .collect();
             if specs.is_empty() {
-                return Err("serve: every service is switched off; leave at least one on".into());
+                return Err("serve: every service is switched off (--no-...); leave at least one on".into());
             }
-            specs
+            Ok(Some(specs))
         }
-        Mode::Send { connect, bytes, no_hash } => return bulk::send(handle, cli, connect, bytes, no_hash),
-    };
-    server_app::serve(handle, specs, opts)
+    }
 }
 
 /// SIGINT and SIGTERM stop the driver; blocked calls then fail and the mode winds down, printing stats.
