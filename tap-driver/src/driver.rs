@@ -4,6 +4,7 @@
 //! a blocked call's timeout); then read frames, run requests, fire timers, and retry blocked calls whose socket
 //! had an event. Time is nanoseconds since the loop started.
 
+use crate::app::{App, AppContext};
 use crate::capture::{Capture, Direction};
 use crate::error::TapError;
 use crate::handle::{stopped_error, Call, DriverConfig, DriverReport, ReplyTx, Request, Wait};
@@ -24,12 +25,18 @@ use synack::{Command, CommandError, Event, Input, Output, Reply, RxFrame, Socket
 const READ_BATCH: usize = 256;
 /// Most frames handed to the stack in one `handle_frames_into` call.
 const STACK_BATCH: usize = 64;
+/// Most bytes handed to the stack in one call: a batch ends with one ACK, and offloaded 64 KB segments would
+/// otherwise make that one ACK per megabytes, which starves the sender's ACK clock (Linux's receiver acknowledges
+/// about every large segment).
+const STACK_BATCH_BYTES: usize = 128 * 1024;
 /// Largest frame we accept from the device (jumbo-safe; the stack's MTU bounds what it sends).
 const FRAME_BUF: usize = 65_536 + 256;
 /// Blocked calls are re-tried this often even without an event, as a safety net (counted as late wake-ups).
 const RECHECK: Duration = Duration::from_millis(200);
 /// Rounds of event-driven retries per iteration (a retry can cause events that unblock other calls).
 const RETRY_ROUNDS: usize = 8;
+/// Rounds of app calls per step (what an app does can cause events for it: e.g. a send completing a close).
+const APP_ROUNDS: usize = 16;
 
 /// Why a socket handle was released by the stack: the answer to later calls on it.
 #[derive(Clone, Copy, Debug)]
@@ -132,7 +139,8 @@ struct Parked {
     reply: ReplyTx,
 }
 
-/// Maps a stack error to the `std::io` error a socket user expects.
+/// Maps a stack error to the `std::io` error a socket user expects: the kind of the errno Linux gives for the
+/// same mistake (`EADDRINUSE`, `EADDRNOTAVAIL`, `ENETUNREACH`, `EINVAL`, `EPIPE` for a write after shutdown).
 pub(crate) fn io_error(e: CommandError) -> io::Error {
     use io::ErrorKind as K;
     let kind = match e {
@@ -140,7 +148,8 @@ pub(crate) fn io_error(e: CommandError) -> io::Error {
         CommandError::AddrInUse(_) => K::AddrInUse,
         CommandError::AddrNotAvailable(_) => K::AddrNotAvailable,
         CommandError::NoEphemeralPort => K::AddrInUse,
-        CommandError::NoRoute(_) => K::Other,
+        // Off-link with no gateway: Linux's ENETUNREACH.
+        CommandError::NoRoute(_) => K::NetworkUnreachable,
         CommandError::BadDestination(_) | CommandError::MessageTooLong { .. } | CommandError::BadArgument(_) => {
             K::InvalidInput
         }
@@ -177,6 +186,11 @@ pub(crate) struct DriverLoop<L: Link> {
     report: DriverReport,
     next_recheck: Instant,
     dhcp_events: Option<mpsc::Sender<synack::DhcpEvent>>,
+    /// The installed app, if any, and the sockets whose events go to it.
+    app: Option<Box<dyn App>>,
+    app_socks: BTreeSet<SocketHandle>,
+    /// Events for the app, in the order the stack gave them.
+    app_events: Vec<(SocketHandle, Event)>,
 }
 
 impl<L: Link> std::fmt::Debug for DriverLoop<L> {
@@ -233,6 +247,9 @@ impl<L: Link> DriverLoop<L> {
             batch: Vec::new(),
             next_recheck: epoch + RECHECK,
             dhcp_events: cfg.dhcp_events.clone(),
+            app: None,
+            app_socks: BTreeSet::new(),
+            app_events: Vec::new(),
         })
     }
 
@@ -262,7 +279,7 @@ impl<L: Link> DriverLoop<L> {
             if ready.link {
                 self.read_frames()?;
             }
-            self.take_requests();
+            self.take_requests()?;
             let now = Instant::now();
             self.release_held(now)?;
             if self.stack.poll_timeout().and_then(|t| self.to_std(t)).is_some_and(|t| t <= now) {
@@ -270,6 +287,7 @@ impl<L: Link> DriverLoop<L> {
                 self.stack.handle_into(Input::Timer, self.now(now), &mut self.outs);
                 self.flush_outputs(now)?;
             }
+            self.run_app(now)?;
             self.retry_ready()?;
             self.expire_and_recheck(Instant::now())?;
         }
@@ -284,6 +302,7 @@ impl<L: Link> DriverLoop<L> {
                 wake = Some(wake.map_or(t, |w| w.min(t)));
             }
         };
+        consider(self.app.as_ref().and_then(|a| a.next_deadline()));
         consider(self.imp_in.next_deadline());
         consider(self.imp_out.next_deadline());
         if !self.parked.is_empty() || !self.connecting.is_empty() {
@@ -292,7 +311,7 @@ impl<L: Link> DriverLoop<L> {
         for p in self.parked.values().flatten().chain(self.connecting.values()) {
             consider(p.deadline);
         }
-        if !self.ready.is_empty() {
+        if !self.ready.is_empty() || !self.app_events.is_empty() {
             return Some(Duration::ZERO);
         }
         wake.map(|w| w.saturating_duration_since(now))
@@ -306,7 +325,7 @@ impl<L: Link> DriverLoop<L> {
     fn read_frames(&mut self) -> io::Result<()> {
         let mut batch = std::mem::take(&mut self.batch);
         let mut lens = [(0usize, false); STACK_BATCH];
-        let mut filled = 0;
+        let (mut filled, mut bytes) = (0, 0);
         let mut result = Ok(());
         // A capture and a trace show whole checksums, and the impairment path hands frames over as plain bytes:
         // then the device finishes every checksum; otherwise the stack takes the ones it vouches for as they are.
@@ -336,9 +355,10 @@ impl<L: Link> DriverLoop<L> {
             }
             lens[filled] = (n, offloaded);
             filled += 1;
-            if filled == STACK_BATCH {
-                self.deliver_batch(&batch, &lens, now)?;
-                filled = 0;
+            bytes += n;
+            if filled == STACK_BATCH || bytes >= STACK_BATCH_BYTES {
+                self.deliver_batch(&batch, &lens[..filled], now)?;
+                (filled, bytes) = (0, 0);
             }
         }
         if filled > 0 {
@@ -462,6 +482,14 @@ impl<L: Link> DriverLoop<L> {
             }
             return;
         }
+        if self.app_socks.contains(&sock) {
+            // Handles are never reused: a released one hears nothing more.
+            if matches!(ev, Event::Closed | Event::Reset | Event::TimedOut { .. }) {
+                self.app_socks.remove(&sock);
+            }
+            self.app_events.push((sock, ev));
+            return;
+        }
         let connecting = self.connecting.contains_key(&sock);
         let gone = match ev {
             Event::Reset => Some(Gone::Reset { connecting }),
@@ -503,11 +531,15 @@ impl<L: Link> DriverLoop<L> {
         let _ = p.reply.send(answer);
     }
 
-    fn take_requests(&mut self) {
+    fn take_requests(&mut self) -> io::Result<()> {
         while let Ok(req) = self.rx.try_recv() {
             let now = Instant::now();
             match req {
                 Request::Call(call) => self.exec(call, now),
+                Request::Install(app, reply) => {
+                    let answer = self.install(app.0, now);
+                    let _ = reply.send(answer);
+                }
                 Request::Detached(cmd) => {
                     let _ = self.command(cmd, now);
                 }
@@ -522,6 +554,68 @@ impl<L: Link> DriverLoop<L> {
                 }
             }
         }
+        Ok(())
+    }
+
+    /// Starts `app`; on success it is the driver's app from now on.
+    fn install(&mut self, mut app: Box<dyn App>, now: Instant) -> io::Result<()> {
+        if self.app.is_some() {
+            return Err(io::Error::new(io::ErrorKind::AlreadyExists, "an app is already installed"));
+        }
+        let mut owned = BTreeSet::new();
+        let mut cx = AppContext {
+            stack: &mut self.stack,
+            outs: &mut self.outs,
+            owned: &mut owned,
+            now,
+            stack_now: synack::Instant::from_nanos(now.duration_since(self.epoch).as_nanos() as u64),
+        };
+        let started = app.start(&mut cx);
+        if started.is_err() {
+            // The sockets opened before the refusal: listeners and UDP sockets (anything else is refused alike).
+            for sock in std::mem::take(cx.owned) {
+                for cmd in [Command::TcpClose { sock }, Command::UdpClose { sock }] {
+                    let _ = cx.command(cmd);
+                }
+            }
+        }
+        self.app_socks.extend(owned);
+        self.flush_outputs(now)?;
+        match started {
+            Ok(()) => {
+                self.app = Some(app);
+                Ok(())
+            }
+            Err(e) => Err(io::Error::other(e)),
+        }
+    }
+
+    /// Hands the app its events (and its timer, when due), until what it does causes no more events.
+    fn run_app(&mut self, now: Instant) -> io::Result<()> {
+        let Some(mut app) = self.app.take() else { return Ok(()) };
+        let stack_now = self.now(now);
+        let mut result = Ok(());
+        for round in 0..APP_ROUNDS {
+            let timer_due = round == 0 && app.next_deadline().is_some_and(|d| d <= now);
+            if self.app_events.is_empty() && !timer_due {
+                break;
+            }
+            let events = std::mem::take(&mut self.app_events);
+            let mut cx =
+                AppContext { stack: &mut self.stack, outs: &mut self.outs, owned: &mut self.app_socks, now, stack_now };
+            for (sock, ev) in &events {
+                app.on_event(&mut cx, *sock, ev);
+            }
+            if timer_due {
+                app.on_timer(&mut cx);
+            }
+            result = self.flush_outputs(now);
+            if result.is_err() {
+                break;
+            }
+        }
+        self.app = Some(app);
+        result
     }
 
     /// Runs one command through the stack and carries out its outputs.
@@ -658,6 +752,9 @@ impl<L: Link> DriverLoop<L> {
     }
 
     fn shut_down(&mut self) {
+        if let Some(mut app) = self.app.take() {
+            app.on_stop();
+        }
         for p in self.parked.drain().flat_map(|(_, v)| v).chain(self.connecting.drain().map(|(_, p)| p)) {
             let _ = p.reply.send(Err(stopped_error()));
         }

@@ -4,6 +4,7 @@
 //! [`Handle`] and send it [`Request`]s; the driver thread answers each on a channel of its own, parking blocking
 //! calls until an event of their socket (or their deadline) comes.
 
+use crate::app::App;
 use crate::driver::DriverLoop;
 use crate::error::TapError;
 use crate::impair::{ImpairCounts, Impairments};
@@ -66,6 +67,17 @@ pub(crate) enum Request {
     Stats(mpsc::Sender<Stats>),
     /// How many connections still wait for the peer to acknowledge our FIN.
     ClosesPending(mpsc::Sender<usize>),
+    /// Start an app inside the driver thread.
+    Install(Installing, mpsc::Sender<io::Result<()>>),
+}
+
+/// An app on its way to the driver thread.
+pub(crate) struct Installing(pub(crate) Box<dyn App>);
+
+impl fmt::Debug for Installing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Installing(app)")
+    }
 }
 
 /// What a driver did, returned when it stops.
@@ -171,6 +183,14 @@ impl Handle {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// Starts `app` inside the driver thread (see [`crate::app`]); returns once its [`App::start`] has run,
+    /// with its error if it refused. One app per driver.
+    pub fn install(&self, app: Box<dyn App>) -> io::Result<()> {
+        let (tx, rx) = mpsc::channel();
+        self.send(Request::Install(Installing(app), tx))?;
+        rx.recv().unwrap_or_else(|_| Err(stopped_error()))
     }
 
     fn send(&self, req: Request) -> io::Result<()> {

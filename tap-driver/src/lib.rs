@@ -18,7 +18,12 @@
 //! A driver thread owns the stack and the device: it sleeps in poll(2) until a frame arrives, a socket asks
 //! for something, or the stack's next timer is due. Time given to the stack is nanoseconds since the driver
 //! started. Optional: a pcapng capture, and seeded loss/duplication/reordering of live frames.
+//!
+//! Each call of a blocking socket is a round trip to the driver thread. A server with many short connections
+//! can instead run inside that thread as an [`App`] ([`Handle::install`]): called on its sockets' events, with
+//! the stack at hand, no thread per connection and no hand-off per call (`synack-tap`'s servers do).
 
+pub mod app;
 mod capture;
 mod driver;
 pub mod error;
@@ -32,6 +37,7 @@ pub mod resolve;
 mod sys;
 pub mod tap;
 
+pub use app::{App, AppContext};
 pub use error::TapError;
 pub use handle::{Driver, DriverConfig, DriverReport, Handle};
 pub use impair::{ImpairCounts, Impairments};

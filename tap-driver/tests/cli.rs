@@ -79,3 +79,20 @@ fn negative_counts_and_ports_say_what_is_wrong() {
         assert!(!err.contains("unexpected argument"), "{args:?}: {err}");
     }
 }
+
+#[test]
+fn serve_names_a_mistyped_switch_and_refuses_to_serve_nothing() {
+    let err = fails(&["serve", "--no-ecoh"]);
+    assert!(err.contains("unexpected argument '--no-ecoh'") && err.contains("--no-echo"), "{err}");
+    let err = fails(&["serve", "--only", "echo"]);
+    assert!(err.contains("unexpected argument '--only'"), "{err}");
+    let all_off = ["serve", "--no-echo", "--no-discard", "--no-daytime", "--no-chargen", "--no-http"];
+    let err = fails(&all_off);
+    assert!(err.contains("every service is switched off"), "{err}");
+    let err = fails(&["serve", "--no-udp", "--no-tcp"]);
+    assert!(err.contains("cannot be used with"), "{err}");
+    let err = fails(&["serve", "--chargen-bytes", "0"]);
+    assert!(err.contains("--chargen-bytes") && err.contains("0 is not in 1..=1000000000000"), "{err}");
+    let err = fails(&["daytime"]);
+    assert!(err.contains("unrecognized subcommand 'daytime'"), "{err}");
+}

@@ -64,10 +64,13 @@ fn curl_gets_pages_from_http_mode() {
     let mut c = ns.cmd("curl");
     c.args(["-sS", "--max-time", "20", "-o", "/dev/null", "-w", "%{http_code}"]).arg(format!("http://{SYNACK_IP}/x"));
     assert_eq!(text(&run(&mut c).stdout), "404");
-    // After its third connection the server finishes (each worker first reads curl's FIN) and exits.
+    // After its third connection the server finishes (each connection first reads curl's FIN) and exits.
     assert!(synack.wait(Duration::from_secs(20)).is_some_and(|s| s.success()), "{}", synack.stderr_text());
+    // One summary line, no line per request (that is --verbose).
     let lines = synack.collect();
-    assert_eq!(lines.iter().filter(|l| l.starts_with("http: GET")).count(), 3, "{lines:?}");
+    let summary = "http: 3 requests answered (3 connections): 2 × 200 OK, 1 × 404 Not Found";
+    assert!(lines.iter().any(|l| l == summary), "{lines:?}");
+    assert!(!lines.iter().any(|l| l.starts_with("http: GET")), "{lines:?}");
 }
 
 /// Starts `nc -l` on the Linux side writing to `out`; returns once it listens.
@@ -172,7 +175,7 @@ fn hundred_concurrent_linux_connections_are_all_served() {
         return;
     }
     let ns = Netns::with_tap("concurrent");
-    let mut synack = Synack::start(&ns, &["--max-connections", "100", "echo"]);
+    let mut synack = Synack::start(&ns, &["--max-connections", "100", "--verbose", "echo"]);
     let linux = ns.within(|| {
         // Threads spawned here inherit the namespace. All connect first, then all talk at once.
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(100));
@@ -199,7 +202,9 @@ fn hundred_concurrent_linux_connections_are_all_served() {
     assert_eq!(linux.join().unwrap(), 100, "every client got its bytes back");
     assert!(synack.wait(Duration::from_secs(20)).is_some_and(|s| s.success()), "{}", synack.stderr_text());
     let lines = synack.collect();
-    assert_eq!(lines.iter().filter(|l| l.starts_with("echo: 20000 bytes echoed")).count(), 100, "{lines:?}");
+    // --verbose: a line per connection, then the summary.
+    assert_eq!(lines.iter().filter(|l| l.starts_with("echo: 20000 bytes echoed (peer ")).count(), 100, "{lines:?}");
+    assert!(lines.iter().any(|l| l == "echo: 2000000 bytes echoed (100 connections)"), "{lines:?}");
 }
 
 /// Megabytes per direction for the impaired bulk test: the 100 MB by default (about 40 s: synack's
@@ -396,8 +401,10 @@ fn http_load_reusing_client_ports_never_retransmits_a_syn() {
     );
     // A SYN answered by a challenge ACK instead of a new connection costs Linux a retransmission after its 1 s
     // initial RTO: no request may take that long. The broken reuse this guards against retransmitted thousands
-    // of SYNs; one CI run (of many with 0, and 0 at 20,000 requests) counted 2 SYN retransmissions with every
-    // request done within 16 ms — not understood yet, so up to 2 pass, loudly.
+    // of SYNs; CI runs counted up to 2 with every request done within 16 ms, and up to 7 once the server was
+    // fast: Linux reusing a port within the millisecond of the old connection's last segment sends a SYN whose
+    // timestamp equals TS.Recent, which synack challenged until it let the sequence number decide, as Linux
+    // does. 0 in every run since; up to 2 still pass, loudly.
     assert!(longest.is_some_and(|ms| ms < 1000), "a request waited for a SYN retransmission:\n{nstat}\n{report}");
     let syn_retrans = syn_retrans.expect("nstat reports TcpExtTCPSynRetrans");
     if syn_retrans > 0 {

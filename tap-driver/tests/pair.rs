@@ -1,5 +1,6 @@
 //! The driver and its sockets between two stacks joined by a socket pair: no root, no TAP device needed.
 
+use std::io::{Read, Write};
 use std::net::SocketAddrV4;
 use std::time::{Duration, Instant};
 use synack::wire::EthernetAddress;
@@ -228,4 +229,99 @@ fn connect_to_an_address_nobody_answers_fails_as_host_unreachable_after_the_syn_
     assert!(took >= Duration::from_millis(6900) && took < Duration::from_secs(15), "gave up after {took:?}");
     let report = da.stop();
     assert!(report.stack.drops(synack::DropReason::ArpUnresolved) >= 1, "{report}");
+}
+
+/// A connected pair of streams: `a` connects from driver `da` to a listener on `db` port 80.
+fn connected(da: &Driver, db: &Driver) -> (TcpStream, TcpStream) {
+    let listener = TcpListener::bind(&db.handle(), addr("0.0.0.0:80")).unwrap();
+    let a = TcpStream::connect_timeout(&da.handle(), addr("10.99.0.2:80"), Duration::from_secs(5)).unwrap();
+    let (b, _) = listener.accept_timeout(Duration::from_secs(5)).unwrap();
+    (a, b)
+}
+
+// The facade's errors, one `io::ErrorKind` each, as Linux's sockets give them (the ICMP-driven ones, refused by
+// port unreachable and unreachable hosts and networks, are in tests/live_errors.rs; a read timeout and a stopped
+// driver in recv_times_out_and_stop_unblocks_callers; an unanswered ARP in the test above).
+
+#[test]
+fn a_connect_nobody_listens_for_is_connection_refused() {
+    let (da, _db) = two_drivers(Impairments::default());
+    let err = TcpStream::connect_timeout(&da.handle(), addr("10.99.0.2:81"), Duration::from_secs(5)).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");
+}
+
+#[test]
+fn a_peer_that_aborts_is_connection_reset_for_reads_and_writes() {
+    let (da, db) = two_drivers(Impairments::default());
+    let (mut a, b) = connected(&da, &db);
+    b.abort().unwrap();
+    a.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let err = a.read(&mut [0u8; 16]).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset, "{err}");
+    let err = a.write(b"late").unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::ConnectionReset, "{err}");
+}
+
+#[test]
+fn data_never_acknowledged_is_timed_out_when_retransmissions_run_out() {
+    let (a, b) = PairLink::pair().unwrap();
+    let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut cfg = config(1, Impairments::default());
+    cfg.stack.tcp.max_retransmissions = 3;
+    cfg.stack.tcp.rto_min = Duration::from_millis(20);
+    cfg.stack.tcp.rto_max = Duration::from_millis(200);
+    let da = Driver::start(a, cfg).unwrap();
+    let db = Driver::start(Cuttable { inner: b, cut: cut.clone() }, config(2, Impairments::default())).unwrap();
+    let (mut a, _b) = connected(&da, &db);
+    // The peer goes silent: our data is never acknowledged.
+    cut.store(true, std::sync::atomic::Ordering::Relaxed);
+    a.write_all(b"into the silence").unwrap();
+    a.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let t = Instant::now();
+    let err = a.read(&mut [0u8; 16]).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::TimedOut, "{err}");
+    assert!(err.to_string().contains("retransmissions ran out"), "{err}");
+    assert!(t.elapsed() < Duration::from_secs(10), "the stack gave up, not the read timeout: {:?}", t.elapsed());
+}
+
+#[test]
+fn an_off_link_destination_without_a_gateway_is_network_unreachable() {
+    let (da, _db) = two_drivers(Impairments::default());
+    let h = da.handle();
+    let err = TcpStream::connect_timeout(&h, addr("192.168.7.7:80"), Duration::from_secs(5)).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::NetworkUnreachable, "{err}");
+    let sock = UdpSocket::bind(&h, addr("0.0.0.0:0")).unwrap();
+    let err = sock.send_to(b"x", addr("192.168.7.7:53")).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::NetworkUnreachable, "{err}");
+}
+
+#[test]
+fn listening_twice_is_addr_in_use_and_a_foreign_address_addr_not_available() {
+    let (da, _db) = two_drivers(Impairments::default());
+    let h = da.handle();
+    let _l = TcpListener::bind(&h, addr("0.0.0.0:80")).unwrap();
+    let err = TcpListener::bind(&h, addr("0.0.0.0:80")).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::AddrInUse, "{err}");
+    let err = TcpListener::bind(&h, addr("10.1.1.1:81")).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::AddrNotAvailable, "{err}");
+}
+
+#[test]
+fn bad_destinations_and_oversized_datagrams_are_invalid_input() {
+    let (da, _db) = two_drivers(Impairments::default());
+    let h = da.handle();
+    let err = TcpStream::connect_timeout(&h, addr("10.99.0.2:0"), Duration::from_secs(5)).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+    let sock = UdpSocket::bind(&h, addr("0.0.0.0:0")).unwrap();
+    let err = sock.send_to(&[0u8; 1500], addr("10.99.0.2:7")).unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::InvalidInput, "{err}");
+}
+
+#[test]
+fn writing_after_shutdown_is_broken_pipe() {
+    let (da, db) = two_drivers(Impairments::default());
+    let (mut a, _b) = connected(&da, &db);
+    a.shutdown(std::net::Shutdown::Write).unwrap();
+    let err = a.write(b"after FIN").unwrap_err();
+    assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "{err}");
 }

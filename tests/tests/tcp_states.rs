@@ -528,3 +528,34 @@ fn syn_at_or_below_rcv_nxt_meets_a_challenge_ack_in_time_wait() {
     assert_eq!(state(&p, Side::B, h), Some(TcpState::TimeWait), "an old duplicate SYN leaves TIME-WAIT alone");
     assert_eq!(out.iter().filter(|o| matches!(o, synack::Output::Transmit(_))).count(), 1, "the challenge ACK");
 }
+
+/// The TSval of the last TCP segment A sent: what B holds as TS.Recent.
+fn last_tsval_from_a(p: &Pair) -> u32 {
+    use synack::wire::{EthernetFrame, Ipv4Packet, TcpPacket, TcpRepr};
+    let tsval = |frame: &[u8]| {
+        let eth = EthernetFrame::new_checked(frame).ok()?;
+        let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
+        let tcp = TcpPacket::new_checked(ip.payload()).ok()?;
+        TcpRepr::parse(&tcp, &ip.src_addr(), &ip.dst_addr()).ok()?.options.timestamp.map(|(v, _)| v)
+    };
+    p.log.iter().rev().filter(|l| l.from == Side::A).find_map(|l| tsval(&l.frame)).expect("A sends timestamps")
+}
+
+/// A client that reuses its port within the clock tick of the old connection's last segment sends a SYN whose
+/// TSval equals TS.Recent: then the sequence number decides, as in Linux's `tcp_timewait_state_process` (an
+/// HTTP load through 300 ports met a challenge ACK, a reset and a SYN retransmission this way). An older TSval
+/// fails PAWS whatever the sequence number.
+#[test]
+fn syn_in_the_same_timestamp_tick_reuses_time_wait_by_its_sequence_number() {
+    let (mut p, _, old) = server_in_time_wait_with_client_port(40_002);
+    let h = p.b.tcp_connections()[0];
+    let recent = last_tsval_from_a(&p);
+    let mut syn = segment_to(&p, Side::B, h, old.rcv_nxt + 1000, SeqNum(0), TcpFlags::SYN, b"");
+    syn.options.timestamp = Some((recent.wrapping_sub(1), 0));
+    inject(&mut p, Side::B, &syn);
+    assert_eq!(p.b.stats().tcp_time_wait_reused, 0, "an older timestamp is an old duplicate");
+    assert_eq!(state(&p, Side::B, h), Some(TcpState::TimeWait));
+    syn.options.timestamp = Some((recent, 0));
+    inject(&mut p, Side::B, &syn);
+    assert_eq!(p.b.stats().tcp_time_wait_reused, 1, "the same tick, a sequence number above RCV.NXT: reused");
+}

@@ -38,9 +38,12 @@ impl TimeWaitBound {
 const REUSE_ISS_GAP: usize = 65_535 + 2;
 
 impl Tcb {
-    /// RFC 1122 §4.2.2.13 and RFC 6191, as Linux does: a SYN for this four-tuple while in TIME-WAIT may open a
-    /// new connection when its timestamp is newer than TS.Recent, or (without timestamps) its sequence number
-    /// is above the old RCV.NXT: either proves a new incarnation. One whose timestamp is older fails PAWS.
+    /// RFC 1122 §4.2.2.13 and RFC 6191, as Linux does (`tcp_timewait_state_process`): a SYN for this four-tuple
+    /// while in TIME-WAIT may open a new connection when its timestamp is newer than TS.Recent, or when its
+    /// sequence number is above the old RCV.NXT and its timestamp (if any) is not older: either proves a new
+    /// incarnation. A timestamp equal to TS.Recent is a client reusing its port within the clock tick of the
+    /// old connection's last segment (Linux's millisecond timestamps make that common under load). One whose
+    /// timestamp is older fails PAWS.
     /// Returns the ISS the new connection must use, above anything this incarnation sent; `None` leaves the
     /// SYN to RFC 9293 / RFC 5961 (a challenge ACK).
     pub(crate) fn reuse_for_syn(&self, syn: &TcpRepr<'_>) -> Option<SeqNum> {
@@ -48,9 +51,10 @@ impl Tcb {
         if self.state != TcpState::TimeWait || !bare_syn {
             return None;
         }
-        let new_incarnation = match self.ts.syn_is_newer(syn) {
-            Some(newer) => newer,
-            None => syn.seq_number > self.rcv.nxt(),
+        let new_incarnation = match self.ts.syn_timestamp_order(syn) {
+            Some(std::cmp::Ordering::Greater) => true,
+            Some(std::cmp::Ordering::Less) => false,
+            Some(std::cmp::Ordering::Equal) | None => syn.seq_number > self.rcv.nxt(),
         };
         new_incarnation.then(|| self.snd.max() + REUSE_ISS_GAP)
     }

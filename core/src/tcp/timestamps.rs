@@ -132,11 +132,17 @@ impl Timestamps {
         }
     }
 
-    /// RFC 6191 with timestamps: a SYN whose TSval is newer than TS.Recent proves a new incarnation; one older
-    /// fails PAWS. `None`: the SYN carries no timestamp (or the old connection used none).
-    pub(crate) fn syn_is_newer(&self, syn: &TcpRepr<'_>) -> Option<bool> {
+    /// RFC 6191 with timestamps: how a SYN's TSval compares with TS.Recent (newer proves a new incarnation, older
+    /// fails PAWS). `None`: the SYN carries no timestamp (or the old connection used none).
+    pub(crate) fn syn_timestamp_order(&self, syn: &TcpRepr<'_>) -> Option<std::cmp::Ordering> {
         let (tsval, _) = syn.options.timestamp.filter(|_| self.enabled)?;
-        Some(ts_before(self.recent, tsval))
+        Some(if tsval == self.recent {
+            std::cmp::Ordering::Equal
+        } else if ts_before(self.recent, tsval) {
+            std::cmp::Ordering::Greater
+        } else {
+            std::cmp::Ordering::Less
+        })
     }
 }
 

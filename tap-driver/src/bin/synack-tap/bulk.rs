@@ -1,8 +1,9 @@
-//! Bulk transfer modes: `send` (client, seeded pseudo-random bytes) and `recv` (sink); both print sha256 unless
-//! told `--no-hash` (benchmarks: no per-byte work in the application besides moving the bytes).
+//! The bulk client, `send` (seeded pseudo-random bytes), which prints their sha256 unless told `--no-hash`
+//! (benchmarks: no per-byte work in the application besides moving the bytes). Its counterpart `recv` is a
+//! service of the server app.
 
 use crate::cli::Cli;
-use crate::servers::{say, IDLE_TIMEOUT};
+use crate::server_app::{say, IDLE_TIMEOUT};
 use crate::ModeResult;
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -12,47 +13,17 @@ use std::net::{Shutdown, SocketAddrV4};
 use std::time::{Duration, Instant};
 use synack_tap::{Handle, TcpStream};
 
-/// Application writes (a default send buffer's worth) and reads (a 1 MB buffer, like the Linux peer of
-/// `bench/live.sh`; a read returns whatever is waiting).
+/// Application writes: a default send buffer's worth.
 const WRITE_CHUNK: usize = 256 * 1024;
-const READ_CHUNK: usize = 1 << 20;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
-fn hex(bytes: &[u8]) -> String {
+pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn rate(bytes: u64, elapsed: Duration) -> String {
+pub fn rate(bytes: u64, elapsed: Duration) -> String {
     let secs = elapsed.as_secs_f64().max(1e-9);
     format!("{:.3} s, {:.1} Mbit/s", secs, bytes as f64 * 8.0 / secs / 1e6)
-}
-
-/// Reads a connection to its end; the line names the byte count and sha256 of everything read.
-pub fn recv(s: TcpStream) -> io::Result<String> {
-    sink(s, Some(Sha256::new()))
-}
-
-/// Reads a connection to its end and counts the bytes.
-pub fn recv_no_hash(s: TcpStream) -> io::Result<String> {
-    sink(s, None)
-}
-
-fn sink(mut s: TcpStream, mut hash: Option<Sha256>) -> io::Result<String> {
-    let start = Instant::now();
-    let mut buf = vec![0u8; READ_CHUNK];
-    let mut total = 0u64;
-    loop {
-        let n = s.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        if let Some(h) = &mut hash {
-            h.update(&buf[..n]);
-        }
-        total += n as u64;
-    }
-    let digest = hash.map(|h| format!(" sha256 {}", hex(&h.finalize()))).unwrap_or_default();
-    Ok(format!("received {total} bytes{digest} in {}", rate(total, start.elapsed())))
 }
 
 /// Connects to `remote`, sends `bytes` bytes from a ChaCha stream seeded with `--seed` (with `no_hash`, its

@@ -55,6 +55,10 @@ pub struct Cli {
     /// Print a one-line decode of every frame to stderr.
     #[arg(long, global = true)]
     pub trace: bool,
+    /// Servers: a line per connection (and per UDP datagram) on stdout; by default only a summary per
+    /// service when synack-tap ends.
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
     /// ARP probes for --ip sent at start (RFC 5227): if another host answers (or probes for it too), synack-tap
     /// refuses to start, naming the address and the MAC that answered. 0 skips probing and the announcement.
     #[arg(long, value_name = "N", global = true, default_value_t = 3,
@@ -124,6 +128,33 @@ impl EcnMode {
 
 #[derive(Debug, Subcommand)]
 pub enum Mode {
+    /// The classic small services at once, each on its standard port, over TCP and UDP: echo (7, RFC 862),
+    /// discard (9, RFC 863), daytime (13, RFC 867: the time in UTC, then the server closes), chargen (19,
+    /// RFC 864: --chargen-bytes per TCP connection, then the server closes; a UDP datagram gets six lines),
+    /// and the HTTP server (TCP 80). ICMP echo is answered as always. Each can be switched off.
+    #[command(verbatim_doc_comment)]
+    Serve {
+        #[arg(long)]
+        no_echo: bool,
+        #[arg(long)]
+        no_discard: bool,
+        #[arg(long)]
+        no_daytime: bool,
+        #[arg(long)]
+        no_chargen: bool,
+        #[arg(long)]
+        no_http: bool,
+        /// No UDP services (only TCP ones).
+        #[arg(long, conflicts_with = "no_tcp")]
+        no_udp: bool,
+        /// No TCP services (only UDP ones).
+        #[arg(long)]
+        no_tcp: bool,
+        /// Bytes a chargen TCP connection sends before the server closes it (1 to 10^12).
+        #[arg(long, value_name = "N", default_value_t = 1 << 20,
+              value_parser = clap::value_parser!(u64).range(1..=1_000_000_000_000), allow_negative_numbers = true)]
+        chargen_bytes: u64,
+    },
     /// TCP echo server: sends back everything it receives.
     Echo {
         #[arg(long, default_value_t = 7, allow_negative_numbers = true)]
@@ -187,6 +218,7 @@ impl Mode {
             Mode::Recv { .. } => "recv",
             Mode::UdpEcho { .. } => "udp-echo",
             Mode::Get { .. } => "get",
+            Mode::Serve { .. } => "serve",
         }
     }
 }

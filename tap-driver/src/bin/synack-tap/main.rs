@@ -1,9 +1,10 @@
-//! `synack-tap`: the synack stack on a live TAP device, with echo/discard/http/send/recv/udp-echo modes.
+//! `synack-tap`: the synack stack on a live TAP device, with serve/echo/discard/http/send/recv/udp-echo modes.
 
 mod bulk;
 mod cli;
 mod get;
-mod servers;
+mod server_app;
+mod services;
 
 use clap::Parser;
 use cli::{Cli, Mode};
@@ -80,6 +81,7 @@ fn run(cli: Cli) -> Result<(), String> {
         }
         _ => format!("{e} (use an address such as --ip 10.77.0.2/24, inside a namespace)"),
     })?;
+    let specs = server_specs(&cli.mode)?;
     let probe = synack_tap::AddressProbe { probes: cli.probes, interval: Duration::from_millis(cli.probe_interval) };
     let (dhcp_tx, dhcp_rx) = std::sync::mpsc::channel();
     let dhcp_events = cli.dhcp.then_some(dhcp_tx);
@@ -98,8 +100,8 @@ fn run(cli: Cli) -> Result<(), String> {
         });
     }
     let result = match cli.dhcp {
-        true => get::wait_for_lease(&handle, dhcp_rx).and_then(|lease| run_mode(&cli, &handle, Some(lease))),
-        false => run_mode(&cli, &handle, None),
+        true => get::wait_for_lease(&handle, dhcp_rx).and_then(|lease| run_mode(&cli, &handle, specs, Some(lease))),
+        false => run_mode(&cli, &handle, specs, None),
     };
     if !handle.is_stopped() {
         // Our last FINs: a peer whose copy was lost would otherwise wait for it forever.
@@ -118,25 +120,77 @@ fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-fn run_mode(cli: &Cli, handle: &Handle, lease: Option<synack::DhcpLease>) -> ModeResult {
-    let limit = cli.max_connections;
-    let ip = lease.as_ref().map_or(cli.ip.addr(), |l| l.address.addr());
-    match cli.mode {
-        Mode::Echo { port } => servers::serve_tcp(handle, ip, port, "echo", limit, servers::echo),
-        Mode::Discard { port } => servers::serve_tcp(handle, ip, port, "discard", limit, servers::discard),
-        Mode::Http { port } => servers::serve_tcp(handle, ip, port, "http", limit, servers::http),
-        Mode::Recv { port, no_hash } => {
-            let service = if no_hash { bulk::recv_no_hash } else { bulk::recv };
-            servers::serve_tcp(handle, ip, port, "recv", limit, service)
-        }
-        Mode::UdpEcho { port } => servers::udp_echo(handle, ip, port, limit),
-        Mode::Send { connect, bytes, no_hash } => bulk::send(handle, cli, connect, bytes, no_hash),
-        Mode::Get { ref url, ref output } => {
+fn run_mode(
+    cli: &Cli,
+    handle: &Handle,
+    specs: Option<Vec<services::Spec>>,
+    lease: Option<synack::DhcpLease>,
+) -> ModeResult {
+    let opts = server_app::Options {
+        // Under --dhcp the servers listen on the leased address.
+        ip: lease.as_ref().map_or(cli.ip.addr(), |l| l.address.addr()),
+        limit: cli.max_connections,
+        verbose: cli.verbose,
+        chargen_bytes: match cli.mode {
+            Mode::Serve { chargen_bytes, .. } => chargen_bytes,
+            _ => 0,
+        },
+    };
+    match (specs, &cli.mode) {
+        (Some(specs), _) => server_app::serve(handle, specs, opts),
+        (None, Mode::Send { connect, bytes, no_hash }) => bulk::send(handle, cli, *connect, *bytes, *no_hash),
+        (None, Mode::Get { url, output }) => {
             let mut dns = cli.dns.clone();
             if dns.is_empty() {
                 dns = lease.map(|l| l.dns_servers).unwrap_or_default();
             }
             get::get(handle, url, &dns, cli.seed, output.as_deref())
+        }
+        (None, _) => Err("no services to run".into()),
+    }
+}
+
+/// The services a server mode runs (`None` for the client mode `send`); checked before the device is opened.
+fn server_specs(mode: &Mode) -> Result<Option<Vec<services::Spec>>, String> {
+    use services::{Service, Spec};
+    let one = |service: Service, port: u16| Ok(Some(vec![Spec { service, port }]));
+    match *mode {
+        Mode::Echo { port } => one(Service::Echo, port),
+        Mode::Discard { port } => one(Service::Discard, port),
+        Mode::Http { port } => one(Service::Http, port),
+        Mode::Recv { port, no_hash } => one(Service::Recv { hash: !no_hash }, port),
+        Mode::UdpEcho { port } => one(Service::UdpEcho, port),
+        Mode::Send { .. } | Mode::Get { .. } => Ok(None),
+        Mode::Serve { no_echo, no_discard, no_daytime, no_chargen, no_http, no_udp, no_tcp, .. } => {
+            let off = |s: Service| match s {
+                Service::Echo | Service::UdpEcho => no_echo,
+                Service::Discard | Service::UdpDiscard => no_discard,
+                Service::Daytime | Service::UdpDaytime => no_daytime,
+                Service::Chargen | Service::UdpChargen => no_chargen,
+                Service::Http => no_http,
+                Service::Recv { .. } => true,
+            } || (s.is_udp() && no_udp)
+                || (!s.is_udp() && no_tcp);
+            let all = [
+                Service::Echo,
+                Service::Discard,
+                Service::Daytime,
+                Service::Chargen,
+                Service::Http,
+                Service::UdpEcho,
+                Service::UdpDiscard,
+                Service::UdpDaytime,
+                Service::UdpChargen,
+            ];
+            let specs: Vec<Spec> = all
+                .into_iter()
+                .filter(|s| !off(*s))
+                .map(|service| Spec { service, port: service.standard_port() })
+                .collect();
+            if specs.is_empty() {
+                return Err("serve: every service is switched off (--no-...); leave at least one on".into());
+            }
+            Ok(Some(specs))
         }
     }
 }
