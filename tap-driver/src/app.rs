@@ -60,6 +60,13 @@ impl AppContext<'_> {
         reply
     }
 
+    /// Reads up to `max` received bytes without copying them out of the stack: they are lent to `f` where they
+    /// lie in the receive queue ([`Stack::tcp_read`]). `Ok(0)` is the end of the stream; `WouldBlock` while
+    /// nothing is readable ([`synack::Event::Readable`] comes when there is).
+    pub fn tcp_read(&mut self, sock: SocketHandle, max: usize, f: impl FnMut(&[u8])) -> Result<usize, CommandError> {
+        self.stack.tcp_read(sock, max, self.stack_now, self.outs, f)
+    }
+
     /// Queues as much of `data` as the send buffer has room for (one copy, of only what fits) and returns how
     /// much that was. With no room at all: `WouldBlock`, and [`synack::Event::Writable`] comes when there is.
     pub fn tcp_send(&mut self, sock: SocketHandle, data: &[u8]) -> Result<usize, CommandError> {

@@ -161,20 +161,18 @@ impl Conn {
     }
 
     /// Takes bytes read from the peer.
-    fn take(&mut self, data: Vec<u8>) -> Result<(), String> {
+    /// Takes bytes the peer sent, as the stack lends them (an echo's outbox was emptied before the read).
+    fn take(&mut self, data: &[u8]) -> Result<(), String> {
         match &mut self.input {
-            Input::Echo => {
-                self.outbox = data;
-                self.sent = 0;
-            }
+            Input::Echo => self.outbox.extend_from_slice(data),
             Input::Discard => {}
             Input::Sink { hash, .. } => {
                 if let Some(h) = hash {
-                    h.update(&data);
+                    h.update(data);
                 }
             }
             Input::HttpHead(head) => {
-                head.extend_from_slice(&data);
+                head.extend_from_slice(data);
                 let Some(end) = services::head_end(head) else {
                     if head.len() > MAX_HEAD {
                         return Err(format!("HTTP request head longer than {MAX_HEAD} bytes"));
@@ -483,20 +481,32 @@ fn drive(cx: &mut AppContext<'_>, sock: SocketHandle, c: &mut Conn) -> Result<Pr
         let may_read = !c.eof && (!matches!(c.input, Input::Echo) || c.output_done());
         if may_read {
             let max = if matches!(c.input, Input::Sink { .. }) { SINK_READ_MAX } else { READ_MAX };
-            match cx.command(Command::TcpRecv { sock, max }) {
-                Ok(Reply::Data(d)) if d.is_empty() => {
+            if matches!(c.input, Input::Echo) {
+                c.outbox.clear();
+                c.sent = 0;
+            }
+            let mut failed = None;
+            let read = cx.tcp_read(sock, max, |bytes| {
+                if failed.is_none() {
+                    failed = c.take(bytes).err();
+                }
+            });
+            match read {
+                Ok(0) => {
                     c.eof = true;
                     progress = true;
                     if matches!(c.input, Input::HttpHead(_)) {
                         return Err("the peer closed before a complete HTTP request".into());
                     }
                 }
-                Ok(Reply::Data(d)) => {
-                    c.bytes_in += d.len() as u64;
+                Ok(n) => {
+                    c.bytes_in += n as u64;
                     progress = true;
-                    c.take(d)?;
+                    if let Some(e) = failed {
+                        return Err(e);
+                    }
                 }
-                Ok(_) | Err(CommandError::WouldBlock) => {}
+                Err(CommandError::WouldBlock) => {}
                 Err(e) => return Err(format!("receive failed: {e}")),
             }
         }
