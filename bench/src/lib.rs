@@ -117,6 +117,7 @@ impl Pair {
                 }
                 Output::Event(sock, ev) => self.events.push((side, sock, ev)),
                 Output::Reply(r) => panic!("a reply outside a command: {r:?}"),
+                Output::Note(n) => panic!("a note without Config::explain: {n}"),
             }
         }
     }

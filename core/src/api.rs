@@ -230,4 +230,6 @@ pub enum Output {
     Reply(Result<Reply, CommandError>),
     /// Tell the application about a socket.
     Event(SocketHandle, Event),
+    /// Why the stack did what the outputs before this one show (only with [`crate::Config::explain`]).
+    Note(crate::explain::Note),
 }

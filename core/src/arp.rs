@@ -22,6 +22,8 @@ pub(crate) struct QueuedFrame {
     pub dst: Ipv4Addr,
     /// Destination port of the queued datagram, for the `Unreachable` event.
     pub port: Option<u16>,
+    /// Why it is sent (with `Config::explain`), noted when it leaves.
+    pub why: Option<crate::explain::Why>,
 }
 
 #[derive(Debug)]
@@ -261,6 +263,9 @@ impl Stack {
             for mut queued in waiting {
                 EthernetFrame::new_unchecked(&mut queued.frame[..]).set_dst_addr(sender_mac);
                 self.transmit(queued.frame, out);
+                if let Some(why) = queued.why {
+                    out.push(crate::api::Output::Note(crate::explain::Note::Sent(why)));
+                }
             }
         }
         if !targets_us {
@@ -320,7 +325,7 @@ mod tests {
     const MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 9]);
 
     fn frame(n: u8) -> QueuedFrame {
-        QueuedFrame { frame: vec![n], owner: None, dst: IP, port: None }
+        QueuedFrame { frame: vec![n], owner: None, dst: IP, port: None, why: None }
     }
 
     #[test]

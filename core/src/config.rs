@@ -299,6 +299,10 @@ pub struct Config {
     /// such a device expects (Linux's `CHECKSUM_PARTIAL`), and the driver must ask the device to finish every
     /// TCP and UDP frame (`synack-tap --offload` does). Off by default: every frame leaves complete.
     pub tx_checksum_offload: bool,
+    /// Explain the run: every TCP segment sent is followed by an [`crate::Output::Note`] saying why, every
+    /// connection state change and every dropped frame by one too ([`crate::explain`]). Off by default (then
+    /// nothing is recorded); the simulator turns it on for its captures' packet comments.
+    pub explain: bool,
     /// Obtain the address by DHCP (RFC 2131) instead: the stack starts without one (`ipv4` and `gateway` are
     /// not used; [`crate::Stack::config`] shows 0.0.0.0/32 until a lease is bound, then the lease's address and
     /// gateway). `None` by default.
@@ -322,6 +326,7 @@ impl Default for Config {
             udp_recv_queue: 256,
             ping_outstanding: 64,
             tx_checksum_offload: false,
+            explain: false,
             dhcp: None,
         }
     }

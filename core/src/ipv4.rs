@@ -157,7 +157,7 @@ impl Stack {
         }
         match hop {
             NextHop::Neighbour(nh) if dst_mac == EthernetAddress::default() => {
-                let queued = QueuedFrame { frame: buf, owner, dst, port };
+                let queued = QueuedFrame { frame: buf, owner, dst, port, why: self.sending_because.take() };
                 match self.arp.enqueue(nh, queued) {
                     Enqueued::SendRequest => {
                         self.send_arp_request(nh, out);
@@ -167,8 +167,14 @@ impl Stack {
                     Enqueued::Full => self.drop_frame(DropReason::ArpQueueFull),
                 }
             }
-            _ => self.transmit(buf, out),
+            _ => {
+                self.transmit(buf, out);
+                if let Some(why) = self.sending_because.take() {
+                    out.push(Output::Note(crate::explain::Note::Sent(why)));
+                }
+            }
         }
+        self.sending_because = None;
         Ok(())
     }
 

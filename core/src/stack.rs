@@ -59,6 +59,10 @@ pub struct Stack {
     next_handle: u32,
     /// Frame buffers handed back by the driver ([`Stack::recycle_frame`]), reused for the next transmissions.
     frame_pool: Vec<Vec<u8>>,
+    /// With [`Config::explain`]: why the IP packet being built is sent (its note follows its frame).
+    pub(crate) sending_because: Option<crate::explain::Why>,
+    /// With [`Config::explain`]: frames dropped while handling the current input, noted after its outputs.
+    dropped: Vec<DropReason>,
     /// The DHCP client, with [`Config::dhcp`].
     pub(crate) dhcp: Option<crate::dhcp::DhcpClient>,
     /// The lease in use.
@@ -102,6 +106,8 @@ impl Stack {
             timers,
             next_handle: 1,
             frame_pool: Vec::new(),
+            sending_because: None,
+            dropped: Vec::new(),
             config,
         })
     }
@@ -133,7 +139,12 @@ impl Stack {
     pub fn handle_into(&mut self, input: Input<'_>, now: Instant, out: &mut Vec<Output>) {
         let now = self.clock.advance(now);
         match input {
-            Input::Frame(frame) => self.on_frame(frame, false, now, out),
+            Input::Frame(frame) => {
+                self.on_frame(frame, false, now, out);
+                if self.config.explain {
+                    self.note_drops(out);
+                }
+            }
             Input::Timer => self.on_timers(now, out),
             Input::Command(cmd) => {
                 let mark = out.len();
@@ -172,6 +183,9 @@ impl Stack {
         for frame in frames {
             let frame = frame.into();
             self.on_frame(frame.bytes, frame.checksum_offloaded, now, out);
+            if self.config.explain {
+                self.note_drops(out);
+            }
         }
         self.end_tcp_batch(now, out);
     }
@@ -212,6 +226,14 @@ impl Stack {
 
     pub(crate) fn drop_frame(&mut self, reason: DropReason) {
         self.stats.drop(reason);
+        if self.config.explain {
+            self.dropped.push(reason);
+        }
+    }
+
+    /// Notes the drops of the input just handled ([`Config::explain`]).
+    fn note_drops(&mut self, out: &mut Vec<Output>) {
+        out.extend(self.dropped.drain(..).map(|r| Output::Note(crate::explain::Note::Dropped(r))));
     }
 
     /// Hands a finished frame to the driver.

@@ -166,6 +166,7 @@ impl Link {
                 }
                 Output::Event(s, e) => self.events.push((from_a, s, e)),
                 Output::Reply(r) => panic!("a reply outside a command: {r:?}"),
+                Output::Note(n) => assert!(!n.to_string().is_empty()),
             }
         }
     }

@@ -261,7 +261,7 @@ impl Sim {
                 match o {
                     Output::Transmit(frame) => self.transmit(host, frame),
                     Output::Event(sock, ev) => events.push((sock, ev)),
-                    Output::Reply(_) => {}
+                    Output::Reply(_) | Output::Note(_) => {}
                 }
             }
             self.out = outs;

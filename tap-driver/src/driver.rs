@@ -431,6 +431,12 @@ impl<L: Link> DriverLoop<L> {
                 // Commands go through `Stack::command`, which returns the reply instead of pushing it.
                 Output::Reply(_) => {}
                 Output::Event(sock, ev) => self.on_event(sock, ev),
+                // Why the frame above was sent, a state change, a drop (`--trace` turns `Config::explain` on).
+                Output::Note(note) => {
+                    if self.trace {
+                        eprintln!("    {note}");
+                    }
+                }
             }
         }
         self.outs = outs;

@@ -94,6 +94,8 @@ pub struct Pair {
     rng: ChaCha8Rng,
     pub log: Vec<Logged>,
     pub events: Vec<(Instant, Side, SocketHandle, Event)>,
+    /// What the stacks explained ([`synack::Note`], with `Config::explain`), in order.
+    pub notes: Vec<(Instant, Side, synack::Note)>,
 }
 
 impl Pair {
@@ -124,6 +126,7 @@ impl Pair {
             rng: ChaCha8Rng::seed_from_u64(0x5eed),
             log: Vec::new(),
             events: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -259,6 +262,7 @@ impl Pair {
             }
             Output::Event(sock, ev) => self.events.push((self.now, side, sock, ev)),
             Output::Reply(r) => panic!("unexpected reply outside a command: {r:?}"),
+            Output::Note(n) => self.notes.push((self.now, side, n)),
         }
     }
 

@@ -5,6 +5,7 @@
 use super::segment::Outgoing;
 use super::tcb::{Effects, Tcb};
 use crate::config::TcpConfig;
+use crate::explain::{AckWhy, Why};
 use crate::time::Instant;
 use crate::wire::TcpFlags;
 
@@ -31,16 +32,25 @@ pub(crate) struct AckState {
     quick_acks: u32,
     /// When we last answered an unacceptable segment without data (`TcpConfig::invalid_ack_interval`).
     last_invalid_ack: Option<Instant>,
+    /// Why the pending acknowledgement is due ([`crate::Config::explain`]).
+    why: AckWhy,
 }
 
 impl AckState {
     pub(crate) fn new() -> AckState {
-        AckState { due: AckDue::None, unacked_segments: 0, quick_acks: 0, last_invalid_ack: None }
+        AckState {
+            due: AckDue::None,
+            unacked_segments: 0,
+            quick_acks: 0,
+            last_invalid_ack: None,
+            why: AckWhy::Handshake,
+        }
     }
 
     /// The peer needs an acknowledgement now (a duplicate, a FIN, a window update, our handshake ACK).
-    pub(crate) fn request_now(&mut self) {
+    pub(crate) fn request_now(&mut self, why: AckWhy) {
         self.due = AckDue::Now;
+        self.why = why;
     }
 
     /// An unacceptable segment without data arrived: may it be answered now (at most one such ACK per
@@ -66,6 +76,7 @@ impl AckState {
     fn delay_over(&mut self) {
         if self.due != AckDue::None {
             self.due = AckDue::Now;
+            self.why = AckWhy::DelayedTimer;
         }
     }
 }
@@ -89,7 +100,7 @@ impl Tcb {
             // ACK below its RCV.NXT is unacceptable to it, ACK field unread (BSD sends pure ACKs at SND.MAX;
             // Linux never rewinds SND.NXT). Two ends both rewound would otherwise never hear each other.
             AckDue::EndOfBatch | AckDue::Now => {
-                self.push_with_ack(Outgoing::control(self.snd.max(), TcpFlags::ACK), fx)
+                self.push_with_ack(Outgoing::control(self.snd.max(), TcpFlags::ACK, Why::Ack(self.ack.why)), fx)
             }
             AckDue::None | AckDue::Delayed => {}
         }
@@ -102,15 +113,20 @@ impl Tcb {
         let a = &mut self.ack;
         if urgent {
             a.due = AckDue::Now;
+            a.why = AckWhy::OutOfOrder;
             a.quick_acks = QUICK_ACK_SEGMENTS;
         } else if a.quick_acks > 0 {
             a.quick_acks -= 1;
             a.due = AckDue::Now;
+            a.why = AckWhy::Quick;
         } else {
             // A segment larger than the MSS we announced was coalesced on the way (segmentation offload into a
             // TAP reader, like GRO): it stands for several, so it is acknowledged like two.
             a.unacked_segments += if len > self.opts.local_mss() { 2 } else { 1 };
             if a.unacked_segments >= 2 {
+                if a.due < AckDue::EndOfBatch {
+                    a.why = AckWhy::SecondSegment;
+                }
                 a.due = a.due.max(AckDue::EndOfBatch);
             } else if a.due < AckDue::Delayed {
                 a.due = AckDue::Delayed;

@@ -5,6 +5,7 @@ use super::segment::Outgoing;
 use super::tcb::{Effects, Tcb};
 use super::{Stack, TcpState};
 use crate::api::{CommandError, Event, Output, Reply, SocketHandle};
+use crate::explain::{AckWhy, ResetWhy, Why};
 use crate::time::Instant;
 use crate::wire::TcpFlags;
 use core::net::SocketAddrV4;
@@ -13,7 +14,7 @@ impl Tcb {
     /// Sends RST if the peer knows the connection, then forgets it (RFC 9293 §3.10.5 ABORT).
     pub(crate) fn abort(&mut self, fx: &mut Effects) {
         if !matches!(self.state, TcpState::SynSent | TcpState::Closed | TcpState::TimeWait) {
-            let mut rst = Outgoing::control(self.snd.max(), TcpFlags::RST | TcpFlags::ACK);
+            let mut rst = Outgoing::control(self.snd.max(), TcpFlags::RST | TcpFlags::ACK, Why::Reset(ResetWhy::Abort));
             rst.ack = Some(self.rcv.nxt());
             fx.transmit.push(rst);
         }
@@ -221,7 +222,7 @@ impl Stack {
             tcb.note_read(read, now, cfg);
             // Reading opened the window: tell the peer if it is worth it (receiver SWS avoidance).
             if tcb.synchronized() && !tcb.rcv.fin_received() && tcb.rcv.window_update_worthwhile(tcb.opts.mss()) {
-                tcb.ack.request_now();
+                tcb.ack.request_now(AckWhy::WindowUpdate);
             }
             tcb.poll_send(now, cfg, fx);
         });

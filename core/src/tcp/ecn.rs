@@ -207,7 +207,7 @@ impl Tcb {
             self.ack.quick_ack(2);
         }
         if fb.cwr {
-            self.ack.request_now();
+            self.ack.request_now(crate::explain::AckWhy::Ecn);
         }
     }
 }
@@ -215,9 +215,10 @@ impl Tcb {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::explain::{AckWhy, ResetWhy, Why};
 
     fn data(kind: OutgoingKind) -> Outgoing {
-        let mut tx = Outgoing::data(SeqNum(1), TcpFlags::ACK | TcpFlags::PSH, 0, 100);
+        let mut tx = Outgoing::data(SeqNum(1), TcpFlags::ACK | TcpFlags::PSH, 0, 100, Why::Data);
         tx.kind = kind;
         tx
     }
@@ -272,7 +273,7 @@ mod tests {
     #[test]
     fn only_new_data_is_ect_and_cwr_goes_once() {
         let mut e = agreed();
-        let ack = Outgoing::control(SeqNum(1), TcpFlags::ACK);
+        let ack = Outgoing::control(SeqNum(1), TcpFlags::ACK, Why::Ack(AckWhy::SecondSegment));
         assert_eq!(e.mark(&ack), (TcpFlags::empty(), EcnCodepoint::NotEct));
         assert_eq!(e.mark(&data(OutgoingKind::Plain)), (TcpFlags::empty(), EcnCodepoint::NotEct), "retransmission");
         assert_eq!(e.mark(&data(OutgoingKind::NewData)), (TcpFlags::empty(), EcnCodepoint::Ect0));
@@ -288,8 +289,8 @@ mod tests {
     #[test]
     fn ce_is_echoed_until_cwr() {
         let mut e = agreed();
-        let ack = Outgoing::control(SeqNum(1), TcpFlags::ACK);
-        let rst = Outgoing::control(SeqNum(1), TcpFlags::RST | TcpFlags::ACK);
+        let ack = Outgoing::control(SeqNum(1), TcpFlags::ACK, Why::Ack(AckWhy::SecondSegment));
+        let rst = Outgoing::control(SeqNum(1), TcpFlags::RST | TcpFlags::ACK, Why::Reset(ResetWhy::Abort));
         let fb = e.receive(TcpFlags::ACK, EcnCodepoint::Ce);
         assert_eq!(fb, Feedback { ce: true, new_echo: true, cwr: false });
         assert_eq!(e.mark(&ack).0, TcpFlags::ECE);

@@ -7,6 +7,7 @@ use super::tcb::{Effects, Tcb};
 use super::TcpState;
 use crate::api::Event;
 use crate::config::TcpConfig;
+use crate::explain::{AckWhy, ResetWhy, Why};
 use crate::stats::DropReason;
 use crate::time::Instant;
 use crate::wire::{EcnCodepoint, TcpFlags, TcpRepr};
@@ -45,7 +46,7 @@ impl Tcb {
         // First: the ACK must acknowledge our SYN.
         if has_ack && !self.snd.acknowledges_syn(seg.ack_number) {
             if !seg.flags.contains(TcpFlags::RST) {
-                fx.transmit.push(Outgoing::control(seg.ack_number, TcpFlags::RST));
+                fx.transmit.push(Outgoing::control(seg.ack_number, TcpFlags::RST, Why::Reset(ResetWhy::BadAck)));
             }
             fx.drops.push(DropReason::TcpBadAck);
             return;
@@ -76,7 +77,7 @@ impl Tcb {
             self.sample_rtt(seg, now);
             self.timing.cancel();
             self.transition(TcpState::Established);
-            self.ack.request_now();
+            self.ack.request_now(AckWhy::Handshake);
             fx.events.push(Event::Connected);
             // Data or FIN may ride on the SYN-ACK.
             self.accept_text_and_fin(seg, seg.seq_number + 1, seg.payload, now, cfg, fx);
@@ -136,7 +137,7 @@ impl Tcb {
             && !flags.contains(TcpFlags::RST)
             && !self.snd.acknowledges_syn(seg.ack_number)
         {
-            fx.transmit.push(Outgoing::control(seg.ack_number, TcpFlags::RST));
+            fx.transmit.push(Outgoing::control(seg.ack_number, TcpFlags::RST, Why::Reset(ResetWhy::BadAck)));
             fx.drops.push(DropReason::TcpBadAck);
             return;
         }
@@ -181,7 +182,7 @@ impl Tcb {
             // Zero window: still process the ACK, drop the data.
             payload = &[];
             fin = false;
-            self.ack.request_now();
+            self.ack.request_now(AckWhy::Unacceptable);
         }
         self.ts.update_recent(seg, now);
         // Trim what lies before RCV.NXT and beyond the window.
@@ -308,7 +309,7 @@ impl Tcb {
     /// `tcp_oow_rate_limited`).
     fn answer_unacceptable(&mut self, seg_len: usize, now: Instant, cfg: &TcpConfig) {
         if seg_len > 0 || self.ack.may_answer_invalid(now, cfg.invalid_ack_interval) {
-            self.ack.request_now();
+            self.ack.request_now(AckWhy::Unacceptable);
         } else {
             self.counters.rare().invalid_acks_suppressed += 1;
         }
@@ -328,7 +329,7 @@ impl Tcb {
 
     /// RFC 5961 challenge ACK: <SEQ=SND.NXT><ACK=RCV.NXT><CTL=ACK>, rate-limited by the stack.
     pub(crate) fn challenge_ack(&mut self, fx: &mut Effects) {
-        let mut tx = Outgoing::control(self.snd.max(), TcpFlags::ACK);
+        let mut tx = Outgoing::control(self.snd.max(), TcpFlags::ACK, Why::ChallengeAck);
         tx.kind = OutgoingKind::ChallengeAck;
         fx.transmit.push(tx);
     }
@@ -362,14 +363,14 @@ impl Tcb {
         if self.rcv.take_fin() {
             self.receive_fin(now, cfg, fx);
         } else if fin && self.state == TcpState::TimeWait {
-            self.ack.request_now();
+            self.ack.request_now(AckWhy::TimeWaitFin);
             self.timers.close_at(now + cfg.time_wait);
         }
     }
 
     /// The peer's FIN, in order (RFC 9293 §3.10.7.4 eighth).
     fn receive_fin(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
-        self.ack.request_now();
+        self.ack.request_now(AckWhy::Fin);
         fx.events.push(Event::PeerClosed);
         match self.state {
             TcpState::SynReceived | TcpState::Established => self.transition(TcpState::CloseWait),

@@ -68,7 +68,8 @@ impl Stack {
             }
             self.drop_frame(DropReason::TcpNoSocket);
             if let Some(reset) = reset_reply(seg) {
-                self.send_stateless(rx.dst, rx.src, &reset, now, out);
+                let why = crate::explain::Why::Reset(crate::explain::ResetWhy::AckToListener);
+                self.send_stateless(rx.dst, rx.src, &reset, why, now, out);
             }
             return;
         }
@@ -129,7 +130,7 @@ impl Stack {
             payload: &[],
         };
         self.stats.tcp_syn_cookies_sent += 1;
-        self.send_stateless(*local.ip(), *remote.ip(), &syn_ack, now, out);
+        self.send_stateless(*local.ip(), *remote.ip(), &syn_ack, crate::explain::Why::SynAck, now, out);
     }
 
     /// The final ACK of a cookie handshake: if the cookie checks out, the connection is born established.

@@ -105,6 +105,25 @@ pub enum TcpState {
     TimeWait,
 }
 
+impl core::fmt::Display for TcpState {
+    /// The RFC's name: `SYN-SENT`, `ESTABLISHED`, `TIME-WAIT`.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            TcpState::Closed => "CLOSED",
+            TcpState::Listen => "LISTEN",
+            TcpState::SynSent => "SYN-SENT",
+            TcpState::SynReceived => "SYN-RECEIVED",
+            TcpState::Established => "ESTABLISHED",
+            TcpState::FinWait1 => "FIN-WAIT-1",
+            TcpState::FinWait2 => "FIN-WAIT-2",
+            TcpState::CloseWait => "CLOSE-WAIT",
+            TcpState::Closing => "CLOSING",
+            TcpState::LastAck => "LAST-ACK",
+            TcpState::TimeWait => "TIME-WAIT",
+        })
+    }
+}
+
 /// A snapshot of one connection, for summaries, plots and tests.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TcpInfo {
@@ -364,7 +383,8 @@ impl Stack {
         }
         self.drop_frame(DropReason::TcpNoSocket);
         if let Some(reset) = reset_reply(&seg) {
-            self.send_stateless(rx.dst, rx.src, &reset, now, out);
+            let why = crate::explain::Why::Reset(crate::explain::ResetWhy::NoSocket { port: seg.dst_port });
+            self.send_stateless(rx.dst, rx.src, &reset, why, now, out);
         }
     }
 
@@ -428,6 +448,10 @@ impl Stack {
     }
 
     fn apply_effects_inner(&mut self, mut tcb: Box<Tcb>, fx: &mut Effects, now: Instant, out: &mut Vec<Output>) {
+        if self.config.explain && tcb.state != tcb.reported_state {
+            let (from, to) = (core::mem::replace(&mut tcb.reported_state, tcb.state), tcb.state);
+            out.push(Output::Note(crate::explain::Note::State { sock: tcb.handle, from, to }));
+        }
         // Mostly empty: a drain's set-up and drop would cost more than the check.
         if !fx.drops.is_empty() {
             for d in fx.drops.drain(..) {
@@ -490,6 +514,9 @@ impl Stack {
         // With transmit checksum offload, `send_ipv4` leaves the partial checksum the device finishes.
         let checksum = !self.config.tx_checksum_offload;
         let len = header_len + tx.len;
+        if self.config.explain {
+            self.sending_because = Some(tx.why);
+        }
         let _ = self.send_ipv4_marked(dst, IpProtocol::Tcp, ecn, len, Some(h), Some(port), now, out, |b| {
             let (head, body) = b.split_at_mut(header_len);
             repr.emit_without_checksum(&mut TcpPacket::new_unchecked(head));
@@ -498,6 +525,7 @@ impl Stack {
                 TcpPacket::new_unchecked(b).fill_checksum(&src, &dst);
             }
         });
+        self.sending_because = None;
     }
 
     pub(crate) fn on_tcp_timer(&mut self, h: SocketHandle, at: Instant, now: Instant, out: &mut Vec<Output>) {
@@ -509,10 +537,23 @@ impl Stack {
     }
 
     /// Sends a segment that belongs to no connection (a reset, or a SYN cookie's SYN-ACK).
-    fn send_stateless(&mut self, src: Ipv4Addr, dst: Ipv4Addr, seg: &TcpRepr<'_>, now: Instant, out: &mut Vec<Output>) {
+    #[allow(clippy::too_many_arguments)]
+    fn send_stateless(
+        &mut self,
+        src: Ipv4Addr,
+        dst: Ipv4Addr,
+        seg: &TcpRepr<'_>,
+        why: crate::explain::Why,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) {
+        if self.config.explain {
+            self.sending_because = Some(why);
+        }
         let sent = self.send_ipv4(dst, IpProtocol::Tcp, seg.buffer_len(), None, None, now, out, |b| {
             seg.emit(&mut TcpPacket::new_unchecked(b), &src, &dst)
         });
+        self.sending_because = None;
         if sent.is_ok() && seg.flags.contains(TcpFlags::RST) {
             self.stats.tcp_resets_sent += 1;
         }

@@ -5,18 +5,25 @@ use super::segment::{Outgoing, OutgoingKind};
 use super::tcb::{Effects, Tcb};
 use super::TcpState;
 use crate::config::TcpConfig;
+use crate::explain::Why;
 use crate::time::Instant;
 use crate::wire::TcpFlags;
 
 impl Tcb {
     /// Sends our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) from ISS, with the ECN flags of RFC 3168 §6.1.1.
     pub(crate) fn send_syn(&mut self, now: Instant, fx: &mut Effects) {
+        let why = if self.state == TcpState::SynSent { Why::Connect } else { Why::SynAck };
+        self.send_syn_because(now, why, fx);
+    }
+
+    /// Sends our SYN or SYN-ACK for `why` (a first one, or a retransmission).
+    pub(crate) fn send_syn_because(&mut self, now: Instant, why: Why, fx: &mut Effects) {
         let flags = if self.state == TcpState::SynSent {
             TcpFlags::SYN | self.ecn.syn_flags(self.timers.rtx_count() > 0)
         } else {
             TcpFlags::SYN | TcpFlags::ACK | self.ecn.syn_ack_flags()
         };
-        let mut tx = Outgoing::control(self.snd.iss(), flags);
+        let mut tx = Outgoing::control(self.snd.iss(), flags, why);
         tx.kind = OutgoingKind::Syn;
         self.push_with_ack(tx, fx);
         self.snd.syn_sent();
@@ -128,14 +135,14 @@ impl Tcb {
         let offset = self.snd.offset_of(nxt);
         let tx = if nxt < max {
             self.counters.retransmitted(len);
-            Outgoing::data(nxt, flags, offset, len)
+            Outgoing::data(nxt, flags, offset, len, Why::Resend)
         } else {
             self.counters.bytes_sent += len as u64;
             self.timing.start(nxt + occupied, now);
             if len > 0 {
-                Outgoing::new_data(nxt, flags, offset, len)
+                Outgoing::new_data(nxt, flags, offset, len, if fin { Why::Fin } else { Why::Data })
             } else {
-                Outgoing::data(nxt, flags, offset, len) // a FIN alone carries no data to mark
+                Outgoing::data(nxt, flags, offset, len, Why::Fin) // a FIN alone carries no data to mark
             }
         };
         self.queue_data(tx, now, fx);

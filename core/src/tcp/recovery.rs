@@ -11,6 +11,7 @@ use super::sack::Scoreboard;
 use super::segment::Outgoing;
 use super::seq::SeqNum;
 use super::tcb::{Effects, Tcb};
+use crate::explain::Why;
 use crate::time::Instant;
 use crate::wire::{TcpFlags, TcpRepr};
 
@@ -285,7 +286,8 @@ impl Tcb {
         self.ecn.loss_reduction();
         self.counters.rare().fast_retransmits += 1;
         if !self.sack_recovery() {
-            self.retransmit_first(now, fx);
+            let why = Why::FastRetransmit { dup_acks: self.recovery.dup_acks };
+            self.retransmit_first(now, why, fx);
         }
     }
 
@@ -317,7 +319,7 @@ impl Tcb {
             } else {
                 // Partial acknowledgement: the next hole is lost too; retransmit it at once.
                 self.cc.on_partial_ack(data_acked, mss);
-                self.retransmit_first(now, fx);
+                self.retransmit_first(now, Why::LostRetransmit, fx);
                 self.restart_rtx_timer(now);
             }
         } else {
@@ -422,7 +424,7 @@ impl Tcb {
 
     /// Queues a retransmission of the first unacknowledged segment.
     /// Returns the sequence space it occupies (0 if nothing is outstanding).
-    pub(crate) fn retransmit_first(&mut self, now: Instant, fx: &mut Effects) -> usize {
+    pub(crate) fn retransmit_first(&mut self, now: Instant, why: Why, fx: &mut Effects) -> usize {
         if self.snd.outstanding() == 0 {
             return 0;
         }
@@ -439,7 +441,7 @@ impl Tcb {
         }
         self.counters.retransmitted(len);
         self.timing.cancel();
-        self.queue_data(Outgoing::data(una, flags, self.snd.offset_of(una), len), now, fx);
+        self.queue_data(Outgoing::data(una, flags, self.snd.offset_of(una), len, why), now, fx);
         self.ack.set_due(AckDue::None);
         len + usize::from(fin)
     }
@@ -504,7 +506,7 @@ impl Tcb {
             }
             self.counters.retransmitted(len);
             self.timing.cancel();
-            self.queue_data(Outgoing::data(at, flags, self.snd.offset_of(at), len), now, fx);
+            self.queue_data(Outgoing::data(at, flags, self.snd.offset_of(at), len, Why::LostRetransmit), now, fx);
             from = at + len + usize::from(fin);
             self.ensure_rtx_timer(now);
         }

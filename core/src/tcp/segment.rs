@@ -6,6 +6,7 @@
 
 use super::seq::SeqNum;
 use super::tcb::Tcb;
+use crate::explain::Why;
 use crate::time::Instant;
 use crate::wire::{EcnCodepoint, TcpFlags, TcpRepr};
 
@@ -34,22 +35,24 @@ pub(crate) struct Outgoing {
     pub offset: usize,
     pub len: usize,
     pub kind: OutgoingKind,
+    /// Why it is sent ([`crate::Config::explain`] reports it).
+    pub why: Why,
 }
 
 impl Outgoing {
     /// A segment without payload.
-    pub(crate) fn control(seq: SeqNum, flags: TcpFlags) -> Outgoing {
-        Outgoing { seq, flags, ack: None, offset: 0, len: 0, kind: OutgoingKind::Plain }
+    pub(crate) fn control(seq: SeqNum, flags: TcpFlags, why: Why) -> Outgoing {
+        Outgoing { seq, flags, ack: None, offset: 0, len: 0, kind: OutgoingKind::Plain, why }
     }
 
     /// `len` bytes of the send buffer from `offset`, at `seq`: a retransmission.
-    pub(crate) fn data(seq: SeqNum, flags: TcpFlags, offset: usize, len: usize) -> Outgoing {
-        Outgoing { seq, flags, ack: None, offset, len, kind: OutgoingKind::Plain }
+    pub(crate) fn data(seq: SeqNum, flags: TcpFlags, offset: usize, len: usize, why: Why) -> Outgoing {
+        Outgoing { seq, flags, ack: None, offset, len, kind: OutgoingKind::Plain, why }
     }
 
     /// `len` bytes of the send buffer from `offset`, at `seq`, sent for the first time.
-    pub(crate) fn new_data(seq: SeqNum, flags: TcpFlags, offset: usize, len: usize) -> Outgoing {
-        Outgoing { seq, flags, ack: None, offset, len, kind: OutgoingKind::NewData }
+    pub(crate) fn new_data(seq: SeqNum, flags: TcpFlags, offset: usize, len: usize, why: Why) -> Outgoing {
+        Outgoing { seq, flags, ack: None, offset, len, kind: OutgoingKind::NewData, why }
     }
 
     pub(crate) fn is_challenge_ack(&self) -> bool {

@@ -188,6 +188,8 @@ impl Owner {
 #[derive(Debug)]
 pub(crate) struct Tcb {
     pub(super) state: TcpState,
+    /// The state last reported in a [`crate::explain::Note::State`] (with `Config::explain`).
+    pub(super) reported_state: TcpState,
     pub(super) local: SocketAddrV4,
     pub(super) remote: SocketAddrV4,
     pub(super) handle: SocketHandle,
@@ -251,6 +253,8 @@ impl Tcb {
         let tune = (cfg.recv_buffer_max > cfg.recv_buffer).then(|| Box::new(RecvAutotune::new(mss)));
         Tcb {
             state,
+            // A new connection comes from CLOSED (active) or from its listener (passive, cookie).
+            reported_state: if state == TcpState::SynSent { TcpState::Closed } else { TcpState::Listen },
             local,
             remote,
             handle,

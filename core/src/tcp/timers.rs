@@ -6,6 +6,7 @@ use super::segment::Outgoing;
 use super::tcb::{Effects, Tcb};
 use super::TcpState;
 use crate::config::TcpConfig;
+use crate::explain::Why;
 use crate::time::Instant;
 use crate::wire::TcpFlags;
 use core::time::Duration;
@@ -200,12 +201,13 @@ impl Tcb {
                     }
                     return;
                 }
+                let why = Why::HandshakeRetransmit { attempt: self.timers.rtx_count + 1, rto: self.rtt.rto() };
                 self.timers.count_timeout();
                 self.counters.rare().timeouts += 1;
                 self.counters.rare().retransmitted_segments += 1;
                 self.rtt.back_off();
                 self.timing.cancel();
-                self.send_syn(now, fx);
+                self.send_syn_because(now, why, fx);
             }
             _ => {
                 if self.snd.outstanding() == 0 {
@@ -215,6 +217,7 @@ impl Tcb {
                     self.time_out(fx);
                     return;
                 }
+                let why = Why::RtoRetransmit { attempt: self.timers.rtx_count + 1, rto: self.rtt.rto() };
                 self.timers.count_timeout();
                 self.counters.rare().timeouts += 1;
                 self.rtt.back_off();
@@ -227,7 +230,7 @@ impl Tcb {
                 // have reneged, or its window shrunk); poll_send (by the caller) continues from there.
                 let una = self.snd.una();
                 self.snd.resume_from(una);
-                let occupied = self.retransmit_first(now, fx);
+                let occupied = self.retransmit_first(now, why, fx);
                 self.snd.resume_from(una + occupied);
                 self.restart_rtx_timer(now);
             }
@@ -245,7 +248,7 @@ impl Tcb {
         let new_data = new_len > 0 && nxt == self.snd.max();
         let tx = if new_data {
             self.counters.bytes_sent += new_len as u64;
-            Outgoing::new_data(nxt, TcpFlags::ACK | TcpFlags::PSH, self.snd.offset_of(nxt), new_len)
+            Outgoing::new_data(nxt, TcpFlags::ACK | TcpFlags::PSH, self.snd.offset_of(nxt), new_len, Why::TailLossProbe)
         } else {
             // Resend the last sent segment (data, and FIN if it carried one).
             let data_end = self.snd.max().min(self.snd.buf_end());
@@ -262,7 +265,7 @@ impl Tcb {
             let offset = self.snd.offset_of(start);
             self.counters.retransmitted(len);
             let seq = if len == 0 { self.snd.buf_end() } else { start };
-            Outgoing::data(seq, flags, offset, len)
+            Outgoing::data(seq, flags, offset, len, Why::TailLossProbe)
         };
         self.counters.rare().tail_loss_probes += 1;
         self.recovery.probe_sent();
@@ -291,7 +294,8 @@ impl Tcb {
             return;
         }
         self.counters.rare().zero_window_probes += 1;
-        self.push_with_ack(Outgoing::control(self.snd.una() - 1, TcpFlags::ACK), fx);
+        let why = Why::ZeroWindowProbe { attempt: self.timers.probes_unanswered };
+        self.push_with_ack(Outgoing::control(self.snd.una() - 1, TcpFlags::ACK, why), fx);
         self.timers.persist_backoff = self.timers.persist_backoff.saturating_add(1);
         self.timers.persist = Some(now + self.persist_interval(cfg.rto_max));
     }

@@ -72,6 +72,8 @@ fn run(cli: Cli) -> Result<(), String> {
     stack.tcp.recv_buffer_max = at_least(cli.recv_buffer_max, stack.tcp.recv_buffer);
     stack.tcp.send_buffer_max = at_least(cli.send_buffer_max, stack.tcp.send_buffer);
     stack.tcp.ecn = cli.ecn.setting();
+    // --trace prints why each segment went out, state changes and drops under the frame lines.
+    stack.explain = cli.trace;
     if cli.dhcp {
         stack.dhcp = Some(synack::DhcpConfig::default());
     }

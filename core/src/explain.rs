@@ -1,0 +1,195 @@
+//! Why the stack did what it did, for drivers that explain a run ([`Config::explain`](crate::Config)).
+//!
+//! A pcapng shows what was sent, never why; the stack knows why. With `explain` on, every TCP segment a
+//! connection sends is followed in the outputs by an [`Output::Note`](crate::Output) with its [`Why`], every
+//! state change of a connection by a [`Note::State`], and every frame the stack drops by a [`Note::Dropped`]
+//! with the [`DropReason`] it counted. The simulator writes them as pcapng packet comments; `synack-sim decode`
+//! prints them. With `explain` off (the default) nothing is recorded: a reason is a byte stored per segment.
+
+use crate::api::SocketHandle;
+use crate::stats::DropReason;
+use crate::tcp::TcpState;
+use core::fmt;
+use core::time::Duration;
+
+/// Why a TCP segment was sent.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Why {
+    /// Our SYN: the application connected.
+    Connect,
+    /// Our SYN-ACK: a SYN arrived for a listener.
+    SynAck,
+    /// A SYN or SYN-ACK sent again after its timer expired.
+    HandshakeRetransmit { attempt: u32, rto: Duration },
+    /// New data, first transmission.
+    Data,
+    /// Our FIN: the application closed or shut down its sending side.
+    Fin,
+    /// Retransmission after the retransmission timer expired (RFC 6298).
+    RtoRetransmit { attempt: u32, rto: Duration },
+    /// Fast retransmit (RFC 5681): duplicate ACKs said the first unacknowledged segment was lost.
+    FastRetransmit { dup_acks: u32 },
+    /// Retransmission of a segment that RACK (RFC 8985) or the SACK scoreboard marked lost.
+    LostRetransmit,
+    /// Sent again because the send point went back (after a timeout, data already sent once).
+    Resend,
+    /// A tail loss probe (RFC 8985 §7): the last segments may have been lost.
+    TailLossProbe,
+    /// A zero-window probe (RFC 9293 §3.8.6.1): the peer's window is shut.
+    ZeroWindowProbe { attempt: u32 },
+    /// A pure acknowledgement.
+    Ack(AckWhy),
+    /// An RFC 5961 challenge ACK: a RST or SYN in the window but not exactly where expected.
+    ChallengeAck,
+    /// A reset.
+    Reset(ResetWhy),
+}
+
+/// Why a pure ACK went out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AckWhy {
+    /// The third segment of the handshake.
+    Handshake,
+    /// Every second full segment (RFC 5681 §4.2), or the end of a batch of frames.
+    SecondSegment,
+    /// The delayed-ACK timer fired.
+    DelayedTimer,
+    /// Out-of-order data, a filled gap or data that did not fit: the sender must hear at once (a duplicate ACK
+    /// when something is missing).
+    OutOfOrder,
+    /// Quick-ACK mode after recent out-of-order data.
+    Quick,
+    /// The peer's FIN.
+    Fin,
+    /// The application read and the window opened enough to tell the peer.
+    WindowUpdate,
+    /// A segment outside the window, or old (the peer retransmits what we have).
+    Unacceptable,
+    /// A CWR ended our ECN echo, or another ECN event.
+    Ecn,
+    /// A duplicate FIN in TIME-WAIT (our last ACK was lost): acknowledged again.
+    TimeWaitFin,
+}
+
+/// Why a reset went out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ResetWhy {
+    /// A segment arrived for a port where nothing listens, or for no connection.
+    NoSocket { port: u16 },
+    /// The application aborted the connection, or closed it with data unread (as Linux).
+    Abort,
+    /// The ACK field of a segment does not belong to our SYN (RFC 9293 §3.10.7.3).
+    BadAck,
+    /// An ACK-bearing segment reached a listener: it belongs to no connection (RFC 9293 §3.10.7.2).
+    AckToListener,
+}
+
+/// Something the stack explains, in the outputs right where it happened.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Note {
+    /// The [`Output::Transmit`](crate::Output) just before this note was sent for this reason.
+    Sent(Why),
+    /// A connection changed state (from what it was after the last input that touched it).
+    State { sock: SocketHandle, from: TcpState, to: TcpState },
+    /// A received frame (or a frame about to be sent) was dropped and counted in [`crate::Stats`].
+    Dropped(DropReason),
+}
+
+/// Whole milliseconds, or seconds when whole: "200 ms", "2 s".
+struct Rto(Duration);
+
+impl fmt::Display for Rto {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        if ms % 1000 == 0 {
+            write!(f, "{} s", ms / 1000)
+        } else {
+            write!(f, "{ms} ms")
+        }
+    }
+}
+
+impl fmt::Display for Why {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Why::Connect => write!(f, "SYN (connect)"),
+            Why::SynAck => write!(f, "SYN-ACK (SYN for a listener)"),
+            Why::HandshakeRetransmit { attempt, rto } => {
+                write!(f, "handshake retransmission #{attempt} (RTO {})", Rto(*rto))
+            }
+            Why::Data => write!(f, "new data"),
+            Why::Fin => write!(f, "FIN (application closed)"),
+            Why::RtoRetransmit { attempt, rto } => write!(f, "retransmission #{attempt} (RTO {} expired)", Rto(*rto)),
+            Why::FastRetransmit { dup_acks } => write!(f, "fast retransmit ({dup_acks} dup ACKs)"),
+            Why::LostRetransmit => write!(f, "retransmission (RACK/SACK: marked lost)"),
+            Why::Resend => write!(f, "sent again (send point went back after a timeout)"),
+            Why::TailLossProbe => write!(f, "RACK/TLP probe"),
+            Why::ZeroWindowProbe { attempt } => write!(f, "zero-window probe #{attempt}"),
+            Why::Ack(a) => write!(f, "{a}"),
+            Why::ChallengeAck => write!(f, "challenge ACK (RFC 5961)"),
+            Why::Reset(r) => write!(f, "{r}"),
+        }
+    }
+}
+
+impl fmt::Display for AckWhy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AckWhy::Handshake => "ACK (handshake)",
+            AckWhy::SecondSegment => "ACK (every second segment)",
+            AckWhy::DelayedTimer => "delayed ACK (timer)",
+            AckWhy::OutOfOrder => "ACK at once (out of order / gap filled)",
+            AckWhy::Quick => "ACK at once (quick-ACK after reordering)",
+            AckWhy::Fin => "ACK of the peer's FIN",
+            AckWhy::WindowUpdate => "window update (application read)",
+            AckWhy::Unacceptable => "ACK (unacceptable segment)",
+            AckWhy::Ecn => "ACK (ECN)",
+            AckWhy::TimeWaitFin => "ACK of a repeated FIN (TIME-WAIT)",
+        })
+    }
+}
+
+impl fmt::Display for ResetWhy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ResetWhy::NoSocket { port } => write!(f, "RST: no socket on port {port}"),
+            ResetWhy::Abort => write!(f, "RST: connection aborted"),
+            ResetWhy::BadAck => write!(f, "RST: ACK does not match our SYN"),
+            ResetWhy::AckToListener => write!(f, "RST: ACK for no connection (listener)"),
+        }
+    }
+}
+
+impl fmt::Display for Note {
+    /// `why: ...`, `state: #3 SYN-SENT -> ESTABLISHED`, `drop: ...`: one line, as packet comments carry it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Note::Sent(why) => write!(f, "why: {why}"),
+            Note::State { sock, from, to } => write!(f, "state: {sock} {from} -> {to}"),
+            Note::Dropped(reason) => write!(f, "drop: {reason}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn notes_read_as_one_line() {
+        let rto = Why::HandshakeRetransmit { attempt: 2, rto: Duration::from_secs(2) };
+        assert_eq!(Note::Sent(rto).to_string(), "why: handshake retransmission #2 (RTO 2 s)");
+        let fr = Why::FastRetransmit { dup_acks: 3 };
+        assert_eq!(Note::Sent(fr).to_string(), "why: fast retransmit (3 dup ACKs)");
+        let rst = Why::Reset(ResetWhy::NoSocket { port: 9 });
+        assert_eq!(Note::Sent(rst).to_string(), "why: RST: no socket on port 9");
+        let rt = Why::RtoRetransmit { attempt: 1, rto: Duration::from_millis(250) };
+        assert_eq!(rt.to_string(), "retransmission #1 (RTO 250 ms expired)");
+        let st = Note::State { sock: SocketHandle(3), from: TcpState::Established, to: TcpState::FinWait1 };
+        assert!(st.to_string().starts_with("state: #3 "), "{st}");
+    }
+}
