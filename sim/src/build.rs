@@ -24,6 +24,20 @@ pub struct BuildOptions {
     pub capture: bool,
     /// Record every impairment decision (for shrinking).
     pub record: bool,
+    /// Which apps keep SHA-256 digests of their TCP streams.
+    pub digests: Digests,
+}
+
+/// Which apps hash the bytes of their TCP connections. Hashing every byte costs more than simulating the
+/// frames that carry them, and only the summary and `hash_equals` expectations read the digests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Digests {
+    /// Every `tcp_bulk` and `tcp_sink`: the summary shows each connection's digest.
+    #[default]
+    All,
+    /// Only the apps a `hash_equals` expectation compares: enough for the verdict (what `sweep` reads); the
+    /// summary shows no digest for the others.
+    Checked,
 }
 
 const DEFAULT_DELAY: Duration = Duration::from_millis(1);
@@ -180,10 +194,16 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         };
         let report = AppReport::new(&name, kind_name(a.kind), unit_name(a.kind));
         let app_seed = derive_seed(seed, APP_BASE + i as u64);
+        let hash = match opts.digests {
+            Digests::All => true,
+            Digests::Checked => {
+                sc.expects.iter().any(|x| x.hash_equals.as_ref().is_some_and(|other| *other == name || x.app == name))
+            }
+        };
         let app = if a.kind == AppKind::BlindAttacker {
             attacker(a, &sim, report, app_seed)
         } else {
-            make_app(a, report, dst, app_seed)
+            make_app(a, report, dst, app_seed, hash)
         }
         .map_err(|(field, msg)| source.error_at(&["app", &idx, field], msg))?;
         let start = Instant::ZERO + a.start.map(|d| d.0).unwrap_or_default();
@@ -348,7 +368,14 @@ fn interval_of(d: Option<crate::units::Dur>, default: Duration) -> Duration {
     d.map(|d| d.0).unwrap_or(default)
 }
 
-fn make_app(a: &AppSpec, report: AppReport, dst: Option<Ipv4Addr>, seed: u64) -> Result<Box<dyn App>, FieldError> {
+/// Builds an app of any kind but `blind_attacker`; `hash`: whether its TCP connections keep SHA-256 digests.
+fn make_app(
+    a: &AppSpec,
+    report: AppReport,
+    dst: Option<Ipv4Addr>,
+    seed: u64,
+    hash: bool,
+) -> Result<Box<dyn App>, FieldError> {
     let need_dst = || dst.ok_or(("dst", format!("app kind {:?} needs `dst`", kind_name(a.kind))));
     let ms = |d: u64| Duration::from_millis(d);
     let interval = |default| a.interval.map(|d| d.0).unwrap_or(default);
@@ -394,7 +421,7 @@ fn make_app(a: &AppSpec, report: AppReport, dst: Option<Ipv4Addr>, seed: u64) ->
                 return Err(("read_interval", "the read interval must be positive".into()));
             }
             let sink = app::TcpSink::new(report, a.port.unwrap_or(5001), a.connections.unwrap_or(1));
-            Box::new(sink.with_options(opts))
+            Box::new(sink.with_options(opts).with_hash(hash))
         }
         AppKind::TcpEcho => Box::new(app::TcpEcho::new(report, a.port.unwrap_or(7))),
         AppKind::TcpBulk => {
@@ -403,7 +430,8 @@ fn make_app(a: &AppSpec, report: AppReport, dst: Option<Ipv4Addr>, seed: u64) ->
             if a.local_port.is_some() && conns != 1 {
                 return Err(("local_port", "`local_port` needs `connections = 1`".into()));
             }
-            Box::new(app::TcpBulk::new(report, dst, bytes, conns, seed).with_local_port(a.local_port))
+            let bulk = app::TcpBulk::new(report, dst, bytes, conns, seed).with_hash(hash);
+            Box::new(bulk.with_local_port(a.local_port))
         }
         AppKind::BlindAttacker => return Err(("kind", "blind_attacker is built by `attacker`".into())),
         AppKind::TcpRr => {

@@ -1,6 +1,6 @@
 //! The `synack-sim` command line: run, sweep, plot, shrink.
 
-use crate::build::BuildOptions;
+use crate::build::{BuildOptions, Digests};
 use crate::run::{run, write_captures};
 use crate::scenario::{Scenario, Source};
 use clap::{Parser, Subcommand};
@@ -178,7 +178,7 @@ fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
             if let Some(dir) = &out {
                 ensure_writable_dir(dir)?;
             }
-            let opts = BuildOptions { seed, capture: out.is_some(), record: false };
+            let opts = BuildOptions { seed, capture: out.is_some(), ..BuildOptions::default() };
             let wall = std::time::Instant::now();
             let output = run(&sc, &source, &opts).map_err(|e| e.to_string())?;
             let elapsed = wall.elapsed();
@@ -293,7 +293,8 @@ fn sweep(path: &Path, seeds: &str, jobs: Option<usize>) -> Result<ExitCode, Fail
                 if seed >= end {
                     break;
                 }
-                let opts = BuildOptions { seed: Some(seed), ..BuildOptions::default() };
+                // Only the verdict is read: digests only where an expectation compares them.
+                let opts = BuildOptions { seed: Some(seed), digests: Digests::Checked, ..BuildOptions::default() };
                 let r = run(sc, source, &opts)
                     .map(|o| if o.result.passed() { None } else { o.result.first_failure() })
                     .map_err(|e| e.to_string());

@@ -67,8 +67,11 @@ pub struct Direction {
     pub record: Vec<Fault>,
     pub stats: DirStats,
     sent: u64,
+    /// The copies of the frame being processed (kept to spare an allocation per frame).
+    copies: Vec<Copy>,
 }
 
+#[derive(Debug)]
 struct Copy {
     id: u8,
     bytes: Vec<u8>,
@@ -91,6 +94,7 @@ impl Direction {
             record: Vec::new(),
             stats: DirStats::default(),
             sent: 0,
+            copies: Vec::new(),
         }
     }
 
@@ -101,11 +105,28 @@ impl Direction {
 
     /// Runs one frame sent at `now` through the pipeline.
     pub fn process(&mut self, bytes: Vec<u8>, now: Instant) -> Outcome {
+        let mut deliveries = Vec::new();
+        let note = self.process_into(bytes, now, &mut deliveries);
+        Outcome { deliveries, note }
+    }
+
+    /// [`Direction::process`] for the engine, without an allocation per frame: the copies that leave the
+    /// direction are appended to `deliveries`; returns what the link did to the frame, for the sender's capture
+    /// (`None` if delivered untouched).
+    pub fn process_into(&mut self, bytes: Vec<u8>, now: Instant, deliveries: &mut Vec<Delivery>) -> Option<String> {
+        let mut copies = std::mem::take(&mut self.copies);
+        copies.push(Copy { id: 0, bytes, at: now, note: String::new() });
+        let note = self.pipeline(&mut copies, deliveries);
+        copies.clear();
+        self.copies = copies;
+        note
+    }
+
+    fn pipeline(&mut self, copies: &mut Vec<Copy>, deliveries: &mut Vec<Delivery>) -> Option<String> {
         self.sent += 1;
         self.stats.frames_in += 1;
         let index = self.sent;
         let mut sender_note = String::new();
-        let mut copies = vec![Copy { id: 0, bytes, at: now, note: String::new() }];
         let mut next_id = 1u8;
 
         // 1. Deterministic stages, on the original only.
@@ -119,7 +140,7 @@ impl Direction {
             match stage.apply(&FrameInfo { bytes: &c.bytes, index, copy: 0, at: c.at }, &mut self.rng) {
                 Verdict::Drop(cause) => {
                     *self.stats.dropped.entry(cause).or_insert(0) += 1;
-                    return Outcome { deliveries: Vec::new(), note: Some(format!("dropped by link ({cause})")) };
+                    return Some(format!("dropped by link ({cause})"));
                 }
                 Verdict::Delay(d) => c.at = c.at + d, // queueing and serialisation: not an impairment note
                 _ => {}
@@ -136,7 +157,7 @@ impl Direction {
                 FaultAction::Delay(d) => Verdict::Delay(d),
                 FaultAction::MarkCe => Verdict::MarkCe,
             };
-            Self::effect(&mut self.stats, &mut copies, pos, verdict, &mut next_id, &mut sender_note, "fault");
+            Self::effect(&mut self.stats, copies, pos, verdict, &mut next_id, &mut sender_note, "fault");
             if self.recording {
                 let cause = "fault";
                 self.record.push(Fault { dir: self.label.clone(), frame: index, copy, action, cause });
@@ -168,23 +189,20 @@ impl Direction {
                     self.record.push(Fault { dir: self.label.clone(), frame: index, copy: id, action, cause });
                 }
                 let name = stage.name();
-                if !Self::effect(&mut self.stats, &mut copies, i, verdict, &mut next_id, &mut sender_note, name) {
+                if !Self::effect(&mut self.stats, copies, i, verdict, &mut next_id, &mut sender_note, name) {
                     i += 1;
                 }
             }
         }
 
         // 4. Propagation.
-        let deliveries = copies
-            .into_iter()
-            .map(|c| {
-                self.stats.delivered += 1;
-                self.stats.bytes_delivered += c.bytes.len() as u64;
-                let note = (!c.note.is_empty()).then_some(c.note);
-                Delivery { at: c.at + self.delay, bytes: c.bytes, note }
-            })
-            .collect();
-        Outcome { deliveries, note: (!sender_note.is_empty()).then_some(sender_note) }
+        for c in copies.drain(..) {
+            self.stats.delivered += 1;
+            self.stats.bytes_delivered += c.bytes.len() as u64;
+            let note = (!c.note.is_empty()).then_some(c.note);
+            deliveries.push(Delivery { at: c.at + self.delay, bytes: c.bytes, note });
+        }
+        (!sender_note.is_empty()).then_some(sender_note)
     }
 
     /// Carries out a verdict on copy `pos`; returns true if that copy was removed.

@@ -2,12 +2,16 @@
 //! is called back with the events of the sockets it opened, at its start time and at timers it set.
 
 mod attacker;
+mod data;
+mod digest;
 mod ping;
 mod tcp_client;
 mod tcp_server;
 mod udp;
 
 pub use attacker::{AttackPlan, BlindAttacker, Victim};
+pub use data::{data_chunk, fill_data};
+pub use digest::StreamDigest;
 pub use ping::Ping;
 pub use tcp_client::{TcpBulk, TcpRequestResponse};
 pub use tcp_server::{SinkOptions, TcpEcho, TcpSink};
@@ -88,16 +92,17 @@ pub struct ConnReport {
 }
 
 impl ConnReport {
-    /// Copies the counters of interest from the stack's view of the connection, if it still has one.
-    pub fn snapshot(&mut self, cx: &Cx<'_>, sock: SocketHandle) {
-        if let Some(info) = cx.tcp_info(sock) {
-            self.retransmits = Some(info.counters.retransmitted_segments);
-            self.counters = Some(info.counters);
-            self.ecn = info.ecn;
-            if info.srtt.is_some() {
-                self.srtt = info.srtt;
-            }
+    /// Copies the counters of interest from the stack's view of the connection, if it still has one; returns
+    /// how many more bytes its send buffer takes, then.
+    pub fn snapshot(&mut self, cx: &Cx<'_>, sock: SocketHandle) -> Option<usize> {
+        let info = cx.tcp_info(sock)?;
+        self.retransmits = Some(info.counters.retransmitted_segments);
+        self.counters = Some(info.counters);
+        self.ecn = info.ecn;
+        if info.srtt.is_some() {
+            self.srtt = info.srtt;
         }
+        Some(info.send_buffer.saturating_sub(info.send_queued))
     }
 }
 
@@ -153,20 +158,6 @@ pub trait App: fmt::Debug {
     /// Nothing more will happen: done, failed, or a server (which never finishes on its own).
     fn is_finished(&self) -> bool;
     fn report(&self) -> AppReport;
-}
-
-/// Deterministic test data: byte `offset` of stream `seed`, generated 8 bytes at a time.
-pub fn data_chunk(seed: u64, offset: u64, len: usize) -> Vec<u8> {
-    let mut v = Vec::with_capacity(len);
-    let mut pos = offset;
-    while v.len() < len {
-        let word = crate::rng::derive_seed(seed, pos / 8).to_le_bytes();
-        let start = (pos % 8) as usize;
-        let take = (8 - start).min(len - v.len());
-        v.extend_from_slice(&word[start..start + take]);
-        pos += take as u64;
-    }
-    v
 }
 
 /// How a connection ended, for reports and `outcome` expectations: `closed`, `reset`, `timedout`,
@@ -231,16 +222,6 @@ pub fn hex(d: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn data_chunks_are_position_independent() {
-        let whole = data_chunk(9, 0, 100);
-        let mut parts = data_chunk(9, 0, 13);
-        parts.extend(data_chunk(9, 13, 50));
-        parts.extend(data_chunk(9, 63, 37));
-        assert_eq!(whole, parts);
-        assert_ne!(whole, data_chunk(10, 0, 100));
-    }
 
     #[test]
     fn tcp_failures_say_why() {

@@ -1,7 +1,6 @@
 //! TCP servers: a sink that reads every connection to end of stream and hashes it, and an echo server.
 
-use super::{data_chunk, describe_tcp_failure, outcome_name, App, AppReport, ConnReport, Cx};
-use sha2::{Digest, Sha256};
+use super::{data_chunk, describe_tcp_failure, outcome_name, App, AppReport, ConnReport, Cx, StreamDigest};
 use std::collections::BTreeMap;
 use std::net::SocketAddrV4;
 use std::time::Duration;
@@ -59,7 +58,7 @@ impl SinkOptions {
 #[derive(Debug)]
 struct SinkConn {
     remote: SocketAddrV4,
-    hasher: Sha256,
+    digest: StreamDigest,
     report: ConnReport,
     /// End of stream read (and the reply, if any, queued).
     done: bool,
@@ -84,6 +83,7 @@ pub struct TcpSink {
     port: u16,
     connections: u32,
     opts: SinkOptions,
+    hash: bool,
     listener: Option<SocketHandle>,
     conns: BTreeMap<SocketHandle, SinkConn>,
 }
@@ -91,10 +91,15 @@ pub struct TcpSink {
 impl TcpSink {
     pub fn new(report: AppReport, port: u16, connections: u32) -> TcpSink {
         let opts = SinkOptions { read_interval: Duration::from_millis(100), ..SinkOptions::default() };
-        TcpSink { report, port, connections, opts, listener: None, conns: BTreeMap::new() }
+        TcpSink { report, port, connections, opts, hash: true, listener: None, conns: BTreeMap::new() }
     }
     pub fn with_options(mut self, opts: SinkOptions) -> TcpSink {
         self.opts = opts;
+        self
+    }
+    /// Whether each connection keeps the SHA-256 of what it read (default: yes).
+    pub fn with_hash(mut self, hash: bool) -> TcpSink {
+        self.hash = hash;
         self
     }
     fn finished_ok(&self) -> usize {
@@ -116,10 +121,10 @@ impl TcpSink {
             match cx.command(Command::TcpRecv { sock, max }) {
                 Ok(Reply::Data(d)) if d.is_empty() => {
                     c.eof = true;
-                    c.report.sha256 = Some(c.hasher.clone().finalize().into());
+                    c.report.sha256 = c.digest.finish();
                 }
                 Ok(Reply::Data(d)) => {
-                    c.hasher.update(&d);
+                    c.digest.update(&d);
                     c.report.bytes_received += d.len() as u64;
                     if slow {
                         c.budget -= d.len().min(c.budget);
@@ -165,7 +170,7 @@ impl App for TcpSink {
                         s,
                         SinkConn {
                             remote,
-                            hasher: Sha256::new(),
+                            digest: StreamDigest::new(self.hash),
                             report,
                             done: false,
                             eof: false,
