@@ -1,6 +1,6 @@
 //! Turns a [`Scenario`] into a ready-to-run [`Sim`], checking every cross-reference on the way.
 
-use crate::app::{self, App, AppReport};
+use crate::app::{self, App, AppReport, HashKind};
 use crate::capture::{Capture, CaptureSettings};
 use crate::engine::{Host, Sim};
 use crate::impairment::{Bernoulli, Corrupt, Duplicate, GilbertElliott, Impairment, Jitter, Mtu, RateLimit, Reorder};
@@ -28,16 +28,21 @@ pub struct BuildOptions {
     pub digests: Digests,
 }
 
-/// Which apps hash the bytes of their TCP connections. Hashing every byte costs more than simulating the
-/// frames that carry them, and only the summary and `hash_equals` expectations read the digests.
+/// Which apps hash the bytes of their TCP connections, and how. SHA-256 of every byte costs more than
+/// simulating the frames that carry them, and only the summary and `hash_equals` expectations read digests.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Digests {
-    /// Every `tcp_bulk` and `tcp_sink`: the summary shows each connection's digest.
+    /// SHA-256 in every `tcp_bulk` and `tcp_sink`: the summary shows each connection's digest.
     #[default]
     All,
-    /// Only the apps a `hash_equals` expectation compares: enough for the verdict (what `sweep` reads); the
-    /// summary shows no digest for the others.
+    /// SHA-256 only in the apps a `hash_equals` expectation compares: the same verdicts and failure messages;
+    /// the summary shows no digest for the other apps.
     Checked,
+    /// An XXH3-128 fingerprint instead of SHA-256, only in the apps a `hash_equals` expectation compares: the
+    /// same verdicts (two streams are equal or not whichever hash tells it) at a fraction of the cost, but the
+    /// digests shown are not SHA-256. For runs whose verdict alone is read (`sweep` replays a failing seed
+    /// with SHA-256 to report it).
+    Fingerprints,
 }
 
 const DEFAULT_DELAY: Duration = Duration::from_millis(1);
@@ -155,7 +160,10 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         }
         let labels = [format!("{}->{}", l.a, l.b), format!("{}->{}", l.b, l.a)];
         let [ab, ba] = [0, 1].map(|d| {
-            direction(labels[d].clone(), &specs[d], stream(seed, LINK_BASE + 2 * i as u64 + d as u64), opts.record)
+            let mut dir = direction(labels[d].clone(), &specs[d], stream(seed, LINK_BASE + 2 * i as u64 + d as u64));
+            dir.recording = opts.record;
+            dir.notes = opts.capture; // only captures show them
+            dir
         });
         sim.add_link(Link { name: l.name(), a, b, dirs: [ab, ba] });
     }
@@ -194,11 +202,13 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         };
         let report = AppReport::new(&name, kind_name(a.kind), unit_name(a.kind));
         let app_seed = derive_seed(seed, APP_BASE + i as u64);
+        let compared =
+            || sc.expects.iter().any(|x| x.hash_equals.as_ref().is_some_and(|other| *other == name || x.app == name));
         let hash = match opts.digests {
-            Digests::All => true,
-            Digests::Checked => {
-                sc.expects.iter().any(|x| x.hash_equals.as_ref().is_some_and(|other| *other == name || x.app == name))
-            }
+            Digests::All => HashKind::Sha256,
+            Digests::Checked if compared() => HashKind::Sha256,
+            Digests::Fingerprints if compared() => HashKind::Xxh3,
+            Digests::Checked | Digests::Fingerprints => HashKind::Off,
         };
         let app = if a.kind == AppKind::BlindAttacker {
             attacker(a, &sim, report, app_seed)
@@ -305,9 +315,8 @@ fn capture_settings(c: &CaptureSpec, source: &Source) -> Result<CaptureSettings,
     Ok(settings)
 }
 
-fn direction(label: String, s: &ImpairSpec, rng: rand_chacha::ChaCha8Rng, record: bool) -> Direction {
+fn direction(label: String, s: &ImpairSpec, rng: rand_chacha::ChaCha8Rng) -> Direction {
     let mut d = Direction::new(label, s.delay.map(|d| d.0).unwrap_or(DEFAULT_DELAY), rng);
-    d.recording = record;
     d.mtu = Some(Mtu { mtu: s.mtu.unwrap_or(DEFAULT_MTU) });
     d.rate = s.rate.map(|r| RateLimit::new(r.0, s.queue.unwrap_or(DEFAULT_QUEUE)));
     let mut random: Vec<Box<dyn Impairment>> = Vec::new();
@@ -368,13 +377,13 @@ fn interval_of(d: Option<crate::units::Dur>, default: Duration) -> Duration {
     d.map(|d| d.0).unwrap_or(default)
 }
 
-/// Builds an app of any kind but `blind_attacker`; `hash`: whether its TCP connections keep SHA-256 digests.
+/// Builds an app of any kind but `blind_attacker`; `hash`: how its TCP connections hash their bytes.
 fn make_app(
     a: &AppSpec,
     report: AppReport,
     dst: Option<Ipv4Addr>,
     seed: u64,
-    hash: bool,
+    hash: HashKind,
 ) -> Result<Box<dyn App>, FieldError> {
     let need_dst = || dst.ok_or(("dst", format!("app kind {:?} needs `dst`", kind_name(a.kind))));
     let ms = |d: u64| Duration::from_millis(d);

@@ -1,27 +1,104 @@
-//! The SHA-256 a TCP app keeps of the bytes it sent or received, for the summary and `hash_equals`. Hashing
+//! The digest a TCP app keeps of the bytes it sent or received, for the summary and `hash_equals`. Hashing
 //! every byte is most of what a bulk transfer costs the simulator, so an app whose digest nobody reads keeps
-//! none (see [`crate::build::Digests`]).
+//! none, and a run that only wants verdicts may use a far cheaper fingerprint (see [`crate::build::Digests`]).
 
-use sha2::{Digest, Sha256};
+use sha2::{Digest as _, Sha256};
+use std::fmt;
+use twox_hash::XxHash3_128;
 
-/// A running SHA-256 of one byte stream, or nothing when no one reads it.
+/// How a stream is hashed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HashKind {
+    /// Not at all.
+    Off,
+    /// SHA-256: what the summary shows and what `hash_equals` compares in a normal run.
+    Sha256,
+    /// XXH3-128: a non-cryptographic fingerprint, about 20 times cheaper; enough to tell whether two streams
+    /// are equal when only the verdict is read.
+    Xxh3,
+}
+
+/// A finished digest of a stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Digest {
+    Sha256([u8; 32]),
+    Xxh3([u8; 16]),
+}
+
+impl Digest {
+    /// The algorithm's name as the summary and expectations write it.
+    pub fn algorithm(&self) -> &'static str {
+        match self {
+            Digest::Sha256(_) => "SHA-256",
+            Digest::Xxh3(_) => "XXH3-128",
+        }
+    }
+
+    pub fn bytes(&self) -> &[u8] {
+        match self {
+            Digest::Sha256(d) => d,
+            Digest::Xxh3(d) => d,
+        }
+    }
+
+    /// The first 8 bytes in hex, as the summary shows a digest.
+    pub fn short(&self) -> String {
+        super::hex(&self.bytes()[..8])
+    }
+}
+
+impl fmt::Display for Digest {
+    /// `sha256 96899649990004b5` (or `xxh3 ...`): the algorithm and the first 8 bytes.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match self {
+            Digest::Sha256(_) => "sha256",
+            Digest::Xxh3(_) => "xxh3",
+        };
+        write!(f, "{name} {}", self.short())
+    }
+}
+
+#[derive(Clone)]
+enum Hasher {
+    Off,
+    Sha256(Sha256),
+    Xxh3(Box<XxHash3_128>),
+}
+
+impl fmt::Debug for Hasher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Hasher::Off => "Off",
+            Hasher::Sha256(_) => "Sha256",
+            Hasher::Xxh3(_) => "Xxh3",
+        })
+    }
+}
+
+/// A running digest of one byte stream.
 #[derive(Clone, Debug)]
 pub struct StreamDigest {
-    sha: Option<Sha256>,
+    hasher: Hasher,
     /// Stream bytes hashed so far.
     hashed: u64,
 }
 
 impl StreamDigest {
-    /// A digest that hashes (`on`) or ignores everything.
-    pub fn new(on: bool) -> StreamDigest {
-        StreamDigest { sha: on.then(Sha256::new), hashed: 0 }
+    pub fn new(kind: HashKind) -> StreamDigest {
+        let hasher = match kind {
+            HashKind::Off => Hasher::Off,
+            HashKind::Sha256 => Hasher::Sha256(Sha256::new()),
+            HashKind::Xxh3 => Hasher::Xxh3(Box::new(XxHash3_128::new())),
+        };
+        StreamDigest { hasher, hashed: 0 }
     }
 
     /// Appends `bytes`, the next bytes of the stream.
     pub fn update(&mut self, bytes: &[u8]) {
-        if let Some(sha) = &mut self.sha {
-            sha.update(bytes);
+        match &mut self.hasher {
+            Hasher::Off => {}
+            Hasher::Sha256(sha) => sha.update(bytes),
+            Hasher::Xxh3(x) => x.write(bytes),
         }
         self.hashed += bytes.len() as u64;
     }
@@ -37,8 +114,12 @@ impl StreamDigest {
     }
 
     /// The digest of every byte appended so far (`None` when not hashing).
-    pub fn finish(&self) -> Option<[u8; 32]> {
-        self.sha.clone().map(|s| s.finalize().into())
+    pub fn finish(&self) -> Option<Digest> {
+        match &self.hasher {
+            Hasher::Off => None,
+            Hasher::Sha256(sha) => Some(Digest::Sha256(sha.clone().finalize().into())),
+            Hasher::Xxh3(x) => Some(Digest::Xxh3(x.finish_128().to_be_bytes())),
+        }
     }
 }
 
@@ -49,13 +130,36 @@ mod tests {
     #[test]
     fn overlapping_writes_hash_each_byte_once() {
         let data: Vec<u8> = (0..100u8).collect();
-        let mut d = StreamDigest::new(true);
-        d.update_from(0, &data[..40]);
-        d.update_from(10, &data[10..30]);
-        d.update_from(25, &data[25..]);
-        assert_eq!(d.finish(), Some(Sha256::digest(&data).into()));
-        let mut off = StreamDigest::new(false);
+        for kind in [HashKind::Sha256, HashKind::Xxh3] {
+            let mut d = StreamDigest::new(kind);
+            d.update_from(0, &data[..40]);
+            d.update_from(10, &data[10..30]);
+            d.update_from(25, &data[25..]);
+            let mut whole = StreamDigest::new(kind);
+            whole.update(&data);
+            assert_eq!(d.finish(), whole.finish());
+        }
+        let mut sha = StreamDigest::new(HashKind::Sha256);
+        sha.update(&data);
+        assert_eq!(sha.finish(), Some(Digest::Sha256(Sha256::digest(&data).into())));
+        let mut off = StreamDigest::new(HashKind::Off);
         off.update_from(0, &data);
         assert_eq!(off.finish(), None);
+    }
+
+    #[test]
+    fn fingerprints_tell_streams_apart_and_split_writes_do_not_matter() {
+        let data: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
+        let digest = |parts: &[&[u8]]| {
+            let mut d = StreamDigest::new(HashKind::Xxh3);
+            parts.iter().for_each(|p| d.update(p));
+            d.finish()
+        };
+        assert_eq!(digest(&[&data]), digest(&[&data[..1], &data[1..1460], &data[1460..]]));
+        let mut flipped = data.clone();
+        flipped[2000] ^= 1;
+        assert_ne!(digest(&[&data]), digest(&[&flipped]));
+        assert_ne!(digest(&[&data]), digest(&[&data[..4999]]));
+        assert_eq!(digest(&[&data]).map(|d| d.algorithm()), Some("XXH3-128"));
     }
 }

@@ -11,7 +11,7 @@ mod udp;
 
 pub use attacker::{AttackPlan, BlindAttacker, Victim};
 pub use data::{data_chunk, fill_data};
-pub use digest::StreamDigest;
+pub use digest::{Digest, HashKind, StreamDigest};
 pub use ping::Ping;
 pub use tcp_client::{TcpBulk, TcpRequestResponse};
 pub use tcp_server::{SinkOptions, TcpEcho, TcpSink};
@@ -78,8 +78,9 @@ pub struct ConnReport {
     pub bytes_received: u64,
     pub started: Instant,
     pub finished: Option<Instant>,
-    /// SHA-256 of the bytes sent (clients) or received (sinks).
-    pub sha256: Option<[u8; 32]>,
+    /// Digest of the bytes sent (clients) or received (sinks): SHA-256 unless built otherwise
+    /// ([`crate::build::Digests`]).
+    pub digest: Option<Digest>,
     /// Retransmitted segments and smoothed RTT, from the last [`synack::tcp::TcpInfo`] snapshot.
     pub retransmits: Option<u64>,
     pub srtt: Option<Duration>,
@@ -139,9 +140,9 @@ impl AppReport {
             (false, Some(t)) => format!("incomplete, stopped at {t}s"),
         }
     }
-    /// The SHA-256 digests of the app's connections, sorted (so parallel connections compare as a set).
-    pub fn hashes(&self) -> Vec<[u8; 32]> {
-        let mut h: Vec<[u8; 32]> = self.conns.iter().filter_map(|c| c.sha256).collect();
+    /// The digests of the app's connections, sorted (so parallel connections compare as a set).
+    pub fn hashes(&self) -> Vec<Digest> {
+        let mut h: Vec<Digest> = self.conns.iter().filter_map(|c| c.digest).collect();
         h.sort_unstable();
         h
     }

@@ -1,6 +1,6 @@
 //! TCP clients: bulk sender (one or many parallel connections) and request/response.
 
-use super::{data_chunk, describe_tcp_failure, outcome_name, App, AppReport, ConnReport, Cx, StreamDigest};
+use super::{data_chunk, describe_tcp_failure, outcome_name, App, AppReport, ConnReport, Cx, HashKind, StreamDigest};
 use std::net::SocketAddrV4;
 
 use synack::{Command, CommandError, Event, Instant, Reply, SocketHandle};
@@ -50,19 +50,19 @@ pub struct TcpBulk {
     connections: u32,
     seed: u64,
     local_port: Option<u16>,
-    hash: bool,
+    hash: HashKind,
     conns: Vec<Conn>,
     failed_to_start: bool,
 }
 
 impl TcpBulk {
     pub fn new(report: AppReport, dst: SocketAddrV4, bytes: u64, connections: u32, seed: u64) -> TcpBulk {
-        let (local_port, hash, conns, failed_to_start) = (None, true, Vec::new(), false);
+        let (local_port, hash, conns, failed_to_start) = (None, HashKind::Sha256, Vec::new(), false);
         TcpBulk { report, dst, bytes, connections, seed, local_port, hash, conns, failed_to_start }
     }
 
-    /// Whether each connection keeps the SHA-256 of what it sent (default: yes).
-    pub fn with_hash(mut self, hash: bool) -> TcpBulk {
+    /// How each connection hashes what it sent (default: SHA-256).
+    pub fn with_hash(mut self, hash: HashKind) -> TcpBulk {
         self.hash = hash;
         self
     }
@@ -105,7 +105,7 @@ impl TcpBulk {
         }
         if !c.shut {
             c.shut = true;
-            c.report.sha256 = c.digest.finish();
+            c.report.digest = c.digest.finish();
             if let Err(e) = cx.command(Command::TcpShutdown { sock: c.sock }) {
                 c.report.outcome = format!("shutdown: {e}");
             }

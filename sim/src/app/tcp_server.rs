@@ -1,6 +1,6 @@
 //! TCP servers: a sink that reads every connection to end of stream and hashes it, and an echo server.
 
-use super::{data_chunk, describe_tcp_failure, outcome_name, App, AppReport, ConnReport, Cx, StreamDigest};
+use super::{data_chunk, describe_tcp_failure, outcome_name, App, AppReport, ConnReport, Cx, HashKind, StreamDigest};
 use std::collections::BTreeMap;
 use std::net::SocketAddrV4;
 use std::time::Duration;
@@ -83,7 +83,7 @@ pub struct TcpSink {
     port: u16,
     connections: u32,
     opts: SinkOptions,
-    hash: bool,
+    hash: HashKind,
     listener: Option<SocketHandle>,
     conns: BTreeMap<SocketHandle, SinkConn>,
 }
@@ -91,14 +91,14 @@ pub struct TcpSink {
 impl TcpSink {
     pub fn new(report: AppReport, port: u16, connections: u32) -> TcpSink {
         let opts = SinkOptions { read_interval: Duration::from_millis(100), ..SinkOptions::default() };
-        TcpSink { report, port, connections, opts, hash: true, listener: None, conns: BTreeMap::new() }
+        TcpSink { report, port, connections, opts, hash: HashKind::Sha256, listener: None, conns: BTreeMap::new() }
     }
     pub fn with_options(mut self, opts: SinkOptions) -> TcpSink {
         self.opts = opts;
         self
     }
-    /// Whether each connection keeps the SHA-256 of what it read (default: yes).
-    pub fn with_hash(mut self, hash: bool) -> TcpSink {
+    /// How each connection hashes what it read (default: SHA-256).
+    pub fn with_hash(mut self, hash: HashKind) -> TcpSink {
         self.hash = hash;
         self
     }
@@ -121,7 +121,7 @@ impl TcpSink {
             match cx.command(Command::TcpRecv { sock, max }) {
                 Ok(Reply::Data(d)) if d.is_empty() => {
                     c.eof = true;
-                    c.report.sha256 = c.digest.finish();
+                    c.report.digest = c.digest.finish();
                 }
                 Ok(Reply::Data(d)) => {
                     c.digest.update(&d);
