@@ -31,14 +31,12 @@ b = "b"
     )
 }
 
-/// CPU time this process has used so far (user + system), from /proc; `None` where there is no /proc.
+/// CPU time this thread has run so far, in seconds (Linux's /proc/thread-self/schedstat, in nanoseconds);
+/// `None` elsewhere.
 fn cpu_seconds() -> Option<f64> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // Fields after the command name (which may hold spaces) start after the last ')'; utime and stime are the
-    // 14th and 15th fields, in clock ticks (100 per second on Linux).
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let ticks: u64 = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
-    Some(ticks as f64 / 100.0)
+    let stat = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
+    let nanos: u64 = stat.split_whitespace().next()?.parse().ok()?;
+    Some(nanos as f64 / 1e9)
 }
 
 fn measure(label: &str, text: &str, check: impl Fn(&synack_sim::RunResult)) {
