@@ -53,6 +53,13 @@ impl Cx<'_> {
         reply
     }
 
+    /// Reads up to `max` received bytes of a TCP connection without copying them out: the stack lends them to
+    /// `f` where they lie ([`Stack::tcp_read`]). `Ok(0)` at end of stream; otherwise as [`Command::TcpRecv`],
+    /// which copies the same bytes into a new `Vec`.
+    pub fn tcp_read(&mut self, sock: SocketHandle, max: usize, f: impl FnMut(&[u8])) -> Result<usize, CommandError> {
+        self.stack.tcp_read(sock, max, self.now, self.out, f)
+    }
+
     /// A snapshot of a TCP connection (retransmissions, RTT, cwnd), while the stack still knows it.
     pub fn tcp_info(&self, sock: SocketHandle) -> Option<synack::tcp::TcpInfo> {
         self.stack.tcp_info(sock)

@@ -30,10 +30,10 @@ fn connect(cx: &mut Cx<'_>, remote: SocketAddrV4, local_port: Option<u16>) -> Re
 /// Reads and discards whatever is buffered, counting it in `received`; true at end of stream.
 fn discard_input(cx: &mut Cx<'_>, sock: SocketHandle, received: &mut u64) -> bool {
     loop {
-        match cx.command(Command::TcpRecv { sock, max: 1 << 20 }) {
-            Ok(Reply::Data(d)) if d.is_empty() => return true,
-            Ok(Reply::Data(d)) => *received += d.len() as u64,
-            _ => return false,
+        match cx.tcp_read(sock, 1 << 20, |_| {}) {
+            Ok(0) => return true,
+            Ok(n) => *received += n as u64,
+            Err(_) => return false,
         }
     }
 }
@@ -308,13 +308,13 @@ impl App for TcpRequestResponse {
             Event::Readable | Event::PeerClosed => {
                 let mut eof = false;
                 loop {
-                    match cx.command(Command::TcpRecv { sock, max: 1 << 20 }) {
-                        Ok(Reply::Data(d)) if d.is_empty() => {
+                    match cx.tcp_read(sock, 1 << 20, |_| {}) {
+                        Ok(0) => {
                             eof = true;
                             break;
                         }
-                        Ok(Reply::Data(d)) => self.received += d.len() as u64,
-                        _ => break,
+                        Ok(n) => self.received += n as u64,
+                        Err(_) => break,
                     }
                 }
                 self.conn.bytes_received = self.received;

@@ -118,19 +118,19 @@ impl TcpSink {
                 return;
             }
             let max = if slow { c.budget } else { 1 << 20 };
-            match cx.command(Command::TcpRecv { sock, max }) {
-                Ok(Reply::Data(d)) if d.is_empty() => {
+            let digest = &mut c.digest;
+            match cx.tcp_read(sock, max, |bytes| digest.update(bytes)) {
+                Ok(0) => {
                     c.eof = true;
                     c.report.digest = c.digest.finish();
                 }
-                Ok(Reply::Data(d)) => {
-                    c.digest.update(&d);
-                    c.report.bytes_received += d.len() as u64;
+                Ok(n) => {
+                    c.report.bytes_received += n as u64;
                     if slow {
-                        c.budget -= d.len().min(c.budget);
+                        c.budget -= n.min(c.budget);
                     }
                 }
-                _ => return,
+                Err(_) => return,
             }
         }
         while c.reply_sent < opts.reply_bytes {
@@ -305,13 +305,11 @@ impl App for TcpEcho {
         match event {
             Event::Readable | Event::PeerClosed => {
                 while !c.eof {
-                    match cx.command(Command::TcpRecv { sock, max: 1 << 20 }) {
-                        Ok(Reply::Data(d)) if d.is_empty() => c.eof = true,
-                        Ok(Reply::Data(d)) => {
-                            self.report.bytes += d.len() as u64;
-                            c.pending.extend_from_slice(&d);
-                        }
-                        _ => break,
+                    let pending = &mut c.pending;
+                    match cx.tcp_read(sock, 1 << 20, |bytes| pending.extend_from_slice(bytes)) {
+                        Ok(0) => c.eof = true,
+                        Ok(n) => self.report.bytes += n as u64,
+                        Err(_) => break,
                     }
                 }
                 Self::flush(cx, sock, c);
