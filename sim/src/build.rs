@@ -1,6 +1,6 @@
 //! Turns a [`Scenario`] into a ready-to-run [`Sim`], checking every cross-reference on the way.
 
-use crate::app::{self, App, AppReport};
+use crate::app::{self, App, AppReport, HashKind};
 use crate::capture::{Capture, CaptureSettings};
 use crate::engine::{Host, Sim};
 use crate::impairment::{Bernoulli, Corrupt, Duplicate, GilbertElliott, Impairment, Jitter, Mtu, RateLimit, Reorder};
@@ -24,6 +24,25 @@ pub struct BuildOptions {
     pub capture: bool,
     /// Record every impairment decision (for shrinking).
     pub record: bool,
+    /// Which apps keep SHA-256 digests of their TCP streams.
+    pub digests: Digests,
+}
+
+/// Which apps hash the bytes of their TCP connections, and how. SHA-256 of every byte costs more than
+/// simulating the frames that carry them, and only the summary and `hash_equals` expectations read digests.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Digests {
+    /// SHA-256 in every `tcp_bulk` and `tcp_sink`: the summary shows each connection's digest.
+    #[default]
+    All,
+    /// SHA-256 only in the apps a `hash_equals` expectation compares: the same verdicts and failure messages;
+    /// the summary shows no digest for the other apps.
+    Checked,
+    /// An XXH3-128 fingerprint instead of SHA-256, only in the apps a `hash_equals` expectation compares: the
+    /// same verdicts (two streams are equal or not whichever hash tells it) at a fraction of the cost, but the
+    /// digests shown are not SHA-256. For runs whose verdict alone is read (`sweep` replays a failing seed
+    /// with SHA-256 to report it).
+    Fingerprints,
 }
 
 const DEFAULT_DELAY: Duration = Duration::from_millis(1);
@@ -144,7 +163,10 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         }
         let labels = [format!("{}->{}", l.a, l.b), format!("{}->{}", l.b, l.a)];
         let [ab, ba] = [0, 1].map(|d| {
-            direction(labels[d].clone(), &specs[d], stream(seed, LINK_BASE + 2 * i as u64 + d as u64), opts.record)
+            let mut dir = direction(labels[d].clone(), &specs[d], stream(seed, LINK_BASE + 2 * i as u64 + d as u64));
+            dir.recording = opts.record;
+            dir.notes = opts.capture; // only captures show them
+            dir
         });
         sim.add_link(Link { name: l.name(), a, b, dirs: [ab, ba] });
     }
@@ -183,10 +205,18 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         };
         let report = AppReport::new(&name, kind_name(a.kind), unit_name(a.kind));
         let app_seed = derive_seed(seed, APP_BASE + i as u64);
+        let compared =
+            || sc.expects.iter().any(|x| x.hash_equals.as_ref().is_some_and(|other| *other == name || x.app == name));
+        let hash = match opts.digests {
+            Digests::All => HashKind::Sha256,
+            Digests::Checked if compared() => HashKind::Sha256,
+            Digests::Fingerprints if compared() => HashKind::Xxh3,
+            Digests::Checked | Digests::Fingerprints => HashKind::Off,
+        };
         let app = if a.kind == AppKind::BlindAttacker {
             attacker(a, &sim, report, app_seed)
         } else {
-            make_app(a, report, dst, app_seed)
+            make_app(a, report, dst, app_seed, hash)
         }
         .map_err(|(field, msg)| source.error_at(&["app", &idx, field], msg))?;
         let start = Instant::ZERO + a.start.map(|d| d.0).unwrap_or_default();
@@ -288,9 +318,8 @@ fn capture_settings(c: &CaptureSpec, source: &Source) -> Result<CaptureSettings,
     Ok(settings)
 }
 
-fn direction(label: String, s: &ImpairSpec, rng: rand_chacha::ChaCha8Rng, record: bool) -> Direction {
+fn direction(label: String, s: &ImpairSpec, rng: rand_chacha::ChaCha8Rng) -> Direction {
     let mut d = Direction::new(label, s.delay.map(|d| d.0).unwrap_or(DEFAULT_DELAY), rng);
-    d.recording = record;
     d.mtu = Some(Mtu { mtu: s.mtu.unwrap_or(DEFAULT_MTU) });
     d.rate = s.rate.map(|r| RateLimit::new(r.0, s.queue.unwrap_or(DEFAULT_QUEUE)));
     let mut random: Vec<Box<dyn Impairment>> = Vec::new();
@@ -353,7 +382,14 @@ fn interval_of(d: Option<crate::units::Dur>, default: Duration) -> Duration {
     d.map(|d| d.0).unwrap_or(default)
 }
 
-fn make_app(a: &AppSpec, report: AppReport, dst: Option<Ipv4Addr>, seed: u64) -> Result<Box<dyn App>, FieldError> {
+/// Builds an app of any kind but `blind_attacker`; `hash`: how its TCP connections hash their bytes.
+fn make_app(
+    a: &AppSpec,
+    report: AppReport,
+    dst: Option<Ipv4Addr>,
+    seed: u64,
+    hash: HashKind,
+) -> Result<Box<dyn App>, FieldError> {
     let need_dst = || dst.ok_or(("dst", format!("app kind {:?} needs `dst`", kind_name(a.kind))));
     let ms = |d: u64| Duration::from_millis(d);
     let interval = |default| a.interval.map(|d| d.0).unwrap_or(default);
@@ -399,7 +435,7 @@ fn make_app(a: &AppSpec, report: AppReport, dst: Option<Ipv4Addr>, seed: u64) ->
                 return Err(("read_interval", "the read interval must be positive".into()));
             }
             let sink = app::TcpSink::new(report, a.port.unwrap_or(5001), a.connections.unwrap_or(1));
-            Box::new(sink.with_options(opts))
+            Box::new(sink.with_options(opts).with_hash(hash))
         }
         AppKind::TcpEcho => Box::new(app::TcpEcho::new(report, a.port.unwrap_or(7))),
         AppKind::TcpBulk => {
@@ -408,7 +444,8 @@ fn make_app(a: &AppSpec, report: AppReport, dst: Option<Ipv4Addr>, seed: u64) ->
             if a.local_port.is_some() && conns != 1 {
                 return Err(("local_port", "`local_port` needs `connections = 1`".into()));
             }
-            Box::new(app::TcpBulk::new(report, dst, bytes, conns, seed).with_local_port(a.local_port))
+            let bulk = app::TcpBulk::new(report, dst, bytes, conns, seed).with_hash(hash);
+            Box::new(bulk.with_local_port(a.local_port))
         }
         AppKind::BlindAttacker => return Err(("kind", "blind_attacker is built by `attacker`".into())),
         AppKind::DhcpServer => {

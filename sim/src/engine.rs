@@ -10,9 +10,9 @@
 use crate::app::{App, AppReport, Cx};
 use crate::capture::Capture;
 use crate::impairment::Fault;
-use crate::link::Link;
-use std::cmp::Ordering;
-use std::collections::{BTreeMap, BinaryHeap};
+use crate::link::{Delivery, Link};
+use crate::queue::EventQueue;
+use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use synack::wire::{EthernetAddress, EthernetFrame};
 use synack::{Input, Instant, Output, SocketHandle, Stack};
@@ -44,36 +44,30 @@ impl Host {
 
 #[derive(Debug)]
 enum Ev {
-    Deliver { host: usize, bytes: Vec<u8>, note: Option<String> },
-    StackTimer { host: usize, deadline: Instant },
-    AppStart { host: usize, app: usize },
-    AppTimer { host: usize, app: usize, token: u64 },
-    Partition { link: usize, down: bool },
-}
-
-#[derive(Debug)]
-struct Scheduled {
-    at: Instant,
-    seq: u64,
-    ev: Ev,
-}
-
-impl PartialEq for Scheduled {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at, self.seq) == (other.at, other.seq)
-    }
-}
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for Scheduled {
-    /// Reversed, so the max-heap pops the earliest (time, sequence) first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.at, other.seq).cmp(&(self.at, self.seq))
-    }
+    /// A frame reaches `host`; `from` built it (its buffer goes back to that stack afterwards).
+    Deliver {
+        host: usize,
+        from: usize,
+        bytes: Vec<u8>,
+        note: Option<String>,
+    },
+    StackTimer {
+        host: usize,
+        deadline: Instant,
+    },
+    AppStart {
+        host: usize,
+        app: usize,
+    },
+    AppTimer {
+        host: usize,
+        app: usize,
+        token: u64,
+    },
+    Partition {
+        link: usize,
+        down: bool,
+    },
 }
 
 /// A simulation: build it (see [`crate::build`](mod@crate::build)), [`Sim::run`] it, read the results.
@@ -92,10 +86,13 @@ pub struct Sim {
     pub frames_delivered: u64,
     /// Events processed.
     pub events: u64,
-    queue: BinaryHeap<Scheduled>,
-    seq: u64,
+    queue: EventQueue<Ev>,
     out: Vec<Output>,
     timers: Vec<(Instant, usize, u64)>,
+    /// Scratch space, kept to spare an allocation per frame: socket events waiting for their apps, and the
+    /// copies of a frame leaving a link direction.
+    socket_events: Vec<(SocketHandle, synack::Event)>,
+    deliveries: Vec<Delivery>,
     apps_touched: bool,
     /// Apps whose start time has not come yet.
     unstarted: usize,
@@ -113,18 +110,18 @@ impl Sim {
             links: Vec::new(),
             frames_delivered: 0,
             events: 0,
-            queue: BinaryHeap::new(),
-            seq: 0,
+            queue: EventQueue::default(),
             out: Vec::new(),
             timers: Vec::new(),
+            socket_events: Vec::new(),
+            deliveries: Vec::new(),
             apps_touched: false,
             unstarted: 0,
         }
     }
 
     fn push(&mut self, at: Instant, ev: Ev) {
-        self.seq += 1;
-        self.queue.push(Scheduled { at, seq: self.seq, ev });
+        self.queue.push(at, None, ev);
     }
 
     /// Adds an app to a host, starting at `start`.
@@ -180,14 +177,10 @@ impl Sim {
                 self.push(t.max(self.now), Ev::StackTimer { host, deadline: t });
             }
         }
-        while let Some(top) = self.queue.peek() {
-            if top.at > self.end {
-                break;
-            }
-            let Some(s) = self.queue.pop() else { break };
-            self.now = s.at;
+        while let Some((at, ev)) = self.queue.pop_until(self.end) {
+            self.now = at;
             self.events += 1;
-            self.dispatch(s.ev);
+            self.dispatch(ev);
             if self.apps_touched {
                 self.apps_touched = false;
                 if self.stop_when_done && self.all_finished() {
@@ -200,15 +193,16 @@ impl Sim {
     fn dispatch(&mut self, ev: Ev) {
         let now = self.now;
         match ev {
-            Ev::Deliver { host, bytes, note } => {
+            Ev::Deliver { host, from, bytes, note } => {
                 self.frames_delivered += 1;
                 let h = &mut self.hosts[host];
                 if let Some(c) = h.capture.as_mut() {
                     c.record(now, &bytes, note.as_deref());
                 }
                 h.stack.handle_into(Input::Frame(&bytes), now, &mut self.out);
-                // The buffer is free again: let this stack build a later frame in it.
-                h.stack.recycle_frame(bytes);
+                // The buffer is free again: the stack that built it builds a later frame in it (a bulk sender
+                // would otherwise allocate every frame while its receiver's pool overflows).
+                self.hosts[from].stack.recycle_frame(bytes);
                 self.after_stack(host);
             }
             Ev::StackTimer { host, deadline } => {
@@ -253,7 +247,7 @@ impl Sim {
     /// Carries out what the stack of `host` produced: frames go to the links, events to the apps that own
     /// the sockets (whose own commands may produce more), then timers are rescheduled.
     fn after_stack(&mut self, host: usize) {
-        let mut events: Vec<(SocketHandle, synack::Event)> = Vec::new();
+        let mut events = std::mem::take(&mut self.socket_events);
         let mut next = 0;
         loop {
             let mut outs = std::mem::take(&mut self.out);
@@ -271,9 +265,13 @@ impl Sim {
                 self.with_app(host, app, |a, cx| a.on_event(cx, sock, &ev));
             }
         }
-        for (at, app, token) in std::mem::take(&mut self.timers) {
+        events.clear();
+        self.socket_events = events;
+        let mut timers = std::mem::take(&mut self.timers);
+        for (at, app, token) in timers.drain(..) {
             self.push(at.max(self.now), Ev::AppTimer { host, app, token });
         }
+        self.timers = timers;
         let h = &mut self.hosts[host];
         match h.stack.poll_timeout() {
             Some(t) if h.timer_at != Some(t) => {
@@ -291,37 +289,42 @@ impl Sim {
         let now = self.now;
         let dst = EthernetFrame::new_checked(&frame[..]).ok().map(|f| f.dst_addr());
         let group = dst.is_some_and(|d| d.is_multicast());
+        let leads_there = |&(_, _, peer): &(usize, usize, EthernetAddress)| group || Some(peer) == dst;
         let h = &self.hosts[host];
-        let mut targets: Vec<(usize, usize)> = Vec::new();
-        for &(link, dir, peer) in &h.ports {
-            if group || Some(peer) == dst {
-                targets.push((link, dir));
-            }
-        }
+        let targets = h.ports.iter().filter(|p| leads_there(p)).count();
         let captured = h.capture.as_ref().is_some_and(|c| c.wants(now)).then(|| frame.clone());
         let mut note: Option<String> = None;
-        if targets.is_empty() {
+        if targets == 0 {
             self.hosts[host].unroutable += 1;
             note = Some("not sent: no link leads to the destination MAC".into());
         }
         let mut frame = Some(frame);
-        let last = targets.len().saturating_sub(1);
-        for (i, (link, dir)) in targets.into_iter().enumerate() {
-            let bytes = if i == last { frame.take().unwrap_or_default() } else { frame.clone().unwrap_or_default() };
+        let mut deliveries = std::mem::take(&mut self.deliveries);
+        let mut sent = 0;
+        for port in 0..self.hosts[host].ports.len() {
+            let p = self.hosts[host].ports[port];
+            if !leads_there(&p) {
+                continue;
+            }
+            let (link, dir, _) = p;
+            sent += 1;
+            let bytes =
+                if sent == targets { frame.take().unwrap_or_default() } else { frame.clone().unwrap_or_default() };
             let l = &mut self.links[link];
             let to = if dir == 0 { l.b } else { l.a };
-            let outcome = l.dirs[dir].process(bytes, now);
-            if let Some(n) = outcome.note {
-                let n = if last > 0 { format!("to {}: {n}", self.hosts[to].name) } else { n };
+            if let Some(n) = l.dirs[dir].process_into(bytes, now, &mut deliveries) {
+                let n = if targets > 1 { format!("to {}: {n}", self.hosts[to].name) } else { n };
                 note = Some(match note {
                     Some(prev) => format!("{prev}; {n}"),
                     None => n,
                 });
             }
-            for d in outcome.deliveries {
-                self.push(d.at, Ev::Deliver { host: to, bytes: d.bytes, note: d.note });
+            for d in deliveries.drain(..) {
+                let ev = Ev::Deliver { host: to, from: host, bytes: d.bytes, note: d.note };
+                self.queue.push(d.at, Some(2 * link + dir), ev);
             }
         }
+        self.deliveries = deliveries;
         if let (Some(c), Some(bytes)) = (self.hosts[host].capture.as_mut(), captured) {
             c.record(now, &bytes, note.as_deref());
         }

@@ -1,6 +1,6 @@
 //! Expectations: what must hold at the end of a run.
 
-use crate::app::AppReport;
+use crate::app::{AppReport, Digest};
 use crate::scenario::ExpectSpec;
 use crate::units::format_duration;
 
@@ -46,10 +46,11 @@ pub fn evaluate(specs: &[ExpectSpec], reports: &[AppReport]) -> Vec<Check> {
             checks.push(Check { what, ok: r.count >= n, detail: format!("{} {}", r.count, r.count_unit) });
         }
         if let Some(other) = &x.hash_equals {
-            let what = format!("{}: SHA-256 equals {other}'s", x.app);
             let (mine, theirs) = (r.hashes(), find(other).map(AppReport::hashes).unwrap_or_default());
+            let algorithm = mine.iter().chain(&theirs).next().map_or("SHA-256", |d| d.algorithm());
+            let what = format!("{}: {algorithm} equals {other}'s", x.app);
             let ok = !mine.is_empty() && mine == theirs;
-            let short = |h: &[[u8; 32]]| h.iter().map(|d| crate::app::hex(&d[..8])).collect::<Vec<_>>().join(",");
+            let short = |h: &[Digest]| h.iter().map(Digest::short).collect::<Vec<_>>().join(",");
             let detail = format!("[{}] vs [{}]", short(&mine), short(&theirs));
             checks.push(Check { what, ok, detail });
         }

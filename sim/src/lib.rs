@@ -15,6 +15,7 @@ pub mod expect;
 pub mod impairment;
 pub mod link;
 pub mod plot;
+pub mod queue;
 pub mod rng;
 pub mod run;
 pub mod scenario;
@@ -22,7 +23,7 @@ pub mod shrink;
 pub mod summary;
 pub mod units;
 
-pub use build::{build, BuildOptions};
+pub use build::{build, BuildOptions, Digests};
 pub use engine::Sim;
 pub use run::{run, RunOutput};
 pub use scenario::{Scenario, ScenarioError, Source};

@@ -65,10 +65,16 @@ pub struct Direction {
     /// Record every fault and random decision (for `shrink`).
     pub recording: bool,
     pub record: Vec<Fault>,
+    /// Say in words what the link did to each frame (the packet comments of captures); without captures
+    /// nobody reads them, and writing them costs more than the decisions.
+    pub notes: bool,
     pub stats: DirStats,
     sent: u64,
+    /// The copies of the frame being processed (kept to spare an allocation per frame).
+    copies: Vec<Copy>,
 }
 
+#[derive(Debug)]
 struct Copy {
     id: u8,
     bytes: Vec<u8>,
@@ -89,8 +95,10 @@ impl Direction {
             rng,
             recording: false,
             record: Vec::new(),
+            notes: true,
             stats: DirStats::default(),
             sent: 0,
+            copies: Vec::new(),
         }
     }
 
@@ -101,12 +109,28 @@ impl Direction {
 
     /// Runs one frame sent at `now` through the pipeline.
     pub fn process(&mut self, bytes: Vec<u8>, now: Instant) -> Outcome {
+        let mut deliveries = Vec::new();
+        let note = self.process_into(bytes, now, &mut deliveries);
+        Outcome { deliveries, note }
+    }
+
+    /// [`Direction::process`] for the engine, without an allocation per frame: the copies that leave the
+    /// direction are appended to `deliveries`; returns what the link did to the frame, for the sender's capture
+    /// (`None` if delivered untouched).
+    pub fn process_into(&mut self, bytes: Vec<u8>, now: Instant, deliveries: &mut Vec<Delivery>) -> Option<String> {
+        let mut copies = std::mem::take(&mut self.copies);
+        copies.push(Copy { id: 0, bytes, at: now, note: String::new() });
+        let note = self.pipeline(&mut copies, deliveries);
+        copies.clear();
+        self.copies = copies;
+        note
+    }
+
+    fn pipeline(&mut self, copies: &mut Vec<Copy>, deliveries: &mut Vec<Delivery>) -> Option<String> {
         self.sent += 1;
         self.stats.frames_in += 1;
         let index = self.sent;
-        let mut sender_note = String::new();
-        let mut copies = vec![Copy { id: 0, bytes, at: now, note: String::new() }];
-        let mut next_id = 1u8;
+        let mut frame = FrameState { next_id: 1, sender_note: String::new(), notes: self.notes };
 
         // 1. Deterministic stages, on the original only.
         let fixed: [Option<&mut dyn Impairment>; 3] = [
@@ -119,7 +143,7 @@ impl Direction {
             match stage.apply(&FrameInfo { bytes: &c.bytes, index, copy: 0, at: c.at }, &mut self.rng) {
                 Verdict::Drop(cause) => {
                     *self.stats.dropped.entry(cause).or_insert(0) += 1;
-                    return Outcome { deliveries: Vec::new(), note: Some(format!("dropped by link ({cause})")) };
+                    return Some(format!("dropped by link ({cause})"));
                 }
                 Verdict::Delay(d) => c.at = c.at + d, // queueing and serialisation: not an impairment note
                 _ => {}
@@ -136,7 +160,7 @@ impl Direction {
                 FaultAction::Delay(d) => Verdict::Delay(d),
                 FaultAction::MarkCe => Verdict::MarkCe,
             };
-            Self::effect(&mut self.stats, &mut copies, pos, verdict, &mut next_id, &mut sender_note, "fault");
+            Self::effect(&mut self.stats, copies, pos, verdict, &mut frame, "fault");
             if self.recording {
                 let cause = "fault";
                 self.record.push(Fault { dir: self.label.clone(), frame: index, copy, action, cause });
@@ -168,101 +192,157 @@ impl Direction {
                     self.record.push(Fault { dir: self.label.clone(), frame: index, copy: id, action, cause });
                 }
                 let name = stage.name();
-                if !Self::effect(&mut self.stats, &mut copies, i, verdict, &mut next_id, &mut sender_note, name) {
+                if !Self::effect(&mut self.stats, copies, i, verdict, &mut frame, name) {
                     i += 1;
                 }
             }
         }
 
         // 4. Propagation.
-        let deliveries = copies
-            .into_iter()
-            .map(|c| {
-                self.stats.delivered += 1;
-                self.stats.bytes_delivered += c.bytes.len() as u64;
-                let note = (!c.note.is_empty()).then_some(c.note);
-                Delivery { at: c.at + self.delay, bytes: c.bytes, note }
-            })
-            .collect();
-        Outcome { deliveries, note: (!sender_note.is_empty()).then_some(sender_note) }
+        for c in copies.drain(..) {
+            self.stats.delivered += 1;
+            self.stats.bytes_delivered += c.bytes.len() as u64;
+            let note = (!c.note.is_empty()).then_some(c.note);
+            deliveries.push(Delivery { at: c.at + self.delay, bytes: c.bytes, note });
+        }
+        (!frame.sender_note.is_empty()).then_some(frame.sender_note)
     }
 
-    /// Carries out a verdict on copy `pos`; returns true if that copy was removed.
+    /// Carries out a verdict on copy `pos` and, with notes on, says what it did; returns true if that copy was
+    /// removed.
     fn effect(
         stats: &mut DirStats,
         copies: &mut Vec<Copy>,
         pos: usize,
         verdict: Verdict,
-        next_id: &mut u8,
-        sender_note: &mut String,
+        frame: &mut FrameState,
         cause: &'static str,
     ) -> bool {
-        let sep = |s: &mut String| {
-            if !s.is_empty() {
-                s.push_str("; ");
-            }
-        };
         let id = copies[pos].id;
-        let which = if id == 0 { String::new() } else { format!("copy {id} ") };
-        sep(sender_note);
+        let done = Self::carry_out(stats, copies, pos, verdict, &mut frame.next_id, cause);
+        if frame.notes {
+            Self::annotate(copies, pos, id, done, &mut frame.sender_note, cause);
+        }
+        matches!(done, Done::Dropped(_))
+    }
+
+    /// The verdict's effect on the copies and the counters.
+    fn carry_out(
+        stats: &mut DirStats,
+        copies: &mut Vec<Copy>,
+        pos: usize,
+        verdict: Verdict,
+        next_id: &mut u8,
+        cause: &'static str,
+    ) -> Done {
         match verdict {
-            Verdict::Pass => {}
+            Verdict::Pass => Done::Nothing,
             Verdict::Drop(reason) => {
                 copies.remove(pos);
                 let reason = if cause == "fault" { "fault" } else { reason };
                 *stats.dropped.entry(reason).or_insert(0) += 1;
-                let _ = write!(sender_note, "{which}dropped by link ({reason})");
-                return true;
+                Done::Dropped(reason)
             }
             Verdict::Duplicate => {
                 stats.duplicated += 1;
                 let c = &copies[pos];
-                let mut note = c.note.clone();
-                sep(&mut note);
-                let _ = write!(note, "duplicate (copy {}) made by link ({cause})", *next_id);
-                let dup = Copy { id: *next_id, bytes: c.bytes.clone(), at: c.at, note };
+                let dup = Copy { id: *next_id, bytes: c.bytes.clone(), at: c.at, note: String::new() };
                 *next_id = next_id.saturating_add(1);
                 copies.push(dup);
-                let _ = write!(sender_note, "{which}duplicated by link ({cause})");
+                Done::Duplicated
             }
             Verdict::Corrupt { bit } => {
                 stats.corrupted += 1;
-                let c = &mut copies[pos];
-                apply_bytes(&mut c.bytes, FaultAction::Corrupt { bit });
-                sep(&mut c.note);
-                let _ = write!(c.note, "corrupted by link: bit {bit} flipped ({cause})");
-                let _ = write!(sender_note, "{which}corrupted by link: bit {bit} ({cause})");
+                apply_bytes(&mut copies[pos].bytes, FaultAction::Corrupt { bit });
+                Done::Corrupted(bit)
             }
             Verdict::MarkCe => {
-                let c = &mut copies[pos];
-                sep(&mut c.note);
-                match mark_ce(&mut c.bytes) {
-                    CeMark::Marked => {
-                        stats.ce_marked += 1;
-                        let _ = write!(c.note, "CE marked by link ({cause})");
-                        let _ = write!(sender_note, "{which}CE marked by link ({cause})");
-                    }
-                    CeMark::AlreadyCe => {
-                        let _ = write!(c.note, "CE already, left alone by link ({cause})");
-                        let _ = write!(sender_note, "{which}CE already, left alone by link ({cause})");
-                    }
-                    CeMark::NotEct => {
-                        let _ = write!(c.note, "not ECN-capable, left unmarked by link ({cause})");
-                        let _ = write!(sender_note, "{which}not ECN-capable, left unmarked by link ({cause})");
-                    }
+                let mark = mark_ce(&mut copies[pos].bytes);
+                if mark == CeMark::Marked {
+                    stats.ce_marked += 1;
                 }
+                Done::Ce(mark)
             }
             Verdict::Delay(d) => {
                 stats.delayed += 1;
                 let c = &mut copies[pos];
                 c.at = c.at + d;
+                Done::Delayed(d)
+            }
+        }
+    }
+
+    /// Says what [`Direction::carry_out`] did to copy `id` (at `pos`, unless dropped): in the copy's own note
+    /// (what its receiver's capture says) and in the sender's.
+    fn annotate(copies: &mut [Copy], pos: usize, id: u8, done: Done, sender_note: &mut String, cause: &str) {
+        let sep = |s: &mut String| {
+            if !s.is_empty() {
+                s.push_str("; ");
+            }
+        };
+        let which = if id == 0 { String::new() } else { format!("copy {id} ") };
+        sep(sender_note);
+        match done {
+            Done::Nothing => {}
+            Done::Dropped(reason) => {
+                let _ = write!(sender_note, "{which}dropped by link ({reason})");
+            }
+            Done::Duplicated => {
+                let mut note = copies[pos].note.clone();
+                sep(&mut note);
+                if let Some(dup) = copies.last_mut() {
+                    let _ = write!(note, "duplicate (copy {}) made by link ({cause})", dup.id);
+                    dup.note = note;
+                }
+                let _ = write!(sender_note, "{which}duplicated by link ({cause})");
+            }
+            Done::Corrupted(bit) => {
+                let c = &mut copies[pos];
+                sep(&mut c.note);
+                let _ = write!(c.note, "corrupted by link: bit {bit} flipped ({cause})");
+                let _ = write!(sender_note, "{which}corrupted by link: bit {bit} ({cause})");
+            }
+            Done::Ce(mark) => {
+                let c = &mut copies[pos];
+                sep(&mut c.note);
+                let what = match mark {
+                    CeMark::Marked => "CE marked by link",
+                    CeMark::AlreadyCe => "CE already, left alone by link",
+                    CeMark::NotEct => "not ECN-capable, left unmarked by link",
+                };
+                let _ = write!(c.note, "{what} ({cause})");
+                let _ = write!(sender_note, "{which}{what} ({cause})");
+            }
+            Done::Delayed(d) => {
+                let c = &mut copies[pos];
                 sep(&mut c.note);
                 let _ = write!(c.note, "delayed by link +{} ({cause})", format_duration(d));
                 let _ = write!(sender_note, "{which}delayed by link +{} ({cause})", format_duration(d));
             }
         }
-        false
     }
+}
+
+/// One frame's way through a direction.
+struct FrameState {
+    /// The number the next duplicate gets.
+    next_id: u8,
+    /// What the link did, for the sender's capture.
+    sender_note: String,
+    /// Whether notes are written at all ([`Direction::notes`]).
+    notes: bool,
+}
+
+/// What a verdict did to a frame copy.
+#[derive(Clone, Copy, Debug)]
+enum Done {
+    Nothing,
+    Dropped(&'static str),
+    /// A copy was added at the end of the list.
+    Duplicated,
+    Corrupted(usize),
+    Ce(CeMark),
+    Delayed(Duration),
 }
 
 /// A point-to-point link: host `a` and host `b` (indices into the simulation's hosts) and two directions.

@@ -100,7 +100,7 @@ impl fmt::Display for RunResult {
                 let end = c.finished.unwrap_or(self.end);
                 let took = end - c.started;
                 let bytes = c.bytes_sent.max(c.bytes_received);
-                let hash = c.sha256.map(|h| format!(" sha256 {}", crate::app::hex(&h[..8]))).unwrap_or_default();
+                let hash = c.digest.map(|d| format!(" {d}")).unwrap_or_default();
 
                 writeln!(
                     f,

@@ -67,7 +67,7 @@ fn sweep(sc: &synack_sim::Scenario, src: &synack_sim::Source) -> Vec<RunResult> 
                     (0..SEEDS)
                         .filter(|seed| seed % 2 == half)
                         .map(|seed| {
-                            let opts = BuildOptions { seed: Some(seed), capture: false, record: false };
+                            let opts = BuildOptions { seed: Some(seed), ..BuildOptions::default() };
                             run(sc, src, &opts).unwrap_or_else(|e| panic!("{e}")).result
                         })
                         .collect::<Vec<_>>()

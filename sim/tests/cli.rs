@@ -56,6 +56,27 @@ fn sweep_prints_failing_seeds_with_replay_commands_and_shrink_writes_a_scenario(
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A sweep compares streams with cheap fingerprints but reports a failing seed as `run` does, with SHA-256.
+#[test]
+fn sweep_reports_a_hash_mismatch_with_the_sha256_digests_of_run() {
+    let dir = common::temp_dir("cli-sweep-hash");
+    let path = dir.join("crossed.toml");
+    let apps = "[[app]]\nname = \"sink\"\nhost = \"b\"\nkind = \"tcp_sink\"\nport = 5001\n[[app]]\nname = \"sink2\"\nhost = \"b\"\nkind = \"tcp_sink\"\nport = 5002\n[[app]]\nname = \"bulk\"\nhost = \"a\"\nkind = \"tcp_bulk\"\ndst = \"b\"\nport = 5001\nbytes = 30000\n[[app]]\nname = \"other\"\nhost = \"a\"\nkind = \"tcp_bulk\"\ndst = \"b\"\nport = 5002\nbytes = 30000\n[[expect]]\napp = \"sink\"\nhash_equals = \"other\"\n";
+    std::fs::write(&path, common::two_hosts("", apps)).expect("write");
+    let out = sim().arg("sweep").arg(&path).args(["--seeds", "3..5", "--jobs", "2"]).output().expect("sweeps");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    let line = stdout.lines().find(|l| l.starts_with("seed 3:")).expect("seed 3 fails");
+    let run = sim().arg("run").arg(&path).args(["--seed", "3"]).output().expect("runs");
+    let summary = String::from_utf8_lossy(&run.stdout);
+    let failed = summary.lines().find(|l| l.contains("[FAILED]")).expect("the run fails too");
+    assert!(line.contains("sink: SHA-256 equals other's (got ["), "{line}");
+    // The same digests as the summary's check line: `[FAILED] what — detail`.
+    let detail = failed.split(" — ").nth(1).expect("a detail");
+    assert!(line.ends_with(&format!("(got {detail})")), "{line}\n{failed}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[test]
 fn a_bad_scenario_is_reported_with_file_and_line() {
     let dir = common::temp_dir("cli-bad");

@@ -5,7 +5,7 @@ mod common;
 use synack_sim::{run, BuildOptions, Scenario};
 
 fn captures(sc: &Scenario, src: &synack_sim::Source, seed: Option<u64>) -> Vec<(String, Vec<u8>)> {
-    run(sc, src, &BuildOptions { seed, capture: true, record: false }).expect("runs").captures
+    run(sc, src, &BuildOptions { seed, capture: true, ..BuildOptions::default() }).expect("runs").captures
 }
 
 #[test]

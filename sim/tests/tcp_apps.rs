@@ -155,3 +155,65 @@ fn plot_draws_a_time_sequence_graph() {
     assert!(text.starts_with("<svg") && text.contains("time-sequence graph") && text.contains("retransmission"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Two transfers of different streams; the sink of the first is checked against each sender.
+fn crossed_hashes() -> String {
+    common::two_hosts(
+        "delay = \"2ms\"\nloss = 0.01\ncorrupt = 0.005",
+        r#"
+[[app]]
+name = "sink1"
+host = "b"
+kind = "tcp_sink"
+port = 5001
+[[app]]
+name = "sink2"
+host = "b"
+kind = "tcp_sink"
+port = 5002
+[[app]]
+name = "bulk1"
+host = "a"
+kind = "tcp_bulk"
+dst = "b"
+port = 5001
+bytes = 200000
+[[app]]
+name = "bulk2"
+host = "a"
+kind = "tcp_bulk"
+dst = "b"
+port = 5002
+bytes = 200000
+[[expect]]
+app = "sink1"
+hash_equals = "bulk1"
+[[expect]]
+app = "sink1"
+hash_equals = "bulk2"
+"#,
+    )
+}
+
+#[test]
+fn every_digest_mode_gives_the_same_verdicts_and_hashes_only_what_is_compared() {
+    use synack_sim::{run, BuildOptions, Digests};
+    let (sc, src) = common::scenario(&crossed_hashes());
+    let result = |digests| run(&sc, &src, &BuildOptions { digests, ..BuildOptions::default() }).expect("runs").result;
+    let all = result(Digests::All);
+    let verdicts = |r: &synack_sim::RunResult| r.checks.iter().map(|c| c.ok).collect::<Vec<_>>();
+    assert_eq!(verdicts(&all), [true, false], "{all}");
+    for digests in [Digests::Checked, Digests::Fingerprints] {
+        let r = result(digests);
+        assert_eq!(verdicts(&r), verdicts(&all), "{digests:?}: {r}");
+        // Hashing changes nothing that is simulated.
+        assert_eq!((r.frames_delivered, r.events, r.end), (all.frames_delivered, all.events, all.end));
+        let hashed = |name: &str| r.apps.iter().find(|a| a.name == name).is_some_and(|a| !a.hashes().is_empty());
+        assert!(hashed("sink1") && hashed("bulk1") && hashed("bulk2") && !hashed("sink2"), "{digests:?}");
+    }
+    // SHA-256 digests are the summary's; fingerprints say what they are.
+    assert_eq!(result(Digests::Checked).checks, all.checks);
+    let fingerprinted = result(Digests::Fingerprints);
+    assert!(fingerprinted.checks[1].what.contains("XXH3-128 equals"), "{fingerprinted}");
+    assert!(all.checks[1].what.contains("SHA-256 equals"), "{all}");
+}

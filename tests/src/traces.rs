@@ -46,7 +46,7 @@ impl TraceScenario {
 
     /// Runs the scenario with its own seed (or `seed`), capturing every host.
     pub fn run(&self, seed: Option<u64>, capture: bool) -> RunOutput {
-        let opts = BuildOptions { seed, capture, record: false };
+        let opts = BuildOptions { seed, capture, ..BuildOptions::default() };
         run(&self.scenario, &self.source, &opts).unwrap_or_else(|e| panic!("{e}"))
     }
 }

@@ -229,17 +229,27 @@ impl RecvBuffer {
                 i += 1;
                 continue;
             }
-            // Overlapping or adjacent: build the union, preferring bytes already held.
-            let new_start = start.min(s);
-            let new_end = end.max(e);
-            let mut buf = vec![0u8; new_end - new_start];
-            buf[start - new_start..start - new_start + merged.len()].copy_from_slice(&merged);
-            buf[s - new_start..s - new_start + d.len()].copy_from_slice(d);
-            self.ooo_bytes -= d.len();
-            self.ooo.remove(i);
-            start = new_start;
-            end = new_end;
-            merged = buf;
+            // Overlapping or adjacent: the union, preferring bytes already held. A run that starts first keeps
+            // its buffer and grows at its end, so segments arriving in order behind a hole append to their run
+            // instead of copying all of it again (a zero-filled copy per segment was quadratic in the run).
+            let (_, mut run) = self.ooo.remove(i);
+            self.ooo_bytes -= run.len();
+            if s <= start {
+                if end > e {
+                    run.extend_from_slice(&merged[e - start..]);
+                }
+                merged = run;
+                start = s;
+            } else {
+                let mut union = Vec::with_capacity(end.max(e) - start);
+                union.extend_from_slice(&merged[..s - start]);
+                union.extend_from_slice(&run);
+                if end > e {
+                    union.extend_from_slice(&merged[e - start..]);
+                }
+                merged = union;
+            }
+            end = end.max(e);
         }
         if self.ooo.len() >= self.max_runs {
             return;
@@ -315,6 +325,41 @@ mod tests {
         assert_eq!(r.insert(base + 17, base + 17, b"rst", &mut pool), 5);
         assert_eq!(r.read(100, &mut pool), b"rstuv");
         assert!(!r.has_out_of_order());
+    }
+
+    /// Out-of-order segments of every overlap, in any order: each byte is the first one received for its
+    /// position, exactly as a map of sequence numbers (the model) keeps them.
+    #[test]
+    fn recv_buffer_keeps_the_first_copy_of_every_out_of_order_byte() {
+        let mut pool = BlockPool::default();
+        let mut r = RecvBuffer::new(1 << 20, 1024);
+        let base = SeqNum(u32::MAX - 3000);
+        let mut model = std::collections::BTreeMap::new();
+        let mut x: u64 = 7;
+        for n in 0..600u32 {
+            x = crate::seed::mix64(x);
+            let (offset, len) = (1 + (x % 4000) as usize, 1 + (x >> 20) as usize % 300);
+            let fill = (n % 251) as u8;
+            assert_eq!(r.insert(base, base + offset, &vec![fill; len], &mut pool), 0);
+            for at in offset..offset + len {
+                model.entry(at).or_insert(fill);
+            }
+        }
+        let mut runs: Vec<(usize, Vec<u8>)> = Vec::new();
+        for (&at, &byte) in &model {
+            match runs.last_mut() {
+                Some((start, bytes)) if *start + bytes.len() == at => bytes.push(byte),
+                _ => runs.push((at, vec![byte])),
+            }
+        }
+        let ranges: Vec<(SeqNum, SeqNum)> = runs.iter().map(|(s, b)| (base + *s, base + *s + b.len())).collect();
+        assert_eq!(r.out_of_order_ranges().collect::<Vec<_>>(), ranges);
+        // Fill the hole before the first run: everything up to the next hole becomes readable, byte for byte.
+        let (first, bytes) = &runs[0];
+        assert_eq!(r.insert(base, base, &vec![0xee; *first], &mut pool), first + bytes.len());
+        let mut want = vec![0xee; *first];
+        want.extend_from_slice(bytes);
+        assert_eq!(r.read(usize::MAX, &mut pool), want);
     }
 
     #[test]

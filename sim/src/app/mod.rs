@@ -2,14 +2,18 @@
 //! is called back with the events of the sockets it opened, at its start time and at timers it set.
 
 mod attacker;
+mod data;
 mod dhcp_server;
+mod digest;
 mod ping;
 mod tcp_client;
 mod tcp_server;
 mod udp;
 
 pub use attacker::{AttackPlan, BlindAttacker, Victim};
+pub use data::{data_chunk, fill_data};
 pub use dhcp_server::DhcpServer;
+pub use digest::{Digest, HashKind, StreamDigest};
 pub use ping::Ping;
 pub use tcp_client::{TcpBulk, TcpRequestResponse};
 pub use tcp_server::{SinkOptions, TcpEcho, TcpSink};
@@ -51,6 +55,13 @@ impl Cx<'_> {
         reply
     }
 
+    /// Reads up to `max` received bytes of a TCP connection without copying them out: the stack lends them to
+    /// `f` where they lie ([`Stack::tcp_read`]). `Ok(0)` at end of stream; otherwise as [`Command::TcpRecv`],
+    /// which copies the same bytes into a new `Vec`.
+    pub fn tcp_read(&mut self, sock: SocketHandle, max: usize, f: impl FnMut(&[u8])) -> Result<usize, CommandError> {
+        self.stack.tcp_read(sock, max, self.now, self.out, f)
+    }
+
     /// A snapshot of a TCP connection (retransmissions, RTT, cwnd), while the stack still knows it.
     pub fn tcp_info(&self, sock: SocketHandle) -> Option<synack::tcp::TcpInfo> {
         self.stack.tcp_info(sock)
@@ -76,8 +87,9 @@ pub struct ConnReport {
     pub bytes_received: u64,
     pub started: Instant,
     pub finished: Option<Instant>,
-    /// SHA-256 of the bytes sent (clients) or received (sinks).
-    pub sha256: Option<[u8; 32]>,
+    /// Digest of the bytes sent (clients) or received (sinks): SHA-256 unless built otherwise
+    /// ([`crate::build::Digests`]).
+    pub digest: Option<Digest>,
     /// Retransmitted segments and smoothed RTT, from the last [`synack::tcp::TcpInfo`] snapshot.
     pub retransmits: Option<u64>,
     pub srtt: Option<Duration>,
@@ -90,16 +102,17 @@ pub struct ConnReport {
 }
 
 impl ConnReport {
-    /// Copies the counters of interest from the stack's view of the connection, if it still has one.
-    pub fn snapshot(&mut self, cx: &Cx<'_>, sock: SocketHandle) {
-        if let Some(info) = cx.tcp_info(sock) {
-            self.retransmits = Some(info.counters.retransmitted_segments);
-            self.counters = Some(info.counters);
-            self.ecn = info.ecn;
-            if info.srtt.is_some() {
-                self.srtt = info.srtt;
-            }
+    /// Copies the counters of interest from the stack's view of the connection, if it still has one; returns
+    /// how many more bytes its send buffer takes, then.
+    pub fn snapshot(&mut self, cx: &Cx<'_>, sock: SocketHandle) -> Option<usize> {
+        let info = cx.tcp_info(sock)?;
+        self.retransmits = Some(info.counters.retransmitted_segments);
+        self.counters = Some(info.counters);
+        self.ecn = info.ecn;
+        if info.srtt.is_some() {
+            self.srtt = info.srtt;
         }
+        Some(info.send_buffer.saturating_sub(info.send_queued))
     }
 }
 
@@ -136,9 +149,9 @@ impl AppReport {
             (false, Some(t)) => format!("incomplete, stopped at {t}s"),
         }
     }
-    /// The SHA-256 digests of the app's connections, sorted (so parallel connections compare as a set).
-    pub fn hashes(&self) -> Vec<[u8; 32]> {
-        let mut h: Vec<[u8; 32]> = self.conns.iter().filter_map(|c| c.sha256).collect();
+    /// The digests of the app's connections, sorted (so parallel connections compare as a set).
+    pub fn hashes(&self) -> Vec<Digest> {
+        let mut h: Vec<Digest> = self.conns.iter().filter_map(|c| c.digest).collect();
         h.sort_unstable();
         h
     }
@@ -155,20 +168,6 @@ pub trait App: fmt::Debug {
     /// Nothing more will happen: done, failed, or a server (which never finishes on its own).
     fn is_finished(&self) -> bool;
     fn report(&self) -> AppReport;
-}
-
-/// Deterministic test data: byte `offset` of stream `seed`, generated 8 bytes at a time.
-pub fn data_chunk(seed: u64, offset: u64, len: usize) -> Vec<u8> {
-    let mut v = Vec::with_capacity(len);
-    let mut pos = offset;
-    while v.len() < len {
-        let word = crate::rng::derive_seed(seed, pos / 8).to_le_bytes();
-        let start = (pos % 8) as usize;
-        let take = (8 - start).min(len - v.len());
-        v.extend_from_slice(&word[start..start + take]);
-        pos += take as u64;
-    }
-    v
 }
 
 /// How a connection ended, for reports and `outcome` expectations: `closed`, `reset`, `timedout`,
@@ -233,16 +232,6 @@ pub fn hex(d: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn data_chunks_are_position_independent() {
-        let whole = data_chunk(9, 0, 100);
-        let mut parts = data_chunk(9, 0, 13);
-        parts.extend(data_chunk(9, 13, 50));
-        parts.extend(data_chunk(9, 63, 37));
-        assert_eq!(whole, parts);
-        assert_ne!(whole, data_chunk(10, 0, 100));
-    }
 
     #[test]
     fn tcp_failures_say_why() {

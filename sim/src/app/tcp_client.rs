@@ -1,7 +1,6 @@
 //! TCP clients: bulk sender (one or many parallel connections) and request/response.
 
-use super::{data_chunk, describe_tcp_failure, outcome_name, App, AppReport, ConnReport, Cx};
-use sha2::{Digest, Sha256};
+use super::{data_chunk, describe_tcp_failure, outcome_name, App, AppReport, ConnReport, Cx, HashKind, StreamDigest};
 use std::net::SocketAddrV4;
 
 use synack::{Command, CommandError, Event, Instant, Reply, SocketHandle};
@@ -14,7 +13,7 @@ struct Conn {
     sock: SocketHandle,
     seed: u64,
     sent: u64,
-    hasher: Sha256,
+    digest: StreamDigest,
     shut: bool,
     done: bool,
     report: ConnReport,
@@ -31,10 +30,10 @@ fn connect(cx: &mut Cx<'_>, remote: SocketAddrV4, local_port: Option<u16>) -> Re
 /// Reads and discards whatever is buffered, counting it in `received`; true at end of stream.
 fn discard_input(cx: &mut Cx<'_>, sock: SocketHandle, received: &mut u64) -> bool {
     loop {
-        match cx.command(Command::TcpRecv { sock, max: 1 << 20 }) {
-            Ok(Reply::Data(d)) if d.is_empty() => return true,
-            Ok(Reply::Data(d)) => *received += d.len() as u64,
-            _ => return false,
+        match cx.tcp_read(sock, 1 << 20, |_| {}) {
+            Ok(0) => return true,
+            Ok(n) => *received += n as u64,
+            Err(_) => return false,
         }
     }
 }
@@ -51,14 +50,21 @@ pub struct TcpBulk {
     connections: u32,
     seed: u64,
     local_port: Option<u16>,
+    hash: HashKind,
     conns: Vec<Conn>,
     failed_to_start: bool,
 }
 
 impl TcpBulk {
     pub fn new(report: AppReport, dst: SocketAddrV4, bytes: u64, connections: u32, seed: u64) -> TcpBulk {
-        let (local_port, conns, failed_to_start) = (None, Vec::new(), false);
-        TcpBulk { report, dst, bytes, connections, seed, local_port, conns, failed_to_start }
+        let (local_port, hash, conns, failed_to_start) = (None, HashKind::Sha256, Vec::new(), false);
+        TcpBulk { report, dst, bytes, connections, seed, local_port, hash, conns, failed_to_start }
+    }
+
+    /// How each connection hashes what it sent (default: SHA-256).
+    pub fn with_hash(mut self, hash: HashKind) -> TcpBulk {
+        self.hash = hash;
+        self
     }
 
     /// Connect from this local port instead of an ephemeral one.
@@ -67,18 +73,28 @@ impl TcpBulk {
         self
     }
 
-    fn pump(cx: &mut Cx<'_>, c: &mut Conn, total: u64) {
+    /// Offers the rest of the data until the stack takes no more; `room`: what the send buffer takes now.
+    fn pump(cx: &mut Cx<'_>, c: &mut Conn, total: u64, mut room: usize) {
         while c.sent < total {
-            let len = CHUNK.min((total - c.sent) as usize);
+            // Offer at most one byte more than the send buffer takes: the stack accepts what it would have
+            // taken from a whole chunk, the refused byte still asks for `Writable`, and no bytes are generated
+            // only to be thrown away.
+            let len = CHUNK.min((total - c.sent) as usize).min(room.saturating_add(1));
             let data = data_chunk(c.seed, c.sent, len);
-            match cx.command(Command::TcpSend { sock: c.sock, data: data.clone() }) {
+            // Hashed before the stack takes the bytes (no copy kept); bytes it refuses are hashed only once.
+            c.digest.update_from(c.sent, &data);
+            match cx.command(Command::TcpSend { sock: c.sock, data }) {
                 Ok(Reply::Sent { len: n }) => {
-                    c.hasher.update(&data[..n]);
                     c.sent += n as u64;
                     c.report.bytes_sent = c.sent;
                     if n < len {
                         return; // wait for Writable
                     }
+                    room = match room.checked_sub(n) {
+                        Some(left) => left,
+                        // The stack took more than it had room for, by our count: ask it.
+                        None => cx.tcp_info(c.sock).map_or(CHUNK, |i| i.send_buffer.saturating_sub(i.send_queued)),
+                    };
                 }
                 Err(CommandError::WouldBlock) => return,
                 other => {
@@ -89,7 +105,7 @@ impl TcpBulk {
         }
         if !c.shut {
             c.shut = true;
-            c.report.sha256 = Some(c.hasher.clone().finalize().into());
+            c.report.digest = c.digest.finish();
             if let Err(e) = cx.command(Command::TcpShutdown { sock: c.sock }) {
                 c.report.outcome = format!("shutdown: {e}");
             }
@@ -104,8 +120,8 @@ impl App for TcpBulk {
                 Ok(sock) => {
                     let report = ConnReport { sock: sock.0, started: cx.now(), ..ConnReport::default() };
                     let seed = crate::rng::derive_seed(self.seed, u64::from(i));
-                    let (sent, hasher, shut, done) = (0, Sha256::new(), false, false);
-                    self.conns.push(Conn { sock, seed, sent, hasher, shut, done, report });
+                    let (sent, digest, shut, done) = (0, StreamDigest::new(self.hash), false, false);
+                    self.conns.push(Conn { sock, seed, sent, digest, shut, done, report });
                 }
                 Err(e) => {
                     self.report.errors.push(e);
@@ -118,9 +134,9 @@ impl App for TcpBulk {
     fn on_event(&mut self, cx: &mut Cx<'_>, sock: SocketHandle, event: &Event) {
         let total = self.bytes;
         let Some(c) = self.conns.iter_mut().find(|c| c.sock == sock && !c.done) else { return };
-        c.report.snapshot(cx, sock);
+        let room = c.report.snapshot(cx, sock).unwrap_or(CHUNK);
         match event {
-            Event::Connected | Event::Writable => Self::pump(cx, c, total),
+            Event::Connected | Event::Writable => Self::pump(cx, c, total, room),
             Event::Readable => {
                 discard_input(cx, sock, &mut c.report.bytes_received);
             }
@@ -292,13 +308,13 @@ impl App for TcpRequestResponse {
             Event::Readable | Event::PeerClosed => {
                 let mut eof = false;
                 loop {
-                    match cx.command(Command::TcpRecv { sock, max: 1 << 20 }) {
-                        Ok(Reply::Data(d)) if d.is_empty() => {
+                    match cx.tcp_read(sock, 1 << 20, |_| {}) {
+                        Ok(0) => {
                             eof = true;
                             break;
                         }
-                        Ok(Reply::Data(d)) => self.received += d.len() as u64,
-                        _ => break,
+                        Ok(n) => self.received += n as u64,
+                        Err(_) => break,
                     }
                 }
                 self.conn.bytes_received = self.received;

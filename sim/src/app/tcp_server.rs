@@ -1,7 +1,6 @@
 //! TCP servers: a sink that reads every connection to end of stream and hashes it, and an echo server.
 
-use super::{data_chunk, describe_tcp_failure, outcome_name, App, AppReport, ConnReport, Cx};
-use sha2::{Digest, Sha256};
+use super::{data_chunk, describe_tcp_failure, outcome_name, App, AppReport, ConnReport, Cx, HashKind, StreamDigest};
 use std::collections::BTreeMap;
 use std::net::SocketAddrV4;
 use std::time::Duration;
@@ -59,7 +58,7 @@ impl SinkOptions {
 #[derive(Debug)]
 struct SinkConn {
     remote: SocketAddrV4,
-    hasher: Sha256,
+    digest: StreamDigest,
     report: ConnReport,
     /// End of stream read (and the reply, if any, queued).
     done: bool,
@@ -84,6 +83,7 @@ pub struct TcpSink {
     port: u16,
     connections: u32,
     opts: SinkOptions,
+    hash: HashKind,
     listener: Option<SocketHandle>,
     conns: BTreeMap<SocketHandle, SinkConn>,
 }
@@ -91,10 +91,15 @@ pub struct TcpSink {
 impl TcpSink {
     pub fn new(report: AppReport, port: u16, connections: u32) -> TcpSink {
         let opts = SinkOptions { read_interval: Duration::from_millis(100), ..SinkOptions::default() };
-        TcpSink { report, port, connections, opts, listener: None, conns: BTreeMap::new() }
+        TcpSink { report, port, connections, opts, hash: HashKind::Sha256, listener: None, conns: BTreeMap::new() }
     }
     pub fn with_options(mut self, opts: SinkOptions) -> TcpSink {
         self.opts = opts;
+        self
+    }
+    /// How each connection hashes what it read (default: SHA-256).
+    pub fn with_hash(mut self, hash: HashKind) -> TcpSink {
+        self.hash = hash;
         self
     }
     fn finished_ok(&self) -> usize {
@@ -113,19 +118,19 @@ impl TcpSink {
                 return;
             }
             let max = if slow { c.budget } else { 1 << 20 };
-            match cx.command(Command::TcpRecv { sock, max }) {
-                Ok(Reply::Data(d)) if d.is_empty() => {
+            let digest = &mut c.digest;
+            match cx.tcp_read(sock, max, |bytes| digest.update(bytes)) {
+                Ok(0) => {
                     c.eof = true;
-                    c.report.sha256 = Some(c.hasher.clone().finalize().into());
+                    c.report.digest = c.digest.finish();
                 }
-                Ok(Reply::Data(d)) => {
-                    c.hasher.update(&d);
-                    c.report.bytes_received += d.len() as u64;
+                Ok(n) => {
+                    c.report.bytes_received += n as u64;
                     if slow {
-                        c.budget -= d.len().min(c.budget);
+                        c.budget -= n.min(c.budget);
                     }
                 }
-                _ => return,
+                Err(_) => return,
             }
         }
         while c.reply_sent < opts.reply_bytes {
@@ -165,7 +170,7 @@ impl App for TcpSink {
                         s,
                         SinkConn {
                             remote,
-                            hasher: Sha256::new(),
+                            digest: StreamDigest::new(self.hash),
                             report,
                             done: false,
                             eof: false,
@@ -300,13 +305,11 @@ impl App for TcpEcho {
         match event {
             Event::Readable | Event::PeerClosed => {
                 while !c.eof {
-                    match cx.command(Command::TcpRecv { sock, max: 1 << 20 }) {
-                        Ok(Reply::Data(d)) if d.is_empty() => c.eof = true,
-                        Ok(Reply::Data(d)) => {
-                            self.report.bytes += d.len() as u64;
-                            c.pending.extend_from_slice(&d);
-                        }
-                        _ => break,
+                    let pending = &mut c.pending;
+                    match cx.tcp_read(sock, 1 << 20, |bytes| pending.extend_from_slice(bytes)) {
+                        Ok(0) => c.eof = true,
+                        Ok(n) => self.report.bytes += n as u64,
+                        Err(_) => break,
                     }
                 }
                 Self::flush(cx, sock, c);

@@ -14,7 +14,7 @@ pub fn scenario(text: &str) -> (Scenario, Source) {
 /// Runs an inline scenario.
 pub fn run_text(text: &str, seed: Option<u64>, capture: bool) -> RunOutput {
     let (sc, src) = scenario(text);
-    run(&sc, &src, &BuildOptions { seed, capture, record: false }).unwrap_or_else(|e| panic!("{e}"))
+    run(&sc, &src, &BuildOptions { seed, capture, ..BuildOptions::default() }).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// Loads a scenario shipped in sim/scenarios/.
