@@ -150,8 +150,9 @@ impl CaptureFile {
                 };
                 let mut line = format!("{:>12} {dir} {summary}", format_relative(t));
                 if let Some(c) = &f.comment {
+                    // A comment holds one line per note (link, reason, state change): one decoded line each way.
                     line.push_str("  # ");
-                    line.push_str(c);
+                    line.push_str(&c.replace('\n', "; "));
                 }
                 line
             })

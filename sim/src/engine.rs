@@ -15,7 +15,7 @@ use crate::queue::EventQueue;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use synack::wire::{EthernetAddress, EthernetFrame};
-use synack::{Input, Instant, Output, SocketHandle, Stack};
+use synack::{Input, Instant, Note, Output, SocketHandle, Stack};
 
 /// One simulated machine.
 #[derive(Debug)]
@@ -196,10 +196,13 @@ impl Sim {
             Ev::Deliver { host, from, bytes, note } => {
                 self.frames_delivered += 1;
                 let h = &mut self.hosts[host];
-                if let Some(c) = h.capture.as_mut() {
-                    c.record(now, &bytes, note.as_deref());
-                }
                 h.stack.handle_into(Input::Frame(&bytes), now, &mut self.out);
+                if let Some(c) = h.capture.as_mut() {
+                    // Recorded after the stack took it, so that the frame's comment says what it did to the
+                    // connection (state changes) or why it dropped it; before the frames it sent in answer.
+                    let told = take_received_notes(&mut self.out);
+                    c.record(now, &bytes, join_comment(note.as_deref(), &told).as_deref());
+                }
                 // The buffer is free again: the stack that built it builds a later frame in it (a bulk sender
                 // would otherwise allocate every frame while its receiver's pool overflows).
                 self.hosts[from].stack.recycle_frame(bytes);
@@ -251,13 +254,26 @@ impl Sim {
         let mut next = 0;
         loop {
             let mut outs = std::mem::take(&mut self.out);
-            for o in outs.drain(..) {
+            // State changes and drops that no received frame carries (a command, a timer) go with the next frame
+            // the host sends; a frame's own reason follows it.
+            let mut told: Vec<String> = Vec::new();
+            let mut it = outs.drain(..).peekable();
+            while let Some(o) = it.next() {
                 match o {
-                    Output::Transmit(frame) => self.transmit(host, frame),
+                    Output::Transmit(frame) => {
+                        if let Some(Output::Note(Note::Sent(why))) = it.peek() {
+                            told.push(Note::Sent(*why).to_string());
+                            it.next();
+                        }
+                        self.transmit(host, frame, &told);
+                        told.clear();
+                    }
                     Output::Event(sock, ev) => events.push((sock, ev)),
-                    Output::Reply(_) | Output::Note(_) => {}
+                    Output::Note(n) => told.push(n.to_string()),
+                    Output::Reply(_) => {}
                 }
             }
+            drop(it);
             self.out = outs;
             let Some((sock, ev)) = events.get(next).cloned() else { break };
             next += 1;
@@ -285,7 +301,7 @@ impl Sim {
     }
 
     /// Sends a frame from `host` down its links.
-    fn transmit(&mut self, host: usize, frame: Vec<u8>) {
+    fn transmit(&mut self, host: usize, frame: Vec<u8>, told: &[String]) {
         let now = self.now;
         let dst = EthernetFrame::new_checked(&frame[..]).ok().map(|f| f.dst_addr());
         let group = dst.is_some_and(|d| d.is_multicast());
@@ -326,7 +342,7 @@ impl Sim {
         }
         self.deliveries = deliveries;
         if let (Some(c), Some(bytes)) = (self.hosts[host].capture.as_mut(), captured) {
-            c.record(now, &bytes, note.as_deref());
+            c.record(now, &bytes, join_comment(note.as_deref(), told).as_deref());
         }
     }
 
@@ -347,4 +363,35 @@ impl Sim {
     pub fn take_captures(&mut self) -> Vec<(String, Vec<u8>)> {
         self.hosts.iter_mut().filter_map(|h| h.capture.take().map(|c| (h.name.clone(), c.into_bytes()))).collect()
     }
+}
+
+/// Takes the state-change and drop notes a received frame caused out of `out` (they describe that frame), as
+/// comment lines; a sent frame's reason stays with its frame.
+fn take_received_notes(out: &mut Vec<Output>) -> Vec<String> {
+    let mut told = Vec::new();
+    let mut i = 0;
+    while i < out.len() {
+        match &out[i] {
+            Output::Note(n @ (Note::State { .. } | Note::Dropped(_))) => {
+                told.push(n.to_string());
+                out.remove(i);
+            }
+            Output::Transmit(_) => {
+                // Skip the frame's own reason with it.
+                i += if matches!(out.get(i + 1), Some(Output::Note(Note::Sent(_)))) { 2 } else { 1 };
+            }
+            _ => i += 1,
+        }
+    }
+    told
+}
+
+/// A packet comment: what the link did (if anything), then what the stack said, one line each.
+fn join_comment(link: Option<&str>, told: &[String]) -> Option<String> {
+    if told.is_empty() {
+        return link.map(str::to_string);
+    }
+    let mut lines: Vec<&str> = link.into_iter().collect();
+    lines.extend(told.iter().map(String::as_str));
+    Some(lines.join("\n"))
 }

@@ -7,9 +7,14 @@ mod common;
 use synack_sim::decode::decode;
 use synack_sim::RunOutput;
 
+/// The decoded frames of `host`'s capture, without their comments (the stack's reasons, the link's notes).
 fn lines(out: &RunOutput, host: &str) -> Vec<String> {
     let (_, bytes) = out.captures.iter().find(|(h, _)| h == host).expect("a capture of that host");
-    decode(bytes).expect("decodes")
+    decode(bytes)
+        .expect("decodes")
+        .into_iter()
+        .map(|l| l.split("  # ").next().unwrap_or_default().to_string())
+        .collect()
 }
 
 fn done_secs(out: &RunOutput, app: &str) -> f64 {

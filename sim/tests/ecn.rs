@@ -49,7 +49,11 @@ fn an_exact_ce_mark_is_echoed_and_answered_with_one_reduction() {
     // The captures explain it: the sender's copy ECT(0) with the link's comment, the receiver's CE; the
     // handshake [SEW] / [S.E], the echo [.E], the answer [.W].
     let (a, b) = (lines(&out, "a"), lines(&out, "b"));
-    assert!(a[0].contains("ARP who-has") && a[0].ends_with("# not ECN-capable, left unmarked by link (fault)"));
+    assert!(
+        a[0].contains("ARP who-has") && a[0].contains("# not ECN-capable, left unmarked by link (fault)"),
+        "{}",
+        a[0]
+    );
     assert_eq!(a.iter().filter(|l| l.contains("ECT(0)  # CE marked by link (fault)")).count(), 2, "{a:#?}");
     assert_eq!(b.iter().filter(|l| l.contains(" CE  # CE marked by link (fault)")).count(), 2, "{b:#?}");
     assert!(a.iter().any(|l| l.contains("TCP [SEW]")) && b.iter().any(|l| l.contains("TCP [S.E]")));

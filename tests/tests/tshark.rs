@@ -269,3 +269,35 @@ fn tshark_agrees_with_our_decode_on_every_frame() {
     );
     eprintln!("tshark agrees with our decode on all {frames} frames of {} traces", files.len());
 }
+
+/// The stack's reasons are in the committed traces as packet comments that tshark reads (`frame.comment`):
+/// every TCP segment a host sent says why, and state changes are told.
+#[test]
+fn tshark_shows_why_every_segment_was_sent() {
+    if !tshark_available("tshark view of the reasons in traces/") {
+        return;
+    }
+    let files = committed_traces();
+    let views = parallel_map(&files, |p| {
+        let comments = tshark(p, &["-T", "fields", "-e", "frame.number", "-e", "tcp.srcport", "-e", "frame.comment"]);
+        (comments, synack_sim::decode::read(&std::fs::read(p).expect("read")))
+    });
+    let (mut sent, mut states) = (0, 0);
+    let mut problems = Vec::new();
+    for (path, (comments, file)) in files.iter().zip(views) {
+        let file = file.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        for (line, f) in comments.lines().zip(&file.frames) {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let (is_tcp, comment) = (fields.get(1).is_some_and(|p| !p.is_empty()), fields.get(2).unwrap_or(&""));
+            states += comment.matches("state: ").count();
+            if is_tcp && file.mac.is_some() && f.src_mac() == file.mac {
+                sent += 1;
+                if !comment.contains("why: ") {
+                    problems.push(format!("{} frame {}: sent without a reason ({comment:?})", name(path), fields[0]));
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(sent > 1000 && states > 50, "{sent} segments sent, {states} state changes");
+}
