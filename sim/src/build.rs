@@ -126,8 +126,9 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         config.tcp.ecn = c.tcp_ecn.map_or(config.tcp.ecn, |e| e.setting());
         config.tcp.time_wait = c.tcp_time_wait.map(|d| d.0).unwrap_or(config.tcp.time_wait);
         config.tcp.max_time_wait = c.tcp_max_time_wait.unwrap_or(config.tcp.max_time_wait);
-        // A capture carries the stack's reasons as packet comments; without one nobody reads them.
-        config.explain = opts.capture;
+        // A capture carries the stack's reasons as packet comments, a `tracing` subscriber that listens to
+        // `synack_sim::explain` gets them as events; without either nobody reads them.
+        config.explain = opts.capture || tracing::enabled!(target: "synack_sim::explain", tracing::Level::DEBUG);
         let stack = Stack::new(config).map_err(|e| {
             let mut path = vec!["host", idx.as_str()];
             path.extend_from_slice(config_error_field(&e, c));

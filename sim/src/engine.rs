@@ -201,6 +201,9 @@ impl Sim {
                     // Recorded after the stack took it, so that the frame's comment says what it did to the
                     // connection (state changes) or why it dropped it; before the frames it sent in answer.
                     let told = take_received_notes(&mut self.out);
+                    for line in &told {
+                        tracing::debug!(target: "synack_sim::explain", host = %h.name, at = %now, "{line}");
+                    }
                     c.record(now, &bytes, join_comment(note.as_deref(), &told).as_deref());
                 }
                 // The buffer is free again: the stack that built it builds a later frame in it (a bulk sender
@@ -262,14 +265,19 @@ impl Sim {
                 match o {
                     Output::Transmit(frame) => {
                         if let Some(Output::Note(Note::Sent(why))) = it.peek() {
-                            told.push(Note::Sent(*why).to_string());
+                            let note = Note::Sent(*why);
+                            trace_note(&self.hosts[host].name, self.now, &note);
+                            told.push(note.to_string());
                             it.next();
                         }
                         self.transmit(host, frame, &told);
                         told.clear();
                     }
                     Output::Event(sock, ev) => events.push((sock, ev)),
-                    Output::Note(n) => told.push(n.to_string()),
+                    Output::Note(n) => {
+                        trace_note(&self.hosts[host].name, self.now, &n);
+                        told.push(n.to_string());
+                    }
                     Output::Reply(_) => {}
                 }
             }
@@ -394,4 +402,9 @@ fn join_comment(link: Option<&str>, told: &[String]) -> Option<String> {
     let mut lines: Vec<&str> = link.into_iter().collect();
     lines.extend(told.iter().map(String::as_str));
     Some(lines.join("\n"))
+}
+
+/// A note as a `tracing` event (target `synack_sim::explain`, level DEBUG): off unless a subscriber asks for it.
+fn trace_note(host: &str, at: Instant, note: &Note) {
+    tracing::debug!(target: "synack_sim::explain", host, at = %at, "{note}");
 }

@@ -436,6 +436,7 @@ impl<L: Link> DriverLoop<L> {
                     if self.trace {
                         eprintln!("    {note}");
                     }
+                    tracing::debug!(target: "synack_tap::explain", "{note}");
                 }
             }
         }
