@@ -230,3 +230,48 @@ fn svg_ladders_draw_every_frame() {
         }
     }
 }
+
+/// Comment lines from the stack (`why: ...`, `state: A -> B`) win over the inferred label and states; the
+/// link's own comment lines stay what the link did.
+#[test]
+fn reasons_and_states_from_packet_comments_are_used() {
+    let mut caps = captures("tour_03_fast_retransmit");
+    let client = &mut caps[0];
+    let data = |f: &synack_sim::decode::CapturedFrame| f.data.len() > 1000;
+    // The retransmission is the last data frame the client sent; the dropped one the second.
+    let sent: Vec<usize> = (0..client.file.frames.len())
+        .filter(|&i| {
+            let f = &client.file.frames[i];
+            data(f) && f.src_mac() == client.file.mac
+        })
+        .collect();
+    let (dropped, resent) = (sent[1], *sent.last().unwrap());
+    let old = client.file.frames[dropped].comment.clone().unwrap();
+    client.file.frames[dropped].comment = Some(format!("{old}\nstate: ESTABLISHED -> ESTABLISHED"));
+    client.file.frames[resent].comment =
+        Some("why: fast retransmit (3 dup ACKs)\nstate: ESTABLISHED -> ESTABLISHED".to_string());
+    let ladder = build(&caps, None).unwrap();
+    let r = ladder.arrows.iter().find(|a| a.label == "fast retransmit (3 dup ACKs)").expect("the reason as label");
+    assert_eq!((r.from, r.dropped, r.sender_state.as_deref()), (Side::Left, false, Some("ESTABLISHED")));
+    let d = ladder.arrows.iter().find(|a| a.dropped).unwrap();
+    assert_eq!(d.link_note.as_deref(), Some(old.as_str()));
+    // With explicit states on its side, the client's states are only those the comments give.
+    assert!(ladder
+        .arrows
+        .iter()
+        .filter(|a| a.from == Side::Left)
+        .all(|a| a.sender_state.is_none() || a.sender_state.as_deref() == Some("ESTABLISHED")));
+    assert!(render(&ladder, &Window::default()).contains("fast retransmit (3 dup ACKs)"));
+}
+
+/// The SVG of a window holds that window's rows only, and says so.
+#[test]
+fn svg_of_a_window_has_its_rows() {
+    let ladder = build(&captures("tour_05_zero_window"), None).unwrap();
+    let window = Window { from: Some(300_000_000), until: Some(1_000_000_000), max_rows: None };
+    let cut = window.cut(&ladder);
+    assert_eq!(cut.arrows.len(), 4, "{cut:#?}");
+    let svg = synack_sim::ladder::svg::render(&cut);
+    assert!(svg.contains("4 of 17 frames shown (0.315000 to 0.920000)"), "{svg}");
+    assert!(svg.contains("window probe seq=2048") && !svg.contains("SYN seq=0"));
+}

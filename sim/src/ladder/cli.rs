@@ -23,7 +23,7 @@ pub struct LadderArgs {
     /// At most this many rows (a last line says where the rest begins).
     #[arg(long)]
     pub max_rows: Option<usize>,
-    /// Also draw the ladder as SVG into this file.
+    /// Also draw the ladder as SVG into this file (the same rows: --from, --until and --max-rows apply).
     #[arg(long)]
     pub svg: Option<PathBuf>,
     /// Seed of the scenario run (with a .toml only).
@@ -64,8 +64,9 @@ pub fn ladder(args: &LadderArgs) -> Result<LadderOutput, String> {
     let text = super::text::render(&ladder, &window);
     let svg_written = match &args.svg {
         Some(path) => {
-            std::fs::write(path, super::svg::render(&ladder)).map_err(|e| format!("{}: {e}", path.display()))?;
-            Some(format!("wrote {} ({} frames)", path.display(), ladder.arrows.len()))
+            std::fs::write(path, super::svg::render(&window.cut(&ladder)))
+                .map_err(|e| format!("{}: {e}", path.display()))?;
+            Some(format!("wrote {} ({} frames)", path.display(), window.cut(&ladder).arrows.len()))
         }
         None => None,
     };

@@ -28,6 +28,26 @@ pub struct Window {
     pub max_rows: Option<usize>,
 }
 
+impl Window {
+    /// Whether a row starting at `t` (ns) is inside the time window.
+    pub fn contains(&self, t: u64) -> bool {
+        self.from.is_none_or(|f| t >= f) && self.until.is_none_or(|u| t <= u)
+    }
+
+    /// The ladder with only the rows this window shows (for the SVG, which has no room for notes).
+    pub fn cut(&self, ladder: &Ladder) -> Ladder {
+        let mut cut = ladder.clone();
+        cut.arrows.retain(|a| self.contains(a.start()));
+        cut.arrows.truncate(self.max_rows.unwrap_or(usize::MAX));
+        if cut.arrows.len() < ladder.arrows.len() {
+            let (first, last) = (cut.arrows.first().map(Arrow::start), cut.arrows.last().map(Arrow::start));
+            let span = first.zip(last).map(|(f, l)| format!(" ({} to {})", seconds(f), seconds(l))).unwrap_or_default();
+            cut.notes.push(format!("{} of {} frames shown{span}", cut.arrows.len(), ladder.arrows.len()));
+        }
+        cut
+    }
+}
+
 /// The rows of `ladder` inside `window`, with the heading and a closing line.
 pub fn render(ladder: &Ladder, window: &Window) -> String {
     let mut out = String::new();
@@ -52,10 +72,7 @@ pub fn render(ladder: &Ladder, window: &Window) -> String {
             "time"
         ),
     );
-    let inside = |a: &&Arrow| {
-        let t = a.start();
-        window.from.is_none_or(|f| t >= f) && window.until.is_none_or(|u| t <= u)
-    };
+    let inside = |a: &&Arrow| window.contains(a.start());
     let rows: Vec<&Arrow> = ladder.arrows.iter().filter(inside).collect();
     let shown = window.max_rows.map_or(rows.len(), |m| m.min(rows.len()));
     let skipped_before = ladder.arrows.iter().filter(|a| window.from.is_some_and(|f| a.start() < f)).count();
