@@ -11,8 +11,8 @@
 //! matched to the sent frame of the same length whose comment says it was corrupted. A received frame matched to
 //! nothing is drawn arriving from nowhere.
 //!
-//! TCP states are inferred per side from the flags it sent and received (RFC 9293's state diagram), unless that
-//! side's packet comments carry explicit `state: A -> B` lines; a comment line `why: TEXT` becomes the arrow's
+//! TCP states are inferred per side from the flags it sent and received (RFC 9293's state diagram); a
+//! `state: A -> B` line in the comment of a frame a side sent overrides the inference. A comment line `why: TEXT` becomes the arrow's
 //! label. Otherwise the label is the segment in relative sequence numbers: `SYN seq=0`, `ACK 1461`,
 //! `1461:2921 (1460)`. [`text`] draws the ladder for a terminal, [`svg`] as an SVG picture.
 
@@ -475,19 +475,32 @@ fn explicit_state(comment: &str) -> Option<String> {
     })
 }
 
+/// The states of RFC 9293 §3.3.2 a ladder can show.
+const STATES: [&str; 11] = [
+    "CLOSED",
+    "LISTEN",
+    "SYN-SENT",
+    "SYN-RECEIVED",
+    "ESTABLISHED",
+    "FIN-WAIT-1",
+    "FIN-WAIT-2",
+    "CLOSE-WAIT",
+    "CLOSING",
+    "LAST-ACK",
+    "TIME-WAIT",
+];
+
 /// RFC 9293's states, as far as the segments a side sent and received show them.
 #[derive(Clone, Debug)]
 struct Tracker {
     state: &'static str,
     /// Sequence number just past our FIN, once we sent one.
     fin_end: Option<u32>,
-    /// States come from `state:` comment lines instead.
-    explicit: bool,
 }
 
 impl Tracker {
-    fn new(explicit: bool) -> Tracker {
-        Tracker { state: "CLOSED", fin_end: None, explicit }
+    fn new() -> Tracker {
+        Tracker { state: "CLOSED", fin_end: None }
     }
 
     fn acks_our_fin(&self, seg: &Seg) -> bool {
@@ -575,12 +588,7 @@ impl Isns {
 
 /// Fills in every arrow's label and the states each side enters.
 fn label_and_states(arrows: &mut [(Arrow, Option<&Seen<'_>>)], two: bool) {
-    let comments = |side: Side| {
-        arrows.iter().any(|(a, s)| {
-            a.from == side && s.and_then(|s| s.frame.comment.as_deref()).is_some_and(|c| explicit_state(c).is_some())
-        })
-    };
-    let mut trackers = [Tracker::new(comments(Side::Left)), Tracker::new(comments(Side::Right))];
+    let mut trackers = [Tracker::new(), Tracker::new()];
     let idx = |side: Side| usize::from(side == Side::Right);
     // ISNs from the SYNs wherever they are in the ladder, so an out-of-order start still counts from the SYN.
     let mut isns = Isns::default();
@@ -634,14 +642,22 @@ fn label_and_states(arrows: &mut [(Arrow, Option<&Seen<'_>>)], two: bool) {
         };
         if receipt {
             let t = &mut trackers[idx(arrow.from.other())];
-            let change = t.received(seg);
-            if !t.explicit {
-                arrow.receiver_state = change.map(str::to_string);
-            }
+            arrow.receiver_state = t.received(seg).map(str::to_string);
         } else {
             let t = &mut trackers[idx(arrow.from)];
+            let before = t.state;
             let change = t.sent(seg);
-            arrow.sender_state = if t.explicit { explicit_state(comment) } else { change.map(str::to_string) };
+            // The stack's word wins over the inference; a change the receipts already showed (SYN-SENT ->
+            // ESTABLISHED, written on the ACK that follows the SYN+ACK) is not repeated.
+            arrow.sender_state = match explicit_state(comment) {
+                Some(told) => {
+                    if let Some(known) = STATES.iter().find(|k| **k == told) {
+                        t.state = known;
+                    }
+                    Some(told).filter(|s| s != before)
+                }
+                None => change.map(str::to_string),
+            };
         }
         if arrow.label.is_empty() {
             // The window is news when it closes (zero) or reopens (the update after a zero).

@@ -247,20 +247,34 @@ fn reasons_and_states_from_packet_comments_are_used() {
         .collect();
     let (dropped, resent) = (sent[1], *sent.last().unwrap());
     let old = client.file.frames[dropped].comment.clone().unwrap();
-    client.file.frames[dropped].comment = Some(format!("{old}\nstate: ESTABLISHED -> ESTABLISHED"));
+    client.file.frames[dropped].comment = Some(format!("{old}\nwhy: new data (cwnd 10 segments)"));
+    // Made up to see the stack's word win over the inference (FIN-WAIT-1 since the FIN before it).
     client.file.frames[resent].comment =
-        Some("why: fast retransmit (3 dup ACKs)\nstate: ESTABLISHED -> ESTABLISHED".to_string());
+        Some("why: fast retransmit (3 dup ACKs)\nstate: FIN-WAIT-1 -> CLOSING".to_string());
     let ladder = build(&caps, None).unwrap();
     let r = ladder.arrows.iter().find(|a| a.label == "fast retransmit (3 dup ACKs)").expect("the reason as label");
-    assert_eq!((r.from, r.dropped, r.sender_state.as_deref()), (Side::Left, false, Some("ESTABLISHED")));
+    assert_eq!((r.from, r.dropped, r.sender_state.as_deref()), (Side::Left, false, Some("CLOSING")));
     let d = ladder.arrows.iter().find(|a| a.dropped).unwrap();
-    assert_eq!(d.link_note.as_deref(), Some(old.as_str()));
-    // With explicit states on its side, the client's states are only those the comments give.
-    assert!(ladder
+    assert_eq!((d.label.as_str(), d.link_note.as_deref()), ("new data (cwnd 10 segments)", Some(old.as_str())));
+    let fin = ladder.arrows.iter().find(|a| a.from == Side::Left && a.label.starts_with("FIN")).unwrap();
+    assert_eq!(fin.sender_state.as_deref(), Some("FIN-WAIT-1"), "{fin:?}");
+    // A line that repeats the state the inference already reached is not shown twice.
+    let mut again = captures("tour_01_handshake");
+    let ack = again[0].file.frames.iter().position(|f| f.src_mac() == again[0].file.mac && f.data.len() == 66).unwrap();
+    again[0].file.frames[ack].comment = Some("state: SYN-SENT -> ESTABLISHED".into());
+    let repeated = build(&again, None).unwrap();
+    let states: Vec<&str> = repeated
         .arrows
         .iter()
-        .filter(|a| a.from == Side::Left)
-        .all(|a| a.sender_state.is_none() || a.sender_state.as_deref() == Some("ESTABLISHED")));
+        .filter_map(|a| match a.from {
+            Side::Left => a.sender_state.as_deref(),
+            Side::Right => a.receiver_state.as_deref(),
+        })
+        .collect();
+    assert_eq!(states.iter().filter(|s| **s == "ESTABLISHED").count(), 1, "{states:?}");
+    // Receipts are still inferred: the SYN+ACK makes the client ESTABLISHED.
+    let synack = ladder.arrows.iter().find(|a| a.label.starts_with("SYN+ACK")).unwrap();
+    assert_eq!(synack.receiver_state.as_deref(), Some("ESTABLISHED"));
     assert!(render(&ladder, &Window::default()).contains("fast retransmit (3 dup ACKs)"));
 }
 
