@@ -26,6 +26,43 @@ struct End {
     which: u8,
 }
 
+/// Where a label sits: its centre, its angle, its length; for keeping labels off each other.
+#[derive(Clone, Copy, Debug)]
+struct Label {
+    x: f64,
+    y: f64,
+    angle: f64,
+    /// Half the text's length, px (monospace at 11 px: about 6.6 px a character).
+    half: f64,
+    /// Baseline offset from the arrow, px: above it (-4) or, where that is taken, below it (13).
+    dy: f64,
+}
+
+impl Label {
+    fn new(x: f64, y: f64, angle: f64, chars: f64, dy: f64) -> Label {
+        Label { x, y, angle, half: chars * 3.3, dy }
+    }
+
+    /// Points along the text's middle line.
+    fn points(&self) -> impl Iterator<Item = (f64, f64)> + '_ {
+        let (dx, dy) = (self.angle.cos(), self.angle.sin());
+        // The text is 11 px tall: its middle line is 4 px above its baseline.
+        let up = 4.0 - self.dy;
+        let (cx, cy) = (self.x + up * dy, self.y - up * dx);
+        // One point every 6 px or so (a character's width).
+        let n = (self.half / 3.0).ceil().max(1.0) as u32;
+        (0..=n).map(move |k| {
+            let t = self.half * (2.0 * f64::from(k) / f64::from(n) - 1.0);
+            (cx + t * dx, cy + t * dy)
+        })
+    }
+
+    /// Whether the two texts would overlap (some of their points closer than a line of text).
+    fn collides(&self, other: &Label) -> bool {
+        self.points().any(|(x, y)| other.points().any(|(u, v)| (x - u).abs() < 7.0 && (y - v).abs() < 11.0))
+    }
+}
+
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
@@ -115,6 +152,8 @@ pub fn render(ladder: &Ladder) -> String {
     let _ = writeln!(s, r##"<text x="10" y="{}" fill="#666">time (s)</text>"##, TOP - 16.0);
     let _ =
         writeln!(s, r##"<text x="{}" y="{}" fill="#666" text-anchor="end">time (s)</text>"##, WIDTH - 10.0, TOP - 16.0);
+    let mut labels: Vec<String> = Vec::new();
+    let mut placed: Vec<Label> = Vec::new();
     for (i, a) in ladder.arrows.iter().enumerate() {
         let (x1, x2) = (lane(a.from), lane(a.from.other()));
         let (y1, y2) = match ys[i] {
@@ -169,15 +208,50 @@ pub fn render(ladder: &Ladder) -> String {
                 r#"<line x1="{x1}" y1="{y1:.1}" x2="{x2}" y2="{y2:.1}" stroke="{colour}" stroke-width="1.3" marker-end="url(#head)"/>"#
             );
         }
-        // The label along the arrow, a third of the way from the sender (crossing arrows keep theirs apart).
-        let f = if a.dropped { 0.3 } else { 0.35 };
-        let (mx, my) = (x1 + f * (x2 - x1), y1 + f * (y2 - y1));
-        let angle = (y2 - y1).atan2(x2 - x1).to_degrees();
-        let angle = if angle.abs() > 90.0 { angle - 180.0_f64.copysign(angle) } else { angle };
-        let _ = writeln!(
-            s,
-            r#"<text x="{mx:.1}" y="{my:.1}" dy="-4" text-anchor="middle" fill="{colour}" transform="rotate({angle:.2} {mx:.1} {my:.1})">{label}</text>"#
-        );
+        // The label along the arrow, a third of the way from the sender (crossing arrows keep theirs apart),
+        // or further along where that would cover a label already placed.
+        let candidates: &[f64] = if a.dropped { &[0.3, 0.15, 0.45] } else { &[0.35, 0.2, 0.5, 0.65, 0.8] };
+        let angle = (y2 - y1).atan2(x2 - x1);
+        let angle = if angle.abs() > std::f64::consts::FRAC_PI_2 {
+            angle - std::f64::consts::PI.copysign(angle)
+        } else {
+            angle
+        };
+        let chars = label.chars().count() as f64;
+        let mut options: Vec<Label> = [-4.0, 13.0]
+            .iter()
+            .flat_map(|&dy| candidates.iter().map(move |&f| (f, dy)))
+            .map(|(f, dy)| Label::new(x1 + f * (x2 - x1), y1 + f * (y2 - y1), angle, chars, dy))
+            .collect();
+        if a.dropped {
+            // Level: under the cross, or just past it (the text may run over the other lane, on a white halo).
+            let (cx, cy) = (x1 + 0.6 * (x2 - x1), y1 + 0.6 * (y2 - y1));
+            let away = (x2 - x1).signum() * (12.0 + chars * 3.3);
+            options.push(Label::new(cx, cy, 0.0, chars, 18.0));
+            options.push(Label::new(cx + away, cy, 0.0, chars, 4.0));
+        }
+        let best = options
+            .into_iter()
+            .enumerate()
+            .min_by_key(|(i, l)| (placed.iter().filter(|p| p.collides(l)).count(), *i))
+            .map(|(_, l)| l);
+        if let Some(l) = best {
+            labels.push(format!(
+                r#"<text x="{:.1}" y="{:.1}" dy="{}" text-anchor="middle" fill="{colour}" stroke="white" stroke-width="3" paint-order="stroke" transform="rotate({:.2} {:.1} {:.1})">{label}</text>"#,
+                l.x,
+                l.y,
+                l.dy,
+                l.angle.to_degrees(),
+                l.x,
+                l.y
+            ));
+            placed.push(l);
+        }
+    }
+    // Labels over every line, so that no line runs through one.
+    for l in labels {
+        s.push_str(&l);
+        s.push('\n');
     }
     let dropped = ladder.arrows.iter().filter(|a| a.dropped).count();
     let _ = writeln!(
