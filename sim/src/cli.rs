@@ -1,4 +1,4 @@
-//! The `synack-sim` command line: run, sweep, plot, shrink.
+//! The `synack-sim` command line: run, sweep, decode, plot, ladder, shrink.
 
 use crate::build::{BuildOptions, Digests};
 use crate::run::{run, write_captures};
@@ -55,6 +55,8 @@ pub enum Cmd {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Draw the message sequence (ladder) diagram of one connection: time going down, one arrow per frame.
+    Ladder(crate::ladder::cli::LadderArgs),
     /// Reduce a failing seed to a minimal list of exact faults; write it as a scenario without randomness.
     Shrink {
         /// Scenario TOML file with random impairments.
@@ -217,6 +219,20 @@ fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
                 stats.dropped,
                 stats.acks
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Ladder(args) => {
+            if let Some(svg) = &args.svg {
+                ensure_writable_file(svg)?;
+            }
+            let done = crate::ladder::cli::ladder(&args)?;
+            if let Some(line) = done.svg_written {
+                eprintln!("{line}");
+            }
+            if done.page && crate::ladder::cli::page(&done.text) {
+                return Ok(ExitCode::SUCCESS);
+            }
+            write_stdout(format_args!("{}", done.text))?;
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Shrink { scenario, seed, out, max_runs } => {

@@ -13,6 +13,7 @@ pub mod decode;
 pub mod engine;
 pub mod expect;
 pub mod impairment;
+pub mod ladder;
 pub mod link;
 pub mod plot;
 pub mod queue;
