@@ -462,9 +462,18 @@ fn link_note(comment: &str) -> Option<String> {
     (!lines.is_empty()).then(|| lines.join("; "))
 }
 
+/// Longest label that shows whole on an arrow of the terminal ladder (a dropped frame's is shorter).
+fn both_fit(dropped: bool) -> usize {
+    if dropped {
+        28
+    } else {
+        45
+    }
+}
+
 /// The text after `why: ` on a comment line, if any.
 fn why(comment: &str) -> Option<String> {
-    comment.lines().find_map(|l| l.strip_prefix("why: ")).map(|w| w.trim().to_string())
+    comment.lines().filter_map(|l| l.strip_prefix("why: ")).last().map(|w| w.trim().to_string())
 }
 
 /// The state a `state: A -> B` comment line moves to.
@@ -670,15 +679,22 @@ fn label_and_states(arrows: &mut [(Arrow, Option<&Seen<'_>>)], two: bool) {
             let probe = seg.len <= 1
                 && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST)
                 && nxt.is_some_and(|n| seg.seq.wrapping_add(1) == n || (seg.len == 1 && seg.seq == n.wrapping_sub(1)));
-            arrow.label = why(comment).unwrap_or_else(|| {
-                let label = segment_label(seg, arrow.from, &isns, window_changed);
-                if probe {
-                    let rel = seg.seq.wrapping_sub(isns_get(&isns, arrow.from));
-                    format!("window probe seq={rel} ({} byte{})", seg.len, if seg.len == 1 { "" } else { "s" })
-                } else {
-                    label
+            let label = segment_label(seg, arrow.from, &isns, window_changed);
+            let label = if probe {
+                let rel = seg.seq.wrapping_sub(isns_get(&isns, arrow.from));
+                format!("window probe seq={rel} ({} byte{})", seg.len, if seg.len == 1 { "" } else { "s" })
+            } else {
+                label
+            };
+            // The stack's reason, with what the segment carried when both fit on the arrow (a learner wants
+            // both: why, and which bytes).
+            arrow.label = match why(comment) {
+                Some(why) if label.chars().count() + why.chars().count() + 3 <= both_fit(arrow.dropped) => {
+                    format!("{label} · {why}")
                 }
-            });
+                Some(why) => why,
+                None => label,
+            };
         }
         if !receipt {
             let syn_fin = u32::from(seg.flags.contains(TcpFlags::SYN)) + u32::from(seg.flags.contains(TcpFlags::FIN));

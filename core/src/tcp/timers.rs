@@ -294,7 +294,8 @@ impl Tcb {
             return;
         }
         self.counters.rare().zero_window_probes += 1;
-        let why = Why::ZeroWindowProbe { attempt: self.timers.probes_unanswered };
+        // Probes since the window shut (the backoff counts them; the peer's answers do not reset it).
+        let why = Why::ZeroWindowProbe { attempt: self.timers.persist_backoff.saturating_add(1) };
         self.push_with_ack(Outgoing::control(self.snd.una() - 1, TcpFlags::ACK, why), fx);
         self.timers.persist_backoff = self.timers.persist_backoff.saturating_add(1);
         self.timers.persist = Some(now + self.persist_interval(cfg.rto_max));
