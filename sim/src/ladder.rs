@@ -473,7 +473,7 @@ fn both_fit(dropped: bool) -> usize {
 
 /// The text after `why: ` on a comment line, if any.
 fn why(comment: &str) -> Option<String> {
-    comment.lines().filter_map(|l| l.strip_prefix("why: ")).last().map(|w| w.trim().to_string())
+    comment.lines().rev().find_map(|l| l.strip_prefix("why: ")).map(|w| w.trim().to_string())
 }
 
 /// The state a `state: A -> B` comment line moves to.
