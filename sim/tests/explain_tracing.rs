@@ -39,20 +39,11 @@ impl Subscriber for Collect {
     fn exit(&self, _: &Id) {}
 }
 
-const SCENARIO: &str = r#"
-name = "explained"
-duration = "5s"
-[[host]]
-name = "a"
-ip = "10.0.0.1/24"
-[[host]]
-name = "b"
-ip = "10.0.0.2/24"
-[[link]]
-a = "a"
-b = "b"
-delay = "5ms"
-loss = 0.05
+/// 200 kB over a 5 ms link that loses 5 % of frames.
+fn scenario() -> String {
+    common::two_hosts(
+        "delay = \"5ms\"\nloss = 0.05",
+        r#"
 [[app]]
 host = "b"
 kind = "tcp_sink"
@@ -63,13 +54,16 @@ kind = "tcp_bulk"
 dst = "10.0.0.2"
 port = 5001
 bytes = 200000
-"#;
+"#,
+    )
+}
 
 #[test]
 fn a_subscriber_hears_why_without_a_capture_and_the_run_is_the_same() {
     let heard = Arc::new(Mutex::new(Vec::new()));
-    let with = tracing::subscriber::with_default(Collect(heard.clone()), || common::run_text(SCENARIO, Some(3), false));
-    let without = common::run_text(SCENARIO, Some(3), false);
+    let with =
+        tracing::subscriber::with_default(Collect(heard.clone()), || common::run_text(&scenario(), Some(3), false));
+    let without = common::run_text(&scenario(), Some(3), false);
     assert_eq!(with.result.to_string(), without.result.to_string(), "explaining changes nothing");
     let heard = heard.lock().unwrap();
     assert!(heard.iter().any(|m| m == "why: SYN (connect)"), "{heard:?}");
