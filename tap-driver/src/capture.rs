@@ -79,10 +79,25 @@ impl Capture {
     }
 
     /// Appends one frame.
-    pub(crate) fn record(&mut self, frame: &[u8], dir: Direction, fate: Fate, now: Instant) -> Result<(), TapError> {
+    /// Writes one frame; its comment says what the impairment did (`fate`) and, one line further, what the
+    /// stack said of it (`note`: why it was sent).
+    pub(crate) fn record(
+        &mut self,
+        frame: &[u8],
+        dir: Direction,
+        fate: Fate,
+        note: Option<&str>,
+        now: Instant,
+    ) -> Result<(), TapError> {
         let mut options = vec![EnhancedPacketOption::Flags(if dir == Direction::In { INBOUND } else { OUTBOUND })];
-        if let Some(c) = fate.comment() {
-            options.push(EnhancedPacketOption::Comment(Cow::Borrowed(c)));
+        let comment = match (fate.comment().map(str::trim), note) {
+            (Some(f), Some(n)) => Some(Cow::Owned(format!("{f}\n{n}"))),
+            (Some(f), None) => Some(Cow::Borrowed(f)),
+            (None, Some(n)) => Some(Cow::Borrowed(n)),
+            (None, None) => None,
+        };
+        if let Some(c) = comment {
+            options.push(EnhancedPacketOption::Comment(c));
         }
         let block = EnhancedPacketBlock {
             interface_id: 0,

@@ -395,7 +395,7 @@ impl<L: Link> DriverLoop<L> {
     /// Capture and trace of an inbound frame.
     fn note_inbound(&mut self, frame: &[u8], fate: Fate, now: Instant) -> io::Result<()> {
         if let Some(c) = &mut self.capture {
-            c.record(frame, Direction::In, fate, now).map_err(io::Error::other)?;
+            c.record(frame, Direction::In, fate, None, now).map_err(io::Error::other)?;
         }
         if self.trace {
             eprintln!("{} < {}{}", self.now(now), frame_summary(frame), fate.comment().unwrap_or_default());
@@ -416,17 +416,25 @@ impl<L: Link> DriverLoop<L> {
         self.imp_in.poll(now, &mut self.fates);
         self.deliver_fates(now)?;
         self.imp_out.poll(now, &mut self.fates);
-        self.transmit_fates(now)
+        self.transmit_fates(now, None)
     }
 
     /// Carries out the stack's outputs: frames to the device, events to blocked calls.
     fn flush_outputs(&mut self, now: Instant) -> io::Result<()> {
         let mut outs = std::mem::take(&mut self.outs);
-        for out in outs.drain(..) {
+        let mut it = outs.drain(..).peekable();
+        while let Some(out) = it.next() {
             match out {
                 Output::Transmit(frame) => {
+                    // The stack's reason for this frame follows it; a capture writes it into the frame's comment.
+                    let why = match it.peek() {
+                        Some(Output::Note(note @ synack::Note::Sent(_))) if self.capture.is_some() => {
+                            Some(note.to_string())
+                        }
+                        _ => None,
+                    };
                     self.imp_out.push(frame, now, &mut self.fates);
-                    self.transmit_fates(now)?;
+                    self.transmit_fates(now, why.as_deref())?;
                 }
                 // Commands go through `Stack::command`, which returns the reply instead of pushing it.
                 Output::Reply(_) => {}
@@ -440,15 +448,17 @@ impl<L: Link> DriverLoop<L> {
                 }
             }
         }
+        drop(it);
         self.outs = outs;
         Ok(())
     }
 
     /// Writes the frames the impairment let through (all of them, without impairment) to the device, and
     /// hands their buffers back to the stack for later frames.
-    fn transmit_fates(&mut self, now: Instant) -> io::Result<()> {
+    /// `why`: the stack's reason for the frame just pushed (not for one the impairment held back earlier).
+    fn transmit_fates(&mut self, now: Instant, why: Option<&str>) -> io::Result<()> {
         let mut fates = std::mem::take(&mut self.fates);
-        let result = self.transmit(&mut fates, now);
+        let result = self.transmit(&mut fates, why, now);
         for (frame, _) in fates.drain(..) {
             self.stack.recycle_frame(frame);
         }
@@ -456,11 +466,12 @@ impl<L: Link> DriverLoop<L> {
         result
     }
 
-    fn transmit(&mut self, fates: &mut [(Vec<u8>, Fate)], now: Instant) -> io::Result<()> {
+    fn transmit(&mut self, fates: &mut [(Vec<u8>, Fate)], why: Option<&str>, now: Instant) -> io::Result<()> {
         for (frame, fate) in fates.iter() {
             let (frame, fate) = (frame.as_slice(), *fate);
             if let Some(c) = &mut self.capture {
-                c.record(frame, Direction::Out, fate, now).map_err(io::Error::other)?;
+                let note = if fate == Fate::Late { None } else { why };
+                c.record(frame, Direction::Out, fate, note, now).map_err(io::Error::other)?;
             }
             if self.trace {
                 let t = synack::Instant::from_nanos(now.duration_since(self.epoch).as_nanos() as u64);

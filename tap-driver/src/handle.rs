@@ -252,7 +252,11 @@ impl Driver {
     /// With `config.probe`, first probes for the stack's address and refuses to start if it is in use.
     pub fn start<L: Link + 'static>(mut link: L, config: DriverConfig) -> Result<Driver, TapError> {
         config.impair.validate().map_err(|e| TapError::Io("bad impairment", io::Error::other(e)))?;
-        let stack = Stack::new(config.stack.clone())?;
+        // A capture's packet comments carry the stack's reasons (`Config::explain`), as the simulator's do.
+        let stack = Stack::new(synack::Config {
+            explain: config.stack.explain || config.pcap.is_some(),
+            ..config.stack.clone()
+        })?;
         if let Some(p) = config.probe.as_ref().filter(|_| config.stack.dhcp.is_none()) {
             crate::probe::probe(&mut link, config.stack.ipv4.addr(), config.stack.mac, p)?;
         }

@@ -183,6 +183,13 @@ fn pcap_capture_passes_tshark_validation() {
     assert!(!check(&["-Y", "udp"]).is_empty() && !check(&["-Y", "tcp.flags.reset == 1"]).is_empty(), "{all}");
     let comments = check(&["-Y", "frame.comment", "-T", "fields", "-e", "frame.comment"]);
     assert!(comments.contains("impairment: dropped"), "{comments}");
+    // The stack's reasons ride along: each reset synack sent to the closed port says why, unless the impairment
+    // held it back (a held frame leaves later, after its note).
+    let resets = check(&["-Y", "tcp.srcport == 4242 && tcp.flags.reset == 1", "-T", "fields", "-e", "frame.comment"]);
+    assert!(!resets.trim().is_empty(), "synack reset the connection to port 4242: {all}");
+    for comment in resets.lines().filter(|c| !c.contains("held back")) {
+        assert!(comment.contains("why: RST: no socket on port 4242"), "{resets}");
+    }
     let ts = check(&["-c", "1", "-T", "fields", "-e", "frame.time_epoch"]);
     assert_eq!(ts.trim().split('.').nth(1).map(str::len), Some(9), "nanosecond timestamps: {ts}");
     // Every frame's direction flag, and the interface's MAC address (if_MACaddr, as the simulator writes it),

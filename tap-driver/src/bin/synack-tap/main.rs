@@ -73,6 +73,7 @@ fn run(cli: Cli) -> Result<(), String> {
     stack.tcp.send_buffer_max = at_least(cli.send_buffer_max, stack.tcp.send_buffer);
     stack.tcp.ecn = cli.ecn.setting();
     // --trace prints why each segment went out, state changes and drops under the frame lines.
+    // --pcap writes each sent segment's reason into its packet comment (the driver turns it on for that).
     stack.explain = cli.trace || tracing::enabled!(target: "synack_tap::explain", tracing::Level::DEBUG);
     if cli.dhcp {
         stack.dhcp = Some(synack::DhcpConfig::default());
