@@ -30,6 +30,10 @@ pub enum Cmd {
         /// Write one pcapng per host into this directory.
         #[arg(long)]
         out: Option<PathBuf>,
+        /// After the summary, draw the ladder diagram of the first TCP connection between the first two hosts
+        /// (as `synack-sim ladder SCENARIO.toml`).
+        #[arg(long)]
+        ladder: bool,
     },
     /// Run a scenario over a range of seeds in parallel; print each failing seed with its replay command.
     Sweep {
@@ -175,12 +179,12 @@ fn ensure_writable_file(file: &Path) -> Result<(), String> {
 
 fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
     match cmd {
-        Cmd::Run { scenario, seed, out } => {
+        Cmd::Run { scenario, seed, out, ladder } => {
             let (sc, source) = load(scenario.as_deref())?;
             if let Some(dir) = &out {
                 ensure_writable_dir(dir)?;
             }
-            let opts = BuildOptions { seed, capture: out.is_some(), ..BuildOptions::default() };
+            let opts = BuildOptions { seed, capture: out.is_some() || ladder, ..BuildOptions::default() };
             let wall = std::time::Instant::now();
             let output = run(&sc, &source, &opts).map_err(|e| e.to_string())?;
             let elapsed = wall.elapsed();
@@ -192,6 +196,16 @@ fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
                 for p in paths {
                     say!("wrote {}", p.display());
                 }
+            }
+            if ladder {
+                let hosts = output
+                    .captures
+                    .iter()
+                    .take(2)
+                    .map(|(host, bytes)| crate::ladder::HostCapture::from_bytes(bytes, &format!("host {host}")))
+                    .collect::<Result<Vec<_>, String>>()?;
+                let drawn = crate::ladder::build(&hosts, None)?;
+                write_stdout(format_args!("\n{}", crate::ladder::text::render(&drawn, &Default::default())))?;
             }
             Ok(if output.result.passed() { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }

@@ -59,3 +59,18 @@ fn bad_inputs_are_errors_that_name_the_file_or_the_option() {
         .unwrap();
     assert!(String::from_utf8_lossy(&window.stderr).contains("--from 2.000000 is after --until 1.000000"));
 }
+
+/// `run --ladder` prints the summary, then the same ladder as `ladder SCENARIO.toml`.
+#[test]
+fn run_with_ladder_prints_the_summary_then_the_ladder() {
+    let toml = traces().join("tour_02_syn_loss.toml");
+    let run = sim().arg("run").arg(&toml).arg("--ladder").output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let out = String::from_utf8_lossy(&run.stdout);
+    let ladder = sim().arg("ladder").arg(&toml).output().unwrap();
+    let ladder = String::from_utf8_lossy(&ladder.stdout);
+    let at = out.find("ladder: TCP").unwrap_or_else(|| panic!("no ladder after the summary: {out}"));
+    assert!(out[..at].contains("PASS") || out[..at].contains("pass"), "the summary comes first: {out}");
+    assert_eq!(&out[at..], ladder.as_ref());
+    assert!(ladder.contains("handshake retransmission #1 (RTO 1 s)"), "{ladder}");
+}
