@@ -10,9 +10,8 @@ use crate::api::SocketHandle;
 use crate::stats::DropReason;
 use crate::tcp::TcpState;
 use core::fmt;
-use core::time::Duration;
 
-/// Why a TCP segment was sent.
+/// Why a TCP segment was sent. Kept small (12 bytes): every segment a connection queues carries one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Why {
@@ -20,14 +19,14 @@ pub enum Why {
     Connect,
     /// Our SYN-ACK: a SYN arrived for a listener.
     SynAck,
-    /// A SYN or SYN-ACK sent again after its timer expired.
-    HandshakeRetransmit { attempt: u32, rto: Duration },
+    /// A SYN or SYN-ACK sent again after its timer (of `rto_ms` milliseconds) expired.
+    HandshakeRetransmit { attempt: u32, rto_ms: u32 },
     /// New data, first transmission.
     Data,
     /// Our FIN: the application closed or shut down its sending side.
     Fin,
-    /// Retransmission after the retransmission timer expired (RFC 6298).
-    RtoRetransmit { attempt: u32, rto: Duration },
+    /// Retransmission after the retransmission timer (of `rto_ms` milliseconds) expired (RFC 6298).
+    RtoRetransmit { attempt: u32, rto_ms: u32 },
     /// Fast retransmit (RFC 5681): duplicate ACKs said the first unacknowledged segment was lost.
     FastRetransmit { dup_acks: u32 },
     /// Retransmission of a segment that RACK (RFC 8985) or the SACK scoreboard marked lost.
@@ -99,12 +98,12 @@ pub enum Note {
     Dropped(DropReason),
 }
 
-/// Whole milliseconds, or seconds when whole: "200 ms", "2 s".
-struct Rto(Duration);
+/// Milliseconds, or seconds when whole: "200 ms", "2 s".
+struct Rto(u32);
 
 impl fmt::Display for Rto {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ms = self.0.as_millis();
+        let ms = self.0;
         if ms % 1000 == 0 {
             write!(f, "{} s", ms / 1000)
         } else {
@@ -118,12 +117,14 @@ impl fmt::Display for Why {
         match self {
             Why::Connect => write!(f, "SYN (connect)"),
             Why::SynAck => write!(f, "SYN-ACK (SYN for a listener)"),
-            Why::HandshakeRetransmit { attempt, rto } => {
-                write!(f, "handshake retransmission #{attempt} (RTO {})", Rto(*rto))
+            Why::HandshakeRetransmit { attempt, rto_ms } => {
+                write!(f, "handshake retransmission #{attempt} (RTO {})", Rto(*rto_ms))
             }
             Why::Data => write!(f, "new data"),
             Why::Fin => write!(f, "FIN (application closed)"),
-            Why::RtoRetransmit { attempt, rto } => write!(f, "retransmission #{attempt} (RTO {} expired)", Rto(*rto)),
+            Why::RtoRetransmit { attempt, rto_ms } => {
+                write!(f, "retransmission #{attempt} (RTO {} expired)", Rto(*rto_ms))
+            }
             Why::FastRetransmit { dup_acks } => write!(f, "fast retransmit ({dup_acks} dup ACKs)"),
             Why::LostRetransmit => write!(f, "retransmission (RACK/SACK: marked lost)"),
             Why::Resend => write!(f, "sent again (send point went back after a timeout)"),
@@ -181,15 +182,17 @@ mod tests {
 
     #[test]
     fn notes_read_as_one_line() {
-        let rto = Why::HandshakeRetransmit { attempt: 2, rto: Duration::from_secs(2) };
+        let rto = Why::HandshakeRetransmit { attempt: 2, rto_ms: 2_000 };
         assert_eq!(Note::Sent(rto).to_string(), "why: handshake retransmission #2 (RTO 2 s)");
         let fr = Why::FastRetransmit { dup_acks: 3 };
         assert_eq!(Note::Sent(fr).to_string(), "why: fast retransmit (3 dup ACKs)");
         let rst = Why::Reset(ResetWhy::NoSocket { port: 9 });
         assert_eq!(Note::Sent(rst).to_string(), "why: RST: no socket on port 9");
-        let rt = Why::RtoRetransmit { attempt: 1, rto: Duration::from_millis(250) };
+        let rt = Why::RtoRetransmit { attempt: 1, rto_ms: 250 };
         assert_eq!(rt.to_string(), "retransmission #1 (RTO 250 ms expired)");
         let st = Note::State { sock: SocketHandle(3), from: TcpState::Established, to: TcpState::FinWait1 };
         assert!(st.to_string().starts_with("state: #3 "), "{st}");
+        // A reason is small: it rides in every segment a connection queues.
+        assert!(core::mem::size_of::<Why>() <= 12);
     }
 }

@@ -169,12 +169,13 @@ impl Stack {
             }
             _ => {
                 self.transmit(buf, out);
-                if let Some(why) = self.sending_because.take() {
-                    out.push(Output::Note(crate::explain::Note::Sent(why)));
+                if self.config.explain {
+                    if let Some(why) = self.sending_because.take() {
+                        out.push(Output::Note(crate::explain::Note::Sent(why)));
+                    }
                 }
             }
         }
-        self.sending_because = None;
         Ok(())
     }
 

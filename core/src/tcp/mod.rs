@@ -525,7 +525,9 @@ impl Stack {
                 TcpPacket::new_unchecked(b).fill_checksum(&src, &dst);
             }
         });
-        self.sending_because = None;
+        if self.config.explain {
+            self.sending_because = None; // not sent (no route), or queued with it
+        }
     }
 
     pub(crate) fn on_tcp_timer(&mut self, h: SocketHandle, at: Instant, now: Instant, out: &mut Vec<Output>) {
@@ -553,7 +555,9 @@ impl Stack {
         let sent = self.send_ipv4(dst, IpProtocol::Tcp, seg.buffer_len(), None, None, now, out, |b| {
             seg.emit(&mut TcpPacket::new_unchecked(b), &src, &dst)
         });
-        self.sending_because = None;
+        if self.config.explain {
+            self.sending_because = None;
+        }
         if sent.is_ok() && seg.flags.contains(TcpFlags::RST) {
             self.stats.tcp_resets_sent += 1;
         }

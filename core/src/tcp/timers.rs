@@ -189,6 +189,11 @@ impl Tcb {
     }
 
     /// RFC 6298 §5.4-5.6 and RFC 5681 §3.1: back off, collapse cwnd, go back to SND.UNA.
+    /// The retransmission timeout now, in whole milliseconds (for a reason's text).
+    fn rto_ms(&self) -> u32 {
+        u32::try_from(self.rtt.rto().as_millis()).unwrap_or(u32::MAX)
+    }
+
     fn on_retransmission_timeout(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
         match self.state {
             TcpState::SynSent | TcpState::SynReceived => {
@@ -201,7 +206,7 @@ impl Tcb {
                     }
                     return;
                 }
-                let why = Why::HandshakeRetransmit { attempt: self.timers.rtx_count + 1, rto: self.rtt.rto() };
+                let why = Why::HandshakeRetransmit { attempt: self.timers.rtx_count + 1, rto_ms: self.rto_ms() };
                 self.timers.count_timeout();
                 self.counters.rare().timeouts += 1;
                 self.counters.rare().retransmitted_segments += 1;
@@ -217,7 +222,7 @@ impl Tcb {
                     self.time_out(fx);
                     return;
                 }
-                let why = Why::RtoRetransmit { attempt: self.timers.rtx_count + 1, rto: self.rtt.rto() };
+                let why = Why::RtoRetransmit { attempt: self.timers.rtx_count + 1, rto_ms: self.rto_ms() };
                 self.timers.count_timeout();
                 self.counters.rare().timeouts += 1;
                 self.rtt.back_off();
