@@ -200,9 +200,22 @@ fn renews_at_t1_unicast_and_rebinds_at_t2_then_expires() {
     let renewal_sent = obtained + Duration::from_secs(50);
     let outs = run_until(&mut s, renewal_sent + Duration::from_millis(87_499));
     assert!(dhcp_sent(&outs).iter().all(|(m, _, dst, _)| *dst == SERVER && m.ciaddr == OFFERED));
+    // The unanswered renewals are told, as the unanswered DISCOVERs are.
+    let retries = |outs: &[Output]| -> Vec<u32> {
+        events(outs)
+            .iter()
+            .filter_map(|e| match e {
+                DhcpEvent::Retrying { message: T::Request, attempt, .. } => Some(*attempt),
+                _ => None,
+            })
+            .collect()
+    };
+    let renew_retries = retries(&outs);
+    assert!(!renew_retries.is_empty() && renew_retries.iter().all(|&a| a >= 2), "{renew_retries:?}");
     let outs = run_until(&mut s, renewal_sent + Duration::from_millis(87_500));
     let sent = dhcp_sent(&outs);
     assert!(matches!(&sent[..], [(m, _, dst, _)] if *dst == Ipv4Addr::BROADCAST && m.ciaddr == OFFERED), "{sent:?}");
+    assert_eq!(retries(&outs), [renew_retries.last().unwrap() + 1], "rebinding's broadcast is the next attempt");
     // Expiry: the address goes, a DISCOVER starts over.
     let outs = run_until(&mut s, renewal_sent + Duration::from_secs(100));
     let ev = events(&outs);

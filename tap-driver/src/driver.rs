@@ -167,6 +167,8 @@ pub(crate) struct DriverLoop<L: Link> {
     rx: mpsc::Receiver<Request>,
     waker: Arc<Waker>,
     stop: Arc<AtomicBool>,
+    /// What `Handle::config` shows: refreshed when a DHCP lease changes the stack's address.
+    shared_config: Arc<std::sync::RwLock<synack::Config>>,
     capture: Option<Capture>,
     trace: bool,
     imp_in: Impairer,
@@ -207,6 +209,7 @@ impl<L: Link> DriverLoop<L> {
         rx: mpsc::Receiver<Request>,
         waker: Arc<Waker>,
         stop: Arc<AtomicBool>,
+        shared_config: Arc<std::sync::RwLock<synack::Config>>,
     ) -> Result<Self, TapError> {
         let epoch = Instant::now();
         let capture = match &cfg.pcap {
@@ -236,6 +239,7 @@ impl<L: Link> DriverLoop<L> {
             rx,
             waker,
             stop,
+            shared_config,
             capture,
             trace: cfg.trace,
             parked: HashMap::new(),
@@ -495,6 +499,9 @@ impl<L: Link> DriverLoop<L> {
 
     fn on_event(&mut self, sock: SocketHandle, ev: Event) {
         if let Event::Dhcp(news) = ev {
+            if let Ok(mut shown) = self.shared_config.write() {
+                *shown = self.stack.config().clone();
+            }
             if let Some(tx) = &self.dhcp_events {
                 let _ = tx.send(*news);
             }

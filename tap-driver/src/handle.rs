@@ -134,7 +134,8 @@ pub struct Handle {
     tx: mpsc::Sender<Request>,
     waker: Arc<Waker>,
     stop: Arc<AtomicBool>,
-    config: Arc<synack::Config>,
+    /// The stack's configuration as it is now (a DHCP lease changes the address): the driver updates it.
+    config: Arc<std::sync::RwLock<synack::Config>>,
 }
 
 pub(crate) fn stopped_error() -> io::Error {
@@ -145,9 +146,13 @@ pub(crate) fn stopped_error() -> io::Error {
 const DRIVER_GRACE: Duration = Duration::from_secs(5);
 
 impl Handle {
-    /// The stack's configuration (our MAC and address).
-    pub fn config(&self) -> &synack::Config {
-        &self.config
+    /// The stack's configuration (our MAC and address) as it is now: under DHCP, the leased address and
+    /// gateway once a lease is bound (0.0.0.0 before, and after the lease is lost).
+    pub fn config(&self) -> synack::Config {
+        match self.config.read() {
+            Ok(c) => c.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
     }
 
     /// Asks the driver to stop; every blocked and later call fails. Safe from any thread (e.g. a signal thread).
@@ -263,8 +268,9 @@ impl Driver {
         let waker = Arc::new(Waker::new().map_err(|e| TapError::Io("cannot create an eventfd", e))?);
         let (tx, rx) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
-        let handle = Handle { tx, waker: waker.clone(), stop: stop.clone(), config: Arc::new(config.stack.clone()) };
-        let run = DriverLoop::new(link, stack, &config, rx, waker, stop)?;
+        let shared = Arc::new(std::sync::RwLock::new(stack.config().clone()));
+        let handle = Handle { tx, waker: waker.clone(), stop: stop.clone(), config: shared.clone() };
+        let run = DriverLoop::new(link, stack, &config, rx, waker, stop, shared)?;
         let thread = std::thread::Builder::new()
             .name("synack-driver".into())
             .spawn(move || run.run())

@@ -83,6 +83,8 @@ pub(crate) struct DhcpClient {
     began: Instant,
     deadline: Option<Instant>,
     rng: u64,
+    /// REQUESTs sent to extend the lease since T1 (renewing, then rebinding): past the first, each is a retry.
+    extend_attempts: u32,
 }
 
 impl DhcpClient {
@@ -96,6 +98,7 @@ impl DhcpClient {
             began: Instant::ZERO,
             deadline: Some(Instant::ZERO),
             rng: seed,
+            extend_attempts: 0,
         };
         c.xid = c.next_random() as u32;
         c
@@ -216,7 +219,18 @@ impl DhcpClient {
         out.push(Action::Send { message, to });
         let until = if rebinding { lease.expires_at } else { lease.rebind_at };
         let half = until.saturating_duration_since(now) / 2;
-        self.deadline = Some((now + half.max(self.config.retransmit_initial)).min(until));
+        let next = (now + half.max(self.config.retransmit_initial)).min(until);
+        self.deadline = Some(next);
+        self.extend_attempts += 1;
+        if self.extend_attempts > 1 {
+            // The server did not answer the last one (unicast while renewing; broadcast once rebinding): say so.
+            let next_in = next.saturating_duration_since(now);
+            out.push(Action::Event(DhcpEvent::Retrying {
+                message: DhcpMessageType::Request,
+                attempt: self.extend_attempts,
+                next_in,
+            }));
+        }
     }
 
     /// A deadline passed (the stack calls this whenever its DHCP timer fires; early calls do nothing).
@@ -239,6 +253,7 @@ impl DhcpClient {
                 self.xid = self.next_random() as u32;
                 self.began = now;
                 self.state = State::Renewing { lease, sent: now };
+                self.extend_attempts = 0;
                 self.send_extend(now, out);
             }
             State::Renewing { lease, .. } if now < lease.rebind_at => self.send_extend(now, out),
