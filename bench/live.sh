@@ -16,6 +16,9 @@
 # missing. smoltcp's source is copied to a temporary directory and built there, unmodified; nothing of it is
 # written into this repository (its build output goes to target/live-smoltcp).
 set -euo pipefail
+SCRIPT=live.sh
+# shellcheck source=bench/live_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/live_common.sh"
 
 MB=1000
 RUNS=3
@@ -37,11 +40,6 @@ Options:
 EOF
 }
 
-die() {
-    echo "live.sh: error: $*" >&2
-    exit 1
-}
-say() { echo "live.sh: $*" >&2; }
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -72,53 +70,7 @@ VA_IP=10.202.0.1 VB_IP=10.202.0.2
 WORK=$(mktemp -d /tmp/synack-live.XXXXXX)
 BG=() # pids of our background processes (each a `timeout` wrapper)
 
-exec 3>&2 # the script's stderr: a signal can run the trap inside a call whose stderr goes to a log
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    exec 2>&3
-    local pid ns
-    for pid in "${BG[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${BG[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    for ns in "${OUR_NS[@]}"; do
-        if [[ -e /run/netns/$ns ]]; then
-            ip netns del "$ns" || echo "live.sh: could not delete namespace $ns" >&2
-        fi
-    done
-    if [[ $KEEP_LOGS -eq 1 || $rc -ne 0 ]]; then
-        echo "live.sh: logs kept in $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# bounded SECS CMD...: runs CMD under `timeout`, as a tracked background job that the script waits for, so that a
-# signal stops the script at once (the trap kills the job) instead of after the job ends.
-bounded() {
-    local secs=$1 pid rc=0
-    shift
-    timeout "$secs" "$@" &
-    pid=$!
-    BG+=("$pid")
-    wait "$pid" || rc=$?
-    forget "$pid"
-    return "$rc"
-}
-forget() {
-    local keep=() p
-    for p in "${BG[@]}"; do
-        [[ $p == "$1" ]] || keep+=("$p")
-    done
-    BG=("${keep[@]}")
-}
+install_cleanup
 
 # ---------------------------------------------------------------------------------------------------------------
 # Tools and builds
@@ -287,20 +239,6 @@ ip -n "$NS_VB" link set vb0 up
 # Linux's counter of tap0 in a namespace (tx = Linux -> stack, rx = stack -> Linux).
 counter() { ip netns exec "$1" cat "/sys/class/net/tap0/statistics/$2"; }
 
-# Waits (at most 10 s) until `check` succeeds while background pid $1 lives.
-wait_until() {
-    local pid=$1 what=$2
-    shift 2
-    local i
-    for ((i = 0; i < 100; i++)); do
-        "$@" && return 0
-        kill -0 "$pid" 2>/dev/null || die "$what exited before it was ready"
-        sleep 0.1
-    done
-    die "$what not ready after 10 s"
-}
-listening() { [[ -n $(ip netns exec "$1" ss -Hltn "sport = :$2") ]]; }
-log_has() { grep -q -- "$2" "$1" 2>/dev/null; }
 
 # Waits for background job $1; on failure shows log $2.
 reap() {
@@ -441,14 +379,6 @@ veth_run() {
     say "  veth iperf3 ${rev:-fwd}:  $GBPS Gbit/s"
 }
 
-# median [-i] VALUES...: -i rounds to an integer.
-median() {
-    local fmt=%.3f
-    [[ $1 == -i ]] && { fmt=%.0f; shift; }
-    printf '%s\n' "$@" | sort -g |
-        awk -v f="$fmt" '{ a[NR] = $1 } END { printf f "\n", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 # ---------------------------------------------------------------------------------------------------------------
 # Runs: per round, both directions; within a direction the three contenders in an order rotated per round.

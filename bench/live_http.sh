@@ -17,6 +17,9 @@
 # Needs root, /dev/net/tun, a Rust toolchain (cargo, rustc). Installs ab (apache2-utils) and iproute2 with
 # apt-get if missing.
 set -euo pipefail
+SCRIPT=live_http.sh
+# shellcheck source=bench/live_common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/live_common.sh"
 
 REQUESTS=10000
 CONC=50
@@ -36,11 +39,6 @@ Options:
 EOF
 }
 
-die() {
-    echo "live_http.sh: error: $*" >&2
-    exit 1
-}
-say() { echo "live_http.sh: $*" >&2; }
 
 while [[ $# -gt 0 ]]; do
     case "$1" in
@@ -71,51 +69,7 @@ VA_IP=10.204.0.1 VB_IP=10.204.0.2
 WORK=$(mktemp -d /tmp/synack-live-http.XXXXXX)
 BG=() # pids of our background processes (each a `timeout` wrapper)
 
-exec 3>&2
-cleanup() {
-    local rc=$?
-    trap - EXIT INT TERM
-    exec 2>&3
-    local pid ns
-    for pid in "${BG[@]}"; do
-        kill "$pid" 2>/dev/null || true
-    done
-    for pid in "${BG[@]}"; do
-        wait "$pid" 2>/dev/null || true
-    done
-    for ns in "${OUR_NS[@]}"; do
-        if [[ -e /run/netns/$ns ]]; then
-            ip netns del "$ns" || echo "live_http.sh: could not delete namespace $ns" >&2
-        fi
-    done
-    if [[ $KEEP_LOGS -eq 1 || $rc -ne 0 ]]; then
-        echo "live_http.sh: logs kept in $WORK" >&2
-    else
-        rm -rf "$WORK"
-    fi
-    exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-bounded() {
-    local secs=$1 pid rc=0
-    shift
-    timeout "$secs" "$@" &
-    pid=$!
-    BG+=("$pid")
-    wait "$pid" || rc=$?
-    forget "$pid"
-    return "$rc"
-}
-forget() {
-    local keep=() p
-    for p in "${BG[@]}"; do
-        [[ $p == "$1" ]] || keep+=("$p")
-    done
-    BG=("${keep[@]}")
-}
+install_cleanup
 
 # ---------------------------------------------------------------------------------------------------------------
 # Tools and builds
@@ -218,19 +172,6 @@ ip -n "$NS_VB" link set vb0 up
 # ---------------------------------------------------------------------------------------------------------------
 # Helpers
 
-wait_until() {
-    local pid=$1 what=$2
-    shift 2
-    local i
-    for ((i = 0; i < 100; i++)); do
-        "$@" && return 0
-        kill -0 "$pid" 2>/dev/null || die "$what exited before it was ready"
-        sleep 0.1
-    done
-    die "$what not ready after 10 s"
-}
-listening() { [[ -n $(ip netns exec "$1" ss -Hltn "sport = :$2") ]]; }
-log_has() { grep -q -- "$2" "$1" 2>/dev/null; }
 
 # CPU seconds (user + system) of process $1 and all its threads, also those that ended.
 cpu_of() { awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$1/stat"; }
@@ -284,11 +225,6 @@ linux_run() {
     say "  Linux std::net over veth: $RPS requests/s, p99 $P99 ms, $CPU s CPU"
 }
 
-median() {
-    printf '%s\n' "$@" | sort -g |
-        awk '{ a[NR] = $1 } END { printf "%.2f\n", NR % 2 ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 
 # ---------------------------------------------------------------------------------------------------------------
 # Runs: per round both servers, in an order alternating per round.
@@ -327,7 +263,7 @@ for ((run = 1; run <= RUNS; run++)); do
     sr+=("$a") sp+=("$ap") lr+=("$b") lp+=("$bp") rr+=("$(ratio "$a" "$b")")
     echo "| $run | $a | $ap | $ac | $b | $bp | $bc | ${rr[-1]} |"
 done
-echo "| **median** | **$(median "${sr[@]}")** | **$(median "${sp[@]}")** | | **$(median "${lr[@]}")** |" \
-    "**$(median "${lp[@]}")** | | **$(median "${rr[@]}")** |"
+echo "| **median** | **$(median -f %.2f "${sr[@]}")** | **$(median -f %.2f "${sp[@]}")** | | **$(median -f %.2f "${lr[@]}")** |" \
+    "**$(median -f %.2f "${lp[@]}")** | | **$(median -f %.2f "${rr[@]}")** |"
 echo
 echo "The ratio's median is the median of the per-run ratios. Goal: synack / Linux ≥ 0.50."
