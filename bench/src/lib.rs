@@ -13,7 +13,7 @@ pub mod pattern;
 pub mod scale;
 
 use std::collections::VecDeque;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr};
 use synack::{Command, CommandError, Config, Event, Input, Instant, Output, Reply, RxFrame, SocketHandle, Stack};
 
 /// Stack A (the client / sender) and stack B (the server / receiver) are addressed as in every harness.
@@ -228,7 +228,7 @@ impl Pair {
 
     /// Listens on B's `port`.
     pub fn listen(&mut self, port: u16, backlog: usize) -> SocketHandle {
-        let local = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port);
+        let local = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
         match self.command(Side::B, Command::TcpListen { local, backlog }) {
             Ok(Reply::Bound { sock, .. }) => sock,
             other => panic!("listen: {other:?}"),
@@ -237,7 +237,7 @@ impl Pair {
 
     /// Starts a connection from A to B's `port`.
     pub fn connect(&mut self, port: u16) -> SocketHandle {
-        let remote = SocketAddrV4::new(IP_B, port);
+        let remote = SocketAddr::from((IP_B, port));
         match self.command(Side::A, Command::TcpConnect { remote, local_port: None }) {
             Ok(Reply::Bound { sock, .. }) => sock,
             other => panic!("connect: {other:?}"),

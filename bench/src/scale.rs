@@ -4,7 +4,7 @@
 //! address: connection `i` uses A port `1024 + i % PORTS_A` and B port `BASE_B + i / PORTS_A`.
 
 use crate::{configs, Pair, Side, IP_B};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr};
 use synack::{Command, CommandError, Event, Reply, SocketHandle};
 
 /// Local ports A uses per B port.
@@ -59,7 +59,7 @@ impl Many {
                 let b_port = BASE_B + (i / PORTS_A) as u16;
                 let a_port = 1024 + (i % PORTS_A) as u16;
                 let listener = self.listener(b_port);
-                let remote = SocketAddrV4::new(IP_B, b_port);
+                let remote = SocketAddr::from((IP_B, b_port));
                 let cmd = Command::TcpConnect { remote, local_port: Some(a_port) };
                 match self.pair.command(Side::A, cmd) {
                     Ok(Reply::Bound { sock, .. }) => pending.push((sock, listener)),
@@ -83,7 +83,7 @@ impl Many {
         let idx = usize::from(port - BASE_B);
         while self.listeners.len() <= idx {
             let p = BASE_B + self.listeners.len() as u16;
-            let local = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, p);
+            let local = SocketAddr::from((Ipv4Addr::UNSPECIFIED, p));
             match self.pair.command(Side::B, Command::TcpListen { local, backlog: BATCH as usize }) {
                 Ok(Reply::Bound { sock, .. }) => self.listeners.push(sock),
                 other => panic!("listen: {other:?}"),

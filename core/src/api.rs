@@ -1,7 +1,7 @@
 //! What goes into a [`crate::Stack`] and what comes out: the whole sans-IO surface.
 
 use core::fmt;
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{IpAddr, SocketAddr};
 use core::time::Duration;
 
 pub use crate::tcp::TcpState;
@@ -37,11 +37,12 @@ pub enum Input<'a> {
 /// ([`crate::Stack::command`] returns it instead).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Command {
-    /// Bind a UDP socket. Address `0.0.0.0` accepts datagrams to any of our addresses; port 0 picks an
+    /// Bind a UDP socket. Address `0.0.0.0` (`[::]`) accepts datagrams to any of our IPv4 (IPv6) addresses,
+    /// see [`Command::SetIpv6Only`] for both; port 0 picks an
     /// ephemeral port. Replies [`Reply::Bound`].
-    UdpBind { local: SocketAddrV4 },
+    UdpBind { local: SocketAddr },
     /// Send one datagram. Replies [`Reply::Sent`]; the datagram may still wait for ARP resolution.
-    UdpSendTo { sock: SocketHandle, remote: SocketAddrV4, data: Vec<u8> },
+    UdpSendTo { sock: SocketHandle, remote: SocketAddr, data: Vec<u8> },
     /// Take the oldest queued datagram. Replies [`Reply::Datagram`], or `WouldBlock` when none is queued.
     UdpRecv { sock: SocketHandle },
     /// Close the socket, dropping queued datagrams. Replies [`Reply::Done`].
@@ -51,19 +52,20 @@ pub enum Command {
     PingOpen { ident: Option<u16> },
     /// Send one echo request of `payload_len` bytes. Replies [`Reply::Sent`]; each reply then comes as
     /// [`Event::EchoReply`] with its round-trip time.
-    Ping { sock: SocketHandle, dst: Ipv4Addr, seq_no: u16, payload_len: usize },
+    Ping { sock: SocketHandle, dst: IpAddr, seq_no: u16, payload_len: usize },
     /// Close a ping socket. Replies [`Reply::Done`].
     PingClose { sock: SocketHandle },
-    /// Listen for TCP connections (passive open). Address `0.0.0.0` or ours; port 0 picks an ephemeral port.
+    /// Listen for TCP connections (passive open). Address `0.0.0.0`, `[::]` or one of ours; port 0 picks an
+    /// ephemeral port. A listener takes one family; see [`Command::SetIpv6Only`] for both.
     /// At most `backlog` connections wait (handshaking or established) for [`Command::TcpAccept`]. Replies
     /// [`Reply::Bound`].
-    TcpListen { local: SocketAddrV4, backlog: usize },
+    TcpListen { local: SocketAddr, backlog: usize },
     /// Take one established connection from a listener. Replies [`Reply::Accepted`], or `WouldBlock` when none
     /// is ready (wait for [`Event::Acceptable`]).
     TcpAccept { listener: SocketHandle },
     /// Open a connection (active open). Replies [`Reply::Bound`] at once; [`Event::Connected`] follows, or
     /// [`Event::Reset`] / [`Event::TimedOut`] / [`Event::Unreachable`].
-    TcpConnect { remote: SocketAddrV4, local_port: Option<u16> },
+    TcpConnect { remote: SocketAddr, local_port: Option<u16> },
     /// Queue bytes for sending. Replies [`Reply::Sent`] with how many fit in the send buffer (possibly fewer than
     /// offered), or `WouldBlock` if none fit (wait for [`Event::Writable`]). Empty `data` asks whether there
     /// is room: `Sent { len: 0 }` if so, else `WouldBlock` and a `Writable` later, as for a refused write.
@@ -84,19 +86,26 @@ pub enum Command {
     /// Switch one connection's congestion control (as Linux's `TCP_CONGESTION` socket option); the new
     /// algorithm takes over the window reached so far (`CongestionControl::resume`). Replies [`Reply::Done`].
     TcpSetCongestion { sock: SocketHandle, algorithm: crate::tcp::CongestionAlgorithm },
+    /// `IPV6_V6ONLY` for a TCP listener or UDP socket bound to `[::]`: with `false` it takes IPv4 traffic to its
+    /// port as well (a dual-stack socket; accepted connections and received datagrams then name plain IPv4
+    /// addresses, not IPv4-mapped IPv6 ones). Sockets on `[::]` start IPv6-only, as on the BSDs and Windows
+    /// (Linux's default is the opposite, `net.ipv6.bindv6only = 0`): a program asks for IPv4 explicitly.
+    /// `AddrInUse` if an IPv4 socket holds the port; `BadArgument` for a socket not bound to `[::]`. Replies
+    /// [`Reply::Done`].
+    SetIpv6Only { sock: SocketHandle, ipv6_only: bool },
 }
 
 /// The successful answer to a [`Command`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Reply {
     /// A socket now exists with this handle and local address.
-    Bound { sock: SocketHandle, local: SocketAddrV4 },
+    Bound { sock: SocketHandle, local: SocketAddr },
     /// `len` payload bytes were accepted for transmission.
     Sent { len: usize },
     /// A received datagram.
-    Datagram { from: SocketAddrV4, data: Vec<u8> },
+    Datagram { from: SocketAddr, data: Vec<u8> },
     /// A connection taken from a listener's accept queue.
-    Accepted { sock: SocketHandle, local: SocketAddrV4, remote: SocketAddrV4 },
+    Accepted { sock: SocketHandle, local: SocketAddr, remote: SocketAddr },
     /// Received TCP bytes; empty at end of stream.
     Data(Vec<u8>),
     /// The command completed.
@@ -111,13 +120,13 @@ pub enum CommandError {
     /// The local port (or ping identifier) is taken.
     AddrInUse(u16),
     /// The local address is not one of ours.
-    AddrNotAvailable(Ipv4Addr),
+    AddrNotAvailable(IpAddr),
     /// Every ephemeral port is taken.
     NoEphemeralPort,
     /// The destination is off-link and no gateway is configured.
-    NoRoute(Ipv4Addr),
+    NoRoute(IpAddr),
     /// The destination cannot be used: unspecified, multicast, loopback, port 0, ...
-    BadDestination(SocketAddrV4),
+    BadDestination(SocketAddr),
     /// The datagram would exceed the MTU (`max` payload bytes fit); we never fragment.
     MessageTooLong { max: usize },
     /// Nothing to receive (or no room to send) yet; wait for [`Event::Readable`] / [`Event::Writable`].
@@ -196,9 +205,9 @@ pub enum Event {
     /// error at once. A TCP connection hears only a hard error ([`UnreachableReason::is_hard_for_tcp`]) while it
     /// is still opening, which aborts it and releases the handle; soft errors are remembered and reported by
     /// [`Event::TimedOut`] if the connection times out.
-    Unreachable { dst: Ipv4Addr, port: Option<u16>, reason: UnreachableReason },
+    Unreachable { dst: IpAddr, port: Option<u16>, reason: UnreachableReason },
     /// An echo reply matched an outstanding request of this ping socket.
-    EchoReply { from: Ipv4Addr, seq_no: u16, rtt: Duration, ttl: u8, len: usize },
+    EchoReply { from: IpAddr, seq_no: u16, rtt: Duration, ttl: u8, len: usize },
     /// A TCP connection we opened is established.
     Connected,
     /// A listener has a connection ready for [`Command::TcpAccept`].

@@ -2,7 +2,7 @@
 
 use crate::wire::EthernetAddress;
 use core::fmt;
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 use core::str::FromStr;
 use core::time::Duration;
 
@@ -89,6 +89,119 @@ impl FromStr for Ipv4Cidr {
         Ipv4Cidr::new(addr, len).ok_or_else(err)
     }
 }
+
+/// An IPv6 address with its on-link prefix length, e.g. `2001:db8::2/64`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ipv6Cidr {
+    addr: Ipv6Addr,
+    prefix_len: u8,
+}
+
+impl Ipv6Cidr {
+    /// `None` if `prefix_len > 128`.
+    pub const fn new(addr: Ipv6Addr, prefix_len: u8) -> Option<Ipv6Cidr> {
+        if prefix_len > 128 {
+            None
+        } else {
+            Some(Ipv6Cidr { addr, prefix_len })
+        }
+    }
+    pub const fn addr(&self) -> Ipv6Addr {
+        self.addr
+    }
+    pub const fn prefix_len(&self) -> u8 {
+        self.prefix_len
+    }
+    /// The network mask as a `u128`.
+    pub fn mask(&self) -> u128 {
+        match self.prefix_len {
+            0 => 0,
+            n => u128::MAX << (128 - u32::from(n)),
+        }
+    }
+    /// True if `ip` lies in this prefix (so it is on-link).
+    pub fn contains(&self, ip: Ipv6Addr) -> bool {
+        (u128::from(ip) & self.mask()) == (u128::from(self.addr) & self.mask())
+    }
+}
+
+impl fmt::Display for Ipv6Cidr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.addr, self.prefix_len)
+    }
+}
+
+impl FromStr for Ipv6Cidr {
+    type Err = ParseCidrError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let err = || ParseCidrError(s.to_string());
+        let (addr, len) = s.split_once('/').ok_or_else(err)?;
+        let addr: Ipv6Addr = addr.parse().map_err(|_| err())?;
+        let len: u8 = len.parse().map_err(|_| err())?;
+        Ipv6Cidr::new(addr, len).ok_or_else(err)
+    }
+}
+
+/// IPv6 on the interface (RFC 8200, RFC 4861, RFC 4862). Off unless [`Config::ipv6`] holds one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ipv6Config {
+    /// Addresses configured by hand (global or unique-local), each with its on-link prefix.
+    pub addresses: Vec<Ipv6Cidr>,
+    /// Default router for off-link destinations; routers that advertise themselves are used too.
+    pub gateway: Option<Ipv6Addr>,
+    /// Form the fe80::/64 link-local address from the MAC (modified EUI-64, RFC 4291 appendix A, RFC 4862
+    /// §5.3). On by default; NDP and router discovery speak from it.
+    pub link_local: bool,
+    /// Learn prefixes (SLAAC addresses), default routers, hop limit and MTU from Router Advertisements, and
+    /// solicit them on start. On by default, as on a Linux host.
+    pub accept_ra: bool,
+    /// Hop limit of packets we originate (a Router Advertisement may change it).
+    pub hop_limit: u8,
+}
+
+impl Ipv6Config {
+    /// Checks the addresses, the gateway and the limits; `mtu` is the link's.
+    pub fn validate(&self, mtu: usize) -> Result<(), ConfigError> {
+        let bad = |why: String| Err(ConfigError::BadIpv6(why));
+        if mtu < IPV6_MIN_MTU {
+            return bad(format!("mtu {mtu} is below IPv6's minimum link MTU of {IPV6_MIN_MTU}"));
+        }
+        for (i, c) in self.addresses.iter().enumerate() {
+            let a = c.addr();
+            if a.is_unspecified() || a.is_multicast() || a.is_loopback() || a.to_ipv4_mapped().is_some() {
+                return bad(format!("address {c} must be unicast: not unspecified, multicast, loopback or mapped"));
+            }
+            if c.prefix_len() == 0 {
+                return bad(format!("address {c}: a /0 prefix would put every address on-link"));
+            }
+            if self.addresses[..i].iter().any(|o| o.addr() == a) {
+                return bad(format!("address {a} is configured twice"));
+            }
+        }
+        if let Some(g) = self.gateway {
+            if g.is_unspecified() || g.is_multicast() || g.is_loopback() || self.addresses.iter().any(|c| c.addr() == g)
+            {
+                return bad(format!("gateway {g} must be a unicast neighbour, not ours"));
+            }
+        }
+        if self.hop_limit == 0 {
+            return bad("hop_limit must be at least 1".into());
+        }
+        if !self.link_local && self.addresses.is_empty() && !self.accept_ra {
+            return bad("no address: enable link_local or accept_ra, or configure one".into());
+        }
+        Ok(())
+    }
+}
+
+impl Default for Ipv6Config {
+    fn default() -> Self {
+        Ipv6Config { addresses: Vec::new(), gateway: None, link_local: true, accept_ra: true, hop_limit: 64 }
+    }
+}
+
+/// The smallest link MTU IPv6 allows (RFC 8200 §5).
+pub const IPV6_MIN_MTU: usize = 1280;
 
 /// ARP neighbour cache behaviour (RFC 826, RFC 1122 §2.3.2).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -307,6 +420,9 @@ pub struct Config {
     /// not used; [`crate::Stack::config`] shows 0.0.0.0/32 until a lease is bound, then the lease's address and
     /// gateway). `None` by default.
     pub dhcp: Option<crate::dhcp::DhcpConfig>,
+    /// IPv6 besides IPv4 (dual stack). `None` by default: IPv6 frames are dropped (counted) and IPv6
+    /// destinations have no route.
+    pub ipv6: Option<Ipv6Config>,
 }
 
 impl Default for Config {
@@ -328,6 +444,7 @@ impl Default for Config {
             tx_checksum_offload: false,
             explain: false,
             dhcp: None,
+            ipv6: None,
         }
     }
 }
@@ -356,6 +473,8 @@ pub enum ConfigError {
     BadTcp(&'static str),
     /// An inconsistent DHCP setting (explained).
     BadDhcp(&'static str),
+    /// An IPv6 setting that cannot work (the address or value, and why).
+    BadIpv6(String),
 }
 
 impl fmt::Display for ConfigError {
@@ -382,6 +501,7 @@ impl fmt::Display for ConfigError {
             ConfigError::ZeroLimit(name) => write!(f, "{name} must be at least 1"),
             ConfigError::BadTcp(why) => write!(f, "tcp: {why}"),
             ConfigError::BadDhcp(why) => write!(f, "dhcp: {why}"),
+            ConfigError::BadIpv6(why) => write!(f, "ipv6: {why}"),
         }
     }
 }
@@ -414,6 +534,9 @@ impl Config {
         }
         if self.ttl == 0 {
             return Err(ConfigError::BadTtl);
+        }
+        if let Some(v6) = &self.ipv6 {
+            v6.validate(self.mtu)?;
         }
         let (lo, hi) = self.ephemeral_ports;
         if lo == 0 || lo > hi {

@@ -8,7 +8,7 @@ use crate::stack::Stack;
 use crate::stats::{DropReason, Layer};
 use crate::time::Instant;
 use crate::wire::{DstUnreachable, Icmpv4Packet, Icmpv4Repr, IpProtocol, QuotedDatagram, TimeExceeded};
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{IpAddr, SocketAddr};
 use std::collections::{BTreeMap, VecDeque};
 
 /// An ICMP error we may generate.
@@ -31,7 +31,7 @@ fn is_icmp_query(msg_type: u8) -> bool {
 struct PingSocket {
     ident: u16,
     /// Requests awaiting a reply: (sequence number, destination, time sent), oldest first.
-    outstanding: VecDeque<(u16, Ipv4Addr, Instant)>,
+    outstanding: VecDeque<(u16, IpAddr, Instant)>,
 }
 
 /// Open ping sockets, by handle and by ICMP identifier.
@@ -70,9 +70,10 @@ impl Stack {
                     return self.drop_frame(DropReason::IcmpBroadcastEcho);
                 }
                 let reply = Icmpv4Repr::EchoReply { ident, seq_no, data };
-                let sent = self.send_ipv4(rx.src, IpProtocol::Icmp, reply.buffer_len(), None, None, now, out, |b| {
-                    reply.emit(&mut Icmpv4Packet::new_unchecked(b))
-                });
+                let sent =
+                    self.send_ipv4(rx.src_v4(), IpProtocol::Icmp, reply.buffer_len(), None, None, now, out, |b| {
+                        reply.emit(&mut Icmpv4Packet::new_unchecked(b))
+                    });
                 match sent {
                     Ok(()) => self.stats.icmp_echo_replies_sent += 1,
                     // A reassembled request larger than our MTU: we never fragment, so no reply can be sent.
@@ -102,7 +103,7 @@ impl Stack {
         };
         let target = match q.protocol() {
             IpProtocol::Udp => q.src_port().and_then(|src_port| {
-                let sock = self.udp.by_port(src_port)?;
+                let sock = self.udp.by_port(q.src_addr().into(), src_port)?;
                 Some((sock, q.dst_port()))
             }),
             IpProtocol::Tcp => {
@@ -117,7 +118,9 @@ impl Stack {
             _ => None,
         };
         match target {
-            Some((sock, port)) => out.push(Output::Event(sock, Event::Unreachable { dst: q.dst_addr(), port, reason })),
+            Some((sock, port)) => {
+                out.push(Output::Event(sock, Event::Unreachable { dst: q.dst_addr().into(), port, reason }))
+            }
             None => self.drop_frame(DropReason::IcmpUnhandled),
         }
     }
@@ -145,7 +148,7 @@ impl Stack {
             }
             IcmpError::TimeExceeded(reason) => Icmpv4Repr::TimeExceeded { reason, original: &original },
         };
-        let sent = self.send_ipv4(rx.src, IpProtocol::Icmp, repr.buffer_len(), None, None, now, out, |b| {
+        let sent = self.send_ipv4(rx.src_v4(), IpProtocol::Icmp, repr.buffer_len(), None, None, now, out, |b| {
             repr.emit(&mut Icmpv4Packet::new_unchecked(b))
         });
         if sent.is_ok() {
@@ -165,20 +168,24 @@ impl Stack {
         let sock = self.alloc_handle();
         self.ping.by_handle.insert(sock, PingSocket { ident, outstanding: VecDeque::new() });
         self.ping.by_ident.insert(ident, sock);
-        Ok(Reply::Bound { sock, local: SocketAddrV4::new(self.config.ipv4.addr(), ident) })
+        Ok(Reply::Bound { sock, local: SocketAddr::new(self.config.ipv4.addr().into(), ident) })
     }
 
     pub(crate) fn ping_send(
         &mut self,
         sock: SocketHandle,
-        dst: Ipv4Addr,
+        dst: IpAddr,
         seq_no: u16,
         payload_len: usize,
         now: Instant,
         out: &mut Vec<Output>,
     ) -> Result<Reply, CommandError> {
         let ident = self.ping.by_handle.get(&sock).ok_or(CommandError::NoSuchSocket(sock))?.ident;
-        let max = self.max_ip_payload() - crate::wire::icmpv4::HEADER_LEN;
+        let dst = match dst {
+            IpAddr::V4(v4) => v4,
+            IpAddr::V6(v6) => return self.ping6_send(sock, ident, v6, seq_no, payload_len, now, out),
+        };
+        let max = self.max_ip_payload(dst.into()) - crate::wire::icmpv4::HEADER_LEN;
         if payload_len > max {
             return Err(CommandError::MessageTooLong { max });
         }
@@ -193,7 +200,7 @@ impl Stack {
             if s.outstanding.len() >= limit {
                 s.outstanding.pop_front();
             }
-            s.outstanding.push_back((seq_no, dst, now));
+            s.outstanding.push_back((seq_no, dst.into(), now));
         }
         Ok(Reply::Sent { len: payload_len })
     }
@@ -211,7 +218,11 @@ impl Stack {
         let matched = self.ping.by_ident.get(&ident).copied().and_then(|sock| {
             let s = self.ping.by_handle.get_mut(&sock)?;
             let pos = s.outstanding.iter().position(|(seq, dst, _)| {
-                *seq == seq_no && (*dst == rx.src || dst.is_broadcast() || Some(*dst) == net.broadcast())
+                let broadcast = |d: &IpAddr| match d {
+                    IpAddr::V4(v4) => v4.is_broadcast() || Some(*v4) == net.broadcast(),
+                    IpAddr::V6(v6) => v6.is_multicast(),
+                };
+                *seq == seq_no && (*dst == rx.src || broadcast(dst))
             })?;
             let (_, _, sent) = s.outstanding.remove(pos)?;
             Some((sock, now - sent))

@@ -14,7 +14,7 @@ use crate::wire::{
     EcnCodepoint, EtherType, EthernetAddress, EthernetFrame, IpProtocol, Ipv4Packet, Ipv4Repr, QuotedDatagram,
     TcpPacket, UdpPacket,
 };
-use core::net::Ipv4Addr;
+use core::net::{IpAddr, Ipv4Addr};
 
 /// Minimum IPv4 header, the only size we emit.
 pub(crate) const HEADER_LEN: usize = crate::wire::ipv4::HEADER_LEN;
@@ -31,8 +31,8 @@ pub(crate) enum NextHop {
 /// A datagram addressed to us, after validation (and reassembly, if it was fragmented).
 #[derive(Debug)]
 pub(crate) struct Received<'a> {
-    pub src: Ipv4Addr,
-    pub dst: Ipv4Addr,
+    pub src: IpAddr,
+    pub dst: IpAddr,
     pub protocol: IpProtocol,
     pub ttl: u8,
     /// The ECN codepoint it arrived with (RFC 3168 §5), for TCP's congestion feedback. A reassembled datagram
@@ -49,6 +49,16 @@ pub(crate) struct Received<'a> {
     pub checksum_offloaded: bool,
 }
 
+impl Received<'_> {
+    /// The IPv4 source of a datagram that came in over IPv4 (ICMPv4 answers it); unspecified for IPv6.
+    pub(crate) fn src_v4(&self) -> Ipv4Addr {
+        match self.src {
+            IpAddr::V4(v4) => v4,
+            IpAddr::V6(_) => Ipv4Addr::UNSPECIFIED,
+        }
+    }
+}
+
 impl Stack {
     /// Decides the next hop for `dst`, or why there is none.
     pub(crate) fn route(&self, dst: Ipv4Addr) -> Result<NextHop, CommandError> {
@@ -57,28 +67,12 @@ impl Stack {
             return Ok(NextHop::Broadcast);
         }
         if dst.is_unspecified() || dst.is_multicast() || dst.is_loopback() || dst == net.addr() {
-            return Err(CommandError::BadDestination(core::net::SocketAddrV4::new(dst, 0)));
+            return Err(CommandError::BadDestination(core::net::SocketAddr::new(dst.into(), 0)));
         }
         if net.contains(dst) {
             return Ok(NextHop::Neighbour(dst));
         }
-        self.config.gateway.map(NextHop::Neighbour).ok_or(CommandError::NoRoute(dst))
-    }
-
-    /// Largest payload of one IPv4 datagram we send.
-    pub(crate) fn max_ip_payload(&self) -> usize {
-        self.config.mtu - HEADER_LEN
-    }
-
-    /// Largest payload of a datagram we send: what the MTU allows, or for TCP with segmentation offload on,
-    /// what the device will cut into MTU-sized segments.
-    pub(crate) fn max_payload_of(&self, protocol: IpProtocol) -> usize {
-        let offload = self.config.tcp.segmentation_offload;
-        if protocol == IpProtocol::Tcp && offload > 0 {
-            offload - HEADER_LEN
-        } else {
-            self.max_ip_payload()
-        }
+        self.config.gateway.map(NextHop::Neighbour).ok_or(CommandError::NoRoute(dst.into()))
     }
 
     /// Builds a datagram from us to `dst` whose payload `fill` writes, and sends it (after ARP if needed).
@@ -115,7 +109,7 @@ impl Stack {
         fill: impl FnOnce(&mut [u8]),
     ) -> Result<(), CommandError> {
         let hop = self.route(dst)?;
-        let max = self.max_payload_of(protocol);
+        let max = self.max_payload_of(dst.into(), protocol);
         if payload_len > max {
             return Err(CommandError::MessageTooLong { max });
         }
@@ -221,8 +215,8 @@ impl Stack {
         let broadcast = ip_broadcast || link_broadcast;
         if !packet.is_fragment() {
             let rx = Received {
-                src,
-                dst,
+                src: src.into(),
+                dst: dst.into(),
                 protocol: repr.protocol,
                 ttl: repr.ttl,
                 ecn: repr.ecn,
@@ -259,8 +253,8 @@ impl Stack {
             Outcome::Complete(datagram) => {
                 self.stats.datagrams_reassembled += 1;
                 let rx = Received {
-                    src,
-                    dst,
+                    src: src.into(),
+                    dst: dst.into(),
                     protocol: repr.protocol,
                     ttl: repr.ttl,
                     ecn: datagram.header.get(1).map_or(EcnCodepoint::NotEct, |b| EcnCodepoint::from_bits(*b)),
@@ -300,8 +294,8 @@ impl Stack {
             let quoted = QuotedDatagram::parse(&original).ok();
             if let Some(q) = quoted.filter(|q| q.dst_addr() == self.config.ipv4.addr()) {
                 let rx = Received {
-                    src: expired.src,
-                    dst: self.config.ipv4.addr(),
+                    src: expired.src.into(),
+                    dst: self.config.ipv4.addr().into(),
                     protocol: q.protocol(),
                     ttl: 0,
                     ecn: EcnCodepoint::NotEct,

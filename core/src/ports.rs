@@ -1,4 +1,9 @@
-//! Deterministic ephemeral port (and ping identifier) allocation.
+//! Local ports: deterministic ephemeral port (and ping identifier) allocation, and which socket holds each
+//! bound port per address family.
+
+use crate::api::{CommandError, SocketHandle};
+use core::net::IpAddr;
+use std::collections::BTreeMap;
 
 /// Hands out numbers from `lo..=hi`, starting at a seed-derived point and moving forward, skipping used ones.
 #[derive(Debug)]
@@ -29,9 +34,111 @@ impl PortAllocator {
     }
 }
 
+/// Which socket holds each bound local port (a listener's, a UDP socket's), per address family.
+///
+/// A socket bound to an IPv4 address holds the port in the IPv4 table, one bound to an IPv6 address in the
+/// IPv6 table; so `0.0.0.0:80` and `[::]:80` are two sockets. A socket on `[::]` takes IPv4 traffic too only
+/// when its owner asks for it (`Command::SetIpv6Only` with `false`, the `IPV6_V6ONLY` option): it then holds
+/// the port in both tables.
+#[derive(Debug, Default)]
+pub(crate) struct BoundPorts {
+    v4: BTreeMap<u16, SocketHandle>,
+    v6: BTreeMap<u16, SocketHandle>,
+}
+
+impl BoundPorts {
+    fn table(&self, ip: IpAddr) -> &BTreeMap<u16, SocketHandle> {
+        if ip.is_ipv4() {
+            &self.v4
+        } else {
+            &self.v6
+        }
+    }
+
+    fn table_mut(&mut self, ip: IpAddr) -> &mut BTreeMap<u16, SocketHandle> {
+        if ip.is_ipv4() {
+            &mut self.v4
+        } else {
+            &mut self.v6
+        }
+    }
+
+    /// The socket that takes traffic to `port` arriving for address `dst` (of its family).
+    pub(crate) fn get(&self, dst: IpAddr, port: u16) -> Option<SocketHandle> {
+        self.table(dst).get(&port).copied()
+    }
+
+    /// Is `port` held in either family (ephemeral allocation avoids it)?
+    pub(crate) fn is_taken(&self, port: u16) -> bool {
+        self.v4.contains_key(&port) || self.v6.contains_key(&port)
+    }
+
+    /// Gives `port` of `local`'s family to `h`.
+    pub(crate) fn bind(&mut self, local: IpAddr, port: u16, h: SocketHandle) -> Result<(), CommandError> {
+        let table = self.table_mut(local);
+        if table.contains_key(&port) {
+            return Err(CommandError::AddrInUse(port));
+        }
+        table.insert(port, h);
+        Ok(())
+    }
+
+    /// Lets `h`, bound to `port` of `[::]`, take IPv4 traffic to the port too (`dual`), or stop taking it.
+    pub(crate) fn set_dual(&mut self, port: u16, h: SocketHandle, dual: bool) -> Result<(), CommandError> {
+        match self.v4.get(&port) {
+            Some(holder) if *holder != h && dual => return Err(CommandError::AddrInUse(port)),
+            Some(holder) if *holder == h && !dual => {
+                self.v4.remove(&port);
+            }
+            None if dual => {
+                self.v4.insert(port, h);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Does `h` hold `port` in the IPv4 table too (a dual-stack socket)?
+    pub(crate) fn is_dual(&self, port: u16, h: SocketHandle) -> bool {
+        self.v6.get(&port) == Some(&h) && self.v4.get(&port) == Some(&h)
+    }
+
+    /// `h` gives up `port` in both families.
+    pub(crate) fn release(&mut self, port: u16, h: SocketHandle) {
+        for table in [&mut self.v4, &mut self.v6] {
+            if table.get(&port) == Some(&h) {
+                table.remove(&port);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn families_hold_ports_apart_unless_dual() {
+        let (v4, v6): (IpAddr, IpAddr) = ("0.0.0.0".parse().unwrap(), "::".parse().unwrap());
+        let mut b = BoundPorts::default();
+        let (a, c) = (SocketHandle(1), SocketHandle(2));
+        b.bind(v6, 80, a).unwrap();
+        assert_eq!(b.get(v6, 80), Some(a));
+        assert_eq!(b.get(v4, 80), None, "IPv6-only by default");
+        assert!(b.is_taken(80));
+        b.set_dual(80, a, true).unwrap();
+        assert_eq!(b.get(v4, 80), Some(a));
+        assert!(b.is_dual(80, a));
+        assert_eq!(b.bind(v4, 80, c), Err(CommandError::AddrInUse(80)));
+        b.set_dual(80, a, false).unwrap();
+        b.bind(v4, 80, c).unwrap();
+        assert_eq!(b.set_dual(80, a, true), Err(CommandError::AddrInUse(80)));
+        b.release(80, a);
+        assert_eq!(b.get(v6, 80), None);
+        assert_eq!(b.get(v4, 80), Some(c));
+        b.release(80, c);
+        assert!(!b.is_taken(80));
+    }
 
     #[test]
     fn skips_used_and_wraps() {

@@ -8,7 +8,7 @@ use crate::seed::{mix64, GOLDEN_GAMMA};
 use crate::time::Instant;
 use crate::wire::dns::{DnsMessage, DnsName, NameError, RecordData, PORT, TYPE_A};
 use core::fmt;
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv4Addr, SocketAddr};
 use core::time::Duration;
 
 /// How a lookup asks.
@@ -34,10 +34,10 @@ impl Default for ResolverConfig {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Transmit {
     /// One datagram to `server` (port 53).
-    Udp { server: SocketAddrV4, query: Vec<u8> },
+    Udp { server: SocketAddr, query: Vec<u8> },
     /// Open a TCP connection to `server`, send `query` (already prefixed with its two-byte length, RFC 1035
     /// §4.2.2) and feed everything read to [`Lookup::on_tcp_data`].
-    Tcp { server: SocketAddrV4, query: Vec<u8> },
+    Tcp { server: SocketAddr, query: Vec<u8> },
 }
 
 /// What the lookup needs next.
@@ -173,7 +173,7 @@ impl Lookup {
         self.tcp = false;
         self.deadline = now + self.config.timeout;
         self.stats.queries_udp += 1;
-        Transmit::Udp { server: SocketAddrV4::new(self.server, PORT), query: self.query() }
+        Transmit::Udp { server: SocketAddr::from((self.server, PORT)), query: self.query() }
     }
 
     /// The query's deadline passed (or the TCP connection failed): ask again, or give up.
@@ -189,12 +189,12 @@ impl Lookup {
     }
 
     /// A UDP datagram arrived from `from`.
-    pub fn on_udp(&mut self, from: SocketAddrV4, data: &[u8], now: Instant) -> Step {
+    pub fn on_udp(&mut self, from: SocketAddr, data: &[u8], now: Instant) -> Step {
         if self.tcp {
             self.stats.mismatched += 1;
             return Step::Wait;
         }
-        if *from.ip() != self.server || from.port() != PORT {
+        if from.ip() != self.server || from.port() != PORT {
             self.stats.mismatched += 1;
             return Step::Wait;
         }
@@ -244,7 +244,7 @@ impl Lookup {
             let q = self.query();
             let mut framed = (q.len() as u16).to_be_bytes().to_vec();
             framed.extend_from_slice(&q);
-            return Step::Send(Transmit::Tcp { server: SocketAddrV4::new(self.server, PORT), query: framed });
+            return Step::Send(Transmit::Tcp { server: SocketAddr::from((self.server, PORT)), query: framed });
         }
         match msg.rcode {
             0 => {}
@@ -304,13 +304,13 @@ mod tests {
         DnsName::parse(s).unwrap()
     }
 
-    fn query_of(t: &Transmit) -> (Ipv4Addr, DnsMessage, bool) {
+    fn query_of(t: &Transmit) -> (std::net::IpAddr, DnsMessage, bool) {
         match t {
-            Transmit::Udp { server, query } => (*server.ip(), DnsMessage::parse(query).unwrap(), false),
+            Transmit::Udp { server, query } => (server.ip(), DnsMessage::parse(query).unwrap(), false),
             Transmit::Tcp { server, query } => {
                 let len = usize::from(u16::from_be_bytes([query[0], query[1]]));
                 assert_eq!(len, query.len() - 2);
-                (*server.ip(), DnsMessage::parse(&query[2..]).unwrap(), true)
+                (server.ip(), DnsMessage::parse(&query[2..]).unwrap(), true)
             }
         }
     }
@@ -327,8 +327,8 @@ mod tests {
         RecordData::A(s.parse().unwrap())
     }
 
-    fn from(ip: Ipv4Addr) -> SocketAddrV4 {
-        SocketAddrV4::new(ip, 53)
+    fn from(ip: Ipv4Addr) -> SocketAddr {
+        SocketAddr::from((ip, 53))
     }
 
     #[test]
@@ -336,7 +336,7 @@ mod tests {
         let t0 = Instant::ZERO;
         let (mut l, t) = Lookup::start("Web.Test", config(), 1, t0).unwrap();
         let (server, q, _) = query_of(&t);
-        assert_eq!((server, q.question.as_ref().unwrap().name.as_str()), (SERVER, "web.test"));
+        assert_eq!((server, q.question.as_ref().unwrap().name.as_str()), (SERVER.into(), "web.test"));
         let good = answer(&q, &[("web.test", a("10.0.0.80"))]);
         let wrong_id = DnsMessage { id: q.id ^ 1, ..good.clone() };
         let wrong_q = DnsMessage {
@@ -384,7 +384,7 @@ mod tests {
         let Step::Send(tcp) = l.on_udp(from(SERVER), &tc.to_bytes(), Instant::ZERO) else { panic!() };
         let (server, tq, is_tcp) = query_of(&tcp);
         assert!(is_tcp);
-        assert_eq!((server, tq.id), (SERVER, q.id));
+        assert_eq!((server, tq.id), (SERVER.into(), q.id));
         // The full answer arrives over TCP in pieces; a UDP datagram meanwhile is ignored.
         let full = answer(&q, &(1..=40).map(|i| ("big.test", a(&format!("10.0.1.{i}")))).collect::<Vec<_>>());
         let body = full.to_bytes();

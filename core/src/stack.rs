@@ -301,13 +301,26 @@ impl Stack {
                         if !told.contains(&key) {
                             told.push(key);
                             let reason = UnreachableReason::NoNeighbour;
-                            out.push(Output::Event(owner, Event::Unreachable { dst: f.dst, port: f.port, reason }));
+                            out.push(Output::Event(
+                                owner,
+                                Event::Unreachable { dst: f.dst.into(), port: f.port, reason },
+                            ));
                         }
                     }
                 }
             }
             Retry::Nothing => {}
         }
+    }
+
+    /// `IPV6_V6ONLY` for a TCP listener or UDP socket bound to `[::]`.
+    fn set_ipv6_only(&mut self, sock: SocketHandle, ipv6_only: bool) -> Result<Reply, CommandError> {
+        if self.tcp.is_listener(sock) {
+            self.tcp.set_listener_dual_stack(sock, !ipv6_only)?;
+        } else {
+            self.udp.set_dual_stack(sock, !ipv6_only)?;
+        }
+        Ok(Reply::Done)
     }
 
     fn on_command(&mut self, cmd: Command, now: Instant, out: &mut Vec<Output>) -> Result<Reply, CommandError> {
@@ -331,6 +344,7 @@ impl Stack {
             Command::TcpAbort { sock } => self.tcp_abort(sock, now, out),
             Command::TcpSetNoDelay { sock, nodelay } => self.tcp_set_nodelay(sock, nodelay, now, out),
             Command::TcpSetCongestion { sock, algorithm } => self.tcp_set_congestion(sock, &algorithm, now, out),
+            Command::SetIpv6Only { sock, ipv6_only } => self.set_ipv6_only(sock, ipv6_only),
         }
     }
 }

@@ -4,7 +4,7 @@
 mod common;
 
 use common::malformed::*;
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv4Addr, SocketAddr};
 use etherparse as ep;
 use synack::wire::{self, EthernetAddress};
 use synack::{Command, DropReason, Layer, Output, Reply, SocketHandle};
@@ -255,7 +255,7 @@ fn fragments_reassemble_into_a_datagram_for_the_bound_port() {
     let out = h.command(Command::UdpRecv { sock: SocketHandle(1) });
     assert_eq!(
         out[0],
-        Output::Reply(Ok(Reply::Datagram { from: SocketAddrV4::new(PEER_IP, 5001), data: pattern(100) }))
+        Output::Reply(Ok(Reply::Datagram { from: SocketAddr::from((PEER_IP, 5001)), data: pattern(100) }))
     );
 }
 
@@ -321,9 +321,9 @@ fn arp_claiming_our_own_mac_is_dropped() {
         assert!(out.is_empty(), "{out:?}");
     }
     // The peer is not cached at our MAC: a datagram to it waits for ARP (a broadcast request goes out).
-    let out = h.command(Command::UdpBind { local: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 5000) });
+    let out = h.command(Command::UdpBind { local: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 5000)) });
     let Output::Reply(Ok(Reply::Bound { sock, .. })) = out[0] else { panic!("{out:?}") };
-    let out = h.command(Command::UdpSendTo { sock, remote: SocketAddrV4::new(PEER_IP, 9), data: b"x".to_vec() });
+    let out = h.command(Command::UdpSendTo { sock, remote: SocketAddr::from((PEER_IP, 9)), data: b"x".to_vec() });
     let frames = transmits(&out);
     assert!(frames.iter().all(|f| f[..6] != STACK_MAC.0), "a frame to ourselves: {out:?}");
 }

@@ -7,7 +7,7 @@ mod common;
 
 use common::malformed::*;
 use common::tcp::*;
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use core::time::Duration;
 use proptest::prelude::*;
 use synack::wire::EthernetAddress;
@@ -128,7 +128,19 @@ fn port() -> impl Strategy<Value = u16> {
 }
 
 /// Destinations: answering and silent neighbours, broadcasts, ourselves, and addresses that are refused.
-fn destination() -> impl Strategy<Value = Ipv4Addr> {
+fn destination() -> impl Strategy<Value = IpAddr> {
+    prop_oneof![
+        12 => destination4().prop_map(IpAddr::V4),
+        1 => Just(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+        1 => Just(IpAddr::V6(Ipv6Addr::LOCALHOST)),
+        1 => Just(IpAddr::V6("fe80::1".parse().unwrap())),
+        1 => Just(IpAddr::V6("2001:db8::1".parse().unwrap())),
+        1 => Just(IpAddr::V6("ff02::1".parse().unwrap())),
+        1 => Just(IpAddr::V6(PEER_IP.to_ipv6_mapped())),
+    ]
+}
+
+fn destination4() -> impl Strategy<Value = Ipv4Addr> {
     prop_oneof![
         4 => Just(PEER_IP),
         2 => any::<u8>().prop_map(|h| Ipv4Addr::new(10, 0, 0, h)),
@@ -147,12 +159,18 @@ fn size() -> impl Strategy<Value = usize> {
 }
 
 fn command() -> impl Strategy<Value = Command> {
-    let bind_ip = prop_oneof![Just(Ipv4Addr::UNSPECIFIED), Just(STACK_IP), Just(PEER_IP)];
+    let bind_ip = prop_oneof![
+        Just(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        Just(IpAddr::V4(STACK_IP)),
+        Just(IpAddr::V4(PEER_IP)),
+        Just(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+        Just(IpAddr::V6("fe80::1".parse().unwrap())),
+    ];
     prop_oneof![
-        (bind_ip, port()).prop_map(|(ip, port)| Command::UdpBind { local: SocketAddrV4::new(ip, port) }),
+        (bind_ip, port()).prop_map(|(ip, port)| Command::UdpBind { local: SocketAddr::from((ip, port)) }),
         (socket(), destination(), port(), size()).prop_map(|(sock, ip, port, len)| Command::UdpSendTo {
             sock,
-            remote: SocketAddrV4::new(ip, port),
+            remote: SocketAddr::from((ip, port)),
             data: pattern(len),
         }),
         socket().prop_map(|sock| Command::UdpRecv { sock }),
@@ -161,20 +179,26 @@ fn command() -> impl Strategy<Value = Command> {
         (socket(), destination(), 0u16..4, prop_oneof![4 => size(), 1 => Just(usize::MAX)])
             .prop_map(|(sock, dst, seq_no, payload_len)| Command::Ping { sock, dst, seq_no, payload_len }),
         socket().prop_map(|sock| Command::PingClose { sock }),
+        (socket(), any::<bool>()).prop_map(|(sock, ipv6_only)| Command::SetIpv6Only { sock, ipv6_only }),
     ]
 }
 
 /// TCP commands, with handles that mostly hit the listener (#2) and the two connections (#3, #4).
 fn tcp_command() -> impl Strategy<Value = Command> {
-    let local_ip = prop_oneof![3 => Just(Ipv4Addr::UNSPECIFIED), 1 => Just(STACK_IP), 1 => Just(PEER_IP)];
+    let local_ip = prop_oneof![
+        3 => Just(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        1 => Just(IpAddr::V4(STACK_IP)),
+        1 => Just(IpAddr::V4(PEER_IP)),
+        1 => Just(IpAddr::V6(Ipv6Addr::UNSPECIFIED)),
+    ];
     let local_port = prop_oneof![Just(80u16), Just(0), Just(8080), any::<u16>()];
     let remote_port = prop_oneof![Just(PEER_PORT), Just(0), any::<u16>()];
     prop_oneof![
         1 => (local_ip, local_port, prop_oneof![Just(0usize), 1usize..8, Just(usize::MAX)])
-            .prop_map(|(ip, port, backlog)| Command::TcpListen { local: SocketAddrV4::new(ip, port), backlog }),
+            .prop_map(|(ip, port, backlog)| Command::TcpListen { local: SocketAddr::from((ip, port)), backlog }),
         1 => socket().prop_map(|listener| Command::TcpAccept { listener }),
         1 => (destination(), remote_port, prop::option::of(prop_oneof![Just(0u16), Just(80), any::<u16>()])).prop_map(
-            |(ip, port, local_port)| Command::TcpConnect { remote: SocketAddrV4::new(ip, port), local_port }
+            |(ip, port, local_port)| Command::TcpConnect { remote: SocketAddr::from((ip, port)), local_port }
         ),
         3 => (socket(), prop_oneof![size(), 200_000usize..300_000]).prop_map(|(sock, len)| Command::TcpSend { sock, data: pattern(len) }),
         3 => (socket(), prop_oneof![Just(0usize), 1usize..2000, Just(usize::MAX)]).prop_map(|(sock, max)| Command::TcpRecv { sock, max }),
@@ -182,6 +206,7 @@ fn tcp_command() -> impl Strategy<Value = Command> {
         1 => socket().prop_map(|sock| Command::TcpClose { sock }),
         1 => socket().prop_map(|sock| Command::TcpAbort { sock }),
         1 => (socket(), any::<bool>()).prop_map(|(sock, nodelay)| Command::TcpSetNoDelay { sock, nodelay }),
+        1 => (socket(), any::<bool>()).prop_map(|(sock, ipv6_only)| Command::SetIpv6Only { sock, ipv6_only }),
     ]
 }
 

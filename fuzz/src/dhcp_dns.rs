@@ -13,7 +13,7 @@
 //! the client always has a timer pending (unless the lease is infinite); a lookup ends at most once and within
 //! its attempts.
 
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 use synack::resolver::{Lookup, ResolverConfig, Step, Transmit};
 use synack::wire::dhcp::{DhcpMessageType, DhcpOp, DhcpRepr};
@@ -288,7 +288,7 @@ fn dns_lookup(data: &[u8]) {
             3 => {
                 let n = usize::from(b.u8());
                 let raw = b.take(n).to_vec();
-                lookup.on_udp(SocketAddrV4::new(servers[usize::from(b.u8() % 2)], 53), &raw, now)
+                lookup.on_udp(SocketAddr::from((servers[usize::from(b.u8() % 2)], 53)), &raw, now)
             }
             _ => {
                 let n = usize::from(b.u8());

@@ -14,7 +14,7 @@
 use crate::build::{self, Tcp, ACK, FIN, PSH, RST, SYN};
 use crate::{check_command_outputs, check_transmit};
 use arbitrary::{Arbitrary, Result, Unstructured};
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv4Addr, SocketAddr};
 use core::time::Duration;
 use std::collections::BTreeMap;
 use synack::tcp::TcpState;
@@ -260,12 +260,12 @@ impl Cmd {
         let data = |len: u16| payload_at(0, usize::from(len) * 2);
         match *self {
             Cmd::TcpListen { port: p, backlog } => Command::TcpListen {
-                local: SocketAddrV4::new(if p & 0x80 != 0 { STACK_IP } else { Ipv4Addr::UNSPECIFIED }, port(p)),
+                local: SocketAddr::from((if p & 0x80 != 0 { STACK_IP } else { Ipv4Addr::UNSPECIFIED }, port(p))),
                 backlog: usize::from(backlog % 8),
             },
             Cmd::TcpAccept { sock } => Command::TcpAccept { listener: handle_of(sock) },
             Cmd::TcpConnect { host: h, port, local_port } => {
-                Command::TcpConnect { remote: SocketAddrV4::new(host(h), port), local_port }
+                Command::TcpConnect { remote: SocketAddr::from((host(h), port)), local_port }
             }
             Cmd::TcpSend { sock, len } => Command::TcpSend { sock: handle_of(sock), data: data(len) },
             Cmd::TcpRecv { sock, max } => Command::TcpRecv { sock: handle_of(sock), max: usize::from(max) },
@@ -273,17 +273,17 @@ impl Cmd {
             Cmd::TcpClose { sock } => Command::TcpClose { sock: handle_of(sock) },
             Cmd::TcpAbort { sock } => Command::TcpAbort { sock: handle_of(sock) },
             Cmd::TcpSetNoDelay { sock, nodelay } => Command::TcpSetNoDelay { sock: handle_of(sock), nodelay },
-            Cmd::UdpBind { port: p } => Command::UdpBind { local: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port(p)) },
+            Cmd::UdpBind { port: p } => Command::UdpBind { local: SocketAddr::from((Ipv4Addr::UNSPECIFIED, port(p))) },
             Cmd::UdpSendTo { sock, host: h, port, len } => Command::UdpSendTo {
                 sock: handle_of(sock),
-                remote: SocketAddrV4::new(host(h), port),
+                remote: SocketAddr::from((host(h), port)),
                 data: data(len / 16),
             },
             Cmd::UdpRecv { sock } => Command::UdpRecv { sock: handle_of(sock) },
             Cmd::UdpClose { sock } => Command::UdpClose { sock: handle_of(sock) },
             Cmd::PingOpen { ident } => Command::PingOpen { ident },
             Cmd::Ping { sock, host: h, seq_no, len } => {
-                Command::Ping { sock: handle_of(sock), dst: host(h), seq_no, payload_len: usize::from(len) }
+                Command::Ping { sock: handle_of(sock), dst: host(h).into(), seq_no, payload_len: usize::from(len) }
             }
             Cmd::PingClose { sock } => Command::PingClose { sock: handle_of(sock) },
         }
@@ -522,7 +522,7 @@ fn setup(d: &mut Driver) {
     let us = (STACK_MAC, STACK_IP);
     d.frame(&build::arp(1, EthernetAddress::BROADCAST, peer, (EthernetAddress([0; 6]), STACK_IP)));
     let out =
-        d.command(Command::TcpListen { local: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, LISTEN_PORT), backlog: 4 });
+        d.command(Command::TcpListen { local: SocketAddr::from((Ipv4Addr::UNSPECIFIED, LISTEN_PORT)), backlog: 4 });
     assert!(matches!(out[0], Output::Reply(Ok(Reply::Bound { .. }))), "{out:?}");
     // Passive: SYN from 40000, ACK of the SYN-ACK, accept.
     let opts = Options::Linux { mss: 1460, wscale: 7 }.bytes(0);
@@ -550,7 +550,7 @@ fn setup(d: &mut Driver) {
     let out = d.command(Command::TcpAccept { listener: SocketHandle(1) });
     assert!(matches!(out[0], Output::Reply(Ok(Reply::Accepted { .. }))), "handshake did not complete: {out:?}");
     // Active: connect to 8080, answer with a SYN-ACK.
-    let out = d.command(Command::TcpConnect { remote: SocketAddrV4::new(PEER_IP, PEER_PORT), local_port: None });
+    let out = d.command(Command::TcpConnect { remote: SocketAddr::from((PEER_IP, PEER_PORT)), local_port: None });
     let Output::Reply(Ok(Reply::Bound { sock, local })) = out[0] else { panic!("connect: {out:?}") };
     let their = out.iter().find_map(|o| match o {
         Output::Transmit(f) => build::seen_tcp(f),
@@ -621,7 +621,7 @@ fn run_op(d: &mut Driver, op: &Op) {
             let conns = d.stack.tcp_connections();
             let Some(&sock) = conns.get(usize::from(*conn) % conns.len().max(1)) else { return };
             let info = d.stack.tcp_info(sock).expect("listed connection");
-            if *info.remote.ip() != PEER_IP {
+            if info.remote.ip() != PEER_IP {
                 return;
             }
             let seq = seg.seq.apply(info.rcv_nxt.0);
@@ -654,7 +654,7 @@ fn run_op(d: &mut Driver, op: &Op) {
         Op::AckAll => {
             for sock in d.stack.tcp_connections() {
                 let Some(info) = d.stack.tcp_info(sock) else { continue };
-                if *info.remote.ip() != PEER_IP || info.state == TcpState::SynSent {
+                if info.remote.ip() != PEER_IP || info.state == TcpState::SynSent {
                     continue;
                 }
                 let t = Tcp {
@@ -705,7 +705,8 @@ fn run_op(d: &mut Driver, op: &Op) {
                         flags: ACK,
                         ..Tcp::default()
                     };
-                    let inner = build::ipv4(STACK_MAC, PEER_MAC, STACK_IP, *info.remote.ip(), 6, &quoted.bytes());
+                    let std::net::IpAddr::V4(remote) = info.remote.ip() else { return };
+                    let inner = build::ipv4(STACK_MAC, PEER_MAC, STACK_IP, remote, 6, &quoted.bytes());
                     let original = &inner[build::ETH_LEN..build::ETH_LEN + 28];
                     let (ty, code) = if ty_is_unreachable { (3, code % 16) } else { (11, code % 2) };
                     let [m0, m1] = mtu.to_be_bytes();
@@ -747,7 +748,7 @@ pub fn run(plan: &Plan) -> Outcome {
     if plan.seed & 0x80 != 0 {
         d.batch = Some(Vec::new());
     }
-    d.command(Command::UdpBind { local: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, UDP_PORT) });
+    d.command(Command::UdpBind { local: SocketAddr::from((Ipv4Addr::UNSPECIFIED, UDP_PORT)) });
     for op in &plan.ops {
         run_op(&mut d, op);
     }

@@ -9,7 +9,7 @@
 
 use crate::check_transmit;
 use arbitrary::Unstructured;
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv4Addr, SocketAddr};
 use core::time::Duration;
 use synack::{Command, CommandError, Config, Event, Input, Instant, Output, Reply, SocketHandle, Stack};
 use synack_testkit::{fire_due_timers, next_event, Side, IP_A, IP_B, MAC_A, MAC_B};
@@ -232,12 +232,12 @@ fn transfer(l: &mut Link, plan: &Plan) -> End {
     let data: Vec<u8> =
         (0..plan.len).map(|i| (i as u32).wrapping_mul(2_654_435_761).rotate_left(u32::from(plan.seed)) as u8).collect();
     let Ok(Reply::Bound { sock: listener, .. }) =
-        l.command(false, Command::TcpListen { local: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, PORT), backlog: 4 })
+        l.command(false, Command::TcpListen { local: SocketAddr::from((Ipv4Addr::UNSPECIFIED, PORT)), backlog: 4 })
     else {
         panic!("listen failed")
     };
     let Ok(Reply::Bound { sock: tx, .. }) =
-        l.command(true, Command::TcpConnect { remote: SocketAddrV4::new(IP_B, PORT), local_port: None })
+        l.command(true, Command::TcpConnect { remote: SocketAddr::from((IP_B, PORT)), local_port: None })
     else {
         panic!("connect failed")
     };

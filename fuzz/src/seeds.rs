@@ -3,7 +3,7 @@
 
 use crate::handle::RAW_TAG;
 use crate::link;
-use core::net::SocketAddrV4;
+use core::net::SocketAddr;
 use std::path::Path;
 use synack::{Command, Input, Instant, Output, Stack};
 use synack_testkit::IP_B;
@@ -29,9 +29,9 @@ pub fn real_frames() -> Vec<(bool, Vec<u8>)> {
     take(udp, true, &mut pending);
     let sock = synack::SocketHandle(1);
     let cmds = [
-        Command::UdpSendTo { sock, remote: SocketAddrV4::new(IP_B, 7), data: b"hello".to_vec() },
+        Command::UdpSendTo { sock, remote: SocketAddr::from((IP_B, 7)), data: b"hello".to_vec() },
         Command::PingOpen { ident: Some(0x77) },
-        Command::Ping { sock: synack::SocketHandle(2), dst: IP_B, seq_no: 1, payload_len: 56 },
+        Command::Ping { sock: synack::SocketHandle(2), dst: IP_B.into(), seq_no: 1, payload_len: 56 },
     ];
     for cmd in cmds {
         let out = a.handle(Input::Command(cmd), now);

@@ -10,7 +10,7 @@ use crate::rng::{derive_seed, stream, APP_BASE, HOST_BASE, LINK_BASE};
 use crate::scenario::{
     AppKind, AppSpec, CaptureSpec, HostConfigSpec, ImpairSpec, Scenario, ScenarioError, Source, MIN_SNAPLEN,
 };
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 use synack::wire::EthernetAddress;
 use synack::{Config, ConfigError, Instant, Stack};
@@ -415,11 +415,11 @@ fn make_app(
         AppKind::UdpEcho => Box::new(app::UdpEcho::new(report, a.port.unwrap_or(7))),
         AppKind::UdpSink => Box::new(app::UdpSink::new(report, a.port.unwrap_or(9))),
         AppKind::UdpPingpong => {
-            let dst = SocketAddrV4::new(need_dst()?, a.port.unwrap_or(7));
+            let dst = SocketAddr::from((need_dst()?, a.port.unwrap_or(7)));
             Box::new(app::UdpPingPong::new(report, dst, count_u32(10)?, interval(ms(100)), a.size.unwrap_or(64)))
         }
         AppKind::UdpBulk => {
-            let dst = SocketAddrV4::new(need_dst()?, a.port.unwrap_or(9));
+            let dst = SocketAddr::from((need_dst()?, a.port.unwrap_or(9)));
             let count = a.count.unwrap_or(1000);
             Box::new(app::UdpBulk::new(report, dst, count, interval(ms(1)), a.size.unwrap_or(1000)))
         }
@@ -442,7 +442,7 @@ fn make_app(
         }
         AppKind::TcpEcho => Box::new(app::TcpEcho::new(report, a.port.unwrap_or(7))),
         AppKind::TcpBulk => {
-            let dst = SocketAddrV4::new(need_dst()?, a.port.unwrap_or(5001));
+            let dst = SocketAddr::from((need_dst()?, a.port.unwrap_or(5001)));
             let (bytes, conns) = (a.bytes.unwrap_or(1_000_000), a.connections.unwrap_or(1));
             if a.local_port.is_some() && conns != 1 {
                 return Err(("local_port", "`local_port` needs `connections = 1`".into()));
@@ -461,7 +461,7 @@ fn make_app(
             Box::new(app::DhcpServer::new(report, pool, lease))
         }
         AppKind::TcpRr => {
-            let dst = SocketAddrV4::new(need_dst()?, a.port.unwrap_or(7));
+            let dst = SocketAddr::from((need_dst()?, a.port.unwrap_or(7)));
             let rr = app::TcpRequestResponse::new(report, dst, a.requests.unwrap_or(10), a.size.unwrap_or(100));
             Box::new(rr.with_text(a.text.as_deref()).with_local_port(a.local_port))
         }
@@ -476,7 +476,7 @@ fn attacker(a: &AppSpec, sim: &Sim, report: AppReport, seed: u64) -> Result<Box<
         let host = host.ok_or((field, format!("{spec:?} is not a host of the scenario")))?;
         let port_field = if field == "dst" { "port" } else { "spoof_port" };
         let port = port.ok_or((port_field, format!("`blind_attacker` needs `{port_field}`")))?;
-        Ok(app::Victim { addr: SocketAddrV4::new(host.ip, port), mac: host.mac })
+        Ok(app::Victim { addr: std::net::SocketAddrV4::new(host.ip, port), mac: host.mac })
     };
     let target = victim("dst", a.dst.as_ref(), Some(a.port.unwrap_or(5001)))?;
     let spoofed = victim("spoof", a.spoof.as_ref(), a.spoof_port)?;

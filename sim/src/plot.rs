@@ -12,7 +12,7 @@
 use pcap_file::pcapng::{Block, PcapNgReader};
 use plotters::prelude::*;
 use std::collections::BTreeMap;
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 use std::path::Path;
 use synack::wire::{EtherType, EthernetFrame, IpProtocol, Ipv4Packet, TcpFlags, TcpOptions, TcpPacket};
 
@@ -21,8 +21,8 @@ use synack::wire::{EtherType, EthernetFrame, IpProtocol, Ipv4Packet, TcpFlags, T
 pub struct Segment {
     /// Seconds since the capture's first frame (of any kind: time 0 of `synack-sim decode` too).
     pub t: f64,
-    pub src: SocketAddrV4,
-    pub dst: SocketAddrV4,
+    pub src: SocketAddr,
+    pub dst: SocketAddr,
     pub seq: u32,
     pub ack: u32,
     pub len: u32,
@@ -84,8 +84,8 @@ fn parse(frame: &[u8], t: f64, dropped: bool) -> Option<Segment> {
     let window_scale = TcpOptions::parse(tcp.options()).ok().and_then(|o| o.window_scale);
     Some(Segment {
         t,
-        src: SocketAddrV4::new(ip.src_addr(), tcp.src_port()),
-        dst: SocketAddrV4::new(ip.dst_addr(), tcp.dst_port()),
+        src: SocketAddr::from((ip.src_addr(), tcp.src_port())),
+        dst: SocketAddr::from((ip.dst_addr(), tcp.dst_port())),
         seq: tcp.seq_number().0,
         ack: tcp.ack_number().0,
         len: tcp.payload().len() as u32,
@@ -108,7 +108,7 @@ pub struct PlotStats {
 /// Draws the time-sequence graph of the busiest flow of `pcapng` into `svg`.
 pub fn plot(pcapng: &Path, svg: &Path) -> Result<PlotStats, String> {
     let segs = read_segments(pcapng)?;
-    let mut bytes: BTreeMap<(SocketAddrV4, SocketAddrV4), u64> = BTreeMap::new();
+    let mut bytes: BTreeMap<(SocketAddr, SocketAddr), u64> = BTreeMap::new();
     for s in &segs {
         *bytes.entry((s.src, s.dst)).or_insert(0) += u64::from(s.len);
     }

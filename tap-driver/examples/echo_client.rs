@@ -13,7 +13,7 @@
 
 use clap::Parser;
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddrV4};
+use std::net::{Shutdown, SocketAddr};
 use std::time::Duration;
 use synack_tap::{Driver, DriverConfig, TcpStream};
 
@@ -24,7 +24,7 @@ struct Args {
     #[arg(long, default_value = "10.77.0.3/24")]
     ip: synack::Ipv4Cidr,
     #[arg(long, default_value = "10.77.0.2:7")]
-    connect: SocketAddrV4,
+    connect: SocketAddr,
     #[arg(default_value = "hello, echo")]
     message: String,
 }

@@ -11,7 +11,7 @@
 
 use clap::Parser;
 use std::io::{Read, Write};
-use std::net::{Ipv4Addr, Shutdown, SocketAddrV4};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr};
 use synack_tap::{Driver, DriverConfig, TcpListener, TcpStream, UdpSocket};
 
 #[derive(Parser, Debug)]
@@ -48,7 +48,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     };
     let driver = Driver::open_tap(&args.tap, DriverConfig { stack, ..DriverConfig::default() })?;
     let handle = driver.handle();
-    let any = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, args.port);
+    let any = SocketAddr::from((Ipv4Addr::UNSPECIFIED, args.port));
 
     let stopper = handle.clone();
     let mut signals = signal_hook::iterator::Signals::new([signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM])?;

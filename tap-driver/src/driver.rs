@@ -13,7 +13,6 @@ use crate::link::Link;
 use crate::sys::{poll2, Waker};
 use std::collections::{BTreeSet, HashMap};
 use std::io;
-use std::net::Ipv4Addr;
 use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -50,7 +49,7 @@ enum Gone {
     },
     /// A hard ICMP error while the connection was opening.
     Unreachable {
-        dst: Ipv4Addr,
+        dst: std::net::IpAddr,
         reason: UnreachableReason,
     },
     Closed,
@@ -828,7 +827,7 @@ mod tests {
 
     #[test]
     fn errors_have_the_kinds_linux_gives() {
-        let dst = Ipv4Addr::new(10, 0, 0, 2);
+        let dst = std::net::Ipv4Addr::new(10, 0, 0, 2).into();
         let hard = |code| Gone::Unreachable { dst, reason: icmp(code) }.error();
         assert_eq!(hard(3).kind(), K::ConnectionRefused);
         assert_eq!(hard(3).to_string(), "10.0.0.2: ICMP port unreachable (code 3)");

@@ -298,8 +298,8 @@ mod tests {
             let payload: Vec<u8> = (0..len).map(|i| (i * 7) as u8).collect();
             let (mut f, hdr) = partial_frame(&payload);
             assert!(complete_checksum(&hdr, &mut f));
-            let src = "10.0.0.1".parse().unwrap();
-            let dst = "10.0.0.2".parse().unwrap();
+            let src: std::net::Ipv4Addr = "10.0.0.1".parse().unwrap();
+            let dst: std::net::Ipv4Addr = "10.0.0.2".parse().unwrap();
             assert!(TcpPacket::new_checked(&f[34..]).unwrap().verify_checksum(&src, &dst), "len {len}");
         }
     }

@@ -4,7 +4,7 @@
 use crate::handle::Handle;
 use crate::net::{TcpStream, UdpSocket};
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 use synack::resolver::{Lookup, ResolveError, Resolved, ResolverConfig, ResolverStats, Step, Transmit};
 
@@ -24,7 +24,7 @@ pub fn resolve(handle: &Handle, name: &str, config: ResolverConfig, seed: u64) -
         Ok(l) => l,
         Err(e) => return Ok(Resolution { result: Err(e), stats: ResolverStats::default() }),
     };
-    let udp = UdpSocket::bind(handle, SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0))?;
+    let udp = UdpSocket::bind(handle, SocketAddr::from((Ipv4Addr::UNSPECIFIED, 0)))?;
     let mut step = Step::Send(first);
     let mut buf = vec![0u8; 65_536];
     loop {
@@ -56,7 +56,7 @@ pub fn resolve(handle: &Handle, name: &str, config: ResolverConfig, seed: u64) -
 fn tcp_exchange(
     handle: &Handle,
     lookup: &mut Lookup,
-    server: SocketAddrV4,
+    server: SocketAddr,
     query: &[u8],
     now: &dyn Fn() -> synack::Instant,
 ) -> Step {

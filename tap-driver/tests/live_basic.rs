@@ -5,7 +5,7 @@
 mod common;
 
 use common::{field, run, text, Netns, Synack, LINUX_IP, SYNACK_IP, TAP};
-use std::net::{SocketAddrV4, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use synack_tap::{Driver, DriverConfig};
@@ -127,9 +127,9 @@ fn connecting_to_a_closed_port_is_refused() {
     let ns = Netns::with_tap("refused");
     let synack = Synack::start(&ns, &["udp-echo"]);
     let linux = ns.within(|| {
-        let to: SocketAddrV4 = format!("{SYNACK_IP}:4242").parse().unwrap();
+        let to: SocketAddr = format!("{SYNACK_IP}:4242").parse().unwrap();
         let t = Instant::now();
-        let err = std::net::TcpStream::connect_timeout(&to.into(), Duration::from_secs(5)).unwrap_err();
+        let err = std::net::TcpStream::connect_timeout(&to, Duration::from_secs(5)).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");
         t.elapsed()
     });
@@ -161,7 +161,7 @@ fn pcap_capture_passes_tshark_validation() {
             sock.send_to(&i.to_be_bytes().repeat(100), (SYNACK_IP, 7)).unwrap();
         }
         let _ = std::net::TcpStream::connect_timeout(
-            &format!("{SYNACK_IP}:4242").parse::<SocketAddrV4>().unwrap().into(),
+            &format!("{SYNACK_IP}:4242").parse::<SocketAddr>().unwrap(),
             Duration::from_secs(2),
         );
     });
@@ -419,8 +419,8 @@ fn offload_capture_shows_whole_checksums() {
     let mut synack = Synack::start(&ns, &args);
     let data: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 + i / 1000) as u8).collect();
     let linux = ns.within(move || {
-        let addr: SocketAddrV4 = format!("{SYNACK_IP}:5001").parse().unwrap();
-        let mut s = std::net::TcpStream::connect_timeout(&addr.into(), Duration::from_secs(5)).unwrap();
+        let addr: SocketAddr = format!("{SYNACK_IP}:5001").parse().unwrap();
+        let mut s = std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(5)).unwrap();
         std::io::Write::write_all(&mut s, &data).unwrap();
         s.shutdown(std::net::Shutdown::Write).unwrap();
         let _ = std::io::Read::read_to_end(&mut s, &mut Vec::new());

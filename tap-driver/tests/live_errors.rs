@@ -8,7 +8,7 @@ mod common;
 
 use common::{run, Netns, LINUX_IP, SYNACK_IP, TAP};
 use std::io::ErrorKind;
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use synack_tap::{Driver, DriverConfig, TcpStream};
 
@@ -35,8 +35,8 @@ fn reject(ns: &Netns, port: u16, with: &str) {
     run(ns.cmd("iptables").args(["-A", "INPUT", "-p", "tcp", "--dport", &port, "-j", "REJECT", "--reject-with", with]));
 }
 
-fn linux(port: u16) -> SocketAddrV4 {
-    SocketAddrV4::new(LINUX_IP.parse().unwrap(), port)
+fn linux(port: u16) -> SocketAddr {
+    SocketAddr::new(LINUX_IP.parse().unwrap(), port)
 }
 
 #[test]

@@ -11,7 +11,7 @@ mod common;
 use common::{text, Netns, Synack, SYNACK_IP, TAP};
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddrV4, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::process::Output;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
@@ -51,9 +51,9 @@ fn echo_on(s: &mut TcpStream, n: u64) -> Result<(), String> {
 fn echo_once(n: u64) -> Result<usize, String> {
     let len = 1 + (n as usize * 977) % 16_000;
     let data: Vec<u8> = (0..len).map(|i| (i as u64 * 31 + n) as u8).collect();
-    let addr = SocketAddrV4::new(SYNACK_IP.parse().unwrap(), 7);
+    let addr = SocketAddr::new(SYNACK_IP.parse().unwrap(), 7);
     let mut s =
-        TcpStream::connect_timeout(&addr.into(), Duration::from_secs(10)).map_err(|e| format!("connect: {e}"))?;
+        TcpStream::connect_timeout(&addr, Duration::from_secs(10)).map_err(|e| format!("connect: {e}"))?;
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
     s.write_all(&data).map_err(|e| format!("write: {e}"))?;
@@ -130,8 +130,8 @@ fn echo_survives_nmap_and_hping3_floods() {
         let deadline = Instant::now() + Duration::from_secs(330);
         let mut in_phase = 0;
         let mut last_phase = 0;
-        let addr = SocketAddrV4::new(SYNACK_IP.parse().unwrap(), 7);
-        let mut kept = TcpStream::connect_timeout(&addr.into(), Duration::from_secs(10)).ok();
+        let addr = SocketAddr::new(SYNACK_IP.parse().unwrap(), 7);
+        let mut kept = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).ok();
         if let Some(k) = &kept {
             k.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
         } else {

@@ -7,13 +7,13 @@ mod common;
 use common::{field, random_file, run, sha256_file, text, Netns, Synack, LINUX_IP, SYNACK_IP};
 use std::fs::File;
 use std::io::{Read, Write};
-use std::net::{Shutdown, SocketAddrV4, TcpStream};
+use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn synack_addr(port: u16) -> SocketAddrV4 {
-    SocketAddrV4::new(SYNACK_IP.parse().unwrap(), port)
+fn synack_addr(port: u16) -> SocketAddr {
+    SocketAddr::new(SYNACK_IP.parse().unwrap(), port)
 }
 
 /// Sends `input` to synack's `port` with `nc -N` and returns the sha256 of what came back.
@@ -141,10 +141,10 @@ fn connect_to_a_closed_port_while_listening_elsewhere_is_refused() {
     let ns = Netns::with_tap("tcprefused");
     let synack = Synack::start(&ns, &["echo", "--port", "7"]);
     let linux = ns.within(|| {
-        let err = TcpStream::connect_timeout(&synack_addr(8).into(), Duration::from_secs(5)).unwrap_err();
+        let err = TcpStream::connect_timeout(&synack_addr(8), Duration::from_secs(5)).unwrap_err();
         assert_eq!(err.kind(), std::io::ErrorKind::ConnectionRefused, "{err}");
         // The listening port still works.
-        let mut s = TcpStream::connect_timeout(&synack_addr(7).into(), Duration::from_secs(5)).unwrap();
+        let mut s = TcpStream::connect_timeout(&synack_addr(7), Duration::from_secs(5)).unwrap();
         s.write_all(b"still here").unwrap();
         s.shutdown(Shutdown::Write).unwrap();
         let mut back = String::new();
@@ -183,7 +183,7 @@ fn hundred_concurrent_linux_connections_are_all_served() {
             .map(|i| {
                 let barrier = barrier.clone();
                 std::thread::spawn(move || {
-                    let mut s = TcpStream::connect_timeout(&synack_addr(7).into(), Duration::from_secs(10))
+                    let mut s = TcpStream::connect_timeout(&synack_addr(7), Duration::from_secs(10))
                         .unwrap_or_else(|e| panic!("client {i}: {e}"));
                     // Generous: a client whose segments the TAP queue dropped several times waits out RTO backoff.
                     s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();

@@ -1,7 +1,7 @@
 //! The driver and its sockets between two stacks joined by a socket pair: no root, no TAP device needed.
 
 use std::io::{Read, Write};
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use synack::wire::EthernetAddress;
 use synack_tap::{Driver, DriverConfig, Impairments, PairLink, TcpListener, TcpStream, UdpSocket};
@@ -26,7 +26,7 @@ fn two_drivers(impair: Impairments) -> (Driver, Driver) {
     (da, db)
 }
 
-fn addr(s: &str) -> SocketAddrV4 {
+fn addr(s: &str) -> SocketAddr {
     s.parse().unwrap()
 }
 

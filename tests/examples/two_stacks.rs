@@ -3,7 +3,7 @@
 //!
 //! Run: `cargo run -p synack-tests --example two_stacks`
 
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr};
 use synack::{Command, Reply};
 use synack_tests::{Pair, Side};
 
@@ -13,7 +13,7 @@ fn main() {
     let Ok(Reply::Bound { sock: ping, .. }) = p.command(Side::A, Command::PingOpen { ident: None }) else {
         unreachable!("a fresh stack has free identifiers")
     };
-    p.command(Side::A, Command::Ping { sock: ping, dst: b, seq_no: 1, payload_len: 56 }).expect("ping");
+    p.command(Side::A, Command::Ping { sock: ping, dst: b.into(), seq_no: 1, payload_len: 56 }).expect("ping");
     p.run_until_idle();
 
     let Ok(Reply::Bound { sock: srv, .. }) =
@@ -26,14 +26,14 @@ fn main() {
     else {
         unreachable!("ephemeral ports are free")
     };
-    let remote = SocketAddrV4::new(b, 7);
+    let remote = SocketAddr::from((b, 7));
     p.command(Side::A, Command::UdpSendTo { sock: cli, remote, data: b"hello".to_vec() }).expect("send");
     p.run_until_idle();
     if let Ok(Reply::Datagram { from, data }) = p.command(Side::B, Command::UdpRecv { sock: srv }) {
         p.command(Side::B, Command::UdpSendTo { sock: srv, remote: from, data }).expect("echo");
     }
     // A datagram to a port nobody listens on: B answers with ICMP port unreachable.
-    p.command(Side::A, Command::UdpSendTo { sock: cli, remote: SocketAddrV4::new(b, 9), data: b"?".to_vec() })
+    p.command(Side::A, Command::UdpSendTo { sock: cli, remote: SocketAddr::from((b, 9)), data: b"?".to_vec() })
         .expect("send");
     p.run_until_idle();
 

@@ -1,7 +1,7 @@
 //! TCP helpers for the pair: open a connection, move bytes both ways with an application loop.
 
 use crate::{Pair, Side};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 use synack::{Command, CommandError, Event, Instant, Reply, SocketHandle};
 
@@ -11,7 +11,7 @@ pub const IP_B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 /// A client on A connected to a listener on B: (A's socket, B's listener, B's accepted socket).
 pub fn connect(p: &mut Pair, port: u16) -> (SocketHandle, SocketHandle, SocketHandle) {
     let l = listen(p, Side::B, port);
-    let c = start_connect(p, Side::A, SocketAddrV4::new(IP_B, port));
+    let c = start_connect(p, Side::A, SocketAddr::from((IP_B, port)));
     p.run_until(p.now + Duration::from_millis(50));
     assert!(p.events_of(Side::A).contains(&(c, Event::Connected)), "not connected: {:#?}", p.lines());
     let s = accept(p, l);
@@ -19,13 +19,13 @@ pub fn connect(p: &mut Pair, port: u16) -> (SocketHandle, SocketHandle, SocketHa
 }
 
 pub fn listen(p: &mut Pair, side: Side, port: u16) -> SocketHandle {
-    match p.command(side, Command::TcpListen { local: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port), backlog: 16 }) {
+    match p.command(side, Command::TcpListen { local: SocketAddr::from((Ipv4Addr::UNSPECIFIED, port)), backlog: 16 }) {
         Ok(Reply::Bound { sock, .. }) => sock,
         other => panic!("listen: {other:?}"),
     }
 }
 
-pub fn start_connect(p: &mut Pair, side: Side, remote: SocketAddrV4) -> SocketHandle {
+pub fn start_connect(p: &mut Pair, side: Side, remote: SocketAddr) -> SocketHandle {
     match p.command(side, Command::TcpConnect { remote, local_port: None }) {
         Ok(Reply::Bound { sock, .. }) => sock,
         other => panic!("connect: {other:?}"),

@@ -1,6 +1,6 @@
 //! Two stacks in memory: ARP resolution, ping, UDP exchange and the error paths, asserting the exact frames.
 
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 use synack::{Command, CommandError, DropReason, Event, Instant, Reply, SocketHandle, UnreachableReason};
 use synack_tests::{Pair, Side};
@@ -8,7 +8,7 @@ use synack_tests::{Pair, Side};
 const IP_A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 const IP_B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 
-fn bound(r: Result<Reply, CommandError>) -> (SocketHandle, SocketAddrV4) {
+fn bound(r: Result<Reply, CommandError>) -> (SocketHandle, SocketAddr) {
     match r {
         Ok(Reply::Bound { sock, local }) => (sock, local),
         other => panic!("expected Bound, got {other:?}"),
@@ -19,9 +19,9 @@ fn bound(r: Result<Reply, CommandError>) -> (SocketHandle, SocketAddrV4) {
 fn ping_resolves_arp_then_echoes_with_rtt() {
     let mut p = Pair::new(1);
     let (sock, local) = bound(p.command(Side::A, Command::PingOpen { ident: Some(0x1234) }));
-    assert_eq!(local, SocketAddrV4::new(IP_A, 0x1234));
+    assert_eq!(local, SocketAddr::from((IP_A, 0x1234)));
     for seq_no in 1..=2 {
-        let r = p.command(Side::A, Command::Ping { sock, dst: IP_B, seq_no, payload_len: 56 });
+        let r = p.command(Side::A, Command::Ping { sock, dst: IP_B.into(), seq_no, payload_len: 56 });
         assert_eq!(r, Ok(Reply::Sent { len: 56 }));
         p.run_until(p.now + Duration::from_millis(10));
     }
@@ -41,8 +41,8 @@ fn ping_resolves_arp_then_echoes_with_rtt() {
     let ev = p.events_of(Side::A);
     // First ping waited one ARP round trip (2 ms) plus its own (2 ms); the second only its own.
     let rtt = |ms| Duration::from_millis(ms);
-    assert_eq!(ev[0].1, Event::EchoReply { from: IP_B, seq_no: 1, rtt: rtt(4), ttl: 64, len: 56 });
-    assert_eq!(ev[1].1, Event::EchoReply { from: IP_B, seq_no: 2, rtt: rtt(2), ttl: 64, len: 56 });
+    assert_eq!(ev[0].1, Event::EchoReply { from: IP_B.into(), seq_no: 1, rtt: rtt(4), ttl: 64, len: 56 });
+    assert_eq!(ev[1].1, Event::EchoReply { from: IP_B.into(), seq_no: 2, rtt: rtt(2), ttl: 64, len: 56 });
     assert_eq!(p.b.stats().icmp_echo_replies_sent, 2);
     assert_eq!(p.a.stats().total_drops() + p.b.stats().total_drops(), 0);
     // Every emitted frame is padded to the Ethernet minimum.
@@ -57,12 +57,12 @@ fn udp_exchange_delivers_datagrams_and_readable_events() {
     let (cli, cli_local) = bound(p.command(Side::A, Command::UdpBind { local: "0.0.0.0:0".parse().unwrap() }));
     let (lo, hi) = p.a.config().ephemeral_ports;
     assert!((lo..=hi).contains(&cli_local.port()));
-    let server = SocketAddrV4::new(IP_B, 7);
+    let server = SocketAddr::from((IP_B, 7));
     let r = p.command(Side::A, Command::UdpSendTo { sock: cli, remote: server, data: b"hello".to_vec() });
     assert_eq!(r, Ok(Reply::Sent { len: 5 }));
     p.run_until_idle();
     assert_eq!(p.events_of(Side::B), [(srv, Event::Readable)]);
-    let client = SocketAddrV4::new(IP_A, cli_local.port());
+    let client = SocketAddr::from((IP_A, cli_local.port()));
     let got = p.command(Side::B, Command::UdpRecv { sock: srv });
     assert_eq!(got, Ok(Reply::Datagram { from: client, data: b"hello".to_vec() }));
     assert_eq!(p.command(Side::B, Command::UdpRecv { sock: srv }), Err(CommandError::WouldBlock));
@@ -90,7 +90,7 @@ fn udp_to_closed_port_gets_port_unreachable_reported_to_the_sender() {
     let mut p = Pair::new(3);
     let (cli, local) = bound(p.command(Side::A, Command::UdpBind { local: "0.0.0.0:5000".parse().unwrap() }));
     assert_eq!(local.port(), 5000);
-    let dst = SocketAddrV4::new(IP_B, 9);
+    let dst = SocketAddr::from((IP_B, 9));
     p.command(Side::A, Command::UdpSendTo { sock: cli, remote: dst, data: vec![0xab; 20] }).unwrap();
     p.run_until_idle();
     let lines = p.lines();
@@ -98,7 +98,7 @@ fn udp_to_closed_port_gets_port_unreachable_reported_to_the_sender() {
     assert_eq!(p.b.stats().drops(DropReason::UdpNoSocket), 1);
     assert_eq!(p.b.stats().icmp_errors_sent, 1);
     let reason = UnreachableReason::DstUnreachable { code: 3, next_hop_mtu: 0 };
-    assert_eq!(p.events_of(Side::A), [(cli, Event::Unreachable { dst: IP_B, port: Some(9), reason })]);
+    assert_eq!(p.events_of(Side::A), [(cli, Event::Unreachable { dst: IP_B.into(), port: Some(9), reason })]);
     // The error quotes the whole original datagram (it is short): IP header + UDP header + 20 bytes.
     assert_eq!(p.log[3].frame.len(), 14 + 20 + 8 + 20 + 8 + 20);
 }
@@ -110,7 +110,7 @@ fn tcp_syn_to_closed_port_is_refused_with_rst() {
     let mut p = Pair::new(4);
     // Teach B where A is, then hand-craft a SYN from A (A has no TCP yet).
     let (s, _) = bound(p.command(Side::A, Command::PingOpen { ident: None }));
-    p.command(Side::A, Command::Ping { sock: s, dst: IP_B, seq_no: 1, payload_len: 0 }).unwrap();
+    p.command(Side::A, Command::Ping { sock: s, dst: IP_B.into(), seq_no: 1, payload_len: 0 }).unwrap();
     p.run_until_idle();
     let syn = TcpRepr {
         src_port: 40000,
@@ -137,7 +137,7 @@ fn tcp_syn_to_closed_port_is_refused_with_rst() {
 fn arp_failure_drops_queued_datagrams_and_reports_unreachable() {
     let mut p = Pair::new(5);
     let (cli, _) = bound(p.command(Side::A, Command::UdpBind { local: "0.0.0.0:0".parse().unwrap() }));
-    let ghost = SocketAddrV4::new(Ipv4Addr::new(10, 0, 0, 99), 53);
+    let ghost = SocketAddr::from((Ipv4Addr::new(10, 0, 0, 99), 53));
     for _ in 0..3 {
         p.command(Side::A, Command::UdpSendTo { sock: cli, remote: ghost, data: b"q".to_vec() }).unwrap();
     }
@@ -148,7 +148,7 @@ fn arp_failure_drops_queued_datagrams_and_reports_unreachable() {
     assert_eq!(p.b.stats().drops(DropReason::ArpNotForUs), 3);
     assert_eq!(p.a.stats().drops(DropReason::ArpUnresolved), 3);
     let reason = UnreachableReason::NoNeighbour;
-    let dst = *ghost.ip();
+    let dst = ghost.ip();
     assert_eq!(p.events_of(Side::A), [(cli, Event::Unreachable { dst, port: Some(53), reason })]);
     // Requests went out at 0 s, 1 s and 2 s; the give-up came at 3 s.
     let times: Vec<Instant> = p.log.iter().map(|l| l.at).collect();
@@ -164,17 +164,18 @@ fn commands_fail_with_clear_errors() {
         p.command(Side::A, Command::UdpBind { local: "0.0.0.0:7".parse().unwrap() }),
         Err(CommandError::AddrInUse(7))
     );
-    let foreign: SocketAddrV4 = "10.9.9.9:7".parse().unwrap();
+    let foreign: SocketAddr = "10.9.9.9:7".parse().unwrap();
     assert_eq!(
         p.command(Side::A, Command::UdpBind { local: foreign }),
-        Err(CommandError::AddrNotAvailable(*foreign.ip()))
+        Err(CommandError::AddrNotAvailable(foreign.ip()))
     );
-    let off_link: SocketAddrV4 = "192.168.1.1:53".parse().unwrap();
+    let off_link: SocketAddr = "192.168.1.1:53".parse().unwrap();
     let r = p.command(Side::A, Command::UdpSendTo { sock: u, remote: off_link, data: vec![1] });
-    assert_eq!(r, Err(CommandError::NoRoute(*off_link.ip())));
-    let r = p.command(Side::A, Command::UdpSendTo { sock: u, remote: SocketAddrV4::new(IP_B, 9), data: vec![0; 1473] });
+    assert_eq!(r, Err(CommandError::NoRoute(off_link.ip())));
+    let r =
+        p.command(Side::A, Command::UdpSendTo { sock: u, remote: SocketAddr::from((IP_B, 9)), data: vec![0; 1473] });
     assert_eq!(r, Err(CommandError::MessageTooLong { max: 1472 }));
-    let r = p.command(Side::A, Command::UdpSendTo { sock: u, remote: SocketAddrV4::new(IP_B, 0), data: vec![1] });
+    let r = p.command(Side::A, Command::UdpSendTo { sock: u, remote: SocketAddr::from((IP_B, 0)), data: vec![1] });
     assert!(matches!(r, Err(CommandError::BadDestination(_))));
     let r = p.command(Side::A, Command::UdpSendTo { sock: u, remote: "127.0.0.1:9".parse().unwrap(), data: vec![1] });
     assert!(matches!(r, Err(CommandError::BadDestination(_))));
@@ -192,8 +193,8 @@ fn same_seed_gives_byte_identical_frames() {
         let mut p = Pair::new(seed);
         let (s, _) = bound(p.command(Side::A, Command::PingOpen { ident: None }));
         let (u, _) = bound(p.command(Side::A, Command::UdpBind { local: "0.0.0.0:0".parse().unwrap() }));
-        p.command(Side::A, Command::Ping { sock: s, dst: IP_B, seq_no: 1, payload_len: 32 }).unwrap();
-        p.command(Side::A, Command::UdpSendTo { sock: u, remote: SocketAddrV4::new(IP_B, 9), data: vec![7; 9] })
+        p.command(Side::A, Command::Ping { sock: s, dst: IP_B.into(), seq_no: 1, payload_len: 32 }).unwrap();
+        p.command(Side::A, Command::UdpSendTo { sock: u, remote: SocketAddr::from((IP_B, 9)), data: vec![7; 9] })
             .unwrap();
         p.run_until_idle();
         p.log.into_iter().map(|l| l.frame).collect()
@@ -241,7 +242,7 @@ fn fragmented_udp_datagram_is_reassembled_out_of_order() {
     assert_eq!(outs, [synack::Output::Event(srv, Event::Readable)]);
     assert_eq!(p.b.stats().fragments_received, 4);
     assert_eq!(p.b.stats().datagrams_reassembled, 1);
-    let from = SocketAddrV4::new(IP_A, 1234);
+    let from = SocketAddr::from((IP_A, 1234));
     assert_eq!(p.command(Side::B, Command::UdpRecv { sock: srv }), Ok(Reply::Datagram { from, data }));
 }
 
@@ -252,7 +253,7 @@ fn incomplete_fragments_time_out_with_time_exceeded() {
     let mut p = Pair::new(8);
     // B must know A's MAC to send the error; a ping teaches it.
     let (s, _) = bound(p.command(Side::A, Command::PingOpen { ident: None }));
-    p.command(Side::A, Command::Ping { sock: s, dst: IP_B, seq_no: 1, payload_len: 0 }).unwrap();
+    p.command(Side::A, Command::Ping { sock: s, dst: IP_B.into(), seq_no: 1, payload_len: 0 }).unwrap();
     p.run_until_idle();
     let before = p.log.len();
     let payload = vec![5u8; 2000];
@@ -353,10 +354,11 @@ fn with_transmit_checksum_offload_tcp_and_udp_leave_partial_checksums_a_device_f
         synack::Config { mac: synack_tests::MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), ..synack::Config::default() };
     let mut p = Pair::with_configs(a, b);
     let (u, _) = bound(p.command(Side::A, Command::UdpBind { local: "0.0.0.0:0".parse().unwrap() }));
-    p.command(Side::A, Command::UdpSendTo { sock: u, remote: SocketAddrV4::new(IP_B, 9), data: vec![1; 333] }).unwrap();
-    p.command(Side::A, Command::TcpConnect { remote: SocketAddrV4::new(IP_B, 80), local_port: None }).unwrap();
+    p.command(Side::A, Command::UdpSendTo { sock: u, remote: SocketAddr::from((IP_B, 9)), data: vec![1; 333] })
+        .unwrap();
+    p.command(Side::A, Command::TcpConnect { remote: SocketAddr::from((IP_B, 80)), local_port: None }).unwrap();
     let (ping, _) = bound(p.command(Side::A, Command::PingOpen { ident: None }));
-    p.command(Side::A, Command::Ping { sock: ping, dst: IP_B, seq_no: 1, payload_len: 8 }).unwrap();
+    p.command(Side::A, Command::Ping { sock: ping, dst: IP_B.into(), seq_no: 1, payload_len: 8 }).unwrap();
     p.run_until(p.now + Duration::from_millis(10));
     let mut seen = [0; 3];
     for l in p.log.iter().filter(|l| l.from == Side::A) {

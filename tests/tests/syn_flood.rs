@@ -2,7 +2,7 @@
 //! and transfers data. Its own test binary, so the counting allocator sees only this test.
 
 use std::alloc::{GlobalAlloc, Layout, System};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicIsize, Ordering};
 use std::time::Duration;
 use synack::tcp::{SeqNum, TcpState};
@@ -79,7 +79,7 @@ fn syn_flood_keeps_memory_bounded_and_a_genuine_client_connects() {
     assert!(stats.tcp_syn_cookies_sent > 90_000, "{stats}");
     assert_eq!(stats.tcp_syn_cookies_valid, 0);
     // A genuine client, mid-flood, completes a cookie handshake and moves data.
-    let c = start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80));
+    let c = start_connect(&mut p, Side::A, SocketAddr::from((IP_B, 80)));
     p.run_until(p.now + Duration::from_millis(50));
     assert_eq!(p.a.tcp_info(c).map(|i| i.state), Some(TcpState::Established));
     assert_eq!(p.b.stats().tcp_syn_cookies_valid, 1);

@@ -378,7 +378,7 @@ fn a_retransmitted_syn_does_not_ask_and_the_listener_decides_again() {
     let mut p = pair(102, Ecn::On, Ecn::Passive);
     p.drop_next_where(Side::A, 1, frames::is_syn);
     let l = listen(&mut p, Side::B, 80);
-    let c = start_connect(&mut p, Side::A, std::net::SocketAddrV4::new(IP_B, 80));
+    let c = start_connect(&mut p, Side::A, std::net::SocketAddr::from((IP_B, 80)));
     p.run_until(p.now + Duration::from_secs(2));
     let s = accept(&mut p, l);
     let syns: Vec<TcpFlags> =
@@ -390,7 +390,7 @@ fn a_retransmitted_syn_does_not_ask_and_the_listener_decides_again() {
     let mut p = pair(103, Ecn::On, Ecn::Passive);
     p.drop_next_where(Side::B, 1, frames::is_syn);
     let l = listen(&mut p, Side::B, 80);
-    let c = start_connect(&mut p, Side::A, std::net::SocketAddrV4::new(IP_B, 80));
+    let c = start_connect(&mut p, Side::A, std::net::SocketAddr::from((IP_B, 80)));
     p.run_until(p.now + Duration::from_secs(2));
     let s = accept(&mut p, l);
     let syn_acks: Vec<TcpFlags> =
@@ -404,7 +404,7 @@ fn a_retransmitted_syn_does_not_ask_and_the_listener_decides_again() {
     p.drop_next_where(Side::B, 1, frames::is_syn);
     p.drop_nth(Side::A, 3); // after the ARP request and the first SYN: the retransmitted SYN
     let l = listen(&mut p, Side::B, 80);
-    let c = start_connect(&mut p, Side::A, std::net::SocketAddrV4::new(IP_B, 80));
+    let c = start_connect(&mut p, Side::A, std::net::SocketAddr::from((IP_B, 80)));
     p.run_until(p.now + Duration::from_secs(3));
     let syns: Vec<TcpFlags> =
         tcp_sent(&p, Side::B).iter().map(|(_, f)| f.flags).filter(|f| f.contains(TcpFlags::SYN)).collect();
@@ -440,7 +440,7 @@ fn a_syn_cookie_connection_does_not_use_ecn() {
         &other,
     );
     let _ = p.b.handle(synack::Input::Frame(&frame), p.now);
-    let c = start_connect(&mut p, Side::A, std::net::SocketAddrV4::new(IP_B, 80));
+    let c = start_connect(&mut p, Side::A, std::net::SocketAddr::from((IP_B, 80)));
     p.run_until(p.now + ms(50));
     assert_eq!(p.b.stats().tcp_syn_cookies_valid, 1);
     let s = accept(&mut p, l);

@@ -3,7 +3,7 @@
 //! port and protocol unreachable are hard and abort a connection that is still opening. UDP hears every error
 //! at once. And the handle lifecycle after a reset that ends a connection both sides had closed.
 
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 use std::time::Duration;
 use synack::tcp::TcpState;
 use synack::wire::{DstUnreachable, Icmpv4Repr};
@@ -47,7 +47,7 @@ fn connect_across_lost_arp_exchanges_connects_once_the_path_heals() {
     let l = listen(&mut p, Side::B, 80);
     // Six who-has requests in a row are lost: two whole resolutions (3 tries each) give up.
     p.drop_next_where(Side::A, 6, is_arp);
-    let c = start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80));
+    let c = start_connect(&mut p, Side::A, SocketAddr::from((IP_B, 80)));
     p.run_until(p.now + secs(30));
     assert!(p.a.stats().drops(DropReason::ArpUnresolved) >= 2, "ARP gave up twice: {:#?}", p.lines());
     // Soft errors: no event, the SYN was retransmitted until ARP got through.
@@ -68,7 +68,7 @@ fn icmp_host_unreachable_during_syn_sent_is_soft_and_the_connect_completes() {
     let mut p = Pair::new(42);
     listen(&mut p, Side::B, 80);
     p.drop_next_where(Side::A, 1, is_tcp); // the first SYN
-    let c = start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80));
+    let c = start_connect(&mut p, Side::A, SocketAddr::from((IP_B, 80)));
     p.run_until(p.now + Duration::from_millis(10));
     assert_eq!(syns_of_a(&p), 1);
     icmp_unreachable_for_last_frame_of_a(&mut p, 1);
@@ -84,11 +84,15 @@ fn icmp_port_unreachable_during_syn_sent_fails_the_connect_at_once() {
     for code in [3, 2] {
         let mut p = Pair::new(43);
         p.drop_next_where(Side::A, 1, is_tcp);
-        let c = start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80));
+        let c = start_connect(&mut p, Side::A, SocketAddr::from((IP_B, 80)));
         p.run_until(p.now + Duration::from_millis(10));
         icmp_unreachable_for_last_frame_of_a(&mut p, code);
         let reason = UnreachableReason::DstUnreachable { code, next_hop_mtu: 0 };
-        assert_eq!(a_events_of(&p, c), [Event::Unreachable { dst: IP_B, port: Some(80), reason }], "code {code}");
+        assert_eq!(
+            a_events_of(&p, c),
+            [Event::Unreachable { dst: IP_B.into(), port: Some(80), reason }],
+            "code {code}"
+        );
         assert!(reason.is_hard_for_tcp());
         // The handle is released: the stack forgot the connection and sends nothing more for it.
         assert_eq!(state(&p, Side::A, c), None);
@@ -103,7 +107,7 @@ fn a_connect_that_never_gets_through_times_out_with_the_last_soft_error() {
     // Nobody answers ARP: every resolution gives up (soft), the SYN retries run out.
     let mut p = Pair::new(44);
     p.drop_next_where(Side::A, u64::MAX, is_arp);
-    let c = start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80));
+    let c = start_connect(&mut p, Side::A, SocketAddr::from((IP_B, 80)));
     p.run_until(p.now + secs(200));
     assert_eq!(a_events_of(&p, c), [Event::TimedOut { soft_error: Some(UnreachableReason::NoNeighbour) }]);
     assert_eq!(state(&p, Side::A, c), None);
@@ -111,7 +115,7 @@ fn a_connect_that_never_gets_through_times_out_with_the_last_soft_error() {
     // A router answers the first SYN with host unreachable, and the rest vanish.
     let mut p = Pair::new(45);
     p.drop_next_where(Side::A, u64::MAX, is_tcp);
-    let c = start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80));
+    let c = start_connect(&mut p, Side::A, SocketAddr::from((IP_B, 80)));
     p.run_until(p.now + Duration::from_millis(10));
     icmp_unreachable_for_last_frame_of_a(&mut p, 1);
     p.run_until(p.now + secs(200));
@@ -147,11 +151,11 @@ fn udp_hears_even_a_soft_error_at_once() {
         Ok(Reply::Bound { sock, .. }) => sock,
         other => panic!("{other:?}"),
     };
-    p.command(Side::A, Command::UdpSendTo { sock, remote: SocketAddrV4::new(IP_B, 53), data: b"q".to_vec() }).unwrap();
+    p.command(Side::A, Command::UdpSendTo { sock, remote: SocketAddr::from((IP_B, 53)), data: b"q".to_vec() }).unwrap();
     p.run_until(p.now + Duration::from_millis(10));
     icmp_unreachable_for_last_frame_of_a(&mut p, 1);
     let reason = UnreachableReason::DstUnreachable { code: 1, next_hop_mtu: 0 };
-    assert_eq!(p.events_of(Side::A), [(sock, Event::Unreachable { dst: IP_B, port: Some(53), reason })]);
+    assert_eq!(p.events_of(Side::A), [(sock, Event::Unreachable { dst: IP_B.into(), port: Some(53), reason })]);
 }
 
 #[test]

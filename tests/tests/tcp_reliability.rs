@@ -146,8 +146,11 @@ fn ten_megabytes_each_way_under_five_percent_loss_with_reordering() {
     assert_eq!(sha256_hex(&t.received), sha256_hex(&up));
     let (c2, _, s2) = {
         let l = synack_tests::tcp::listen(&mut p, Side::B, 81);
-        let c2 =
-            synack_tests::tcp::start_connect(&mut p, Side::A, std::net::SocketAddrV4::new(synack_tests::tcp::IP_B, 81));
+        let c2 = synack_tests::tcp::start_connect(
+            &mut p,
+            Side::A,
+            std::net::SocketAddr::from((synack_tests::tcp::IP_B, 81)),
+        );
         p.run_until(p.now + Duration::from_secs(20));
         (c2, l, synack_tests::tcp::accept(&mut p, l))
     };
@@ -188,7 +191,8 @@ fn window_scaling_fills_a_long_fat_pipe() {
     let mut p = Pair::with_configs(a, b);
     p.delay = Duration::from_millis(50);
     let l = synack_tests::tcp::listen(&mut p, Side::B, 80);
-    let c = synack_tests::tcp::start_connect(&mut p, Side::A, std::net::SocketAddrV4::new(synack_tests::tcp::IP_B, 80));
+    let c =
+        synack_tests::tcp::start_connect(&mut p, Side::A, std::net::SocketAddr::from((synack_tests::tcp::IP_B, 80)));
     p.run_until(p.now + Duration::from_millis(500));
     let s = synack_tests::tcp::accept(&mut p, l);
     let info = p.a.tcp_info(c).unwrap();

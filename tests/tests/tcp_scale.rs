@@ -1,6 +1,6 @@
 //! Many connections at once in one stack pair.
 
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 use std::time::Duration;
 use synack::{Command, CommandError, Event, Reply};
 use synack_tests::tcp::{read_available, IP_B};
@@ -16,7 +16,7 @@ fn a_thousand_concurrent_connections_each_deliver_their_bytes() {
     let n = 1000;
     let mut clients = Vec::new();
     for _ in 0..n {
-        match p.command(Side::A, Command::TcpConnect { remote: SocketAddrV4::new(IP_B, 80), local_port: None }) {
+        match p.command(Side::A, Command::TcpConnect { remote: SocketAddr::from((IP_B, 80)), local_port: None }) {
             Ok(Reply::Bound { sock, local }) => clients.push((sock, local.port())),
             other => panic!("{other:?}"),
         }
@@ -72,7 +72,7 @@ fn ephemeral_ports_are_shared_between_destinations_once_all_are_taken() {
     // A listener on an ephemeral port keeps it from being shared.
     synack_tests::tcp::listen(&mut p, Side::A, 50_002);
     let connect = |p: &mut Pair, port: u16| {
-        p.command(Side::A, Command::TcpConnect { remote: SocketAddrV4::new(IP_B, port), local_port: None })
+        p.command(Side::A, Command::TcpConnect { remote: SocketAddr::from((IP_B, port)), local_port: None })
     };
     let mut clients = Vec::new();
     for server in [80, 80, 80, 81, 81, 81, 82] {

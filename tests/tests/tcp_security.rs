@@ -129,7 +129,8 @@ fn a_forged_bare_syn_during_the_handshake_does_not_break_the_connection() {
     // real SYN-ACK acknowledges A's ISS, so A resynchronises to it instead.
     let mut p = Pair::new(43);
     let l = synack_tests::tcp::listen(&mut p, Side::B, 80);
-    let c = synack_tests::tcp::start_connect(&mut p, Side::A, std::net::SocketAddrV4::new(synack_tests::tcp::IP_B, 80));
+    let c =
+        synack_tests::tcp::start_connect(&mut p, Side::A, std::net::SocketAddr::from((synack_tests::tcp::IP_B, 80)));
     until_syn_ack_in_flight(&mut p);
     assert_eq!(p.a.tcp_info(c).unwrap().state, TcpState::SynSent);
     forge_crossed_syn(&mut p, c);
@@ -151,11 +152,11 @@ fn a_genuine_simultaneous_open_is_not_taken_for_a_forgery() {
     // The peer's SYN-ACK in a real simultaneous open repeats its SYN's sequence number: nothing is superseded.
     let mut p = Pair::new(44);
     let ra = synack::Command::TcpConnect {
-        remote: std::net::SocketAddrV4::new(synack_tests::tcp::IP_B, 4001),
+        remote: std::net::SocketAddr::from((synack_tests::tcp::IP_B, 4001)),
         local_port: Some(4000),
     };
     let rb = synack::Command::TcpConnect {
-        remote: std::net::SocketAddrV4::new(synack_tests::tcp::IP_A, 4000),
+        remote: std::net::SocketAddr::from((synack_tests::tcp::IP_A, 4000)),
         local_port: Some(4001),
     };
     let Ok(synack::Reply::Bound { sock: a, .. }) = p.command(Side::A, ra) else { panic!() };
@@ -208,7 +209,8 @@ fn two_half_open_ends_that_each_took_a_forged_syn_recover() {
     // (the crossed SYN proved nothing) and its SYN then opens the connection.
     let mut p = Pair::new(45);
     let l = synack_tests::tcp::listen(&mut p, Side::B, 80);
-    let c = synack_tests::tcp::start_connect(&mut p, Side::A, std::net::SocketAddrV4::new(synack_tests::tcp::IP_B, 80));
+    let c =
+        synack_tests::tcp::start_connect(&mut p, Side::A, std::net::SocketAddr::from((synack_tests::tcp::IP_B, 80)));
     let a_port = p.a.tcp_info(c).unwrap().local.port();
     let to_listener = to_port_80(a_port, 777, 0, TcpFlags::SYN);
     inject(&mut p, Side::B, &to_listener);

@@ -1,6 +1,6 @@
 //! Every transition of the RFC 9293 state diagram, driven between two stacks, plus resets in each state.
 
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 use std::time::Duration;
 use synack::tcp::{SeqNum, TcpState};
 use synack::wire::TcpFlags;
@@ -21,7 +21,7 @@ fn ms(n: u64) -> Duration {
 fn three_way_handshake_reaches_established_on_both_sides() {
     let mut p = Pair::new(1);
     let l = listen(&mut p, Side::B, 80);
-    let c = start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80));
+    let c = start_connect(&mut p, Side::A, SocketAddr::from((IP_B, 80)));
     assert_eq!(state(&p, Side::A, c), Some(TcpState::SynSent));
     p.run_until(p.now + ms(50));
     assert_eq!(state(&p, Side::A, c), Some(TcpState::Established));
@@ -102,9 +102,9 @@ fn simultaneous_open_goes_through_syn_received() {
     let mut p = Pair::new(5);
     let a_local = 4000;
     let b_local = 4001;
-    let ra = Command::TcpConnect { remote: SocketAddrV4::new(IP_B, b_local), local_port: Some(a_local) };
+    let ra = Command::TcpConnect { remote: SocketAddr::from((IP_B, b_local)), local_port: Some(a_local) };
     let rb =
-        Command::TcpConnect { remote: SocketAddrV4::new(synack_tests::tcp::IP_A, a_local), local_port: Some(b_local) };
+        Command::TcpConnect { remote: SocketAddr::from((synack_tests::tcp::IP_A, a_local)), local_port: Some(b_local) };
     // B must know A's MAC first so both SYNs cross on the wire.
     let Ok(Reply::Bound { sock: a, .. }) = p.command(Side::A, ra) else { panic!() };
     let Ok(Reply::Bound { sock: b, .. }) = p.command(Side::B, rb) else { panic!() };
@@ -159,7 +159,7 @@ fn half_close_from_the_listener_side_keeps_receiving() {
 #[test]
 fn connect_to_closed_port_is_reset() {
     let mut p = Pair::new(8);
-    let c = start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 81));
+    let c = start_connect(&mut p, Side::A, SocketAddr::from((IP_B, 81)));
     p.run_until(p.now + ms(10));
     assert_eq!(p.events_of(Side::A), [(c, Event::Reset)]);
     assert_eq!(state(&p, Side::A, c), None);
@@ -173,7 +173,7 @@ fn syn_retransmits_with_backoff_then_times_out() {
     for n in 2..=20 {
         p.drop_nth(Side::A, n); // every SYN (frame 1 is A's ARP request)
     }
-    let c = start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80));
+    let c = start_connect(&mut p, Side::A, SocketAddr::from((IP_B, 80)));
     p.run_until_idle();
     let syns: Vec<_> = p.log.iter().filter(|l| l.line().contains("TCP [S]")).map(|l| l.at).collect();
     // 1 + 6 retries at 1, 2, 4, 8, 16, 32 s after the previous one.
@@ -191,7 +191,7 @@ fn lost_syn_syn_ack_and_final_ack_are_recovered() {
         let mut p = Pair::new(10);
         p.drop_nth(side, nth); // frame 1 of each side is ARP
         let l = listen(&mut p, Side::B, 80);
-        let c = start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80));
+        let c = start_connect(&mut p, Side::A, SocketAddr::from((IP_B, 80)));
         p.run_until(p.now + Duration::from_secs(3));
         assert_eq!(state(&p, Side::A, c), Some(TcpState::Established), "{what}: {:#?}", p.lines());
         if what == "final ACK" {
@@ -213,7 +213,7 @@ fn full_accept_queue_holds_handshakes_and_drops_syns_until_accept_makes_room() {
         Ok(Reply::Bound { sock, .. }) => sock,
         other => panic!("{other:?}"),
     };
-    let cs: Vec<_> = (0..3).map(|_| start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80))).collect();
+    let cs: Vec<_> = (0..3).map(|_| start_connect(&mut p, Side::A, SocketAddr::from((IP_B, 80)))).collect();
     p.run_until(p.now + ms(100));
     // As on Linux: all three SYNs arrived while the queue was empty, so all three got a SYN-ACK and the clients
     // are established; the third handshake's final ACK was dropped because the accept queue was full.
@@ -222,7 +222,7 @@ fn full_accept_queue_holds_handshakes_and_drops_syns_until_accept_makes_room() {
     let states: Vec<_> = p.b.tcp_connections().iter().map(|h| state(&p, Side::B, *h).unwrap()).collect();
     assert_eq!(states, [TcpState::Established, TcpState::Established, TcpState::SynReceived]);
     // A fourth SYN now finds the accept queue full and is dropped; its retransmission comes 1 s later.
-    let late = start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80));
+    let late = start_connect(&mut p, Side::A, SocketAddr::from((IP_B, 80)));
     p.run_until(p.now + ms(100));
     assert_eq!(state(&p, Side::A, late), Some(TcpState::SynSent));
     assert_eq!(p.b.stats().drops(DropReason::TcpListenOverflow), 2);
@@ -319,7 +319,7 @@ fn rst_in_syn_sent_refuses_and_in_syn_received_forgets() {
     let mut p = Pair::new(13);
     let l = listen(&mut p, Side::B, 80);
     p.drop_nth(Side::B, 2); // B's SYN-ACK never arrives
-    let c = start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80));
+    let c = start_connect(&mut p, Side::A, SocketAddr::from((IP_B, 80)));
     p.run_until(p.now + ms(5));
     let info = p.a.tcp_info(c).unwrap();
     assert_eq!(info.state, TcpState::SynSent);
@@ -365,14 +365,14 @@ fn close_with_unread_data_resets_like_linux() {
 fn closing_a_listener_resets_unaccepted_connections() {
     let mut p = Pair::new(16);
     let l = listen(&mut p, Side::B, 80);
-    let c = start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80));
+    let c = start_connect(&mut p, Side::A, SocketAddr::from((IP_B, 80)));
     p.run_until(p.now + ms(5));
     p.command(Side::B, Command::TcpClose { sock: l }).unwrap();
     p.run_until(p.now + ms(5));
     assert!(p.events_of(Side::A).contains(&(c, Event::Reset)));
     assert!(p.b.tcp_connections().is_empty());
     // The port is free again, and new SYNs are refused.
-    let c2 = start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80));
+    let c2 = start_connect(&mut p, Side::A, SocketAddr::from((IP_B, 80)));
     p.run_until(p.now + ms(5));
     assert!(p.events_of(Side::A).contains(&(c2, Event::Reset)));
 }
@@ -414,7 +414,7 @@ fn time_wait_acknowledges_a_retransmitted_fin() {
 
 /// Opens a connection A -> B on B's listener `l`, closes it A first, then B; returns A's socket.
 fn open_and_close(p: &mut Pair, l: SocketHandle, port: u16) -> SocketHandle {
-    let c = start_connect(p, Side::A, SocketAddrV4::new(IP_B, port));
+    let c = start_connect(p, Side::A, SocketAddr::from((IP_B, port)));
     p.run_until(p.now + ms(5));
     let s = accept(p, l);
     p.command(Side::A, Command::TcpClose { sock: c }).unwrap();
@@ -458,7 +458,7 @@ fn no_time_wait_at_all_with_a_zero_bound() {
     let (mut p, l) = time_wait_bounded_pair(8, 0);
     // Shut down rather than closed: the application still holds the handle, which ends in CLOSED, not TIME-WAIT.
     let (c, s) = {
-        let c = start_connect(&mut p, Side::A, SocketAddrV4::new(IP_B, 80));
+        let c = start_connect(&mut p, Side::A, SocketAddr::from((IP_B, 80)));
         p.run_until(p.now + ms(5));
         (c, accept(&mut p, l))
     };
@@ -480,7 +480,7 @@ fn no_time_wait_at_all_with_a_zero_bound() {
 fn server_in_time_wait_with_client_port(port: u16) -> (Pair, SocketHandle, synack::tcp::TcpInfo) {
     let mut p = Pair::new(71);
     let l = listen(&mut p, Side::B, 80);
-    let remote = SocketAddrV4::new(IP_B, 80);
+    let remote = SocketAddr::from((IP_B, 80));
     let c = match p.command(Side::A, Command::TcpConnect { remote, local_port: Some(port) }) {
         Ok(Reply::Bound { sock, .. }) => sock,
         other => panic!("{other:?}"),
@@ -501,7 +501,7 @@ fn server_in_time_wait_with_client_port(port: u16) -> (Pair, SocketHandle, synac
 fn syn_above_rcv_nxt_reuses_a_time_wait_four_tuple_at_once() {
     let (mut p, l, old) = server_in_time_wait_with_client_port(40_000);
     p.run_until(p.now + Duration::from_secs(1)); // A's clock-driven ISN moves well past the old RCV.NXT
-    let remote = SocketAddrV4::new(IP_B, 80);
+    let remote = SocketAddr::from((IP_B, 80));
     let c = match p.command(Side::A, Command::TcpConnect { remote, local_port: Some(40_000) }) {
         Ok(Reply::Bound { sock, .. }) => sock,
         other => panic!("{other:?}"),

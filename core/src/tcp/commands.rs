@@ -8,7 +8,7 @@ use crate::api::{CommandError, Event, Output, Reply, SocketHandle};
 use crate::explain::{AckWhy, ResetWhy, Why};
 use crate::time::Instant;
 use crate::wire::TcpFlags;
-use core::net::SocketAddrV4;
+use core::net::{IpAddr, SocketAddr};
 
 impl Tcb {
     /// Sends RST if the peer knows the connection, then forgets it (RFC 9293 §3.10.5 ABORT).
@@ -70,7 +70,7 @@ impl Stack {
 
     pub(crate) fn tcp_connect(
         &mut self,
-        remote: SocketAddrV4,
+        remote: SocketAddr,
         local_port: Option<u16>,
         now: Instant,
         out: &mut Vec<Output>,
@@ -78,23 +78,24 @@ impl Stack {
         if remote.port() == 0 {
             return Err(CommandError::BadDestination(remote));
         }
-        self.route(*remote.ip()).map_err(|e| match e {
-            CommandError::BadDestination(_) => CommandError::BadDestination(remote),
-            other => other,
-        })?;
-        if remote.ip().is_broadcast() || Some(*remote.ip()) == self.config.ipv4.broadcast() {
+        let local_ip = self.source_for(remote)?;
+        let unicast = match remote.ip() {
+            IpAddr::V4(v4) => !v4.is_broadcast() && Some(v4) != self.config.ipv4.broadcast(),
+            IpAddr::V6(v6) => !v6.is_multicast(),
+        };
+        if !unicast {
             return Err(CommandError::BadDestination(remote));
         }
         let port = match local_port {
-            Some(0) | None => self.tcp.allocate_port_for(remote).ok_or(CommandError::NoEphemeralPort)?,
-            Some(p) if self.tcp.demux.contains(&ConnectionKey::new(p, remote)) => {
+            Some(0) | None => self.tcp.allocate_port_for(local_ip, remote).ok_or(CommandError::NoEphemeralPort)?,
+            Some(p) if self.tcp.demux.contains(&ConnectionKey::new(SocketAddr::new(local_ip, p), remote)) => {
                 return Err(CommandError::AddrInUse(p))
             }
             Some(p) => p,
         };
-        let local = SocketAddrV4::new(self.config.ipv4.addr(), port);
+        let local = SocketAddr::new(local_ip, port);
         let sock = self.alloc_handle();
-        let initial = self.tcp.initial(local, remote, self.mtu_mss(), now);
+        let initial = self.tcp.initial(local, remote, self.mtu_mss(remote.ip()), now);
         let mut tcb = Box::new(Tcb::active_open(sock, (local, remote), initial, &self.config.tcp));
         let mut fx = self.new_effects();
         tcb.send_syn(now, &mut fx);

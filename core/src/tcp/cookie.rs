@@ -8,7 +8,7 @@
 use super::seq::SeqNum;
 use crate::time::Instant;
 use core::hash::Hasher;
-use core::net::SocketAddrV4;
+use core::net::SocketAddr;
 
 /// MSS classes a cookie can name (the largest not above the peer's MSS is used).
 const MSS_TABLE: [u16; 8] = [536, 1024, 1220, 1360, 1440, 1460, 4312, 8960];
@@ -31,12 +31,15 @@ impl CookieJar {
         CookieJar { key }
     }
 
-    fn mac(&self, local: SocketAddrV4, remote: SocketAddrV4, peer_isn: SeqNum, t: u32, mss_idx: u32) -> u32 {
+    fn mac(&self, local: SocketAddr, remote: SocketAddr, peer_isn: SeqNum, t: u32, mss_idx: u32) -> u32 {
         let mut h = siphasher::sip::SipHasher24::new_with_keys(self.key.0, self.key.1);
-        h.write(&local.ip().octets());
-        h.write(&local.port().to_be_bytes());
-        h.write(&remote.ip().octets());
-        h.write(&remote.port().to_be_bytes());
+        for end in [local, remote] {
+            match end.ip() {
+                core::net::IpAddr::V4(ip) => h.write(&ip.octets()),
+                core::net::IpAddr::V6(ip) => h.write(&ip.octets()),
+            }
+            h.write(&end.port().to_be_bytes());
+        }
         h.write(&peer_isn.0.to_be_bytes());
         h.write(&[t as u8, mss_idx as u8]);
         (h.finish() as u32) & 0x00ff_ffff
@@ -45,8 +48,8 @@ impl CookieJar {
     /// The ISN to answer a SYN with, encoding the largest MSS class not above `mss`.
     pub(crate) fn make(
         &self,
-        local: SocketAddrV4,
-        remote: SocketAddrV4,
+        local: SocketAddr,
+        remote: SocketAddr,
         peer_isn: SeqNum,
         mss: u16,
         now: Instant,
@@ -60,8 +63,8 @@ impl CookieJar {
     /// `seq - 1` the peer's ISN. Returns the MSS it encodes.
     pub(crate) fn check(
         &self,
-        local: SocketAddrV4,
-        remote: SocketAddrV4,
+        local: SocketAddr,
+        remote: SocketAddr,
         seq: SeqNum,
         ack: SeqNum,
         now: Instant,
@@ -81,7 +84,7 @@ impl CookieJar {
 mod tests {
     use super::*;
 
-    fn addrs() -> (SocketAddrV4, SocketAddrV4) {
+    fn addrs() -> (SocketAddr, SocketAddr) {
         ("10.0.0.2:80".parse().unwrap(), "10.0.0.9:40000".parse().unwrap())
     }
 
@@ -97,7 +100,7 @@ mod tests {
         assert_eq!(jar.check(l, r, peer_isn + 1, c + 1, now + core::time::Duration::from_secs(200)), None);
         assert_eq!(jar.check(l, r, peer_isn + 2, c + 1, now), None, "wrong peer ISN");
         assert_eq!(jar.check(l, r, peer_isn + 1, c + 2, now), None, "wrong cookie");
-        let other: SocketAddrV4 = "10.0.0.9:40001".parse().unwrap();
+        let other: SocketAddr = "10.0.0.9:40001".parse().unwrap();
         assert_eq!(jar.check(l, other, peer_isn + 1, c + 1, now), None, "other four-tuple");
         assert_eq!(CookieJar::new((3, 4)).check(l, r, peer_isn + 1, c + 1, now), None, "other key");
         let small = jar.make(l, r, peer_isn, 1000, now);

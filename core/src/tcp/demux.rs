@@ -6,34 +6,81 @@
 
 use super::SeededHasher;
 use crate::api::SocketHandle;
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::collections::HashMap;
 
-/// What tells a connection apart: its four-tuple, less our own address (a stack has exactly one).
+/// What tells an IPv4 connection apart: its four-tuple less our own address (a stack has exactly one IPv4
+/// address).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub(crate) struct ConnectionKey {
+pub(crate) struct Key4 {
     pub local_port: u16,
     pub remote_ip: Ipv4Addr,
     pub remote_port: u16,
 }
 
+/// What tells an IPv6 connection apart: the whole four-tuple (a host has several IPv6 addresses: link-local,
+/// global, temporary).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Key6 {
+    pub local_ip: Ipv6Addr,
+    pub local_port: u16,
+    pub remote_ip: Ipv6Addr,
+    pub remote_port: u16,
+}
+
+/// A connection's four-tuple as the lookup table keys it, per address family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum ConnectionKey {
+    V4(Key4),
+    V6(Key6),
+}
+
 impl ConnectionKey {
-    pub(crate) fn new(local_port: u16, remote: SocketAddrV4) -> ConnectionKey {
-        ConnectionKey { local_port, remote_ip: *remote.ip(), remote_port: remote.port() }
+    /// The key of the connection between `local` and `remote` (an IPv4 `local` address is ignored: it is ours).
+    /// Mixed families cannot form a connection; they key as IPv6 with the IPv4 address mapped, which matches
+    /// nothing.
+    pub(crate) fn new(local: SocketAddr, remote: SocketAddr) -> ConnectionKey {
+        match (local.ip(), remote.ip()) {
+            (IpAddr::V4(_), IpAddr::V4(r)) => {
+                ConnectionKey::V4(Key4 { local_port: local.port(), remote_ip: r, remote_port: remote.port() })
+            }
+            (l, r) => ConnectionKey::V6(Key6 {
+                local_ip: mapped(l),
+                local_port: local.port(),
+                remote_ip: mapped(r),
+                remote_port: remote.port(),
+            }),
+        }
     }
 }
 
-/// Every linked connection by four-tuple, plus the last one looked up.
+fn mapped(ip: IpAddr) -> Ipv6Addr {
+    match ip {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        IpAddr::V6(v6) => v6,
+    }
+}
+
+/// Every linked connection by four-tuple (one table per family, so the IPv4 key stays small), plus the last
+/// one looked up.
 #[derive(Debug)]
 pub(crate) struct Demux {
-    map: HashMap<ConnectionKey, SocketHandle, SeededHasher>,
-    /// The last successful lookup; always a current entry of `map` (cleared whenever an entry goes).
+    map4: HashMap<Key4, SocketHandle, SeededHasher>,
+    map6: HashMap<Key6, SocketHandle, SeededHasher>,
+    /// The last successful lookup; always a current entry of a map (cleared whenever an entry goes).
     last: Option<(ConnectionKey, SocketHandle)>,
 }
 
 impl Demux {
     pub(crate) fn new(hasher: SeededHasher) -> Demux {
-        Demux { map: HashMap::with_hasher(hasher), last: None }
+        Demux { map4: HashMap::with_hasher(hasher.clone()), map6: HashMap::with_hasher(hasher), last: None }
+    }
+
+    fn get(&self, key: &ConnectionKey) -> Option<SocketHandle> {
+        match key {
+            ConnectionKey::V4(k) => self.map4.get(k).copied(),
+            ConnectionKey::V6(k) => self.map6.get(k).copied(),
+        }
     }
 
     /// The connection using `key`, if any.
@@ -41,7 +88,7 @@ impl Demux {
         match self.last {
             Some((k, h)) if k == *key => Some(h),
             _ => {
-                let h = *self.map.get(key)?;
+                let h = self.get(key)?;
                 self.last = Some((*key, h));
                 Some(h)
             }
@@ -49,24 +96,36 @@ impl Demux {
     }
 
     pub(crate) fn contains(&self, key: &ConnectionKey) -> bool {
-        self.map.contains_key(key)
+        self.get(key).is_some()
     }
 
     pub(crate) fn insert(&mut self, key: ConnectionKey, h: SocketHandle) {
         if self.last.is_some_and(|(k, _)| k == key) {
             self.last = None;
         }
-        self.map.insert(key, h);
+        match key {
+            ConnectionKey::V4(k) => self.map4.insert(k, h),
+            ConnectionKey::V6(k) => self.map6.insert(k, h),
+        };
     }
 
     /// Removes `key` if it still belongs to `h` (a later connection may have taken the tuple over).
     pub(crate) fn remove_if(&mut self, key: &ConnectionKey, h: SocketHandle) {
-        if self.map.get(key) == Some(&h) {
-            self.map.remove(key);
-            super::table::release_spare_capacity(&mut self.map);
-            if self.last.is_some_and(|(k, _)| k == *key) {
-                self.last = None;
+        if self.get(key) != Some(h) {
+            return;
+        }
+        match key {
+            ConnectionKey::V4(k) => {
+                self.map4.remove(k);
+                super::table::release_spare_capacity(&mut self.map4);
             }
+            ConnectionKey::V6(k) => {
+                self.map6.remove(k);
+                super::table::release_spare_capacity(&mut self.map6);
+            }
+        }
+        if self.last.is_some_and(|(k, _)| k == *key) {
+            self.last = None;
         }
     }
 }
@@ -80,9 +139,9 @@ mod tests {
     }
 
     const A: ConnectionKey =
-        ConnectionKey { local_port: 80, remote_ip: Ipv4Addr::new(10, 0, 0, 2), remote_port: 40_000 };
+        ConnectionKey::V4(Key4 { local_port: 80, remote_ip: Ipv4Addr::new(10, 0, 0, 2), remote_port: 40_000 });
     const B: ConnectionKey =
-        ConnectionKey { local_port: 80, remote_ip: Ipv4Addr::new(10, 0, 0, 3), remote_port: 40_000 };
+        ConnectionKey::V4(Key4 { local_port: 80, remote_ip: Ipv4Addr::new(10, 0, 0, 3), remote_port: 40_000 });
 
     #[test]
     fn the_remembered_lookup_never_outlives_its_entry() {
@@ -103,6 +162,7 @@ mod tests {
         d.insert(A, SocketHandle(4));
         assert_eq!(d.find(&A), Some(SocketHandle(4)));
         assert_eq!(d.find(&B), Some(SocketHandle(2)));
-        assert_eq!(d.find(&ConnectionKey { local_port: 81, ..A }), None);
+        let ConnectionKey::V4(a) = A else { unreachable!() };
+        assert_eq!(d.find(&ConnectionKey::V4(Key4 { local_port: 81, ..a })), None);
     }
 }

@@ -11,7 +11,7 @@ use crate::api::{Event, Output, SocketHandle, UnreachableReason};
 use crate::config::TcpConfig;
 use crate::time::Instant;
 use crate::wire::icmpv4::QuotedDatagram;
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{IpAddr, SocketAddr};
 
 impl Stack {
     /// An ICMP error quoting the start of one of our TCP segments (`quoted`). Returns whether it named a
@@ -28,8 +28,23 @@ impl Stack {
         else {
             return false;
         };
-        let dst = quoted.dst_addr();
-        let Some(h) = self.tcp.demux.find(&ConnectionKey::new(src_port, SocketAddrV4::new(dst, dst_port))) else {
+        let local = SocketAddr::new(quoted.src_addr().into(), src_port);
+        let remote = SocketAddr::new(quoted.dst_addr().into(), dst_port);
+        self.on_tcp_quoted_error(local, remote, seq, reason, now, out)
+    }
+
+    /// An ICMP or ICMPv6 error quoting our segment from `local` to `remote` with sequence number `seq`.
+    pub(crate) fn on_tcp_quoted_error(
+        &mut self,
+        local: SocketAddr,
+        remote: SocketAddr,
+        seq: SeqNum,
+        reason: UnreachableReason,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> bool {
+        let (dst, dst_port) = (remote.ip(), remote.port());
+        let Some(h) = self.tcp.demux.find(&ConnectionKey::new(local, remote)) else {
             return false;
         };
         // RFC 5927 §4.1: only a message quoting a sequence number we have in flight is believed.
@@ -64,7 +79,7 @@ impl Tcb {
     /// An ICMP error about the path to `dst` (`port`: the peer's).
     fn on_icmp_error(
         &mut self,
-        dst: Ipv4Addr,
+        dst: IpAddr,
         port: u16,
         reason: UnreachableReason,
         now: Instant,

@@ -9,12 +9,12 @@ use crate::ipv4::Received;
 use crate::stats::DropReason;
 use crate::time::Instant;
 use crate::wire::{EcnCodepoint, TcpFlags, TcpRepr};
-use core::net::SocketAddrV4;
+use core::net::SocketAddr;
 use std::collections::{BTreeSet, VecDeque};
 
 #[derive(Debug)]
 pub(crate) struct Listener {
-    pub local: SocketAddrV4,
+    pub local: SocketAddr,
     pub backlog: usize,
     /// Connections in SYN-RECEIVED.
     pub half_open: BTreeSet<SocketHandle>,
@@ -23,7 +23,7 @@ pub(crate) struct Listener {
 }
 
 impl Listener {
-    pub(crate) fn new(local: SocketAddrV4, backlog: usize) -> Listener {
+    pub(crate) fn new(local: SocketAddr, backlog: usize) -> Listener {
         Listener { local, backlog, half_open: BTreeSet::new(), ready: VecDeque::new() }
     }
 
@@ -56,8 +56,8 @@ impl Stack {
         if flags.contains(TcpFlags::RST) {
             return self.drop_frame(DropReason::TcpNoSocket);
         }
-        let local = SocketAddrV4::new(rx.dst, seg.dst_port);
-        let remote = SocketAddrV4::new(rx.src, seg.src_port);
+        let local = SocketAddr::new(rx.dst, seg.dst_port);
+        let remote = SocketAddr::new(rx.src, seg.src_port);
         if flags.contains(TcpFlags::ACK) {
             // Perhaps the end of a SYN-cookie handshake; otherwise any ACK-bearing segment, a SYN-ACK included,
             // is reset (RFC 9293 §3.10.7.2). The reset matters: it is how a client that took a crossed SYN
@@ -90,7 +90,7 @@ impl Stack {
             return self.send_cookie(local, remote, seg, now, out);
         }
         let handle = self.alloc_handle();
-        let mut initial = self.tcp.initial(local, remote, self.mtu_mss(), now);
+        let mut initial = self.tcp.initial(local, remote, self.mtu_mss(remote.ip()), now);
         initial.iss = iss.unwrap_or(initial.iss);
         let ends = (local, remote);
         let cfg = &self.config.tcp;
@@ -108,14 +108,14 @@ impl Stack {
     /// whatever the SYN asked (the cookie cannot remember the request; see `tcp::ecn`).
     fn send_cookie(
         &mut self,
-        local: SocketAddrV4,
-        remote: SocketAddrV4,
+        local: SocketAddr,
+        remote: SocketAddr,
         seg: &TcpRepr<'_>,
         now: Instant,
         out: &mut Vec<Output>,
     ) {
         let peer_mss = seg.options.mss.unwrap_or(super::tcb::DEFAULT_MSS as u16);
-        let mss = peer_mss.min(self.mtu_mss() as u16);
+        let mss = peer_mss.min(self.mtu_mss(remote.ip()) as u16);
         let cookie = self.tcp.cookies.make(local, remote, seg.seq_number, mss, now);
         let window = self.config.tcp.recv_buffer.min(usize::from(u16::MAX)) as u16;
         let syn_ack = TcpRepr {
@@ -126,19 +126,19 @@ impl Stack {
             flags: TcpFlags::SYN | TcpFlags::ACK,
             window_len: window,
             urgent_ptr: 0,
-            options: crate::wire::TcpOptions { mss: Some(self.mtu_mss() as u16), ..Default::default() },
+            options: crate::wire::TcpOptions { mss: Some(self.mtu_mss(remote.ip()) as u16), ..Default::default() },
             payload: &[],
         };
         self.stats.tcp_syn_cookies_sent += 1;
-        self.send_stateless(*local.ip(), *remote.ip(), &syn_ack, crate::explain::Why::SynAck, now, out);
+        self.send_stateless(local.ip(), remote.ip(), &syn_ack, crate::explain::Why::SynAck, now, out);
     }
 
     /// The final ACK of a cookie handshake: if the cookie checks out, the connection is born established.
     fn accept_cookie(
         &mut self,
         listener: SocketHandle,
-        local: SocketAddrV4,
-        remote: SocketAddrV4,
+        local: SocketAddr,
+        remote: SocketAddr,
         seg: &TcpRepr<'_>,
         now: Instant,
         out: &mut Vec<Output>,
@@ -169,23 +169,19 @@ impl Stack {
         true
     }
 
-    pub(crate) fn tcp_listen(&mut self, local: SocketAddrV4, backlog: usize) -> Result<Reply, CommandError> {
-        let ours = self.config.ipv4.addr();
-        if !local.ip().is_unspecified() && *local.ip() != ours {
-            return Err(CommandError::AddrNotAvailable(*local.ip()));
-        }
+    pub(crate) fn tcp_listen(&mut self, local: SocketAddr, backlog: usize) -> Result<Reply, CommandError> {
+        self.check_bindable(local.ip())?;
         if backlog == 0 {
             return Err(CommandError::BadArgument("backlog must be at least 1"));
         }
         let backlog = backlog.min(self.config.tcp.max_backlog);
         let port = match local.port() {
             0 => self.tcp.allocate_free_port().ok_or(CommandError::NoEphemeralPort)?,
-            p if self.tcp.listeners.contains_key(&p) => return Err(CommandError::AddrInUse(p)),
             p => p,
         };
         let sock = self.alloc_handle();
-        let local = SocketAddrV4::new(*local.ip(), port);
-        self.tcp.listeners.insert(port, sock);
+        self.tcp.listeners.bind(local.ip(), port, sock)?;
+        let local = SocketAddr::new(local.ip(), port);
         self.tcp.listener_state.insert(sock, Listener::new(local, backlog));
         Ok(Reply::Bound { sock, local })
     }
@@ -202,7 +198,7 @@ impl Stack {
         if tcb.rcv.fin_received() {
             out.push(Output::Event(sock, Event::PeerClosed));
         }
-        Ok(Reply::Accepted { sock, local: tcb.local, remote: tcb.remote })
+        Ok(Reply::Accepted { sock, local: tcb.local.addr(), remote: tcb.remote.addr() })
     }
 
     /// Stops listening; connections not yet accepted are reset.
@@ -210,7 +206,7 @@ impl Stack {
         let Some(state) = self.tcp.listener_state.remove(&listener) else {
             return false;
         };
-        self.tcp.listeners.remove(&state.local.port());
+        self.tcp.listeners.release(state.local.port(), listener);
         let members: Vec<SocketHandle> = state.half_open.iter().copied().chain(state.ready.iter().copied()).collect();
         for h in members {
             if let Some(tcb) = self.tcp.conns.get_mut(&h) {

@@ -67,7 +67,7 @@ pub use ecn::Ecn;
 pub use seq::SeqNum;
 pub use tcb::TcpCounters;
 
-use crate::api::{Event, Output, SocketHandle};
+use crate::api::{CommandError, Event, Output, SocketHandle};
 use crate::config::Config;
 use crate::ipv4::Received;
 use crate::ports::PortAllocator;
@@ -79,7 +79,7 @@ use crate::time::Instant;
 use crate::timer::TimerKey;
 use crate::wire::{IpProtocol, TcpFlags, TcpOptions, TcpPacket, TcpRepr};
 use core::hash::BuildHasher;
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{IpAddr, SocketAddr};
 use core::time::Duration;
 use demux::{ConnectionKey, Demux};
 use listen::Listener;
@@ -128,8 +128,8 @@ impl core::fmt::Display for TcpState {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TcpInfo {
     pub state: TcpState,
-    pub local: SocketAddrV4,
-    pub remote: SocketAddrV4,
+    pub local: SocketAddr,
+    pub remote: SocketAddr,
     pub snd_una: SeqNum,
     pub snd_nxt: SeqNum,
     /// The peer's advertised window, scaled, in bytes.
@@ -185,7 +185,7 @@ impl BuildHasher for SeededHasher {
 pub(crate) struct TcpSockets {
     conns: ConnTable,
     demux: Demux,
-    listeners: BTreeMap<u16, SocketHandle>,
+    listeners: crate::ports::BoundPorts,
     listener_state: BTreeMap<SocketHandle, Listener>,
     /// How many connections use each local port (ephemeral allocation avoids them). Our own ports, never
     /// chosen by a peer, so the unkeyed handle hash will do; only looked up, never iterated.
@@ -211,7 +211,7 @@ impl TcpSockets {
         TcpSockets {
             conns: ConnTable::default(),
             demux: Demux::new(hasher),
-            listeners: BTreeMap::new(),
+            listeners: crate::ports::BoundPorts::default(),
             listener_state: BTreeMap::new(),
             ports_in_use: HashMap::with_hasher(HandleHasher),
             ports,
@@ -226,41 +226,54 @@ impl TcpSockets {
     }
 
     /// RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a 4 µs clock.
-    fn isn(&self, local: SocketAddrV4, remote: SocketAddrV4, now: Instant) -> SeqNum {
+    fn isn(&self, local: SocketAddr, remote: SocketAddr, now: Instant) -> SeqNum {
         let f = siphasher::sip::SipHasher24::new_with_keys(self.isn_key.0, self.isn_key.1)
-            .hash(&four_tuple_bytes(local, remote));
+            .hash(four_tuple_bytes(local, remote).as_slice());
         let m = (now.as_nanos() / 4_000) as u32;
         SeqNum((f as u32).wrapping_add(m))
     }
 
     /// What a new connection from `local` to `remote` starts from: RFC 6528's ISN, and a timestamp offset from
     /// the same secret (RFC 7323 §5.4), so neither is predictable to others nor random between runs.
-    fn initial(&self, local: SocketAddrV4, remote: SocketAddrV4, local_mss: usize, now: Instant) -> tcb::Initial {
+    fn initial(&self, local: SocketAddr, remote: SocketAddr, local_mss: usize, now: Instant) -> tcb::Initial {
         let offset = siphasher::sip::SipHasher24::new_with_keys(self.isn_key.1, self.isn_key.0)
-            .hash(&four_tuple_bytes(local, remote));
+            .hash(four_tuple_bytes(local, remote).as_slice());
         tcb::Initial { iss: self.isn(local, remote, now), ts_offset: offset as u32, local_mss }
+    }
+
+    pub(crate) fn is_listener(&self, sock: SocketHandle) -> bool {
+        self.listener_state.contains_key(&sock)
+    }
+
+    /// Lets a listener on `[::]` take IPv4 connections too (`dual`), or stop.
+    pub(crate) fn set_listener_dual_stack(&mut self, sock: SocketHandle, dual: bool) -> Result<(), CommandError> {
+        let l = self.listener_state.get(&sock).ok_or(CommandError::NoSuchSocket(sock))?;
+        if l.local.ip() != IpAddr::V6(core::net::Ipv6Addr::UNSPECIFIED) {
+            return Err(CommandError::BadArgument("only a listener on [::] can take IPv4 too"));
+        }
+        self.listeners.set_dual(l.local.port(), sock, dual)
     }
 
     /// An ephemeral port used by no listener and no connection.
     fn allocate_free_port(&mut self) -> Option<u16> {
         let (listeners, in_use) = (&self.listeners, &self.ports_in_use);
-        self.ports.allocate(|p| listeners.contains_key(&p) || in_use.contains_key(&p))
+        self.ports.allocate(|p| listeners.is_taken(p) || in_use.contains_key(&p))
     }
 
     /// An ephemeral port for a connection to `remote`: a free one if there is one; otherwise, as Linux does, one
     /// that other connections use but none to `remote` (connections are told apart by their four-tuple), so a
     /// host can hold more outgoing connections than it has ephemeral ports.
-    fn allocate_port_for(&mut self, remote: SocketAddrV4) -> Option<u16> {
+    fn allocate_port_for(&mut self, local_ip: IpAddr, remote: SocketAddr) -> Option<u16> {
         self.allocate_free_port().or_else(|| {
             let (listeners, demux) = (&self.listeners, &self.demux);
-            let key = |p: u16| ConnectionKey::new(p, remote);
-            self.ports.allocate(|p| listeners.contains_key(&p) || demux.contains(&key(p)))
+            let key = |p: u16| ConnectionKey::new(SocketAddr::new(local_ip, p), remote);
+            self.ports.allocate(|p| listeners.is_taken(p) || demux.contains(&key(p)))
         })
     }
 
     /// Makes a new connection findable by its four-tuple (the TCB itself goes in via `apply_effects`).
-    fn register(&mut self, local: SocketAddrV4, remote: SocketAddrV4, h: SocketHandle) {
-        self.demux.insert(ConnectionKey::new(local.port(), remote), h);
+    fn register(&mut self, local: SocketAddr, remote: SocketAddr, h: SocketHandle) {
+        self.demux.insert(ConnectionKey::new(local, remote), h);
         *self.ports_in_use.entry(local.port()).or_insert(0) += 1;
     }
 
@@ -270,7 +283,7 @@ impl TcpSockets {
             return;
         }
         tcb.linked = false;
-        let key = ConnectionKey::new(tcb.local.port(), tcb.remote);
+        let key = ConnectionKey::new(tcb.local.addr(), tcb.remote.addr());
         self.demux.remove_if(&key, tcb.handle);
         if let Some(n) = self.ports_in_use.get_mut(&tcb.local.port()) {
             *n -= 1;
@@ -297,8 +310,8 @@ impl Stack {
         let t = self.tcp.conns.get(&sock)?;
         Some(TcpInfo {
             state: t.state,
-            local: t.local,
-            remote: t.remote,
+            local: t.local.addr(),
+            remote: t.remote.addr(),
             snd_una: t.snd.una(),
             snd_nxt: t.snd.nxt(),
             snd_wnd: t.snd.wnd(),
@@ -332,9 +345,9 @@ impl Stack {
         self.tcp.conns.handles()
     }
 
-    /// MSS our MTU allows (no IP or TCP options in data segments).
-    fn mtu_mss(&self) -> usize {
-        self.config.mtu - crate::wire::ipv4::HEADER_LEN - crate::wire::tcp::HEADER_LEN
+    /// MSS our MTU allows toward `remote` (no IP or TCP options in data segments).
+    fn mtu_mss(&self, remote: IpAddr) -> usize {
+        self.config.mtu - crate::ip::header_len(remote) - crate::wire::tcp::HEADER_LEN
     }
 
     /// A TCP segment arrived for us.
@@ -355,7 +368,7 @@ impl Stack {
             // TCP is unicast only; never answer a broadcast.
             return self.drop_frame(DropReason::TcpNoSocket);
         }
-        let key = ConnectionKey { local_port: seg.dst_port, remote_ip: rx.src, remote_port: seg.src_port };
+        let key = ConnectionKey::new(SocketAddr::new(rx.dst, seg.dst_port), SocketAddr::new(rx.src, seg.src_port));
         if let Some(h) = self.tcp.demux.find(&key) {
             let Some(tcb) = self.tcp.conns.take(&h) else {
                 return;
@@ -369,7 +382,7 @@ impl Stack {
                 self.tcp.conns.put(h, tcb);
                 return self.drop_frame(DropReason::TcpListenOverflow);
             }
-            let listener = self.tcp.listeners.get(&seg.dst_port).copied();
+            let listener = self.tcp.listeners.get(rx.dst, seg.dst_port);
             if let Some((l, iss)) = listener.zip(tcb.reuse_for_syn(&seg)) {
                 // RFC 1122 §4.2.2.13, RFC 6191: a new incarnation ends TIME-WAIT and opens through the listener.
                 self.stats.tcp_time_wait_reused += 1;
@@ -378,7 +391,7 @@ impl Stack {
             }
             return self.run_tcb(tcb, now, out, |tcb, cfg, fx| tcb.on_segment(&seg, rx.ecn, now, cfg, fx));
         }
-        if let Some(&l) = self.tcp.listeners.get(&seg.dst_port) {
+        if let Some(l) = self.tcp.listeners.get(rx.dst, seg.dst_port) {
             return self.on_listen_segment(l, rx, &seg, None, now, out);
         }
         self.drop_frame(DropReason::TcpNoSocket);
@@ -506,9 +519,9 @@ impl Stack {
 
     /// Sends one segment of `tcb`: the connection builds it, the stack wraps it in IP.
     fn transmit_segment(&mut self, tcb: &mut Tcb, tx: &Outgoing, now: Instant, out: &mut Vec<Output>) {
-        let (repr, ecn) = tcb.build_segment(tx, self.max_payload_of(IpProtocol::Tcp), now);
+        let (src, dst) = (tcb.local.ip(), tcb.remote.ip());
+        let (repr, ecn) = tcb.build_segment(tx, self.max_payload_of(dst, IpProtocol::Tcp), now);
         let header_len = repr.header_len();
-        let (src, dst) = (*tcb.local.ip(), *tcb.remote.ip());
         let (h, port) = (tcb.handle, tcb.remote.port());
         let tcb = &*tcb;
         // With transmit checksum offload, `send_ipv4` leaves the partial checksum the device finishes.
@@ -517,7 +530,7 @@ impl Stack {
         if self.config.explain {
             self.sending_because = Some(tx.why);
         }
-        let _ = self.send_ipv4_marked(dst, IpProtocol::Tcp, ecn, len, Some(h), Some(port), now, out, |b| {
+        let _ = self.send_ip(src, dst, IpProtocol::Tcp, ecn, len, Some(h), Some(port), now, out, |b| {
             let (head, body) = b.split_at_mut(header_len);
             repr.emit_without_checksum(&mut TcpPacket::new_unchecked(head));
             tcb.copy_payload(tx, body);
@@ -542,8 +555,8 @@ impl Stack {
     #[allow(clippy::too_many_arguments)]
     fn send_stateless(
         &mut self,
-        src: Ipv4Addr,
-        dst: Ipv4Addr,
+        src: IpAddr,
+        dst: IpAddr,
         seg: &TcpRepr<'_>,
         why: crate::explain::Why,
         now: Instant,
@@ -552,7 +565,8 @@ impl Stack {
         if self.config.explain {
             self.sending_because = Some(why);
         }
-        let sent = self.send_ipv4(dst, IpProtocol::Tcp, seg.buffer_len(), None, None, now, out, |b| {
+        let ecn = crate::wire::EcnCodepoint::NotEct;
+        let sent = self.send_ip(src, dst, IpProtocol::Tcp, ecn, seg.buffer_len(), None, None, now, out, |b| {
             seg.emit(&mut TcpPacket::new_unchecked(b), &src, &dst)
         });
         if self.config.explain {
@@ -591,12 +605,36 @@ pub(crate) fn reset_reply(seg: &TcpRepr<'_>) -> Option<TcpRepr<'static>> {
 }
 
 /// The four-tuple as the ISN and timestamp-offset hashes read it: local address and port, remote address and
-/// port, in network byte order (one 12-byte message: the same value as hashing the four fields one by one).
-fn four_tuple_bytes(local: SocketAddrV4, remote: SocketAddrV4) -> [u8; 12] {
-    let mut b = [0u8; 12];
-    b[..4].copy_from_slice(&local.ip().octets());
-    b[4..6].copy_from_slice(&local.port().to_be_bytes());
-    b[6..10].copy_from_slice(&remote.ip().octets());
-    b[10..].copy_from_slice(&remote.port().to_be_bytes());
-    b
+/// port, in network byte order (one message: the same value as hashing the four fields one by one). 12 bytes
+/// for IPv4, 36 for IPv6.
+fn four_tuple_bytes(local: SocketAddr, remote: SocketAddr) -> TupleBytes {
+    let mut t = TupleBytes { bytes: [0; 36], len: 0 };
+    for end in [local, remote] {
+        let at = t.len;
+        let n = match end.ip() {
+            IpAddr::V4(ip) => {
+                t.bytes[at..at + 4].copy_from_slice(&ip.octets());
+                4
+            }
+            IpAddr::V6(ip) => {
+                t.bytes[at..at + 16].copy_from_slice(&ip.octets());
+                16
+            }
+        };
+        t.bytes[at + n..at + n + 2].copy_from_slice(&end.port().to_be_bytes());
+        t.len = at + n + 2;
+    }
+    t
+}
+
+/// A four-tuple's bytes, of either family.
+struct TupleBytes {
+    bytes: [u8; 36],
+    len: usize,
+}
+
+impl TupleBytes {
+    fn as_slice(&self) -> &[u8] {
+        &self.bytes[..self.len]
+    }
 }

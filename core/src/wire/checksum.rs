@@ -5,7 +5,7 @@
 //! everything including the checksum field is `0xffff`.
 
 use super::ipv4::IpProtocol;
-use core::net::Ipv4Addr;
+use core::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// Folds a wide accumulator into 16 bits with end-around carry.
 fn fold(mut sum: u64) -> u16 {
@@ -79,6 +79,68 @@ fn short_sum(bytes: &[u8]) -> u64 {
 /// One's complement sum of partial sums.
 pub fn combine(parts: &[u16]) -> u16 {
     fold(parts.iter().map(|&p| u64::from(p)).sum())
+}
+
+/// An IP address family as the transport checksums see it: the pseudo-header that TCP, UDP and ICMPv6 sum
+/// (RFC 9293 §3.1 and RFC 768 for IPv4, RFC 8200 §8.1 for IPv6). `IpAddr` picks the family at run time; the
+/// stack's hot IPv4 path names `Ipv4Addr` and pays nothing for the choice.
+pub trait PseudoHeader {
+    /// Sum of the pseudo-header of a `length`-byte upper-layer packet from `self` to `dst`.
+    fn pseudo_sum(&self, dst: &Self, protocol: IpProtocol, length: u32) -> u16;
+    /// Whether a UDP checksum of zero ("none computed") is acceptable: it is over IPv4 (RFC 768), never over
+    /// IPv6 (RFC 8200 §8.1).
+    fn zero_udp_checksum_allowed(&self) -> bool;
+}
+
+impl PseudoHeader for Ipv4Addr {
+    fn pseudo_sum(&self, dst: &Self, protocol: IpProtocol, length: u32) -> u16 {
+        pseudo_header(self, dst, protocol, length as u16)
+    }
+    fn zero_udp_checksum_allowed(&self) -> bool {
+        true
+    }
+}
+
+impl PseudoHeader for Ipv6Addr {
+    fn pseudo_sum(&self, dst: &Self, protocol: IpProtocol, length: u32) -> u16 {
+        pseudo_header_v6(self, dst, protocol, length)
+    }
+    fn zero_udp_checksum_allowed(&self) -> bool {
+        false
+    }
+}
+
+impl PseudoHeader for IpAddr {
+    /// Mixed families cannot occur on one packet; they are summed as IPv6 with the IPv4 address mapped.
+    fn pseudo_sum(&self, dst: &Self, protocol: IpProtocol, length: u32) -> u16 {
+        match (self, dst) {
+            (IpAddr::V4(s), IpAddr::V4(d)) => s.pseudo_sum(d, protocol, length),
+            (s, d) => pseudo_header_v6(&to_v6(s), &to_v6(d), protocol, length),
+        }
+    }
+    fn zero_udp_checksum_allowed(&self) -> bool {
+        self.is_ipv4()
+    }
+}
+
+fn to_v6(a: &IpAddr) -> Ipv6Addr {
+    match a {
+        IpAddr::V4(v4) => v4.to_ipv6_mapped(),
+        IpAddr::V6(v6) => *v6,
+    }
+}
+
+/// Sum of the IPv6 pseudo-header (RFC 8200 §8.1): source, destination, the 32-bit upper-layer length and
+/// the next header value.
+pub fn pseudo_header_v6(src: &Ipv6Addr, dst: &Ipv6Addr, protocol: IpProtocol, length: u32) -> u16 {
+    let mut sum = 0u64;
+    for a in [src, dst] {
+        for w in a.segments() {
+            sum += u64::from(w);
+        }
+    }
+    sum += u64::from(length >> 16) + u64::from(length & 0xffff) + u64::from(u8::from(protocol));
+    fold(sum)
 }
 
 /// Sum of the IPv4 pseudo-header used by TCP and UDP (RFC 9293 §3.1, RFC 768).

@@ -4,12 +4,11 @@
 //! The view covers exactly the IPv4 payload (the caller slices it by the IPv4 total length), so the payload
 //! runs from the end of the header to the end of the buffer and the checksum covers the whole buffer.
 
-use super::checksum;
+use super::checksum::{self, PseudoHeader};
 use super::ipv4::IpProtocol;
 use super::{Error, Result};
 use crate::tcp::SeqNum;
 use core::fmt;
-use core::net::Ipv4Addr;
 use core::ops::{BitOr, BitOrAssign};
 
 /// Length of the TCP header without options.
@@ -242,15 +241,15 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
 
     /// One's complement sum over the pseudo-header and the whole segment; `None` if the segment is too long
     /// for the pseudo-header's 16-bit length (it cannot have come from IPv4).
-    fn sum(&self, src: &Ipv4Addr, dst: &Ipv4Addr) -> Option<u16> {
+    fn sum<A: PseudoHeader>(&self, src: &A, dst: &A) -> Option<u16> {
         let buf = self.buf.as_ref();
         let len = u16::try_from(buf.len()).ok()?;
-        let pseudo = checksum::pseudo_header(src, dst, IpProtocol::Tcp, len);
+        let pseudo = src.pseudo_sum(dst, IpProtocol::Tcp, u32::from(len));
         Some(checksum::combine(&[pseudo, checksum::data(buf)]))
     }
 
     /// Whether the checksum verifies over the pseudo-header and the whole segment.
-    pub fn verify_checksum(&self, src: &Ipv4Addr, dst: &Ipv4Addr) -> bool {
+    pub fn verify_checksum<A: PseudoHeader>(&self, src: &A, dst: &A) -> bool {
         self.sum(src, dst) == Some(0xffff)
     }
 }
@@ -328,7 +327,7 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
 
     /// Computes the checksum over the pseudo-header and the whole buffer (every other byte must already be
     /// written). A buffer longer than 65535 bytes cannot be sent over IPv4 and gets checksum 0.
-    pub fn fill_checksum(&mut self, src: &Ipv4Addr, dst: &Ipv4Addr) {
+    pub fn fill_checksum<A: PseudoHeader>(&mut self, src: &A, dst: &A) {
         self.set_checksum(0);
         let sum = self.sum(src, dst).map_or(0, |s| !s);
         self.set_checksum(sum);
@@ -352,7 +351,11 @@ pub struct TcpRepr<'a> {
 impl<'a> TcpRepr<'a> {
     /// Parses a checked view: `BadChecksum` if the checksum fails, `BadField` if either port is 0 (reserved),
     /// `BadOption` for malformed options.
-    pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &TcpPacket<&'a T>, src: &Ipv4Addr, dst: &Ipv4Addr) -> Result<Self> {
+    pub fn parse<T: AsRef<[u8]> + ?Sized, A: PseudoHeader>(
+        packet: &TcpPacket<&'a T>,
+        src: &A,
+        dst: &A,
+    ) -> Result<Self> {
         // The view may come from `new_unchecked`; re-check so parsing never panics.
         packet.check_len()?;
         if !packet.verify_checksum(src, dst) {
@@ -401,7 +404,7 @@ impl<'a> TcpRepr<'a> {
 
     /// Writes the whole segment, checksum included, into a view of exactly
     /// [`buffer_len`](Self::buffer_len) bytes.
-    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(&self, packet: &mut TcpPacket<T>, src: &Ipv4Addr, dst: &Ipv4Addr) {
+    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>, A: PseudoHeader>(&self, packet: &mut TcpPacket<T>, src: &A, dst: &A) {
         self.emit_without_checksum(packet);
         packet.fill_checksum(src, dst);
     }
@@ -425,6 +428,7 @@ impl<'a> TcpRepr<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core::net::Ipv4Addr;
 
     const SRC: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 10);
     const DST: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 1);

@@ -3,10 +3,9 @@
 //! The view covers the IPv4 payload; the datagram itself ends where its length field says, and any bytes
 //! beyond that (link-layer padding that survived, say) are ignored.
 
-use super::checksum;
+use super::checksum::{self, PseudoHeader};
 use super::ipv4::IpProtocol;
 use super::{Error, Result};
-use core::net::Ipv4Addr;
 
 /// Length of the UDP header.
 pub const HEADER_LEN: usize = 8;
@@ -99,11 +98,11 @@ impl<T: AsRef<[u8]>> UdpPacket<T> {
 
     /// Whether the checksum verifies over the pseudo-header and the datagram. A zero checksum means the
     /// sender computed none (RFC 768), which is accepted.
-    pub fn verify_checksum(&self, src: &Ipv4Addr, dst: &Ipv4Addr) -> bool {
+    pub fn verify_checksum<A: PseudoHeader>(&self, src: &A, dst: &A) -> bool {
         if self.checksum() == 0 {
-            return true;
+            return src.zero_udp_checksum_allowed();
         }
-        let pseudo = checksum::pseudo_header(src, dst, IpProtocol::Udp, self.len());
+        let pseudo = src.pseudo_sum(dst, IpProtocol::Udp, u32::from(self.len()));
         checksum::combine(&[pseudo, checksum::data(self.datagram())]) == 0xffff
     }
 }
@@ -145,9 +144,9 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> UdpPacket<T> {
 
     /// Computes the checksum over the pseudo-header and the datagram (length field and payload must already
     /// be written). A computed zero is sent as 0xffff, since zero on the wire means "no checksum".
-    pub fn fill_checksum(&mut self, src: &Ipv4Addr, dst: &Ipv4Addr) {
+    pub fn fill_checksum<A: PseudoHeader>(&mut self, src: &A, dst: &A) {
         self.set_checksum(0);
-        let pseudo = checksum::pseudo_header(src, dst, IpProtocol::Udp, self.len());
+        let pseudo = src.pseudo_sum(dst, IpProtocol::Udp, u32::from(self.len()));
         let sum = !checksum::combine(&[pseudo, checksum::data(self.datagram())]);
         self.set_checksum(if sum == 0 { 0xffff } else { sum });
     }
@@ -164,7 +163,11 @@ pub struct UdpRepr<'a> {
 impl<'a> UdpRepr<'a> {
     /// Parses a checked view: `BadChecksum` if the checksum fails, `BadField` for destination port 0
     /// (reserved; nothing can listen there).
-    pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &UdpPacket<&'a T>, src: &Ipv4Addr, dst: &Ipv4Addr) -> Result<Self> {
+    pub fn parse<T: AsRef<[u8]> + ?Sized, A: PseudoHeader>(
+        packet: &UdpPacket<&'a T>,
+        src: &A,
+        dst: &A,
+    ) -> Result<Self> {
         // The view may come from `new_unchecked`; re-check so parsing never panics.
         packet.check_len()?;
         if !packet.verify_checksum(src, dst) {
@@ -190,7 +193,7 @@ impl<'a> UdpRepr<'a> {
 
     /// Writes header, payload and checksum into a view of at least [`buffer_len`](Self::buffer_len) bytes.
     /// The payload must fit the 16-bit length field (at most 65527 bytes).
-    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(&self, packet: &mut UdpPacket<T>, src: &Ipv4Addr, dst: &Ipv4Addr) {
+    pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>, A: PseudoHeader>(&self, packet: &mut UdpPacket<T>, src: &A, dst: &A) {
         packet.set_src_port(self.src_port);
         packet.set_dst_port(self.dst_port);
         packet.set_len(self.buffer_len() as u16);
@@ -202,6 +205,7 @@ impl<'a> UdpRepr<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use core::net::Ipv4Addr;
 
     const SRC: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 10);
     const DST: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 1);

@@ -1,6 +1,6 @@
 //! The hostile-input harness: frame builders, output checks, and a driver that answers ARP.
 
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv4Addr, SocketAddr};
 use core::time::Duration;
 use etherparse as ep;
 use std::collections::{BTreeSet, VecDeque};
@@ -270,7 +270,7 @@ impl Harness {
         let mut h = Harness::new(seed);
         let out = h.frame(&arp_request(PEER_IP, STACK_IP));
         assert_eq!(transmits(&out).len(), 1, "no ARP reply: {out:?}");
-        let out = h.command(Command::UdpBind { local: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, BOUND_PORT) });
+        let out = h.command(Command::UdpBind { local: SocketAddr::from((Ipv4Addr::UNSPECIFIED, BOUND_PORT)) });
         assert!(matches!(out[0], Output::Reply(Ok(Reply::Bound { .. }))), "{out:?}");
         h
     }

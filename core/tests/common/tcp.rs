@@ -5,7 +5,7 @@
 //! checked against what the peer sent.
 
 use super::malformed::*;
-use core::net::{Ipv4Addr, SocketAddrV4};
+use core::net::{Ipv4Addr, SocketAddr};
 use proptest::prelude::*;
 use synack::tcp::TcpState;
 use synack::wire::checksum;
@@ -114,10 +114,10 @@ const SYN_OPTIONS: [u8; 20] = [2, 4, 5, 0xb4, 4, 2, 8, 10, 0, 0, 0, 1, 0, 0, 0, 
 pub fn tcp_harness(seed: u64) -> Harness {
     let mut h = Harness::primed(seed);
     let out =
-        h.command(Command::TcpListen { local: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, LISTEN_PORT), backlog: 4 });
+        h.command(Command::TcpListen { local: SocketAddr::from((Ipv4Addr::UNSPECIFIED, LISTEN_PORT)), backlog: 4 });
     assert_eq!(
         out[0],
-        Output::Reply(Ok(Reply::Bound { sock: LISTENER, local: SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 80) }))
+        Output::Reply(Ok(Reply::Bound { sock: LISTENER, local: SocketAddr::from((Ipv4Addr::UNSPECIFIED, 80)) }))
     );
     // Passive open: SYN, then the ACK built from the stack's SYN-ACK.
     let out = h.frame(&segment_frame((40000, LISTEN_PORT), 1000, 0, SYN, 64240, &SYN_OPTIONS, &[], None));
@@ -131,7 +131,7 @@ pub fn tcp_harness(seed: u64) -> Harness {
     let out = h.command(Command::TcpAccept { listener: LISTENER });
     assert!(matches!(out[0], Output::Reply(Ok(Reply::Accepted { sock: PASSIVE, .. }))), "{out:?}");
     // Active open: our SYN-ACK answers the stack's SYN.
-    let out = h.command(Command::TcpConnect { remote: SocketAddrV4::new(PEER_IP, PEER_PORT), local_port: None });
+    let out = h.command(Command::TcpConnect { remote: SocketAddr::from((PEER_IP, PEER_PORT)), local_port: None });
     let Output::Reply(Ok(Reply::Bound { sock: ACTIVE, local })) = out[0] else { panic!("{out:?}") };
     let [(_, _, syn_seq, _, SYN)] = sent_segments(&out)[..] else { panic!("no SYN: {out:?}") };
     let synack = segment_frame(
@@ -218,7 +218,7 @@ impl TcpSeg {
                 let conns = h.stack.tcp_connections();
                 let sock = *conns.get(n % conns.len().max(1))?;
                 let info = h.stack.tcp_info(sock)?;
-                if *info.remote.ip() != PEER_IP {
+                if info.remote.ip() != PEER_IP {
                     return None;
                 }
                 ((info.remote.port(), info.local.port()), info.rcv_nxt.0, info.snd_nxt.0)
@@ -295,7 +295,7 @@ pub fn tcp_seg() -> impl Strategy<Value = TcpSeg> {
 pub fn ack_all(h: &mut Harness) {
     for sock in h.stack.tcp_connections() {
         let Some(info) = h.stack.tcp_info(sock) else { continue };
-        if *info.remote.ip() != PEER_IP || matches!(info.state, TcpState::SynSent | TcpState::Closed) {
+        if info.remote.ip() != PEER_IP || matches!(info.state, TcpState::SynSent | TcpState::Closed) {
             continue;
         }
         let ports = (info.remote.port(), info.local.port());

@@ -4,7 +4,7 @@
 
 use super::{App, AppReport, Cx};
 use std::collections::BTreeMap;
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 use synack::wire::dhcp::{DhcpMessageType, DhcpOp, DhcpRepr, CLIENT_PORT, SERVER_PORT};
 use synack::{Command, Event, Reply, SocketHandle};
@@ -67,7 +67,7 @@ impl DhcpServer {
         reply.emit(&mut data);
         // RFC 2131 §4.1: to a client with an address, unicast; to one without, broadcast.
         let to = if msg.ciaddr.is_unspecified() { Ipv4Addr::BROADCAST } else { msg.ciaddr };
-        let remote = SocketAddrV4::new(to, CLIENT_PORT);
+        let remote = SocketAddr::from((to, CLIENT_PORT));
         match cx.command(Command::UdpSendTo { sock, remote, data }) {
             Ok(_) if kind == DhcpMessageType::Ack => self.report.count += 1,
             Ok(_) => {}
@@ -78,7 +78,7 @@ impl DhcpServer {
 
 impl App for DhcpServer {
     fn start(&mut self, cx: &mut Cx<'_>) {
-        let local = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, SERVER_PORT);
+        let local = SocketAddr::from((Ipv4Addr::UNSPECIFIED, SERVER_PORT));
         match cx.command(Command::UdpBind { local }) {
             Ok(Reply::Bound { sock, .. }) => self.sock = Some(sock),
             other => self.report.errors.push(format!("bind {local}: {other:?}")),

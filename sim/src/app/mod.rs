@@ -210,7 +210,7 @@ pub fn describe_reason(reason: UnreachableReason) -> String {
 /// What a TCP connection to `remote` that ended with `event` should report as its error, if anything: a hard
 /// [`Event::Unreachable`] (`unreachable 10.0.0.2:9: ICMP port unreachable`), or [`Event::TimedOut`] with the
 /// soft error that likely caused it (`10.0.0.2:9: timed out (last error: no ARP reply for 10.0.0.2)`).
-pub fn describe_tcp_failure(event: &Event, remote: std::net::SocketAddrV4) -> Option<String> {
+pub fn describe_tcp_failure(event: &Event, remote: std::net::SocketAddr) -> Option<String> {
     match event {
         Event::Unreachable { .. } => Some(describe_unreachable(event)),
         Event::TimedOut { soft_error: None } => Some(format!("{remote}: timed out")),
@@ -247,7 +247,7 @@ mod tests {
             Some("10.0.0.2:9: timed out (last error: ICMP host unreachable)")
         );
         let refused = Event::Unreachable {
-            dst: *remote.ip(),
+            dst: remote.ip(),
             port: Some(9),
             reason: UnreachableReason::DstUnreachable { code: 3, next_hop_mtu: 0 },
         };

@@ -35,7 +35,7 @@ impl Ping {
         let Some(sock) = self.sock else { return };
         let seq_no = self.sent;
         self.sent += 1;
-        if let Err(e) = cx.command(Command::Ping { sock, dst: self.dst, seq_no, payload_len: self.size }) {
+        if let Err(e) = cx.command(Command::Ping { sock, dst: self.dst.into(), seq_no, payload_len: self.size }) {
             self.report.errors.push(format!("ping #{seq_no}: {e}"));
         }
         if self.sent < self.count {

@@ -1,7 +1,7 @@
 //! TCP clients: bulk sender (one or many parallel connections) and request/response.
 
 use super::{data_chunk, describe_tcp_failure, outcome_name, App, AppReport, ConnReport, Cx, HashKind, StreamDigest};
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 
 use synack::{Command, CommandError, Event, Instant, Reply, SocketHandle};
 
@@ -19,7 +19,7 @@ struct Conn {
     report: ConnReport,
 }
 
-fn connect(cx: &mut Cx<'_>, remote: SocketAddrV4, local_port: Option<u16>) -> Result<SocketHandle, String> {
+fn connect(cx: &mut Cx<'_>, remote: SocketAddr, local_port: Option<u16>) -> Result<SocketHandle, String> {
     match cx.command(Command::TcpConnect { remote, local_port }) {
         Ok(Reply::Bound { sock, .. }) => Ok(sock),
         Ok(other) => Err(format!("connect {remote}: unexpected {other:?}")),
@@ -45,7 +45,7 @@ fn discard_input(cx: &mut Cx<'_>, sock: SocketHandle, received: &mut u64) -> boo
 #[derive(Debug)]
 pub struct TcpBulk {
     report: AppReport,
-    dst: SocketAddrV4,
+    dst: SocketAddr,
     bytes: u64,
     connections: u32,
     seed: u64,
@@ -56,7 +56,7 @@ pub struct TcpBulk {
 }
 
 impl TcpBulk {
-    pub fn new(report: AppReport, dst: SocketAddrV4, bytes: u64, connections: u32, seed: u64) -> TcpBulk {
+    pub fn new(report: AppReport, dst: SocketAddr, bytes: u64, connections: u32, seed: u64) -> TcpBulk {
         let (local_port, hash, conns, failed_to_start) = (None, HashKind::Sha256, Vec::new(), false);
         TcpBulk { report, dst, bytes, connections, seed, local_port, hash, conns, failed_to_start }
     }
@@ -196,7 +196,7 @@ impl App for TcpBulk {
 #[derive(Debug)]
 pub struct TcpRequestResponse {
     report: AppReport,
-    dst: SocketAddrV4,
+    dst: SocketAddr,
     requests: u32,
     size: usize,
     text: Option<Vec<u8>>,
@@ -212,7 +212,7 @@ pub struct TcpRequestResponse {
 }
 
 impl TcpRequestResponse {
-    pub fn new(report: AppReport, dst: SocketAddrV4, requests: u32, size: usize) -> TcpRequestResponse {
+    pub fn new(report: AppReport, dst: SocketAddr, requests: u32, size: usize) -> TcpRequestResponse {
         TcpRequestResponse {
             report,
             dst,

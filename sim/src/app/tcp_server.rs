@@ -2,14 +2,14 @@
 
 use super::{data_chunk, describe_tcp_failure, outcome_name, App, AppReport, ConnReport, Cx, HashKind, StreamDigest};
 use std::collections::BTreeMap;
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 use std::time::Duration;
 use synack::{Command, Event, Instant, Reply, SocketHandle};
 
 const BACKLOG: usize = 128;
 
 fn listen(cx: &mut Cx<'_>, report: &mut AppReport, port: u16) -> Option<SocketHandle> {
-    let local = SocketAddrV4::new([0, 0, 0, 0].into(), port);
+    let local = SocketAddr::from(([0, 0, 0, 0], port));
     match cx.command(Command::TcpListen { local, backlog: BACKLOG }) {
         Ok(Reply::Bound { sock, .. }) => Some(sock),
         other => {
@@ -20,7 +20,7 @@ fn listen(cx: &mut Cx<'_>, report: &mut AppReport, port: u16) -> Option<SocketHa
 }
 
 /// Accepts every waiting connection, returning their handles.
-fn accept_all(cx: &mut Cx<'_>, listener: SocketHandle) -> Vec<(SocketHandle, SocketAddrV4)> {
+fn accept_all(cx: &mut Cx<'_>, listener: SocketHandle) -> Vec<(SocketHandle, SocketAddr)> {
     let mut v = Vec::new();
     while let Ok(Reply::Accepted { sock, remote, .. }) = cx.command(Command::TcpAccept { listener }) {
         v.push((sock, remote));
@@ -57,7 +57,7 @@ impl SinkOptions {
 
 #[derive(Debug)]
 struct SinkConn {
-    remote: SocketAddrV4,
+    remote: SocketAddr,
     digest: StreamDigest,
     report: ConnReport,
     /// End of stream read (and the reply, if any, queued).

@@ -2,7 +2,7 @@
 
 use super::{App, AppReport, Cx};
 use std::collections::BTreeSet;
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 use std::time::Duration;
 use synack::{Command, CommandError, Event, Reply, SocketHandle};
 
@@ -11,7 +11,7 @@ const GIVE_UP: u64 = 2;
 /// How long a client waits for stragglers after its last datagram.
 const LINGER: Duration = Duration::from_secs(1);
 
-fn bind(cx: &mut Cx<'_>, report: &mut AppReport, local: SocketAddrV4) -> Option<SocketHandle> {
+fn bind(cx: &mut Cx<'_>, report: &mut AppReport, local: SocketAddr) -> Option<SocketHandle> {
     match cx.command(Command::UdpBind { local }) {
         Ok(Reply::Bound { sock, .. }) => Some(sock),
         other => {
@@ -22,7 +22,7 @@ fn bind(cx: &mut Cx<'_>, report: &mut AppReport, local: SocketAddrV4) -> Option<
 }
 
 /// Drains a socket's queue, calling `f` with each datagram.
-fn drain(cx: &mut Cx<'_>, sock: SocketHandle, mut f: impl FnMut(&mut Cx<'_>, SocketAddrV4, Vec<u8>)) {
+fn drain(cx: &mut Cx<'_>, sock: SocketHandle, mut f: impl FnMut(&mut Cx<'_>, SocketAddr, Vec<u8>)) {
     while let Ok(Reply::Datagram { from, data }) = cx.command(Command::UdpRecv { sock }) {
         f(cx, from, data);
     }
@@ -44,7 +44,7 @@ impl UdpEcho {
 
 impl App for UdpEcho {
     fn start(&mut self, cx: &mut Cx<'_>) {
-        self.sock = bind(cx, &mut self.report, SocketAddrV4::new([0, 0, 0, 0].into(), self.port));
+        self.sock = bind(cx, &mut self.report, SocketAddr::from(([0, 0, 0, 0], self.port)));
     }
     fn on_event(&mut self, cx: &mut Cx<'_>, sock: SocketHandle, event: &Event) {
         if *event != Event::Readable {
@@ -75,7 +75,7 @@ impl App for UdpEcho {
 #[derive(Debug)]
 pub struct UdpPingPong {
     report: AppReport,
-    dst: SocketAddrV4,
+    dst: SocketAddr,
     count: u32,
     interval: Duration,
     size: usize,
@@ -86,7 +86,7 @@ pub struct UdpPingPong {
 }
 
 impl UdpPingPong {
-    pub fn new(report: AppReport, dst: SocketAddrV4, count: u32, interval: Duration, size: usize) -> UdpPingPong {
+    pub fn new(report: AppReport, dst: SocketAddr, count: u32, interval: Duration, size: usize) -> UdpPingPong {
         let (sock, sent, replied, gave_up) = (None, 0, BTreeSet::new(), false);
         UdpPingPong { report, dst, count, interval, size: size.max(4), sock, sent, replied, gave_up }
     }
@@ -108,7 +108,7 @@ impl UdpPingPong {
 
 impl App for UdpPingPong {
     fn start(&mut self, cx: &mut Cx<'_>) {
-        self.sock = bind(cx, &mut self.report, SocketAddrV4::new([0, 0, 0, 0].into(), 0));
+        self.sock = bind(cx, &mut self.report, SocketAddr::from(([0, 0, 0, 0], 0)));
         if self.count > 0 {
             self.send_next(cx);
         }
@@ -155,7 +155,7 @@ impl App for UdpPingPong {
 #[derive(Debug)]
 pub struct UdpBulk {
     report: AppReport,
-    dst: SocketAddrV4,
+    dst: SocketAddr,
     count: u64,
     interval: Duration,
     size: usize,
@@ -164,7 +164,7 @@ pub struct UdpBulk {
 }
 
 impl UdpBulk {
-    pub fn new(report: AppReport, dst: SocketAddrV4, count: u64, interval: Duration, size: usize) -> UdpBulk {
+    pub fn new(report: AppReport, dst: SocketAddr, count: u64, interval: Duration, size: usize) -> UdpBulk {
         UdpBulk { report, dst, count, interval, size, sock: None, sent: 0 }
     }
     fn send_some(&mut self, cx: &mut Cx<'_>) {
@@ -190,7 +190,7 @@ impl UdpBulk {
 
 impl App for UdpBulk {
     fn start(&mut self, cx: &mut Cx<'_>) {
-        self.sock = bind(cx, &mut self.report, SocketAddrV4::new([0, 0, 0, 0].into(), 0));
+        self.sock = bind(cx, &mut self.report, SocketAddr::from(([0, 0, 0, 0], 0)));
         self.send_some(cx);
     }
     fn on_event(&mut self, _cx: &mut Cx<'_>, _sock: SocketHandle, event: &Event) {
@@ -225,7 +225,7 @@ impl UdpSink {
 
 impl App for UdpSink {
     fn start(&mut self, cx: &mut Cx<'_>) {
-        self.sock = bind(cx, &mut self.report, SocketAddrV4::new([0, 0, 0, 0].into(), self.port));
+        self.sock = bind(cx, &mut self.report, SocketAddr::from(([0, 0, 0, 0], self.port)));
     }
     fn on_event(&mut self, cx: &mut Cx<'_>, sock: SocketHandle, event: &Event) {
         if *event == Event::Readable {

@@ -3,7 +3,7 @@
 use super::{unexpected, Timeout};
 use crate::handle::{Handle, Wait};
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddrV4};
+use std::net::{Shutdown, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -23,37 +23,37 @@ const MAX_WRITE: usize = 256 * 1024;
 pub struct TcpListener {
     handle: Handle,
     sock: SocketHandle,
-    local: SocketAddrV4,
+    local: SocketAddr,
 }
 
 impl TcpListener {
     /// Listens on `local` (`0.0.0.0:port` or our address; port 0 picks one).
-    pub fn bind(handle: &Handle, local: SocketAddrV4) -> io::Result<TcpListener> {
+    pub fn bind(handle: &Handle, local: SocketAddr) -> io::Result<TcpListener> {
         TcpListener::bind_with_backlog(handle, local, DEFAULT_BACKLOG)
     }
 
-    pub fn bind_with_backlog(handle: &Handle, local: SocketAddrV4, backlog: usize) -> io::Result<TcpListener> {
+    pub fn bind_with_backlog(handle: &Handle, local: SocketAddr, backlog: usize) -> io::Result<TcpListener> {
         match handle.call(Command::TcpListen { local, backlog }, Wait::No, None)? {
             Reply::Bound { sock, local } => Ok(TcpListener { handle: handle.clone(), sock, local }),
             other => Err(unexpected(other)),
         }
     }
 
-    pub fn local_addr(&self) -> SocketAddrV4 {
+    pub fn local_addr(&self) -> SocketAddr {
         self.local
     }
 
     /// Waits for the next established connection.
-    pub fn accept(&self) -> io::Result<(TcpStream, SocketAddrV4)> {
+    pub fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         self.accept_until(None)
     }
 
     /// Like [`TcpListener::accept`], failing with `TimedOut` after `timeout`.
-    pub fn accept_timeout(&self, timeout: Duration) -> io::Result<(TcpStream, SocketAddrV4)> {
+    pub fn accept_timeout(&self, timeout: Duration) -> io::Result<(TcpStream, SocketAddr)> {
         self.accept_until(Instant::now().checked_add(timeout))
     }
 
-    fn accept_until(&self, deadline: Option<Instant>) -> io::Result<(TcpStream, SocketAddrV4)> {
+    fn accept_until(&self, deadline: Option<Instant>) -> io::Result<(TcpStream, SocketAddr)> {
         let cmd = Command::TcpAccept { listener: self.sock };
         match self.handle.call(cmd, Wait::Retry(self.sock), deadline)? {
             Reply::Accepted { sock, local, remote } => Ok((TcpStream::new(&self.handle, sock, local, remote), remote)),
@@ -73,8 +73,8 @@ impl Drop for TcpListener {
 struct Inner {
     handle: Handle,
     sock: SocketHandle,
-    local: SocketAddrV4,
-    peer: SocketAddrV4,
+    local: SocketAddr,
+    peer: SocketAddr,
     read_shut: AtomicBool,
     read_timeout: Timeout,
     write_timeout: Timeout,
@@ -95,7 +95,7 @@ pub struct TcpStream {
 }
 
 impl TcpStream {
-    fn new(handle: &Handle, sock: SocketHandle, local: SocketAddrV4, peer: SocketAddrV4) -> TcpStream {
+    fn new(handle: &Handle, sock: SocketHandle, local: SocketAddr, peer: SocketAddr) -> TcpStream {
         let inner = Inner {
             handle: handle.clone(),
             sock,
@@ -109,27 +109,27 @@ impl TcpStream {
     }
 
     /// Opens a connection; waits until it is established, refused, unreachable or timed out by the stack.
-    pub fn connect(handle: &Handle, remote: SocketAddrV4) -> io::Result<TcpStream> {
+    pub fn connect(handle: &Handle, remote: SocketAddr) -> io::Result<TcpStream> {
         TcpStream::connect_until(handle, remote, None)
     }
 
     /// Like [`TcpStream::connect`], giving up (and aborting the attempt) after `timeout`.
-    pub fn connect_timeout(handle: &Handle, remote: SocketAddrV4, timeout: Duration) -> io::Result<TcpStream> {
+    pub fn connect_timeout(handle: &Handle, remote: SocketAddr, timeout: Duration) -> io::Result<TcpStream> {
         TcpStream::connect_until(handle, remote, Instant::now().checked_add(timeout))
     }
 
-    fn connect_until(handle: &Handle, remote: SocketAddrV4, deadline: Option<Instant>) -> io::Result<TcpStream> {
+    fn connect_until(handle: &Handle, remote: SocketAddr, deadline: Option<Instant>) -> io::Result<TcpStream> {
         match handle.call(Command::TcpConnect { remote, local_port: None }, Wait::Connect, deadline)? {
             Reply::Bound { sock, local } => Ok(TcpStream::new(handle, sock, local, remote)),
             other => Err(unexpected(other)),
         }
     }
 
-    pub fn local_addr(&self) -> SocketAddrV4 {
+    pub fn local_addr(&self) -> SocketAddr {
         self.inner.local
     }
 
-    pub fn peer_addr(&self) -> SocketAddrV4 {
+    pub fn peer_addr(&self) -> SocketAddr {
         self.inner.peer
     }
 

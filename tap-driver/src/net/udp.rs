@@ -3,7 +3,7 @@
 use super::{unexpected, Timeout};
 use crate::handle::{Handle, Wait};
 use std::io;
-use std::net::SocketAddrV4;
+use std::net::SocketAddr;
 use std::time::Duration;
 use synack::{Command, Reply, SocketHandle};
 
@@ -12,13 +12,13 @@ use synack::{Command, Reply, SocketHandle};
 pub struct UdpSocket {
     handle: Handle,
     sock: SocketHandle,
-    local: SocketAddrV4,
+    local: SocketAddr,
     read_timeout: Timeout,
 }
 
 impl UdpSocket {
     /// Binds `local` (`0.0.0.0:port` or our address; port 0 picks one).
-    pub fn bind(handle: &Handle, local: SocketAddrV4) -> io::Result<UdpSocket> {
+    pub fn bind(handle: &Handle, local: SocketAddr) -> io::Result<UdpSocket> {
         match handle.call(Command::UdpBind { local }, Wait::No, None)? {
             Reply::Bound { sock, local } => {
                 Ok(UdpSocket { handle: handle.clone(), sock, local, read_timeout: Timeout::default() })
@@ -27,12 +27,12 @@ impl UdpSocket {
         }
     }
 
-    pub fn local_addr(&self) -> SocketAddrV4 {
+    pub fn local_addr(&self) -> SocketAddr {
         self.local
     }
 
     /// Sends one datagram; returns its length. The datagram may still wait for ARP resolution (and be lost).
-    pub fn send_to(&self, buf: &[u8], remote: SocketAddrV4) -> io::Result<usize> {
+    pub fn send_to(&self, buf: &[u8], remote: SocketAddr) -> io::Result<usize> {
         let cmd = Command::UdpSendTo { sock: self.sock, remote, data: buf.to_vec() };
         match self.handle.call(cmd, Wait::No, None)? {
             Reply::Sent { len } => Ok(len),
@@ -41,7 +41,7 @@ impl UdpSocket {
     }
 
     /// Waits for one datagram; copies as much as fits into `buf` (the rest is discarded, as with std).
-    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddrV4)> {
+    pub fn recv_from(&self, buf: &mut [u8]) -> io::Result<(usize, SocketAddr)> {
         let cmd = Command::UdpRecv { sock: self.sock };
         match self.handle.call(cmd, Wait::Retry(self.sock), self.read_timeout.deadline())? {
             Reply::Datagram { from, data } => {

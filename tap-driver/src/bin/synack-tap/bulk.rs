@@ -9,7 +9,7 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use sha2::{Digest, Sha256};
 use std::io::{self, Read, Write};
-use std::net::{Shutdown, SocketAddrV4};
+use std::net::{Shutdown, SocketAddr};
 use std::time::{Duration, Instant};
 use synack_tap::{Handle, TcpStream};
 
@@ -28,7 +28,7 @@ pub fn rate(bytes: u64, elapsed: Duration) -> String {
 
 /// Connects to `remote`, sends `bytes` bytes from a ChaCha stream seeded with `--seed` (with `no_hash`, its
 /// first 256 KiB over and over), closes, and waits for the peer to close too.
-pub fn send(handle: &Handle, cli: &Cli, remote: SocketAddrV4, bytes: u64, no_hash: bool) -> ModeResult {
+pub fn send(handle: &Handle, cli: &Cli, remote: SocketAddr, bytes: u64, no_hash: bool) -> ModeResult {
     let fail = |what: &str, e: io::Error| {
         if handle.is_stopped() {
             format!("stopped while {what}")

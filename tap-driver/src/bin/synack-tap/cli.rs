@@ -1,7 +1,7 @@
 //! Command-line interface of `synack-tap`.
 
 use clap::{Parser, Subcommand, ValueEnum};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use synack::wire::EthernetAddress;
 use synack::Ipv4Cidr;
@@ -174,7 +174,7 @@ pub enum Mode {
     Send {
         /// Where to connect, e.g. 10.77.0.1:5001.
         #[arg(long, value_name = "A.B.C.D:PORT")]
-        connect: SocketAddrV4,
+        connect: SocketAddr,
         /// How many bytes to send.
         #[arg(long, value_name = "N", allow_negative_numbers = true)]
         bytes: u64,

@@ -3,7 +3,7 @@
 
 use crate::ModeResult;
 use std::io::{self, Read, Write};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::Path;
 use std::sync::mpsc;
 use std::time::Duration;
@@ -87,7 +87,7 @@ pub fn get(handle: &Handle, url: &str, dns: &[Ipv4Addr], seed: u64, output: Opti
             resolved.addrs[0]
         }
     };
-    let remote = SocketAddrV4::new(addr, port);
+    let remote = SocketAddr::from((addr, port));
     let mut stream =
         TcpStream::connect_timeout(handle, remote, GET_TIMEOUT).map_err(|e| format!("get: connect {remote}: {e}"))?;
     stream.set_read_timeout(Some(GET_TIMEOUT)).map_err(|e| e.to_string())?;

@@ -10,7 +10,7 @@ use crate::services::{self, Body, Service, Spec};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::io::{self, Write};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 use synack::{Command, CommandError, Event, Reply, SocketHandle};
@@ -137,7 +137,7 @@ enum Input {
 #[derive(Debug)]
 struct Conn {
     spec: usize,
-    peer: SocketAddrV4,
+    peer: SocketAddr,
     input: Input,
     /// Bytes to send; `sent` of them are in the stack's send buffer.
     outbox: Vec<u8>,
@@ -533,7 +533,7 @@ impl App for Servers {
     fn start(&mut self, cx: &mut AppContext<'_>) -> Result<(), String> {
         for (i, spec) in self.specs.iter().enumerate() {
             let (service, port) = (spec.service, spec.port);
-            let local = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, port);
+            let local = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
             let (cmd, proto) = if service.is_udp() {
                 (Command::UdpBind { local }, "UDP")
             } else {

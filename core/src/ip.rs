@@ -1,0 +1,101 @@
+//! What the transports ask of IP without caring which version: our address toward a destination, whether an
+//! address is ours, how large a payload fits, and sending one datagram. Each family's own work (routing,
+//! neighbour resolution, headers) lives in `ipv4.rs` and `ipv6.rs`.
+
+use crate::api::{CommandError, Output, SocketHandle};
+use crate::stack::Stack;
+use crate::time::Instant;
+use crate::wire::{EcnCodepoint, IpProtocol};
+use core::net::{IpAddr, SocketAddr};
+
+/// Length of the IP header we put in front of a datagram to `dst` (no options, no extension headers).
+pub(crate) fn header_len(dst: IpAddr) -> usize {
+    match dst {
+        IpAddr::V4(_) => crate::wire::ipv4::HEADER_LEN,
+        IpAddr::V6(_) => IPV6_HEADER_LEN,
+    }
+}
+
+impl Stack {
+    /// Is `ip` one of our addresses (an IPv6 one in any usable state)?
+    pub(crate) fn is_our_address(&self, ip: IpAddr) -> bool {
+        match ip {
+            IpAddr::V4(v4) => v4 == self.config.ipv4.addr() && !v4.is_unspecified(),
+            IpAddr::V6(v6) => self.ipv6_is_ours(v6),
+        }
+    }
+
+    /// May a socket bind `local`: the unspecified address of its family, or one of ours?
+    pub(crate) fn check_bindable(&self, local: IpAddr) -> Result<(), CommandError> {
+        if local.is_unspecified() || self.is_our_address(local) {
+            Ok(())
+        } else {
+            Err(CommandError::AddrNotAvailable(local))
+        }
+    }
+
+    /// The address we send from toward `dst` (RFC 6724 for IPv6), after checking `dst` can be sent to at
+    /// all: the errors name `dst` with `port`.
+    pub(crate) fn source_for(&self, dst: SocketAddr) -> Result<IpAddr, CommandError> {
+        let named = |e: CommandError| match e {
+            CommandError::BadDestination(_) => CommandError::BadDestination(dst),
+            other => other,
+        };
+        match dst.ip() {
+            IpAddr::V4(v4) => {
+                self.route(v4).map_err(named)?;
+                Ok(IpAddr::V4(self.config.ipv4.addr()))
+            }
+            IpAddr::V6(v6) => self.ipv6_source_for(v6).map(IpAddr::V6).map_err(named),
+        }
+    }
+
+    /// Largest payload of a datagram to `dst`: what the MTU allows, or for TCP with segmentation offload on,
+    /// what the device will cut into MTU-sized segments.
+    pub(crate) fn max_payload_of(&self, dst: IpAddr, protocol: IpProtocol) -> usize {
+        let offload = self.config.tcp.segmentation_offload;
+        if protocol == IpProtocol::Tcp && offload > 0 {
+            offload - header_len(dst)
+        } else {
+            self.max_ip_payload(dst)
+        }
+    }
+
+    /// Largest payload of one unfragmented datagram to `dst`.
+    pub(crate) fn max_ip_payload(&self, dst: IpAddr) -> usize {
+        match dst {
+            IpAddr::V4(_) => self.config.mtu - crate::wire::ipv4::HEADER_LEN,
+            IpAddr::V6(v6) => self.ipv6_path_mtu(v6) - IPV6_HEADER_LEN,
+        }
+    }
+
+    /// Builds a datagram from `src` (ours) to `dst` whose payload `fill` writes, and sends it (after address
+    /// resolution if needed). `owner`/`port` name who to tell if the next hop never answers.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn send_ip(
+        &mut self,
+        src: IpAddr,
+        dst: IpAddr,
+        protocol: IpProtocol,
+        ecn: EcnCodepoint,
+        payload_len: usize,
+        owner: Option<SocketHandle>,
+        port: Option<u16>,
+        now: Instant,
+        out: &mut Vec<Output>,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> Result<(), CommandError> {
+        match (src, dst) {
+            (IpAddr::V4(_), IpAddr::V4(d)) => {
+                self.send_ipv4_marked(d, protocol, ecn, payload_len, owner, port, now, out, fill)
+            }
+            (IpAddr::V6(s), IpAddr::V6(d)) => {
+                self.send_ipv6(s, d, protocol, ecn, payload_len, owner, port, now, out, fill)
+            }
+            _ => Err(CommandError::BadDestination(SocketAddr::new(dst, port.unwrap_or(0)))),
+        }
+    }
+}
+
+/// The fixed IPv6 header (RFC 8200 §3).
+pub(crate) const IPV6_HEADER_LEN: usize = 40;
