@@ -7,9 +7,11 @@
 //! - [`slaac`]: our own addresses: link-local from the MAC, from RA prefixes, duplicate address detection,
 //!   lifetimes and source address selection.
 //! - [`config`]: [`NdpConfig`], the RFC constants as settings, with bounds.
+//! - [`host`]: the three as one unit for the stack: messages and timers in, [`host::NdAction`]s out.
 
 pub(crate) mod cache;
 pub mod config;
+pub(crate) mod host;
 pub(crate) mod router;
 pub(crate) mod slaac;
 
