@@ -257,3 +257,179 @@ fn same_seed_same_actions() {
     assert_eq!(run(5), run(5));
     assert_ne!(run(5), run(6), "the random delays differ");
 }
+
+mod random_exchanges {
+    //! Random messages with odd values (zero and infinite lifetimes, any prefix length, unknown senders)
+    //! against small bounds: nothing panics, every bound holds, and every queued frame leaves exactly once.
+
+    use super::*;
+    use proptest::prelude::*;
+    use std::collections::BTreeSet;
+
+    #[derive(Clone, Debug)]
+    enum Op {
+        Advance(u64),
+        Send { to: usize },
+        Ns { src: Option<usize>, target: usize, sllao: Option<u8> },
+        Na { target: usize, tlla: Option<u8>, flags: u8 },
+        Ra { src: usize, sllao: Option<u8>, ra: RouterAdvert, prefixes: Vec<(usize, u8, u8, u32, u32)> },
+        Confirm(usize),
+    }
+
+    /// Neighbours, our own addresses (link-local and the ones the prefixes form) and off-link destinations.
+    fn pool() -> Vec<Ipv6Addr> {
+        let mut v: Vec<Ipv6Addr> = (1..6).map(|n| Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, n)).collect();
+        v.push(ip("fe80::5054:ff:fe12:3456"));
+        v.push(ip("2001:db8:1:0:5054:ff:fe12:3456"));
+        v.push(ip("2001:db8:1::9"));
+        v.push(ip("2001:db8:7::9"));
+        v.push(ip("ff02::1"));
+        v
+    }
+
+    const PREFIXES: [&str; 5] = ["2001:db8:1::", "2001:db8:2::", "fe80::", "::", "ff02::"];
+
+    fn lifetime() -> impl Strategy<Value = u32> {
+        prop_oneof![Just(0u32), Just(u32::MAX), Just(7200), 0u32..20_000, any::<u32>()]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        let n = pool().len();
+        let ra = (
+            any::<u8>(),
+            prop_oneof![Just(0u16), any::<u16>()],
+            any::<u32>(),
+            any::<u32>(),
+            proptest::option::of(any::<u32>()),
+        )
+            .prop_map(|(h, l, r, t, mtu)| RouterAdvert {
+                cur_hop_limit: h,
+                router_lifetime: l,
+                reachable_time: r % 100_000,
+                retrans_timer: t % 5_000,
+                mtu,
+            });
+        let prefix = (0..PREFIXES.len(), prop_oneof![Just(64u8), any::<u8>()], any::<u8>(), lifetime(), lifetime());
+        prop_oneof![
+            (0u64..20_000).prop_map(Op::Advance),
+            (0u64..200_000_000).prop_map(Op::Advance),
+            (0..n).prop_map(|to| Op::Send { to }),
+            (proptest::option::of(0..n), 0..n, proptest::option::of(0u8..4)).prop_map(|(src, target, sllao)| Op::Ns {
+                src,
+                target,
+                sllao
+            }),
+            (0..n, proptest::option::of(0u8..4), any::<u8>()).prop_map(|(target, tlla, flags)| Op::Na {
+                target,
+                tlla,
+                flags
+            }),
+            (0..n, proptest::option::of(0u8..4), ra, proptest::collection::vec(prefix, 0..3))
+                .prop_map(|(src, sllao, ra, prefixes)| Op::Ra { src, sllao, ra, prefixes }),
+            (0..n).prop_map(Op::Confirm),
+        ]
+    }
+
+    fn mac(n: u8) -> EthernetAddress {
+        // 3 is our own MAC, which must never be learnt.
+        if n == 3 {
+            MAC
+        } else {
+            EthernetAddress([2, 0, 0, 0, 1, n])
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn bounds_hold_and_frames_are_conserved(ops in proptest::collection::vec(op(), 1..120), seed in any::<u64>()) {
+            let config = NdpConfig {
+                max_entries: 4,
+                max_pending_frames: 2,
+                max_pending_total: 5,
+                max_routers: 2,
+                max_prefixes: 2,
+                max_addresses: 3,
+                ..NdpConfig::default()
+            };
+            let mut d = Driver::new(config, seed);
+            let pool = pool();
+            let mut now = Instant::ZERO;
+            let mut queued: BTreeSet<u32> = BTreeSet::new();
+            let mut next_frame = 0u32;
+            let mut out = Vec::new();
+            d.ndp.start(now, &mut out);
+            let mut actions = d.keep(out);
+            for op in ops {
+                actions.extend(d.run_until(now).into_iter().map(|(_, a)| a));
+                let mut out = Vec::new();
+                match op {
+                    Op::Advance(ms) => now = now + Duration::from_millis(ms),
+                    Op::Send { to } => {
+                        let dst = pool[to];
+                        if let Some(hop) = d.ndp.next_hop(dst, now) {
+                            prop_assert!(hop == dst || d.ndp.routers.default_routers(now).iter().any(|r| r.0 == hop));
+                            if d.ndp.lookup(hop, now, &mut out).is_none() {
+                                next_frame += 1;
+                                queued.insert(next_frame);
+                                d.ndp.enqueue(hop, next_frame, now, &mut out);
+                            }
+                        }
+                    }
+                    Op::Ns { src, target, sllao } => {
+                        let src = src.map_or(Ipv6Addr::UNSPECIFIED, |i| pool[i]);
+                        d.ndp.on_solicitation(src, pool[target], sllao.map(mac), now, &mut out);
+                    }
+                    Op::Na { target, tlla, flags } => {
+                        let flags = AdvertFlags { router: flags & 1 != 0, solicited: flags & 2 != 0, override_: flags & 4 != 0 };
+                        d.ndp.on_advertisement(pool[target], tlla.map(mac), flags, now, &mut out);
+                    }
+                    Op::Ra { src, sllao, ra, prefixes } => {
+                        let prefixes: Vec<PrefixInfo> = prefixes
+                            .into_iter()
+                            .map(|(p, len, flags, valid, preferred)| PrefixInfo {
+                                prefix: ip(PREFIXES[p]),
+                                prefix_len: len,
+                                on_link: flags & 1 != 0,
+                                autonomous: flags & 2 != 0,
+                                valid_lifetime: valid,
+                                preferred_lifetime: preferred,
+                            })
+                            .collect();
+                        d.ndp.on_router_advert(pool[src], sllao.map(mac), &ra, &prefixes, now, &mut out);
+                    }
+                    Op::Confirm(i) => d.ndp.confirm(pool[i], now),
+                }
+                actions.extend(d.keep(out));
+                for a in actions.drain(..) {
+                    match a {
+                        NdAction::Transmit { mac: m, frames } => {
+                            prop_assert!(m.is_unicast() && m != MAC, "frames sent to {}", m);
+                            for f in frames {
+                                prop_assert!(queued.remove(&f), "frame {} left twice", f);
+                            }
+                        }
+                        NdAction::GiveUp { frames, .. } => {
+                            for f in frames {
+                                prop_assert!(queued.remove(&f), "frame {} left twice", f);
+                            }
+                        }
+                        NdAction::Dropped(f) => prop_assert!(queued.remove(&f), "frame {} dropped twice", f),
+                        NdAction::LinkMtu(m) => prop_assert!((1280..=1500).contains(&m)),
+                        _ => {}
+                    }
+                }
+                prop_assert!(d.ndp.cache.len() <= 4);
+                prop_assert!(d.ndp.cache.pending_total() <= 5);
+                prop_assert_eq!(d.ndp.cache.pending_total(), queued.len());
+                prop_assert!(d.ndp.routers.default_routers(now).len() <= 2);
+                prop_assert!(d.ndp.routers.prefixes(now).len() <= 2);
+                prop_assert!(d.ndp.addresses(now).len() <= 3);
+                for dst in &pool {
+                    if let Some(src) = d.ndp.source_for(*dst, now) {
+                        prop_assert!(d.ndp.is_ours(src, now), "{} is not assigned", src);
+                    }
+                }
+            }
+        }
+    }
+}
