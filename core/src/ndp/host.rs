@@ -8,7 +8,7 @@ use super::router::SolicitStep;
 use super::router::{LinkParams, NextHop, PrefixInfo, RouterAdvert, RouterChange, RouterList, RouterSolicitor};
 use super::slaac::{AddError, AddressInfo, AddressList, AdvertVerdict, DadStep, Duplicate, LifetimeEvent};
 use super::slaac::{PrefixOutcome, SolicitationVerdict};
-use super::{multicast_mac, solicited_node, NdpConfig, NdpTimer, Timer, SEED_PURPOSE};
+use super::{multicast_mac, NdpConfig, NdpTimer, Timer, SEED_PURPOSE};
 use crate::seed::derive_seed;
 use crate::time::Instant;
 use crate::wire::EthernetAddress;
@@ -151,7 +151,7 @@ impl<F> Ndp<F> {
     /// Frames to the IPv6 multicast `group` are for us: all-nodes, or the solicited-node group of any of our
     /// addresses (tentative ones included, or DAD would not hear other probes).
     pub(crate) fn accepts_group(&self, group: Ipv6Addr, now: Instant) -> bool {
-        group == ALL_NODES || self.addresses.addresses(now).iter().any(|a| solicited_node(a.addr) == group)
+        group == ALL_NODES || self.addresses.has_solicited_node(group, now)
     }
 
     pub(crate) fn addresses(&self, now: Instant) -> Vec<AddressInfo> {

@@ -405,6 +405,12 @@ impl AddressList {
         matches!(self.state(addr, now), Some(AddressState::Preferred | AddressState::Deprecated))
     }
 
+    /// Is `group` the solicited-node group of an address of ours (tentative ones included: DAD must hear the
+    /// probes of others)?
+    pub(crate) fn has_solicited_node(&self, group: Ipv6Addr, now: Instant) -> bool {
+        self.entries.keys().any(|addr| super::solicited_node(*addr) == group && self.state(*addr, now).is_some())
+    }
+
     /// Every address (duplicates included, expired ones not), lowest first.
     pub(crate) fn addresses(&self, now: Instant) -> Vec<AddressInfo> {
         self.entries
