@@ -27,7 +27,7 @@ pub mod dhcp;
 pub mod explain;
 mod icmp;
 mod ipv4;
-/// Not yet wired into `Stack` (IPv6 integration, issue #18): only its tests use it so far.
+// Not yet wired into `Stack` (IPv6 integration, issue #18): only its tests use it so far.
 #[allow(dead_code)]
 mod ndp;
 mod ports;

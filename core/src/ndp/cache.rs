@@ -328,9 +328,10 @@ impl<F> NeighbourCache<F> {
                 } else {
                     State::Stale { mac }
                 };
+                let stopped_routing = entry.is_router && !flags.router;
                 entry.is_router = flags.router;
                 self.retouch(target, now);
-                return Learned { flush, stopped_routing: false };
+                return Learned { flush, stopped_routing };
             }
             state => state.mac().unwrap_or_default(),
         };

@@ -189,6 +189,15 @@ fn is_router_follows_accepted_advertisements_and_reports_the_loss() {
 }
 
 #[test]
+fn a_router_being_resolved_can_stop_routing_too() {
+    let (mut c, _) = with(Incomplete);
+    c.mark_router(IP); // an advertisement without a link-layer option while we were resolving it
+    let learned = c.on_advertisement(IP, Some(MAC), SOLICITED, at(1));
+    assert!(learned.stopped_routing);
+    assert_eq!(learned.flush, VecDeque::from([1]));
+}
+
+#[test]
 fn upper_layer_confirmation_makes_resolved_entries_reachable() {
     for state in [Stale, Delay, Probe] {
         let (mut c, now) = with(state);

@@ -2,6 +2,17 @@
 //! NDP timer goes in, and what the stack must do comes out as [`NdAction`]s, in order. The stack's part is
 //! only wire work: parse and validate messages (RFC 4861 §6.1.2, §7.1), build frames for the `Send*` actions,
 //! schedule `TimerKey::Ndp` for [`NdAction::Schedule`], and turn address events into whatever it reports.
+//!
+//! The stack's side, in short:
+//! - sending to `dst`: [`Ndp::next_hop`] (`None`: no route), [`Ndp::source_for`], then [`Ndp::lookup`] of the
+//!   next hop; without an address build the frame anyway and [`Ndp::enqueue`] it, as with ARP;
+//! - receiving: accept frames to our MAC, to all-nodes and to the groups [`Ndp::accepts_group`] names; packets
+//!   only for addresses [`Ndp::is_ours`] (ND messages about a tentative address excepted); ND messages
+//!   validated (hop limit 255, code 0, lengths, a solicitation from :: only to a solicited-node group and
+//!   without a source link-layer option, an advertisement to a multicast group without the S flag) go to
+//!   `on_solicitation`, `on_advertisement`, `on_router_advert`; Router Solicitations are dropped (we are a
+//!   host, RFC 4861 §6.2.6);
+//! - TCP progress (new data acknowledged) confirms the next hop of its peer: [`Ndp::confirm`].
 
 use super::cache::{AdvertFlags, Enqueued, Learned, Lookup, NeighbourCache, NeighbourState, Timeout};
 use super::router::SolicitStep;
