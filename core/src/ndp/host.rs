@@ -15,10 +15,13 @@
 //! - TCP progress (new data acknowledged) confirms the next hop of its peer: [`Ndp::confirm`].
 
 use super::cache::{AdvertFlags, Enqueued, Learned, Lookup, NeighbourCache, NeighbourState, Timeout};
-use super::router::SolicitStep;
-use super::router::{LinkParams, NextHop, PrefixInfo, RouterAdvert, RouterChange, RouterList, RouterSolicitor};
-use super::slaac::{AddError, AddressInfo, AddressList, AdvertVerdict, DadStep, Duplicate, LifetimeEvent};
-use super::slaac::{PrefixOutcome, SolicitationVerdict};
+use super::router::{
+    LinkParams, NextHop, PrefixInfo, RouterAdvert, RouterChange, RouterList, RouterSolicitor, SolicitStep,
+};
+use super::slaac::{
+    AddError, AddressInfo, AddressList, AdvertVerdict, DadStep, Duplicate, LifetimeEvent, PrefixOutcome,
+    SolicitationVerdict,
+};
 use super::{multicast_mac, NdpConfig, NdpTimer, Timer, SEED_PURPOSE};
 use crate::seed::derive_seed;
 use crate::time::Instant;
