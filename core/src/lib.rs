@@ -29,6 +29,9 @@ mod icmp;
 mod ip;
 mod ipv4;
 mod ipv6;
+// Not yet wired into `Stack` (IPv6 integration, issue #18): only its tests use it so far.
+#[allow(dead_code)]
+mod ndp;
 mod ports;
 mod ranges;
 mod ratelimit;
@@ -44,9 +47,10 @@ mod udp;
 pub mod wire;
 
 pub use api::{Command, CommandError, Event, Input, Output, Reply, SocketHandle, UnreachableReason};
-pub use config::{ArpConfig, Config, ConfigError, Ipv4Cidr, RateLimit, ReassemblyConfig};
+pub use config::{ArpConfig, Config, ConfigError, Ipv4Cidr, Ipv6Cidr, Ipv6Config, RateLimit, ReassemblyConfig};
 pub use dhcp::{DhcpConfig, DhcpEvent, DhcpLease, LostReason};
 pub use explain::{AckWhy, Note, ResetWhy, Why};
+pub use ndp::{NdpConfig, NdpConfigError};
 pub use stack::{RxFrame, Stack};
 pub use stats::{DropReason, Layer, Stats};
 pub use time::Instant;
