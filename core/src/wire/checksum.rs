@@ -5,7 +5,7 @@
 //! everything including the checksum field is `0xffff`.
 
 use super::ipv4::IpProtocol;
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 /// Folds a wide accumulator into 16 bits with end-around carry.
 fn fold(mut sum: u64) -> u16 {
@@ -95,6 +95,19 @@ pub fn pseudo_header(src: &Ipv4Addr, dst: &Ipv4Addr, protocol: IpProtocol, lengt
     ])
 }
 
+/// Sum of the IPv6 pseudo-header used by TCP, UDP and ICMPv6 (RFC 8200 §8.1): both addresses, the 32-bit
+/// upper-layer length and the upper-layer protocol (`next_header`, not that of an extension header).
+pub fn pseudo_header_v6(src: &Ipv6Addr, dst: &Ipv6Addr, next_header: IpProtocol, length: u32) -> u16 {
+    let mut words = [0u16; 16 + 2 + 2];
+    for (w, s) in words.iter_mut().zip(src.segments().into_iter().chain(dst.segments())) {
+        *w = s;
+    }
+    words[16] = (length >> 16) as u16;
+    words[17] = length as u16;
+    words[19] = u16::from(u8::from(next_header));
+    combine(&words)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,5 +160,17 @@ mod tests {
             0x00, 0xc7,
         ];
         assert_eq!(data(&hdr), 0xffff);
+    }
+
+    #[test]
+    fn ipv6_pseudo_header_sums_its_words() {
+        let src = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+        let dst = Ipv6Addr::new(0xfe80, 0, 0, 0, 0x1234, 0, 0xffff, 2);
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&src.octets());
+        bytes.extend_from_slice(&dst.octets());
+        bytes.extend_from_slice(&0x0001_0203u32.to_be_bytes());
+        bytes.extend_from_slice(&[0, 0, 0, 58]);
+        assert_eq!(pseudo_header_v6(&src, &dst, IpProtocol::Unknown(58), 0x0001_0203), reference(&bytes));
     }
 }

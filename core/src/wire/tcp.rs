@@ -9,7 +9,7 @@ use super::ipv4::IpProtocol;
 use super::{Error, Result};
 use crate::tcp::SeqNum;
 use core::fmt;
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 use core::ops::{BitOr, BitOrAssign};
 
 /// Length of the TCP header without options.
@@ -419,6 +419,51 @@ impl<'a> TcpRepr<'a> {
         packet.set_urgent_at(self.urgent_ptr);
         self.options.emit(packet.options_mut());
         packet.payload_mut()[..self.payload.len()].copy_from_slice(self.payload);
+    }
+}
+
+/// TCP over IPv6: the same segment, checksummed over the IPv6 pseudo-header (RFC 8200 §8.1).
+impl<T: AsRef<[u8]>> TcpPacket<T> {
+    fn sum_v6(&self, src: &Ipv6Addr, dst: &Ipv6Addr) -> Option<u16> {
+        let buf = self.buf.as_ref();
+        let len = u32::try_from(buf.len()).ok()?;
+        let pseudo = checksum::pseudo_header_v6(src, dst, IpProtocol::Tcp, len);
+        Some(checksum::combine(&[pseudo, checksum::data(buf)]))
+    }
+
+    /// Whether the checksum verifies over the IPv6 pseudo-header and the whole segment.
+    pub fn verify_checksum_v6(&self, src: &Ipv6Addr, dst: &Ipv6Addr) -> bool {
+        self.sum_v6(src, dst) == Some(0xffff)
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
+    /// Like [`TcpPacket::fill_checksum`], over the IPv6 pseudo-header.
+    pub fn fill_checksum_v6(&mut self, src: &Ipv6Addr, dst: &Ipv6Addr) {
+        self.set_checksum(0);
+        let sum = self.sum_v6(src, dst).map_or(0, |s| !s);
+        self.set_checksum(sum);
+    }
+}
+
+impl<'a> TcpRepr<'a> {
+    /// Like [`TcpRepr::parse`] for a segment carried by IPv6.
+    pub fn parse_v6<T: AsRef<[u8]> + ?Sized>(
+        packet: &TcpPacket<&'a T>,
+        src: &Ipv6Addr,
+        dst: &Ipv6Addr,
+    ) -> Result<Self> {
+        packet.check_len()?;
+        if !packet.verify_checksum_v6(src, dst) {
+            return Err(Error::BadChecksum);
+        }
+        TcpRepr::parse_unverified(packet)
+    }
+
+    /// Like [`TcpRepr::emit`] for a segment carried by IPv6.
+    pub fn emit_v6<T: AsRef<[u8]> + AsMut<[u8]>>(&self, packet: &mut TcpPacket<T>, src: &Ipv6Addr, dst: &Ipv6Addr) {
+        self.emit_without_checksum(packet);
+        packet.fill_checksum_v6(src, dst);
     }
 }
 

@@ -6,7 +6,7 @@
 use super::checksum;
 use super::ipv4::IpProtocol;
 use super::{Error, Result};
-use core::net::Ipv4Addr;
+use core::net::{Ipv4Addr, Ipv6Addr};
 
 /// Length of the UDP header.
 pub const HEADER_LEN: usize = 8;
@@ -196,6 +196,53 @@ impl<'a> UdpRepr<'a> {
         packet.set_len(self.buffer_len() as u16);
         packet.payload_mut().copy_from_slice(self.payload);
         packet.fill_checksum(src, dst);
+    }
+}
+
+/// UDP over IPv6 (RFC 8200 §8.1): the IPv6 pseudo-header, and a zero checksum is not allowed.
+impl<T: AsRef<[u8]>> UdpPacket<T> {
+    fn sum_v6(&self, src: &Ipv6Addr, dst: &Ipv6Addr) -> u16 {
+        let pseudo = checksum::pseudo_header_v6(src, dst, IpProtocol::Udp, u32::from(self.len()));
+        checksum::combine(&[pseudo, checksum::data(self.datagram())])
+    }
+
+    /// Whether the checksum verifies over the IPv6 pseudo-header and the datagram; a zero checksum does not
+    /// (IPv6 receivers must discard it, RFC 8200 §8.1).
+    pub fn verify_checksum_v6(&self, src: &Ipv6Addr, dst: &Ipv6Addr) -> bool {
+        self.checksum() != 0 && self.sum_v6(src, dst) == 0xffff
+    }
+}
+
+impl<T: AsRef<[u8]> + AsMut<[u8]>> UdpPacket<T> {
+    /// Like [`UdpPacket::fill_checksum`], over the IPv6 pseudo-header (a computed zero is sent as 0xffff).
+    pub fn fill_checksum_v6(&mut self, src: &Ipv6Addr, dst: &Ipv6Addr) {
+        self.set_checksum(0);
+        let sum = !self.sum_v6(src, dst);
+        self.set_checksum(if sum == 0 { 0xffff } else { sum });
+    }
+}
+
+impl<'a> UdpRepr<'a> {
+    /// Like [`UdpRepr::parse`] for a datagram carried by IPv6: `BadChecksum` also for a zero checksum.
+    pub fn parse_v6<T: AsRef<[u8]> + ?Sized>(
+        packet: &UdpPacket<&'a T>,
+        src: &Ipv6Addr,
+        dst: &Ipv6Addr,
+    ) -> Result<Self> {
+        packet.check_len()?;
+        if !packet.verify_checksum_v6(src, dst) {
+            return Err(Error::BadChecksum);
+        }
+        UdpRepr::parse_unverified(packet)
+    }
+
+    /// Like [`UdpRepr::emit`] for a datagram carried by IPv6.
+    pub fn emit_v6<T: AsRef<[u8]> + AsMut<[u8]>>(&self, packet: &mut UdpPacket<T>, src: &Ipv6Addr, dst: &Ipv6Addr) {
+        packet.set_src_port(self.src_port);
+        packet.set_dst_port(self.dst_port);
+        packet.set_len(self.buffer_len() as u16);
+        packet.payload_mut().copy_from_slice(self.payload);
+        packet.fill_checksum_v6(src, dst);
     }
 }
 
