@@ -523,3 +523,288 @@ fn find_upper(first: IpProtocol, bytes: &[u8]) -> Option<(IpProtocol, &[u8])> {
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::ipv6::Ipv6Repr;
+    use crate::wire::EcnCodepoint;
+    use proptest::prelude::*;
+
+    const A: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+    const B: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
+
+    /// The straightforward checksum the module's must agree with: 16-bit words over pseudo-header and message.
+    fn reference_checksum(src: &Ipv6Addr, dst: &Ipv6Addr, message: &[u8]) -> u16 {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&src.octets());
+        bytes.extend_from_slice(&dst.octets());
+        bytes.extend_from_slice(&(message.len() as u32).to_be_bytes());
+        bytes.extend_from_slice(&[0, 0, 0, 58]);
+        bytes.extend_from_slice(message);
+        let mut sum: u32 = 0;
+        for pair in bytes.chunks(2) {
+            sum += u32::from(u16::from_be_bytes([pair[0], *pair.get(1).unwrap_or(&0)]));
+            sum = (sum & 0xffff) + (sum >> 16);
+        }
+        !(sum as u16)
+    }
+
+    fn emit(repr: &Icmpv6Repr<'_>) -> Vec<u8> {
+        let mut buf = vec![0xa5; repr.buffer_len()];
+        repr.emit(&mut Icmpv6Packet::new_unchecked(&mut buf[..]), &A, &B);
+        buf
+    }
+
+    fn parse(bytes: &[u8]) -> Result<Icmpv6Repr<'_>> {
+        Icmpv6Repr::parse(&Icmpv6Packet::new_checked(bytes)?, &A, &B)
+    }
+
+    /// An IPv6 packet A -> B with `next_header` and `payload`, as an error would quote it.
+    fn original(next_header: IpProtocol, payload: &[u8]) -> Vec<u8> {
+        let r = Ipv6Repr {
+            src_addr: A,
+            dst_addr: B,
+            next_header,
+            payload_len: 1000, // the original's, not the quote's
+            hop_limit: 3,
+            dscp: 0,
+            ecn: EcnCodepoint::NotEct,
+            flow_label: 0,
+        };
+        let mut buf = vec![0u8; ipv6::HEADER_LEN];
+        r.emit(&mut Ipv6Packet::new_unchecked(&mut buf[..]));
+        buf.extend_from_slice(payload);
+        buf
+    }
+
+    const UDP_HEADER: [u8; 8] = [0x9c, 0x40, 0x00, 0x35, 0x00, 0x10, 0x12, 0x34];
+
+    #[test]
+    fn echo_request_bytes_and_checksum() {
+        let repr = Icmpv6Repr::EchoRequest { ident: 0x1234, seq_no: 7, data: b"ping" };
+        let bytes = emit(&repr);
+        assert_eq!(&bytes[..2], &[128, 0]);
+        assert_eq!(&bytes[4..], &[0x12, 0x34, 0, 7, b'p', b'i', b'n', b'g']);
+        let mut zeroed = bytes.clone();
+        zeroed[2..4].fill(0);
+        assert_eq!(u16::from_be_bytes([bytes[2], bytes[3]]), reference_checksum(&A, &B, &zeroed));
+        let packet = Icmpv6Packet::new_checked(&bytes[..]).unwrap();
+        assert_eq!(
+            (packet.msg_type(), packet.msg_code(), packet.echo_ident(), packet.echo_seq_no()),
+            (128, 0, 0x1234, 7)
+        );
+        assert!(packet.verify_checksum(&A, &B));
+        assert!(!packet.verify_checksum(&A, &ipv6::ALL_NODES));
+        assert_eq!(parse(&bytes).unwrap(), repr);
+    }
+
+    #[test]
+    fn every_kind_round_trips() {
+        let quote = original(IpProtocol::Udp, &UDP_HEADER);
+        let reprs = [
+            Icmpv6Repr::EchoRequest { ident: 7, seq_no: 9, data: b"odd" },
+            Icmpv6Repr::EchoReply { ident: 0xffff, seq_no: 0, data: b"" },
+            Icmpv6Repr::DstUnreachable { reason: Icmpv6DstUnreachable::PortUnreachable, original: &quote },
+            Icmpv6Repr::DstUnreachable { reason: Icmpv6DstUnreachable::Other(9), original: &quote },
+            Icmpv6Repr::PacketTooBig { mtu: 1280, original: &quote },
+            Icmpv6Repr::TimeExceeded { reason: Icmpv6TimeExceeded::HopLimitExceeded, original: &quote },
+            Icmpv6Repr::TimeExceeded { reason: Icmpv6TimeExceeded::FragReassembly, original: &quote },
+            Icmpv6Repr::ParamProblem { reason: ParamProblem::UnrecognizedNextHeader, pointer: 6, original: &quote },
+            Icmpv6Repr::UnknownError { msg_type: 100, code: 3, original: &quote },
+            Icmpv6Repr::Ndp(NdpRepr::RouterSolicit { source_lladdr: None }),
+        ];
+        for repr in reprs {
+            let bytes = emit(&repr);
+            assert_eq!(parse(&bytes).unwrap(), repr);
+            assert_eq!(bytes.len(), repr.buffer_len());
+            assert_eq!(repr.is_error(), bytes[0] < 128, "{repr:?}");
+        }
+        let too_big = emit(&Icmpv6Repr::PacketTooBig { mtu: 0x0102_0304, original: &quote });
+        assert_eq!(&too_big[4..8], &[1, 2, 3, 4]);
+        assert_eq!(Icmpv6Packet::new_checked(&too_big[..]).unwrap().mtu(), 0x0102_0304);
+        let problem =
+            emit(&Icmpv6Repr::ParamProblem { reason: ParamProblem::UnrecognizedOption, pointer: 44, original: &quote });
+        assert_eq!((problem[1], &problem[4..8]), (2, &[0, 0, 0, 44][..]));
+        assert_eq!(Icmpv6Packet::new_checked(&problem[..]).unwrap().pointer(), 44);
+    }
+
+    #[test]
+    fn errors_zero_the_unused_word() {
+        let quote = original(IpProtocol::Udp, &UDP_HEADER);
+        for repr in [
+            Icmpv6Repr::DstUnreachable { reason: Icmpv6DstUnreachable::NoRoute, original: &quote },
+            Icmpv6Repr::TimeExceeded { reason: Icmpv6TimeExceeded::HopLimitExceeded, original: &quote },
+            Icmpv6Repr::UnknownError { msg_type: 5, code: 0, original: &quote },
+        ] {
+            assert_eq!(&emit(&repr)[4..8], &[0, 0, 0, 0]);
+        }
+    }
+
+    #[test]
+    fn bad_checksums_are_rejected() {
+        let mut bytes = emit(&Icmpv6Repr::EchoRequest { ident: 1, seq_no: 2, data: b"abc" });
+        let packet = Icmpv6Packet::new_checked(&bytes[..]).unwrap();
+        // The pseudo-header counts: the right message between other addresses fails.
+        assert!(Icmpv6Repr::parse(&packet, &B, &A).is_ok(), "addresses swapped sum the same");
+        let c = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 3);
+        assert_eq!(Icmpv6Repr::parse(&packet, &A, &c), Err(Error::BadChecksum));
+        bytes[9] ^= 0x40;
+        assert_eq!(parse(&bytes), Err(Error::BadChecksum));
+    }
+
+    #[test]
+    fn unknown_and_odd_types() {
+        // An unknown informational type is dropped (RFC 4443 §2.4 (b)); an unknown error is passed up.
+        let mut info = [200u8, 0, 0, 0, 0, 0, 0, 0];
+        Icmpv6Packet::new_unchecked(&mut info[..]).fill_checksum(&A, &B);
+        assert_eq!(parse(&info), Err(Error::Unsupported));
+        // Echo with a nonzero code.
+        let mut bytes = emit(&Icmpv6Repr::EchoReply { ident: 1, seq_no: 1, data: b"" });
+        let mut packet = Icmpv6Packet::new_unchecked(&mut bytes[..]);
+        packet.set_msg_code(1);
+        packet.fill_checksum(&A, &B);
+        assert_eq!(parse(&bytes), Err(Error::Unsupported));
+    }
+
+    #[test]
+    fn errors_must_quote_an_ipv6_header() {
+        let quote = original(IpProtocol::Udp, &[]);
+        for ty in [1u8, 2, 3, 4, 99] {
+            let mut bytes = vec![ty, 0, 0, 0, 0, 0, 0, 0];
+            bytes.extend_from_slice(&quote[..39]);
+            Icmpv6Packet::new_unchecked(&mut bytes[..]).fill_checksum(&A, &B);
+            assert_eq!(parse(&bytes), Err(Error::Truncated), "type {ty}");
+            bytes.push(quote[39]);
+            Icmpv6Packet::new_unchecked(&mut bytes[..]).fill_checksum(&A, &B);
+            assert!(parse(&bytes).is_ok(), "type {ty}");
+        }
+    }
+
+    #[test]
+    fn every_truncation_is_an_error() {
+        for len in 0..HEADER_LEN {
+            let bytes = [128u8, 0, 0, 0, 0, 0, 0, 0];
+            assert_eq!(Icmpv6Packet::new_checked(&bytes[..len]).unwrap_err(), Error::Truncated);
+            let view = Icmpv6Packet::new_unchecked(&bytes[..len]);
+            assert_eq!(Icmpv6Repr::parse(&view, &A, &B), Err(Error::Truncated));
+        }
+        let quote = original(IpProtocol::Udp, &UDP_HEADER);
+        let bytes = emit(&Icmpv6Repr::PacketTooBig { mtu: 1280, original: &quote });
+        for len in 0..bytes.len() {
+            assert!(parse(&bytes[..len]).is_err(), "len {len}");
+        }
+    }
+
+    #[test]
+    fn codes_convert_both_ways() {
+        for code in 0..=255u8 {
+            assert_eq!(u8::from(Icmpv6DstUnreachable::from(code)), code);
+            assert_eq!(u8::from(Icmpv6TimeExceeded::from(code)), code);
+        }
+        assert_eq!(Icmpv6DstUnreachable::from(4), Icmpv6DstUnreachable::PortUnreachable);
+        assert_eq!(Icmpv6TimeExceeded::from(1), Icmpv6TimeExceeded::FragReassembly);
+    }
+
+    #[test]
+    fn quoted_packets_find_the_transport_behind_extension_headers() {
+        let tcp = [0x01, 0xbb, 0xc0, 0x00, 0xa1, 0xb2, 0xc3, 0xd4, 0, 0, 0, 0];
+        let q_udp = original(IpProtocol::Udp, &UDP_HEADER);
+        let q = QuotedPacket::parse(&q_udp).unwrap();
+        assert_eq!((q.src_addr(), q.dst_addr(), q.protocol()), (A, B, Some(IpProtocol::Udp)));
+        assert_eq!((q.src_port(), q.dst_port(), q.tcp_seq_number()), (Some(40000), Some(53), None));
+        assert_eq!((q.header(), q.payload()), (&q_udp[..40], &UDP_HEADER[..]));
+        assert_eq!(q.echo_request_ident(), None);
+
+        // Hop-by-hop (8 bytes), a first fragment, destination options (16 bytes), then TCP.
+        let mut chain = vec![44, 0, 1, 4, 0, 0, 0, 0];
+        chain.extend([60, 0, 0, 1, 0, 0, 0, 9]);
+        chain.extend([6, 1, 1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        chain.extend(tcp);
+        let quoted = original(IpProtocol::HOP_BY_HOP, &chain);
+        let q = QuotedPacket::parse(&quoted).unwrap();
+        assert_eq!(q.protocol(), Some(IpProtocol::Tcp));
+        assert_eq!(
+            (q.src_port(), q.dst_port(), q.tcp_seq_number()),
+            (Some(443), Some(49152), Some(SeqNum(0xa1b2_c3d4)))
+        );
+        // Cut inside the TCP header, inside the extension headers, right after the fixed header.
+        let q = QuotedPacket::parse(&quoted[..40 + 32 + 3]).unwrap();
+        assert_eq!((q.protocol(), q.src_port(), q.dst_port()), (Some(IpProtocol::Tcp), Some(443), None));
+        let q = QuotedPacket::parse(&quoted[..40 + 20]).unwrap();
+        assert_eq!((q.protocol(), q.src_port(), q.payload()), (None, None, &[][..]));
+        let q = QuotedPacket::parse(&quoted[..40]).unwrap();
+        assert_eq!(q.protocol(), None);
+
+        // A later fragment quotes no transport header.
+        let later = original(IpProtocol::IPV6_FRAG, &[17, 0, 0, 8, 0, 0, 0, 1, 0x9c, 0x40, 0, 53]);
+        assert_eq!(QuotedPacket::parse(&later).unwrap().protocol(), None);
+        // No next header.
+        assert_eq!(QuotedPacket::parse(&original(IpProtocol::IPV6_NO_NXT, &[0; 8])).unwrap().protocol(), None);
+        // Ports only for TCP and UDP.
+        let sctp = original(IpProtocol::Unknown(132), &UDP_HEADER);
+        let other = QuotedPacket::parse(&sctp).unwrap();
+        assert_eq!((other.protocol(), other.src_port()), (Some(IpProtocol::Unknown(132)), None));
+
+        // An echo request's identifier.
+        let echo = original(IpProtocol::ICMPV6, &[128, 0, 0, 0, 0xbe, 0xef, 0, 1]);
+        assert_eq!(QuotedPacket::parse(&echo).unwrap().echo_request_ident(), Some(0xbeef));
+        assert_eq!(QuotedPacket::parse(&echo[..45]).unwrap().echo_request_ident(), None);
+        let reply = original(IpProtocol::ICMPV6, &[129, 0, 0, 0, 0xbe, 0xef, 0, 1]);
+        assert_eq!(QuotedPacket::parse(&reply).unwrap().echo_request_ident(), None);
+    }
+
+    #[test]
+    fn quoted_packets_must_be_ipv6() {
+        let quoted = original(IpProtocol::Udp, &UDP_HEADER);
+        assert_eq!(QuotedPacket::parse(&quoted[..39]).unwrap_err(), Error::Truncated);
+        let mut v4 = quoted.clone();
+        v4[0] = 0x45;
+        assert_eq!(QuotedPacket::parse(&v4).unwrap_err(), Error::BadVersion);
+    }
+
+    #[test]
+    fn quoted_extension_loops_are_bounded() {
+        let mut chain = Vec::new();
+        for _ in 0..40 {
+            chain.extend([60, 0, 1, 4, 0, 0, 0, 0]);
+        }
+        assert_eq!(QuotedPacket::parse(&original(IpProtocol::IPV6_OPTS, &chain)).unwrap().protocol(), None);
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_arbitrary_bytes_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200), fix in any::<bool>()) {
+            let mut bytes = bytes;
+            if fix && bytes.len() >= HEADER_LEN {
+                // Valid checksums, so the parsers behind it run.
+                Icmpv6Packet::new_unchecked(&mut bytes[..]).fill_checksum(&A, &B);
+            }
+            let _ = Icmpv6Repr::parse(&Icmpv6Packet::new_unchecked(&bytes[..]), &A, &B);
+            if let Ok(q) = QuotedPacket::parse(&bytes) {
+                let _ = (q.protocol(), q.src_port(), q.dst_port(), q.tcp_seq_number(), q.echo_request_ident());
+            }
+        }
+
+        #[test]
+        fn echo_and_errors_round_trip(kind in 0u8..7, code in any::<u8>(), word in any::<u32>(),
+                                     data in proptest::collection::vec(any::<u8>(), 40..120)) {
+            let repr = match kind {
+                0 => Icmpv6Repr::EchoRequest { ident: word as u16, seq_no: (word >> 16) as u16, data: &data },
+                1 => Icmpv6Repr::EchoReply { ident: word as u16, seq_no: (word >> 16) as u16, data: &data },
+                2 => Icmpv6Repr::DstUnreachable { reason: code.into(), original: &data },
+                3 => Icmpv6Repr::PacketTooBig { mtu: word, original: &data },
+                4 => Icmpv6Repr::TimeExceeded { reason: code.into(), original: &data },
+                5 => Icmpv6Repr::ParamProblem { reason: code.into(), pointer: word, original: &data },
+                _ => Icmpv6Repr::UnknownError { msg_type: code % 128, code, original: &data },
+            };
+            let bytes = emit(&repr);
+            let parsed = parse(&bytes);
+            match repr {
+                // Types 1 to 4 as "unknown" parse as what they are.
+                Icmpv6Repr::UnknownError { msg_type: 1..=4, .. } => prop_assert!(parsed.is_ok()),
+                _ => prop_assert_eq!(parsed.unwrap(), repr),
+            }
+        }
+    }
+}

@@ -460,3 +460,346 @@ impl<'a> NdpRepr<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::icmpv6::Icmpv6Repr;
+    use proptest::prelude::*;
+
+    const LL_A: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+    const LL_B: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 2);
+    const MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 1]);
+
+    fn prefix() -> PrefixInformation {
+        PrefixInformation {
+            prefix_len: 64,
+            on_link: true,
+            autonomous: true,
+            valid_lifetime: 2_592_000,
+            preferred_lifetime: 604_800,
+            prefix: "2001:db8:1::".parse().unwrap(),
+        }
+    }
+
+    fn emit(repr: &NdpRepr<'_>) -> Vec<u8> {
+        let mut buf = vec![0xa5; repr.buffer_len()];
+        Icmpv6Repr::Ndp(*repr).emit(&mut Icmpv6Packet::new_unchecked(&mut buf[..]), &LL_A, &LL_B);
+        buf
+    }
+
+    /// Parses as the stack would: checksum and all.
+    fn parse(bytes: &[u8]) -> Result<NdpRepr<'_>> {
+        match Icmpv6Repr::parse(&Icmpv6Packet::new_checked(bytes)?, &LL_A, &LL_B)? {
+            Icmpv6Repr::Ndp(ndp) => Ok(ndp),
+            other => panic!("not NDP: {other:?}"),
+        }
+    }
+
+    /// `bytes` with its checksum made right (for hand-edited messages).
+    fn fixed(mut bytes: Vec<u8>) -> Vec<u8> {
+        Icmpv6Packet::new_unchecked(&mut bytes[..]).fill_checksum(&LL_A, &LL_B);
+        bytes
+    }
+
+    #[test]
+    fn neighbor_solicitation_known_bytes() {
+        let target: Ipv6Addr = "2001:db8::5".parse().unwrap();
+        let repr = NdpRepr::NeighborSolicit { target, source_lladdr: Some(MAC) };
+        let bytes = emit(&repr);
+        let mut expected = vec![135, 0, bytes[2], bytes[3], 0, 0, 0, 0];
+        expected.extend_from_slice(&target.octets());
+        expected.extend_from_slice(&[1, 1, 2, 0, 0, 0, 0, 1]);
+        assert_eq!(bytes, expected);
+        assert_eq!(parse(&bytes).unwrap(), repr);
+    }
+
+    #[test]
+    fn every_message_round_trips() {
+        let prefixes = [prefix(), PrefixInformation { on_link: false, prefix_len: 48, ..prefix() }];
+        let reprs = [
+            NdpRepr::RouterSolicit { source_lladdr: Some(MAC) },
+            NdpRepr::RouterSolicit { source_lladdr: None },
+            NdpRepr::RouterAdvert {
+                hop_limit: 64,
+                managed: true,
+                other: false,
+                router_lifetime: 1800,
+                reachable_time: 30_000,
+                retrans_time: 1000,
+                source_lladdr: Some(MAC),
+                mtu: Some(1500),
+                prefixes: Prefixes::from_slice(&prefixes),
+            },
+            NdpRepr::RouterAdvert {
+                hop_limit: 0,
+                managed: false,
+                other: true,
+                router_lifetime: 0,
+                reachable_time: 0,
+                retrans_time: 0,
+                source_lladdr: None,
+                mtu: None,
+                prefixes: Prefixes::none(),
+            },
+            NdpRepr::NeighborSolicit { target: LL_B, source_lladdr: None },
+            NdpRepr::NeighborAdvert {
+                router: true,
+                solicited: true,
+                override_: false,
+                target: LL_A,
+                target_lladdr: Some(MAC),
+            },
+            NdpRepr::NeighborAdvert {
+                router: false,
+                solicited: false,
+                override_: true,
+                target: LL_A,
+                target_lladdr: None,
+            },
+            NdpRepr::Redirect { target: LL_B, destination: "2001:db8::9".parse().unwrap(), target_lladdr: Some(MAC) },
+        ];
+        for repr in reprs {
+            let bytes = emit(&repr);
+            assert_eq!(bytes.len(), repr.buffer_len());
+            assert_eq!(parse(&bytes).unwrap(), repr, "{repr:?}");
+        }
+    }
+
+    #[test]
+    fn router_advertisement_fields_sit_where_rfc_4861_puts_them() {
+        let prefixes = [prefix()];
+        let repr = NdpRepr::RouterAdvert {
+            hop_limit: 64,
+            managed: true,
+            other: true,
+            router_lifetime: 0x0708,
+            reachable_time: 0x0102_0304,
+            retrans_time: 0x0506_0708,
+            source_lladdr: None,
+            mtu: Some(1280),
+            prefixes: Prefixes::from_slice(&prefixes),
+        };
+        let b = emit(&repr);
+        assert_eq!(&b[4..16], &[64, 0xc0, 0x07, 0x08, 1, 2, 3, 4, 5, 6, 7, 8]);
+        assert_eq!(&b[16..24], &[5, 1, 0, 0, 0, 0, 0x05, 0x00]);
+        assert_eq!(&b[24..28], &[3, 4, 64, 0xc0]);
+        assert_eq!(&b[28..36], &[0, 0x27, 0x8d, 0x00, 0, 0x09, 0x3a, 0x80]);
+        assert_eq!(&b[36..40], &[0, 0, 0, 0]);
+        assert_eq!(&b[40..56], &prefix().prefix.octets());
+    }
+
+    #[test]
+    fn neighbor_advertisement_flags() {
+        for (router, solicited, override_, bits) in [
+            (true, false, false, 0x80u8),
+            (false, true, false, 0x40),
+            (false, false, true, 0x20),
+            (true, true, true, 0xe0),
+        ] {
+            let repr = NdpRepr::NeighborAdvert { router, solicited, override_, target: LL_A, target_lladdr: None };
+            let bytes = emit(&repr);
+            assert_eq!(&bytes[4..8], &[bits, 0, 0, 0]);
+            assert_eq!(parse(&bytes).unwrap(), repr);
+        }
+    }
+
+    #[test]
+    fn unknown_options_are_skipped_and_the_first_of_each_kind_counts() {
+        let mut bytes = emit(&NdpRepr::NeighborSolicit { target: LL_B, source_lladdr: Some(MAC) });
+        // An unknown option (type 200, 16 bytes), a nonce (14), a second source link-layer address.
+        bytes.extend([200, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+        bytes.extend([14, 1, 1, 2, 3, 4, 5, 6]);
+        bytes.extend([1, 1, 9, 9, 9, 9, 9, 9]);
+        let bytes = fixed(bytes);
+        assert_eq!(parse(&bytes).unwrap(), NdpRepr::NeighborSolicit { target: LL_B, source_lladdr: Some(MAC) });
+        // The redirected header option is skipped too.
+        let mut redirect = emit(&NdpRepr::Redirect { target: LL_B, destination: LL_A, target_lladdr: None });
+        redirect.extend([4, 2, 0, 0, 0, 0, 0, 0, 0x60, 0, 0, 0, 0, 0, 0, 0]);
+        assert!(parse(&fixed(redirect)).is_ok());
+    }
+
+    #[test]
+    fn option_errors() {
+        let base = emit(&NdpRepr::RouterSolicit { source_lladdr: None });
+        for (option, error) in [
+            (&[1u8, 0, 0, 0, 0, 0, 0, 0][..], Error::BadOption), // length 0 (RFC 4861 §4.6)
+            (&[200, 0, 0, 0, 0, 0, 0, 0][..], Error::BadOption), // length 0, unknown type
+            (&[1, 2, 0, 0, 0, 0, 0, 0][..], Error::Truncated),   // runs past the message
+            (&[1][..], Error::Truncated),                        // no length byte
+            (&[1, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0][..], Error::BadOption), // lladdr of 16 bytes
+            (&[5, 2, 0, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 0, 0][..], Error::BadOption), // MTU of 16 bytes
+            (&[3, 1, 64, 0, 0, 0, 0, 0][..], Error::BadOption),  // prefix information of 8 bytes
+        ] {
+            let bytes = fixed([&base[..], option].concat());
+            assert_eq!(parse(&bytes), Err(error), "{option:?}");
+        }
+        let mut info = emit(&NdpRepr::RouterAdvert {
+            hop_limit: 0,
+            managed: false,
+            other: false,
+            router_lifetime: 0,
+            reachable_time: 0,
+            retrans_time: 0,
+            source_lladdr: None,
+            mtu: None,
+            prefixes: Prefixes::from_slice(&[prefix()]),
+        });
+        info[18] = 129; // prefix length
+        assert_eq!(parse(&fixed(info)), Err(Error::BadOption));
+    }
+
+    #[test]
+    fn message_errors() {
+        // Code not 0.
+        let mut bytes = emit(&NdpRepr::RouterSolicit { source_lladdr: None });
+        bytes[1] = 1;
+        assert_eq!(parse(&fixed(bytes)), Err(Error::BadField));
+        // Shorter than the type's fixed part.
+        for (ty, least) in [(133u8, 8usize), (134, 16), (135, 24), (136, 24), (137, 40)] {
+            for len in 8..least {
+                let mut bytes = vec![0u8; len];
+                bytes[0] = ty;
+                assert_eq!(parse(&fixed(bytes)), Err(Error::Truncated), "type {ty} len {len}");
+            }
+            let mut bytes = vec![0u8; least];
+            bytes[0] = ty;
+            assert!(parse(&fixed(bytes)).is_ok(), "type {ty}");
+        }
+        // Multicast targets and redirect destinations.
+        let group = ipv6::ALL_NODES;
+        for repr in [
+            NdpRepr::NeighborSolicit { target: group, source_lladdr: None },
+            NdpRepr::NeighborAdvert {
+                router: false,
+                solicited: false,
+                override_: false,
+                target: group,
+                target_lladdr: None,
+            },
+            NdpRepr::Redirect { target: LL_A, destination: group, target_lladdr: None },
+        ] {
+            assert_eq!(parse(&emit(&repr)), Err(Error::BadField), "{repr:?}");
+        }
+        // Other types are not NDP.
+        let echo = [128u8, 0, 0, 0, 0, 0, 0, 0];
+        assert_eq!(NdpRepr::parse(&Icmpv6Packet::new_unchecked(&echo[..])), Err(Error::Unsupported));
+        assert_eq!(NdpRepr::parse(&Icmpv6Packet::new_unchecked(&echo[..3])), Err(Error::Truncated));
+    }
+
+    #[test]
+    fn checks_that_need_the_ip_header() {
+        let ns = NdpRepr::NeighborSolicit { target: LL_B, source_lladdr: Some(MAC) };
+        let dad = NdpRepr::NeighborSolicit { target: LL_B, source_lladdr: None };
+        let unspecified = Ipv6Addr::UNSPECIFIED;
+        let group = ipv6::solicited_node(&LL_B);
+        assert_eq!(ns.check_ip(&LL_A, &group, 255), Ok(()));
+        assert_eq!(ns.check_ip(&LL_A, &group, 254), Err(Error::BadField), "hop limit 255 only");
+        assert_eq!(dad.check_ip(&unspecified, &group, 255), Ok(()), "duplicate address detection");
+        assert_eq!(ns.check_ip(&unspecified, &group, 255), Err(Error::BadField), "no lladdr from ::");
+        assert_eq!(dad.check_ip(&unspecified, &LL_B, 255), Err(Error::BadField), "DAD goes to the group");
+
+        let rs = NdpRepr::RouterSolicit { source_lladdr: Some(MAC) };
+        assert_eq!(rs.check_ip(&LL_A, &ipv6::ALL_ROUTERS, 255), Ok(()));
+        assert_eq!(rs.check_ip(&unspecified, &ipv6::ALL_ROUTERS, 255), Err(Error::BadField));
+        assert_eq!(
+            NdpRepr::RouterSolicit { source_lladdr: None }.check_ip(&unspecified, &ipv6::ALL_ROUTERS, 255),
+            Ok(())
+        );
+
+        let ra = NdpRepr::RouterAdvert {
+            hop_limit: 64,
+            managed: false,
+            other: false,
+            router_lifetime: 1800,
+            reachable_time: 0,
+            retrans_time: 0,
+            source_lladdr: None,
+            mtu: None,
+            prefixes: Prefixes::none(),
+        };
+        assert_eq!(ra.check_ip(&LL_A, &ipv6::ALL_NODES, 255), Ok(()));
+        let global: Ipv6Addr = "2001:db8::1".parse().unwrap();
+        assert_eq!(ra.check_ip(&global, &ipv6::ALL_NODES, 255), Err(Error::BadField), "RA from link-local only");
+        let redirect = NdpRepr::Redirect { target: LL_B, destination: global, target_lladdr: None };
+        assert_eq!(redirect.check_ip(&LL_A, &LL_B, 255), Ok(()));
+        assert_eq!(redirect.check_ip(&global, &LL_B, 255), Err(Error::BadField));
+
+        let na = |solicited| NdpRepr::NeighborAdvert {
+            router: false,
+            solicited,
+            override_: true,
+            target: LL_A,
+            target_lladdr: Some(MAC),
+        };
+        assert_eq!(na(true).check_ip(&LL_A, &LL_B, 255), Ok(()));
+        assert_eq!(na(false).check_ip(&LL_A, &ipv6::ALL_NODES, 255), Ok(()));
+        assert_eq!(na(true).check_ip(&LL_A, &ipv6::ALL_NODES, 255), Err(Error::BadField), "solicited to a group");
+    }
+
+    #[test]
+    fn prefix_lists_compare_by_content() {
+        let list = [prefix()];
+        let ra = NdpRepr::RouterAdvert {
+            hop_limit: 1,
+            managed: false,
+            other: false,
+            router_lifetime: 1,
+            reachable_time: 1,
+            retrans_time: 1,
+            source_lladdr: Some(MAC),
+            mtu: Some(9000),
+            prefixes: Prefixes::from_slice(&list),
+        };
+        let bytes = emit(&ra);
+        let NdpRepr::RouterAdvert { prefixes, .. } = parse(&bytes).unwrap() else { panic!("not an RA") };
+        assert_eq!(prefixes, Prefixes::from_slice(&list));
+        assert_ne!(prefixes, Prefixes::none());
+        assert_eq!((prefixes.len(), prefixes.is_empty()), (1, false));
+        assert!(Prefixes::none().is_empty());
+        assert_eq!(format!("{:?}", Prefixes::none()), "[]");
+    }
+
+    proptest! {
+        #[test]
+        fn parsing_arbitrary_bytes_never_panics(ty in 133u8..=137, body in proptest::collection::vec(any::<u8>(), 0..160)) {
+            let mut bytes = vec![ty, 0, 0, 0];
+            bytes.extend(body);
+            let packet = Icmpv6Packet::new_unchecked(&bytes[..]);
+            if let Ok(repr) = NdpRepr::parse(&packet) {
+                let _ = repr.check_ip(&LL_A, &LL_B, 255);
+                if let NdpRepr::RouterAdvert { prefixes, .. } = repr {
+                    prop_assert!(prefixes.len() <= bytes.len() / 32);
+                }
+                // What parses re-emits into what parses the same.
+                let again = emit(&repr);
+                prop_assert_eq!(parse(&again).unwrap(), repr);
+            }
+        }
+
+        #[test]
+        fn router_advertisements_round_trip(hop_limit in any::<u8>(), flags in 0u8..4, lifetimes in any::<(u16, u32, u32)>(),
+                                            mac in proptest::option::of(any::<[u8; 6]>()), mtu in proptest::option::of(any::<u32>()),
+                                            raw in proptest::collection::vec((0u8..=128, any::<(bool, bool, u32, u32, [u8; 16])>()), 0..4)) {
+            let list: Vec<PrefixInformation> = raw
+                .into_iter()
+                .map(|(prefix_len, (on_link, autonomous, valid_lifetime, preferred_lifetime, prefix))| PrefixInformation {
+                    prefix_len, on_link, autonomous, valid_lifetime, preferred_lifetime, prefix: prefix.into(),
+                })
+                .collect();
+            let repr = NdpRepr::RouterAdvert {
+                hop_limit,
+                managed: flags & 1 != 0,
+                other: flags & 2 != 0,
+                router_lifetime: lifetimes.0,
+                reachable_time: lifetimes.1,
+                retrans_time: lifetimes.2,
+                source_lladdr: mac.map(EthernetAddress),
+                mtu,
+                prefixes: Prefixes::from_slice(&list),
+            };
+            let bytes = emit(&repr);
+            prop_assert_eq!(parse(&bytes).unwrap(), repr);
+        }
+    }
+}

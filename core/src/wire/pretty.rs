@@ -892,3 +892,256 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod v6_tests {
+    use super::*;
+    use crate::tcp::SeqNum;
+    use crate::wire::ethernet::{frame_len, EthernetAddress, EthernetRepr};
+    use crate::wire::icmpv6::{Icmpv6Repr, QuotedPacket};
+    use crate::wire::ipv6::{self, Ipv6Repr};
+    use crate::wire::ndp::{PrefixInformation, Prefixes};
+    use crate::wire::tcp::TcpRepr;
+    use crate::wire::udp::UdpRepr;
+
+    const A: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 1);
+    const B: Ipv6Addr = Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, 2);
+    const MAC: EthernetAddress = EthernetAddress([2, 0, 0, 0, 0, 1]);
+
+    fn frame(src: Ipv6Addr, dst: Ipv6Addr, next_header: IpProtocol, ecn: EcnCodepoint, payload: &[u8]) -> Vec<u8> {
+        let ip = Ipv6Repr {
+            src_addr: src,
+            dst_addr: dst,
+            next_header,
+            payload_len: payload.len(),
+            hop_limit: 64,
+            dscp: 0,
+            ecn,
+            flow_label: 0,
+        };
+        let mut bytes = vec![0u8; frame_len(ipv6::HEADER_LEN + payload.len())];
+        let mut eth = EthernetFrame::new_unchecked(&mut bytes[..]);
+        EthernetRepr { src_addr: MAC, dst_addr: MAC, ethertype: EtherType::Ipv6 }.emit(&mut eth);
+        let mut packet = Ipv6Packet::new_unchecked(eth.payload_mut());
+        ip.emit(&mut packet);
+        packet.payload_mut().copy_from_slice(payload);
+        bytes
+    }
+
+    fn icmp(src: Ipv6Addr, dst: Ipv6Addr, repr: &Icmpv6Repr<'_>) -> Vec<u8> {
+        let mut bytes = vec![0u8; repr.buffer_len()];
+        repr.emit(&mut Icmpv6Packet::new_unchecked(&mut bytes[..]), &src, &dst);
+        frame(src, dst, IpProtocol::ICMPV6, EcnCodepoint::NotEct, &bytes)
+    }
+
+    fn udp_bytes(payload: &[u8]) -> Vec<u8> {
+        let repr = UdpRepr { src_port: 40000, dst_port: 9, payload };
+        let mut bytes = vec![0u8; repr.buffer_len()];
+        repr.emit_v6(&mut UdpPacket::new_unchecked(&mut bytes[..]), &A, &B);
+        bytes
+    }
+
+    #[test]
+    fn transport_over_ipv6() {
+        let line = frame_summary(&frame(A, B, IpProtocol::Udp, EcnCodepoint::NotEct, &udp_bytes(b"hello")));
+        assert_eq!(line, "[fe80::1]:40000 > [fe80::2]:9 UDP len=5");
+        let seg = TcpRepr {
+            src_port: 443,
+            dst_port: 50000,
+            seq_number: SeqNum(7),
+            ack_number: SeqNum(9),
+            flags: TcpFlags::ACK,
+            window_len: 100,
+            urgent_ptr: 0,
+            options: TcpOptions::default(),
+            payload: b"abc",
+        };
+        let mut bytes = vec![0u8; seg.buffer_len()];
+        seg.emit_v6(&mut TcpPacket::new_unchecked(&mut bytes[..]), &A, &B);
+        let line = frame_summary(&frame(A, B, IpProtocol::Tcp, EcnCodepoint::Ect0, &bytes));
+        assert_eq!(line, "[fe80::1]:443 > [fe80::2]:50000 TCP [.] seq=7 ack=9 win=100 len=3 ECT(0)");
+        bytes[19] ^= 1;
+        let line = frame_summary(&frame(A, B, IpProtocol::Tcp, EcnCodepoint::NotEct, &bytes));
+        assert!(line.ends_with("len=3 [bad checksum]"), "{line}");
+        // Behind extension headers: hop-by-hop with PadN.
+        let mut with_hbh = vec![17, 0, 1, 4, 0, 0, 0, 0];
+        with_hbh.extend(udp_bytes(b"x"));
+        let line = frame_summary(&frame(A, B, IpProtocol::HOP_BY_HOP, EcnCodepoint::NotEct, &with_hbh));
+        assert_eq!(line, "[fe80::1]:40000 > [fe80::2]:9 UDP len=1");
+        let line = frame_summary(&frame(A, B, IpProtocol::Udp, EcnCodepoint::NotEct, &[0, 1, 0, 2, 0, 4, 0, 0]));
+        assert_eq!(line, "fe80::1 > fe80::2 malformed UDP: bad length field");
+    }
+
+    #[test]
+    fn extension_header_outcomes() {
+        let fragment = [17u8, 0, 0x05, 0xa9, 0, 0, 0, 5, 1, 2, 3, 4];
+        assert_eq!(
+            frame_summary(&frame(A, B, IpProtocol::IPV6_FRAG, EcnCodepoint::NotEct, &fragment)),
+            "fe80::1 > fe80::2 IPv6 fragment id=5 off=1448 len=4 MF next=UDP"
+        );
+        assert_eq!(
+            frame_summary(&frame(A, B, IpProtocol::IPV6_NO_NXT, EcnCodepoint::NotEct, &[0; 4])),
+            "fe80::1 > fe80::2 IPv6 no-next-header len=4"
+        );
+        assert_eq!(
+            frame_summary(&frame(A, B, IpProtocol::Unknown(99), EcnCodepoint::NotEct, &[0; 4])),
+            "fe80::1 > fe80::2 IPv6 [unrecognized next header 99 at 6]"
+        );
+        assert_eq!(
+            frame_summary(&frame(A, B, IpProtocol::IPV6_OPTS, EcnCodepoint::NotEct, &[17, 0, 0x9e, 0, 0, 0, 0, 0])),
+            "fe80::1 > fe80::2 IPv6 [unrecognized option at 42]"
+        );
+        assert_eq!(
+            frame_summary(&frame(A, B, IpProtocol::IPV6_OPTS, EcnCodepoint::NotEct, &[17, 0, 0x5e, 0, 0, 0, 0, 0])),
+            "fe80::1 > fe80::2 IPv6 [unrecognized option at 42: discard]"
+        );
+        assert_eq!(
+            frame_summary(&frame(A, B, IpProtocol::IPV6_ROUTE, EcnCodepoint::NotEct, &[17, 0, 0, 1, 0, 0, 0, 0])),
+            "fe80::1 > fe80::2 IPv6 [erroneous header field at 42]"
+        );
+        assert_eq!(
+            frame_summary(&frame(A, B, IpProtocol::IPV6_OPTS, EcnCodepoint::NotEct, &[17, 4])),
+            "fe80::1 > fe80::2 malformed IPv6 extension headers: truncated"
+        );
+        let mut short = frame(A, B, IpProtocol::Udp, EcnCodepoint::NotEct, &[0; 4]);
+        short[ethernet_payload_len_at()] = 0x10;
+        assert_eq!(frame_summary(&short), "malformed IPv6: truncated");
+    }
+
+    /// Where the IPv6 payload length's high byte sits in a frame.
+    fn ethernet_payload_len_at() -> usize {
+        crate::wire::ethernet::HEADER_LEN + 4
+    }
+
+    #[test]
+    fn icmpv6_messages() {
+        let echo = Icmpv6Repr::EchoRequest { ident: 1, seq_no: 2, data: b"abcd" };
+        assert_eq!(frame_summary(&icmp(A, B, &echo)), "fe80::1 > fe80::2 ICMPv6 echo-request id=1 seq=2 len=4");
+        let mut quoted = vec![0u8; 40];
+        let original = Ipv6Repr {
+            src_addr: B,
+            dst_addr: A,
+            next_header: IpProtocol::Udp,
+            payload_len: 13,
+            hop_limit: 1,
+            dscp: 0,
+            ecn: EcnCodepoint::NotEct,
+            flow_label: 0,
+        };
+        original.emit(&mut Ipv6Packet::new_unchecked(&mut quoted[..]));
+        quoted.extend([0x9c, 0x40, 0, 9, 0, 13, 0, 0]);
+        assert!(QuotedPacket::parse(&quoted).is_ok());
+        for (repr, expected) in [
+            (
+                Icmpv6Repr::DstUnreachable {
+                    reason: crate::wire::Icmpv6DstUnreachable::PortUnreachable,
+                    original: &quoted,
+                },
+                "port-unreachable for [fe80::2]:40000 > [fe80::1]:9 UDP",
+            ),
+            (
+                Icmpv6Repr::PacketTooBig { mtu: 1280, original: &quoted },
+                "packet-too-big mtu=1280 for [fe80::2]:40000 > [fe80::1]:9 UDP",
+            ),
+            (
+                Icmpv6Repr::TimeExceeded {
+                    reason: crate::wire::Icmpv6TimeExceeded::HopLimitExceeded,
+                    original: &quoted,
+                },
+                "time-exceeded for [fe80::2]:40000 > [fe80::1]:9 UDP hlim=1",
+            ),
+            (
+                Icmpv6Repr::ParamProblem {
+                    reason: ParamProblem::UnrecognizedNextHeader,
+                    pointer: 6,
+                    original: &quoted,
+                },
+                "param-problem unrecognized-next-header pointer=6 for [fe80::2]:40000 > [fe80::1]:9 UDP",
+            ),
+            (
+                Icmpv6Repr::DstUnreachable {
+                    reason: crate::wire::Icmpv6DstUnreachable::NoRoute,
+                    original: &quoted[..40],
+                },
+                "no-route for fe80::2 > fe80::1 UDP",
+            ),
+        ] {
+            assert_eq!(frame_summary(&icmp(A, B, &repr)), format!("fe80::1 > fe80::2 ICMPv6 {expected}"));
+        }
+        let mut bad = icmp(A, B, &echo);
+        let last = bad.len() - 1;
+        bad[last - 1] ^= 1; // the echo data (a 66-byte frame: no Ethernet padding)
+        assert!(frame_summary(&bad).ends_with(" [bad checksum]"), "{}", frame_summary(&bad));
+    }
+
+    #[test]
+    fn neighbor_discovery() {
+        let target: Ipv6Addr = "fe80::1".parse().unwrap();
+        let ns = Icmpv6Repr::Ndp(NdpRepr::NeighborSolicit { target, source_lladdr: Some(MAC) });
+        let group = ipv6::solicited_node(&target);
+        assert_eq!(
+            frame_summary(&icmp(B, group, &ns)),
+            "fe80::2 > ff02::1:ff00:1 ICMPv6 NS who-has fe80::1 tell fe80::2 lladdr 02:00:00:00:00:01"
+        );
+        let na = Icmpv6Repr::Ndp(NdpRepr::NeighborAdvert {
+            router: false,
+            solicited: true,
+            override_: true,
+            target,
+            target_lladdr: Some(MAC),
+        });
+        assert_eq!(
+            frame_summary(&icmp(A, B, &na)),
+            "fe80::1 > fe80::2 ICMPv6 NA fe80::1 is-at 02:00:00:00:00:01 [S O]"
+        );
+        let prefixes = [PrefixInformation {
+            prefix_len: 64,
+            on_link: true,
+            autonomous: true,
+            valid_lifetime: 86400,
+            preferred_lifetime: 14400,
+            prefix: "2001:db8::".parse().unwrap(),
+        }];
+        let ra = Icmpv6Repr::Ndp(NdpRepr::RouterAdvert {
+            hop_limit: 64,
+            managed: false,
+            other: true,
+            router_lifetime: 1800,
+            reachable_time: 0,
+            retrans_time: 0,
+            source_lladdr: None,
+            mtu: Some(1500),
+            prefixes: Prefixes::from_slice(&prefixes),
+        });
+        assert_eq!(
+            frame_summary(&icmp(A, ipv6::ALL_NODES, &ra)),
+            "fe80::1 > ff02::1 ICMPv6 RA hlim=64 lifetime=1800s reachable=0ms retrans=0ms [O] mtu=1500 \
+             prefix 2001:db8::/64 valid=86400s preferred=14400s LA"
+        );
+        let rs = Icmpv6Repr::Ndp(NdpRepr::RouterSolicit { source_lladdr: None });
+        assert_eq!(frame_summary(&icmp(B, ipv6::ALL_ROUTERS, &rs)), "fe80::2 > ff02::2 ICMPv6 RS");
+        let redirect = Icmpv6Repr::Ndp(NdpRepr::Redirect {
+            target: A,
+            destination: "2001:db8::7".parse().unwrap(),
+            target_lladdr: None,
+        });
+        assert_eq!(frame_summary(&icmp(A, B, &redirect)), "fe80::1 > fe80::2 ICMPv6 redirect 2001:db8::7 to fe80::1");
+        // A malformed one says why; an unknown informational type is shown by number.
+        let mut bytes = vec![135u8, 0, 0, 0, 0, 0, 0, 0];
+        Icmpv6Packet::new_unchecked(&mut bytes[..]).fill_checksum(&A, &B);
+        let line = frame_summary(&frame(A, B, IpProtocol::ICMPV6, EcnCodepoint::NotEct, &bytes));
+        assert_eq!(line, "fe80::1 > fe80::2 ICMPv6 malformed NDP type=135: truncated");
+        let mut bytes = vec![200u8, 1, 0, 0, 0, 0, 0, 0];
+        Icmpv6Packet::new_unchecked(&mut bytes[..]).fill_checksum(&A, &B);
+        let line = frame_summary(&frame(A, B, IpProtocol::ICMPV6, EcnCodepoint::NotEct, &bytes));
+        assert_eq!(line, "fe80::1 > fe80::2 ICMPv6 type=200 code=1 len=0");
+    }
+
+    #[test]
+    fn a_cut_capture_skips_the_checksums() {
+        let bytes = udp_bytes(&[7; 100]);
+        let full = frame(A, B, IpProtocol::Udp, EcnCodepoint::NotEct, &bytes);
+        let line = truncated_frame_summary(&full[..70], full.len());
+        assert_eq!(line, "[fe80::1]:40000 > [fe80::2]:9 UDP len=100 caplen=70");
+    }
+}

@@ -845,3 +845,36 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod v6_tests {
+    use super::*;
+
+    const A: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+    const B: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
+
+    #[test]
+    fn round_trip_over_ipv6() {
+        let repr = TcpRepr {
+            src_port: 49152,
+            dst_port: 80,
+            seq_number: SeqNum(1),
+            ack_number: SeqNum(2),
+            flags: TcpFlags::SYN | TcpFlags::ACK,
+            window_len: 65535,
+            urgent_ptr: 0,
+            options: TcpOptions { mss: Some(1440), ..Default::default() },
+            payload: b"hi",
+        };
+        let mut bytes = vec![0u8; repr.buffer_len()];
+        repr.emit_v6(&mut TcpPacket::new_unchecked(&mut bytes[..]), &A, &B);
+        let packet = TcpPacket::new_checked(&bytes[..]).unwrap();
+        assert!(packet.verify_checksum_v6(&A, &B));
+        assert!(!packet.verify_checksum_v6(&B, &B));
+        assert_eq!(TcpRepr::parse_v6(&packet, &A, &B).unwrap(), repr);
+        let mut bad = bytes.clone();
+        bad[25] ^= 1;
+        assert_eq!(TcpRepr::parse_v6(&TcpPacket::new_checked(&bad[..]).unwrap(), &A, &B), Err(Error::BadChecksum));
+        assert_eq!(TcpRepr::parse_v6(&TcpPacket::new_unchecked(&bytes[..19]), &A, &B), Err(Error::Truncated));
+    }
+}
