@@ -12,7 +12,7 @@ use core::net::{IpAddr, SocketAddr};
 pub(crate) fn header_len(dst: IpAddr) -> usize {
     match dst {
         IpAddr::V4(_) => crate::wire::ipv4::HEADER_LEN,
-        IpAddr::V6(_) => IPV6_HEADER_LEN,
+        IpAddr::V6(_) => crate::wire::ipv6::HEADER_LEN,
     }
 }
 
@@ -65,7 +65,7 @@ impl Stack {
     pub(crate) fn max_ip_payload(&self, dst: IpAddr) -> usize {
         match dst {
             IpAddr::V4(_) => self.config.mtu - crate::wire::ipv4::HEADER_LEN,
-            IpAddr::V6(v6) => self.ipv6_path_mtu(v6) - IPV6_HEADER_LEN,
+            IpAddr::V6(v6) => self.ipv6_path_mtu(v6) - crate::wire::ipv6::HEADER_LEN,
         }
     }
 
@@ -96,6 +96,3 @@ impl Stack {
         }
     }
 }
-
-/// The fixed IPv6 header (RFC 8200 §3).
-pub(crate) const IPV6_HEADER_LEN: usize = 40;

@@ -130,19 +130,6 @@ fn to_v6(a: &IpAddr) -> Ipv6Addr {
     }
 }
 
-/// Sum of the IPv6 pseudo-header (RFC 8200 §8.1): source, destination, the 32-bit upper-layer length and
-/// the next header value.
-pub fn pseudo_header_v6(src: &Ipv6Addr, dst: &Ipv6Addr, protocol: IpProtocol, length: u32) -> u16 {
-    let mut sum = 0u64;
-    for a in [src, dst] {
-        for w in a.segments() {
-            sum += u64::from(w);
-        }
-    }
-    sum += u64::from(length >> 16) + u64::from(length & 0xffff) + u64::from(u8::from(protocol));
-    fold(sum)
-}
-
 /// Sum of the IPv4 pseudo-header used by TCP and UDP (RFC 9293 §3.1, RFC 768).
 pub fn pseudo_header(src: &Ipv4Addr, dst: &Ipv4Addr, protocol: IpProtocol, length: u16) -> u16 {
     let s = src.octets();
@@ -155,6 +142,19 @@ pub fn pseudo_header(src: &Ipv4Addr, dst: &Ipv4Addr, protocol: IpProtocol, lengt
         u16::from(u8::from(protocol)),
         length,
     ])
+}
+
+/// Sum of the IPv6 pseudo-header used by TCP, UDP and ICMPv6 (RFC 8200 §8.1): both addresses, the 32-bit
+/// upper-layer length and the upper-layer protocol (`next_header`, not that of an extension header).
+pub fn pseudo_header_v6(src: &Ipv6Addr, dst: &Ipv6Addr, next_header: IpProtocol, length: u32) -> u16 {
+    let mut words = [0u16; 16 + 2 + 2];
+    for (w, s) in words.iter_mut().zip(src.segments().into_iter().chain(dst.segments())) {
+        *w = s;
+    }
+    words[16] = (length >> 16) as u16;
+    words[17] = length as u16;
+    words[19] = u16::from(u8::from(next_header));
+    combine(&words)
 }
 
 #[cfg(test)]
@@ -209,5 +209,17 @@ mod tests {
             0x00, 0xc7,
         ];
         assert_eq!(data(&hdr), 0xffff);
+    }
+
+    #[test]
+    fn ipv6_pseudo_header_sums_its_words() {
+        let src = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+        let dst = Ipv6Addr::new(0xfe80, 0, 0, 0, 0x1234, 0, 0xffff, 2);
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(&src.octets());
+        bytes.extend_from_slice(&dst.octets());
+        bytes.extend_from_slice(&0x0001_0203u32.to_be_bytes());
+        bytes.extend_from_slice(&[0, 0, 0, 58]);
+        assert_eq!(pseudo_header_v6(&src, &dst, IpProtocol::Unknown(58), 0x0001_0203), reference(&bytes));
     }
 }

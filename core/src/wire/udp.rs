@@ -202,6 +202,8 @@ impl<'a> UdpRepr<'a> {
     }
 }
 
+/// UDP over IPv6 (RFC 8200 §8.1): the IPv6 pseudo-header, and a zero checksum is not allowed.
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -337,5 +339,65 @@ mod tests {
             let packet = UdpPacket::new_unchecked(&DNS_QUERY[..len]);
             assert_eq!(UdpRepr::parse(&packet, &SRC, &DST), Err(Error::Truncated));
         }
+    }
+}
+
+#[cfg(test)]
+mod v6_tests {
+    use super::*;
+    use core::net::Ipv6Addr;
+
+    const A: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+    const B: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
+
+    fn emit_v6(repr: &UdpRepr<'_>) -> Vec<u8> {
+        let mut buf = vec![0u8; repr.buffer_len()];
+        repr.emit(&mut UdpPacket::new_unchecked(&mut buf[..]), &A, &B);
+        buf
+    }
+
+    #[test]
+    fn round_trip_over_ipv6() {
+        let repr = UdpRepr { src_port: 546, dst_port: 547, payload: b"dhcpv6?" };
+        let bytes = emit_v6(&repr);
+        let packet = UdpPacket::new_checked(&bytes[..]).unwrap();
+        assert!(packet.verify_checksum(&A, &B));
+        assert!(!packet.verify_checksum(&A, &A));
+        assert_eq!(UdpRepr::parse(&packet, &A, &B).unwrap(), repr);
+        // The IPv4 pseudo-header does not verify it.
+        assert!(!packet.verify_checksum(&core::net::Ipv4Addr::new(10, 0, 0, 1), &core::net::Ipv4Addr::new(10, 0, 0, 2)));
+    }
+
+    #[test]
+    fn zero_checksum_is_refused_over_ipv6() {
+        let mut bytes = emit_v6(&UdpRepr { src_port: 1, dst_port: 2, payload: b"x" });
+        bytes[6..8].fill(0);
+        let packet = UdpPacket::new_checked(&bytes[..]).unwrap();
+        assert!(!packet.verify_checksum(&A, &B));
+        assert_eq!(UdpRepr::parse(&packet, &A, &B), Err(Error::BadChecksum));
+        // Over IPv4 the same zero means "none computed" and is accepted.
+        assert!(packet.verify_checksum(&core::net::Ipv4Addr::new(10, 0, 0, 1), &core::net::Ipv4Addr::new(10, 0, 0, 2)));
+    }
+
+    #[test]
+    fn computed_zero_is_sent_as_all_ones() {
+        // Find a payload whose checksum computes to zero, then check it goes out as 0xffff and verifies.
+        let found = (0u16..=u16::MAX).find_map(|w| {
+            let payload = w.to_be_bytes();
+            let repr = UdpRepr { src_port: 7, dst_port: 7, payload: &payload };
+            let bytes = emit_v6(&repr);
+            (bytes[6..8] == [0xff, 0xff]).then_some(bytes)
+        });
+        let bytes = found.expect("some payload sums to zero");
+        assert!(UdpPacket::new_checked(&bytes[..]).unwrap().verify_checksum(&A, &B));
+    }
+
+    #[test]
+    fn bad_lengths_and_ports_over_ipv6() {
+        let bytes = emit_v6(&UdpRepr { src_port: 1, dst_port: 0, payload: b"" });
+        let packet = UdpPacket::new_checked(&bytes[..]).unwrap();
+        assert_eq!(UdpRepr::parse(&packet, &A, &B), Err(Error::BadField));
+        let short = [0u8; 7];
+        assert_eq!(UdpRepr::parse(&UdpPacket::new_unchecked(&short[..]), &A, &B), Err(Error::Truncated));
     }
 }
