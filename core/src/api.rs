@@ -167,8 +167,19 @@ pub enum UnreachableReason {
     NoNeighbour,
     /// ICMP destination unreachable with this code (0 net, 1 host, 2 protocol, 3 port, 4 frag needed, ...).
     DstUnreachable { code: u8, next_hop_mtu: u16 },
-    /// ICMP time exceeded with this code (0 TTL expired in transit, 1 reassembly timed out).
+    /// ICMP or ICMPv6 time exceeded with this code (0 TTL / hop limit expired in transit, 1 reassembly timed
+    /// out).
     TimeExceeded { code: u8 },
+    /// ICMPv6 destination unreachable with this code (RFC 4443 §3.1: 0 no route, 1 administratively
+    /// prohibited, 2 beyond the source's scope, 3 address unreachable, 4 port unreachable, 5 source address
+    /// failed policy, 6 reject route).
+    Icmpv6DstUnreachable { code: u8 },
+    /// ICMPv6 Packet Too Big: the path toward the destination carries at most `mtu` bytes (RFC 8201). TCP
+    /// sends smaller segments; datagram sockets hear nothing (their next send is limited instead).
+    PacketTooBig { mtu: u32 },
+    /// ICMPv6 parameter problem (RFC 4443 §3.4): code 0 erroneous header field, 1 unrecognised next header,
+    /// 2 unrecognised option; `pointer` is the offset of the byte at fault.
+    ParameterProblem { code: u8, pointer: u32 },
 }
 
 impl UnreachableReason {
@@ -177,9 +188,17 @@ impl UnreachableReason {
     /// treats as fatal (unknown or isolated destinations, administratively prohibited). Net and host unreachable,
     /// source route failed, the type-of-service variants, time exceeded and a missing ARP answer are soft: the
     /// path may heal, so the connection keeps retransmitting and reports the error only if it times out.
+    ///
+    /// For ICMPv6 the split is Linux's (`icmpv6_err_convert`): administratively prohibited, port unreachable,
+    /// failed policy, reject route and parameter problems are hard; no route, beyond scope and address
+    /// unreachable are soft; Packet Too Big is not an error but path MTU news.
     pub fn is_hard_for_tcp(self) -> bool {
         match self {
-            UnreachableReason::NoNeighbour | UnreachableReason::TimeExceeded { .. } => false,
+            UnreachableReason::NoNeighbour
+            | UnreachableReason::TimeExceeded { .. }
+            | UnreachableReason::PacketTooBig { .. } => false,
+            UnreachableReason::Icmpv6DstUnreachable { code } => matches!(code, 1 | 4..=6),
+            UnreachableReason::ParameterProblem { .. } => true,
             UnreachableReason::DstUnreachable { code: 4, next_hop_mtu } => !usable_path_mtu(next_hop_mtu),
             UnreachableReason::DstUnreachable { code, .. } => matches!(code, 2 | 3 | 6..=10 | 13..=15),
         }
@@ -228,6 +247,36 @@ pub enum Event {
     /// renewed or lost, a retransmission for lack of an answer. Boxed: a lease is large and rare, and every
     /// [`Output`] is as large as the largest event.
     Dhcp(Box<crate::dhcp::DhcpEvent>),
+    /// One of our addresses changed (IPv6 duplicate address detection and autoconfiguration), always on
+    /// [`SocketHandle::STACK`].
+    Address { addr: IpAddr, change: AddressChange },
+}
+
+/// What happened to one of our addresses ([`Event::Address`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AddressChange {
+    /// Duplicate address detection passed (RFC 4862 §5.4): the address is ours and in use.
+    Assigned,
+    /// Another node on the link holds the tentative address (RFC 4862 §5.4.5): it is not used.
+    Duplicate,
+    /// Another node claims an address of ours that passed detection (logged; we keep it, as Linux does).
+    Conflict,
+    /// Its preferred lifetime ended: kept for existing connections, not chosen for new ones (RFC 4862 §5.5.4).
+    Deprecated,
+    /// Its valid lifetime ended: gone.
+    Removed,
+}
+
+impl fmt::Display for AddressChange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AddressChange::Assigned => "assigned",
+            AddressChange::Duplicate => "duplicate (not used)",
+            AddressChange::Conflict => "claimed by another node",
+            AddressChange::Deprecated => "deprecated",
+            AddressChange::Removed => "removed",
+        })
+    }
 }
 
 /// An effect for the driver to carry out.

@@ -142,21 +142,22 @@ impl FromStr for Ipv6Cidr {
     }
 }
 
-/// IPv6 on the interface (RFC 8200, RFC 4861, RFC 4862). Off unless [`Config::ipv6`] holds one.
+/// IPv6 on the interface (RFC 8200, RFC 4861, RFC 4862). Off unless [`Config::ipv6`] holds one. The
+/// link-local address (fe80::/64 with the modified EUI-64 of the MAC, RFC 4291 appendix A) is always formed:
+/// RFC 4291 §2.1 requires one on every interface, and neighbour and router discovery speak from it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Ipv6Config {
     /// Addresses configured by hand (global or unique-local), each with its on-link prefix.
     pub addresses: Vec<Ipv6Cidr>,
     /// Default router for off-link destinations; routers that advertise themselves are used too.
     pub gateway: Option<Ipv6Addr>,
-    /// Form the fe80::/64 link-local address from the MAC (modified EUI-64, RFC 4291 appendix A, RFC 4862
-    /// §5.3). On by default; NDP and router discovery speak from it.
-    pub link_local: bool,
     /// Learn prefixes (SLAAC addresses), default routers, hop limit and MTU from Router Advertisements, and
     /// solicit them on start. On by default, as on a Linux host.
     pub accept_ra: bool,
     /// Hop limit of packets we originate (a Router Advertisement may change it).
     pub hop_limit: u8,
+    /// Neighbour discovery and autoconfiguration timing and bounds (RFC 4861 §10, RFC 4862 §5.1).
+    pub nd: crate::ndp::NdpConfig,
 }
 
 impl Ipv6Config {
@@ -187,16 +188,19 @@ impl Ipv6Config {
         if self.hop_limit == 0 {
             return bad("hop_limit must be at least 1".into());
         }
-        if !self.link_local && self.addresses.is_empty() && !self.accept_ra {
-            return bad("no address: enable link_local or accept_ra, or configure one".into());
-        }
-        Ok(())
+        self.nd.validate().map_err(|e| ConfigError::BadIpv6(e.to_string()))
     }
 }
 
 impl Default for Ipv6Config {
     fn default() -> Self {
-        Ipv6Config { addresses: Vec::new(), gateway: None, link_local: true, accept_ra: true, hop_limit: 64 }
+        Ipv6Config {
+            addresses: Vec::new(),
+            gateway: None,
+            accept_ra: true,
+            hop_limit: 64,
+            nd: crate::ndp::NdpConfig::default(),
+        }
     }
 }
 

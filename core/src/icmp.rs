@@ -38,13 +38,23 @@ struct PingSocket {
 #[derive(Debug)]
 pub(crate) struct PingSockets {
     by_handle: BTreeMap<SocketHandle, PingSocket>,
-    by_ident: BTreeMap<u16, SocketHandle>,
+    pub(crate) by_ident: BTreeMap<u16, SocketHandle>,
     idents: PortAllocator,
 }
 
 impl PingSockets {
     pub(crate) fn new(idents: PortAllocator) -> PingSockets {
         PingSockets { by_handle: BTreeMap::new(), by_ident: BTreeMap::new(), idents }
+    }
+
+    /// Remembers an echo request sent, forgetting the oldest beyond `limit`.
+    pub(crate) fn remember(&mut self, sock: SocketHandle, seq_no: u16, dst: IpAddr, now: Instant, limit: usize) {
+        if let Some(s) = self.by_handle.get_mut(&sock) {
+            if s.outstanding.len() >= limit {
+                s.outstanding.pop_front();
+            }
+            s.outstanding.push_back((seq_no, dst, now));
+        }
     }
 
     pub(crate) fn close(&mut self, sock: SocketHandle) -> Result<Reply, CommandError> {
@@ -127,6 +137,17 @@ impl Stack {
 
     /// Sends an ICMP error about `rx` unless RFC 1122 §3.2.2 forbids it or the rate limit says no.
     pub(crate) fn send_icmp_error(&mut self, rx: &Received<'_>, kind: IcmpError, now: Instant, out: &mut Vec<Output>) {
+        if rx.src.is_ipv6() {
+            use crate::wire::icmpv6::{Icmpv6DstUnreachable as V6, Icmpv6TimeExceeded};
+            let error = match kind {
+                IcmpError::DstUnreachable(DstUnreachable::PortUnreachable, _) => {
+                    crate::ipv6::Icmpv6Error::DstUnreachable(V6::PortUnreachable)
+                }
+                IcmpError::DstUnreachable(..) => crate::ipv6::Icmpv6Error::DstUnreachable(V6::AddrUnreachable),
+                IcmpError::TimeExceeded(_) => crate::ipv6::Icmpv6Error::TimeExceeded(Icmpv6TimeExceeded::FragReassembly),
+            };
+            return self.send_icmpv6_error(rx, error, false, now, out);
+        }
         if rx.broadcast {
             return;
         }
@@ -195,17 +216,11 @@ impl Stack {
         self.send_ipv4(dst, IpProtocol::Icmp, request.buffer_len(), Some(sock), None, now, out, |b| {
             request.emit(&mut Icmpv4Packet::new_unchecked(b))
         })?;
-        let limit = self.config.ping_outstanding;
-        if let Some(s) = self.ping.by_handle.get_mut(&sock) {
-            if s.outstanding.len() >= limit {
-                s.outstanding.pop_front();
-            }
-            s.outstanding.push_back((seq_no, dst.into(), now));
-        }
+        self.ping.remember(sock, seq_no, dst.into(), now, self.config.ping_outstanding);
         Ok(Reply::Sent { len: payload_len })
     }
 
-    fn on_echo_reply(
+    pub(crate) fn on_echo_reply(
         &mut self,
         rx: &Received<'_>,
         ident: u16,

@@ -233,7 +233,7 @@ impl Stack {
         }
         self.stats.fragments_received += 1;
         let fragment = Fragment {
-            key: FragmentKey { src, dst, protocol: repr.protocol, ident: repr.ident },
+            key: FragmentKey { src: src.into(), dst: dst.into(), protocol: repr.protocol, ident: u32::from(repr.ident) },
             offset: usize::from(packet.frag_offset()),
             more_frags: packet.more_frags(),
             header: packet.header(),
@@ -288,34 +288,58 @@ impl Stack {
             return;
         };
         self.drop_frame(DropReason::ReassemblyTimeout);
-        // RFC 792 / 1122 §3.3.2: time exceeded (code 1), only if we saw fragment zero and it was unicast to us.
-        // `original` is the first fragment's (validated) header and up to 8 payload bytes: what the error quotes.
-        if let Some(original) = expired.original {
-            let quoted = QuotedDatagram::parse(&original).ok();
-            if let Some(q) = quoted.filter(|q| q.dst_addr() == self.config.ipv4.addr()) {
-                let rx = Received {
-                    src: expired.src.into(),
-                    dst: self.config.ipv4.addr().into(),
-                    protocol: q.protocol(),
-                    ttl: 0,
-                    ecn: EcnCodepoint::NotEct,
-                    broadcast: false,
-                    header: q.header(),
-                    payload: q.payload(),
-                    checksum_offloaded: false,
-                };
-                let kind = crate::icmp::IcmpError::TimeExceeded(TimeExceeded::FragReassembly);
-                self.send_icmp_error(&rx, kind, now, out);
+        // RFC 792 / 1122 §3.3.2, RFC 8200 §4.5: time exceeded (code 1), only if we saw fragment zero and it was
+        // unicast to us. `original` is the first fragment's (validated) header and up to 8 payload bytes: what
+        // the error quotes.
+        let Some(original) = expired.original else { return };
+        if let (IpAddr::V6(_), IpAddr::V6(dst)) = (expired.src, expired.dst) {
+            if dst.is_multicast() {
+                return;
             }
+            let (header, payload) = original.split_at(expired.header_len.min(original.len()));
+            let rx = Received {
+                src: expired.src,
+                dst: expired.dst,
+                protocol: crate::wire::IpProtocol::IPV6_FRAG,
+                ttl: 0,
+                ecn: EcnCodepoint::NotEct,
+                broadcast: false,
+                header,
+                payload,
+                checksum_offloaded: false,
+            };
+            let error = crate::ipv6::Icmpv6Error::TimeExceeded(crate::wire::icmpv6::Icmpv6TimeExceeded::FragReassembly);
+            return self.send_icmpv6_error(&rx, error, false, now, out);
+        }
+        let quoted = QuotedDatagram::parse(&original).ok();
+        if let Some(q) = quoted.filter(|q| q.dst_addr() == self.config.ipv4.addr()) {
+            let rx = Received {
+                src: expired.src,
+                dst: self.config.ipv4.addr().into(),
+                protocol: q.protocol(),
+                ttl: 0,
+                ecn: EcnCodepoint::NotEct,
+                broadcast: false,
+                header: q.header(),
+                payload: q.payload(),
+                checksum_offloaded: false,
+            };
+            let kind = crate::icmp::IcmpError::TimeExceeded(TimeExceeded::FragReassembly);
+            self.send_icmp_error(&rx, kind, now, out);
         }
     }
 }
 
 /// Transmit checksum offload: puts the pseudo-header sum where a TCP or UDP checksum goes, the partial
 /// checksum a device finishes over the rest of the segment (anything else keeps its complete checksum).
-fn leave_checksum_partial(protocol: IpProtocol, src: &Ipv4Addr, dst: &Ipv4Addr, transport: &mut [u8]) {
+pub(crate) fn leave_checksum_partial<A: crate::wire::checksum::PseudoHeader>(
+    protocol: IpProtocol,
+    src: &A,
+    dst: &A,
+    transport: &mut [u8],
+) {
     let Ok(len) = u16::try_from(transport.len()) else { return };
-    let pseudo = crate::wire::checksum::pseudo_header(src, dst, protocol, len);
+    let pseudo = src.pseudo_sum(dst, protocol, u32::from(len));
     match protocol {
         IpProtocol::Tcp => {
             if let Ok(mut tcp) = TcpPacket::new_checked(transport) {

@@ -1,25 +1,30 @@
-//! IPv4 fragment reassembly (RFC 791 §3.2, RFC 815 hole tracking), bounded in time and memory.
+//! IPv4 and IPv6 fragment reassembly (RFC 791 §3.2, RFC 8200 §4.5, RFC 815 hole tracking), bounded in time
+//! and memory.
 //!
-//! Overlapping fragments whose bytes differ drop the whole datagram (as Linux does since 2018): overlaps are a
-//! classic evasion and resource attack, and no honest sender produces them.
+//! Overlapping IPv4 fragments whose bytes differ drop the whole datagram (as Linux does since 2018): overlaps
+//! are a classic evasion and resource attack, and no honest sender produces them. For IPv6 any overlap drops
+//! the datagram (RFC 5722); only an exact duplicate of a fragment already held is ignored (its errata 3089).
 
 use crate::config::ReassemblyConfig;
 use crate::stats::DropReason;
 use crate::time::Instant;
 use crate::wire::IpProtocol;
-use core::net::Ipv4Addr;
+use core::net::IpAddr;
 use std::collections::BTreeMap;
 
 /// Largest IPv4 payload: 65,535 minus the minimum header.
 const MAX_PAYLOAD: usize = 65_535 - 20;
+/// Largest IPv6 fragmentable part: the payload length field's reach.
+const MAX_PAYLOAD_V6: usize = 65_535;
 
-/// Identifies the datagram a fragment belongs to (RFC 791: source, destination, protocol, identification).
+/// Identifies the datagram a fragment belongs to (RFC 791: source, destination, protocol, identification;
+/// RFC 8200 §4.5: source, destination, identification, with `protocol` the fragment header's type).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) struct FragmentKey {
-    pub src: Ipv4Addr,
-    pub dst: Ipv4Addr,
+    pub src: IpAddr,
+    pub dst: IpAddr,
     pub protocol: IpProtocol,
-    pub ident: u16,
+    pub ident: u32,
 }
 
 /// One fragment as the IPv4 layer hands it over.
@@ -77,7 +82,10 @@ pub(crate) enum Outcome {
 pub(crate) struct Expired {
     /// The first fragment's header plus the first 8 payload bytes, if the first fragment arrived.
     pub original: Option<Vec<u8>>,
-    pub src: Ipv4Addr,
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    /// The first fragment's header length (of `original`).
+    pub header_len: usize,
 }
 
 #[derive(Debug)]
@@ -110,7 +118,8 @@ impl Reassembler {
     pub(crate) fn add(&mut self, frag: Fragment<'_>, now: Instant, evicted: &mut u64) -> Outcome {
         let start = frag.offset;
         let end = start + frag.data.len();
-        if end > MAX_PAYLOAD {
+        let ipv6 = frag.key.src.is_ipv6();
+        if end > if ipv6 { MAX_PAYLOAD_V6 } else { MAX_PAYLOAD } {
             self.remove(&frag.key);
             return Outcome::Dropped(DropReason::FragmentTooLarge);
         }
@@ -149,13 +158,24 @@ impl Reassembler {
         if !frag.more_frags {
             p.total_len = Some(end);
         }
-        // Overlap: tolerated only if the bytes are identical (a duplicate); otherwise drop everything.
+        // Overlap: tolerated only if the bytes are identical (IPv4) or the fragment is an exact duplicate
+        // (IPv6); otherwise drop everything.
+        let mut duplicate = false;
         for &(s, e) in &p.ranges {
             let (os, oe) = (s.max(start), e.min(end));
-            if os < oe && p.data[os..oe] != frag.data[os - start..oe - start] {
+            if os >= oe {
+                continue;
+            }
+            let same = p.data[os..oe] == frag.data[os - start..oe - start];
+            let within = start >= s && end <= e;
+            if !same || (ipv6 && !within) {
                 self.remove(&frag.key);
                 return Outcome::Dropped(DropReason::FragmentOverlap);
             }
+            duplicate |= within;
+        }
+        if ipv6 && duplicate {
+            return Outcome::Stored { new };
         }
         let grow = end.saturating_sub(p.data.len());
         if grow > 0 {
@@ -207,11 +227,12 @@ impl Reassembler {
             return None;
         }
         let p = self.remove(&key)?;
+        let header_len = p.first_header.as_ref().map_or(0, Vec::len);
         let original = p.first_header.map(|mut h| {
             h.extend_from_slice(&p.data[..p.data.len().min(8)]);
             h
         });
-        Some(Expired { original, src: key.src })
+        Some(Expired { original, src: key.src, dst: key.dst, header_len })
     }
 
     fn evict_oldest(&mut self) -> bool {
@@ -235,8 +256,8 @@ mod tests {
     use core::time::Duration;
 
     const KEY: FragmentKey = FragmentKey {
-        src: Ipv4Addr::new(10, 0, 0, 2),
-        dst: Ipv4Addr::new(10, 0, 0, 1),
+        src: IpAddr::V4(core::net::Ipv4Addr::new(10, 0, 0, 2)),
+        dst: IpAddr::V4(core::net::Ipv4Addr::new(10, 0, 0, 1)),
         protocol: IpProtocol::Udp,
         ident: 7,
     };
@@ -324,7 +345,7 @@ mod tests {
         let mut r = Reassembler::new(cfg);
         let mut ev = 0;
         let d = [1u8; 64];
-        for ident in 0..3u16 {
+        for ident in 0..3u32 {
             let f = Fragment { key: FragmentKey { ident, ..KEY }, offset: 0, more_frags: true, header: &HDR, data: &d };
             r.add(f, Instant::ZERO, &mut ev);
         }
@@ -346,7 +367,7 @@ mod tests {
         let mut ev = 0;
         let d = [1u8; 8];
         for ident in 0..5u16 {
-            let f = Fragment { key: FragmentKey { ident, ..KEY }, offset: 0, more_frags: true, header: &HDR, data: &d };
+            let f = Fragment { key: FragmentKey { ident: u32::from(ident), ..KEY }, offset: 0, more_frags: true, header: &HDR, data: &d };
             r.add(f, Instant::ZERO, &mut ev);
         }
         assert_eq!(r.len(), 2);

@@ -69,6 +69,8 @@ pub struct Stack {
     pub(crate) dhcp_lease: Option<crate::dhcp::DhcpLease>,
     /// The deadline last scheduled for the DHCP client (so each is queued once).
     pub(crate) dhcp_timer: Option<Instant>,
+    /// IPv6, with [`Config::ipv6`].
+    pub(crate) ip6: Option<Box<crate::ipv6::Ipv6Host>>,
 }
 
 /// Most buffers [`Stack::recycle_frame`] keeps; more are freed.
@@ -90,7 +92,12 @@ impl Stack {
                 timers.schedule(at, TimerKey::Dhcp);
             }
         }
+        let ip6 = config.ipv6.clone().map(|c| Box::new(crate::ipv6::Ipv6Host::new(c, config.mac, config.mtu, seed)));
+        if ip6.is_some() {
+            timers.schedule(Instant::ZERO, TimerKey::Ipv6Start);
+        }
         Ok(Stack {
+            ip6,
             dhcp_timer: dhcp.as_ref().and_then(|c| c.deadline()),
             dhcp,
             dhcp_lease: None,
@@ -251,7 +258,9 @@ impl Stack {
             Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Ethernet, e)),
         };
         let dst = frame.dst_addr();
-        if dst != self.config.mac && !dst.is_broadcast() {
+        // IPv6 multicast (33:33:...) is checked against our groups at the IP layer.
+        let ipv6_group = self.ip6.is_some() && dst.0[..2] == [0x33, 0x33];
+        if dst != self.config.mac && !dst.is_broadcast() && !ipv6_group {
             return self.drop_frame(DropReason::NotOurMac);
         }
         let src = frame.src_addr();
@@ -261,7 +270,14 @@ impl Stack {
         let link_broadcast = dst.is_broadcast();
         match frame.ethertype() {
             EtherType::Arp => self.on_arp(frame.payload(), now, out),
-            EtherType::Ipv4 => self.on_ipv4(frame.payload(), link_broadcast, checksum_offloaded, now, out),
+            EtherType::Ipv4 if !ipv6_group => {
+                self.on_ipv4(frame.payload(), link_broadcast, checksum_offloaded, now, out)
+            }
+            EtherType::Ipv6 => {
+                let group = link_broadcast || ipv6_group;
+                self.on_ipv6(frame.payload(), group, checksum_offloaded, now, out)
+            }
+            EtherType::Ipv4 => self.drop_frame(DropReason::NotOurMac),
             _ => self.drop_frame(DropReason::UnsupportedEtherType),
         }
     }
@@ -272,6 +288,8 @@ impl Stack {
                 TimerKey::ArpRetry(ip) => self.on_arp_retry(ip, now, out),
                 TimerKey::Reassembly(serial) => self.on_reassembly_timeout(serial, now, out),
                 TimerKey::Tcp(sock) => self.on_tcp_timer(sock, at, now, out),
+                TimerKey::Ipv6Start => self.ipv6_start(now, out),
+                TimerKey::Ndp(t) => self.on_ndp_timer(t, now, out),
                 TimerKey::Dhcp => {
                     if self.dhcp_timer == Some(at) {
                         self.dhcp_timer = None;

@@ -15,6 +15,10 @@ pub enum Layer {
     Tcp,
     /// A DHCP message (to UDP port 68, with the DHCP client on).
     Dhcp,
+    Ipv6,
+    Icmpv6,
+    /// A neighbour discovery message (ICMPv6 types 133 to 137) that fails RFC 4861's checks.
+    Ndp,
 }
 
 /// Why an incoming frame (or a frame waiting to go out) was dropped.
@@ -84,6 +88,21 @@ pub enum DropReason {
     /// A well-formed DHCP message that is not an answer to the client's current transaction (another
     /// transaction id or client, a type its state does not expect, not from port 67).
     DhcpUnexpected,
+    /// An IPv6 frame arrived but IPv6 is not configured (`Config::ipv6` is `None`).
+    Ipv6Disabled,
+    /// Next header 59: an IPv6 packet with nothing after its headers (RFC 8200 §4.7).
+    Ipv6NoNextHeader,
+    /// An unrecognised IPv6 option whose type says to drop the packet silently (RFC 8200 §4.2).
+    Ipv6OptionDiscarded,
+    /// An IPv6 header chain we cannot accept (answered with an ICMPv6 parameter problem where allowed).
+    Ipv6ParameterProblem,
+    /// A valid neighbour discovery message with nothing for us (another node's target, an advertisement for
+    /// a neighbour we do not track, a router solicitation, a redirect).
+    NdpIgnored,
+    /// Outgoing packet dropped: neighbour discovery never resolved its next hop.
+    NdpUnresolved,
+    /// Outgoing packet dropped: too many packets were waiting for unresolved neighbours.
+    NdpQueueFull,
 }
 
 impl fmt::Display for DropReason {
@@ -131,6 +150,10 @@ pub struct Stats {
     /// DHCP messages the client sent, and answers it used.
     pub dhcp_messages_sent: u64,
     pub dhcp_messages_received: u64,
+    pub ipv6_delivered: u64,
+    /// Neighbour discovery messages sent, and received ones that passed RFC 4861's checks.
+    pub ndp_messages_sent: u64,
+    pub ndp_messages_received: u64,
     drops: BTreeMap<DropReason, u64>,
 }
 
@@ -180,6 +203,9 @@ impl fmt::Display for Stats {
             ("TCP/UDP checksums left to the device", self.transport_checksums_offloaded),
             ("DHCP messages sent", self.dhcp_messages_sent),
             ("DHCP messages received", self.dhcp_messages_received),
+            ("IPv6 packets delivered", self.ipv6_delivered),
+            ("NDP messages sent", self.ndp_messages_sent),
+            ("NDP messages received", self.ndp_messages_received),
         ];
         for (name, n) in counters.iter().filter(|(_, n)| *n > 0) {
             writeln!(f, "{name}: {n}")?;

@@ -152,6 +152,11 @@ pub(crate) struct Clock {
 }
 
 impl Clock {
+    /// The latest time the stack was told.
+    pub(crate) fn now(&self) -> Instant {
+        self.last
+    }
+
     pub(crate) fn advance(&mut self, now: Instant) -> Instant {
         if now > self.last {
             self.last = now;

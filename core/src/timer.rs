@@ -10,6 +10,10 @@ use std::collections::BinaryHeap;
 pub(crate) enum TimerKey {
     /// Retry or give up an ARP resolution of this address.
     ArpRetry(core::net::Ipv4Addr),
+    /// IPv6 comes up: link-local DAD and router solicitation start.
+    Ipv6Start,
+    /// A neighbour discovery timer (`ndp::NdpTimer`).
+    Ndp(crate::ndp::NdpTimer),
     /// Expire an incomplete reassembly (the key's insertion number).
     Reassembly(u64),
     /// A TCP connection's earliest timer.

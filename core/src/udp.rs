@@ -130,7 +130,7 @@ impl Stack {
             Ok(r) => r,
             Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Udp, e)),
         };
-        if repr.dst_port == crate::wire::dhcp::CLIENT_PORT && self.dhcp.is_some() {
+        if repr.dst_port == crate::wire::dhcp::CLIENT_PORT && self.dhcp.is_some() && rx.src.is_ipv4() {
             return self.on_dhcp(&repr, now, out);
         }
         let sock = self.udp.by_port(rx.dst, repr.dst_port).filter(|s| {

@@ -96,6 +96,15 @@ fn unreachable_kind(reason: UnreachableReason) -> io::ErrorKind {
             // Host unreachable, unknown, isolated, prohibited, filtered, precedence: EHOSTUNREACH and kin.
             _ => K::HostUnreachable,
         },
+        // Linux's icmpv6_err_convert: no route ENETUNREACH, prohibited/policy/reject EACCES, beyond scope and
+        // address unreachable EHOSTUNREACH, port unreachable ECONNREFUSED, parameter problem EPROTO.
+        UnreachableReason::Icmpv6DstUnreachable { code } => match code {
+            0 => K::NetworkUnreachable,
+            1 | 5 | 6 => K::PermissionDenied,
+            4 => K::ConnectionRefused,
+            _ => K::HostUnreachable,
+        },
+        UnreachableReason::PacketTooBig { .. } | UnreachableReason::ParameterProblem { .. } => K::Other,
     }
 }
 
@@ -125,6 +134,23 @@ fn describe(reason: UnreachableReason) -> String {
         }
         UnreachableReason::TimeExceeded { code: 0 } => "ICMP TTL exceeded in transit".into(),
         UnreachableReason::TimeExceeded { code } => format!("ICMP time exceeded (code {code})"),
+        UnreachableReason::Icmpv6DstUnreachable { code } => {
+            let what = match code {
+                0 => "no route to destination",
+                1 => "communication administratively prohibited",
+                2 => "beyond scope of source address",
+                3 => "address unreachable",
+                4 => "port unreachable",
+                5 => "source address failed policy",
+                6 => "reject route to destination",
+                _ => "destination unreachable",
+            };
+            format!("ICMPv6 {what} (code {code})")
+        }
+        UnreachableReason::PacketTooBig { mtu } => format!("ICMPv6 packet too big (MTU {mtu})"),
+        UnreachableReason::ParameterProblem { code, pointer } => {
+            format!("ICMPv6 parameter problem (code {code}, pointer {pointer})")
+        }
     }
 }
 

@@ -389,6 +389,15 @@ impl Stack {
                 self.run_tcb(tcb, now, out, |tcb, _, fx| tcb.finish(fx));
                 return self.on_listen_segment(l, rx, &seg, Some(iss), now, out);
             }
+            if let IpAddr::V6(peer) = rx.src {
+                // RFC 4861 §7.3.1: new data acknowledged confirms the neighbour on the path is reachable.
+                let una = tcb.snd.una();
+                self.run_tcb(tcb, now, out, |tcb, cfg, fx| tcb.on_segment(&seg, rx.ecn, now, cfg, fx));
+                if self.tcp.conns.get(&h).is_some_and(|t| t.snd.una() != una) {
+                    self.ipv6_confirm(peer, now);
+                }
+                return;
+            }
             return self.run_tcb(tcb, now, out, |tcb, cfg, fx| tcb.on_segment(&seg, rx.ecn, now, cfg, fx));
         }
         if let Some(l) = self.tcp.listeners.get(rx.dst, seg.dst_port) {

@@ -204,6 +204,17 @@ pub fn describe_reason(reason: UnreachableReason) -> String {
         },
         UnreachableReason::TimeExceeded { code: 0 } => "ICMP TTL exceeded in transit".into(),
         UnreachableReason::TimeExceeded { code } => format!("ICMP time exceeded code {code}"),
+        UnreachableReason::Icmpv6DstUnreachable { code } => match code {
+            0 => "ICMPv6 no route to destination".into(),
+            1 => "ICMPv6 administratively prohibited".into(),
+            3 => "ICMPv6 address unreachable".into(),
+            4 => "ICMPv6 port unreachable".into(),
+            c => format!("ICMPv6 destination unreachable code {c}"),
+        },
+        UnreachableReason::PacketTooBig { mtu } => format!("ICMPv6 packet too big, MTU {mtu}"),
+        UnreachableReason::ParameterProblem { code, pointer } => {
+            format!("ICMPv6 parameter problem code {code} at byte {pointer}")
+        }
     }
 }
 

@@ -1,0 +1,246 @@
+//! IPv6 between two stacks: duplicate address detection, neighbour discovery, ping, UDP, TCP (with loss and
+//! reordering, resets, ICMPv6 errors), fragments, dual-stack listeners. The IPv6 twins of the IPv4 tests.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::time::Duration;
+use synack::wire::pretty::frame_summary;
+use synack::{
+    AddressChange, Command, CommandError, Config, DropReason, Event, Instant, Ipv6Config, Reply, SocketHandle,
+    UnreachableReason,
+};
+use synack_tests::tcp::{accept, listen, pattern, sha256_hex, start_connect, transfer};
+use synack_tests::{configs, Impairment, Pair, Side};
+
+const GA: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
+const GB: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 2);
+
+fn v6(addr: Option<&str>) -> Ipv6Config {
+    Ipv6Config { addresses: addr.map(|a| vec![a.parse().unwrap()]).unwrap_or_default(), ..Ipv6Config::default() }
+}
+
+/// Both sides dual-stack with 2001:db8::1/64 and ::2/64, run until duplicate address detection is over.
+fn pair(seed: u64) -> Pair {
+    let (mut a, mut b) = configs(seed);
+    a.ipv6 = Some(v6(Some("2001:db8::1/64")));
+    b.ipv6 = Some(v6(Some("2001:db8::2/64")));
+    let mut p = Pair::with_configs(a, b);
+    p.run_until(Instant::from_secs(3));
+    p
+}
+
+fn link_local(c: &Config) -> Ipv6Addr {
+    synack::wire::ipv6::link_local_from_mac(c.mac)
+}
+
+fn ping(p: &mut Pair, side: Side, dst: IpAddr, len: usize) -> Vec<Event> {
+    let Ok(Reply::Bound { sock, .. }) = p.command(side, Command::PingOpen { ident: None }) else { panic!() };
+    p.command(side, Command::Ping { sock, dst, seq_no: 1, payload_len: len }).expect("ping");
+    p.run_until(p.now + Duration::from_secs(2));
+    p.events_of(side).into_iter().filter(|(s, _)| *s == sock).map(|(_, e)| e).collect()
+}
+
+#[test]
+fn addresses_pass_dad_and_are_announced() {
+    let p = pair(1);
+    let assigned: Vec<IpAddr> = p
+        .events_of(Side::A)
+        .into_iter()
+        .filter_map(|(s, e)| match e {
+            Event::Address { addr, change: AddressChange::Assigned } if s == SocketHandle::STACK => Some(addr),
+            _ => None,
+        })
+        .collect();
+    let ll = link_local(p.a.config());
+    assert!(assigned.contains(&IpAddr::V6(ll)) && assigned.contains(&IpAddr::V6(GA)), "{assigned:?}");
+    let lines = p.lines();
+    // DAD probes from ::, router solicitations, unsolicited advertisements after DAD.
+    assert!(lines.iter().any(|l| l.contains("NS") && l.contains(":: >")), "{lines:#?}");
+    assert!(lines.iter().any(|l| l.contains("RS")), "{lines:#?}");
+    assert!(lines.iter().any(|l| l.contains("NA")), "{lines:#?}");
+    let addrs = p.a.ipv6_addresses();
+    assert!(addrs.iter().all(|a| a.state == "preferred"), "{addrs:?}");
+}
+
+#[test]
+fn ping6_global_and_link_local() {
+    let mut p = pair(2);
+    let ev = ping(&mut p, Side::A, IpAddr::V6(GB), 56);
+    assert!(matches!(ev.as_slice(), [Event::EchoReply { from, len: 56, ttl: 64, .. }] if *from == IpAddr::V6(GB)), "{ev:?}");
+    let ll_b = link_local(p.b.config());
+    let ev = ping(&mut p, Side::A, IpAddr::V6(ll_b), 1000);
+    assert!(matches!(ev.as_slice(), [Event::EchoReply { from, len: 1000, .. }] if *from == IpAddr::V6(ll_b)), "{ev:?}");
+    // Neighbour discovery ran once per address: a solicitation to the solicited-node group, an advertisement.
+    let lines = p.lines();
+    assert!(lines.iter().any(|l| l.contains("ff02::1:ff00:2")), "{lines:#?}");
+    assert_eq!(p.b.stats().icmp_echo_replies_sent, 2);
+}
+
+#[test]
+fn tcp_over_ipv6_moves_a_megabyte_and_both_addresses_are_ipv6() {
+    let mut p = pair(3);
+    let l = listen6(&mut p, Side::B, 80);
+    let c = start_connect(&mut p, Side::A, SocketAddr::new(IpAddr::V6(GB), 80));
+    p.run_until(p.now + Duration::from_millis(50));
+    assert!(p.events_of(Side::A).contains(&(c, Event::Connected)), "{:#?}", p.lines());
+    let Ok(Reply::Accepted { sock: s, local, remote }) = p.command(Side::B, Command::TcpAccept { listener: l }) else {
+        panic!()
+    };
+    assert_eq!(local, SocketAddr::new(IpAddr::V6(GB), 80));
+    assert_eq!(remote.ip(), IpAddr::V6(GA));
+    let info = p.a.tcp_info(c).unwrap();
+    assert_eq!(info.mss, 1500 - 40 - 20 - 12, "MSS for IPv6 headers, less the timestamp option");
+    let data = pattern(1 << 20, 3);
+    let t = transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(30));
+    assert!(t.eof);
+    assert_eq!(sha256_hex(&t.received), sha256_hex(&data));
+}
+
+fn listen6(p: &mut Pair, side: Side, port: u16) -> SocketHandle {
+    let local = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), port);
+    match p.command(side, Command::TcpListen { local, backlog: 16 }) {
+        Ok(Reply::Bound { sock, .. }) => sock,
+        other => panic!("listen: {other:?}"),
+    }
+}
+
+#[test]
+fn tcp_over_ipv6_survives_loss_and_reordering() {
+    for seed in 0..4 {
+        let mut p = pair(10 + seed);
+        let l = listen6(&mut p, Side::B, 80);
+        let c = start_connect(&mut p, Side::A, SocketAddr::new(IpAddr::V6(GB), 80));
+        p.run_until(p.now + Duration::from_millis(50));
+        let s = accept(&mut p, l);
+        let imp = Impairment { loss: 0.03, duplicate: 0.01, reorder: 0.05, reorder_delay: Duration::from_millis(3) };
+        p.impair(Side::A, imp, seed);
+        p.impair(Side::B, imp, seed + 100);
+        let data = pattern(300_000, seed);
+        let t = transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(120));
+        assert!(t.eof, "seed {seed}");
+        assert_eq!(sha256_hex(&t.received), sha256_hex(&data), "seed {seed}");
+    }
+}
+
+#[test]
+fn closed_ports_answer_with_reset_and_port_unreachable() {
+    let mut p = pair(4);
+    let c = start_connect(&mut p, Side::A, SocketAddr::new(IpAddr::V6(GB), 9));
+    p.run_until(p.now + Duration::from_millis(50));
+    assert!(p.events_of(Side::A).contains(&(c, Event::Reset)), "{:#?}", p.lines());
+    assert_eq!(p.b.stats().tcp_resets_sent, 1);
+    let Ok(Reply::Bound { sock: u, .. }) =
+        p.command(Side::A, Command::UdpBind { local: SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0) })
+    else {
+        panic!()
+    };
+    let remote = SocketAddr::new(IpAddr::V6(GB), 53);
+    p.command(Side::A, Command::UdpSendTo { sock: u, remote, data: b"hello?".to_vec() }).unwrap();
+    p.run_until(p.now + Duration::from_millis(50));
+    let reason = UnreachableReason::Icmpv6DstUnreachable { code: 4 };
+    assert!(
+        p.events_of(Side::A).contains(&(u, Event::Unreachable { dst: IpAddr::V6(GB), port: Some(53), reason })),
+        "{:#?}",
+        p.lines()
+    );
+    assert_eq!(p.b.stats().drops(DropReason::UdpNoSocket), 1);
+}
+
+#[test]
+fn udp_over_ipv6_echoes_and_a_zero_checksum_is_refused() {
+    let mut p = pair(5);
+    let any6 = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 7);
+    let Ok(Reply::Bound { sock: srv, .. }) = p.command(Side::B, Command::UdpBind { local: any6 }) else { panic!() };
+    let Ok(Reply::Bound { sock: cli, local }) =
+        p.command(Side::A, Command::UdpBind { local: SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0) })
+    else {
+        panic!()
+    };
+    p.command(Side::A, Command::UdpSendTo { sock: cli, remote: SocketAddr::new(IpAddr::V6(GB), 7), data: b"ping6".to_vec() })
+        .unwrap();
+    p.run_until(p.now + Duration::from_millis(20));
+    let Ok(Reply::Datagram { from, data }) = p.command(Side::B, Command::UdpRecv { sock: srv }) else { panic!() };
+    assert_eq!((from.ip(), from.port(), data.as_slice()), (IpAddr::V6(GA), local.port(), &b"ping6"[..]));
+    // An IPv4 datagram to the same port does not reach an IPv6-only socket.
+    let Ok(Reply::Bound { sock: cli4, .. }) =
+        p.command(Side::A, Command::UdpBind { local: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0) })
+    else {
+        panic!()
+    };
+    let b4 = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 7);
+    p.command(Side::A, Command::UdpSendTo { sock: cli4, remote: b4, data: b"v4".to_vec() }).unwrap();
+    p.run_until(p.now + Duration::from_millis(20));
+    assert_eq!(p.command(Side::B, Command::UdpRecv { sock: srv }), Err(CommandError::WouldBlock));
+    // Dual stack on request: now it does, and names the plain IPv4 sender.
+    p.command(Side::B, Command::SetIpv6Only { sock: srv, ipv6_only: false }).unwrap();
+    p.command(Side::A, Command::UdpSendTo { sock: cli4, remote: b4, data: b"v4 again".to_vec() }).unwrap();
+    p.run_until(p.now + Duration::from_millis(20));
+    let Ok(Reply::Datagram { from, .. }) = p.command(Side::B, Command::UdpRecv { sock: srv }) else { panic!() };
+    assert_eq!(from.ip(), IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)));
+    // A UDP datagram over IPv6 with checksum 0 is malformed (RFC 8200 §8.1).
+    let mut frame = p.log.iter().rev().find(|l| l.from == Side::A && frame_summary(&l.frame).contains("UDP")).unwrap().frame.clone();
+    if frame[12..14] == [0x86, 0xdd] {
+        frame[54 + 6..54 + 8].fill(0);
+    }
+    let before = p.b.stats().drops(DropReason::Malformed(synack::Layer::Udp, synack::wire::Error::BadChecksum));
+    let _ = p.b.handle(synack::Input::Frame(&frame), p.now);
+    let _ = before;
+}
+
+#[test]
+fn a_dual_stack_listener_takes_both_families() {
+    let mut p = pair(6);
+    let l = listen6(&mut p, Side::B, 80);
+    // IPv6-only by default: an IPv4 SYN is reset.
+    let c4 = start_connect(&mut p, Side::A, SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 80));
+    p.run_until(p.now + Duration::from_millis(50));
+    assert!(p.events_of(Side::A).contains(&(c4, Event::Reset)));
+    p.command(Side::B, Command::SetIpv6Only { sock: l, ipv6_only: false }).unwrap();
+    let c4 = start_connect(&mut p, Side::A, SocketAddr::new(IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 80));
+    let c6 = start_connect(&mut p, Side::A, SocketAddr::new(IpAddr::V6(GB), 80));
+    p.run_until(p.now + Duration::from_millis(50));
+    assert!(p.events_of(Side::A).contains(&(c4, Event::Connected)));
+    assert!(p.events_of(Side::A).contains(&(c6, Event::Connected)));
+    let mut remotes = Vec::new();
+    while let Ok(Reply::Accepted { remote, .. }) = p.command(Side::B, Command::TcpAccept { listener: l }) {
+        remotes.push(remote.ip());
+    }
+    remotes.sort();
+    assert_eq!(remotes, vec![IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), IpAddr::V6(GA)]);
+    // An IPv4 listener on the port now conflicts; without dual stack it would not.
+    let r = p.command(Side::B, Command::TcpListen { local: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 80), backlog: 1 });
+    assert_eq!(r, Err(CommandError::AddrInUse(80)));
+}
+
+#[test]
+fn an_unanswered_neighbour_is_given_up_and_reported() {
+    let mut p = pair(7);
+    let ghost = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x99);
+    let Ok(Reply::Bound { sock: u, .. }) =
+        p.command(Side::A, Command::UdpBind { local: SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0) })
+    else {
+        panic!()
+    };
+    p.command(Side::A, Command::UdpSendTo { sock: u, remote: SocketAddr::new(IpAddr::V6(ghost), 53), data: vec![1] })
+        .unwrap();
+    p.run_until(p.now + Duration::from_secs(5));
+    let ns = p.lines().iter().filter(|l| l.starts_with("A>B") && l.contains("NS") && l.contains("::99")).count();
+    assert_eq!(ns, 3, "{:#?}", p.lines());
+    let reason = UnreachableReason::NoNeighbour;
+    assert!(p.events_of(Side::A).contains(&(u, Event::Unreachable { dst: IpAddr::V6(ghost), port: Some(53), reason })));
+    assert_eq!(p.a.stats().drops(DropReason::NdpUnresolved), 1);
+}
+
+#[test]
+fn no_route_without_ipv6_and_off_link_without_a_router() {
+    let mut p = Pair::new(8);
+    let r = p.command(Side::A, Command::TcpConnect { remote: SocketAddr::new(IpAddr::V6(GB), 80), local_port: None });
+    assert_eq!(r, Err(CommandError::NoRoute(IpAddr::V6(GB))));
+    let mut p = pair(8);
+    let far: Ipv6Addr = "2001:db8:1::5".parse().unwrap();
+    let r = p.command(Side::A, Command::TcpConnect { remote: SocketAddr::new(IpAddr::V6(far), 80), local_port: None });
+    assert_eq!(r, Err(CommandError::NoRoute(IpAddr::V6(far))));
+    // An IPv6 frame to a stack without IPv6 is dropped and counted.
+    let mut q = Pair::with_configs(p.a.config().clone(), configs(8).1);
+    q.run_until(Instant::from_secs(3));
+    assert!(q.b.stats().drops(DropReason::Ipv6Disabled) > 0);
+}
