@@ -269,7 +269,8 @@ fn ipv6_summary(bytes: &[u8], checksums: Checksums) -> String {
         Err(e) => return format!("malformed IPv6: {e}"),
     };
     let (src, dst) = (packet.src_addr(), packet.dst_addr());
-    let upper = |offset: usize| packet.header().len().max(offset) - super::ipv6::HEADER_LEN;
+    // Walk offsets count from the IPv6 header; the payload starts after its 40 bytes.
+    let upper = |offset: usize| offset.saturating_sub(super::ipv6::HEADER_LEN);
     let mut line = match super::ipv6::walk(&packet) {
         Ok(ExtHeaderWalk::Upper { protocol, offset, .. }) => {
             let payload = &packet.payload()[upper(offset)..];
