@@ -9,6 +9,7 @@ pub mod handle;
 pub mod link;
 pub mod seeds;
 pub mod wire;
+pub mod wire6;
 
 use core::net::Ipv4Addr;
 use etherparse as ep;

@@ -641,6 +641,25 @@ mod tests {
         }
     }
 
+    /// Found by the `wire6` fuzz target (its own over-strict check): the bytes RFC 4443 says a receiver ignores
+    /// (the unused word of destination unreachable and time exceeded, the code of packet too big) are not in
+    /// the repr, and are written back as zero.
+    #[test]
+    fn ignored_fields_are_read_past_and_written_as_zero() {
+        let quote = original(IpProtocol::Udp, &UDP_HEADER);
+        for (ty, code, word) in [(1u8, 4u8, [0, 0x9c, 0x40, 0]), (3, 0, [1, 2, 3, 4]), (2, 0x9c, [0, 0, 5, 0])] {
+            let mut bytes = [&[ty, code, 0, 0][..], &word, &quote].concat();
+            Icmpv6Packet::new_unchecked(&mut bytes[..]).fill_checksum(&A, &B);
+            let repr = parse(&bytes).unwrap();
+            let again = emit(&repr);
+            assert_eq!(parse(&again).unwrap(), repr);
+            match ty {
+                2 => assert_eq!((again[1], &again[4..8]), (0, &word[..])),
+                _ => assert_eq!((again[1], &again[4..8]), (code, &[0u8; 4][..])),
+            }
+        }
+    }
+
     #[test]
     fn bad_checksums_are_rejected() {
         let mut bytes = emit(&Icmpv6Repr::EchoRequest { ident: 1, seq_no: 2, data: b"abc" });

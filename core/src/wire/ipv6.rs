@@ -278,6 +278,8 @@ impl Ipv6Repr {
 
 /// Length of the fragment header.
 pub const FRAGMENT_HEADER_LEN: usize = 8;
+/// Fragment offsets count 8-byte units, so every fragment but the last carries a multiple of 8 bytes.
+const FRAGMENT_UNIT: usize = 8;
 
 mod frag_field {
     use core::ops::Range;
@@ -439,7 +441,9 @@ pub enum ExtHeaderWalk {
     /// TCP, UDP or ICMPv6 (anything else is [`ExtHeaderWalk::ParameterProblem`] code 1). `fragment` is an
     /// atomic fragment header (RFC 6946) the walk went through.
     Upper { protocol: IpProtocol, offset: usize, fragment: Option<Ipv6FragmentRepr> },
-    /// A fragment of a larger packet: its data starts at `offset`; reassemble, then walk the reassembled
+    /// A fragment of a larger packet (its length checked as RFC 8200 §4.5 asks: a multiple of 8 bytes unless
+    /// it is the last, and not beyond 65535 bytes of reassembled payload; otherwise this is a
+    /// `ParameterProblem`): its data starts at `offset`; reassemble, then walk the reassembled
     /// fragmentable part with [`walk_from`] starting at `fragment.next_header` (named at `offset - 8`).
     Fragment { fragment: Ipv6FragmentRepr, offset: usize },
     /// Next header 59: nothing to deliver (RFC 8200 §4.7).
@@ -531,6 +535,22 @@ pub fn walk_from(start: WalkStart, bytes: &[u8], dst_multicast: bool) -> Result<
                 let fragment = Ipv6FragmentRepr::parse(&Ipv6FragmentHeader::new_unchecked(header))?;
                 at += FRAGMENT_HEADER_LEN;
                 if !fragment.is_atomic() {
+                    // RFC 8200 §4.5: every fragment but the last carries a multiple of 8 bytes (else the
+                    // pointer names the payload length), and no fragment reaches past 65535 bytes (else it
+                    // names the fragment offset).
+                    let data_len = bytes.len() - at;
+                    if fragment.more_frags && data_len % FRAGMENT_UNIT != 0 {
+                        return Ok(ExtHeaderWalk::ParameterProblem {
+                            code: ParamProblem::ErroneousHeaderField,
+                            pointer: field::PAYLOAD_LEN.start,
+                        });
+                    }
+                    if usize::from(fragment.frag_offset) + data_len > usize::from(u16::MAX) {
+                        return Ok(ExtHeaderWalk::ParameterProblem {
+                            code: ParamProblem::ErroneousHeaderField,
+                            pointer: base + at - FRAGMENT_HEADER_LEN + frag_field::OFFSET_M.start,
+                        });
+                    }
                     return Ok(ExtHeaderWalk::Fragment { fragment, offset: base + at });
                 }
                 named_at = base + at - FRAGMENT_HEADER_LEN;
@@ -834,6 +854,22 @@ mod tests {
         // A first fragment stops there too: its later headers are walked after reassembly.
         let buf = packet(IpProtocol::IPV6_FRAG, DST, &[60, 0, 0, 1, 0, 0, 1, 0], &[0; 8]);
         assert!(matches!(walk_bytes(&buf).unwrap(), ExtHeaderWalk::Fragment { offset: 48, .. }));
+    }
+
+    #[test]
+    fn fragments_of_a_bad_length_are_problems() {
+        let problem = |pointer| ExtHeaderWalk::ParameterProblem { code: ParamProblem::ErroneousHeaderField, pointer };
+        // M set, 12 bytes of data: not a multiple of 8, the pointer names the payload length.
+        let buf = packet(IpProtocol::IPV6_FRAG, DST, &[17, 0, 0, 1, 0, 0, 0, 1], &[0; 12]);
+        assert_eq!(walk_bytes(&buf).unwrap(), problem(4));
+        // The last fragment may end anywhere.
+        let buf = packet(IpProtocol::IPV6_FRAG, DST, &[17, 0, 0, 8, 0, 0, 0, 1], &[0; 12]);
+        assert!(matches!(walk_bytes(&buf).unwrap(), ExtHeaderWalk::Fragment { offset: 48, .. }));
+        // Offset 65528 plus 16 bytes runs past 65535: the pointer names the fragment offset.
+        let buf = packet(IpProtocol::IPV6_FRAG, DST, &[17, 0, 0xff, 0xf8, 0, 0, 0, 1], &[0; 16]);
+        assert_eq!(walk_bytes(&buf).unwrap(), problem(42));
+        let buf = packet(IpProtocol::IPV6_FRAG, DST, &[17, 0, 0xff, 0xf8, 0, 0, 0, 1], &[0; 7]);
+        assert!(matches!(walk_bytes(&buf).unwrap(), ExtHeaderWalk::Fragment { .. }));
     }
 
     #[test]

@@ -23,8 +23,8 @@ pub use ethernet::{EtherType, EthernetAddress, EthernetFrame, EthernetRepr};
 pub use icmpv4::{DstUnreachable, Icmpv4Packet, Icmpv4Repr, QuotedDatagram, TimeExceeded};
 pub use icmpv6::{Icmpv6DstUnreachable, Icmpv6Packet, Icmpv6Repr, Icmpv6TimeExceeded, QuotedPacket};
 pub use ipv4::{EcnCodepoint, IpProtocol, Ipv4Packet, Ipv4Repr};
-pub use ipv6::{ExtHeaderWalk, Ipv6FragmentHeader, Ipv6FragmentRepr, Ipv6Packet, Ipv6Repr, ParamProblem};
-pub use ndp::{NdpRepr, PrefixInformation};
+pub use ipv6::{ExtHeaderWalk, Ipv6FragmentHeader, Ipv6FragmentRepr, Ipv6Packet, Ipv6Repr, ParamProblem, WalkStart};
+pub use ndp::{NdpRepr, PrefixInformation, Prefixes};
 pub use tcp::{TcpFlags, TcpOptions, TcpPacket, TcpRepr};
 pub use udp::{UdpPacket, UdpRepr};
 

@@ -287,8 +287,9 @@ fn addr_at(bytes: &[u8], range: core::ops::Range<usize>) -> Ipv6Addr {
 
 impl<'a> NdpRepr<'a> {
     /// Parses an NDP message from an ICMPv6 view (the checksum is not verified here: `Icmpv6Repr::parse` does
-    /// that). `Unsupported` for a type outside 133..=137; `BadField` for a nonzero code or a multicast target
-    /// (NS, NA) or destination (redirect); `Truncated` below the type's least length; option errors as above.
+    /// that). `Unsupported` for a type outside 133..=137; `BadField` for a nonzero code, a multicast target
+    /// (NS, NA) or destination (redirect), or a redirect target neither link-local nor the destination;
+    /// `Truncated` below the type's least length; option errors as above.
     pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &Icmpv6Packet<&'a T>) -> Result<NdpRepr<'a>> {
         packet.check_len()?;
         let bytes = packet.bytes_ref();
@@ -348,7 +349,13 @@ impl<'a> NdpRepr<'a> {
             {
                 Err(Error::BadField)
             }
-            NdpRepr::Redirect { destination, .. } if destination.is_multicast() => Err(Error::BadField),
+            // RFC 4861 §8.1: a unicast destination, and a target that is a (link-local) router or the
+            // destination itself.
+            NdpRepr::Redirect { destination, target, .. }
+                if destination.is_multicast() || !(ipv6::is_link_local(&target) || target == destination) =>
+            {
+                Err(Error::BadField)
+            }
             _ => Ok(repr),
         }
     }
@@ -678,6 +685,11 @@ mod tests {
                 target_lladdr: None,
             },
             NdpRepr::Redirect { target: LL_A, destination: group, target_lladdr: None },
+            NdpRepr::Redirect {
+                target: "2001:db8::1".parse().unwrap(),
+                destination: "2001:db8::2".parse().unwrap(),
+                target_lladdr: None,
+            },
         ] {
             assert_eq!(parse(&emit(&repr)), Err(Error::BadField), "{repr:?}");
         }

@@ -269,7 +269,8 @@ fn ipv6_summary(bytes: &[u8], checksums: Checksums) -> String {
         Err(e) => return format!("malformed IPv6: {e}"),
     };
     let (src, dst) = (packet.src_addr(), packet.dst_addr());
-    let upper = |offset: usize| packet.header().len().max(offset) - super::ipv6::HEADER_LEN;
+    // Walk offsets count from the IPv6 header; the payload starts after its 40 bytes.
+    let upper = |offset: usize| offset.saturating_sub(super::ipv6::HEADER_LEN);
     let mut line = match super::ipv6::walk(&packet) {
         Ok(ExtHeaderWalk::Upper { protocol, offset, .. }) => {
             let payload = &packet.payload()[upper(offset)..];
@@ -974,10 +975,14 @@ mod v6_tests {
 
     #[test]
     fn extension_header_outcomes() {
-        let fragment = [17u8, 0, 0x05, 0xa9, 0, 0, 0, 5, 1, 2, 3, 4];
+        let fragment = [17u8, 0, 0x05, 0xa9, 0, 0, 0, 5, 1, 2, 3, 4, 5, 6, 7, 8];
         assert_eq!(
             frame_summary(&frame(A, B, IpProtocol::IPV6_FRAG, EcnCodepoint::NotEct, &fragment)),
-            "fe80::1 > fe80::2 IPv6 fragment id=5 off=1448 len=4 MF next=UDP"
+            "fe80::1 > fe80::2 IPv6 fragment id=5 off=1448 len=8 MF next=UDP"
+        );
+        assert_eq!(
+            frame_summary(&frame(A, B, IpProtocol::IPV6_FRAG, EcnCodepoint::NotEct, &fragment[..12])),
+            "fe80::1 > fe80::2 IPv6 [erroneous header field at 4]"
         );
         assert_eq!(
             frame_summary(&frame(A, B, IpProtocol::IPV6_NO_NXT, EcnCodepoint::NotEct, &[0; 4])),
