@@ -144,7 +144,9 @@ impl Stack {
                     crate::ipv6::Icmpv6Error::DstUnreachable(V6::PortUnreachable)
                 }
                 IcmpError::DstUnreachable(..) => crate::ipv6::Icmpv6Error::DstUnreachable(V6::AddrUnreachable),
-                IcmpError::TimeExceeded(_) => crate::ipv6::Icmpv6Error::TimeExceeded(Icmpv6TimeExceeded::FragReassembly),
+                IcmpError::TimeExceeded(_) => {
+                    crate::ipv6::Icmpv6Error::TimeExceeded(Icmpv6TimeExceeded::FragReassembly)
+                }
             };
             return self.send_icmpv6_error(rx, error, false, now, out);
         }

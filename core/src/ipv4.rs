@@ -233,7 +233,12 @@ impl Stack {
         }
         self.stats.fragments_received += 1;
         let fragment = Fragment {
-            key: FragmentKey { src: src.into(), dst: dst.into(), protocol: repr.protocol, ident: u32::from(repr.ident) },
+            key: FragmentKey {
+                src: src.into(),
+                dst: dst.into(),
+                protocol: repr.protocol,
+                ident: u32::from(repr.ident),
+            },
             offset: usize::from(packet.frag_offset()),
             more_frags: packet.more_frags(),
             header: packet.header(),

@@ -12,13 +12,13 @@ use crate::ipv4::Received;
 use crate::ndp::cache::AdvertFlags;
 use crate::ndp::host::{NdAction, Ndp, Received as NdReceived};
 use crate::ndp::router::{PrefixInfo, RouterAdvert};
+use crate::reassembly::{Fragment, FragmentKey, Outcome};
 use crate::stack::Stack;
 use crate::stats::{DropReason, Layer};
 use crate::time::Instant;
 use crate::timer::TimerKey;
 use crate::wire::ethernet::{self, EthernetRepr};
 use crate::wire::icmpv6::{Icmpv6DstUnreachable, Icmpv6Packet, Icmpv6Repr, QuotedPacket};
-use crate::reassembly::{Fragment, FragmentKey, Outcome};
 use crate::wire::ipv6::{self, ExtHeaderWalk, Ipv6Packet, Ipv6Repr, ParamProblem, WalkStart};
 use crate::wire::ndp::NdpRepr;
 use crate::wire::{EcnCodepoint, EtherType, EthernetAddress, EthernetFrame, IpProtocol};
@@ -249,7 +249,8 @@ impl Stack {
                 }
                 NdAction::SendNa { dst, target, solicited } => {
                     let target_lladdr = Some(self.config.mac);
-                    let na = NdpRepr::NeighborAdvert { router: false, solicited, override_: true, target, target_lladdr };
+                    let na =
+                        NdpRepr::NeighborAdvert { router: false, solicited, override_: true, target, target_lladdr };
                     self.send_nd(target, dst, None, na, now, out);
                 }
                 NdAction::SendRs { source } => {
@@ -406,7 +407,9 @@ impl Stack {
         };
         match walk {
             ExtHeaderWalk::Upper { protocol, offset, .. } => self.deliver6(&rx(offset, protocol), now, out),
-            ExtHeaderWalk::Fragment { fragment, offset } => self.on_ipv6_fragment(&rx(offset, fragment.next_header), fragment, now, out),
+            ExtHeaderWalk::Fragment { fragment, offset } => {
+                self.on_ipv6_fragment(&rx(offset, fragment.next_header), fragment, now, out)
+            }
             ExtHeaderWalk::NoNextHeader => self.drop_frame(DropReason::Ipv6NoNextHeader),
             ExtHeaderWalk::Discard { .. } => self.drop_frame(DropReason::Ipv6OptionDiscarded),
             ExtHeaderWalk::ParameterProblem { code, pointer } => {
@@ -505,8 +508,12 @@ impl Stack {
             return self.drop_frame(DropReason::BadSourceAddress);
         }
         match repr {
-            Icmpv6Repr::EchoRequest { ident, seq_no, data } => self.answer_echo6(src, dst, ident, seq_no, data, now, out),
-            Icmpv6Repr::EchoReply { ident, seq_no, data } => self.on_echo_reply(rx, ident, seq_no, data.len(), now, out),
+            Icmpv6Repr::EchoRequest { ident, seq_no, data } => {
+                self.answer_echo6(src, dst, ident, seq_no, data, now, out)
+            }
+            Icmpv6Repr::EchoReply { ident, seq_no, data } => {
+                self.on_echo_reply(rx, ident, seq_no, data.len(), now, out)
+            }
             Icmpv6Repr::DstUnreachable { reason, original } => {
                 let reason = UnreachableReason::Icmpv6DstUnreachable { code: reason.into() };
                 self.on_icmpv6_error(reason, original, now, out)
@@ -543,13 +550,15 @@ impl Stack {
         now: Instant,
         out: &mut Vec<Output>,
     ) {
-        let from = if to.is_multicast() { self.ip6.as_ref().and_then(|h| h.ndp.source_for(asker, now)) } else { Some(to) };
+        let from =
+            if to.is_multicast() { self.ip6.as_ref().and_then(|h| h.ndp.source_for(asker, now)) } else { Some(to) };
         let Some(from) = from else { return self.drop_frame(DropReason::IcmpUnhandled) };
         let reply = Icmpv6Repr::EchoReply { ident, seq_no, data };
         let ecn = EcnCodepoint::NotEct;
-        let sent = self.send_ipv6(from, asker, IpProtocol::ICMPV6, ecn, reply.buffer_len(), None, None, now, out, |b| {
-            reply.emit(&mut Icmpv6Packet::new_unchecked(b), &from, &asker)
-        });
+        let sent =
+            self.send_ipv6(from, asker, IpProtocol::ICMPV6, ecn, reply.buffer_len(), None, None, now, out, |b| {
+                reply.emit(&mut Icmpv6Packet::new_unchecked(b), &from, &asker)
+            });
         match sent {
             Ok(()) => self.stats.icmp_echo_replies_sent += 1,
             Err(CommandError::MessageTooLong { .. }) => self.drop_frame(DropReason::IcmpEchoReplyTooBig),
@@ -630,9 +639,22 @@ impl Stack {
                 host.ndp.on_advertisement(target, target_lladdr, flags, now, &mut acts)
             }
             NdpRepr::RouterAdvert {
-                hop_limit, router_lifetime, reachable_time, retrans_time, source_lladdr, mtu, prefixes, ..
+                hop_limit,
+                router_lifetime,
+                reachable_time,
+                retrans_time,
+                source_lladdr,
+                mtu,
+                prefixes,
+                ..
             } if accept_ra => {
-                let ra = RouterAdvert { cur_hop_limit: hop_limit, router_lifetime, reachable_time, retrans_timer: retrans_time, mtu };
+                let ra = RouterAdvert {
+                    cur_hop_limit: hop_limit,
+                    router_lifetime,
+                    reachable_time,
+                    retrans_timer: retrans_time,
+                    mtu,
+                };
                 let prefixes: Vec<PrefixInfo> = prefixes
                     .iter()
                     .map(|p| PrefixInfo {
@@ -648,7 +670,9 @@ impl Stack {
             }
             // Hosts discard router solicitations (RFC 4861 §6.2.6); redirects need a destination cache we
             // do not keep (a redirected host keeps using its router, which still forwards).
-            NdpRepr::RouterAdvert { .. } | NdpRepr::RouterSolicit { .. } | NdpRepr::Redirect { .. } => NdReceived::Ignored,
+            NdpRepr::RouterAdvert { .. } | NdpRepr::RouterSolicit { .. } | NdpRepr::Redirect { .. } => {
+                NdReceived::Ignored
+            }
         };
         if used == NdReceived::Ignored {
             self.drop_frame(DropReason::NdpIgnored);
@@ -679,7 +703,8 @@ impl Stack {
             self.stats.icmp_errors_rate_limited += 1;
             return;
         }
-        let from = if to.is_multicast() { self.ip6.as_ref().and_then(|h| h.ndp.source_for(asker, now)) } else { Some(to) };
+        let from =
+            if to.is_multicast() { self.ip6.as_ref().and_then(|h| h.ndp.source_for(asker, now)) } else { Some(to) };
         let Some(from) = from else { return };
         // As much of the packet as fits in the minimum MTU (RFC 4443 §2.4 (c)).
         let room = ipv6::MIN_MTU - ipv6::HEADER_LEN - crate::wire::icmpv6::HEADER_LEN;

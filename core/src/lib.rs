@@ -28,7 +28,7 @@ pub mod explain;
 mod icmp;
 mod ip;
 mod ipv4;
-mod ipv6;
+pub(crate) mod ipv6;
 // Not yet wired into `Stack` (IPv6 integration, issue #18): only its tests use it so far.
 #[allow(dead_code)]
 mod ndp;
@@ -46,10 +46,11 @@ mod timer;
 mod udp;
 pub mod wire;
 
-pub use api::{Command, CommandError, Event, Input, Output, Reply, SocketHandle, UnreachableReason};
+pub use api::{AddressChange, Command, CommandError, Event, Input, Output, Reply, SocketHandle, UnreachableReason};
 pub use config::{ArpConfig, Config, ConfigError, Ipv4Cidr, Ipv6Cidr, Ipv6Config, RateLimit, ReassemblyConfig};
 pub use dhcp::{DhcpConfig, DhcpEvent, DhcpLease, LostReason};
 pub use explain::{AckWhy, Note, ResetWhy, Why};
+pub use ipv6::Ipv6Address;
 pub use ndp::{NdpConfig, NdpConfigError};
 pub use stack::{RxFrame, Stack};
 pub use stats::{DropReason, Layer, Stats};

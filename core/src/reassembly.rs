@@ -367,7 +367,13 @@ mod tests {
         let mut ev = 0;
         let d = [1u8; 8];
         for ident in 0..5u16 {
-            let f = Fragment { key: FragmentKey { ident: u32::from(ident), ..KEY }, offset: 0, more_frags: true, header: &HDR, data: &d };
+            let f = Fragment {
+                key: FragmentKey { ident: u32::from(ident), ..KEY },
+                offset: 0,
+                more_frags: true,
+                header: &HDR,
+                data: &d,
+            };
             r.add(f, Instant::ZERO, &mut ev);
         }
         assert_eq!(r.len(), 2);

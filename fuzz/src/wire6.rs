@@ -140,16 +140,16 @@ fn udp_roundtrip(src: Ipv6Addr, dst: Ipv6Addr, bytes: &[u8], fix: bool) {
     let mut bytes = bytes.to_vec();
     if fix && bytes.len() >= 8 {
         if let Ok(mut packet) = UdpPacket::new_checked(&mut bytes[..]) {
-            packet.fill_checksum_v6(&src, &dst);
+            packet.fill_checksum(&src, &dst);
         }
     }
     let Ok(packet) = UdpPacket::new_checked(&bytes[..]) else { return };
-    let Ok(repr) = UdpRepr::parse_v6(&packet, &src, &dst) else { return };
+    let Ok(repr) = UdpRepr::parse(&packet, &src, &dst) else { return };
     assert_ne!(packet.checksum(), 0, "a zero checksum parsed over IPv6");
     let mut buf = vec![0u8; repr.buffer_len()];
-    repr.emit_v6(&mut UdpPacket::new_unchecked(&mut buf[..]), &src, &dst);
+    repr.emit(&mut UdpPacket::new_unchecked(&mut buf[..]), &src, &dst);
     let again = UdpPacket::new_checked(&buf[..]).expect("our own datagram is long enough");
-    assert_eq!(UdpRepr::parse_v6(&again, &src, &dst).expect("our own datagram parses"), repr);
+    assert_eq!(UdpRepr::parse(&again, &src, &dst).expect("our own datagram parses"), repr);
     // All fields are in the Repr, and the checksum has one valid value over IPv6 (zero is refused, and the
     // pseudo-header's nonzero next header keeps the computed sum from being the other zero): same bytes.
     assert_eq!(&buf[..], &bytes[..usize::from(packet.len())], "UDP bytes differ after a round trip");
@@ -159,15 +159,15 @@ fn tcp_roundtrip(src: Ipv6Addr, dst: Ipv6Addr, bytes: &[u8], fix: bool) {
     let mut bytes = bytes.to_vec();
     if fix {
         if let Ok(mut packet) = TcpPacket::new_checked(&mut bytes[..]) {
-            packet.fill_checksum_v6(&src, &dst);
+            packet.fill_checksum(&src, &dst);
         }
     }
     let Ok(packet) = TcpPacket::new_checked(&bytes[..]) else { return };
-    let Ok(repr) = TcpRepr::parse_v6(&packet, &src, &dst) else { return };
+    let Ok(repr) = TcpRepr::parse(&packet, &src, &dst) else { return };
     let mut buf = vec![0u8; repr.buffer_len()];
-    repr.emit_v6(&mut TcpPacket::new_unchecked(&mut buf[..]), &src, &dst);
+    repr.emit(&mut TcpPacket::new_unchecked(&mut buf[..]), &src, &dst);
     let again = TcpPacket::new_checked(&buf[..]).expect("our own segment is long enough");
-    let reparsed = TcpRepr::parse_v6(&again, &src, &dst).expect("our own segment parses");
+    let reparsed = TcpRepr::parse(&again, &src, &dst).expect("our own segment parses");
     assert_eq!(
         (reparsed.src_port, reparsed.dst_port, reparsed.seq_number, reparsed.flags),
         (repr.src_port, repr.dst_port, repr.seq_number, repr.flags)
@@ -204,7 +204,7 @@ pub fn seeds() -> Vec<(String, Vec<u8>)> {
     let udp = {
         let repr = UdpRepr { src_port: 40000, dst_port: 53, payload: b"query" };
         let mut b = vec![0u8; repr.buffer_len()];
-        repr.emit_v6(&mut UdpPacket::new_unchecked(&mut b[..]), &src, &dst);
+        repr.emit(&mut UdpPacket::new_unchecked(&mut b[..]), &src, &dst);
         b
     };
     let tcp = {
@@ -220,7 +220,7 @@ pub fn seeds() -> Vec<(String, Vec<u8>)> {
             payload: &[],
         };
         let mut b = vec![0u8; repr.buffer_len()];
-        repr.emit_v6(&mut TcpPacket::new_unchecked(&mut b[..]), &src, &dst);
+        repr.emit(&mut TcpPacket::new_unchecked(&mut b[..]), &src, &dst);
         b
     };
     // Hop-by-hop (router alert), destination options (PadN), then UDP.

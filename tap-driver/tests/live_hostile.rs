@@ -52,8 +52,7 @@ fn echo_once(n: u64) -> Result<usize, String> {
     let len = 1 + (n as usize * 977) % 16_000;
     let data: Vec<u8> = (0..len).map(|i| (i as u64 * 31 + n) as u8).collect();
     let addr = SocketAddr::new(SYNACK_IP.parse().unwrap(), 7);
-    let mut s =
-        TcpStream::connect_timeout(&addr, Duration::from_secs(10)).map_err(|e| format!("connect: {e}"))?;
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(10)).map_err(|e| format!("connect: {e}"))?;
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.set_write_timeout(Some(Duration::from_secs(10))).unwrap();
     s.write_all(&data).map_err(|e| format!("write: {e}"))?;

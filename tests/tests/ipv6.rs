@@ -8,7 +8,7 @@ use synack::{
     AddressChange, Command, CommandError, Config, DropReason, Event, Instant, Ipv6Config, Reply, SocketHandle,
     UnreachableReason,
 };
-use synack_tests::tcp::{accept, listen, pattern, sha256_hex, start_connect, transfer};
+use synack_tests::tcp::{accept, pattern, sha256_hex, start_connect, transfer};
 use synack_tests::{configs, Impairment, Pair, Side};
 
 const GA: Ipv6Addr = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 1);
@@ -65,7 +65,10 @@ fn addresses_pass_dad_and_are_announced() {
 fn ping6_global_and_link_local() {
     let mut p = pair(2);
     let ev = ping(&mut p, Side::A, IpAddr::V6(GB), 56);
-    assert!(matches!(ev.as_slice(), [Event::EchoReply { from, len: 56, ttl: 64, .. }] if *from == IpAddr::V6(GB)), "{ev:?}");
+    assert!(
+        matches!(ev.as_slice(), [Event::EchoReply { from, len: 56, ttl: 64, .. }] if *from == IpAddr::V6(GB)),
+        "{ev:?}"
+    );
     let ll_b = link_local(p.b.config());
     let ev = ping(&mut p, Side::A, IpAddr::V6(ll_b), 1000);
     assert!(matches!(ev.as_slice(), [Event::EchoReply { from, len: 1000, .. }] if *from == IpAddr::V6(ll_b)), "{ev:?}");
@@ -155,8 +158,11 @@ fn udp_over_ipv6_echoes_and_a_zero_checksum_is_refused() {
     else {
         panic!()
     };
-    p.command(Side::A, Command::UdpSendTo { sock: cli, remote: SocketAddr::new(IpAddr::V6(GB), 7), data: b"ping6".to_vec() })
-        .unwrap();
+    p.command(
+        Side::A,
+        Command::UdpSendTo { sock: cli, remote: SocketAddr::new(IpAddr::V6(GB), 7), data: b"ping6".to_vec() },
+    )
+    .unwrap();
     p.run_until(p.now + Duration::from_millis(20));
     let Ok(Reply::Datagram { from, data }) = p.command(Side::B, Command::UdpRecv { sock: srv }) else { panic!() };
     assert_eq!((from.ip(), from.port(), data.as_slice()), (IpAddr::V6(GA), local.port(), &b"ping6"[..]));
@@ -176,14 +182,23 @@ fn udp_over_ipv6_echoes_and_a_zero_checksum_is_refused() {
     p.run_until(p.now + Duration::from_millis(20));
     let Ok(Reply::Datagram { from, .. }) = p.command(Side::B, Command::UdpRecv { sock: srv }) else { panic!() };
     assert_eq!(from.ip(), IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)));
-    // A UDP datagram over IPv6 with checksum 0 is malformed (RFC 8200 §8.1).
-    let mut frame = p.log.iter().rev().find(|l| l.from == Side::A && frame_summary(&l.frame).contains("UDP")).unwrap().frame.clone();
-    if frame[12..14] == [0x86, 0xdd] {
-        frame[54 + 6..54 + 8].fill(0);
-    }
-    let before = p.b.stats().drops(DropReason::Malformed(synack::Layer::Udp, synack::wire::Error::BadChecksum));
+    // A UDP datagram over IPv6 with checksum 0 is malformed (RFC 8200 §8.1), where IPv4 allows it.
+    let first =
+        p.log.iter().find(|l| l.from == Side::A && frame_summary(&l.frame).contains("ping6")).map(|l| l.frame.clone());
+    let mut frame = first.unwrap_or_else(|| {
+        p.log
+            .iter()
+            .find(|l| l.from == Side::A && l.frame[12..14] == [0x86, 0xdd] && l.frame[20] == 17)
+            .unwrap()
+            .frame
+            .clone()
+    });
+    assert_eq!((frame[12..14].to_vec(), frame[20]), (vec![0x86, 0xdd], 17), "an IPv6 UDP frame");
+    frame[54 + 6..54 + 8].fill(0);
+    let bad = DropReason::Malformed(synack::Layer::Udp, synack::wire::Error::BadChecksum);
+    let before = p.b.stats().drops(bad);
     let _ = p.b.handle(synack::Input::Frame(&frame), p.now);
-    let _ = before;
+    assert_eq!(p.b.stats().drops(bad), before + 1);
 }
 
 #[test]
@@ -207,7 +222,10 @@ fn a_dual_stack_listener_takes_both_families() {
     remotes.sort();
     assert_eq!(remotes, vec![IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), IpAddr::V6(GA)]);
     // An IPv4 listener on the port now conflicts; without dual stack it would not.
-    let r = p.command(Side::B, Command::TcpListen { local: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 80), backlog: 1 });
+    let r = p.command(
+        Side::B,
+        Command::TcpListen { local: SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 80), backlog: 1 },
+    );
     assert_eq!(r, Err(CommandError::AddrInUse(80)));
 }
 
@@ -239,8 +257,151 @@ fn no_route_without_ipv6_and_off_link_without_a_router() {
     let far: Ipv6Addr = "2001:db8:1::5".parse().unwrap();
     let r = p.command(Side::A, Command::TcpConnect { remote: SocketAddr::new(IpAddr::V6(far), 80), local_port: None });
     assert_eq!(r, Err(CommandError::NoRoute(IpAddr::V6(far))));
-    // An IPv6 frame to a stack without IPv6 is dropped and counted.
+    // A stack without IPv6 ignores IPv6 multicast (not its MAC), and drops IPv6 sent to its own MAC.
     let mut q = Pair::with_configs(p.a.config().clone(), configs(8).1);
     q.run_until(Instant::from_secs(3));
-    assert!(q.b.stats().drops(DropReason::Ipv6Disabled) > 0);
+    assert!(q.b.stats().drops(DropReason::NotOurMac) > 0);
+    let mut frame = q.log.iter().find(|l| l.from == Side::A).unwrap().frame.clone();
+    assert_eq!(frame[12..14], [0x86, 0xdd]);
+    frame[..6].copy_from_slice(&q.b.config().mac.0);
+    let _ = q.b.handle(synack::Input::Frame(&frame), q.now);
+    assert_eq!(q.b.stats().drops(DropReason::Ipv6Disabled), 1);
+}
+
+/// An IPv6 frame from B's MAC to A's with `payload` after a fixed header (`next_header`).
+fn ipv6_frame(p: &Pair, to: Side, src: Ipv6Addr, dst: Ipv6Addr, next_header: u8, payload: &[u8]) -> Vec<u8> {
+    use synack::wire::ipv6::{Ipv6Packet, Ipv6Repr};
+    let (to_mac, from_mac) = match to {
+        Side::A => (p.a.config().mac, p.b.config().mac),
+        Side::B => (p.b.config().mac, p.a.config().mac),
+    };
+    let mut f = vec![0u8; 14 + 40 + payload.len()];
+    f[..6].copy_from_slice(&to_mac.0);
+    f[6..12].copy_from_slice(&from_mac.0);
+    f[12..14].copy_from_slice(&[0x86, 0xdd]);
+    let repr = Ipv6Repr {
+        src_addr: src,
+        dst_addr: dst,
+        next_header: synack::wire::IpProtocol::from(next_header),
+        payload_len: payload.len(),
+        hop_limit: 64,
+        dscp: 0,
+        ecn: synack::wire::EcnCodepoint::NotEct,
+        flow_label: 0,
+    };
+    repr.emit(&mut Ipv6Packet::new_unchecked(&mut f[14..]));
+    f[54..].copy_from_slice(payload);
+    f
+}
+
+#[test]
+fn packet_too_big_shrinks_tcp_segments_and_the_transfer_completes() {
+    use synack::wire::icmpv6::{Icmpv6Packet, Icmpv6Repr};
+    let mut p = pair(9);
+    let l = listen6(&mut p, Side::B, 80);
+    let c = start_connect(&mut p, Side::A, SocketAddr::new(IpAddr::V6(GB), 80));
+    p.run_until(p.now + Duration::from_millis(50));
+    let s = accept(&mut p, l);
+    let data = pattern(200_000, 9);
+    p.command(Side::A, Command::TcpSend { sock: c, data: data[..50_000].to_vec() }).unwrap();
+    // The first full-sized data segment A sent, quoted by a router that can carry only 1280 bytes.
+    let seg =
+        p.log.iter().find(|l| l.from == Side::A && l.frame.len() == 14 + 1500).expect("a full segment").frame.clone();
+    let router = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0xfe);
+    let original = &seg[14..14 + 1232];
+    let ptb = Icmpv6Repr::PacketTooBig { mtu: 1280, original };
+    let mut icmp = vec![0u8; ptb.buffer_len()];
+    ptb.emit(&mut Icmpv6Packet::new_unchecked(&mut icmp[..]), &router, &GA);
+    let frame = ipv6_frame(&p, Side::A, router, GA, 58, &icmp);
+    let out = p.a.handle(synack::Input::Frame(&frame), p.now);
+    p.absorb_all(Side::A, out);
+    assert_eq!(p.a.tcp_info(c).unwrap().mss, 1280 - 40 - 20 - 12);
+    let t = transfer(&mut p, Side::A, c, s, &data[50_000..], Duration::from_secs(30));
+    assert!(t.eof);
+    assert_eq!(sha256_hex(&t.received), sha256_hex(&data));
+    let later = p.log.iter().rev().filter(|l| l.from == Side::A).take(20).map(|l| l.frame.len()).max().unwrap();
+    assert!(later <= 14 + 1280, "segments after Packet Too Big fit 1280 bytes: {later}");
+}
+
+/// The fragments of a UDP datagram from A to B, cut at `cuts` (byte offsets into the UDP datagram).
+fn udp_fragments(p: &Pair, payload: &[u8], cuts: &[(usize, usize, bool)], ident: u32) -> Vec<Vec<u8>> {
+    use synack::wire::udp::{UdpPacket, UdpRepr};
+    let repr = UdpRepr { src_port: 4000, dst_port: 7, payload };
+    let mut udp = vec![0u8; repr.buffer_len()];
+    repr.emit(&mut UdpPacket::new_unchecked(&mut udp[..]), &GA, &GB);
+    cuts.iter()
+        .map(|&(from, to, more)| {
+            let mut body = vec![17u8, 0];
+            body.extend_from_slice(&((from as u16) | u16::from(more)).to_be_bytes());
+            body.extend_from_slice(&ident.to_be_bytes());
+            body.extend_from_slice(&udp[from..to.min(udp.len())]);
+            ipv6_frame(p, Side::B, GA, GB, 44, &body)
+        })
+        .collect()
+}
+
+#[test]
+fn fragments_are_reassembled_overlaps_dropped_and_atomic_fragments_accepted() {
+    let mut p = pair(11);
+    let any6 = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 7);
+    let Ok(Reply::Bound { sock: srv, .. }) = p.command(Side::B, Command::UdpBind { local: any6 }) else { panic!() };
+    let payload = pattern(3000, 11);
+    let frames = udp_fragments(&p, &payload, &[(1448, 3008, false), (0, 1448, true)], 1);
+    for f in &frames {
+        let _ = p.b.handle(synack::Input::Frame(f), p.now);
+    }
+    let Ok(Reply::Datagram { from, data }) = p.command(Side::B, Command::UdpRecv { sock: srv }) else { panic!() };
+    assert_eq!((from.ip(), data), (IpAddr::V6(GA), payload.clone()));
+    assert_eq!(p.b.stats().datagrams_reassembled, 1);
+    // RFC 5722: an overlap, even with equal bytes, drops the datagram.
+    let frames = udp_fragments(&p, &payload, &[(0, 1448, true), (1440, 3008, false)], 2);
+    for f in &frames {
+        let _ = p.b.handle(synack::Input::Frame(f), p.now);
+    }
+    assert_eq!(p.command(Side::B, Command::UdpRecv { sock: srv }), Err(CommandError::WouldBlock));
+    assert_eq!(p.b.stats().drops(DropReason::FragmentOverlap), 1);
+    // An exact duplicate is ignored, and the datagram completes.
+    let frames = udp_fragments(&p, &payload, &[(0, 1448, true), (0, 1448, true), (1448, 3008, false)], 3);
+    for f in &frames {
+        let _ = p.b.handle(synack::Input::Frame(f), p.now);
+    }
+    assert!(matches!(p.command(Side::B, Command::UdpRecv { sock: srv }), Ok(Reply::Datagram { .. })));
+    // An atomic fragment (offset 0, no more fragments) is delivered as it is (RFC 6946).
+    let small = pattern(100, 12);
+    let frames = udp_fragments(&p, &small, &[(0, 108, false)], 4);
+    let _ = p.b.handle(synack::Input::Frame(&frames[0]), p.now);
+    let Ok(Reply::Datagram { data, .. }) = p.command(Side::B, Command::UdpRecv { sock: srv }) else { panic!() };
+    assert_eq!(data, small);
+    // A lone first fragment times out: ICMPv6 time exceeded (reassembly) goes back to the sender.
+    let frames = udp_fragments(&p, &payload, &[(0, 1448, true)], 5);
+    let out = p.b.handle(synack::Input::Frame(&frames[0]), p.now);
+    p.absorb_all(Side::B, out);
+    p.run_until(p.now + Duration::from_secs(61));
+    assert!(p.lines().iter().any(|l| l.starts_with("B>A") && l.contains("time-exceeded")), "{:#?}", p.lines());
+}
+
+#[test]
+fn unknown_options_and_headers_are_answered_as_rfc_8200_says() {
+    let mut p = pair(12);
+    // A destination options header with an unknown option of type 0x80 (action 10: discard and answer with a
+    // parameter problem, code 2, pointing at the option type), then UDP.
+    let mut body = vec![17u8, 0, 0x80, 4, 0, 0, 0, 0];
+    body.extend_from_slice(&[0, 1, 0, 7, 0, 8, 0, 0]);
+    let f = ipv6_frame(&p, Side::B, GA, GB, 60, &body);
+    let out = p.b.handle(synack::Input::Frame(&f), p.now);
+    p.absorb_all(Side::B, out);
+    // An unknown next header (253): parameter problem code 1, pointing at the next header field.
+    let f = ipv6_frame(&p, Side::B, GA, GB, 253, &[0; 8]);
+    let out = p.b.handle(synack::Input::Frame(&f), p.now);
+    p.absorb_all(Side::B, out);
+    // Action 01: dropped silently.
+    let mut body = vec![17u8, 0, 0x40, 4, 0, 0, 0, 0];
+    body.extend_from_slice(&[0, 1, 0, 7, 0, 8, 0, 0]);
+    let f = ipv6_frame(&p, Side::B, GA, GB, 60, &body);
+    let _ = p.b.handle(synack::Input::Frame(&f), p.now);
+    p.run_until(p.now + Duration::from_millis(10));
+    let problems: Vec<String> = p.lines().into_iter().filter(|l| l.starts_with("B>A") && l.contains("param")).collect();
+    assert_eq!(problems.len(), 2, "{:#?}", p.lines());
+    assert_eq!(p.b.stats().drops(DropReason::Ipv6OptionDiscarded), 1);
+    assert_eq!(p.b.stats().drops(DropReason::Ipv6ParameterProblem), 2);
 }

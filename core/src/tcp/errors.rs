@@ -87,10 +87,16 @@ impl Tcb {
         fx: &mut Effects,
     ) {
         if let UnreachableReason::DstUnreachable { code: 4, next_hop_mtu } = reason {
-            if crate::api::usable_path_mtu(next_hop_mtu) {
+            if dst.is_ipv4() && crate::api::usable_path_mtu(next_hop_mtu) {
                 self.on_path_mtu(next_hop_mtu, now, cfg, fx);
                 return;
             }
+        }
+        if let UnreachableReason::PacketTooBig { mtu } = reason {
+            // RFC 8201 §4: never below IPv6's minimum link MTU.
+            let mtu = mtu.clamp(crate::wire::ipv6::MIN_MTU as u32, u32::from(u16::MAX)) as u16;
+            self.on_path_mtu(mtu, now, cfg, fx);
+            return;
         }
         let opening = matches!(self.state, TcpState::SynSent | TcpState::SynReceived);
         if reason.is_hard_for_tcp() && opening {

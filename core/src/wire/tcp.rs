@@ -425,7 +425,6 @@ impl<'a> TcpRepr<'a> {
     }
 }
 
-/// TCP over IPv6: the same segment, checksummed over the IPv6 pseudo-header (RFC 8200 §8.1).
 
 #[cfg(test)]
 mod tests {

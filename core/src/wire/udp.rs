@@ -202,7 +202,6 @@ impl<'a> UdpRepr<'a> {
     }
 }
 
-/// UDP over IPv6 (RFC 8200 §8.1): the IPv6 pseudo-header, and a zero checksum is not allowed.
 
 #[cfg(test)]
 mod tests {
