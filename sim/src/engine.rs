@@ -96,6 +96,8 @@ pub struct Sim {
     apps_touched: bool,
     /// Apps whose start time has not come yet.
     unstarted: usize,
+    /// Each TCP connection's congestion and RTT state over time, when asked for (`run --series`).
+    pub series: Option<crate::series::Series>,
 }
 
 impl Sim {
@@ -117,6 +119,7 @@ impl Sim {
             deliveries: Vec::new(),
             apps_touched: false,
             unstarted: 0,
+            series: None,
         }
     }
 
@@ -296,6 +299,10 @@ impl Sim {
             self.push(at.max(self.now), Ev::AppTimer { host, app, token });
         }
         self.timers = timers;
+        if let Some(series) = self.series.as_mut() {
+            let h = &self.hosts[host];
+            series.sample(host, &h.name, &h.stack, self.now);
+        }
         let h = &mut self.hosts[host];
         match h.stack.poll_timeout() {
             Some(t) if h.timer_at != Some(t) => {
