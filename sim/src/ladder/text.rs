@@ -1,10 +1,13 @@
 //! The ladder for a terminal: at most 100 columns, Unicode box drawing, time going down.
 //!
 //! ```text
-//!      time        state │client 10.0.0.1:49152              10.0.0.2:5001 server│ state             time
-//!  0.010000     SYN-SENT ├── SYN seq=0 · SYN (connect) ──╮                       │
-//!                        │                               ╰──────────╮            │
-//!  0.015000              │                                          ╰──────────▶│ SYN-RECEIVED  0.015000
+//!      time        state │client 10.0.0.1:58627              10.0.0.2:7 server│ state             time
+//!  0.010000     SYN-SENT ├─ SYN seq=0 · SYN (connect) ─╮                      │
+//!                        │                             ╰──────────╮           │
+//!                        │                                        ╰──────────▶│               0.015000
+//!                        │                   ╭─ SYN-ACK (SYN for a listener) ─┤ SYN-RECEIVED  0.015000
+//!                        │          ╭────────╯                                │
+//!  0.020000  ESTABLISHED │◀─────────╯                                         │
 //! ```
 //!
 //! Every send and every arrival is a row of its own, in time order; a frame is a line that leaves the sender's
