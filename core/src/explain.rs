@@ -176,6 +176,31 @@ impl fmt::Display for Note {
     }
 }
 
+impl Note {
+    /// Takes out of `out` (the outputs of one received frame) the notes about that frame: the state changes it
+    /// caused and its drop, for a driver that writes them beside the frame (a capture's packet comment). A sent
+    /// frame's reason ([`Note::Sent`], right after its [`Output::Transmit`](crate::Output)) stays with it.
+    pub fn take_received(out: &mut Vec<crate::Output>) -> Vec<Note> {
+        let mut told = Vec::new();
+        let mut i = 0;
+        while i < out.len() {
+            match &out[i] {
+                crate::Output::Note(Note::State { .. } | Note::Dropped(_)) => {
+                    if let crate::Output::Note(n) = out.remove(i) {
+                        told.push(n);
+                    }
+                }
+                crate::Output::Transmit(_) => {
+                    // Skip the frame's own reason with it.
+                    i += if matches!(out.get(i + 1), Some(crate::Output::Note(Note::Sent(_)))) { 2 } else { 1 };
+                }
+                _ => i += 1,
+            }
+        }
+        told
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,5 +219,19 @@ mod tests {
         assert!(st.to_string().starts_with("state: #3 "), "{st}");
         // A reason is small: it rides in every segment a connection queues.
         assert!(core::mem::size_of::<Why>() <= 12);
+    }
+
+    #[test]
+    fn a_received_frames_notes_are_taken_and_a_sent_frames_reason_stays() {
+        use crate::Output;
+        let st = Note::State { sock: SocketHandle(1), from: TcpState::Listen, to: TcpState::SynReceived };
+        let mut out = vec![
+            Output::Note(st.clone()),
+            Output::Transmit(vec![1]),
+            Output::Note(Note::Sent(Why::SynAck)),
+            Output::Note(Note::Dropped(DropReason::TcpNoSocket)),
+        ];
+        assert_eq!(Note::take_received(&mut out), [st, Note::Dropped(DropReason::TcpNoSocket)]);
+        assert_eq!(out, [Output::Transmit(vec![1]), Output::Note(Note::Sent(Why::SynAck))]);
     }
 }

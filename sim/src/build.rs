@@ -24,6 +24,8 @@ pub struct BuildOptions {
     pub capture: bool,
     /// Record every impairment decision (for shrinking).
     pub record: bool,
+    /// Sample every TCP connection's congestion and RTT state ([`crate::series`]).
+    pub series: bool,
     /// Which apps keep SHA-256 digests of their TCP streams.
     pub digests: Digests,
 }
@@ -57,6 +59,7 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
     let seed = opts.seed.unwrap_or(sc.seed);
     let mut sim = Sim::new(sc.name.clone(), seed, Instant::ZERO + sc.duration.0);
     sim.stop_when_done = sc.stop_when_done;
+    sim.series = opts.series.then(crate::series::Series::new);
     let capture_settings = capture_settings(&sc.capture, source)?;
 
     for (i, h) in sc.hosts.iter().enumerate() {

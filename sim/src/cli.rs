@@ -34,6 +34,10 @@ pub enum Cmd {
         /// (as `synack-sim ladder SCENARIO.toml`).
         #[arg(long)]
         ladder: bool,
+        /// Also write every TCP connection's cwnd, ssthresh, RTT, RTO, bytes in flight, windows and delivery
+        /// rate, a row per change, into DIR/<scenario>-series.csv (needs --out DIR; draw it with `plot`).
+        #[arg(long, requires = "out")]
+        series: bool,
     },
     /// Run a scenario over a range of seeds in parallel; print each failing seed with its replay command.
     Sweep {
@@ -51,13 +55,20 @@ pub enum Cmd {
         /// pcapng capture (from `run --out` or `synack-tap --pcap`).
         trace: PathBuf,
     },
-    /// Draw the time-sequence graph of the busiest TCP flow of a capture.
+    /// Draw the time-sequence graph of the busiest TCP flow of a capture (.pcapng), or one connection's cwnd and
+    /// RTT over time from a time series (.csv from `run --series`, or a scenario .toml, run for it).
     Plot {
-        /// pcapng capture (from `run --out` or `synack-tap --pcap`).
+        /// pcapng capture (from `run --out` or `synack-tap --pcap`), series CSV, or scenario TOML.
         trace: PathBuf,
-        /// SVG output (default: the trace's name with .svg).
+        /// SVG output (default: the input's name with .svg; for a .toml, ./<scenario>-series.svg).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Series only: the connection with this port at either end (default: the one that delivered most).
+        #[arg(long)]
+        conn: Option<u16>,
+        /// Scenario .toml only: run with this seed instead of the scenario's.
+        #[arg(long)]
+        seed: Option<u64>,
     },
     /// Draw the message sequence (ladder) diagram of one connection: time going down, one arrow per frame.
     Ladder(crate::ladder::cli::LadderArgs),
@@ -179,12 +190,12 @@ fn ensure_writable_file(file: &Path) -> Result<(), String> {
 
 fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
     match cmd {
-        Cmd::Run { scenario, seed, out, ladder } => {
+        Cmd::Run { scenario, seed, out, ladder, series } => {
             let (sc, source) = load(scenario.as_deref())?;
             if let Some(dir) = &out {
                 ensure_writable_dir(dir)?;
             }
-            let opts = BuildOptions { seed, capture: out.is_some() || ladder, ..BuildOptions::default() };
+            let opts = BuildOptions { seed, capture: out.is_some() || ladder, series, ..BuildOptions::default() };
             let wall = std::time::Instant::now();
             let output = run(&sc, &source, &opts).map_err(|e| e.to_string())?;
             let elapsed = wall.elapsed();
@@ -195,6 +206,11 @@ fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
                     write_captures(&dir, &sc.name, &output.captures).map_err(|e| format!("{}: {e}", dir.display()))?;
                 for p in paths {
                     say!("wrote {}", p.display());
+                }
+                if let Some(csv) = &output.series {
+                    let path = crate::run::series_path(&dir, &sc.name);
+                    std::fs::write(&path, csv).map_err(|e| format!("--series: {}: {e}", path.display()))?;
+                    say!("wrote {} ({} rows)", path.display(), csv.lines().count().saturating_sub(1));
                 }
             }
             if ladder {
@@ -221,7 +237,19 @@ fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Cmd::Plot { trace, out } => {
+        Cmd::Plot { trace, out, conn, seed } => {
+            let ext = trace.extension().and_then(|e| e.to_str()).unwrap_or("");
+            if ext == "csv" || ext == "toml" {
+                return plot_series(&trace, out, conn, seed);
+            }
+            if conn.is_some() {
+                return Err(
+                    format!("--conn applies to a time series (.csv or .toml), not to {}", trace.display()).into()
+                );
+            }
+            if seed.is_some() {
+                return Err(format!("--seed applies to a scenario .toml, not to {}", trace.display()).into());
+            }
             let out = out.unwrap_or_else(|| trace.with_extension("svg"));
             ensure_writable_file(&out)?;
             let stats = crate::plot::plot(&trace, &out)?;
@@ -286,6 +314,36 @@ fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `plot` of a time series: read from a CSV, or from a run of a scenario.
+fn plot_series(input: &Path, out: Option<PathBuf>, conn: Option<u16>, seed: Option<u64>) -> Result<ExitCode, Failure> {
+    let is_toml = input.extension().is_some_and(|e| e == "toml");
+    if seed.is_some() && !is_toml {
+        return Err(format!("--seed applies to a scenario .toml, not to {}", input.display()).into());
+    }
+    let (csv, out) = if is_toml {
+        let (sc, source) = load(Some(input))?;
+        let opts = BuildOptions { seed, series: true, ..BuildOptions::default() };
+        let output = run(&sc, &source, &opts).map_err(|e| e.to_string())?;
+        let out = out.unwrap_or_else(|| crate::run::series_path(Path::new("."), &sc.name).with_extension("svg"));
+        (output.series.unwrap_or_default(), out)
+    } else {
+        let csv = std::fs::read_to_string(input).map_err(|e| format!("{}: {e}", input.display()))?;
+        (csv, out.unwrap_or_else(|| input.with_extension("svg")))
+    };
+    ensure_writable_file(&out)?;
+    let rows = crate::series::parse(&csv, &input.display().to_string())?;
+    let drawn = crate::series::plot::plot(&rows, conn, &out).map_err(|e| format!("{}: {e}", input.display()))?;
+    say!(
+        "wrote {}: {} ({} rows; {} connections in the series), cwnd up to {:.0} bytes",
+        out.display(),
+        drawn.connection,
+        drawn.rows,
+        drawn.connections,
+        drawn.max_cwnd
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 /// One seed of a sweep: `None` if it passes, else its first failure exactly as `run --seed` reports it.

@@ -96,6 +96,8 @@ pub struct Sim {
     apps_touched: bool,
     /// Apps whose start time has not come yet.
     unstarted: usize,
+    /// Each TCP connection's congestion and RTT state over time, when asked for (`run --series`).
+    pub series: Option<crate::series::Series>,
 }
 
 impl Sim {
@@ -117,6 +119,7 @@ impl Sim {
             deliveries: Vec::new(),
             apps_touched: false,
             unstarted: 0,
+            series: None,
         }
     }
 
@@ -200,7 +203,7 @@ impl Sim {
                 if let Some(c) = h.capture.as_mut() {
                     // Recorded after the stack took it, so that the frame's comment says what it did to the
                     // connection (state changes) or why it dropped it; before the frames it sent in answer.
-                    let told = take_received_notes(&mut self.out);
+                    let told: Vec<String> = Note::take_received(&mut self.out).iter().map(Note::to_string).collect();
                     for line in &told {
                         tracing::debug!(target: "synack_sim::explain", host = %h.name, at = %now, "{line}");
                     }
@@ -296,6 +299,10 @@ impl Sim {
             self.push(at.max(self.now), Ev::AppTimer { host, app, token });
         }
         self.timers = timers;
+        if let Some(series) = self.series.as_mut() {
+            let h = &self.hosts[host];
+            series.sample(host, &h.name, &h.stack, self.now);
+        }
         let h = &mut self.hosts[host];
         match h.stack.poll_timeout() {
             Some(t) if h.timer_at != Some(t) => {
@@ -371,27 +378,6 @@ impl Sim {
     pub fn take_captures(&mut self) -> Vec<(String, Vec<u8>)> {
         self.hosts.iter_mut().filter_map(|h| h.capture.take().map(|c| (h.name.clone(), c.into_bytes()))).collect()
     }
-}
-
-/// Takes the state-change and drop notes a received frame caused out of `out` (they describe that frame), as
-/// comment lines; a sent frame's reason stays with its frame.
-fn take_received_notes(out: &mut Vec<Output>) -> Vec<String> {
-    let mut told = Vec::new();
-    let mut i = 0;
-    while i < out.len() {
-        match &out[i] {
-            Output::Note(n @ (Note::State { .. } | Note::Dropped(_))) => {
-                told.push(n.to_string());
-                out.remove(i);
-            }
-            Output::Transmit(_) => {
-                // Skip the frame's own reason with it.
-                i += if matches!(out.get(i + 1), Some(Output::Note(Note::Sent(_)))) { 2 } else { 1 };
-            }
-            _ => i += 1,
-        }
-    }
-    told
 }
 
 /// A packet comment: what the link did (if anything), then what the stack said, one line each.

@@ -20,6 +20,7 @@ pub mod queue;
 pub mod rng;
 pub mod run;
 pub mod scenario;
+pub mod series;
 pub mod shrink;
 pub mod summary;
 pub mod units;

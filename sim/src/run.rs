@@ -14,6 +14,8 @@ pub struct RunOutput {
     pub captures: Vec<(String, Vec<u8>)>,
     /// Every impairment decision, when recording.
     pub faults: Vec<Fault>,
+    /// The TCP time series as CSV ([`crate::series`]), when asked for.
+    pub series: Option<String>,
 }
 
 /// Builds and runs a scenario.
@@ -35,7 +37,18 @@ pub fn run(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<RunOut
     };
     let faults = sim.recorded_faults();
     let captures = sim.take_captures();
-    Ok(RunOutput { result, captures, faults })
+    let series = sim.series.take().map(crate::series::Series::into_csv);
+    Ok(RunOutput { result, captures, faults, series })
+}
+
+/// The file `run --out DIR --series` writes the time series into: `DIR/<scenario>-series.csv`.
+pub fn series_path(dir: &std::path::Path, scenario: &str) -> std::path::PathBuf {
+    dir.join(format!("{}-series.csv", safe_name(scenario)))
+}
+
+/// A name as a file name part: letters, digits, `-` and `_`, anything else `_`.
+fn safe_name(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
 }
 
 /// Writes each capture as `DIR/<scenario>-<host>.pcapng`; returns the paths.
@@ -45,9 +58,7 @@ pub fn write_captures(
     captures: &[(String, Vec<u8>)],
 ) -> std::io::Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir)?;
-    let safe = |s: &str| {
-        s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect::<String>()
-    };
+    let safe = safe_name;
     let mut paths = Vec::new();
     for (host, bytes) in captures {
         let p = dir.join(format!("{}-{}.pcapng", safe(scenario), safe(host)));

@@ -400,8 +400,15 @@ impl<L: Link> DriverLoop<L> {
     /// Records, traces and hands over frames that arrived together (no impairment in the way): frame `i` is
     /// the first `lens[i].0` bytes of `bufs[i]`, and `lens[i].1` says the device vouched for its checksum.
     fn deliver_batch(&mut self, bufs: &[Vec<u8>], lens: &[(usize, bool)], now: Instant) -> io::Result<()> {
+        if self.capture.is_some() {
+            // One at a time, so that each frame's packet comment says what that frame did (see `deliver`).
+            for (b, &(n, _)) in bufs.iter().zip(lens) {
+                self.deliver(&b[..n], Fate::Pass, now)?;
+            }
+            return Ok(());
+        }
         for (b, &(n, _)) in bufs.iter().zip(lens) {
-            self.note_inbound(&b[..n], Fate::Pass, now)?;
+            self.note_inbound(&b[..n], Fate::Pass, now, &[])?;
         }
         let frames =
             bufs.iter().zip(lens).map(|(b, &(n, offloaded))| RxFrame { bytes: &b[..n], checksum_offloaded: offloaded });
@@ -421,24 +428,44 @@ impl<L: Link> DriverLoop<L> {
         Ok(())
     }
 
-    /// Capture and trace of an inbound frame.
-    fn note_inbound(&mut self, frame: &[u8], fate: Fate, now: Instant) -> io::Result<()> {
+    /// Capture and trace of an inbound frame, with what the stack said about it (`told`: its state changes and
+    /// its drop, one line each, as the simulator's captures carry them).
+    fn note_inbound(&mut self, frame: &[u8], fate: Fate, now: Instant, told: &[synack::Note]) -> io::Result<()> {
         if let Some(c) = &mut self.capture {
-            c.record(frame, Direction::In, fate, None, now).map_err(io::Error::other)?;
+            let lines: Vec<String> = told.iter().map(ToString::to_string).collect();
+            let note = (!lines.is_empty()).then(|| lines.join("\n"));
+            c.record(frame, Direction::In, fate, note.as_deref(), now).map_err(io::Error::other)?;
         }
         if self.trace {
             eprintln!("{} < {}{}", self.now(now), frame_summary(frame), fate.comment().unwrap_or_default());
         }
+        for note in told {
+            self.tell(note);
+        }
         Ok(())
     }
 
+    /// Hands one inbound frame to the stack (if the impairment let it through), then records it: after the stack
+    /// took it, so that its packet comment says what it did (a state change, a drop), and before the frames the
+    /// stack sent in answer. With a capture, frames that arrived together go through here one at a time (the
+    /// stack then acknowledges every second segment instead of once per read batch).
     fn deliver(&mut self, frame: &[u8], fate: Fate, now: Instant) -> io::Result<()> {
-        self.note_inbound(frame, fate, now)?;
-        if fate.forwarded() {
-            self.stack.handle_into(Input::Frame(frame), self.now(now), &mut self.outs);
-            self.flush_outputs(now)?;
+        if !fate.forwarded() {
+            return self.note_inbound(frame, fate, now, &[]);
         }
-        Ok(())
+        self.stack.handle_into(Input::Frame(frame), self.now(now), &mut self.outs);
+        let told =
+            if self.capture.is_some() || self.trace { synack::Note::take_received(&mut self.outs) } else { Vec::new() };
+        self.note_inbound(frame, fate, now, &told)?;
+        self.flush_outputs(now)
+    }
+
+    /// A note from the stack on `--trace` and as a `tracing` event (target `synack_tap::explain`).
+    fn tell(&self, note: &synack::Note) {
+        if self.trace {
+            eprintln!("    {note}");
+        }
+        tracing::debug!(target: "synack_tap::explain", "{note}");
     }
 
     fn release_held(&mut self, now: Instant) -> io::Result<()> {
@@ -469,12 +496,7 @@ impl<L: Link> DriverLoop<L> {
                 Output::Reply(_) => {}
                 Output::Event(sock, ev) => self.on_event(sock, ev),
                 // Why the frame above was sent, a state change, a drop (`--trace` turns `Config::explain` on).
-                Output::Note(note) => {
-                    if self.trace {
-                        eprintln!("    {note}");
-                    }
-                    tracing::debug!(target: "synack_tap::explain", "{note}");
-                }
+                Output::Note(note) => self.tell(&note),
             }
         }
         drop(it);

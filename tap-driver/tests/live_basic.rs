@@ -190,6 +190,20 @@ fn pcap_capture_passes_tshark_validation() {
     for comment in resets.lines().filter(|c| !c.contains("held back")) {
         assert!(comment.contains("why: RST: no socket on port 4242"), "{resets}");
     }
+    // And a received frame's comment says what it did: Linux's SYN to the closed port was dropped by the stack
+    // (it answered with the reset above), unless the impairment dropped it first.
+    let syns = check(&[
+        "-Y",
+        "tcp.dstport == 4242 && tcp.flags.syn == 1 && frame.packet_flags_direction == 1",
+        "-T",
+        "fields",
+        "-e",
+        "frame.comment",
+    ]);
+    assert!(syns.lines().any(|c| c.contains("drop: TcpNoSocket")), "{syns}");
+    for comment in syns.lines() {
+        assert!(comment.contains("drop: TcpNoSocket") || comment.contains("impairment: dropped"), "{syns}");
+    }
     let ts = check(&["-c", "1", "-T", "fields", "-e", "frame.time_epoch"]);
     assert_eq!(ts.trim().split('.').nth(1).map(str::len), Some(9), "nanosecond timestamps: {ts}");
     // Every frame's direction flag, and the interface's MAC address (if_MACaddr, as the simulator writes it),

@@ -325,3 +325,67 @@ fn writing_after_shutdown_is_broken_pipe() {
     let err = a.write(b"after FIN").unwrap_err();
     assert_eq!(err.kind(), std::io::ErrorKind::BrokenPipe, "{err}");
 }
+
+/// The comments of a pcapng capture's inbound frames (direction flag 1), in order.
+fn inbound_comments(path: &std::path::Path) -> Vec<String> {
+    use pcap_file::pcapng::blocks::enhanced_packet::EnhancedPacketOption;
+    let bytes = std::fs::read(path).unwrap();
+    let mut reader = pcap_file::pcapng::PcapNgReader::new(&bytes[..]).unwrap();
+    let mut comments = Vec::new();
+    while let Some(block) = reader.next_block() {
+        if let pcap_file::pcapng::Block::EnhancedPacket(p) = block.unwrap() {
+            let inbound = p.options.iter().any(|o| matches!(o, EnhancedPacketOption::Flags(f) if f & 3 == 1));
+            let comment = p.options.iter().find_map(|o| match o {
+                EnhancedPacketOption::Comment(c) => Some(c.to_string()),
+                _ => None,
+            });
+            if inbound {
+                comments.push(comment.unwrap_or_default());
+            }
+        }
+    }
+    comments
+}
+
+/// `--pcap` captures say, in a received frame's comment, what that frame did: the SYN that made a listener's
+/// child SYN-RECEIVED, the ACK that made it ESTABLISHED, the SYN to a closed port the stack dropped (as the
+/// simulator's captures do).
+#[test]
+fn a_capture_tells_what_each_received_frame_did() {
+    let pcap = std::env::temp_dir().join(format!("synack-pair-notes-{}.pcapng", std::process::id()));
+    let (a, b) = PairLink::pair().unwrap();
+    let da = Driver::start(a, config(1, Impairments::default())).unwrap();
+    let db = Driver::start(b, DriverConfig { pcap: Some(pcap.clone()), ..config(2, Impairments::default()) }).unwrap();
+    let listener = TcpListener::bind(&db.handle(), addr("0.0.0.0:7")).unwrap();
+    let server = std::thread::spawn(move || {
+        let (mut s, _) = listener.accept_timeout(Duration::from_secs(5)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut r = s.clone();
+        std::io::copy(&mut r, &mut s).unwrap();
+        s.shutdown(std::net::Shutdown::Write).unwrap();
+    });
+    let mut c = TcpStream::connect_timeout(&da.handle(), addr("10.99.0.2:7"), Duration::from_secs(5)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    std::io::Write::write_all(&mut c, b"hello, capture").unwrap();
+    c.shutdown(std::net::Shutdown::Write).unwrap();
+    let mut back = Vec::new();
+    std::io::Read::read_to_end(&mut c, &mut back).unwrap();
+    server.join().unwrap();
+    assert_eq!(back, b"hello, capture");
+    let refused = TcpStream::connect_timeout(&da.handle(), addr("10.99.0.2:9"), Duration::from_secs(5));
+    assert_eq!(refused.map(|_| ()).unwrap_err().kind(), std::io::ErrorKind::ConnectionRefused);
+    da.stop();
+    let report = db.stop();
+    let comments = inbound_comments(&pcap);
+    let _ = std::fs::remove_file(&pcap);
+    assert!(report.error.is_none(), "{report}");
+    let has = |what: &str| {
+        comments.iter().filter(|c| c.lines().any(|l| l.starts_with("state: ") && l.ends_with(what))).count()
+    };
+    assert_eq!(has("LISTEN -> SYN-RECEIVED"), 1, "{comments:#?}");
+    assert_eq!(has("SYN-RECEIVED -> ESTABLISHED"), 1, "{comments:#?}");
+    assert_eq!(has("ESTABLISHED -> CLOSE-WAIT"), 1, "{comments:#?}");
+    assert_eq!(comments.iter().filter(|c| c.contains("drop: TcpNoSocket")).count(), 1, "{comments:#?}");
+    // Reasons for frames sent stay on those frames, never on a received one.
+    assert!(comments.iter().all(|c| !c.contains("why: ")), "{comments:#?}");
+}

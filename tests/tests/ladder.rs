@@ -133,11 +133,13 @@ fn drops_and_duplicates_are_drawn_as_the_link_made_them() {
         (Side::Left, None, "SYN seq=0 · SYN (connect)")
     );
     let text = ladder_text("tour_02_syn_loss");
-    assert_eq!(
-        text.lines().filter(|l| l.contains("─ SYN seq=0 · SYN (connect) ─") && l.contains("─✗ ")).count(),
-        1,
-        "{text}"
-    );
+    let lines: Vec<&str> = text.lines().collect();
+    let syn: Vec<usize> = (0..lines.len()).filter(|&i| lines[i].contains("├─ SYN seq=0 · SYN (connect) ─╮")).collect();
+    assert_eq!(syn.len(), 1, "{text}");
+    // Its line steps down one row and ends in the cross (no arrival time on the server's side).
+    assert!(lines[syn[0] + 1].contains("╰────✗") && !lines[syn[0] + 1].ends_with('0'), "{text}");
+    // The second of idle time before the retransmission is one row that says how long it was.
+    assert!(lines.iter().any(|l| l.contains("┆") && l.contains("988 ms later")), "{text}");
     // Every delivered arrow slants down by the link delay (5 ms).
     for a in ladder.arrows.iter().filter(|a| !a.dropped) {
         assert_eq!(a.arrived.zip(a.sent).map(|(r, s)| r - s), Some(5_000_000), "{a:?}");
@@ -161,6 +163,23 @@ fn drops_and_duplicates_are_drawn_as_the_link_made_them() {
     );
     let starts: Vec<u64> = dup.arrows.iter().map(|a| a.start()).collect();
     assert!(starts.windows(2).all(|w| w[0] <= w[1]));
+}
+
+/// An arrow slants down by the link delay: it leaves the sender's lane on the row of its send and reaches the
+/// receiver's lane rows later, on the row of its arrival (with that lane's time and the state it entered).
+#[test]
+fn terminal_arrows_slant_from_send_to_arrival() {
+    let text = ladder_text("tour_01_handshake");
+    let lines: Vec<&str> = text.lines().collect();
+    let syn = lines.iter().position(|l| l.starts_with(" 0.010000     SYN-SENT ├─ SYN seq=0")).expect(&text);
+    let arrival = lines.iter().position(|l| l.ends_with("▶│               0.015000")).expect(&text);
+    assert_eq!(arrival, syn + 2, "{text}");
+    assert!(lines[syn + 1].contains('╰') && lines[syn + 1].contains('╮'), "{text}");
+    // The answer leaves the server's lane on the row after the SYN arrived, and steps down to the client.
+    assert!(lines[arrival + 1].contains("╭─ SYN-ACK (SYN for a listener) ─┤ SYN-RECEIVED  0.015000"), "{text}");
+    assert!(lines[arrival + 3].starts_with(" 0.020000  ESTABLISHED │◀─"), "{text}");
+    // Every frame has exactly one head: the handshake's twelve frames, twelve arrowheads.
+    assert_eq!(text.chars().filter(|c| matches!(c, '▶' | '◀')).count(), 12, "{text}");
 }
 
 /// Corrupted frames arrive with other bytes and are still matched to their send.
@@ -213,12 +232,11 @@ fn one_capture_draws_flat_arrows() {
 fn long_ladders_page_with_a_note_where_the_rest_begins() {
     let ladder = build(&captures("tour_03_fast_retransmit"), None).unwrap();
     let text = render(&ladder, &Window { max_rows: Some(5), ..Window::default() });
-    let rows =
-        text.lines().filter(|l| l.contains('│') && (l.contains('▶') || l.contains('◀') || l.contains('✗'))).count();
-    assert_eq!(rows, 5, "{text}");
-    assert!(text.contains(&format!("{} more rows: --from 0.020000", ladder.arrows.len() - 5)), "{text}");
+    let heads = text.chars().filter(|c| matches!(c, '▶' | '◀' | '✗')).count();
+    assert_eq!(heads, 5, "{text}");
+    assert!(text.contains(&format!("{} more frames: --from 0.020000", ladder.arrows.len() - 5)), "{text}");
     let later = render(&ladder, &Window { from: Some(30_000_000), ..Window::default() });
-    assert!(later.contains("earlier rows") && !later.contains("SYN seq=0"), "{later}");
+    assert!(later.contains("earlier frames") && !later.contains("SYN seq=0"), "{later}");
 }
 
 /// The SVG carries the same arrows: one line with an arrowhead per delivered frame, one cross per drop.

@@ -149,6 +149,9 @@ pub struct TcpInfo {
     pub rcv_wscale: u8,
     pub snd_wscale: u8,
     pub in_recovery: bool,
+    /// Bytes presumed still in the network (RFC 6675 "pipe"): sent and not yet acknowledged, minus what the
+    /// peer SACKed and what RACK marked lost and was not resent yet.
+    pub in_flight: usize,
     /// The path was seen to reorder (RACK, RFC 8985: a segment delivered below one sent after it, or a D-SACK).
     pub reordering_seen: bool,
     /// How long past its expected arrival RACK waits before it calls a segment lost (outside recovery).
@@ -327,6 +330,7 @@ impl Stack {
             rcv_wscale: t.rcv.wscale(),
             snd_wscale: t.snd.wscale(),
             in_recovery: t.recovery.in_recovery(),
+            in_flight: t.pipe(),
             reordering_seen: t.recovery.rack().reordering_seen(),
             reorder_window: t.recovery.rack().reorder_window(false, t.rtt.srtt()),
             min_rtt: t.recovery.rack().min_rtt(),

@@ -20,10 +20,10 @@ pub struct LadderArgs {
     /// Rows up to this time.
     #[arg(long, value_parser = parse_time)]
     pub until: Option<u64>,
-    /// At most this many rows (a last line says where the rest begins).
+    /// At most this many frames (a last line says where the rest begins).
     #[arg(long)]
     pub max_rows: Option<usize>,
-    /// Also draw the ladder as SVG into this file (the same rows: --from, --until and --max-rows apply).
+    /// Also draw the ladder as SVG into this file (the same frames: --from, --until and --max-rows apply).
     #[arg(long)]
     pub svg: Option<PathBuf>,
     /// Seed of the scenario run (with a .toml only).
