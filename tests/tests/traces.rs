@@ -50,6 +50,7 @@ const SUMMARY_SNAPSHOTS: &[&str] = &[
     "dumbbell_taildrop",
     "dumbbell_codel",
     "traceroute",
+    "path_mtu",
 ];
 
 /// The repository carries the traces: keep each one small.
