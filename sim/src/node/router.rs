@@ -395,3 +395,131 @@ pub fn fragment(datagram: &[u8], mtu: usize) -> Option<Vec<Vec<u8>>> {
     }
     Some(frags)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use synack::wire::{UdpPacket, UdpRepr};
+
+    fn router() -> Router {
+        let iface = |i: u8, addr: [u8; 4], prefix| Interface {
+            name: format!("if{i}"),
+            addr: addr.into(),
+            prefix,
+            mtu: 1500,
+            mac: EthernetAddress([2, 0, 1, 0, 1, i]),
+        };
+        let routes = vec![
+            Route { net: [0, 0, 0, 0].into(), prefix: 0, via: Some([10, 0, 1, 9].into()), iface: 1 },
+            Route { net: [10, 9, 0, 0].into(), prefix: 16, via: Some([10, 0, 1, 8].into()), iface: 1 },
+        ];
+        Router::new(vec![iface(1, [10, 0, 0, 1], 24), iface(2, [10, 0, 1, 1], 24)], routes)
+    }
+
+    /// A UDP datagram from 10.0.0.2 to `dst` with `ttl`, framed to the router's first interface.
+    fn datagram(dst: [u8; 4], ttl: u8) -> Vec<u8> {
+        let (src, dst) = (Ipv4Addr::from([10, 0, 0, 2]), Ipv4Addr::from(dst));
+        let udp = UdpRepr { src_port: 1000, dst_port: 2000, payload: b"probe" };
+        let ip = Ipv4Repr {
+            src_addr: src,
+            dst_addr: dst,
+            protocol: IpProtocol::Udp,
+            payload_len: udp.buffer_len(),
+            ttl,
+            ident: 7,
+            dont_frag: true,
+            ecn: EcnCodepoint::NotEct,
+        };
+        let mut f = vec![0u8; ethernet::frame_len(20 + udp.buffer_len())];
+        let mut eth = EthernetFrame::new_unchecked(&mut f[..]);
+        let to = EthernetAddress([2, 0, 1, 0, 1, 1]);
+        EthernetRepr { src_addr: EthernetAddress([2, 0, 0, 0, 0, 2]), dst_addr: to, ethertype: EtherType::Ipv4 }
+            .emit(&mut eth);
+        let mut v = Ipv4Packet::new_unchecked(eth.payload_mut());
+        ip.emit(&mut v);
+        udp.emit(&mut UdpPacket::new_unchecked(v.payload_mut()), &src, &dst);
+        f
+    }
+
+    #[test]
+    fn longest_prefix_wins() {
+        let r = router();
+        assert_eq!(r.lookup([10, 9, 3, 4].into()).and_then(|r| r.via), Some([10, 0, 1, 8].into()));
+        assert_eq!(r.lookup([10, 0, 1, 77].into()).map(|r| (r.via, r.iface)), Some((None, 1)), "connected");
+        assert_eq!(r.lookup([8, 8, 8, 8].into()).and_then(|r| r.via), Some([10, 0, 1, 9].into()), "default");
+    }
+
+    /// A burst of expiring datagrams gets ICMP_BURST answers at once, then one per 1/ICMP_PER_SECOND.
+    #[test]
+    fn icmp_errors_are_rate_limited() {
+        let mut r = router();
+        let mut out = Vec::new();
+        // Learn the sender first, so answers leave at once instead of waiting for ARP.
+        let arp = ArpRepr {
+            operation: ArpOperation::Reply,
+            source_hardware_addr: EthernetAddress([2, 0, 0, 0, 0, 2]),
+            source_protocol_addr: [10, 0, 0, 2].into(),
+            target_hardware_addr: EthernetAddress([2, 0, 1, 0, 1, 1]),
+            target_protocol_addr: [10, 0, 0, 1].into(),
+        };
+        r.receive(0, &arp_frame(&arp, EthernetAddress([2, 0, 1, 0, 1, 1])), Instant::ZERO, &mut out);
+        for _ in 0..50 {
+            r.receive(0, &datagram([10, 9, 0, 5], 1), Instant::ZERO, &mut out);
+        }
+        assert_eq!(out.len(), ICMP_BURST as usize);
+        assert_eq!(r.counters["ICMP errors rate-limited"], 50 - u64::from(ICMP_BURST));
+        out.clear();
+        let later = Instant::ZERO + Duration::from_millis(25);
+        for _ in 0..5 {
+            r.receive(0, &datagram([10, 9, 0, 5], 1), later, &mut out);
+        }
+        assert_eq!(out.len(), 2, "two tokens back after 25 ms at 100 per second");
+    }
+
+    #[test]
+    fn forwarding_decrements_ttl_and_asks_arp_once() {
+        let mut r = router();
+        let mut out = Vec::new();
+        for _ in 0..3 {
+            r.receive(0, &datagram([10, 9, 0, 5], 9), Instant::ZERO, &mut out);
+        }
+        assert_eq!(out.len(), 1, "one ARP request; the datagrams wait");
+        assert_eq!(EthernetFrame::new_checked(&out[0].1[..]).map(|e| e.ethertype()).ok(), Some(EtherType::Arp));
+        let reply = ArpRepr {
+            operation: ArpOperation::Reply,
+            source_hardware_addr: EthernetAddress([2, 0, 0, 0, 0, 8]),
+            source_protocol_addr: [10, 0, 1, 8].into(),
+            target_hardware_addr: EthernetAddress([2, 0, 1, 0, 1, 2]),
+            target_protocol_addr: [10, 0, 1, 1].into(),
+        };
+        out.clear();
+        r.receive(1, &arp_frame(&reply, EthernetAddress([2, 0, 1, 0, 1, 2])), Instant::ZERO, &mut out);
+        assert_eq!(out.len(), 3);
+        for (iface, f) in &out {
+            assert_eq!(*iface, 1);
+            let ip = Ipv4Packet::new_checked(&f[ethernet::HEADER_LEN..]).expect("ipv4");
+            assert_eq!((ip.ttl(), ip.verify_checksum()), (8, true));
+            assert_eq!(&f[..6], &[2, 0, 0, 0, 0, 8]);
+        }
+    }
+
+    /// Mangled frames (any byte of a valid datagram changed, cut short) are counted, never a panic.
+    #[test]
+    fn mangled_frames_never_panic() {
+        let mut r = router();
+        let mut rng = crate::rng::stream(5, 5);
+        let mut out = Vec::new();
+        let good = datagram([10, 9, 0, 5], 9);
+        for i in 0..20_000u64 {
+            let mut f = good.clone();
+            let at = crate::rng::below(&mut rng, f.len() as u64) as usize;
+            f[at] = crate::rng::below(&mut rng, 256) as u8;
+            if i % 3 == 0 {
+                f.truncate(crate::rng::below(&mut rng, f.len() as u64) as usize);
+            }
+            let now = Instant::ZERO + Duration::from_micros(i);
+            r.receive((i % 2) as usize, &f, now, &mut out);
+        }
+        assert!(r.counters.len() > 3, "{:?}", r.counters);
+    }
+}
