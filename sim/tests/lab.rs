@@ -250,3 +250,48 @@ fn copies_spread_and_group() {
     assert!(summary.contains("bulk: 3 flows, goodput total"), "{summary}");
     assert!(summary.contains("Jain's fairness"), "{summary}");
 }
+
+/// Two senders behind a switch whose ports send at 10 Mbit/s: the port towards the receiver is the shared
+/// bottleneck; the switch floods only until it has learnt where each host is.
+#[test]
+fn a_switch_port_queue_is_a_shared_bottleneck() {
+    let host = |n: &str, i: u8| format!("[[host]]\nname = \"{n}\"\nip = \"10.0.0.{i}/24\"\n");
+    let link = |n: &str, p: u8| format!("[[link]]\na = \"{n}\"\nb = \"sw:{p}\"\ndelay = \"2ms\"\n");
+    let bulk = |n: &str| {
+        format!("[[app]]\nname = \"{n}\"\nhost = \"{n}\"\nkind = \"tcp_bulk\"\ndst = \"c\"\nbytes = 500000\ngroup = \"senders\"\n")
+    };
+    let text = format!(
+        "name = \"switched\"\nduration = \"20s\"\n{}{}{}[[switch]]\nname = \"sw\"\nports = 3\n\
+         queue = {{ rate = \"10Mbit\", limit_bytes = 30000 }}\n{}{}{}\
+         [[app]]\nname = \"sink\"\nhost = \"c\"\nkind = \"tcp_sink\"\nconnections = 2\n{}{}\
+         [[expect]]\napp = \"sink\"\nmin_count = 1000000\n",
+        host("a", 1),
+        host("b", 2),
+        host("c", 3),
+        link("a", 1),
+        link("b", 2),
+        link("c", 3),
+        bulk("a"),
+        bulk("b")
+    );
+    let out = run_text(&text, None, true);
+    assert!(out.result.passed(), "{}", out.result);
+    let sw = &out.result.nodes[0];
+    assert!(sw.counters["flooded"] <= 4, "ARP broadcasts and first frames only: {:?}", sw.counters);
+    let to_c = sw.queues.iter().find(|q| q.port == "sw:3").expect("sw:3");
+    assert!(to_c.stats.total_dropped() > 0 && to_c.stats.max_bytes > 20_000, "{:?}", to_c.stats);
+    let p99 = to_c.stats.sojourn_percentile(99).expect("sent");
+    assert!(p99 > std::time::Duration::from_millis(15), "a full 30 kB queue at 10 Mbit/s waits ~24 ms: {p99:?}");
+    assert!(out.result.to_string().contains("senders: 2 flows"));
+    assert_eq!(out.captures.len(), 6, "3 hosts, 3 switch ports");
+}
+
+/// `shrink` writes scenarios back as TOML: nodes and queues survive the round trip.
+#[test]
+fn nodes_and_queues_round_trip_through_toml() {
+    for name in ["traceroute", "dumbbell_codel"] {
+        let (sc, _) = scenario(&trace_text(name));
+        let again = Scenario::parse("again.toml", &sc.to_toml()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(again, sc, "{name}");
+    }
+}
