@@ -5,12 +5,14 @@ use crate::capture::{Capture, CaptureSettings};
 use crate::engine::{Host, Sim};
 use crate::impairment::{Bernoulli, Corrupt, Duplicate, GilbertElliott, Impairment, Jitter, Mtu, RateLimit, Reorder};
 use crate::link::Direction;
-use crate::link::Link;
+use crate::link::{End, Link};
 use crate::rng::{derive_seed, stream, APP_BASE, HOST_BASE, LINK_BASE};
 use crate::scenario::{
     AppKind, AppSpec, CaptureSpec, HostConfigSpec, ImpairSpec, Scenario, ScenarioError, Source, MIN_SNAPLEN,
 };
 use std::net::{Ipv4Addr, SocketAddr};
+
+mod nodes;
 use std::time::Duration;
 use synack::wire::EthernetAddress;
 use synack::{Config, ConfigError, Instant, Stack};
@@ -141,13 +143,18 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         sim.hosts.push(Host::new(h.name.clone(), h.ip.0.addr(), stack, capture));
     }
     let host_index = |name: &str| sc.hosts.iter().position(|h| h.name == name);
+    sim.nodes = nodes::build_nodes(sc, source, seed, opts.capture.then_some(capture_settings))?;
 
+    let mut used: Vec<End> = Vec::new();
     for (i, l) in sc.links.iter().enumerate() {
         let idx = i.to_string();
-        let find = |field: &str, name: &str| {
-            host_index(name).ok_or_else(|| source.error_at(&["link", &idx, field], format!("no host named {name:?}")))
+        let find = |field: &str, name: &str, used: &[End]| {
+            nodes::resolve_end(name, sc, &sim.nodes, used).map_err(|m| source.error_at(&["link", &idx, field], m))
         };
-        let (a, b) = (find("a", &l.a)?, find("b", &l.b)?);
+        let a = find("a", &l.a, &used)?;
+        used.push(a);
+        let b = find("b", &l.b, &used)?;
+        used.push(b);
         if a == b {
             return Err(source.error_at(&["link", &idx, "b"], "a link needs two different hosts"));
         }
@@ -194,40 +201,57 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
     let mut names: Vec<String> = Vec::new();
     for (i, a) in sc.apps.iter().enumerate() {
         let idx = i.to_string();
-        let name = a.name();
-        if names.contains(&name) {
-            return Err(source.error_at(&["app", &idx, "name"], format!("app name {name:?} is used twice")));
+        let copies = a.copies.unwrap_or(1);
+        if copies == 0 {
+            return Err(source.error_at(&["app", &idx, "copies"], "copies must be at least 1"));
         }
-        let host = host_index(&a.host)
-            .ok_or_else(|| source.error_at(&["app", &idx, "host"], format!("no host named {:?}", a.host)))?;
-        let dst = match &a.dst {
-            None => None,
-            Some(d) => Some(match host_index(d) {
-                Some(h) => sim.hosts[h].ip,
-                None => d.parse::<Ipv4Addr>().map_err(|_| {
-                    source.error_at(&["app", &idx, "dst"], format!("{d:?} is neither a host name nor an IPv4 address"))
-                })?,
-            }),
-        };
-        let report = AppReport::new(&name, kind_name(a.kind), unit_name(a.kind));
-        let app_seed = derive_seed(seed, APP_BASE + i as u64);
-        let compared =
-            || sc.expects.iter().any(|x| x.hash_equals.as_ref().is_some_and(|other| *other == name || x.app == name));
-        let hash = match opts.digests {
-            Digests::All => HashKind::Sha256,
-            Digests::Checked if compared() => HashKind::Sha256,
-            Digests::Fingerprints if compared() => HashKind::Xxh3,
-            Digests::Checked | Digests::Fingerprints => HashKind::Off,
-        };
-        let app = if a.kind == AppKind::BlindAttacker {
-            attacker(a, &sim, report, app_seed)
-        } else {
-            make_app(a, report, dst, app_seed, hash)
+        if a.start_spread.is_some() && copies == 1 {
+            return Err(source.error_at(&["app", &idx, "start_spread"], "start_spread spreads copies: set copies > 1"));
         }
-        .map_err(|(field, msg)| source.error_at(&["app", &idx, field], msg))?;
-        let start = Instant::ZERO + a.start.map(|d| d.0).unwrap_or_default();
-        sim.add_app(host, app, start);
-        names.push(name);
+        let group = a.name();
+        for copy in 0..copies {
+            let name = if copies == 1 { group.clone() } else { format!("{group}#{}", copy + 1) };
+            if names.contains(&name) {
+                return Err(source.error_at(&["app", &idx, "name"], format!("app name {name:?} is used twice")));
+            }
+            let host = host_index(&a.host)
+                .ok_or_else(|| source.error_at(&["app", &idx, "host"], format!("no host named {:?}", a.host)))?;
+            let dst = match &a.dst {
+                None => None,
+                Some(d) => Some(match host_index(d) {
+                    Some(h) => sim.hosts[h].ip,
+                    None => d.parse::<Ipv4Addr>().map_err(|_| {
+                        source.error_at(
+                            &["app", &idx, "dst"],
+                            format!("{d:?} is neither a host name nor an IPv4 address"),
+                        )
+                    })?,
+                }),
+            };
+            let mut report = AppReport::new(&name, kind_name(a.kind), unit_name(a.kind));
+            report.group = a.group.clone().or_else(|| (copies > 1).then(|| group.clone()));
+            // The first copy keeps the seed an app without copies has.
+            let app_seed = derive_seed(seed, APP_BASE + i as u64 + (u64::from(copy) << 32));
+            let compared = || {
+                sc.expects.iter().any(|x| x.hash_equals.as_ref().is_some_and(|other| *other == name || x.app == name))
+            };
+            let hash = match opts.digests {
+                Digests::All => HashKind::Sha256,
+                Digests::Checked if compared() => HashKind::Sha256,
+                Digests::Fingerprints if compared() => HashKind::Xxh3,
+                Digests::Checked | Digests::Fingerprints => HashKind::Off,
+            };
+            let app = match a.kind {
+                AppKind::BlindAttacker => attacker(a, &sim, report, app_seed),
+                AppKind::Traceroute => traceroute(a, sc, &sim, host, report, dst),
+                _ => make_app(a, report, dst, app_seed, hash),
+            }
+            .map_err(|(field, msg)| source.error_at(&["app", &idx, field], msg))?;
+            let spread = a.start_spread.map(|d| d.0).unwrap_or_default() * copy;
+            let start = Instant::ZERO + a.start.map(|d| d.0).unwrap_or_default() + spread;
+            sim.add_app(host, app, start);
+            names.push(name);
+        }
     }
 
     for (i, e) in sc.events.iter().enumerate() {
@@ -367,6 +391,7 @@ pub(crate) fn kind_name(kind: AppKind) -> &'static str {
         AppKind::TcpRr => "tcp_rr",
         AppKind::BlindAttacker => "blind_attacker",
         AppKind::DhcpServer => "dhcp_server",
+        AppKind::Traceroute => "traceroute",
     }
 }
 
@@ -379,6 +404,7 @@ fn unit_name(kind: AppKind) -> &'static str {
         AppKind::TcpSink | AppKind::TcpBulk => "bytes",
         AppKind::BlindAttacker => "segments",
         AppKind::DhcpServer => "acks",
+        AppKind::Traceroute => "answers",
     }
 }
 
@@ -454,6 +480,7 @@ fn make_app(
             Box::new(bulk.with_local_port(a.local_port))
         }
         AppKind::BlindAttacker => return Err(("kind", "blind_attacker is built by `attacker`".into())),
+        AppKind::Traceroute => return Err(("kind", "traceroute is built by `traceroute`".into())),
         AppKind::DhcpServer => {
             let pool =
                 a.pool.ok_or(("pool", "`dhcp_server` needs `pool`, the first address to hand out".to_string()))?;
@@ -498,4 +525,47 @@ fn attacker(a: &AppSpec, sim: &Sim, report: AppReport, seed: u64) -> Result<Box<
         return Err(("size", "forged data segments carry at most 1400 bytes".into()));
     }
     Ok(Box::new(app::BlindAttacker::new(report, target, spoofed, plan, seed)))
+}
+
+/// Builds a `traceroute` app: its probes leave the host for the MAC of the first hop, the host on the same
+/// subnet or the router interface that is the host's gateway.
+fn traceroute(
+    a: &AppSpec,
+    sc: &Scenario,
+    sim: &Sim,
+    host: usize,
+    report: AppReport,
+    dst: Option<Ipv4Addr>,
+) -> Result<Box<dyn App>, FieldError> {
+    let dst = dst.ok_or(("dst", "app kind \"traceroute\" needs `dst`".to_string()))?;
+    let me = &sc.hosts[host];
+    let hop = if me.ip.0.contains(dst) {
+        dst
+    } else {
+        me.config.gateway.ok_or(("dst", format!("{dst} is off host {:?}'s subnet and it has no gateway", me.name)))?
+    };
+    let host_mac = sim.hosts.iter().find(|h| h.ip == hop).map(|h| h.mac);
+    let router_mac = sim.nodes.iter().find_map(|n| match &n.kind {
+        crate::node::NodeKind::Router(r) => r.ifaces.iter().find(|f| f.addr == hop).map(|f| f.mac),
+        crate::node::NodeKind::Switch(_) => None,
+    });
+    let next_hop_mac =
+        host_mac.or(router_mac).ok_or(("dst", format!("no host or router interface has {hop}, the first hop")))?;
+    let probes = u8::try_from(a.count.unwrap_or(4))
+        .ok()
+        .filter(|&c| c >= 1)
+        .ok_or(("count", "a traceroute sends 1 to 255 probes".to_string()))?;
+    let first_port = a.port.unwrap_or(33434);
+    if first_port.checked_add(u16::from(probes) - 1).is_none() {
+        return Err(("port", "the probes' ports (port + count - 1) pass 65535".into()));
+    }
+    let path = app::ProbePath {
+        src: std::net::SocketAddrV4::new(me.ip.0.addr(), a.local_port.unwrap_or(33433)),
+        src_mac: sim.hosts[host].mac,
+        next_hop_mac,
+        dst,
+        first_port,
+    };
+    let interval = a.interval.map_or(Duration::from_millis(100), |d| d.0);
+    Ok(Box::new(app::Traceroute::new(report, path, probes, interval, a.size.unwrap_or(32))))
 }

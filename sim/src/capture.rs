@@ -79,6 +79,18 @@ impl Capture {
     /// Starts a file whose section header names the scenario, seed and host; the interface block carries the
     /// host's MAC address (`if_MACaddr`), which tells sent frames from received ones.
     pub fn new(scenario: &str, seed: u64, host: &str, mac: EthernetAddress, settings: CaptureSettings) -> Capture {
+        Capture::for_interface(scenario, seed, host, "eth0", mac, settings)
+    }
+
+    /// A capture of one interface `iface` of a host, switch or router `host`.
+    pub fn for_interface(
+        scenario: &str,
+        seed: u64,
+        host: &str,
+        iface: &str,
+        mac: EthernetAddress,
+        settings: CaptureSettings,
+    ) -> Capture {
         let section = SectionHeaderBlock {
             endianness: Endianness::Little,
             options: vec![
@@ -98,7 +110,7 @@ impl Capture {
             linktype: DataLink::ETHERNET,
             snaplen: settings.snaplen,
             options: vec![
-                InterfaceDescriptionOption::IfName(Cow::Owned(format!("{host}/eth0"))),
+                InterfaceDescriptionOption::IfName(Cow::Owned(format!("{host}/{iface}"))),
                 InterfaceDescriptionOption::IfTsResol(9),
                 InterfaceDescriptionOption::IfMacAddr(Cow::Owned(mac.0.to_vec())),
             ],
@@ -116,6 +128,16 @@ impl Capture {
 
     /// Appends one frame seen at `at`, with an optional comment, if [`Capture::wants`] it.
     pub fn record(&mut self, at: Instant, frame: &[u8], comment: Option<&str>) {
+        self.record_with(at, frame, comment, None);
+    }
+
+    /// [`Capture::record`] with the frame's direction in the packet's flags (`epb_flags`): a switch port
+    /// forwards frames that are not its own, so its MAC address cannot tell which way they went.
+    pub fn record_directed(&mut self, at: Instant, frame: &[u8], comment: Option<&str>, outbound: bool) {
+        self.record_with(at, frame, comment, Some(if outbound { 0b10 } else { 0b01 }));
+    }
+
+    fn record_with(&mut self, at: Instant, frame: &[u8], comment: Option<&str>, flags: Option<u32>) {
         if !self.wants(at) {
             return;
         }
@@ -125,7 +147,11 @@ impl Capture {
             timestamp: Duration::from_nanos(at.as_nanos()),
             original_len: frame.len() as u32,
             data: Cow::Borrowed(&frame[..len]),
-            options: comment.map(|c| vec![EnhancedPacketOption::Comment(Cow::Borrowed(c))]).unwrap_or_default(),
+            options: flags
+                .map(EnhancedPacketOption::Flags)
+                .into_iter()
+                .chain(comment.map(|c| EnhancedPacketOption::Comment(Cow::Borrowed(c))))
+                .collect(),
         };
         if let Err(e) = self.writer.write_pcapng_block(block) {
             unreachable!("writing to a Vec cannot fail: {e}");

@@ -5,13 +5,17 @@
 //! Topology: each host has one Ethernet interface. A host on several links reaches them through an ideal
 //! switch port: a unicast frame goes down the link whose far end owns the destination MAC, a broadcast or
 //! multicast frame goes down every link of the host (each copy through that link's own impairments). A frame
-//! for a MAC on none of the host's links is counted as unroutable and only captured.
+//! for a MAC on none of the host's links is counted as unroutable and only captured. A link may also end at a
+//! port of a switch or router ([`crate::node`]); a host's link to a switch carries every frame of the host.
 
 use crate::app::{App, AppReport, Cx};
 use crate::capture::Capture;
 use crate::impairment::Fault;
-use crate::link::{Delivery, Link};
+use crate::link::{Delivery, End, Link};
+use crate::node::Node;
 use crate::queue::EventQueue;
+
+mod nodes;
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 use synack::wire::{EthernetAddress, EthernetFrame};
@@ -28,8 +32,9 @@ pub struct Host {
     pub capture: Option<Capture>,
     /// Frames sent to a MAC on none of the host's links.
     pub unroutable: u64,
-    /// (link, direction index, MAC at the far end) for each link the host is on.
-    pub(crate) ports: Vec<(usize, usize, EthernetAddress)>,
+    /// (link, direction index, MAC at the far end) for each link the host is on; `None` for a switch port,
+    /// which takes every frame.
+    pub(crate) ports: Vec<(usize, usize, Option<EthernetAddress>)>,
     owners: BTreeMap<SocketHandle, usize>,
     timer_at: Option<Instant>,
 }
@@ -44,10 +49,11 @@ impl Host {
 
 #[derive(Debug)]
 enum Ev {
-    /// A frame reaches `host`; `from` built it (its buffer goes back to that stack afterwards).
+    /// A frame reaches `host`; `from` built it (its buffer goes back to that stack afterwards; `None`: a node
+    /// did).
     Deliver {
         host: usize,
-        from: usize,
+        from: Option<usize>,
         bytes: Vec<u8>,
         note: Option<String>,
     },
@@ -68,6 +74,18 @@ enum Ev {
         link: usize,
         down: bool,
     },
+    /// A frame reaches a node's port.
+    NodeRx {
+        node: usize,
+        port: usize,
+        bytes: Vec<u8>,
+        note: Option<String>,
+    },
+    /// A node's port has finished sending the frame on its wire.
+    PortSent {
+        node: usize,
+        port: usize,
+    },
 }
 
 /// A simulation: build it (see [`crate::build`](mod@crate::build)), [`Sim::run`] it, read the results.
@@ -81,6 +99,8 @@ pub struct Sim {
     /// Stop as soon as every app is finished.
     pub stop_when_done: bool,
     pub hosts: Vec<Host>,
+    /// Switches and routers.
+    pub nodes: Vec<Node>,
     pub links: Vec<Link>,
     /// Frames handed to a receiving stack.
     pub frames_delivered: u64,
@@ -109,6 +129,7 @@ impl Sim {
             end,
             stop_when_done: true,
             hosts: Vec::new(),
+            nodes: Vec::new(),
             links: Vec::new(),
             frames_delivered: 0,
             events: 0,
@@ -140,14 +161,42 @@ impl Sim {
         self.push(at, Ev::Partition { link, down });
     }
 
-    /// Connects two hosts with a link (whose directions are already set up).
+    /// Connects two hosts or node ports with a link (whose directions are already set up).
     pub fn add_link(&mut self, link: Link) {
         let idx = self.links.len();
-        let (a, b) = (link.a, link.b);
-        let (mac_a, mac_b) = (self.hosts[a].mac, self.hosts[b].mac);
-        self.hosts[a].ports.push((idx, 0, mac_b));
-        self.hosts[b].ports.push((idx, 1, mac_a));
+        let ends = [link.a, link.b];
+        for (dir, (me, peer)) in [(ends[0], ends[1]), (ends[1], ends[0])].into_iter().enumerate() {
+            match me {
+                End::Host(h) => {
+                    let peer_mac = self.end_mac(peer);
+                    self.hosts[h].ports.push((idx, dir, peer_mac));
+                }
+                End::Port { node, port } => self.nodes[node].ports[port].link = Some((idx, dir)),
+            }
+        }
         self.links.push(link);
+    }
+
+    /// The MAC address a host sends to, to reach this end of a link (`None`: a switch port, which takes all).
+    fn end_mac(&self, end: End) -> Option<EthernetAddress> {
+        match end {
+            End::Host(h) => Some(self.hosts[h].mac),
+            End::Port { node, port } => match self.nodes[node].kind {
+                crate::node::NodeKind::Switch(_) => None,
+                crate::node::NodeKind::Router(_) => Some(self.nodes[node].ports[port].mac),
+            },
+        }
+    }
+
+    /// Schedules a frame copy leaving direction `dir` of `link` for the end it leads to.
+    pub(crate) fn schedule_delivery(&mut self, link: usize, dir: usize, from: Option<usize>, d: Delivery) {
+        let l = &self.links[link];
+        let to = if dir == 0 { l.b } else { l.a };
+        let ev = match to {
+            End::Host(host) => Ev::Deliver { host, from, bytes: d.bytes, note: d.note },
+            End::Port { node, port } => Ev::NodeRx { node, port, bytes: d.bytes, note: d.note },
+        };
+        self.queue.push(d.at, Some(2 * link + dir), ev);
     }
 
     /// Records every fault and random decision of every link direction from now on.
@@ -211,7 +260,9 @@ impl Sim {
                 }
                 // The buffer is free again: the stack that built it builds a later frame in it (a bulk sender
                 // would otherwise allocate every frame while its receiver's pool overflows).
-                self.hosts[from].stack.recycle_frame(bytes);
+                if let Some(from) = from {
+                    self.hosts[from].stack.recycle_frame(bytes);
+                }
                 self.after_stack(host);
             }
             Ev::StackTimer { host, deadline } => {
@@ -236,6 +287,11 @@ impl Sim {
                     d.partition.down = down;
                 }
             }
+            Ev::NodeRx { node, port, bytes, note } => {
+                self.frames_delivered += 1;
+                self.node_receive(node, port, bytes, note);
+            }
+            Ev::PortSent { node, port } => self.port_sent(node, port),
         }
     }
 
@@ -320,7 +376,8 @@ impl Sim {
         let now = self.now;
         let dst = EthernetFrame::new_checked(&frame[..]).ok().map(|f| f.dst_addr());
         let group = dst.is_some_and(|d| d.is_multicast());
-        let leads_there = |&(_, _, peer): &(usize, usize, EthernetAddress)| group || Some(peer) == dst;
+        let leads_there =
+            |&(_, _, peer): &(usize, usize, Option<EthernetAddress>)| group || peer.is_none() || peer == dst;
         let h = &self.hosts[host];
         let targets = h.ports.iter().filter(|p| leads_there(p)).count();
         let captured = h.capture.as_ref().is_some_and(|c| c.wants(now)).then(|| frame.clone());
@@ -344,15 +401,14 @@ impl Sim {
             let l = &mut self.links[link];
             let to = if dir == 0 { l.b } else { l.a };
             if let Some(n) = l.dirs[dir].process_into(bytes, now, &mut deliveries) {
-                let n = if targets > 1 { format!("to {}: {n}", self.hosts[to].name) } else { n };
+                let n = if targets > 1 { format!("to {}: {n}", self.end_name(to)) } else { n };
                 note = Some(match note {
                     Some(prev) => format!("{prev}; {n}"),
                     None => n,
                 });
             }
             for d in deliveries.drain(..) {
-                let ev = Ev::Deliver { host: to, from: host, bytes: d.bytes, note: d.note };
-                self.queue.push(d.at, Some(2 * link + dir), ev);
+                self.schedule_delivery(link, dir, Some(host), d);
             }
         }
         self.deliveries = deliveries;
@@ -374,9 +430,26 @@ impl Sim {
         v
     }
 
-    /// Takes the finished pcapng files: (host name, bytes).
+    /// Takes the finished pcapng files: (host name, bytes), then (`<node>-<port>`, bytes) for every node port.
     pub fn take_captures(&mut self) -> Vec<(String, Vec<u8>)> {
-        self.hosts.iter_mut().filter_map(|h| h.capture.take().map(|c| (h.name.clone(), c.into_bytes()))).collect()
+        let mut v: Vec<(String, Vec<u8>)> =
+            self.hosts.iter_mut().filter_map(|h| h.capture.take().map(|c| (h.name.clone(), c.into_bytes()))).collect();
+        for n in &mut self.nodes {
+            for p in &mut n.ports {
+                if let Some(c) = p.capture.take() {
+                    v.push((format!("{}-{}", n.name, p.name), c.into_bytes()));
+                }
+            }
+        }
+        v
+    }
+
+    /// A link end in words: the host's name, or `node:port`.
+    pub fn end_name(&self, end: End) -> String {
+        match end {
+            End::Host(h) => self.hosts[h].name.clone(),
+            End::Port { node, port } => format!("{}:{}", self.nodes[node].name, self.nodes[node].ports[port].name),
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //! pcapng captures. [`shrink`] reduces a failing run to the few faults that matter.
 
 pub mod app;
+pub mod aqm;
 pub mod build;
 pub mod capture;
 pub mod cli;
@@ -13,8 +14,10 @@ pub mod decode;
 pub mod engine;
 pub mod expect;
 pub mod impairment;
+pub mod lab_summary;
 pub mod ladder;
 pub mod link;
+pub mod node;
 pub mod plot;
 pub mod queue;
 pub mod rng;
@@ -23,6 +26,7 @@ pub mod scenario;
 pub mod series;
 pub mod shrink;
 pub mod summary;
+pub mod topology;
 pub mod units;
 
 pub use build::{build, BuildOptions, Digests};

@@ -345,12 +345,19 @@ enum Done {
     Delayed(Duration),
 }
 
-/// A point-to-point link: host `a` and host `b` (indices into the simulation's hosts) and two directions.
+/// One end of a link: a host (index into the simulation's hosts) or a port of a switch or router.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum End {
+    Host(usize),
+    Port { node: usize, port: usize },
+}
+
+/// A point-to-point link: ends `a` and `b` and two directions.
 #[derive(Debug)]
 pub struct Link {
     pub name: String,
-    pub a: usize,
-    pub b: usize,
+    pub a: End,
+    pub b: End,
     /// `[a->b, b->a]`.
     pub dirs: [Direction; 2],
 }

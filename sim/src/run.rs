@@ -31,6 +31,7 @@ pub fn run(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<RunOut
         hosts: sim.hosts.iter().map(|h| (h.name.clone(), h.stack.stats().clone(), h.unroutable)).collect(),
         links: sim.links.iter().flat_map(|l| l.dirs.iter().map(|d| (d.label.clone(), d.stats.clone()))).collect(),
         apps,
+        nodes: crate::lab_summary::node_reports(&sim),
         checks,
         frames_delivered: sim.frames_delivered,
         events: sim.events,

@@ -33,6 +33,12 @@ pub struct Scenario {
     pub stop_when_done: bool,
     #[serde(rename = "host")]
     pub hosts: Vec<HostSpec>,
+    /// Learning Ethernet switches.
+    #[serde(rename = "switch", default, skip_serializing_if = "Vec::is_empty")]
+    pub switches: Vec<crate::topology::SwitchSpec>,
+    /// IPv4 routers.
+    #[serde(rename = "router", default, skip_serializing_if = "Vec::is_empty")]
+    pub routers: Vec<crate::topology::RouterSpec>,
     #[serde(rename = "link", default)]
     pub links: Vec<LinkSpec>,
     #[serde(rename = "app", default)]
@@ -252,9 +258,10 @@ pub struct BurstSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LinkSpec {
-    /// Defaults to `"A-B"` with the host names.
+    /// Defaults to `"A-B"` with the end names.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
+    /// A host name, or `node:port` for a port of a switch or router.
     pub a: String,
     pub b: String,
     // The impairments of both directions (see [`ImpairSpec`] for their meaning).
@@ -372,6 +379,7 @@ pub enum AppKind {
     TcpRr,
     BlindAttacker,
     DhcpServer,
+    Traceroute,
 }
 
 /// One app. Which fields matter depends on `kind`:
@@ -385,6 +393,9 @@ pub enum AppKind {
 /// - `dhcp_server`: pool (the first address handed out, required), lease (60s); answers DISCOVER and REQUEST
 ///   on port 67 (a host with `config.dhcp = true` gets its address from it)
 /// - `tcp_echo`: port (7)
+/// - `traceroute`: dst, port (33434, the first probe's destination port; probe n goes to port + n - 1),
+///   count (4: probes with TTL 1, 2, ..., count), interval (100ms), size (32 bytes of UDP data),
+///   local_port (33433)
 /// - `tcp_bulk`: dst, port (5001), bytes (1000000) per connection, connections (1), local_port (ephemeral)
 /// - `tcp_rr`: dst, port (7), requests (10), size (100) or `text` (each request is this text), local_port
 /// - `blind_attacker`: dst (the victim that receives the forged segments), port (its port, 5001), spoof (the
@@ -400,6 +411,17 @@ pub struct AppSpec {
     pub kind: AppKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<Dur>,
+    /// Run this many copies of the app (default 1), named `<name>#1`, `<name>#2`, ...; the summary adds up
+    /// the group (`count` already means pings or datagrams, hence another word).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub copies: Option<u32>,
+    /// Counts the app in this group in the summary's `flows` section, with Jain's fairness index across the
+    /// group's connections (copies form a group of their own name).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// Start the copies this far apart, the first at `start`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub start_spread: Option<Dur>,
     /// A host name or an IPv4 address.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dst: Option<String>,

@@ -17,6 +17,8 @@ pub struct RunResult {
     pub hosts: Vec<(String, Stats, u64)>,
     pub links: Vec<(String, DirStats)>,
     pub apps: Vec<AppReport>,
+    /// Switches and routers, with their queues.
+    pub nodes: Vec<crate::lab_summary::NodeReport>,
     pub checks: Vec<Check>,
     pub frames_delivered: u64,
     pub events: u64,
@@ -138,12 +140,19 @@ impl fmt::Display for RunResult {
                     )?;
                 }
             }
+            for line in &a.lines {
+                writeln!(f, "    {line}")?;
+            }
             for e in a.errors.iter().take(5) {
                 writeln!(f, "    error: {e}")?;
             }
             if a.errors.len() > 5 {
                 writeln!(f, "    ... and {} more errors", a.errors.len() - 5)?;
             }
+        }
+        let lab = crate::lab_summary::LabSummary { nodes: &self.nodes, apps: &self.apps, end: self.end };
+        if lab.applies() {
+            write!(f, "{lab}")?;
         }
         writeln!(f, "\nexpectations:")?;
         if self.checks.is_empty() {

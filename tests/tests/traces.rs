@@ -43,7 +43,15 @@ const REQUIRED: &[&str] = &[
 
 /// Scenarios whose run summary is snapshot too (`NAME-summary.snap`): where the numbers are the point (each
 /// flow's goodput, a drop counted by reason), not only the frames.
-const SUMMARY_SNAPSHOTS: &[&str] = &["cubic_vs_newreno", "seq_wrap_paws"];
+const SUMMARY_SNAPSHOTS: &[&str] = &[
+    "cubic_vs_newreno",
+    "seq_wrap_paws",
+    // Issue 19: queueing delay, drops and fairness at a shared bottleneck; traceroute's answers.
+    "dumbbell_taildrop",
+    "dumbbell_codel",
+    "traceroute",
+    "path_mtu",
+];
 
 /// The repository carries the traces: keep each one small.
 const MAX_TRACE_BYTES: u64 = 400_000;

@@ -290,7 +290,9 @@ fn tshark_shows_why_every_segment_was_sent() {
             let fields: Vec<&str> = line.split('\t').collect();
             let (is_tcp, comment) = (fields.get(1).is_some_and(|p| !p.is_empty()), fields.get(2).unwrap_or(&""));
             states += comment.matches("state: ").count();
-            if is_tcp && file.mac.is_some() && f.src_mac() == file.mac {
+            // A router's or switch's port capture (its frames carry direction flags) forwards other hosts'
+            // segments: their reasons are in the sending host's capture.
+            if is_tcp && file.mac.is_some() && f.src_mac() == file.mac && f.direction.is_none() {
                 sent += 1;
                 if !comment.contains("why: ") {
                     problems.push(format!("{} frame {}: sent without a reason ({comment:?})", name(path), fields[0]));
@@ -300,4 +302,30 @@ fn tshark_shows_why_every_segment_was_sent() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(sent > 1000 && states > 50, "{sent} segments sent, {states} state changes");
+}
+
+/// Issue 19 through tshark's eyes: the traceroute client's capture holds ICMP time exceeded from each router
+/// in hop order, then port unreachable from the server; a router forwards each probe with its TTL one less
+/// and a header checksum tshark accepts; the path MTU router's answer carries the next-hop MTU.
+#[test]
+fn tshark_sees_routers_answer_in_hop_order() {
+    if !tshark_available("tshark view of the router traces") {
+        return;
+    }
+    let dir = synack_tests::traces::traces_dir();
+    let fields = |file: &str, filter: &str, field: &str| -> Vec<String> {
+        // The first occurrence: an ICMP error also quotes the header of the datagram it answers.
+        tshark(&dir.join(file), &["-Y", filter, "-T", "fields", "-E", "occurrence=f", "-e", field])
+            .lines()
+            .map(str::to_string)
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
+    let answers = fields("traceroute-client.pcapng", "icmp.type == 11 || icmp.type == 3", "ip.src");
+    assert_eq!(answers, ["10.0.1.1", "10.0.12.2", "10.0.23.2", "10.0.2.2"]);
+    // Status 1 is "good" (checksum verified).
+    let ttls = fields("traceroute-r2-east.pcapng", "udp && !icmp && ip.checksum.status == 1", "ip.ttl");
+    assert_eq!(ttls, ["1", "2"], "probes 3 and 4 leave r2 with TTL 1 and 2, checksums good");
+    let mtu = fields("path_mtu-client.pcapng", "icmp.type == 3 && icmp.code == 4", "icmp.mtu");
+    assert!(!mtu.is_empty() && mtu.iter().all(|m| m == "1000"), "{mtu:?}");
 }

@@ -8,6 +8,7 @@ mod digest;
 mod ping;
 mod tcp_client;
 mod tcp_server;
+mod traceroute;
 mod udp;
 
 pub use attacker::{AttackPlan, BlindAttacker, Victim};
@@ -17,6 +18,7 @@ pub use digest::{Digest, HashKind, StreamDigest};
 pub use ping::Ping;
 pub use tcp_client::{TcpBulk, TcpRequestResponse};
 pub use tcp_server::{SinkOptions, TcpEcho, TcpSink};
+pub use traceroute::{ProbePath, Traceroute};
 pub use udp::{UdpBulk, UdpEcho, UdpPingPong, UdpSink};
 
 use std::collections::BTreeMap;
@@ -95,6 +97,8 @@ pub struct ConnReport {
     pub srtt: Option<Duration>,
     /// All of the connection's counters at the last snapshot.
     pub counters: Option<synack::tcp::TcpCounters>,
+    /// The smoothed RTT at every snapshot (each time the app heard from the connection), for percentiles.
+    pub srtt_samples: Vec<Duration>,
     /// The connection agreed on ECN (RFC 3168).
     pub ecn: bool,
     /// "ok", or what went wrong ("reset", "timed out", "connect: ...").
@@ -112,6 +116,7 @@ impl ConnReport {
         if info.srtt.is_some() {
             self.srtt = info.srtt;
         }
+        self.srtt_samples.extend(info.srtt);
         Some(info.send_buffer.saturating_sub(info.send_queued))
     }
 }
@@ -132,6 +137,10 @@ pub struct AppReport {
     pub conns: Vec<ConnReport>,
     pub rtts: Vec<Duration>,
     pub errors: Vec<String>,
+    /// What the app saw, a line each, for the summary (a traceroute's answers).
+    pub lines: Vec<String>,
+    /// The app group (`copies` in the scenario) this app belongs to, if any.
+    pub group: Option<String>,
 }
 
 impl AppReport {

@@ -1,0 +1,72 @@
+//! The engine's side of switches and routers: a frame reaching a node's port is captured, handed to the node
+//! (which learns, forwards or answers), and every frame the node sends goes through the egress queue of its
+//! port and then down that port's link, like a host's frame.
+
+use super::{join_comment, Ev, Sim};
+use crate::node::{NodeKind, Offered};
+
+impl Sim {
+    pub(super) fn node_receive(&mut self, node: usize, port: usize, bytes: Vec<u8>, note: Option<String>) {
+        let now = self.now;
+        let n = &mut self.nodes[node];
+        if let Some(c) = n.ports[port].capture.as_mut() {
+            c.record_directed(now, &bytes, note.as_deref(), false);
+        }
+        let mut outs: Vec<(usize, Vec<u8>)> = Vec::new();
+        match &mut n.kind {
+            NodeKind::Switch(sw) => {
+                let mut ports = Vec::new();
+                sw.receive(port, &bytes, n.ports.len(), &mut ports);
+                let last = ports.len();
+                let mut bytes = Some(bytes);
+                for (i, p) in ports.into_iter().enumerate() {
+                    let frame = if i + 1 == last { bytes.take() } else { bytes.clone() };
+                    outs.extend(frame.map(|f| (p, f)));
+                }
+            }
+            NodeKind::Router(r) => r.receive(port, &bytes, now, &mut outs),
+        }
+        for (p, frame) in outs {
+            self.offer(node, p, frame);
+        }
+    }
+
+    /// A frame leaves `node` through `port`: queued, or on the wire at once.
+    fn offer(&mut self, node: usize, port: usize, frame: Vec<u8>) {
+        let now = self.now;
+        match self.nodes[node].ports[port].egress.offer(frame, now) {
+            Offered::SendNow(f) => self.port_to_link(node, port, f),
+            Offered::Started(d) => self.queue.push(now + d, None, Ev::PortSent { node, port }),
+            Offered::Queued | Offered::Dropped => {}
+        }
+    }
+
+    pub(super) fn port_sent(&mut self, node: usize, port: usize) {
+        let now = self.now;
+        let egress = &mut self.nodes[node].ports[port].egress;
+        let done = egress.finish();
+        if let Some(d) = egress.start_next(now) {
+            self.queue.push(now + d, None, Ev::PortSent { node, port });
+        }
+        if let Some(f) = done {
+            self.port_to_link(node, port, f);
+        }
+    }
+
+    /// Puts a frame on the port's link (its impairments and delay) and records it in the port's capture.
+    fn port_to_link(&mut self, node: usize, port: usize, frame: Vec<u8>) {
+        let now = self.now;
+        let p = &mut self.nodes[node].ports[port];
+        let Some((link, dir)) = p.link else { return };
+        let captured = p.capture.as_ref().is_some_and(|c| c.wants(now)).then(|| frame.clone());
+        let mut deliveries = std::mem::take(&mut self.deliveries);
+        let note = self.links[link].dirs[dir].process_into(frame, now, &mut deliveries);
+        for d in deliveries.drain(..) {
+            self.schedule_delivery(link, dir, None, d);
+        }
+        self.deliveries = deliveries;
+        if let (Some(c), Some(bytes)) = (self.nodes[node].ports[port].capture.as_mut(), captured) {
+            c.record_directed(now, &bytes, join_comment(note.as_deref(), &[]).as_deref(), true);
+        }
+    }
+}

@@ -1,0 +1,139 @@
+//! The scenario tables of nodes besides hosts: `[[switch]]` and `[[router]]`, and the `[queue]` of a port.
+//!
+//! ```toml
+//! [[switch]]
+//! name = "sw"
+//! ports = 3                        # named "1", "2", "3"; links name them "sw:1"
+//!
+//! [[router]]
+//! name = "r1"
+//! [[router.interface]]
+//! name = "lan"
+//! address = "10.0.1.1/24"
+//! mtu = 1500                       # the default
+//! [[router.interface]]
+//! name = "wan"
+//! address = "10.0.12.1/30"
+//! queue = { rate = "20Mbit", limit_bytes = 100000, discipline = "codel" }
+//! [[router.route]]
+//! prefix = "10.0.2.0/24"
+//! via = "10.0.12.2"                # the interface is the one whose subnet holds `via`
+//! ```
+
+use crate::scenario::{Cidr, Prob};
+use crate::units::{Dur, Rate};
+use serde::{Deserialize, Serialize};
+use std::net::Ipv4Addr;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SwitchSpec {
+    pub name: String,
+    /// Number of ports, named "1", "2", ...
+    pub ports: usize,
+    /// The egress queue of every port (default: none, send at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueSpec>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouterSpec {
+    pub name: String,
+    #[serde(rename = "interface")]
+    pub interfaces: Vec<InterfaceSpec>,
+    #[serde(rename = "route", default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<RouteSpec>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InterfaceSpec {
+    pub name: String,
+    /// The interface's address and the prefix of its subnet, `"10.0.1.1/24"`.
+    pub address: Cidr,
+    /// IP MTU (default 1500).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtu: Option<usize>,
+    /// Default `02:00:01:00:RR:II` (RR the router's, II the interface's 1-based position).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mac: Option<crate::scenario::Mac>,
+    /// The egress queue (default: none, send at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<QueueSpec>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteSpec {
+    /// Destination network, `"10.0.2.0/24"`; `"0.0.0.0/0"` is the default route.
+    pub prefix: Cidr,
+    /// Next-hop router (on a connected subnet); absent: the destination is on the interface's link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<Ipv4Addr>,
+    /// Interface name; by default the one whose subnet holds `via`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interface: Option<String>,
+}
+
+/// A queue discipline, by name.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisciplineKind {
+    #[default]
+    TailDrop,
+    Red,
+    Codel,
+    FqCodel,
+}
+
+/// An egress queue: frames leave at `rate`; those that wait are held and shed by the discipline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueueSpec {
+    pub rate: Rate,
+    /// Bytes the queue holds (default 64 KiB).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_bytes: Option<usize>,
+    /// Frames the queue holds (default 1000; FQ-CoDel: 10240).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit_packets: Option<usize>,
+    #[serde(default)]
+    pub discipline: DisciplineKind,
+    /// Mark ECN-capable packets CE instead of dropping them (RFC 3168; default true for RED, CoDel and
+    /// FQ-CoDel).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ecn: Option<bool>,
+    /// RED: average queue bytes where early drops begin (default limit/6) and where every frame is dropped
+    /// (default limit/2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_th: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_th: Option<usize>,
+    /// RED: drop probability at `max_th` (default 0.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_p: Option<Prob>,
+    /// RED: weight of a sample in the average (default 0.002).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight: Option<Prob>,
+    /// CoDel, FQ-CoDel: acceptable standing sojourn time (default 5ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Dur>,
+    /// CoDel, FQ-CoDel: the window over which sojourn must stay above target (default 100ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub interval: Option<Dur>,
+    /// FQ-CoDel: bytes per round of the deficit round robin (default 1514).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantum: Option<usize>,
+    /// FQ-CoDel: number of flow queues (default 1024).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flows: Option<usize>,
+}
+
+/// A link end as written: `"host"` or `"node:port"`.
+pub fn split_end(s: &str) -> (&str, Option<&str>) {
+    match s.split_once(':') {
+        Some((n, p)) => (n, Some(p)),
+        None => (s, None),
+    }
+}

@@ -1,0 +1,297 @@
+//! The simulator as a network lab (issue 19): routers, switches, egress queues and their disciplines, seen
+//! from the outside: what the captures show, what the summary counts, what bad scenarios are told.
+
+mod common;
+
+use common::{run_text, scenario};
+use std::path::PathBuf;
+use synack::wire::{ethernet, EtherType, EthernetFrame, Ipv4Packet};
+use synack_sim::lab_summary::jain;
+use synack_sim::{build, decode, BuildOptions, RunOutput, Scenario, ScenarioError, Source};
+
+fn trace_text(name: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../traces").join(format!("{name}.toml"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn capture<'a>(out: &'a RunOutput, name: &str) -> &'a [u8] {
+    &out.captures.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("no capture {name}")).1
+}
+
+/// The IPv4 datagrams of a capture, as (source, TTL, protocol, header checksum good).
+fn datagrams(pcapng: &[u8]) -> Vec<(std::net::Ipv4Addr, u8, u8, bool, Vec<u8>)> {
+    let file = decode::read(pcapng).expect("pcapng");
+    file.frames
+        .iter()
+        .filter_map(|f| {
+            let eth = EthernetFrame::new_checked(&f.data[..]).ok()?;
+            (eth.ethertype() == EtherType::Ipv4).then_some(())?;
+            let ip = Ipv4Packet::new_checked(&f.data[ethernet::HEADER_LEN..]).ok()?;
+            let proto = u8::from(ip.protocol());
+            Some((ip.src_addr(), ip.ttl(), proto, ip.verify_checksum(), ip.payload().to_vec()))
+        })
+        .collect()
+}
+
+#[test]
+fn traceroute_hears_every_hop_in_order() {
+    let out = run_text(&trace_text("traceroute"), None, true);
+    assert!(out.result.passed(), "{}", out.result);
+    // ICMP (1) answers the client received, in order: type 11 (time exceeded) from each router's interface
+    // facing the client, then type 3 code 3 (port unreachable) from the server.
+    let answers: Vec<(String, u8, u8)> = datagrams(capture(&out, "client"))
+        .into_iter()
+        .filter(|d| d.2 == 1)
+        .map(|d| (d.0.to_string(), d.4[0], d.4[1]))
+        .collect();
+    let want = [("10.0.1.1", 11, 0), ("10.0.12.2", 11, 0), ("10.0.23.2", 11, 0), ("10.0.2.2", 3, 3)];
+    let want: Vec<(String, u8, u8)> = want.iter().map(|&(a, t, c)| (a.to_string(), t, c)).collect();
+    assert_eq!(answers, want);
+    // r1 forwards probes 2..4 with their TTL one less and a header checksum that checks.
+    let forwarded: Vec<(u8, bool)> = datagrams(capture(&out, "r1-wan"))
+        .into_iter()
+        .filter(|d| d.0.to_string() == "10.0.1.2")
+        .map(|d| (d.1, d.3))
+        .collect();
+    assert_eq!(forwarded, [(1, true), (2, true), (3, true)]);
+    let lines = &out.result.apps[0].lines;
+    assert!(lines[0].starts_with("ttl 1: ICMP TTL exceeded") && lines[3].starts_with("ttl 4: ICMP port unreachable"));
+}
+
+/// Probes too big for r1's next link and without DF are fragmented by r1 (every fragment's payload a
+/// multiple of 8 bytes but the last); the router after it answers the first fragment only, and the server
+/// reassembles the last probe and answers port unreachable.
+#[test]
+fn datagrams_without_df_are_fragmented_to_the_next_mtu() {
+    let text = trace_text("path_mtu")
+        .split("[[app]]")
+        .next()
+        .expect("head")
+        .to_string()
+        + "[[app]]\nname = \"trace\"\nhost = \"client\"\nkind = \"traceroute\"\ndst = \"server\"\ncount = 3\nsize = 1400\n\
+           [[expect]]\napp = \"trace\"\nmin_count = 3\n";
+    let out = run_text(&text, None, true);
+    assert!(out.result.passed(), "{}", out.result);
+    let r1 = &out.result.nodes[0];
+    assert_eq!(r1.counters.get("fragmented"), Some(&2), "{:?}", r1.counters);
+    let sizes: Vec<usize> =
+        datagrams(capture(&out, "r1-wan")).iter().filter(|d| d.2 == 17).map(|d| d.4.len()).collect();
+    // 1408 bytes of UDP in 976 + 432 (976 = the most that fits under 1000 - 20, a multiple of 8).
+    assert_eq!(sizes, [976, 432, 976, 432]);
+}
+
+#[test]
+fn no_route_is_answered_net_unreachable() {
+    let text = trace_text("traceroute").split("[[app]]").next().expect("head").to_string()
+        + "[[app]]\nname = \"ping\"\nhost = \"server\"\nkind = \"ping\"\ndst = \"10.9.9.9\"\ncount = 2\n";
+    // r3's default route leads to r2, which knows no 10.9.0.0.
+    let out = run_text(&text, None, false);
+    let ping = &out.result.apps[0];
+    assert_eq!(ping.errors, ["unreachable 10.9.9.9: ICMP net unreachable"; 2], "{}", out.result);
+    assert_eq!(out.result.nodes[1].counters.get("dropped: no route"), Some(&2));
+}
+
+/// The dumbbell of traces/dumbbell_taildrop.toml, smaller, with another bottleneck discipline.
+fn dumbbell(discipline: &str, ecn: bool) -> RunOutput {
+    let mut text = trace_text("dumbbell_taildrop")
+        .replace("discipline = \"tail_drop\"", &format!("discipline = \"{discipline}\""))
+        .replace("bytes = 5000000", "bytes = 1500000")
+        .replace("min_count = 20000000", "min_count = 6000000")
+        .replace("[capture]", "[capture]\n");
+    if ecn {
+        text =
+            text.replace("config = { gateway = \"10.0.1.1\",", "config = { gateway = \"10.0.1.1\", tcp_ecn = \"on\",");
+    }
+    run_text(&text, None, false)
+}
+
+fn bottleneck(out: &RunOutput) -> &synack_sim::aqm::QueueStats {
+    &out.result.nodes[1].queues[0].stats
+}
+
+fn senders_fairness(out: &RunOutput) -> f64 {
+    let rates: Vec<f64> = out
+        .result
+        .apps
+        .iter()
+        .filter(|a| a.group.as_deref() == Some("senders"))
+        .map(|a| {
+            let c = &a.conns[0];
+            c.bytes_sent as f64 / (c.finished.expect("finished") - c.started).as_secs_f64()
+        })
+        .collect();
+    assert_eq!(rates.len(), 4);
+    jain(&rates).expect("rates")
+}
+
+#[test]
+fn active_queue_management_keeps_the_bottleneck_queue_short() {
+    let tail = dumbbell("tail_drop", false);
+    assert!(tail.result.passed(), "{}", tail.result);
+    let tail_p50 = bottleneck(&tail).sojourn_percentile(50).expect("sent");
+    for disc in ["red", "codel", "fq_codel"] {
+        let out = dumbbell(disc, false);
+        assert!(out.result.passed(), "{disc}: {}", out.result);
+        let q = bottleneck(&out);
+        let p50 = q.sojourn_percentile(50).expect("sent");
+        assert!(p50 * 3 < tail_p50, "{disc}: sojourn p50 {p50:?}, tail drop's {tail_p50:?}");
+        let early = q.dropped.get("red").or(q.dropped.get("codel")).copied().unwrap_or(0);
+        assert!(early > 0, "{disc}: {:?}", q.dropped);
+        let fair = senders_fairness(&out);
+        assert!(fair > 0.9, "{disc}: Jain's index {fair}");
+    }
+}
+
+#[test]
+fn ecn_capable_flows_are_marked_instead_of_dropped() {
+    for disc in ["codel", "fq_codel", "red"] {
+        let out = dumbbell(disc, true);
+        assert!(out.result.passed(), "{disc}: {}", out.result);
+        let q = bottleneck(&out);
+        assert!(q.marked > 10, "{disc}: {q:?}");
+        // Only what is not ECN-capable is dropped early: SYNs and retransmissions (RFC 3168 §6.1.5).
+        let early = q.dropped.get("codel").or(q.dropped.get("red")).copied().unwrap_or(0);
+        assert!(early * 5 <= q.marked, "{disc}: {early} early drops, {} marks", q.marked);
+        let ce: u64 =
+            out.result.apps.iter().flat_map(|a| &a.conns).filter_map(|c| c.counters).map(|n| n.ce_received).sum();
+        assert!(ce > 0, "{disc}: the receiver saw the marks");
+    }
+}
+
+#[test]
+fn reruns_are_byte_identical() {
+    let text = trace_text("dumbbell_codel").replace("discipline = \"codel\"", "discipline = \"fq_codel\"");
+    let a = run_text(&text, Some(3), true);
+    let b = run_text(&text, Some(3), true);
+    assert_eq!(a.captures, b.captures);
+    assert_eq!(a.result.to_string(), b.result.to_string());
+    assert!(a.captures.len() == 14, "5 hosts, 5 switch ports, 4 router ports");
+}
+
+fn error(text: &str) -> ScenarioError {
+    let file = "bad.toml";
+    let src = Source { file: file.into(), text: text.into() };
+    match Scenario::parse(file, text) {
+        Err(e) => e,
+        Ok(sc) => build(&sc, &src, &BuildOptions::default()).expect_err("the scenario should be rejected"),
+    }
+}
+
+/// Replaces `from` with `to` in the traceroute scenario and checks the error points at the line of `to`.
+fn bad(from: &str, to: &str, field: &str, words: &str) {
+    let text = trace_text("traceroute");
+    let at = text.find(from).unwrap_or_else(|| panic!("{from:?}"));
+    let line = text[..at].matches('\n').count() + 1;
+    let text = text.replacen(from, to, 1);
+    let e = error(&text);
+    let shown = e.to_string();
+    assert_eq!((e.file.as_str(), e.line, e.field.as_str()), ("bad.toml", line, field), "{shown}");
+    assert!(shown.contains(words), "{shown:?} should mention {words:?}");
+}
+
+#[test]
+fn bad_topologies_are_located() {
+    bad("b = \"r1:lan\"", "b = \"rx:lan\"", "link[0].b", "no switch or router named \"rx\"");
+    bad("b = \"r1:lan\"", "b = \"r1:nope\"", "link[0].b", "has no port \"nope\" (ports: lan, wan)");
+    bad("b = \"r1:lan\"", "b = \"r1\"", "link[0].b", "name one of its ports, r1:lan, r1:wan");
+    bad("a = \"r1:wan\"", "a = \"r1:lan\"", "link[1].a", "on another link already");
+    bad(
+        "address = \"10.0.12.1/30\"",
+        "address = \"10.0.1.200/25\"",
+        "router[0].interface[1].address",
+        "overlaps interface \"lan\"",
+    );
+    bad("address = \"10.0.12.1/30\"", "address = \"10.0.2.2/30\"", "router[0].interface[1].address", "host \"server\"");
+    bad("via = \"10.0.12.2\"", "via = \"10.0.99.2\"", "router[0].route[0].via", "on none of the router's subnets");
+    bad("prefix = \"0.0.0.0/0\"", "prefix = \"10.0.0.1/8\"", "router[0].route[0].prefix", "host bits set");
+    bad("name = \"r2\"", "name = \"server\"", "router[1].name", "already a host's or node's");
+}
+
+#[test]
+fn bad_queues_are_located() {
+    let q = |queue: &str| format!("address = \"10.0.12.1/30\"\nqueue = {{ {queue} }}");
+    let f = "router[0].interface[1].queue";
+    let from = "address = \"10.0.12.1/30\"";
+    let cases = [
+        ("rate = \"0Mbit\"", "rate", "invalid rate"),
+        ("rate = \"1Mbit\", discipline = \"red\", min_th = 5000, max_th = 1000", "max_th", "must be below max_th"),
+        ("rate = \"1Mbit\", discipline = \"codel\", min_th = 5000", "min_th", "parameter of red"),
+        ("rate = \"1Mbit\", limit_bytes = 100", "limit_bytes", "one full-size frame"),
+        ("rate = \"1Mbit\", discipline = \"codel\", target = \"0s\"", "target", "positive"),
+        ("rate = \"1Mbit\", discipline = \"fq_codel\", quantum = 0", "quantum", "at least 1"),
+        ("rate = \"1Mbit\", discipline = \"tail_drop\", ecn = true", "ecn", "needs red, codel or fq_codel"),
+        ("rate = \"1Mbit\", discipline = \"pie\"", "discipline", "unknown variant"),
+    ];
+    for (queue, field, words) in cases {
+        let text = trace_text("traceroute").replacen(from, &q(queue), 1);
+        let line = text[..text.find("queue = {").expect("queue")].matches('\n').count() + 1;
+        let e = error(&text);
+        let shown = e.to_string();
+        assert_eq!((e.line, e.field.as_str()), (line, format!("{f}.{field}").as_str()), "{queue}: {shown}");
+        assert!(shown.contains(words), "{shown:?} should mention {words:?}");
+    }
+}
+
+#[test]
+fn copies_spread_and_group() {
+    let text = trace_text("dumbbell_codel").split("[[app]]").next().expect("head").to_string()
+        + "[[app]]\nname = \"sink\"\nhost = \"sink\"\nkind = \"tcp_sink\"\nconnections = 3\n\
+           [[app]]\nname = \"bulk\"\nhost = \"cubic1\"\nkind = \"tcp_bulk\"\ndst = \"sink\"\nbytes = 300000\n\
+           copies = 3\nstart_spread = \"50ms\"\n";
+    let (sc, _) = scenario(&text);
+    assert_eq!(sc.apps[1].copies, Some(3));
+    let out = run_text(&text, None, false);
+    let bulk: Vec<_> = out.result.apps.iter().filter(|a| a.group.as_deref() == Some("bulk")).collect();
+    let names: Vec<&str> = bulk.iter().map(|a| a.name.as_str()).collect();
+    assert_eq!(names, ["bulk#1", "bulk#2", "bulk#3"]);
+    let starts: Vec<u64> = bulk.iter().map(|a| a.conns[0].started.as_nanos()).collect();
+    assert_eq!(starts, [0, 50_000_000, 100_000_000]);
+    let summary = out.result.to_string();
+    assert!(summary.contains("bulk: 3 flows, goodput total"), "{summary}");
+    assert!(summary.contains("Jain's fairness"), "{summary}");
+}
+
+/// Two senders behind a switch whose ports send at 10 Mbit/s: the port towards the receiver is the shared
+/// bottleneck; the switch floods only until it has learnt where each host is.
+#[test]
+fn a_switch_port_queue_is_a_shared_bottleneck() {
+    let host = |n: &str, i: u8| format!("[[host]]\nname = \"{n}\"\nip = \"10.0.0.{i}/24\"\n");
+    let link = |n: &str, p: u8| format!("[[link]]\na = \"{n}\"\nb = \"sw:{p}\"\ndelay = \"2ms\"\n");
+    let bulk = |n: &str| {
+        format!("[[app]]\nname = \"{n}\"\nhost = \"{n}\"\nkind = \"tcp_bulk\"\ndst = \"c\"\nbytes = 500000\ngroup = \"senders\"\n")
+    };
+    let text = format!(
+        "name = \"switched\"\nduration = \"20s\"\n{}{}{}[[switch]]\nname = \"sw\"\nports = 3\n\
+         queue = {{ rate = \"10Mbit\", limit_bytes = 30000 }}\n{}{}{}\
+         [[app]]\nname = \"sink\"\nhost = \"c\"\nkind = \"tcp_sink\"\nconnections = 2\n{}{}\
+         [[expect]]\napp = \"sink\"\nmin_count = 1000000\n",
+        host("a", 1),
+        host("b", 2),
+        host("c", 3),
+        link("a", 1),
+        link("b", 2),
+        link("c", 3),
+        bulk("a"),
+        bulk("b")
+    );
+    let out = run_text(&text, None, true);
+    assert!(out.result.passed(), "{}", out.result);
+    let sw = &out.result.nodes[0];
+    assert!(sw.counters["flooded"] <= 4, "ARP broadcasts and first frames only: {:?}", sw.counters);
+    let to_c = sw.queues.iter().find(|q| q.port == "sw:3").expect("sw:3");
+    assert!(to_c.stats.total_dropped() > 0 && to_c.stats.max_bytes > 20_000, "{:?}", to_c.stats);
+    let p99 = to_c.stats.sojourn_percentile(99).expect("sent");
+    assert!(p99 > std::time::Duration::from_millis(15), "a full 30 kB queue at 10 Mbit/s waits ~24 ms: {p99:?}");
+    assert!(out.result.to_string().contains("senders: 2 flows"));
+    assert_eq!(out.captures.len(), 6, "3 hosts, 3 switch ports");
+}
+
+/// `shrink` writes scenarios back as TOML: nodes and queues survive the round trip.
+#[test]
+fn nodes_and_queues_round_trip_through_toml() {
+    for name in ["traceroute", "dumbbell_codel"] {
+        let (sc, _) = scenario(&trace_text(name));
+        let again = Scenario::parse("again.toml", &sc.to_toml()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(again, sc, "{name}");
+    }
+}
