@@ -10,7 +10,7 @@ use crate::rng::{derive_seed, stream, APP_BASE, HOST_BASE, LINK_BASE};
 use crate::scenario::{
     AppKind, AppSpec, CaptureSpec, HostConfigSpec, ImpairSpec, Scenario, ScenarioError, Source, MIN_SNAPLEN,
 };
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 mod nodes;
 use std::time::Duration;
@@ -109,6 +109,10 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         config.gateway = c.gateway;
         if c.dhcp == Some(true) {
             config.dhcp = Some(synack::DhcpConfig::default());
+        }
+        if let Some(addrs) = &h.ip6 {
+            let addresses = addrs.iter().map(|c| c.0).collect();
+            config.ipv6 = Some(synack::Ipv6Config { addresses, ..synack::Ipv6Config::default() });
         }
         config.mtu = c.mtu.unwrap_or(config.mtu);
         config.ttl = c.ttl.unwrap_or(config.ttl);
@@ -216,14 +220,19 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
             }
             let host = host_index(&a.host)
                 .ok_or_else(|| source.error_at(&["app", &idx, "host"], format!("no host named {:?}", a.host)))?;
-            let dst = match &a.dst {
+            let wants_v6 = a.ipv6 == Some(true);
+            let dst: Option<IpAddr> = match &a.dst {
                 None => None,
                 Some(d) => Some(match host_index(d) {
-                    Some(h) => sim.hosts[h].ip,
-                    None => d.parse::<Ipv4Addr>().map_err(|_| {
+                    Some(h) if wants_v6 => IpAddr::V6(host_ipv6(&sc.hosts[h], sim.hosts[h].mac).ok_or_else(|| {
+                        let msg = format!("host {d:?} has no IPv6: give it `ip6` (an empty list for link-local only)");
+                        source.error_at(&["app", &idx, "ipv6"], msg)
+                    })?),
+                    Some(h) => IpAddr::V4(sim.hosts[h].ip),
+                    None => d.parse::<IpAddr>().map_err(|_| {
                         source.error_at(
                             &["app", &idx, "dst"],
-                            format!("{d:?} is neither a host name nor an IPv4 address"),
+                            format!("{d:?} is neither a host name nor an IPv4 or IPv6 address"),
                         )
                     })?,
                 }),
@@ -243,7 +252,17 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
             };
             let app = match a.kind {
                 AppKind::BlindAttacker => attacker(a, &sim, report, app_seed),
-                AppKind::Traceroute => traceroute(a, sc, &sim, host, report, dst),
+                AppKind::Traceroute => {
+                    let dst = match dst {
+                        Some(IpAddr::V6(_)) => {
+                            let msg = "traceroute probes IPv4 paths only (routers forward IPv4)".to_string();
+                            return Err(source.error_at(&["app", &idx, "dst"], msg));
+                        }
+                        Some(IpAddr::V4(v4)) => Some(v4),
+                        None => None,
+                    };
+                    traceroute(a, sc, &sim, host, report, dst)
+                }
                 _ => make_app(a, report, dst, app_seed, hash),
             }
             .map_err(|(field, msg)| source.error_at(&["app", &idx, field], msg))?;
@@ -410,6 +429,13 @@ fn unit_name(kind: AppKind) -> &'static str {
 
 type FieldError = (&'static str, String);
 
+/// The IPv6 address an app's `dst` means for a host: its first configured one, else its link-local one;
+/// `None` if the host has no IPv6.
+fn host_ipv6(h: &crate::scenario::HostSpec, mac: EthernetAddress) -> Option<Ipv6Addr> {
+    let addrs = h.ip6.as_ref()?;
+    Some(addrs.first().map_or_else(|| synack::wire::ipv6::link_local_from_mac(mac), |c| c.0.addr()))
+}
+
 fn interval_of(d: Option<crate::units::Dur>, default: Duration) -> Duration {
     d.map(|d| d.0).unwrap_or(default)
 }
@@ -418,7 +444,7 @@ fn interval_of(d: Option<crate::units::Dur>, default: Duration) -> Duration {
 fn make_app(
     a: &AppSpec,
     report: AppReport,
-    dst: Option<Ipv4Addr>,
+    dst: Option<IpAddr>,
     seed: u64,
     hash: HashKind,
 ) -> Result<Box<dyn App>, FieldError> {

@@ -103,6 +103,10 @@ pub struct HostSpec {
     /// Defaults to `02:00:00:00:00:NN` with NN the host's 1-based position.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mac: Option<Mac>,
+    /// IPv6 besides IPv4 (dual stack): addresses with prefixes, `["2001:db8::1/64"]`. Present (even empty),
+    /// the host also has its link-local address (fe80:: from its MAC) and solicits routers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip6: Option<Vec<Cidr6>>,
     #[serde(default, skip_serializing_if = "HostConfigSpec::is_empty")]
     pub config: HostConfigSpec,
 }
@@ -422,9 +426,13 @@ pub struct AppSpec {
     /// Start the copies this far apart, the first at `start`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_spread: Option<Dur>,
-    /// A host name or an IPv4 address.
+    /// A host name, an IPv4 or an IPv6 address. A host name means its IPv4 address, or with `ipv6 = true`
+    /// its first IPv6 address (its link-local one if it has no other).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dst: Option<String>,
+    /// `dst` names a host's IPv6 address rather than its IPv4 one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ipv6: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub port: Option<u16>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -587,6 +595,7 @@ macro_rules! string_newtype {
 }
 
 string_newtype!(Cidr, Ipv4Cidr, "bad address/prefix");
+string_newtype!(Cidr6, synack::Ipv6Cidr, "bad IPv6 address/prefix");
 string_newtype!(Mac, EthernetAddress, "bad MAC address");
 
 /// A scenario error, located in its file.

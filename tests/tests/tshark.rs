@@ -113,6 +113,10 @@ const FIELDS: &[&str] = &[
     "arp.opcode",
     "arp.src.proto_ipv4",
     "arp.dst.proto_ipv4",
+    "ipv6.src",
+    "ipv6.dst",
+    "icmpv6.type",
+    "icmpv6.code",
 ];
 
 /// tshark's fields of every frame, normalised. Fields with several occurrences (an ICMP error quotes an IP
@@ -131,7 +135,10 @@ fn tshark_views(path: &Path) -> Vec<FrameView> {
                 cols.get(i).map(|c| c.split(',').filter(|s| !s.is_empty()).collect()).unwrap_or_default()
             };
             let one = |field: &str| get(field).first().copied().unwrap_or("").to_string();
-            let (src, dst) = (one("ip.src"), one("ip.dst"));
+            let v6 = get("ip.src").is_empty() && !get("ipv6.src").is_empty();
+            let (src, dst) = if v6 { (one("ipv6.src"), one("ipv6.dst")) } else { (one("ip.src"), one("ip.dst")) };
+            // Our decode brackets IPv6 addresses that carry a port.
+            let (psrc, pdst) = if v6 { (format!("[{src}]"), format!("[{dst}]")) } else { (src.clone(), dst.clone()) };
             let what = if let Some(op) = get("arp.opcode").first() {
                 match *op {
                     "1" => format!("ARP request {}->{}", one("arp.src.proto_ipv4"), one("arp.dst.proto_ipv4")),
@@ -150,11 +157,13 @@ fn tshark_views(path: &Path) -> Vec<FrameView> {
                     s += &format!(" quote={qs}:{sp}>{qd}:{dp}");
                 }
                 s
+            } else if !get("icmpv6.type").is_empty() {
+                format!("ICMPv6 {src}>{dst} type={} code={}", one("icmpv6.type"), one("icmpv6.code"))
             } else if !get("tcp.srcport").is_empty() {
                 let flags = flag_letters(&one("tcp.flags"));
                 let ack = if flags.contains('.') { one("tcp.ack_raw") } else { "-".into() };
                 format!(
-                    "TCP {src}:{}>{dst}:{} [{flags}] seq={} ack={ack} win={} len={}",
+                    "TCP {psrc}:{}>{pdst}:{} [{flags}] seq={} ack={ack} win={} len={}",
                     one("tcp.srcport"),
                     one("tcp.dstport"),
                     one("tcp.seq_raw"),
@@ -163,13 +172,31 @@ fn tshark_views(path: &Path) -> Vec<FrameView> {
                 )
             } else if !get("udp.srcport").is_empty() {
                 let len = one("udp.length").parse::<i64>().map(|l| (l - 8).to_string()).unwrap_or_default();
-                format!("UDP {src}:{}>{dst}:{} len={len}", one("udp.srcport"), one("udp.dstport"))
+                format!("UDP {psrc}:{}>{pdst}:{} len={len}", one("udp.srcport"), one("udp.dstport"))
             } else {
                 format!("other {src}>{dst}")
             };
             FrameView { time: one("frame.time_relative"), what }
         })
         .collect()
+}
+
+/// ICMPv6 type and code from our decode's message name (RFC 4443, RFC 4861).
+fn icmpv6_type_code(kind: &str) -> Option<(u8, u8)> {
+    Some(match kind {
+        "echo-request" => (128, 0),
+        "echo-reply" => (129, 0),
+        "RS" => (133, 0),
+        "RA" => (134, 0),
+        "NS" => (135, 0),
+        "NA" => (136, 0),
+        "redirect" => (137, 0),
+        "packet-too-big" => (2, 0),
+        "time-exceeded" => (3, 0),
+        "port-unreachable" => (1, 4),
+        "addr-unreachable" => (1, 3),
+        _ => return None,
+    })
 }
 
 /// ICMP type and code from our decode's message name.
@@ -221,6 +248,10 @@ fn our_view(line: &str) -> FrameView {
                 }
             }
             s
+        }
+        [src, ">", dst, "ICMPv6", kind, ..] => {
+            let (ty, code) = icmpv6_type_code(kind).map(|(t, c)| (t.to_string(), c.to_string())).unwrap_or_default();
+            format!("ICMPv6 {src}>{dst} type={ty} code={code}")
         }
         _ => format!("undecoded: {}", t.join(" ")),
     };

@@ -425,7 +425,6 @@ impl<'a> TcpRepr<'a> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -202,7 +202,6 @@ impl<'a> UdpRepr<'a> {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -47,6 +47,23 @@ impl Cx<'_> {
         self.now
     }
 
+    /// The wildcard address to bind `port` on: `[::]` on a host with IPv6 (see [`Cx::take_both_families`]),
+    /// else `0.0.0.0`.
+    pub fn wildcard(&self, port: u16) -> std::net::SocketAddr {
+        if self.stack.config().ipv6.is_some() {
+            std::net::SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, port))
+        } else {
+            std::net::SocketAddr::from(([0, 0, 0, 0], port))
+        }
+    }
+
+    /// Lets a socket bound to [`Cx::wildcard`] on a host with IPv6 take IPv4 too (a dual-stack socket).
+    pub fn take_both_families(&mut self, sock: SocketHandle) {
+        if self.stack.config().ipv6.is_some() {
+            let _ = self.command(Command::SetIpv6Only { sock, ipv6_only: false });
+        }
+    }
+
     /// Runs one command now. Sockets it creates belong to this app (their events come to it). Frames and
     /// events it causes are handled by the simulator after the app returns.
     pub fn command(&mut self, cmd: Command) -> Result<Reply, CommandError> {

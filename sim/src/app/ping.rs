@@ -2,7 +2,7 @@
 
 use super::{App, AppReport, Cx};
 use std::collections::BTreeSet;
-use std::net::Ipv4Addr;
+use std::net::IpAddr;
 use std::time::Duration;
 use synack::{Command, Event, Reply, SocketHandle};
 
@@ -12,7 +12,7 @@ const GIVE_UP: u64 = 2;
 #[derive(Debug)]
 pub struct Ping {
     report: AppReport,
-    dst: Ipv4Addr,
+    dst: IpAddr,
     count: u16,
     interval: Duration,
     size: usize,
@@ -25,7 +25,7 @@ pub struct Ping {
 }
 
 impl Ping {
-    pub fn new(report: AppReport, dst: Ipv4Addr, count: u16, interval: Duration, size: usize) -> Ping {
+    pub fn new(report: AppReport, dst: IpAddr, count: u16, interval: Duration, size: usize) -> Ping {
         let timeout = Duration::from_secs(1);
         let (sock, sent, replied, gave_up) = (None, 0, BTreeSet::new(), false);
         Ping { report, dst, count, interval, size, timeout, sock, sent, replied, gave_up }
@@ -35,7 +35,7 @@ impl Ping {
         let Some(sock) = self.sock else { return };
         let seq_no = self.sent;
         self.sent += 1;
-        if let Err(e) = cx.command(Command::Ping { sock, dst: self.dst.into(), seq_no, payload_len: self.size }) {
+        if let Err(e) = cx.command(Command::Ping { sock, dst: self.dst, seq_no, payload_len: self.size }) {
             self.report.errors.push(format!("ping #{seq_no}: {e}"));
         }
         if self.sent < self.count {

@@ -9,9 +9,12 @@ use synack::{Command, Event, Instant, Reply, SocketHandle};
 const BACKLOG: usize = 128;
 
 fn listen(cx: &mut Cx<'_>, report: &mut AppReport, port: u16) -> Option<SocketHandle> {
-    let local = SocketAddr::from(([0, 0, 0, 0], port));
+    let local = cx.wildcard(port);
     match cx.command(Command::TcpListen { local, backlog: BACKLOG }) {
-        Ok(Reply::Bound { sock, .. }) => Some(sock),
+        Ok(Reply::Bound { sock, .. }) => {
+            cx.take_both_families(sock);
+            Some(sock)
+        }
         other => {
             report.errors.push(format!("listen {local}: {other:?}"));
             None

@@ -11,9 +11,14 @@ const GIVE_UP: u64 = 2;
 /// How long a client waits for stragglers after its last datagram.
 const LINGER: Duration = Duration::from_secs(1);
 
-fn bind(cx: &mut Cx<'_>, report: &mut AppReport, local: SocketAddr) -> Option<SocketHandle> {
+/// Binds `port` of the host's wildcard address (both families on a host with IPv6).
+fn bind(cx: &mut Cx<'_>, report: &mut AppReport, port: u16) -> Option<SocketHandle> {
+    let local = cx.wildcard(port);
     match cx.command(Command::UdpBind { local }) {
-        Ok(Reply::Bound { sock, .. }) => Some(sock),
+        Ok(Reply::Bound { sock, .. }) => {
+            cx.take_both_families(sock);
+            Some(sock)
+        }
         other => {
             report.errors.push(format!("bind {local}: {other:?}"));
             None
@@ -44,7 +49,7 @@ impl UdpEcho {
 
 impl App for UdpEcho {
     fn start(&mut self, cx: &mut Cx<'_>) {
-        self.sock = bind(cx, &mut self.report, SocketAddr::from(([0, 0, 0, 0], self.port)));
+        self.sock = bind(cx, &mut self.report, self.port);
     }
     fn on_event(&mut self, cx: &mut Cx<'_>, sock: SocketHandle, event: &Event) {
         if *event != Event::Readable {
@@ -108,7 +113,7 @@ impl UdpPingPong {
 
 impl App for UdpPingPong {
     fn start(&mut self, cx: &mut Cx<'_>) {
-        self.sock = bind(cx, &mut self.report, SocketAddr::from(([0, 0, 0, 0], 0)));
+        self.sock = bind(cx, &mut self.report, 0);
         if self.count > 0 {
             self.send_next(cx);
         }
@@ -190,7 +195,7 @@ impl UdpBulk {
 
 impl App for UdpBulk {
     fn start(&mut self, cx: &mut Cx<'_>) {
-        self.sock = bind(cx, &mut self.report, SocketAddr::from(([0, 0, 0, 0], 0)));
+        self.sock = bind(cx, &mut self.report, 0);
         self.send_some(cx);
     }
     fn on_event(&mut self, _cx: &mut Cx<'_>, _sock: SocketHandle, event: &Event) {
@@ -225,7 +230,7 @@ impl UdpSink {
 
 impl App for UdpSink {
     fn start(&mut self, cx: &mut Cx<'_>) {
-        self.sock = bind(cx, &mut self.report, SocketAddr::from(([0, 0, 0, 0], self.port)));
+        self.sock = bind(cx, &mut self.report, self.port);
     }
     fn on_event(&mut self, cx: &mut Cx<'_>, sock: SocketHandle, event: &Event) {
         if *event == Event::Readable {
