@@ -545,6 +545,11 @@ impl<L: Link> DriverLoop<L> {
     }
 
     fn on_event(&mut self, sock: SocketHandle, ev: Event) {
+        if let Event::Address { addr, change } = ev {
+            // An operator wants to know which address autoconfiguration gave (or that DAD failed).
+            eprintln!("synack-tap: address {addr} {change}");
+            return;
+        }
         if let Event::Dhcp(news) = ev {
             if let Ok(mut shown) = self.shared_config.write() {
                 *shown = self.stack.config().clone();

@@ -25,6 +25,13 @@ pub struct Cli {
     /// The stack's IPv4 address and prefix, e.g. 10.77.0.2/24.
     #[arg(long, value_name = "A.B.C.D/P", global = true, default_value = "10.77.0.2/24")]
     pub ip: Ipv4Cidr,
+    /// An IPv6 address and on-link prefix for the stack, e.g. fd00:77::2/64 (repeat for more). IPv6 is on by
+    /// default: the link-local address formed from the MAC, and addresses from router advertisements.
+    #[arg(long, value_name = "ADDR/LEN", global = true)]
+    pub ip6: Vec<synack::Ipv6Cidr>,
+    /// IPv4 only: no IPv6 at all (no link-local address, no router solicitations).
+    #[arg(long, global = true, conflicts_with = "ip6")]
+    pub no_ip6: bool,
     /// Default gateway for off-link destinations (must lie inside --ip's prefix).
     #[arg(long, value_name = "A.B.C.D", global = true)]
     pub gateway: Option<Ipv4Addr>,

@@ -78,7 +78,11 @@ fn run(cli: Cli) -> Result<(), String> {
     if cli.dhcp {
         stack.dhcp = Some(synack::DhcpConfig::default());
     }
+    if !cli.no_ip6 {
+        stack.ipv6 = Some(synack::Ipv6Config { addresses: cli.ip6.clone(), ..synack::Ipv6Config::default() });
+    }
     stack.validate().map_err(|e| match e {
+        ConfigError::BadIpv6(_) => format!("{e} (--ip6 ADDR/LEN, e.g. --ip6 fd00:77::2/64)"),
         ConfigError::BadTcp(_) | ConfigError::ZeroLimit(_) => {
             format!("{e} (--send-buffer / --recv-buffer and their -max)")
         }
@@ -134,6 +138,7 @@ fn run_mode(
         ip: lease.as_ref().map_or(cli.ip.addr(), |l| l.address.addr()),
         limit: cli.max_connections,
         verbose: cli.verbose,
+        dual_stack: !cli.no_ip6,
         chargen_bytes: match cli.mode {
             Mode::Serve { chargen_bytes, .. } => chargen_bytes,
             _ => 0,

@@ -48,6 +48,8 @@ pub struct Options {
     pub verbose: bool,
     /// Bytes a chargen connection sends before it closes.
     pub chargen_bytes: u64,
+    /// IPv6 is on: every service listens on [::], taking IPv4 too.
+    pub dual_stack: bool,
 }
 
 /// Runs `specs` until stopped or until the limit is served; prints the summary.
@@ -533,18 +535,27 @@ impl App for Servers {
     fn start(&mut self, cx: &mut AppContext<'_>) -> Result<(), String> {
         for (i, spec) in self.specs.iter().enumerate() {
             let (service, port) = (spec.service, spec.port);
-            let local = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
+            let local = if self.opts.dual_stack {
+                SocketAddr::from((std::net::Ipv6Addr::UNSPECIFIED, port))
+            } else {
+                SocketAddr::from((Ipv4Addr::UNSPECIFIED, port))
+            };
             let (cmd, proto) = if service.is_udp() {
                 (Command::UdpBind { local }, "UDP")
             } else {
                 (Command::TcpListen { local, backlog: BACKLOG }, "TCP")
             };
             match cx.command(cmd) {
-                Ok(Reply::Bound { sock, .. }) if service.is_udp() => {
-                    self.udp.insert(sock, i);
-                }
                 Ok(Reply::Bound { sock, .. }) => {
-                    self.listeners.insert(sock, i);
+                    if self.opts.dual_stack {
+                        cx.command(Command::SetIpv6Only { sock, ipv6_only: false })
+                            .map_err(|e| format!("cannot take IPv4 too on {proto} port {port}: {e}"))?;
+                    }
+                    if service.is_udp() {
+                        self.udp.insert(sock, i);
+                    } else {
+                        self.listeners.insert(sock, i);
+                    }
                 }
                 Ok(other) => return Err(format!("unexpected answer to binding {proto} port {port}: {other:?}")),
                 Err(e) => return Err(format!("cannot listen on {proto} port {port} ({}): {e}", service.name())),
