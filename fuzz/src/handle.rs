@@ -42,6 +42,13 @@ fn payload_at(seq: u32, len: usize) -> Vec<u8> {
 /// A few configurations, so small buffers, tiny queues and no window scaling get explored too.
 fn config(variant: u8, seed: u64) -> Config {
     let mut c = Config { mac: STACK_MAC, ipv4: "10.0.0.2/24".parse().unwrap(), seed, ..Config::default() };
+    // Dual stack but for the tiny-MTU variant (IPv6 needs 1280): NDP, ICMPv6, fragments and TCP/UDP over IPv6
+    // are reachable from the frames the fuzzer makes.
+    if variant % 4 != 2 {
+        let addresses = vec!["2001:db8::2/64".parse().unwrap()];
+        c.ipv6 =
+            Some(synack::Ipv6Config { addresses, gateway: Some("fe80::1".parse().unwrap()), ..Default::default() });
+    }
     match variant % 4 {
         0 => {}
         1 => {
@@ -51,6 +58,11 @@ fn config(variant: u8, seed: u64) -> Config {
             // Buffers that may grow (autotuning) from small starting sizes.
             c.tcp.send_buffer_max = 1 << 20;
             c.tcp.recv_buffer_max = 1 << 20;
+            if let Some(v6) = c.ipv6.as_mut() {
+                v6.nd.max_pending_frames = 2;
+                v6.nd.max_entries = 4;
+                v6.nd.dup_addr_detect_transmits = 0;
+            }
         }
         2 => {
             c.tcp.window_scaling = false;

@@ -27,7 +27,12 @@ pub fn check_transmit(frame: &[u8], mac: EthernetAddress, ip: Ipv4Addr, mtu: usi
     assert_eq!(eth.source, mac.0, "Ethernet source is not the stack's MAC");
     let eth_dst = EthernetAddress(eth.destination);
     assert!(eth_dst != mac, "frame sent to ourselves");
-    assert!(eth_dst.is_broadcast() || (eth_dst.is_unicast() && eth_dst.0 != [0; 6]), "frame sent to {eth_dst}");
+    let ipv6_group = eth_dst.0[..2] == [0x33, 0x33];
+    assert!(
+        eth_dst.is_broadcast() || ipv6_group || (eth_dst.is_unicast() && eth_dst.0 != [0; 6]),
+        "frame sent to {eth_dst}"
+    );
+    assert!(!ipv6_group || matches!(headers.net, Some(ep::NetHeaders::Ipv6(..))), "IPv6 group MAC for non-IPv6");
     match &headers.net {
         Some(ep::NetHeaders::Arp(arp)) => {
             let arp = arp.try_eth_ipv4().expect("emitted ARP is not Ethernet/IPv4");
@@ -69,7 +74,42 @@ pub fn check_transmit(frame: &[u8], mac: EthernetAddress, ip: Ipv4Addr, mtu: usi
                 other => panic!("unexpected transport {other:?} in an emitted frame: {frame:02x?}"),
             }
         }
+        Some(ep::NetHeaders::Ipv6(h, _)) => check_ipv6(frame, h, &headers, mac, ipv6_group),
         other => panic!("unexpected network layer {other:?} in an emitted frame"),
+    }
+}
+
+/// An emitted IPv6 packet: never from a multicast address, never to ::, loopback or a mapped address; a group
+/// MAC only for the matching multicast group (RFC 2464 §7); checksums right; NDP with hop limit 255.
+fn check_ipv6(frame: &[u8], h: &ep::Ipv6Header, headers: &ep::PacketHeaders<'_>, mac: EthernetAddress, group: bool) {
+    let (src, dst) = (std::net::Ipv6Addr::from(h.source), std::net::Ipv6Addr::from(h.destination));
+    assert!(!src.is_multicast() && !src.is_loopback(), "IPv6 source {src}: {frame:02x?}");
+    assert!(!dst.is_unspecified() && !dst.is_loopback() && dst.to_ipv4_mapped().is_none(), "IPv6 to {dst}");
+    if group {
+        assert!(dst.is_multicast(), "group MAC for unicast {dst}");
+        assert_eq!(frame[2..6], dst.octets()[12..], "group MAC does not match {dst}");
+    } else {
+        assert!(!dst.is_multicast(), "multicast {dst} to a unicast MAC");
+    }
+    let _ = mac;
+    let payload = headers.payload.slice();
+    match &headers.transport {
+        Some(ep::TransportHeader::Udp(udp)) => {
+            assert_eq!(udp.checksum, udp.calc_checksum_ipv6(h, payload).unwrap(), "UDP checksum over IPv6");
+            assert_ne!(udp.checksum, 0, "UDP over IPv6 without a checksum");
+        }
+        Some(ep::TransportHeader::Tcp(tcp)) => {
+            assert_eq!(tcp.checksum, tcp.calc_checksum_ipv6(h, payload).unwrap(), "TCP checksum over IPv6");
+            assert!(!(tcp.syn && tcp.fin) && !(tcp.syn && tcp.rst), "bad TCP flags: {frame:02x?}");
+        }
+        Some(ep::TransportHeader::Icmpv6(icmp)) => {
+            let sum = icmp.icmp_type.calc_checksum(h.source, h.destination, payload).unwrap();
+            assert_eq!(icmp.checksum, sum, "ICMPv6 checksum");
+            if (133..=137).contains(&icmp.icmp_type.type_u8()) {
+                assert_eq!(h.hop_limit, 255, "NDP with hop limit {}", h.hop_limit);
+            }
+        }
+        other => panic!("unexpected transport {other:?} over IPv6: {frame:02x?}"),
     }
 }
 
