@@ -17,6 +17,37 @@ pub(crate) fn header_len(dst: IpAddr) -> usize {
 }
 
 impl Stack {
+    /// Hands a fragment (of either family) to the reassembler: drops are counted, a new datagram's timer is
+    /// scheduled, and the whole datagram comes back once complete.
+    pub(crate) fn add_fragment(
+        &mut self,
+        fragment: crate::reassembly::Fragment<'_>,
+        now: Instant,
+    ) -> Option<crate::reassembly::Datagram> {
+        use crate::reassembly::Outcome;
+        self.stats.fragments_received += 1;
+        let mut evicted = 0;
+        let outcome = self.reassembly.add(fragment, now, &mut evicted);
+        for _ in 0..evicted {
+            self.drop_frame(crate::stats::DropReason::ReassemblyEvicted);
+        }
+        match outcome {
+            Outcome::Stored { new: Some((deadline, serial)) } => {
+                self.timers.schedule(deadline, crate::timer::TimerKey::Reassembly(serial));
+                None
+            }
+            Outcome::Stored { new: None } => None,
+            Outcome::Dropped(reason) => {
+                self.drop_frame(reason);
+                None
+            }
+            Outcome::Complete(datagram) => {
+                self.stats.datagrams_reassembled += 1;
+                Some(datagram)
+            }
+        }
+    }
+
     /// Is `ip` one of our addresses (an IPv6 one in any usable state)?
     pub(crate) fn is_our_address(&self, ip: IpAddr) -> bool {
         match ip {

@@ -3,7 +3,7 @@
 
 use crate::api::{CommandError, Output, SocketHandle};
 use crate::arp::{Enqueued, Lookup, QueuedFrame};
-use crate::reassembly::{Fragment, FragmentKey, Outcome};
+use crate::reassembly::{Fragment, FragmentKey};
 use crate::stack::Stack;
 use crate::stats::{DropReason, Layer};
 use crate::time::Instant;
@@ -231,7 +231,6 @@ impl Stack {
         if packet.more_frags() && packet.payload().len() % 8 != 0 {
             return self.drop_frame(DropReason::Malformed(Layer::Ipv4, crate::wire::Error::BadLength));
         }
-        self.stats.fragments_received += 1;
         let fragment = Fragment {
             key: FragmentKey {
                 src: src.into(),
@@ -244,32 +243,19 @@ impl Stack {
             header: packet.header(),
             data: packet.payload(),
         };
-        let mut evicted = 0;
-        let outcome = self.reassembly.add(fragment, now, &mut evicted);
-        for _ in 0..evicted {
-            self.drop_frame(DropReason::ReassemblyEvicted);
-        }
-        match outcome {
-            Outcome::Stored { new: Some((deadline, serial)) } => {
-                self.timers.schedule(deadline, TimerKey::Reassembly(serial));
-            }
-            Outcome::Stored { new: None } => {}
-            Outcome::Dropped(reason) => self.drop_frame(reason),
-            Outcome::Complete(datagram) => {
-                self.stats.datagrams_reassembled += 1;
-                let rx = Received {
-                    src: src.into(),
-                    dst: dst.into(),
-                    protocol: repr.protocol,
-                    ttl: repr.ttl,
-                    ecn: datagram.header.get(1).map_or(EcnCodepoint::NotEct, |b| EcnCodepoint::from_bits(*b)),
-                    broadcast,
-                    header: &datagram.header,
-                    payload: &datagram.payload,
-                    checksum_offloaded: false,
-                };
-                self.deliver(&rx, now, out);
-            }
+        if let Some(datagram) = self.add_fragment(fragment, now) {
+            let rx = Received {
+                src: src.into(),
+                dst: dst.into(),
+                protocol: repr.protocol,
+                ttl: repr.ttl,
+                ecn: datagram.header.get(1).map_or(EcnCodepoint::NotEct, |b| EcnCodepoint::from_bits(*b)),
+                broadcast,
+                header: &datagram.header,
+                payload: &datagram.payload,
+                checksum_offloaded: false,
+            };
+            self.deliver(&rx, now, out);
         }
     }
 

@@ -12,7 +12,7 @@ use crate::ipv4::Received;
 use crate::ndp::cache::AdvertFlags;
 use crate::ndp::host::{NdAction, Ndp, Received as NdReceived};
 use crate::ndp::router::{PrefixInfo, RouterAdvert};
-use crate::reassembly::{Fragment, FragmentKey, Outcome};
+use crate::reassembly::{Fragment, FragmentKey};
 use crate::stack::Stack;
 use crate::stats::{DropReason, Layer};
 use crate::time::Instant;
@@ -436,7 +436,6 @@ impl Stack {
         if fragment.more_frags && rx.payload.len() % 8 != 0 {
             return self.drop_frame(DropReason::Malformed(Layer::Ipv6, crate::wire::Error::BadLength));
         }
-        self.stats.fragments_received += 1;
         let piece = Fragment {
             key: FragmentKey { src: rx.src, dst: rx.dst, protocol: IpProtocol::IPV6_FRAG, ident: fragment.ident },
             offset: usize::from(fragment.frag_offset),
@@ -444,36 +443,21 @@ impl Stack {
             header: rx.header,
             data: rx.payload,
         };
-        let mut evicted = 0;
-        let outcome = self.reassembly.add(piece, now, &mut evicted);
-        for _ in 0..evicted {
-            self.drop_frame(DropReason::ReassemblyEvicted);
-        }
-        match outcome {
-            Outcome::Stored { new: Some((deadline, serial)) } => {
-                self.timers.schedule(deadline, TimerKey::Reassembly(serial));
-            }
-            Outcome::Stored { new: None } => {}
-            Outcome::Dropped(reason) => self.drop_frame(reason),
-            Outcome::Complete(datagram) => {
-                self.stats.datagrams_reassembled += 1;
-                let base = datagram.header.len();
-                let start = WalkStart { first: fragment.next_header, named_at: base - ipv6::FRAGMENT_HEADER_LEN, base };
-                let dst_multicast = rx.dst.is_multicast();
-                let (protocol, offset) = match ipv6::walk_from(start, &datagram.payload, dst_multicast) {
-                    Ok(ExtHeaderWalk::Upper { protocol, offset, .. }) => (protocol, offset - base),
-                    Ok(_) | Err(_) => return self.drop_frame(DropReason::Ipv6ParameterProblem),
-                };
-                let whole = Received {
-                    protocol,
-                    header: &datagram.header,
-                    payload: &datagram.payload[offset..],
-                    checksum_offloaded: false,
-                    ..*rx
-                };
-                self.deliver6(&whole, now, out);
-            }
-        }
+        let Some(datagram) = self.add_fragment(piece, now) else { return };
+        let base = datagram.header.len();
+        let start = WalkStart { first: fragment.next_header, named_at: base - ipv6::FRAGMENT_HEADER_LEN, base };
+        let (protocol, offset) = match ipv6::walk_from(start, &datagram.payload, rx.dst.is_multicast()) {
+            Ok(ExtHeaderWalk::Upper { protocol, offset, .. }) => (protocol, offset - base),
+            Ok(_) | Err(_) => return self.drop_frame(DropReason::Ipv6ParameterProblem),
+        };
+        let whole = Received {
+            protocol,
+            header: &datagram.header,
+            payload: &datagram.payload[offset..],
+            checksum_offloaded: false,
+            ..*rx
+        };
+        self.deliver6(&whole, now, out);
     }
 
     /// Hands a complete packet to its protocol.

@@ -151,9 +151,16 @@ fn frame_for_another_mac() {
 }
 
 #[test]
-fn ipv6_ethertype() {
+fn ipv6_to_a_stack_without_ipv6() {
     let mut h = Harness::primed(1);
     let frame = ethernet(PEER_MAC, STACK_MAC, 0x86dd, &[0x60; 40]);
+    assert_dropped(&mut h, &frame, DropReason::Ipv6Disabled);
+}
+
+#[test]
+fn another_ethertype() {
+    let mut h = Harness::primed(1);
+    let frame = ethernet(PEER_MAC, STACK_MAC, 0x88cc, &[0; 46]);
     assert_dropped(&mut h, &frame, DropReason::UnsupportedEtherType);
 }
 
