@@ -1,5 +1,6 @@
 //! IPv4 as a host (RFC 791, RFC 1122 §3): validate and deliver what is ours, route what we send (on-link or
-//! via the gateway), reassemble fragments. We never forward and never fragment.
+//! via the gateway), reassemble fragments, fragment datagrams larger than the link (never TCP). We never
+//! forward.
 
 use crate::api::{CommandError, Output, SocketHandle};
 use crate::arp::{Enqueued, Lookup, QueuedFrame};
@@ -18,6 +19,9 @@ use core::net::{IpAddr, Ipv4Addr};
 
 /// Minimum IPv4 header, the only size we emit.
 pub(crate) const HEADER_LEN: usize = crate::wire::ipv4::HEADER_LEN;
+
+/// The largest transport payload of one IPv4 datagram, fragmented or not: 65,535 less the header.
+pub(crate) const MAX_DATAGRAM_PAYLOAD: usize = 65_535 - HEADER_LEN;
 
 /// Where a datagram goes on the link.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -111,7 +115,17 @@ impl Stack {
         let hop = self.route(dst)?;
         let max = self.max_payload_of(dst.into(), protocol);
         if payload_len > max {
-            return Err(CommandError::MessageTooLong { max });
+            // Like Linux: TCP never fragments (it sizes its segments); datagrams and echo replies larger than
+            // the link leave as fragments, without DF (RFC 791).
+            if protocol == IpProtocol::Tcp {
+                return Err(CommandError::MessageTooLong { max });
+            }
+            if payload_len > MAX_DATAGRAM_PAYLOAD {
+                return Err(CommandError::MessageTooLong { max: MAX_DATAGRAM_PAYLOAD });
+            }
+            let mut whole = vec![0u8; payload_len];
+            fill(&mut whole);
+            return self.send_ipv4_fragments(hop, dst, protocol, &whole, owner, port, now, out);
         }
         let ip = Ipv4Repr {
             src_addr: self.config.ipv4.addr(),
@@ -120,12 +134,73 @@ impl Stack {
             payload_len,
             ttl: self.config.ttl,
             ident: self.next_ip_ident,
-            // We never fragment, so say so (Linux does the same with path MTU discovery on).
+            // Path MTU discovery (RFC 1191), as Linux: whole datagrams go with DF set.
             dont_frag: true,
             ecn,
         };
         self.next_ip_ident = self.next_ip_ident.wrapping_add(1);
-        let ip_len = HEADER_LEN + payload_len;
+        let partial = self.config.tx_checksum_offload;
+        self.send_ipv4_frame(hop, &ip, None, partial, owner, port, now, out, fill);
+        Ok(())
+    }
+
+    /// Sends `whole` (a transport payload too large for the link) as fragments of one datagram: each carries
+    /// as many 8-byte units as fit the MTU, DF clear, the last without More Fragments.
+    #[allow(clippy::too_many_arguments)]
+    fn send_ipv4_fragments(
+        &mut self,
+        hop: NextHop,
+        dst: Ipv4Addr,
+        protocol: IpProtocol,
+        whole: &[u8],
+        owner: Option<SocketHandle>,
+        port: Option<u16>,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> Result<(), CommandError> {
+        let piece = (self.config.mtu - HEADER_LEN) & !7;
+        let ident = self.next_ip_ident;
+        self.next_ip_ident = self.next_ip_ident.wrapping_add(1);
+        let why = self.sending_because.take();
+        for (i, chunk) in whole.chunks(piece).enumerate() {
+            let offset = i * piece;
+            let more = offset + chunk.len() < whole.len();
+            let ip = Ipv4Repr {
+                src_addr: self.config.ipv4.addr(),
+                dst_addr: dst,
+                protocol,
+                payload_len: chunk.len(),
+                ttl: self.config.ttl,
+                ident,
+                dont_frag: false,
+                ecn: EcnCodepoint::NotEct,
+            };
+            self.sending_because = why;
+            // Offsets stay below 65,535 (the payload is bounded by MAX_DATAGRAM_PAYLOAD).
+            let frag = Some((more, offset as u16));
+            self.send_ipv4_frame(hop, &ip, frag, false, owner, port, now, out, |b| b.copy_from_slice(chunk));
+        }
+        self.stats.datagrams_fragmented += 1;
+        Ok(())
+    }
+
+    /// Builds one frame for `ip` (a fragment if `frag` is `(more, offset)`) and transmits it, or queues it for
+    /// ARP. `partial`: leave the TCP/UDP checksum for the device to finish.
+    #[allow(clippy::too_many_arguments)]
+    fn send_ipv4_frame(
+        &mut self,
+        hop: NextHop,
+        ip: &Ipv4Repr,
+        frag: Option<(bool, u16)>,
+        partial: bool,
+        owner: Option<SocketHandle>,
+        port: Option<u16>,
+        now: Instant,
+        out: &mut Vec<Output>,
+        fill: impl FnOnce(&mut [u8]),
+    ) {
+        let (dst, protocol) = (ip.dst_addr, ip.protocol);
+        let ip_len = HEADER_LEN + ip.payload_len;
         let mut buf = self.frame_buffer(ethernet::frame_len(ip_len));
         let dst_mac = match hop {
             NextHop::Broadcast => EthernetAddress::BROADCAST,
@@ -145,8 +220,13 @@ impl Stack {
         EthernetRepr { src_addr: self.config.mac, dst_addr: dst_mac, ethertype: EtherType::Ipv4 }.emit(&mut frame);
         let mut packet = Ipv4Packet::new_unchecked(&mut frame.payload_mut()[..ip_len]);
         ip.emit(&mut packet);
+        if let Some((more, offset)) = frag {
+            packet.set_flags_and_frag_offset(false, more, offset);
+            packet.set_checksum(0);
+            packet.fill_checksum();
+        }
         fill(packet.payload_mut());
-        if self.config.tx_checksum_offload {
+        if partial {
             leave_checksum_partial(protocol, &ip.src_addr, &dst, packet.payload_mut());
         }
         match hop {
@@ -170,7 +250,6 @@ impl Stack {
                 }
             }
         }
-        Ok(())
     }
 
     /// An IPv4 packet arrived in an Ethernet frame (`link_broadcast` if sent to ff:ff:ff:ff:ff:ff).

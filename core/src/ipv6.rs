@@ -39,6 +39,10 @@ pub(crate) struct QueuedPacket {
 /// Path MTUs remembered per destination (RFC 8201 §5.3): Linux forgets one after 10 minutes, so a path that
 /// grew is found again.
 const PATH_MTU_EXPIRY: Duration = Duration::from_secs(600);
+/// The largest upper-layer packet we send, fragmented or not (the payload length field's reach, less the
+/// Fragment header; no jumbograms).
+pub(crate) const MAX_PACKET_PAYLOAD: usize = 65_535 - ipv6::FRAGMENT_HEADER_LEN;
+
 /// Destinations whose path MTU is remembered; the oldest is forgotten beyond it.
 const PATH_MTU_ENTRIES: usize = 256;
 
@@ -52,6 +56,8 @@ pub(crate) struct Ipv6Host {
     hop_limit: u8,
     /// Smaller path MTUs learnt from Packet Too Big, with when they were learnt.
     path_mtu: BTreeMap<Ipv6Addr, (usize, Instant)>,
+    /// Identification of the next packet we fragment.
+    next_frag_ident: u32,
 }
 
 impl Ipv6Host {
@@ -62,7 +68,8 @@ impl Ipv6Host {
             nd.autoconf = false;
         }
         let ndp = Ndp::new(&nd, mac, mtu, config.hop_limit, seed, Instant::ZERO);
-        Ipv6Host { hop_limit: config.hop_limit, config, ndp, link_mtu: mtu, path_mtu: BTreeMap::new() }
+        let next_frag_ident = crate::seed::derive_seed(seed, 8) as u32;
+        Ipv6Host { hop_limit: config.hop_limit, config, ndp, link_mtu: mtu, path_mtu: BTreeMap::new(), next_frag_ident }
     }
 
     /// Our addresses now, with their state and origin (for drivers and tests).
@@ -147,12 +154,71 @@ impl Stack {
         fill: impl FnOnce(&mut [u8]),
     ) -> Result<(), CommandError> {
         let max = self.max_payload_of(IpAddr::V6(dst), protocol);
-        if payload_len > max {
-            return Err(CommandError::MessageTooLong { max });
-        }
         let hop_limit = self.ip6.as_ref().map_or(64, |h| h.hop_limit);
+        if payload_len > max {
+            // TCP never fragments; other packets larger than the path leave as fragments from the source
+            // (RFC 8200 §4.5), as Linux sends them.
+            if protocol == IpProtocol::Tcp {
+                return Err(CommandError::MessageTooLong { max });
+            }
+            if payload_len > MAX_PACKET_PAYLOAD {
+                return Err(CommandError::MessageTooLong { max: MAX_PACKET_PAYLOAD });
+            }
+            let mut whole = vec![0u8; payload_len];
+            fill(&mut whole);
+            return self.send_ipv6_fragments(
+                Packet6 { src, dst, protocol, ecn, hop_limit, payload_len },
+                &whole,
+                owner,
+                port,
+                now,
+                out,
+            );
+        }
         let packet = Packet6 { src, dst, protocol, ecn, hop_limit, payload_len };
         self.send_ipv6_packet(packet, None, owner, port, now, out, fill)
+    }
+
+    /// Sends `whole` (the fragmentable part: the upper-layer packet) in fragments that fit the path MTU, each
+    /// with a Fragment header naming one identification (RFC 8200 §4.5; unpredictable, RFC 7739).
+    #[allow(clippy::too_many_arguments)]
+    fn send_ipv6_fragments(
+        &mut self,
+        p: Packet6,
+        whole: &[u8],
+        owner: Option<SocketHandle>,
+        port: Option<u16>,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> Result<(), CommandError> {
+        let piece = (self.ipv6_path_mtu(p.dst) - ipv6::HEADER_LEN - ipv6::FRAGMENT_HEADER_LEN) & !7;
+        let Some(host) = self.ip6.as_mut() else { return Err(CommandError::NoRoute(IpAddr::V6(p.dst))) };
+        let ident = host.next_frag_ident;
+        host.next_frag_ident = crate::seed::derive_seed(u64::from(ident), 0x6672_6167) as u32;
+        let why = self.sending_because.take();
+        for (i, chunk) in whole.chunks(piece).enumerate() {
+            let offset = i * piece;
+            let header = crate::wire::ipv6::Ipv6FragmentRepr {
+                next_header: p.protocol,
+                frag_offset: offset as u16,
+                more_frags: offset + chunk.len() < whole.len(),
+                ident,
+            };
+            let fragment = Packet6 {
+                protocol: IpProtocol::IPV6_FRAG,
+                ecn: EcnCodepoint::NotEct,
+                payload_len: ipv6::FRAGMENT_HEADER_LEN + chunk.len(),
+                ..p
+            };
+            self.sending_because = why;
+            self.send_ipv6_packet(fragment, None, owner, port, now, out, |b| {
+                let (head, body) = b.split_at_mut(ipv6::FRAGMENT_HEADER_LEN);
+                header.emit(&mut crate::wire::ipv6::Ipv6FragmentHeader::new_unchecked(head));
+                body.copy_from_slice(chunk);
+            })?;
+        }
+        self.stats.datagrams_fragmented += 1;
+        Ok(())
     }
 
     /// Sends one packet; `dst_mac` set for a neighbour solicitation unicast to a known link-layer address.
@@ -725,7 +791,7 @@ impl Stack {
         out: &mut Vec<Output>,
     ) -> Result<Reply, CommandError> {
         let src = self.ipv6_source_for(dst)?;
-        let max = self.max_ip_payload(IpAddr::V6(dst)) - crate::wire::icmpv6::HEADER_LEN;
+        let max = MAX_PACKET_PAYLOAD - crate::wire::icmpv6::HEADER_LEN;
         if payload_len > max {
             return Err(CommandError::MessageTooLong { max });
         }

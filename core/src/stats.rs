@@ -125,6 +125,8 @@ pub struct Stats {
     pub arp_replies_sent: u64,
     pub ipv4_delivered: u64,
     pub fragments_received: u64,
+    /// Datagrams (UDP, ICMP echo replies) too large for the link, sent as fragments (both families).
+    pub datagrams_fragmented: u64,
     pub datagrams_reassembled: u64,
     pub icmp_echo_replies_sent: u64,
     pub icmp_errors_sent: u64,
@@ -187,6 +189,7 @@ impl fmt::Display for Stats {
             ("ARP replies sent", self.arp_replies_sent),
             ("IPv4 datagrams delivered", self.ipv4_delivered),
             ("fragments received", self.fragments_received),
+            ("datagrams sent fragmented", self.datagrams_fragmented),
             ("datagrams reassembled", self.datagrams_reassembled),
             ("ICMP echo replies sent", self.icmp_echo_replies_sent),
             ("ICMP errors sent", self.icmp_errors_sent),

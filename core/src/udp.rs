@@ -98,7 +98,9 @@ impl Stack {
             }
             _ => self.source_for(remote)?,
         };
-        let max = self.max_ip_payload(dst) - crate::wire::udp::HEADER_LEN;
+        // Larger than the link is fine: the datagram leaves in fragments (as on Linux).
+        let largest = if dst.is_ipv4() { crate::ipv4::MAX_DATAGRAM_PAYLOAD } else { crate::ipv6::MAX_PACKET_PAYLOAD };
+        let max = largest - crate::wire::udp::HEADER_LEN;
         if data.len() > max {
             return Err(CommandError::MessageTooLong { max });
         }

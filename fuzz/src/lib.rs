@@ -52,7 +52,15 @@ pub fn check_transmit(frame: &[u8], mac: EthernetAddress, ip: Ipv4Addr, mtu: usi
                 "datagram sent to {dst}"
             );
             assert_eq!(h.header_checksum, h.calc_header_checksum(), "IPv4 header checksum: {frame:02x?}");
-            assert!(!h.is_fragmenting_payload(), "the stack never fragments");
+            if h.is_fragmenting_payload() {
+                // Datagrams larger than the link leave as fragments: never TCP, never with DF, whole 8-byte
+                // units in every fragment but the last.
+                assert_ne!(h.protocol, ep::IpNumber::TCP, "TCP fragmented: {frame:02x?}");
+                assert!(!h.dont_fragment, "a fragment with DF set");
+                let len = usize::from(h.total_len) - h.header_len();
+                assert!(!h.more_fragments || len % 8 == 0, "a fragment of {len} bytes before the last");
+                return;
+            }
             let payload = headers.payload.slice();
             match &headers.transport {
                 Some(ep::TransportHeader::Udp(udp)) => {
@@ -74,7 +82,14 @@ pub fn check_transmit(frame: &[u8], mac: EthernetAddress, ip: Ipv4Addr, mtu: usi
                 other => panic!("unexpected transport {other:?} in an emitted frame: {frame:02x?}"),
             }
         }
-        Some(ep::NetHeaders::Ipv6(h, _)) => check_ipv6(frame, h, &headers, mac, ipv6_group),
+        Some(ep::NetHeaders::Ipv6(h, exts)) => {
+            if let Some(f) = exts.fragment.as_ref().filter(|f| f.is_fragmenting_payload()) {
+                // A packet larger than the path, sent in fragments: never TCP.
+                assert_ne!(f.next_header, ep::IpNumber::TCP, "TCP fragmented over IPv6: {frame:02x?}");
+                return;
+            }
+            check_ipv6(frame, h, &headers, mac, ipv6_group)
+        }
         other => panic!("unexpected network layer {other:?} in an emitted frame"),
     }
 }

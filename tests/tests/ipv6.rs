@@ -405,3 +405,34 @@ fn unknown_options_and_headers_are_answered_as_rfc_8200_says() {
     assert_eq!(p.b.stats().drops(DropReason::Ipv6OptionDiscarded), 1);
     assert_eq!(p.b.stats().drops(DropReason::Ipv6ParameterProblem), 2);
 }
+
+#[test]
+fn datagrams_larger_than_the_path_leave_in_fragments() {
+    let mut p = pair(13);
+    let any6 = SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 9);
+    let Ok(Reply::Bound { sock: srv, .. }) = p.command(Side::B, Command::UdpBind { local: any6 }) else { panic!() };
+    let Ok(Reply::Bound { sock: u, .. }) =
+        p.command(Side::A, Command::UdpBind { local: SocketAddr::new(IpAddr::V6(Ipv6Addr::UNSPECIFIED), 0) })
+    else {
+        panic!()
+    };
+    let data = pattern(4000, 13);
+    p.command(Side::A, Command::UdpSendTo { sock: u, remote: SocketAddr::new(IpAddr::V6(GB), 9), data: data.clone() })
+        .unwrap();
+    p.run_until(p.now + Duration::from_millis(50));
+    let Ok(Reply::Datagram { data: got, .. }) = p.command(Side::B, Command::UdpRecv { sock: srv }) else { panic!() };
+    assert_eq!(got, data);
+    assert_eq!((p.a.stats().datagrams_fragmented, p.b.stats().datagrams_reassembled), (1, 1));
+    let frags = p.lines().into_iter().filter(|l| l.starts_with("A>B") && l.contains("fragment")).count();
+    assert_eq!(frags, 3, "{:#?}", p.lines());
+    // ping6 with 3000 bytes: the request and the reply both travel in fragments.
+    let ev = ping(&mut p, Side::A, IpAddr::V6(GB), 3000);
+    assert!(matches!(ev.as_slice(), [Event::EchoReply { len: 3000, .. }]), "{ev:?}");
+    assert_eq!(p.b.stats().datagrams_fragmented, 1);
+    // TCP never fragments; the largest datagram is the limit.
+    let r = p.command(
+        Side::A,
+        Command::UdpSendTo { sock: u, remote: SocketAddr::new(IpAddr::V6(GB), 9), data: vec![0; 65_520] },
+    );
+    assert_eq!(r, Err(CommandError::MessageTooLong { max: 65_519 }));
+}

@@ -185,7 +185,15 @@ pub fn check_transmit(frame: &[u8]) {
             let broadcast = dst.is_broadcast() || dst == Ipv4Addr::new(10, 0, 0, 255);
             assert_eq!(eth_dst.is_broadcast(), broadcast, "link and IP broadcast disagree for {dst}");
             assert_eq!(ip.header_checksum, ip.calc_header_checksum(), "IPv4 header checksum: {frame:02x?}");
-            assert!(!ip.is_fragmenting_payload(), "the stack never fragments");
+            if ip.is_fragmenting_payload() {
+                // Datagrams larger than the link leave as fragments: never TCP, never with DF, whole 8-byte
+                // units in every fragment but the last.
+                assert_ne!(ip.protocol, ep::IpNumber::TCP, "TCP fragmented: {frame:02x?}");
+                assert!(!ip.dont_fragment, "a fragment with DF set");
+                let len = usize::from(ip.total_len) - ip.header_len();
+                assert!(!ip.more_fragments || len % 8 == 0, "a fragment of {len} bytes before the last");
+                return;
+            }
             assert_eq!(ip.time_to_live, 64);
             let payload = headers.payload.slice();
             match &headers.transport {
@@ -340,8 +348,9 @@ impl Harness {
             _ => None,
         };
         let asked = match &cmd {
-            Command::UdpSendTo { data, .. } => Some((data.len(), MTU - IP_LEN - 8)),
-            Command::Ping { payload_len, .. } => Some((*payload_len, MTU - IP_LEN - 8)),
+            // Larger than the MTU leaves in fragments; the limit is the largest datagram of the family.
+            Command::UdpSendTo { data, remote, .. } => Some((data.len(), largest_payload(remote.ip()) - 8)),
+            Command::Ping { payload_len, dst, .. } => Some((*payload_len, largest_payload(*dst) - 8)),
             _ => None,
         };
         let out = self.handle(Input::Command(cmd));
@@ -581,6 +590,16 @@ impl Kind {
                 frames
             }
         }
+    }
+}
+
+/// The largest transport payload of one datagram, fragmented or not: 65,535 less the IPv4 header, or less
+/// IPv6's Fragment header.
+fn largest_payload(dst: std::net::IpAddr) -> usize {
+    if dst.is_ipv4() {
+        65_535 - IP_LEN
+    } else {
+        65_535 - 8
     }
 }
 
