@@ -39,17 +39,17 @@ impl ConnectionKey {
     /// The key of the connection between `local` and `remote` (an IPv4 `local` address is ignored: it is ours).
     /// Mixed families cannot form a connection; they key as IPv6 with the IPv4 address mapped, which matches
     /// nothing.
+    #[inline]
     pub(crate) fn new(local: SocketAddr, remote: SocketAddr) -> ConnectionKey {
-        match (local.ip(), remote.ip()) {
-            (IpAddr::V4(_), IpAddr::V4(r)) => {
-                ConnectionKey::V4(Key4 { local_port: local.port(), remote_ip: r, remote_port: remote.port() })
-            }
-            (l, r) => ConnectionKey::V6(Key6 {
-                local_ip: mapped(l),
-                local_port: local.port(),
-                remote_ip: mapped(r),
-                remote_port: remote.port(),
-            }),
+        ConnectionKey::of_segment(local.ip(), local.port(), remote.ip(), remote.port())
+    }
+
+    /// The key of a segment to `local_ip:local_port` from `remote_ip:remote_port`.
+    #[inline]
+    pub(crate) fn of_segment(local_ip: IpAddr, local_port: u16, remote_ip: IpAddr, remote_port: u16) -> ConnectionKey {
+        match (local_ip, remote_ip) {
+            (IpAddr::V4(_), IpAddr::V4(remote_ip)) => ConnectionKey::V4(Key4 { local_port, remote_ip, remote_port }),
+            (l, r) => ConnectionKey::V6(Key6 { local_ip: mapped(l), local_port, remote_ip: mapped(r), remote_port }),
         }
     }
 }

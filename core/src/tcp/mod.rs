@@ -229,9 +229,8 @@ impl TcpSockets {
     }
 
     /// RFC 6528: ISN = M + F(localip, localport, remoteip, remoteport, secretkey), M a 4 µs clock.
-    fn isn(&self, local: SocketAddr, remote: SocketAddr, now: Instant) -> SeqNum {
-        let f = siphasher::sip::SipHasher24::new_with_keys(self.isn_key.0, self.isn_key.1)
-            .hash(four_tuple_bytes(local, remote).as_slice());
+    fn isn(&self, tuple: &[u8], now: Instant) -> SeqNum {
+        let f = siphasher::sip::SipHasher24::new_with_keys(self.isn_key.0, self.isn_key.1).hash(tuple);
         let m = (now.as_nanos() / 4_000) as u32;
         SeqNum((f as u32).wrapping_add(m))
     }
@@ -239,9 +238,15 @@ impl TcpSockets {
     /// What a new connection from `local` to `remote` starts from: RFC 6528's ISN, and a timestamp offset from
     /// the same secret (RFC 7323 §5.4), so neither is predictable to others nor random between runs.
     fn initial(&self, local: SocketAddr, remote: SocketAddr, local_mss: usize, now: Instant) -> tcb::Initial {
-        let offset = siphasher::sip::SipHasher24::new_with_keys(self.isn_key.1, self.isn_key.0)
-            .hash(four_tuple_bytes(local, remote).as_slice());
-        tcb::Initial { iss: self.isn(local, remote, now), ts_offset: offset as u32, local_mss }
+        let keyed = |tuple: &[u8]| {
+            let offset = siphasher::sip::SipHasher24::new_with_keys(self.isn_key.1, self.isn_key.0).hash(tuple);
+            tcb::Initial { iss: self.isn(tuple, now), ts_offset: offset as u32, local_mss }
+        };
+        // IPv4, by far the common case, hashes a fixed-size message (the hasher then needs no length loop).
+        match (local, remote) {
+            (SocketAddr::V4(l), SocketAddr::V4(r)) => keyed(&four_tuple_v4(l, r)),
+            _ => keyed(four_tuple_bytes(local, remote).as_slice()),
+        }
     }
 
     pub(crate) fn is_listener(&self, sock: SocketHandle) -> bool {
@@ -372,7 +377,7 @@ impl Stack {
             // TCP is unicast only; never answer a broadcast.
             return self.drop_frame(DropReason::TcpNoSocket);
         }
-        let key = ConnectionKey::new(SocketAddr::new(rx.dst, seg.dst_port), SocketAddr::new(rx.src, seg.src_port));
+        let key = ConnectionKey::of_segment(rx.dst, seg.dst_port, rx.src, seg.src_port);
         if let Some(h) = self.tcp.demux.find(&key) {
             let Some(tcb) = self.tcp.conns.take(&h) else {
                 return;
@@ -638,6 +643,16 @@ fn four_tuple_bytes(local: SocketAddr, remote: SocketAddr) -> TupleBytes {
         t.len = at + n + 2;
     }
     t
+}
+
+/// An IPv4 four-tuple as [`four_tuple_bytes`] writes it, in a fixed-size array.
+fn four_tuple_v4(local: core::net::SocketAddrV4, remote: core::net::SocketAddrV4) -> [u8; 12] {
+    let mut b = [0u8; 12];
+    b[..4].copy_from_slice(&local.ip().octets());
+    b[4..6].copy_from_slice(&local.port().to_be_bytes());
+    b[6..10].copy_from_slice(&remote.ip().octets());
+    b[10..].copy_from_slice(&remote.port().to_be_bytes());
+    b
 }
 
 /// A four-tuple's bytes, of either family.
