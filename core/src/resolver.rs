@@ -1,14 +1,14 @@
 //! A DNS stub resolver (RFC 1035 §7, RFC 1123 §6.1.3) as a sans-IO state machine: one [`Lookup`] of a name's
-//! IPv4 addresses. It says what to send ([`Transmit`]), the caller sends it over whatever sockets it has and
+//! IPv4 addresses (A records) or IPv6 addresses (AAAA records, RFC 3596). It says what to send ([`Transmit`]), the caller sends it over whatever sockets it has and
 //! feeds back what arrives and when its deadline passes. Answers count only when their id AND question match
 //! the query and they come from the server asked; a truncated answer is asked again over TCP; CNAME chains
 //! are followed, a bounded number of steps.
 
 use crate::seed::{mix64, GOLDEN_GAMMA};
 use crate::time::Instant;
-use crate::wire::dns::{DnsMessage, DnsName, NameError, RecordData, PORT, TYPE_A};
+use crate::wire::dns::{DnsMessage, DnsName, NameError, RecordData, PORT, TYPE_A, TYPE_AAAA};
 use core::fmt;
-use core::net::{Ipv4Addr, SocketAddr};
+use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 use core::time::Duration;
 
 /// How a lookup asks.
@@ -54,7 +54,8 @@ pub enum Step {
 pub struct Resolved {
     /// The name the addresses belong to, after CNAMEs.
     pub canonical: DnsName,
-    pub addrs: Vec<Ipv4Addr>,
+    /// IPv4 addresses for an A lookup, IPv6 ones for an AAAA lookup, in the server's order.
+    pub addrs: Vec<IpAddr>,
 }
 
 /// Why a lookup failed.
@@ -64,7 +65,7 @@ pub enum ResolveError {
     NoServers,
     /// NXDOMAIN: the name does not exist.
     NoSuchName(DnsName),
-    /// The name exists but has no A record.
+    /// The name exists but has no record of the type asked (A or AAAA).
     NoAddress(DnsName),
     /// A server answered with this RCODE (2: server failure, 4: not implemented, 5: refused, ...).
     ServerError {
@@ -85,7 +86,7 @@ impl fmt::Display for ResolveError {
             ResolveError::BadName(e) => write!(f, "bad name: {e}"),
             ResolveError::NoServers => write!(f, "no DNS server to ask"),
             ResolveError::NoSuchName(n) => write!(f, "{n}: no such name (NXDOMAIN)"),
-            ResolveError::NoAddress(n) => write!(f, "{n} has no IPv4 address"),
+            ResolveError::NoAddress(n) => write!(f, "{n} has no address of the family asked"),
             ResolveError::ServerError { server, rcode } => write!(f, "DNS server {server} answered with RCODE {rcode}"),
             ResolveError::TooManyCnames => write!(f, "too many CNAMEs (a loop?)"),
             ResolveError::TimedOut { attempts } => write!(f, "no answer after {attempts} queries"),
@@ -109,10 +110,12 @@ pub struct ResolverStats {
     pub timeouts: u64,
 }
 
-/// One lookup of a name's IPv4 addresses.
+/// One lookup of a name's IPv4 or IPv6 addresses.
 #[derive(Debug)]
 pub struct Lookup {
     config: ResolverConfig,
+    /// A or AAAA.
+    qtype: u16,
     /// The name being asked now (the original, or a CNAME's target).
     name: DnsName,
     id: u16,
@@ -128,9 +131,29 @@ pub struct Lookup {
 }
 
 impl Lookup {
-    /// Starts a lookup of `name`; the first step is always a query to send.
+    /// Starts a lookup of `name`'s IPv4 addresses; the first step is always a query to send.
     pub fn start(
         name: &str,
+        config: ResolverConfig,
+        seed: u64,
+        now: Instant,
+    ) -> Result<(Lookup, Transmit), ResolveError> {
+        Lookup::start_for(name, false, config, seed, now)
+    }
+
+    /// Starts a lookup of `name`'s IPv6 addresses (AAAA records).
+    pub fn start_ipv6(
+        name: &str,
+        config: ResolverConfig,
+        seed: u64,
+        now: Instant,
+    ) -> Result<(Lookup, Transmit), ResolveError> {
+        Lookup::start_for(name, true, config, seed, now)
+    }
+
+    fn start_for(
+        name: &str,
+        ipv6: bool,
         config: ResolverConfig,
         seed: u64,
         now: Instant,
@@ -139,6 +162,7 @@ impl Lookup {
         let Some(&first) = config.servers.first() else { return Err(ResolveError::NoServers) };
         let mut l = Lookup {
             config,
+            qtype: if ipv6 { TYPE_AAAA } else { TYPE_A },
             name,
             id: 0,
             rng: seed,
@@ -160,7 +184,7 @@ impl Lookup {
     }
 
     fn query(&self) -> Vec<u8> {
-        DnsMessage::query(self.id, self.name.clone(), TYPE_A).to_bytes()
+        DnsMessage::query(self.id, self.name.clone(), self.qtype).to_bytes()
     }
 
     /// A new query (new id, next server) over UDP.
@@ -230,7 +254,7 @@ impl Lookup {
         let ours = msg.response
             && msg.id == self.id
             && msg.opcode == 0
-            && msg.question.as_ref().is_some_and(|q| q.name == self.name && q.qtype == TYPE_A && q.qclass == 1);
+            && msg.question.as_ref().is_some_and(|q| q.name == self.name && q.qtype == self.qtype && q.qclass == 1);
         if !ours {
             self.stats.mismatched += 1;
             return Step::Wait;
@@ -254,11 +278,15 @@ impl Lookup {
         // Follow the chain inside this answer: name → CNAME target → ..., then take its A records.
         let mut name = self.name.clone();
         for _ in 0..=self.config.max_cnames {
-            let addrs: Vec<Ipv4Addr> = msg
+            let addrs: Vec<IpAddr> = msg
                 .answers
                 .iter()
                 .filter(|r| r.name == name)
-                .filter_map(|r| if let RecordData::A(a) = r.data { Some(a) } else { None })
+                .filter_map(|r| match r.data {
+                    RecordData::A(a) if self.qtype == TYPE_A => Some(IpAddr::V4(a)),
+                    RecordData::Aaaa(a) if self.qtype == TYPE_AAAA => Some(IpAddr::V6(a)),
+                    _ => None,
+                })
                 .collect();
             if !addrs.is_empty() {
                 return Step::Done(Ok(Resolved { canonical: name, addrs }));
@@ -397,6 +425,38 @@ mod tests {
         let Step::Done(Ok(r)) = l.on_tcp_data(&stream[300..], Instant::ZERO) else { panic!() };
         assert_eq!(r.addrs.len(), 40);
         assert_eq!((l.stats.truncated, l.stats.queries_tcp), (1, 1));
+    }
+
+    #[test]
+    fn aaaa_lookups_take_only_ipv6_addresses_and_only_aaaa_answers() {
+        let (mut l, t) = Lookup::start_ipv6("Dual.Test", config(), 11, Instant::ZERO).unwrap();
+        let (_, q, _) = query_of(&t);
+        assert_eq!(q.question.as_ref().unwrap().qtype, TYPE_AAAA);
+        // An answer to the A question with the same id is not ours.
+        let a_question = DnsMessage::query(q.id, name("dual.test"), TYPE_A);
+        let wrong = answer(&a_question, &[("dual.test", a("10.0.0.7"))]);
+        assert_eq!(l.on_udp(from(SERVER), &wrong.to_bytes(), Instant::ZERO), Step::Wait);
+        assert_eq!(l.stats.mismatched, 1);
+        let v6: core::net::Ipv6Addr = "2001:db8::7".parse().unwrap();
+        let both = answer(&q, &[("dual.test", a("10.0.0.7")), ("dual.test", RecordData::Aaaa(v6))]);
+        let Step::Done(Ok(r)) = l.on_udp(from(SERVER), &both.to_bytes(), Instant::ZERO) else { panic!() };
+        assert_eq!(r.addrs, vec![IpAddr::V6(v6)]);
+        // An A lookup of the same answer takes the IPv4 address only; a name with only AAAA has no IPv4.
+        let (mut l4, t4) = Lookup::start("dual.test", config(), 12, Instant::ZERO).unwrap();
+        let (_, q4, _) = query_of(&t4);
+        let Step::Done(Ok(r)) = l4.on_udp(
+            from(SERVER),
+            &answer(&q4, &[("dual.test", a("10.0.0.7")), ("dual.test", RecordData::Aaaa(v6))]).to_bytes(),
+            Instant::ZERO,
+        ) else {
+            panic!()
+        };
+        assert_eq!(r.addrs, vec![IpAddr::V4("10.0.0.7".parse().unwrap())]);
+        let (mut l4, t4) = Lookup::start("v6only.test", config(), 13, Instant::ZERO).unwrap();
+        let (_, q4, _) = query_of(&t4);
+        let only6 = answer(&q4, &[("v6only.test", RecordData::Aaaa(v6))]);
+        let done = l4.on_udp(from(SERVER), &only6.to_bytes(), Instant::ZERO);
+        assert_eq!(done, Step::Done(Err(ResolveError::NoAddress(name("v6only.test")))));
     }
 
     #[test]

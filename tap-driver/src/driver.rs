@@ -193,7 +193,7 @@ pub(crate) struct DriverLoop<L: Link> {
     waker: Arc<Waker>,
     stop: Arc<AtomicBool>,
     /// What `Handle::config` shows: refreshed when a DHCP lease changes the stack's address.
-    shared_config: Arc<std::sync::RwLock<synack::Config>>,
+    shared_config: Arc<std::sync::RwLock<crate::handle::Shown>>,
     capture: Option<Capture>,
     trace: bool,
     imp_in: Impairer,
@@ -234,7 +234,7 @@ impl<L: Link> DriverLoop<L> {
         rx: mpsc::Receiver<Request>,
         waker: Arc<Waker>,
         stop: Arc<AtomicBool>,
-        shared_config: Arc<std::sync::RwLock<synack::Config>>,
+        shared_config: Arc<std::sync::RwLock<crate::handle::Shown>>,
     ) -> Result<Self, TapError> {
         let epoch = Instant::now();
         let capture = match &cfg.pcap {
@@ -548,11 +548,14 @@ impl<L: Link> DriverLoop<L> {
         if let Event::Address { addr, change } = ev {
             // An operator wants to know which address autoconfiguration gave (or that DAD failed).
             eprintln!("synack-tap: address {addr} {change}");
+            if let Ok(mut shown) = self.shared_config.write() {
+                shown.ipv6 = self.stack.ipv6_addresses();
+            }
             return;
         }
         if let Event::Dhcp(news) = ev {
             if let Ok(mut shown) = self.shared_config.write() {
-                *shown = self.stack.config().clone();
+                shown.config = self.stack.config().clone();
             }
             if let Some(tx) = &self.dhcp_events {
                 let _ = tx.send(*news);

@@ -134,8 +134,16 @@ pub struct Handle {
     tx: mpsc::Sender<Request>,
     waker: Arc<Waker>,
     stop: Arc<AtomicBool>,
-    /// The stack's configuration as it is now (a DHCP lease changes the address): the driver updates it.
-    config: Arc<std::sync::RwLock<synack::Config>>,
+    /// The stack's configuration and addresses as they are now (a DHCP lease changes the address, IPv6
+    /// autoconfiguration adds some): the driver updates them.
+    config: Arc<std::sync::RwLock<Shown>>,
+}
+
+/// What the driver shows of the stack to other threads.
+#[derive(Debug)]
+pub(crate) struct Shown {
+    pub config: synack::Config,
+    pub ipv6: Vec<synack::Ipv6Address>,
 }
 
 pub(crate) fn stopped_error() -> io::Error {
@@ -150,8 +158,16 @@ impl Handle {
     /// gateway once a lease is bound (0.0.0.0 before, and after the lease is lost).
     pub fn config(&self) -> synack::Config {
         match self.config.read() {
-            Ok(c) => c.clone(),
-            Err(poisoned) => poisoned.into_inner().clone(),
+            Ok(c) => c.config.clone(),
+            Err(poisoned) => poisoned.into_inner().config.clone(),
+        }
+    }
+
+    /// The stack's IPv6 addresses as they are now (link-local, configured, autoconfigured), with their state.
+    pub fn ipv6_addresses(&self) -> Vec<synack::Ipv6Address> {
+        match self.config.read() {
+            Ok(c) => c.ipv6.clone(),
+            Err(poisoned) => poisoned.into_inner().ipv6.clone(),
         }
     }
 
@@ -268,7 +284,8 @@ impl Driver {
         let waker = Arc::new(Waker::new().map_err(|e| TapError::Io("cannot create an eventfd", e))?);
         let (tx, rx) = mpsc::channel();
         let stop = Arc::new(AtomicBool::new(false));
-        let shared = Arc::new(std::sync::RwLock::new(stack.config().clone()));
+        let shown = Shown { config: stack.config().clone(), ipv6: stack.ipv6_addresses() };
+        let shared = Arc::new(std::sync::RwLock::new(shown));
         let handle = Handle { tx, waker: waker.clone(), stop: stop.clone(), config: shared.clone() };
         let run = DriverLoop::new(link, stack, &config, rx, waker, stop, shared)?;
         let thread = std::thread::Builder::new()

@@ -45,5 +45,5 @@ pub use link::{Link, PairLink};
 pub use net::{TcpListener, TcpStream, UdpSocket};
 pub use offload::OffloadTap;
 pub use probe::AddressProbe;
-pub use resolve::{resolve, Resolution};
+pub use resolve::{resolve, resolve_family, Resolution};
 pub use tap::TapDevice;

@@ -18,9 +18,22 @@ pub struct Resolution {
 /// Resolves `name` to IPv4 addresses by asking `config.servers`. `seed` picks the query ids. An error is only
 /// returned for socket failures; DNS failures are in [`Resolution::result`].
 pub fn resolve(handle: &Handle, name: &str, config: ResolverConfig, seed: u64) -> io::Result<Resolution> {
+    resolve_family(handle, name, false, config, seed)
+}
+
+/// Resolves `name` to IPv6 addresses (AAAA records) with `ipv6`, else to IPv4 addresses, as [`resolve`].
+pub fn resolve_family(
+    handle: &Handle,
+    name: &str,
+    ipv6: bool,
+    config: ResolverConfig,
+    seed: u64,
+) -> io::Result<Resolution> {
     let epoch = Instant::now();
     let now = || synack::Instant::from_nanos(u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX));
-    let (mut lookup, first) = match Lookup::start(name, config, seed, now()) {
+    let started =
+        if ipv6 { Lookup::start_ipv6(name, config, seed, now()) } else { Lookup::start(name, config, seed, now()) };
+    let (mut lookup, first) = match started {
         Ok(l) => l,
         Err(e) => return Ok(Resolution { result: Err(e), stats: ResolverStats::default() }),
     };

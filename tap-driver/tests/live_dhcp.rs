@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{sha256_file, text, Netns, Synack, TempDir, LINUX_IP, TAP};
+use common::{run, sha256_file, text, Netns, Synack, TempDir, LINUX_IP, TAP};
 use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -226,4 +226,58 @@ fn without_a_dhcp_server_synack_keeps_retrying_with_backoff_and_says_so() {
     assert!(status.is_some_and(|s| !s.success()), "stopped without a lease is a failure: {status:?}");
     let stderr = synack.stderr_text();
     assert!(stderr.contains("stopped before a DHCP lease was bound"), "{stderr}");
+}
+
+#[test]
+fn get_asks_for_aaaa_first_and_fetches_over_ipv6() {
+    if !common::live("dns-aaaa", &["dnsmasq", "python3", "ss"]) {
+        return;
+    }
+    let ns = Netns::with_tap("dnsaaaa");
+    for key in ["all", "default", TAP] {
+        run(ns.cmd("sysctl").args(["-q", "-w", &format!("net.ipv6.conf.{key}.disable_ipv6=0")]));
+    }
+    ns.ip(&["-6", "addr", "add", "fd00:77::1/64", "dev", TAP, "nodad"]);
+    let dir = TempDir::new("dnsaaaa");
+    // web6.test has only an IPv6 address; web.test (from the helper) only an IPv4 one.
+    let _server = dnsmasq(&ns, &dir, &["--host-record=web6.test,fd00:77::1".to_string()]);
+    let www = dir.join("www");
+    std::fs::create_dir_all(&www).unwrap();
+    let file = www.join("blob.bin");
+    std::fs::copy(&*common::random_file("dnsaaaa", 200_000), &file).unwrap();
+    let _http = Background(
+        ns.cmd("timeout")
+            .args(["60", "python3", "-m", "http.server", "--bind", "::", "--directory"])
+            .arg(&www)
+            .arg("8080")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !text(&ns.cmd("ss").args(["-Hltn", "sport = :8080"]).output().unwrap().stdout).contains("8080") {
+        assert!(Instant::now() < deadline, "the HTTP server does not listen");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let fetch = |url: &str, out: &Path| {
+        let out_arg = out.display().to_string();
+        let args = ["--ip6", "fd00:77::2/64", "--dns", LINUX_IP, "--duration", "30", "get", url, "--output", &out_arg];
+        let mut synack = Synack::spawn(&ns, &common::synack_tap_bin(), &args);
+        let status = synack.wait(Duration::from_secs(35));
+        let lines = synack.collect();
+        assert!(status.is_some_and(|s| s.success()), "{status:?} {lines:?} {}", synack.stderr_text());
+        (lines, synack.stderr_text())
+    };
+    let got = dir.join("got6.bin");
+    let (lines, stderr) = fetch("http://web6.test:8080/blob.bin", &got);
+    assert!(lines.iter().any(|l| l == "resolved: web6.test is web6.test (fd00:77::1)"), "{lines:?}");
+    assert_eq!(sha256_file(&got), sha256_file(&file), "the file fetched over IPv6 differs");
+    assert!(stderr.contains("body bytes from [fd00:77::1]:8080)"), "{stderr}");
+    // A name with no AAAA record falls back to A.
+    let got4 = dir.join("got4.bin");
+    let (lines, stderr) = fetch("http://web.test:8080/blob.bin", &got4);
+    assert!(lines.iter().any(|l| l == "resolved: web.test is web.test (10.77.0.1)"), "{lines:?}");
+    assert!(stderr.contains("(AAAA records)") && stderr.contains("(A records)"), "{stderr}");
+    assert_eq!(sha256_file(&got4), sha256_file(&file));
 }

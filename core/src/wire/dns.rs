@@ -24,6 +24,8 @@ pub const MAX_RECORDS: usize = 64;
 pub const TYPE_A: u16 = 1;
 /// Record type CNAME.
 pub const TYPE_CNAME: u16 = 5;
+/// An IPv6 address record (RFC 3596).
+pub const TYPE_AAAA: u16 = 28;
 /// Class IN.
 pub const CLASS_IN: u16 = 1;
 
@@ -170,6 +172,7 @@ pub struct DnsQuestion {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RecordData {
     A(Ipv4Addr),
+    Aaaa(core::net::Ipv6Addr),
     Cname(DnsName),
     /// Another type (its number); its data is skipped.
     Other(u16),
@@ -239,6 +242,7 @@ impl DnsMessage {
             r.name.emit(&mut out);
             let (rtype, rdata) = match &r.data {
                 RecordData::A(a) => (TYPE_A, a.octets().to_vec()),
+                RecordData::Aaaa(a) => (TYPE_AAAA, a.octets().to_vec()),
                 RecordData::Cname(n) => {
                     let mut d = Vec::new();
                     n.emit(&mut d);
@@ -306,6 +310,10 @@ impl DnsMessage {
                 TYPE_A => match rdata {
                     [a, b, c, d] => RecordData::A(Ipv4Addr::new(*a, *b, *c, *d)),
                     _ => return Err(Error::BadLength),
+                },
+                TYPE_AAAA => match <[u8; 16]>::try_from(rdata) {
+                    Ok(octets) => RecordData::Aaaa(core::net::Ipv6Addr::from(octets)),
+                    Err(_) => return Err(Error::BadLength),
                 },
                 TYPE_CNAME => {
                     // The target may point anywhere before it, but must end inside the record.
