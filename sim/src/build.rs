@@ -411,6 +411,7 @@ pub(crate) fn kind_name(kind: AppKind) -> &'static str {
         AppKind::BlindAttacker => "blind_attacker",
         AppKind::DhcpServer => "dhcp_server",
         AppKind::Traceroute => "traceroute",
+        AppKind::RouterAdvert => "router_advert",
     }
 }
 
@@ -424,6 +425,7 @@ fn unit_name(kind: AppKind) -> &'static str {
         AppKind::BlindAttacker => "segments",
         AppKind::DhcpServer => "acks",
         AppKind::Traceroute => "answers",
+        AppKind::RouterAdvert => "advertisements",
     }
 }
 
@@ -507,6 +509,22 @@ fn make_app(
         }
         AppKind::BlindAttacker => return Err(("kind", "blind_attacker is built by `attacker`".into())),
         AppKind::Traceroute => return Err(("kind", "traceroute is built by `traceroute`".into())),
+        AppKind::RouterAdvert => {
+            let prefix =
+                a.prefix.ok_or(("prefix", "`router_advert` needs `prefix`, e.g. \"2001:db8:1::/64\"".into()))?;
+            if prefix.0.prefix_len() != 64 {
+                return Err((
+                    "prefix",
+                    format!("{} is not a /64: SLAAC forms addresses in /64 prefixes only", prefix.0),
+                ));
+            }
+            let lifetime = a.lease.map_or(Duration::from_secs(1800), |d| d.0);
+            if lifetime > Duration::from_secs(9000) {
+                return Err(("lease", "a router lifetime is at most 9000s (RFC 4861 §6.2.1)".into()));
+            }
+            let count = count_u32(3)?;
+            Box::new(app::RouterAdvert::new(report, prefix.0, count, interval(Duration::from_secs(1)), lifetime))
+        }
         AppKind::DhcpServer => {
             let pool =
                 a.pool.ok_or(("pool", "`dhcp_server` needs `pool`, the first address to hand out".to_string()))?;

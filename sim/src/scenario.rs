@@ -384,6 +384,7 @@ pub enum AppKind {
     BlindAttacker,
     DhcpServer,
     Traceroute,
+    RouterAdvert,
 }
 
 /// One app. Which fields matter depends on `kind`:
@@ -396,6 +397,9 @@ pub enum AppKind {
 ///   end of stream, before closing: a half-close exchange); `shutdown_at_accept` (send FIN at once)
 /// - `dhcp_server`: pool (the first address handed out, required), lease (60s); answers DISCOVER and REQUEST
 ///   on port 67 (a host with `config.dhcp = true` gets its address from it)
+/// - `router_advert`: prefix (required, e.g. "2001:db8:1::/64"), count (3), interval (1s), lease (the router
+///   lifetime, 1800s; 0s: not a default router): IPv6 Router Advertisements to all nodes with that prefix for
+///   SLAAC and the host's MTU (the host needs `ip6`)
 /// - `tcp_echo`: port (7)
 /// - `traceroute`: dst, port (33434, the first probe's destination port; probe n goes to port + n - 1),
 ///   count (4: probes with TTL 1, 2, ..., count), interval (100ms), size (32 bytes of UDP data),
@@ -450,6 +454,9 @@ pub struct AppSpec {
     /// Local port of a TCP client (two clients connecting to each other's ports make a simultaneous open).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub local_port: Option<u16>,
+    /// `router_advert`: the on-link prefix advertised for address autoconfiguration.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prefix: Option<Cidr6>,
     /// `dhcp_server`: the first address handed out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<Ipv4Addr>,
