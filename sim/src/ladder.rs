@@ -21,7 +21,7 @@ pub mod svg;
 pub mod text;
 
 use crate::decode::{comment_says_dropped, CaptureFile, CapturedFrame, Direction};
-use std::net::{Ipv4Addr, SocketAddrV4};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::Path;
 use synack::wire::{
     ArpOperation, ArpPacket, EtherType, EthernetFrame, IpProtocol, Ipv4Packet, TcpFlags, TcpOptions, TcpPacket,
@@ -98,7 +98,7 @@ pub enum ConnFilter {
     /// The connection with this port at either end.
     Port(u16),
     /// The connection between these two endpoints (either way round).
-    Pair(SocketAddrV4, SocketAddrV4),
+    Pair(SocketAddr, SocketAddr),
 }
 
 impl std::str::FromStr for ConnFilter {
@@ -125,8 +125,8 @@ impl ConnFilter {
 /// A TCP connection, `a` being the endpoint seen sending first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct Conn {
-    a: SocketAddrV4,
-    b: SocketAddrV4,
+    a: SocketAddr,
+    b: SocketAddr,
 }
 
 impl std::fmt::Display for Conn {
@@ -139,9 +139,9 @@ impl std::fmt::Display for Conn {
 #[derive(Clone, Debug)]
 struct Parsed {
     kind: Kind,
-    /// The frame's IPv4 source and destination (ARP: sender and target protocol addresses).
-    src: Ipv4Addr,
-    dst: Ipv4Addr,
+    /// The frame's IP source and destination (ARP: sender and target protocol addresses).
+    src: IpAddr,
+    dst: IpAddr,
 }
 
 #[derive(Clone, Debug)]
@@ -154,8 +154,8 @@ enum Kind {
 /// The fields of a TCP segment a label and the state inference use.
 #[derive(Clone, Copy, Debug)]
 struct Seg {
-    src: SocketAddrV4,
-    dst: SocketAddrV4,
+    src: SocketAddr,
+    dst: SocketAddr,
     seq: u32,
     ack: u32,
     len: u32,
@@ -182,17 +182,20 @@ fn parse(f: &CapturedFrame) -> Option<Parsed> {
                 ArpOperation::Reply => format!("ARP {src} is-at"),
                 _ => "ARP".to_string(),
             };
-            Some(Parsed { kind: Kind::Other(text), src, dst })
+            Some(Parsed { kind: Kind::Other(text), src: src.into(), dst: dst.into() })
         }
-        EtherType::Ipv4 => {
-            let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
-            let (src, dst) = (ip.src_addr(), ip.dst_addr());
-            if ip.protocol() == IpProtocol::Tcp && !ip.is_fragment() {
-                let tcp = TcpPacket::new_checked(ip.payload()).ok()?;
+        EtherType::Ipv4 | EtherType::Ipv6 => {
+            let (src, dst, protocol, transport) = match crate::ip_view::transport(&whole) {
+                Some(t) => t,
+                // A fragment: its addresses, labelled with its decode.
+                None => fragment_addrs(&whole)?,
+            };
+            if protocol == IpProtocol::Tcp {
+                let tcp = TcpPacket::new_checked(transport).ok()?;
                 let opts = TcpOptions::parse(tcp.options()).unwrap_or_default();
                 let seg = Seg {
-                    src: SocketAddrV4::new(src, tcp.src_port()),
-                    dst: SocketAddrV4::new(dst, tcp.dst_port()),
+                    src: SocketAddr::new(src, tcp.src_port()),
+                    dst: SocketAddr::new(dst, tcp.dst_port()),
                     seq: tcp.seq_number().0,
                     ack: tcp.ack_number().0,
                     len: tcp.payload().len() as u32,
@@ -210,6 +213,23 @@ fn parse(f: &CapturedFrame) -> Option<Parsed> {
         }
         _ => None,
     }
+}
+
+/// The addresses of an IP fragment (or of a packet whose upper layer cannot be reached), with a protocol that
+/// is not TCP, so it is drawn with its one-line decode.
+fn fragment_addrs(frame: &[u8]) -> Option<(IpAddr, IpAddr, IpProtocol, &[u8])> {
+    let eth = EthernetFrame::new_checked(frame).ok()?;
+    let (src, dst): (IpAddr, IpAddr) = match eth.ethertype() {
+        EtherType::Ipv4 => {
+            let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
+            (ip.src_addr().into(), ip.dst_addr().into())
+        }
+        _ => {
+            let ip = synack::wire::ipv6::Ipv6Packet::new_checked(eth.payload()).ok()?;
+            (ip.src_addr().into(), ip.dst_addr().into())
+        }
+    };
+    Some((src, dst, IpProtocol::Unknown(44), &[]))
 }
 
 /// A capture of one host, ready for [`build`].
@@ -314,21 +334,24 @@ pub fn build(captures: &[HostCapture], filter: Option<&ConnFilter>) -> Result<La
         ));
     }
     // Which address is the left column: the first capture's host.
-    let left_ip = |a: Ipv4Addr, b: Ipv4Addr| -> bool {
+    let left_ip = |a: IpAddr, b: IpAddr| -> bool {
         // `a` is left when the first capture sent a frame from it (or, failing that, received one from `b`).
         seen.iter().any(|s| s.capture == 0 && s.outbound && s.parsed.src == a)
             || !seen.iter().any(|s| s.capture == 0 && s.outbound && s.parsed.src == b)
     };
     let (left_ep, right_ep, pair) = match chosen {
         Some(c) => {
-            let (l, r) = if left_ip(*c.a.ip(), *c.b.ip()) { (c.a, c.b) } else { (c.b, c.a) };
-            (l.to_string(), r.to_string(), (*l.ip(), *r.ip()))
+            let (l, r) = if left_ip(c.a.ip(), c.b.ip()) { (c.a, c.b) } else { (c.b, c.a) };
+            (l.to_string(), r.to_string(), (l.ip(), r.ip()))
         }
         None => {
-            // No TCP: the host pair of the first IPv4 or ARP frame with two distinct addresses.
+            // No TCP: the host pair of the first IP or ARP frame between two distinct addresses (not to a group).
             let s = seen
                 .iter()
-                .find(|s| s.parsed.src != s.parsed.dst && !s.parsed.src.is_unspecified())
+                .find(|s| {
+                    let (a, b) = (s.parsed.src, s.parsed.dst);
+                    a != b && !a.is_unspecified() && !b.is_multicast()
+                })
                 .ok_or_else(|| format!("{}: no TCP connection and no frame between two hosts to draw", first.origin))?;
             let (a, b) = (s.parsed.src, s.parsed.dst);
             let (l, r) = if left_ip(a, b) { (a, b) } else { (b, a) };

@@ -14,6 +14,7 @@ pub mod decode;
 pub mod engine;
 pub mod expect;
 pub mod impairment;
+mod ip_view;
 pub mod lab_summary;
 pub mod ladder;
 pub mod link;

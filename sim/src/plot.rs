@@ -14,7 +14,7 @@ use plotters::prelude::*;
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::Path;
-use synack::wire::{EtherType, EthernetFrame, IpProtocol, Ipv4Packet, TcpFlags, TcpOptions, TcpPacket};
+use synack::wire::{IpProtocol, TcpFlags, TcpOptions, TcpPacket};
 
 /// One TCP segment of a capture.
 #[derive(Clone, Debug, PartialEq)]
@@ -72,20 +72,16 @@ pub fn read_segments_from(bytes: &[u8]) -> Result<Vec<Segment>, String> {
 }
 
 fn parse(frame: &[u8], t: f64, dropped: bool) -> Option<Segment> {
-    let eth = EthernetFrame::new_checked(frame).ok()?;
-    if eth.ethertype() != EtherType::Ipv4 {
+    let (src, dst, protocol, transport) = crate::ip_view::transport(frame)?;
+    if protocol != IpProtocol::Tcp {
         return None;
     }
-    let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
-    if ip.protocol() != IpProtocol::Tcp || ip.is_fragment() {
-        return None;
-    }
-    let tcp = TcpPacket::new_checked(ip.payload()).ok()?;
+    let tcp = TcpPacket::new_checked(transport).ok()?;
     let window_scale = TcpOptions::parse(tcp.options()).ok().and_then(|o| o.window_scale);
     Some(Segment {
         t,
-        src: SocketAddr::from((ip.src_addr(), tcp.src_port())),
-        dst: SocketAddr::from((ip.dst_addr(), tcp.dst_port())),
+        src: SocketAddr::new(src, tcp.src_port()),
+        dst: SocketAddr::new(dst, tcp.dst_port()),
         seq: tcp.seq_number().0,
         ack: tcp.ack_number().0,
         len: tcp.payload().len() as u32,

@@ -320,3 +320,21 @@ fn svg_of_a_window_has_its_rows() {
     assert!(svg.contains("4 of 17 frames shown (0.315000 to 0.920000)"), "{svg}");
     assert!(svg.contains("zero-window probe #2") && !svg.contains("SYN (connect)"), "{svg}");
 }
+
+#[test]
+fn ipv6_connections_are_drawn_too() {
+    let caps = captures("tcp_ipv6_loss");
+    let ladder = build(&caps, None).unwrap();
+    assert_eq!(ladder.title, "TCP [fe80::ff:fe00:1]:62459 <-> [fe80::ff:fe00:2]:5001");
+    let text = render(&ladder, &Window::default());
+    assert!(text.contains("SYN-SENT") && text.contains("ESTABLISHED") && text.contains("✗"), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() <= 100), "{text}");
+    // An IPv6 pair picks the connection as a port does.
+    let pair: ConnFilter = "[fe80::ff:fe00:1]:62459-[fe80::ff:fe00:2]:5001".parse().unwrap();
+    assert_eq!(build(&caps, Some(&pair)).unwrap().arrows, ladder.arrows);
+    // No TCP at all: the NDP and echo exchange between the two hosts.
+    let ping = build(&captures("ipv6_ping"), None).unwrap();
+    let text = render(&ping, &Window::default());
+    assert!(ping.title.contains("2001:db8::1") && ping.title.contains("2001:db8::2"), "{}", ping.title);
+    assert!(text.contains("echo-request") && text.contains("echo-reply") && text.contains("NA"), "{text}");
+}
