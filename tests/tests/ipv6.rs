@@ -436,3 +436,76 @@ fn datagrams_larger_than_the_path_leave_in_fragments() {
     );
     assert_eq!(r, Err(CommandError::MessageTooLong { max: 65_519 }));
 }
+
+/// An ICMPv6 error from a router about A's first SYN to `dst`, quoting it.
+fn icmpv6_error_about_syn(p: &Pair, dst: Ipv6Addr, kind: u8, code: u8) -> Vec<u8> {
+    let syn = p
+        .log
+        .iter()
+        .rev()
+        .find(|l| l.from == Side::A && frame_summary(&l.frame).contains("[S]") && l.frame[38..54] == dst.octets())
+        .expect("a SYN to quote")
+        .frame
+        .clone();
+    let router = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0xfe);
+    let original = &syn[14..];
+    let mut icmp = vec![kind, code, 0, 0, 0, 0, 0, 0];
+    icmp.extend_from_slice(original);
+    let sum = synack::wire::checksum::combine(&[
+        synack::wire::checksum::pseudo_header_v6(&router, &GA, synack::wire::IpProtocol::from(58), icmp.len() as u32),
+        synack::wire::checksum::data(&icmp),
+    ]);
+    icmp[2..4].copy_from_slice(&(!sum).to_be_bytes());
+    ipv6_frame(p, Side::A, router, GA, 58, &icmp)
+}
+
+#[test]
+fn icmpv6_errors_abort_an_opening_connection_when_hard_and_are_remembered_when_soft() {
+    // Port unreachable (code 4) is hard: the connect ends at once with it.
+    let mut p = pair(14);
+    // The SYN is lost on the link (a router refuses it), so only the ICMPv6 error answers.
+    p.drop_next_where(Side::A, 1, |f| f[12..14] == [0x86, 0xdd] && f[20] == 6 && f[54 + 13] & 0x02 != 0);
+    let c = start_connect(&mut p, Side::A, SocketAddr::new(IpAddr::V6(GB), 5555));
+    p.run_until(p.now + Duration::from_millis(10));
+    let f = icmpv6_error_about_syn(&p, GB, 1, 4);
+    let out = p.a.handle(synack::Input::Frame(&f), p.now);
+    p.absorb_all(Side::A, out);
+    let reason = UnreachableReason::Icmpv6DstUnreachable { code: 4 };
+    assert!(p.events_of(Side::A).contains(&(c, Event::Unreachable { dst: IpAddr::V6(GB), port: Some(5555), reason })));
+    // Address unreachable (code 3) is soft: retransmissions go on, and the timeout names it.
+    let far = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x77);
+    let mut p = pair(15);
+    let c = start_connect(&mut p, Side::A, SocketAddr::new(IpAddr::V6(far), 80));
+    // Let neighbour discovery fail: the connection keeps trying; then a router says address unreachable.
+    p.run_until(p.now + Duration::from_millis(10));
+    let out = p.a.handle(synack::Input::Frame(&icmpv6_error_about_syn_or_skip(&p, far)), p.now);
+    p.absorb_all(Side::A, out);
+    assert!(!p.events_of(Side::A).iter().any(|(s, _)| *s == c), "a soft error must not end the connect");
+    p.run_until(p.now + Duration::from_secs(200));
+    let ended: Vec<Event> = p.events_of(Side::A).into_iter().filter(|(s, _)| *s == c).map(|(_, e)| e).collect();
+    assert!(matches!(ended.as_slice(), [Event::TimedOut { soft_error: Some(_) }]), "{ended:?}");
+}
+
+/// The SYN to `far` may still wait for neighbour discovery (no frame to quote yet): quote a SYN built here.
+fn icmpv6_error_about_syn_or_skip(p: &Pair, far: Ipv6Addr) -> Vec<u8> {
+    let router = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0xfe);
+    let info = p.a.tcp_info(p.a.tcp_connections()[0]).unwrap();
+    let mut tcp = vec![0u8; 20];
+    tcp[..2].copy_from_slice(&info.local.port().to_be_bytes());
+    tcp[2..4].copy_from_slice(&80u16.to_be_bytes());
+    tcp[4..8].copy_from_slice(&info.snd_una.0.to_be_bytes());
+    tcp[12] = 5 << 4;
+    tcp[13] = 0x02;
+    let mut original = vec![0x60, 0, 0, 0, 0, 20, 6, 64];
+    original.extend_from_slice(&GA.octets());
+    original.extend_from_slice(&far.octets());
+    original.extend_from_slice(&tcp);
+    let mut icmp = vec![1, 3, 0, 0, 0, 0, 0, 0];
+    icmp.extend_from_slice(&original);
+    let sum = synack::wire::checksum::combine(&[
+        synack::wire::checksum::pseudo_header_v6(&router, &GA, synack::wire::IpProtocol::from(58), icmp.len() as u32),
+        synack::wire::checksum::data(&icmp),
+    ]);
+    icmp[2..4].copy_from_slice(&(!sum).to_be_bytes());
+    ipv6_frame(p, Side::A, router, GA, 58, &icmp)
+}
