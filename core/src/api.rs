@@ -127,7 +127,8 @@ pub enum CommandError {
     NoRoute(IpAddr),
     /// The destination cannot be used: unspecified, multicast, loopback, port 0, ...
     BadDestination(SocketAddr),
-    /// The datagram would exceed the MTU (`max` payload bytes fit); we never fragment.
+    /// Too long to send (`max` payload bytes fit): a TCP segment over the MTU (TCP never fragments), or a
+    /// datagram over the largest one IP carries, fragmented or not.
     MessageTooLong { max: usize },
     /// Nothing to receive (or no room to send) yet; wait for [`Event::Readable`] / [`Event::Writable`].
     WouldBlock,
