@@ -112,7 +112,10 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         }
         if let Some(addrs) = &h.ip6 {
             let addresses = addrs.iter().map(|c| c.0).collect();
-            config.ipv6 = Some(synack::Ipv6Config { addresses, ..synack::Ipv6Config::default() });
+            config.ipv6 = Some(synack::Ipv6Config { addresses, gateway: c.gateway6, ..synack::Ipv6Config::default() });
+        } else if c.gateway6.is_some() {
+            let msg = "an IPv6 gateway needs the host's `ip6` (an empty list for link-local only)";
+            return Err(source.error_at(&["host", &idx, "config", "gateway6"], msg));
         }
         config.mtu = c.mtu.unwrap_or(config.mtu);
         config.ttl = c.ttl.unwrap_or(config.ttl);

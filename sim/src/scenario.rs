@@ -117,6 +117,9 @@ pub struct HostSpec {
 pub struct HostConfigSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gateway: Option<Ipv4Addr>,
+    /// The IPv6 default router (a router interface's `ip6` address); needs the host's `ip6`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway6: Option<std::net::Ipv6Addr>,
     /// Get the address by DHCP (from a `dhcp_server` app on the link): the stack starts without one, and the
     /// host's `ip` only names the address other apps' `dst` means.
     #[serde(default, skip_serializing_if = "Option::is_none")]

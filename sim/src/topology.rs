@@ -52,6 +52,11 @@ pub struct InterfaceSpec {
     pub name: String,
     /// The interface's address and the prefix of its subnet, `"10.0.1.1/24"`.
     pub address: Cidr,
+    /// An IPv6 address and on-link prefix too, `"2001:db8:1::1/64"`: the router then forwards IPv6 between the
+    /// interfaces that have one (connected prefixes), answers neighbour solicitations for it, and sends ICMPv6
+    /// errors (time exceeded, no route, Packet Too Big) from it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip6: Option<crate::scenario::Cidr6>,
     /// IP MTU (default 1500).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mtu: Option<usize>,

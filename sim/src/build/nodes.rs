@@ -104,7 +104,21 @@ pub(super) fn build_nodes(
                 egress(f.queue.as_ref(), seed, n, k).map_err(|(q, m)| at(&["interface", &kdx, "queue", q], m))?;
             let capture = capture.map(|c| Capture::for_interface(&sc.name, seed, &r.name, &f.name, mac, c));
             ports.push(Port { name: f.name.clone(), mac, link: None, egress, capture });
-            ifaces.push(Interface { name: f.name.clone(), addr, prefix, mtu, mac });
+            let ip6 = f.ip6.map(|c| c.0);
+            if let Some(c) = ip6 {
+                if c.addr().is_multicast() || c.addr().is_unspecified() || c.prefix_len() == 0 {
+                    return Err(at(&field("ip6"), format!("{c} must be a unicast address with a prefix")));
+                }
+                if mtu < 1280 {
+                    return Err(at(&field("mtu"), format!("mtu {mtu} is below IPv6's 1280 (RFC 8200), with ip6")));
+                }
+                if let Some(o) =
+                    ifaces.iter().find(|o| o.ip6.is_some_and(|p| p.contains(c.addr()) || c.contains(p.addr())))
+                {
+                    return Err(at(&field("ip6"), format!("{c} overlaps interface {:?}'s IPv6 prefix", o.name)));
+                }
+            }
+            ifaces.push(Interface { name: f.name.clone(), addr, prefix, mtu, mac, ip6 });
         }
         let mut routes = Vec::new();
         for (k, rt) in r.routes.iter().enumerate() {

@@ -4,6 +4,7 @@
 
 mod egress;
 mod router;
+mod router6;
 mod switch;
 
 pub use egress::{Egress, Offered};

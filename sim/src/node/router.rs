@@ -43,6 +43,8 @@ pub struct Interface {
     pub prefix: u8,
     pub mtu: usize,
     pub mac: EthernetAddress,
+    /// The interface's IPv6 address and prefix, if it forwards IPv6.
+    pub ip6: Option<synack::Ipv6Cidr>,
 }
 
 impl Interface {
@@ -82,9 +84,9 @@ impl Route {
 }
 
 #[derive(Debug, Default)]
-struct Pending {
-    frames: VecDeque<(usize, Vec<u8>)>,
-    asked: Option<Instant>,
+pub(crate) struct Pending {
+    pub(crate) frames: VecDeque<(usize, Vec<u8>)>,
+    pub(crate) asked: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -97,6 +99,9 @@ pub struct Router {
     icmp_tokens: u32,
     icmp_refilled: Instant,
     ident: u16,
+    /// IPv6 neighbours (learnt from solicitations and advertisements) and packets waiting for one.
+    pub(crate) ndp: BTreeMap<std::net::Ipv6Addr, EthernetAddress>,
+    pub(crate) pending6: BTreeMap<std::net::Ipv6Addr, Pending>,
     /// What the router did, by what: "forwarded", "time exceeded sent", "dropped: no route", ...
     pub counters: BTreeMap<&'static str, u64>,
 }
@@ -116,11 +121,13 @@ impl Router {
             icmp_tokens: ICMP_BURST,
             icmp_refilled: Instant::ZERO,
             ident: 0,
+            ndp: BTreeMap::new(),
+            pending6: BTreeMap::new(),
             counters: BTreeMap::new(),
         }
     }
 
-    fn count(&mut self, what: &'static str) {
+    pub(crate) fn count(&mut self, what: &'static str) {
         *self.counters.entry(what).or_insert(0) += 1;
     }
 
@@ -142,12 +149,14 @@ impl Router {
         let Ok(eth) = EthernetFrame::new_checked(frame) else {
             return self.count("dropped: malformed frame");
         };
-        if eth.dst_addr() != me.mac && !eth.dst_addr().is_broadcast() {
+        let ipv6_group = eth.dst_addr().0[..2] == [0x33, 0x33];
+        if eth.dst_addr() != me.mac && !eth.dst_addr().is_broadcast() && !ipv6_group {
             return self.count("ignored: not for this router");
         }
         match eth.ethertype() {
             EtherType::Arp => self.on_arp(port, eth.payload(), now, out),
-            EtherType::Ipv4 => self.on_ipv4(port, eth.payload(), now, out),
+            EtherType::Ipv4 if !ipv6_group => self.on_ipv4(port, eth.payload(), now, out),
+            EtherType::Ipv6 if me.ip6.is_some() => self.on_ipv6(port, eth.src_addr(), eth.payload(), now, out),
             _ => self.count("dropped: not IPv4 or ARP"),
         }
     }
@@ -252,6 +261,23 @@ impl Router {
         self.originate(src, ip.src_addr(), &reply, now, out);
     }
 
+    /// Takes one token of the ICMP error rate limit (shared by both families); false if none is left.
+    pub(crate) fn icmp_token(&mut self, now: Instant) -> bool {
+        let elapsed = now - self.icmp_refilled;
+        let per_token = Duration::from_nanos(1_000_000_000 / ICMP_PER_SECOND);
+        let new = (elapsed.as_nanos() / per_token.as_nanos()) as u64;
+        if new > 0 {
+            self.icmp_tokens = (u64::from(self.icmp_tokens) + new).min(u64::from(ICMP_BURST)) as u32;
+            self.icmp_refilled = self.icmp_refilled + per_token * u32::try_from(new).unwrap_or(u32::MAX);
+        }
+        if self.icmp_tokens == 0 {
+            self.count("ICMP errors rate-limited");
+            return false;
+        }
+        self.icmp_tokens -= 1;
+        true
+    }
+
     /// Sends an ICMP error about `datagram` (which came in on `port`) back to its source, if allowed.
     fn icmp_error<'a>(
         &mut self,
@@ -268,18 +294,9 @@ impl Router {
         if about_error || ip.frag_offset() != 0 || src.is_broadcast() || src.is_multicast() || src.is_unspecified() {
             return self.count("ICMP errors not allowed (RFC 1812)");
         }
-        // Token bucket.
-        let elapsed = now - self.icmp_refilled;
-        let per_token = Duration::from_nanos(1_000_000_000 / ICMP_PER_SECOND);
-        let new = (elapsed.as_nanos() / per_token.as_nanos()) as u64;
-        if new > 0 {
-            self.icmp_tokens = (u64::from(self.icmp_tokens) + new).min(u64::from(ICMP_BURST)) as u32;
-            self.icmp_refilled = self.icmp_refilled + per_token * u32::try_from(new).unwrap_or(u32::MAX);
+        if !self.icmp_token(now) {
+            return;
         }
-        if self.icmp_tokens == 0 {
-            return self.count("ICMP errors rate-limited");
-        }
-        self.icmp_tokens -= 1;
         // RFC 792: the header and the first 8 bytes of the datagram's data.
         let quoted = &datagram[..(ip.header_len() + 8).min(datagram.len())];
         let from = self.ifaces[port].addr;
@@ -408,6 +425,7 @@ mod tests {
             prefix,
             mtu: 1500,
             mac: EthernetAddress([2, 0, 1, 0, 1, i]),
+            ip6: None,
         };
         let routes = vec![
             Route { net: [0, 0, 0, 0].into(), prefix: 0, via: Some([10, 0, 1, 9].into()), iface: 1 },
