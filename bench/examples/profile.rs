@@ -2,6 +2,9 @@
 //! (`profile N`), or N rounds of 20,000 sequential handshakes, each round on a new stack pair (`profile
 //! handshakes N`; one pair runs out of ephemeral ports past ~64k, as its TIME-WAIT connections keep theirs).
 //!
+//! `profile ipv6 N` runs the synack bulk transfer over IPv6 (both stacks dual-stack, the connection to B's IPv6
+//! address), to compare instruction counts per byte with the IPv4 run under callgrind.
+//!
 //! `profile smoltcp N` runs the same bulk transfer through smoltcp's harness (checksums on), and `profile smoltcp
 //! handshakes N` its handshakes, to compare profiles.
 //!
@@ -27,6 +30,18 @@ fn main() {
             let h = smol::smol_handshakes(20_000, true);
             println!("smoltcp: {} handshakes, {} frames, {:.0} per second", h.count, h.frames, h.count as f64 / h.secs);
         }
+        return;
+    }
+    if args.first().map(String::as_str) == Some("ipv6") {
+        let mib: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(16);
+        let r = synack_bench::synack_bulk_over(synack_bench::Family::Ipv6, mib << 20, false, false);
+        println!(
+            "IPv6: {} bytes, {} frames, {:.2} Gbit/s, frame digest {:?}",
+            r.bytes,
+            r.frames,
+            r.gbit_per_s(),
+            r.digest
+        );
         return;
     }
     if args.first().map(String::as_str) == Some("smoltcp") {

@@ -21,6 +21,18 @@ fn synack_harness_with_checksums_left_to_the_link() {
 }
 
 #[test]
+fn synack_harness_moves_one_megabyte_over_ipv6() {
+    use synack_bench::{synack_bulk_over, Family};
+    for offloaded in [false, true] {
+        let r = synack_bulk_over(Family::Ipv6, 1 << 20, true, offloaded);
+        assert_eq!(r.bytes, 1 << 20);
+        // 1440 payload bytes per segment over IPv6 against 1460 over IPv4: more data frames than 2^20 / 1460.
+        assert!(r.frames > 728, "{r:?}");
+        assert_eq!(r.unverified_checksums > 700, offloaded, "{r:?}");
+    }
+}
+
+#[test]
 fn smoltcp_harness_moves_one_megabyte_with_and_without_checksums() {
     for checksums in [true, false] {
         let r = smol::smol_bulk(1 << 20, true, checksums);

@@ -291,6 +291,9 @@ impl Stack {
 
     /// Carries out what neighbour discovery asked for, in order.
     pub(crate) fn run_nd_actions(&mut self, acts: Vec<NdAction<QueuedPacket>>, now: Instant, out: &mut Vec<Output>) {
+        if acts.is_empty() {
+            return;
+        }
         let mut told: Vec<(SocketHandle, Ipv6Addr, Option<u16>)> = Vec::new();
         for act in acts {
             match act {
@@ -480,6 +483,12 @@ impl Stack {
             ExtHeaderWalk::Discard { .. } => self.drop_frame(DropReason::Ipv6OptionDiscarded),
             ExtHeaderWalk::ParameterProblem { code, pointer } => {
                 self.drop_frame(DropReason::Ipv6ParameterProblem);
+                // Never an error about an ICMPv6 error (RFC 4443 §2.4 (e.1)), even one behind the bad header.
+                let quoted = crate::wire::icmpv6::QuotedPacket::parse(&bytes[..ip_len]).ok();
+                let upper = quoted.and_then(|q| q.protocol().map(|p| (p, q.payload().first().copied())));
+                if matches!(upper, Some((IpProtocol::ICMPV6, Some(t))) if t < 128) {
+                    return;
+                }
                 let whole = rx(ip_len, IpProtocol::Unknown(0));
                 // RFC 4443 §2.4 (e): to a multicast destination only an unrecognised option (code 2) is answered.
                 let multicast_ok = code == ParamProblem::UnrecognizedOption;
@@ -552,6 +561,10 @@ impl Stack {
         let repr = match parsed {
             Ok(r) => r,
             Err(crate::wire::Error::Unsupported) => return self.drop_frame(DropReason::IcmpUnhandled),
+            // Neighbour discovery messages (types 133 to 137) that fail RFC 4861's checks are NDP's to count.
+            Err(e) if rx.payload.first().is_some_and(|t| (133..=137).contains(t)) => {
+                return self.drop_frame(DropReason::Malformed(Layer::Ndp, e))
+            }
             Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Icmpv6, e)),
         };
         if src.is_unspecified() && !matches!(repr, Icmpv6Repr::Ndp(_)) {

@@ -6,6 +6,7 @@
 mod common;
 
 use common::malformed::*;
+use common::malformed6::*;
 use common::tcp::*;
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use core::time::Duration;
@@ -62,7 +63,47 @@ fn arbitrary_frame() -> impl Strategy<Value = Vec<u8>> {
     ]
 }
 
+/// Random bytes behind a plausible IPv6 header to a dual-stack stack: to one of its addresses or groups (or
+/// not), from a neighbour or any address, with any next header and a payload length that fits or not.
+fn arbitrary_ipv6_frame() -> impl Strategy<Value = Vec<u8>> {
+    let dst = prop_oneof![
+        6 => Just(STACK_IP6),
+        2 => Just(stack_ll()),
+        1 => Just(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1)),
+        1 => Just(solicited_node(STACK_IP6)),
+        1 => any::<[u8; 16]>().prop_map(Ipv6Addr::from),
+    ];
+    let src = prop_oneof![
+        6 => (1u16..128).prop_map(|h| Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, h)),
+        2 => (1u16..128).prop_map(|h| Ipv6Addr::new(0xfe80, 0, 0, 0, 0, 0, 0, h)),
+        1 => Just(Ipv6Addr::UNSPECIFIED),
+        1 => any::<[u8; 16]>().prop_map(Ipv6Addr::from),
+    ];
+    let next = prop_oneof![Just(0u8), Just(6), Just(17), Just(43), Just(44), Just(58), Just(59), Just(60), any::<u8>()];
+    (prop::collection::vec(any::<u8>(), 0..1500), src, dst, next, any::<u8>(), any::<bool>()).prop_map(
+        |(body, src, dst, next, hop_limit, fix_len)| {
+            let mut frame = Ip6 { dst, hop_limit, ..Ip6::new(src, next) }.frame(&body);
+            if !fix_len {
+                let claimed = (body.len() as u16).wrapping_add(hop_limit.into());
+                frame[ETH_LEN + 4..ETH_LEN + 6].copy_from_slice(&claimed.to_be_bytes());
+            }
+            frame
+        },
+    )
+}
+
 proptest! {
+    #[test]
+    fn arbitrary_ipv6_bytes_never_panic_and_are_always_counted(
+        frames in prop::collection::vec(prop_oneof![3 => arbitrary_ipv6_frame(), 1 => arbitrary_frame()], 1..16),
+        seed in any::<u64>(),
+    ) {
+        let mut h = Harness::dual(seed);
+        for f in &frames {
+            h.frame(f);
+        }
+    }
+
     #[test]
     fn arbitrary_bytes_never_panic_and_are_always_counted(
         frames in prop::collection::vec(arbitrary_frame(), 1..16),
@@ -208,6 +249,153 @@ fn tcp_command() -> impl Strategy<Value = Command> {
         1 => (socket(), any::<bool>()).prop_map(|(sock, nodelay)| Command::TcpSetNoDelay { sock, nodelay }),
         1 => (socket(), any::<bool>()).prop_map(|(sock, ipv6_only)| Command::SetIpv6Only { sock, ipv6_only }),
     ]
+}
+
+fn kind6() -> impl Strategy<Value = Kind6> {
+    let option = prop_oneof![Just(0x1eu8), Just(0x5e), Just(0x9e), Just(0xde), Just(5), any::<u8>()];
+    prop_oneof![
+        ((0usize..1400), any::<bool>()).prop_map(|(len, to_group)| Kind6::Echo { len, to_group }),
+        (0usize..1400).prop_map(|len| Kind6::UdpBound { len }),
+        (0usize..1400).prop_map(|len| Kind6::UdpClosed { len }),
+        (any::<u32>(), prop_oneof![Just(80u16), 1u16..]).prop_map(|(seq, port)| Kind6::TcpSyn { seq, port }),
+        prop_oneof![Just(0u8), Just(43), Just(132), any::<u8>()]
+            .prop_map(|next_header| Kind6::UnknownNextHeader { next_header }),
+        prop::collection::vec(prop::collection::vec(option, 0..3), 0..11)
+            .prop_map(|headers| Kind6::Options { headers }),
+        (any::<bool>(), 0usize..3000, 1usize..100, any::<bool>(), any::<u32>())
+            .prop_map(|(echo, len, units, reverse, ident)| Kind6::Fragments { echo, len, units, reverse, ident }),
+        any::<bool>().prop_map(|target_ours| Kind6::NeighborSolicit { target_ours }),
+        (any::<bool>(), any::<bool>()).prop_map(|(solicited, to_group)| Kind6::NeighborAdvert { solicited, to_group }),
+        any::<bool>().prop_map(|link_local| Kind6::RouterAdvert { link_local }),
+        (1u8..5, 0u8..8, port(), 0usize..80).prop_map(|(ty, code, src_port, quote_len)| Kind6::Error {
+            ty,
+            code,
+            src_port,
+            quote_len
+        }),
+    ]
+}
+
+/// What a dual-stack run does: IPv6 and IPv4 frames (mutated), timers, and commands of both families.
+#[derive(Clone, Debug)]
+enum Action6 {
+    Frame6 { kind: Kind6, mutation: Mutation, victim: usize, src: Ipv6Addr },
+    Frame4 { kind: Kind, mutation: Mutation, victim: usize },
+    Timer(Duration),
+    NextDeadline,
+    Command(Command),
+}
+
+/// IPv6 destinations the stack can reach on a dual-stack link (and some it cannot).
+fn destination6() -> impl Strategy<Value = IpAddr> {
+    prop_oneof![
+        4 => Just(IpAddr::V6(PEER_IP6)),
+        2 => (0u16..256).prop_map(|h| IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, h))),
+        2 => Just(IpAddr::V6(PEER_LL)),
+        1 => Just(IpAddr::V6(Ipv6Addr::new(0xff02, 0, 0, 0, 0, 0, 0, 1))),
+        1 => Just(IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb9, 0, 0, 0, 0, 0, 1))),
+        1 => Just(IpAddr::V6(STACK_IP6)),
+        2 => destination(),
+    ]
+}
+
+fn command6() -> impl Strategy<Value = Command> {
+    prop_oneof![
+        1 => (socket(), destination6(), port(), size()).prop_map(|(sock, ip, port, len)| Command::UdpSendTo {
+            sock,
+            remote: SocketAddr::from((ip, port)),
+            data: pattern(len),
+        }),
+        1 => (socket(), destination6(), 0u16..4, size())
+            .prop_map(|(sock, dst, seq_no, payload_len)| Command::Ping { sock, dst, seq_no, payload_len }),
+        1 => (destination6(), prop_oneof![Just(80u16), any::<u16>()])
+            .prop_map(|(ip, port)| Command::TcpConnect { remote: SocketAddr::from((ip, port)), local_port: None }),
+        2 => command(),
+        2 => tcp_command(),
+    ]
+}
+
+fn action6() -> impl Strategy<Value = Action6> {
+    let src = prop_oneof![
+        4 => Just(PEER_IP6),
+        1 => Just(PEER_LL),
+        1 => (0u16..256).prop_map(|h| Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, h)),
+    ];
+    let mutation = prop_oneof![3 => Just(Mutation::None), 2 => mutation()];
+    prop_oneof![
+        6 => (kind6(), mutation.clone(), any::<usize>(), src)
+            .prop_map(|(kind, mutation, victim, src)| Action6::Frame6 { kind, mutation, victim, src }),
+        2 => (kind(), mutation, any::<usize>()).prop_map(|(kind, mutation, victim)| Action6::Frame4 { kind, mutation, victim }),
+        1 => (0u64..40_000).prop_map(|ms| Action6::Timer(Duration::from_millis(ms))),
+        1 => Just(Action6::NextDeadline),
+        3 => command6().prop_map(Action6::Command),
+    ]
+}
+
+fn run6(h: &mut Harness, actions: &[Action6]) {
+    for action in actions {
+        match action {
+            Action6::Frame6 { kind, mutation, victim, src } => {
+                let mut frames = kind.frames(*src);
+                let n = frames.len();
+                mutation.apply(&mut frames[victim % n]);
+                for f in &frames {
+                    h.frame(f);
+                }
+            }
+            Action6::Frame4 { kind, mutation, victim } => {
+                let mut frames = kind.frames(PEER_IP);
+                let n = frames.len();
+                mutation.apply(&mut frames[victim % n]);
+                for f in &frames {
+                    h.frame(f);
+                }
+            }
+            Action6::Timer(advance) => {
+                h.timer(*advance);
+            }
+            Action6::NextDeadline => {
+                let advance = h.stack.poll_timeout().map_or(Duration::ZERO, |at| at - h.now);
+                h.timer(advance);
+            }
+            Action6::Command(cmd) => {
+                h.command(cmd.clone());
+            }
+        }
+    }
+    for _ in 0..64 {
+        match h.stack.poll_timeout() {
+            Some(at) => {
+                let advance = at - h.now;
+                h.timer(advance);
+            }
+            None => break,
+        }
+    }
+}
+
+proptest! {
+    #[test]
+    fn dual_stack_mutated_frames_timers_and_commands_never_panic(
+        actions in prop::collection::vec(action6(), 1..40),
+        seed in any::<u64>(),
+    ) {
+        let mut h = Harness::dual(seed);
+        run6(&mut h, &actions);
+    }
+
+    #[test]
+    fn dual_stack_same_seed_same_outputs(
+        actions in prop::collection::vec(action6(), 1..40),
+        seed in any::<u64>(),
+    ) {
+        let mut a = Harness::dual(seed);
+        let mut b = Harness::dual(seed);
+        run6(&mut a, &actions);
+        run6(&mut b, &actions);
+        prop_assert_eq!(&a.log, &b.log);
+        prop_assert_eq!(a.stats(), b.stats());
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -147,14 +147,11 @@ pub fn pseudo_header(src: &Ipv4Addr, dst: &Ipv4Addr, protocol: IpProtocol, lengt
 /// Sum of the IPv6 pseudo-header used by TCP, UDP and ICMPv6 (RFC 8200 §8.1): both addresses, the 32-bit
 /// upper-layer length and the upper-layer protocol (`next_header`, not that of an extension header).
 pub fn pseudo_header_v6(src: &Ipv6Addr, dst: &Ipv6Addr, next_header: IpProtocol, length: u32) -> u16 {
-    let mut words = [0u16; 16 + 2 + 2];
-    for (w, s) in words.iter_mut().zip(src.segments().into_iter().chain(dst.segments())) {
-        *w = s;
-    }
-    words[16] = (length >> 16) as u16;
-    words[17] = length as u16;
-    words[19] = u16::from(u8::from(next_header));
-    combine(&words)
+    // Summed straight from the addresses' words: every TCP segment over IPv6 pays this twice (send and
+    // receive), and building a word array through iterators cost about ten times as much.
+    let words = |a: &Ipv6Addr| a.segments().iter().map(|&w| u64::from(w)).sum::<u64>();
+    let length = u64::from(length >> 16) + u64::from(length & 0xffff);
+    fold(words(src) + words(dst) + length + u64::from(u8::from(next_header)))
 }
 
 #[cfg(test)]
@@ -221,5 +218,26 @@ mod tests {
         bytes.extend_from_slice(&0x0001_0203u32.to_be_bytes());
         bytes.extend_from_slice(&[0, 0, 0, 58]);
         assert_eq!(pseudo_header_v6(&src, &dst, IpProtocol::Unknown(58), 0x0001_0203), reference(&bytes));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ipv6_pseudo_header_matches_the_reference(
+            src: [u8; 16],
+            dst: [u8; 16],
+            length: u32,
+            next_header: u8,
+        ) {
+            let mut bytes = Vec::new();
+            bytes.extend_from_slice(&src);
+            bytes.extend_from_slice(&dst);
+            bytes.extend_from_slice(&length.to_be_bytes());
+            bytes.extend_from_slice(&[0, 0, 0, next_header]);
+            let (src, dst) = (Ipv6Addr::from(src), Ipv6Addr::from(dst));
+            proptest::prop_assert_eq!(
+                pseudo_header_v6(&src, &dst, IpProtocol::from(next_header), length),
+                reference(&bytes)
+            );
+        }
     }
 }

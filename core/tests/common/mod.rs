@@ -5,4 +5,6 @@ pub mod differential;
 #[allow(dead_code)]
 pub mod malformed;
 #[allow(dead_code)]
+pub mod malformed6;
+#[allow(dead_code)]
 pub mod tcp;
