@@ -58,6 +58,29 @@ pub(crate) struct Ipv6Host {
     path_mtu: BTreeMap<Ipv6Addr, (usize, Instant)>,
     /// Identification of the next packet we fragment.
     next_frag_ident: u32,
+    /// Our assigned addresses (preferred or deprecated) with the end of their valid lifetime: every received
+    /// packet asks whether its destination (and source) is ours, and a short list answers faster than the
+    /// address table. Refreshed whenever neighbour discovery changes an address or a router advertisement
+    /// may have changed a lifetime.
+    assigned: Vec<(Ipv6Addr, Instant)>,
+}
+
+impl Ipv6Host {
+    fn refresh_assigned(&mut self, now: Instant) {
+        use crate::ndp::slaac::AddressState;
+        self.assigned = self
+            .ndp
+            .addresses(now)
+            .into_iter()
+            .filter(|a| matches!(a.state, AddressState::Preferred | AddressState::Deprecated))
+            .map(|a| (a.addr, a.valid_until))
+            .collect();
+    }
+
+    /// Is `ip` one of our assigned addresses at `now`?
+    fn is_ours(&self, ip: Ipv6Addr, now: Instant) -> bool {
+        self.assigned.iter().any(|(a, until)| *a == ip && now < *until)
+    }
 }
 
 impl Ipv6Host {
@@ -69,7 +92,15 @@ impl Ipv6Host {
         }
         let ndp = Ndp::new(&nd, mac, mtu, config.hop_limit, seed, Instant::ZERO);
         let next_frag_ident = crate::seed::derive_seed(seed, 8) as u32;
-        Ipv6Host { hop_limit: config.hop_limit, config, ndp, link_mtu: mtu, path_mtu: BTreeMap::new(), next_frag_ident }
+        Ipv6Host {
+            hop_limit: config.hop_limit,
+            config,
+            ndp,
+            link_mtu: mtu,
+            path_mtu: BTreeMap::new(),
+            next_frag_ident,
+            assigned: Vec::new(),
+        }
     }
 
     /// Our addresses now, with their state and origin (for drivers and tests).
@@ -100,13 +131,14 @@ impl Stack {
         if let Some(g) = host.config.gateway {
             host.ndp.add_router(g);
         }
+        host.refresh_assigned(now);
         self.run_nd_actions(acts, now, out);
     }
 
     /// Is `ip` one of our IPv6 addresses (assigned: DAD passed)?
     pub(crate) fn ipv6_is_ours(&self, ip: Ipv6Addr) -> bool {
         let now = self.clock.now();
-        self.ip6.as_ref().is_some_and(|h| h.ndp.is_ours(ip, now))
+        self.ip6.as_ref().is_some_and(|h| h.is_ours(ip, now))
     }
 
     /// Our address toward `dst`, after checking `dst` can be sent to.
@@ -118,7 +150,7 @@ impl Stack {
         let no_route = CommandError::NoRoute(IpAddr::V6(dst));
         let Some(host) = self.ip6.as_ref() else { return Err(no_route) };
         let now = self.clock.now();
-        if host.ndp.is_ours(dst, now) {
+        if host.is_ours(dst, now) {
             return Err(bad());
         }
         if !dst.is_multicast() && host.ndp.next_hop(dst, now).is_none() {
@@ -294,6 +326,20 @@ impl Stack {
         if acts.is_empty() {
             return;
         }
+        let changes_addresses = acts.iter().any(|a| {
+            matches!(
+                a,
+                NdAction::AddressAssigned(_)
+                    | NdAction::AddressDuplicate(_)
+                    | NdAction::AddressDeprecated(_)
+                    | NdAction::AddressRemoved(_)
+            )
+        });
+        if changes_addresses {
+            if let Some(h) = self.ip6.as_mut() {
+                h.refresh_assigned(now);
+            }
+        }
         let mut told: Vec<(SocketHandle, Ipv6Addr, Option<u16>)> = Vec::new();
         for act in acts {
             match act {
@@ -452,7 +498,7 @@ impl Stack {
         }
         let for_us = match self.ip6.as_ref() {
             Some(h) if dst.is_multicast() => h.ndp.accepts_group(dst, now),
-            Some(h) => h.ndp.is_ours(dst, now),
+            Some(h) => h.is_ours(dst, now),
             None => false,
         };
         if !for_us {
@@ -739,6 +785,12 @@ impl Stack {
         };
         if used == NdReceived::Ignored {
             self.drop_frame(DropReason::NdpIgnored);
+        }
+        if matches!(msg, NdpRepr::RouterAdvert { .. }) {
+            // A prefix's lifetimes may have moved, which no address event tells.
+            if let Some(h) = self.ip6.as_mut() {
+                h.refresh_assigned(now);
+            }
         }
         self.run_nd_actions(acts, now, out);
     }
