@@ -148,7 +148,12 @@ impl Sim {
         self.queue.push(at, None, ev);
     }
 
-    /// Adds an app to a host, starting at `start`.
+    /// The index of the host named `name` (for [`Sim::add_app`]).
+    pub fn host_index(&self, name: &str) -> Option<usize> {
+        self.hosts.iter().position(|h| h.name == name)
+    }
+
+    /// Adds an app to a host (by index, see [`Sim::host_index`]), starting at `start`; it is the host's last.
     pub fn add_app(&mut self, host: usize, app: Box<dyn App>, start: Instant) {
         let idx = self.hosts[host].apps.len();
         self.hosts[host].apps.push(app);
@@ -300,6 +305,8 @@ impl Sim {
         let h = &mut self.hosts[host];
         let mut cx = Cx {
             now: self.now,
+            run_seed: self.seed,
+            host,
             stack: &mut h.stack,
             out: &mut self.out,
             owners: &mut h.owners,
