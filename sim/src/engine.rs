@@ -118,6 +118,8 @@ pub struct Sim {
     unstarted: usize,
     /// Each TCP connection's congestion and RTT state over time, when asked for (`run --series`).
     pub series: Option<crate::series::Series>,
+    /// Each node queue's backlog and sojourn times over time, alongside `series`.
+    pub queue_series: Option<crate::series::queues::QueueSeries>,
 }
 
 impl Sim {
@@ -141,6 +143,7 @@ impl Sim {
             apps_touched: false,
             unstarted: 0,
             series: None,
+            queue_series: None,
         }
     }
 
