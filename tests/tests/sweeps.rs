@@ -123,16 +123,16 @@ fn a_megabyte_each_way_over_a_harsh_link_arrives_intact() {
 const SHIPPED_SEEDS: u64 = 1000;
 
 /// Scenarios that cost too much for [`SHIPPED_SEEDS`] seeds in a debug build, with the seeds they get. Each
-/// passed 1,000 seeds of a release `synack-sim sweep` (the whole-run cost there in parentheses, two jobs).
+/// passed more seeds of a release `synack-sim sweep` (how many, and the cost of 1,000 there with two jobs).
 const FEWER_SEEDS: &[(&str, u64)] = &[
-    ("cubic_vs_newreno", 4),   // two 30 s bulk transfers at 100 Mbit/s (390 s for 1,000 seeds)
-    ("dumbbell_codel", 10),    // four flows through a 20 Mbit/s bottleneck for 10 s (125 s)
-    ("dumbbell_taildrop", 10), // (115 s)
-    ("blind_attack", 20),      // 3,000 forged segments a run (80 s)
-    ("tcp_bulk", 100),         // (9 s)
-    ("lossy_mix", 300),        // (2.7 s)
-    ("default", 300),          // (2.4 s)
-    ("parallel_100", 300),     // (1.2 s)
+    ("cubic_vs_newreno", 4),   // two 30 s bulk transfers at 100 Mbit/s: 3,000 seeds (390 s per 1,000)
+    ("dumbbell_codel", 10),    // four flows through a 20 Mbit/s bottleneck for 10 s: 2,000 seeds (125 s)
+    ("dumbbell_taildrop", 10), // 2,000 seeds (115 s)
+    ("blind_attack", 20),      // 3,000 forged segments a run: 10,000 seeds (80 s)
+    ("tcp_bulk", 100),         // 10,000 seeds (9 s)
+    ("lossy_mix", 300),        // 10,000 seeds (2.7 s)
+    ("default", 300),          // 20,000 seeds (2.4 s)
+    ("parallel_100", 300),     // 10,000 seeds (1.2 s)
 ];
 
 /// Shipped scenarios this test leaves out, and why.
