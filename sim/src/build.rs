@@ -62,6 +62,7 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
     let mut sim = Sim::new(sc.name.clone(), seed, Instant::ZERO + sc.duration.0);
     sim.stop_when_done = sc.stop_when_done;
     sim.series = opts.series.then(crate::series::Series::new);
+    sim.queue_series = opts.series.then(crate::series::queues::QueueSeries::new);
     let capture_settings = capture_settings(&sc.capture, source)?;
 
     for (i, h) in sc.hosts.iter().enumerate() {

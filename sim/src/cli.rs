@@ -35,7 +35,8 @@ pub enum Cmd {
         #[arg(long)]
         ladder: bool,
         /// Also write every TCP connection's cwnd, ssthresh, RTT, RTO, bytes in flight, windows and delivery
-        /// rate, a row per change, into DIR/<scenario>-series.csv (needs --out DIR; draw it with `plot`).
+        /// rate, a row per change, into DIR/<scenario>-series.csv (needs --out DIR; draw it with `plot`), and
+        /// every switch and router queue's backlog and sojourn times into DIR/<scenario>-queues.csv.
         #[arg(long, requires = "out")]
         series: bool,
     },
@@ -209,6 +210,11 @@ fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
                 }
                 if let Some(csv) = &output.series {
                     let path = crate::run::series_path(&dir, &sc.name);
+                    std::fs::write(&path, csv).map_err(|e| format!("--series: {}: {e}", path.display()))?;
+                    say!("wrote {} ({} rows)", path.display(), csv.lines().count().saturating_sub(1));
+                }
+                if let Some(csv) = &output.queue_series {
+                    let path = crate::run::queue_series_path(&dir, &sc.name);
                     std::fs::write(&path, csv).map_err(|e| format!("--series: {}: {e}", path.display()))?;
                     say!("wrote {} ({} rows)", path.display(), csv.lines().count().saturating_sub(1));
                 }

@@ -118,6 +118,8 @@ pub struct Sim {
     unstarted: usize,
     /// Each TCP connection's congestion and RTT state over time, when asked for (`run --series`).
     pub series: Option<crate::series::Series>,
+    /// Each node queue's backlog and sojourn times over time, alongside `series`.
+    pub queue_series: Option<crate::series::queues::QueueSeries>,
 }
 
 impl Sim {
@@ -141,6 +143,7 @@ impl Sim {
             apps_touched: false,
             unstarted: 0,
             series: None,
+            queue_series: None,
         }
     }
 
@@ -148,7 +151,12 @@ impl Sim {
         self.queue.push(at, None, ev);
     }
 
-    /// Adds an app to a host, starting at `start`.
+    /// The index of the host named `name` (for [`Sim::add_app`]).
+    pub fn host_index(&self, name: &str) -> Option<usize> {
+        self.hosts.iter().position(|h| h.name == name)
+    }
+
+    /// Adds an app to a host (by index, see [`Sim::host_index`]), starting at `start`; it is the host's last.
     pub fn add_app(&mut self, host: usize, app: Box<dyn App>, start: Instant) {
         let idx = self.hosts[host].apps.len();
         self.hosts[host].apps.push(app);
@@ -300,6 +308,8 @@ impl Sim {
         let h = &mut self.hosts[host];
         let mut cx = Cx {
             now: self.now,
+            run_seed: self.seed,
+            host,
             stack: &mut h.stack,
             out: &mut self.out,
             owners: &mut h.owners,

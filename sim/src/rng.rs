@@ -5,10 +5,12 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// Purposes of derived seeds. Stack seeds use `HOST_BASE + host index`, link directions
-/// `LINK_BASE + 2 * link index + direction` (0 = a->b, 1 = b->a), apps `APP_BASE + app index`.
+/// `LINK_BASE + 2 * link index + direction` (0 = a->b, 1 = b->a), apps `APP_BASE + app index`, and
+/// [`crate::app::Cx::seed`] `USER_APP_BASE + (host index << 16) + app index on the host`.
 pub const HOST_BASE: u64 = 0x1000;
 pub const LINK_BASE: u64 = 0x2000;
 pub const APP_BASE: u64 = 0x3000;
+pub const USER_APP_BASE: u64 = 0x1_0000_0000;
 
 /// The simulator's seed for `purpose`: synack's [`Scheme::Sim`](synack::seed::Scheme::Sim) derivation (the
 /// SplitMix64 finaliser over `(seed + γ) ^ purpose·0xd1b5_4a32_d192_ed03`). Every stream, stack seed and app

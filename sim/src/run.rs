@@ -16,6 +16,9 @@ pub struct RunOutput {
     pub faults: Vec<Fault>,
     /// The TCP time series as CSV ([`crate::series`]), when asked for.
     pub series: Option<String>,
+    /// The node queues' time series as CSV ([`crate::series::queues`]), when asked for; `None` also when the
+    /// scenario has no queue.
+    pub queue_series: Option<String>,
 }
 
 /// Builds and runs a scenario.
@@ -39,12 +42,18 @@ pub fn run(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<RunOut
     let faults = sim.recorded_faults();
     let captures = sim.take_captures();
     let series = sim.series.take().map(crate::series::Series::into_csv);
-    Ok(RunOutput { result, captures, faults, series })
+    let queue_series = sim.queue_series.take().filter(|q| q.rows() > 0).map(|q| q.into_csv());
+    Ok(RunOutput { result, captures, faults, series, queue_series })
 }
 
 /// The file `run --out DIR --series` writes the time series into: `DIR/<scenario>-series.csv`.
 pub fn series_path(dir: &std::path::Path, scenario: &str) -> std::path::PathBuf {
     dir.join(format!("{}-series.csv", safe_name(scenario)))
+}
+
+/// The file `run --out DIR --series` writes the node queues' time series into: `DIR/<scenario>-queues.csv`.
+pub fn queue_series_path(dir: &std::path::Path, scenario: &str) -> std::path::PathBuf {
+    dir.join(format!("{}-queues.csv", safe_name(scenario)))
 }
 
 /// A name as a file name part: letters, digits, `-` and `_`, anything else `_`.

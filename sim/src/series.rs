@@ -22,6 +22,7 @@
 //! | `delivery_rate_bps` | `bytes_acked` growth over the last smoothed RTT, bit/s (empty before an RTT is known) |
 
 pub mod plot;
+pub mod queues;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::fmt::Write as _;
@@ -155,7 +156,7 @@ fn delivery_rate(acked: &mut VecDeque<(u64, u64)>, t: u64, bytes: u64, srtt_us: 
 }
 
 /// A CSV field: quoted when it holds a comma, a quote or a line break.
-fn field(s: &str) -> String {
+pub(crate) fn field(s: &str) -> String {
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {

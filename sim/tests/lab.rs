@@ -295,3 +295,40 @@ fn nodes_and_queues_round_trip_through_toml() {
         assert_eq!(again, sc, "{name}");
     }
 }
+
+#[test]
+fn the_queue_series_follows_every_change_of_the_bottleneck_queue() {
+    let text = trace_text("dumbbell_codel")
+        .replace("bytes = 5000000", "bytes = 1500000")
+        .replace("min_count = 20000000", "min_count = 6000000");
+    let (sc, src) = scenario(&text);
+    let with = |series| {
+        let opts = BuildOptions { series, capture: true, ..BuildOptions::default() };
+        synack_sim::run(&sc, &src, &opts).unwrap_or_else(|e| panic!("{e}"))
+    };
+    let (plain, out) = (with(false), with(true));
+    assert!(plain.queue_series.is_none());
+    assert_eq!(plain.captures, out.captures, "sampling the queues changes nothing of the run");
+    assert_eq!(plain.result.apps, out.result.apps);
+    let csv = out.queue_series.as_deref().expect("a queue series");
+    let mut lines = csv.lines();
+    assert_eq!(lines.next(), Some(synack_sim::series::queues::HEADER));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    // Only the bottleneck, r1's wan port, has a queue in the dumbbell.
+    assert!(rows.iter().all(|r| r[1] == "r1" && r[2] == "wan"), "{:?}", rows.first());
+    let queue = &out.result.nodes.iter().find(|n| n.name == "r1").expect("r1").queues[0];
+    assert_eq!(queue.port, "r1:wan");
+    let stats = &queue.stats;
+    let num = |s: &str| s.parse::<u64>().unwrap_or_else(|e| panic!("{s:?}: {e}"));
+    // A sojourn per frame sent, in sending order, as the summary's percentiles read them.
+    let sojourns: Vec<u64> = rows.iter().filter(|r| !r[5].is_empty()).map(|r| num(r[5])).collect();
+    assert_eq!(sojourns, stats.sojourn_ns);
+    let last = rows.last().expect("rows");
+    assert_eq!((num(last[6]), num(last[7]), num(last[8])), (stats.sent, stats.total_dropped(), stats.marked));
+    let most = rows.iter().map(|r| num(r[3])).max().unwrap_or_default();
+    assert_eq!(most, stats.max_bytes as u64, "the largest backlog of the series is the summary's");
+    assert!(stats.total_dropped() + stats.marked > 0, "CoDel acted on this run");
+    let times: Vec<u64> = rows.iter().map(|r| num(r[0])).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "rows in time order");
+    assert!(rows.windows(2).all(|w| w[0][3..] != w[1][3..] || !w[1][5].is_empty()), "a row per change");
+}

@@ -1,5 +1,9 @@
-//! Scripted applications. Each host runs a list of apps; an app drives its sockets through [`Cx::command`] and
-//! is called back with the events of the sockets it opened, at its start time and at timers it set.
+//! Applications: the built-in scripted kinds a scenario names, and the [`App`] trait your own implement.
+//!
+//! Each host runs a list of apps. An app drives its host's stack through a [`Cx`] ([`Cx::command`] takes any
+//! [`synack::Command`]), and the simulator calls it back: [`App::start`] at its start time, [`App::on_event`]
+//! with each event of a socket it opened, [`App::on_timer`] at timers it set. At the end, [`App::report`] says
+//! what it achieved. See the crate documentation for a worked example and what determinism asks of an app.
 
 mod attacker;
 mod data;
@@ -28,9 +32,13 @@ use std::fmt;
 use std::time::Duration;
 use synack::{Command, CommandError, Event, Instant, Output, Reply, SocketHandle, Stack, UnreachableReason};
 
-/// What an app may do: run commands on its host's stack, read the clock, set timers.
+/// What an app may do while the simulator calls it: run commands on its host's stack, read the virtual clock,
+/// set timers, draw on its own seed. A `Cx` lives for one call; keep nothing of it.
 pub struct Cx<'a> {
     pub(crate) now: Instant,
+    /// The run's seed and the app's place (host, index on the host), from which [`Cx::seed`] derives.
+    pub(crate) run_seed: u64,
+    pub(crate) host: usize,
     pub(crate) stack: &'a mut Stack,
     pub(crate) out: &'a mut Vec<Output>,
     pub(crate) owners: &'a mut BTreeMap<SocketHandle, usize>,
@@ -45,8 +53,16 @@ impl fmt::Debug for Cx<'_> {
 }
 
 impl Cx<'_> {
+    /// The virtual time now: the only clock an app may read.
     pub fn now(&self) -> Instant {
         self.now
+    }
+
+    /// A seed of this app's own in this run, for any randomness it wants (seed a `ChaCha8Rng` with it, as
+    /// [`crate::rng::stream`] does). It depends only on the run's seed and the app's host and position on the
+    /// host, so it is the same on every call and in every rerun with the same seed, and differs between apps.
+    pub fn seed(&self) -> u64 {
+        crate::rng::derive_seed(self.run_seed, crate::rng::USER_APP_BASE + ((self.host as u64) << 16) + self.app as u64)
     }
 
     /// The wildcard address to bind `port` on: `[::]` on a host with IPv6 (see [`Cx::take_both_families`]),
@@ -103,9 +119,12 @@ impl Cx<'_> {
 /// One TCP connection as an app saw it.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ConnReport {
+    /// The connection's [`SocketHandle`] number on its host.
     pub sock: u32,
+    /// Payload bytes the app handed to the stack, and read from it.
     pub bytes_sent: u64,
     pub bytes_received: u64,
+    /// When the app opened or accepted it, and when it ended (closed, reset, timed out).
     pub started: Instant,
     pub finished: Option<Instant>,
     /// Digest of the bytes sent (clients) or received (sinks): SHA-256 unless built otherwise
@@ -140,11 +159,15 @@ impl ConnReport {
     }
 }
 
-/// What an app achieved, for the summary and the expectations.
+/// What an app achieved, for the summary and the expectations. An app of your own fills in what applies
+/// (start from [`AppReport::new`]); [`crate::Sim::app_reports`] sets `host`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AppReport {
+    /// The app's name, unique in a run (expectations name apps by it).
     pub name: String,
+    /// The kind of app, a word (`tcp_bulk`, or one of your own).
     pub kind: &'static str,
+    /// The host the app runs on.
     pub host: String,
     /// The app did all it set out to do (servers: always).
     pub complete: bool,
@@ -153,8 +176,11 @@ pub struct AppReport {
     pub count: u64,
     pub count_unit: &'static str,
     pub bytes: u64,
+    /// One entry per TCP connection the app made or accepted.
     pub conns: Vec<ConnReport>,
+    /// Round-trip times the app measured itself (ping replies, request/response times).
     pub rtts: Vec<Duration>,
+    /// What went wrong, a sentence each; an app that failed says why here.
     pub errors: Vec<String>,
     /// What the app saw, a line each, for the summary (a traceroute's answers).
     pub lines: Vec<String>,
@@ -163,6 +189,7 @@ pub struct AppReport {
 }
 
 impl AppReport {
+    /// A report with nothing achieved yet; `count_unit` names what [`AppReport::count`] counts (`"responses"`).
     pub fn new(name: &str, kind: &'static str, count_unit: &'static str) -> AppReport {
         AppReport { name: name.to_string(), kind, count_unit, ..AppReport::default() }
     }
@@ -185,16 +212,30 @@ impl AppReport {
     }
 }
 
-/// A scripted application.
+/// An application on a simulated host: the built-in kinds and your own.
+///
+/// The simulator owns the app and calls it, one call at a time, in virtual time: [`App::start`] once at its
+/// start time, then [`App::on_event`] for each event of a socket the app created (through [`Cx::command`]:
+/// `UdpBind`, `TcpListen`, `TcpConnect`, `PingOpen`, or a connection `TcpAccept` took), and [`App::on_timer`]
+/// for each timer it set with [`Cx::set_timer`]. Commands run at once; the frames they cause leave after the
+/// call returns. A call must return promptly (it is the whole host's turn) and never block.
+///
+/// Determinism: a run must be a function of its scenario and seed, so an app reads time only from
+/// [`Cx::now`], draws randomness only from [`Cx::seed`] (or a seed given to it when built), starts no thread,
+/// does no I/O that feeds back into its behaviour, and never lets the iteration order of a `HashMap` or
+/// `HashSet` decide anything it does (use `BTreeMap`, `Vec`).
 pub trait App: fmt::Debug {
-    /// Called once at the app's start time.
+    /// Called once, at the app's start time: open sockets, send the first bytes, set timers.
     fn start(&mut self, cx: &mut Cx<'_>);
-    /// An event of one of the app's sockets.
+    /// `event` happened to `sock`, one of the app's sockets: data to read (`Readable`), room to write
+    /// (`Writable`), a connection established, accepted, closed, reset, timed out, a datagram, an echo reply.
     fn on_event(&mut self, cx: &mut Cx<'_>, sock: SocketHandle, event: &Event);
-    /// A timer set with [`Cx::set_timer`] fired.
+    /// The timer set with [`Cx::set_timer`] with this `token` is due.
     fn on_timer(&mut self, _cx: &mut Cx<'_>, _token: u64) {}
-    /// Nothing more will happen: done, failed, or a server (which never finishes on its own).
+    /// Nothing more will happen: done, failed, or a server (which never finishes on its own). A run that stops
+    /// when done ([`crate::Sim::stop_when_done`]) ends once every app of every host says so.
     fn is_finished(&self) -> bool;
+    /// What the app achieved so far: read at the end of a run (summary, expectations, your assertions).
     fn report(&self) -> AppReport;
 }
 

@@ -39,6 +39,15 @@ impl Sim {
             Offered::Started(d) => self.queue.push(now + d, None, Ev::PortSent { node, port }),
             Offered::Queued | Offered::Dropped => {}
         }
+        self.sample_queue(node, port);
+    }
+
+    /// A row of the queue series for the port, if asked for and something changed.
+    fn sample_queue(&mut self, node: usize, port: usize) {
+        if let Some(series) = self.queue_series.as_mut() {
+            let (n, p) = (&self.nodes[node], &self.nodes[node].ports[port]);
+            series.sample((node, port), (&n.name, &p.name), &p.egress, self.now);
+        }
     }
 
     pub(super) fn port_sent(&mut self, node: usize, port: usize) {
@@ -48,6 +57,7 @@ impl Sim {
         if let Some(d) = egress.start_next(now) {
             self.queue.push(now + d, None, Ev::PortSent { node, port });
         }
+        self.sample_queue(node, port);
         if let Some(f) = done {
             self.port_to_link(node, port, f);
         }
