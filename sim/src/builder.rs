@@ -243,7 +243,7 @@ impl RouterBuilder<'_> {
         let (router, count) = (self.index, self.spec().interfaces.len());
         let field = format!("router[{router}].interface[{count}].address");
         let address = self.builder.cidr(address, field);
-        let iface = InterfaceSpec { name: name.to_string(), address, mtu: None, mac: None, queue: None };
+        let iface = InterfaceSpec { name: name.to_string(), address, ip6: None, mtu: None, mac: None, queue: None };
         self.spec().interfaces.push(iface);
         self
     }
