@@ -339,6 +339,23 @@ fn plot_series(input: &Path, out: Option<PathBuf>, conn: Option<u16>, seed: Opti
         (csv, out.unwrap_or_else(|| input.with_extension("svg")))
     };
     ensure_writable_file(&out)?;
+    if crate::series::queue_plot::is_queue_series(&csv) {
+        if conn.is_some() {
+            return Err(format!("--conn applies to a TCP series, not to the queue series {}", input.display()).into());
+        }
+        let origin = input.display().to_string();
+        let drawn = crate::series::queue_plot::plot(&csv, &origin, None, &out)?;
+        say!(
+            "wrote {}: queue {} ({} rows; {} queues in the series), backlog up to {:.0} bytes, sojourn up to {:.1} ms",
+            out.display(),
+            drawn.queue,
+            drawn.rows,
+            drawn.queues,
+            drawn.max_backlog_bytes,
+            drawn.max_sojourn_ms
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let rows = crate::series::parse(&csv, &input.display().to_string())?;
     let drawn = crate::series::plot::plot(&rows, conn, &out).map_err(|e| format!("{}: {e}", input.display()))?;
     say!(

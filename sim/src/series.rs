@@ -22,6 +22,7 @@
 //! | `delivery_rate_bps` | `bytes_acked` growth over the last smoothed RTT, bit/s (empty before an RTT is known) |
 
 pub mod plot;
+pub mod queue_plot;
 pub mod queues;
 
 use std::collections::{BTreeMap, VecDeque};
