@@ -43,6 +43,9 @@ const PATH_MTU_EXPIRY: Duration = Duration::from_secs(600);
 /// Fragment header; no jumbograms).
 pub(crate) const MAX_PACKET_PAYLOAD: usize = 65_535 - ipv6::FRAGMENT_HEADER_LEN;
 
+/// The longest the send fast path trusts one neighbour lookup.
+const FAST_PATH_LIFETIME: Duration = Duration::from_secs(1);
+
 /// Destinations whose path MTU is remembered; the oldest is forgotten beyond it.
 const PATH_MTU_ENTRIES: usize = 256;
 
@@ -58,6 +61,11 @@ pub(crate) struct Ipv6Host {
     path_mtu: BTreeMap<Ipv6Addr, (usize, Instant)>,
     /// Identification of the next packet we fragment.
     next_frag_ident: u32,
+    /// The last on-link destination sent to, its neighbour's MAC, and until when that stands: while the
+    /// neighbour is REACHABLE a lookup changes nothing, so a run of packets to one destination skips next-hop
+    /// determination and the cache lookup. At most a second, and forgotten whenever neighbour discovery hears or
+    /// times anything (an advertisement may move the neighbour, a router advertisement the prefixes).
+    fast_path: Option<(Ipv6Addr, EthernetAddress, Instant)>,
     /// Our assigned addresses (preferred or deprecated) with the end of their valid lifetime: every received
     /// packet asks whether its destination (and source) is ours, and a short list answers faster than the
     /// address table. Refreshed whenever neighbour discovery changes an address or a router advertisement
@@ -99,6 +107,7 @@ impl Ipv6Host {
             link_mtu: mtu,
             path_mtu: BTreeMap::new(),
             next_frag_ident,
+            fast_path: None,
             assigned: Vec::new(),
         }
     }
@@ -266,6 +275,8 @@ impl Stack {
         fill: impl FnOnce(&mut [u8]),
     ) -> Result<(), CommandError> {
         let Some(host) = self.ip6.as_ref() else { return Err(CommandError::NoRoute(IpAddr::V6(p.dst))) };
+        let fast = host.fast_path.filter(|&(d, _, until)| d == p.dst && now < until).map(|(_, mac, _)| mac);
+        let dst_mac = dst_mac.or(fast);
         let next_hop = match (dst_mac, p.dst.is_multicast()) {
             (Some(_), _) | (None, true) => p.dst,
             (None, false) => host.ndp.next_hop(p.dst, now).ok_or(CommandError::NoRoute(IpAddr::V6(p.dst)))?,
@@ -301,6 +312,12 @@ impl Stack {
         let Some(host) = self.ip6.as_mut() else { return Ok(()) };
         match host.ndp.lookup(next_hop, now, &mut acts) {
             Some(mac) => {
+                if next_hop == p.dst && !p.dst.is_multicast() {
+                    host.fast_path = host
+                        .ndp
+                        .reachable(next_hop, now)
+                        .map(|(m, until)| (p.dst, m, until.min(now + FAST_PATH_LIFETIME)));
+                }
                 buf[..6].copy_from_slice(&mac.0);
                 self.transmit_because(buf, why, out);
             }
@@ -458,6 +475,7 @@ impl Stack {
     /// An NDP timer fired.
     pub(crate) fn on_ndp_timer(&mut self, timer: crate::ndp::NdpTimer, now: Instant, out: &mut Vec<Output>) {
         let Some(host) = self.ip6.as_mut() else { return };
+        host.fast_path = None;
         let mut acts = Vec::new();
         host.ndp.on_timer(timer, now, &mut acts);
         self.run_nd_actions(acts, now, out);
@@ -738,6 +756,7 @@ impl Stack {
         self.stats.ndp_messages_received += 1;
         let accept_ra = self.ip6.as_ref().is_some_and(|h| h.config.accept_ra);
         let Some(host) = self.ip6.as_mut() else { return };
+        host.fast_path = None;
         let mut acts = Vec::new();
         let used = match *msg {
             NdpRepr::NeighborSolicit { target, source_lladdr } => {

@@ -231,6 +231,15 @@ impl<F> NeighbourCache<F> {
         Some((state, entry.state.mac()))
     }
 
+    /// The neighbour's link-layer address and the end of its reachability, if it is REACHABLE at `now` (a
+    /// lookup then changes nothing until that time).
+    pub(crate) fn reachable(&self, ip: Ipv6Addr, now: Instant) -> Option<(EthernetAddress, Instant)> {
+        match self.entries.get(&ip)?.state {
+            State::Reachable { mac, until } if until > now => Some((mac, until)),
+            _ => None,
+        }
+    }
+
     /// RFC 4861 §6.3.6: a router is preferred when "reachable or probably reachable", any state but INCOMPLETE.
     pub(crate) fn is_probably_reachable(&self, ip: Ipv6Addr) -> bool {
         self.entries.get(&ip).is_some_and(|e| e.state.mac().is_some())

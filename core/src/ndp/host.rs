@@ -176,6 +176,11 @@ impl<F> Ndp<F> {
         self.routers.link()
     }
 
+    /// The link-layer address of a REACHABLE neighbour and until when it stays so (see `NeighbourCache::reachable`).
+    pub(crate) fn reachable(&self, ip: Ipv6Addr, now: Instant) -> Option<(EthernetAddress, Instant)> {
+        self.cache.reachable(ip, now)
+    }
+
     pub(crate) fn neighbour(&self, ip: Ipv6Addr, now: Instant) -> Option<(NeighbourState, Option<EthernetAddress>)> {
         self.cache.state(ip, now)
     }
