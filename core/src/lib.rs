@@ -29,7 +29,8 @@ mod icmp;
 mod ip;
 mod ipv4;
 pub(crate) mod ipv6;
-// Not yet wired into `Stack` (IPv6 integration, issue #18): only its tests use it so far.
+// Wired into `Stack` by `ipv6.rs`; a few read-only accessors (cache size, link parameters, router and prefix
+// lists) serve only its unit tests so far.
 #[allow(dead_code)]
 mod ndp;
 mod ports;
