@@ -208,7 +208,7 @@ impl Stack {
             IpAddr::V4(v4) => v4,
             IpAddr::V6(v6) => return self.ping6_send(sock, ident, v6, seq_no, payload_len, now, out),
         };
-        let max = crate::ipv4::MAX_DATAGRAM_PAYLOAD - crate::wire::icmpv4::HEADER_LEN;
+        let max = crate::ip::largest_payload(dst.into()) - crate::wire::icmpv4::HEADER_LEN;
         if payload_len > max {
             return Err(CommandError::MessageTooLong { max });
         }

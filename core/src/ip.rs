@@ -16,6 +16,37 @@ pub(crate) fn header_len(dst: IpAddr) -> usize {
     }
 }
 
+/// The largest transport payload one datagram to `dst` carries, fragmented or not: 65,535 less the IPv4 header,
+/// or less IPv6's Fragment header.
+pub(crate) fn largest_payload(dst: IpAddr) -> usize {
+    match dst {
+        IpAddr::V4(_) => crate::ipv4::MAX_DATAGRAM_PAYLOAD,
+        IpAddr::V6(_) => crate::ipv6::MAX_PACKET_PAYLOAD,
+    }
+}
+
+/// A payload larger than one packet to `dst` carries (`max`), built whole so it can leave in fragments, as Linux
+/// sends datagrams and echo replies; TCP never fragments (it sizes its segments), and nothing exceeds the
+/// largest datagram.
+pub(crate) fn whole_for_fragments(
+    dst: IpAddr,
+    protocol: IpProtocol,
+    payload_len: usize,
+    max: usize,
+    fill: impl FnOnce(&mut [u8]),
+) -> Result<Vec<u8>, CommandError> {
+    if protocol == IpProtocol::Tcp {
+        return Err(CommandError::MessageTooLong { max });
+    }
+    let largest = largest_payload(dst);
+    if payload_len > largest {
+        return Err(CommandError::MessageTooLong { max: largest });
+    }
+    let mut whole = vec![0u8; payload_len];
+    fill(&mut whole);
+    Ok(whole)
+}
+
 impl Stack {
     /// Hands a fragment (of either family) to the reassembler: drops are counted, a new datagram's timer is
     /// scheduled, and the whole datagram comes back once complete.

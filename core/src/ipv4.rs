@@ -115,16 +115,8 @@ impl Stack {
         let hop = self.route(dst)?;
         let max = self.max_payload_of(dst.into(), protocol);
         if payload_len > max {
-            // Like Linux: TCP never fragments (it sizes its segments); datagrams and echo replies larger than
-            // the link leave as fragments, without DF (RFC 791).
-            if protocol == IpProtocol::Tcp {
-                return Err(CommandError::MessageTooLong { max });
-            }
-            if payload_len > MAX_DATAGRAM_PAYLOAD {
-                return Err(CommandError::MessageTooLong { max: MAX_DATAGRAM_PAYLOAD });
-            }
-            let mut whole = vec![0u8; payload_len];
-            fill(&mut whole);
+            // Larger than the link: fragments without DF (RFC 791).
+            let whole = crate::ip::whole_for_fragments(dst.into(), protocol, payload_len, max, fill)?;
             return self.send_ipv4_fragments(hop, dst, protocol, &whole, owner, port, now, out);
         }
         let ip = Ipv4Repr {

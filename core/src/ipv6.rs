@@ -197,16 +197,8 @@ impl Stack {
         let max = self.max_payload_of(IpAddr::V6(dst), protocol);
         let hop_limit = self.ip6.as_ref().map_or(64, |h| h.hop_limit);
         if payload_len > max {
-            // TCP never fragments; other packets larger than the path leave as fragments from the source
-            // (RFC 8200 §4.5), as Linux sends them.
-            if protocol == IpProtocol::Tcp {
-                return Err(CommandError::MessageTooLong { max });
-            }
-            if payload_len > MAX_PACKET_PAYLOAD {
-                return Err(CommandError::MessageTooLong { max: MAX_PACKET_PAYLOAD });
-            }
-            let mut whole = vec![0u8; payload_len];
-            fill(&mut whole);
+            // Larger than the path: fragments from the source (RFC 8200 §4.5).
+            let whole = crate::ip::whole_for_fragments(IpAddr::V6(dst), protocol, payload_len, max, fill)?;
             return self.send_ipv6_fragments(
                 Packet6 { src, dst, protocol, ecn, hop_limit, payload_len },
                 &whole,
@@ -875,7 +867,7 @@ impl Stack {
         out: &mut Vec<Output>,
     ) -> Result<Reply, CommandError> {
         let src = self.ipv6_source_for(dst)?;
-        let max = MAX_PACKET_PAYLOAD - crate::wire::icmpv6::HEADER_LEN;
+        let max = crate::ip::largest_payload(IpAddr::V6(dst)) - crate::wire::icmpv6::HEADER_LEN;
         if payload_len > max {
             return Err(CommandError::MessageTooLong { max });
         }

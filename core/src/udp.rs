@@ -99,8 +99,7 @@ impl Stack {
             _ => self.source_for(remote)?,
         };
         // Larger than the link is fine: the datagram leaves in fragments (as on Linux).
-        let largest = if dst.is_ipv4() { crate::ipv4::MAX_DATAGRAM_PAYLOAD } else { crate::ipv6::MAX_PACKET_PAYLOAD };
-        let max = largest - crate::wire::udp::HEADER_LEN;
+        let max = crate::ip::largest_payload(dst) - crate::wire::udp::HEADER_LEN;
         if data.len() > max {
             return Err(CommandError::MessageTooLong { max });
         }
