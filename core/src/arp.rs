@@ -262,10 +262,7 @@ impl Stack {
             let waiting = self.arp.learn(sender_ip, sender_mac, now, targets_us);
             for mut queued in waiting {
                 EthernetFrame::new_unchecked(&mut queued.frame[..]).set_dst_addr(sender_mac);
-                self.transmit(queued.frame, out);
-                if let Some(why) = queued.why {
-                    out.push(crate::api::Output::Note(crate::explain::Note::Sent(why)));
-                }
+                self.transmit_because(queued.frame, queued.why, out);
             }
         }
         if !targets_us {

@@ -234,12 +234,8 @@ impl Stack {
                 }
             }
             _ => {
-                self.transmit(buf, out);
-                if self.config.explain {
-                    if let Some(why) = self.sending_because.take() {
-                        out.push(Output::Note(crate::explain::Note::Sent(why)));
-                    }
-                }
+                let why = self.sending_because.take();
+                self.transmit_because(buf, why, out);
             }
         }
     }

@@ -322,14 +322,6 @@ impl Stack {
         Ok(())
     }
 
-    /// Transmits a frame, then the note saying why (with [`crate::Config::explain`]).
-    fn transmit_because(&mut self, frame: Vec<u8>, why: Option<Why>, out: &mut Vec<Output>) {
-        self.transmit(frame, out);
-        if let Some(why) = why.filter(|_| self.config.explain) {
-            out.push(Output::Note(crate::explain::Note::Sent(why)));
-        }
-    }
-
     /// Carries out what neighbour discovery asked for, in order.
     pub(crate) fn run_nd_actions(&mut self, acts: Vec<NdAction<QueuedPacket>>, now: Instant, out: &mut Vec<Output>) {
         if acts.is_empty() {

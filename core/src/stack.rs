@@ -250,6 +250,14 @@ impl Stack {
         out.push(Output::Transmit(frame));
     }
 
+    /// Transmits a frame, then the note saying why it was sent (only ever known with [`Config::explain`]).
+    pub(crate) fn transmit_because(&mut self, frame: Vec<u8>, why: Option<crate::explain::Why>, out: &mut Vec<Output>) {
+        self.transmit(frame, out);
+        if let Some(why) = why.filter(|_| self.config.explain) {
+            out.push(Output::Note(crate::explain::Note::Sent(why)));
+        }
+    }
+
     fn on_frame(&mut self, bytes: &[u8], checksum_offloaded: bool, now: Instant, out: &mut Vec<Output>) {
         self.stats.frames_in += 1;
         self.stats.bytes_in += bytes.len() as u64;
