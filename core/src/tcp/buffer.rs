@@ -13,13 +13,20 @@ use std::collections::VecDeque;
 /// Kept as the application's own buffers (chunks) rather than one ring: a `TcpSend` hands over its `Vec`, and
 /// the stack keeps it instead of copying it, so payload bytes are copied once on their way out (chunk to
 /// frame). Small writes are appended to the last chunk, so chatty applications do not make a chunk per byte.
+/// The chunks exist only while bytes are queued: an idle connection keeps one word here, not the queue.
 #[derive(Debug)]
 pub(crate) struct SendBuffer {
+    queued: Option<Box<Chunks>>,
+    cap: usize,
+}
+
+/// The bytes of a [`SendBuffer`] that has any.
+#[derive(Debug, Default)]
+struct Chunks {
     chunks: VecDeque<Vec<u8>>,
     /// Bytes at the front of the first chunk that are already acknowledged.
     head: usize,
     len: usize,
-    cap: usize,
 }
 
 /// Writes up to this size are copied into the last chunk instead of becoming a chunk of their own.
@@ -29,11 +36,11 @@ const CHUNK_TARGET: usize = 64 * 1024;
 
 impl SendBuffer {
     pub(crate) fn new(cap: usize) -> SendBuffer {
-        SendBuffer { chunks: VecDeque::new(), head: 0, len: 0, cap }
+        SendBuffer { queued: None, cap }
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.queued.as_ref().map_or(0, |q| q.len)
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -46,7 +53,7 @@ impl SendBuffer {
     }
 
     pub(crate) fn free(&self) -> usize {
-        self.cap - self.len
+        self.cap - self.len()
     }
 
     /// Appends as much of `bytes` as fits; returns how much.
@@ -61,8 +68,9 @@ impl SendBuffer {
         if n == 0 {
             return 0;
         }
-        self.len += n;
-        if let Some(last) = self.chunks.back_mut() {
+        let q = self.queued.get_or_insert_with(Box::default);
+        q.len += n;
+        if let Some(last) = q.chunks.back_mut() {
             if n <= SMALL_WRITE && last.len() + n <= CHUNK_TARGET {
                 last.extend_from_slice(&bytes[..n]);
                 return n;
@@ -73,28 +81,30 @@ impl SendBuffer {
             // Do not pin a mostly unused allocation for as long as the bytes wait for their ACK.
             bytes.shrink_to_fit();
         }
-        self.chunks.push_back(bytes);
+        q.chunks.push_back(bytes);
         n
     }
 
     /// Forgets the first `n` bytes (they were acknowledged).
     pub(crate) fn ack(&mut self, n: usize) {
-        let mut n = n.min(self.len);
-        self.len -= n;
+        let Some(q) = &mut self.queued else { return };
+        let mut n = n.min(q.len);
+        q.len -= n;
+        if q.len == 0 {
+            // All acknowledged: an idle connection keeps no queue memory.
+            self.queued = None;
+            return;
+        }
         while n > 0 {
-            let Some(first) = self.chunks.front() else { break };
-            let left = first.len() - self.head;
+            let Some(first) = q.chunks.front() else { break };
+            let left = first.len() - q.head;
             if n < left {
-                self.head += n;
+                q.head += n;
                 return;
             }
             n -= left;
-            self.head = 0;
-            self.chunks.pop_front();
-        }
-        if self.chunks.is_empty() && self.chunks.capacity() > 0 {
-            // All acknowledged: an idle connection keeps no queue memory.
-            self.chunks = VecDeque::new();
+            q.head = 0;
+            q.chunks.pop_front();
         }
     }
 
@@ -102,9 +112,10 @@ impl SendBuffer {
     /// inside the buffer; anything outside it is left untouched rather than panicking.
     #[inline]
     pub(crate) fn copy_out(&self, offset: usize, out: &mut [u8]) {
-        let mut skip = self.head + offset;
+        let Some(q) = &self.queued else { return };
+        let mut skip = q.head + offset;
         let mut written = 0;
-        for chunk in &self.chunks {
+        for chunk in &q.chunks {
             if written == out.len() {
                 break;
             }
@@ -118,24 +129,37 @@ impl SendBuffer {
             written += n;
         }
     }
+
+    /// Chunks held (for tests: small writes share one).
+    #[cfg(test)]
+    fn chunk_count(&self) -> usize {
+        self.queued.as_ref().map_or(0, |q| q.chunks.len())
+    }
 }
 
-/// Received bytes not yet read by the application.
+/// Received bytes not yet read by the application. The queues exist only while bytes are held: an idle
+/// connection keeps one word here.
 #[derive(Debug)]
 pub(crate) struct RecvBuffer {
-    /// In-order bytes; the last one is at RCV.NXT - 1. In blocks, so an idle connection holds no memory.
-    data: ByteQueue,
-    /// Out-of-order runs beyond RCV.NXT: (first sequence number, bytes), sorted, non-overlapping, non-adjacent.
-    ooo: Vec<(SeqNum, Vec<u8>)>,
-    ooo_bytes: usize,
+    held: Option<Box<Held>>,
     cap: usize,
     /// Most out-of-order runs kept at once; more are dropped (the sender retransmits them).
     max_runs: usize,
 }
 
+/// The bytes of a [`RecvBuffer`] that holds any.
+#[derive(Debug, Default)]
+struct Held {
+    /// In-order bytes; the last one is at RCV.NXT - 1. In blocks, so memory follows what is unread.
+    data: ByteQueue,
+    /// Out-of-order runs beyond RCV.NXT: (first sequence number, bytes), sorted, non-overlapping, non-adjacent.
+    ooo: Vec<(SeqNum, Vec<u8>)>,
+    ooo_bytes: usize,
+}
+
 impl RecvBuffer {
     pub(crate) fn new(cap: usize, max_runs: usize) -> RecvBuffer {
-        RecvBuffer { data: ByteQueue::default(), ooo: Vec::new(), ooo_bytes: 0, cap, max_runs }
+        RecvBuffer { held: None, cap, max_runs }
     }
 
     pub(crate) fn capacity(&self) -> usize {
@@ -149,38 +173,50 @@ impl RecvBuffer {
 
     /// In-order bytes the application can read.
     pub(crate) fn readable(&self) -> usize {
-        self.data.len()
+        self.held.as_ref().map_or(0, |h| h.data.len())
     }
 
     /// Space after the in-order data: what the window may offer.
     pub(crate) fn free(&self) -> usize {
-        self.cap - self.data.len()
+        self.cap - self.readable()
     }
 
     pub(crate) fn has_out_of_order(&self) -> bool {
-        !self.ooo.is_empty()
+        self.held.as_ref().is_some_and(|h| !h.ooo.is_empty())
     }
 
     /// Out-of-order runs as (start, end) sequence ranges, lowest first.
     pub(crate) fn out_of_order_ranges(&self) -> impl Iterator<Item = (SeqNum, SeqNum)> + '_ {
-        self.ooo.iter().map(|(s, d)| (*s, *s + d.len()))
+        self.held.iter().flat_map(|h| h.ooo.iter().map(|(s, d)| (*s, *s + d.len())))
     }
 
     /// Reads up to `max` bytes; emptied blocks go back to `pool`.
     #[cfg(test)]
     pub(crate) fn read(&mut self, max: usize, pool: &mut BlockPool) -> Vec<u8> {
-        self.data.read(max, pool)
+        let mut out = Vec::new();
+        self.read_with(max, pool, |bytes| out.extend_from_slice(bytes));
+        out
     }
 
     /// Reads up to `max` bytes by lending them to `f` where they lie (see `ByteQueue::read_with`).
     pub(crate) fn read_with(&mut self, max: usize, pool: &mut BlockPool, f: impl FnMut(&[u8])) -> usize {
-        self.data.read_with(max, pool, f)
+        let Some(h) = &mut self.held else { return 0 };
+        let n = h.data.read_with(max, pool, f);
+        self.release_if_empty();
+        n
+    }
+
+    /// Lets the queues go once they hold nothing.
+    fn release_if_empty(&mut self) {
+        if self.held.as_ref().is_some_and(|h| h.data.len() == 0 && h.ooo.is_empty()) {
+            self.held = None;
+        }
     }
 
     /// Heap bytes the in-order data holds (for tests: memory follows what is queued).
     #[cfg(test)]
     pub(crate) fn allocated(&self) -> usize {
-        self.data.allocated()
+        self.held.as_ref().map_or(0, |h| h.data.allocated())
     }
 
     /// Stores `payload`, which starts at `seq`, given the current `rcv_nxt`. The caller has trimmed it to the
@@ -189,21 +225,23 @@ impl RecvBuffer {
         if payload.is_empty() {
             return 0;
         }
+        let cap = self.cap;
         if seq == rcv_nxt {
             let room = self.free();
+            let h = self.held.get_or_insert_with(Box::default);
             let take = payload.len().min(room);
-            self.data.extend(&payload[..take], pool);
+            h.data.extend(&payload[..take], pool);
             let mut next = rcv_nxt + take;
             let mut advanced = take;
             // Pull in out-of-order runs that are now contiguous (or overlap what we have).
-            while self.ooo.first().is_some_and(|(start, _)| *start <= next) {
-                let (start, bytes) = self.ooo.remove(0);
-                self.ooo_bytes -= bytes.len();
+            while h.ooo.first().is_some_and(|(start, _)| *start <= next) {
+                let (start, bytes) = h.ooo.remove(0);
+                h.ooo_bytes -= bytes.len();
                 let skip = next - start;
                 if skip < bytes.len() {
                     let rest = &bytes[skip..];
-                    let take = rest.len().min(self.free());
-                    self.data.extend(&rest[..take], pool);
+                    let take = rest.len().min(cap - h.data.len());
+                    h.data.extend(&rest[..take], pool);
                     next = next + take;
                     advanced += take;
                 }
@@ -211,14 +249,19 @@ impl RecvBuffer {
             return advanced;
         }
         // Out of order: keep it if there is room, merging with neighbours.
-        if self.data.len() + self.ooo_bytes + payload.len() > self.cap {
+        let held = self.held.as_ref().map_or(0, |h| h.data.len() + h.ooo_bytes);
+        if held + payload.len() > cap {
             return 0;
         }
-        self.insert_ooo(seq, payload);
+        let max_runs = self.max_runs;
+        self.held.get_or_insert_with(Box::default).insert_ooo(seq, payload, max_runs);
+        self.release_if_empty();
         0
     }
+}
 
-    fn insert_ooo(&mut self, seq: SeqNum, payload: &[u8]) {
+impl Held {
+    fn insert_ooo(&mut self, seq: SeqNum, payload: &[u8], max_runs: usize) {
         let (mut start, mut end) = (seq, seq + payload.len());
         let mut merged: Vec<u8> = payload.to_vec();
         let mut i = 0;
@@ -251,7 +294,7 @@ impl RecvBuffer {
             }
             end = end.max(e);
         }
-        if self.ooo.len() >= self.max_runs {
+        if self.ooo.len() >= max_runs {
             return;
         }
         let pos = self.ooo.iter().position(|(s, _)| *s > start).unwrap_or(self.ooo.len());
@@ -273,10 +316,10 @@ mod tests {
             assert_eq!(b.push(&[i; 10]), 10);
         }
         // The big write is a chunk as it came; the small ones share one chunk after it.
-        assert_eq!(b.chunks.len(), 2);
+        assert_eq!(b.chunk_count(), 2);
         assert_eq!(b.push_owned(big.clone()), 99_500, "only what fits");
         assert_eq!(b.free(), 0);
-        assert_eq!(b.chunks.len(), 3);
+        assert_eq!(b.chunk_count(), 3);
         // Reads that cross chunk boundaries, after acknowledging part of the first chunk.
         b.ack(99_990);
         let mut out = vec![0u8; 30];
@@ -289,7 +332,7 @@ mod tests {
         b.copy_out(10 + 500, &mut out);
         assert_eq!(out, big[..5]);
         b.ack(10 + 500 + 99_500);
-        assert_eq!((b.len(), b.chunks.len(), b.free()), (0, 0, 200_000));
+        assert_eq!((b.len(), b.chunk_count(), b.free()), (0, 0, 200_000));
     }
 
     #[test]

@@ -117,7 +117,7 @@ impl CongestionAlgorithm {
         match self {
             CongestionAlgorithm::NewReno => Controller::NewReno(NewReno::new(mss).with_hystart(hystart)),
             CongestionAlgorithm::Cubic => Controller::Cubic(Cubic::new(mss).with_hystart(hystart)),
-            CongestionAlgorithm::Custom(factory) => Controller::Custom(factory.build(mss)),
+            CongestionAlgorithm::Custom(factory) => Controller::Custom(factory.build(mss), Arc::clone(factory)),
         }
     }
 }
@@ -129,7 +129,19 @@ impl CongestionAlgorithm {
 pub(crate) enum Controller {
     NewReno(NewReno),
     Cubic(Cubic),
-    Custom(Box<dyn CongestionControl>),
+    /// The application's controller, and the factory that builds it again (for the MSS a handshake agrees).
+    Custom(Box<dyn CongestionControl>, Arc<dyn CongestionFactory>),
+}
+
+impl Controller {
+    /// The algorithm this controller runs: what builds it again for a new MSS.
+    pub(crate) fn algorithm(&self) -> CongestionAlgorithm {
+        match self {
+            Controller::NewReno(_) => CongestionAlgorithm::NewReno,
+            Controller::Cubic(_) => CongestionAlgorithm::Cubic,
+            Controller::Custom(_, factory) => CongestionAlgorithm::Custom(Arc::clone(factory)),
+        }
+    }
 }
 
 impl core::ops::Deref for Controller {
@@ -138,7 +150,7 @@ impl core::ops::Deref for Controller {
         match self {
             Controller::NewReno(c) => c,
             Controller::Cubic(c) => c,
-            Controller::Custom(c) => &**c,
+            Controller::Custom(c, _) => &**c,
         }
     }
 }
@@ -148,7 +160,7 @@ impl core::ops::DerefMut for Controller {
         match self {
             Controller::NewReno(c) => c,
             Controller::Cubic(c) => c,
-            Controller::Custom(c) => &mut **c,
+            Controller::Custom(c, _) => &mut **c,
         }
     }
 }

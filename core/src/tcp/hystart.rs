@@ -72,11 +72,11 @@ pub struct HyStart {
     /// cssBaselineMinRtt: set while in Conservative Slow Start.
     css_baseline_min_rtt: Option<Span>,
     /// Rounds ended in Conservative Slow Start.
-    css_rounds: u32,
+    css_rounds: u8,
     /// Acknowledged bytes CSS has not turned into growth yet (the remainder of the division).
-    css_credit: usize,
+    css_credit: u8,
     /// L in segments; `None` is infinity.
-    ack_limit: Option<usize>,
+    ack_limit: Option<core::num::NonZeroU32>,
     /// Slow start ended (congestion avoidance or a loss).
     done: bool,
 }
@@ -106,7 +106,8 @@ impl HyStart {
     /// HyStart++ that grows the window by at most `segments` segments per ACK (RFC 9406's L; 8 for an unpaced
     /// sender as §4.3 recommends). At least 1.
     pub fn with_ack_limit(segments: usize) -> HyStart {
-        HyStart { ack_limit: Some(segments.max(1)), ..HyStart::new() }
+        let limit = u32::try_from(segments).unwrap_or(u32::MAX);
+        HyStart { ack_limit: core::num::NonZeroU32::new(limit.max(1)), ..HyStart::new() }
     }
 
     pub fn phase(&self) -> HyStartPhase {
@@ -133,13 +134,14 @@ impl HyStart {
         // RFC 9406 §4.2: rounds by sequence number; the first ACK starts the first one.
         let window_end = *self.window_end.get_or_insert(ack.snd_max);
         let bytes = match self.ack_limit {
-            Some(l) => ack.acked.min(l.saturating_mul(ack.mss)),
+            Some(l) => ack.acked.min((l.get() as usize).saturating_mul(ack.mss)),
             None => ack.acked,
         };
         if self.css_baseline_min_rtt.is_some() {
-            self.css_credit += bytes;
-            let grow = self.css_credit / CSS_GROWTH_DIVISOR;
-            self.css_credit %= CSS_GROWTH_DIVISOR;
+            let credit = usize::from(self.css_credit) + bytes;
+            let grow = credit / CSS_GROWTH_DIVISOR;
+            // The remainder of a division by CSS_GROWTH_DIVISOR: below 4, so a byte holds it.
+            self.css_credit = (credit % CSS_GROWTH_DIVISOR) as u8;
             *cwnd = cwnd.saturating_add(grow);
         } else {
             *cwnd = cwnd.saturating_add(bytes);
@@ -150,7 +152,7 @@ impl HyStart {
         if ack.ack >= window_end {
             if self.css_baseline_min_rtt.is_some() {
                 self.css_rounds += 1;
-                if self.css_rounds >= CSS_ROUNDS {
+                if u32::from(self.css_rounds) >= CSS_ROUNDS {
                     // Congestion avoidance from the window reached.
                     *ssthresh = *cwnd;
                     self.done = true;

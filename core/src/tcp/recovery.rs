@@ -167,7 +167,7 @@ impl Tcb {
     /// The handshake agreed the MSS, and nothing but the SYN was sent: the congestion window starts over in
     /// segments of that size (RFC 6928's initial window counts segments).
     pub(crate) fn restart_congestion(&mut self) {
-        self.cc = self.cc_algorithm.build(self.opts.mss(), self.hystart);
+        self.cc = self.cc.algorithm().build(self.opts.mss(), self.hystart);
     }
 
     /// Hands the congestion window to `algorithm` (built for this connection's MSS), which takes over the
@@ -176,7 +176,6 @@ impl Tcb {
         let (cwnd, ssthresh) = (self.cc.cwnd(), self.cc.ssthresh());
         self.cc = algorithm.build(self.opts.mss(), self.hystart);
         self.cc.resume(cwnd, ssthresh);
-        self.cc_algorithm = algorithm.clone();
     }
 
     /// Recovering with SACK information (RFC 6675, losses found by RACK) rather than NewReno.

@@ -6,7 +6,7 @@ use super::ack::AckState;
 use super::autotune::RecvAutotune;
 use super::buffer::RecvBuffer;
 use super::byte_queue::BlockPool;
-use super::congestion::{CongestionAlgorithm, Controller};
+use super::congestion::Controller;
 use super::counters::Counters;
 use super::ecn::EcnState;
 use super::options::Agreed;
@@ -227,10 +227,9 @@ pub(crate) struct Tcb {
     pub(super) rtt: RttEstimator,
     /// The segment being timed for an RTT sample: (sequence number that acknowledges it, time sent).
     pub(super) timing: RttTiming,
+    /// The congestion controller; the handshake builds it again for the MSS agreed (RFC 6928's initial window
+    /// counts segments of that size).
     pub(super) cc: Controller,
-    /// What builds `cc`: the handshake rebuilds it for the MSS agreed (RFC 6928's initial window counts
-    /// segments of that size).
-    pub(super) cc_algorithm: CongestionAlgorithm,
     /// The built-in algorithms use HyStart++ in their first slow start (`TcpConfig::hystart`).
     pub(super) hystart: bool,
     pub(super) recovery: LossRecovery,
@@ -296,7 +295,6 @@ impl Tcb {
             rtt: RttEstimator::new(cfg.rto_initial, cfg.rto_min, cfg.rto_max),
             timing: RttTiming::default(),
             cc: cfg.congestion.build(mss, cfg.hystart),
-            cc_algorithm: cfg.congestion.clone(),
             hystart: cfg.hystart,
             recovery: LossRecovery::new(iss, cfg.prr),
             ack: AckState::new(),
@@ -437,12 +435,12 @@ mod tests {
 #[cfg(test)]
 mod size {
     /// The connection's size is part of what an idle connection costs (BENCHMARKS.md, scale): a field that
-    /// grows it should be a deliberate choice, so this bound moves only on purpose (last: 944 -> 976 for the two
-    /// ends' IPv6 addresses).
+    /// grows it should be a deliberate choice, so this bound moves only on purpose (last: 976 -> 832: the queues
+    /// held only while they hold bytes, HyStart++ packed, the congestion algorithm kept only in its controller).
     #[test]
     fn a_connection_stays_small() {
         let size = core::mem::size_of::<super::Tcb>();
         eprintln!("Tcb: {size} bytes");
-        assert!(size <= 976, "Tcb grew to {size} bytes");
+        assert!(size <= 832, "Tcb grew to {size} bytes");
     }
 }
