@@ -34,6 +34,16 @@ fn icbrt(x: u128) -> u128 {
 pub struct Cubic {
     cwnd: usize,
     ssthresh: usize,
+    /// The curve's state: none while the connection is in its first slow start (most connections never leave
+    /// it), made at the first congestion event or the first ACK past slow start.
+    curve: Option<Box<Curve>>,
+    /// HyStart++ state, unless it is off (RFC 9438 §4.10: CUBIC SHOULD use HyStart++ for slow start).
+    hystart: Option<HyStart>,
+}
+
+/// CUBIC's variables for congestion avoidance (RFC 9438 §4.1).
+#[derive(Debug, Clone)]
+struct Curve {
     /// W_max: the window (bytes) when the last congestion event happened.
     w_max: usize,
     /// W_max before the last event, for fast convergence (RFC 9438 §4.7).
@@ -48,25 +58,30 @@ pub struct Cubic {
     cwnd_acc: u128,
     /// The same for W_est.
     est_acc: u128,
-    /// HyStart++ state, unless it is off (RFC 9438 §4.10: CUBIC SHOULD use HyStart++ for slow start).
-    hystart: Option<HyStart>,
 }
+
+impl Curve {
+    const FRESH: Curve =
+        Curve { w_max: 0, w_last_max: 0, epoch_start: None, k_ms: 0, w_est: 0, cwnd_acc: 0, est_acc: 0 };
+}
+
+/// What a connection without its curve yet reads.
+static FRESH_CURVE: Curve = Curve::FRESH;
 
 impl Cubic {
     /// CUBIC with HyStart++ in its first slow start.
     pub fn new(mss: usize) -> Cubic {
-        Cubic {
-            cwnd: initial_window(mss),
-            ssthresh: usize::MAX,
-            w_max: 0,
-            w_last_max: 0,
-            epoch_start: None,
-            k_ms: 0,
-            w_est: 0,
-            cwnd_acc: 0,
-            est_acc: 0,
-            hystart: Some(HyStart::new()),
-        }
+        Cubic { cwnd: initial_window(mss), ssthresh: usize::MAX, curve: None, hystart: Some(HyStart::new()) }
+    }
+
+    /// The curve to read: the connection's, or a fresh one.
+    fn view(&self) -> &Curve {
+        self.curve.as_deref().unwrap_or(&FRESH_CURVE)
+    }
+
+    /// The curve to change, made on first use.
+    fn curve_mut(&mut self) -> &mut Curve {
+        self.curve.get_or_insert_with(|| Box::new(Curve::FRESH))
     }
 
     /// With HyStart++ (the default) or the standard slow start only.
@@ -77,55 +92,69 @@ impl Cubic {
 
     /// W_cubic(t) in bytes (RFC 9438 eq. 1): C·(t−K)³ + W_max with C = 0.4 segments/s³, t in ms.
     pub fn w_cubic(&self, t_ms: u64, mss: usize) -> usize {
-        let d = i128::from(t_ms) - i128::from(self.k_ms);
-        // 0.4 · (d/1000)³ segments = 2·d³ / (5·10⁹) segments.
-        let delta = 2 * d * d * d * mss as i128 / 5_000_000_000;
-        (self.w_max as i128 + delta).max(0) as usize
+        self.view().w_cubic(t_ms, mss)
     }
 
     /// A congestion event (RFC 9438 §4.6, §4.7): remember W_max (less, with fast convergence, if the window
     /// had not regained the last one), cut the window to β of it, start a new epoch.
     fn reduce(&mut self, mss: usize) {
         let cwnd = self.cwnd;
-        self.w_max = if cwnd < self.w_last_max {
+        let c = self.curve_mut();
+        c.w_max = if cwnd < c.w_last_max {
             // Fast convergence: another flow is taking bandwidth; give some up. W_max·(1+β)/2.
             cwnd * (BETA_DEN + BETA_NUM) / (2 * BETA_DEN)
         } else {
             cwnd
         };
-        self.w_last_max = cwnd;
+        c.w_last_max = cwnd;
+        c.epoch_start = None;
+        c.cwnd_acc = 0;
+        c.est_acc = 0;
         self.ssthresh = (cwnd * BETA_NUM / BETA_DEN).max(2 * mss);
-        self.epoch_start = None;
-        self.cwnd_acc = 0;
-        self.est_acc = 0;
     }
 
     /// Congestion avoidance on `ack` (RFC 9438 §4.2-4.5).
     fn avoid(&mut self, ack: &AckSample, acked: usize) {
+        let cwnd = self.cwnd;
+        self.cwnd = self.curve_mut().avoid(cwnd, ack, acked);
+    }
+}
+
+impl Curve {
+    /// W_cubic(t): see [`Cubic::w_cubic`].
+    fn w_cubic(&self, t_ms: u64, mss: usize) -> usize {
+        let d = i128::from(t_ms) - i128::from(self.k_ms);
+        // 0.4 · (d/1000)³ segments = 2·d³ / (5·10⁹) segments.
+        let delta = 2 * d * d * d * mss as i128 / 5_000_000_000;
+        (self.w_max as i128 + delta).max(0) as usize
+    }
+
+    /// Congestion avoidance on `ack` from a window of `cwnd`: the window after it.
+    fn avoid(&mut self, cwnd: usize, ack: &AckSample, acked: usize) -> usize {
         let mss = ack.mss;
         let start = *self.epoch_start.get_or_insert_with(|| {
             // K = ∛((W_max − cwnd_epoch)/C) s (RFC 9438 eq. 2); in ms, with C = 0.4: ∛(2.5·10⁹·Δ/mss).
-            self.k_ms = if self.w_max > self.cwnd {
-                icbrt((self.w_max - self.cwnd) as u128 * 2_500_000_000 / mss as u128) as u64
+            self.k_ms = if self.w_max > cwnd {
+                icbrt((self.w_max - cwnd) as u128 * 2_500_000_000 / mss as u128) as u64
             } else {
                 0
             };
-            self.w_est = self.cwnd;
+            self.w_est = cwnd;
             ack.now
         });
         let t_ms = (ack.now.saturating_duration_since(start) + ack.srtt.unwrap_or_default()).as_millis() as u64;
         // The target one RTT ahead, never more than 1.5 windows (RFC 9438 §4.2).
-        let target = self.w_cubic(t_ms, mss).clamp(self.cwnd, self.cwnd + self.cwnd / 2);
+        let target = self.w_cubic(t_ms, mss).clamp(cwnd, cwnd + cwnd / 2);
         // cwnd grows by (target − cwnd)/cwnd per acknowledged byte (a segment per segment, in bytes).
-        self.cwnd_acc += (target - self.cwnd) as u128 * acked as u128;
-        let grow = (self.cwnd_acc / self.cwnd as u128) as usize;
-        self.cwnd_acc -= grow as u128 * self.cwnd as u128;
+        self.cwnd_acc += (target - cwnd) as u128 * acked as u128;
+        let grow = (self.cwnd_acc / cwnd as u128) as usize;
+        self.cwnd_acc -= grow as u128 * cwnd as u128;
         // Reno-friendly estimate: W_est grows by α = 3(1−β)/(1+β) = 9/17 segment per window acknowledged.
         self.est_acc += 9 * acked as u128 * mss as u128;
-        let est_grow = (self.est_acc / (17 * self.cwnd as u128)) as usize;
-        self.est_acc -= est_grow as u128 * 17 * self.cwnd as u128;
+        let est_grow = (self.est_acc / (17 * cwnd as u128)) as usize;
+        self.est_acc -= est_grow as u128 * 17 * cwnd as u128;
         self.w_est += est_grow;
-        self.cwnd = (self.cwnd + grow).max(self.w_est);
+        (cwnd + grow).max(self.w_est)
     }
 }
 
@@ -145,8 +174,10 @@ impl CongestionControl for Cubic {
         if first_slow_start && self.ssthresh != usize::MAX {
             // RFC 9438 §4.10: HyStart++ ended slow start without a congestion event, so there is no W_max yet:
             // the cubic curve starts flat at the window reached (W_max = cwnd, K = 0) from the next ACK.
-            self.w_max = self.cwnd;
-            self.epoch_start = None;
+            let cwnd = self.cwnd;
+            let c = self.curve_mut();
+            c.w_max = cwnd;
+            c.epoch_start = None;
         }
         if let Some(acked) = left {
             self.avoid(ack, acked);
@@ -173,7 +204,9 @@ impl CongestionControl for Cubic {
     }
     fn resume(&mut self, cwnd: usize, ssthresh: usize) {
         (self.cwnd, self.ssthresh) = (cwnd, ssthresh);
-        self.epoch_start = None;
+        if let Some(c) = &mut self.curve {
+            c.epoch_start = None; // a fresh curve has no epoch either
+        }
     }
 }
 
@@ -211,12 +244,12 @@ mod tests {
         c.cwnd = 100 * MSS;
         c.on_enter_recovery(100 * MSS, MSS);
         assert_eq!(c.ssthresh(), 70 * MSS);
-        assert_eq!(c.w_max, 100 * MSS);
+        assert_eq!(c.view().w_max, 100 * MSS);
         c.on_exit_recovery(100 * MSS, MSS);
         assert_eq!(c.cwnd(), 70 * MSS);
         // Fast convergence: a second loss below the last W_max remembers less.
         c.on_enter_recovery(70 * MSS, MSS);
-        assert_eq!(c.w_max, 70 * MSS * 17 / 20);
+        assert_eq!(c.view().w_max, 70 * MSS * 17 / 20);
     }
 
     #[test]
@@ -227,7 +260,7 @@ mod tests {
         c.cwnd = c.ssthresh; // as after recovery: 70 segments, W_max 100
                              // K = cbrt(W_max (1 - beta) / C) = cbrt(100 * 0.3 / 0.4) = cbrt(75) = 4.217 s.
         c.on_ack(&ack(MSS, 1_000, 0));
-        assert_eq!(c.k_ms, 4217);
+        assert_eq!(c.view().k_ms, 4217);
         // The curve itself, against the formula in floating point: C (t - K)^3 + W_max, in segments.
         for t in [0u64, 1_000, 2_000, 4_217, 6_000, 8_000] {
             let expected = 0.4 * ((t as f64 - 4217.0) / 1000.0).powi(3) + 100.0;

@@ -44,9 +44,19 @@ const MAX_REO_WND_MULT: u32 = 64;
 /// Recoveries without a D-SACK after which the reordering window shrinks back (RFC 8985 §6.2: 16).
 const REO_WND_PERSIST: u32 = 16;
 
-/// RACK's state for one connection (RFC 8985 §6.1's RACK.* variables and the per-segment records).
+/// RACK's state for one connection: none until the first data segment goes out (a connection that only opens
+/// and closes, or that is idle before its first byte, holds one word here), then [`RackState`] for good.
 #[derive(Debug, Default)]
 pub(crate) struct Rack {
+    state: Option<Box<RackState>>,
+}
+
+/// A connection that has logged nothing: what every question about a [`Rack`] without state is answered from.
+static FRESH: RackState = RackState::FRESH;
+
+/// RACK's variables (RFC 8985 §6.1's RACK.*) and the per-segment records.
+#[derive(Debug)]
+struct RackState {
     sent: VecDeque<Sent>,
     /// Transmissions so far (the next one's `order`).
     transmissions: u64,
@@ -92,31 +102,126 @@ fn sent_after(t1: Instant, n1: u64, t2: Instant, n2: u64) -> bool {
 
 impl Rack {
     pub(crate) fn new() -> Rack {
-        Rack { reo_wnd_mult: 1, ..Rack::default() }
+        Rack { state: None }
+    }
+
+    /// The state to read: a connection's own, or a fresh one's.
+    fn view(&self) -> &RackState {
+        self.state.as_deref().unwrap_or(&FRESH)
+    }
+
+    /// The state to change, made on first use.
+    fn state_mut(&mut self) -> &mut RackState {
+        self.state.get_or_insert_with(|| Box::new(RackState::FRESH))
     }
 
     /// Nothing is logged (no data outstanding): an ACK has nothing to tell RACK.
     pub(crate) fn is_idle(&self) -> bool {
-        self.sent.is_empty()
+        self.view().is_idle()
     }
-
     pub(crate) fn lost_bytes(&self) -> usize {
-        self.lost_bytes
+        self.view().lost_bytes
     }
     pub(crate) fn reordering_seen(&self) -> bool {
-        self.reordering_seen
+        self.view().reordering_seen
     }
     /// The round trip the last ACK measured, without timestamps too (for HyStart++'s per-ACK samples).
     pub(crate) fn ack_sample(&self) -> Option<Duration> {
+        self.view().ack_sample()
+    }
+    pub(crate) fn min_rtt(&self) -> Option<Duration> {
+        self.view().min_rtt()
+    }
+    /// See [`RackState::reorder_window`].
+    pub(crate) fn reorder_window(&self, recovering: bool, srtt: Option<Duration>) -> Duration {
+        self.view().reorder_window(recovering, srtt)
+    }
+    /// See [`RackState::anything_in_doubt`].
+    pub(crate) fn anything_in_doubt(&self) -> bool {
+        self.view().anything_in_doubt()
+    }
+    /// See [`RackState::next_lost`].
+    pub(crate) fn next_lost(&self, from: SeqNum) -> Option<(SeqNum, SeqNum)> {
+        self.view().next_lost(from)
+    }
+
+    /// See [`RackState::on_send`]: the first data segment gives the connection its RACK state.
+    pub(crate) fn on_send(&mut self, start: SeqNum, end: SeqNum, now: Instant) -> usize {
+        self.state_mut().on_send(start, end, now)
+    }
+    /// See [`RackState::on_ack`].
+    pub(crate) fn on_ack(
+        &mut self,
+        una: SeqNum,
+        board: &Scoreboard,
+        blocks: &[Option<(SeqNum, SeqNum)>; 4],
+        echo_older: impl Fn(Instant) -> bool,
+        now: Instant,
+    ) {
+        self.state_mut().on_ack(una, board, blocks, echo_older, now)
+    }
+    /// See [`RackState::detect_loss`].
+    pub(crate) fn detect_loss(&mut self, reo_wnd: Duration, now: Instant) -> Detection {
+        self.state_mut().detect_loss(reo_wnd, now)
+    }
+    /// See [`RackState::on_timeout`].
+    pub(crate) fn on_timeout(&mut self, reneged: bool) {
+        self.state_mut().on_timeout(reneged)
+    }
+    /// See [`RackState::delivered_piecewise`].
+    pub(crate) fn delivered_piecewise(&mut self, start: SeqNum, end: SeqNum) {
+        self.state_mut().delivered_piecewise(start, end)
+    }
+    /// A fast recovery turned out spurious: what it took for a loss was reordering (RACK.reord).
+    pub(crate) fn note_reordering(&mut self) {
+        self.state_mut().reordering_seen = true;
+    }
+    /// See [`RackState::unmark_lost`].
+    pub(crate) fn unmark_lost(&mut self) {
+        self.state_mut().unmark_lost()
+    }
+    /// See [`RackState::on_dsack`].
+    pub(crate) fn on_dsack(&mut self, una: SeqNum, max: SeqNum) {
+        self.state_mut().on_dsack(una, max)
+    }
+    /// See [`RackState::on_recovery_end`].
+    pub(crate) fn on_recovery_end(&mut self) {
+        self.state_mut().on_recovery_end()
+    }
+}
+
+impl RackState {
+    const FRESH: RackState = RackState {
+        sent: VecDeque::new(),
+        transmissions: 0,
+        lost_bytes: 0,
+        latest: None,
+        rtt: Span::ZERO,
+        ack_sample: None,
+        min_rtt: None,
+        fack: None,
+        reordering_seen: false,
+        reo_wnd_mult: 1,
+        reo_wnd_persist: 0,
+        dsack_round: None,
+    };
+
+    /// Nothing is logged (no data outstanding): an ACK has nothing to tell RACK.
+    fn is_idle(&self) -> bool {
+        self.sent.is_empty()
+    }
+
+    /// The round trip the last ACK measured, without timestamps too (for HyStart++'s per-ACK samples).
+    fn ack_sample(&self) -> Option<Duration> {
         self.ack_sample.map(Span::get)
     }
 
-    pub(crate) fn min_rtt(&self) -> Option<Duration> {
+    fn min_rtt(&self) -> Option<Duration> {
         self.min_rtt.map(Span::get)
     }
 
     /// `[start, end)` went out at `now`. Returns the bytes of it that had gone out before (a retransmission).
-    pub(crate) fn on_send(&mut self, start: SeqNum, end: SeqNum, now: Instant) -> usize {
+    fn on_send(&mut self, start: SeqNum, end: SeqNum, now: Instant) -> usize {
         let tail = self.sent.back().map(|s| s.end);
         let Some(tail) = tail.filter(|&tail| start < tail) else {
             self.push_new(start, end, now);
@@ -170,7 +275,7 @@ impl Rack {
     /// `echo_older(at)` tells whether the ACK's timestamp echo is older than a transmission at `at` (false
     /// without timestamps): a retransmitted segment whose ACK echoes an earlier send says nothing of when the
     /// retransmission arrived.
-    pub(crate) fn on_ack(
+    fn on_ack(
         &mut self,
         una: SeqNum,
         board: &Scoreboard,
@@ -271,7 +376,7 @@ impl Rack {
 
     /// RFC 8985 §6.2 step 4: how long past its expected delivery a segment may be missing before it is lost.
     /// Nothing while recovering (or with a duplicate-ACK threshold's worth SACKed) until reordering is seen.
-    pub(crate) fn reorder_window(&self, recovering: bool, srtt: Option<Duration>) -> Duration {
+    fn reorder_window(&self, recovering: bool, srtt: Option<Duration>) -> Duration {
         if !self.reordering_seen && recovering {
             return Duration::ZERO;
         }
@@ -283,14 +388,14 @@ impl Rack {
     /// Could [`Rack::detect_loss`] find anything? Not when the oldest segment outstanding was sent once, is not
     /// SACKed, and went out after the latest delivered one: every later segment went out later still (the
     /// common case, checked on every ACK).
-    pub(crate) fn anything_in_doubt(&self) -> bool {
+    fn anything_in_doubt(&self) -> bool {
         let (Some((latest_at, latest_order)), Some(front)) = (self.latest, self.sent.front()) else { return false };
         front.sacked || front.lost || front.retransmitted || !sent_after(front.at, front.order, latest_at, latest_order)
     }
 
     /// RFC 8985 §6.2 step 5: marks lost every segment sent before the latest delivered one whose delivery is
     /// overdue by more than `reo_wnd`.
-    pub(crate) fn detect_loss(&mut self, reo_wnd: Duration, now: Instant) -> Detection {
+    fn detect_loss(&mut self, reo_wnd: Duration, now: Instant) -> Detection {
         let mut found = Detection::default();
         let Some((latest_at, latest_order)) = self.latest else { return found };
         let deadline_slack = self.rtt.get() + reo_wnd;
@@ -320,14 +425,14 @@ impl Rack {
     }
 
     /// The first range marked lost at or after `from` and not yet sent again.
-    pub(crate) fn next_lost(&self, from: SeqNum) -> Option<(SeqNum, SeqNum)> {
+    fn next_lost(&self, from: SeqNum) -> Option<(SeqNum, SeqNum)> {
         let i = self.sent.partition_point(|s| s.end <= from);
         self.sent.range(i..).find(|s| s.lost).map(|s| (s.start.max(from), s.end))
     }
 
     /// A retransmission timeout (RFC 8985 §6.3): everything not SACKed is lost. `reneged`: the scoreboard was
     /// dropped (the peer may have discarded what it SACKed), so SACKed entries count as missing again.
-    pub(crate) fn on_timeout(&mut self, reneged: bool) {
+    fn on_timeout(&mut self, reneged: bool) {
         for s in self.sent.iter_mut() {
             if reneged {
                 s.sacked = false;
@@ -340,7 +445,7 @@ impl Rack {
     }
 
     /// The peer's SACKs, arriving in pieces, add up to all of `[start, end)`: delivered, though too late to time.
-    pub(crate) fn delivered_piecewise(&mut self, start: SeqNum, end: SeqNum) {
+    fn delivered_piecewise(&mut self, start: SeqNum, end: SeqNum) {
         let first = self.sent.partition_point(|s| s.end <= start);
         for s in self.sent.range_mut(first..).take_while(|s| s.end <= end) {
             s.sacked = true;
@@ -351,13 +456,8 @@ impl Rack {
         }
     }
 
-    /// A fast recovery turned out spurious: what it took for a loss was reordering (RACK.reord).
-    pub(crate) fn note_reordering(&mut self) {
-        self.reordering_seen = true;
-    }
-
     /// A loss episode turned out spurious (undone): nothing marked lost and not yet resent is lost after all.
-    pub(crate) fn unmark_lost(&mut self) {
+    fn unmark_lost(&mut self) {
         for s in self.sent.iter_mut() {
             s.lost = false;
         }
@@ -366,7 +466,7 @@ impl Rack {
 
     /// A D-SACK arrived with SND.UNA at `una` and SND.MAX at `max` (RFC 8985 §6.2 step 4): reordering is real,
     /// and the window widens by a quarter of the min RTT, once per round trip.
-    pub(crate) fn on_dsack(&mut self, una: SeqNum, max: SeqNum) {
+    fn on_dsack(&mut self, una: SeqNum, max: SeqNum) {
         self.reordering_seen = true;
         if self.dsack_round.is_none_or(|round| una >= round) {
             self.reo_wnd_mult = (self.reo_wnd_mult + 1).min(MAX_REO_WND_MULT);
@@ -376,7 +476,7 @@ impl Rack {
     }
 
     /// A loss recovery ended: after enough of them without D-SACKs the window returns to its start.
-    pub(crate) fn on_recovery_end(&mut self) {
+    fn on_recovery_end(&mut self) {
         self.reo_wnd_persist = self.reo_wnd_persist.saturating_sub(1);
         if self.reo_wnd_persist == 0 {
             self.reo_wnd_mult = 1;
@@ -390,6 +490,19 @@ mod tests {
 
     fn ms(n: u64) -> Instant {
         Instant::from_nanos(n * 1_000_000)
+    }
+
+    /// Questions before the first data segment are answered as a fresh state would, with nothing allocated.
+    #[test]
+    fn a_rack_holds_no_state_until_data_goes_out() {
+        let mut r = Rack::new();
+        assert!(r.is_idle() && !r.anything_in_doubt() && !r.reordering_seen());
+        assert_eq!((r.lost_bytes(), r.min_rtt(), r.next_lost(SeqNum(0))), (0, None, None));
+        assert_eq!(r.reorder_window(false, Some(Duration::from_millis(10))), Duration::ZERO);
+        assert!(r.state.is_none());
+        r.on_send(SeqNum(0), SeqNum(100), ms(0));
+        assert!(r.state.is_some() && !r.is_idle());
+        assert_eq!(r.view().reo_wnd_mult, 1, "made from the same fresh state");
     }
 
     fn board(ranges: &[(u32, u32)], una: u32, max: u32) -> (Scoreboard, [Option<(SeqNum, SeqNum)>; 4]) {
@@ -471,7 +584,7 @@ mod tests {
         r.on_send(SeqNum(0), SeqNum(100), ms(21));
         // The ACK covering segment 0 echoes its first transmission: ambiguous, RACK.xmit_ts stays.
         r.on_ack(SeqNum(100), &b, &blocks, |at| at > ms(5), ms(22));
-        assert_eq!(r.latest, Some((ms(1), 1)), "segment 1, the second transmission");
+        assert_eq!(r.view().latest, Some((ms(1), 1)), "segment 1, the second transmission");
     }
 
     #[test]
@@ -479,9 +592,9 @@ mod tests {
         let mut r = Rack::new();
         r.on_send(SeqNum(0), SeqNum(1000), ms(0));
         assert_eq!(r.on_send(SeqNum(300), SeqNum(500), ms(5)), 200);
-        assert_eq!(r.sent.len(), 3);
+        assert_eq!(r.view().sent.len(), 3);
         assert_eq!(r.on_send(SeqNum(900), SeqNum(1200), ms(6)), 100, "partly new");
-        assert_eq!(r.sent.back().map(|s| (s.start, s.end)), Some((SeqNum(1000), SeqNum(1200))));
+        assert_eq!(r.view().sent.back().map(|s| (s.start, s.end)), Some((SeqNum(1000), SeqNum(1200))));
         r.on_timeout(false);
         assert_eq!(r.lost_bytes(), 1200);
         let (b, blocks) = board(&[], 0, 1200);
@@ -499,12 +612,12 @@ mod tests {
         r.on_ack(SeqNum(0), &b, &blocks, |_| false, ms(20));
         r.on_dsack(SeqNum(0), SeqNum(1000));
         r.on_dsack(SeqNum(500), SeqNum(1000));
-        assert_eq!(r.reo_wnd_mult, 2, "one step per round trip");
+        assert_eq!(r.view().reo_wnd_mult, 2, "one step per round trip");
         r.on_dsack(SeqNum(1000), SeqNum(2000));
-        assert_eq!(r.reo_wnd_mult, 3);
+        assert_eq!(r.view().reo_wnd_mult, 3);
         for _ in 0..REO_WND_PERSIST {
             r.on_recovery_end();
         }
-        assert_eq!(r.reo_wnd_mult, 1);
+        assert_eq!(r.view().reo_wnd_mult, 1);
     }
 }
