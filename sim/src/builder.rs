@@ -22,9 +22,9 @@ use crate::app::App;
 use crate::build::{build, BuildOptions};
 use crate::engine::Sim;
 use crate::scenario::{Cidr, HostConfigSpec, HostSpec, LinkSpec, Prob, Scenario, ScenarioError, Source};
-use crate::topology::{InterfaceSpec, QueueSpec, RouteSpec, RouterSpec, SwitchSpec};
+use crate::topology::{InterfaceSpec, QueueSpec, RoutePrefix, RouteSpec, RouterSpec, SwitchSpec};
 use crate::units::{Dur, Rate};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 use synack::{Instant, Ipv4Cidr};
 
@@ -113,7 +113,8 @@ impl NetworkBuilder {
         HostBuilder { spec: &mut self.scenario.hosts[index] }
     }
 
-    /// An IPv4 router; give it interfaces and routes on the returned [`RouterBuilder`]. A link reaches its
+    /// A router; give it interfaces (IPv4, and IPv6 with [`RouterBuilder::ip6`]) and routes on the returned
+    /// [`RouterBuilder`]. A link reaches its
     /// interface `lan` as `"name:lan"`.
     pub fn router(&mut self, name: &str) -> RouterBuilder<'_> {
         let index = self.scenario.routers.len();
@@ -192,6 +193,13 @@ impl NetworkBuilder {
         Ok(sim)
     }
 
+    /// Remembers the first value that did not parse, for [`NetworkBuilder::build`].
+    fn fail(&mut self, field: String, message: String) {
+        if self.error.is_none() {
+            self.error = Some((field, message));
+        }
+    }
+
     /// Parses an address with its prefix, remembering the first failure for [`NetworkBuilder::build`].
     fn cidr(&mut self, text: &str, field: String) -> Cidr {
         match text.parse::<Ipv4Cidr>() {
@@ -243,8 +251,47 @@ impl RouterBuilder<'_> {
         let (router, count) = (self.index, self.spec().interfaces.len());
         let field = format!("router[{router}].interface[{count}].address");
         let address = self.builder.cidr(address, field);
-        let iface = InterfaceSpec { name: name.to_string(), address, ip6: None, mtu: None, mac: None, queue: None };
+        let iface = InterfaceSpec {
+            name: name.to_string(),
+            address,
+            ip6: None,
+            mtu: None,
+            mac: None,
+            queue: None,
+            advertise: None,
+            ra_interval: None,
+            router_lifetime: None,
+        };
         self.spec().interfaces.push(iface);
+        self
+    }
+
+    /// An IPv6 address and on-link prefix (`"2001:db8:1::1/64"`) for the interface added last: the router
+    /// forwards IPv6 through it.
+    pub fn ip6(mut self, address: &str) -> Self {
+        let (router, count) = (self.index, self.spec().interfaces.len().saturating_sub(1));
+        match address.parse::<synack::Ipv6Cidr>() {
+            Ok(c) => {
+                if let Some(i) = self.spec().interfaces.last_mut() {
+                    i.ip6 = Some(crate::scenario::Cidr6(c));
+                }
+            }
+            Err(e) => {
+                let field = format!("router[{router}].interface[{count}].ip6");
+                self.builder.fail(field, format!("bad IPv6 address/prefix {address:?}: {e}"));
+            }
+        }
+        self
+    }
+
+    /// Router Advertisements of the IPv6 prefix of the interface added last, every `interval` (at least 4 s),
+    /// with a router lifetime of three intervals: hosts on its link autoconfigure an address and take the
+    /// router as their default router.
+    pub fn advertise(mut self, interval: Duration) -> Self {
+        if let Some(i) = self.spec().interfaces.last_mut() {
+            i.advertise = Some(true);
+            i.ra_interval = Some(Dur(interval));
+        }
         self
     }
 
@@ -279,13 +326,25 @@ impl RouterBuilder<'_> {
         self
     }
 
-    /// Packets to `prefix` (`"10.0.2.0/24"`, `"0.0.0.0/0"` for the default route) go to the router `via`, on
-    /// the interface whose subnet holds it.
-    pub fn route(mut self, prefix: &str, via: Ipv4Addr) -> Self {
+    /// Packets to `prefix` (`"10.0.2.0/24"`, `"2001:db8:2::/64"`; `"0.0.0.0/0"` and `"::/0"` for the default
+    /// routes) go to the router `via` (of the prefix's family), on the interface whose subnet holds it.
+    pub fn route(self, prefix: &str, via: impl Into<IpAddr>) -> Self {
+        self.push_route(prefix, via.into(), None)
+    }
+
+    /// Packets to `prefix` go to the router `via` on interface `interface`: for a link-local (`fe80::`) next
+    /// hop, which is on every link.
+    pub fn route_on(self, prefix: &str, via: impl Into<IpAddr>, interface: &str) -> Self {
+        self.push_route(prefix, via.into(), Some(interface.to_string()))
+    }
+
+    fn push_route(mut self, prefix: &str, via: IpAddr, interface: Option<String>) -> Self {
         let (router, count) = (self.index, self.spec().routes.len());
-        let field = format!("router[{router}].route[{count}].prefix");
-        let prefix = self.builder.cidr(prefix, field);
-        self.spec().routes.push(RouteSpec { prefix, via: Some(via), interface: None });
+        let prefix = prefix.parse::<RoutePrefix>().unwrap_or_else(|e| {
+            self.builder.fail(format!("router[{router}].route[{count}].prefix"), e);
+            RoutePrefix::V4(STAND_IN)
+        });
+        self.spec().routes.push(RouteSpec { prefix, via: Some(via), interface });
         self
     }
 }
