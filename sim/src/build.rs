@@ -630,7 +630,10 @@ fn traceroute6(
 ) -> Result<Box<dyn App>, FieldError> {
     let me = &sc.hosts[host];
     let Some(own) = me.ip6.as_ref() else {
-        return Err(("ipv6", format!("host {:?} has no IPv6: give it `ip6` (an empty list to autoconfigure)", me.name)));
+        return Err((
+            "ipv6",
+            format!("host {:?} has no IPv6: give it `ip6` (an empty list to autoconfigure)", me.name),
+        ));
     };
     let routers = || {
         sim.nodes.iter().enumerate().filter_map(|(n, node)| match &node.kind {
@@ -663,10 +666,15 @@ fn traceroute6(
     };
     let next_hop_mac = match (neighbour, gateway) {
         (Some(found), _) => found.ok_or(("dst", format!("no host has {dst}, on host {:?}'s link", me.name)))?,
-        (None, Some(found)) => found.ok_or(("dst", format!("no router interface has {dst}'s first hop, host {:?}'s gateway6", me.name)))?,
+        (None, Some(found)) => {
+            found.ok_or(("dst", format!("no router interface has {dst}'s first hop, host {:?}'s gateway6", me.name)))?
+        }
         (None, None) => advertising().ok_or((
             "dst",
-            format!("{dst} is off host {:?}'s prefixes and it has neither `gateway6` nor a link to an advertising router", me.name),
+            format!(
+                "{dst} is off host {:?}'s prefixes and it has neither `gateway6` nor a link to an advertising router",
+                me.name
+            ),
         ))?,
     };
     let (probes, first_port) = probe_range(a)?;

@@ -227,6 +227,13 @@ impl HostBuilder<'_> {
         self
     }
 
+    /// IPv6 besides IPv4, with no address written (`ip6 = []`): the host forms its link-local address, and
+    /// takes global addresses (SLAAC) and its default router from the Router Advertisements it hears.
+    pub fn ipv6(self) -> Self {
+        self.spec.ip6.get_or_insert_with(Vec::new);
+        self
+    }
+
     /// Any other setting of the host's stack (MTU, buffers, congestion control, ...), as in `[host.config]`.
     pub fn config(self, f: impl FnOnce(&mut HostConfigSpec)) -> Self {
         f(&mut self.spec.config);
@@ -416,6 +423,52 @@ mod tests {
         let e = net.build().unwrap_err();
         assert_eq!(e.field, "link[0].b");
         assert!(e.line > 0, "points into the written TOML: {e}");
+    }
+
+    /// Two autoconfigured hosts on either side of two routers: each router advertises its LAN prefix, routes
+    /// the other by `::/0` (one via a global next hop, one via a link-local one on a named interface), and
+    /// pings cross between the autoconfigured addresses.
+    #[test]
+    fn routers_forward_ipv6_by_static_routes_and_advertise() {
+        let mut net = NetworkBuilder::new("v6");
+        net.host("a", "10.0.1.2/24").ipv6();
+        net.host("b", "10.0.2.2/24").ipv6();
+        net.router("r1")
+            .interface("lan", "10.0.1.1/24")
+            .ip6("2001:db8:1::1/64")
+            .advertise(Duration::from_secs(5))
+            .interface("wan", "10.0.12.1/30")
+            .ip6("2001:db8:12::1/64")
+            .route("::/0", "2001:db8:12::2".parse::<std::net::Ipv6Addr>().unwrap());
+        net.router("r2")
+            .interface("wan", "10.0.12.2/30")
+            .ip6("2001:db8:12::2/64")
+            .interface("lan", "10.0.2.1/24")
+            .ip6("2001:db8:2::1/64")
+            .advertise(Duration::from_secs(5))
+            .route_on("::/0", "fe80::1ff:fe00:102".parse::<std::net::Ipv6Addr>().unwrap(), "wan");
+        net.link("a", "r1:lan");
+        net.link("r1:wan", "r2:wan");
+        net.link("r2:lan", "b");
+        let report = crate::app::AppReport::new("ping", "ping", "replies");
+        let b = "2001:db8:2::ff:fe00:2".parse::<std::net::Ipv6Addr>().unwrap();
+        let ping = crate::app::Ping::new(report, b.into(), 3, Duration::from_millis(100), 56);
+        net.app("a", Duration::from_secs(3), Box::new(ping));
+        let toml = net.to_toml();
+        assert!(toml.contains("via = \"fe80::1ff:fe00:102\"") && toml.contains("advertise = true"), "{toml}");
+        let mut sim = net.build().unwrap();
+        sim.run();
+        let reports = sim.app_reports();
+        assert_eq!(reports[0].count, 3, "{reports:?}");
+
+        let mut net = NetworkBuilder::new("t");
+        net.router("r").interface("lan", "10.0.1.1/24").ip6("2001:db8:1::1/129");
+        let e = net.build().unwrap_err();
+        assert_eq!(e.field, "router[0].interface[0].ip6");
+        let mut net = NetworkBuilder::new("t");
+        net.router("r").interface("lan", "10.0.1.1/24").route("2001:db8::/64", std::net::Ipv4Addr::new(10, 0, 1, 9));
+        let e = net.build().unwrap_err();
+        assert!(e.field == "router[0].route[0].via" && e.message.contains("write both of one family"), "{e}");
     }
 
     #[test]

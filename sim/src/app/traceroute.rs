@@ -160,12 +160,16 @@ impl App for Traceroute {
         match self.path {
             Path::V4(p) => cx.transmit(self.probe(&p, ttl)),
             Path::V6(p) => {
-                let global = cx.stack.ipv6_addresses().into_iter().find(|a| {
-                    a.state == "preferred" && !ipv6::is_link_local(&a.addr) && !a.addr.is_loopback()
-                });
+                let global = cx
+                    .stack
+                    .ipv6_addresses()
+                    .into_iter()
+                    .find(|a| a.state == "preferred" && !ipv6::is_link_local(&a.addr) && !a.addr.is_loopback());
                 match global {
                     Some(a) => cx.transmit(self.probe6(&p, a.addr, ttl)),
-                    None => self.report.errors.push(format!("probe {ttl}: the host has no preferred global IPv6 address")),
+                    None => {
+                        self.report.errors.push(format!("probe {ttl}: the host has no preferred global IPv6 address"))
+                    }
                 }
             }
         }

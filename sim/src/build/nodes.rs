@@ -188,7 +188,8 @@ pub(super) fn build_nodes(
 /// An interface's Router Advertisement settings, checked; errors name the field.
 fn advertise(f: &InterfaceSpec) -> Result<Option<Advertise>, (&'static str, String)> {
     if f.advertise != Some(true) {
-        for (name, set) in [("ra_interval", f.ra_interval.is_some()), ("router_lifetime", f.router_lifetime.is_some())] {
+        for (name, set) in [("ra_interval", f.ra_interval.is_some()), ("router_lifetime", f.router_lifetime.is_some())]
+        {
             if set {
                 return Err((name, format!("`{name}` is a setting of advertising interfaces: add `advertise = true`")));
             }
@@ -209,7 +210,10 @@ fn advertise(f: &InterfaceSpec) -> Result<Option<Advertise>, (&'static str, Stri
     }
     let lifetime = f.router_lifetime.map_or(interval * 3, |d| d.0);
     if lifetime.subsec_nanos() != 0 && f.router_lifetime.is_some() {
-        return Err(("router_lifetime", format!("router_lifetime {lifetime:?} is not whole seconds (an advertisement carries seconds)")));
+        return Err((
+            "router_lifetime",
+            format!("router_lifetime {lifetime:?} is not whole seconds (an advertisement carries seconds)"),
+        ));
     }
     if !lifetime.is_zero() && !(interval..=ROUTER_LIFETIME_MAX).contains(&lifetime) {
         let msg = format!(
@@ -247,7 +251,8 @@ fn route6(rt: &RouteSpec, c: synack::Ipv6Cidr, ifaces: &[Interface]) -> Result<R
                 ("interface", format!("no interface {name:?} (interfaces: {})", known.join(", ")))
             })?;
             if ifaces[i].ip6.is_none() {
-                let msg = format!("interface {name:?} has no `ip6`: IPv6 routes leave by interfaces with an IPv6 prefix");
+                let msg =
+                    format!("interface {name:?} has no `ip6`: IPv6 routes leave by interfaces with an IPv6 prefix");
                 return Err(("interface", msg));
             }
             if let Some(v) = via.filter(|v| !synack::wire::ipv6::is_link_local(v) && !on(&ifaces[i], *v)) {
@@ -265,7 +270,9 @@ fn route6(rt: &RouteSpec, c: synack::Ipv6Cidr, ifaces: &[Interface]) -> Result<R
             .ok_or_else(|| ("via", format!("next hop {v} is on none of the router's IPv6 prefixes")))?,
         (None, None) => return Err(("prefix", "a route needs `via` or `interface`".into())),
     };
-    let own = |v: &Ipv6Addr| (0..ifaces.len()).any(|i| ifaces[i].ip6.is_some_and(|p| p.addr() == *v) || link_local(i) == Some(*v));
+    let own = |v: &Ipv6Addr| {
+        (0..ifaces.len()).any(|i| ifaces[i].ip6.is_some_and(|p| p.addr() == *v) || link_local(i) == Some(*v))
+    };
     if let Some(v) = via.filter(own) {
         return Err(("via", format!("next hop {v} is the router's own address")));
     }

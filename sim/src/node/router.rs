@@ -15,7 +15,8 @@
 //!   at most once a second, by the next datagram for that neighbour);
 //! - an echo request to one of its addresses is answered.
 //!
-//! It is deterministic: no timers, no randomness; the ICMP identifiers count up from 1.
+//! IPv6 (static routes, neighbour discovery, Router Advertisements) is in `router6`. It is deterministic: no
+//! randomness; the ICMP identifiers count up from 1; the only timers are IPv6 Router Advertisements.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::Ipv4Addr;

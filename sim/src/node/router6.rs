@@ -176,7 +176,8 @@ impl Router {
 
     /// Whether `a` is one of the router's IPv6 addresses.
     fn is_mine6(&self, a: Ipv6Addr) -> bool {
-        (0..self.ifaces.len()).any(|p| self.ifaces[p].ip6.is_some_and(|c| c.addr() == a) || self.link_local(p) == Some(a))
+        (0..self.ifaces.len())
+            .any(|p| self.ifaces[p].ip6.is_some_and(|c| c.addr() == a) || self.link_local(p) == Some(a))
     }
 
     /// An IPv6 packet came in on `port` from `from_mac`.
@@ -488,7 +489,9 @@ mod tests {
         let repr = Ipv6Repr::parse(&ip).expect("ipv6 header");
         let body = &frame[14 + ipv6::HEADER_LEN..14 + ipv6::HEADER_LEN + repr.payload_len];
         let icmp = (repr.next_header == IpProtocol::ICMPV6)
-            .then(|| Icmpv6Repr::parse(&Icmpv6Packet::new_checked(body).expect("icmpv6"), &repr.src_addr, &repr.dst_addr))
+            .then(|| {
+                Icmpv6Repr::parse(&Icmpv6Packet::new_checked(body).expect("icmpv6"), &repr.src_addr, &repr.dst_addr)
+            })
             .map(|r| r.expect("valid ICMPv6"));
         (eth.dst_addr(), repr, icmp)
     }
@@ -601,7 +604,14 @@ mod tests {
         assert_eq!(to, ipv6::multicast_mac(&ipv6::ALL_NODES));
         assert_eq!((ip.src_addr, ip.dst_addr, ip.hop_limit), (a6("fe80::1ff:fe00:101"), ipv6::ALL_NODES, 255));
         let Some(Icmpv6Repr::Ndp(NdpRepr::RouterAdvert {
-            hop_limit, managed, other, router_lifetime, source_lladdr, mtu, prefixes, ..
+            hop_limit,
+            managed,
+            other,
+            router_lifetime,
+            source_lladdr,
+            mtu,
+            prefixes,
+            ..
         })) = icmp
         else {
             panic!("not an RA: {icmp:?}")
