@@ -630,10 +630,9 @@ fn traceroute6(
 ) -> Result<Box<dyn App>, FieldError> {
     let me = &sc.hosts[host];
     let Some(own) = me.ip6.as_ref() else {
-        return Err((
-            "ipv6",
-            format!("host {:?} has no IPv6: give it `ip6` (an empty list to autoconfigure)", me.name),
-        ));
+        let msg =
+            format!("{dst} is IPv6 but host {:?} has none: give it `ip6` (an empty list to autoconfigure)", me.name);
+        return Err(("dst", msg));
     };
     let routers = || {
         sim.nodes.iter().enumerate().filter_map(|(n, node)| match &node.kind {
@@ -645,11 +644,12 @@ fn traceroute6(
         sc.hosts.iter().position(|h| h.ip6.iter().flatten().any(|c| c.0.addr() == dst)).map(|h| sim.hosts[h].mac)
     });
     let gateway = me.config.gateway6.map(|g| {
-        routers().find_map(|(_, r)| {
+        let mac = routers().find_map(|(_, r)| {
             (0..r.ifaces.len())
                 .find(|&p| r.ifaces[p].ip6.is_some_and(|c| c.addr() == g) || r.link_local(p) == Some(g))
                 .map(|p| r.ifaces[p].mac)
-        })
+        });
+        (g, mac)
     });
     let advertising = || {
         sim.links.iter().find_map(|l| {
@@ -666,8 +666,8 @@ fn traceroute6(
     };
     let next_hop_mac = match (neighbour, gateway) {
         (Some(found), _) => found.ok_or(("dst", format!("no host has {dst}, on host {:?}'s link", me.name)))?,
-        (None, Some(found)) => {
-            found.ok_or(("dst", format!("no router interface has {dst}'s first hop, host {:?}'s gateway6", me.name)))?
+        (None, Some((g, found))) => {
+            found.ok_or(("dst", format!("no router interface has {g}, host {:?}'s gateway6", me.name)))?
         }
         (None, None) => advertising().ok_or((
             "dst",

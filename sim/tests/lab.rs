@@ -302,6 +302,8 @@ fn bad_advertising_interfaces_are_located() {
         "app[0].dst",
         "neither `gateway6` nor a link to an advertising router",
     );
+    let no_ipv6 = "is IPv6 but host \"client\" has none: give it `ip6`";
+    bad6("ip6 = []\n", "", "dst = \"2001:db8:2::ff:fe00:2\"", "app[0].dst", no_ipv6);
 }
 
 /// The IPv6 trace's routers, seen from the outside: the advertised prefixes became the hosts' addresses, the
