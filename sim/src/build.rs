@@ -256,17 +256,7 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
             };
             let app = match a.kind {
                 AppKind::BlindAttacker => attacker(a, &sim, report, app_seed),
-                AppKind::Traceroute => {
-                    let dst = match dst {
-                        Some(IpAddr::V6(_)) => {
-                            let msg = "traceroute probes IPv4 paths only (routers forward IPv4)".to_string();
-                            return Err(source.error_at(&["app", &idx, "dst"], msg));
-                        }
-                        Some(IpAddr::V4(v4)) => Some(v4),
-                        None => None,
-                    };
-                    traceroute(a, sc, &sim, host, report, dst)
-                }
+                AppKind::Traceroute => traceroute(a, sc, &sim, host, report, dst),
                 _ => make_app(a, report, dst, app_seed, hash),
             }
             .map_err(|(field, msg)| source.error_at(&["app", &idx, field], msg))?;
@@ -576,16 +566,20 @@ fn attacker(a: &AppSpec, sim: &Sim, report: AppReport, seed: u64) -> Result<Box<
 }
 
 /// Builds a `traceroute` app: its probes leave the host for the MAC of the first hop, the host on the same
-/// subnet or the router interface that is the host's gateway.
+/// subnet or the router interface that is the host's gateway (IPv6: its `gateway6`, else the advertising
+/// router its link leads to).
 fn traceroute(
     a: &AppSpec,
     sc: &Scenario,
     sim: &Sim,
     host: usize,
     report: AppReport,
-    dst: Option<Ipv4Addr>,
+    dst: Option<IpAddr>,
 ) -> Result<Box<dyn App>, FieldError> {
-    let dst = dst.ok_or(("dst", "app kind \"traceroute\" needs `dst`".to_string()))?;
+    let dst = match dst.ok_or(("dst", "app kind \"traceroute\" needs `dst`".to_string()))? {
+        IpAddr::V4(v4) => v4,
+        IpAddr::V6(v6) => return traceroute6(a, sc, sim, host, report, v6),
+    };
     let me = &sc.hosts[host];
     let hop = if me.ip.0.contains(dst) {
         dst
@@ -599,14 +593,7 @@ fn traceroute(
     });
     let next_hop_mac =
         host_mac.or(router_mac).ok_or(("dst", format!("no host or router interface has {hop}, the first hop")))?;
-    let probes = u8::try_from(a.count.unwrap_or(4))
-        .ok()
-        .filter(|&c| c >= 1)
-        .ok_or(("count", "a traceroute sends 1 to 255 probes".to_string()))?;
-    let first_port = a.port.unwrap_or(33434);
-    if first_port.checked_add(u16::from(probes) - 1).is_none() {
-        return Err(("port", "the probes' ports (port + count - 1) pass 65535".into()));
-    }
+    let (probes, first_port) = probe_range(a)?;
     let path = app::ProbePath {
         src: std::net::SocketAddrV4::new(me.ip.0.addr(), a.local_port.unwrap_or(33433)),
         src_mac: sim.hosts[host].mac,
@@ -616,4 +603,88 @@ fn traceroute(
     };
     let interval = a.interval.map_or(Duration::from_millis(100), |d| d.0);
     Ok(Box::new(app::Traceroute::new(report, path, probes, interval, a.size.unwrap_or(32))))
+}
+
+/// The probe count and first destination port of a `traceroute`, checked.
+fn probe_range(a: &AppSpec) -> Result<(u8, u16), FieldError> {
+    let probes = u8::try_from(a.count.unwrap_or(4))
+        .ok()
+        .filter(|&c| c >= 1)
+        .ok_or(("count", "a traceroute sends 1 to 255 probes".to_string()))?;
+    let first_port = a.port.unwrap_or(33434);
+    if first_port.checked_add(u16::from(probes) - 1).is_none() {
+        return Err(("port", "the probes' ports (port + count - 1) pass 65535".into()));
+    }
+    Ok((probes, first_port))
+}
+
+/// A `traceroute` over IPv6: the first hop is a host on one of this host's prefixes, the router interface
+/// that is its `gateway6`, or else the advertising router interface at the other end of one of its links.
+fn traceroute6(
+    a: &AppSpec,
+    sc: &Scenario,
+    sim: &Sim,
+    host: usize,
+    report: AppReport,
+    dst: Ipv6Addr,
+) -> Result<Box<dyn App>, FieldError> {
+    let me = &sc.hosts[host];
+    let Some(own) = me.ip6.as_ref() else {
+        let msg =
+            format!("{dst} is IPv6 but host {:?} has none: give it `ip6` (an empty list to autoconfigure)", me.name);
+        return Err(("dst", msg));
+    };
+    let routers = || {
+        sim.nodes.iter().enumerate().filter_map(|(n, node)| match &node.kind {
+            crate::node::NodeKind::Router(r) => Some((n, r)),
+            crate::node::NodeKind::Switch(_) => None,
+        })
+    };
+    let neighbour = own.iter().any(|c| c.0.contains(dst)).then(|| {
+        sc.hosts.iter().position(|h| h.ip6.iter().flatten().any(|c| c.0.addr() == dst)).map(|h| sim.hosts[h].mac)
+    });
+    let gateway = me.config.gateway6.map(|g| {
+        let mac = routers().find_map(|(_, r)| {
+            (0..r.ifaces.len())
+                .find(|&p| r.ifaces[p].ip6.is_some_and(|c| c.addr() == g) || r.link_local(p) == Some(g))
+                .map(|p| r.ifaces[p].mac)
+        });
+        (g, mac)
+    });
+    let advertising = || {
+        sim.links.iter().find_map(|l| {
+            let far = match (l.a, l.b) {
+                (End::Host(h), End::Port { node, port }) | (End::Port { node, port }, End::Host(h)) if h == host => {
+                    (node, port)
+                }
+                _ => return None,
+            };
+            routers()
+                .find(|&(n, r)| n == far.0 && r.ifaces[far.1].advertise.is_some())
+                .map(|(_, r)| r.ifaces[far.1].mac)
+        })
+    };
+    let next_hop_mac = match (neighbour, gateway) {
+        (Some(found), _) => found.ok_or(("dst", format!("no host has {dst}, on host {:?}'s link", me.name)))?,
+        (None, Some((g, found))) => {
+            found.ok_or(("dst", format!("no router interface has {g}, host {:?}'s gateway6", me.name)))?
+        }
+        (None, None) => advertising().ok_or((
+            "dst",
+            format!(
+                "{dst} is off host {:?}'s prefixes and it has neither `gateway6` nor a link to an advertising router",
+                me.name
+            ),
+        ))?,
+    };
+    let (probes, first_port) = probe_range(a)?;
+    let path = app::ProbePath6 {
+        src_port: a.local_port.unwrap_or(33433),
+        src_mac: sim.hosts[host].mac,
+        next_hop_mac,
+        dst,
+        first_port,
+    };
+    let interval = a.interval.map_or(Duration::from_millis(100), |d| d.0);
+    Ok(Box::new(app::Traceroute::new6(report, path, probes, interval, a.size.unwrap_or(32))))
 }

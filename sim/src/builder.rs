@@ -22,9 +22,9 @@ use crate::app::App;
 use crate::build::{build, BuildOptions};
 use crate::engine::Sim;
 use crate::scenario::{Cidr, HostConfigSpec, HostSpec, LinkSpec, Prob, Scenario, ScenarioError, Source};
-use crate::topology::{InterfaceSpec, QueueSpec, RouteSpec, RouterSpec, SwitchSpec};
+use crate::topology::{InterfaceSpec, QueueSpec, RoutePrefix, RouteSpec, RouterSpec, SwitchSpec};
 use crate::units::{Dur, Rate};
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::time::Duration;
 use synack::{Instant, Ipv4Cidr};
 
@@ -113,7 +113,8 @@ impl NetworkBuilder {
         HostBuilder { spec: &mut self.scenario.hosts[index] }
     }
 
-    /// An IPv4 router; give it interfaces and routes on the returned [`RouterBuilder`]. A link reaches its
+    /// A router; give it interfaces (IPv4, and IPv6 with [`RouterBuilder::ip6`]) and routes on the returned
+    /// [`RouterBuilder`]. A link reaches its
     /// interface `lan` as `"name:lan"`.
     pub fn router(&mut self, name: &str) -> RouterBuilder<'_> {
         let index = self.scenario.routers.len();
@@ -192,6 +193,13 @@ impl NetworkBuilder {
         Ok(sim)
     }
 
+    /// Remembers the first value that did not parse, for [`NetworkBuilder::build`].
+    fn fail(&mut self, field: String, message: String) {
+        if self.error.is_none() {
+            self.error = Some((field, message));
+        }
+    }
+
     /// Parses an address with its prefix, remembering the first failure for [`NetworkBuilder::build`].
     fn cidr(&mut self, text: &str, field: String) -> Cidr {
         match text.parse::<Ipv4Cidr>() {
@@ -219,6 +227,13 @@ impl HostBuilder<'_> {
         self
     }
 
+    /// IPv6 besides IPv4, with no address written (`ip6 = []`): the host forms its link-local address, and
+    /// takes global addresses (SLAAC) and its default router from the Router Advertisements it hears.
+    pub fn ipv6(self) -> Self {
+        self.spec.ip6.get_or_insert_with(Vec::new);
+        self
+    }
+
     /// Any other setting of the host's stack (MTU, buffers, congestion control, ...), as in `[host.config]`.
     pub fn config(self, f: impl FnOnce(&mut HostConfigSpec)) -> Self {
         f(&mut self.spec.config);
@@ -243,8 +258,47 @@ impl RouterBuilder<'_> {
         let (router, count) = (self.index, self.spec().interfaces.len());
         let field = format!("router[{router}].interface[{count}].address");
         let address = self.builder.cidr(address, field);
-        let iface = InterfaceSpec { name: name.to_string(), address, ip6: None, mtu: None, mac: None, queue: None };
+        let iface = InterfaceSpec {
+            name: name.to_string(),
+            address,
+            ip6: None,
+            mtu: None,
+            mac: None,
+            queue: None,
+            advertise: None,
+            ra_interval: None,
+            router_lifetime: None,
+        };
         self.spec().interfaces.push(iface);
+        self
+    }
+
+    /// An IPv6 address and on-link prefix (`"2001:db8:1::1/64"`) for the interface added last: the router
+    /// forwards IPv6 through it.
+    pub fn ip6(mut self, address: &str) -> Self {
+        let (router, count) = (self.index, self.spec().interfaces.len().saturating_sub(1));
+        match address.parse::<synack::Ipv6Cidr>() {
+            Ok(c) => {
+                if let Some(i) = self.spec().interfaces.last_mut() {
+                    i.ip6 = Some(crate::scenario::Cidr6(c));
+                }
+            }
+            Err(e) => {
+                let field = format!("router[{router}].interface[{count}].ip6");
+                self.builder.fail(field, format!("bad IPv6 address/prefix {address:?}: {e}"));
+            }
+        }
+        self
+    }
+
+    /// Router Advertisements of the IPv6 prefix of the interface added last, every `interval` (at least 4 s),
+    /// with a router lifetime of three intervals: hosts on its link autoconfigure an address and take the
+    /// router as their default router.
+    pub fn advertise(mut self, interval: Duration) -> Self {
+        if let Some(i) = self.spec().interfaces.last_mut() {
+            i.advertise = Some(true);
+            i.ra_interval = Some(Dur(interval));
+        }
         self
     }
 
@@ -279,13 +333,25 @@ impl RouterBuilder<'_> {
         self
     }
 
-    /// Packets to `prefix` (`"10.0.2.0/24"`, `"0.0.0.0/0"` for the default route) go to the router `via`, on
-    /// the interface whose subnet holds it.
-    pub fn route(mut self, prefix: &str, via: Ipv4Addr) -> Self {
+    /// Packets to `prefix` (`"10.0.2.0/24"`, `"2001:db8:2::/64"`; `"0.0.0.0/0"` and `"::/0"` for the default
+    /// routes) go to the router `via` (of the prefix's family), on the interface whose subnet holds it.
+    pub fn route(self, prefix: &str, via: impl Into<IpAddr>) -> Self {
+        self.push_route(prefix, via.into(), None)
+    }
+
+    /// Packets to `prefix` go to the router `via` on interface `interface`: for a link-local (`fe80::`) next
+    /// hop, which is on every link.
+    pub fn route_on(self, prefix: &str, via: impl Into<IpAddr>, interface: &str) -> Self {
+        self.push_route(prefix, via.into(), Some(interface.to_string()))
+    }
+
+    fn push_route(mut self, prefix: &str, via: IpAddr, interface: Option<String>) -> Self {
         let (router, count) = (self.index, self.spec().routes.len());
-        let field = format!("router[{router}].route[{count}].prefix");
-        let prefix = self.builder.cidr(prefix, field);
-        self.spec().routes.push(RouteSpec { prefix, via: Some(via), interface: None });
+        let prefix = prefix.parse::<RoutePrefix>().unwrap_or_else(|e| {
+            self.builder.fail(format!("router[{router}].route[{count}].prefix"), e);
+            RoutePrefix::V4(STAND_IN)
+        });
+        self.spec().routes.push(RouteSpec { prefix, via: Some(via), interface });
         self
     }
 }
@@ -357,6 +423,52 @@ mod tests {
         let e = net.build().unwrap_err();
         assert_eq!(e.field, "link[0].b");
         assert!(e.line > 0, "points into the written TOML: {e}");
+    }
+
+    /// Two autoconfigured hosts on either side of two routers: each router advertises its LAN prefix, routes
+    /// the other by `::/0` (one via a global next hop, one via a link-local one on a named interface), and
+    /// pings cross between the autoconfigured addresses.
+    #[test]
+    fn routers_forward_ipv6_by_static_routes_and_advertise() {
+        let mut net = NetworkBuilder::new("v6");
+        net.host("a", "10.0.1.2/24").ipv6();
+        net.host("b", "10.0.2.2/24").ipv6();
+        net.router("r1")
+            .interface("lan", "10.0.1.1/24")
+            .ip6("2001:db8:1::1/64")
+            .advertise(Duration::from_secs(5))
+            .interface("wan", "10.0.12.1/30")
+            .ip6("2001:db8:12::1/64")
+            .route("::/0", "2001:db8:12::2".parse::<std::net::Ipv6Addr>().unwrap());
+        net.router("r2")
+            .interface("wan", "10.0.12.2/30")
+            .ip6("2001:db8:12::2/64")
+            .interface("lan", "10.0.2.1/24")
+            .ip6("2001:db8:2::1/64")
+            .advertise(Duration::from_secs(5))
+            .route_on("::/0", "fe80::1ff:fe00:102".parse::<std::net::Ipv6Addr>().unwrap(), "wan");
+        net.link("a", "r1:lan");
+        net.link("r1:wan", "r2:wan");
+        net.link("r2:lan", "b");
+        let report = crate::app::AppReport::new("ping", "ping", "replies");
+        let b = "2001:db8:2::ff:fe00:2".parse::<std::net::Ipv6Addr>().unwrap();
+        let ping = crate::app::Ping::new(report, b.into(), 3, Duration::from_millis(100), 56);
+        net.app("a", Duration::from_secs(3), Box::new(ping));
+        let toml = net.to_toml();
+        assert!(toml.contains("via = \"fe80::1ff:fe00:102\"") && toml.contains("advertise = true"), "{toml}");
+        let mut sim = net.build().unwrap();
+        sim.run();
+        let reports = sim.app_reports();
+        assert_eq!(reports[0].count, 3, "{reports:?}");
+
+        let mut net = NetworkBuilder::new("t");
+        net.router("r").interface("lan", "10.0.1.1/24").ip6("2001:db8:1::1/129");
+        let e = net.build().unwrap_err();
+        assert_eq!(e.field, "router[0].interface[0].ip6");
+        let mut net = NetworkBuilder::new("t");
+        net.router("r").interface("lan", "10.0.1.1/24").route("2001:db8::/64", std::net::Ipv4Addr::new(10, 0, 1, 9));
+        let e = net.build().unwrap_err();
+        assert!(e.field == "router[0].route[0].via" && e.message.contains("write both of one family"), "{e}");
     }
 
     #[test]

@@ -86,6 +86,11 @@ enum Ev {
         node: usize,
         port: usize,
     },
+    /// A node's own timer (a router's advertisement is due).
+    NodeTimer {
+        node: usize,
+        deadline: Instant,
+    },
 }
 
 /// A simulation: build it (see [`crate::build`](mod@crate::build)), [`Sim::run`] it, read the results.
@@ -237,6 +242,9 @@ impl Sim {
                 self.push(t.max(self.now), Ev::StackTimer { host, deadline: t });
             }
         }
+        for node in 0..self.nodes.len() {
+            self.schedule_node_timer(node);
+        }
         while let Some((at, ev)) = self.queue.pop_until(self.end) {
             self.now = at;
             self.events += 1;
@@ -300,6 +308,7 @@ impl Sim {
                 self.node_receive(node, port, bytes, note);
             }
             Ev::PortSent { node, port } => self.port_sent(node, port),
+            Ev::NodeTimer { node, deadline } => self.node_timer(node, deadline),
         }
     }
 

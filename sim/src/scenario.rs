@@ -404,9 +404,9 @@ pub enum AppKind {
 ///   lifetime, 1800s; 0s: not a default router): IPv6 Router Advertisements to all nodes with that prefix for
 ///   SLAAC and the host's MTU (the host needs `ip6`)
 /// - `tcp_echo`: port (7)
-/// - `traceroute`: dst, port (33434, the first probe's destination port; probe n goes to port + n - 1),
-///   count (4: probes with TTL 1, 2, ..., count), interval (100ms), size (32 bytes of UDP data),
-///   local_port (33433)
+/// - `traceroute`: dst (IPv4 or IPv6), port (33434, the first probe's destination port; probe n goes to
+///   port + n - 1), count (4: probes with TTL or hop limit 1, 2, ..., count), interval (100ms), size (32 bytes
+///   of UDP data), local_port (33433)
 /// - `tcp_bulk`: dst, port (5001), bytes (1000000) per connection, connections (1), local_port (ephemeral)
 /// - `tcp_rr`: dst, port (7), requests (10), size (100) or `text` (each request is this text), local_port
 /// - `blind_attacker`: dst (the victim that receives the forged segments), port (its port, 5001), spoof (the

@@ -19,11 +19,27 @@
 //! prefix = "10.0.2.0/24"
 //! via = "10.0.12.2"                # the interface is the one whose subnet holds `via`
 //! ```
+//!
+//! IPv6 on the same router: an interface with `ip6` forwards IPv6 too, `advertise = true` sends Router
+//! Advertisements of its prefix on it (hosts autoconfigure an address and take the router as default router),
+//! and a route's `prefix` and `via` may be IPv6 (both of one family):
+//!
+//! ```toml
+//! [[router.interface]]
+//! name = "lan"
+//! address = "10.0.1.1/24"
+//! ip6 = "2001:db8:1::1/64"
+//! advertise = true                 # RAs every `ra_interval` (10s), router lifetime 3 intervals
+//! [[router.route]]
+//! prefix = "::/0"                  # the IPv6 default route
+//! via = "2001:db8:12::2"           # on a connected IPv6 prefix; or a fe80:: address with `interface`
+//! ```
 
 use crate::scenario::{Cidr, Prob};
 use crate::units::{Dur, Rate};
-use serde::{Deserialize, Serialize};
-use std::net::Ipv4Addr;
+use serde::{de, Deserialize, Deserializer, Serialize, Serializer};
+use std::fmt;
+use std::net::IpAddr;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,19 +82,79 @@ pub struct InterfaceSpec {
     /// The egress queue (default: none, send at once).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue: Option<QueueSpec>,
+    /// Send Router Advertisements of the `ip6` prefix (a /64, flags L and A) on this interface, and answer
+    /// Router Solicitations (RFC 4861 §6.2): hosts with `accept_ra` form an address in it and take the router
+    /// as their default router.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advertise: Option<bool>,
+    /// Time between unsolicited advertisements, 4s to 1800s (default 10s: RFC 4861's 600s scaled down to the
+    /// seconds a simulated run lasts). The first one leaves when the run starts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ra_interval: Option<Dur>,
+    /// How long hosts may use the router as default router: 0 (not a default router) or `ra_interval` to
+    /// 9000s (default three intervals, as RFC 4861's AdvDefaultLifetime).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub router_lifetime: Option<Dur>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteSpec {
-    /// Destination network, `"10.0.2.0/24"`; `"0.0.0.0/0"` is the default route.
-    pub prefix: Cidr,
-    /// Next-hop router (on a connected subnet); absent: the destination is on the interface's link.
+    /// Destination network, `"10.0.2.0/24"` or `"2001:db8:2::/64"`; `"0.0.0.0/0"` and `"::/0"` are the
+    /// default routes.
+    pub prefix: RoutePrefix,
+    /// Next-hop router, of the prefix's family, on a connected subnet (IPv6: on a connected prefix, or a
+    /// link-local `fe80::` address with `interface`); absent: the destination is on the interface's link.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub via: Option<Ipv4Addr>,
+    pub via: Option<IpAddr>,
     /// Interface name; by default the one whose subnet holds `via`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub interface: Option<String>,
+}
+
+/// A route's destination network, IPv4 or IPv6, written `"10.0.2.0/24"` or `"2001:db8:2::/64"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RoutePrefix {
+    V4(synack::Ipv4Cidr),
+    V6(synack::Ipv6Cidr),
+}
+
+impl From<Cidr> for RoutePrefix {
+    fn from(c: Cidr) -> RoutePrefix {
+        RoutePrefix::V4(c.0)
+    }
+}
+
+impl std::str::FromStr for RoutePrefix {
+    type Err = String;
+    fn from_str(s: &str) -> Result<RoutePrefix, String> {
+        if s.contains(':') {
+            s.parse().map(RoutePrefix::V6).map_err(|e| format!("bad IPv6 address/prefix: {e}"))
+        } else {
+            s.parse().map(RoutePrefix::V4).map_err(|e| format!("bad address/prefix: {e}"))
+        }
+    }
+}
+
+impl fmt::Display for RoutePrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RoutePrefix::V4(c) => c.fmt(f),
+            RoutePrefix::V6(c) => c.fmt(f),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for RoutePrefix {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d)?.parse().map_err(de::Error::custom)
+    }
+}
+
+impl Serialize for RoutePrefix {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.to_string())
+    }
 }
 
 /// A queue discipline, by name.

@@ -207,6 +207,124 @@ fn bad_topologies_are_located() {
     bad("name = \"r2\"", "name = \"server\"", "router[1].name", "already a host's or node's");
 }
 
+/// Replaces `from` with `to` in the IPv6 traceroute scenario and checks the error names the file, the field and
+/// the line where `at` is first written in the changed text.
+fn bad6(from: &str, to: &str, at: &str, field: &str, words: &str) {
+    let text = trace_text("traceroute6");
+    assert!(text.contains(from), "{from:?}");
+    let text = text.replacen(from, to, 1);
+    let line = text[..text.find(at).unwrap_or_else(|| panic!("{at:?}"))].matches('\n').count() + 1;
+    let e = error(&text);
+    let shown = e.to_string();
+    assert_eq!((e.file.as_str(), e.line, e.field.as_str()), ("bad.toml", line, field), "{shown}");
+    assert!(shown.contains(words), "{shown:?} should mention {words:?}");
+}
+
+/// One case per message of the IPv6 route checks.
+#[test]
+fn bad_ipv6_routes_are_located() {
+    let (default, via) = ("prefix = \"::/0\"", "via = \"2001:db8:12::2\"");
+    let p = "router[0].route[0].prefix";
+    let v = "router[0].route[0].via";
+    bad6(
+        default,
+        "prefix = \"2001:db8::1/32\"",
+        "2001:db8::1/32",
+        p,
+        "host bits set: write the network, 2001:db8::/32",
+    );
+    bad6(default, "prefix = \"::/129\"", "::/129", p, "bad IPv6 address/prefix");
+    bad6(via, "via = \"10.0.12.2\"", "10.0.12.2\"\n", v, "next hop 10.0.12.2 is IPv4 but the prefix ::/0 is IPv6");
+    bad6(default, "prefix = \"0.0.0.0/0\"", via, v, "next hop 2001:db8:12::2 is IPv6 but the prefix 0.0.0.0/0 is IPv4");
+    bad6(via, "via = \"ff02::2\"", "ff02::2", v, "next hop ff02::2 is not a unicast address");
+    bad6(via, "via = \"2001:db8:99::2\"", "2001:db8:99::2", v, "is on none of the router's IPv6 prefixes");
+    bad6(
+        via,
+        "via = \"fe80::1ff:fe00:201\"",
+        "fe80::1ff:fe00:201",
+        v,
+        "link-local next hop fe80::1ff:fe00:201 needs `interface`",
+    );
+    bad6(
+        via,
+        "via = \"2001:db8:12::1\"",
+        "via = \"2001:db8:12::1\"",
+        v,
+        "next hop 2001:db8:12::1 is the router's own address",
+    );
+    bad6(
+        via,
+        "interface = \"wan\"\nvia = \"fe80::1ff:fe00:102\"",
+        "fe80::1ff:fe00:102",
+        v,
+        "fe80::1ff:fe00:102 is the router's own",
+    );
+    bad6(
+        via,
+        "interface = \"wan\"\nvia = \"2001:db8:99::2\"",
+        "2001:db8:99::2",
+        v,
+        "not on interface \"wan\"'s IPv6 prefix",
+    );
+    bad6(via, "", "prefix = \"::/0\"", p, "a route needs `via` or `interface`");
+    let east = "interface = \"east\"";
+    let i = "router[1].route[1].interface";
+    bad6(east, "interface = \"north\"", "north", i, "no interface \"north\" (interfaces: west, east)");
+    let wan = "ip6 = \"2001:db8:12::1/64\"\n[[router.route]]\nprefix = \"::/0\"\nvia = \"2001:db8:12::2\"";
+    let to = "[[router.route]]\nprefix = \"::/0\"\ninterface = \"wan\"";
+    bad6(wan, to, "interface = \"wan\"", "router[0].route[0].interface", "interface \"wan\" has no `ip6`");
+}
+
+/// One case per message of the Router Advertisement settings, and the traceroute that needs a first hop.
+#[test]
+fn bad_advertising_interfaces_are_located() {
+    let (wan, adv) = ("ip6 = \"2001:db8:12::1/64\"", "advertise = true");
+    let f = |i: usize, name: &str| format!("router[0].interface[{i}].{name}");
+    let with = |extra: &str| format!("{adv}\n{extra}");
+    bad6(wan, &format!("{wan}\nra_interval = \"5s\""), "ra_interval", &f(1, "ra_interval"), "add `advertise = true`");
+    bad6(
+        wan,
+        &format!("{wan}\nrouter_lifetime = \"60s\""),
+        "router_lifetime",
+        &f(1, "router_lifetime"),
+        "add `advertise",
+    );
+    bad6("ip6 = \"2001:db8:1::1/64\"\n", "", adv, &f(0, "advertise"), "advertising needs the interface's `ip6`");
+    bad6("2001:db8:1::1/64", "2001:db8:1::1/80", adv, &f(0, "advertise"), "2001:db8:1::1/80 is a /80: hosts form");
+    bad6(adv, &with("ra_interval = \"2s\""), "ra_interval", &f(0, "ra_interval"), "outside 4s..=1800s");
+    bad6(adv, &with("router_lifetime = \"30500ms\""), "router_lifetime", &f(0, "router_lifetime"), "not whole seconds");
+    bad6(adv, &with("router_lifetime = \"5s\""), "router_lifetime", &f(0, "router_lifetime"), "neither 0");
+    bad6(adv, &with("router_lifetime = \"9001s\""), "router_lifetime", &f(0, "router_lifetime"), "to 9000s");
+    bad6(
+        adv,
+        "advertise = false",
+        "dst = \"2001:db8:2::ff:fe00:2\"",
+        "app[0].dst",
+        "neither `gateway6` nor a link to an advertising router",
+    );
+    let no_ipv6 = "is IPv6 but host \"client\" has none: give it `ip6`";
+    bad6("ip6 = []\n", "", "dst = \"2001:db8:2::ff:fe00:2\"", "app[0].dst", no_ipv6);
+}
+
+/// The IPv6 trace's routers, seen from the outside: the advertised prefixes became the hosts' addresses, the
+/// static routes carried the probes. With a router lifetime of 0 a router advertises without being a default
+/// router: the hosts keep soliciting (answered 3 s after the advertisement at the start, MIN_DELAY_BETWEEN_RAS),
+/// have no route off their link, and the transfer cannot start.
+#[test]
+fn routers_advertise_and_route_ipv6() {
+    let out = run_text(&trace_text("traceroute6"), None, false);
+    assert!(out.result.passed(), "{}", out.result);
+    let lines = &out.result.apps[0].lines;
+    assert!(lines[0].starts_with("hop limit 1: ICMPv6 hop limit exceeded"), "{lines:?}");
+    assert!(lines[3].starts_with("hop limit 4: ICMPv6 port unreachable"), "{lines:?}");
+    let text = trace_text("traceroute6").replace("advertise = true", "advertise = true\nrouter_lifetime = \"0s\"");
+    let out = run_text(&text, None, false);
+    assert!(!out.result.passed(), "no default router: {}", out.result);
+    let summary = out.result.to_string();
+    assert!(summary.contains("router advertisements sent 2, router solicitations answered 2"), "{summary}");
+    assert!(summary.contains("no route to 2001:db8:2::ff:fe00:2"), "{summary}");
+}
+
 #[test]
 fn bad_queues_are_located() {
     let q = |queue: &str| format!("address = \"10.0.12.1/30\"\nqueue = {{ {queue} }}");

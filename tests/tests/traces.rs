@@ -51,6 +51,8 @@ const SUMMARY_SNAPSHOTS: &[&str] = &[
     "dumbbell_codel",
     "traceroute",
     "path_mtu",
+    // IPv6 through routers by static routes, hosts autoconfigured from router advertisements.
+    "traceroute6",
 ];
 
 /// The repository carries the traces: keep each one small.

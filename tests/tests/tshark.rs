@@ -363,3 +363,42 @@ fn tshark_sees_routers_answer_in_hop_order() {
     let mtu = fields("path_mtu-client.pcapng", "icmp.type == 3 && icmp.code == 4", "icmp.mtu");
     assert!(!mtu.is_empty() && mtu.iter().all(|m| m == "1000"), "{mtu:?}");
 }
+
+/// The IPv6 traceroute through tshark's eyes: ICMPv6 time exceeded from r1, r2 and r3 in hop order, then port
+/// unreachable from the server's autoconfigured address; r2 forwards probes 3 and 4 with their hop limit one
+/// less and UDP checksums tshark verifies; the hosts hear Router Advertisements of their prefixes with the
+/// flags SLAAC needs and a good checksum.
+#[test]
+fn tshark_sees_ipv6_routers_answer_in_hop_order() {
+    if !tshark_available("tshark view of the IPv6 router traces") {
+        return;
+    }
+    let dir = synack_tests::traces::traces_dir();
+    let fields = |file: &str, filter: &str, fields: &[&str]| -> Vec<String> {
+        let mut args = vec!["-Y", filter, "-T", "fields", "-E", "occurrence=f"];
+        for f in fields {
+            args.extend(["-e", f]);
+        }
+        tshark(&dir.join(file), &args).lines().map(str::to_string).filter(|l| !l.is_empty()).collect()
+    };
+    let answers = fields("traceroute6-client.pcapng", "icmpv6.type == 3 || icmpv6.type == 1", &["ipv6.src"]);
+    assert_eq!(answers, ["2001:db8:1::1", "2001:db8:12::2", "2001:db8:23::2", "2001:db8:2::ff:fe00:2"]);
+    // Status 1 is "good" (checksum verified).
+    let hops = fields("traceroute6-r2-east.pcapng", "udp && !icmpv6 && udp.checksum.status == 1", &["ipv6.hlim"]);
+    assert_eq!(hops, ["1", "2"], "probes 3 and 4 leave r2 with hop limit 1 and 2, checksums good");
+    let ra = [
+        "ipv6.src",
+        "ipv6.hlim",
+        "icmpv6.nd.ra.router_lifetime",
+        "icmpv6.opt.prefix",
+        "icmpv6.opt.prefix.flag.l",
+        "icmpv6.opt.prefix.flag.a",
+        "icmpv6.checksum.status",
+    ];
+    for (file, expected) in [
+        ("traceroute6-client.pcapng", "fe80::1ff:fe00:101\t255\t30\t2001:db8:1::\t1\t1\t1"),
+        ("traceroute6-server.pcapng", "fe80::1ff:fe00:302\t255\t30\t2001:db8:2::\t1\t1\t1"),
+    ] {
+        assert_eq!(fields(file, "icmpv6.type == 134", &ra), [expected], "{file}");
+    }
+}

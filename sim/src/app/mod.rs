@@ -24,7 +24,7 @@ pub use ping::Ping;
 pub use router_advert::RouterAdvert;
 pub use tcp_client::{TcpBulk, TcpRequestResponse};
 pub use tcp_server::{SinkOptions, TcpEcho, TcpSink};
-pub use traceroute::{ProbePath, Traceroute};
+pub use traceroute::{ProbePath, ProbePath6, Traceroute};
 pub use udp::{UdpBulk, UdpEcho, UdpPingPong, UdpSink};
 
 use std::collections::BTreeMap;

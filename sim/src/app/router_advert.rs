@@ -1,7 +1,7 @@
 //! A scripted IPv6 router's advertisements (RFC 4861 §6.2): Router Advertisements to all nodes, at a fixed
 //! interval, from the host's link-local address, carrying one on-link prefix that hosts may autoconfigure
 //! addresses in (RFC 4862 SLAAC) and the link MTU. Enough to show a synack host form a global address and
-//! learn its default router; it does not forward (the simulator's routers are IPv4).
+//! learn its default router; it does not forward (a router interface advertises itself with `advertise = true`).
 
 use super::{App, AppReport, Cx};
 use std::time::Duration;

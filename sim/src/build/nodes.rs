@@ -5,11 +5,13 @@
 use crate::aqm::{CoDel, CoDelParams, Discipline, FqCoDel, Limit, Red, RedParams, TailDrop};
 use crate::capture::{Capture, CaptureSettings};
 use crate::link::End;
-use crate::node::{mask, Egress, Interface, Node, NodeKind, Port, Route, Router, Switch};
+use crate::node::{
+    mask, mask6, Advertise, Egress, Interface, Node, NodeKind, Port, Route, Route6, Router, Switch, DEFAULT_RA_INTERVAL,
+};
 use crate::rng::{derive_seed, stream};
 use crate::scenario::{Scenario, ScenarioError, Source};
-use crate::topology::{split_end, DisciplineKind, QueueSpec};
-use std::net::Ipv4Addr;
+use crate::topology::{split_end, DisciplineKind, InterfaceSpec, QueueSpec, RoutePrefix, RouteSpec};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::time::Duration;
 use synack::wire::EthernetAddress;
 
@@ -19,6 +21,11 @@ const DEFAULT_QUEUE_BYTES: usize = 64 * 1024;
 const DEFAULT_QUEUE_PACKETS: usize = 1000;
 const FQ_DEFAULT_PACKETS: usize = 10_240;
 const MAX_MTU: usize = 65_535;
+/// The range of an interval between unsolicited advertisements (RFC 4861 §6.2.1 MaxRtrAdvInterval).
+const RA_INTERVAL_MIN: Duration = Duration::from_secs(4);
+const RA_INTERVAL_MAX: Duration = Duration::from_secs(1800);
+/// The longest router lifetime (RFC 4861 §6.2.1 AdvDefaultLifetime).
+const ROUTER_LIFETIME_MAX: Duration = Duration::from_secs(9000);
 
 /// Builds the nodes: switches first, then routers, in the order written.
 pub(super) fn build_nodes(
@@ -47,7 +54,7 @@ pub(super) fn build_nodes(
                 Ok(Port { name, mac, link: None, egress, capture })
             })
             .collect::<Result<Vec<_>, ScenarioError>>()?;
-        nodes.push(Node { name: s.name.clone(), ports, kind: NodeKind::Switch(Switch::default()) });
+        nodes.push(Node { name: s.name.clone(), ports, kind: NodeKind::Switch(Switch::default()), timer_at: None });
     }
     for (i, r) in sc.routers.iter().enumerate() {
         let idx = i.to_string();
@@ -118,13 +125,30 @@ pub(super) fn build_nodes(
                     return Err(at(&field("ip6"), format!("{c} overlaps interface {:?}'s IPv6 prefix", o.name)));
                 }
             }
-            ifaces.push(Interface { name: f.name.clone(), addr, prefix, mtu, mac, ip6 });
+            let advertise = advertise(f).map_err(|(name, m)| at(&field(name), m))?;
+            ifaces.push(Interface { name: f.name.clone(), addr, prefix, mtu, mac, ip6, advertise });
         }
         let mut routes = Vec::new();
+        let mut routes6 = Vec::new();
         for (k, rt) in r.routes.iter().enumerate() {
             let kdx = k.to_string();
             let field = |name: &'static str| ["route", kdx.as_str(), name];
-            let (net, prefix) = (rt.prefix.0.addr(), rt.prefix.0.prefix_len());
+            let cidr = match rt.prefix {
+                RoutePrefix::V4(c) => c,
+                RoutePrefix::V6(c) => {
+                    routes6.push(route6(rt, c, &ifaces).map_err(|(name, m)| at(&field(name), m))?);
+                    continue;
+                }
+            };
+            let via = match rt.via {
+                Some(IpAddr::V6(v)) => {
+                    let msg = format!("next hop {v} is IPv6 but the prefix {cidr} is IPv4: write both of one family");
+                    return Err(at(&field("via"), msg));
+                }
+                Some(IpAddr::V4(v)) => Some(v),
+                None => None,
+            };
+            let (net, prefix) = (cidr.addr(), cidr.prefix_len());
             if u32::from(net) & !mask(prefix) != 0 {
                 let msg = format!(
                     "{net}/{prefix} has host bits set: write the network, {}/{prefix}",
@@ -132,7 +156,7 @@ pub(super) fn build_nodes(
                 );
                 return Err(at(&field("prefix"), msg));
             }
-            let iface = match (&rt.interface, rt.via) {
+            let iface = match (&rt.interface, via) {
                 (Some(name), via) => {
                     let i = ifaces.iter().position(|f| f.name == *name).ok_or_else(|| {
                         let known: Vec<&str> = ifaces.iter().map(|f| f.name.as_str()).collect();
@@ -150,14 +174,109 @@ pub(super) fn build_nodes(
                     .ok_or_else(|| at(&field("via"), format!("next hop {v} is on none of the router's subnets")))?,
                 (None, None) => return Err(at(&field("prefix"), "a route needs `via` or `interface`".into())),
             };
-            if let Some(v) = rt.via.filter(|v| ifaces.iter().any(|f| f.addr == *v)) {
+            if let Some(v) = via.filter(|v| ifaces.iter().any(|f| f.addr == *v)) {
                 return Err(at(&field("via"), format!("next hop {v} is the router's own address")));
             }
-            routes.push(Route { net, prefix, via: rt.via, iface });
+            routes.push(Route { net, prefix, via, iface });
         }
-        nodes.push(Node { name: r.name.clone(), ports, kind: NodeKind::Router(Router::new(ifaces, routes)) });
+        let kind = NodeKind::Router(Router::new(ifaces, routes, routes6));
+        nodes.push(Node { name: r.name.clone(), ports, kind, timer_at: None });
     }
     Ok(nodes)
+}
+
+/// An interface's Router Advertisement settings, checked; errors name the field.
+fn advertise(f: &InterfaceSpec) -> Result<Option<Advertise>, (&'static str, String)> {
+    if f.advertise != Some(true) {
+        for (name, set) in [("ra_interval", f.ra_interval.is_some()), ("router_lifetime", f.router_lifetime.is_some())]
+        {
+            if set {
+                return Err((name, format!("`{name}` is a setting of advertising interfaces: add `advertise = true`")));
+            }
+        }
+        return Ok(None);
+    }
+    let Some(c) = f.ip6 else {
+        return Err(("advertise", "advertising needs the interface's `ip6` (the prefix to advertise)".into()));
+    };
+    if c.0.prefix_len() != 64 {
+        let msg = format!("{} is a /{}: hosts form addresses (SLAAC) in /64 prefixes only", c.0, c.0.prefix_len());
+        return Err(("advertise", msg));
+    }
+    let interval = f.ra_interval.map_or(DEFAULT_RA_INTERVAL, |d| d.0);
+    if !(RA_INTERVAL_MIN..=RA_INTERVAL_MAX).contains(&interval) {
+        let msg = format!("ra_interval {interval:?} is outside 4s..=1800s (RFC 4861 §6.2.1 MaxRtrAdvInterval)");
+        return Err(("ra_interval", msg));
+    }
+    let lifetime = f.router_lifetime.map_or(interval * 3, |d| d.0);
+    if lifetime.subsec_nanos() != 0 && f.router_lifetime.is_some() {
+        return Err((
+            "router_lifetime",
+            format!("router_lifetime {lifetime:?} is not whole seconds (an advertisement carries seconds)"),
+        ));
+    }
+    if !lifetime.is_zero() && !(interval..=ROUTER_LIFETIME_MAX).contains(&lifetime) {
+        let msg = format!(
+            "router_lifetime {lifetime:?} is neither 0 (not a default router) nor within ra_interval ({interval:?}) \
+             to 9000s (RFC 4861 §6.2.1)"
+        );
+        return Err(("router_lifetime", msg));
+    }
+    Ok(Some(Advertise { interval, lifetime: Duration::from_secs(lifetime.as_secs()) }))
+}
+
+/// An IPv6 static route, checked against the router's interfaces; errors name the route's field.
+fn route6(rt: &RouteSpec, c: synack::Ipv6Cidr, ifaces: &[Interface]) -> Result<Route6, (&'static str, String)> {
+    let (net, prefix) = (c.addr(), c.prefix_len());
+    if u128::from(net) & !mask6(prefix) != 0 {
+        let network = Ipv6Addr::from(u128::from(net) & mask6(prefix));
+        return Err(("prefix", format!("{c} has host bits set: write the network, {network}/{prefix}")));
+    }
+    let via = match rt.via {
+        Some(IpAddr::V4(v)) => {
+            return Err(("via", format!("next hop {v} is IPv4 but the prefix {c} is IPv6: write both of one family")))
+        }
+        Some(IpAddr::V6(v)) => Some(v),
+        None => None,
+    };
+    if let Some(v) = via.filter(|v| v.is_multicast() || v.is_unspecified()) {
+        return Err(("via", format!("next hop {v} is not a unicast address")));
+    }
+    let on = |f: &Interface, v: Ipv6Addr| f.ip6.is_some_and(|p| p.contains(v));
+    let link_local = |i: usize| ifaces[i].ip6.map(|_| synack::wire::ipv6::link_local_from_mac(ifaces[i].mac));
+    let iface = match (&rt.interface, via) {
+        (Some(name), via) => {
+            let i = ifaces.iter().position(|f| f.name == *name).ok_or_else(|| {
+                let known: Vec<&str> = ifaces.iter().map(|f| f.name.as_str()).collect();
+                ("interface", format!("no interface {name:?} (interfaces: {})", known.join(", ")))
+            })?;
+            if ifaces[i].ip6.is_none() {
+                let msg =
+                    format!("interface {name:?} has no `ip6`: IPv6 routes leave by interfaces with an IPv6 prefix");
+                return Err(("interface", msg));
+            }
+            if let Some(v) = via.filter(|v| !synack::wire::ipv6::is_link_local(v) && !on(&ifaces[i], *v)) {
+                return Err(("via", format!("next hop {v} is not on interface {name:?}'s IPv6 prefix")));
+            }
+            i
+        }
+        (None, Some(v)) if synack::wire::ipv6::is_link_local(&v) => {
+            let msg = format!("link-local next hop {v} needs `interface`: fe80::/10 is on every link");
+            return Err(("via", msg));
+        }
+        (None, Some(v)) => ifaces
+            .iter()
+            .position(|f| on(f, v))
+            .ok_or_else(|| ("via", format!("next hop {v} is on none of the router's IPv6 prefixes")))?,
+        (None, None) => return Err(("prefix", "a route needs `via` or `interface`".into())),
+    };
+    let own = |v: &Ipv6Addr| {
+        (0..ifaces.len()).any(|i| ifaces[i].ip6.is_some_and(|p| p.addr() == *v) || link_local(i) == Some(*v))
+    };
+    if let Some(v) = via.filter(own) {
+        return Err(("via", format!("next hop {v} is the router's own address")));
+    }
+    Ok(Route6 { net, prefix, via, iface })
 }
 
 impl Interface {

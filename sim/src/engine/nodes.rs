@@ -4,6 +4,7 @@
 
 use super::{join_comment, Ev, Sim};
 use crate::node::{NodeKind, Offered};
+use synack::Instant;
 
 impl Sim {
     pub(super) fn node_receive(&mut self, node: usize, port: usize, bytes: Vec<u8>, note: Option<String>) {
@@ -28,6 +29,39 @@ impl Sim {
         }
         for (p, frame) in outs {
             self.offer(node, p, frame);
+        }
+        self.schedule_node_timer(node);
+    }
+
+    /// The node's timer event at `deadline` is due: unless the node has moved it since, it acts.
+    pub(super) fn node_timer(&mut self, node: usize, deadline: Instant) {
+        let now = self.now;
+        let n = &mut self.nodes[node];
+        if n.timer_at != Some(deadline) {
+            return;
+        }
+        n.timer_at = None;
+        let mut outs: Vec<(usize, Vec<u8>)> = Vec::new();
+        if let NodeKind::Router(r) = &mut n.kind {
+            r.on_timer(now, &mut outs);
+        }
+        for (p, frame) in outs {
+            self.offer(node, p, frame);
+        }
+        self.schedule_node_timer(node);
+    }
+
+    /// Queues the node's next timer event if it has a new deadline (a node without timers queues nothing).
+    pub(super) fn schedule_node_timer(&mut self, node: usize) {
+        let n = &mut self.nodes[node];
+        match n.poll_timeout() {
+            Some(t) if n.timer_at != Some(t) => {
+                n.timer_at = Some(t);
+                let at = t.max(self.now);
+                self.push(at, Ev::NodeTimer { node, deadline: t });
+            }
+            Some(_) => {}
+            None => n.timer_at = None,
         }
     }
 

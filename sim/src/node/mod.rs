@@ -1,4 +1,4 @@
-//! Nodes besides hosts: learning Ethernet [`Switch`]es and IPv4 [`Router`]s. A node has ports; each port is
+//! Nodes besides hosts: learning Ethernet [`Switch`]es and IPv4/IPv6 [`Router`]s. A node has ports; each port is
 //! on one link, has a MAC address, an [`Egress`] queue (a rate and a queue discipline, or none: send at once)
 //! and its own capture (`<scenario>-<node>-<port>.pcapng`).
 
@@ -9,6 +9,7 @@ mod switch;
 
 pub use egress::{Egress, Offered};
 pub use router::{fragment, mask, Interface, Route, Router, ICMP_BURST, ICMP_PER_SECOND, MAX_PENDING};
+pub use router6::{mask6, Advertise, Route6, DEFAULT_RA_INTERVAL, MIN_DELAY_BETWEEN_RAS};
 pub use switch::Switch;
 
 use crate::capture::Capture;
@@ -38,9 +39,19 @@ pub struct Node {
     pub name: String,
     pub ports: Vec<Port>,
     pub kind: NodeKind,
+    /// The deadline of the node's pending timer event, if one is queued.
+    pub(crate) timer_at: Option<synack::Instant>,
 }
 
 impl Node {
+    /// When the node next acts of its own accord (a router's advertisement).
+    pub fn poll_timeout(&self) -> Option<synack::Instant> {
+        match &self.kind {
+            NodeKind::Router(r) => r.poll_timeout(),
+            NodeKind::Switch(_) => None,
+        }
+    }
+
     /// The node's counters, by what: a router's forwarding decisions, a switch's floods and forwards.
     pub fn counters(&self) -> BTreeMap<&'static str, u64> {
         match &self.kind {

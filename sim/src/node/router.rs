@@ -15,7 +15,8 @@
 //!   at most once a second, by the next datagram for that neighbour);
 //! - an echo request to one of its addresses is answered.
 //!
-//! It is deterministic: no timers, no randomness; the ICMP identifiers count up from 1.
+//! IPv6 (static routes, neighbour discovery, Router Advertisements) is in `router6`. It is deterministic: no
+//! randomness; the ICMP identifiers count up from 1; the only timers are IPv6 Router Advertisements.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::Ipv4Addr;
@@ -45,6 +46,8 @@ pub struct Interface {
     pub mac: EthernetAddress,
     /// The interface's IPv6 address and prefix, if it forwards IPv6.
     pub ip6: Option<synack::Ipv6Cidr>,
+    /// Router Advertisements of the `ip6` prefix on this interface, if it sends them.
+    pub advertise: Option<super::router6::Advertise>,
 }
 
 impl Interface {
@@ -94,6 +97,10 @@ pub struct Router {
     pub ifaces: Vec<Interface>,
     /// Static routes then the connected ones; the longest prefix wins, the first written among equals.
     pub routes: Vec<Route>,
+    /// The same for IPv6: static routes, then the interfaces' connected prefixes.
+    pub routes6: Vec<super::router6::Route6>,
+    /// Per interface: when its next Router Advertisement is due and when it sent the last one.
+    pub(crate) ra: Vec<super::router6::RaSchedule>,
     arp: BTreeMap<Ipv4Addr, EthernetAddress>,
     pending: BTreeMap<Ipv4Addr, Pending>,
     icmp_tokens: u32,
@@ -107,15 +114,20 @@ pub struct Router {
 }
 
 impl Router {
-    /// A router with these interfaces and static routes (connected routes are added after them).
-    pub fn new(ifaces: Vec<Interface>, mut routes: Vec<Route>) -> Router {
+    /// A router with these interfaces and static routes of both families (connected routes are added after
+    /// them).
+    pub fn new(ifaces: Vec<Interface>, mut routes: Vec<Route>, mut routes6: Vec<super::router6::Route6>) -> Router {
         for (i, f) in ifaces.iter().enumerate() {
             let net = Ipv4Addr::from(u32::from(f.addr) & f.mask());
             routes.push(Route { net, prefix: f.prefix, via: None, iface: i });
         }
+        routes6.extend(super::router6::connected(&ifaces));
+        let ra = ifaces.iter().map(super::router6::RaSchedule::new).collect();
         Router {
             ifaces,
             routes,
+            routes6,
+            ra,
             arp: BTreeMap::new(),
             pending: BTreeMap::new(),
             icmp_tokens: ICMP_BURST,
@@ -426,12 +438,13 @@ mod tests {
             mtu: 1500,
             mac: EthernetAddress([2, 0, 1, 0, 1, i]),
             ip6: None,
+            advertise: None,
         };
         let routes = vec![
             Route { net: [0, 0, 0, 0].into(), prefix: 0, via: Some([10, 0, 1, 9].into()), iface: 1 },
             Route { net: [10, 9, 0, 0].into(), prefix: 16, via: Some([10, 0, 1, 8].into()), iface: 1 },
         ];
-        Router::new(vec![iface(1, [10, 0, 0, 1], 24), iface(2, [10, 0, 1, 1], 24)], routes)
+        Router::new(vec![iface(1, [10, 0, 0, 1], 24), iface(2, [10, 0, 1, 1], 24)], routes, Vec::new())
     }
 
     /// A UDP datagram from 10.0.0.2 to `dst` with `ttl`, framed to the router's first interface.
