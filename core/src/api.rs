@@ -224,8 +224,10 @@ pub enum Event {
     /// `dst` (`remote` for UDP) cannot be reached; sent datagrams were lost. UDP and ping sockets hear every
     /// error at once. A TCP connection hears only a hard error ([`UnreachableReason::is_hard_for_tcp`]) while it
     /// is still opening, which aborts it and releases the handle; soft errors are remembered and reported by
-    /// [`Event::TimedOut`] if the connection times out.
-    Unreachable { dst: IpAddr, port: Option<u16>, reason: UnreachableReason },
+    /// [`Event::TimedOut`] if the connection times out. `reporter` is who said so: the source of the ICMP or
+    /// ICMPv6 error (a router on the way, as a traceroute shows each hop, or `dst` itself), or `None` when this
+    /// stack found no way there (no neighbour answered, no route).
+    Unreachable { dst: IpAddr, port: Option<u16>, reason: UnreachableReason, reporter: Option<IpAddr> },
     /// An echo reply matched an outstanding request of this ping socket.
     EchoReply { from: IpAddr, seq_no: u16, rtt: Duration, ttl: u8, len: usize },
     /// A TCP connection we opened is established.

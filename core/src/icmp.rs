@@ -6,6 +6,7 @@ use crate::ipv4::Received;
 use crate::ports::PortAllocator;
 use crate::stack::Stack;
 use crate::stats::{DropReason, Layer};
+use crate::tcp::ErrorReport;
 use crate::time::Instant;
 use crate::wire::{DstUnreachable, Icmpv4Packet, Icmpv4Repr, IpProtocol, QuotedDatagram, TimeExceeded};
 use core::net::{IpAddr, SocketAddr};
@@ -96,16 +97,24 @@ impl Stack {
             }
             Icmpv4Repr::DstUnreachable { reason, next_hop_mtu, original } => {
                 let reason = UnreachableReason::DstUnreachable { code: reason.into(), next_hop_mtu };
-                self.on_icmp_error(reason, original, now, out)
+                self.on_icmp_error(reason, rx.src, original, now, out)
             }
             Icmpv4Repr::TimeExceeded { reason, original } => {
-                self.on_icmp_error(UnreachableReason::TimeExceeded { code: reason.into() }, original, now, out)
+                self.on_icmp_error(UnreachableReason::TimeExceeded { code: reason.into() }, rx.src, original, now, out)
             }
         }
     }
 
-    /// A destination-unreachable or time-exceeded message: tell the socket whose datagram it quotes.
-    fn on_icmp_error(&mut self, reason: UnreachableReason, original: &[u8], now: Instant, out: &mut Vec<Output>) {
+    /// A destination-unreachable or time-exceeded message from `reporter`: tell the socket whose datagram it
+    /// quotes.
+    fn on_icmp_error(
+        &mut self,
+        reason: UnreachableReason,
+        reporter: IpAddr,
+        original: &[u8],
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) {
         self.stats.icmp_errors_received += 1;
         let quoted = QuotedDatagram::parse(original).ok();
         let Some(q) = quoted.filter(|q| q.src_addr() == self.config.ipv4.addr()) else {
@@ -117,7 +126,7 @@ impl Stack {
                 Some((sock, q.dst_port()))
             }),
             IpProtocol::Tcp => {
-                if self.on_tcp_icmp_error(&q, reason, now, out) {
+                if self.on_tcp_icmp_error(&q, ErrorReport { reason, reporter }, now, out) {
                     return;
                 }
                 None
@@ -129,7 +138,8 @@ impl Stack {
         };
         match target {
             Some((sock, port)) => {
-                out.push(Output::Event(sock, Event::Unreachable { dst: q.dst_addr().into(), port, reason }))
+                let event = Event::Unreachable { dst: q.dst_addr().into(), port, reason, reporter: Some(reporter) };
+                out.push(Output::Event(sock, event))
             }
             None => self.drop_frame(DropReason::IcmpUnhandled),
         }

@@ -15,6 +15,7 @@ use crate::ndp::router::{PrefixInfo, RouterAdvert};
 use crate::reassembly::{Fragment, FragmentKey};
 use crate::stack::Stack;
 use crate::stats::{DropReason, Layer};
+use crate::tcp::ErrorReport;
 use crate::time::Instant;
 use crate::timer::TimerKey;
 use crate::wire::ethernet::{self, EthernetRepr};
@@ -422,7 +423,10 @@ impl Stack {
                 if !self.on_tcp_no_neighbour(owner) && !told.contains(&(owner, q.dst, q.port)) {
                     told.push((owner, q.dst, q.port));
                     let reason = UnreachableReason::NoNeighbour;
-                    out.push(Output::Event(owner, Event::Unreachable { dst: IpAddr::V6(q.dst), port: q.port, reason }));
+                    out.push(Output::Event(
+                        owner,
+                        Event::Unreachable { dst: IpAddr::V6(q.dst), port: q.port, reason, reporter: None },
+                    ));
                 }
             }
             self.recycle_frame(q.frame);
@@ -627,18 +631,18 @@ impl Stack {
             }
             Icmpv6Repr::DstUnreachable { reason, original } => {
                 let reason = UnreachableReason::Icmpv6DstUnreachable { code: reason.into() };
-                self.on_icmpv6_error(reason, original, now, out)
+                self.on_icmpv6_error(reason, src, original, now, out)
             }
             Icmpv6Repr::PacketTooBig { mtu, original } => {
                 self.on_packet_too_big(mtu, original, now);
-                self.on_icmpv6_error(UnreachableReason::PacketTooBig { mtu }, original, now, out)
+                self.on_icmpv6_error(UnreachableReason::PacketTooBig { mtu }, src, original, now, out)
             }
             Icmpv6Repr::TimeExceeded { reason, original } => {
-                self.on_icmpv6_error(UnreachableReason::TimeExceeded { code: reason.into() }, original, now, out)
+                self.on_icmpv6_error(UnreachableReason::TimeExceeded { code: reason.into() }, src, original, now, out)
             }
             Icmpv6Repr::ParamProblem { reason, pointer, original } => {
                 let reason = UnreachableReason::ParameterProblem { code: reason.into(), pointer };
-                self.on_icmpv6_error(reason, original, now, out)
+                self.on_icmpv6_error(reason, src, original, now, out)
             }
             Icmpv6Repr::UnknownError { .. } => {
                 self.stats.icmp_errors_received += 1;
@@ -693,7 +697,14 @@ impl Stack {
     }
 
     /// An ICMPv6 error about one of our packets: tell the socket whose packet it quotes.
-    fn on_icmpv6_error(&mut self, reason: UnreachableReason, original: &[u8], now: Instant, out: &mut Vec<Output>) {
+    fn on_icmpv6_error(
+        &mut self,
+        reason: UnreachableReason,
+        reporter: Ipv6Addr,
+        original: &[u8],
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) {
         self.stats.icmp_errors_received += 1;
         let quoted = QuotedPacket::parse(original).ok();
         let Some(q) = quoted.filter(|q| self.ipv6_is_ours(q.src_addr())) else {
@@ -705,7 +716,8 @@ impl Stack {
             Some(IpProtocol::Tcp) => {
                 if let (Some(sp), Some(dp), Some(seq)) = (q.src_port(), q.dst_port(), q.tcp_seq_number()) {
                     let ends = (SocketAddr::new(local, sp), SocketAddr::new(remote, dp));
-                    if self.on_tcp_quoted_error(ends.0, ends.1, seq, reason, now, out) {
+                    let report = ErrorReport { reason, reporter: reporter.into() };
+                    if self.on_tcp_quoted_error(ends.0, ends.1, seq, report, now, out) {
                         return;
                     }
                 }
@@ -719,7 +731,10 @@ impl Stack {
         match target {
             // A smaller path MTU is news for TCP only; a datagram socket learns it at its next send.
             Some(_) if matches!(reason, UnreachableReason::PacketTooBig { .. }) => {}
-            Some((sock, port)) => out.push(Output::Event(sock, Event::Unreachable { dst: remote, port, reason })),
+            Some((sock, port)) => {
+                let event = Event::Unreachable { dst: remote, port, reason, reporter: Some(reporter.into()) };
+                out.push(Output::Event(sock, event))
+            }
             None => self.drop_frame(DropReason::IcmpUnhandled),
         }
     }

@@ -329,7 +329,7 @@ impl Stack {
                             let reason = UnreachableReason::NoNeighbour;
                             out.push(Output::Event(
                                 owner,
-                                Event::Unreachable { dst: f.dst.into(), port: f.port, reason },
+                                Event::Unreachable { dst: f.dst.into(), port: f.port, reason, reporter: None },
                             ));
                         }
                     }

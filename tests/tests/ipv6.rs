@@ -141,7 +141,10 @@ fn closed_ports_answer_with_reset_and_port_unreachable() {
     p.run_until(p.now + Duration::from_millis(50));
     let reason = UnreachableReason::Icmpv6DstUnreachable { code: 4 };
     assert!(
-        p.events_of(Side::A).contains(&(u, Event::Unreachable { dst: IpAddr::V6(GB), port: Some(53), reason })),
+        p.events_of(Side::A).contains(&(
+            u,
+            Event::Unreachable { dst: IpAddr::V6(GB), port: Some(53), reason, reporter: Some(IpAddr::V6(GB)) }
+        )),
         "{:#?}",
         p.lines()
     );
@@ -244,7 +247,8 @@ fn an_unanswered_neighbour_is_given_up_and_reported() {
     let ns = p.lines().iter().filter(|l| l.starts_with("A>B") && l.contains("NS") && l.contains("::99")).count();
     assert_eq!(ns, 3, "{:#?}", p.lines());
     let reason = UnreachableReason::NoNeighbour;
-    assert!(p.events_of(Side::A).contains(&(u, Event::Unreachable { dst: IpAddr::V6(ghost), port: Some(53), reason })));
+    let event = Event::Unreachable { dst: IpAddr::V6(ghost), port: Some(53), reason, reporter: None };
+    assert!(p.events_of(Side::A).contains(&(u, event)));
     assert_eq!(p.a.stats().drops(DropReason::NdpUnresolved), 1);
 }
 
@@ -471,7 +475,10 @@ fn icmpv6_errors_abort_an_opening_connection_when_hard_and_are_remembered_when_s
     let out = p.a.handle(synack::Input::Frame(&f), p.now);
     p.absorb_all(Side::A, out);
     let reason = UnreachableReason::Icmpv6DstUnreachable { code: 4 };
-    assert!(p.events_of(Side::A).contains(&(c, Event::Unreachable { dst: IpAddr::V6(GB), port: Some(5555), reason })));
+    // The router that refused the SYN is named, not the destination.
+    let router = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0xfe));
+    let event = Event::Unreachable { dst: IpAddr::V6(GB), port: Some(5555), reason, reporter: Some(router) };
+    assert!(p.events_of(Side::A).contains(&(c, event)));
     // Address unreachable (code 3) is soft: retransmissions go on, and the timeout names it.
     let far = Ipv6Addr::new(0x2001, 0xdb8, 0, 0, 0, 0, 0, 0x77);
     let mut p = pair(15);

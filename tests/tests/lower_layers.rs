@@ -98,7 +98,10 @@ fn udp_to_closed_port_gets_port_unreachable_reported_to_the_sender() {
     assert_eq!(p.b.stats().drops(DropReason::UdpNoSocket), 1);
     assert_eq!(p.b.stats().icmp_errors_sent, 1);
     let reason = UnreachableReason::DstUnreachable { code: 3, next_hop_mtu: 0 };
-    assert_eq!(p.events_of(Side::A), [(cli, Event::Unreachable { dst: IP_B.into(), port: Some(9), reason })]);
+    assert_eq!(
+        p.events_of(Side::A),
+        [(cli, Event::Unreachable { dst: IP_B.into(), port: Some(9), reason, reporter: Some(IP_B.into()) })]
+    );
     // The error quotes the whole original datagram (it is short): IP header + UDP header + 20 bytes.
     assert_eq!(p.log[3].frame.len(), 14 + 20 + 8 + 20 + 8 + 20);
 }
@@ -149,7 +152,7 @@ fn arp_failure_drops_queued_datagrams_and_reports_unreachable() {
     assert_eq!(p.a.stats().drops(DropReason::ArpUnresolved), 3);
     let reason = UnreachableReason::NoNeighbour;
     let dst = ghost.ip();
-    assert_eq!(p.events_of(Side::A), [(cli, Event::Unreachable { dst, port: Some(53), reason })]);
+    assert_eq!(p.events_of(Side::A), [(cli, Event::Unreachable { dst, port: Some(53), reason, reporter: None })]);
     // Requests went out at 0 s, 1 s and 2 s; the give-up came at 3 s.
     let times: Vec<Instant> = p.log.iter().map(|l| l.at).collect();
     assert_eq!(times, [Instant::ZERO, Instant::from_secs(1), Instant::from_secs(2)]);

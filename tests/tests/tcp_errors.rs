@@ -90,7 +90,7 @@ fn icmp_port_unreachable_during_syn_sent_fails_the_connect_at_once() {
         let reason = UnreachableReason::DstUnreachable { code, next_hop_mtu: 0 };
         assert_eq!(
             a_events_of(&p, c),
-            [Event::Unreachable { dst: IP_B.into(), port: Some(80), reason }],
+            [Event::Unreachable { dst: IP_B.into(), port: Some(80), reason, reporter: Some(IP_B.into()) }],
             "code {code}"
         );
         assert!(reason.is_hard_for_tcp());
@@ -155,7 +155,10 @@ fn udp_hears_even_a_soft_error_at_once() {
     p.run_until(p.now + Duration::from_millis(10));
     icmp_unreachable_for_last_frame_of_a(&mut p, 1);
     let reason = UnreachableReason::DstUnreachable { code: 1, next_hop_mtu: 0 };
-    assert_eq!(p.events_of(Side::A), [(sock, Event::Unreachable { dst: IP_B.into(), port: Some(53), reason })]);
+    assert_eq!(
+        p.events_of(Side::A),
+        [(sock, Event::Unreachable { dst: IP_B.into(), port: Some(53), reason, reporter: Some(IP_B.into()) })]
+    );
 }
 
 #[test]

@@ -13,13 +13,21 @@ use crate::time::Instant;
 use crate::wire::icmpv4::QuotedDatagram;
 use core::net::{IpAddr, SocketAddr};
 
+/// An ICMP or ICMPv6 error as a connection hears it: why, and who said so.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ErrorReport {
+    pub reason: UnreachableReason,
+    /// The error's source address: a router on the path, or the destination itself.
+    pub reporter: IpAddr,
+}
+
 impl Stack {
     /// An ICMP error quoting the start of one of our TCP segments (`quoted`). Returns whether it named a
     /// connection of ours.
     pub(crate) fn on_tcp_icmp_error(
         &mut self,
         quoted: &QuotedDatagram<'_>,
-        reason: UnreachableReason,
+        report: ErrorReport,
         now: Instant,
         out: &mut Vec<Output>,
     ) -> bool {
@@ -30,7 +38,7 @@ impl Stack {
         };
         let local = SocketAddr::new(quoted.src_addr().into(), src_port);
         let remote = SocketAddr::new(quoted.dst_addr().into(), dst_port);
-        self.on_tcp_quoted_error(local, remote, seq, reason, now, out)
+        self.on_tcp_quoted_error(local, remote, seq, report, now, out)
     }
 
     /// An ICMP or ICMPv6 error quoting our segment from `local` to `remote` with sequence number `seq`.
@@ -39,7 +47,7 @@ impl Stack {
         local: SocketAddr,
         remote: SocketAddr,
         seq: SeqNum,
-        reason: UnreachableReason,
+        report: ErrorReport,
         now: Instant,
         out: &mut Vec<Output>,
     ) -> bool {
@@ -51,7 +59,7 @@ impl Stack {
         if !self.tcp.conns.get(&h).is_some_and(|tcb| tcb.has_in_flight(seq)) {
             return false;
         }
-        self.with_tcb(h, now, out, |tcb, cfg, fx| tcb.on_icmp_error(dst, dst_port, reason, now, cfg, fx));
+        self.with_tcb(h, now, out, |tcb, cfg, fx| tcb.on_icmp_error(dst, dst_port, report, now, cfg, fx));
         true
     }
 
@@ -81,7 +89,7 @@ impl Tcb {
         &mut self,
         dst: IpAddr,
         port: u16,
-        reason: UnreachableReason,
+        ErrorReport { reason, reporter }: ErrorReport,
         now: Instant,
         cfg: &TcpConfig,
         fx: &mut Effects,
@@ -101,7 +109,12 @@ impl Tcb {
         let opening = matches!(self.state, TcpState::SynSent | TcpState::SynReceived);
         if reason.is_hard_for_tcp() && opening {
             // A passive connection nobody accepted yet just vanishes (Linux drops the request).
-            let event = (!self.owner.passive()).then_some(Event::Unreachable { dst, port: Some(port), reason });
+            let event = (!self.owner.passive()).then_some(Event::Unreachable {
+                dst,
+                port: Some(port),
+                reason,
+                reporter: Some(reporter),
+            });
             self.terminate(event, fx);
             return;
         }

@@ -64,6 +64,7 @@ pub use congestion::{
     AckSample, CongestionAlgorithm, CongestionControl, CongestionFactory, Cubic, HyStart, HyStartPhase, NewReno,
 };
 pub use ecn::Ecn;
+pub(crate) use errors::ErrorReport;
 pub use seq::SeqNum;
 pub use tcb::TcpCounters;
 

@@ -249,14 +249,18 @@ pub fn outcome_name(event: &Event) -> String {
     }
 }
 
-/// An [`Event::Unreachable`] in words: `unreachable 10.0.0.2:9: ICMP port unreachable`.
+/// An [`Event::Unreachable`] in words: `unreachable 10.0.0.2:9: ICMP port unreachable`, with who said so when
+/// that is not the destination itself (`... from 10.0.1.1`).
 pub fn describe_unreachable(event: &Event) -> String {
-    let Event::Unreachable { dst, port, reason } = event else { return format!("{event:?}") };
+    let Event::Unreachable { dst, port, reason, reporter } = event else { return format!("{event:?}") };
     let to = match port {
         Some(p) => format!("{dst}:{p}"),
         None => dst.to_string(),
     };
-    format!("unreachable {to}: {}", describe_reason(*reason))
+    match reporter {
+        Some(from) if from != dst => format!("unreachable {to}: {} from {from}", describe_reason(*reason)),
+        _ => format!("unreachable {to}: {}", describe_reason(*reason)),
+    }
 }
 
 /// Why a destination could not be reached, in words: `ICMP host unreachable`, `no ARP reply`.
@@ -330,10 +334,21 @@ mod tests {
             dst: remote.ip(),
             port: Some(9),
             reason: UnreachableReason::DstUnreachable { code: 3, next_hop_mtu: 0 },
+            reporter: Some(remote.ip()),
         };
         assert_eq!(
             describe_tcp_failure(&refused, remote).as_deref(),
             Some("unreachable 10.0.0.2:9: ICMP port unreachable")
+        );
+        let filtered = Event::Unreachable {
+            dst: remote.ip(),
+            port: Some(9),
+            reason: UnreachableReason::DstUnreachable { code: 13, next_hop_mtu: 0 },
+            reporter: Some([10, 0, 1, 1].into()),
+        };
+        assert_eq!(
+            describe_unreachable(&filtered),
+            "unreachable 10.0.0.2:9: ICMP destination unreachable code 13 from 10.0.1.1"
         );
         assert_eq!(describe_tcp_failure(&Event::Reset, remote), None);
         assert_eq!(outcome_name(&Event::TimedOut { soft_error: None }), "timedout");

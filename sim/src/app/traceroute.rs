@@ -182,7 +182,7 @@ impl App for Traceroute {
     }
 
     fn on_event(&mut self, cx: &mut Cx<'_>, _sock: SocketHandle, event: &Event) {
-        let Event::Unreachable { port: Some(port), reason, .. } = event else { return };
+        let Event::Unreachable { port: Some(port), reason, reporter, .. } = event else { return };
         let Some(n) = port.checked_sub(self.first_port()).map(usize::from) else { return };
         let Some(probe) = self.sent.get_mut(n) else { return };
         if probe.1 {
@@ -199,7 +199,9 @@ impl App for Traceroute {
             (Path::V6(_), r) => ("hop limit", describe_reason(r)),
             (Path::V4(_), r) => ("ttl", describe_reason(r)),
         };
-        self.report.lines.push(format!("{limit} {}: {what} after {:.3}ms", n + 1, rtt.as_secs_f64() * 1e3));
+        // What traceroute prints: each hop's address (the router that answered), then how and how fast.
+        let hop = reporter.map_or_else(|| "*".to_string(), |r| r.to_string());
+        self.report.lines.push(format!("{limit} {}: {hop}: {what} after {:.3}ms", n + 1, rtt.as_secs_f64() * 1e3));
         if self.sent.len() == usize::from(self.probes) && self.sent.iter().all(|s| s.1) {
             self.finish(cx.now());
         }
