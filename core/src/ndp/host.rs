@@ -22,9 +22,10 @@ use super::slaac::{
     AddError, AddressInfo, AddressList, AdvertVerdict, DadStep, Duplicate, LifetimeEvent, PrefixOutcome,
     SolicitationVerdict,
 };
-use super::{multicast_mac, NdpConfig, NdpTimer, Timer, SEED_PURPOSE};
+use super::{NdpConfig, NdpTimer, Timer, SEED_PURPOSE};
 use crate::seed::derive_seed;
 use crate::time::Instant;
+use crate::wire::ipv6::multicast_mac;
 use crate::wire::EthernetAddress;
 use core::net::Ipv6Addr;
 use std::collections::VecDeque;
@@ -40,7 +41,7 @@ pub(crate) enum NdAction<F> {
     /// Schedule `TimerKey::Ndp(timer.key)` at `timer.at`, then hand it to [`Ndp::on_timer`].
     Schedule(Timer),
     /// Neighbor Solicitation for `target` (address resolution): to its solicited-node group
-    /// ([`super::solicited_node`], MAC by [`super::multicast_mac`]), from our source address for `target`,
+    /// ([`crate::wire::ipv6::solicited_node`], MAC by [`multicast_mac`]), from our source address for `target`,
     /// with our source link-layer address option.
     SendMulticastNs { target: Ipv6Addr },
     /// Neighbor Solicitation for `target` (reachability probe), unicast to `target` at `mac`, with our source
@@ -195,7 +196,7 @@ impl<F> Ndp<F> {
     /// build the frame anyway and hand it to [`Ndp::enqueue`].
     pub(crate) fn lookup(&mut self, ip: Ipv6Addr, now: Instant, out: &mut Vec<NdAction<F>>) -> Option<EthernetAddress> {
         if ip.is_multicast() {
-            return Some(multicast_mac(ip));
+            return Some(multicast_mac(&ip));
         }
         match self.cache.lookup(ip, now) {
             Lookup::Hit(mac) => Some(mac),

@@ -19,7 +19,6 @@ pub use config::{NdpConfig, NdpConfigError};
 
 use crate::seed::derive_seed;
 use crate::time::Instant;
-use crate::wire::EthernetAddress;
 use core::net::Ipv6Addr;
 use core::time::Duration;
 
@@ -82,24 +81,6 @@ impl Draws {
     }
 }
 
-/// fe80::/10, where link-local unicast addresses live (RFC 4291 §2.5.6).
-pub(crate) fn is_link_local(ip: Ipv6Addr) -> bool {
-    ip.segments()[0] & 0xffc0 == 0xfe80
-}
-
-/// The solicited-node multicast address of `ip` (RFC 4291 §2.7.1): ff02::1:ff00:0/104 plus its low 24 bits.
-/// Neighbour solicitations for `ip` (and DAD probes) go there.
-pub(crate) fn solicited_node(ip: Ipv6Addr) -> Ipv6Addr {
-    let o = ip.octets();
-    Ipv6Addr::new(0xff02, 0, 0, 0, 0, 1, 0xff00 | u16::from(o[13]), u16::from_be_bytes([o[14], o[15]]))
-}
-
-/// The Ethernet address an IPv6 multicast group maps to (RFC 2464 §7): 33:33 and the group's low 32 bits.
-pub(crate) fn multicast_mac(group: Ipv6Addr) -> EthernetAddress {
-    let o = group.octets();
-    EthernetAddress([0x33, 0x33, o[12], o[13], o[14], o[15]])
-}
-
 /// `addr` with every bit past the first `len` cleared (`len` above 128 keeps all).
 pub(crate) fn mask(addr: Ipv6Addr, len: u8) -> Ipv6Addr {
     let bits = u128::from(addr);
@@ -124,26 +105,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn solicited_node_and_its_mac() {
-        let ip: Ipv6Addr = "2001:db8::5054:ff:fe12:3456".parse().unwrap();
-        let group = solicited_node(ip);
-        assert_eq!(group, "ff02::1:ff12:3456".parse::<Ipv6Addr>().unwrap());
-        assert_eq!(multicast_mac(group), EthernetAddress([0x33, 0x33, 0xff, 0x12, 0x34, 0x56]));
-        assert_eq!(multicast_mac("ff02::1".parse().unwrap()), EthernetAddress([0x33, 0x33, 0, 0, 0, 1]));
-    }
-
-    #[test]
-    fn masks_and_link_local_scope() {
+    fn masks_keep_the_prefix() {
         let ip: Ipv6Addr = "2001:db8:aaaa:bbbb:1:2:3:4".parse().unwrap();
         assert_eq!(mask(ip, 64), "2001:db8:aaaa:bbbb::".parse::<Ipv6Addr>().unwrap());
         assert_eq!(mask(ip, 0), Ipv6Addr::UNSPECIFIED);
         assert_eq!(mask(ip, 128), ip);
         assert_eq!(mask(ip, 200), ip);
         assert_eq!(mask(ip, 1), "::".parse::<Ipv6Addr>().unwrap());
-        assert!(is_link_local("fe80::1".parse().unwrap()));
-        assert!(is_link_local("febf::1".parse().unwrap()));
-        assert!(!is_link_local("fec0::1".parse().unwrap()));
-        assert!(!is_link_local(ip));
     }
 
     #[test]

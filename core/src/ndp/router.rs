@@ -6,8 +6,9 @@
 //! expired and no timer is needed. Only solicitations need one ([`NdpTimer::RouterSolicit`]).
 
 use super::config::MAX_REACHABLE_TIME;
-use super::{is_link_local, lifetime_deadline, mask, Draws, NdpConfig, NdpTimer, Timer};
+use super::{lifetime_deadline, mask, Draws, NdpConfig, NdpTimer, Timer};
 use crate::time::Instant;
+use crate::wire::ipv6::is_link_local;
 use core::net::Ipv6Addr;
 use core::time::Duration;
 use std::collections::BTreeMap;
@@ -191,7 +192,7 @@ impl RouterList {
 
     /// A valid Router Advertisement from `src` (RFC 4861 §6.3.4), without its options other than MTU.
     pub(crate) fn on_router_advert(&mut self, src: Ipv6Addr, ra: &RouterAdvert, now: Instant) -> RaApplied {
-        if !is_link_local(src) {
+        if !is_link_local(&src) {
             return RaApplied { router: RouterChange::Invalid, ..RaApplied::default() };
         }
         let mut applied =
@@ -287,7 +288,7 @@ impl RouterList {
 
     /// A Prefix Information option of a valid advertisement (RFC 4861 §6.3.4), for the prefix list.
     pub(crate) fn on_prefix(&mut self, info: &PrefixInfo, now: Instant) -> PrefixChange {
-        if !info.on_link || info.prefix_len > 128 || is_link_local(info.prefix) {
+        if !info.on_link || info.prefix_len > 128 || is_link_local(&info.prefix) {
             return PrefixChange::Ignored;
         }
         let key = (mask(info.prefix, info.prefix_len), info.prefix_len);
@@ -320,7 +321,7 @@ impl RouterList {
     /// live on-link prefix. Nothing else: without a prefix or a router, a destination is unreachable (RFC 4943
     /// removed the old "assume on-link").
     pub(crate) fn is_on_link(&self, dst: Ipv6Addr, now: Instant) -> bool {
-        is_link_local(dst)
+        is_link_local(&dst)
             || dst.is_multicast()
             || self.prefixes.iter().any(|((prefix, len), p)| p.expires > now && mask(dst, *len) == *prefix)
     }

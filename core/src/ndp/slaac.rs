@@ -4,8 +4,9 @@
 //! the choice of a source address for a destination (RFC 6724 §5, simplified).
 
 use super::router::PrefixInfo;
-use super::{is_link_local, lifetime_deadline, mask, Draws, NdpConfig, NdpTimer, Timer};
+use super::{lifetime_deadline, mask, Draws, NdpConfig, NdpTimer, Timer};
 use crate::time::Instant;
+use crate::wire::ipv6::is_link_local;
 use crate::wire::EthernetAddress;
 use core::cmp::Ordering;
 use core::net::Ipv6Addr;
@@ -111,7 +112,7 @@ pub(crate) enum AddError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum DadStep {
     /// Send a Neighbor Solicitation for `target` from the unspecified address to its solicited-node group
-    /// ([`super::solicited_node`]), without a source link-layer address option, and schedule the timer.
+    /// ([`crate::wire::ipv6::solicited_node`]), without a source link-layer address option, and schedule the timer.
     SendProbe { target: Ipv6Addr, timer: Timer },
     /// No one objected: the address is ours now (the stack may announce it with an unsolicited NA).
     Assigned(Ipv6Addr),
@@ -330,7 +331,7 @@ impl AddressList {
         if !info.autonomous {
             return PrefixOutcome::Ignored("a) autonomous flag clear");
         }
-        if is_link_local(info.prefix) {
+        if is_link_local(&info.prefix) {
             return PrefixOutcome::Ignored("b) link-local prefix");
         }
         if info.preferred_lifetime > info.valid_lifetime {
@@ -408,7 +409,9 @@ impl AddressList {
     /// Is `group` the solicited-node group of an address of ours (tentative ones included: DAD must hear the
     /// probes of others)?
     pub(crate) fn has_solicited_node(&self, group: Ipv6Addr, now: Instant) -> bool {
-        self.entries.keys().any(|addr| super::solicited_node(*addr) == group && self.state(*addr, now).is_some())
+        self.entries
+            .keys()
+            .any(|addr| crate::wire::ipv6::solicited_node(addr) == group && self.state(*addr, now).is_some())
     }
 
     /// Every address (duplicates included, expired ones not), lowest first.
@@ -445,7 +448,7 @@ impl AddressList {
 fn scope(addr: Ipv6Addr) -> u8 {
     if addr.is_multicast() {
         addr.octets()[1] & 0x0f
-    } else if is_link_local(addr) || addr.is_loopback() {
+    } else if is_link_local(&addr) || addr.is_loopback() {
         2
     } else {
         14
