@@ -246,6 +246,7 @@ impl RecvBuffer {
                     advanced += take;
                 }
             }
+            self.release_if_empty(); // nothing taken (no room) and nothing waiting: nothing to hold
             return advanced;
         }
         // Out of order: keep it if there is room, merging with neighbours.
@@ -333,6 +334,7 @@ mod tests {
         assert_eq!(out, big[..5]);
         b.ack(10 + 500 + 99_500);
         assert_eq!((b.len(), b.chunk_count(), b.free()), (0, 0, 200_000));
+        assert!(b.queued.is_none(), "an acknowledged buffer keeps no queue");
     }
 
     #[test]
@@ -428,5 +430,10 @@ mod tests {
         assert!(r.allocated() >= 146_000);
         assert_eq!(r.read(usize::MAX, &mut pool).len(), 146_000);
         assert_eq!(r.allocated(), 0, "a drained buffer keeps no memory");
+        assert!(r.held.is_none(), "nor its queues");
+        // Nothing taken into a full (here: zero-sized) buffer makes no queues either.
+        let mut full = RecvBuffer::new(0, 64);
+        assert_eq!(full.insert(SeqNum(1), SeqNum(1), b"x", &mut pool), 0);
+        assert!(full.held.is_none());
     }
 }
