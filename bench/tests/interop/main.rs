@@ -1,0 +1,451 @@
+//! synack against another stack: smoltcp 0.14 on the other end of an in-memory Ethernet link (IPv4, ARP,
+//! MTU 1500) with a one-way delay of 1–5 ms and, in the lossy runs, seeded loss, duplication, reordering and
+//! corruption in both directions (`link.rs`). Virtual time only (`net.rs`), so every run is reproducible from its
+//! seed: `INTEROP_SEED=7 cargo test -p synack-bench --test interop` runs seed 7 alone, and `INTEROP_PCAP=/tmp/x.pcap`
+//! writes the frames of the last run (and of a failing one) for tshark.
+//!
+//! Every byte is compared with the pattern sent, both ways; each connection must end closed on both sides
+//! without a reset; on a clean link nothing may be retransmitted and no RST may appear at all.
+
+mod link;
+mod net;
+
+use link::{Dir, Faults};
+use net::{End, Net, Read, Setup};
+use smoltcp::iface::SocketHandle as SmolHandle;
+use smoltcp::socket::tcp;
+use synack::{Event, SocketHandle};
+use synack_bench::pattern::Pattern;
+
+const PORT: u16 = 5001;
+/// Socket buffers on the smoltcp side (synack keeps its default, 256 KiB).
+const SMOL_BUFFER: usize = 256 * 1024;
+/// Largest write or read per call.
+const CHUNK: usize = 64 * 1024;
+const MS: u64 = 1_000_000;
+const SEC: u64 = 1_000 * MS;
+
+/// The seeds of a scenario: 1..=n, or the one `INTEROP_SEED` names.
+fn seeds(n: u64) -> Vec<u64> {
+    match std::env::var("INTEROP_SEED") {
+        Ok(s) => vec![s.parse().expect("INTEROP_SEED is a number")],
+        Err(_) => (1..=n).collect(),
+    }
+}
+
+/// The link of `seed`: 1–5 ms one way, and with `lossy` 1–3 % loss plus duplication, reordering and corruption.
+fn setup(seed: u64, lossy: bool) -> Setup {
+    let faults = if lossy { Faults::lossy(0.01 + (seed % 3) as f64 * 0.01) } else { Faults::CLEAN };
+    Setup { seed, delay_ns: (1 + seed % 5) * MS, faults: [faults; 2] }
+}
+
+/// One direction of a conversation: `total` bytes of the pattern (from `offset` in it) from `from` to `to`.
+struct Stream {
+    from: End,
+    to: End,
+    total: u64,
+    offset: u64,
+    /// Start sending only once this stream (by index) reached end of stream: a strict half-close.
+    after_eof_of: Option<usize>,
+    sent: u64,
+    received: u64,
+    shut: bool,
+    eof: bool,
+}
+
+impl Stream {
+    fn new(from: End, to: End, total: u64, offset: u64) -> Stream {
+        Stream { from, to, total, offset, after_eof_of: None, sent: 0, received: 0, shut: false, eof: false }
+    }
+
+    fn after_eof_of(mut self, other: usize) -> Stream {
+        self.after_eof_of = Some(other);
+        self
+    }
+}
+
+/// Moves every stream's bytes, each end shutting down its sending side once its stream is sent, and reads
+/// until every stream reached end of stream, comparing every byte.
+fn exchange(net: &mut Net, streams: &mut [Stream], max_ns: u64) {
+    let pattern = Pattern::new();
+    net.run("exchange", max_ns, |net| {
+        for i in 0..streams.len() {
+            let ready = streams[i].after_eof_of.is_none_or(|j| streams[j].eof);
+            let st = &mut streams[i];
+            while ready && st.sent < st.total {
+                let len = (st.total - st.sent).min(CHUNK as u64) as usize;
+                match net.send(st.from, pattern.slice(st.offset + st.sent, len)) {
+                    Ok(0) => break,
+                    Ok(n) => st.sent += n as u64,
+                    Err(e) => net.fail(&format!("stream {i} at {} of {}: {e}", st.sent, st.total)),
+                }
+            }
+            if ready && st.sent == st.total && !st.shut {
+                net.shutdown(st.from);
+                st.shut = true;
+            }
+            while !st.eof {
+                let at = st.offset + st.received;
+                let mut bad = None;
+                let mut got = 0u64;
+                let r = net.recv(st.to, CHUNK, |bytes| {
+                    if bad.is_none() && !pattern.matches(at + got, bytes) {
+                        bad = Some(got);
+                    }
+                    got += bytes.len() as u64;
+                });
+                if let Some(off) = bad {
+                    net.fail(&format!("stream {i}: bytes differ in the read at offset {}", st.received + off));
+                }
+                match r {
+                    Read::Data(n) => st.received += n as u64,
+                    Read::Eof if st.received == st.total => st.eof = true,
+                    Read::Eof => net.fail(&format!("stream {i}: end of stream after {} of {}", st.received, st.total)),
+                    Read::WouldBlock => break,
+                    Read::Gone(why) => net.fail(&format!("stream {i} at {} of {}: {why}", st.received, st.total)),
+                }
+            }
+        }
+        streams.iter().all(|s| s.eof && s.shut)
+    });
+}
+
+/// synack connects to a smoltcp listener; both ends established.
+fn synack_opens(net: &mut Net, local_port: Option<u16>, buffer: usize) -> (SocketHandle, SmolHandle) {
+    let s = net.smol_listen(PORT, buffer);
+    let c = net.synack_connect(PORT, local_port);
+    net.run("handshake", 30 * SEC, |n| n.saw(c, &Event::Connected) && n.smol_state(s) == tcp::State::Established);
+    (c, s)
+}
+
+/// smoltcp connects from `local_port` to a synack listener; both ends established.
+fn smol_opens(
+    net: &mut Net,
+    listener: SocketHandle,
+    local_port: u16,
+    existing: Option<SmolHandle>,
+    buffer: usize,
+) -> (SmolHandle, SocketHandle) {
+    let c = net.smol_connect(PORT, local_port, existing, buffer);
+    let mut accepted = None;
+    net.run("handshake", 30 * SEC, |n| {
+        if accepted.is_none() {
+            accepted = n.synack_accept(listener);
+        }
+        accepted.is_some() && n.smol_state(c) == tcp::State::Established
+    });
+    (c, accepted.expect("accepted"))
+}
+
+/// After both streams ended: synack releases its handle, then both ends must reach CLOSED (through TIME-WAIT,
+/// 60 s on synack and 10 s on smoltcp) with synack reporting `Closed`, never a reset or a timeout.
+fn both_close(net: &mut Net, c: SocketHandle, s: SmolHandle) {
+    net.synack_close(c);
+    net.run("close", 120 * SEC, |n| n.synack_state(c).is_none() && n.smol_state(s) == tcp::State::Closed);
+    if !net.saw(c, &Event::Closed) {
+        net.fail("synack never reported Closed");
+    }
+    for bad in [Event::Reset, Event::TimedOut { soft_error: None }] {
+        if net.saw(c, &bad) {
+            net.fail(&format!("synack reported {bad:?}"));
+        }
+    }
+}
+
+/// On a clean link: no frame was sent twice and no reset was sent, by either stack.
+fn assert_clean(net: &Net, synack_retransmits: u64) {
+    for dir in Dir::BOTH {
+        let t = net.tally(dir);
+        if t.resets != 0 || t.retransmissions != 0 {
+            net.fail(&format!(
+                "clean link, yet {dir:?} carried {} RST and {} retransmissions",
+                t.resets, t.retransmissions
+            ));
+        }
+    }
+    if synack_retransmits != 0 {
+        net.fail(&format!("clean link, yet synack counted {synack_retransmits} retransmitted segments"));
+    }
+}
+
+/// synack's count of retransmitted segments on `c`, while the connection exists.
+fn retransmits(net: &Net, c: SocketHandle) -> u64 {
+    net.synack.tcp_info(c).map_or(0, |i| i.counters.retransmitted_segments)
+}
+
+/// Virtual time a transfer of `bytes` may take: generous on a clean link, more under loss (timeouts back off).
+fn bound(bytes: u64, lossy: bool) -> u64 {
+    let base = 5 * SEC + bytes / 100_000 * 100 * MS;
+    if lossy {
+        base * 12
+    } else {
+        base
+    }
+}
+
+const BULK: u64 = 1 << 20;
+
+fn bulk_synack_to_smoltcp(seed: u64, lossy: bool) {
+    let mut net = Net::new(&format!("bulk synack->smoltcp seed {seed} lossy {lossy}"), setup(seed, lossy));
+    let (c, s) = synack_opens(&mut net, None, SMOL_BUFFER);
+    let (c, s) = (End::Synack(c), End::Smol(s));
+    let mut streams = [Stream::new(c, s, BULK, 0), Stream::new(s, c, 0, 0).after_eof_of(0)];
+    exchange(&mut net, &mut streams, bound(BULK, lossy));
+    finish(&mut net, c, s, lossy);
+}
+
+fn bulk_smoltcp_to_synack(seed: u64, lossy: bool) {
+    let mut net = Net::new(&format!("bulk smoltcp->synack seed {seed} lossy {lossy}"), setup(seed, lossy));
+    let l = net.synack_listen(PORT);
+    let (s, c) = smol_opens(&mut net, l, 40_000 + seed as u16, None, SMOL_BUFFER);
+    let (c, s) = (End::Synack(c), End::Smol(s));
+    let mut streams = [Stream::new(s, c, BULK, 0), Stream::new(c, s, 0, 0).after_eof_of(0)];
+    exchange(&mut net, &mut streams, bound(BULK, lossy));
+    finish(&mut net, c, s, lossy);
+}
+
+/// The common end of a conversation: clean-link checks, then both ends close.
+fn finish(net: &mut Net, c: End, s: End, lossy: bool) {
+    let (End::Synack(c), End::Smol(s)) = (c, s) else { unreachable!("synack end first") };
+    let rtx = retransmits(net, c);
+    both_close(net, c, s);
+    if !lossy {
+        assert_clean(net, rtx);
+    }
+    net.finish();
+}
+
+#[test]
+fn bulk_one_megabyte_synack_to_smoltcp() {
+    for seed in seeds(8) {
+        bulk_synack_to_smoltcp(seed, false);
+        bulk_synack_to_smoltcp(seed, true);
+    }
+}
+
+#[test]
+fn bulk_one_megabyte_smoltcp_to_synack() {
+    for seed in seeds(8) {
+        bulk_smoltcp_to_synack(seed, false);
+        bulk_smoltcp_to_synack(seed, true);
+    }
+}
+
+/// Both ends send 256 KiB at once and read at once; each shuts down when its bytes are queued, so the FINs
+/// cross (a simultaneous close when they pass on the wire).
+#[test]
+fn both_ways_at_once() {
+    const EACH: u64 = 256 * 1024;
+    for seed in seeds(8) {
+        for lossy in [false, true] {
+            let mut net = Net::new(&format!("both ways seed {seed} lossy {lossy}"), setup(seed, lossy));
+            let (c, s) = if seed % 2 == 0 {
+                let (c, s) = synack_opens(&mut net, None, SMOL_BUFFER);
+                (End::Synack(c), End::Smol(s))
+            } else {
+                let l = net.synack_listen(PORT);
+                let (s, c) = smol_opens(&mut net, l, 40_000, None, SMOL_BUFFER);
+                (End::Synack(c), End::Smol(s))
+            };
+            let mut streams = [Stream::new(c, s, EACH, 0), Stream::new(s, c, EACH, 7_777)];
+            exchange(&mut net, &mut streams, bound(2 * EACH, lossy));
+            finish(&mut net, c, s, lossy);
+        }
+    }
+}
+
+/// An echo server on one side: everything the client sends comes back, read while it is still sending.
+fn echo(seed: u64, lossy: bool, synack_serves: bool) {
+    const TOTAL: u64 = 200_000;
+    let label = format!("echo seed {seed} lossy {lossy} synack serves {synack_serves}");
+    let mut net = Net::new(&label, setup(seed, lossy));
+    let (client, server, c, s) = if synack_serves {
+        let l = net.synack_listen(PORT);
+        let (s, c) = smol_opens(&mut net, l, 40_000, None, SMOL_BUFFER);
+        (End::Smol(s), End::Synack(c), End::Synack(c), End::Smol(s))
+    } else {
+        let (c, s) = synack_opens(&mut net, None, SMOL_BUFFER);
+        (End::Synack(c), End::Smol(s), End::Synack(c), End::Smol(s))
+    };
+    let pattern = Pattern::new();
+    let (mut sent, mut echoed, mut back) = (0u64, 0u64, 0u64);
+    let mut pending: Vec<u8> = Vec::new();
+    let (mut client_shut, mut server_eof, mut server_shut, mut client_eof) = (false, false, false, false);
+    net.run("echo", bound(2 * TOTAL, lossy), |net| {
+        while sent < TOTAL {
+            let len = (TOTAL - sent).min(CHUNK as u64) as usize;
+            match net.send(client, pattern.slice(sent, len)) {
+                Ok(0) => break,
+                Ok(n) => sent += n as u64,
+                Err(e) => net.fail(&e),
+            }
+        }
+        if sent == TOTAL && !client_shut {
+            net.shutdown(client);
+            client_shut = true;
+        }
+        // The server reads only what it can echo at once, so it never holds more than one chunk.
+        while !server_eof && pending.is_empty() {
+            match net.recv(server, CHUNK, |b| pending.extend_from_slice(b)) {
+                Read::Data(n) => echoed += n as u64,
+                Read::Eof => server_eof = true,
+                Read::WouldBlock => break,
+                Read::Gone(why) => net.fail(&format!("server at {echoed}: {why}")),
+            }
+            while !pending.is_empty() {
+                match net.send(server, &pending) {
+                    Ok(0) => break,
+                    Ok(n) => drop(pending.drain(..n)),
+                    Err(e) => net.fail(&e),
+                }
+            }
+        }
+        while !pending.is_empty() {
+            match net.send(server, &pending) {
+                Ok(0) => break,
+                Ok(n) => drop(pending.drain(..n)),
+                Err(e) => net.fail(&e),
+            }
+        }
+        if server_eof && pending.is_empty() && !server_shut {
+            net.shutdown(server);
+            server_shut = true;
+        }
+        while !client_eof {
+            let mut ok = true;
+            let at = back;
+            let mut got = 0u64;
+            let r = net.recv(client, CHUNK, |b| {
+                ok &= pattern.matches(at + got, b);
+                got += b.len() as u64;
+            });
+            if !ok {
+                net.fail(&format!("echoed bytes differ near offset {back}"));
+            }
+            match r {
+                Read::Data(n) => back += n as u64,
+                Read::Eof if back == TOTAL => client_eof = true,
+                Read::Eof => net.fail(&format!("echo ended after {back} of {TOTAL}")),
+                Read::WouldBlock => break,
+                Read::Gone(why) => net.fail(&format!("client at {back}: {why}")),
+            }
+        }
+        client_eof && server_shut
+    });
+    finish(&mut net, c, s, lossy);
+}
+
+#[test]
+fn echo_both_directions() {
+    for seed in seeds(8) {
+        for lossy in [false, true] {
+            echo(seed, lossy, false);
+            echo(seed, lossy, true);
+        }
+    }
+}
+
+/// Half-close: one end sends 100 kB and shuts down its sending side; only after reading that end of stream does
+/// the other send 300 kB back, which the first keeps reading; then it closes too.
+fn half_close(seed: u64, synack_first: bool, lossy: bool) {
+    let label = format!("half-close seed {seed} synack first {synack_first} lossy {lossy}");
+    let mut net = Net::new(&label, setup(seed, lossy));
+    let (c, s) = synack_opens(&mut net, None, SMOL_BUFFER);
+    let (c, s) = (End::Synack(c), End::Smol(s));
+    let (first, second) = if synack_first { (c, s) } else { (s, c) };
+    let mut streams =
+        [Stream::new(first, second, 100_000, 0), Stream::new(second, first, 300_000, 4_321).after_eof_of(0)];
+    exchange(&mut net, &mut streams, bound(400_000, lossy));
+    finish(&mut net, c, s, lossy);
+}
+
+#[test]
+fn half_close_either_end_first() {
+    for seed in seeds(8) {
+        for lossy in [false, true] {
+            half_close(seed, true, lossy);
+            half_close(seed, false, lossy);
+        }
+    }
+}
+
+/// 50 connections one after the other, 2 kB each way, synack connecting from a fresh ephemeral port and closing
+/// first each time: its TIME-WAIT connections pile up and must not hold up the next one.
+fn many_short_synack_client(seed: u64, lossy: bool) {
+    let mut net = Net::new(&format!("many short synack client seed {seed} lossy {lossy}"), setup(seed, lossy));
+    for i in 0..50u64 {
+        let (c, s) = synack_opens(&mut net, None, 16 * 1024);
+        let (c, s) = (End::Synack(c), End::Smol(s));
+        let mut streams = [Stream::new(c, s, 2_000, i), Stream::new(s, c, 2_000, 9_000 + i).after_eof_of(0)];
+        exchange(&mut net, &mut streams, bound(4_000, lossy));
+        let (End::Synack(sock), End::Smol(h)) = (c, s) else { unreachable!() };
+        let rtx = retransmits(&net, sock);
+        net.synack_close(sock);
+        // smoltcp closed passively (LAST-ACK, then CLOSED); synack's end waits in TIME-WAIT meanwhile.
+        net.run("passive close", 30 * SEC, |n| n.smol_state(h) == tcp::State::Closed);
+        net.smol.sockets.remove(h);
+        if !lossy {
+            assert_clean(&net, rtx);
+        }
+    }
+    // Every connection then leaves TIME-WAIT.
+    net.run("TIME-WAIT ends", 120 * SEC, |n| n.synack.tcp_connections().is_empty());
+    net.finish();
+}
+
+/// 50 connections from smoltcp's same local port to a synack listener, synack closing first each time: every
+/// new SYN meets synack's TIME-WAIT connection of the previous one (RFC 6191) and must still get through.
+fn many_short_same_port(seed: u64) {
+    let mut net = Net::new(&format!("many short same port seed {seed}"), setup(seed, false));
+    let l = net.synack_listen(PORT);
+    let mut socket = None;
+    let mut reused = 0;
+    for i in 0..50u64 {
+        let start = net.now;
+        let (h, sock) = smol_opens(&mut net, l, 40_000, socket, 16 * 1024);
+        socket = Some(h);
+        let (c, s) = (End::Synack(sock), End::Smol(h));
+        let mut streams = [Stream::new(c, s, 2_000, i), Stream::new(s, c, 2_000, 9_000 + i).after_eof_of(0)];
+        exchange(&mut net, &mut streams, 10 * SEC);
+        net.synack_close(sock);
+        net.run("passive close", 30 * SEC, |n| n.smol_state(h) == tcp::State::Closed);
+        if net.now - start > 3 * SEC {
+            reused += 1;
+        }
+    }
+    assert!(net.synack.stats().tcp_time_wait_reused > 0, "{}: no SYN reused a TIME-WAIT", net.label);
+    // A new SYN that TIME-WAIT cannot take costs one SYN timeout of smoltcp (1 s) at most: count how often.
+    assert_eq!(reused, 0, "{}: {reused} connections took more than 3 s to open and close", net.label);
+    net.finish();
+}
+
+#[test]
+fn many_short_connections() {
+    for seed in seeds(4) {
+        many_short_synack_client(seed, false);
+        many_short_synack_client(seed, true);
+        many_short_same_port(seed);
+    }
+}
+
+/// A connect to a smoltcp port nobody listens on is refused with RST: synack reports `Reset` and the handle
+/// is gone.
+#[test]
+fn connect_to_closed_port_is_refused() {
+    for seed in seeds(8) {
+        let mut net = Net::new(&format!("refused seed {seed}"), setup(seed, false));
+        let c = net.synack_connect(PORT + 1, None);
+        net.run("refusal", 5 * SEC, |n| n.saw(c, &Event::Reset));
+        if net.tally(Dir::ToSynack).resets != 1 || net.synack_state(c).is_some() {
+            net.fail("expected exactly one RST from smoltcp and the connection gone");
+        }
+        match net.send(End::Synack(c), b"x") {
+            Err(e) if e.contains("NoSuchSocket") => {}
+            other => net.fail(&format!("send after refusal: {other:?}")),
+        }
+        if net.events.iter().any(|(s, e)| *s == c && *e == Event::Connected) {
+            net.fail("reported Connected for a refused connect");
+        }
+        net.finish();
+    }
+}
