@@ -39,7 +39,7 @@ pub struct Faults {
     /// Held back by up to `hold_back_ns` beyond the delay, so frames sent after it arrive first.
     pub reorder: f64,
     pub hold_back_ns: u64,
-    /// One byte after the Ethernet header flipped: the IPv4 or TCP checksum must catch it.
+    /// One byte of the IPv4 datagram flipped: the IPv4 or TCP checksum must catch it.
     pub corrupt: f64,
 }
 
@@ -88,7 +88,8 @@ pub struct Link {
     delay_ns: u64,
     faults: [Faults; 2],
     draws: [Draws; 2],
-    in_flight: BTreeMap<(u64, u64), (Dir, Vec<u8>)>,
+    /// (arrival, sending order) -> (direction, frame, corrupted on the way).
+    in_flight: BTreeMap<(u64, u64), (Dir, Vec<u8>, bool)>,
     sent: u64,
     pub tally: [Tally; 2],
     /// Per direction: (source port, destination port) -> end of the sequence space sent so far.
@@ -139,19 +140,22 @@ impl Link {
         for _ in 0..copies {
             let mut at = now + self.delay_ns;
             let mut copy = frame.clone();
+            let mut corrupted = false;
             if draws.chance(faults.reorder) {
                 at += 1 + draws.next() % faults.hold_back_ns.max(1);
                 self.tally[d].held_back += 1;
                 let _ = write!(fate, "held+{}us ", (at - now - self.delay_ns) / 1000);
             }
-            if copy.len() > 14 && draws.chance(faults.corrupt) {
-                let i = 14 + (draws.next() % (copy.len() as u64 - 14)) as usize;
+            let ip_len = ipv4_len(&copy);
+            if ip_len > 0 && draws.chance(faults.corrupt) {
+                let i = 14 + (draws.next() % ip_len as u64) as usize;
                 copy[i] ^= 1 + (draws.next() % 255) as u8;
+                corrupted = true;
                 self.tally[d].corrupted += 1;
                 let _ = write!(fate, "corrupt@{i} ");
             }
             self.sent += 1;
-            self.in_flight.insert((at, self.sent), (dir, copy));
+            self.in_flight.insert((at, self.sent), (dir, copy, corrupted));
         }
         self.remember(now, dir, fate.trim_end(), &frame);
     }
@@ -161,8 +165,8 @@ impl Link {
         self.in_flight.keys().next().map(|k| k.0)
     }
 
-    /// The next frame that has arrived by `now`.
-    pub fn pop_arrived(&mut self, now: u64) -> Option<(Dir, Vec<u8>)> {
+    /// The next frame that has arrived by `now`, and whether it was corrupted on the way.
+    pub fn pop_arrived(&mut self, now: u64) -> Option<(Dir, Vec<u8>, bool)> {
         let entry = self.in_flight.first_entry().filter(|e| e.key().0 <= now)?;
         Some(entry.remove())
     }
@@ -210,6 +214,15 @@ impl Link {
                 self.sent_up_to[d].insert(key, end);
             }
         }
+    }
+}
+
+/// The length of the IPv4 datagram in an Ethernet frame, 0 if it holds none. Only those bytes are corrupted: a
+/// real link's FCS catches the rest, and ARP has no checksum of its own that could.
+fn ipv4_len(frame: &[u8]) -> usize {
+    match (frame.get(12..14), frame.get(16..18)) {
+        (Some([0x08, 0x00]), Some(len)) => usize::from(u16::from_be_bytes([len[0], len[1]])).min(frame.len() - 14),
+        _ => 0,
     }
 }
 

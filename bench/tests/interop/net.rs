@@ -94,9 +94,12 @@ impl Smol {
             .collect()
     }
 
-    /// Adds a TCP socket with `buffer`-byte receive and send buffers.
-    pub fn add_socket(&mut self, buffer: usize) -> SmolHandle {
-        let s = tcp::Socket::new(tcp::SocketBuffer::new(vec![0; buffer]), tcp::SocketBuffer::new(vec![0; buffer]));
+    /// Adds a TCP socket with `buffer`-byte receive and send buffers, sending timestamps if `timestamps`.
+    pub fn add_socket(&mut self, buffer: usize, timestamps: bool) -> SmolHandle {
+        let mut s = tcp::Socket::new(tcp::SocketBuffer::new(vec![0; buffer]), tcp::SocketBuffer::new(vec![0; buffer]));
+        if timestamps {
+            s.set_tsval_generator(Some(virtual_tsval));
+        }
         self.sockets.add(s)
     }
 }
@@ -124,6 +127,19 @@ pub struct Setup {
     pub seed: u64,
     pub delay_ns: u64,
     pub faults: [Faults; 2],
+    /// smoltcp's sockets send RFC 7323 timestamps (off by default in smoltcp).
+    pub smol_timestamps: bool,
+}
+
+thread_local! {
+    /// Virtual time in milliseconds, for smoltcp's timestamp clock (a plain `fn() -> u32`, so it cannot carry
+    /// the net): each test thread drives one net at a time.
+    static VIRTUAL_MS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// smoltcp's TSval: virtual milliseconds.
+fn virtual_tsval() -> u32 {
+    VIRTUAL_MS.with(|c| c.get())
 }
 
 /// Both stacks and the link.
@@ -139,6 +155,8 @@ pub struct Net {
     /// A name for failure messages: scenario and seed.
     pub label: String,
     steps: u64,
+    /// The application wants another look at this time even if nothing else happens (a slow reader's pace).
+    pub wake_at: Option<u64>,
 }
 
 impl Net {
@@ -168,6 +186,7 @@ impl Net {
             setup,
             label: label.to_string(),
             steps: 0,
+            wake_at: None,
         }
     }
 
@@ -228,7 +247,7 @@ impl Net {
 
     /// A smoltcp socket listening on `port`.
     pub fn smol_listen(&mut self, port: u16, buffer: usize) -> SmolHandle {
-        let h = self.smol.add_socket(buffer);
+        let h = self.smol.add_socket(buffer, self.setup.smol_timestamps);
         self.smol.tcp(h).listen(port).expect("smoltcp listen");
         h
     }
@@ -241,7 +260,8 @@ impl Net {
         existing: Option<SmolHandle>,
         buffer: usize,
     ) -> SmolHandle {
-        let h = existing.unwrap_or_else(|| self.smol.add_socket(buffer));
+        let ts = self.setup.smol_timestamps;
+        let h = existing.unwrap_or_else(|| self.smol.add_socket(buffer, ts));
         let cx = self.smol.iface.context();
         let sock = self.smol.sockets.get_mut::<tcp::Socket>(h);
         let [a, b, c, d] = SYNACK_IP.octets();
@@ -259,6 +279,10 @@ impl Net {
             },
             End::Smol(h) => {
                 let s = self.smol.tcp(h);
+                if matches!(s.state(), tcp::State::Listen | tcp::State::SynSent | tcp::State::SynReceived) {
+                    // Still opening: the bytes wait, as a blocking socket's write would.
+                    return Ok(0);
+                }
                 if !s.may_send() {
                     return Err(format!("smoltcp send in state {}", s.state()));
                 }
@@ -284,6 +308,9 @@ impl Net {
             }
             End::Smol(h) => {
                 let s = self.smol.tcp(h);
+                if matches!(s.state(), tcp::State::Listen | tcp::State::SynSent | tcp::State::SynReceived) {
+                    return Read::WouldBlock;
+                }
                 let mut f = f;
                 match s.recv(|buf| {
                     let n = buf.len().min(max);
@@ -360,7 +387,8 @@ impl Net {
                 .iface
                 .poll_at(self.smol_now(), &self.smol.sockets)
                 .map(|t| (t.total_micros().max(0) as u64 * 1000).max(self.now + 1000));
-            let next = [self.link.next_arrival(), self.synack.poll_timeout().map(|t| t.as_nanos()), smol_at]
+            let wake = self.wake_at.filter(|&t| t > self.now);
+            let next = [self.link.next_arrival(), self.synack.poll_timeout().map(|t| t.as_nanos()), smol_at, wake]
                 .into_iter()
                 .flatten()
                 .min();
@@ -378,12 +406,20 @@ impl Net {
     /// anything moved (then the application gets another look at this instant).
     fn settle_now(&mut self) -> bool {
         let mut moved = false;
-        while let Some((dir, frame)) = self.link.pop_arrived(self.now) {
+        while let Some((dir, frame, corrupted)) = self.link.pop_arrived(self.now) {
             moved = true;
             match dir {
                 Dir::ToSynack => {
                     let now = self.synack_now();
+                    let malformed = self.malformed_drops();
                     let out = self.synack.handle(Input::Frame(&frame), now);
+                    if corrupted && self.malformed_drops() == malformed {
+                        self.fail(&format!(
+                            "synack took a corrupted frame: {} -> {:?}",
+                            synack::wire::pretty::frame_summary(&frame),
+                            out
+                        ));
+                    }
                     self.route(out);
                 }
                 Dir::ToSmol => self.smol.dev.rx.push_back(frame),
@@ -396,6 +432,7 @@ impl Net {
             self.route(out);
         }
         let now = self.smol_now();
+        VIRTUAL_MS.with(|c| c.set((self.now / 1_000_000) as u32));
         // A socket state change (a TIME-WAIT that ended, say) is news for the application too, though smoltcp's
         // `PollResult` does not report every one.
         let before = self.smol.states();
@@ -406,6 +443,12 @@ impl Net {
             self.link.send(self.now, Dir::ToSynack, frame);
         }
         moved
+    }
+
+    /// Frames synack dropped as malformed so far (bad checksums among them).
+    pub fn malformed_drops(&self) -> u64 {
+        let stats = self.synack.stats();
+        stats.drop_counts().filter(|(r, _)| matches!(r, synack::DropReason::Malformed(..))).map(|(_, n)| n).sum()
     }
 
     /// Fails the test with what led here: the label, the time, the link's tallies and latest frames.
