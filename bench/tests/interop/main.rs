@@ -37,12 +37,19 @@ fn seeds(n: u64) -> Vec<u64> {
 }
 
 /// The link of `seed`: 1–5 ms one way, and with `lossy` 1–3 % loss plus duplication, reordering and corruption.
-/// smoltcp sends timestamps on even seeds (RFC 7323 on both ends; synack always offers them).
+/// smoltcp sends timestamps on even seeds (RFC 7323 on both ends; synack always offers them), and on every
+/// third seed its MTU is 1000 bytes, so synack must keep to an MSS of 960.
 fn setup(seed: u64, lossy: bool) -> Setup {
     let loss =
         std::env::var("INTEROP_LOSS").map_or(0.01 + (seed % 3) as f64 * 0.01, |s| s.parse().expect("a fraction"));
     let faults = if lossy { Faults::lossy(loss) } else { Faults::CLEAN };
-    Setup { seed, delay_ns: (1 + seed % 5) * MS, faults: [faults; 2], smol_timestamps: seed.is_multiple_of(2) }
+    Setup {
+        seed,
+        delay_ns: (1 + seed % 5) * MS,
+        faults: [faults; 2],
+        smol_timestamps: seed.is_multiple_of(2),
+        smol_mtu: if seed.is_multiple_of(3) { 1000 } else { 1500 },
+    }
 }
 
 /// smoltcp's socket buffers for `seed`: 256 KiB mostly, 64 KiB (window scale 1) or 16 KiB (no scaling) on some.

@@ -27,6 +27,8 @@ const MAX_STEPS: u64 = 2_000_000;
 pub struct SmolDevice {
     rx: VecDeque<Vec<u8>>,
     tx: Vec<Vec<u8>>,
+    /// IP MTU: smoltcp announces an MSS of 40 bytes less.
+    mtu: usize,
 }
 
 pub struct SmolRx(Vec<u8>);
@@ -63,7 +65,7 @@ impl Device for SmolDevice {
     fn capabilities(&self) -> DeviceCapabilities {
         let mut caps = DeviceCapabilities::default();
         caps.medium = Medium::Ethernet;
-        caps.max_transmission_unit = MTU + 14;
+        caps.max_transmission_unit = self.mtu + 14;
         // Checksums computed on transmit and verified on receive: a corrupted frame must be dropped.
         caps.checksum = ChecksumCapabilities::default();
         caps
@@ -129,6 +131,8 @@ pub struct Setup {
     pub faults: [Faults; 2],
     /// smoltcp's sockets send RFC 7323 timestamps (off by default in smoltcp).
     pub smol_timestamps: bool,
+    /// smoltcp's IP MTU (synack's is 1500): below it, synack must keep to the smaller MSS smoltcp announces.
+    pub smol_mtu: usize,
 }
 
 thread_local! {
@@ -170,7 +174,7 @@ impl Net {
         config.mtu = MTU;
         tweak(&mut config);
         let synack = Stack::new(config).expect("synack config");
-        let mut dev = SmolDevice::default();
+        let mut dev = SmolDevice { mtu: setup.smol_mtu, ..SmolDevice::default() };
         let mut cfg = SmolConfig::new(HardwareAddress::Ethernet(EthernetAddress(MAC_B)));
         cfg.random_seed = synack::seed::derive_seed(setup.seed, 2);
         let mut iface = Interface::new(cfg, &mut dev, smoltcp::time::Instant::from_micros(0));
@@ -422,7 +426,17 @@ impl Net {
                     }
                     self.route(out);
                 }
-                Dir::ToSmol => self.smol.dev.rx.push_back(frame),
+                Dir::ToSmol => {
+                    if frame.len() > self.setup.smol_mtu + 14 {
+                        self.fail(&format!(
+                            "synack sent a {}-byte frame past smoltcp's MTU {}: {}",
+                            frame.len(),
+                            self.setup.smol_mtu,
+                            synack::wire::pretty::frame_summary(&frame)
+                        ));
+                    }
+                    self.smol.dev.rx.push_back(frame)
+                }
             }
         }
         if self.synack.poll_timeout().is_some_and(|t| t.as_nanos() <= self.now) {
