@@ -536,3 +536,110 @@ fn slow_reader_closes_and_reopens_the_window() {
         }
     }
 }
+
+/// Request and response, one at a time: the client writes 100 bytes, the server reads them all and answers
+/// 1,500 (one full segment and a small one that Nagle holds until the first is acknowledged, while the client may
+/// delay that ACK), 100 times. Each turn must take at most two round trips plus one delayed ACK (40 ms, synack's;
+/// smoltcp's is 10 ms), so neither side's timers may stall the conversation.
+fn request_response(seed: u64, synack_serves: bool) {
+    const TURNS: u64 = 100;
+    const REQUEST: u64 = 100;
+    const RESPONSE: u64 = 1_500;
+    let label = format!("request/response seed {seed} synack serves {synack_serves}");
+    let mut net = Net::new(&label, setup(seed, false));
+    let (client, server, c, s) = if synack_serves {
+        let l = net.synack_listen(PORT);
+        let (s, c) = smol_opens(&mut net, l, 40_000, None, smol_buffer(seed));
+        (End::Smol(s), End::Synack(c), End::Synack(c), End::Smol(s))
+    } else {
+        let (c, s) = synack_opens(&mut net, None, smol_buffer(seed));
+        (End::Synack(c), End::Smol(s), End::Synack(c), End::Smol(s))
+    };
+    let pattern = Pattern::new();
+    let rtt = 2 * net.setup.delay_ns;
+    for turn in 0..TURNS {
+        let start = net.now;
+        let (req_at, resp_at) = (turn * REQUEST, 1_000_000 + turn * RESPONSE);
+        let mut streams = [
+            Stream::new(client, server, REQUEST, req_at),
+            Stream::new(server, client, RESPONSE, resp_at).after_eof_of(0),
+        ];
+        turn_once(&mut net, &mut streams, &pattern);
+        let took = net.now - start;
+        if took > 2 * rtt + 45 * MS {
+            net.fail(&format!(
+                "turn {turn} took {:.1} ms with a {:.1} ms round trip",
+                took as f64 / 1e6,
+                rtt as f64 / 1e6
+            ));
+        }
+    }
+    let rtx = retransmits(
+        &net,
+        match c {
+            End::Synack(h) => h,
+            End::Smol(_) => unreachable!(),
+        },
+    );
+    let (End::Synack(ch), End::Smol(sh)) = (c, s) else { unreachable!() };
+    net.shutdown(c);
+    net.shutdown(s);
+    let mut eofs = [false, false];
+    net.run("close", 10 * SEC, |n| {
+        for (i, end) in [c, s].into_iter().enumerate() {
+            if !eofs[i] {
+                match n.recv(end, CHUNK, |_| {}) {
+                    Read::Eof => eofs[i] = true,
+                    Read::WouldBlock => {}
+                    other => n.fail(&format!("closing: {other:?}")),
+                }
+            }
+        }
+        eofs == [true, true]
+    });
+    both_close(&mut net, ch, sh);
+    assert_clean(&net, rtx);
+    net.finish();
+}
+
+/// One request/response turn: like [`exchange`] but without end of stream, each stream done when its bytes
+/// arrived (the response starts only once the whole request is read).
+fn turn_once(net: &mut Net, streams: &mut [Stream; 2], pattern: &Pattern) {
+    net.run("turn", 10 * SEC, |net| {
+        for i in 0..2 {
+            let ready = i == 0 || streams[0].received == streams[0].total;
+            let st = &mut streams[i];
+            while ready && st.sent < st.total {
+                match net.send(st.from, pattern.slice(st.offset + st.sent, (st.total - st.sent) as usize)) {
+                    Ok(0) => break,
+                    Ok(n) => st.sent += n as u64,
+                    Err(e) => net.fail(&e),
+                }
+            }
+            while st.received < st.total {
+                let (at, mut got, mut ok) = (st.offset + st.received, 0u64, true);
+                let r = net.recv(st.to, (st.total - st.received) as usize, |b| {
+                    ok &= pattern.matches(at + got, b);
+                    got += b.len() as u64;
+                });
+                if !ok {
+                    net.fail(&format!("stream {i}: bytes differ"));
+                }
+                match r {
+                    Read::Data(n) => st.received += n as u64,
+                    Read::WouldBlock => break,
+                    other => net.fail(&format!("stream {i}: {other:?}")),
+                }
+            }
+        }
+        streams.iter().all(|s| s.received == s.total)
+    });
+}
+
+#[test]
+fn request_response_turns_do_not_stall() {
+    for seed in seeds(12) {
+        request_response(seed, false);
+        request_response(seed, true);
+    }
+}
