@@ -238,7 +238,8 @@ fn bound(bytes: u64, lossy: bool) -> u64 {
 const BULK: u64 = 1 << 20;
 
 fn bulk_synack_to_smoltcp(seed: u64, lossy: bool) {
-    let mut net = Net::new(&format!("bulk synack->smoltcp seed {seed} lossy {lossy}"), setup(seed, lossy));
+    let label = format!("bulk synack->smoltcp seed {seed} lossy {lossy}");
+    let mut net = Net::with_config(&label, setup(seed, lossy), |c| Net::synack_variant(seed / 4, c));
     let (c, s) = synack_opens(&mut net, None, smol_buffer(seed));
     let (c, s) = (End::Synack(c), End::Smol(s));
     let mut streams = [Stream::new(c, s, BULK, 0), Stream::new(s, c, 0, 0).after_eof_of(0)];
@@ -247,7 +248,8 @@ fn bulk_synack_to_smoltcp(seed: u64, lossy: bool) {
 }
 
 fn bulk_smoltcp_to_synack(seed: u64, lossy: bool) {
-    let mut net = Net::new(&format!("bulk smoltcp->synack seed {seed} lossy {lossy}"), setup(seed, lossy));
+    let label = format!("bulk smoltcp->synack seed {seed} lossy {lossy}");
+    let mut net = Net::with_config(&label, setup(seed, lossy), |c| Net::synack_variant(seed / 4, c));
     let l = net.synack_listen(PORT);
     let (s, c) = smol_opens(&mut net, l, 40_000 + seed as u16, None, smol_buffer(seed));
     let (c, s) = (End::Synack(c), End::Smol(s));
@@ -290,7 +292,8 @@ fn both_ways_at_once() {
     const EACH: u64 = 256 * 1024;
     for seed in seeds(12) {
         for lossy in [false, true] {
-            let mut net = Net::new(&format!("both ways seed {seed} lossy {lossy}"), setup(seed, lossy));
+            let label = format!("both ways seed {seed} lossy {lossy}");
+            let mut net = Net::with_config(&label, setup(seed, lossy), |c| Net::synack_variant(seed / 4, c));
             let (c, s) = if seed % 2 == 0 {
                 let (c, s) = synack_opens(&mut net, None, smol_buffer(seed));
                 (End::Synack(c), End::Smol(s))
@@ -641,5 +644,24 @@ fn request_response_turns_do_not_stall() {
     for seed in seeds(12) {
         request_response(seed, false);
         request_response(seed, true);
+    }
+}
+
+/// The other way round: smoltcp connects to a synack port nobody listens on. synack must answer the SYN with a
+/// RST that smoltcp accepts (its socket closes at once, no SYN retransmitted), and count the segment.
+#[test]
+fn synack_refuses_a_connect_to_a_closed_port() {
+    for seed in seeds(12) {
+        let mut net = Net::new(&format!("synack refuses seed {seed}"), setup(seed, false));
+        let h = net.smol_connect(PORT, 40_000, None, 16 * 1024);
+        net.run("refusal", 5 * SEC, |n| n.smol_state(h) == tcp::State::Closed);
+        let (to_smol, to_synack) = (net.tally(Dir::ToSmol), net.tally(Dir::ToSynack));
+        if to_smol.resets != 1 || to_synack.retransmissions != 0 || to_synack.resets != 0 {
+            net.fail("expected one RST from synack and no SYN sent twice");
+        }
+        if net.synack.stats().drops(synack::DropReason::TcpNoSocket) != 1 {
+            net.fail("synack did not count the SYN to a closed port");
+        }
+        net.finish();
     }
 }

@@ -168,6 +168,24 @@ impl Net {
         Net::with_config(label, setup, |_| {})
     }
 
+    /// synack's TCP options by `variant` (0–3), so negotiation meets smoltcp in more than one shape: the
+    /// defaults (CUBIC, SACK, timestamps, window scaling, ECN passive); ECN asked for (smoltcp never answers it)
+    /// with NewReno; no SACK and no timestamps; no window scaling (windows of at most 64 KiB).
+    pub fn synack_variant(variant: u64, c: &mut Config) {
+        match variant % 4 {
+            1 => {
+                c.tcp.ecn = synack::tcp::Ecn::On;
+                c.tcp.congestion = synack::tcp::CongestionAlgorithm::NewReno;
+            }
+            2 => {
+                c.tcp.sack = false;
+                c.tcp.timestamps = false;
+            }
+            3 => c.tcp.window_scaling = false,
+            _ => {}
+        }
+    }
+
     /// A net whose synack configuration `tweak` adjusts first.
     pub fn with_config(label: &str, setup: Setup, tweak: impl FnOnce(&mut Config)) -> Net {
         let (mut config, _) = synack_testkit::configs(synack::seed::derive_seed(setup.seed, 1), 0);
