@@ -7,7 +7,8 @@
 //! Every byte is compared with the pattern sent, both ways; each connection must end closed on both sides
 //! without a reset; every corrupted frame that reaches synack must be dropped as malformed; on a clean link
 //! nothing may be retransmitted and no RST may appear at all. `INTEROP_SEEDS=200` searches more seeds and
-//! `INTEROP_LOSS=0.05` sets the loss rate of the lossy runs.
+//! `INTEROP_LOSS=0.05` sets the loss rate of the lossy runs, `INTEROP_HOLD_MS=20` how long a reordered frame
+//! may be held back (3 ms by default).
 
 mod link;
 mod net;
@@ -42,7 +43,10 @@ fn seeds(n: u64) -> Vec<u64> {
 fn setup(seed: u64, lossy: bool) -> Setup {
     let loss =
         std::env::var("INTEROP_LOSS").map_or(0.01 + (seed % 3) as f64 * 0.01, |s| s.parse().expect("a fraction"));
-    let faults = if lossy { Faults::lossy(loss) } else { Faults::CLEAN };
+    let mut faults = if lossy { Faults::lossy(loss) } else { Faults::CLEAN };
+    if let (true, Ok(ms)) = (lossy, std::env::var("INTEROP_HOLD_MS")) {
+        faults.hold_back_ns = ms.parse::<u64>().expect("INTEROP_HOLD_MS is a number") * MS;
+    }
     Setup {
         seed,
         delay_ns: (1 + seed % 5) * MS,
@@ -163,11 +167,36 @@ fn exchange(net: &mut Net, streams: &mut [Stream], max_ns: u64) {
 
 /// synack connects to a smoltcp listener, until synack hears `Connected` (smoltcp's end may still wait for the
 /// handshake's last ACK, which then rides on the first data if it was lost, as with any application).
+///
+/// smoltcp's listening socket takes one connection (its documented model: one socket per connection, several
+/// listening on a port for a backlog), so a spare listens beside it: a stale duplicate SYN of an earlier
+/// connection, held back on the link, may take one of them, as it would take a slot of any listener's backlog.
+/// The socket that answers is found by its remote port; listeners a stale SYN took return to LISTEN when
+/// synack resets them.
 fn synack_opens(net: &mut Net, local_port: Option<u16>, buffer: usize) -> (SocketHandle, SmolHandle) {
-    let s = net.smol_listen(PORT, buffer);
+    const LISTENERS: usize = 2;
+    for (h, state) in net.smol.states() {
+        if state == tcp::State::Closed {
+            net.smol.sockets.remove(h);
+        }
+    }
+    let listening = net.smol.states().iter().filter(|(_, st)| *st == tcp::State::Listen).count();
+    for _ in listening..LISTENERS {
+        net.smol_listen(PORT, buffer);
+    }
     let c = net.synack_connect(PORT, local_port);
-    net.run("handshake", 30 * SEC, |n| n.saw(c, &Event::Connected));
-    (c, s)
+    net.run("handshake", 30 * SEC, |n| n.saw(c, &Event::Connected) || n.saw(c, &Event::Reset));
+    if net.saw(c, &Event::Reset) {
+        net.fail("smoltcp refused the connection");
+    }
+    let port = net.synack.tcp_info(c).expect("connected").local.port();
+    let ours = net
+        .smol
+        .states()
+        .into_iter()
+        .map(|(h, _)| h)
+        .find(|&h| net.smol.sockets.get::<tcp::Socket>(h).remote_endpoint().is_some_and(|e| e.port == port));
+    (c, ours.unwrap_or_else(|| net.fail("no smoltcp socket holds the connection")))
 }
 
 /// smoltcp connects from `local_port` to a synack listener; both ends established.
@@ -438,7 +467,6 @@ fn many_short_synack_client(seed: u64, lossy: bool) {
         net.synack_close(sock);
         // smoltcp closed passively (LAST-ACK, then CLOSED); synack's end waits in TIME-WAIT meanwhile.
         net.run("passive close", 30 * SEC, |n| n.smol_state(h) == tcp::State::Closed);
-        net.smol.sockets.remove(h);
         if !lossy {
             assert_clean(&net, rtx);
         }
