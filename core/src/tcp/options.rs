@@ -123,8 +123,25 @@ impl Tcb {
 
 /// A full-sized data segment has no room for SACK blocks (the MSS leaves none for options, RFC 6691): they are
 /// left out, and the next pure ACK carries them. Only segments with SACK blocks pay for measuring the header.
-pub(crate) fn fit_options(repr: &mut TcpRepr<'_>, payload_len: usize, max_ip_payload: usize) {
-    if repr.options.sack_blocks.iter().any(Option::is_some) && repr.header_len() + payload_len > max_ip_payload {
+///
+/// Room is what both limits leave: our frame (`max_ip_payload`) and the peer's MSS (`mss`, the payload of a
+/// segment whose options are only the `reserved` bytes every segment carries). The peer's MSS may be the smaller
+/// one: options beyond `reserved` then count against it (RFC 9293 §3.7.1), or the segment would outgrow the
+/// peer's MTU while fitting ours. A segment of several MSS (segmentation offload) is cut into MSS-sized pieces
+/// that each repeat the options, so none of them has room either.
+pub(crate) fn fit_options(
+    repr: &mut TcpRepr<'_>,
+    payload_len: usize,
+    max_ip_payload: usize,
+    mss: usize,
+    reserved: usize,
+) {
+    if !repr.options.sack_blocks.iter().any(Option::is_some) {
+        return;
+    }
+    let header = repr.header_len();
+    let extra_options = header.saturating_sub(crate::wire::tcp::HEADER_LEN + reserved);
+    if header + payload_len > max_ip_payload || payload_len.min(mss) + extra_options > mss {
         repr.options.sack_blocks = Default::default();
     }
 }

@@ -90,7 +90,8 @@ impl Tcb {
             options: self.segment_options(tx, now),
             payload: &[],
         };
-        super::options::fit_options(&mut repr, tx.len, max_ip_payload);
+        let (mss, reserved) = (self.opts.mss(), self.option_overhead());
+        super::options::fit_options(&mut repr, tx.len, max_ip_payload, mss, reserved);
         if tx.flags.contains(TcpFlags::ACK) {
             self.ts.ack_sent(ack_number);
         }
