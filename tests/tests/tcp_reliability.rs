@@ -1,7 +1,7 @@
 //! Loss, reordering, duplication: every byte arrives intact, recovered the way RFC 5681/6582/6298 say.
 
 use std::time::Duration;
-use synack::{Command, Config};
+use synack::{Command, Config, SocketHandle};
 use synack_tests::frames::is_pure_ack;
 use synack_tests::tcp::{connect, pattern, read_available, sha256_hex, transfer};
 use synack_tests::{Impairment, Pair, Side, MAC_A, MAC_B};
@@ -319,19 +319,13 @@ fn heavy_loss_both_ways_is_repaired_by_sack_recovery_and_tail_loss_probes_not_ti
     assert!(took < Duration::from_secs(1), "5 MB took {took:?}: {info:?}");
 }
 
-#[test]
-fn full_sized_data_segments_leave_no_room_for_sack_blocks_and_are_still_sent() {
-    // Data both ways at once on one connection, with loss: each side holds out-of-order data (so its ACKs
-    // carry SACK blocks) while it sends full-sized segments, which have no room for options. Every segment the
-    // connection counts as sent must be on the wire, none over the MTU.
-    let imp = Impairment { loss: 0.03, ..Default::default() };
-    let mut p = impaired_pair(27, imp);
-    let (c, _, s) = connect(&mut p, 80);
-    let (up, down) = (pattern(1_500_000, 7), pattern(1_500_000, 8));
+/// Sends `up` from A's `c` and `down` from B's `s` at once, reading both sides as the link runs (two minutes of
+/// virtual time at most); returns what B and A received.
+fn send_both_ways(p: &mut Pair, (c, s): (SocketHandle, SocketHandle), up: &[u8], down: &[u8]) -> (Vec<u8>, Vec<u8>) {
     let (mut sent_up, mut sent_down, mut got_up, mut got_down) = (0, 0, Vec::new(), Vec::new());
     let deadline = p.now + Duration::from_secs(120);
     while (got_up.len() < up.len() || got_down.len() < down.len()) && p.now < deadline {
-        for (side, sock, data, sent) in [(Side::A, c, &up, &mut sent_up), (Side::B, s, &down, &mut sent_down)] {
+        for (side, sock, data, sent) in [(Side::A, c, up, &mut sent_up), (Side::B, s, down, &mut sent_down)] {
             if *sent < data.len() {
                 let chunk = data[*sent..].len().min(64 * 1024);
                 if let Ok(synack::Reply::Sent { len }) =
@@ -341,12 +335,25 @@ fn full_sized_data_segments_leave_no_room_for_sack_blocks_and_are_still_sent() {
                 }
             }
         }
-        synack_tests::tcp::read_available(&mut p, Side::B, s, &mut got_up);
-        synack_tests::tcp::read_available(&mut p, Side::A, c, &mut got_down);
+        read_available(p, Side::B, s, &mut got_up);
+        read_available(p, Side::A, c, &mut got_down);
         if !p.step_once() {
             break;
         }
     }
+    (got_up, got_down)
+}
+
+#[test]
+fn full_sized_data_segments_leave_no_room_for_sack_blocks_and_are_still_sent() {
+    // Data both ways at once on one connection, with loss: each side holds out-of-order data (so its ACKs
+    // carry SACK blocks) while it sends full-sized segments, which have no room for options. Every segment the
+    // connection counts as sent must be on the wire, none over the MTU.
+    let imp = Impairment { loss: 0.03, ..Default::default() };
+    let mut p = impaired_pair(27, imp);
+    let (c, _, s) = connect(&mut p, 80);
+    let (up, down) = (pattern(1_500_000, 7), pattern(1_500_000, 8));
+    let (got_up, got_down) = send_both_ways(&mut p, (c, s), &up, &down);
     assert!(got_up == up && got_down == down, "up {} / down {} bytes", got_up.len(), got_down.len());
     for (side, sock) in [(Side::A, c), (Side::B, s)] {
         let counted = p.stack(side).tcp_info(sock).unwrap().counters.segments_sent;
@@ -372,25 +379,7 @@ fn sack_blocks_on_data_segments_respect_the_peers_smaller_mss() {
     p.impair(Side::B, imp, 32);
     let (c, _, s) = connect(&mut p, 80);
     let (up, down) = (pattern(300_000, 9), pattern(300_000, 10));
-    let (mut sent_up, mut sent_down, mut got_up, mut got_down) = (0, 0, Vec::new(), Vec::new());
-    let deadline = p.now + Duration::from_secs(120);
-    while (got_up.len() < up.len() || got_down.len() < down.len()) && p.now < deadline {
-        for (side, sock, data, sent) in [(Side::A, c, &up, &mut sent_up), (Side::B, s, &down, &mut sent_down)] {
-            if *sent < data.len() {
-                let chunk = data[*sent..].len().min(64 * 1024);
-                if let Ok(synack::Reply::Sent { len }) =
-                    p.command(side, synack::Command::TcpSend { sock, data: data[*sent..*sent + chunk].to_vec() })
-                {
-                    *sent += len;
-                }
-            }
-        }
-        read_available(&mut p, Side::B, s, &mut got_up);
-        read_available(&mut p, Side::A, c, &mut got_down);
-        if !p.step_once() {
-            break;
-        }
-    }
+    let (got_up, got_down) = send_both_ways(&mut p, (c, s), &up, &down);
     assert!(got_up == up && got_down == down, "up {} / down {} bytes", got_up.len(), got_down.len());
     let too_big: Vec<_> =
         p.log.iter().filter(|l| l.from == Side::A && l.frame.len() > 14 + 1000).map(|l| l.line()).collect();
