@@ -15,7 +15,8 @@ pub mod scale;
 use std::collections::VecDeque;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use synack::{
-    Command, CommandError, Config, Event, Input, Instant, Ipv6Config, Output, Reply, RxFrame, SocketHandle, Stack,
+    Bytes, Command, CommandError, Config, Event, Input, Instant, Ipv6Config, Output, Reply, RxFrame, SocketHandle,
+    Stack,
 };
 
 /// Stack A (the client / sender) and stack B (the server / receiver) are addressed as in every harness.
@@ -201,6 +202,17 @@ impl Pair {
         read
     }
 
+    /// Writes on `side`'s connection `sock` with the zero-copy write ([`Stack::tcp_write`]): the send queue keeps
+    /// `data` itself. Returns how many bytes it took.
+    pub fn write(&mut self, side: Side, sock: SocketHandle, data: Bytes) -> Result<usize, CommandError> {
+        let now = self.now;
+        let mut out = std::mem::take(&mut self.out);
+        let written = self.stack(side).tcp_write(sock, data, now, &mut out);
+        self.out = out;
+        self.route(side);
+        written
+    }
+
     /// Delivers queued frames both ways until the link is empty. Returns how many frames moved.
     pub fn pump(&mut self) -> u64 {
         let mut moved = 0;
@@ -373,6 +385,7 @@ pub fn synack_bulk_over(family: Family, total: u64, verify: bool, checksums_offl
     let (tx, rx) = p.open_one(5001);
     let frames_before = p.frames;
     let data = pattern::Pattern::new();
+    let copy_writes = std::env::var_os("SYNACK_BENCH_COPY_WRITES").is_some();
     let mut sent: u64 = 0;
     let mut received: u64 = 0;
     let mut writable = true;
@@ -383,11 +396,23 @@ pub fn synack_bulk_over(family: Family, total: u64, verify: bool, checksums_offl
     while !eof {
         let mut progress = false;
         while writable && sent < total {
-            let len = (total - sent).min(WRITE_CHUNK as u64) as usize;
-            let chunk = data.slice(sent, len).to_vec();
-            let len = chunk.len();
-            match p.command(Side::A, Command::TcpSend { sock: tx, data: chunk }) {
-                Ok(Reply::Sent { len: n }) => {
+            // At most one block: a piece of the pattern is contiguous up to that length.
+            let len = ((total - sent).min(WRITE_CHUNK as u64) as usize).min(pattern::BLOCK);
+            // The application hands over a piece of its shared block (the zero-copy write: the send queue keeps
+            // the reference). With SYNACK_BENCH_COPY_WRITES=1, each write is copied into a `Vec` for `TcpSend`
+            // instead, and whatever the stack had no room for is copied again on the next try.
+            let written = if copy_writes {
+                let chunk = data.slice(sent, len).to_vec();
+                match p.command(Side::A, Command::TcpSend { sock: tx, data: chunk }) {
+                    Ok(Reply::Sent { len: n }) => Ok(n),
+                    Ok(other) => panic!("send: {other:?}"),
+                    Err(e) => Err(e),
+                }
+            } else {
+                p.write(Side::A, tx, data.shared(sent, len))
+            };
+            match written {
+                Ok(n) => {
                     sent += n as u64;
                     progress = true;
                     if n < len {

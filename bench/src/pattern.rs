@@ -2,13 +2,16 @@
 //! keeping a copy of the whole stream.
 
 /// Length of the repeated block (a prime, so block boundaries never line up with segment boundaries).
-const BLOCK: usize = 65_521;
+pub const BLOCK: usize = 65_521;
+
+use synack::Bytes;
 
 /// A stream of bytes; byte `i` is `block[i % BLOCK]`.
 #[derive(Debug, Clone)]
 pub struct Pattern {
-    /// The block twice over, so any `len <= BLOCK` slice at any offset is contiguous.
-    doubled: Vec<u8>,
+    /// The block twice over, so any `len <= BLOCK` slice at any offset is contiguous. Shared, so a sender can
+    /// hand out pieces of it without copying ([`Pattern::shared`]).
+    doubled: Bytes,
 }
 
 impl Pattern {
@@ -24,13 +27,20 @@ impl Pattern {
             .collect();
         let mut doubled = block.clone();
         doubled.extend_from_slice(&block);
-        Pattern { doubled }
+        Pattern { doubled: Bytes::from(doubled) }
     }
 
     /// `len` bytes of the stream from `offset`; `len` is capped at the block length.
     pub fn slice(&self, offset: u64, len: usize) -> &[u8] {
         let start = (offset % BLOCK as u64) as usize;
         &self.doubled[start..start + len.min(BLOCK)]
+    }
+
+    /// The same bytes as [`Pattern::slice`], as a reference to the shared block: what a zero-copy writer
+    /// ([`synack::Stack::tcp_write`]) hands over.
+    pub fn shared(&self, offset: u64, len: usize) -> Bytes {
+        let start = (offset % BLOCK as u64) as usize;
+        self.doubled.slice(start..start + len.min(BLOCK))
     }
 
     /// Compares `data` with the stream at `offset` (any length).

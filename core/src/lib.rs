@@ -48,6 +48,9 @@ mod udp;
 pub mod wire;
 
 pub use api::{AddressChange, Command, CommandError, Event, Input, Output, Reply, SocketHandle, UnreachableReason};
+/// The shared, reference-counted byte buffer [`Stack::tcp_write`] takes (re-exported so callers need not
+/// match the `bytes` version).
+pub use bytes::Bytes;
 pub use config::{ArpConfig, Config, ConfigError, Ipv4Cidr, Ipv6Cidr, Ipv6Config, RateLimit, ReassemblyConfig};
 pub use dhcp::{DhcpConfig, DhcpEvent, DhcpLease, LostReason};
 pub use explain::{AckWhy, Note, ResetWhy, Why};

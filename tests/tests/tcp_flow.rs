@@ -405,3 +405,68 @@ fn lent_and_into_reads_deliver_the_stream_and_open_the_window() {
     let bogus = synack::SocketHandle(9_999);
     assert_eq!(p.b.tcp_read(bogus, 10, now, &mut out, |_| {}), Err(CommandError::NoSuchSocket(bogus)));
 }
+
+/// The zero-copy write (`Stack::tcp_write`): the send queue keeps a reference to the caller's shared buffer
+/// (no copy) until the peer acknowledges it, takes what fits and leaves the rest to be offered again, mixes with
+/// `TcpSend`'s `Vec`s in order, and answers the same errors as `TcpSend`.
+#[test]
+fn zero_copy_writes_keep_the_callers_buffer_until_acknowledged() {
+    use synack::Bytes;
+    let tcp = synack::config::TcpConfig { send_buffer: 16_384, send_buffer_max: 0, ..Default::default() };
+    let a = Config { mac: MAC_A, ipv4: "10.0.0.1/24".parse().unwrap(), tcp, ..Config::default() };
+    let b = Config { mac: MAC_B, ipv4: "10.0.0.2/24".parse().unwrap(), seed: 3, ..Config::default() };
+    let mut p = Pair::with_configs(a, b);
+    let (c, _, s) = connect(&mut p, 80);
+    let data = Bytes::from(pattern(200_000, 9));
+    let mut out = Vec::new();
+    let now = p.now;
+    assert_eq!(p.a.tcp_write(c, Bytes::new(), now, &mut out), Ok(0), "a zero-length write: there is room");
+    let (mut queued, mut refused, mut shared_while_queued) = (0, 0, false);
+    let mut got = Vec::new();
+    let mut eof = false;
+    for round in 0..5_000 {
+        if queued < data.len() {
+            let now = p.now;
+            if round % 3 == 2 {
+                // A small `Vec` through `TcpSend` between the shared pieces: appended in order.
+                let end = (queued + 100).min(data.len());
+                let r = p.command(Side::A, Command::TcpSend { sock: c, data: data[queued..end].to_vec() });
+                if let Ok(Reply::Sent { len }) = r {
+                    queued += len;
+                }
+            } else {
+                match p.a.tcp_write(c, data.slice(queued..), now, &mut out) {
+                    Ok(n) => {
+                        assert!(n > 0 && n <= 16_384, "took {n}: at most the buffer");
+                        queued += n;
+                    }
+                    Err(CommandError::WouldBlock) => refused += 1,
+                    Err(e) => panic!("write failed: {e:?}"),
+                }
+                p.absorb_all(Side::A, core::mem::take(&mut out));
+                shared_while_queued |= !data.is_unique();
+            }
+            if queued == data.len() {
+                assert_eq!(p.command(Side::A, Command::TcpShutdown { sock: c }), Ok(Reply::Done));
+            }
+        }
+        if read_available(&mut p, Side::B, s, &mut got).is_none() {
+            eof = true;
+            break;
+        }
+        p.run_until(p.now + Duration::from_millis(1));
+    }
+    assert!(eof, "end of stream reached");
+    assert!(got == data, "same bytes in the same order ({} of {})", got.len(), data.len());
+    assert!(refused > 0, "a full send buffer refuses a write");
+    let writable = p.events_of(Side::A).iter().filter(|(h, e)| *h == c && *e == Event::Writable).count();
+    assert!(writable > 0, "a refused write is answered by Writable");
+    assert!(shared_while_queued, "the queue held the caller's buffer, not a copy");
+    p.run_until_idle();
+    assert!(data.is_unique(), "acknowledged: the stack let go of the caller's buffer");
+    // Errors as TcpSend: after the shutdown, and on a socket that does not exist.
+    let now = p.now;
+    assert!(matches!(p.a.tcp_write(c, data.slice(..10), now, &mut out), Err(CommandError::InvalidState(_))));
+    let bogus = synack::SocketHandle(9_999);
+    assert_eq!(p.a.tcp_write(bogus, data.slice(..10), now, &mut out), Err(CommandError::NoSuchSocket(bogus)));
+}

@@ -6,14 +6,16 @@
 
 use super::byte_queue::{BlockPool, ByteQueue};
 use super::seq::SeqNum;
+use bytes::Bytes;
 use std::collections::VecDeque;
 
 /// Bytes queued for sending; offset 0 is the byte at SND.UNA.
 ///
-/// Kept as the application's own buffers (chunks) rather than one ring: a `TcpSend` hands over its `Vec`, and
-/// the stack keeps it instead of copying it, so payload bytes are copied once on their way out (chunk to
-/// frame). Small writes are appended to the last chunk, so chatty applications do not make a chunk per byte.
-/// The chunks exist only while bytes are queued: an idle connection keeps one word here, not the queue.
+/// Kept as the application's own buffers (chunks) rather than one ring: a `TcpSend` hands over its `Vec` and
+/// [`Stack::tcp_write`](crate::Stack::tcp_write) a shared [`Bytes`], and the stack keeps either instead of
+/// copying it, so payload bytes are copied once on their way out (chunk to frame). Small writes are appended to
+/// the last chunk the stack owns, so chatty applications do not make a chunk per byte. The chunks exist only
+/// while bytes are queued: an idle connection keeps one word here, not the queue.
 #[derive(Debug)]
 pub(crate) struct SendBuffer {
     queued: Option<Box<Chunks>>,
@@ -23,10 +25,52 @@ pub(crate) struct SendBuffer {
 /// The bytes of a [`SendBuffer`] that has any.
 #[derive(Debug, Default)]
 struct Chunks {
-    chunks: VecDeque<Vec<u8>>,
+    chunks: VecDeque<Chunk>,
     /// Bytes at the front of the first chunk that are already acknowledged.
     head: usize,
     len: usize,
+}
+
+/// One application write as the send buffer keeps it.
+#[derive(Debug)]
+pub(crate) enum Chunk {
+    /// A `Vec` handed over by `TcpSend`: the stack owns it and appends small writes to it.
+    Owned(Vec<u8>),
+    /// A shared buffer handed over by `tcp_write`: kept as it is (a reference), never written to.
+    Shared(Bytes),
+}
+
+impl Chunk {
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            Chunk::Owned(v) => v,
+            Chunk::Shared(b) => b,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.as_slice().len()
+    }
+
+    /// Keeps the first `n` bytes.
+    fn truncate(&mut self, n: usize) {
+        match self {
+            Chunk::Owned(v) => v.truncate(n),
+            Chunk::Shared(b) => b.truncate(n),
+        }
+    }
+}
+
+impl From<Vec<u8>> for Chunk {
+    fn from(bytes: Vec<u8>) -> Chunk {
+        Chunk::Owned(bytes)
+    }
+}
+
+impl From<Bytes> for Chunk {
+    fn from(bytes: Bytes) -> Chunk {
+        Chunk::Shared(bytes)
+    }
 }
 
 /// Writes up to this size are copied into the last chunk instead of becoming a chunk of their own.
@@ -59,27 +103,30 @@ impl SendBuffer {
     /// Appends as much of `bytes` as fits; returns how much.
     #[cfg(test)]
     pub(crate) fn push(&mut self, bytes: &[u8]) -> usize {
-        self.push_owned(bytes.to_vec())
+        self.push_chunk(bytes.to_vec())
     }
 
     /// Appends as much of `bytes` as fits, keeping the buffer itself where it can; returns how much.
-    pub(crate) fn push_owned(&mut self, mut bytes: Vec<u8>) -> usize {
+    pub(crate) fn push_chunk(&mut self, bytes: impl Into<Chunk>) -> usize {
+        let mut bytes = bytes.into();
         let n = bytes.len().min(self.free());
         if n == 0 {
             return 0;
         }
         let q = self.queued.get_or_insert_with(Box::default);
         q.len += n;
-        if let Some(last) = q.chunks.back_mut() {
+        if let Some(Chunk::Owned(last)) = q.chunks.back_mut() {
             if n <= SMALL_WRITE && last.len() + n <= CHUNK_TARGET {
-                last.extend_from_slice(&bytes[..n]);
+                last.extend_from_slice(&bytes.as_slice()[..n]);
                 return n;
             }
         }
         bytes.truncate(n);
-        if bytes.capacity() > 2 * n.max(SMALL_WRITE) {
-            // Do not pin a mostly unused allocation for as long as the bytes wait for their ACK.
-            bytes.shrink_to_fit();
+        if let Chunk::Owned(v) = &mut bytes {
+            if v.capacity() > 2 * n.max(SMALL_WRITE) {
+                // Do not pin a mostly unused allocation for as long as the bytes wait for their ACK.
+                v.shrink_to_fit();
+            }
         }
         q.chunks.push_back(bytes);
         n
@@ -119,7 +166,7 @@ impl SendBuffer {
             if written == out.len() {
                 break;
             }
-            let Some(rest) = chunk.get(skip..) else {
+            let Some(rest) = chunk.as_slice().get(skip..) else {
                 skip -= chunk.len();
                 continue;
             };
@@ -312,13 +359,13 @@ mod tests {
     fn send_buffer_keeps_large_writes_and_merges_small_ones() {
         let mut b = SendBuffer::new(200_000);
         let big: Vec<u8> = (0..100_000u32).map(|i| (i % 251) as u8).collect();
-        assert_eq!(b.push_owned(big.clone()), 100_000);
+        assert_eq!(b.push_chunk(big.clone()), 100_000);
         for i in 0..50u8 {
             assert_eq!(b.push(&[i; 10]), 10);
         }
         // The big write is a chunk as it came; the small ones share one chunk after it.
         assert_eq!(b.chunk_count(), 2);
-        assert_eq!(b.push_owned(big.clone()), 99_500, "only what fits");
+        assert_eq!(b.push_chunk(big.clone()), 99_500, "only what fits");
         assert_eq!(b.free(), 0);
         assert_eq!(b.chunk_count(), 3);
         // Reads that cross chunk boundaries, after acknowledging part of the first chunk.
@@ -335,6 +382,33 @@ mod tests {
         b.ack(10 + 500 + 99_500);
         assert_eq!((b.len(), b.chunk_count(), b.free()), (0, 0, 200_000));
         assert!(b.queued.is_none(), "an acknowledged buffer keeps no queue");
+    }
+
+    #[test]
+    fn send_buffer_keeps_shared_writes_as_references() {
+        let mut b = SendBuffer::new(100_000);
+        let big = Bytes::from((0..60_000u32).map(|i| (i % 253) as u8).collect::<Vec<u8>>());
+        assert_eq!(b.push_chunk(big.clone()), 60_000);
+        assert!(!big.is_unique(), "kept as a reference, not copied");
+        // A small write is never appended to a shared chunk: it starts an owned one, and small shared writes
+        // are then copied into that.
+        assert_eq!(b.push_chunk(vec![1u8; 10]), 10);
+        assert_eq!(b.push_chunk(Bytes::from_static(&[2u8; 10])), 10);
+        assert_eq!(b.chunk_count(), 2);
+        // Only what fits, and the shared buffer is cut to it, not copied.
+        assert_eq!(b.push_chunk(big.clone()), 39_980);
+        assert_eq!(b.chunk_count(), 3);
+        b.ack(59_995);
+        let mut out = vec![0u8; 30];
+        b.copy_out(0, &mut out);
+        let mut want = big[59_995..].to_vec();
+        want.extend_from_slice(&[1; 10]);
+        want.extend_from_slice(&[2; 10]);
+        want.extend_from_slice(&big[..5]);
+        assert_eq!(out, want);
+        b.ack(b.len());
+        assert_eq!(b.chunk_count(), 0);
+        assert!(big.is_unique(), "acknowledged: the references are gone");
     }
 
     #[test]

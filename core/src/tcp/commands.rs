@@ -1,5 +1,6 @@
 //! The application's TCP commands: connect, send, receive, shutdown, close, abort, options.
 
+use super::buffer::Chunk;
 use super::demux::ConnectionKey;
 use super::segment::Outgoing;
 use super::tcb::{Effects, Tcb};
@@ -8,6 +9,7 @@ use crate::api::{CommandError, Event, Output, Reply, SocketHandle};
 use crate::explain::{AckWhy, ResetWhy, Why};
 use crate::time::Instant;
 use crate::wire::TcpFlags;
+use bytes::Bytes;
 use core::net::{IpAddr, SocketAddr};
 
 impl Tcb {
@@ -112,17 +114,50 @@ impl Stack {
         now: Instant,
         out: &mut Vec<Output>,
     ) -> Result<Reply, CommandError> {
+        let len = self.queue_write(sock, data.into(), now, out)?;
+        Ok(Reply::Sent { len })
+    }
+
+    /// Sends without copying: the send queue keeps `data` itself (a reference to the caller's buffer, which
+    /// may be shared) until the peer acknowledges its last byte, and frames are built from it. The zero-copy
+    /// counterpart of [`Command::TcpSend`](crate::Command::TcpSend), which hands over a `Vec` instead.
+    ///
+    /// Returns how many bytes were taken, from the front of `data`: what the send buffer had room for. The rest
+    /// can be offered again later at no cost (`data.slice(n..)`); a short write asks for
+    /// [`Event::Writable`](crate::Event::Writable), as `TcpSend` does. Zero bytes ask whether there is room.
+    /// Errors as `TcpSend`: `WouldBlock` when nothing was taken, `InvalidState` after a shutdown or in a state
+    /// that cannot send, `ConnectionAborted` once the connection is gone. Effects are appended to `out`.
+    pub fn tcp_write(
+        &mut self,
+        sock: SocketHandle,
+        data: Bytes,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> Result<usize, CommandError> {
+        let now = self.clock.advance(now);
+        self.queue_write(sock, data.into(), now, out)
+    }
+
+    /// Queues one write (either kind) on `sock` and lets the connection send what it can.
+    fn queue_write(
+        &mut self,
+        sock: SocketHandle,
+        data: Chunk,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> Result<usize, CommandError> {
         let tcb = self.owned_tcb(sock)?;
         match tcb.state {
             TcpState::SynSent | TcpState::SynReceived | TcpState::Established | TcpState::CloseWait
                 if !tcb.snd.fin_queued() => {}
             other => return Err(CommandError::InvalidState(other)),
         }
-        if data.is_empty() {
+        let offered = data.len();
+        if offered == 0 {
             // Zero bytes ask whether there is room: with none, the caller waits for `Writable` as after a
             // refused write (a driver can then keep a write's bytes until there is room, instead of a copy).
             if tcb.snd.buf().free() > 0 {
-                return Ok(Reply::Sent { len: 0 });
+                return Ok(0);
             }
             if let Some(t) = self.tcp.conns.get_mut(&sock) {
                 t.owner.wish_writable();
@@ -130,7 +165,6 @@ impl Stack {
             return Err(CommandError::WouldBlock);
         }
         let mut accepted = 0;
-        let offered = data.len();
         self.with_tcb(sock, now, out, |tcb, cfg, fx| {
             accepted = tcb.snd.queue(data);
             if accepted < offered {
@@ -141,7 +175,7 @@ impl Stack {
         if accepted == 0 {
             return Err(CommandError::WouldBlock);
         }
-        Ok(Reply::Sent { len: accepted })
+        Ok(accepted)
     }
 
     pub(crate) fn tcp_recv(

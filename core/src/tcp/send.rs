@@ -218,8 +218,8 @@ impl SendSequence {
     }
 
     /// Queues the application's bytes; returns how many fit.
-    pub(crate) fn queue(&mut self, data: Vec<u8>) -> usize {
-        self.buf.push_owned(data)
+    pub(crate) fn queue(&mut self, data: super::buffer::Chunk) -> usize {
+        self.buf.push_chunk(data)
     }
 
     /// The application shut down sending: the FIN follows the queued bytes.

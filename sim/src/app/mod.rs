@@ -30,7 +30,7 @@ pub use udp::{UdpBulk, UdpEcho, UdpPingPong, UdpSink};
 use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
-use synack::{Command, CommandError, Event, Instant, Output, Reply, SocketHandle, Stack, UnreachableReason};
+use synack::{Bytes, Command, CommandError, Event, Instant, Output, Reply, SocketHandle, Stack, UnreachableReason};
 
 /// What an app may do while the simulator calls it: run commands on its host's stack, read the virtual clock,
 /// set timers, draw on its own seed. A `Cx` lives for one call; keep nothing of it.
@@ -97,6 +97,12 @@ impl Cx<'_> {
     /// which copies the same bytes into a new `Vec`.
     pub fn tcp_read(&mut self, sock: SocketHandle, max: usize, f: impl FnMut(&[u8])) -> Result<usize, CommandError> {
         self.stack.tcp_read(sock, max, self.now, self.out, f)
+    }
+
+    /// Sends without copying: the stack keeps `data` (a shared reference) until it is acknowledged
+    /// ([`Stack::tcp_write`]). Returns how much it took; otherwise as [`Command::TcpSend`].
+    pub fn tcp_write(&mut self, sock: SocketHandle, data: Bytes) -> Result<usize, CommandError> {
+        self.stack.tcp_write(sock, data, self.now, self.out)
     }
 
     /// A snapshot of a TCP connection (retransmissions, RTT, cwnd), while the stack still knows it.

@@ -3,7 +3,7 @@
 use super::{data_chunk, describe_tcp_failure, outcome_name, App, AppReport, ConnReport, Cx, HashKind, StreamDigest};
 use std::net::SocketAddr;
 
-use synack::{Command, CommandError, Event, Instant, Reply, SocketHandle};
+use synack::{Bytes, Command, CommandError, Event, Instant, Reply, SocketHandle};
 
 /// Bytes offered to the stack per `TcpSend`.
 const CHUNK: usize = 16 * 1024;
@@ -199,12 +199,12 @@ pub struct TcpRequestResponse {
     dst: SocketAddr,
     requests: u32,
     size: usize,
-    text: Option<Vec<u8>>,
+    text: Option<Bytes>,
     local_port: Option<u16>,
     sock: Option<SocketHandle>,
     conn: ConnReport,
-    /// Request bytes not yet accepted by the stack.
-    pending: Vec<u8>,
+    /// Request bytes not yet accepted by the stack (offered again as a reference, never copied).
+    pending: Bytes,
     received: u64,
     answered: u32,
     asked_at: Instant,
@@ -222,7 +222,7 @@ impl TcpRequestResponse {
             local_port: None,
             sock: None,
             conn: ConnReport::default(),
-            pending: Vec::new(),
+            pending: Bytes::new(),
             received: 0,
             answered: 0,
             asked_at: Instant::ZERO,
@@ -234,7 +234,7 @@ impl TcpRequestResponse {
     pub fn with_text(mut self, text: Option<&str>) -> TcpRequestResponse {
         if let Some(t) = text.filter(|t| !t.is_empty()) {
             self.size = t.len();
-            self.text = Some(t.as_bytes().to_vec());
+            self.text = Some(Bytes::copy_from_slice(t.as_bytes()));
         }
         self
     }
@@ -249,7 +249,7 @@ impl TcpRequestResponse {
         self.asked_at = cx.now();
         self.pending = match &self.text {
             Some(t) => t.clone(),
-            None => data_chunk(u64::from(self.answered), 0, self.size),
+            None => Bytes::from(data_chunk(u64::from(self.answered), 0, self.size)),
         };
         self.flush(cx);
     }
@@ -257,10 +257,10 @@ impl TcpRequestResponse {
     fn flush(&mut self, cx: &mut Cx<'_>) {
         let Some(sock) = self.sock else { return };
         while !self.pending.is_empty() {
-            match cx.command(Command::TcpSend { sock, data: self.pending.clone() }) {
-                Ok(Reply::Sent { len }) => {
+            match cx.tcp_write(sock, self.pending.clone()) {
+                Ok(len) => {
                     self.conn.bytes_sent += len as u64;
-                    self.pending.drain(..len);
+                    let _ = self.pending.split_to(len);
                 }
                 _ => return,
             }

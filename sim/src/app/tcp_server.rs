@@ -4,7 +4,7 @@ use super::{data_chunk, describe_tcp_failure, outcome_name, App, AppReport, Conn
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::Duration;
-use synack::{Command, Event, Instant, Reply, SocketHandle};
+use synack::{Bytes, Command, Event, Instant, Reply, SocketHandle};
 
 const BACKLOG: usize = 128;
 
@@ -253,6 +253,9 @@ impl App for TcpSink {
 
 #[derive(Debug, Default)]
 struct EchoConn {
+    /// Bytes handed to the stack in part: the rest is offered again as it is (a reference, not a copy).
+    unsent: Bytes,
+    /// Bytes read since the last offer.
     pending: Vec<u8>,
     eof: bool,
     closed: bool,
@@ -274,15 +277,30 @@ impl TcpEcho {
     }
 
     fn flush(cx: &mut Cx<'_>, sock: SocketHandle, c: &mut EchoConn) {
-        while !c.pending.is_empty() {
-            match cx.command(Command::TcpSend { sock, data: c.pending.clone() }) {
-                Ok(Reply::Sent { len }) => {
-                    c.pending.drain(..len);
+        loop {
+            // Everything waiting goes out as one write, as it came in.
+            if !c.pending.is_empty() {
+                c.unsent = if c.unsent.is_empty() {
+                    Bytes::from(core::mem::take(&mut c.pending))
+                } else {
+                    let mut both = Vec::with_capacity(c.unsent.len() + c.pending.len());
+                    both.extend_from_slice(&c.unsent);
+                    both.extend_from_slice(&c.pending);
+                    c.pending.clear();
+                    Bytes::from(both)
+                };
+            }
+            if c.unsent.is_empty() {
+                break;
+            }
+            match cx.tcp_write(sock, c.unsent.clone()) {
+                Ok(len) => {
+                    let _ = c.unsent.split_to(len);
                 }
                 _ => break,
             }
         }
-        if c.eof && c.pending.is_empty() && !c.closed {
+        if c.eof && c.unsent.is_empty() && !c.closed {
             c.closed = true;
             let _ = cx.command(Command::TcpClose { sock });
         }
