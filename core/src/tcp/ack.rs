@@ -34,6 +34,9 @@ pub(crate) struct AckState {
     last_invalid_ack: Option<Instant>,
     /// Why the pending acknowledgement is due ([`crate::Config::explain`]).
     why: AckWhy,
+    /// The connection is on the stack's list of ACKs to send at the end of the batch: one entry per batch,
+    /// however many of its segments the batch held.
+    batch_listed: bool,
 }
 
 impl AckState {
@@ -44,6 +47,7 @@ impl AckState {
             quick_acks: 0,
             last_invalid_ack: None,
             why: AckWhy::Handshake,
+            batch_listed: false,
         }
     }
 
@@ -72,6 +76,11 @@ impl AckState {
         self.quick_acks = self.quick_acks.max(segments);
     }
 
+    /// The end of the batch came: the connection is off the stack's list.
+    pub(crate) fn batch_ended(&mut self) {
+        self.batch_listed = false;
+    }
+
     /// The delayed-ACK timer fired: whatever waits goes now.
     fn delay_over(&mut self) {
         if self.due != AckDue::None {
@@ -95,7 +104,10 @@ impl Tcb {
     /// Sends the acknowledgement that is due, if any (at the end of a batch of frames if it may wait for it).
     pub(crate) fn send_due_ack(&mut self, fx: &mut Effects) {
         match self.ack.due {
-            AckDue::EndOfBatch if fx.in_batch => fx.ack_at_batch_end = true,
+            AckDue::EndOfBatch if fx.in_batch => {
+                fx.ack_at_batch_end = !self.ack.batch_listed;
+                self.ack.batch_listed = true;
+            }
             // At SND.MAX, not a SND.NXT rewound by a timeout: the peer may have everything up to SND.MAX, and an
             // ACK below its RCV.NXT is unacceptable to it, ACK field unread (BSD sends pure ACKs at SND.MAX;
             // Linux never rewinds SND.NXT). Two ends both rewound would otherwise never hear each other.

@@ -468,7 +468,10 @@ impl Stack {
         }
         let mut pending = core::mem::take(&mut self.tcp.batch_acks);
         for h in pending.drain(..) {
-            self.with_tcb(h, now, out, |tcb, cfg, fx| tcb.poll_send(now, cfg, fx));
+            self.with_tcb(h, now, out, |tcb, cfg, fx| {
+                tcb.ack.batch_ended();
+                tcb.poll_send(now, cfg, fx)
+            });
         }
         self.tcp.batch_acks = pending;
     }

@@ -69,6 +69,11 @@ impl Tcb {
     }
 
     fn send_data(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+        // Nothing queued beyond SND.NXT and no FIN to send (a receiver's every segment): the loop below would
+        // find no length to send. Without a FIN, SND.MAX is at most the end of the queue, so nothing is rewound.
+        if !self.snd.fin_queued() && self.snd.nxt() == self.snd.buf_end() {
+            return;
+        }
         let max_len = self.max_frame_payload(cfg);
         let mss = self.opts.mss();
         loop {
@@ -186,8 +191,7 @@ impl Tcb {
     /// RFC 9293 §3.8.6.1: with data waiting, nothing in flight and a zero window, probe periodically; with a
     /// window too small to use (sender SWS avoidance), the same timer is the override that sends into it.
     fn update_persist_timer(&mut self, now: Instant, cfg: &TcpConfig) {
-        let stuck = self.snd.wnd() == 0 || self.held_by_sws();
-        if self.snd.unsent() > 0 && self.snd.flight() == 0 && stuck {
+        if self.snd.unsent() > 0 && self.snd.flight() == 0 && (self.snd.wnd() == 0 || self.held_by_sws()) {
             if !self.timers.is_persisting() {
                 self.timers.persist_at(now + self.persist_interval(cfg.rto_max));
             }
