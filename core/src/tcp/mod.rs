@@ -200,7 +200,7 @@ pub(crate) struct TcpSockets {
     cookies: cookie::CookieJar,
     challenge_acks: TokenBucket,
     /// Emptied `Effects` kept for the next input, so handling a segment allocates nothing.
-    spare_fx: Effects,
+    spare_fx: Option<Box<Effects>>,
     /// A batch of frames is being handled ([`Stack::handle_frames_into`]).
     in_batch: bool,
     /// Connections holding an ACK until the batch ends (in the order they asked; may repeat).
@@ -222,7 +222,7 @@ impl TcpSockets {
             isn_key: (derive_seed(seed, 3), derive_seed(seed, 4)),
             cookies: cookie::CookieJar::new((derive_seed(seed, 5), derive_seed(seed, 6))),
             challenge_acks: TokenBucket::new(config.tcp.challenge_ack_rate),
-            spare_fx: Effects::default(),
+            spare_fx: None,
             in_batch: false,
             batch_acks: Vec::new(),
             time_wait: TimeWaitBound::new(config.tcp.max_time_wait),
@@ -370,9 +370,10 @@ impl Stack {
             }
         });
         self.stats.transport_checksums_offloaded += u64::from(rx.checksum_offloaded && parsed.is_ok());
-        let seg = match parsed {
+        // Matched in place: moving the parsed segment out would copy it just after it was written.
+        let seg = match &parsed {
             Ok(s) => s,
-            Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Tcp, e)),
+            Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Tcp, *e)),
         };
         if rx.broadcast {
             // TCP is unicast only; never answer a broadcast.
@@ -447,9 +448,10 @@ impl Stack {
         self.apply_effects(tcb, fx, now, out);
     }
 
-    /// An empty `Effects`, reusing the vectors of the last one.
-    pub(crate) fn new_effects(&mut self) -> Effects {
-        let mut fx = core::mem::take(&mut self.tcp.spare_fx);
+    /// An empty `Effects`, reusing the last one and its vectors. Boxed, so handing it around moves a pointer,
+    /// not the struct.
+    pub(crate) fn new_effects(&mut self) -> Box<Effects> {
+        let mut fx = self.tcp.spare_fx.take().unwrap_or_default();
         fx.in_batch = self.tcp.in_batch;
         fx
     }
@@ -477,9 +479,10 @@ impl Stack {
     }
 
     /// Emits what a connection asked for and puts it back (or forgets it).
-    fn apply_effects(&mut self, tcb: Box<Tcb>, mut fx: Effects, now: Instant, out: &mut Vec<Output>) {
+    fn apply_effects(&mut self, tcb: Box<Tcb>, mut fx: Box<Effects>, now: Instant, out: &mut Vec<Output>) {
         self.apply_effects_inner(tcb, &mut fx, now, out);
-        self.tcp.spare_fx = fx.recycle();
+        fx.recycle();
+        self.tcp.spare_fx = Some(fx);
     }
 
     fn apply_effects_inner(&mut self, mut tcb: Box<Tcb>, fx: &mut Effects, now: Instant, out: &mut Vec<Output>) {

@@ -17,33 +17,27 @@ fn fold(mut sum: u64) -> u16 {
 
 /// One's complement sum of `bytes` as big-endian 16-bit words (an odd last byte is padded with zero).
 ///
-/// The sum is independent of byte order (RFC 1071 §2 (B)): it adds native-endian 16-bit words into 32
-/// independent 32-bit lanes, one 64-byte block at a time (a loop the compiler turns into wide vector adds even
-/// on baseline x86-64), collects the lanes in a 64-bit accumulator at least every 4 MiB so no lane can
-/// overflow, folds once at the end (§2 (C), deferred carries) and swaps the 16-bit result to network order. The
-/// value equals the word-by-word big-endian sum exactly: both are 0 only for all-zero input and otherwise the
-/// same residue in 1..=0xffff.
+/// The sum is independent of byte order (RFC 1071 §2 (B)) and of the word width (2^16 = 1 mod 0xffff, so a
+/// native 32-bit word is worth its two native 16-bit words): it adds native-endian 32-bit words into 16
+/// independent 64-bit lanes, one 64-byte block at a time (a loop the compiler turns into wide vector adds even
+/// on baseline x86-64; a lane cannot overflow before 2^32 blocks, 256 GiB), folds once at the end (§2 (C), deferred
+/// carries) and swaps the 16-bit result to network order. The value equals the word-by-word big-endian sum
+/// exactly: both are 0 only for all-zero input and otherwise the same residue in 1..=0xffff.
 pub fn data(bytes: &[u8]) -> u16 {
-    /// Blocks per lane flush: 65,536 additions of at most 0xffff stay below 2^32.
-    const FLUSH_BLOCKS: usize = 1 << 16;
     const BLOCK: usize = 64;
     let mut blocks = bytes.chunks_exact(BLOCK);
     let mut acc: u64 = 0;
-    // Headers and small segments (most frames) skip the lanes: setting up and adding 32 of them costs more
+    // Headers and small segments (most frames) skip the lanes: setting up and adding 16 of them costs more
     // than the few words themselves.
-    while bytes.len() >= BLOCK {
-        let mut lanes = [0u32; BLOCK / 2];
-        let mut added = 0;
-        for b in blocks.by_ref().take(FLUSH_BLOCKS) {
-            for (lane, w) in lanes.iter_mut().zip(b.chunks_exact(2)) {
-                *lane += u32::from(u16::from_ne_bytes([w[0], w[1]]));
+    if bytes.len() >= BLOCK {
+        let mut lanes = [0u64; BLOCK / 4];
+        for b in &mut blocks {
+            for (lane, w) in lanes.iter_mut().zip(b.chunks_exact(4)) {
+                *lane += u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
             }
-            added += 1;
         }
-        acc += lanes.iter().map(|&l| u64::from(l)).sum::<u64>();
-        if added < FLUSH_BLOCKS {
-            break;
-        }
+        // Folded to 33 bits each, the 16 lanes add up without overflow.
+        acc = lanes.iter().map(|&l| (l & 0xffff_ffff) + (l >> 32)).sum();
     }
     u16::from_be(fold(acc + short_sum(blocks.remainder())))
 }
@@ -191,7 +185,7 @@ mod tests {
 
     #[test]
     fn lanes_never_overflow_on_long_inputs() {
-        // All-ones words are the worst case for the 32-bit lanes; go past one flush (4 MiB) and end unaligned.
+        // All-ones words are the worst case for the lanes (every addition carries); a long input, ending unaligned.
         let mut big = vec![0xffu8; (4 << 20) + 64 * 3 + 7];
         assert_eq!(data(&big), reference(&big));
         big[12_345] = 0x12;
