@@ -33,6 +33,11 @@ struct Sent {
 }
 
 impl Sent {
+    /// Anything but a plain segment sent once and still in flight.
+    fn flagged(&self) -> bool {
+        self.retransmitted || self.lost || self.sacked
+    }
+
     fn len(&self) -> usize {
         self.end - self.start
     }
@@ -58,6 +63,9 @@ static FRESH: RackState = RackState::FRESH;
 #[derive(Debug)]
 struct RackState {
     sent: VecDeque<Sent>,
+    /// Entries of `sent` that are [`Sent::flagged`]: with none, an ACK retires its whole prefix as one run
+    /// without reading every entry.
+    flagged: usize,
     /// Transmissions so far (the next one's `order`).
     transmissions: u64,
     /// Bytes marked lost and not yet sent again: RFC 6675's "pipe" leaves them out.
@@ -193,6 +201,7 @@ impl Rack {
 impl RackState {
     const FRESH: RackState = RackState {
         sent: VecDeque::new(),
+        flagged: 0,
         transmissions: 0,
         lost_bytes: 0,
         latest: None,
@@ -236,6 +245,7 @@ impl RackState {
             self.split_at(rtx_end);
             let first = self.sent.partition_point(|s| s.start < start);
             for s in self.sent.range_mut(first..).take_while(|s| s.end <= rtx_end) {
+                self.flagged += usize::from(!s.flagged());
                 if s.lost {
                     s.lost = false;
                     self.lost_bytes -= s.len();
@@ -267,6 +277,7 @@ impl RackState {
         if s.start < seq && seq < s.end {
             self.sent[i].end = seq;
             self.sent.insert(i + 1, Sent { start: seq, ..s });
+            self.flagged += usize::from(s.flagged());
         }
     }
 
@@ -284,8 +295,17 @@ impl RackState {
         now: Instant,
     ) {
         self.ack_sample = None;
+        debug_assert_eq!(self.flagged, self.sent.iter().filter(|s| s.flagged()).count());
         // Segments sent once and acknowledged together (the common case) are taken as one run.
         let mut run: Option<(Sent, Sent)> = None;
+        if self.flagged == 0 {
+            // Nothing but plain segments: the run is the whole prefix up to `una`, found without a walk.
+            let done = self.sent.partition_point(|s| s.end <= una);
+            if done > 0 {
+                run = Some((self.sent[0], self.sent[done - 1]));
+                self.sent.drain(..done);
+            }
+        }
         while let Some(&front) = self.sent.front() {
             if front.end > una {
                 if front.start < una {
@@ -298,6 +318,7 @@ impl RackState {
                 break;
             }
             self.sent.pop_front();
+            self.flagged -= usize::from(front.flagged());
             if front.lost {
                 self.lost_bytes -= front.len();
             }
@@ -331,6 +352,7 @@ impl RackState {
                     break;
                 }
                 if !s.sacked && board.sacked_end(s.start).is_some_and(|e| e >= s.end) {
+                    self.flagged += usize::from(!s.flagged());
                     let entry = &mut self.sent[i];
                     entry.sacked = true;
                     if entry.lost {
@@ -412,6 +434,7 @@ impl RackState {
             }
             let due = s.at + deadline_slack;
             if due <= now {
+                self.flagged += usize::from(!s.flagged());
                 s.lost = true;
                 self.lost_bytes += s.end - s.start;
                 found.lost_segments += 1;
@@ -442,12 +465,18 @@ impl RackState {
                 self.lost_bytes += s.end - s.start;
             }
         }
+        self.recount_flagged();
+    }
+
+    fn recount_flagged(&mut self) {
+        self.flagged = self.sent.iter().filter(|s| s.flagged()).count();
     }
 
     /// The peer's SACKs, arriving in pieces, add up to all of `[start, end)`: delivered, though too late to time.
     fn delivered_piecewise(&mut self, start: SeqNum, end: SeqNum) {
         let first = self.sent.partition_point(|s| s.end <= start);
         for s in self.sent.range_mut(first..).take_while(|s| s.end <= end) {
+            self.flagged += usize::from(!s.flagged());
             s.sacked = true;
             if s.lost {
                 s.lost = false;
@@ -462,6 +491,7 @@ impl RackState {
             s.lost = false;
         }
         self.lost_bytes = 0;
+        self.recount_flagged();
     }
 
     /// A D-SACK arrived with SND.UNA at `una` and SND.MAX at `max` (RFC 8985 §6.2 step 4): reordering is real,
