@@ -79,6 +79,7 @@ impl Tcb {
         };
         let ack_number = tx.ack.unwrap_or(if tx.flags.contains(TcpFlags::ACK) { self.rcv.nxt() } else { SeqNum(0) });
         let (ecn_flags, ecn) = self.ecn.mark(tx);
+        let (options, with_sack) = self.segment_options(tx, now);
         let mut repr = TcpRepr {
             src_port: self.local.port(),
             dst_port: self.remote.port(),
@@ -87,11 +88,13 @@ impl Tcb {
             flags: tx.flags | ecn_flags,
             window_len,
             urgent_ptr: 0,
-            options: self.segment_options(tx, now),
+            options,
             payload: &[],
         };
-        let (mss, reserved) = (self.opts.mss(), self.option_overhead());
-        super::options::fit_options(&mut repr, tx.len, max_ip_payload, mss, reserved);
+        if with_sack {
+            let (mss, reserved) = (self.opts.mss(), self.option_overhead());
+            super::options::fit_options(&mut repr, tx.len, max_ip_payload, mss, reserved);
+        }
         if tx.flags.contains(TcpFlags::ACK) {
             self.ts.ack_sent(ack_number);
         }
