@@ -76,6 +76,7 @@ impl Tcb {
         }
         let max_len = self.max_frame_payload(cfg);
         let mss = self.opts.mss();
+        let mut sent_any = false;
         loop {
             let (nxt, max, buf_end) = (self.snd.nxt(), self.snd.max(), self.snd.buf_end());
             if nxt > buf_end {
@@ -120,13 +121,19 @@ impl Tcb {
                 }
             }
             self.send_data_segment(len, unsent, fin_now, now, fx);
+            sent_any = true;
             if fin_now {
                 break;
             }
         }
+        if sent_any {
+            // Once for the whole burst: only the state after its last segment decides the probe's time.
+            self.arm_tail_loss_probe(now);
+        }
     }
 
-    /// Sends `len` bytes from SND.NXT (of `unsent` queued there), with the FIN if `fin`.
+    /// Sends `len` bytes from SND.NXT (of `unsent` queued there), with the FIN if `fin`. The caller arms the tail
+    /// loss probe after its last segment.
     fn send_data_segment(&mut self, len: usize, unsent: usize, fin: bool, now: Instant, fx: &mut Effects) {
         let (nxt, max) = (self.snd.nxt(), self.snd.max());
         let mut flags = TcpFlags::ACK;
@@ -153,7 +160,6 @@ impl Tcb {
         self.queue_data(tx, now, fx);
         self.snd.sent(occupied);
         self.ensure_rtx_timer(now);
-        self.arm_tail_loss_probe(now);
     }
 
     /// Sender SWS avoidance held data back with nothing in flight, and the override timer (the persist timer,
@@ -166,6 +172,7 @@ impl Tcb {
         }
         let fin = self.snd.fin_queued() && len == unsent;
         self.send_data_segment(len, unsent, fin, now, fx);
+        self.arm_tail_loss_probe(now);
     }
 
     /// Is data held back by sender SWS avoidance with nothing in flight, so only the override timer will send
