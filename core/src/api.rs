@@ -70,6 +70,10 @@ pub enum Command {
     /// offered), or `WouldBlock` if none fit (wait for [`Event::Writable`]). Empty `data` asks whether there
     /// is room: `Sent { len: 0 }` if so, else `WouldBlock` and a `Writable` later, as for a refused write.
     TcpSend { sock: SocketHandle, data: Vec<u8> },
+    /// [`Command::TcpSend`] without a copy and without giving the buffer away: the send queue keeps a reference
+    /// to `data` (shared, reference-counted) until it is acknowledged. What did not fit can be offered again as
+    /// `data.slice(len..)` at no cost. Replies as `TcpSend`. The same as [`crate::Stack::tcp_write`].
+    TcpSendBytes { sock: SocketHandle, data: crate::Bytes },
     /// Read up to `max` received bytes. Replies [`Reply::Data`]; empty data means the peer closed its side and
     /// everything was read. `WouldBlock` when nothing is buffered yet (wait for [`Event::Readable`]).
     TcpRecv { sock: SocketHandle, max: usize },

@@ -731,6 +731,7 @@ impl<L: Link> DriverLoop<L> {
         }
         let target = command_socket(&cmd).filter(|_| wait != Wait::No);
         let is_recv = matches!(cmd, Command::TcpRecv { .. });
+        // A shared `TcpSendBytes` is kept for its retry as a reference (no copy), like every other command.
         let needs_retry = wait != Wait::No && !matches!(cmd, Command::TcpSend { .. });
         let retry_cmd = if needs_retry { Some(cmd.clone()) } else { None };
         let result = match self.command(cmd, now) {
@@ -863,7 +864,10 @@ impl<L: Link> DriverLoop<L> {
 fn command_socket(cmd: &Command) -> Option<SocketHandle> {
     match cmd {
         Command::TcpAccept { listener } => Some(*listener),
-        Command::TcpRecv { sock, .. } | Command::TcpSend { sock, .. } | Command::UdpRecv { sock } => Some(*sock),
+        Command::TcpRecv { sock, .. }
+        | Command::TcpSend { sock, .. }
+        | Command::TcpSendBytes { sock, .. }
+        | Command::UdpRecv { sock } => Some(*sock),
         _ => None,
     }
 }

@@ -150,6 +150,46 @@ fn tcp_echo_between_two_drivers() {
     assert_eq!(back, data);
 }
 
+/// `TcpStream::write_bytes` hands the stack a shared buffer without copying it: the same 300 kB buffer written
+/// four times (more than the send buffer holds, so writes are partial and block for room) arrives in order, and
+/// once everything is acknowledged and the connection is gone the stack holds no reference to it any more.
+#[test]
+fn shared_writes_arrive_whole_and_the_buffer_is_let_go() {
+    let (da, db) = two_drivers(Impairments::default());
+    let (a, mut b) = connected(&da, &db);
+    b.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let block = synack::Bytes::from((0..300_000u32).map(|i| (i * 13 % 253) as u8).collect::<Vec<u8>>());
+    let writer = {
+        let block = block.clone();
+        std::thread::spawn(move || {
+            let mut partial = 0;
+            for _ in 0..4 {
+                let mut rest = block.clone();
+                while !rest.is_empty() {
+                    let n = a.write_bytes(rest.clone()).unwrap();
+                    assert!(n > 0);
+                    partial += usize::from(n < rest.len());
+                    let _ = rest.split_to(n);
+                }
+            }
+            a.shutdown(std::net::Shutdown::Write).unwrap();
+            (a, partial)
+        })
+    };
+    let mut got = Vec::new();
+    b.read_to_end(&mut got).unwrap();
+    let (a, partial) = writer.join().unwrap();
+    assert_eq!(got.len(), 4 * block.len());
+    assert!(got.chunks(block.len()).all(|c| c == &block[..]), "every copy arrived intact and in order");
+    assert!(partial > 0, "the send buffer took the writes in parts");
+    drop((a, b));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !block.is_unique() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(block.is_unique(), "acknowledged and closed: the stack let go of the buffer");
+}
+
 /// One end of a socket pair whose outgoing frames can be cut off (a peer that went silent).
 #[derive(Debug)]
 struct Cuttable {

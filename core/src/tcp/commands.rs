@@ -107,14 +107,15 @@ impl Stack {
         Ok(Reply::Bound { sock, local })
     }
 
+    /// `TcpSend` (a `Vec`) and `TcpSendBytes` (a shared `Bytes`).
     pub(crate) fn tcp_send(
         &mut self,
         sock: SocketHandle,
-        data: Vec<u8>,
+        data: Chunk,
         now: Instant,
         out: &mut Vec<Output>,
     ) -> Result<Reply, CommandError> {
-        let len = self.queue_write(sock, data.into(), now, out)?;
+        let len = self.queue_write(sock, data, now, out)?;
         Ok(Reply::Sent { len })
     }
 

@@ -176,6 +176,22 @@ impl TcpStream {
         self.inner.read_timeout.get()
     }
 
+    /// Writes without copying: the stack keeps a reference to `data` (the `bytes` crate's shared buffer,
+    /// re-exported as [`synack::Bytes`]) until the peer acknowledges it, so the same buffer can be written many
+    /// times or to many connections. Returns how many bytes were taken from the front, blocking (up to the
+    /// write timeout) while the send buffer is full, as [`Write::write`] does; offer the rest again with
+    /// `data.slice(n..)`.
+    pub fn write_bytes(&self, data: synack::Bytes) -> io::Result<usize> {
+        if data.is_empty() {
+            return Ok(0);
+        }
+        let (sock, deadline) = (self.inner.sock, self.inner.write_timeout.deadline());
+        match self.inner.handle.call(Command::TcpSendBytes { sock, data }, Wait::Retry(sock), deadline)? {
+            Reply::Sent { len } => Ok(len),
+            other => Err(unexpected(other)),
+        }
+    }
+
     pub fn write_timeout(&self) -> Option<Duration> {
         self.inner.write_timeout.get()
     }
