@@ -394,28 +394,28 @@ impl Stack {
                 return self.drop_frame(DropReason::TcpListenOverflow);
             }
             let listener = self.tcp.listeners.get(rx.dst, seg.dst_port);
-            if let Some((l, iss)) = listener.zip(tcb.reuse_for_syn(&seg)) {
+            if let Some((l, iss)) = listener.zip(tcb.reuse_for_syn(seg)) {
                 // RFC 1122 §4.2.2.13, RFC 6191: a new incarnation ends TIME-WAIT and opens through the listener.
                 self.stats.tcp_time_wait_reused += 1;
                 self.run_tcb(tcb, now, out, |tcb, _, fx| tcb.finish(fx));
-                return self.on_listen_segment(l, rx, &seg, Some(iss), now, out);
+                return self.on_listen_segment(l, rx, seg, Some(iss), now, out);
             }
             if let IpAddr::V6(peer) = rx.src {
                 // RFC 4861 §7.3.1: new data acknowledged confirms the neighbour on the path is reachable.
                 let una = tcb.snd.una();
-                self.run_tcb(tcb, now, out, |tcb, cfg, fx| tcb.on_segment(&seg, rx.ecn, now, cfg, fx));
+                self.run_tcb(tcb, now, out, |tcb, cfg, fx| tcb.on_segment(seg, rx.ecn, now, cfg, fx));
                 if self.tcp.conns.get(&h).is_some_and(|t| t.snd.una() != una) {
                     self.ipv6_confirm(peer, now);
                 }
                 return;
             }
-            return self.run_tcb(tcb, now, out, |tcb, cfg, fx| tcb.on_segment(&seg, rx.ecn, now, cfg, fx));
+            return self.run_tcb(tcb, now, out, |tcb, cfg, fx| tcb.on_segment(seg, rx.ecn, now, cfg, fx));
         }
         if let Some(l) = self.tcp.listeners.get(rx.dst, seg.dst_port) {
-            return self.on_listen_segment(l, rx, &seg, None, now, out);
+            return self.on_listen_segment(l, rx, seg, None, now, out);
         }
         self.drop_frame(DropReason::TcpNoSocket);
-        if let Some(reset) = reset_reply(&seg) {
+        if let Some(reset) = reset_reply(seg) {
             let why = crate::explain::Why::Reset(crate::explain::ResetWhy::NoSocket { port: seg.dst_port });
             self.send_stateless(rx.dst, rx.src, &reset, why, now, out);
         }
