@@ -197,10 +197,14 @@ pub(crate) struct TcpSockets {
     ports: PortAllocator,
     /// RFC 6528 secret key.
     isn_key: (u64, u64),
+    /// Connections use RFC 7323 timestamps (`TcpConfig::timestamps`): without them a connection's timestamp
+    /// offset is never read, so it is not computed.
+    timestamps: bool,
     cookies: cookie::CookieJar,
     challenge_acks: TokenBucket,
-    /// Emptied `Effects` kept for the next input, so handling a segment allocates nothing.
-    spare_fx: Effects,
+    /// Emptied `Effects` kept for the next input, so handling a segment allocates nothing. (`None` while one is
+    /// in use: taking it out and putting it back then moves it, with no empty one to build and drop.)
+    spare_fx: Option<Effects>,
     /// A batch of frames is being handled ([`Stack::handle_frames_into`]).
     in_batch: bool,
     /// Connections holding an ACK until the batch ends (in the order they asked; may repeat).
@@ -220,9 +224,10 @@ impl TcpSockets {
             ports_in_use: HashMap::with_hasher(HandleHasher),
             ports,
             isn_key: (derive_seed(seed, 3), derive_seed(seed, 4)),
+            timestamps: config.tcp.timestamps,
             cookies: cookie::CookieJar::new((derive_seed(seed, 5), derive_seed(seed, 6))),
             challenge_acks: TokenBucket::new(config.tcp.challenge_ack_rate),
-            spare_fx: Effects::default(),
+            spare_fx: Some(Effects::default()),
             in_batch: false,
             batch_acks: Vec::new(),
             time_wait: TimeWaitBound::new(config.tcp.max_time_wait),
@@ -237,11 +242,15 @@ impl TcpSockets {
     }
 
     /// What a new connection from `local` to `remote` starts from: RFC 6528's ISN, and a timestamp offset from
-    /// the same secret (RFC 7323 §5.4), so neither is predictable to others nor random between runs.
+    /// the same secret (RFC 7323 §5.4), so neither is predictable to others nor random between runs. Without
+    /// timestamps the offset is never read: it is left at 0 rather than hashed.
     fn initial(&self, local: SocketAddr, remote: SocketAddr, local_mss: usize, now: Instant) -> tcb::Initial {
         let keyed = |tuple: &[u8]| {
-            let offset = siphasher::sip::SipHasher24::new_with_keys(self.isn_key.1, self.isn_key.0).hash(tuple);
-            tcb::Initial { iss: self.isn(tuple, now), ts_offset: offset as u32, local_mss }
+            let offset = match self.timestamps {
+                true => siphasher::sip::SipHasher24::new_with_keys(self.isn_key.1, self.isn_key.0).hash(tuple) as u32,
+                false => 0,
+            };
+            tcb::Initial { iss: self.isn(tuple, now), ts_offset: offset, local_mss }
         };
         // IPv4, by far the common case, hashes a fixed-size message (the hasher then needs no length loop).
         match (local, remote) {
@@ -392,8 +401,10 @@ impl Stack {
                 self.tcp.conns.put(h, tcb);
                 return self.drop_frame(DropReason::TcpListenOverflow);
             }
-            let listener = self.tcp.listeners.get(rx.dst, seg.dst_port);
-            if let Some((l, iss)) = listener.zip(tcb.reuse_for_syn(&seg)) {
+            // Only a SYN in TIME-WAIT may reopen through the listener: other segments skip its lookup.
+            let reuse =
+                tcb.reuse_for_syn(&seg).and_then(|iss| Some((self.tcp.listeners.get(rx.dst, seg.dst_port)?, iss)));
+            if let Some((l, iss)) = reuse {
                 // RFC 1122 §4.2.2.13, RFC 6191: a new incarnation ends TIME-WAIT and opens through the listener.
                 self.stats.tcp_time_wait_reused += 1;
                 self.run_tcb(tcb, now, out, |tcb, _, fx| tcb.finish(fx));
@@ -449,7 +460,7 @@ impl Stack {
 
     /// An empty `Effects`, reusing the vectors of the last one.
     pub(crate) fn new_effects(&mut self) -> Effects {
-        let mut fx = core::mem::take(&mut self.tcp.spare_fx);
+        let mut fx = self.tcp.spare_fx.take().unwrap_or_default();
         fx.in_batch = self.tcp.in_batch;
         fx
     }
@@ -476,7 +487,7 @@ impl Stack {
     /// Emits what a connection asked for and puts it back (or forgets it).
     fn apply_effects(&mut self, tcb: Box<Tcb>, mut fx: Effects, now: Instant, out: &mut Vec<Output>) {
         self.apply_effects_inner(tcb, &mut fx, now, out);
-        self.tcp.spare_fx = fx.recycle();
+        self.tcp.spare_fx = Some(fx.recycle());
     }
 
     fn apply_effects_inner(&mut self, mut tcb: Box<Tcb>, fx: &mut Effects, now: Instant, out: &mut Vec<Output>) {
