@@ -211,7 +211,14 @@ pub(crate) struct TcpSockets {
     batch_acks: Vec<SocketHandle>,
     /// Connections in TIME-WAIT, against `TcpConfig::max_time_wait`.
     time_wait: TimeWaitBound,
+    /// The boxes of connections that went away, reused by new ones (at most `SPARE_TCBS`): a short connection
+    /// after another then costs no allocation and no free. (Boxes, not TCBs: the allocations are what is kept.)
+    #[allow(clippy::vec_box)]
+    spare_tcbs: Vec<Box<Tcb>>,
 }
+
+/// How many boxes of gone connections a stack keeps for new ones (a few KiB; a burst of closes frees the rest).
+const SPARE_TCBS: usize = 16;
 
 impl TcpSockets {
     pub(crate) fn new(config: &Config, ports: PortAllocator, seed: u64) -> TcpSockets {
@@ -231,6 +238,7 @@ impl TcpSockets {
             in_batch: false,
             batch_acks: Vec::new(),
             time_wait: TimeWaitBound::new(config.tcp.max_time_wait),
+            spare_tcbs: Vec::new(),
         }
     }
 
@@ -287,6 +295,17 @@ impl TcpSockets {
             let key = |p: u16| ConnectionKey::new(SocketAddr::new(local_ip, p), remote);
             self.ports.allocate(|p| listeners.is_taken(p) || demux.contains(&key(p)))
         })
+    }
+
+    /// A new connection's box: a spare one if there is one (what it held is dropped in place).
+    fn boxed(&mut self, tcb: Tcb) -> Box<Tcb> {
+        match self.spare_tcbs.pop() {
+            Some(mut spare) => {
+                *spare = tcb;
+                spare
+            }
+            None => Box::new(tcb),
+        }
     }
 
     /// Makes a new connection findable by its four-tuple (the TCB itself goes in via `apply_effects`).
@@ -526,6 +545,9 @@ impl Stack {
         }
         if fx.release {
             self.tcp.forget(&mut tcb);
+            if self.tcp.spare_tcbs.len() < SPARE_TCBS {
+                self.tcp.spare_tcbs.push(tcb);
+            }
             return;
         }
         if fx.unlink {
