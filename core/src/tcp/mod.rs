@@ -506,7 +506,9 @@ impl Stack {
     /// Emits what a connection asked for and puts it back (or forgets it).
     fn apply_effects(&mut self, tcb: Box<Tcb>, mut fx: Effects, now: Instant, out: &mut Vec<Output>) {
         self.apply_effects_inner(tcb, &mut fx, now, out);
-        self.tcp.spare_fx = Some(fx.recycle());
+        // Moved back first, cleared where it lies: a move just after the flags were cleared (byte stores) would
+        // read them back wider than they were written, which stalls the CPU (store forwarding fails).
+        self.tcp.spare_fx.insert(fx).clear();
     }
 
     fn apply_effects_inner(&mut self, mut tcb: Box<Tcb>, fx: &mut Effects, now: Instant, out: &mut Vec<Output>) {

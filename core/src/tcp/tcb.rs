@@ -57,15 +57,14 @@ pub(crate) struct Effects {
 
 impl Effects {
     /// Empties the effects, keeping the vectors' memory for the next input.
-    pub(crate) fn recycle(mut self) -> Effects {
+    pub(crate) fn clear(&mut self) {
         // Cleared in place (no temporary to drop); naming every field makes a new one a compile error here.
         let Effects { transmit, events, drops, release, unlink, established, in_batch, ack_at_batch_end, blocks: _ } =
-            &mut self;
+            self;
         transmit.clear();
         events.clear();
         drops.clear();
         (*release, *unlink, *established, *in_batch, *ack_at_batch_end) = (false, false, false, false, false);
-        self
     }
 }
 
