@@ -123,7 +123,18 @@ impl Span {
     }
 
     pub(crate) fn get(self) -> Duration {
-        Duration::from_nanos(!self.0.get())
+        Duration::from_nanos(self.nanos())
+    }
+
+    /// The span in whole nanoseconds (what arithmetic on the hot path works in: no seconds to split off).
+    pub(crate) fn nanos(self) -> u64 {
+        !self.0.get()
+    }
+
+    /// `nanos` nanoseconds, saturating as [`Span::new`] does.
+    pub(crate) fn from_nanos(nanos: u128) -> Span {
+        let nanos = u64::try_from(nanos).unwrap_or(u64::MAX).min(MAX_NANOS);
+        NonZeroU64::new(!nanos).map_or(Span::ZERO, Span)
     }
 }
 

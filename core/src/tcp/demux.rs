@@ -6,21 +6,32 @@
 
 use super::SeededHasher;
 use crate::api::SocketHandle;
+use core::hash::{Hash, Hasher};
 use core::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
 /// What tells an IPv4 connection apart: its four-tuple less our own address (a stack has exactly one IPv4
 /// address).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Key4 {
     pub local_port: u16,
     pub remote_ip: Ipv4Addr,
     pub remote_port: u16,
 }
 
+/// The keyed hash reads the key as one 64-bit word (one SipHash block, where the fields one by one, the
+/// address with its length, would take two).
+impl Hash for Key4 {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let ports = u64::from(self.local_port) << 48 | u64::from(self.remote_port) << 32;
+        state.write_u64(ports | u64::from(self.remote_ip.to_bits()));
+    }
+}
+
 /// What tells an IPv6 connection apart: the whole four-tuple (a host has several IPv6 addresses: link-local,
 /// global, temporary).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Key6 {
     pub local_ip: Ipv6Addr,
     pub local_port: u16,
@@ -28,8 +39,17 @@ pub(crate) struct Key6 {
     pub remote_port: u16,
 }
 
+/// As [`Key4`]'s: whole words, no length prefixes.
+impl Hash for Key6 {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u128(self.local_ip.to_bits());
+        state.write_u128(self.remote_ip.to_bits());
+        state.write_u32(u32::from(self.local_port) << 16 | u32::from(self.remote_port));
+    }
+}
+
 /// A connection's four-tuple as the lookup table keys it, per address family.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum ConnectionKey {
     V4(Key4),
     V6(Key6),
@@ -111,22 +131,26 @@ impl Demux {
 
     /// Removes `key` if it still belongs to `h` (a later connection may have taken the tuple over).
     pub(crate) fn remove_if(&mut self, key: &ConnectionKey, h: SocketHandle) {
-        if self.get(key) != Some(h) {
-            return;
-        }
-        match key {
-            ConnectionKey::V4(k) => {
-                self.map4.remove(k);
-                super::table::release_spare_capacity(&mut self.map4);
-            }
-            ConnectionKey::V6(k) => {
-                self.map6.remove(k);
-                super::table::release_spare_capacity(&mut self.map6);
-            }
-        }
-        if self.last.is_some_and(|(k, _)| k == *key) {
+        let removed = match *key {
+            ConnectionKey::V4(k) => remove_if_held(&mut self.map4, k, h),
+            ConnectionKey::V6(k) => remove_if_held(&mut self.map6, k, h),
+        };
+        if removed && self.last.is_some_and(|(k, _)| k == *key) {
             self.last = None;
         }
+    }
+}
+
+/// Removes `key` from `map` if `h` holds it (one hash and probe for the look and the removal); returns whether it
+/// did.
+fn remove_if_held<K: Eq + Hash>(map: &mut HashMap<K, SocketHandle, SeededHasher>, key: K, h: SocketHandle) -> bool {
+    match map.entry(key) {
+        Entry::Occupied(e) if *e.get() == h => {
+            e.remove();
+            super::table::release_spare_capacity(map);
+            true
+        }
+        _ => false,
     }
 }
 

@@ -197,9 +197,13 @@ pub(crate) struct TcpSockets {
     ports: PortAllocator,
     /// RFC 6528 secret key.
     isn_key: (u64, u64),
+    /// Connections use RFC 7323 timestamps (`TcpConfig::timestamps`): without them a connection's timestamp
+    /// offset is never read, so it is not computed.
+    timestamps: bool,
     cookies: cookie::CookieJar,
     challenge_acks: TokenBucket,
-    /// Emptied `Effects` kept for the next input, so handling a segment allocates nothing.
+    /// Emptied `Effects` kept for the next input, so handling a segment allocates nothing. Boxed, so taking it
+    /// out and putting it back moves a pointer (`None` while one is in use).
     spare_fx: Option<Box<Effects>>,
     /// A batch of frames is being handled ([`Stack::handle_frames_into`]).
     in_batch: bool,
@@ -207,7 +211,14 @@ pub(crate) struct TcpSockets {
     batch_acks: Vec<SocketHandle>,
     /// Connections in TIME-WAIT, against `TcpConfig::max_time_wait`.
     time_wait: TimeWaitBound,
+    /// The boxes of connections that went away, reused by new ones (at most `SPARE_TCBS`): a short connection
+    /// after another then costs no allocation and no free. (Boxes, not TCBs: the allocations are what is kept.)
+    #[allow(clippy::vec_box)]
+    spare_tcbs: Vec<Box<Tcb>>,
 }
+
+/// How many boxes of gone connections a stack keeps for new ones (a few KiB; a burst of closes frees the rest).
+const SPARE_TCBS: usize = 16;
 
 impl TcpSockets {
     pub(crate) fn new(config: &Config, ports: PortAllocator, seed: u64) -> TcpSockets {
@@ -220,12 +231,14 @@ impl TcpSockets {
             ports_in_use: HashMap::with_hasher(HandleHasher),
             ports,
             isn_key: (derive_seed(seed, 3), derive_seed(seed, 4)),
+            timestamps: config.tcp.timestamps,
             cookies: cookie::CookieJar::new((derive_seed(seed, 5), derive_seed(seed, 6))),
             challenge_acks: TokenBucket::new(config.tcp.challenge_ack_rate),
             spare_fx: None,
             in_batch: false,
             batch_acks: Vec::new(),
             time_wait: TimeWaitBound::new(config.tcp.max_time_wait),
+            spare_tcbs: Vec::new(),
         }
     }
 
@@ -237,11 +250,15 @@ impl TcpSockets {
     }
 
     /// What a new connection from `local` to `remote` starts from: RFC 6528's ISN, and a timestamp offset from
-    /// the same secret (RFC 7323 §5.4), so neither is predictable to others nor random between runs.
+    /// the same secret (RFC 7323 §5.4), so neither is predictable to others nor random between runs. Without
+    /// timestamps the offset is never read: it is left at 0 rather than hashed.
     fn initial(&self, local: SocketAddr, remote: SocketAddr, local_mss: usize, now: Instant) -> tcb::Initial {
         let keyed = |tuple: &[u8]| {
-            let offset = siphasher::sip::SipHasher24::new_with_keys(self.isn_key.1, self.isn_key.0).hash(tuple);
-            tcb::Initial { iss: self.isn(tuple, now), ts_offset: offset as u32, local_mss }
+            let offset = match self.timestamps {
+                true => siphasher::sip::SipHasher24::new_with_keys(self.isn_key.1, self.isn_key.0).hash(tuple) as u32,
+                false => 0,
+            };
+            tcb::Initial { iss: self.isn(tuple, now), ts_offset: offset, local_mss }
         };
         // IPv4, by far the common case, hashes a fixed-size message (the hasher then needs no length loop).
         match (local, remote) {
@@ -278,6 +295,17 @@ impl TcpSockets {
             let key = |p: u16| ConnectionKey::new(SocketAddr::new(local_ip, p), remote);
             self.ports.allocate(|p| listeners.is_taken(p) || demux.contains(&key(p)))
         })
+    }
+
+    /// A new connection's box: a spare one if there is one (what it held is dropped in place).
+    fn boxed(&mut self, tcb: Tcb) -> Box<Tcb> {
+        match self.spare_tcbs.pop() {
+            Some(mut spare) => {
+                *spare = tcb;
+                spare
+            }
+            None => Box::new(tcb),
+        }
     }
 
     /// Makes a new connection findable by its four-tuple (the TCB itself goes in via `apply_effects`).
@@ -393,8 +421,10 @@ impl Stack {
                 self.tcp.conns.put(h, tcb);
                 return self.drop_frame(DropReason::TcpListenOverflow);
             }
-            let listener = self.tcp.listeners.get(rx.dst, seg.dst_port);
-            if let Some((l, iss)) = listener.zip(tcb.reuse_for_syn(seg)) {
+            // Only a SYN in TIME-WAIT may reopen through the listener: other segments skip its lookup.
+            let reuse =
+                tcb.reuse_for_syn(seg).and_then(|iss| Some((self.tcp.listeners.get(rx.dst, seg.dst_port)?, iss)));
+            if let Some((l, iss)) = reuse {
                 // RFC 1122 §4.2.2.13, RFC 6191: a new incarnation ends TIME-WAIT and opens through the listener.
                 self.stats.tcp_time_wait_reused += 1;
                 self.run_tcb(tcb, now, out, |tcb, _, fx| tcb.finish(fx));
@@ -481,8 +511,9 @@ impl Stack {
     /// Emits what a connection asked for and puts it back (or forgets it).
     fn apply_effects(&mut self, tcb: Box<Tcb>, mut fx: Box<Effects>, now: Instant, out: &mut Vec<Output>) {
         self.apply_effects_inner(tcb, &mut fx, now, out);
-        fx.recycle();
-        self.tcp.spare_fx = Some(fx);
+        // Moved back first, cleared where it lies: clearing first and then moving would read the flags just
+        // cleared (byte stores) back wider than they were written, which stalls the CPU (store forwarding fails).
+        self.tcp.spare_fx.insert(fx).recycle();
     }
 
     fn apply_effects_inner(&mut self, mut tcb: Box<Tcb>, fx: &mut Effects, now: Instant, out: &mut Vec<Output>) {
@@ -514,13 +545,19 @@ impl Stack {
         }
         // Events of a connection nobody accepted yet are withheld; accepting replays its state.
         if tcb.owner.listener().is_none() && !fx.events.is_empty() {
-            out.extend(fx.events.drain(..).map(|e| Output::Event(h, e)));
+            // Mostly one event: plain pushes cost less than `extend`'s reservation and bookkeeping.
+            for e in fx.events.drain(..) {
+                out.push(Output::Event(h, e));
+            }
         }
         if tcb.account_time_wait(&mut self.tcp.time_wait, fx.release, now) {
             self.stats.tcp_time_wait_overflows += 1;
         }
         if fx.release {
             self.tcp.forget(&mut tcb);
+            if self.tcp.spare_tcbs.len() < SPARE_TCBS {
+                self.tcp.spare_tcbs.push(tcb);
+            }
             return;
         }
         if fx.unlink {

@@ -94,18 +94,25 @@ impl RttEstimator {
     }
 
     /// RFC 6298 §2.2 and §2.3: fold in one measurement.
+    ///
+    /// In whole nanoseconds (wide enough that nothing overflows or saturates before the results are stored):
+    /// the same values `Duration` arithmetic gives (its division rounds down, as integer division does),
+    /// without splitting seconds from nanoseconds at every step.
     pub(crate) fn sample(&mut self, r: Duration) {
-        let (srtt, rttvar) = match self.srtt() {
+        let r = r.as_nanos();
+        let (srtt, rttvar) = match self.srtt {
             None => (r, r / 2),
             Some(srtt) => {
+                let srtt = u128::from(srtt.nanos());
                 let delta = srtt.abs_diff(r);
                 // RTTVAR = 3/4 RTTVAR + 1/4 |SRTT - R'|, SRTT = 7/8 SRTT + 1/8 R'
-                ((srtt * 7 + r) / 8, (self.rttvar() * 3 + delta) / 4)
+                ((srtt * 7 + r) / 8, (u128::from(self.rttvar.nanos()) * 3 + delta) / 4)
             }
         };
-        self.srtt = Some(srtt.into());
-        self.rttvar = rttvar.into();
-        self.base_rto = (srtt + GRANULARITY.max(rttvar * 4)).clamp(self.min.get(), self.max.get()).into();
+        self.srtt = Some(Span::from_nanos(srtt));
+        self.rttvar = Span::from_nanos(rttvar);
+        let (min, max) = (u128::from(self.min.nanos()), u128::from(self.max.nanos()));
+        self.base_rto = Span::from_nanos((srtt + GRANULARITY.as_nanos().max(rttvar * 4)).clamp(min, max));
         self.backoff = 0;
     }
 

@@ -2,11 +2,12 @@
 //!
 //! Handling an input takes a connection out of the table (so the stack can be borrowed mutably while the
 //! connection works) and puts it back afterwards. The table keeps the slot while the connection is out, so
-//! taking and putting back are two lookups, not a removal and a re-insertion.
+//! taking and putting back are one lookup and a store, not a removal and a re-insertion.
 
 use super::tcb::Tcb;
 use crate::api::SocketHandle;
 use core::hash::{BuildHasher, Hash};
+use hashbrown::HashTable;
 use std::collections::HashMap;
 
 /// Hashes socket handles (and our local ports). They are chosen by the stack, never by a peer, so a
@@ -52,41 +53,71 @@ pub(crate) fn release_spare_capacity<K: Eq + Hash, V, S: BuildHasher>(map: &mut 
     }
 }
 
-/// Connections by handle. A slot is `None` only while its connection is taken out.
+/// Connections by handle. A slot's TCB is `None` only while its connection is taken out.
+///
+/// A connection is taken out and put back for every input, so the table remembers where the last one taken
+/// out sits (a bucket index, stable until the table grows or shrinks): putting it back is then a store, not a
+/// second lookup. The index is only a hint, checked against the handle it must hold.
 #[derive(Debug, Default)]
 pub(crate) struct ConnTable {
     /// Boxed so that taking a connection out and putting it back moves a pointer, not the TCB.
-    slots: HashMap<SocketHandle, Option<Box<Tcb>>, HandleHasher>,
+    slots: HashTable<(SocketHandle, Option<Box<Tcb>>)>,
+    /// The connection last taken out, and its bucket.
+    taken: Option<(SocketHandle, usize)>,
+}
+
+fn hash(h: &SocketHandle) -> u64 {
+    HandleHasher.hash_one(h)
 }
 
 impl ConnTable {
     pub(crate) fn get(&self, h: &SocketHandle) -> Option<&Tcb> {
-        self.slots.get(h)?.as_deref()
+        self.slots.find(hash(h), |(k, _)| k == h)?.1.as_deref()
     }
 
     pub(crate) fn get_mut(&mut self, h: &SocketHandle) -> Option<&mut Tcb> {
-        self.slots.get_mut(h)?.as_deref_mut()
+        self.slots.find_mut(hash(h), |(k, _)| k == h)?.1.as_deref_mut()
     }
 
     /// Takes a connection out to work on it; [`ConnTable::put`] or [`ConnTable::remove`] must follow.
     pub(crate) fn take(&mut self, h: &SocketHandle) -> Option<Box<Tcb>> {
-        self.slots.get_mut(h)?.take()
+        let at = self.slots.find_bucket_index(hash(h), |(k, _)| k == h)?;
+        let tcb = self.slots.get_bucket_mut(at)?.1.take()?;
+        self.taken = Some((*h, at));
+        Some(tcb)
     }
 
     /// Puts a connection (back, or for the first time) into its slot.
     pub(crate) fn put(&mut self, h: SocketHandle, tcb: Box<Tcb>) {
-        *self.slots.entry(h).or_default() = Some(tcb);
+        if let Some((taken, at)) = self.taken.take() {
+            if let Some(slot) = self.slots.get_bucket_mut(at).filter(|(k, _)| taken == h && *k == h) {
+                slot.1 = Some(tcb);
+                return;
+            }
+        }
+        match self.slots.find_mut(hash(&h), |(k, _)| *k == h) {
+            Some(slot) => slot.1 = Some(tcb),
+            None => {
+                self.slots.insert_unique(hash(&h), (h, Some(tcb)), |(k, _)| hash(k));
+            }
+        }
     }
 
     /// Forgets the slot of a connection that is gone.
     pub(crate) fn remove(&mut self, h: &SocketHandle) {
-        self.slots.remove(h);
-        release_spare_capacity(&mut self.slots);
+        if let Ok(slot) = self.slots.find_entry(hash(h), |(k, _)| k == h) {
+            slot.remove();
+        }
+        // Same rule as `release_spare_capacity` (a shrink moves every entry: the hint is dropped with it).
+        if self.slots.capacity() > SHRINK_FLOOR && self.slots.len() < self.slots.capacity() / 8 {
+            self.taken = None;
+            self.slots.shrink_to((self.slots.len() * 2).max(SHRINK_FLOOR), |(k, _)| hash(k));
+        }
     }
 
     /// Every handle, in handle order.
     pub(crate) fn handles(&self) -> Vec<SocketHandle> {
-        let mut v: Vec<SocketHandle> = self.slots.keys().copied().collect();
+        let mut v: Vec<SocketHandle> = self.slots.iter().map(|(k, _)| *k).collect();
         v.sort();
         v
     }
@@ -95,6 +126,47 @@ impl ConnTable {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::tcp::tcb::Initial;
+    use crate::tcp::SeqNum;
+
+    fn tcb(h: u32) -> Box<Tcb> {
+        let ends = ("10.0.0.1:1000".parse().unwrap(), "10.0.0.2:80".parse().unwrap());
+        let initial = Initial { iss: SeqNum(h), ts_offset: 0, local_mss: 1460 };
+        Box::new(Tcb::active_open(SocketHandle(h), ends, initial, &crate::config::TcpConfig::default()))
+    }
+
+    #[test]
+    fn a_connection_goes_back_where_it_was_taken_from_even_if_the_table_moved() {
+        let mut t = ConnTable::default();
+        for h in 0..4 {
+            t.put(SocketHandle(h), tcb(h));
+        }
+        // Back in place: the remembered bucket.
+        let a = t.take(&SocketHandle(2)).unwrap();
+        assert!(t.get(&SocketHandle(2)).is_none(), "taken out");
+        t.put(SocketHandle(2), a);
+        assert_eq!(t.get(&SocketHandle(2)).unwrap().handle, SocketHandle(2));
+        // The table grows (every entry moves) while one is out: the stale bucket is not trusted.
+        let b = t.take(&SocketHandle(1)).unwrap();
+        for h in 4..10_000 {
+            t.put(SocketHandle(h), tcb(h));
+        }
+        t.put(SocketHandle(1), b);
+        // Put back under another handle than the one taken: found by lookup, the hint ignored.
+        let c = t.take(&SocketHandle(3)).unwrap();
+        let d = t.take(&SocketHandle(5)).unwrap();
+        t.put(SocketHandle(3), c);
+        t.put(SocketHandle(5), d);
+        assert!((0..10_000).all(|h| t.get(&SocketHandle(h)).is_some_and(|x| x.handle == SocketHandle(h))));
+        // Emptied out: the table shrinks, and what is left is still found.
+        let e = t.take(&SocketHandle(9_999)).unwrap();
+        for h in 0..9_990 {
+            t.remove(&SocketHandle(h));
+        }
+        t.put(SocketHandle(9_999), e);
+        assert!(t.slots.capacity() <= 2 * SHRINK_FLOOR, "{}", t.slots.capacity());
+        assert_eq!(t.handles(), (9_990..10_000).map(SocketHandle).collect::<Vec<_>>());
+    }
 
     #[test]
     fn an_emptied_table_gives_its_memory_back_and_a_busy_one_keeps_it() {

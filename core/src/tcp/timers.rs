@@ -38,16 +38,18 @@ pub(crate) struct Timers {
 impl Timers {
     /// The earliest deadline.
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
-        // Called after every input: field by field (copying the six into an array to loop over made the CPU
-        // wait for the timer fields just written, read back wider than they were stored).
-        let sooner = |a: Option<Instant>, b: Option<Instant>| match (a, b) {
-            (Some(x), Some(y)) => Some(x.min(y)),
-            (x, None) => x,
-            (None, y) => y,
-        };
-        let retransmit = sooner(sooner(self.rtx, self.tlp), self.reorder);
-        let other = sooner(sooner(self.persist, self.delack), self.close);
-        sooner(retransmit, other)
+        // Called after every input, just after the input set some of the deadlines: each is read on its own (an
+        // array of them was copied in 16-byte loads, each spanning two 8-byte fields just stored, which stalls
+        // the CPU: store forwarding fails).
+        fn earlier(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+            match (a, b) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, None) => a,
+                (None, b) => b,
+            }
+        }
+        let transfer = earlier(earlier(self.rtx, self.tlp), earlier(self.reorder, self.persist));
+        earlier(transfer, earlier(self.delack, self.close))
     }
 
     /// Records the stack's heap entry for `at` if it is earlier than the one armed; returns whether a new entry
