@@ -96,10 +96,10 @@ impl Tcb {
         }
     }
 
-    /// The options of `tx`, sent at `now` (a pending D-SACK goes out with it), and whether they carry SACK blocks
-    /// (which a data segment may have no room for: [`fit_options`]).
-    pub(crate) fn segment_options(&mut self, tx: &Outgoing, now: Instant) -> (TcpOptions, bool) {
-        let mut options = TcpOptions::default();
+    /// Writes the options of `tx`, sent at `now`, into `options` (empty on entry; a pending D-SACK goes out
+    /// with it), and says whether they carry SACK blocks (which a data segment may have no room for:
+    /// [`fit_options`]). Written in place: a returned `TcpOptions` was copied out just after being written.
+    pub(crate) fn segment_options(&mut self, tx: &Outgoing, now: Instant, options: &mut TcpOptions) -> bool {
         if self.ts.enabled() && !tx.flags.contains(TcpFlags::RST) {
             options.timestamp = Some(self.ts.option(now));
         }
@@ -117,9 +117,9 @@ impl Tcb {
             options.sack_permitted = if active { self.opts.offer_sack } else { self.opts.sack };
         } else if self.opts.sack && tx.flags.contains(TcpFlags::ACK) && self.rcv.has_sack_news() {
             options.sack_blocks = self.rcv.take_sack_blocks();
-            return (options, true);
+            return true;
         }
-        (options, false)
+        false
     }
 }
 

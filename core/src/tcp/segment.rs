@@ -8,7 +8,7 @@ use super::seq::SeqNum;
 use super::tcb::Tcb;
 use crate::explain::Why;
 use crate::time::Instant;
-use crate::wire::{EcnCodepoint, TcpFlags, TcpRepr};
+use crate::wire::{EcnCodepoint, TcpFlags, TcpOptions, TcpRepr};
 
 /// Why a segment carries what it does, where that changes how it is built or sent.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,7 +79,6 @@ impl Tcb {
         };
         let ack_number = tx.ack.unwrap_or(if tx.flags.contains(TcpFlags::ACK) { self.rcv.nxt() } else { SeqNum(0) });
         let (ecn_flags, ecn) = self.ecn.mark(tx);
-        let (options, with_sack) = self.segment_options(tx, now);
         let mut repr = TcpRepr {
             src_port: self.local.port(),
             dst_port: self.remote.port(),
@@ -88,10 +87,10 @@ impl Tcb {
             flags: tx.flags | ecn_flags,
             window_len,
             urgent_ptr: 0,
-            options,
+            options: TcpOptions::default(),
             payload: &[],
         };
-        if with_sack {
+        if self.segment_options(tx, now, &mut repr.options) {
             let (mss, reserved) = (self.opts.mss(), self.option_overhead());
             super::options::fit_options(&mut repr, tx.len, max_ip_payload, mss, reserved);
         }
