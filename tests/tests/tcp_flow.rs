@@ -406,7 +406,7 @@ fn lent_and_into_reads_deliver_the_stream_and_open_the_window() {
     assert_eq!(p.b.tcp_read(bogus, 10, now, &mut out, |_| {}), Err(CommandError::NoSuchSocket(bogus)));
 }
 
-/// The zero-copy write (`Stack::tcp_write`): the send queue keeps a reference to the caller's shared buffer
+/// The zero-copy write (`Stack::tcp_write`, `Command::TcpSendBytes`): the send queue keeps a reference to the caller's shared buffer
 /// (no copy) until the peer acknowledges it, takes what fits and leaves the rest to be offered again, mixes with
 /// `TcpSend`'s `Vec`s in order, and answers the same errors as `TcpSend`.
 #[test]
@@ -435,7 +435,19 @@ fn zero_copy_writes_keep_the_callers_buffer_until_acknowledged() {
                     queued += len;
                 }
             } else {
-                match p.a.tcp_write(c, data.slice(queued..), now, &mut out) {
+                // The method and its command form (`TcpSendBytes`) in turn.
+                let written = if round % 3 == 0 {
+                    let r = p.a.tcp_write(c, data.slice(queued..), now, &mut out);
+                    p.absorb_all(Side::A, core::mem::take(&mut out));
+                    r
+                } else {
+                    match p.command(Side::A, Command::TcpSendBytes { sock: c, data: data.slice(queued..) }) {
+                        Ok(Reply::Sent { len }) => Ok(len),
+                        Ok(other) => panic!("unexpected reply {other:?}"),
+                        Err(e) => Err(e),
+                    }
+                };
+                match written {
                     Ok(n) => {
                         assert!(n > 0 && n <= 16_384, "took {n}: at most the buffer");
                         queued += n;
@@ -443,7 +455,6 @@ fn zero_copy_writes_keep_the_callers_buffer_until_acknowledged() {
                     Err(CommandError::WouldBlock) => refused += 1,
                     Err(e) => panic!("write failed: {e:?}"),
                 }
-                p.absorb_all(Side::A, core::mem::take(&mut out));
                 shared_while_queued |= !data.is_unique();
             }
             if queued == data.len() {
