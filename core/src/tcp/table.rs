@@ -48,9 +48,14 @@ const SHRINK_FLOOR: usize = 4096;
 /// as the stack lives. The wide gap to the growth threshold (7/8 full) keeps it from shrinking and growing in
 /// turn; rebuilding costs O(entries left), paid once per eightfold drop.
 pub(crate) fn release_spare_capacity<K: Eq + Hash, V, S: BuildHasher>(map: &mut HashMap<K, V, S>) {
-    if map.capacity() > SHRINK_FLOOR && map.len() < map.capacity() / 8 {
-        map.shrink_to((map.len() * 2).max(SHRINK_FLOOR));
+    if let Some(capacity) = shrunk_capacity(map.len(), map.capacity()) {
+        map.shrink_to(capacity);
     }
+}
+
+/// The rule of [`release_spare_capacity`] for any table: the capacity to shrink to, if it is time to.
+fn shrunk_capacity(len: usize, capacity: usize) -> Option<usize> {
+    (capacity > SHRINK_FLOOR && len < capacity / 8).then(|| (len * 2).max(SHRINK_FLOOR))
 }
 
 /// Connections by handle. A slot's TCB is `None` only while its connection is taken out.
@@ -108,10 +113,10 @@ impl ConnTable {
         if let Ok(slot) = self.slots.find_entry(hash(h), |(k, _)| k == h) {
             slot.remove();
         }
-        // Same rule as `release_spare_capacity` (a shrink moves every entry: the hint is dropped with it).
-        if self.slots.capacity() > SHRINK_FLOOR && self.slots.len() < self.slots.capacity() / 8 {
+        // A shrink moves every entry: the hint is dropped with it.
+        if let Some(capacity) = shrunk_capacity(self.slots.len(), self.slots.capacity()) {
             self.taken = None;
-            self.slots.shrink_to((self.slots.len() * 2).max(SHRINK_FLOOR), |(k, _)| hash(k));
+            self.slots.shrink_to(capacity, |(k, _)| hash(k));
         }
     }
 
