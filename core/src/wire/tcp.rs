@@ -254,6 +254,14 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     }
 }
 
+impl<'a, T: AsRef<[u8]> + ?Sized> TcpPacket<&'a T> {
+    /// Like [`TcpPacket::payload`], but borrowed for the buffer's whole lifetime so a repr can keep it.
+    fn payload_ref(&self) -> &'a [u8] {
+        let buf: &'a T = self.buf;
+        &buf.as_ref()[self.header_len()..]
+    }
+}
+
 impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
     fn write_u16(&mut self, range: core::ops::Range<usize>, value: u16) {
         self.buf.as_mut()[range].copy_from_slice(&value.to_be_bytes());
@@ -359,41 +367,20 @@ impl<'a> TcpRepr<'a> {
     /// Like [`TcpRepr::parse`] without verifying the checksum: only for segments whose checksum the device
     /// vouched for (see [`crate::RxFrame`]).
     pub fn parse_unverified<T: AsRef<[u8]> + ?Sized>(packet: &TcpPacket<&'a T>) -> Result<Self> {
-        // Every segment comes through here: the fixed header is taken as one array (one length check, then
-        // each field at a constant offset) and the data offset is read once; same checks as `check_len`, in
-        // the same order.
-        let buf: &'a T = packet.buf;
-        let buf: &'a [u8] = buf.as_ref();
-        let Some(h) = buf.first_chunk::<HEADER_LEN>() else {
-            return Err(Error::Truncated);
-        };
-        let be16 = |at: core::ops::Range<usize>| u16::from_be_bytes([h[at.start], h[at.start + 1]]);
-        let be32 = |at: core::ops::Range<usize>| {
-            let i = at.start;
-            u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]])
-        };
-        let offset_flags = be16(field::OFFSET_FLAGS);
-        let header_len = usize::from((offset_flags & field::OFFSET_MASK) >> field::OFFSET_SHIFT) * field::WORD;
-        if header_len < HEADER_LEN {
-            return Err(Error::BadLength);
-        }
-        let (Some(options), Some(payload)) = (buf.get(field::OPTIONS..header_len), buf.get(header_len..)) else {
-            return Err(Error::Truncated);
-        };
-        let (src_port, dst_port) = (be16(field::SRC_PORT), be16(field::DST_PORT));
-        if src_port == 0 || dst_port == 0 {
+        packet.check_len()?;
+        if packet.src_port() == 0 || packet.dst_port() == 0 {
             return Err(Error::BadField);
         }
         Ok(TcpRepr {
-            src_port,
-            dst_port,
-            seq_number: SeqNum(be32(field::SEQ_NUM)),
-            ack_number: SeqNum(be32(field::ACK_NUM)),
-            flags: TcpFlags::from_bits_truncate(offset_flags),
-            window_len: be16(field::WINDOW),
-            urgent_ptr: be16(field::URGENT),
-            options: TcpOptions::parse(options)?,
-            payload,
+            src_port: packet.src_port(),
+            dst_port: packet.dst_port(),
+            seq_number: packet.seq_number(),
+            ack_number: packet.ack_number(),
+            flags: packet.flags(),
+            window_len: packet.window_len(),
+            urgent_ptr: packet.urgent_at(),
+            options: TcpOptions::parse(packet.options())?,
+            payload: packet.payload_ref(),
         })
     }
 
