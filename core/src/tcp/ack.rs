@@ -10,7 +10,7 @@ use crate::time::Instant;
 use crate::wire::TcpFlags;
 
 /// Segments acknowledged at once after out-of-order data (Linux's quick-ACK count is of this order).
-const QUICK_ACK_SEGMENTS: u32 = 16;
+const QUICK_ACK_SEGMENTS: u8 = 16;
 
 /// A pending acknowledgement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -26,10 +26,11 @@ pub(crate) enum AckDue {
 #[derive(Debug)]
 pub(crate) struct AckState {
     due: AckDue,
-    /// Segments received since we last sent an ACK (ACK every second one).
-    unacked_segments: u32,
+    /// Segments received since we last sent an ACK (ACK every second one; only "two or more" matters, so it
+    /// saturates).
+    unacked_segments: u16,
     /// In-order segments still to be acknowledged at once after recent out-of-order data.
-    quick_acks: u32,
+    quick_acks: u8,
     /// When we last answered an unacceptable segment without data (`TcpConfig::invalid_ack_interval`).
     last_invalid_ack: Option<Instant>,
     /// Why the pending acknowledgement is due ([`crate::Config::explain`]).
@@ -72,7 +73,7 @@ impl AckState {
     }
 
     /// The next `segments` in-order data segments are acknowledged at once (Linux's quick-ACK mode).
-    pub(crate) fn quick_ack(&mut self, segments: u32) {
+    pub(crate) fn quick_ack(&mut self, segments: u8) {
         self.quick_acks = self.quick_acks.max(segments);
     }
 
@@ -134,7 +135,7 @@ impl Tcb {
         } else {
             // A segment larger than the MSS we announced was coalesced on the way (segmentation offload into a
             // TAP reader, like GRO): it stands for several, so it is acknowledged like two.
-            a.unacked_segments += if len > self.opts.local_mss() { 2 } else { 1 };
+            a.unacked_segments = a.unacked_segments.saturating_add(if len > self.opts.local_mss() { 2 } else { 1 });
             if a.unacked_segments >= 2 {
                 if a.due < AckDue::EndOfBatch {
                     a.why = AckWhy::SecondSegment;

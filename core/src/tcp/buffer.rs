@@ -189,9 +189,16 @@ impl SendBuffer {
 #[derive(Debug)]
 pub(crate) struct RecvBuffer {
     held: Option<Box<Held>>,
-    cap: usize,
-    /// Most out-of-order runs kept at once; more are dropped (the sender retransmits them).
-    max_runs: usize,
+    /// At most 1 GiB (`Config::validate`), so 32 bits hold it.
+    cap: u32,
+    /// Most out-of-order runs kept at once; more are dropped (the sender retransmits them). Saturates at
+    /// `u32::MAX` runs, far past what memory holds.
+    max_runs: u32,
+}
+
+/// A size kept in 32 bits, saturating (see the fields that use it).
+fn to_u32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// The bytes of a [`RecvBuffer`] that holds any.
@@ -206,16 +213,16 @@ struct Held {
 
 impl RecvBuffer {
     pub(crate) fn new(cap: usize, max_runs: usize) -> RecvBuffer {
-        RecvBuffer { held: None, cap, max_runs }
+        RecvBuffer { held: None, cap: to_u32(cap), max_runs: to_u32(max_runs) }
     }
 
     pub(crate) fn capacity(&self) -> usize {
-        self.cap
+        self.cap as usize
     }
 
     /// Raises the capacity (receive autotuning); never shrinks it.
     pub(crate) fn grow_to(&mut self, cap: usize) {
-        self.cap = self.cap.max(cap);
+        self.cap = self.cap.max(to_u32(cap));
     }
 
     /// In-order bytes the application can read.
@@ -225,7 +232,7 @@ impl RecvBuffer {
 
     /// Space after the in-order data: what the window may offer.
     pub(crate) fn free(&self) -> usize {
-        self.cap - self.readable()
+        self.capacity() - self.readable()
     }
 
     pub(crate) fn has_out_of_order(&self) -> bool {
@@ -272,7 +279,7 @@ impl RecvBuffer {
         if payload.is_empty() {
             return 0;
         }
-        let cap = self.cap;
+        let cap = self.capacity();
         if seq == rcv_nxt {
             let room = self.free();
             let h = self.held.get_or_insert_with(Box::default);
@@ -301,7 +308,7 @@ impl RecvBuffer {
         if held + payload.len() > cap {
             return 0;
         }
-        let max_runs = self.max_runs;
+        let max_runs = self.max_runs as usize;
         self.held.get_or_insert_with(Box::default).insert_ooo(seq, payload, max_runs);
         self.release_if_empty();
         0

@@ -166,17 +166,10 @@ impl core::ops::DerefMut for Controller {
 }
 
 impl Tcb {
-    /// What the congestion controller hears of an ACK of `acked` new bytes up to `ack`, arriving at `now`.
-    pub(crate) fn ack_sample(&self, ack: SeqNum, acked: usize, now: Instant) -> AckSample {
-        AckSample {
-            acked,
-            mss: self.opts.mss(),
-            now,
-            srtt: self.rtt.srtt(),
-            rtt: self.rtt.ack_sample(),
-            ack,
-            snd_max: self.snd.max(),
-        }
+    /// What the congestion controller hears of an ACK of `acked` new bytes up to `ack`, arriving at `now`, which
+    /// measured the round trip `rtt` (`Tcb::sample_rtt`).
+    pub(crate) fn ack_sample(&self, ack: SeqNum, acked: usize, rtt: Option<Duration>, now: Instant) -> AckSample {
+        AckSample { acked, mss: self.opts.mss(), now, srtt: self.rtt.srtt(), rtt, ack, snd_max: self.snd.max() }
     }
 }
 

@@ -22,7 +22,7 @@ impl Tcb {
         cfg: &TcpConfig,
         fx: &mut Effects,
     ) {
-        self.counters.segments_received += 1;
+        self.counters.segment_received();
         match self.state {
             TcpState::SynSent => self.on_segment_syn_sent(seg, ip, now, cfg, fx),
             TcpState::Closed | TcpState::Listen => fx.drops.push(DropReason::TcpNoSocket),
@@ -74,7 +74,8 @@ impl Tcb {
             self.snd.take_window(seg.seq_number, seg.ack_number, usize::from(seg.window_len));
             self.timers.stop_rtx();
             self.timers.reset_timeouts();
-            self.sample_rtt(seg, now);
+            // The congestion controller hears of no round trip before data is acknowledged.
+            let _ = self.sample_rtt(seg, now);
             self.timing.cancel();
             self.transition(TcpState::Established);
             self.ack.request_now(AckWhy::Handshake);
@@ -347,7 +348,7 @@ impl Tcb {
         let accepts_text = matches!(self.state, TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2);
         if accepts_text && !payload.is_empty() {
             let accepted = self.rcv.accept(seq, payload, &mut fx.blocks);
-            self.counters.bytes_received += accepted.advanced as u64;
+            self.counters.received(accepted.advanced);
             if accepted.advanced > 0 {
                 self.rcv.note_in_order_data(now);
                 if accepted.was_empty {

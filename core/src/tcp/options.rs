@@ -14,10 +14,10 @@ use crate::wire::{TcpFlags, TcpOptions, TcpRepr};
 #[derive(Debug)]
 pub(crate) struct Agreed {
     /// Payload bytes a full segment carries: the MSS agreed (RFC 6691, no options counted) less the options
-    /// every segment carries (timestamps).
-    mss: usize,
+    /// every segment carries (timestamps). Both MSS fit 16 bits (the option's size; the MTU is at most 65,535).
+    mss: u16,
     /// The MSS our own interface allows (what we offered in our SYN), before the peer's option clamps `mss`.
-    local_mss: usize,
+    local_mss: u16,
     /// What our SYN offers (an active open; `TcpConfig::window_scaling`, `sack`, `timestamps`).
     offer_wscale: bool,
     offer_sack: bool,
@@ -31,6 +31,7 @@ pub(crate) struct Agreed {
 impl Agreed {
     /// Before the handshake: our interface's MSS, and what the configuration lets us offer.
     pub(crate) fn new(local_mss: usize, cfg: &TcpConfig) -> Agreed {
+        let local_mss = to_u16(local_mss);
         Agreed {
             mss: local_mss,
             local_mss,
@@ -43,10 +44,10 @@ impl Agreed {
     }
 
     pub(crate) fn mss(&self) -> usize {
-        self.mss
+        usize::from(self.mss)
     }
     pub(crate) fn local_mss(&self) -> usize {
-        self.local_mss
+        usize::from(self.local_mss)
     }
     pub(crate) fn sack(&self) -> bool {
         self.sack
@@ -61,13 +62,18 @@ impl Agreed {
 
     /// The path allows only `mss` (RFC 1191): never above what the peer and our interface allow.
     pub(crate) fn clamp_mss(&mut self, mss: usize) {
-        self.mss = self.mss.min(mss);
+        self.mss = self.mss.min(to_u16(mss));
     }
 
     /// Every data segment carries `bytes` of options (timestamps): a segment's payload is that much less.
     fn reserve_for_options(&mut self, bytes: usize) {
-        self.mss = self.mss.saturating_sub(bytes).max(64);
+        self.mss = self.mss.saturating_sub(to_u16(bytes)).max(64);
     }
+}
+
+/// A size in bytes as an MSS field: sizes past 16 bits saturate (no MSS can be that large).
+fn to_u16(n: usize) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
 }
 
 impl Tcb {
@@ -76,7 +82,7 @@ impl Tcb {
     pub(crate) fn take_syn_options(&mut self, syn: &TcpRepr<'_>, mtu_mss: usize, cfg: &TcpConfig, now: Instant) {
         self.opts.sack = cfg.sack && syn.options.sack_permitted;
         let peer_mss = syn.options.mss.map_or(DEFAULT_MSS, usize::from);
-        self.opts.mss = peer_mss.min(mtu_mss).max(64);
+        self.opts.mss = to_u16(peer_mss.min(mtu_mss).max(64));
         self.ts.negotiate(cfg.timestamps, syn.options.timestamp, self.rcv.nxt(), now);
         if self.ts.enabled() {
             // RFC 6691: the MSS counts no options; ours take 12 bytes of every segment.
@@ -104,7 +110,7 @@ impl Tcb {
             options.timestamp = Some(self.ts.option(now));
         }
         if tx.kind == OutgoingKind::Syn {
-            options.mss = Some(self.opts.local_mss as u16);
+            options.mss = Some(self.opts.local_mss);
             // An active open offers what the configuration allows; a SYN-ACK echoes what the peer offered.
             let active = self.state == TcpState::SynSent;
             if active && self.opts.offer_timestamps {

@@ -149,7 +149,7 @@ impl Tcb {
             self.counters.retransmitted(len);
             Outgoing::data(nxt, flags, offset, len, Why::Resend)
         } else {
-            self.counters.bytes_sent += len as u64;
+            self.counters.sent(len);
             self.timing.start(nxt + occupied, now);
             if len > 0 {
                 Outgoing::new_data(nxt, flags, offset, len, if fin { Why::Fin } else { Why::Data })

@@ -14,6 +14,7 @@ use super::tcb::{Effects, Tcb};
 use crate::explain::Why;
 use crate::time::Instant;
 use crate::wire::{TcpFlags, TcpRepr};
+use core::time::Duration;
 
 #[derive(Debug)]
 pub(crate) struct LossRecovery {
@@ -304,8 +305,14 @@ impl Tcb {
     }
 
     /// New data was acknowledged (`data_acked` bytes of it): recovery ends on a full acknowledgement
-    /// (RFC 6582 §3.2 step 3), repairs the next hole on a partial one, or the window grows.
-    pub(crate) fn on_ack_during_recovery(&mut self, ack: SeqNum, data_acked: usize, now: Instant, fx: &mut Effects) {
+    /// (RFC 6582 §3.2 step 3), repairs the next hole on a partial one, or the window grows. `rtt`: the round
+    /// trip the ACK measured (`Tcb::sample_rtt`).
+    pub(crate) fn on_ack_during_recovery(
+        &mut self,
+        (ack, data_acked, rtt): (SeqNum, usize, Option<Duration>),
+        now: Instant,
+        fx: &mut Effects,
+    ) {
         let mss = self.opts.mss();
         if self.recovery.in_recovery() {
             if ack >= self.recovery.recover {
@@ -323,7 +330,7 @@ impl Tcb {
             }
         } else {
             self.recovery.dup_acks = 0;
-            let sample = self.ack_sample(ack, data_acked, now);
+            let sample = self.ack_sample(ack, data_acked, rtt, now);
             self.cc.on_ack(&sample);
         }
         self.recovery.tlp_in_flight = false;

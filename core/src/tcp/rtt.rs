@@ -50,8 +50,6 @@ pub(crate) struct RttEstimator {
     backoff: u32,
     min: Span,
     max: Span,
-    /// The round trip the latest ACK of new data measured, if any (see `Tcb::sample_rtt`).
-    latest: Option<Span>,
 }
 
 impl Tcb {
@@ -59,9 +57,11 @@ impl Tcb {
     /// covers it; when nothing could be timed (Karn: a retransmission), the timestamp echo measures it
     /// instead (RFC 7323 §4.1), so an RTO's backoff ends at the first ACK of new data, as on Linux.
     ///
-    /// Whatever this ACK measured, the timed segment or (more often) the echo, is kept for the congestion
+    /// Returns whatever this ACK measured, the timed segment or (more often) the echo, for the congestion
     /// controller (`AckSample::rtt`: HyStart++ wants a sample per ACK), even when SRTT takes only one per round.
-    pub(crate) fn sample_rtt(&mut self, seg: &TcpRepr<'_>, now: Instant) {
+    /// Returned, not kept: it is read only while the same ACK is handled, and an idle connection should stay
+    /// small.
+    pub(crate) fn sample_rtt(&mut self, seg: &TcpRepr<'_>, now: Instant) -> Option<Duration> {
         let timed = self.timing.on_ack(seg.ack_number, now);
         let echoed = self.ts.round_trip(seg, now);
         let sample = match timed {
@@ -73,7 +73,7 @@ impl Tcb {
             self.rtt.sample(rtt);
         }
         // Without timestamps, RACK's per-segment round trip gives HyStart++ its samples (one per ACK).
-        self.rtt.latest = timed.or(echoed).or(self.recovery.rack().ack_sample()).map(Span::new);
+        timed.or(echoed).or(self.recovery.rack().ack_sample()).map(|rtt| Span::new(rtt).get())
     }
 }
 
@@ -89,7 +89,6 @@ impl RttEstimator {
             backoff: 0,
             min: min.into(),
             max: max.into(),
-            latest: None,
         }
     }
 
@@ -137,11 +136,6 @@ impl RttEstimator {
 
     pub(crate) fn rttvar(&self) -> Duration {
         self.rttvar.get()
-    }
-
-    /// The round trip the latest ACK of new data measured, smoothed or not into SRTT.
-    pub(crate) fn ack_sample(&self) -> Option<Duration> {
-        self.latest.map(Span::get)
     }
 }
 

@@ -4,10 +4,13 @@
 
 use super::seq::SeqNum;
 
-/// Ranges `[start, end)` above SND.UNA the peer reported holding. Sorted, disjoint, non-adjacent.
+/// Ranges `[start, end)` above SND.UNA the peer reported holding. Sorted, disjoint, non-adjacent. Boxed from
+/// the first SACK block on: a connection that was never SACKed keeps one word here.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Scoreboard {
-    ranges: Vec<(SeqNum, SeqNum)>,
+    // One word inline instead of a `Vec`'s three: the point of the extra box.
+    #[allow(clippy::box_collection)]
+    ranges: Option<Box<Vec<(SeqNum, SeqNum)>>>,
 }
 
 /// Most ranges remembered; a hostile peer cannot make the scoreboard grow without bound.
@@ -15,7 +18,13 @@ const MAX_RANGES: usize = 64;
 
 impl Scoreboard {
     pub(crate) fn clear(&mut self) {
-        self.ranges.clear();
+        if let Some(r) = &mut self.ranges {
+            r.clear();
+        }
+    }
+
+    fn ranges(&self) -> &[(SeqNum, SeqNum)] {
+        self.ranges.as_deref().map_or(&[], Vec::as_slice)
     }
 
     /// Merges the peer's SACK blocks, ignoring any outside `(snd_una, snd_max]`. True if they said something new.
@@ -31,13 +40,15 @@ impl Scoreboard {
     }
 
     fn insert(&mut self, start: SeqNum, end: SeqNum) {
-        crate::ranges::insert(&mut self.ranges, start, end);
-        self.ranges.truncate(MAX_RANGES);
+        let ranges = self.ranges.get_or_insert_with(Box::default);
+        crate::ranges::insert(ranges, start, end);
+        ranges.truncate(MAX_RANGES);
     }
 
     /// Forgets everything at or below the new cumulative ACK.
     pub(crate) fn advance(&mut self, snd_una: SeqNum) {
-        self.ranges.retain_mut(|(s, e)| {
+        let Some(ranges) = &mut self.ranges else { return };
+        ranges.retain_mut(|(s, e)| {
             if *e <= snd_una {
                 return false;
             }
@@ -47,17 +58,17 @@ impl Scoreboard {
     }
 
     pub(crate) fn sacked_bytes(&self) -> usize {
-        self.ranges.iter().map(|(s, e)| *e - *s).sum()
+        self.ranges().iter().map(|(s, e)| *e - *s).sum()
     }
 
     /// If `seq` lies in a SACKed range, that range's end.
     pub(crate) fn sacked_end(&self, seq: SeqNum) -> Option<SeqNum> {
-        self.ranges.iter().find(|(s, e)| *s <= seq && seq < *e).map(|(_, e)| *e)
+        self.ranges().iter().find(|(s, e)| *s <= seq && seq < *e).map(|(_, e)| *e)
     }
 
     /// The first SACKed range starting after `seq` (where an unSACKed stretch beginning at `seq` ends).
     pub(crate) fn next_sacked_start(&self, seq: SeqNum) -> Option<SeqNum> {
-        self.ranges.iter().map(|(s, _)| *s).find(|s| *s > seq)
+        self.ranges().iter().map(|(s, _)| *s).find(|s| *s > seq)
     }
 }
 

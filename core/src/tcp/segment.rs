@@ -97,7 +97,7 @@ impl Tcb {
         if tx.flags.contains(TcpFlags::ACK) {
             self.ts.ack_sent(ack_number);
         }
-        self.counters.segments_sent += 1;
+        self.counters.segment_sent();
         if tx.is_challenge_ack() {
             self.counters.rare().challenge_acks += 1;
         }

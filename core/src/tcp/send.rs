@@ -20,10 +20,10 @@ pub(crate) struct SendSequence {
     nxt: SeqNum,
     /// Highest sequence number sent + 1 (SND.NXT may rewind on a timeout; this never does).
     max: SeqNum,
-    /// The peer's window, scaled, in bytes.
-    wnd: usize,
+    /// The peer's window, scaled, in bytes (at most 65,535 << 14: 32 bits hold it).
+    wnd: u32,
     /// The largest window the peer ever offered.
-    max_wnd: usize,
+    max_wnd: u32,
     /// Sequence and acknowledgement numbers of the segment that last updated the window.
     wl1: SeqNum,
     wl2: SeqNum,
@@ -69,10 +69,10 @@ impl SendSequence {
         self.max
     }
     pub(crate) fn wnd(&self) -> usize {
-        self.wnd
+        self.wnd as usize
     }
     pub(crate) fn max_wnd(&self) -> usize {
-        self.max_wnd
+        self.max_wnd as usize
     }
     pub(crate) fn wscale(&self) -> u8 {
         self.wscale
@@ -115,7 +115,7 @@ impl SendSequence {
 
     /// What the peer's window still allows beyond SND.NXT.
     pub(crate) fn peer_room(&self) -> usize {
-        (self.una + self.wnd) - self.nxt
+        (self.una + self.wnd()) - self.nxt
     }
 
     /// Has our FIN been sent (at least once)?
@@ -160,7 +160,7 @@ impl SendSequence {
 
     /// The window of the peer's SYN (never scaled, RFC 7323 §2.2), before it acknowledged anything of ours.
     pub(crate) fn take_syn_window(&mut self, seq: SeqNum, window: u16) {
-        self.wnd = usize::from(window);
+        self.wnd = u32::from(window);
         self.wl1 = seq;
         self.wl2 = self.iss;
     }
@@ -173,8 +173,8 @@ impl SendSequence {
     /// The handshake completes: the segment that acknowledged our SYN sets the window (RFC 9293 §3.10.7.3,
     /// §3.10.7.4). `window` is already scaled as the segment requires.
     pub(crate) fn take_window(&mut self, seq: SeqNum, ack: SeqNum, window: usize) {
-        self.wnd = window;
-        self.max_wnd = window;
+        self.wnd = window_bytes(window);
+        self.max_wnd = self.wnd;
         self.wl1 = seq;
         self.wl2 = ack;
     }
@@ -210,8 +210,8 @@ impl SendSequence {
             return false;
         }
         let opened = self.wnd == 0 && window > 0;
-        self.wnd = window;
-        self.max_wnd = self.max_wnd.max(window);
+        self.wnd = window_bytes(window);
+        self.max_wnd = self.max_wnd.max(self.wnd);
         self.wl1 = seq;
         self.wl2 = ack;
         opened
@@ -239,12 +239,17 @@ impl SendSequence {
     }
 }
 
+/// A scaled window as kept: at most 65,535 << 14 bytes (the shift is capped at 14), so 32 bits never cut it.
+fn window_bytes(window: usize) -> u32 {
+    u32::try_from(window).unwrap_or(u32::MAX)
+}
+
 impl Tcb {
     /// RFC 9293 §3.10.7.4 fifth step, for synchronized states. Returns false if the segment must be dropped.
     pub(crate) fn process_ack(&mut self, seg: &TcpRepr<'_>, now: Instant, cfg: &TcpConfig, fx: &mut Effects) -> bool {
         let ack = seg.ack_number;
         // RFC 5961 §5.2: acceptable range is [SND.UNA - MAX.SND.WND, SND.NXT].
-        if ack > self.snd.max || ack < self.snd.una - self.snd.max_wnd.max(1) {
+        if ack > self.snd.max || ack < self.snd.una - self.snd.max_wnd().max(1) {
             self.challenge_ack(fx);
             fx.drops.push(DropReason::TcpBadAck);
             return false;
@@ -271,7 +276,9 @@ impl Tcb {
             let duplicate = if self.opts.sack() {
                 new_sack
             } else {
-                seg.payload.is_empty() && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::FIN) && window == self.snd.wnd
+                seg.payload.is_empty()
+                    && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::FIN)
+                    && window == self.snd.wnd()
             };
             if duplicate {
                 self.on_duplicate_ack(now, fx);
@@ -316,13 +323,13 @@ impl Tcb {
     fn on_new_ack(&mut self, seg: &TcpRepr<'_>, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
         let ack = seg.ack_number;
         let data_acked = self.snd.acknowledge(ack);
-        self.counters.bytes_acked += data_acked as u64;
+        self.counters.acked(data_acked);
         self.path_works();
         self.recovery.advance(ack);
-        self.sample_rtt(seg, now);
+        let rtt = self.sample_rtt(seg, now);
         self.timers.reset_timeouts();
         self.undo_if_delayed(seg);
-        self.on_ack_during_recovery(ack, data_acked, now, fx);
+        self.on_ack_during_recovery((ack, data_acked, rtt), now, fx);
         if self.snd.una == self.snd.max {
             self.timers.stop_rtx();
             self.timers.stop_tlp();

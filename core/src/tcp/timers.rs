@@ -256,7 +256,7 @@ impl Tcb {
         let new_len = self.snd.unsent().min(self.opts.mss()).min(self.snd.peer_room());
         let new_data = new_len > 0 && nxt == self.snd.max();
         let tx = if new_data {
-            self.counters.bytes_sent += new_len as u64;
+            self.counters.sent(new_len);
             Outgoing::new_data(nxt, TcpFlags::ACK | TcpFlags::PSH, self.snd.offset_of(nxt), new_len, Why::TailLossProbe)
         } else {
             // Resend the last sent segment (data, and FIN if it carried one).
