@@ -283,11 +283,14 @@ pub struct TcpConfig {
     pub rto_min: Duration,
     /// Upper bound of the RTO, backoff included.
     pub rto_max: Duration,
-    /// Consecutive retransmission timeouts after which the connection gives up with `TimedOut`.
+    /// Consecutive retransmission timeouts after which the connection gives up with `TimedOut` (also the zero
+    /// window probes left unanswered). At most [`TcpConfig::MAX_RETRIES`].
     pub max_retransmissions: u32,
-    /// SYN retransmissions before a connect attempt gives up (Linux `tcp_syn_retries`).
+    /// SYN retransmissions before a connect attempt gives up (Linux `tcp_syn_retries`). At most
+    /// [`TcpConfig::MAX_RETRIES`].
     pub syn_retries: u32,
     /// SYN-ACK retransmissions before a half-open passive connection is dropped (Linux `tcp_synack_retries`).
+    /// At most [`TcpConfig::MAX_RETRIES`].
     pub synack_retries: u32,
     /// TIME-WAIT duration, 2*MSL (Linux: 60 s). Also bounds FIN-WAIT-2 of a closed socket.
     pub time_wait: Duration,
@@ -332,6 +335,10 @@ pub struct TcpConfig {
 }
 
 impl TcpConfig {
+    /// The most retransmissions any of the limits allows: with the RTO capped at `rto_max`, 255 timeouts in a
+    /// row already take hours (Linux caps `tcp_syn_retries` at 127); a connection keeps its counts in 16 bits.
+    pub const MAX_RETRIES: u32 = 255;
+
     /// The largest receive buffer a connection may have: `recv_buffer`, or more with autotuning.
     pub fn recv_buffer_limit(&self) -> usize {
         self.recv_buffer.max(self.recv_buffer_max)
@@ -570,6 +577,11 @@ impl Config {
         if t.rto_min.is_zero() || t.rto_min > t.rto_max || t.rto_initial.is_zero() {
             return Err(ConfigError::BadTcp("rto_min must be > 0, <= rto_max, and rto_initial > 0"));
         }
+        if [t.max_retransmissions, t.syn_retries, t.synack_retries].iter().any(|&n| n > TcpConfig::MAX_RETRIES) {
+            return Err(ConfigError::BadTcp(
+                "max_retransmissions, syn_retries and synack_retries must be at most 255 (TcpConfig::MAX_RETRIES)",
+            ));
+        }
         if [t.send_buffer, t.send_buffer_max, t.recv_buffer, t.recv_buffer_max].iter().any(|&b| b > 1 << 30) {
             return Err(ConfigError::BadTcp("buffers must be at most 1 GiB (RFC 7323 window limit)"));
         }
@@ -629,6 +641,26 @@ mod tests {
         let bad = Config { udp_recv_queue: 0, ..Config::default() };
         assert_eq!(bad.validate(), Err(ConfigError::ZeroLimit("udp_recv_queue")));
         assert!(bad.validate().unwrap_err().to_string().contains("udp_recv_queue"));
+    }
+
+    #[test]
+    fn retransmission_limits_are_bounded() {
+        let with = |f: fn(&mut TcpConfig)| {
+            let mut c = Config::default();
+            f(&mut c.tcp);
+            c.validate()
+        };
+        assert_eq!(with(|t| t.max_retransmissions = TcpConfig::MAX_RETRIES), Ok(()));
+        assert_eq!(with(|t| t.syn_retries = 0), Ok(()));
+        for bad in [
+            with(|t| t.max_retransmissions = 256),
+            with(|t| t.syn_retries = u32::MAX),
+            with(|t| t.synack_retries = 1_000),
+        ] {
+            let err = bad.unwrap_err();
+            assert!(matches!(err, ConfigError::BadTcp(_)), "{err:?}");
+            assert!(err.to_string().contains("at most 255"), "{err}");
+        }
     }
 
     #[test]

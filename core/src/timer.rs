@@ -61,10 +61,22 @@ impl TimerQueue {
     /// Removes and returns one entry due at `now` with its deadline, earliest first.
     pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(Instant, TimerKey)> {
         match self.first() {
-            Some((at, _, true)) if at <= now => self.tcp.pop().map(|Reverse((at, _, h))| (at, TimerKey::Tcp(h))),
+            Some((at, _, true)) if at <= now => {
+                let popped = self.tcp.pop().map(|Reverse((at, _, h))| (at, TimerKey::Tcp(h)));
+                release_spare_capacity(&mut self.tcp);
+                popped
+            }
             Some((at, _, false)) if at <= now => self.heap.pop().map(|Reverse((at, _, k))| (at, k)),
             _ => None,
         }
+    }
+}
+
+/// Gives back the memory of a heap that emptied out, by the connection tables' rule: after a spike of a million
+/// connections, their timer entries would otherwise keep the heap at its peak for as long as the stack lives.
+fn release_spare_capacity<T: Ord>(heap: &mut BinaryHeap<T>) {
+    if let Some(capacity) = crate::tcp::table::shrunk_capacity(heap.len(), heap.capacity()) {
+        heap.shrink_to(capacity);
     }
 }
 

@@ -67,8 +67,8 @@ pub struct HyStart {
     last_round_min_rtt: Option<Span>,
     /// currentRoundMinRTT (`None`: infinity).
     current_round_min_rtt: Option<Span>,
-    /// rttSampleCount of the current round.
-    rtt_sample_count: u32,
+    /// rttSampleCount of the current round (saturating: only whether it reached `N_RTT_SAMPLE` matters).
+    rtt_sample_count: u8,
     /// cssBaselineMinRtt: set while in Conservative Slow Start.
     css_baseline_min_rtt: Option<Span>,
     /// Rounds ended in Conservative Slow Start.
@@ -176,8 +176,8 @@ impl HyStart {
     fn on_rtt_sample(&mut self, rtt: Duration) {
         let current = self.current_round_min_rtt.map_or(rtt, |m| m.get().min(rtt));
         self.current_round_min_rtt = Some(current.into());
-        self.rtt_sample_count += 1;
-        if self.rtt_sample_count < N_RTT_SAMPLE {
+        self.rtt_sample_count = self.rtt_sample_count.saturating_add(1);
+        if u32::from(self.rtt_sample_count) < N_RTT_SAMPLE {
             return;
         }
         match self.css_baseline_min_rtt {

@@ -200,7 +200,7 @@ impl Stack {
         if tcb.rcv.fin_received() {
             out.push(Output::Event(sock, Event::PeerClosed));
         }
-        Ok(Reply::Accepted { sock, local: tcb.local.addr(), remote: tcb.remote.addr() })
+        Ok(Reply::Accepted { sock, local: tcb.ends.local(), remote: tcb.ends.remote() })
     }
 
     /// Stops listening; connections not yet accepted are reset.

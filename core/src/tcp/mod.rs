@@ -54,7 +54,7 @@ mod sack;
 mod segment;
 mod send;
 pub mod seq;
-mod table;
+pub(crate) mod table;
 mod tcb;
 mod time_wait;
 mod timers;
@@ -320,12 +320,12 @@ impl TcpSockets {
             return;
         }
         tcb.linked = false;
-        let key = ConnectionKey::new(tcb.local.addr(), tcb.remote.addr());
+        let key = ConnectionKey::new(tcb.ends.local(), tcb.ends.remote());
         self.demux.remove_if(&key, tcb.handle);
-        if let Some(n) = self.ports_in_use.get_mut(&tcb.local.port()) {
+        if let Some(n) = self.ports_in_use.get_mut(&tcb.ends.local_port()) {
             *n -= 1;
             if *n == 0 {
-                self.ports_in_use.remove(&tcb.local.port());
+                self.ports_in_use.remove(&tcb.ends.local_port());
                 table::release_spare_capacity(&mut self.ports_in_use);
             }
         }
@@ -347,8 +347,8 @@ impl Stack {
         let t = self.tcp.conns.get(&sock)?;
         Some(TcpInfo {
             state: t.state,
-            local: t.local.addr(),
-            remote: t.remote.addr(),
+            local: t.ends.local(),
+            remote: t.ends.remote(),
             snd_una: t.snd.una(),
             snd_nxt: t.snd.nxt(),
             snd_wnd: t.snd.wnd(),
@@ -581,10 +581,10 @@ impl Stack {
 
     /// Sends one segment of `tcb`: the connection builds it, the stack wraps it in IP.
     fn transmit_segment(&mut self, tcb: &mut Tcb, tx: &Outgoing, now: Instant, out: &mut Vec<Output>) {
-        let (src, dst) = (tcb.local.ip(), tcb.remote.ip());
+        let (src, dst) = (tcb.ends.local_ip(), tcb.ends.remote_ip());
         let (repr, ecn) = tcb.build_segment(tx, self.max_payload_of(dst, IpProtocol::Tcp), now);
         let header_len = repr.header_len();
-        let (h, port) = (tcb.handle, tcb.remote.port());
+        let (h, port) = (tcb.handle, tcb.ends.remote_port());
         let tcb = &*tcb;
         // With transmit checksum offload, `send_ipv4` leaves the partial checksum the device finishes.
         let checksum = !self.config.tx_checksum_offload;

@@ -186,7 +186,7 @@ impl Tcb {
     /// fit the offload size (only while the MSS is the one our MTU allows, which is what the device cuts by).
     fn max_frame_payload(&self, cfg: &TcpConfig) -> usize {
         let (mss, options) = (self.opts.mss(), self.option_overhead());
-        let headers = crate::ip::header_len(self.remote.ip()) + crate::wire::tcp::HEADER_LEN + options;
+        let headers = crate::ip::header_len(self.ends.remote_ip()) + crate::wire::tcp::HEADER_LEN + options;
         let offload_payload = cfg.segmentation_offload.saturating_sub(headers);
         if offload_payload > mss && mss + options == self.opts.local_mss() {
             offload_payload - offload_payload % mss

@@ -8,7 +8,8 @@ use crate::time::Instant;
 impl Tcb {
     /// The path to the peer carries at most `path_mtu` bytes per datagram (already checked to be usable).
     pub(crate) fn on_path_mtu(&mut self, path_mtu: u16, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
-        let headers = crate::ip::header_len(self.remote.ip()) + crate::wire::tcp::HEADER_LEN + self.option_overhead();
+        let headers =
+            crate::ip::header_len(self.ends.remote_ip()) + crate::wire::tcp::HEADER_LEN + self.option_overhead();
         let mss = usize::from(path_mtu) - headers;
         if mss >= self.opts.mss() {
             return;

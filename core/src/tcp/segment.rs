@@ -80,8 +80,8 @@ impl Tcb {
         let ack_number = tx.ack.unwrap_or(if tx.flags.contains(TcpFlags::ACK) { self.rcv.nxt() } else { SeqNum(0) });
         let (ecn_flags, ecn) = self.ecn.mark(tx);
         let mut repr = TcpRepr {
-            src_port: self.local.port(),
-            dst_port: self.remote.port(),
+            src_port: self.ends.local_port(),
+            dst_port: self.ends.remote_port(),
             seq_number: tx.seq,
             ack_number,
             flags: tx.flags | ecn_flags,

@@ -53,8 +53,9 @@ pub(crate) fn release_spare_capacity<K: Eq + Hash, V, S: BuildHasher>(map: &mut 
     }
 }
 
-/// The rule of [`release_spare_capacity`] for any table: the capacity to shrink to, if it is time to.
-fn shrunk_capacity(len: usize, capacity: usize) -> Option<usize> {
+/// The rule of [`release_spare_capacity`] for any table (and the timer heaps): the capacity to shrink to, if it
+/// is time to.
+pub(crate) fn shrunk_capacity(len: usize, capacity: usize) -> Option<usize> {
     (capacity > SHRINK_FLOOR && len < capacity / 8).then(|| (len * 2).max(SHRINK_FLOOR))
 }
 

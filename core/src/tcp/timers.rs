@@ -28,11 +28,14 @@ pub(crate) struct Timers {
     close: Option<Instant>,
     /// The deadline of the stack's heap entry for this connection.
     armed: Option<Instant>,
-    /// Consecutive retransmission timeouts (or SYN retransmissions).
-    rtx_count: u32,
-    persist_backoff: u32,
+    /// Consecutive retransmission timeouts (or SYN retransmissions). The limits they are held to are at most
+    /// `MAX_RETRIES` (`Config::validate`), so these counts fit 16 bits.
+    rtx_count: u16,
+    /// Zero-window probes (and window overrides) since the window shut; saturates (only up to 16 matters for
+    /// the interval).
+    persist_backoff: u16,
     /// Zero-window probes in a row that the peer did not answer.
-    probes_unanswered: u32,
+    probes_unanswered: u16,
 }
 
 impl Timers {
@@ -87,12 +90,12 @@ impl Timers {
     }
 
     pub(crate) fn rtx_count(&self) -> u32 {
-        self.rtx_count
+        u32::from(self.rtx_count)
     }
 
     /// A retransmission timeout (or a SYN retransmission).
     fn count_timeout(&mut self) {
-        self.rtx_count += 1;
+        self.rtx_count = self.rtx_count.saturating_add(1);
     }
 
     /// New data was acknowledged: the timeouts in a row are over.
@@ -202,7 +205,7 @@ impl Tcb {
         match self.state {
             TcpState::SynSent | TcpState::SynReceived => {
                 let limit = if self.state == TcpState::SynSent { cfg.syn_retries } else { cfg.synack_retries };
-                if self.timers.rtx_count >= limit {
+                if self.timers.rtx_count() >= limit {
                     if self.owner.passive() {
                         self.terminate(None, fx);
                     } else {
@@ -210,7 +213,7 @@ impl Tcb {
                     }
                     return;
                 }
-                let why = Why::HandshakeRetransmit { attempt: self.timers.rtx_count + 1, rto_ms: self.rto_ms() };
+                let why = Why::HandshakeRetransmit { attempt: self.timers.rtx_count() + 1, rto_ms: self.rto_ms() };
                 self.timers.count_timeout();
                 self.counters.rare().timeouts += 1;
                 self.counters.rare().retransmitted_segments += 1;
@@ -222,11 +225,11 @@ impl Tcb {
                 if self.snd.outstanding() == 0 {
                     return;
                 }
-                if self.timers.rtx_count >= cfg.max_retransmissions {
+                if self.timers.rtx_count() >= cfg.max_retransmissions {
                     self.time_out(fx);
                     return;
                 }
-                let why = Why::RtoRetransmit { attempt: self.timers.rtx_count + 1, rto_ms: self.rto_ms() };
+                let why = Why::RtoRetransmit { attempt: self.timers.rtx_count() + 1, rto_ms: self.rto_ms() };
                 self.timers.count_timeout();
                 self.counters.rare().timeouts += 1;
                 self.rtt.back_off();
@@ -297,14 +300,14 @@ impl Tcb {
             self.send_window_override(now, fx);
             return;
         }
-        self.timers.probes_unanswered += 1;
-        if self.timers.probes_unanswered > cfg.max_retransmissions {
+        self.timers.probes_unanswered = self.timers.probes_unanswered.saturating_add(1);
+        if u32::from(self.timers.probes_unanswered) > cfg.max_retransmissions {
             self.time_out(fx);
             return;
         }
         self.counters.rare().zero_window_probes += 1;
         // Probes since the window shut (the backoff counts them; the peer's answers do not reset it).
-        let why = Why::ZeroWindowProbe { attempt: self.timers.persist_backoff.saturating_add(1) };
+        let why = Why::ZeroWindowProbe { attempt: u32::from(self.timers.persist_backoff) + 1 };
         self.push_with_ack(Outgoing::control(self.snd.una() - 1, TcpFlags::ACK, why), fx);
         self.timers.persist_backoff = self.timers.persist_backoff.saturating_add(1);
         self.timers.persist = Some(now + self.persist_interval(cfg.rto_max));
@@ -345,7 +348,7 @@ impl Tcb {
 
     /// Persist timer interval with its own exponential backoff, bounded like the RTO.
     pub(crate) fn persist_interval(&self, max: Duration) -> Duration {
-        let factor = 1u32.checked_shl(self.timers.persist_backoff.min(16)).unwrap_or(u32::MAX);
+        let factor = 1u32.checked_shl(u32::from(self.timers.persist_backoff.min(16))).unwrap_or(u32::MAX);
         self.rtt.rto().saturating_mul(factor).min(max)
     }
 }
