@@ -63,14 +63,18 @@ pub(crate) struct EcnState {
     echo: bool,
     /// Sender: the window was reduced (ECE, fast retransmit or timeout); the next new data segment says CWR.
     cwr_pending: bool,
+    /// Sender: the window was reduced for an ECE, at `reduced_at`.
+    reduced: bool,
     /// Sender: SND.MAX when the window was last reduced for an ECE. Another ECE counts only once an ACK covers
-    /// data beyond it, sent after the reduction: the window whose marks caused it is over.
-    reduced_at: Option<SeqNum>,
+    /// data beyond it, sent after the reduction: the window whose marks caused it is over. (With `reduced`, not
+    /// an `Option`: a sequence number has no spare value, so the option would take twice the room.)
+    reduced_at: SeqNum,
 }
 
 impl EcnState {
     pub(crate) fn new(setting: Ecn) -> EcnState {
-        EcnState { setting, agreed: false, sent_ect: false, echo: false, cwr_pending: false, reduced_at: None }
+        let (agreed, sent_ect, echo, cwr_pending, reduced) = (false, false, false, false, false);
+        EcnState { setting, agreed, sent_ect, echo, cwr_pending, reduced, reduced_at: SeqNum(0) }
     }
 
     pub(crate) fn agreed(&self) -> bool {
@@ -177,7 +181,7 @@ impl Tcb {
         }
         self.counters.rare().ece_received += 1;
         let after_loss_window = ack > self.recovery.recover();
-        let after_ecn_window = self.ecn.reduced_at.is_none_or(|at| ack > at);
+        let after_ecn_window = !self.ecn.reduced || ack > self.ecn.reduced_at;
         if self.recovery.in_recovery() || !after_loss_window || !after_ecn_window {
             return;
         }
@@ -185,7 +189,7 @@ impl Tcb {
         // The network signalled congestion: undoing an earlier loss episode must not take this back (Linux
         // forgets its undo state when it enters CWR).
         self.recovery.forget_undo();
-        self.ecn.reduced_at = Some(self.snd.max());
+        (self.ecn.reduced, self.ecn.reduced_at) = (true, self.snd.max());
         self.ecn.cwr_pending = true;
         self.counters.rare().cwnd_reductions_ecn += 1;
     }
@@ -193,7 +197,7 @@ impl Tcb {
     /// The window of data an ECE reduction covered is not over yet (no ACK beyond it): a loss found in it
     /// does not reduce the window again.
     pub(crate) fn reduced_for_ecn_this_window(&self) -> bool {
-        self.ecn.reduced_at.is_some_and(|at| self.snd.una() <= at)
+        self.ecn.reduced && self.snd.una() <= self.ecn.reduced_at
     }
 
     /// RFC 3168 §6.1.3 for an acceptable segment that carries data and arrived with `ip`'s codepoint: note a

@@ -75,8 +75,8 @@ impl Tcb {
             self.timers.stop_rtx();
             self.timers.reset_timeouts();
             // The congestion controller hears of no round trip before data is acknowledged.
-            let _ = self.sample_rtt(seg, now);
-            self.timing.cancel();
+            let _ = self.sample_rtt(seg, now, cfg.rto_min);
+            self.rtt.cancel_timing();
             self.transition(TcpState::Established);
             self.ack.request_now(AckWhy::Handshake);
             fx.events.push(Event::Connected);
@@ -87,7 +87,7 @@ impl Tcb {
             self.ecn.take_syn(seg.flags, ip, true);
             self.transition(TcpState::SynReceived);
             self.snd.take_syn_window(seg.seq_number, seg.window_len);
-            self.timing.cancel();
+            self.rtt.cancel_timing();
             self.send_syn(now, fx);
         }
     }

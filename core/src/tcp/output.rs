@@ -28,7 +28,7 @@ impl Tcb {
         self.push_with_ack(tx, fx);
         self.snd.syn_sent();
         if self.timers.rtx_count() == 0 {
-            self.timing.start(self.snd.iss() + 1, now);
+            self.rtt.start_timing(self.snd.iss() + 1, now);
         }
         self.ensure_rtx_timer(now);
     }
@@ -150,7 +150,7 @@ impl Tcb {
             Outgoing::data(nxt, flags, offset, len, Why::Resend)
         } else {
             self.counters.sent(len);
-            self.timing.start(nxt + occupied, now);
+            self.rtt.start_timing(nxt + occupied, now);
             if len > 0 {
                 Outgoing::new_data(nxt, flags, offset, len, if fin { Why::Fin } else { Why::Data })
             } else {

@@ -18,7 +18,7 @@ impl Tcb {
         // Everything in flight was sent in segments too big for the path: send it again, smaller.
         let una = self.snd.una();
         self.snd.resume_from(una);
-        self.timing.cancel();
+        self.rtt.cancel_timing();
         self.poll_send(now, cfg, fx);
     }
 }

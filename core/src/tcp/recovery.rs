@@ -29,13 +29,11 @@ pub(crate) struct LossRecovery {
     recover: SeqNum,
     /// A tail loss probe went out and its outcome is not known yet (one probe per episode).
     tlp_in_flight: bool,
-    /// How to take back the last reduction if it proves needless (boxed: only loss episodes need it, and an idle
-    /// connection's state stays small).
-    undo: Option<Box<Undo>>,
+    /// The last loss episode's undo and PRR state, boxed: only loss episodes need it, and an idle connection's
+    /// state stays small.
+    episode: Option<Box<Episode>>,
     /// `TcpConfig::prr`.
     use_prr: bool,
-    /// Proportional Rate Reduction's state during SACK recovery (boxed like `undo`).
-    prr: Option<Box<Prr>>,
     /// Fast recovery began and its first retransmission has not gone out: it goes whatever the window says.
     fast_retransmit_due: bool,
 }
@@ -47,6 +45,16 @@ enum Phase {
     Open,
     /// Fast recovery until everything outstanding at its start is acknowledged.
     FastRecovery,
+}
+
+/// A loss episode's state, in one box made when an episode begins and freed once neither part is left.
+#[derive(Debug, Default)]
+struct Episode {
+    /// How to take back the episode's reduction if it proves needless (kept after the episode ends, until late
+    /// D-SACKs can no longer come).
+    undo: Option<Undo>,
+    /// Proportional Rate Reduction's accounting during SACK recovery.
+    prr: Option<Prr>,
 }
 
 /// The window before a loss episode (a fast recovery or a timeout) and what it resent, as Linux's
@@ -114,9 +122,8 @@ impl LossRecovery {
             phase: Phase::Open,
             recover: iss,
             tlp_in_flight: false,
-            undo: None,
+            episode: None,
             use_prr,
-            prr: None,
             fast_retransmit_due: false,
         }
     }
@@ -140,6 +147,39 @@ impl LossRecovery {
         self.tlp_in_flight
     }
 
+    fn undo(&self) -> Option<&Undo> {
+        self.episode.as_ref()?.undo.as_ref()
+    }
+    fn undo_mut(&mut self) -> Option<&mut Undo> {
+        self.episode.as_mut()?.undo.as_mut()
+    }
+    fn prr_mut(&mut self) -> Option<&mut Prr> {
+        self.episode.as_mut()?.prr.as_mut()
+    }
+    fn set_undo(&mut self, undo: Undo) {
+        self.episode.get_or_insert_default().undo = Some(undo);
+    }
+    fn set_prr(&mut self, prr: Prr) {
+        self.episode.get_or_insert_default().prr = Some(prr);
+    }
+    fn take_undo(&mut self) -> Option<Undo> {
+        let undo = self.episode.as_mut()?.undo.take();
+        self.release_episode();
+        undo
+    }
+    fn drop_prr(&mut self) {
+        if let Some(e) = &mut self.episode {
+            e.prr = None;
+            self.release_episode();
+        }
+    }
+    /// Frees the episode's box once nothing is left in it.
+    fn release_episode(&mut self) {
+        if self.episode.as_ref().is_some_and(|e| e.undo.is_none() && e.prr.is_none()) {
+            self.episode = None;
+        }
+    }
+
     /// Folds in an ACK's SACK blocks; returns whether they reported anything new.
     pub(crate) fn sacked(&mut self, blocks: &[Option<(SeqNum, SeqNum)>; 4], una: SeqNum, max: SeqNum) -> bool {
         self.scoreboard.update(blocks, una, max)
@@ -148,14 +188,14 @@ impl LossRecovery {
     /// SND.UNA moved to `ack`.
     pub(crate) fn advance(&mut self, ack: SeqNum) {
         self.scoreboard.advance(ack);
-        if self.undo.as_ref().and_then(|u| u.expires).is_some_and(|expires| ack > expires) {
-            self.undo = None;
+        if self.undo().and_then(|u| u.expires).is_some_and(|expires| ack > expires) {
+            self.take_undo();
         }
     }
 
     /// A reduction that is not a loss (an ECN echo) happened: the last loss episode can no longer be undone.
     pub(crate) fn forget_undo(&mut self) {
-        self.undo = None;
+        self.take_undo();
     }
 
     /// A tail loss probe went out.
@@ -205,11 +245,11 @@ impl Tcb {
         };
         if resent {
             self.recovery.fast_retransmit_due = false;
-            if let Some(undo) = &mut self.recovery.undo {
+            if let Some(undo) = self.recovery.undo_mut() {
                 undo.resent(tx.seq, end, now);
             }
         }
-        if let Some(prr) = &mut self.recovery.prr {
+        if let Some(prr) = self.recovery.prr_mut() {
             prr.sent(end - tx.seq);
         }
         self.push_with_ack(tx, fx);
@@ -270,13 +310,13 @@ impl Tcb {
     fn enter_fast_recovery(&mut self, first_lost: SeqNum, now: Instant, fx: &mut Effects) {
         let (cwnd, ssthresh, pipe) = (self.cc.cwnd(), self.cc.ssthresh(), self.pipe());
         let r = &mut self.recovery;
-        r.undo = Some(Box::new(Undo::new(cwnd, ssthresh, false, first_lost)));
+        r.set_undo(Undo::new(cwnd, ssthresh, false, first_lost));
         r.phase = Phase::FastRecovery;
         r.fast_retransmit_due = true;
         r.tlp_in_flight = false;
         r.recover = self.snd.max();
         if r.use_prr && self.opts.sack() {
-            r.prr = Some(Box::new(Prr::start(self.snd.outstanding(), pipe)));
+            r.set_prr(Prr::start(self.snd.outstanding(), pipe));
         }
         self.timers.stop_tlp();
         // RFC 3168 §6.1.2: a window an ECN echo reduced is not reduced again for a loss in it.
@@ -341,9 +381,9 @@ impl Tcb {
         let r = &mut self.recovery;
         r.phase = Phase::Open;
         r.dup_acks = 0;
-        r.prr = None;
+        r.drop_prr();
         r.rack.on_recovery_end();
-        if let Some(undo) = &mut r.undo {
+        if let Some(undo) = r.undo_mut() {
             undo.expires = Some(self.snd.max());
         }
     }
@@ -353,7 +393,7 @@ impl Tcb {
     /// retransmission but echoes a timestamp from before it, was triggered by the original: the original was
     /// delayed, not lost. Called when `seg` acknowledged new data.
     pub(crate) fn undo_if_delayed(&mut self, seg: &TcpRepr<'_>) {
-        let Some(undo) = &self.recovery.undo else { return };
+        let Some(undo) = self.recovery.undo() else { return };
         let delayed = match undo.first_rtx {
             None => seg.ack_number > undo.marker,
             Some((at, end)) => seg.ack_number >= end && self.ts.echoes_before(seg, at),
@@ -369,7 +409,7 @@ impl Tcb {
         let Some((start, end)) = dsack_of(&seg.options.sack_blocks, seg.ack_number) else { return };
         self.counters.rare().dsacks_received += 1;
         self.recovery.rack.on_dsack(self.snd.una(), self.snd.max());
-        if self.recovery.undo.as_mut().is_some_and(|u| u.confirmed_by(start, end)) {
+        if self.recovery.undo_mut().is_some_and(|u| u.confirmed_by(start, end)) {
             self.undo_reduction();
         }
     }
@@ -378,14 +418,14 @@ impl Tcb {
     /// threshold it had, nothing presumed lost, fast retransmit allowed again, and after a timeout no more
     /// going back (the peer has what was sent).
     fn undo_reduction(&mut self) {
-        let Some(undo) = self.recovery.undo.take() else { return };
+        let Some(undo) = self.recovery.take_undo() else { return };
         let (cwnd, ssthresh) = (self.cc.cwnd().max(undo.cwnd), self.cc.ssthresh().max(undo.ssthresh));
         self.cc.resume(cwnd, ssthresh);
         if self.recovery.in_recovery() {
             self.end_recovery();
         }
         let r = &mut self.recovery;
-        r.undo = None;
+        r.take_undo();
         r.rack.unmark_lost();
         r.recover = self.snd.una();
         if undo.timeout {
@@ -408,18 +448,21 @@ impl Tcb {
         self.cc.on_timeout(self.snd.outstanding(), self.opts.mss());
         self.ecn.loss_reduction();
         let r = &mut self.recovery;
-        r.undo = match r.undo.take() {
+        let undo = match r.take_undo() {
             _ if repeated => None,
             // A timeout during fast recovery: undoing it restores the window from before the recovery.
             Some(mut undo) if r.phase == Phase::FastRecovery => {
                 undo.timeout = true;
                 Some(undo)
             }
-            _ => Some(Box::new(Undo::new(cwnd, ssthresh, true, self.snd.una()))),
+            _ => Some(Undo::new(cwnd, ssthresh, true, self.snd.una())),
         };
+        if let Some(undo) = undo {
+            r.set_undo(undo);
+        }
         r.phase = Phase::Open;
         r.dup_acks = 0;
-        r.prr = None;
+        r.drop_prr();
         r.recover = self.snd.max();
         if repeated {
             r.scoreboard.clear();
@@ -446,7 +489,7 @@ impl Tcb {
             flags |= TcpFlags::PSH;
         }
         self.counters.retransmitted(len);
-        self.timing.cancel();
+        self.rtt.cancel_timing();
         self.queue_data(Outgoing::data(una, flags, self.snd.offset_of(una), len, why), now, fx);
         self.ack.set_due(AckDue::None);
         len + usize::from(fin)
@@ -455,7 +498,7 @@ impl Tcb {
     /// What SACK recovery may send now: PRR's allowance (RFC 6937), or without PRR what RFC 6675's pipe
     /// leaves below ssthresh.
     pub(crate) fn recovery_allowance(&self) -> usize {
-        let allowance = match &self.recovery.prr {
+        let allowance = match self.recovery.episode.as_ref().and_then(|e| e.prr.as_ref()) {
             Some(prr) => prr.allowance(self.pipe()),
             None => self.cc.ssthresh().saturating_sub(self.pipe()),
         };
@@ -469,12 +512,12 @@ impl Tcb {
     /// An ACK during SACK recovery reported `delivered` bytes delivered (RFC 6937's DeliveredData: newly
     /// acknowledged plus newly SACKed): PRR sets what may go out in answer.
     pub(crate) fn prr_on_ack(&mut self, delivered: usize) {
-        if self.recovery.prr.is_none() {
+        if self.recovery.prr_mut().is_none() {
             return;
         }
         let (pipe, ssthresh, mss) = (self.pipe(), self.cc.ssthresh(), self.opts.mss());
         // PRR's state exists only during fast recovery (made on entry, dropped when it ends).
-        if let Some(prr) = self.recovery.prr.as_mut() {
+        if let Some(prr) = self.recovery.prr_mut() {
             prr.on_ack(delivered, pipe, ssthresh, mss);
         }
     }
@@ -511,7 +554,7 @@ impl Tcb {
                 flags |= TcpFlags::FIN;
             }
             self.counters.retransmitted(len);
-            self.timing.cancel();
+            self.rtt.cancel_timing();
             self.queue_data(Outgoing::data(at, flags, self.snd.offset_of(at), len, Why::LostRetransmit), now, fx);
             from = at + len + usize::from(fin);
             self.ensure_rtx_timer(now);

@@ -7,49 +7,22 @@ use crate::time::{Instant, Span};
 use crate::wire::TcpRepr;
 use core::time::Duration;
 
-/// The one segment being timed for an RTT sample (RFC 6298 §3: one measurement per round trip), with Karn's
-/// rule: a retransmission makes the sample ambiguous, so it is dropped.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct RttTiming(Option<(SeqNum, Instant)>);
-
-impl RttTiming {
-    /// Times the segment that `end` acknowledges, sent at `now`, unless one is being timed already.
-    pub(crate) fn start(&mut self, end: SeqNum, now: Instant) {
-        if self.0.is_none() {
-            self.0 = Some((end, now));
-        }
-    }
-
-    pub(crate) fn is_running(&self) -> bool {
-        self.0.is_some()
-    }
-
-    /// Karn's rule (RFC 6298 §3): something was retransmitted, no sample from this flight.
-    pub(crate) fn cancel(&mut self) {
-        self.0 = None;
-    }
-
-    /// `ack` arrived at `now`: the round trip of the timed segment if `ack` covers it (timing then stops).
-    pub(crate) fn on_ack(&mut self, ack: SeqNum, now: Instant) -> Option<Duration> {
-        let (end, sent) = self.0?;
-        if ack < end {
-            return None;
-        }
-        self.0 = None;
-        Some(now - sent)
-    }
-}
-
 #[derive(Debug, Clone)]
 pub(crate) struct RttEstimator {
     srtt: Option<Span>,
     rttvar: Span,
     /// The RTO before backoff.
     base_rto: Span,
-    /// Number of consecutive timeouts (each doubles the RTO).
-    backoff: u32,
-    min: Span,
+    /// Number of consecutive timeouts (each doubles the RTO; saturating: past 16 the RTO stays at `max`).
+    backoff: u8,
+    /// The RTO's ceiling (`TcpConfig::rto_max`); its floor, `rto_min`, is passed to each sample instead of
+    /// being kept per connection.
     max: Span,
+    /// The one segment being timed for a sample (RFC 6298 §3: one measurement per round trip): when it was
+    /// sent, and the sequence number that acknowledges it (kept here, beside the estimate, where it fills room
+    /// the estimate's alignment leaves).
+    timed_sent: Option<Instant>,
+    timed_end: SeqNum,
 }
 
 impl Tcb {
@@ -61,16 +34,16 @@ impl Tcb {
     /// controller (`AckSample::rtt`: HyStart++ wants a sample per ACK), even when SRTT takes only one per round.
     /// Returned, not kept: it is read only while the same ACK is handled, and an idle connection should stay
     /// small.
-    pub(crate) fn sample_rtt(&mut self, seg: &TcpRepr<'_>, now: Instant) -> Option<Duration> {
-        let timed = self.timing.on_ack(seg.ack_number, now);
+    pub(crate) fn sample_rtt(&mut self, seg: &TcpRepr<'_>, now: Instant, rto_min: Duration) -> Option<Duration> {
+        let timed = self.rtt.timed_round_trip(seg.ack_number, now);
         let echoed = self.ts.round_trip(seg, now);
         let sample = match timed {
             Some(rtt) => Some(rtt),
-            None if !self.timing.is_running() => echoed,
+            None if !self.rtt.is_timing() => echoed,
             None => None,
         };
         if let Some(rtt) = sample {
-            self.rtt.sample(rtt);
+            self.rtt.sample(rtt, rto_min);
         }
         // Without timestamps, RACK's per-segment round trip gives HyStart++ its samples (one per ACK).
         timed.or(echoed).or(self.recovery.rack().ack_sample()).map(|rtt| Span::new(rtt).get())
@@ -87,17 +60,46 @@ impl RttEstimator {
             rttvar: Span::ZERO,
             base_rto: initial.clamp(min, max).into(),
             backoff: 0,
-            min: min.into(),
             max: max.into(),
+            timed_sent: None,
+            timed_end: SeqNum(0),
         }
     }
 
-    /// RFC 6298 §2.2 and §2.3: fold in one measurement.
+    /// Times the segment that `end` acknowledges, sent at `now`, unless one is being timed already.
+    pub(crate) fn start_timing(&mut self, end: SeqNum, now: Instant) {
+        if self.timed_sent.is_none() {
+            (self.timed_sent, self.timed_end) = (Some(now), end);
+        }
+    }
+
+    pub(crate) fn is_timing(&self) -> bool {
+        self.timed_sent.is_some()
+    }
+
+    /// Karn's rule (RFC 6298 §3): something was retransmitted, so the round trip now measured would be
+    /// ambiguous: no sample from this flight.
+    pub(crate) fn cancel_timing(&mut self) {
+        self.timed_sent = None;
+    }
+
+    /// `ack` arrived at `now`: the round trip of the timed segment if `ack` covers it (timing then stops).
+    fn timed_round_trip(&mut self, ack: SeqNum, now: Instant) -> Option<Duration> {
+        let sent = self.timed_sent?;
+        if ack < self.timed_end {
+            return None;
+        }
+        self.timed_sent = None;
+        Some(now - sent)
+    }
+
+    /// RFC 6298 §2.2 and §2.3: fold in one measurement; the RTO is kept within `min` (`TcpConfig::rto_min`)
+    /// and the ceiling.
     ///
     /// In whole nanoseconds (wide enough that nothing overflows or saturates before the results are stored):
     /// the same values `Duration` arithmetic gives (its division rounds down, as integer division does),
     /// without splitting seconds from nanoseconds at every step.
-    pub(crate) fn sample(&mut self, r: Duration) {
+    pub(crate) fn sample(&mut self, r: Duration, min: Duration) {
         let r = r.as_nanos();
         let (srtt, rttvar) = match self.srtt {
             None => (r, r / 2),
@@ -110,7 +112,7 @@ impl RttEstimator {
         };
         self.srtt = Some(Span::from_nanos(srtt));
         self.rttvar = Span::from_nanos(rttvar);
-        let (min, max) = (u128::from(self.min.nanos()), u128::from(self.max.nanos()));
+        let (min, max) = (u128::from(Span::new(min).nanos()), u128::from(self.max.nanos()));
         self.base_rto = Span::from_nanos((srtt + GRANULARITY.as_nanos().max(rttvar * 4)).clamp(min, max));
         self.backoff = 0;
     }
@@ -121,7 +123,7 @@ impl RttEstimator {
         if self.backoff == 0 {
             return base.min(max); // the common case: no timeout since the last sample
         }
-        let factor = 1u32.checked_shl(self.backoff.min(16)).unwrap_or(u32::MAX);
+        let factor = 1u32.checked_shl(u32::from(self.backoff.min(16))).unwrap_or(u32::MAX);
         base.saturating_mul(factor).min(max)
     }
 
@@ -151,11 +153,11 @@ mod tests {
     fn first_sample_then_smoothing() {
         let mut r = RttEstimator::new(ms(1000), ms(200), ms(60_000));
         assert_eq!(r.rto(), ms(1000));
-        r.sample(ms(100));
+        r.sample(ms(100), ms(200));
         // SRTT 100, RTTVAR 50 -> RTO 300
         assert_eq!(r.srtt(), Some(ms(100)));
         assert_eq!(r.rto(), ms(300));
-        r.sample(ms(100));
+        r.sample(ms(100), ms(200));
         // RTTVAR = 3/4*50 + 0 = 37.5, RTO = 100 + 150 = 250
         assert_eq!(r.rto(), Duration::from_micros(250_000));
     }
@@ -163,7 +165,7 @@ mod tests {
     #[test]
     fn floor_backoff_and_ceiling() {
         let mut r = RttEstimator::new(ms(1000), ms(200), ms(5_000));
-        r.sample(ms(1));
+        r.sample(ms(1), ms(200));
         assert_eq!(r.rto(), ms(200));
         r.back_off();
         assert_eq!(r.rto(), ms(400));
@@ -171,7 +173,7 @@ mod tests {
             r.back_off();
         }
         assert_eq!(r.rto(), ms(5_000));
-        r.sample(ms(1));
+        r.sample(ms(1), ms(200));
         assert_eq!(r.rto(), ms(200));
     }
 }

@@ -326,7 +326,7 @@ impl Tcb {
         self.counters.acked(data_acked);
         self.path_works();
         self.recovery.advance(ack);
-        let rtt = self.sample_rtt(seg, now);
+        let rtt = self.sample_rtt(seg, now, cfg.rto_min);
         self.timers.reset_timeouts();
         self.undo_if_delayed(seg);
         self.on_ack_during_recovery((ack, data_acked, rtt), now, fx);

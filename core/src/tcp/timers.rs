@@ -218,7 +218,7 @@ impl Tcb {
                 self.counters.rare().timeouts += 1;
                 self.counters.rare().retransmitted_segments += 1;
                 self.rtt.back_off();
-                self.timing.cancel();
+                self.rtt.cancel_timing();
                 self.send_syn_because(now, why, fx);
             }
             _ => {
@@ -237,7 +237,7 @@ impl Tcb {
                 // The first timeout still trusts the scoreboard (skipping SACKed data, as Linux does); repeated
                 // ones do not.
                 self.on_timeout_recovery(self.timers.rtx_count >= 2);
-                self.timing.cancel();
+                self.rtt.cancel_timing();
                 // The segment at SND.UNA always goes out, whatever the scoreboard or windows say (the peer may
                 // have reneged, or its window shrunk); poll_send (by the caller) continues from there.
                 let una = self.snd.una();
@@ -281,7 +281,7 @@ impl Tcb {
         };
         self.counters.rare().tail_loss_probes += 1;
         self.recovery.probe_sent();
-        self.timing.cancel();
+        self.rtt.cancel_timing();
         self.queue_data(tx, now, fx);
         if new_data {
             self.snd.sent(new_len);
