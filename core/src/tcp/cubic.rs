@@ -37,8 +37,9 @@ pub struct Cubic {
     /// The curve's state: none while the connection is in its first slow start (most connections never leave
     /// it), made at the first congestion event or the first ACK past slow start.
     curve: Option<Box<Curve>>,
-    /// HyStart++ state, unless it is off (RFC 9438 §4.10: CUBIC SHOULD use HyStart++ for slow start).
-    hystart: Option<HyStart>,
+    /// HyStart++ state, already finished when it is off (RFC 9438 §4.10: CUBIC SHOULD use HyStart++ for slow
+    /// start).
+    hystart: HyStart,
 }
 
 /// CUBIC's variables for congestion avoidance (RFC 9438 §4.1).
@@ -71,7 +72,7 @@ static FRESH_CURVE: Curve = Curve::FRESH;
 impl Cubic {
     /// CUBIC with HyStart++ in its first slow start.
     pub fn new(mss: usize) -> Cubic {
-        Cubic { cwnd: initial_window(mss), ssthresh: usize::MAX, curve: None, hystart: Some(HyStart::new()) }
+        Cubic { cwnd: initial_window(mss), ssthresh: usize::MAX, curve: None, hystart: HyStart::new() }
     }
 
     /// The curve to read: the connection's, or a fresh one.
@@ -86,7 +87,7 @@ impl Cubic {
 
     /// With HyStart++ (the default) or the standard slow start only.
     pub fn with_hystart(mut self, on: bool) -> Cubic {
-        self.hystart = on.then(HyStart::new);
+        self.hystart = if on { HyStart::new() } else { HyStart::finished() };
         self
     }
 
@@ -170,7 +171,7 @@ impl CongestionControl for Cubic {
     }
     fn on_ack(&mut self, ack: &AckSample) {
         let first_slow_start = self.ssthresh == usize::MAX;
-        let left = slow_start(&mut self.cwnd, &mut self.ssthresh, self.hystart.as_mut(), ack);
+        let left = slow_start(&mut self.cwnd, &mut self.ssthresh, Some(&mut self.hystart), ack);
         if first_slow_start && self.ssthresh != usize::MAX {
             // RFC 9438 §4.10: HyStart++ ended slow start without a congestion event, so there is no W_max yet:
             // the cubic curve starts flat at the window reached (W_max = cwnd, K = 0) from the next ACK.

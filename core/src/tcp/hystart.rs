@@ -61,8 +61,8 @@ pub enum HyStartPhase {
 /// HyStart++ state of one connection (RFC 9406 §4.2's variables).
 #[derive(Clone, Debug)]
 pub struct HyStart {
-    /// windowEnd: the round ends when an ACK covers this; set by the first ACK.
-    window_end: Option<SeqNum>,
+    /// windowEnd: the round ends when an ACK covers this; set by the first ACK (`WINDOW_END_SET`).
+    window_end: SeqNum,
     /// lastRoundMinRTT (`None`: infinity).
     last_round_min_rtt: Option<Span>,
     /// currentRoundMinRTT (`None`: infinity).
@@ -73,13 +73,17 @@ pub struct HyStart {
     css_baseline_min_rtt: Option<Span>,
     /// Rounds ended in Conservative Slow Start.
     css_rounds: u8,
-    /// Acknowledged bytes CSS has not turned into growth yet (the remainder of the division).
-    css_credit: u8,
-    /// L in segments; `None` is infinity.
-    ack_limit: Option<core::num::NonZeroU32>,
-    /// Slow start ended (congestion avoidance or a loss).
-    done: bool,
+    /// L in segments (saturating at 255; RFC 9406 suggests 8); 0 is infinity.
+    ack_limit: u8,
+    /// CSS's credit (bits 0-1: acknowledged bytes not turned into growth yet, the remainder of a division by
+    /// 4), `DONE` and `WINDOW_END_SET`: one byte, so every connection's HyStart++ state takes 32 bytes.
+    bits: u8,
 }
+
+/// `HyStart::bits`: the credit's bits, slow start ended (congestion avoidance or a loss), windowEnd set.
+const CREDIT: u8 = 0b11;
+const DONE: u8 = 1 << 2;
+const WINDOW_END_SET: u8 = 1 << 3;
 
 impl Default for HyStart {
     fn default() -> HyStart {
@@ -91,27 +95,50 @@ impl HyStart {
     /// HyStart++ with L = infinity (see the module docs).
     pub fn new() -> HyStart {
         HyStart {
-            window_end: None,
+            window_end: SeqNum(0),
             last_round_min_rtt: None,
             current_round_min_rtt: None,
             rtt_sample_count: 0,
             css_baseline_min_rtt: None,
             css_rounds: 0,
-            css_credit: 0,
-            ack_limit: None,
-            done: false,
+            ack_limit: 0,
+            bits: 0,
         }
     }
 
+    fn done(&self) -> bool {
+        self.bits & DONE != 0
+    }
+    fn css_credit(&self) -> usize {
+        usize::from(self.bits & CREDIT)
+    }
+    /// `credit` is below `CSS_GROWTH_DIVISOR` (4): two bits hold it.
+    fn set_css_credit(&mut self, credit: usize) {
+        self.bits = (self.bits & !CREDIT) | (credit as u8 & CREDIT);
+    }
+    fn window_end(&self) -> Option<SeqNum> {
+        (self.bits & WINDOW_END_SET != 0).then_some(self.window_end)
+    }
+    fn set_window_end(&mut self, end: SeqNum) {
+        self.window_end = end;
+        self.bits |= WINDOW_END_SET;
+    }
+
+    /// State whose slow start is already over: [`HyStart::slow_start`] is then the standard one (what a
+    /// connection with `TcpConfig::hystart` off uses, with no `Option` around the state).
+    pub(crate) fn finished() -> HyStart {
+        HyStart { bits: DONE, ..HyStart::new() }
+    }
+
     /// HyStart++ that grows the window by at most `segments` segments per ACK (RFC 9406's L; 8 for an unpaced
-    /// sender as §4.3 recommends). At least 1.
+    /// sender as §4.3 recommends). At least 1, at most 255 (more saturates).
     pub fn with_ack_limit(segments: usize) -> HyStart {
-        let limit = u32::try_from(segments).unwrap_or(u32::MAX);
-        HyStart { ack_limit: core::num::NonZeroU32::new(limit.max(1)), ..HyStart::new() }
+        let limit = u8::try_from(segments).unwrap_or(u8::MAX);
+        HyStart { ack_limit: limit.max(1), ..HyStart::new() }
     }
 
     pub fn phase(&self) -> HyStartPhase {
-        if self.done {
+        if self.done() {
             HyStartPhase::Done
         } else if self.css_baseline_min_rtt.is_some() {
             HyStartPhase::Conservative
@@ -126,22 +153,27 @@ impl HyStart {
     /// for congestion avoidance, or `None` when slow start took all of them.
     pub fn slow_start(&mut self, cwnd: &mut usize, ssthresh: &mut usize, ack: &AckSample) -> Option<usize> {
         if *ssthresh != usize::MAX {
-            self.done = true;
+            self.bits |= DONE;
         }
-        if self.done {
+        if self.done() {
             return standard_slow_start(cwnd, *ssthresh, ack.acked);
         }
         // RFC 9406 §4.2: rounds by sequence number; the first ACK starts the first one.
-        let window_end = *self.window_end.get_or_insert(ack.snd_max);
+        let window_end = match self.window_end() {
+            Some(end) => end,
+            None => {
+                self.set_window_end(ack.snd_max);
+                ack.snd_max
+            }
+        };
         let bytes = match self.ack_limit {
-            Some(l) => ack.acked.min((l.get() as usize).saturating_mul(ack.mss)),
-            None => ack.acked,
+            0 => ack.acked,
+            l => ack.acked.min(usize::from(l).saturating_mul(ack.mss)),
         };
         if self.css_baseline_min_rtt.is_some() {
-            let credit = usize::from(self.css_credit) + bytes;
+            let credit = self.css_credit() + bytes;
             let grow = credit / CSS_GROWTH_DIVISOR;
-            // The remainder of a division by CSS_GROWTH_DIVISOR: below 4, so a byte holds it.
-            self.css_credit = (credit % CSS_GROWTH_DIVISOR) as u8;
+            self.set_css_credit(credit % CSS_GROWTH_DIVISOR);
             *cwnd = cwnd.saturating_add(grow);
         } else {
             *cwnd = cwnd.saturating_add(bytes);
@@ -155,7 +187,7 @@ impl HyStart {
                 if u32::from(self.css_rounds) >= CSS_ROUNDS {
                     // Congestion avoidance from the window reached.
                     *ssthresh = *cwnd;
-                    self.done = true;
+                    self.bits |= DONE;
                     return None;
                 }
             }
@@ -169,7 +201,7 @@ impl HyStart {
         self.last_round_min_rtt = self.current_round_min_rtt;
         self.current_round_min_rtt = None;
         self.rtt_sample_count = 0;
-        self.window_end = Some(snd_max);
+        self.set_window_end(snd_max);
     }
 
     /// RFC 9406 §4.2: the round's minimum RTT, and the delay tests once it rests on enough samples.
@@ -188,7 +220,7 @@ impl HyStart {
                     // A queue is building: Conservative Slow Start.
                     self.css_baseline_min_rtt = Some(current.into());
                     self.css_rounds = 0;
-                    self.css_credit = 0;
+                    self.set_css_credit(0);
                 }
             }
             Some(baseline) if current < baseline.get() => {
@@ -247,7 +279,7 @@ mod tests {
         /// ACKs until the current round ends (or HyStart++ is done), the i-th carrying the sample `rtt(i)`;
         /// returns how many.
         fn round_with(&mut self, rtt: impl Fn(usize) -> Option<Duration>) -> usize {
-            let end = SeqNum(self.h.window_end.map_or(self.sent, |e| e.0));
+            let end = SeqNum(self.h.window_end().map_or(self.sent, |e| e.0));
             let mut i = 0;
             while SeqNum(self.acked) < end && self.h.phase() != HyStartPhase::Done {
                 self.ack(2 * MSS, rtt(i));

@@ -13,19 +13,19 @@ pub struct NewReno {
     ssthresh: usize,
     /// Bytes acknowledged since cwnd last grew in congestion avoidance (RFC 5681 §3.1 byte counting).
     bytes_acked: usize,
-    /// HyStart++ state, unless it is off.
-    hystart: Option<HyStart>,
+    /// HyStart++ state (already finished when it is off).
+    hystart: HyStart,
 }
 
 impl NewReno {
     /// NewReno with HyStart++ in its first slow start.
     pub fn new(mss: usize) -> NewReno {
-        NewReno { cwnd: initial_window(mss), ssthresh: usize::MAX, bytes_acked: 0, hystart: Some(HyStart::new()) }
+        NewReno { cwnd: initial_window(mss), ssthresh: usize::MAX, bytes_acked: 0, hystart: HyStart::new() }
     }
 
     /// With HyStart++ (the default) or the standard slow start only.
     pub fn with_hystart(mut self, on: bool) -> NewReno {
-        self.hystart = on.then(HyStart::new);
+        self.hystart = if on { HyStart::new() } else { HyStart::finished() };
         self
     }
 
@@ -46,7 +46,7 @@ impl CongestionControl for NewReno {
         self.ssthresh
     }
     fn on_ack(&mut self, ack: &AckSample) {
-        let Some(acked) = slow_start(&mut self.cwnd, &mut self.ssthresh, self.hystart.as_mut(), ack) else {
+        let Some(acked) = slow_start(&mut self.cwnd, &mut self.ssthresh, Some(&mut self.hystart), ack) else {
             return;
         };
         // RFC 5681 §3.1 byte counting: one segment per window's worth acknowledged.
