@@ -1,8 +1,9 @@
 //! The connection table: every TCB by socket handle.
 //!
 //! Handling an input takes a connection out of the table (so the stack can be borrowed mutably while the
-//! connection works) and puts it back afterwards. The table keeps the slot while the connection is out, so
-//! taking and putting back are one lookup and a store, not a removal and a re-insertion.
+//! connection works) and puts it back afterwards. While the connection is out, a stand-in holds its slot, so
+//! taking and putting back are one lookup and a swap, not a removal and a re-insertion. A slot is one pointer:
+//! the handle it is found by is read from the TCB (or its stand-in) itself.
 
 use super::tcb::Tcb;
 use crate::api::SocketHandle;
@@ -59,71 +60,114 @@ pub(crate) fn shrunk_capacity(len: usize, capacity: usize) -> Option<usize> {
     (capacity > SHRINK_FLOOR && len < capacity / 8).then(|| (len * 2).max(SHRINK_FLOOR))
 }
 
-/// Connections by handle. A slot's TCB is `None` only while its connection is taken out.
+/// Connections by handle.
 ///
-/// A connection is taken out and put back for every input, so the table remembers where the last one taken
-/// out sits (a bucket index, stable until the table grows or shrinks): putting it back is then a store, not a
-/// second lookup. The index is only a hint, checked against the handle it must hold.
+/// A connection taken out leaves a stand-in (a TCB that is never a connection, carrying only the handle) in its
+/// slot, and the table remembers the slot's bucket (an index, stable until the table grows or shrinks: only a
+/// hint, checked against the handle it must hold). Putting the connection back is then a swap, not a second
+/// lookup. The stand-ins are kept for the next take.
 #[derive(Debug, Default)]
 pub(crate) struct ConnTable {
-    /// Boxed so that taking a connection out and putting it back moves a pointer, not the TCB.
-    slots: HashTable<(SocketHandle, Option<Box<Tcb>>)>,
-    /// The connection last taken out, and its bucket.
-    taken: Option<(SocketHandle, usize)>,
+    /// Boxed so that taking a connection out and putting it back moves a pointer, not the TCB; one word per
+    /// slot (a million connections' table is then 19 MB, not 36).
+    slots: HashTable<Box<Tcb>>,
+    /// The connections taken out (rarely more than one), and the buckets their stand-ins hold.
+    taken: Vec<(SocketHandle, usize)>,
+    /// Stand-ins not in use.
+    #[allow(clippy::vec_box)]
+    stand_ins: Vec<Box<Tcb>>,
 }
+
+/// Stand-ins kept between takes (a take nests in another only briefly, if ever).
+const SPARE_STAND_INS: usize = 2;
 
 fn hash(h: &SocketHandle) -> u64 {
     HandleHasher.hash_one(h)
 }
 
 impl ConnTable {
+    fn is_taken(&self, h: &SocketHandle) -> bool {
+        self.taken.iter().any(|(k, _)| k == h)
+    }
+
     pub(crate) fn get(&self, h: &SocketHandle) -> Option<&Tcb> {
-        self.slots.find(hash(h), |(k, _)| k == h)?.1.as_deref()
+        if self.is_taken(h) {
+            return None;
+        }
+        self.slots.find(hash(h), |t| t.handle == *h).map(|t| &**t)
     }
 
     pub(crate) fn get_mut(&mut self, h: &SocketHandle) -> Option<&mut Tcb> {
-        self.slots.find_mut(hash(h), |(k, _)| k == h)?.1.as_deref_mut()
+        if self.is_taken(h) {
+            return None;
+        }
+        self.slots.find_mut(hash(h), |t| t.handle == *h).map(|t| &mut **t)
     }
 
     /// Takes a connection out to work on it; [`ConnTable::put`] or [`ConnTable::remove`] must follow.
     pub(crate) fn take(&mut self, h: &SocketHandle) -> Option<Box<Tcb>> {
-        let at = self.slots.find_bucket_index(hash(h), |(k, _)| k == h)?;
-        let tcb = self.slots.get_bucket_mut(at)?.1.take()?;
-        self.taken = Some((*h, at));
+        if self.is_taken(h) {
+            return None;
+        }
+        let at = self.slots.find_bucket_index(hash(h), |t| t.handle == *h)?;
+        let mut stand_in = self.stand_ins.pop().unwrap_or_else(|| Box::new(Tcb::stand_in()));
+        stand_in.handle = *h;
+        let tcb = core::mem::replace(self.slots.get_bucket_mut(at)?, stand_in);
+        self.taken.push((*h, at));
         Some(tcb)
     }
 
     /// Puts a connection (back, or for the first time) into its slot.
     pub(crate) fn put(&mut self, h: SocketHandle, tcb: Box<Tcb>) {
-        if let Some((taken, at)) = self.taken.take() {
-            if let Some(slot) = self.slots.get_bucket_mut(at).filter(|(k, _)| taken == h && *k == h) {
-                slot.1 = Some(tcb);
+        if let Some(i) = self.taken.iter().position(|(k, _)| *k == h) {
+            let (_, at) = self.taken.swap_remove(i);
+            let slot = match self.slots.get_bucket_mut(at) {
+                Some(slot) if slot.handle == h => Some(slot),
+                // The table moved since: the stand-in is found by its handle.
+                _ => self.slots.find_mut(hash(&h), |t| t.handle == h),
+            };
+            if let Some(slot) = slot {
+                let stand_in = core::mem::replace(slot, tcb);
+                self.keep_stand_in(stand_in);
                 return;
             }
+            // (A taken connection always has its stand-in; the insertion below is only a safe fallback.)
+            self.slots.insert_unique(hash(&h), tcb, |t| hash(&t.handle));
+            return;
         }
-        match self.slots.find_mut(hash(&h), |(k, _)| *k == h) {
-            Some(slot) => slot.1 = Some(tcb),
+        match self.slots.find_mut(hash(&h), |t| t.handle == h) {
+            Some(slot) => *slot = tcb,
             None => {
-                self.slots.insert_unique(hash(&h), (h, Some(tcb)), |(k, _)| hash(k));
+                self.slots.insert_unique(hash(&h), tcb, |t| hash(&t.handle));
             }
         }
     }
 
     /// Forgets the slot of a connection that is gone.
     pub(crate) fn remove(&mut self, h: &SocketHandle) {
-        if let Ok(slot) = self.slots.find_entry(hash(h), |(k, _)| k == h) {
-            slot.remove();
+        if let Ok(slot) = self.slots.find_entry(hash(h), |t| t.handle == *h) {
+            let (removed, _) = slot.remove();
+            if let Some(i) = self.taken.iter().position(|(k, _)| k == h) {
+                // The connection itself is out (its caller drops it): what was in the slot is its stand-in.
+                self.taken.swap_remove(i);
+                self.keep_stand_in(removed);
+            }
         }
-        // A shrink moves every entry: the hint is dropped with it.
+        // A shrink moves every entry: the buckets remembered become stale hints (checked when used).
         if let Some(capacity) = shrunk_capacity(self.slots.len(), self.slots.capacity()) {
-            self.taken = None;
-            self.slots.shrink_to(capacity, |(k, _)| hash(k));
+            self.slots.shrink_to(capacity, |t| hash(&t.handle));
+        }
+    }
+
+    fn keep_stand_in(&mut self, stand_in: Box<Tcb>) {
+        if self.stand_ins.len() < SPARE_STAND_INS {
+            self.stand_ins.push(stand_in);
         }
     }
 
     /// Every handle, in handle order.
     pub(crate) fn handles(&self) -> Vec<SocketHandle> {
-        let mut v: Vec<SocketHandle> = self.slots.iter().map(|(k, _)| *k).collect();
+        let mut v: Vec<SocketHandle> = self.slots.iter().map(|t| t.handle).collect();
         v.sort();
         v
     }
@@ -172,6 +216,35 @@ mod tests {
         t.put(SocketHandle(9_999), e);
         assert!(t.slots.capacity() <= 2 * SHRINK_FLOOR, "{}", t.slots.capacity());
         assert_eq!(t.handles(), (9_990..10_000).map(SocketHandle).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_taken_connection_is_not_found_until_it_is_back_and_its_stand_in_is_reused() {
+        let mut t = ConnTable::default();
+        for h in 0..3 {
+            t.put(SocketHandle(h), tcb(h));
+        }
+        // Two out at once (a take nested in another): neither is found, nor taken again; the rest are.
+        let a = t.take(&SocketHandle(0)).unwrap();
+        let b = t.take(&SocketHandle(1)).unwrap();
+        assert!(t.get(&SocketHandle(0)).is_none() && t.get_mut(&SocketHandle(1)).is_none());
+        assert!(t.take(&SocketHandle(0)).is_none(), "already out");
+        assert_eq!(t.get(&SocketHandle(2)).unwrap().handle, SocketHandle(2));
+        assert_eq!(t.handles(), vec![SocketHandle(0), SocketHandle(1), SocketHandle(2)], "the slots stay");
+        // One goes back (in the other order), one is gone for good: its slot and stand-in go with it.
+        t.put(SocketHandle(1), b);
+        t.remove(&SocketHandle(0));
+        drop(a);
+        assert_eq!(t.handles(), vec![SocketHandle(1), SocketHandle(2)]);
+        assert_eq!(t.get(&SocketHandle(1)).unwrap().handle, SocketHandle(1));
+        assert!(t.taken.is_empty());
+        assert_eq!(t.stand_ins.len(), 2, "both stand-ins kept for the next takes");
+        // The next take uses a kept stand-in: no new one is made.
+        let c = t.take(&SocketHandle(2)).unwrap();
+        assert_eq!(t.stand_ins.len(), 1);
+        t.put(SocketHandle(2), c);
+        assert_eq!(t.stand_ins.len(), 2);
+        assert_eq!(t.get(&SocketHandle(2)).unwrap().handle, SocketHandle(2));
     }
 
     #[test]
