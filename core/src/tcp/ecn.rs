@@ -55,30 +55,43 @@ pub(crate) struct Feedback {
 #[derive(Debug)]
 pub(crate) struct EcnState {
     setting: Ecn,
-    /// Both SYNs agreed: data goes out ECT(0), CE marks are echoed and echoes answered.
-    agreed: bool,
-    /// We sent an ECN-capable packet: only then can an ECE be about one of ours.
-    sent_ect: bool,
-    /// Receiver: a CE mark arrived and no CWR since, so every ACK carries ECE.
-    echo: bool,
-    /// Sender: the window was reduced (ECE, fast retransmit or timeout); the next new data segment says CWR.
-    cwr_pending: bool,
-    /// Sender: the window was reduced for an ECE, at `reduced_at`.
-    reduced: bool,
-    /// Sender: SND.MAX when the window was last reduced for an ECE. Another ECE counts only once an ACK covers
-    /// data beyond it, sent after the reduction: the window whose marks caused it is over. (With `reduced`, not
-    /// an `Option`: a sequence number has no spare value, so the option would take twice the room.)
+    /// `AGREED`, `SENT_ECT`, `ECHO`, `CWR_PENDING`, `REDUCED`: one byte where five `bool`s would take five, so the
+    /// state takes 8 bytes of every connection.
+    flags: u8,
+    /// Sender: SND.MAX when the window was last reduced for an ECE (if `REDUCED`). Another ECE counts only once
+    /// an ACK covers data beyond it, sent after the reduction: the window whose marks caused it is over.
     reduced_at: SeqNum,
 }
 
+/// Both SYNs agreed: data goes out ECT(0), CE marks are echoed and echoes answered.
+const AGREED: u8 = 1;
+/// We sent an ECN-capable packet: only then can an ECE be about one of ours.
+const SENT_ECT: u8 = 1 << 1;
+/// Receiver: a CE mark arrived and no CWR since, so every ACK carries ECE.
+const ECHO: u8 = 1 << 2;
+/// Sender: the window was reduced (ECE, fast retransmit or timeout); the next new data segment says CWR.
+const CWR_PENDING: u8 = 1 << 3;
+/// Sender: the window was reduced for an ECE, at `reduced_at`.
+const REDUCED: u8 = 1 << 4;
+
 impl EcnState {
     pub(crate) fn new(setting: Ecn) -> EcnState {
-        let (agreed, sent_ect, echo, cwr_pending, reduced) = (false, false, false, false, false);
-        EcnState { setting, agreed, sent_ect, echo, cwr_pending, reduced, reduced_at: SeqNum(0) }
+        EcnState { setting, flags: 0, reduced_at: SeqNum(0) }
+    }
+
+    fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+    fn set(&mut self, flag: u8, on: bool) {
+        if on {
+            self.flags |= flag;
+        } else {
+            self.flags &= !flag;
+        }
     }
 
     pub(crate) fn agreed(&self) -> bool {
-        self.agreed
+        self.has(AGREED)
     }
 
     /// The ECN flags of our SYN (RFC 3168 §6.1.1): ECE and CWR (an "ECN-setup SYN") when we ask, on the first
@@ -93,7 +106,7 @@ impl EcnState {
 
     /// The ECN flags of our SYN-ACK: ECE alone (an "ECN-setup SYN-ACK", never CWR) when ECN was agreed.
     pub(crate) fn syn_ack_flags(&self) -> TcpFlags {
-        if self.agreed {
+        if self.has(AGREED) {
             TcpFlags::ECE
         } else {
             TcpFlags::empty()
@@ -106,35 +119,35 @@ impl EcnState {
     pub(crate) fn take_syn(&mut self, flags: TcpFlags, ip: EcnCodepoint, active: bool) {
         let asks = flags.contains(TcpFlags::ECE | TcpFlags::CWR) && ip == EcnCodepoint::NotEct;
         let willing = if active { self.setting == Ecn::On } else { self.setting != Ecn::Off };
-        self.agreed = asks && willing;
+        self.set(AGREED, asks && willing);
     }
 
     /// The SYN-ACK answering our SYN: ECN is agreed if we asked and it has ECE without CWR. One with both is
     /// a peer that reflects the flags it does not understand (RFC 3168 §6.1.1), and one with neither declines.
     pub(crate) fn take_syn_ack(&mut self, flags: TcpFlags) {
-        self.agreed = self.setting == Ecn::On && flags.contains(TcpFlags::ECE) && !flags.contains(TcpFlags::CWR);
+        self.set(AGREED, self.setting == Ecn::On && flags.contains(TcpFlags::ECE) && !flags.contains(TcpFlags::CWR));
     }
 
     /// Forgets what a peer's SYN said (a crossed SYN turned out bogus).
     pub(crate) fn forget_peer(&mut self) {
-        self.agreed = false;
+        self.set(AGREED, false);
     }
 
     /// RFC 3168 §6.1.3: an acceptable segment with data arrived with `ip`'s codepoint. A CWR ends the echo (the
     /// sender reduced its window), then a CE mark (even on the same segment) starts it again.
     pub(crate) fn receive(&mut self, flags: TcpFlags, ip: EcnCodepoint) -> Feedback {
         let mut fb = Feedback { ce: false, new_echo: false, cwr: false };
-        if !self.agreed {
+        if !self.has(AGREED) {
             return fb;
         }
         if flags.contains(TcpFlags::CWR) {
-            self.echo = false;
+            self.set(ECHO, false);
             fb.cwr = true;
         }
         if ip == EcnCodepoint::Ce {
             fb.ce = true;
-            fb.new_echo = !self.echo;
-            self.echo = true;
+            fb.new_echo = !self.has(ECHO);
+            self.set(ECHO, true);
         }
         fb
     }
@@ -142,7 +155,7 @@ impl EcnState {
     /// A window reduction for a loss (fast retransmit or timeout): the next new data segment says CWR too
     /// (RFC 3168 §6.1.2), which also ends any echo the peer keeps up meanwhile.
     pub(crate) fn loss_reduction(&mut self) {
-        self.cwr_pending = self.agreed;
+        self.set(CWR_PENDING, self.has(AGREED));
     }
 
     /// The ECN flags and IP codepoint of `tx` at the moment it is built: ECT(0) and, once after a reduction,
@@ -150,20 +163,21 @@ impl EcnState {
     /// retransmissions stay Not-ECT (RFC 3168 §6.1.4, §6.1.5, §6.1.6).
     pub(crate) fn mark(&mut self, tx: &Outgoing) -> (TcpFlags, EcnCodepoint) {
         let mut flags = TcpFlags::empty();
-        if !self.agreed {
+        if !self.has(AGREED) {
             return (flags, EcnCodepoint::NotEct);
         }
         let acknowledges = tx.flags.contains(TcpFlags::ACK) && !tx.flags.intersects(TcpFlags::SYN | TcpFlags::RST);
-        if self.echo && acknowledges {
+        if self.has(ECHO) && acknowledges {
             flags |= TcpFlags::ECE;
         }
         if tx.kind != OutgoingKind::NewData {
             return (flags, EcnCodepoint::NotEct);
         }
-        if core::mem::take(&mut self.cwr_pending) {
+        if self.has(CWR_PENDING) {
+            self.set(CWR_PENDING, false);
             flags |= TcpFlags::CWR;
         }
-        self.sent_ect = true;
+        self.set(SENT_ECT, true);
         (flags, EcnCodepoint::Ect0)
     }
 }
@@ -174,14 +188,14 @@ impl Tcb {
     /// before everything outstanding at the last loss or timeout is acknowledged (that window was reduced
     /// already), and not again until an ACK covers data sent after the last ECN reduction (the CWR segment).
     pub(crate) fn on_ecn_echo(&mut self, ack: SeqNum) {
-        if !self.ecn.agreed || !self.ecn.sent_ect || ack < self.snd.una() {
+        if !self.ecn.has(AGREED) || !self.ecn.has(SENT_ECT) || ack < self.snd.una() {
             // An ECE about nothing of ours (no ECN, or no ECN-capable packet sent yet) means nothing; an old ACK
             // (reordered behind newer ones) tells nothing new.
             return;
         }
         self.counters.rare().ece_received += 1;
         let after_loss_window = ack > self.recovery.recover();
-        let after_ecn_window = !self.ecn.reduced || ack > self.ecn.reduced_at;
+        let after_ecn_window = !self.ecn.has(REDUCED) || ack > self.ecn.reduced_at;
         if self.recovery.in_recovery() || !after_loss_window || !after_ecn_window {
             return;
         }
@@ -189,15 +203,16 @@ impl Tcb {
         // The network signalled congestion: undoing an earlier loss episode must not take this back (Linux
         // forgets its undo state when it enters CWR).
         self.recovery.forget_undo();
-        (self.ecn.reduced, self.ecn.reduced_at) = (true, self.snd.max());
-        self.ecn.cwr_pending = true;
+        self.ecn.set(REDUCED, true);
+        self.ecn.reduced_at = self.snd.max();
+        self.ecn.set(CWR_PENDING, true);
         self.counters.rare().cwnd_reductions_ecn += 1;
     }
 
     /// The window of data an ECE reduction covered is not over yet (no ACK beyond it): a loss found in it
     /// does not reduce the window again.
     pub(crate) fn reduced_for_ecn_this_window(&self) -> bool {
-        self.ecn.reduced && self.snd.una() <= self.ecn.reduced_at
+        self.ecn.has(REDUCED) && self.snd.una() <= self.ecn.reduced_at
     }
 
     /// RFC 3168 §6.1.3 for an acceptable segment that carries data and arrived with `ip`'s codepoint: note a

@@ -18,28 +18,36 @@ pub(crate) struct Agreed {
     mss: u16,
     /// The MSS our own interface allows (what we offered in our SYN), before the peer's option clamps `mss`.
     local_mss: u16,
-    /// What our SYN offers (an active open; `TcpConfig::window_scaling`, `sack`, `timestamps`).
-    offer_wscale: bool,
-    offer_sack: bool,
-    offer_timestamps: bool,
-    /// The peer offered window scaling in its SYN (a SYN-ACK echoes it).
-    peer_wants_wscale: bool,
-    /// Both sides agreed on SACK (RFC 2018).
-    sack: bool,
+    /// `OFFER_WSCALE`, `OFFER_SACK`, `OFFER_TIMESTAMPS`, `PEER_WANTS_WSCALE`, `SACK`: one byte for five flags.
+    flags: u8,
 }
+
+/// What our SYN offers (an active open; `TcpConfig::window_scaling`, `sack`, `timestamps`).
+const OFFER_WSCALE: u8 = 1;
+const OFFER_SACK: u8 = 1 << 1;
+const OFFER_TIMESTAMPS: u8 = 1 << 2;
+/// The peer offered window scaling in its SYN (a SYN-ACK echoes it).
+const PEER_WANTS_WSCALE: u8 = 1 << 3;
+/// Both sides agreed on SACK (RFC 2018).
+const SACK: u8 = 1 << 4;
 
 impl Agreed {
     /// Before the handshake: our interface's MSS, and what the configuration lets us offer.
     pub(crate) fn new(local_mss: usize, cfg: &TcpConfig) -> Agreed {
         let local_mss = to_u16(local_mss);
-        Agreed {
-            mss: local_mss,
-            local_mss,
-            offer_wscale: cfg.window_scaling,
-            offer_sack: cfg.sack,
-            offer_timestamps: cfg.timestamps,
-            peer_wants_wscale: false,
-            sack: false,
+        let offers = [(cfg.window_scaling, OFFER_WSCALE), (cfg.sack, OFFER_SACK), (cfg.timestamps, OFFER_TIMESTAMPS)];
+        let flags = offers.iter().filter(|(on, _)| *on).fold(0, |f, (_, flag)| f | flag);
+        Agreed { mss: local_mss, local_mss, flags }
+    }
+
+    fn has(&self, flag: u8) -> bool {
+        self.flags & flag != 0
+    }
+    fn set(&mut self, flag: u8, on: bool) {
+        if on {
+            self.flags |= flag;
+        } else {
+            self.flags &= !flag;
         }
     }
 
@@ -50,14 +58,14 @@ impl Agreed {
         usize::from(self.local_mss)
     }
     pub(crate) fn sack(&self) -> bool {
-        self.sack
+        self.has(SACK)
     }
 
     /// Forgets what a peer's SYN said (a crossed SYN turned out bogus).
     pub(crate) fn forget_peer(&mut self) {
         self.mss = self.local_mss;
-        self.peer_wants_wscale = false;
-        self.sack = false;
+        self.set(PEER_WANTS_WSCALE, false);
+        self.set(SACK, false);
     }
 
     /// The path allows only `mss` (RFC 1191): never above what the peer and our interface allow.
@@ -80,7 +88,7 @@ impl Tcb {
     /// Applies the peer's SYN options (RFC 6691 MSS, RFC 7323 window scale and timestamps, RFC 2018
     /// SACK-permitted), received at `now`. `mtu_mss` is what our interface allows.
     pub(crate) fn take_syn_options(&mut self, syn: &TcpRepr<'_>, mtu_mss: usize, cfg: &TcpConfig, now: Instant) {
-        self.opts.sack = cfg.sack && syn.options.sack_permitted;
+        self.opts.set(SACK, cfg.sack && syn.options.sack_permitted);
         let peer_mss = syn.options.mss.map_or(DEFAULT_MSS, usize::from);
         self.opts.mss = to_u16(peer_mss.min(mtu_mss).max(64));
         self.ts.negotiate(cfg.timestamps, syn.options.timestamp, self.rcv.nxt(), now);
@@ -91,11 +99,11 @@ impl Tcb {
         self.restart_congestion();
         match syn.options.window_scale {
             Some(shift) if cfg.window_scaling => {
-                self.opts.peer_wants_wscale = true;
+                self.opts.set(PEER_WANTS_WSCALE, true);
                 self.snd.set_peer_wscale(shift.min(MAX_WINDOW_SHIFT));
             }
             _ => {
-                self.opts.peer_wants_wscale = false;
+                self.opts.set(PEER_WANTS_WSCALE, false);
                 self.snd.set_peer_wscale(0);
                 self.rcv.set_wscale(0);
             }
@@ -113,15 +121,15 @@ impl Tcb {
             options.mss = Some(self.opts.local_mss);
             // An active open offers what the configuration allows; a SYN-ACK echoes what the peer offered.
             let active = self.state == TcpState::SynSent;
-            if active && self.opts.offer_timestamps {
+            if active && self.opts.has(OFFER_TIMESTAMPS) {
                 options.timestamp = Some((self.ts.value(now), 0));
             }
-            let wscale = if active { self.opts.offer_wscale } else { self.opts.peer_wants_wscale };
+            let wscale = self.opts.has(if active { OFFER_WSCALE } else { PEER_WANTS_WSCALE });
             if wscale {
                 options.window_scale = Some(self.rcv.wscale());
             }
-            options.sack_permitted = if active { self.opts.offer_sack } else { self.opts.sack };
-        } else if self.opts.sack && tx.flags.contains(TcpFlags::ACK) && self.rcv.has_sack_news() {
+            options.sack_permitted = self.opts.has(if active { OFFER_SACK } else { SACK });
+        } else if self.opts.sack() && tx.flags.contains(TcpFlags::ACK) && self.rcv.has_sack_news() {
             options.sack_blocks = self.rcv.take_sack_blocks();
             return true;
         }

@@ -59,10 +59,13 @@ pub(crate) struct Rack {
 /// A connection that has logged nothing: what every question about a [`Rack`] without state is answered from.
 static FRESH: RackState = RackState::FRESH;
 
-/// RACK's variables (RFC 8985 §6.1's RACK.*) and the per-segment records.
+/// RACK's variables (RFC 8985 §6.1's RACK.*) and the per-segment records, with the SACK scoreboard they are
+/// read against (SACK blocks only ever cover data this log holds).
 #[derive(Debug)]
 struct RackState {
     sent: VecDeque<Sent>,
+    /// What the peer reported holding above SND.UNA.
+    scoreboard: Scoreboard,
     /// Entries of `sent` that are [`Sent::flagged`]: with none, an ACK retires its whole prefix as one run
     /// without reading every entry.
     flagged: usize,
@@ -161,12 +164,15 @@ impl Rack {
     pub(crate) fn on_ack(
         &mut self,
         una: SeqNum,
-        board: &Scoreboard,
         blocks: &[Option<(SeqNum, SeqNum)>; 4],
         echo_older: impl Fn(Instant) -> bool,
         now: Instant,
     ) {
-        self.state_mut().on_ack(una, board, blocks, echo_older, now)
+        let state = self.state_mut();
+        // Read while the log changes: lent out for the call (a pointer moved, no copy).
+        let board = core::mem::take(&mut state.scoreboard);
+        state.on_ack(una, &board, blocks, echo_older, now);
+        state.scoreboard = board;
     }
     /// See [`RackState::detect_loss`].
     pub(crate) fn detect_loss(&mut self, reo_wnd: Duration, now: Instant) -> Detection {
@@ -196,11 +202,36 @@ impl Rack {
     pub(crate) fn on_recovery_end(&mut self) {
         self.state_mut().on_recovery_end()
     }
+
+    pub(crate) fn scoreboard(&self) -> &Scoreboard {
+        &self.view().scoreboard
+    }
+    /// Folds in an ACK's SACK blocks (`una`..`max`: what may be SACKed); returns whether they reported anything
+    /// new. An ACK without blocks leaves a connection without state as it is.
+    pub(crate) fn sacked(&mut self, blocks: &[Option<(SeqNum, SeqNum)>; 4], una: SeqNum, max: SeqNum) -> bool {
+        if blocks.iter().all(Option::is_none) {
+            return false;
+        }
+        self.state_mut().scoreboard.update(blocks, una, max)
+    }
+    /// The cumulative ACK reached `una`: the scoreboard forgets what lies below.
+    pub(crate) fn advance_scoreboard(&mut self, una: SeqNum) {
+        if let Some(state) = &mut self.state {
+            state.scoreboard.advance(una);
+        }
+    }
+    /// The peer may have reneged (RFC 2018 §8): what it SACKed is forgotten.
+    pub(crate) fn clear_scoreboard(&mut self) {
+        if let Some(state) = &mut self.state {
+            state.scoreboard.clear();
+        }
+    }
 }
 
 impl RackState {
     const FRESH: RackState = RackState {
         sent: VecDeque::new(),
+        scoreboard: Scoreboard::EMPTY,
         flagged: 0,
         transmissions: 0,
         lost_bytes: 0,
@@ -535,14 +566,16 @@ mod tests {
         assert_eq!(r.view().reo_wnd_mult, 1, "made from the same fresh state");
     }
 
-    fn board(ranges: &[(u32, u32)], una: u32, max: u32) -> (Scoreboard, [Option<(SeqNum, SeqNum)>; 4]) {
+    /// The peer's SACK blocks for `ranges`, as the connection's scoreboard now holds them (it starts over, so
+    /// each test step states the whole picture).
+    fn board(r: &mut Rack, ranges: &[(u32, u32)], una: u32, max: u32) -> [Option<(SeqNum, SeqNum)>; 4] {
         let mut blocks = [None; 4];
         for (slot, &(s, e)) in blocks.iter_mut().zip(ranges) {
             *slot = Some((SeqNum(s), SeqNum(e)));
         }
-        let mut b = Scoreboard::default();
-        b.update(&blocks, SeqNum(una), SeqNum(max));
-        (b, blocks)
+        r.clear_scoreboard();
+        r.sacked(&blocks, SeqNum(una), SeqNum(max));
+        blocks
     }
 
     /// Ten 100-byte segments from 0, one per millisecond.
@@ -558,8 +591,8 @@ mod tests {
     fn a_segment_is_lost_once_a_later_one_is_delivered_and_the_window_passed() {
         let mut r = ten_segments();
         // At 20 ms the peer SACKs segment 2 (sent at 2 ms): RTT 18 ms, min RTT 18 ms.
-        let (b, blocks) = board(&[(200, 300)], 0, 1000);
-        r.on_ack(SeqNum(0), &b, &blocks, |_| false, ms(20));
+        let blocks = board(&mut r, &[(200, 300)], 0, 1000);
+        r.on_ack(SeqNum(0), &blocks, |_| false, ms(20));
         // Not recovering and no reordering seen: the window is min_rtt / 4 = 4.5 ms.
         let wnd = r.reorder_window(false, None);
         assert_eq!(wnd, Duration::from_micros(4500));
@@ -578,12 +611,12 @@ mod tests {
     #[test]
     fn in_recovery_without_reordering_the_window_is_zero_and_reordering_opens_it() {
         let mut r = ten_segments();
-        let (b, blocks) = board(&[(300, 400)], 0, 1000);
-        r.on_ack(SeqNum(0), &b, &blocks, |_| false, ms(23));
+        let blocks = board(&mut r, &[(300, 400)], 0, 1000);
+        r.on_ack(SeqNum(0), &blocks, |_| false, ms(23));
         assert_eq!(r.reorder_window(true, None), Duration::ZERO);
         // Segment 1 arrives late (never retransmitted, below RACK.fack): reordering.
-        let (b, blocks) = board(&[(100, 200), (300, 400)], 0, 1000);
-        r.on_ack(SeqNum(0), &b, &blocks, |_| false, ms(24));
+        let blocks = board(&mut r, &[(100, 200), (300, 400)], 0, 1000);
+        r.on_ack(SeqNum(0), &blocks, |_| false, ms(24));
         assert!(r.reordering_seen());
         assert_eq!(r.reorder_window(true, Some(Duration::from_millis(100))), Duration::from_micros(5000));
         assert_eq!(r.reorder_window(true, Some(Duration::from_millis(1))), Duration::from_millis(1), "capped by SRTT");
@@ -592,16 +625,16 @@ mod tests {
     #[test]
     fn a_lost_retransmission_is_found_by_time() {
         let mut r = ten_segments();
-        let (b, blocks) = board(&[(100, 1000)], 0, 1000);
-        r.on_ack(SeqNum(0), &b, &blocks, |_| false, ms(30));
+        let blocks = board(&mut r, &[(100, 1000)], 0, 1000);
+        r.on_ack(SeqNum(0), &blocks, |_| false, ms(30));
         let d = r.detect_loss(Duration::ZERO, ms(30));
         assert_eq!(d.lowest_lost, Some(SeqNum(0)));
         assert_eq!(r.on_send(SeqNum(0), SeqNum(100), ms(30)), 100, "a retransmission");
         assert_eq!(r.lost_bytes(), 0);
         // New data sent after the retransmission is delivered; the retransmission is not.
         r.on_send(SeqNum(1000), SeqNum(1100), ms(31));
-        let (b, blocks) = board(&[(100, 1100)], 0, 1100);
-        r.on_ack(SeqNum(0), &b, &blocks, |_| false, ms(60));
+        let blocks = board(&mut r, &[(100, 1100)], 0, 1100);
+        r.on_ack(SeqNum(0), &blocks, |_| false, ms(60));
         let d = r.detect_loss(Duration::ZERO, ms(60));
         assert_eq!(d.lowest_lost, Some(SeqNum(0)), "the retransmission was lost too");
     }
@@ -609,11 +642,11 @@ mod tests {
     #[test]
     fn a_retransmission_acknowledged_by_an_earlier_echo_gives_no_sample() {
         let mut r = ten_segments();
-        let (b, blocks) = board(&[(100, 200)], 0, 1000);
-        r.on_ack(SeqNum(0), &b, &blocks, |_| false, ms(20));
+        let blocks = board(&mut r, &[(100, 200)], 0, 1000);
+        r.on_ack(SeqNum(0), &blocks, |_| false, ms(20));
         r.on_send(SeqNum(0), SeqNum(100), ms(21));
         // The ACK covering segment 0 echoes its first transmission: ambiguous, RACK.xmit_ts stays.
-        r.on_ack(SeqNum(100), &b, &blocks, |at| at > ms(5), ms(22));
+        r.on_ack(SeqNum(100), &blocks, |at| at > ms(5), ms(22));
         assert_eq!(r.view().latest, Some((ms(1), 1)), "segment 1, the second transmission");
     }
 
@@ -627,8 +660,8 @@ mod tests {
         assert_eq!(r.view().sent.back().map(|s| (s.start, s.end)), Some((SeqNum(1000), SeqNum(1200))));
         r.on_timeout(false);
         assert_eq!(r.lost_bytes(), 1200);
-        let (b, blocks) = board(&[], 0, 1200);
-        r.on_ack(SeqNum(350), &b, &blocks, |_| false, ms(10));
+        let blocks = board(&mut r, &[], 0, 1200);
+        r.on_ack(SeqNum(350), &blocks, |_| false, ms(10));
         assert_eq!(r.lost_bytes(), 850);
         assert_eq!(r.next_lost(SeqNum(0)), Some((SeqNum(350), SeqNum(500))));
         r.unmark_lost();
@@ -638,8 +671,8 @@ mod tests {
     #[test]
     fn dsacks_widen_the_window_once_per_round_and_recoveries_narrow_it() {
         let mut r = ten_segments();
-        let (b, blocks) = board(&[(100, 200)], 0, 1000);
-        r.on_ack(SeqNum(0), &b, &blocks, |_| false, ms(20));
+        let blocks = board(&mut r, &[(100, 200)], 0, 1000);
+        r.on_ack(SeqNum(0), &blocks, |_| false, ms(20));
         r.on_dsack(SeqNum(0), SeqNum(1000));
         r.on_dsack(SeqNum(500), SeqNum(1000));
         assert_eq!(r.view().reo_wnd_mult, 2, "one step per round trip");

@@ -18,8 +18,6 @@ use core::time::Duration;
 
 #[derive(Debug)]
 pub(crate) struct LossRecovery {
-    /// What the peer reported holding above SND.UNA.
-    scoreboard: Scoreboard,
     /// RACK's transmission log and reordering window (SACK connections).
     rack: Rack,
     /// Duplicate ACKs in a row.
@@ -116,7 +114,6 @@ impl LossRecovery {
     /// Nothing sent, nothing lost; `iss` is where the send sequence space starts.
     pub(crate) fn new(iss: SeqNum, use_prr: bool) -> LossRecovery {
         LossRecovery {
-            scoreboard: Scoreboard::default(),
             rack: Rack::new(),
             dup_acks: 0,
             phase: Phase::Open,
@@ -137,8 +134,9 @@ impl LossRecovery {
     pub(crate) fn dup_acks(&self) -> u32 {
         self.dup_acks
     }
+    /// What the peer reported holding above SND.UNA (kept with RACK's log).
     pub(crate) fn scoreboard(&self) -> &Scoreboard {
-        &self.scoreboard
+        self.rack.scoreboard()
     }
     pub(crate) fn rack(&self) -> &Rack {
         &self.rack
@@ -182,12 +180,12 @@ impl LossRecovery {
 
     /// Folds in an ACK's SACK blocks; returns whether they reported anything new.
     pub(crate) fn sacked(&mut self, blocks: &[Option<(SeqNum, SeqNum)>; 4], una: SeqNum, max: SeqNum) -> bool {
-        self.scoreboard.update(blocks, una, max)
+        self.rack.sacked(blocks, una, max)
     }
 
     /// SND.UNA moved to `ack`.
     pub(crate) fn advance(&mut self, ack: SeqNum) {
-        self.scoreboard.advance(ack);
+        self.rack.advance_scoreboard(ack);
         if self.undo().and_then(|u| u.expires).is_some_and(|expires| ack > expires) {
             self.take_undo();
         }
@@ -228,7 +226,7 @@ impl Tcb {
     /// what RACK marked lost and was not resent yet.
     pub(crate) fn pipe(&self) -> usize {
         let r = &self.recovery;
-        self.snd.outstanding().saturating_sub(r.scoreboard.sacked_bytes()).saturating_sub(r.rack.lost_bytes())
+        self.snd.outstanding().saturating_sub(r.scoreboard().sacked_bytes()).saturating_sub(r.rack.lost_bytes())
     }
 
     /// Queues data (and/or a FIN) sent at `now`. RACK logs every transmission of data, and one that resends something
@@ -280,7 +278,7 @@ impl Tcb {
         if r.rack.is_idle() && seg.options.sack_blocks[0].is_none() {
             return false; // nothing logged, nothing reported: nothing to learn or detect
         }
-        r.rack.on_ack(una, &r.scoreboard, &seg.options.sack_blocks, |at| ts.echoes_before(seg, at), now);
+        r.rack.on_ack(una, &seg.options.sack_blocks, |at| ts.echoes_before(seg, at), now);
         true
     }
 
@@ -294,7 +292,7 @@ impl Tcb {
         }
         // RFC 8985 §6.2 step 4: without reordering seen, no extra wait once recovering or once a duplicate-ACK
         // threshold's worth of data is SACKed.
-        let recovering = r.in_recovery() || r.scoreboard.sacked_bytes() >= 3 * mss;
+        let recovering = r.in_recovery() || r.scoreboard().sacked_bytes() >= 3 * mss;
         let window = r.rack.reorder_window(recovering, self.rtt.srtt());
         let found = r.rack.detect_loss(window, now);
         self.counters.rare().lost_segments += u64::from(found.lost_segments);
@@ -465,7 +463,7 @@ impl Tcb {
         r.drop_prr();
         r.recover = self.snd.max();
         if repeated {
-            r.scoreboard.clear();
+            r.rack.clear_scoreboard();
         }
         r.rack.on_timeout(repeated);
         self.timers.reorder_at(None);
@@ -531,7 +529,7 @@ impl Tcb {
             let Some((start, end)) = self.recovery.rack.next_lost(from) else {
                 break;
             };
-            let board = &self.recovery.scoreboard;
+            let board = self.recovery.scoreboard();
             let mut at = start;
             while let Some(sacked_end) = board.sacked_end(at) {
                 at = sacked_end;

@@ -4,8 +4,9 @@
 
 use super::seq::SeqNum;
 
-/// Ranges `[start, end)` above SND.UNA the peer reported holding. Sorted, disjoint, non-adjacent. Boxed from
-/// the first SACK block on: a connection that was never SACKed keeps one word here.
+/// Ranges `[start, end)` above SND.UNA the peer reported holding. Sorted, disjoint, non-adjacent. Kept with
+/// RACK's log (`rack.rs`), and boxed from the first SACK block on: a connection that sent data but was never
+/// SACKed keeps one word for it there.
 #[derive(Debug, Default, Clone)]
 pub(crate) struct Scoreboard {
     // One word inline instead of a `Vec`'s three: the point of the extra box.
@@ -17,6 +18,8 @@ pub(crate) struct Scoreboard {
 const MAX_RANGES: usize = 64;
 
 impl Scoreboard {
+    pub(crate) const EMPTY: Scoreboard = Scoreboard { ranges: None };
+
     pub(crate) fn clear(&mut self) {
         if let Some(r) = &mut self.ranges {
             r.clear();
