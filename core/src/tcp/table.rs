@@ -65,21 +65,19 @@ pub(crate) fn shrunk_capacity(len: usize, capacity: usize) -> Option<usize> {
 /// A connection taken out leaves a stand-in (a TCB that is never a connection, carrying only the handle) in its
 /// slot, and the table remembers the slot's bucket (an index, stable until the table grows or shrinks: only a
 /// hint, checked against the handle it must hold). Putting the connection back is then a swap, not a second
-/// lookup. The stand-ins are kept for the next take.
+/// lookup. A stand-in is kept for the next take.
 #[derive(Debug, Default)]
 pub(crate) struct ConnTable {
     /// Boxed so that taking a connection out and putting it back moves a pointer, not the TCB; one word per
     /// slot (a million connections' table is then 19 MB, not 36).
     slots: HashTable<Box<Tcb>>,
-    /// The connections taken out (rarely more than one), and the buckets their stand-ins hold.
-    taken: Vec<(SocketHandle, usize)>,
-    /// Stand-ins not in use.
-    #[allow(clippy::vec_box)]
-    stand_ins: Vec<Box<Tcb>>,
+    /// The connection taken out, and the bucket its stand-in holds.
+    taken: Option<(SocketHandle, usize)>,
+    /// Connections taken out while `taken` was out too (a take nested in another: rare), without a hint.
+    taken_too: Vec<SocketHandle>,
+    /// A stand-in not in use.
+    stand_in: Option<Box<Tcb>>,
 }
-
-/// Stand-ins kept between takes (a take nests in another only briefly, if ever).
-const SPARE_STAND_INS: usize = 2;
 
 fn hash(h: &SocketHandle) -> u64 {
     HandleHasher.hash_one(h)
@@ -87,7 +85,22 @@ fn hash(h: &SocketHandle) -> u64 {
 
 impl ConnTable {
     fn is_taken(&self, h: &SocketHandle) -> bool {
-        self.taken.iter().any(|(k, _)| k == h)
+        self.taken.is_some_and(|(k, _)| k == *h) || (!self.taken_too.is_empty() && self.taken_too.contains(h))
+    }
+
+    /// Forgets that `h` is out; returns the bucket its stand-in held then, if known.
+    fn untake(&mut self, h: SocketHandle) -> Option<Option<usize>> {
+        match self.taken {
+            Some((k, at)) if k == h => {
+                self.taken = None;
+                Some(Some(at))
+            }
+            _ => {
+                let i = self.taken_too.iter().position(|k| *k == h)?;
+                self.taken_too.swap_remove(i);
+                Some(None)
+            }
+        }
     }
 
     pub(crate) fn get(&self, h: &SocketHandle) -> Option<&Tcb> {
@@ -110,30 +123,29 @@ impl ConnTable {
             return None;
         }
         let at = self.slots.find_bucket_index(hash(h), |t| t.handle == *h)?;
-        let mut stand_in = self.stand_ins.pop().unwrap_or_else(|| Box::new(Tcb::stand_in()));
+        let mut stand_in = self.stand_in.take().unwrap_or_else(|| Box::new(Tcb::stand_in()));
         stand_in.handle = *h;
         let tcb = core::mem::replace(self.slots.get_bucket_mut(at)?, stand_in);
-        self.taken.push((*h, at));
+        match self.taken {
+            None => self.taken = Some((*h, at)),
+            Some(_) => self.taken_too.push(*h),
+        }
         Some(tcb)
     }
 
     /// Puts a connection (back, or for the first time) into its slot.
     pub(crate) fn put(&mut self, h: SocketHandle, tcb: Box<Tcb>) {
-        if let Some(i) = self.taken.iter().position(|(k, _)| *k == h) {
-            let (_, at) = self.taken.swap_remove(i);
-            let slot = match self.slots.get_bucket_mut(at) {
+        if let Some(hint) = self.untake(h) {
+            let slot = match hint.and_then(|at| self.slots.get_bucket_mut(at)) {
                 Some(slot) if slot.handle == h => Some(slot),
-                // The table moved since: the stand-in is found by its handle.
+                // The table moved since (or no hint): the stand-in is found by its handle.
                 _ => self.slots.find_mut(hash(&h), |t| t.handle == h),
             };
             if let Some(slot) = slot {
-                let stand_in = core::mem::replace(slot, tcb);
-                self.keep_stand_in(stand_in);
+                self.stand_in = Some(core::mem::replace(slot, tcb));
                 return;
             }
             // (A taken connection always has its stand-in; the insertion below is only a safe fallback.)
-            self.slots.insert_unique(hash(&h), tcb, |t| hash(&t.handle));
-            return;
         }
         match self.slots.find_mut(hash(&h), |t| t.handle == h) {
             Some(slot) => *slot = tcb,
@@ -147,21 +159,14 @@ impl ConnTable {
     pub(crate) fn remove(&mut self, h: &SocketHandle) {
         if let Ok(slot) = self.slots.find_entry(hash(h), |t| t.handle == *h) {
             let (removed, _) = slot.remove();
-            if let Some(i) = self.taken.iter().position(|(k, _)| k == h) {
+            if self.untake(*h).is_some() {
                 // The connection itself is out (its caller drops it): what was in the slot is its stand-in.
-                self.taken.swap_remove(i);
-                self.keep_stand_in(removed);
+                self.stand_in = Some(removed);
             }
         }
-        // A shrink moves every entry: the buckets remembered become stale hints (checked when used).
+        // A shrink moves every entry: the bucket remembered becomes a stale hint (checked when used).
         if let Some(capacity) = shrunk_capacity(self.slots.len(), self.slots.capacity()) {
             self.slots.shrink_to(capacity, |t| hash(&t.handle));
-        }
-    }
-
-    fn keep_stand_in(&mut self, stand_in: Box<Tcb>) {
-        if self.stand_ins.len() < SPARE_STAND_INS {
-            self.stand_ins.push(stand_in);
         }
     }
 
@@ -237,13 +242,13 @@ mod tests {
         drop(a);
         assert_eq!(t.handles(), vec![SocketHandle(1), SocketHandle(2)]);
         assert_eq!(t.get(&SocketHandle(1)).unwrap().handle, SocketHandle(1));
-        assert!(t.taken.is_empty());
-        assert_eq!(t.stand_ins.len(), 2, "both stand-ins kept for the next takes");
-        // The next take uses a kept stand-in: no new one is made.
+        assert!(t.taken.is_none() && t.taken_too.is_empty());
+        assert!(t.stand_in.is_some(), "a stand-in kept for the next take");
+        // The next take uses the kept stand-in: no new one is made.
         let c = t.take(&SocketHandle(2)).unwrap();
-        assert_eq!(t.stand_ins.len(), 1);
+        assert!(t.stand_in.is_none());
         t.put(SocketHandle(2), c);
-        assert_eq!(t.stand_ins.len(), 2);
+        assert!(t.stand_in.is_some());
         assert_eq!(t.get(&SocketHandle(2)).unwrap().handle, SocketHandle(2));
     }
 
