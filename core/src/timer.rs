@@ -28,7 +28,9 @@ pub(crate) struct TimerQueue {
     heap: BinaryHeap<Reverse<(Instant, u64, TimerKey)>>,
     /// TCP connections' entries (nearly all of them), in a heap of their own: 24 bytes an entry where the
     /// general one takes 40 (its keys carry IPv6 addresses), so the heap moves and holds less per connection.
-    tcp: BinaryHeap<Reverse<(Instant, u64, SocketHandle)>>,
+    /// The handle is widened to 64 bits: as a `u32` with 4 bytes of padding after it, sifting the new entry up
+    /// read its last 8 bytes back just after writing 4 of them, which stalls the CPU (store forwarding fails).
+    tcp: BinaryHeap<Reverse<(Instant, u64, u64)>>,
     /// Insertion counter, shared by both heaps: ties on the deadline fire in insertion order.
     seq: u64,
 }
@@ -37,7 +39,7 @@ impl TimerQueue {
     pub(crate) fn schedule(&mut self, at: Instant, key: TimerKey) {
         self.seq += 1;
         match key {
-            TimerKey::Tcp(h) => self.tcp.push(Reverse((at, self.seq, h))),
+            TimerKey::Tcp(h) => self.tcp.push(Reverse((at, self.seq, u64::from(h.0)))),
             key => self.heap.push(Reverse((at, self.seq, key))),
         }
     }
@@ -61,7 +63,10 @@ impl TimerQueue {
     /// Removes and returns one entry due at `now` with its deadline, earliest first.
     pub(crate) fn pop_due(&mut self, now: Instant) -> Option<(Instant, TimerKey)> {
         match self.first() {
-            Some((at, _, true)) if at <= now => self.tcp.pop().map(|Reverse((at, _, h))| (at, TimerKey::Tcp(h))),
+            Some((at, _, true)) if at <= now => {
+                // Only `u32` handles go in, so the narrowing gives back the handle scheduled.
+                self.tcp.pop().map(|Reverse((at, _, h))| (at, TimerKey::Tcp(SocketHandle(h as u32))))
+            }
             Some((at, _, false)) if at <= now => self.heap.pop().map(|Reverse((at, _, k))| (at, k)),
             _ => None,
         }
