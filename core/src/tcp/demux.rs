@@ -61,23 +61,34 @@ impl ConnectionKey {
     /// nothing.
     #[inline]
     pub(crate) fn new(local: SocketAddr, remote: SocketAddr) -> ConnectionKey {
-        ConnectionKey::of_segment(local.ip(), local.port(), remote.ip(), remote.port())
+        ConnectionKey::of_segment(&local.ip(), local.port(), &remote.ip(), remote.port())
     }
 
     /// The key of a segment to `local_ip:local_port` from `remote_ip:remote_port`.
+    ///
+    /// The addresses are borrowed: the received datagram's were just written field by field, and copying a
+    /// whole `IpAddr` out of it read them back in wider pieces than were written (the CPU stalls when store
+    /// forwarding fails); an IPv4 segment reads only the family and the remote address.
     #[inline]
-    pub(crate) fn of_segment(local_ip: IpAddr, local_port: u16, remote_ip: IpAddr, remote_port: u16) -> ConnectionKey {
+    pub(crate) fn of_segment(
+        local_ip: &IpAddr,
+        local_port: u16,
+        remote_ip: &IpAddr,
+        remote_port: u16,
+    ) -> ConnectionKey {
         match (local_ip, remote_ip) {
-            (IpAddr::V4(_), IpAddr::V4(remote_ip)) => ConnectionKey::V4(Key4 { local_port, remote_ip, remote_port }),
+            (IpAddr::V4(_), IpAddr::V4(remote_ip)) => {
+                ConnectionKey::V4(Key4 { local_port, remote_ip: *remote_ip, remote_port })
+            }
             (l, r) => ConnectionKey::V6(Key6 { local_ip: mapped(l), local_port, remote_ip: mapped(r), remote_port }),
         }
     }
 }
 
-fn mapped(ip: IpAddr) -> Ipv6Addr {
+fn mapped(ip: &IpAddr) -> Ipv6Addr {
     match ip {
         IpAddr::V4(v4) => v4.to_ipv6_mapped(),
-        IpAddr::V6(v6) => v6,
+        IpAddr::V6(v6) => *v6,
     }
 }
 

@@ -407,7 +407,7 @@ impl Stack {
             // TCP is unicast only; never answer a broadcast.
             return self.drop_frame(DropReason::TcpNoSocket);
         }
-        let key = ConnectionKey::of_segment(rx.dst, seg.dst_port, rx.src, seg.src_port);
+        let key = ConnectionKey::of_segment(&rx.dst, seg.dst_port, &rx.src, seg.src_port);
         if let Some(h) = self.tcp.demux.find(&key) {
             let Some(tcb) = self.tcp.conns.take(&h) else {
                 return;
