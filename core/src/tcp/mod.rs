@@ -582,7 +582,8 @@ impl Stack {
     /// Sends one segment of `tcb`: the connection builds it, the stack wraps it in IP.
     fn transmit_segment(&mut self, tcb: &mut Tcb, tx: &Outgoing, now: Instant, out: &mut Vec<Output>) {
         let (src, dst) = (tcb.local.ip(), tcb.remote.ip());
-        let (repr, ecn) = tcb.build_segment(tx, self.max_payload_of(dst, IpProtocol::Tcp), now);
+        let mut repr = TcpRepr::EMPTY;
+        let ecn = tcb.build_segment(tx, self.max_payload_of(dst, IpProtocol::Tcp), now, &mut repr);
         let header_len = repr.header_len();
         let (h, port) = (tcb.handle, tcb.remote.port());
         let tcb = &*tcb;

@@ -348,6 +348,21 @@ pub struct TcpRepr<'a> {
     pub payload: &'a [u8],
 }
 
+impl TcpRepr<'static> {
+    /// A segment with every field zero, no options and no payload: a place for a header about to be written.
+    pub(crate) const EMPTY: TcpRepr<'static> = TcpRepr {
+        src_port: 0,
+        dst_port: 0,
+        seq_number: SeqNum(0),
+        ack_number: SeqNum(0),
+        flags: TcpFlags::empty(),
+        window_len: 0,
+        urgent_ptr: 0,
+        options: TcpOptions::NONE,
+        payload: &[],
+    };
+}
+
 impl<'a> TcpRepr<'a> {
     /// Parses a checked view: `BadChecksum` if the checksum fails, `BadField` if either port is 0 (reserved),
     /// `BadOption` for malformed options.

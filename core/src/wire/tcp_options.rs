@@ -51,6 +51,12 @@ pub struct TcpOptions {
     pub timestamp: Option<(u32, u32)>,
 }
 
+impl TcpOptions {
+    /// No option set (`TcpOptions::default()`, usable in constants).
+    pub(crate) const NONE: TcpOptions =
+        TcpOptions { mss: None, window_scale: None, sack_permitted: false, sack_blocks: [None; 4], timestamp: None };
+}
+
 /// Converts an option's value to a fixed-size array; a different size is a malformed option.
 fn option_value<const N: usize>(value: &[u8]) -> Result<[u8; N]> {
     value.try_into().map_err(|_| Error::BadOption)
