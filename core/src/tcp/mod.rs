@@ -547,7 +547,7 @@ impl Stack {
         if tcb.owner.listener().is_none() && !fx.events.is_empty() {
             // Mostly one event: plain pushes cost less than `extend`'s reservation and bookkeeping.
             for e in fx.events.drain(..) {
-                out.push(Output::Event(h, e));
+                crate::stack::push_event(out, h, e);
             }
         }
         if tcb.account_time_wait(&mut self.tcp.time_wait, fx.release, now) {
