@@ -49,7 +49,14 @@ pub fn data(bytes: &[u8]) -> u16 {
 fn short_sum(bytes: &[u8]) -> u64 {
     let mut rest = bytes;
     let mut wide: u128 = 0;
-    while let Some((w, tail)) = rest.split_first_chunk::<8>() {
+    // Two words a round (a 20-byte header takes one round and a last 32-bit word): the halves of a native
+    // 128-bit word are the native 64-bit words of its two halves, in either byte order.
+    while let Some((pair, tail)) = rest.split_first_chunk::<16>() {
+        let w = u128::from_ne_bytes(*pair);
+        wide += u128::from(w as u64) + (w >> 64);
+        rest = tail;
+    }
+    if let Some((w, tail)) = rest.split_first_chunk::<8>() {
         wide += u128::from(u64::from_ne_bytes(*w));
         rest = tail;
     }
