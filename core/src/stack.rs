@@ -396,16 +396,21 @@ fn push_frame(out: &mut Vec<Output>, frame: Vec<u8>) {
     }
 }
 
-/// Appends `Output::Event(sock, event)` to `out`, the way [`push_frame`] appends a frame (for the same reason).
+/// Moves `event` into `out` as `Output::Event(sock, event)`, leaving [`Event::Readable`] (no data) in its place.
+///
+/// When there is room, a placeholder event is pushed (constants, written in place, as [`push_frame`] does) and
+/// swapped with `event` where both lie: moved out by value, an event was copied through the stack in
+/// overlapping pieces (its fields follow a one-byte tag) and read back just after being written, which stalls
+/// the CPU (store forwarding fails).
 #[inline(always)]
-pub(crate) fn push_event(out: &mut Vec<Output>, sock: SocketHandle, event: Event) {
+pub(crate) fn push_event(out: &mut Vec<Output>, sock: SocketHandle, event: &mut Event) {
     if out.len() < out.capacity() {
         out.push(Output::Event(sock, Event::Readable));
         if let Some(Output::Event(_, slot)) = out.last_mut() {
-            *slot = event;
+            *slot = core::mem::replace(event, Event::Readable);
         }
     } else {
-        out.push(Output::Event(sock, event));
+        out.push(Output::Event(sock, core::mem::replace(event, Event::Readable)));
     }
 }
 

@@ -546,9 +546,10 @@ impl Stack {
         // Events of a connection nobody accepted yet are withheld; accepting replays its state.
         if tcb.owner.listener().is_none() && !fx.events.is_empty() {
             // Mostly one event: plain pushes cost less than `extend`'s reservation and bookkeeping.
-            for e in fx.events.drain(..) {
+            for e in &mut fx.events {
                 crate::stack::push_event(out, h, e);
             }
+            fx.events.clear();
         }
         if tcb.account_time_wait(&mut self.tcp.time_wait, fx.release, now) {
             self.stats.tcp_time_wait_overflows += 1;
