@@ -596,7 +596,7 @@ impl Stack {
         }
         let _ = self.send_ip(src, dst, IpProtocol::Tcp, ecn, len, Some(h), Some(port), now, out, |b| {
             let (head, body) = b.split_at_mut(header_len);
-            repr.emit_without_checksum(&mut TcpPacket::new_unchecked(head));
+            repr.emit_with_header_len(&mut TcpPacket::new_unchecked(head), header_len);
             tcb.copy_payload(tx, body);
             if checksum {
                 TcpPacket::new_unchecked(b).fill_checksum(&src, &dst);
