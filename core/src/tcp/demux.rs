@@ -130,14 +130,15 @@ impl Demux {
         self.get(key).is_some()
     }
 
+    /// Makes `key` find `h` (replacing what it found). The new entry becomes the remembered lookup: the next
+    /// segment is most often the new connection's own (the SYN-ACK to our SYN, the ACK to our SYN-ACK), which
+    /// then skips the keyed hash and the probe.
     pub(crate) fn insert(&mut self, key: ConnectionKey, h: SocketHandle) {
-        if self.last.is_some_and(|(k, _)| k == key) {
-            self.last = None;
-        }
         match key {
             ConnectionKey::V4(k) => self.map4.insert(k, h),
             ConnectionKey::V6(k) => self.map6.insert(k, h),
         };
+        self.last = Some((key, h));
     }
 
     /// Removes `key` if it still belongs to `h` (a later connection may have taken the tuple over).
@@ -199,5 +200,21 @@ mod tests {
         assert_eq!(d.find(&B), Some(SocketHandle(2)));
         let ConnectionKey::V4(a) = A else { unreachable!() };
         assert_eq!(d.find(&ConnectionKey::V4(Key4 { local_port: 81, ..a })), None);
+    }
+
+    #[test]
+    fn a_new_entry_is_the_remembered_lookup_until_it_goes() {
+        let mut d = demux();
+        d.insert(A, SocketHandle(1));
+        assert_eq!(d.last, Some((A, SocketHandle(1))));
+        d.insert(B, SocketHandle(2));
+        assert_eq!(d.last, Some((B, SocketHandle(2))));
+        assert_eq!(d.find(&A), Some(SocketHandle(1)), "the earlier entry is still found");
+        d.insert(B, SocketHandle(3));
+        assert_eq!(d.find(&B), Some(SocketHandle(3)), "the replacement, not the remembered old one");
+        d.remove_if(&B, SocketHandle(3));
+        assert_eq!(d.last, None);
+        assert_eq!(d.find(&B), None);
+        assert_eq!(d.find(&A), Some(SocketHandle(1)));
     }
 }
