@@ -184,9 +184,8 @@ impl Pair {
     /// Runs one command on `side` and returns its reply (frames it caused are queued on the link).
     pub fn command(&mut self, side: Side, cmd: Command) -> Result<Reply, CommandError> {
         let now = self.now;
-        let mut out = std::mem::take(&mut self.out);
-        let reply = self.stack(side).command(cmd, now, &mut out);
-        self.out = out;
+        let stack = synack_testkit::stack(&mut self.a, &mut self.b, side);
+        let reply = stack.command(cmd, now, &mut self.out);
         self.route(side);
         reply
     }
