@@ -87,7 +87,7 @@ fn short_sum(bytes: &[u8]) -> u64 {
 /// (below 2^19 after the first, at most 0xffff + 7 after the second), and a carry leaves a sum of at most
 /// 0xffff unchanged, so the result is `fold`'s exactly. The loop's exit branch, taken after one, two or three
 /// rounds depending on the data, was mispredicted often enough to matter on header-sized inputs.
-fn fold_short(sum: u64) -> u16 {
+pub(crate) fn fold_short(sum: u64) -> u16 {
     let carry = |s: u64| (s & 0xffff) + (s >> 16);
     carry(carry(carry(sum))) as u16
 }
