@@ -154,33 +154,38 @@ impl Pair {
 
     /// Moves everything in `self.out` (produced by `side`) to the link and the event list.
     fn route(&mut self, side: Side) {
+        if self.out.is_empty() {
+            return; // most commands and many deliveries send nothing: no drain to set up and drop
+        }
         let queue = match side {
             Side::A => &mut self.to_b,
             Side::B => &mut self.to_a,
         };
-        for o in self.out.drain(..) {
+        // Each output is taken apart where it lies (its frame or event moved out, an empty one left) and the
+        // husks cleared after: moving every 72-byte output out of the vector first cost more than the routing.
+        for o in &mut self.out {
             match o {
                 Output::Transmit(frame) => {
                     if let Some(d) = self.digest.as_mut() {
-                        for &b in &frame {
+                        for &b in frame.iter() {
                             *d = (*d ^ u64::from(b)).wrapping_mul(0x100_0000_01b3);
                         }
                     }
-                    queue.push_back(frame);
+                    queue.push_back(std::mem::take(frame));
                 }
-                Output::Event(sock, ev) => self.events.push((side, sock, ev)),
+                Output::Event(sock, ev) => self.events.push((side, *sock, std::mem::replace(ev, Event::Readable))),
                 Output::Reply(r) => panic!("a reply outside a command: {r:?}"),
                 Output::Note(n) => panic!("a note without Config::explain: {n}"),
             }
         }
+        self.out.clear();
     }
 
     /// Runs one command on `side` and returns its reply (frames it caused are queued on the link).
     pub fn command(&mut self, side: Side, cmd: Command) -> Result<Reply, CommandError> {
         let now = self.now;
-        let mut out = std::mem::take(&mut self.out);
-        let reply = self.stack(side).command(cmd, now, &mut out);
-        self.out = out;
+        let stack = synack_testkit::stack(&mut self.a, &mut self.b, side);
+        let reply = stack.command(cmd, now, &mut self.out);
         self.route(side);
         reply
     }
@@ -230,11 +235,16 @@ impl Pair {
     /// Hands `to` every frame queued for it (one batch, or one at a time) and routes what it sends back.
     fn deliver(&mut self, to: Side) -> u64 {
         let now = self.now;
-        let mut out = std::mem::take(&mut self.out);
         let (stack, queue, sender) = match to {
             Side::A => (&mut self.a, &mut self.to_a, &mut self.b),
             Side::B => (&mut self.b, &mut self.to_b, &mut self.a),
         };
+        if queue.is_empty() {
+            // Nothing arrived: a driver whose device has no frame for the stack does not call it (every pump
+            // ends with a round of these).
+            return 0;
+        }
+        let mut out = std::mem::take(&mut self.out);
         let moved = queue.len() as u64;
         if self.batched {
             let offloaded = self.checksums_offloaded;
@@ -251,7 +261,8 @@ impl Pair {
                 stack.handle_into(Input::Frame(frame), now, &mut out);
             }
         }
-        for frame in queue.drain(..) {
+        // Popped one by one: a drain of the deque cost more to set up and drop than the few frames it moved.
+        while let Some(frame) = queue.pop_front() {
             if self.recycle {
                 sender.recycle_frame(frame);
             }

@@ -200,6 +200,10 @@ impl Stack {
     /// Hands back the buffer of a transmitted frame once the driver is done with it, so the stack can build a
     /// later frame in it instead of allocating. Optional: a driver that drops its frames loses nothing but
     /// speed. Does not change what the stack does or sends.
+    ///
+    /// Inlined into the driver: called, it took the frame by reference to the driver's copy and read it back in
+    /// a 16-byte piece over two 8-byte fields just written, which stalls the CPU (store forwarding fails).
+    #[inline]
     pub fn recycle_frame(&mut self, frame: Vec<u8>) {
         if self.frame_pool.len() < FRAME_POOL_MAX && frame.capacity() > 0 {
             self.frame_pool.push(frame);
@@ -244,13 +248,15 @@ impl Stack {
     }
 
     /// Hands a finished frame to the driver.
+    #[inline(always)]
     pub(crate) fn transmit(&mut self, frame: Vec<u8>, out: &mut Vec<Output>) {
         self.stats.frames_out += 1;
         self.stats.bytes_out += frame.len() as u64;
-        out.push(Output::Transmit(frame));
+        push_frame(out, frame);
     }
 
     /// Transmits a frame, then the note saying why it was sent (only ever known with [`Config::explain`]).
+    #[inline(always)]
     pub(crate) fn transmit_because(&mut self, frame: Vec<u8>, why: Option<crate::explain::Why>, out: &mut Vec<Output>) {
         self.transmit(frame, out);
         if let Some(why) = why.filter(|_| self.config.explain) {
@@ -373,6 +379,42 @@ impl Stack {
             Command::TcpSetCongestion { sock, algorithm } => self.tcp_set_congestion(sock, &algorithm, now, out),
             Command::SetIpv6Only { sock, ipv6_only } => self.set_ipv6_only(sock, ipv6_only),
         }
+    }
+}
+
+/// Appends `Output::Transmit(frame)` to `out`.
+///
+/// The same as `out.push(Output::Transmit(frame))`, except in how the compiler builds it: a push builds the
+/// output (72 bytes) on the stack first and then copies it in 16-byte pieces, each reading back fields just
+/// written with narrower stores, which stalls the CPU (store forwarding fails) on every frame sent. When there
+/// is room, an empty frame is pushed (constants, written in place) and the frame moved into it.
+#[inline(always)]
+fn push_frame(out: &mut Vec<Output>, frame: Vec<u8>) {
+    if out.len() < out.capacity() {
+        out.push(Output::Transmit(Vec::new()));
+        if let Some(Output::Transmit(slot)) = out.last_mut() {
+            *slot = frame;
+        }
+    } else {
+        out.push(Output::Transmit(frame));
+    }
+}
+
+/// Moves `event` into `out` as `Output::Event(sock, event)`, leaving [`Event::Readable`] (no data) in its place.
+///
+/// When there is room, a placeholder event is pushed (constants, written in place, as [`push_frame`] does) and
+/// swapped with `event` where both lie: moved out by value, an event was copied through the stack in
+/// overlapping pieces (its fields follow a one-byte tag) and read back just after being written, which stalls
+/// the CPU (store forwarding fails).
+#[inline(always)]
+pub(crate) fn push_event(out: &mut Vec<Output>, sock: SocketHandle, event: &mut Event) {
+    if out.len() < out.capacity() {
+        out.push(Output::Event(sock, Event::Readable));
+        if let Some(Output::Event(_, slot)) = out.last_mut() {
+            *slot = core::mem::replace(event, Event::Readable);
+        }
+    } else {
+        out.push(Output::Event(sock, core::mem::replace(event, Event::Readable)));
     }
 }
 

@@ -98,8 +98,8 @@ impl Stack {
         let local = SocketAddr::new(local_ip, port);
         let sock = self.alloc_handle();
         let initial = self.tcp.initial(local, remote, self.mtu_mss(remote.ip()), now);
-        let tcb = Tcb::active_open(sock, (local, remote), initial, &self.config.tcp);
-        let mut tcb = self.tcp.boxed(tcb);
+        let cfg = &self.config.tcp;
+        let mut tcb = self.tcp.boxed(|| Tcb::active_open(sock, (local, remote), initial, cfg));
         let mut fx = self.new_effects();
         tcb.send_syn(now, &mut fx);
         self.tcp.register(local, remote, sock);

@@ -61,23 +61,34 @@ impl ConnectionKey {
     /// nothing.
     #[inline]
     pub(crate) fn new(local: SocketAddr, remote: SocketAddr) -> ConnectionKey {
-        ConnectionKey::of_segment(local.ip(), local.port(), remote.ip(), remote.port())
+        ConnectionKey::of_segment(&local.ip(), local.port(), &remote.ip(), remote.port())
     }
 
     /// The key of a segment to `local_ip:local_port` from `remote_ip:remote_port`.
+    ///
+    /// The addresses are borrowed: the received datagram's were just written field by field, and copying a
+    /// whole `IpAddr` out of it read them back in wider pieces than were written (the CPU stalls when store
+    /// forwarding fails); an IPv4 segment reads only the family and the remote address.
     #[inline]
-    pub(crate) fn of_segment(local_ip: IpAddr, local_port: u16, remote_ip: IpAddr, remote_port: u16) -> ConnectionKey {
+    pub(crate) fn of_segment(
+        local_ip: &IpAddr,
+        local_port: u16,
+        remote_ip: &IpAddr,
+        remote_port: u16,
+    ) -> ConnectionKey {
         match (local_ip, remote_ip) {
-            (IpAddr::V4(_), IpAddr::V4(remote_ip)) => ConnectionKey::V4(Key4 { local_port, remote_ip, remote_port }),
+            (IpAddr::V4(_), IpAddr::V4(remote_ip)) => {
+                ConnectionKey::V4(Key4 { local_port, remote_ip: *remote_ip, remote_port })
+            }
             (l, r) => ConnectionKey::V6(Key6 { local_ip: mapped(l), local_port, remote_ip: mapped(r), remote_port }),
         }
     }
 }
 
-fn mapped(ip: IpAddr) -> Ipv6Addr {
+fn mapped(ip: &IpAddr) -> Ipv6Addr {
     match ip {
         IpAddr::V4(v4) => v4.to_ipv6_mapped(),
-        IpAddr::V6(v6) => v6,
+        IpAddr::V6(v6) => *v6,
     }
 }
 
@@ -119,14 +130,15 @@ impl Demux {
         self.get(key).is_some()
     }
 
+    /// Makes `key` find `h` (replacing what it found). The new entry becomes the remembered lookup: the next
+    /// segment is most often the new connection's own (the SYN-ACK to our SYN, the ACK to our SYN-ACK), which
+    /// then skips the keyed hash and the probe.
     pub(crate) fn insert(&mut self, key: ConnectionKey, h: SocketHandle) {
-        if self.last.is_some_and(|(k, _)| k == key) {
-            self.last = None;
-        }
         match key {
             ConnectionKey::V4(k) => self.map4.insert(k, h),
             ConnectionKey::V6(k) => self.map6.insert(k, h),
         };
+        self.last = Some((key, h));
     }
 
     /// Removes `key` if it still belongs to `h` (a later connection may have taken the tuple over).
@@ -188,5 +200,21 @@ mod tests {
         assert_eq!(d.find(&B), Some(SocketHandle(2)));
         let ConnectionKey::V4(a) = A else { unreachable!() };
         assert_eq!(d.find(&ConnectionKey::V4(Key4 { local_port: 81, ..a })), None);
+    }
+
+    #[test]
+    fn a_new_entry_is_the_remembered_lookup_until_it_goes() {
+        let mut d = demux();
+        d.insert(A, SocketHandle(1));
+        assert_eq!(d.last, Some((A, SocketHandle(1))));
+        d.insert(B, SocketHandle(2));
+        assert_eq!(d.last, Some((B, SocketHandle(2))));
+        assert_eq!(d.find(&A), Some(SocketHandle(1)), "the earlier entry is still found");
+        d.insert(B, SocketHandle(3));
+        assert_eq!(d.find(&B), Some(SocketHandle(3)), "the replacement, not the remembered old one");
+        d.remove_if(&B, SocketHandle(3));
+        assert_eq!(d.last, None);
+        assert_eq!(d.find(&B), None);
+        assert_eq!(d.find(&A), Some(SocketHandle(1)));
     }
 }

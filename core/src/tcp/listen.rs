@@ -94,8 +94,7 @@ impl Stack {
         initial.iss = iss.unwrap_or(initial.iss);
         let ends = (local, remote);
         let cfg = &self.config.tcp;
-        let tcb = Tcb::passive_open(handle, listener, ends, initial, seg, rx.ecn, cfg, now);
-        let mut tcb = self.tcp.boxed(tcb);
+        let mut tcb = self.tcp.boxed(|| Tcb::passive_open(handle, listener, ends, initial, seg, rx.ecn, cfg, now));
         let mut fx = self.new_effects();
         tcb.send_syn(now, &mut fx);
         if let Some(state) = self.tcp.listener_state.get_mut(&listener) {
@@ -157,8 +156,8 @@ impl Stack {
         self.stats.tcp_syn_cookies_valid += 1;
         let handle = self.alloc_handle();
         let ends = (local, remote);
-        let tcb = Tcb::cookie_open(handle, listener, ends, usize::from(mss), seg, &self.config.tcp);
-        let mut tcb = self.tcp.boxed(tcb);
+        let cfg = &self.config.tcp;
+        let mut tcb = self.tcp.boxed(|| Tcb::cookie_open(handle, listener, ends, usize::from(mss), seg, cfg));
         self.tcp.register(local, remote, handle);
         if let Some(state) = self.tcp.listener_state.get_mut(&listener) {
             state.half_open.insert(handle);

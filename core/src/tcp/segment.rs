@@ -61,17 +61,22 @@ impl Outgoing {
 }
 
 impl Tcb {
-    /// The complete header of `tx` (every field and option; the payload is `tx.len` bytes that
+    /// Writes the complete header of `tx` to `repr` (every field and option; the payload is `tx.len` bytes that
     /// [`Tcb::copy_payload`] writes), for a frame whose IP payload may be at most `max_ip_payload` bytes, and
-    /// the ECN codepoint of its IP header. Advertising the window moves the receive window's right edge, and a
-    /// CWR is owed once, so call it once per segment sent.
+    /// returns the ECN codepoint of its IP header. Advertising the window moves the receive window's right
+    /// edge, and a CWR is owed once, so call it once per segment sent.
+    ///
+    /// The header is written where the caller keeps it: returned, it was built on the stack and copied in
+    /// 16-byte pieces that read back fields just written with narrower stores (the CPU stalls when store
+    /// forwarding fails).
     #[inline]
     pub(crate) fn build_segment(
         &mut self,
         tx: &Outgoing,
         max_ip_payload: usize,
         now: Instant,
-    ) -> (TcpRepr<'static>, EcnCodepoint) {
+        repr: &mut TcpRepr<'static>,
+    ) -> EcnCodepoint {
         let window_len = if tx.flags.contains(TcpFlags::RST) {
             0
         } else {
@@ -79,7 +84,7 @@ impl Tcb {
         };
         let ack_number = tx.ack.unwrap_or(if tx.flags.contains(TcpFlags::ACK) { self.rcv.nxt() } else { SeqNum(0) });
         let (ecn_flags, ecn) = self.ecn.mark(tx);
-        let mut repr = TcpRepr {
+        *repr = TcpRepr {
             src_port: self.ends.local_port(),
             dst_port: self.ends.remote_port(),
             seq_number: tx.seq,
@@ -92,7 +97,7 @@ impl Tcb {
         };
         if self.segment_options(tx, now, &mut repr.options) {
             let (mss, reserved) = (self.opts.mss(), self.option_overhead());
-            super::options::fit_options(&mut repr, tx.len, max_ip_payload, mss, reserved);
+            super::options::fit_options(repr, tx.len, max_ip_payload, mss, reserved);
         }
         if tx.flags.contains(TcpFlags::ACK) {
             self.ts.ack_sent(ack_number);
@@ -101,7 +106,7 @@ impl Tcb {
         if tx.is_challenge_ack() {
             self.counters.rare().challenge_acks += 1;
         }
-        (repr, ecn)
+        ecn
     }
 
     /// Writes the payload of `tx` (`into` is exactly `tx.len` bytes).

@@ -348,6 +348,21 @@ pub struct TcpRepr<'a> {
     pub payload: &'a [u8],
 }
 
+impl TcpRepr<'static> {
+    /// A segment with every field zero, no options and no payload: a place for a header about to be written.
+    pub(crate) const EMPTY: TcpRepr<'static> = TcpRepr {
+        src_port: 0,
+        dst_port: 0,
+        seq_number: SeqNum(0),
+        ack_number: SeqNum(0),
+        flags: TcpFlags::empty(),
+        window_len: 0,
+        urgent_ptr: 0,
+        options: TcpOptions::NONE,
+        payload: &[],
+    };
+}
+
 impl<'a> TcpRepr<'a> {
     /// Parses a checked view: `BadChecksum` if the checksum fails, `BadField` if either port is 0 (reserved),
     /// `BadOption` for malformed options.
@@ -412,16 +427,30 @@ impl<'a> TcpRepr<'a> {
     /// Like [`TcpRepr::emit`] but leaves the checksum field alone, for a caller that writes more payload
     /// first (or leaves the checksum to the device) and computes it once at the end.
     pub fn emit_without_checksum<T: AsRef<[u8]> + AsMut<[u8]>>(&self, packet: &mut TcpPacket<T>) {
+        self.emit_with_header_len(packet, self.header_len());
+    }
+
+    /// [`TcpRepr::emit_without_checksum`] for a caller that already knows [`header_len`](Self::header_len)
+    /// (it sized the buffer by it): the options' layout is not summed a second time. An empty payload (every
+    /// segment the stack builds: it writes the payload itself) is not copied, which would call `memcpy`.
+    pub(crate) fn emit_with_header_len<T: AsRef<[u8]> + AsMut<[u8]>>(
+        &self,
+        packet: &mut TcpPacket<T>,
+        header_len: usize,
+    ) {
+        debug_assert_eq!(header_len, self.header_len());
         packet.set_src_port(self.src_port);
         packet.set_dst_port(self.dst_port);
         packet.set_seq_number(self.seq_number);
         packet.set_ack_number(self.ack_number);
-        packet.set_header_len(self.header_len());
+        packet.set_header_len(header_len);
         packet.set_flags(self.flags);
         packet.set_window_len(self.window_len);
         packet.set_urgent_at(self.urgent_ptr);
         self.options.emit(packet.options_mut());
-        packet.payload_mut()[..self.payload.len()].copy_from_slice(self.payload);
+        if !self.payload.is_empty() {
+            packet.payload_mut()[..self.payload.len()].copy_from_slice(self.payload);
+        }
     }
 }
 
