@@ -83,6 +83,12 @@ fn hash(h: &SocketHandle) -> u64 {
     HandleHasher.hash_one(h)
 }
 
+/// A stand-in for the first connection taken out (and for a nested take): made once, then kept.
+#[cold]
+fn new_stand_in() -> Box<Tcb> {
+    Box::new(Tcb::stand_in())
+}
+
 impl ConnTable {
     fn is_taken(&self, h: &SocketHandle) -> bool {
         self.taken.is_some_and(|(k, _)| k == *h) || (!self.taken_too.is_empty() && self.taken_too.contains(h))
@@ -122,15 +128,22 @@ impl ConnTable {
         if self.is_taken(h) {
             return None;
         }
-        let at = self.slots.find_bucket_index(hash(h), |t| t.handle == *h)?;
-        let mut stand_in = self.stand_in.take().unwrap_or_else(|| Box::new(Tcb::stand_in()));
+        let mut slot = self.slots.find_entry(hash(h), |t| t.handle == *h).ok()?;
+        let at = slot.bucket_index();
+        let mut stand_in = self.stand_in.take().unwrap_or_else(new_stand_in);
         stand_in.handle = *h;
-        let tcb = core::mem::replace(self.slots.get_bucket_mut(at)?, stand_in);
+        let tcb = core::mem::replace(slot.get_mut(), stand_in);
         match self.taken {
             None => self.taken = Some((*h, at)),
-            Some(_) => self.taken_too.push(*h),
+            Some(_) => self.taken_too(*h),
         }
         Some(tcb)
+    }
+
+    /// A take nested in another (rare): kept out of the common path.
+    #[cold]
+    fn taken_too(&mut self, h: SocketHandle) {
+        self.taken_too.push(h);
     }
 
     /// Puts a connection (back, or for the first time) into its slot.
