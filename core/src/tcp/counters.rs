@@ -33,34 +33,31 @@ impl Counters {
 
     pub(crate) fn segment_sent(&mut self) {
         let carry = add_low(&mut self.segments_sent, 1);
-        if carry != 0 {
-            self.rare().segments_sent += carry;
-        }
+        self.carry(carry, |r| &mut r.segments_sent);
     }
     pub(crate) fn segment_received(&mut self) {
         let carry = add_low(&mut self.segments_received, 1);
-        if carry != 0 {
-            self.rare().segments_received += carry;
-        }
+        self.carry(carry, |r| &mut r.segments_received);
     }
     /// New payload sent (first transmissions only).
     pub(crate) fn sent(&mut self, bytes: usize) {
         let carry = add_low(&mut self.bytes_sent, bytes as u64);
-        if carry != 0 {
-            self.rare().bytes_sent += carry;
-        }
+        self.carry(carry, |r| &mut r.bytes_sent);
     }
     pub(crate) fn acked(&mut self, bytes: usize) {
         let carry = add_low(&mut self.bytes_acked, bytes as u64);
-        if carry != 0 {
-            self.rare().bytes_acked += carry;
-        }
+        self.carry(carry, |r| &mut r.bytes_acked);
     }
     /// Payload received in order.
     pub(crate) fn received(&mut self, bytes: usize) {
         let carry = add_low(&mut self.bytes_received, bytes as u64);
+        self.carry(carry, |r| &mut r.bytes_received);
+    }
+
+    /// Adds what carried past 32 bits to the high part the rare box keeps (`field` of it).
+    fn carry(&mut self, carry: u64, field: impl FnOnce(&mut TcpCounters) -> &mut u64) {
         if carry != 0 {
-            self.rare().bytes_received += carry;
+            *field(self.rare()) += carry;
         }
     }
 

@@ -22,6 +22,7 @@
 //! - Within a window already reduced for ECE, a loss does not reduce the window again (§6.1.2: ssthresh is not
 //!   reduced twice in one round trip): fast recovery repairs it with the window it has.
 
+use super::flags::Flags;
 use super::segment::{Outgoing, OutgoingKind};
 use super::seq::SeqNum;
 use super::tcb::Tcb;
@@ -57,7 +58,7 @@ pub(crate) struct EcnState {
     setting: Ecn,
     /// `AGREED`, `SENT_ECT`, `ECHO`, `CWR_PENDING`, `REDUCED`: one byte where five `bool`s would take five, so the
     /// state takes 8 bytes of every connection.
-    flags: u8,
+    flags: Flags,
     /// Sender: SND.MAX when the window was last reduced for an ECE (if `REDUCED`). Another ECE counts only once
     /// an ACK covers data beyond it, sent after the reduction: the window whose marks caused it is over.
     reduced_at: SeqNum,
@@ -76,22 +77,11 @@ const REDUCED: u8 = 1 << 4;
 
 impl EcnState {
     pub(crate) fn new(setting: Ecn) -> EcnState {
-        EcnState { setting, flags: 0, reduced_at: SeqNum(0) }
-    }
-
-    fn has(&self, flag: u8) -> bool {
-        self.flags & flag != 0
-    }
-    fn set(&mut self, flag: u8, on: bool) {
-        if on {
-            self.flags |= flag;
-        } else {
-            self.flags &= !flag;
-        }
+        EcnState { setting, flags: Flags::NONE, reduced_at: SeqNum(0) }
     }
 
     pub(crate) fn agreed(&self) -> bool {
-        self.has(AGREED)
+        self.flags.has(AGREED)
     }
 
     /// The ECN flags of our SYN (RFC 3168 §6.1.1): ECE and CWR (an "ECN-setup SYN") when we ask, on the first
@@ -106,7 +96,7 @@ impl EcnState {
 
     /// The ECN flags of our SYN-ACK: ECE alone (an "ECN-setup SYN-ACK", never CWR) when ECN was agreed.
     pub(crate) fn syn_ack_flags(&self) -> TcpFlags {
-        if self.has(AGREED) {
+        if self.flags.has(AGREED) {
             TcpFlags::ECE
         } else {
             TcpFlags::empty()
@@ -119,35 +109,36 @@ impl EcnState {
     pub(crate) fn take_syn(&mut self, flags: TcpFlags, ip: EcnCodepoint, active: bool) {
         let asks = flags.contains(TcpFlags::ECE | TcpFlags::CWR) && ip == EcnCodepoint::NotEct;
         let willing = if active { self.setting == Ecn::On } else { self.setting != Ecn::Off };
-        self.set(AGREED, asks && willing);
+        self.flags.set(AGREED, asks && willing);
     }
 
     /// The SYN-ACK answering our SYN: ECN is agreed if we asked and it has ECE without CWR. One with both is
     /// a peer that reflects the flags it does not understand (RFC 3168 §6.1.1), and one with neither declines.
     pub(crate) fn take_syn_ack(&mut self, flags: TcpFlags) {
-        self.set(AGREED, self.setting == Ecn::On && flags.contains(TcpFlags::ECE) && !flags.contains(TcpFlags::CWR));
+        self.flags
+            .set(AGREED, self.setting == Ecn::On && flags.contains(TcpFlags::ECE) && !flags.contains(TcpFlags::CWR));
     }
 
     /// Forgets what a peer's SYN said (a crossed SYN turned out bogus).
     pub(crate) fn forget_peer(&mut self) {
-        self.set(AGREED, false);
+        self.flags.set(AGREED, false);
     }
 
     /// RFC 3168 §6.1.3: an acceptable segment with data arrived with `ip`'s codepoint. A CWR ends the echo (the
     /// sender reduced its window), then a CE mark (even on the same segment) starts it again.
     pub(crate) fn receive(&mut self, flags: TcpFlags, ip: EcnCodepoint) -> Feedback {
         let mut fb = Feedback { ce: false, new_echo: false, cwr: false };
-        if !self.has(AGREED) {
+        if !self.flags.has(AGREED) {
             return fb;
         }
         if flags.contains(TcpFlags::CWR) {
-            self.set(ECHO, false);
+            self.flags.set(ECHO, false);
             fb.cwr = true;
         }
         if ip == EcnCodepoint::Ce {
             fb.ce = true;
-            fb.new_echo = !self.has(ECHO);
-            self.set(ECHO, true);
+            fb.new_echo = !self.flags.has(ECHO);
+            self.flags.set(ECHO, true);
         }
         fb
     }
@@ -155,7 +146,7 @@ impl EcnState {
     /// A window reduction for a loss (fast retransmit or timeout): the next new data segment says CWR too
     /// (RFC 3168 §6.1.2), which also ends any echo the peer keeps up meanwhile.
     pub(crate) fn loss_reduction(&mut self) {
-        self.set(CWR_PENDING, self.has(AGREED));
+        self.flags.set(CWR_PENDING, self.flags.has(AGREED));
     }
 
     /// The ECN flags and IP codepoint of `tx` at the moment it is built: ECT(0) and, once after a reduction,
@@ -163,21 +154,20 @@ impl EcnState {
     /// retransmissions stay Not-ECT (RFC 3168 §6.1.4, §6.1.5, §6.1.6).
     pub(crate) fn mark(&mut self, tx: &Outgoing) -> (TcpFlags, EcnCodepoint) {
         let mut flags = TcpFlags::empty();
-        if !self.has(AGREED) {
+        if !self.flags.has(AGREED) {
             return (flags, EcnCodepoint::NotEct);
         }
         let acknowledges = tx.flags.contains(TcpFlags::ACK) && !tx.flags.intersects(TcpFlags::SYN | TcpFlags::RST);
-        if self.has(ECHO) && acknowledges {
+        if self.flags.has(ECHO) && acknowledges {
             flags |= TcpFlags::ECE;
         }
         if tx.kind != OutgoingKind::NewData {
             return (flags, EcnCodepoint::NotEct);
         }
-        if self.has(CWR_PENDING) {
-            self.set(CWR_PENDING, false);
+        if self.flags.take(CWR_PENDING) {
             flags |= TcpFlags::CWR;
         }
-        self.set(SENT_ECT, true);
+        self.flags.set(SENT_ECT, true);
         (flags, EcnCodepoint::Ect0)
     }
 }
@@ -188,14 +178,14 @@ impl Tcb {
     /// before everything outstanding at the last loss or timeout is acknowledged (that window was reduced
     /// already), and not again until an ACK covers data sent after the last ECN reduction (the CWR segment).
     pub(crate) fn on_ecn_echo(&mut self, ack: SeqNum) {
-        if !self.ecn.has(AGREED) || !self.ecn.has(SENT_ECT) || ack < self.snd.una() {
+        if !self.ecn.flags.has(AGREED) || !self.ecn.flags.has(SENT_ECT) || ack < self.snd.una() {
             // An ECE about nothing of ours (no ECN, or no ECN-capable packet sent yet) means nothing; an old ACK
             // (reordered behind newer ones) tells nothing new.
             return;
         }
         self.counters.rare().ece_received += 1;
         let after_loss_window = ack > self.recovery.recover();
-        let after_ecn_window = !self.ecn.has(REDUCED) || ack > self.ecn.reduced_at;
+        let after_ecn_window = !self.ecn.flags.has(REDUCED) || ack > self.ecn.reduced_at;
         if self.recovery.in_recovery() || !after_loss_window || !after_ecn_window {
             return;
         }
@@ -203,16 +193,16 @@ impl Tcb {
         // The network signalled congestion: undoing an earlier loss episode must not take this back (Linux
         // forgets its undo state when it enters CWR).
         self.recovery.forget_undo();
-        self.ecn.set(REDUCED, true);
+        self.ecn.flags.set(REDUCED, true);
         self.ecn.reduced_at = self.snd.max();
-        self.ecn.set(CWR_PENDING, true);
+        self.ecn.flags.set(CWR_PENDING, true);
         self.counters.rare().cwnd_reductions_ecn += 1;
     }
 
     /// The window of data an ECE reduction covered is not over yet (no ACK beyond it): a loss found in it
     /// does not reduce the window again.
     pub(crate) fn reduced_for_ecn_this_window(&self) -> bool {
-        self.ecn.has(REDUCED) && self.snd.una() <= self.ecn.reduced_at
+        self.ecn.flags.has(REDUCED) && self.snd.una() <= self.ecn.reduced_at
     }
 
     /// RFC 3168 §6.1.3 for an acceptable segment that carries data and arrived with `ip`'s codepoint: note a

@@ -30,6 +30,7 @@
 //! call [`HyStart::slow_start`] where the standard slow start would run.
 
 use super::congestion::{standard_slow_start, AckSample};
+use super::flags::Flags;
 use super::seq::SeqNum;
 use crate::time::Span;
 use core::time::Duration;
@@ -77,7 +78,7 @@ pub struct HyStart {
     ack_limit: u8,
     /// CSS's credit (bits 0-1: acknowledged bytes not turned into growth yet, the remainder of a division by
     /// 4), `DONE` and `WINDOW_END_SET`: one byte, so every connection's HyStart++ state takes 32 bytes.
-    bits: u8,
+    bits: Flags,
 }
 
 /// `HyStart::bits`: the credit's bits, slow start ended (congestion avoidance or a loss), windowEnd set.
@@ -102,32 +103,32 @@ impl HyStart {
             css_baseline_min_rtt: None,
             css_rounds: 0,
             ack_limit: 0,
-            bits: 0,
+            bits: Flags::NONE,
         }
     }
 
     fn done(&self) -> bool {
-        self.bits & DONE != 0
+        self.bits.has(DONE)
     }
     fn css_credit(&self) -> usize {
-        usize::from(self.bits & CREDIT)
+        usize::from(self.bits.bits(CREDIT))
     }
     /// `credit` is below `CSS_GROWTH_DIVISOR` (4): two bits hold it.
     fn set_css_credit(&mut self, credit: usize) {
-        self.bits = (self.bits & !CREDIT) | (credit as u8 & CREDIT);
+        self.bits.set_bits(CREDIT, credit as u8);
     }
     fn window_end(&self) -> Option<SeqNum> {
-        (self.bits & WINDOW_END_SET != 0).then_some(self.window_end)
+        self.bits.has(WINDOW_END_SET).then_some(self.window_end)
     }
     fn set_window_end(&mut self, end: SeqNum) {
         self.window_end = end;
-        self.bits |= WINDOW_END_SET;
+        self.bits.set(WINDOW_END_SET, true);
     }
 
     /// State whose slow start is already over: [`HyStart::slow_start`] is then the standard one (what a
     /// connection with `TcpConfig::hystart` off uses, with no `Option` around the state).
     pub(crate) fn finished() -> HyStart {
-        HyStart { bits: DONE, ..HyStart::new() }
+        HyStart { bits: Flags::with(DONE), ..HyStart::new() }
     }
 
     /// HyStart++ that grows the window by at most `segments` segments per ACK (RFC 9406's L; 8 for an unpaced
@@ -153,7 +154,7 @@ impl HyStart {
     /// for congestion avoidance, or `None` when slow start took all of them.
     pub fn slow_start(&mut self, cwnd: &mut usize, ssthresh: &mut usize, ack: &AckSample) -> Option<usize> {
         if *ssthresh != usize::MAX {
-            self.bits |= DONE;
+            self.bits.set(DONE, true);
         }
         if self.done() {
             return standard_slow_start(cwnd, *ssthresh, ack.acked);
@@ -187,7 +188,7 @@ impl HyStart {
                 if u32::from(self.css_rounds) >= CSS_ROUNDS {
                     // Congestion avoidance from the window reached.
                     *ssthresh = *cwnd;
-                    self.bits |= DONE;
+                    self.bits.set(DONE, true);
                     return None;
                 }
             }

@@ -38,6 +38,7 @@ mod cubic;
 mod demux;
 mod ecn;
 mod errors;
+mod flags;
 pub mod hystart;
 mod input;
 mod listen;
@@ -254,9 +255,10 @@ impl TcpSockets {
     /// timestamps the offset is never read: it is left at 0 rather than hashed.
     fn initial(&self, local: SocketAddr, remote: SocketAddr, local_mss: usize, now: Instant) -> tcb::Initial {
         let keyed = |tuple: &[u8]| {
-            let offset = match self.timestamps {
-                true => siphasher::sip::SipHasher24::new_with_keys(self.isn_key.1, self.isn_key.0).hash(tuple) as u32,
-                false => 0,
+            let offset = if self.timestamps {
+                siphasher::sip::SipHasher24::new_with_keys(self.isn_key.1, self.isn_key.0).hash(tuple) as u32
+            } else {
+                0
             };
             tcb::Initial { iss: self.isn(tuple, now), ts_offset: offset, local_mss }
         };

@@ -2,6 +2,7 @@
 //! RFC 2018 SACK-permitted), what a SYN-ACK echoes, the timestamp on every later segment, and SACK blocks when
 //! they fit.
 
+use super::flags::Flags;
 use super::segment::{Outgoing, OutgoingKind};
 use super::tcb::{Tcb, DEFAULT_MSS, MAX_WINDOW_SHIFT};
 use super::timestamps::TIMESTAMP_OVERHEAD;
@@ -19,7 +20,7 @@ pub(crate) struct Agreed {
     /// The MSS our own interface allows (what we offered in our SYN), before the peer's option clamps `mss`.
     local_mss: u16,
     /// `OFFER_WSCALE`, `OFFER_SACK`, `OFFER_TIMESTAMPS`, `PEER_WANTS_WSCALE`, `SACK`: one byte for five flags.
-    flags: u8,
+    flags: Flags,
 }
 
 /// What our SYN offers (an active open; `TcpConfig::window_scaling`, `sack`, `timestamps`).
@@ -35,20 +36,11 @@ impl Agreed {
     /// Before the handshake: our interface's MSS, and what the configuration lets us offer.
     pub(crate) fn new(local_mss: usize, cfg: &TcpConfig) -> Agreed {
         let local_mss = to_u16(local_mss);
-        let offers = [(cfg.window_scaling, OFFER_WSCALE), (cfg.sack, OFFER_SACK), (cfg.timestamps, OFFER_TIMESTAMPS)];
-        let flags = offers.iter().filter(|(on, _)| *on).fold(0, |f, (_, flag)| f | flag);
+        let mut flags = Flags::NONE;
+        flags.set(OFFER_WSCALE, cfg.window_scaling);
+        flags.set(OFFER_SACK, cfg.sack);
+        flags.set(OFFER_TIMESTAMPS, cfg.timestamps);
         Agreed { mss: local_mss, local_mss, flags }
-    }
-
-    fn has(&self, flag: u8) -> bool {
-        self.flags & flag != 0
-    }
-    fn set(&mut self, flag: u8, on: bool) {
-        if on {
-            self.flags |= flag;
-        } else {
-            self.flags &= !flag;
-        }
     }
 
     pub(crate) fn mss(&self) -> usize {
@@ -58,14 +50,14 @@ impl Agreed {
         usize::from(self.local_mss)
     }
     pub(crate) fn sack(&self) -> bool {
-        self.has(SACK)
+        self.flags.has(SACK)
     }
 
     /// Forgets what a peer's SYN said (a crossed SYN turned out bogus).
     pub(crate) fn forget_peer(&mut self) {
         self.mss = self.local_mss;
-        self.set(PEER_WANTS_WSCALE, false);
-        self.set(SACK, false);
+        self.flags.set(PEER_WANTS_WSCALE, false);
+        self.flags.set(SACK, false);
     }
 
     /// The path allows only `mss` (RFC 1191): never above what the peer and our interface allow.
@@ -88,7 +80,7 @@ impl Tcb {
     /// Applies the peer's SYN options (RFC 6691 MSS, RFC 7323 window scale and timestamps, RFC 2018
     /// SACK-permitted), received at `now`. `mtu_mss` is what our interface allows.
     pub(crate) fn take_syn_options(&mut self, syn: &TcpRepr<'_>, mtu_mss: usize, cfg: &TcpConfig, now: Instant) {
-        self.opts.set(SACK, cfg.sack && syn.options.sack_permitted);
+        self.opts.flags.set(SACK, cfg.sack && syn.options.sack_permitted);
         let peer_mss = syn.options.mss.map_or(DEFAULT_MSS, usize::from);
         self.opts.mss = to_u16(peer_mss.min(mtu_mss).max(64));
         self.ts.negotiate(cfg.timestamps, syn.options.timestamp, self.rcv.nxt(), now);
@@ -99,11 +91,11 @@ impl Tcb {
         self.restart_congestion();
         match syn.options.window_scale {
             Some(shift) if cfg.window_scaling => {
-                self.opts.set(PEER_WANTS_WSCALE, true);
+                self.opts.flags.set(PEER_WANTS_WSCALE, true);
                 self.snd.set_peer_wscale(shift.min(MAX_WINDOW_SHIFT));
             }
             _ => {
-                self.opts.set(PEER_WANTS_WSCALE, false);
+                self.opts.flags.set(PEER_WANTS_WSCALE, false);
                 self.snd.set_peer_wscale(0);
                 self.rcv.set_wscale(0);
             }
@@ -121,14 +113,14 @@ impl Tcb {
             options.mss = Some(self.opts.local_mss);
             // An active open offers what the configuration allows; a SYN-ACK echoes what the peer offered.
             let active = self.state == TcpState::SynSent;
-            if active && self.opts.has(OFFER_TIMESTAMPS) {
+            if active && self.opts.flags.has(OFFER_TIMESTAMPS) {
                 options.timestamp = Some((self.ts.value(now), 0));
             }
-            let wscale = self.opts.has(if active { OFFER_WSCALE } else { PEER_WANTS_WSCALE });
+            let wscale = self.opts.flags.has(if active { OFFER_WSCALE } else { PEER_WANTS_WSCALE });
             if wscale {
                 options.window_scale = Some(self.rcv.wscale());
             }
-            options.sack_permitted = self.opts.has(if active { OFFER_SACK } else { SACK });
+            options.sack_permitted = self.opts.flags.has(if active { OFFER_SACK } else { SACK });
         } else if self.opts.sack() && tx.flags.contains(TcpFlags::ACK) && self.rcv.has_sack_news() {
             options.sack_blocks = self.rcv.take_sack_blocks();
             return true;

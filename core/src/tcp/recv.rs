@@ -4,6 +4,7 @@
 use super::autotune::RecvAutotune;
 use super::buffer::RecvBuffer;
 use super::byte_queue::BlockPool;
+use super::flags::Flags;
 use super::seq::SeqNum;
 use crate::time::Instant;
 
@@ -30,7 +31,7 @@ pub(crate) struct RecvSequence {
     duplicate: (SeqNum, SeqNum),
     /// Which of the three above are set: sequence numbers have no spare value, so three `Option`s would take
     /// 28 bytes of every connection instead of these 17.
-    marked: u8,
+    marked: Flags,
 }
 
 /// Bits of `RecvSequence::marked`.
@@ -40,19 +41,17 @@ const DUPLICATE: u8 = 4;
 
 impl RecvSequence {
     fn pending_fin(&self) -> Option<SeqNum> {
-        (self.marked & FIN_PENDING != 0).then_some(self.pending_fin)
+        self.marked.has(FIN_PENDING).then_some(self.pending_fin)
     }
     fn last_out_of_order(&self) -> Option<SeqNum> {
-        (self.marked & OUT_OF_ORDER != 0).then_some(self.last_out_of_order)
+        self.marked.has(OUT_OF_ORDER).then_some(self.last_out_of_order)
     }
     fn set_duplicate(&mut self, range: (SeqNum, SeqNum)) {
         self.duplicate = range;
-        self.marked |= DUPLICATE;
+        self.marked.set(DUPLICATE, true);
     }
     fn take_duplicate(&mut self) -> Option<(SeqNum, SeqNum)> {
-        let d = (self.marked & DUPLICATE != 0).then_some(self.duplicate);
-        self.marked &= !DUPLICATE;
-        d
+        self.marked.take(DUPLICATE).then_some(self.duplicate)
     }
 }
 
@@ -81,7 +80,7 @@ impl RecvSequence {
             pending_fin: SeqNum(0),
             last_out_of_order: SeqNum(0),
             duplicate: (SeqNum(0), SeqNum(0)),
-            marked: 0,
+            marked: Flags::NONE,
         }
     }
 
@@ -138,7 +137,7 @@ impl RecvSequence {
         let in_order = seq == self.nxt;
         if !in_order {
             self.last_out_of_order = seq;
-            self.marked |= OUT_OF_ORDER;
+            self.marked.set(OUT_OF_ORDER, true);
             // RFC 2883 §4 case 3: out-of-order data we already hold is reported too, with the block holding it
             // next (it is the latest, so it comes right after the D-SACK).
             let end = seq + payload.len();
@@ -155,7 +154,7 @@ impl RecvSequence {
     /// A FIN at `seq` arrived (perhaps beyond a gap).
     pub(crate) fn note_fin(&mut self, seq: SeqNum) {
         self.pending_fin = seq;
-        self.marked |= FIN_PENDING;
+        self.marked.set(FIN_PENDING, true);
     }
 
     /// If the FIN noted is next in sequence, it is received now (RCV.NXT moves past it): returns whether it was.
@@ -163,7 +162,7 @@ impl RecvSequence {
         if self.pending_fin() != Some(self.nxt) || self.fin_received {
             return false;
         }
-        self.marked &= !FIN_PENDING;
+        self.marked.set(FIN_PENDING, false);
         self.nxt = self.nxt + 1;
         self.fin_received = true;
         true
@@ -241,7 +240,7 @@ impl RecvSequence {
 
     /// Is there anything for SACK blocks to say?
     pub(crate) fn has_sack_news(&self) -> bool {
-        self.marked & DUPLICATE != 0 || self.buf.has_out_of_order()
+        self.marked.has(DUPLICATE) || self.buf.has_out_of_order()
     }
 
     /// RFC 2018 §4: up to four blocks: a D-SACK first if data arrived twice (RFC 2883 §4, reported once: it is
