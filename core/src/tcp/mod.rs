@@ -301,7 +301,7 @@ impl TcpSockets {
 
     /// A new connection's box: a spare one if there is one (what it held is dropped in place). `make` builds
     /// the connection inside: the compiler then builds a new box's connection where it stays, where a
-    /// connection built by the caller was built on the stack and copied in (648 bytes read back right after
+    /// connection built by the caller was built on the stack and copied in (the whole TCB read back right after
     /// being written field by field, which stalls the CPU, and a memcpy call). A spare box still gets a copy:
     /// it holds its old connection until the new one replaces it.
     fn boxed(&mut self, make: impl FnOnce() -> Tcb) -> Box<Tcb> {
