@@ -23,8 +23,10 @@
 //!   forgets it).
 //!
 //! Each concept's state is a small struct private to its file (`SendSequence`, `RecvSequence`, `Agreed`,
-//! `Timers`, `LossRecovery` with `Rack` and `Prr`, `AckState`, `RttTiming`, `EcnState`, `Owner`): other files read it through accessors and
-//! change it only through the methods its file offers.
+//! `Timers`, `LossRecovery` with `Rack` (which keeps the SACK scoreboard) and `Prr`, `AckState`, `RttEstimator`
+//! (which times one segment per round trip), `EcnState`, `Owner`): other files read it through accessors and
+//! change it only through the methods its file offers. Booleans of one concept share a byte (`flags.rs`): every
+//! byte of a connection is paid once per connection, a million times at scale.
 
 mod ack;
 mod autotune;
