@@ -151,6 +151,9 @@ impl LossRecovery {
     fn undo_mut(&mut self) -> Option<&mut Undo> {
         self.episode.as_mut()?.undo.as_mut()
     }
+    fn prr(&self) -> Option<&Prr> {
+        self.episode.as_ref()?.prr.as_ref()
+    }
     fn prr_mut(&mut self) -> Option<&mut Prr> {
         self.episode.as_mut()?.prr.as_mut()
     }
@@ -496,7 +499,7 @@ impl Tcb {
     /// What SACK recovery may send now: PRR's allowance (RFC 6937), or without PRR what RFC 6675's pipe
     /// leaves below ssthresh.
     pub(crate) fn recovery_allowance(&self) -> usize {
-        let allowance = match self.recovery.episode.as_ref().and_then(|e| e.prr.as_ref()) {
+        let allowance = match self.recovery.prr() {
             Some(prr) => prr.allowance(self.pipe()),
             None => self.cc.ssthresh().saturating_sub(self.pipe()),
         };
@@ -510,7 +513,7 @@ impl Tcb {
     /// An ACK during SACK recovery reported `delivered` bytes delivered (RFC 6937's DeliveredData: newly
     /// acknowledged plus newly SACKed): PRR sets what may go out in answer.
     pub(crate) fn prr_on_ack(&mut self, delivered: usize) {
-        if self.recovery.prr_mut().is_none() {
+        if self.recovery.prr().is_none() {
             return;
         }
         let (pipe, ssthresh, mss) = (self.pipe(), self.cc.ssthresh(), self.opts.mss());

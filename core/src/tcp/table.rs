@@ -148,20 +148,20 @@ impl ConnTable {
 
     /// Puts a connection (back, or for the first time) into its slot.
     pub(crate) fn put(&mut self, h: SocketHandle, tcb: Box<Tcb>) {
-        if let Some(hint) = self.untake(h) {
-            let slot = match hint.and_then(|at| self.slots.get_bucket_mut(at)) {
-                Some(slot) if slot.handle == h => Some(slot),
-                // The table moved since (or no hint): the stand-in is found by its handle.
-                _ => self.slots.find_mut(hash(&h), |t| t.handle == h),
-            };
-            if let Some(slot) = slot {
-                self.stand_in = Some(core::mem::replace(slot, tcb));
-                return;
+        let taken = self.untake(h);
+        // The remembered bucket, if the table has not moved since; else the slot is found by its handle.
+        let hinted = taken.flatten().and_then(|at| self.slots.get_bucket_mut(at)).filter(|slot| slot.handle == h);
+        let slot = match hinted {
+            Some(slot) => Some(slot),
+            None => self.slots.find_mut(hash(&h), |t| t.handle == h),
+        };
+        match slot {
+            Some(slot) => {
+                let was = core::mem::replace(slot, tcb);
+                if taken.is_some() {
+                    self.stand_in = Some(was); // what stood in for it, kept for the next take
+                }
             }
-            // (A taken connection always has its stand-in; the insertion below is only a safe fallback.)
-        }
-        match self.slots.find_mut(hash(&h), |t| t.handle == h) {
-            Some(slot) => *slot = tcb,
             None => {
                 self.slots.insert_unique(hash(&h), tcb, |t| hash(&t.handle));
             }

@@ -229,10 +229,16 @@ impl Ends {
         }
     }
     pub(crate) fn local_ip(&self) -> IpAddr {
-        self.local().ip()
+        match self {
+            Ends::V4 { local, .. } => IpAddr::V4(*local),
+            Ends::Other(ends) => ends.0.ip(),
+        }
     }
     pub(crate) fn remote_ip(&self) -> IpAddr {
-        self.remote().ip()
+        match self {
+            Ends::V4 { remote, .. } => IpAddr::V4(*remote),
+            Ends::Other(ends) => ends.1.ip(),
+        }
     }
 }
 
