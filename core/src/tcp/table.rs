@@ -1,9 +1,8 @@
 //! The connection table: every TCB by socket handle.
 //!
 //! Handling an input takes a connection out of the table (so the stack can be borrowed mutably while the
-//! connection works) and puts it back afterwards. While the connection is out, a stand-in holds its slot, so
-//! taking and putting back are one lookup and a swap, not a removal and a re-insertion. A slot is one pointer:
-//! the handle it is found by is read from the TCB (or its stand-in) itself.
+//! connection works) and puts it back afterwards. Handles are handed out in increasing order, so a plain
+//! array indexed by the handle modulo its length finds almost every connection with one read.
 
 use super::tcb::Tcb;
 use crate::api::SocketHandle;
@@ -60,132 +59,123 @@ pub(crate) fn shrunk_capacity(len: usize, capacity: usize) -> Option<usize> {
     (capacity > SHRINK_FLOOR && len < capacity / 8).then(|| (len * 2).max(SHRINK_FLOOR))
 }
 
-/// Connections by handle.
+/// Connections by handle, each in slot `handle mod capacity` of a plain array.
 ///
-/// A connection taken out leaves a stand-in (a TCB that is never a connection, carrying only the handle) in its
-/// slot, and the table remembers the slot's bucket (an index, stable until the table grows or shrinks: only a
-/// hint, checked against the handle it must hold). Putting the connection back is then a swap, not a second
-/// lookup. A stand-in is kept for the next take.
+/// The stack hands out handles in increasing order, so the live ones lie in a window about as wide as there
+/// are connections, and in a table at least that long they never share a slot: finding a connection is one
+/// read of its slot, with no hash and no control bytes, and the next read is the TCB itself (a frame's lookup
+/// misses the cache once before reaching the connection, not twice). A connection whose slot is held (its
+/// handle lies a multiple of the capacity away from a live one's: a long-lived connection among many newer
+/// ones) lives in a small hash table beside the array.
+///
+/// Handling an input takes a connection out of its slot (so the stack can be borrowed mutably while the
+/// connection works) and puts it back afterwards: both are one read and one write of the slot.
 #[derive(Debug, Default)]
 pub(crate) struct ConnTable {
-    /// Boxed so that taking a connection out and putting it back moves a pointer, not the TCB; one word per
-    /// slot (a million connections' table is then 19 MB, not 36).
-    slots: HashTable<Box<Tcb>>,
-    /// The connection taken out, and the bucket its stand-in holds.
-    taken: Option<(SocketHandle, usize)>,
-    /// Connections taken out while `taken` was out too (a take nested in another: rare), without a hint.
-    taken_too: Vec<SocketHandle>,
-    /// A stand-in not in use.
-    stand_in: Option<Box<Tcb>>,
+    /// A power of two long (or empty), never shorter than `len`: one pointer per slot (a million connections'
+    /// array is 8 MiB).
+    slots: Vec<Option<Box<Tcb>>>,
+    /// Connections whose own slot was held by another when they went in.
+    displaced: HashTable<Box<Tcb>>,
+    /// Connections in the table (taken-out ones are not).
+    len: usize,
 }
+
+/// Slots of a table's first array.
+const FIRST_CAPACITY: usize = 16;
 
 fn hash(h: &SocketHandle) -> u64 {
     HandleHasher.hash_one(h)
 }
 
-/// A stand-in for the first connection taken out (and for a nested take): made once, then kept.
-#[cold]
-fn new_stand_in() -> Box<Tcb> {
-    Box::new(Tcb::stand_in())
-}
-
 impl ConnTable {
-    fn is_taken(&self, h: &SocketHandle) -> bool {
-        self.taken.is_some_and(|(k, _)| k == *h) || (!self.taken_too.is_empty() && self.taken_too.contains(h))
+    /// The slot `h` belongs in (`slots` is not empty).
+    fn home(&self, h: SocketHandle) -> usize {
+        h.0 as usize & (self.slots.len() - 1)
     }
 
-    /// Forgets that `h` is out; returns the bucket its stand-in held then, if known.
-    fn untake(&mut self, h: SocketHandle) -> Option<Option<usize>> {
-        match self.taken {
-            Some((k, at)) if k == h => {
-                self.taken = None;
-                Some(Some(at))
-            }
-            _ => {
-                let i = self.taken_too.iter().position(|k| *k == h)?;
-                self.taken_too.swap_remove(i);
-                Some(None)
-            }
+    /// The slot holding `h`, if `h` is in its own slot.
+    fn slot_of(&self, h: SocketHandle) -> Option<usize> {
+        if self.slots.is_empty() {
+            return None;
         }
+        let i = self.home(h);
+        self.slots[i].as_ref().is_some_and(|t| t.handle == h).then_some(i)
     }
 
     pub(crate) fn get(&self, h: &SocketHandle) -> Option<&Tcb> {
-        if self.is_taken(h) {
-            return None;
+        match self.slot_of(*h) {
+            Some(i) => self.slots[i].as_deref(),
+            None if self.displaced.is_empty() => None,
+            None => self.displaced.find(hash(h), |t| t.handle == *h).map(|t| &**t),
         }
-        self.slots.find(hash(h), |t| t.handle == *h).map(|t| &**t)
     }
 
     pub(crate) fn get_mut(&mut self, h: &SocketHandle) -> Option<&mut Tcb> {
-        if self.is_taken(h) {
-            return None;
+        match self.slot_of(*h) {
+            Some(i) => self.slots[i].as_deref_mut(),
+            None if self.displaced.is_empty() => None,
+            None => self.displaced.find_mut(hash(h), |t| t.handle == *h).map(|t| &mut **t),
         }
-        self.slots.find_mut(hash(h), |t| t.handle == *h).map(|t| &mut **t)
     }
 
-    /// Takes a connection out to work on it; [`ConnTable::put`] or [`ConnTable::remove`] must follow.
+    /// Takes a connection out to work on it; [`ConnTable::put`] (or, for a connection that is gone, nothing)
+    /// follows.
     pub(crate) fn take(&mut self, h: &SocketHandle) -> Option<Box<Tcb>> {
-        if self.is_taken(h) {
-            return None;
-        }
-        let mut slot = self.slots.find_entry(hash(h), |t| t.handle == *h).ok()?;
-        let at = slot.bucket_index();
-        let mut stand_in = self.stand_in.take().unwrap_or_else(new_stand_in);
-        stand_in.handle = *h;
-        let tcb = core::mem::replace(slot.get_mut(), stand_in);
-        match self.taken {
-            None => self.taken = Some((*h, at)),
-            Some(_) => self.taken_too(*h),
-        }
-        Some(tcb)
-    }
-
-    /// A take nested in another (rare): kept out of the common path.
-    #[cold]
-    fn taken_too(&mut self, h: SocketHandle) {
-        self.taken_too.push(h);
-    }
-
-    /// Puts a connection (back, or for the first time) into its slot.
-    pub(crate) fn put(&mut self, h: SocketHandle, tcb: Box<Tcb>) {
-        let taken = self.untake(h);
-        // The remembered bucket, if the table has not moved since; else the slot is found by its handle.
-        let hinted = taken.flatten().and_then(|at| self.slots.get_bucket_mut(at)).filter(|slot| slot.handle == h);
-        let slot = match hinted {
-            Some(slot) => Some(slot),
-            None => self.slots.find_mut(hash(&h), |t| t.handle == h),
+        let tcb = match self.slot_of(*h) {
+            Some(i) => self.slots[i].take(),
+            None if self.displaced.is_empty() => None,
+            None => self.displaced.find_entry(hash(h), |t| t.handle == *h).ok().map(|e| e.remove().0),
         };
-        match slot {
-            Some(slot) => {
-                let was = core::mem::replace(slot, tcb);
-                if taken.is_some() {
-                    self.stand_in = Some(was); // what stood in for it, kept for the next take
-                }
-            }
-            None => {
-                self.slots.insert_unique(hash(&h), tcb, |t| hash(&t.handle));
+        self.len -= usize::from(tcb.is_some());
+        tcb
+    }
+
+    /// Puts a connection (back, or for the first time) into the table.
+    pub(crate) fn put(&mut self, h: SocketHandle, tcb: Box<Tcb>) {
+        debug_assert_eq!(tcb.handle, h, "a connection is put under its own handle");
+        if self.len >= self.slots.len() {
+            self.resize((self.slots.len() * 2).max(FIRST_CAPACITY));
+        }
+        self.place(tcb);
+        self.len += 1;
+    }
+
+    /// Into its own slot if free, else beside.
+    fn place(&mut self, tcb: Box<Tcb>) {
+        let i = self.home(tcb.handle);
+        match &mut self.slots[i] {
+            slot @ None => *slot = Some(tcb),
+            Some(_) => {
+                self.displaced.insert_unique(hash(&tcb.handle), tcb, |t| hash(&t.handle));
             }
         }
     }
 
-    /// Forgets the slot of a connection that is gone.
+    /// Forgets the slot of a connection that is gone (usually taken out already, so only the table's size is
+    /// looked at).
     pub(crate) fn remove(&mut self, h: &SocketHandle) {
-        if let Ok(slot) = self.slots.find_entry(hash(h), |t| t.handle == *h) {
-            let (removed, _) = slot.remove();
-            if self.untake(*h).is_some() {
-                // The connection itself is out (its caller drops it): what was in the slot is its stand-in.
-                self.stand_in = Some(removed);
-            }
+        drop(self.take(h));
+        if let Some(capacity) = shrunk_capacity(self.len, self.slots.len()) {
+            self.resize(capacity.next_power_of_two());
         }
-        // A shrink moves every entry: the bucket remembered becomes a stale hint (checked when used).
-        if let Some(capacity) = shrunk_capacity(self.slots.len(), self.slots.capacity()) {
-            self.slots.shrink_to(capacity, |t| hash(&t.handle));
+    }
+
+    /// Moves every connection into an array of `capacity` slots (a power of two, at least `len`); the
+    /// displaced ones go home if they can.
+    #[cold]
+    fn resize(&mut self, capacity: usize) {
+        let old = core::mem::take(&mut self.slots);
+        self.slots.resize_with(capacity, || None);
+        let displaced = core::mem::take(&mut self.displaced);
+        for tcb in old.into_iter().flatten().chain(displaced) {
+            self.place(tcb);
         }
     }
 
     /// Every handle, in handle order.
     pub(crate) fn handles(&self) -> Vec<SocketHandle> {
-        let mut v: Vec<SocketHandle> = self.slots.iter().map(|t| t.handle).collect();
+        let mut v: Vec<SocketHandle> = self.slots.iter().flatten().chain(&self.displaced).map(|t| t.handle).collect();
         v.sort();
         v
     }
@@ -203,66 +193,76 @@ mod tests {
         Box::new(Tcb::active_open(SocketHandle(h), ends, initial, &crate::config::TcpConfig::default()))
     }
 
+    fn found(t: &ConnTable, h: u32) -> bool {
+        t.get(&SocketHandle(h)).is_some_and(|x| x.handle == SocketHandle(h))
+    }
+
     #[test]
     fn a_connection_goes_back_where_it_was_taken_from_even_if_the_table_moved() {
         let mut t = ConnTable::default();
-        for h in 0..4 {
+        for h in 1..5 {
             t.put(SocketHandle(h), tcb(h));
         }
-        // Back in place: the remembered bucket.
         let a = t.take(&SocketHandle(2)).unwrap();
-        assert!(t.get(&SocketHandle(2)).is_none(), "taken out");
+        assert!(t.get(&SocketHandle(2)).is_none() && t.get_mut(&SocketHandle(2)).is_none(), "taken out");
+        assert!(t.take(&SocketHandle(2)).is_none(), "already out");
         t.put(SocketHandle(2), a);
-        assert_eq!(t.get(&SocketHandle(2)).unwrap().handle, SocketHandle(2));
-        // The table grows (every entry moves) while one is out: the stale bucket is not trusted.
+        assert!(found(&t, 2));
+        // The table grows (every entry moves) while one is out.
         let b = t.take(&SocketHandle(1)).unwrap();
-        for h in 4..10_000 {
+        for h in 5..10_000 {
             t.put(SocketHandle(h), tcb(h));
         }
         t.put(SocketHandle(1), b);
-        // Put back under another handle than the one taken: found by lookup, the hint ignored.
+        assert!((1..10_000).all(|h| found(&t, h)));
+        assert!(t.displaced.is_empty(), "handles in a window narrower than the table never share a slot");
+        assert_eq!(t.slots.len(), 16_384);
+        // Two out at once (a take nested in another), put back in the other order.
         let c = t.take(&SocketHandle(3)).unwrap();
         let d = t.take(&SocketHandle(5)).unwrap();
-        t.put(SocketHandle(3), c);
+        assert!(found(&t, 4) && !found(&t, 3) && !found(&t, 5));
         t.put(SocketHandle(5), d);
-        assert!((0..10_000).all(|h| t.get(&SocketHandle(h)).is_some_and(|x| x.handle == SocketHandle(h))));
+        t.put(SocketHandle(3), c);
+        assert!((1..10_000).all(|h| found(&t, h)));
         // Emptied out: the table shrinks, and what is left is still found.
         let e = t.take(&SocketHandle(9_999)).unwrap();
-        for h in 0..9_990 {
+        for h in 1..9_990 {
             t.remove(&SocketHandle(h));
         }
         t.put(SocketHandle(9_999), e);
-        assert!(t.slots.capacity() <= 2 * SHRINK_FLOOR, "{}", t.slots.capacity());
+        assert!(t.slots.len() <= 2 * SHRINK_FLOOR, "{}", t.slots.len());
         assert_eq!(t.handles(), (9_990..10_000).map(SocketHandle).collect::<Vec<_>>());
     }
 
     #[test]
-    fn a_taken_connection_is_not_found_until_it_is_back_and_its_stand_in_is_reused() {
+    fn handles_a_capacity_apart_share_a_slot_and_are_all_found() {
         let mut t = ConnTable::default();
-        for h in 0..3 {
+        // 1, 17, 33, 49 and 65 all want slot 1 of the first 16; later ones go beside until the table grows.
+        let hs: Vec<u32> = (0..5).map(|i| 1 + 16 * i).collect();
+        for &h in &hs {
             t.put(SocketHandle(h), tcb(h));
         }
-        // Two out at once (a take nested in another): neither is found, nor taken again; the rest are.
-        let a = t.take(&SocketHandle(0)).unwrap();
-        let b = t.take(&SocketHandle(1)).unwrap();
-        assert!(t.get(&SocketHandle(0)).is_none() && t.get_mut(&SocketHandle(1)).is_none());
-        assert!(t.take(&SocketHandle(0)).is_none(), "already out");
-        assert_eq!(t.get(&SocketHandle(2)).unwrap().handle, SocketHandle(2));
-        assert_eq!(t.handles(), vec![SocketHandle(0), SocketHandle(1), SocketHandle(2)], "the slots stay");
-        // One goes back (in the other order), one is gone for good: its slot and stand-in go with it.
-        t.put(SocketHandle(1), b);
-        t.remove(&SocketHandle(0));
-        drop(a);
-        assert_eq!(t.handles(), vec![SocketHandle(1), SocketHandle(2)]);
-        assert_eq!(t.get(&SocketHandle(1)).unwrap().handle, SocketHandle(1));
-        assert!(t.taken.is_none() && t.taken_too.is_empty());
-        assert!(t.stand_in.is_some(), "a stand-in kept for the next take");
-        // The next take uses the kept stand-in: no new one is made.
-        let c = t.take(&SocketHandle(2)).unwrap();
-        assert!(t.stand_in.is_none());
-        t.put(SocketHandle(2), c);
-        assert!(t.stand_in.is_some());
-        assert_eq!(t.get(&SocketHandle(2)).unwrap().handle, SocketHandle(2));
+        assert!(!t.displaced.is_empty());
+        assert!(hs.iter().all(|&h| found(&t, h)));
+        // One beside is taken out and put back; the one in the slot leaves, and the slot's next owner is the
+        // connection put next (the displaced stay where they are until the table moves).
+        let x = t.take(&SocketHandle(33)).unwrap();
+        assert!(!found(&t, 33));
+        t.put(SocketHandle(33), x);
+        t.remove(&SocketHandle(1));
+        assert!(t.get(&SocketHandle(1)).is_none());
+        t.put(SocketHandle(81), tcb(81));
+        assert!([17, 33, 49, 65, 81].iter().all(|&h| found(&t, h)));
+        // Growing re-places every connection, the displaced ones at home where they can be.
+        for h in 100..120 {
+            t.put(SocketHandle(h), tcb(h));
+        }
+        assert!([17, 33, 49, 65, 81].iter().all(|&h| found(&t, h)));
+        assert!((100..120).all(|h| found(&t, h)));
+        assert_eq!(t.handles().len(), 25);
+        let mut all = vec![17, 33, 49, 65, 81];
+        all.extend(100..120);
+        assert_eq!(t.handles(), all.into_iter().map(SocketHandle).collect::<Vec<_>>());
     }
 
     #[test]

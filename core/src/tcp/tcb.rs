@@ -336,16 +336,6 @@ impl Tcb {
         }
     }
 
-    /// What holds a connection's slot in the connection table while the connection is taken out: never a
-    /// connection itself (CLOSED, no ends), only its handle matters, set by the table.
-    pub(crate) fn stand_in() -> Tcb {
-        let nowhere = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 0);
-        let initial = Initial { iss: SeqNum(0), ts_offset: 0, local_mss: DEFAULT_MSS };
-        let mut tcb = Tcb::new(SocketHandle(0), TcpState::Closed, (nowhere, nowhere), initial, &TcpConfig::default());
-        tcb.linked = false;
-        tcb
-    }
-
     /// Active open (RFC 9293 §3.10.1): SYN-SENT, about to send its SYN from `initial.iss`.
     pub(crate) fn active_open(
         handle: SocketHandle,
