@@ -30,6 +30,7 @@
 
 mod ack;
 mod autotune;
+mod bucket_table;
 mod buffer;
 mod byte_queue;
 mod commands;
