@@ -21,6 +21,8 @@ pub struct Many {
     /// (A's socket, B's socket) per connection.
     pub conns: Vec<(SocketHandle, SocketHandle)>,
     listeners: Vec<SocketHandle>,
+    /// State of the xorshift that picks the next exchange's connection (successive exchanges continue it).
+    pick: u64,
 }
 
 /// Timing of one phase.
@@ -42,7 +44,7 @@ impl Many {
         for c in [&mut a, &mut b] {
             c.tcp.max_backlog = BATCH as usize;
         }
-        Many { pair: Pair::with_configs(a, b), conns: Vec::new(), listeners: Vec::new() }
+        Many { pair: Pair::with_configs(a, b), conns: Vec::new(), listeners: Vec::new(), pick: 0x2545_f491_4f6c_dd1d }
     }
 
     /// Opens connections until there are `n`; returns the cost of the last batch (the marginal cost at n).
@@ -96,7 +98,7 @@ impl Many {
     /// B reads them and sends them back, A reads them.
     pub fn exchange(&mut self, rounds: u64, size: usize) -> Phase {
         let msg = vec![0x5a; size];
-        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut x = self.pick;
         let start = std::time::Instant::now();
         let frames_before = self.pair.frames;
         for _ in 0..rounds {
@@ -113,7 +115,19 @@ impl Many {
             assert_eq!(recv_all(&mut self.pair, Side::A, a).len(), size);
             self.pair.events.retain(|e| !matches!(e.2, Event::Readable | Event::Writable));
         }
+        self.pick = x;
         Phase { secs: start.elapsed().as_secs_f64(), frames: self.pair.frames - frames_before }
+    }
+
+    /// Runs timers (delayed ACKs, then the segments Nagle held back for them, then their ACKs) until no
+    /// connection holds data it sent: every one is idle again.
+    pub fn settle(&mut self) {
+        for _ in 0..10 {
+            if !self.pair.advance_to_next_timer() {
+                break;
+            }
+            self.pair.pump();
+        }
     }
 
     /// Closes every connection the way a client that asked and a server that answered do: A closes first (its
