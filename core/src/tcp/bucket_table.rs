@@ -238,4 +238,37 @@ mod tests {
         assert!(t.buckets.iter().any(|b| b.passed > 0));
         assert!((next - live..next).all(|k| t.get(k) == Some(SocketHandle(k as u32))));
     }
+
+    proptest::proptest! {
+        /// Whatever the inserts, replacements and removals, the table answers as a `HashMap` does, and its
+        /// overflow counts stay exact. Keys from a small range collide in buckets; the tiny hasher keys make
+        /// growth, overflow and shrinking all happen.
+        #[test]
+        fn answers_as_a_hash_map_does(ops in proptest::collection::vec((0u8..3, 1u64..300, 1u32..6), 0..3000)) {
+            let mut t = BucketTable::new(SeededHasher(5, 6));
+            let mut model = std::collections::HashMap::new();
+            for (op, key, h) in ops {
+                match op {
+                    0 => {
+                        t.insert(key, SocketHandle(h));
+                        model.insert(key, h);
+                    }
+                    1 => {
+                        let held = model.get(&key) == Some(&h);
+                        proptest::prop_assert_eq!(t.remove_if(key, SocketHandle(h)), held);
+                        if held {
+                            model.remove(&key);
+                        }
+                    }
+                    _ => {}
+                }
+                proptest::prop_assert_eq!(t.get(key), model.get(&key).map(|&h| SocketHandle(h)));
+                proptest::prop_assert_eq!(t.len, model.len());
+            }
+            for key in 1..300 {
+                proptest::prop_assert_eq!(t.get(key), model.get(&key).map(|&h| SocketHandle(h)));
+            }
+            proptest::prop_assert_eq!(t.buckets.iter().map(|b| b.passed).collect::<Vec<_>>(), passed_counts(&t));
+        }
+    }
 }

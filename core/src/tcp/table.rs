@@ -286,4 +286,59 @@ mod tests {
         assert!(m.capacity() <= 2 * SHRINK_FLOOR, "{}", m.capacity());
         assert!((99_990..100_000).all(|i| m.get(&i) == Some(&i)));
     }
+
+    proptest::proptest! {
+        /// Opening connections in handle order, closing any, and taking one or two out and putting them back in
+        /// any order: every connection in the table is found under its handle and no other, none that is out
+        /// is, and the handles listed are the model's.
+        #[test]
+        fn finds_what_a_model_holds(ops in proptest::collection::vec((0u8..4, 0usize..64), 0..1500)) {
+            let mut t = ConnTable::default();
+            let mut held = std::collections::BTreeSet::new();
+            let mut out: Vec<Box<Tcb>> = Vec::new();
+            let mut next = 1u32;
+            for (op, pick) in ops {
+                let nth = |set: &std::collections::BTreeSet<u32>| set.iter().nth(pick % set.len().max(1)).copied();
+                match op {
+                    0 => {
+                        // Handles grow, sometimes by a stride that makes live ones share a slot.
+                        next += if pick % 7 == 0 { 64 } else { 1 };
+                        t.put(SocketHandle(next), tcb(next));
+                        held.insert(next);
+                    }
+                    1 => {
+                        if let Some(h) = nth(&held) {
+                            t.remove(&SocketHandle(h));
+                            held.remove(&h);
+                        }
+                    }
+                    2 if out.len() < 2 => {
+                        if let Some(h) = nth(&held) {
+                            let x = t.take(&SocketHandle(h));
+                            proptest::prop_assert!(x.as_ref().is_some_and(|x| x.handle == SocketHandle(h)));
+                            proptest::prop_assert!(t.take(&SocketHandle(h)).is_none(), "already out");
+                            out.extend(x);
+                            held.remove(&h);
+                        }
+                    }
+                    _ => {
+                        if !out.is_empty() {
+                            let x = out.swap_remove(pick % out.len());
+                            held.insert(x.handle.0);
+                            t.put(x.handle, x);
+                        }
+                    }
+                }
+                // Every connection held, every one out, and the newest handles (held or gone).
+                let recent = next.saturating_sub(130)..=next;
+                for h in held.iter().copied().chain(out.iter().map(|x| x.handle.0)).chain(recent) {
+                    let want = held.contains(&h);
+                    proptest::prop_assert_eq!(t.get(&SocketHandle(h)).map(|x| x.handle), want.then_some(SocketHandle(h)));
+                }
+                proptest::prop_assert_eq!(t.len, held.len());
+            }
+            let listed: Vec<u32> = t.handles().iter().map(|h| h.0).collect();
+            proptest::prop_assert_eq!(listed, held.into_iter().collect::<Vec<_>>());
+        }
+    }
 }
