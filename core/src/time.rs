@@ -45,6 +45,14 @@ impl Instant {
     pub const fn as_nanos(self) -> u64 {
         !self.0.get()
     }
+    /// The earlier of two optional times, `None` meaning never. Branch-free on the stored words: `None` is
+    /// stored as 0, below every time, and a later time's inverted nanoseconds are smaller, so the earlier time
+    /// is the larger word.
+    pub(crate) fn earlier(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
+        let word = |t: Option<Instant>| t.map_or(0, |t| t.0.get());
+        NonZeroU64::new(word(a).max(word(b))).map(Instant)
+    }
+
     /// Time elapsed since `earlier`, zero if `earlier` is in the future.
     pub fn saturating_duration_since(self, earlier: Instant) -> Duration {
         Duration::from_nanos(self.as_nanos().saturating_sub(earlier.as_nanos()))
@@ -199,6 +207,22 @@ mod tests {
         }
         assert_eq!(Span::ZERO.get(), Duration::ZERO);
         assert_eq!(Span::new(Duration::MAX).get(), Duration::from_nanos(u64::MAX - 1));
+    }
+
+    #[test]
+    fn the_earlier_of_two_optional_times_treats_none_as_never() {
+        let times =
+            [None, Some(Instant::ZERO), Some(Instant::from_nanos(7)), Some(Instant::from_secs(9)), Some(Instant::MAX)];
+        for a in times {
+            for b in times {
+                let want = match (a, b) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, None) => a,
+                    (None, b) => b,
+                };
+                assert_eq!(Instant::earlier(a, b), want, "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]

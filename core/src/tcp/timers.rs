@@ -44,13 +44,7 @@ impl Timers {
         // Called after every input, just after the input set some of the deadlines: each is read on its own (an
         // array of them was copied in 16-byte loads, each spanning two 8-byte fields just stored, which stalls
         // the CPU: store forwarding fails).
-        fn earlier(a: Option<Instant>, b: Option<Instant>) -> Option<Instant> {
-            match (a, b) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, None) => a,
-                (None, b) => b,
-            }
-        }
+        let earlier = Instant::earlier;
         let transfer = earlier(earlier(self.rtx, self.tlp), earlier(self.reorder, self.persist));
         earlier(transfer, earlier(self.delack, self.close))
     }
