@@ -408,15 +408,6 @@ impl Ipv4Repr {
     pub fn emit<T: AsRef<[u8]> + AsMut<[u8]>>(&self, packet: &mut Ipv4Packet<T>) {
         let total_len = u16::try_from(HEADER_LEN.saturating_add(self.payload_len)).unwrap_or(u16::MAX);
         let flags = flags_word(self.dont_frag, false, 0);
-        packet.set_version_and_header_len(VERSION, HEADER_LEN);
-        packet.set_dscp_ecn(self.ecn.bits());
-        packet.set_total_len(total_len);
-        packet.set_ident(self.ident);
-        packet.write_u16(field::FLAGS_FRAG, flags);
-        packet.set_ttl(self.ttl);
-        packet.set_protocol(self.protocol);
-        packet.set_src_addr(self.src_addr);
-        packet.set_dst_addr(self.dst_addr);
         let ver_ihl = (VERSION << 4) | ((HEADER_LEN / IHL_UNIT) as u8 & 0x0f);
         let (src, dst) = (u64::from(self.src_addr.to_bits()), u64::from(self.dst_addr.to_bits()));
         let words = u64::from(u16::from_be_bytes([ver_ihl, self.ecn.bits()]))
@@ -428,7 +419,19 @@ impl Ipv4Repr {
             + (src & 0xffff)
             + (dst >> 16)
             + (dst & 0xffff);
-        packet.set_checksum(!checksum::fold_short(words));
+        // The header is put together on the stack and written with one bounds check, not field by field.
+        let mut header = [0; HEADER_LEN];
+        header[field::VER_IHL] = ver_ihl;
+        header[field::DSCP_ECN] = self.ecn.bits();
+        header[field::TOTAL_LEN].copy_from_slice(&total_len.to_be_bytes());
+        header[field::IDENT].copy_from_slice(&self.ident.to_be_bytes());
+        header[field::FLAGS_FRAG].copy_from_slice(&flags.to_be_bytes());
+        header[field::TTL] = self.ttl;
+        header[field::PROTOCOL] = self.protocol.into();
+        header[field::CHECKSUM].copy_from_slice(&(!checksum::fold_short(words)).to_be_bytes());
+        header[field::SRC_ADDR].copy_from_slice(&self.src_addr.octets());
+        header[field::DST_ADDR].copy_from_slice(&self.dst_addr.octets());
+        packet.buffer.as_mut()[..HEADER_LEN].copy_from_slice(&header);
         debug_assert!(packet.verify_checksum(), "the checksum summed from the fields verifies");
     }
 }

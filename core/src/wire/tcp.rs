@@ -439,14 +439,19 @@ impl<'a> TcpRepr<'a> {
         header_len: usize,
     ) {
         debug_assert_eq!(header_len, self.header_len());
-        packet.set_src_port(self.src_port);
-        packet.set_dst_port(self.dst_port);
-        packet.set_seq_number(self.seq_number);
-        packet.set_ack_number(self.ack_number);
-        packet.set_header_len(header_len);
-        packet.set_flags(self.flags);
-        packet.set_window_len(self.window_len);
-        packet.set_urgent_at(self.urgent_ptr);
+        // The fixed header is put together on the stack and written with two bounds checks (around the
+        // checksum, which the caller fills), not field by field.
+        let offset_flags = ((header_len / field::WORD) as u16) << field::OFFSET_SHIFT | self.flags.bits();
+        let mut head = [0; field::CHECKSUM.start];
+        head[field::SRC_PORT].copy_from_slice(&self.src_port.to_be_bytes());
+        head[field::DST_PORT].copy_from_slice(&self.dst_port.to_be_bytes());
+        head[field::SEQ_NUM].copy_from_slice(&self.seq_number.0.to_be_bytes());
+        head[field::ACK_NUM].copy_from_slice(&self.ack_number.0.to_be_bytes());
+        head[field::OFFSET_FLAGS].copy_from_slice(&offset_flags.to_be_bytes());
+        head[field::WINDOW].copy_from_slice(&self.window_len.to_be_bytes());
+        let buf = packet.buf.as_mut();
+        buf[..field::CHECKSUM.start].copy_from_slice(&head);
+        buf[field::URGENT].copy_from_slice(&self.urgent_ptr.to_be_bytes());
         self.options.emit(packet.options_mut());
         if !self.payload.is_empty() {
             packet.payload_mut()[..self.payload.len()].copy_from_slice(self.payload);
