@@ -3,14 +3,14 @@
 //! A general hash table keeps its control bytes apart from its entries, so a lookup in a table too big for the
 //! cache waits for memory twice. Here a bucket is one 64-byte line holding five keys, their handles and a count
 //! of the entries that found it full and went on: a lookup reads one line (the next one too when its bucket
-//! overflowed, which at the highest load about a fifth of buckets have). At that load a million entries take 16 MiB, where
-//! `HashMap<u64, u32>` takes 26.
+//! overflowed, which at the highest load about a fifth of buckets have). At that load a million entries take
+//! 16 MiB, where `HashMap<u64, u32>` takes 26.
 
 use super::SeededHasher;
 use crate::api::SocketHandle;
 use core::hash::BuildHasher;
 
-/// Keys per bucket: five keys and their handles, and the overflow mark, fill 64 bytes.
+/// Keys per bucket: five keys, their handles and the count of entries gone past fill 64 bytes.
 const SLOTS: usize = 5;
 /// Entries per bucket on average before the table doubles.
 const MAX_LOAD: usize = 4;

@@ -427,7 +427,7 @@ impl Stack {
             if completes_handshake && self.accept_queue_full(tcb.owner.listener()) {
                 // Like Linux: the handshake's last ACK waits (dropped; our SYN-ACK is retransmitted) while the
                 // listener's accept queue is full.
-                self.tcp.conns.put(h, tcb);
+                self.tcp.conns.put(tcb);
                 return self.drop_frame(DropReason::TcpListenOverflow);
             }
             // Only a SYN in TIME-WAIT may reopen through the listener: other segments skip its lookup.
@@ -581,7 +581,7 @@ impl Stack {
                 self.timers.schedule(next, TimerKey::Tcp(h));
             }
         }
-        self.tcp.conns.put(h, tcb);
+        self.tcp.conns.put(tcb);
     }
 
     /// Is the accept queue of `listener` (a half-open connection's) full?

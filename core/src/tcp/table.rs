@@ -131,9 +131,8 @@ impl ConnTable {
         tcb
     }
 
-    /// Puts a connection (back, or for the first time) into the table.
-    pub(crate) fn put(&mut self, h: SocketHandle, tcb: Box<Tcb>) {
-        debug_assert_eq!(tcb.handle, h, "a connection is put under its own handle");
+    /// Puts a connection (back, or for the first time) into the table, under its own handle.
+    pub(crate) fn put(&mut self, tcb: Box<Tcb>) {
         if self.len >= self.slots.len() {
             self.resize((self.slots.len() * 2).max(FIRST_CAPACITY));
         }
@@ -201,19 +200,19 @@ mod tests {
     fn a_connection_goes_back_where_it_was_taken_from_even_if_the_table_moved() {
         let mut t = ConnTable::default();
         for h in 1..5 {
-            t.put(SocketHandle(h), tcb(h));
+            t.put(tcb(h));
         }
         let a = t.take(&SocketHandle(2)).unwrap();
         assert!(t.get(&SocketHandle(2)).is_none() && t.get_mut(&SocketHandle(2)).is_none(), "taken out");
         assert!(t.take(&SocketHandle(2)).is_none(), "already out");
-        t.put(SocketHandle(2), a);
+        t.put(a);
         assert!(found(&t, 2));
         // The table grows (every entry moves) while one is out.
         let b = t.take(&SocketHandle(1)).unwrap();
         for h in 5..10_000 {
-            t.put(SocketHandle(h), tcb(h));
+            t.put(tcb(h));
         }
-        t.put(SocketHandle(1), b);
+        t.put(b);
         assert!((1..10_000).all(|h| found(&t, h)));
         assert!(t.displaced.is_empty(), "handles in a window narrower than the table never share a slot");
         assert_eq!(t.slots.len(), 16_384);
@@ -221,15 +220,15 @@ mod tests {
         let c = t.take(&SocketHandle(3)).unwrap();
         let d = t.take(&SocketHandle(5)).unwrap();
         assert!(found(&t, 4) && !found(&t, 3) && !found(&t, 5));
-        t.put(SocketHandle(5), d);
-        t.put(SocketHandle(3), c);
+        t.put(d);
+        t.put(c);
         assert!((1..10_000).all(|h| found(&t, h)));
         // Emptied out: the table shrinks, and what is left is still found.
         let e = t.take(&SocketHandle(9_999)).unwrap();
         for h in 1..9_990 {
             t.remove(&SocketHandle(h));
         }
-        t.put(SocketHandle(9_999), e);
+        t.put(e);
         assert!(t.slots.len() <= 2 * SHRINK_FLOOR, "{}", t.slots.len());
         assert_eq!(t.handles(), (9_990..10_000).map(SocketHandle).collect::<Vec<_>>());
     }
@@ -240,7 +239,7 @@ mod tests {
         // 1, 17, 33, 49 and 65 all want slot 1 of the first 16; later ones go beside until the table grows.
         let hs: Vec<u32> = (0..5).map(|i| 1 + 16 * i).collect();
         for &h in &hs {
-            t.put(SocketHandle(h), tcb(h));
+            t.put(tcb(h));
         }
         assert!(!t.displaced.is_empty());
         assert!(hs.iter().all(|&h| found(&t, h)));
@@ -248,14 +247,14 @@ mod tests {
         // connection put next (the displaced stay where they are until the table moves).
         let x = t.take(&SocketHandle(33)).unwrap();
         assert!(!found(&t, 33));
-        t.put(SocketHandle(33), x);
+        t.put(x);
         t.remove(&SocketHandle(1));
         assert!(t.get(&SocketHandle(1)).is_none());
-        t.put(SocketHandle(81), tcb(81));
+        t.put(tcb(81));
         assert!([17, 33, 49, 65, 81].iter().all(|&h| found(&t, h)));
         // Growing re-places every connection, the displaced ones at home where they can be.
         for h in 100..120 {
-            t.put(SocketHandle(h), tcb(h));
+            t.put(tcb(h));
         }
         assert!([17, 33, 49, 65, 81].iter().all(|&h| found(&t, h)));
         assert!((100..120).all(|h| found(&t, h)));
@@ -303,7 +302,7 @@ mod tests {
                     0 => {
                         // Handles grow, sometimes by a stride that makes live ones share a slot.
                         next += if pick % 7 == 0 { 64 } else { 1 };
-                        t.put(SocketHandle(next), tcb(next));
+                        t.put(tcb(next));
                         held.insert(next);
                     }
                     1 => {
@@ -325,7 +324,7 @@ mod tests {
                         if !out.is_empty() {
                             let x = out.swap_remove(pick % out.len());
                             held.insert(x.handle.0);
-                            t.put(x.handle, x);
+                            t.put(x);
                         }
                     }
                 }
