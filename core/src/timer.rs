@@ -44,6 +44,20 @@ impl TimerQueue {
         }
     }
 
+    /// Makes room for a new TCP entry by dropping the stale ones, when the TCP heap is full (its next push
+    /// would move it into twice the memory), long (`PURGE_FLOOR`), and `conns` connections, each with one
+    /// entry it still waits for, leave at least half of it stale. Stale entries pile up wherever the clock
+    /// moves slowly against the rate connections come and go (each handshake leaves about four); growing
+    /// the heap for them costs memory, page faults and heap levels. `live` says whether an entry is one its
+    /// connection still waits for. Dropping them changes no output: popped, a stale entry does nothing. It
+    /// only stops the stack asking to be woken at their deadlines.
+    pub(crate) fn make_room_for_tcp(&mut self, conns: usize, mut live: impl FnMut(SocketHandle, Instant) -> bool) {
+        let heap = &self.tcp.items;
+        if heap.len() == heap.capacity() && heap.len() >= PURGE_FLOOR && heap.len() >= 2 * conns {
+            self.tcp.retain(|&(at, _, h)| live(SocketHandle(h as u32), at));
+        }
+    }
+
     /// The earliest deadline (possibly of a stale entry: waking early is harmless).
     pub(crate) fn next_deadline(&self) -> Option<Instant> {
         self.first().map(|(at, _, _)| at)
@@ -74,6 +88,10 @@ impl TimerQueue {
         }
     }
 }
+
+/// The shortest TCP heap `TimerQueue::make_room_for_tcp` purges: a short one costs little, and the
+/// deadlines a driver is given stay those of every entry (a handful of connections never see a purge).
+const PURGE_FLOOR: usize = 1024;
 
 /// A min-heap whose nodes have four children: half the levels of a binary heap. A connection's new deadline is
 /// often earlier than most queued ones (a retransmission timer armed while the handshakes before it wait out
@@ -117,6 +135,13 @@ impl<T: Ord + Copy> QuadHeap<T> {
         if let Some(capacity) = crate::tcp::table::shrunk_capacity(self.items.len(), self.items.capacity()) {
             self.items.shrink_to(capacity);
         }
+    }
+
+    /// Keeps the entries `keep` accepts, in heap order (sorted: a sorted array is a heap, and entries are
+    /// unique, so the order is the one they come out in anyway).
+    fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
+        self.items.retain(|item| keep(item));
+        self.items.sort_unstable();
     }
 
     fn pop(&mut self) -> Option<T> {
@@ -189,6 +214,55 @@ mod tests {
             }
             proptest::prop_assert_eq!(quad.pop(), None);
         }
+    }
+
+    /// Fills the TCP heap to its capacity with entries of handles 0.., at scattered deadlines.
+    fn full_tcp_heap(min_len: usize) -> TimerQueue {
+        let mut q = TimerQueue::default();
+        let mut h = 0u32;
+        while q.tcp.items.len() < min_len || q.tcp.items.len() < q.tcp.items.capacity() {
+            q.schedule(Instant::from_millis(u64::from(h * 7919 % 1000)), TimerKey::Tcp(SocketHandle(h)));
+            h += 1;
+        }
+        q
+    }
+
+    fn drain(q: &mut TimerQueue) -> Vec<(Instant, TimerKey)> {
+        core::iter::from_fn(|| q.pop_due(Instant::from_secs(10))).collect()
+    }
+
+    #[test]
+    fn a_full_heap_of_mostly_stale_tcp_entries_keeps_the_live_ones_in_their_order() {
+        let mut q = full_tcp_heap(PURGE_FLOOR);
+        let live = |h: SocketHandle| h.0 % 3 == 0;
+        let mut expected = drain(&mut full_tcp_heap(PURGE_FLOOR));
+        expected.retain(|(_, k)| matches!(k, TimerKey::Tcp(h) if live(*h)));
+        let len = q.tcp.items.len();
+        // Fewer connections than half the entries: the stale ones go.
+        q.make_room_for_tcp(len / 3 + 1, |h, _| live(h));
+        assert_eq!(q.tcp.items.len(), expected.len());
+        assert_eq!(drain(&mut q), expected);
+    }
+
+    #[test]
+    fn a_heap_that_is_short_or_not_full_or_mostly_live_is_left_alone() {
+        let stale = |_, _| false;
+        let mut short = full_tcp_heap(0);
+        let len = short.tcp.items.len();
+        assert!(len < PURGE_FLOOR);
+        short.make_room_for_tcp(0, stale);
+        assert_eq!(short.tcp.items.len(), len);
+
+        let mut live = full_tcp_heap(PURGE_FLOOR);
+        let len = live.tcp.items.len();
+        live.make_room_for_tcp(len / 2 + 1, stale);
+        assert_eq!(live.tcp.items.len(), len, "enough connections to hold more than half the entries");
+
+        let mut roomy = full_tcp_heap(PURGE_FLOOR);
+        roomy.pop_due(Instant::from_secs(10));
+        let len = roomy.tcp.items.len();
+        roomy.make_room_for_tcp(0, stale);
+        assert_eq!(roomy.tcp.items.len(), len, "a push still fits");
     }
 
     #[test]

@@ -576,12 +576,14 @@ impl Stack {
         if fx.ack_at_batch_end {
             self.tcp.batch_acks.push(h);
         }
-        if let Some(next) = tcb.timers.next_deadline() {
-            if tcb.timers.arm(next) {
-                self.timers.schedule(next, TimerKey::Tcp(h));
-            }
-        }
+        let new_entry = tcb.timers.next_deadline().filter(|&next| tcb.timers.arm(next));
         self.tcp.conns.put(tcb);
+        if let Some(next) = new_entry {
+            // After the connection is back: the purge asks every connection which entry it waits for.
+            let conns = &self.tcp.conns;
+            self.timers.make_room_for_tcp(conns.len(), |h, at| conns.get(&h).is_some_and(|t| t.timers.armed_at(at)));
+            self.timers.schedule(next, TimerKey::Tcp(h));
+        }
     }
 
     /// Is the accept queue of `listener` (a half-open connection's) full?

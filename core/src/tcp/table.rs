@@ -172,6 +172,11 @@ impl ConnTable {
         }
     }
 
+    /// Connections in the table (taken-out ones are not).
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
     /// Every handle, in handle order.
     pub(crate) fn handles(&self) -> Vec<SocketHandle> {
         let mut v: Vec<SocketHandle> = self.slots.iter().flatten().chain(&self.displaced).map(|t| t.handle).collect();

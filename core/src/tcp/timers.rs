@@ -59,6 +59,11 @@ impl Timers {
         false
     }
 
+    /// Is the stack's heap entry for `at` the one armed (the one this connection waits for)?
+    pub(crate) fn armed_at(&self, at: Instant) -> bool {
+        self.armed == Some(at)
+    }
+
     /// The stack's heap entry for `at` fired: is it the one armed (and not a stale one)?
     pub(crate) fn fire(&mut self, at: Instant) -> bool {
         if self.armed == Some(at) {
