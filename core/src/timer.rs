@@ -137,11 +137,14 @@ impl<T: Ord + Copy> QuadHeap<T> {
         }
     }
 
-    /// Keeps the entries `keep` accepts, in heap order (sorted: a sorted array is a heap, and entries are
-    /// unique, so the order is the one they come out in anyway).
+    /// Keeps the entries `keep` accepts and makes a heap of them again, bottom up (each parent sinks into its
+    /// subtrees, the last parent first: linear time). Entries are unique, so they come out in the same order as
+    /// from the heap they were in.
     fn retain(&mut self, mut keep: impl FnMut(&T) -> bool) {
         self.items.retain(|item| keep(item));
-        self.items.sort_unstable();
+        for at in (0..self.items.len().div_ceil(4)).rev() {
+            self.sink(at, self.items[at]);
+        }
     }
 
     fn pop(&mut self) -> Option<T> {
@@ -149,9 +152,14 @@ impl<T: Ord + Copy> QuadHeap<T> {
         let Some(&top) = self.items.first() else {
             return Some(last);
         };
-        // `last` sinks from the root, each step to the smallest of up to four children.
+        self.sink(0, last);
+        Some(top)
+    }
+
+    /// Puts `item` at `at` (whose subtrees are heaps) and lets it sink, each step to the smallest of up to four
+    /// children, until the subtree at `at` is a heap.
+    fn sink(&mut self, mut at: usize, item: T) {
         let len = self.items.len();
-        let mut at = 0;
         loop {
             let first = 4 * at + 1;
             if first >= len {
@@ -163,14 +171,13 @@ impl<T: Ord + Copy> QuadHeap<T> {
                     min = child;
                 }
             }
-            if last <= self.items[min] {
+            if item <= self.items[min] {
                 break;
             }
             self.items[at] = self.items[min];
             at = min;
         }
-        self.items[at] = last;
-        Some(top)
+        self.items[at] = item;
     }
 }
 
@@ -195,7 +202,7 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The four-way heap gives entries back in the order a binary heap does, whatever the pushes and pops.
+        /// The four-way heap gives entries back in the order a binary heap does, whatever the pushes, pops and purges.
         #[test]
         fn quad_heap_pops_in_the_binary_heaps_order(ops in proptest::collection::vec((0u8..4, 0u64..50), 0..400)) {
             let mut quad = QuadHeap::default();
@@ -203,6 +210,11 @@ mod tests {
             for (seq, (op, at)) in ops.into_iter().enumerate() {
                 if op == 0 {
                     proptest::prop_assert_eq!(quad.pop(), reference.pop().map(|Reverse(e)| e));
+                } else if op == 1 && at % 7 == 0 {
+                    // Now and then, a purge keeps the entries of some deadlines.
+                    let keep = |e: &(u64, u64)| e.0 % 3 != at % 3;
+                    quad.retain(keep);
+                    reference.retain(|Reverse(e)| keep(e));
                 } else {
                     quad.push((at, seq as u64));
                     reference.push(Reverse((at, seq as u64)));
