@@ -10,21 +10,21 @@ use crate::stats::DropReason;
 use crate::time::Instant;
 use crate::wire::{EcnCodepoint, TcpFlags, TcpRepr};
 use core::net::SocketAddr;
-use std::collections::{BTreeSet, VecDeque};
+use std::collections::VecDeque;
 
 #[derive(Debug)]
 pub(crate) struct Listener {
     pub local: SocketAddr,
     pub backlog: usize,
     /// Connections in SYN-RECEIVED.
-    pub half_open: BTreeSet<SocketHandle>,
+    pub half_open: HandleSet,
     /// Established connections waiting for `TcpAccept`, oldest first.
     pub ready: VecDeque<SocketHandle>,
 }
 
 impl Listener {
     pub(crate) fn new(local: SocketAddr, backlog: usize) -> Listener {
-        Listener { local, backlog, half_open: BTreeSet::new(), ready: VecDeque::new() }
+        Listener { local, backlog, half_open: HandleSet::default(), ready: VecDeque::new() }
     }
 
     /// A half-open connection completed its handshake.
@@ -37,6 +37,43 @@ impl Listener {
     pub(crate) fn forget(&mut self, h: SocketHandle) {
         self.half_open.remove(&h);
         self.ready.retain(|r| *r != h);
+    }
+}
+
+/// Handles in increasing order. The stack hands handles out in increasing order and a listener's half-open
+/// connections mostly leave oldest first, so adding one appends and removing one finds it at or near the front:
+/// a plain deque, where a B-tree took more code on every handshake than the few handles it ever holds.
+#[derive(Debug, Default)]
+pub(crate) struct HandleSet {
+    handles: VecDeque<SocketHandle>,
+}
+
+impl HandleSet {
+    pub(crate) fn len(&self) -> usize {
+        self.handles.len()
+    }
+
+    pub(crate) fn insert(&mut self, h: SocketHandle) {
+        match self.handles.back() {
+            Some(&last) if last >= h => {
+                if let Err(at) = self.handles.binary_search(&h) {
+                    self.handles.insert(at, h);
+                }
+            }
+            _ => self.handles.push_back(h),
+        }
+    }
+
+    pub(crate) fn remove(&mut self, h: &SocketHandle) {
+        if self.handles.front() == Some(h) {
+            self.handles.pop_front();
+        } else if let Ok(at) = self.handles.binary_search(h) {
+            self.handles.remove(at);
+        }
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &SocketHandle> {
+        self.handles.iter()
     }
 }
 
@@ -216,5 +253,32 @@ impl Stack {
             self.with_tcb(h, now, out, |tcb, _, fx| tcb.abort(fx));
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    proptest::proptest! {
+        /// The deque holds what a set would, in the set's order, whatever the order of adds and removes.
+        #[test]
+        fn handle_set_matches_a_b_tree_set(ops in proptest::collection::vec((proptest::bool::ANY, 0u32..40), 0..300)) {
+            let (mut set, mut model) = (HandleSet::default(), BTreeSet::new());
+            // Mostly increasing handles, as the stack hands them out, with some going back.
+            for (i, (add, jitter)) in ops.into_iter().enumerate() {
+                let h = SocketHandle((i as u32 / 2).saturating_sub(jitter % 8) + jitter / 8);
+                if add {
+                    set.insert(h);
+                    model.insert(h);
+                } else {
+                    set.remove(&h);
+                    model.remove(&h);
+                }
+                proptest::prop_assert_eq!(set.len(), model.len());
+                proptest::prop_assert!(set.iter().eq(model.iter()));
+            }
+        }
     }
 }
