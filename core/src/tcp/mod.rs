@@ -49,6 +49,7 @@ mod newreno;
 mod options;
 mod output;
 mod pmtu;
+mod port_counts;
 mod prr;
 mod rack;
 mod recovery;
@@ -89,8 +90,8 @@ use core::time::Duration;
 use demux::{ConnectionKey, Demux};
 use listen::Listener;
 use segment::Outgoing;
-use std::collections::{BTreeMap, HashMap};
-use table::{ConnTable, HandleHasher};
+use std::collections::BTreeMap;
+use table::ConnTable;
 use tcb::{Effects, Tcb};
 use time_wait::TimeWaitBound;
 
@@ -195,9 +196,8 @@ pub(crate) struct TcpSockets {
     demux: Demux,
     listeners: crate::ports::BoundPorts,
     listener_state: BTreeMap<SocketHandle, Listener>,
-    /// How many connections use each local port (ephemeral allocation avoids them). Our own ports, never
-    /// chosen by a peer, so the unkeyed handle hash will do; only looked up, never iterated.
-    ports_in_use: HashMap<u16, u32, HandleHasher>,
+    /// How many connections use each local port (ephemeral allocation avoids them).
+    ports_in_use: port_counts::PortCounts,
     ports: PortAllocator,
     /// RFC 6528 secret key.
     isn_key: (u64, u64),
@@ -232,7 +232,7 @@ impl TcpSockets {
             demux: Demux::new(hasher),
             listeners: crate::ports::BoundPorts::default(),
             listener_state: BTreeMap::new(),
-            ports_in_use: HashMap::with_hasher(HandleHasher),
+            ports_in_use: port_counts::PortCounts::default(),
             ports,
             isn_key: (derive_seed(seed, 3), derive_seed(seed, 4)),
             timestamps: config.tcp.timestamps,
@@ -288,7 +288,7 @@ impl TcpSockets {
     /// An ephemeral port used by no listener and no connection.
     fn allocate_free_port(&mut self) -> Option<u16> {
         let (listeners, in_use) = (&self.listeners, &self.ports_in_use);
-        self.ports.allocate(|p| listeners.is_taken(p) || in_use.contains_key(&p))
+        self.ports.allocate(|p| listeners.is_taken(p) || in_use.contains(p))
     }
 
     /// An ephemeral port for a connection to `remote`: a free one if there is one; otherwise, as Linux does, one
@@ -320,7 +320,7 @@ impl TcpSockets {
     /// Makes a new connection findable by its four-tuple (the TCB itself goes in via `apply_effects`).
     fn register(&mut self, local: SocketAddr, remote: SocketAddr, h: SocketHandle) {
         self.demux.insert(ConnectionKey::new(local, remote), h);
-        *self.ports_in_use.entry(local.port()).or_insert(0) += 1;
+        self.ports_in_use.add(local.port());
     }
 
     /// Removes a connection's four-tuple from the lookup tables (once).
@@ -331,13 +331,7 @@ impl TcpSockets {
         tcb.linked = false;
         let key = ConnectionKey::new(tcb.ends.local(), tcb.ends.remote());
         self.demux.remove_if(&key, tcb.handle);
-        if let Some(n) = self.ports_in_use.get_mut(&tcb.ends.local_port()) {
-            *n -= 1;
-            if *n == 0 {
-                self.ports_in_use.remove(&tcb.ends.local_port());
-                table::release_spare_capacity(&mut self.ports_in_use);
-            }
-        }
+        self.ports_in_use.remove(tcb.ends.local_port());
     }
 
     /// Forgets a connection that was taken out of `conns`.
