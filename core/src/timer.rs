@@ -51,11 +51,19 @@ impl TimerQueue {
     /// the heap for them costs memory, page faults and heap levels. `live` says whether an entry is one its
     /// connection still waits for. Dropping them changes no output: popped, a stale entry does nothing. It
     /// only stops the stack asking to be woken at their deadlines.
-    pub(crate) fn make_room_for_tcp(&mut self, conns: usize, mut live: impl FnMut(SocketHandle, Instant) -> bool) {
+    pub(crate) fn make_room_for_tcp(&mut self, conns: usize, live: impl FnMut(SocketHandle, Instant) -> bool) {
         let heap = &self.tcp.items;
         if heap.len() == heap.capacity() && heap.len() >= PURGE_FLOOR && heap.len() >= 2 * conns {
-            self.tcp.retain(|&(at, _, h)| live(SocketHandle(h as u32), at));
+            self.purge_tcp(live);
         }
+    }
+
+    /// Keeps the TCP entries `live` accepts. Out of line: the check above runs on every input that arms a timer,
+    /// the purge seldom.
+    #[cold]
+    #[inline(never)]
+    fn purge_tcp(&mut self, mut live: impl FnMut(SocketHandle, Instant) -> bool) {
+        self.tcp.retain(|&(at, _, h)| live(SocketHandle(h as u32), at));
     }
 
     /// The earliest deadline (possibly of a stale entry: waking early is harmless).

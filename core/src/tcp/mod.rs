@@ -522,14 +522,11 @@ impl Stack {
 
     fn apply_effects_inner(&mut self, mut tcb: Box<Tcb>, fx: &mut Effects, now: Instant, out: &mut Vec<Output>) {
         if self.config.explain && tcb.state != tcb.reported_state {
-            let (from, to) = (core::mem::replace(&mut tcb.reported_state, tcb.state), tcb.state);
-            out.push(Output::Note(crate::explain::Note::State { sock: tcb.handle, from, to }));
+            note_state(&mut tcb, out);
         }
         // Mostly empty: a drain's set-up and drop would cost more than the check.
         if !fx.drops.is_empty() {
-            for d in fx.drops.drain(..) {
-                self.drop_frame(d);
-            }
+            self.drop_frames(&mut fx.drops);
         }
         for tx in &fx.transmit {
             if tx.is_challenge_ack() && !self.tcp.challenge_acks.try_take(now) {
@@ -562,6 +559,8 @@ impl Stack {
             self.tcp.forget(&mut tcb);
             if self.tcp.spare_tcbs.len() < SPARE_TCBS {
                 self.tcp.spare_tcbs.push(tcb);
+            } else {
+                drop_tcb(tcb);
             }
             return;
         }
@@ -578,6 +577,16 @@ impl Stack {
             let conns = &self.tcp.conns;
             self.timers.make_room_for_tcp(conns.len(), |h, at| conns.get(&h).is_some_and(|t| t.timers.armed_at(at)));
             self.timers.schedule(next, TimerKey::Tcp(h));
+        }
+    }
+
+    /// Counts the drops a connection reported. Out of line, like the other rare steps of `apply_effects`: that
+    /// runs for every input, and code it carries for rare cases lies in the cache lines of the common ones (a
+    /// handshake's code already outgrows the instruction cache).
+    #[inline(never)]
+    fn drop_frames(&mut self, drops: &mut Vec<DropReason>) {
+        for d in drops.drain(..) {
+            self.drop_frame(d);
         }
     }
 
@@ -651,6 +660,21 @@ impl Stack {
             self.stats.tcp_resets_sent += 1;
         }
     }
+}
+
+/// With `Config::explain`: notes the connection's change of state.
+#[cold]
+#[inline(never)]
+fn note_state(tcb: &mut Tcb, out: &mut Vec<Output>) {
+    let (from, to) = (core::mem::replace(&mut tcb.reported_state, tcb.state), tcb.state);
+    out.push(Output::Note(crate::explain::Note::State { sock: tcb.handle, from, to }));
+}
+
+/// Frees a gone connection's box when the stack holds enough spare ones (after a burst of closes).
+#[cold]
+#[inline(never)]
+fn drop_tcb(tcb: Box<Tcb>) {
+    drop(tcb);
 }
 
 /// RFC 9293 §3.10.7.1 (CLOSED): the reset answering `seg`, or `None` if `seg` is itself a reset.
