@@ -573,7 +573,8 @@ impl Stack {
         let new_entry = tcb.timers.next_deadline().filter(|&next| tcb.timers.arm(next));
         self.tcp.conns.put(tcb);
         if let Some(next) = new_entry {
-            // After the connection is back: the purge asks every connection which entry it waits for.
+            // After the connection is back: the purge asks every connection which entry it waits for, so none
+            // may be out of the table now (the stack works on one connection at a time, and this is its end).
             let conns = &self.tcp.conns;
             self.timers.make_room_for_tcp(conns.len(), |h, at| conns.get(&h).is_some_and(|t| t.timers.armed_at(at)));
             self.timers.schedule(next, TimerKey::Tcp(h));
