@@ -159,7 +159,26 @@ impl SendBuffer {
     /// inside the buffer; anything outside it is left untouched rather than panicking.
     #[inline]
     pub(crate) fn copy_out(&self, offset: usize, out: &mut [u8]) {
-        let Some(q) = &self.queued else { return };
+        self.copy_out_with(offset, out, |from, to, _| to.copy_from_slice(from));
+    }
+
+    /// [`SendBuffer::copy_out`] that also returns the Internet checksum of the bytes (as
+    /// [`checksum::data`](crate::wire::checksum::data) of `out` would), summed while they are copied; `None` if
+    /// the range reached past the buffer (then `out` is not all written).
+    pub(crate) fn copy_out_summed(&self, offset: usize, out: &mut [u8]) -> Option<u16> {
+        use crate::wire::checksum;
+        let mut sum = 0;
+        let written = self.copy_out_with(offset, out, |from, to, at| {
+            sum = checksum::combine(&[sum, checksum::at_offset(checksum::copy_and_sum(from, to), at)]);
+        });
+        (written == out.len()).then_some(sum)
+    }
+
+    /// Hands `copy` each queued piece of the range and the part of `out` it goes to, with its offset in `out`;
+    /// returns how many bytes of `out` were handed out.
+    #[inline]
+    fn copy_out_with(&self, offset: usize, out: &mut [u8], mut copy: impl FnMut(&[u8], &mut [u8], usize)) -> usize {
+        let Some(q) = &self.queued else { return 0 };
         let mut skip = q.head + offset;
         let mut written = 0;
         for chunk in &q.chunks {
@@ -172,9 +191,10 @@ impl SendBuffer {
             };
             skip = 0;
             let n = rest.len().min(out.len() - written);
-            out[written..written + n].copy_from_slice(&rest[..n]);
+            copy(&rest[..n], &mut out[written..written + n], written);
             written += n;
         }
+        written
     }
 
     /// Chunks held (for tests: small writes share one).
@@ -361,6 +381,32 @@ impl Held {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// A copy summed in one pass is the plain copy, and its sum is the checksum of the bytes copied, whatever
+        /// the chunks (odd lengths put later chunks at odd offsets) and wherever the range starts.
+        #[test]
+        fn a_summed_copy_is_a_copy_with_its_checksum(
+            writes in proptest::collection::vec(proptest::collection::vec(proptest::num::u8::ANY, 1..700), 1..6),
+            start in 0usize..2000,
+            len in 0usize..3000,
+        ) {
+            let mut b = SendBuffer::new(1 << 20);
+            for w in &writes {
+                b.push_chunk(w.clone());
+            }
+            let start = start.min(b.len());
+            let len = len.min(b.len() - start);
+            let (mut plain, mut summed) = (vec![0; len], vec![0xa5; len]);
+            b.copy_out(start, &mut plain);
+            let sum = b.copy_out_summed(start, &mut summed);
+            proptest::prop_assert_eq!(&summed, &plain);
+            proptest::prop_assert_eq!(sum, Some(crate::wire::checksum::data(&plain)));
+            // Past the end: not all written, no sum.
+            let mut over = vec![0; len + 1];
+            proptest::prop_assert_eq!(b.copy_out_summed(b.len() - len, &mut over), None);
+        }
+    }
 
     #[test]
     fn send_buffer_keeps_large_writes_and_merges_small_ones() {

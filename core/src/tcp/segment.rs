@@ -114,4 +114,10 @@ impl Tcb {
     pub(crate) fn copy_payload(&self, tx: &Outgoing, into: &mut [u8]) {
         self.snd.copy_out(tx.offset, into);
     }
+
+    /// [`Tcb::copy_payload`], returning the payload's checksum, summed in the same pass (`None`: not all of
+    /// `into` was written).
+    pub(crate) fn copy_payload_summed(&self, tx: &Outgoing, into: &mut [u8]) -> Option<u16> {
+        self.snd.copy_out_summed(tx.offset, into)
+    }
 }

@@ -237,6 +237,12 @@ impl SendSequence {
     pub(crate) fn copy_out(&self, offset: usize, into: &mut [u8]) {
         self.buf.copy_out(offset, into);
     }
+
+    /// Copies queued bytes from `offset` into `into` and returns their checksum (`None`: `into` is not all
+    /// written).
+    pub(crate) fn copy_out_summed(&self, offset: usize, into: &mut [u8]) -> Option<u16> {
+        self.buf.copy_out_summed(offset, into)
+    }
 }
 
 /// A scaled window as kept: at most 65,535 << 14 bytes (the shift is capped at 14), so 32 bits never cut it.

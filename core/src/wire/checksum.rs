@@ -80,6 +80,65 @@ fn lane_sum(blocks: &[u8]) -> u64 {
     lanes.iter().map(|&l| (l & 0xffff_ffff) + (l >> 32)).sum()
 }
 
+/// Copies `src` into `dst` (the same length) and returns what [`data`] of the bytes would: one pass over them
+/// instead of two (Linux's csum-and-copy). Whole 64-byte blocks are copied and summed together with the widest
+/// vector adds the CPU has; a short buffer is copied, then summed.
+pub fn copy_and_sum(src: &[u8], dst: &mut [u8]) -> u16 {
+    if src.len() < 64 {
+        dst.copy_from_slice(src);
+        return data(dst);
+    }
+    let whole = src.len() - src.len() % BLOCK;
+    let (blocks, rest) = src.split_at(whole);
+    let (dst_blocks, dst_rest) = dst.split_at_mut(whole);
+    let sum = block_copy_sum(blocks, dst_blocks);
+    dst_rest.copy_from_slice(rest);
+    u16::from_be(fold(sum + short_sum(rest)))
+}
+
+/// [`block_sum`] that also copies the blocks into `dst`, block by block (each is summed while it is in
+/// registers). Never inlined, for the reason `block_sum` is not.
+#[inline(never)]
+fn block_copy_sum(blocks: &[u8], dst: &mut [u8]) -> u64 {
+    pulp::Arch::new().dispatch(LaneCopySum(blocks, dst))
+}
+
+/// [`lane_copy_sum`] for `pulp`'s dispatch.
+struct LaneCopySum<'a, 'b>(&'a [u8], &'b mut [u8]);
+
+impl pulp::WithSimd for LaneCopySum<'_, '_> {
+    type Output = u64;
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) -> u64 {
+        lane_copy_sum(self.0, self.1)
+    }
+}
+
+/// [`lane_sum`] of `blocks`, copying each block into `dst` first.
+#[inline(always)]
+fn lane_copy_sum(blocks: &[u8], dst: &mut [u8]) -> u64 {
+    let mut lanes = [0u64; BLOCK / 4];
+    for (b, d) in blocks.chunks_exact(BLOCK).zip(dst.chunks_exact_mut(BLOCK)) {
+        d.copy_from_slice(b);
+        for (lane, w) in lanes.iter_mut().zip(b.chunks_exact(4)) {
+            *lane += u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
+        }
+    }
+    lanes.iter().map(|&l| (l & 0xffff_ffff) + (l >> 32)).sum()
+}
+
+/// The sum of a part of a buffer, as `data` of that part returns it, moved to where the part starts in the whole:
+/// a part at an odd offset has its bytes in the other halves of the whole's 16-bit words, so its sum is
+/// byte-swapped (RFC 1071 §2 (B)).
+pub fn at_offset(sum: u16, offset: usize) -> u16 {
+    if offset % 2 == 1 {
+        sum.swap_bytes()
+    } else {
+        sum
+    }
+}
+
 /// The native-endian one's complement sum (unfolded, below 2^34) of fewer than 64 bytes (headers, mostly):
 /// 64-bit words into a 128-bit accumulator (a native 64-bit word is four native 16-bit words, and 2^16 = 1 mod
 /// 0xffff, so are 2^32 and 2^64: the halves of a wide sum add up to the same residue), then a last 32-bit word,
@@ -292,6 +351,18 @@ mod tests {
             let whole = bytes.len() - bytes.len() % BLOCK;
             proptest::prop_assert_eq!(block_sum(&bytes[..whole]), lane_sum(&bytes[..whole]));
             proptest::prop_assert_eq!(data(&bytes), reference(&bytes));
+        }
+
+        /// Copying and summing in one pass gives the copy and the sum of two, and parts summed apart and moved
+        /// to their offsets add up to the whole's sum.
+        #[test]
+        fn copy_and_sum_is_a_copy_and_data(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..3000), cut in 0usize..3000) {
+            let mut copy = vec![0xa5; bytes.len()];
+            proptest::prop_assert_eq!(copy_and_sum(&bytes, &mut copy), data(&bytes));
+            proptest::prop_assert_eq!(&copy, &bytes);
+            let cut = cut.min(bytes.len());
+            let (a, b) = bytes.split_at(cut);
+            proptest::prop_assert_eq!(combine(&[data(a), at_offset(data(b), cut)]), data(&bytes));
         }
 
         #[test]
