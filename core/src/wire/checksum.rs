@@ -80,10 +80,10 @@ fn lane_sum(blocks: &[u8]) -> u64 {
     lanes.iter().map(|&l| (l & 0xffff_ffff) + (l >> 32)).sum()
 }
 
-/// Copies `src` into `dst` (the same length) and returns what [`data`] of the bytes would: one pass over them
-/// instead of two (Linux's csum-and-copy). Whole 64-byte blocks are copied and summed together with the widest
-/// vector adds the CPU has; a short buffer is copied, then summed.
-pub fn copy_and_sum(src: &[u8], dst: &mut [u8]) -> u16 {
+/// Copies `src` into `dst` (of the same length: the caller cuts both) and returns what [`data`] of the bytes
+/// would: one pass over them instead of two (Linux's csum-and-copy). Whole 64-byte blocks are copied and summed
+/// together with the widest vector adds the CPU has; a short buffer is copied, then summed.
+pub(crate) fn copy_and_sum(src: &[u8], dst: &mut [u8]) -> u16 {
     if src.len() < 64 {
         dst.copy_from_slice(src);
         return data(dst);
@@ -131,7 +131,7 @@ fn lane_copy_sum(blocks: &[u8], dst: &mut [u8]) -> u64 {
 /// The sum of a part of a buffer, as `data` of that part returns it, moved to where the part starts in the whole:
 /// a part at an odd offset has its bytes in the other halves of the whole's 16-bit words, so its sum is
 /// byte-swapped (RFC 1071 §2 (B)).
-pub fn at_offset(sum: u16, offset: usize) -> u16 {
+pub(crate) fn at_offset(sum: u16, offset: usize) -> u16 {
     if offset % 2 == 1 {
         sum.swap_bytes()
     } else {
