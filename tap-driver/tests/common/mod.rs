@@ -92,9 +92,31 @@ pub struct Netns {
 
 static SERIAL: AtomicU32 = AtomicU32::new(0);
 
+/// Deletes the namespaces a test process that no longer runs left behind (`synack-<tag>-<pid>-<n>` whose pid is
+/// gone): one killed outright (a timeout's SIGKILL) never reached its `Drop`. Anything still running inside one
+/// is killed first, as `Drop` would. A namespace of a live process, this one's or a test binary's running beside
+/// it, is left alone. Once per test process.
+fn delete_orphaned_namespaces() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let Ok(out) = Command::new("ip").args(["netns", "list"]).output() else { return };
+        for name in text(&out.stdout).lines().filter_map(|l| l.split_whitespace().next()) {
+            let mut parts = name.rsplitn(3, '-');
+            let (Some(serial), Some(pid), Some(prefix)) = (parts.next(), parts.next(), parts.next()) else { continue };
+            let orphaned = prefix.starts_with("synack-")
+                && serial.parse::<u32>().is_ok()
+                && pid.parse::<u32>().is_ok_and(|pid| !Path::new(&format!("/proc/{pid}")).exists());
+            if orphaned {
+                drop(Netns { name: name.to_string() });
+            }
+        }
+    });
+}
+
 impl Netns {
-    /// Creates `synack-<tag>-<pid>-<n>` with its loopback up.
+    /// Creates `synack-<tag>-<pid>-<n>` with its loopback up (after deleting those of test processes gone).
     pub fn new(tag: &str) -> Netns {
+        delete_orphaned_namespaces();
         let name = format!("synack-{tag}-{}-{}", std::process::id(), SERIAL.fetch_add(1, Ordering::Relaxed));
         run(Command::new("ip").args(["netns", "add", &name]));
         let ns = Netns { name };
