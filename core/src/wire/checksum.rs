@@ -28,7 +28,7 @@ pub fn data(bytes: &[u8]) -> u16 {
         let word = |i: usize| u64::from(u32::from_ne_bytes([header[i], header[i + 1], header[i + 2], header[i + 3]]));
         return u16::from_be(fold_short(word(0) + word(4) + word(8) + word(12) + word(16)));
     }
-    if bytes.len() < 64 {
+    if bytes.len() < BLOCK {
         // Headers and small segments (most frames): no vector loop to set up, whose cost was about that of the
         // few words themselves.
         return u16::from_be(fold_short(short_sum(bytes)));
@@ -72,11 +72,22 @@ impl pulp::WithSimd for LaneSum<'_> {
 fn lane_sum(blocks: &[u8]) -> u64 {
     let mut lanes = [0u64; BLOCK / 4];
     for b in blocks.chunks_exact(BLOCK) {
-        for (lane, w) in lanes.iter_mut().zip(b.chunks_exact(4)) {
-            *lane += u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
-        }
+        add_block(&mut lanes, b);
     }
-    // Folded to 33 bits each, the 16 lanes add up without overflow.
+    fold_lanes(&lanes)
+}
+
+/// Adds one 64-byte block's native-endian 32-bit words to the 16 lanes.
+#[inline(always)]
+fn add_block(lanes: &mut [u64; BLOCK / 4], block: &[u8]) {
+    for (lane, w) in lanes.iter_mut().zip(block.chunks_exact(4)) {
+        *lane += u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
+    }
+}
+
+/// The lanes' total: folded to 33 bits each, the 16 lanes add up without overflow.
+#[inline(always)]
+fn fold_lanes(lanes: &[u64; BLOCK / 4]) -> u64 {
     lanes.iter().map(|&l| (l & 0xffff_ffff) + (l >> 32)).sum()
 }
 
@@ -84,7 +95,7 @@ fn lane_sum(blocks: &[u8]) -> u64 {
 /// would: one pass over them instead of two (Linux's csum-and-copy). Whole 64-byte blocks are copied and summed
 /// together with the widest vector adds the CPU has; a short buffer is copied, then summed.
 pub(crate) fn copy_and_sum(src: &[u8], dst: &mut [u8]) -> u16 {
-    if src.len() < 64 {
+    if src.len() < BLOCK {
         dst.copy_from_slice(src);
         return data(dst);
     }
@@ -121,11 +132,9 @@ fn lane_copy_sum(blocks: &[u8], dst: &mut [u8]) -> u64 {
     let mut lanes = [0u64; BLOCK / 4];
     for (b, d) in blocks.chunks_exact(BLOCK).zip(dst.chunks_exact_mut(BLOCK)) {
         d.copy_from_slice(b);
-        for (lane, w) in lanes.iter_mut().zip(b.chunks_exact(4)) {
-            *lane += u64::from(u32::from_ne_bytes([w[0], w[1], w[2], w[3]]));
-        }
+        add_block(&mut lanes, b);
     }
-    lanes.iter().map(|&l| (l & 0xffff_ffff) + (l >> 32)).sum()
+    fold_lanes(&lanes)
 }
 
 /// The sum of a part of a buffer, as `data` of that part returns it, moved to where the part starts in the whole:
