@@ -84,7 +84,6 @@ use crate::stack::Stack;
 use crate::stats::{DropReason, Layer};
 use crate::time::Instant;
 use crate::timer::TimerKey;
-use crate::wire::checksum::{self, PseudoHeader};
 use crate::wire::{IpProtocol, TcpFlags, TcpOptions, TcpPacket, TcpRepr};
 use core::hash::BuildHasher;
 use core::net::{IpAddr, SocketAddr};
@@ -618,20 +617,17 @@ impl Stack {
         }
         let _ = self.send_ip(src, dst, IpProtocol::Tcp, ecn, len, Some(h), Some(port), now, out, |b| {
             let (head, body) = b.split_at_mut(header_len);
-            repr.emit_with_header_len(&mut TcpPacket::new_unchecked(&mut *head), header_len);
+            repr.emit_with_header_len(&mut TcpPacket::new_unchecked(head), header_len);
             if !compute_checksum {
                 return tcb.copy_payload(tx, body);
             }
             // The payload is summed while it is copied (one pass over it, not two), the header apart.
-            match (tcb.copy_payload_summed(tx, body), u16::try_from(len)) {
-                (Some(payload), Ok(len)) => {
-                    TcpPacket::new_unchecked(&mut *head).set_checksum(0);
-                    let pseudo = src.pseudo_sum(&dst, IpProtocol::Tcp, u32::from(len));
-                    let parts = [pseudo, checksum::data(head), checksum::at_offset(payload, header_len)];
-                    TcpPacket::new_unchecked(head).set_checksum(!checksum::combine(&parts));
-                }
-                // As `fill_checksum` has it for any segment (a range past the send buffer, which never happens).
-                _ => TcpPacket::new_unchecked(b).fill_checksum(&src, &dst),
+            let payload = tcb.copy_payload_summed(tx, body);
+            let mut segment = TcpPacket::new_unchecked(b);
+            match payload {
+                Some(payload) => segment.fill_checksum_with_payload_sum(&src, &dst, header_len, payload),
+                // A range past the send buffer (which never happens): whatever the frame holds is summed.
+                None => segment.fill_checksum(&src, &dst),
             }
         });
         if self.config.explain {

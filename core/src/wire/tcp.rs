@@ -242,10 +242,13 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
     /// One's complement sum over the pseudo-header and the whole segment; `None` if the segment is too long
     /// for the pseudo-header's 16-bit length (it cannot have come from IPv4).
     fn sum<A: PseudoHeader>(&self, src: &A, dst: &A) -> Option<u16> {
-        let buf = self.buf.as_ref();
-        let len = u16::try_from(buf.len()).ok()?;
-        let pseudo = src.pseudo_sum(dst, IpProtocol::Tcp, u32::from(len));
-        Some(checksum::combine(&[pseudo, checksum::data(buf)]))
+        Some(checksum::combine(&[self.pseudo_sum(src, dst)?, checksum::data(self.buf.as_ref())]))
+    }
+
+    /// The pseudo-header's sum for this segment; `None` if it is too long for the pseudo-header's 16-bit length.
+    fn pseudo_sum<A: PseudoHeader>(&self, src: &A, dst: &A) -> Option<u16> {
+        let len = u16::try_from(self.buf.as_ref().len()).ok()?;
+        Some(src.pseudo_sum(dst, IpProtocol::Tcp, u32::from(len)))
     }
 
     /// Whether the checksum verifies over the pseudo-header and the whole segment.
@@ -330,6 +333,23 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
     pub fn fill_checksum<A: PseudoHeader>(&mut self, src: &A, dst: &A) {
         self.set_checksum(0);
         let sum = self.sum(src, dst).map_or(0, |s| !s);
+        self.set_checksum(sum);
+    }
+
+    /// [`TcpPacket::fill_checksum`] for a segment whose payload, from `header_len` on, was summed as it was
+    /// copied in (`checksum::copy_and_sum`): `payload_sum` stands for those bytes, and only the header is read.
+    pub(crate) fn fill_checksum_with_payload_sum<A: PseudoHeader>(
+        &mut self,
+        src: &A,
+        dst: &A,
+        header_len: usize,
+        payload_sum: u16,
+    ) {
+        self.set_checksum(0);
+        let sum = self.pseudo_sum(src, dst).map_or(0, |pseudo| {
+            let header = checksum::data(&self.buf.as_ref()[..header_len]);
+            !checksum::combine(&[pseudo, header, checksum::at_offset(payload_sum, header_len)])
+        });
         self.set_checksum(sum);
     }
 }
