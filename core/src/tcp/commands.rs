@@ -96,15 +96,8 @@ impl Stack {
             Some(p) => p,
         };
         let local = SocketAddr::new(local_ip, port);
-        let sock = self.alloc_handle();
-        let initial = self.tcp.initial(local, remote, self.mtu_mss(remote.ip()), now);
-        let cfg = &self.config.tcp;
-        let mut tcb = self.tcp.boxed(|| Tcb::active_open(sock, (local, remote), initial, cfg));
-        let mut fx = self.new_effects();
-        tcb.send_syn(now, &mut fx);
-        self.tcp.register(local, remote, sock);
         // The reply must precede the SYN's effects in `out`; the stack inserts it at the front.
-        self.apply_effects(tcb, fx, now, out);
+        let sock = self.open_connection(super::Opening::Active, local, remote, now, out);
         Ok(Reply::Bound { sock, local })
     }
 

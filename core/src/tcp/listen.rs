@@ -3,7 +3,7 @@
 
 use super::seq::SeqNum;
 use super::tcb::Tcb;
-use super::{reset_reply, Stack};
+use super::{reset_reply, Stack, TcpState};
 use crate::api::{CommandError, Event, Output, Reply, SocketHandle};
 use crate::ipv4::Received;
 use crate::stats::DropReason;
@@ -37,6 +37,45 @@ impl Listener {
     pub(crate) fn forget(&mut self, h: SocketHandle) {
         self.half_open.remove(&h);
         self.ready.retain(|r| *r != h);
+    }
+}
+
+/// Every listener's state by its handle: a vector in handle order. A stack has few listeners and a handshake
+/// looks its listener up several times; each lookup calls one small search, where a B-tree's search was copied
+/// into every place that looked.
+#[derive(Debug, Default)]
+pub(crate) struct ListenerTable {
+    entries: Vec<(SocketHandle, Listener)>,
+}
+
+impl ListenerTable {
+    #[inline(never)]
+    fn find(&self, h: SocketHandle) -> Result<usize, usize> {
+        self.entries.binary_search_by_key(&h, |e| e.0)
+    }
+
+    pub(crate) fn get(&self, h: &SocketHandle) -> Option<&Listener> {
+        self.find(*h).ok().map(|i| &self.entries[i].1)
+    }
+
+    pub(crate) fn get_mut(&mut self, h: &SocketHandle) -> Option<&mut Listener> {
+        self.find(*h).ok().map(|i| &mut self.entries[i].1)
+    }
+
+    pub(crate) fn contains_key(&self, h: &SocketHandle) -> bool {
+        self.find(*h).is_ok()
+    }
+
+    /// Adds (or replaces) the state of listener `h`.
+    pub(crate) fn insert(&mut self, h: SocketHandle, l: Listener) {
+        match self.find(h) {
+            Ok(i) => self.entries[i].1 = l,
+            Err(i) => self.entries.insert(i, (h, l)),
+        }
+    }
+
+    pub(crate) fn remove(&mut self, h: &SocketHandle) -> Option<Listener> {
+        self.find(*h).ok().map(|i| self.entries.remove(i).1)
     }
 }
 
@@ -126,19 +165,8 @@ impl Stack {
             }
             return self.send_cookie(local, remote, seg, now, out);
         }
-        let handle = self.alloc_handle();
-        let mut initial = self.tcp.initial(local, remote, self.mtu_mss(remote.ip()), now);
-        initial.iss = iss.unwrap_or(initial.iss);
-        let ends = (local, remote);
-        let cfg = &self.config.tcp;
-        let mut tcb = self.tcp.boxed(|| Tcb::passive_open(handle, listener, ends, initial, seg, rx.ecn, cfg, now));
-        let mut fx = self.new_effects();
-        tcb.send_syn(now, &mut fx);
-        if let Some(state) = self.tcp.listener_state.get_mut(&listener) {
-            state.half_open.insert(handle);
-        }
-        self.tcp.register(local, remote, handle);
-        self.apply_effects(tcb, fx, now, out);
+        let opening = super::Opening::Passive { listener, syn: seg, ip: rx.ecn, iss };
+        self.open_connection(opening, local, remote, now, out);
     }
 
     /// SYN queue full: answer with a SYN-ACK whose ISN is a cookie, and remember nothing. It offers no ECN
@@ -192,9 +220,9 @@ impl Stack {
         }
         self.stats.tcp_syn_cookies_valid += 1;
         let handle = self.alloc_handle();
-        let ends = (local, remote);
-        let cfg = &self.config.tcp;
-        let mut tcb = self.tcp.boxed(|| Tcb::cookie_open(handle, listener, ends, usize::from(mss), seg, cfg));
+        let (initial, cfg) = (Tcb::cookie_initial(seg, usize::from(mss)), &self.config.tcp);
+        let mut tcb = self.tcp.new_tcb(handle, TcpState::Established, (local, remote), initial, cfg);
+        tcb.take_cookie_ack(listener, seg, cfg);
         self.tcp.register(local, remote, handle);
         if let Some(state) = self.tcp.listener_state.get_mut(&listener) {
             state.half_open.insert(handle);

@@ -89,9 +89,8 @@ use core::hash::BuildHasher;
 use core::net::{IpAddr, SocketAddr};
 use core::time::Duration;
 use demux::{ConnectionKey, Demux};
-use listen::Listener;
+use listen::ListenerTable;
 use segment::Outgoing;
-use std::collections::BTreeMap;
 use table::ConnTable;
 use tcb::{Effects, Tcb};
 use time_wait::TimeWaitBound;
@@ -196,7 +195,7 @@ pub(crate) struct TcpSockets {
     conns: ConnTable,
     demux: Demux,
     listeners: crate::ports::BoundPorts,
-    listener_state: BTreeMap<SocketHandle, Listener>,
+    listener_state: ListenerTable,
     /// How many connections use each local port (ephemeral allocation avoids them).
     ports_in_use: port_counts::PortCounts,
     ports: PortAllocator,
@@ -222,6 +221,16 @@ pub(crate) struct TcpSockets {
     spare_tcbs: Vec<Box<Tcb>>,
 }
 
+/// How a connection opens (see `Stack::open_connection`).
+#[derive(Clone, Copy)]
+enum Opening<'a> {
+    /// The application connects.
+    Active,
+    /// `syn` arrived for `listener` in a datagram with the ECN codepoint `ip`; `iss`, when set, is the initial
+    /// sequence number to use (one that replaces a TIME-WAIT incarnation) instead of RFC 6528's.
+    Passive { listener: SocketHandle, syn: &'a TcpRepr<'a>, ip: crate::wire::EcnCodepoint, iss: Option<seq::SeqNum> },
+}
+
 /// How many boxes of gone connections a stack keeps for new ones (a few KiB; a burst of closes frees the rest).
 const SPARE_TCBS: usize = 16;
 
@@ -232,7 +241,7 @@ impl TcpSockets {
             conns: ConnTable::default(),
             demux: Demux::new(hasher),
             listeners: crate::ports::BoundPorts::default(),
-            listener_state: BTreeMap::new(),
+            listener_state: ListenerTable::default(),
             ports_in_use: port_counts::PortCounts::default(),
             ports,
             isn_key: (derive_seed(seed, 3), derive_seed(seed, 4)),
@@ -316,6 +325,21 @@ impl TcpSockets {
             }
             None => Box::new(make()),
         }
+    }
+
+    /// A new connection in `state` that has sent nothing yet, boxed. The one place a TCB is built: a handshake
+    /// runs an active and a passive open, and were each to build its own, the instruction cache would hold the
+    /// whole construction twice (a handshake's code already outgrows it).
+    #[inline(never)]
+    fn new_tcb(
+        &mut self,
+        handle: SocketHandle,
+        state: TcpState,
+        ends: (SocketAddr, SocketAddr),
+        initial: tcb::Initial,
+        cfg: &crate::config::TcpConfig,
+    ) -> Box<Tcb> {
+        self.boxed(|| Tcb::new(handle, state, ends, initial, cfg))
     }
 
     /// Makes a new connection findable by its four-tuple (the TCB itself goes in via `apply_effects`).
@@ -453,6 +477,42 @@ impl Stack {
             let why = crate::explain::Why::Reset(crate::explain::ResetWhy::NoSocket { port: seg.dst_port });
             self.send_stateless(rx.dst, rx.src, &reset, why, now, out);
         }
+    }
+
+    /// Opens a connection from `local` to `remote`, sends its SYN (active) or SYN-ACK (passive) and makes it
+    /// findable. One function for both kinds: a handshake runs both, and each with its own copy of the steps
+    /// would fill the instruction cache twice.
+    #[inline(never)]
+    fn open_connection(
+        &mut self,
+        opening: Opening<'_>,
+        local: SocketAddr,
+        remote: SocketAddr,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> SocketHandle {
+        let handle = self.alloc_handle();
+        let mut initial = self.tcp.initial(local, remote, self.mtu_mss(remote.ip()), now);
+        let cfg = &self.config.tcp;
+        let state = match opening {
+            Opening::Active => TcpState::SynSent,
+            Opening::Passive { iss, .. } => {
+                initial.iss = iss.unwrap_or(initial.iss);
+                TcpState::SynReceived
+            }
+        };
+        let mut tcb = self.tcp.new_tcb(handle, state, (local, remote), initial, cfg);
+        if let Opening::Passive { listener, syn, ip, .. } = opening {
+            tcb.take_passive_syn(listener, syn, ip, initial.local_mss, cfg, now);
+            if let Some(state) = self.tcp.listener_state.get_mut(&listener) {
+                state.half_open.insert(handle);
+            }
+        }
+        let mut fx = self.new_effects();
+        tcb.send_syn(now, &mut fx);
+        self.tcp.register(local, remote, handle);
+        self.apply_effects(tcb, fx, now, out);
+        handle
     }
 
     /// Runs `f` on a connection taken out of the table, then applies its effects.

@@ -194,7 +194,8 @@ mod tests {
     fn tcb(h: u32) -> Box<Tcb> {
         let ends = ("10.0.0.1:1000".parse().unwrap(), "10.0.0.2:80".parse().unwrap());
         let initial = Initial { iss: SeqNum(h), ts_offset: 0, local_mss: 1460 };
-        Box::new(Tcb::active_open(SocketHandle(h), ends, initial, &crate::config::TcpConfig::default()))
+        let cfg = crate::config::TcpConfig::default();
+        Box::new(Tcb::new(SocketHandle(h), crate::tcp::TcpState::SynSent, ends, initial, &cfg))
     }
 
     fn found(t: &ConnTable, h: u32) -> bool {

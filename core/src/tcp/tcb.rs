@@ -297,8 +297,9 @@ pub(crate) struct Initial {
 }
 
 impl Tcb {
-    /// The common part of every open: a connection in `state` that has sent nothing yet.
-    fn new(
+    /// The common part of every open: a connection in `state` that has sent nothing yet. Built only through
+    /// `TcpSockets::new_tcb`, one copy of this code for every kind of open.
+    pub(crate) fn new(
         handle: SocketHandle,
         state: TcpState,
         (local, remote): (SocketAddr, SocketAddr),
@@ -336,58 +337,41 @@ impl Tcb {
         }
     }
 
-    /// Active open (RFC 9293 §3.10.1): SYN-SENT, about to send its SYN from `initial.iss`.
-    pub(crate) fn active_open(
-        handle: SocketHandle,
-        ends: (SocketAddr, SocketAddr),
-        initial: Initial,
-        cfg: &TcpConfig,
-    ) -> Tcb {
-        Tcb::new(handle, TcpState::SynSent, ends, initial, cfg)
-    }
-
-    /// Passive open (RFC 9293 §3.10.7.2): `syn` arrived for `listener` at `now`, with the IP ECN codepoint
-    /// `ip`; SYN-RECEIVED, about to answer with a SYN-ACK from `initial.iss`.
+    /// Passive open (RFC 9293 §3.10.7.2), after `new` in SYN-RECEIVED: `syn` arrived for `listener` at `now`,
+    /// with the IP ECN codepoint `ip`; the connection is about to answer with a SYN-ACK.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn passive_open(
-        handle: SocketHandle,
+    pub(crate) fn take_passive_syn(
+        &mut self,
         listener: SocketHandle,
-        ends: (SocketAddr, SocketAddr),
-        initial: Initial,
         syn: &TcpRepr<'_>,
         ip: EcnCodepoint,
+        local_mss: usize,
         cfg: &TcpConfig,
         now: Instant,
-    ) -> Tcb {
-        let mut tcb = Tcb::new(handle, TcpState::SynReceived, ends, initial, cfg);
-        tcb.owner = Owner::new(Some(listener));
-        tcb.rcv.synchronize(syn.seq_number);
-        tcb.take_syn_options(syn, initial.local_mss, cfg, now);
-        tcb.ecn.take_syn(syn.flags, ip, false);
-        tcb.snd.take_syn_window(syn.seq_number, syn.window_len);
-        tcb.counters.segment_received();
-        tcb
+    ) {
+        self.owner = Owner::new(Some(listener));
+        self.rcv.synchronize(syn.seq_number);
+        self.take_syn_options(syn, local_mss, cfg, now);
+        self.ecn.take_syn(syn.flags, ip, false);
+        self.snd.take_syn_window(syn.seq_number, syn.window_len);
+        self.counters.segment_received();
     }
 
     /// The final ACK of a SYN-cookie handshake (RFC 4987 §3.6) proved the peer got our SYN-ACK, whose ISN was
-    /// the cookie: the connection is born ESTABLISHED, with the MSS the cookie carried and no window scaling
-    /// (the cookie could not carry it; our SYN-ACK advertised an unscaled window), and no ECN (the SYN-ACK did
-    /// not offer it: see `tcp::ecn`). The ACK itself is then handled as any segment.
-    pub(crate) fn cookie_open(
-        handle: SocketHandle,
-        listener: SocketHandle,
-        ends: (SocketAddr, SocketAddr),
-        mss: usize,
-        ack: &TcpRepr<'_>,
-        cfg: &TcpConfig,
-    ) -> Tcb {
-        // The cookie carried no timestamp option either: none is used.
-        let initial = Initial { iss: ack.ack_number - 1, ts_offset: 0, local_mss: mss };
-        let mut tcb = Tcb::new(handle, TcpState::Established, ends, initial, cfg);
-        tcb.owner = Owner::new(Some(listener));
-        tcb.snd.establish_from_cookie(ack.seq_number, ack.ack_number, ack.window_len);
-        tcb.rcv.synchronize_from_cookie(ack.seq_number, cfg.recv_buffer.min(usize::from(u16::MAX)));
-        tcb
+    /// the cookie: the connection, made by `new` in ESTABLISHED from `cookie_initial`, takes the sequence spaces
+    /// from `ack`. It has the MSS the cookie carried and no window scaling (the cookie could not carry it; our
+    /// SYN-ACK advertised an unscaled window), and no ECN (the SYN-ACK did not offer it: see `tcp::ecn`). The
+    /// ACK itself is then handled as any segment.
+    pub(crate) fn take_cookie_ack(&mut self, listener: SocketHandle, ack: &TcpRepr<'_>, cfg: &TcpConfig) {
+        self.owner = Owner::new(Some(listener));
+        self.snd.establish_from_cookie(ack.seq_number, ack.ack_number, ack.window_len);
+        self.rcv.synchronize_from_cookie(ack.seq_number, cfg.recv_buffer.min(usize::from(u16::MAX)));
+    }
+
+    /// What a cookie connection starts from: the cookie was our ISN, and it carried no timestamp option
+    /// either, so none is used.
+    pub(crate) fn cookie_initial(ack: &TcpRepr<'_>, mss: usize) -> Initial {
+        Initial { iss: ack.ack_number - 1, ts_offset: 0, local_mss: mss }
     }
 
     /// Is the connection synchronized (past the handshake)?
