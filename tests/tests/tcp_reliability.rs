@@ -448,3 +448,49 @@ fn both_ends_timed_out_still_read_each_others_acks() {
     let after_heal = p.log.len() - healed_at;
     assert!(after_heal < 20, "{after_heal} frames after the heal: {:#?}", &p.lines()[healed_at..]);
 }
+
+/// Flips one bit of the frame's last byte (the payload's, for a data segment) and leaves the checksum as it was.
+fn flip_last_payload_bit(frame: &mut [u8]) {
+    if let Some(last) = frame.last_mut() {
+        *last ^= 0x10;
+    }
+}
+
+#[test]
+fn corrupted_in_order_payloads_are_dropped_before_they_count_and_the_data_arrives_intact() {
+    // The receiver verifies an in-order payload while copying it into its receive buffer (one pass): a bad
+    // one must leave nothing behind, neither bytes nor sequence space, whatever the block boundaries.
+    let mut p = Pair::new(61);
+    let (c, _, s) = connect(&mut p, 80);
+    // One segment at a time, each corrupted on its first try, so each arrives in order and is copied and
+    // verified in one pass; 24 of them cross the receive buffer's first 16 KiB block boundary unread.
+    let mut expected = Vec::new();
+    for i in 0..24 {
+        p.rewrite_next_where(Side::A, 1, synack_tests::frames::is_tcp_data, |f| flip_last_payload_bit(f));
+        let chunk = pattern(1_400 + i, 100 + i as u64);
+        p.command(Side::A, Command::TcpSend { sock: c, data: chunk.clone() }).unwrap();
+        expected.extend_from_slice(&chunk);
+        p.run_until(p.now + Duration::from_secs(5));
+    }
+    let mut got = Vec::new();
+    read_available(&mut p, Side::B, s, &mut got);
+    assert_eq!(got, expected);
+    let bad = synack::DropReason::Malformed(synack::Layer::Tcp, synack::wire::Error::BadChecksum);
+    assert_eq!(p.b.stats().drops(bad), 24);
+    assert_eq!(p.b.tcp_info(s).unwrap().counters.bytes_received, expected.len() as u64);
+
+    // A fresh connection's first flight, its first nine segments corrupted: the first is next in order, the
+    // eight behind it are not (summed where they lie).
+    let mut p = Pair::new(62);
+    let (c, _, s) = connect(&mut p, 80);
+    let corrupted = 9;
+    p.rewrite_next_where(Side::A, corrupted, synack_tests::frames::is_tcp_data, |f| flip_last_payload_bit(f));
+    let data = pattern(400_000, 61);
+    let t = transfer(&mut p, Side::A, c, s, &data, Duration::from_secs(60));
+    assert!(t.eof);
+    assert_eq!(sha256_hex(&t.received), sha256_hex(&data));
+    assert_eq!(p.b.stats().drops(bad), corrupted);
+    let info = p.b.tcp_info(s).unwrap();
+    assert_eq!(info.counters.bytes_received, data.len() as u64, "{info:?}");
+    assert!(p.a.tcp_info(c).unwrap().counters.retransmitted_segments >= corrupted);
+}

@@ -293,9 +293,23 @@ impl RecvBuffer {
         self.held.as_ref().map_or(0, |h| h.data.allocated())
     }
 
+    /// Copies `payload`, the next in-order bytes (it fits in `free`), past the in-order data without adding
+    /// it, and returns its checksum (see `ByteQueue::stage_summed`). `insert` then adds it without a copy.
+    pub(crate) fn stage(&mut self, payload: &[u8], pool: &mut BlockPool) -> u16 {
+        self.held.get_or_insert_with(Box::default).data.stage_summed(payload, pool)
+    }
+
     /// Stores `payload`, which starts at `seq`, given the current `rcv_nxt`. The caller has trimmed it to the
-    /// window. Returns how far RCV.NXT advances (in-order bytes added, including out-of-order runs it joined).
-    pub(crate) fn insert(&mut self, rcv_nxt: SeqNum, seq: SeqNum, payload: &[u8], pool: &mut BlockPool) -> usize {
+    /// window. `staged`: how many of its first bytes `stage` already wrote (they are taken as they lie).
+    /// Returns how far RCV.NXT advances (in-order bytes added, including out-of-order runs it joined).
+    pub(crate) fn insert(
+        &mut self,
+        rcv_nxt: SeqNum,
+        seq: SeqNum,
+        payload: &[u8],
+        staged: usize,
+        pool: &mut BlockPool,
+    ) -> usize {
         if payload.is_empty() {
             return 0;
         }
@@ -304,7 +318,9 @@ impl RecvBuffer {
             let room = self.free();
             let h = self.held.get_or_insert_with(Box::default);
             let take = payload.len().min(room);
-            h.data.extend(&payload[..take], pool);
+            let staged = staged.min(take);
+            h.data.commit(staged);
+            h.data.extend(&payload[staged..take], pool);
             let mut next = rcv_nxt + take;
             let mut advanced = take;
             // Pull in out-of-order runs that are now contiguous (or overlap what we have).
@@ -487,14 +503,14 @@ mod tests {
         let mut pool = BlockPool::default();
         let mut r = RecvBuffer::new(100, 64);
         let base = SeqNum(u32::MAX - 5);
-        assert_eq!(r.insert(base, base + 10, b"klmno", &mut pool), 0);
-        assert_eq!(r.insert(base, base + 20, b"uv", &mut pool), 0);
-        assert_eq!(r.insert(base, base + 12, b"mnopq", &mut pool), 0); // overlaps and extends the first run
+        assert_eq!(r.insert(base, base + 10, b"klmno", 0, &mut pool), 0);
+        assert_eq!(r.insert(base, base + 20, b"uv", 0, &mut pool), 0);
+        assert_eq!(r.insert(base, base + 12, b"mnopq", 0, &mut pool), 0); // overlaps and extends the first run
         assert_eq!(r.out_of_order_ranges().collect::<Vec<_>>(), vec![(base + 10, base + 17), (base + 20, base + 22)]);
-        assert_eq!(r.insert(base, base, b"abcdefghij", &mut pool), 17);
+        assert_eq!(r.insert(base, base, b"abcdefghij", 0, &mut pool), 17);
         assert_eq!(r.read(100, &mut pool), b"abcdefghijklmnopq");
         assert!(r.has_out_of_order());
-        assert_eq!(r.insert(base + 17, base + 17, b"rst", &mut pool), 5);
+        assert_eq!(r.insert(base + 17, base + 17, b"rst", 0, &mut pool), 5);
         assert_eq!(r.read(100, &mut pool), b"rstuv");
         assert!(!r.has_out_of_order());
     }
@@ -512,7 +528,7 @@ mod tests {
             x = crate::seed::mix64(x);
             let (offset, len) = (1 + (x % 4000) as usize, 1 + (x >> 20) as usize % 300);
             let fill = (n % 251) as u8;
-            assert_eq!(r.insert(base, base + offset, &vec![fill; len], &mut pool), 0);
+            assert_eq!(r.insert(base, base + offset, &vec![fill; len], 0, &mut pool), 0);
             for at in offset..offset + len {
                 model.entry(at).or_insert(fill);
             }
@@ -528,7 +544,7 @@ mod tests {
         assert_eq!(r.out_of_order_ranges().collect::<Vec<_>>(), ranges);
         // Fill the hole before the first run: everything up to the next hole becomes readable, byte for byte.
         let (first, bytes) = &runs[0];
-        assert_eq!(r.insert(base, base, &vec![0xee; *first], &mut pool), first + bytes.len());
+        assert_eq!(r.insert(base, base, &vec![0xee; *first], 0, &mut pool), first + bytes.len());
         let mut want = vec![0xee; *first];
         want.extend_from_slice(bytes);
         assert_eq!(r.read(usize::MAX, &mut pool), want);
@@ -538,9 +554,9 @@ mod tests {
     fn recv_buffer_respects_capacity() {
         let mut pool = BlockPool::default();
         let mut r = RecvBuffer::new(4, 64);
-        assert_eq!(r.insert(SeqNum(0), SeqNum(0), b"abcdef", &mut pool), 4);
+        assert_eq!(r.insert(SeqNum(0), SeqNum(0), b"abcdef", 0, &mut pool), 4);
         assert_eq!(r.free(), 0);
-        assert_eq!(r.insert(SeqNum(4), SeqNum(6), b"x", &mut pool), 0);
+        assert_eq!(r.insert(SeqNum(4), SeqNum(6), b"x", 0, &mut pool), 0);
         assert!(!r.has_out_of_order());
         assert_eq!(r.read(2, &mut pool), b"ab");
         assert_eq!(r.free(), 2);
@@ -552,7 +568,7 @@ mod tests {
         let mut r = RecvBuffer::new(256 * 1024, 64);
         let mut seq = SeqNum(1);
         for _ in 0..100 {
-            seq = seq + r.insert(seq, seq, &[9u8; 1460], &mut pool);
+            seq = seq + r.insert(seq, seq, &[9u8; 1460], 0, &mut pool);
         }
         assert!(r.allocated() >= 146_000);
         assert_eq!(r.read(usize::MAX, &mut pool).len(), 146_000);
@@ -560,7 +576,7 @@ mod tests {
         assert!(r.held.is_none(), "nor its queues");
         // Nothing taken into a full (here: zero-sized) buffer makes no queues either.
         let mut full = RecvBuffer::new(0, 64);
-        assert_eq!(full.insert(SeqNum(1), SeqNum(1), b"x", &mut pool), 0);
+        assert_eq!(full.insert(SeqNum(1), SeqNum(1), b"x", 0, &mut pool), 0);
         assert!(full.held.is_none());
     }
 }

@@ -7,6 +7,7 @@
 //! connection that receives: a bulk transfer then cycles the same few blocks instead of asking the allocator
 //! for 16 KiB every eleven segments (glibc's malloc answers that by trimming and re-growing its heap).
 
+use crate::wire::checksum;
 use std::collections::VecDeque;
 
 /// Bytes per block: large enough that a bulk transfer allocates rarely (one block per ~11 full-sized segments),
@@ -23,13 +24,14 @@ pub(crate) struct BlockPool {
 const POOL_MAX: usize = 256;
 
 impl BlockPool {
+    /// A block: a kept one, or a new one, zeroed once when the allocator hands it out (bytes are then written
+    /// into it in place, as many times as it goes round).
     fn take(&mut self) -> Vec<u8> {
-        self.free.pop().unwrap_or_else(|| Vec::with_capacity(BLOCK))
+        self.free.pop().unwrap_or_else(|| vec![0; BLOCK])
     }
 
-    fn give(&mut self, mut block: Vec<u8>) {
+    fn give(&mut self, block: Vec<u8>) {
         if self.free.len() < POOL_MAX {
-            block.clear();
             self.free.push(block);
         }
     }
@@ -37,8 +39,9 @@ impl BlockPool {
 
 #[derive(Debug, Default)]
 pub(crate) struct ByteQueue {
-    /// Blocks of `BLOCK` bytes' capacity, filled in order (every block but the last is full); a block's
-    /// length is how much of it was written, so a new block is never zeroed first.
+    /// Blocks of `BLOCK` bytes, filled in order from `head`: the queue's bytes are the `len` after it, across
+    /// blocks. Bytes written past them (staged, see `stage_summed`) and blocks past the last byte are room,
+    /// not data.
     blocks: VecDeque<Vec<u8>>,
     /// Bytes of the first block already read.
     head: usize,
@@ -57,17 +60,45 @@ impl ByteQueue {
     }
 
     /// Appends all of `bytes`.
-    pub(crate) fn extend(&mut self, mut bytes: &[u8], pool: &mut BlockPool) {
+    pub(crate) fn extend(&mut self, bytes: &[u8], pool: &mut BlockPool) {
+        self.write_past_end(bytes, pool, |src, dst| dst.copy_from_slice(src));
+        self.len += bytes.len();
+    }
+
+    /// Writes `bytes` just past the queue's end without adding them, and returns their checksum (what
+    /// [`checksum::data`] of them gives): the copy a received segment's payload needs anyway also verifies it
+    /// (Linux's csum-and-copy), before the segment may change anything. [`ByteQueue::commit`] then adds them,
+    /// or they stay room for whatever is written next.
+    pub(crate) fn stage_summed(&mut self, bytes: &[u8], pool: &mut BlockPool) -> u16 {
+        let (mut sum, mut offset) = (0, 0);
+        self.write_past_end(bytes, pool, |src, dst| {
+            // A piece at an odd offset in `bytes` adds its sum byte-swapped.
+            sum = checksum::combine(&[sum, checksum::at_offset(checksum::copy_and_sum(src, dst), offset)]);
+            offset += src.len();
+        });
+        sum
+    }
+
+    /// Adds the first `n` bytes staged by [`ByteQueue::stage_summed`] to the queue.
+    pub(crate) fn commit(&mut self, n: usize) {
+        self.len += n;
+    }
+
+    /// Writes `bytes` after the last byte, block by block (taking blocks from `pool` as needed), through
+    /// `write(source piece, destination piece)`.
+    fn write_past_end(&mut self, mut bytes: &[u8], pool: &mut BlockPool, mut write: impl FnMut(&[u8], &mut [u8])) {
+        let mut at = self.head + self.len;
         while !bytes.is_empty() {
-            if self.blocks.back().is_none_or(|b| b.len() >= BLOCK) {
+            let (index, offset) = (at / BLOCK, at % BLOCK);
+            while self.blocks.len() <= index {
                 self.blocks.push_back(pool.take());
             }
-            let Some(last) = self.blocks.back_mut() else {
-                return; // never: a block was just made sure of
+            let Some(block) = self.blocks.get_mut(index) else {
+                return; // never: the block was just made sure of
             };
-            let n = bytes.len().min(BLOCK - last.len());
-            last.extend_from_slice(&bytes[..n]);
-            self.len += n;
+            let n = bytes.len().min(BLOCK - offset);
+            write(&bytes[..n], &mut block[offset..offset + n]);
+            at += n;
             bytes = &bytes[n..];
         }
     }
@@ -90,7 +121,7 @@ impl ByteQueue {
             let Some(first) = self.blocks.front() else {
                 break; // never: `len` counts the bytes in the blocks
             };
-            let take = (n - done).min(first.len() - self.head);
+            let take = (n - done).min(BLOCK - self.head);
             f(&first[self.head..self.head + take]);
             done += take;
             self.head += take;
@@ -182,6 +213,59 @@ mod tests {
         q.extend(&vec![1u8; (POOL_MAX + 10) * BLOCK], &mut pool);
         q.read(usize::MAX, &mut pool);
         assert_eq!(pool.free.len(), POOL_MAX);
-        assert!(pool.free.iter().all(|b| b.is_empty() && b.capacity() >= BLOCK));
+        // Kept whole: a block is written in place, never grown again.
+        assert!(pool.free.iter().all(|b| b.len() == BLOCK));
+    }
+
+    #[test]
+    fn staged_bytes_are_summed_and_added_only_when_committed() {
+        let (mut q, mut pool) = (ByteQueue::default(), BlockPool::default());
+        q.extend(&[5u8; BLOCK - 3], &mut pool);
+        // Across a block boundary at an odd offset into the staged bytes: the pieces' sums still add up.
+        let bytes: Vec<u8> = (0..1460u32).map(|i| (i * 7 + 1) as u8).collect();
+        assert_eq!(q.stage_summed(&bytes, &mut pool), checksum::data(&bytes));
+        assert_eq!(q.len(), BLOCK - 3);
+        q.commit(1000);
+        assert_eq!(q.len(), BLOCK - 3 + 1000);
+        // What was staged and not committed is room: the next write goes over it.
+        q.stage_summed(b"never added", &mut pool);
+        q.extend(b"xyz", &mut pool);
+        let out = q.read(usize::MAX, &mut pool);
+        assert_eq!(&out[BLOCK - 3..], [&bytes[..1000], b"xyz"].concat());
+    }
+
+    proptest::proptest! {
+        /// Writes, staged writes committed in part or abandoned, and reads, against a plain deque of bytes.
+        #[test]
+        fn staged_writes_keep_the_queue_a_fifo(ops in proptest::collection::vec((0u8..4, 0usize..40_000, 0usize..40_000), 1..40)) {
+            let (mut q, mut pool) = (ByteQueue::default(), BlockPool::default());
+            let mut model = VecDeque::new();
+            let mut next = 0u8;
+            for (op, n, k) in ops {
+                let bytes: Vec<u8> = (0..n).map(|_| { next = next.wrapping_mul(31).wrapping_add(17); next }).collect();
+                match op {
+                    0 => {
+                        q.extend(&bytes, &mut pool);
+                        model.extend(&bytes);
+                    }
+                    1 | 2 => {
+                        proptest::prop_assert_eq!(q.stage_summed(&bytes, &mut pool), checksum::data(&bytes));
+                        if op == 1 {
+                            let keep = k.min(n);
+                            q.commit(keep);
+                            model.extend(&bytes[..keep]);
+                        }
+                    }
+                    _ => {
+                        let got = q.read(k, &mut pool);
+                        let want: Vec<u8> = model.drain(..k.min(model.len())).collect();
+                        proptest::prop_assert_eq!(got, want);
+                    }
+                }
+                proptest::prop_assert_eq!(q.len(), model.len());
+            }
+            let rest: Vec<u8> = model.into_iter().collect();
+            proptest::prop_assert_eq!(q.read(usize::MAX, &mut pool), rest);
+        }
     }
 }

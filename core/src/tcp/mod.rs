@@ -418,11 +418,13 @@ impl Stack {
 
     /// A TCP segment arrived for us.
     pub(crate) fn on_tcp(&mut self, rx: &Received<'_>, now: Instant, out: &mut Vec<Output>) {
+        let mut pending = None;
         let parsed = TcpPacket::new_checked(rx.payload).and_then(|p| {
             if rx.checksum_offloaded {
                 TcpRepr::parse_unverified(&p)
             } else {
-                TcpRepr::parse(&p, &rx.src, &rx.dst)
+                // The payload's part of the checksum is verified below, where the payload is copied anyway.
+                TcpRepr::parse_deferring_payload(&p, &rx.src, &rx.dst, &mut pending)
             }
         });
         self.stats.transport_checksums_offloaded += u64::from(rx.checksum_offloaded && parsed.is_ok());
@@ -431,15 +433,26 @@ impl Stack {
             Ok(s) => s,
             Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Tcp, *e)),
         };
+        // A segment whose payload fails the checksum is dropped before anything else may look at it.
+        let bad_payload = |seg: &TcpRepr<'_>| pending.is_some_and(|p| !p.verifies(seg.payload));
         if rx.broadcast {
+            if bad_payload(seg) {
+                return self.drop_bad_checksum();
+            }
             // TCP is unicast only; never answer a broadcast.
             return self.drop_frame(DropReason::TcpNoSocket);
         }
         let key = ConnectionKey::of_segment(&rx.dst, seg.dst_port, &rx.src, seg.src_port);
         if let Some(h) = self.tcp.demux.find(&key) {
-            let Some(tcb) = self.tcp.conns.take(&h) else {
+            let Some(mut tcb) = self.tcp.conns.take(&h) else {
                 return;
             };
+            let mut fx = self.new_effects();
+            if pending.is_some_and(|p| !tcb.verify_payload(seg, p, &mut fx)) {
+                self.tcp.conns.put(tcb);
+                self.tcp.spare_fx.insert(fx).recycle();
+                return self.drop_bad_checksum();
+            }
             let completes_handshake = tcb.state == TcpState::SynReceived
                 && seg.flags.contains(TcpFlags::ACK)
                 && !seg.flags.contains(TcpFlags::RST);
@@ -447,6 +460,7 @@ impl Stack {
                 // Like Linux: the handshake's last ACK waits (dropped; our SYN-ACK is retransmitted) while the
                 // listener's accept queue is full.
                 self.tcp.conns.put(tcb);
+                self.tcp.spare_fx.insert(fx).recycle();
                 return self.drop_frame(DropReason::TcpListenOverflow);
             }
             // Only a SYN in TIME-WAIT may reopen through the listener: other segments skip its lookup.
@@ -455,19 +469,22 @@ impl Stack {
             if let Some((l, iss)) = reuse {
                 // RFC 1122 §4.2.2.13, RFC 6191: a new incarnation ends TIME-WAIT and opens through the listener.
                 self.stats.tcp_time_wait_reused += 1;
-                self.run_tcb(tcb, now, out, |tcb, _, fx| tcb.finish(fx));
+                self.run_tcb_with(tcb, fx, now, out, |tcb, _, fx| tcb.finish(fx));
                 return self.on_listen_segment(l, rx, seg, Some(iss), now, out);
             }
             if let IpAddr::V6(peer) = rx.src {
                 // RFC 4861 §7.3.1: new data acknowledged confirms the neighbour on the path is reachable.
                 let una = tcb.snd.una();
-                self.run_tcb(tcb, now, out, |tcb, cfg, fx| tcb.on_segment(seg, rx.ecn, now, cfg, fx));
+                self.run_tcb_with(tcb, fx, now, out, |tcb, cfg, fx| tcb.on_segment(seg, rx.ecn, now, cfg, fx));
                 if self.tcp.conns.get(&h).is_some_and(|t| t.snd.una() != una) {
                     self.ipv6_confirm(peer, now);
                 }
                 return;
             }
-            return self.run_tcb(tcb, now, out, |tcb, cfg, fx| tcb.on_segment(seg, rx.ecn, now, cfg, fx));
+            return self.run_tcb_with(tcb, fx, now, out, |tcb, cfg, fx| tcb.on_segment(seg, rx.ecn, now, cfg, fx));
+        }
+        if bad_payload(seg) {
+            return self.drop_bad_checksum();
         }
         if let Some(l) = self.tcp.listeners.get(rx.dst, seg.dst_port) {
             return self.on_listen_segment(l, rx, seg, None, now, out);
@@ -532,14 +549,32 @@ impl Stack {
     /// Runs `f` on a connection already taken out of the table, then applies its effects (which put it back).
     fn run_tcb(
         &mut self,
-        mut tcb: Box<Tcb>,
+        tcb: Box<Tcb>,
         now: Instant,
         out: &mut Vec<Output>,
         f: impl FnOnce(&mut Tcb, &crate::config::TcpConfig, &mut Effects),
     ) {
-        let mut fx = self.new_effects();
+        let fx = self.new_effects();
+        self.run_tcb_with(tcb, fx, now, out, f);
+    }
+
+    /// `run_tcb` with effects already begun (`new_effects`).
+    fn run_tcb_with(
+        &mut self,
+        mut tcb: Box<Tcb>,
+        mut fx: Box<Effects>,
+        now: Instant,
+        out: &mut Vec<Output>,
+        f: impl FnOnce(&mut Tcb, &crate::config::TcpConfig, &mut Effects),
+    ) {
         f(&mut tcb, &self.config.tcp, &mut fx);
         self.apply_effects(tcb, fx, now, out);
+    }
+
+    /// A segment's payload failed the checksum (see `TcpRepr::parse_deferring_payload`).
+    #[inline(never)]
+    fn drop_bad_checksum(&mut self) {
+        self.drop_frame(DropReason::Malformed(Layer::Tcp, crate::wire::Error::BadChecksum));
     }
 
     /// An empty `Effects`, reusing the last one and its vectors. Boxed, so handing it around moves a pointer,

@@ -131,8 +131,15 @@ impl RecvSequence {
         self.wscale = shift;
     }
 
-    /// Takes in `payload` at `seq` (trimmed to the window by the caller).
-    pub(crate) fn accept(&mut self, seq: SeqNum, payload: &[u8], blocks: &mut BlockPool) -> Accepted {
+    /// Copies `payload`, the next bytes in order, into the buffer without taking them in, and returns its
+    /// checksum (`RecvBuffer::stage`); `accept` then takes them as they lie.
+    pub(crate) fn stage(&mut self, payload: &[u8], blocks: &mut BlockPool) -> u16 {
+        self.buf.stage(payload, blocks)
+    }
+
+    /// Takes in `payload` at `seq` (trimmed to the window by the caller), of which the first `staged` bytes are
+    /// in the buffer already (`RecvBuffer::stage`).
+    pub(crate) fn accept(&mut self, seq: SeqNum, payload: &[u8], staged: usize, blocks: &mut BlockPool) -> Accepted {
         let was_empty = self.buf.readable() == 0;
         let in_order = seq == self.nxt;
         if !in_order {
@@ -146,7 +153,7 @@ impl RecvSequence {
             }
         }
         let had_gap = self.buf.has_out_of_order();
-        let advanced = self.buf.insert(self.nxt, seq, payload, blocks);
+        let advanced = self.buf.insert(self.nxt, seq, payload, staged, blocks);
         self.nxt = self.nxt + advanced;
         Accepted { advanced, was_empty, urgent: !in_order || had_gap || advanced < payload.len() }
     }

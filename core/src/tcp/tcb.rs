@@ -53,18 +53,32 @@ pub(crate) struct Effects {
     /// Set by the stack: its spare receive-buffer blocks, lent for the input (taken when data arrives, given
     /// back when the application reads); kept with the emptied `Effects` between inputs.
     pub blocks: BlockPool,
+    /// Set by the stack: how many bytes of the segment's payload it copied into the receive buffer (past its
+    /// data, not added) while verifying the checksum. The text step adds them instead of copying.
+    pub staged: usize,
 }
 
 impl Effects {
     /// Empties the effects in place, keeping the vectors' memory for the next input.
     pub(crate) fn recycle(&mut self) {
         // Naming every field makes a new one a compile error here.
-        let Effects { transmit, events, drops, release, unlink, established, in_batch, ack_at_batch_end, blocks: _ } =
-            self;
+        let Effects {
+            transmit,
+            events,
+            drops,
+            release,
+            unlink,
+            established,
+            in_batch,
+            ack_at_batch_end,
+            blocks: _,
+            staged,
+        } = self;
         transmit.clear();
         events.clear();
         drops.clear();
         (*release, *unlink, *established, *in_batch, *ack_at_batch_end) = (false, false, false, false, false);
+        *staged = 0;
     }
 }
 

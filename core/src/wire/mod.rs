@@ -25,7 +25,7 @@ pub use icmpv6::{Icmpv6DstUnreachable, Icmpv6Packet, Icmpv6Repr, Icmpv6TimeExcee
 pub use ipv4::{EcnCodepoint, IpProtocol, Ipv4Packet, Ipv4Repr};
 pub use ipv6::{ExtHeaderWalk, Ipv6FragmentHeader, Ipv6FragmentRepr, Ipv6Packet, Ipv6Repr, ParamProblem, WalkStart};
 pub use ndp::{NdpRepr, PrefixInformation, Prefixes};
-pub use tcp::{TcpFlags, TcpOptions, TcpPacket, TcpRepr};
+pub use tcp::{PendingChecksum, TcpFlags, TcpOptions, TcpPacket, TcpRepr};
 pub use udp::{UdpPacket, UdpRepr};
 
 use core::fmt;

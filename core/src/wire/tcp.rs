@@ -368,6 +368,24 @@ pub struct TcpRepr<'a> {
     pub payload: &'a [u8],
 }
 
+/// A received segment's checksum, summed over the pseudo-header and the header: the payload's sum (an even
+/// offset into the segment: headers are whole 32-bit words) completes it. See
+/// [`TcpRepr::parse_deferring_payload`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PendingChecksum(u16);
+
+impl PendingChecksum {
+    /// Whether the segment verifies when its payload's sum ([`checksum::data`] of it) is `payload_sum`.
+    pub fn verifies_with(self, payload_sum: u16) -> bool {
+        checksum::combine(&[self.0, payload_sum]) == 0xffff
+    }
+
+    /// Whether the segment verifies with `payload`, summed here.
+    pub fn verifies(self, payload: &[u8]) -> bool {
+        self.verifies_with(checksum::data(payload))
+    }
+}
+
 impl TcpRepr<'static> {
     /// A segment with every field zero, no options and no payload: a place for a header about to be written.
     pub(crate) const EMPTY: TcpRepr<'static> = TcpRepr {
@@ -397,6 +415,36 @@ impl<'a> TcpRepr<'a> {
             return Err(Error::BadChecksum);
         }
         TcpRepr::parse_unverified(packet)
+    }
+
+    /// [`TcpRepr::parse`] for a receiver that copies the payload anyway: the checksum is verified over the
+    /// pseudo-header and the header only, and the payload's part is left to whoever copies it: `pending` is set
+    /// to what the payload's sum must complete (left `None` when there is no payload and the whole segment
+    /// verified). Errors as `parse`, in the same order: a segment with a bad field and a bad checksum is
+    /// `BadChecksum` here too. (The check is written through `pending` rather than returned beside the repr:
+    /// a larger result is copied once more after it was written, which stalls the CPU on every segment.)
+    pub fn parse_deferring_payload<T: AsRef<[u8]> + ?Sized, A: PseudoHeader>(
+        packet: &TcpPacket<&'a T>,
+        src: &A,
+        dst: &A,
+        pending: &mut Option<PendingChecksum>,
+    ) -> Result<Self> {
+        packet.check_len()?;
+        let Some(pseudo) = packet.pseudo_sum(src, dst) else {
+            return Err(Error::BadChecksum);
+        };
+        let buf = packet.buf.as_ref();
+        let check = PendingChecksum(checksum::combine(&[pseudo, checksum::data(&buf[..packet.header_len()])]));
+        match TcpRepr::parse_unverified(packet) {
+            Err(e) if check.verifies(packet.payload()) => Err(e),
+            Err(_) => Err(Error::BadChecksum),
+            Ok(repr) if !repr.payload.is_empty() => {
+                *pending = Some(check);
+                Ok(repr)
+            }
+            Ok(repr) if check.verifies_with(0) => Ok(repr),
+            Ok(_) => Err(Error::BadChecksum),
+        }
     }
 
     /// Like [`TcpRepr::parse`] without verifying the checksum: only for segments whose checksum the device
@@ -614,6 +662,38 @@ mod tests {
                 SelectiveAcknowledgement((1, 2), [Some((3, 4)), None, None])
             ]
         );
+    }
+
+    /// `parse_deferring_payload` with its pending check completed over the payload: what `parse` says.
+    fn parse_deferred(bytes: &[u8]) -> Result<TcpRepr<'_>> {
+        let mut pending = None;
+        let repr = TcpRepr::parse_deferring_payload(&TcpPacket::new_checked(bytes)?, &SRC, &DST, &mut pending)?;
+        assert_eq!(pending.is_some(), !repr.payload.is_empty(), "a check is left exactly when there is a payload");
+        match pending {
+            Some(check) if !check.verifies(repr.payload) => Err(Error::BadChecksum),
+            _ => Ok(repr),
+        }
+    }
+
+    proptest::proptest! {
+        /// Any segment, with any one byte changed (or none), and a zero port or bad options among them: the
+        /// deferred verification gives the same segment or the same error as `parse`.
+        #[test]
+        fn deferring_the_payload_checksum_decides_as_parse_does(
+            payload in proptest::collection::vec(proptest::num::u8::ANY, 0..200),
+            at in proptest::num::usize::ANY,
+            xor in proptest::num::u8::ANY,
+            zero_port in proptest::bool::ANY,
+        ) {
+            let mut repr = data_repr(&payload);
+            if zero_port {
+                repr.src_port = 0;
+            }
+            let mut bytes = emit(&repr);
+            let at = at % bytes.len();
+            bytes[at] ^= xor;
+            proptest::prop_assert_eq!(parse_deferred(&bytes), parse(&bytes));
+        }
     }
 
     #[test]
