@@ -3,10 +3,13 @@
 //!
 //! The path of a segment, file by file:
 //!
-//! - in: `ipv4.rs` hands the payload to `Stack::on_tcp` here, which parses it (`wire/tcp.rs`), finds the
-//!   connection by `ConnectionKey` (`demux.rs`, IPv4 tuples in `bucket_table.rs`) or the listener (`listen.rs`:
-//!   passive open, SYN cookies in `cookie.rs`), takes the TCB out of the table (`table.rs`) and runs it with an
-//!   empty `Effects`. A new connection's local port is counted in `port_counts.rs`.
+//! - in: `ipv4.rs` hands the payload to `Stack::on_tcp` here, which parses it (`wire/tcp.rs`; the checksum over
+//!   the pseudo-header and header only), finds the connection by `ConnectionKey` (`demux.rs`, IPv4 tuples in
+//!   `bucket_table.rs`) or the listener (`listen.rs`: passive open, SYN cookies in `cookie.rs`), takes the TCB out
+//!   of the table (`table.rs`), has it verify the payload (`Tcb::verify_payload`: the next in-order payload is
+//!   summed as it is copied into the receive buffer, the one pass over it) and runs it with an empty `Effects`.
+//!   Every open, active or passive, goes through `Stack::open_connection`; a new connection's local port is
+//!   counted in `port_counts.rs`.
 //! - the connection: `input.rs` (RFC 9293 §3.10.7: acceptability, RST, SYN, handshake, text and FIN) calls
 //!   `send.rs` for the fifth step (ACK processing, the send sequence space and window), `recovery.rs` (fast
 //!   recovery and what a timeout does; losses found by RACK in `rack.rs` with SACK, `sack.rs`'s scoreboard, or
