@@ -206,8 +206,11 @@ impl Stack {
                 Lookup::Miss => EthernetAddress::default(),
             },
         };
-        // Ethernet padding of short frames (the buffer may be recycled, so not zero already).
-        buf[ethernet::HEADER_LEN + ip_len..].fill(0);
+        // Ethernet padding of short frames (the buffer may be recycled, so not zero already). Most frames have
+        // none, and filling an empty tail still cost a call into the C library's memset per frame.
+        if let Some(pad) = buf.get_mut(ethernet::HEADER_LEN + ip_len..).filter(|p| !p.is_empty()) {
+            pad.fill(0);
+        }
         let mut frame = EthernetFrame::new_unchecked(&mut buf[..]);
         EthernetRepr { src_addr: self.config.mac, dst_addr: dst_mac, ethertype: EtherType::Ipv4 }.emit(&mut frame);
         let mut packet = Ipv4Packet::new_unchecked(&mut frame.payload_mut()[..ip_len]);

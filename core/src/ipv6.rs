@@ -276,7 +276,9 @@ impl Stack {
         };
         let ip_len = ipv6::HEADER_LEN + p.payload_len;
         let mut buf = self.frame_buffer(ethernet::frame_len(ip_len));
-        buf[ethernet::HEADER_LEN + ip_len..].fill(0);
+        if let Some(pad) = buf.get_mut(ethernet::HEADER_LEN + ip_len..).filter(|p| !p.is_empty()) {
+            pad.fill(0);
+        }
         let mut frame = EthernetFrame::new_unchecked(&mut buf[..]);
         let placeholder = dst_mac.unwrap_or_default();
         EthernetRepr { src_addr: self.config.mac, dst_addr: placeholder, ethertype: EtherType::Ipv6 }.emit(&mut frame);
