@@ -280,6 +280,15 @@ impl RecvBuffer {
         n
     }
 
+    /// Forgets bytes staged and not taken (their segment was dropped), so a queue that holds nothing else lets
+    /// its memory go as an idle one does.
+    pub(crate) fn unstage(&mut self, pool: &mut BlockPool) {
+        if let Some(h) = &mut self.held {
+            h.data.release_room(pool);
+        }
+        self.release_if_empty();
+    }
+
     /// Lets the queues go once they hold nothing.
     fn release_if_empty(&mut self) {
         if self.held.as_ref().is_some_and(|h| h.data.len() == 0 && h.ooo.is_empty()) {

@@ -79,6 +79,16 @@ impl ByteQueue {
         sum
     }
 
+    /// Gives the blocks back to `pool` if the queue holds no bytes (what was staged and not added goes too).
+    pub(crate) fn release_room(&mut self, pool: &mut BlockPool) {
+        if self.len == 0 {
+            for spent in core::mem::take(&mut self.blocks) {
+                pool.give(spent);
+            }
+            self.head = 0;
+        }
+    }
+
     /// Adds the first `n` bytes staged by [`ByteQueue::stage_summed`] to the queue.
     pub(crate) fn commit(&mut self, n: usize) {
         self.len += n;
@@ -134,13 +144,8 @@ impl ByteQueue {
                 self.head = 0;
             }
         }
-        if self.len == 0 {
-            // Nothing left: the last block goes too, and the next byte starts a fresh one.
-            for spent in core::mem::take(&mut self.blocks) {
-                pool.give(spent);
-            }
-            self.head = 0;
-        }
+        // Nothing left: the last block goes too, and the next byte starts a fresh one.
+        self.release_room(pool);
         done
     }
 }
@@ -232,6 +237,12 @@ mod tests {
         q.extend(b"xyz", &mut pool);
         let out = q.read(usize::MAX, &mut pool);
         assert_eq!(&out[BLOCK - 3..], [&bytes[..1000], b"xyz"].concat());
+        // Staged into an empty queue and never added: the blocks go back to the pool.
+        let pooled = pool.free.len();
+        q.stage_summed(&bytes, &mut pool);
+        assert_eq!((q.len(), q.allocated()), (0, BLOCK));
+        q.release_room(&mut pool);
+        assert_eq!((q.allocated(), pool.free.len()), (0, pooled));
     }
 
     proptest::proptest! {

@@ -28,6 +28,7 @@ impl Tcb {
             TcpState::Closed | TcpState::Listen => fx.drops.push(DropReason::TcpNoSocket),
             _ => self.on_segment_synchronized(seg, ip, now, cfg, fx),
         }
+        self.drop_staged(fx);
         if !fx.release {
             self.poll_send(now, cfg, fx);
         }
@@ -52,8 +53,17 @@ impl Tcb {
         let verified = pending.verifies_with(self.rcv.stage(payload, &mut fx.blocks));
         if verified {
             fx.staged = payload.len();
+        } else {
+            self.rcv.unstage(&mut fx.blocks);
         }
         verified
+    }
+
+    /// The segment was handled (or dropped) without the text step taking what `verify_payload` staged.
+    pub(crate) fn drop_staged(&mut self, fx: &mut Effects) {
+        if core::mem::take(&mut fx.staged) != 0 {
+            self.rcv.unstage(&mut fx.blocks);
+        }
     }
 
     /// RFC 9293 §3.10.7.3: SYN-SENT.

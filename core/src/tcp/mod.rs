@@ -462,6 +462,7 @@ impl Stack {
             if completes_handshake && self.accept_queue_full(tcb.owner.listener()) {
                 // Like Linux: the handshake's last ACK waits (dropped; our SYN-ACK is retransmitted) while the
                 // listener's accept queue is full.
+                tcb.drop_staged(&mut fx);
                 self.tcp.conns.put(tcb);
                 self.tcp.spare_fx.insert(fx).recycle();
                 return self.drop_frame(DropReason::TcpListenOverflow);

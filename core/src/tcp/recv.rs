@@ -137,6 +137,11 @@ impl RecvSequence {
         self.buf.stage(payload, blocks)
     }
 
+    /// Forgets bytes `stage` copied whose segment did not add them (`RecvBuffer::unstage`).
+    pub(crate) fn unstage(&mut self, blocks: &mut BlockPool) {
+        self.buf.unstage(blocks);
+    }
+
     /// Takes in `payload` at `seq` (trimmed to the window by the caller), of which the first `staged` bytes are
     /// in the buffer already (`RecvBuffer::stage`).
     pub(crate) fn accept(&mut self, seq: SeqNum, payload: &[u8], staged: usize, blocks: &mut BlockPool) -> Accepted {
