@@ -159,25 +159,22 @@ impl SendBuffer {
     /// inside the buffer; anything outside it is left untouched rather than panicking.
     #[inline]
     pub(crate) fn copy_out(&self, offset: usize, out: &mut [u8]) {
-        self.copy_out_with(offset, out, |from, to, _| to.copy_from_slice(from));
+        self.copy_out_with(offset, out, |from, to| to.copy_from_slice(from));
     }
 
     /// [`SendBuffer::copy_out`] that also returns the Internet checksum of the bytes (as
     /// [`checksum::data`](crate::wire::checksum::data) of `out` would), summed while they are copied; `None` if
     /// the range reached past the buffer (then `out` is not all written).
     pub(crate) fn copy_out_summed(&self, offset: usize, out: &mut [u8]) -> Option<u16> {
-        use crate::wire::checksum;
-        let mut sum = 0;
-        let written = self.copy_out_with(offset, out, |from, to, at| {
-            sum = checksum::combine(&[sum, checksum::at_offset(checksum::copy_and_sum(from, to), at)]);
-        });
-        (written == out.len()).then_some(sum)
+        let mut sum = crate::wire::checksum::CopySum::default();
+        let written = self.copy_out_with(offset, out, |from, to| sum.copy(from, to));
+        (written == out.len()).then_some(sum.sum())
     }
 
-    /// Hands `copy` each queued piece of the range and the part of `out` it goes to, with its offset in `out`;
-    /// returns how many bytes of `out` were handed out.
+    /// Hands `copy` each queued piece of the range, in order, and the part of `out` it goes to; returns how many
+    /// bytes of `out` were handed out.
     #[inline]
-    fn copy_out_with(&self, offset: usize, out: &mut [u8], mut copy: impl FnMut(&[u8], &mut [u8], usize)) -> usize {
+    fn copy_out_with(&self, offset: usize, out: &mut [u8], mut copy: impl FnMut(&[u8], &mut [u8])) -> usize {
         let Some(q) = &self.queued else { return 0 };
         let mut skip = q.head + offset;
         let mut written = 0;
@@ -191,7 +188,7 @@ impl SendBuffer {
             };
             skip = 0;
             let n = rest.len().min(out.len() - written);
-            copy(&rest[..n], &mut out[written..written + n], written);
+            copy(&rest[..n], &mut out[written..written + n]);
             written += n;
         }
         written

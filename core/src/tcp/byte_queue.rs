@@ -70,13 +70,9 @@ impl ByteQueue {
     /// (Linux's csum-and-copy), before the segment may change anything. [`ByteQueue::commit`] then adds them,
     /// or they stay room for whatever is written next.
     pub(crate) fn stage_summed(&mut self, bytes: &[u8], pool: &mut BlockPool) -> u16 {
-        let (mut sum, mut offset) = (0, 0);
-        self.write_past_end(bytes, pool, |src, dst| {
-            // A piece at an odd offset in `bytes` adds its sum byte-swapped.
-            sum = checksum::combine(&[sum, checksum::at_offset(checksum::copy_and_sum(src, dst), offset)]);
-            offset += src.len();
-        });
-        sum
+        let mut sum = checksum::CopySum::default();
+        self.write_past_end(bytes, pool, |src, dst| sum.copy(src, dst));
+        sum.sum()
     }
 
     /// Gives the blocks back to `pool` if the queue holds no bytes (what was staged and not added goes too).

@@ -137,6 +137,30 @@ fn lane_copy_sum(blocks: &[u8], dst: &mut [u8]) -> u64 {
     fold_lanes(&lanes)
 }
 
+/// The checksum of bytes copied piece by piece, in order (a segment's payload from the send queue's chunks, a
+/// received payload into the receive queue's blocks): each piece is copied and summed in one pass
+/// ([`copy_and_sum`]) and added at its offset in the whole.
+#[derive(Debug, Default)]
+pub(crate) struct CopySum {
+    sum: u16,
+    offset: usize,
+}
+
+impl CopySum {
+    /// Copies the next piece, `src`, into `dst` (of the same length) and adds its sum. Inlined into the copy
+    /// loops, so the running sum stays in registers.
+    #[inline(always)]
+    pub(crate) fn copy(&mut self, src: &[u8], dst: &mut [u8]) {
+        self.sum = combine(&[self.sum, at_offset(copy_and_sum(src, dst), self.offset)]);
+        self.offset += src.len();
+    }
+
+    /// What [`data`] of the pieces copied so far, end to end, gives.
+    pub(crate) fn sum(&self) -> u16 {
+        self.sum
+    }
+}
+
 /// The sum of a part of a buffer, as `data` of that part returns it, moved to where the part starts in the whole:
 /// a part at an odd offset has its bytes in the other halves of the whole's 16-bit words, so its sum is
 /// byte-swapped (RFC 1071 §2 (B)).
