@@ -40,11 +40,9 @@ impl Tcb {
     /// payload, as Linux's csum-and-copy). Anything else is summed where it lies.
     pub(crate) fn verify_payload(&mut self, seg: &TcpRepr<'_>, pending: PendingChecksum, fx: &mut Effects) -> bool {
         let payload = seg.payload;
+        // SYN-RECEIVED too: the ACK that completes the handshake may carry data, taken once it has.
         let next_in_order = seg.seq_number == self.rcv.nxt()
-            && matches!(
-                self.state,
-                TcpState::SynReceived | TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2
-            )
+            && (self.state == TcpState::SynReceived || self.accepts_text())
             && !seg.flags.contains(TcpFlags::SYN)
             && payload.len() <= self.rcv.buf().free();
         if !next_in_order {
@@ -57,6 +55,11 @@ impl Tcb {
             self.rcv.unstage(&mut fx.blocks);
         }
         verified
+    }
+
+    /// RFC 9293 §3.10.7.4, seventh step: the states whose segments' text is queued for the application.
+    fn accepts_text(&self) -> bool {
+        matches!(self.state, TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2)
     }
 
     /// The segment was handled (or dropped) without the text step taking what `verify_payload` staged.
@@ -378,7 +381,7 @@ impl Tcb {
         cfg: &TcpConfig,
         fx: &mut Effects,
     ) {
-        let accepts_text = matches!(self.state, TcpState::Established | TcpState::FinWait1 | TcpState::FinWait2);
+        let accepts_text = self.accepts_text();
         if accepts_text && !payload.is_empty() {
             // The stack staged the segment's payload while verifying its checksum, if it was next in order.
             let staged = if seq == seg.seq_number { core::mem::take(&mut fx.staged) } else { 0 };
