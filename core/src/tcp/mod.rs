@@ -452,8 +452,7 @@ impl Stack {
             };
             let mut fx = self.new_effects();
             if pending.is_some_and(|p| !tcb.verify_payload(seg, p, &mut fx)) {
-                self.tcp.conns.put(tcb);
-                self.tcp.spare_fx.insert(fx).recycle();
+                self.put_back_untouched(tcb, fx);
                 return self.drop_bad_checksum();
             }
             let completes_handshake = tcb.state == TcpState::SynReceived
@@ -462,9 +461,7 @@ impl Stack {
             if completes_handshake && self.accept_queue_full(tcb.owner.listener()) {
                 // Like Linux: the handshake's last ACK waits (dropped; our SYN-ACK is retransmitted) while the
                 // listener's accept queue is full.
-                tcb.drop_staged(&mut fx);
-                self.tcp.conns.put(tcb);
-                self.tcp.spare_fx.insert(fx).recycle();
+                self.put_back_untouched(tcb, fx);
                 return self.drop_frame(DropReason::TcpListenOverflow);
             }
             // Only a SYN in TIME-WAIT may reopen through the listener: other segments skip its lookup.
@@ -573,6 +570,14 @@ impl Stack {
     ) {
         f(&mut tcb, &self.config.tcp, &mut fx);
         self.apply_effects(tcb, fx, now, out);
+    }
+
+    /// Puts back a connection whose segment is dropped before it ran (nothing to emit), forgetting what was
+    /// staged for the segment, and keeps the unused effects for the next input.
+    fn put_back_untouched(&mut self, mut tcb: Box<Tcb>, mut fx: Box<Effects>) {
+        tcb.drop_staged(&mut fx);
+        self.tcp.conns.put(tcb);
+        self.tcp.spare_fx.insert(fx).recycle();
     }
 
     /// A segment's payload failed the checksum (see `TcpRepr::parse_deferring_payload`).
