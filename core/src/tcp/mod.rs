@@ -315,24 +315,15 @@ impl TcpSockets {
         })
     }
 
-    /// A new connection's box: a spare one if there is one (what it held is dropped in place). `make` builds
-    /// the connection inside: the compiler then builds a new box's connection where it stays, where a
-    /// connection built by the caller was built on the stack and copied in (the whole TCB read back right after
-    /// being written field by field, which stalls the CPU, and a memcpy call). A spare box still gets a copy:
-    /// it holds its old connection until the new one replaces it.
-    fn boxed(&mut self, make: impl FnOnce() -> Tcb) -> Box<Tcb> {
-        match self.spare_tcbs.pop() {
-            Some(mut spare) => {
-                *spare = make();
-                spare
-            }
-            None => Box::new(make()),
-        }
-    }
-
-    /// A new connection in `state` that has sent nothing yet, boxed. The one place a TCB is built: a handshake
-    /// runs an active and a passive open, and were each to build its own, the instruction cache would hold the
-    /// whole construction twice (a handshake's code already outgrows it).
+    /// A new connection in `state` that has sent nothing yet, in a box: a spare one if there is one (what it
+    /// held is dropped in place). The one place a TCB is built: a handshake runs an active and a passive open,
+    /// and were each to build its own, the instruction cache would hold the whole construction twice (a
+    /// handshake's code already outgrows it).
+    ///
+    /// The connection is built inside each arm: the compiler then builds a new box's connection where it stays,
+    /// where one built first and moved in was built on the stack and copied (the whole TCB read back right after
+    /// being written field by field, which stalls the CPU, and a memcpy call). A spare box still gets a copy: it
+    /// holds its old connection until the new one replaces it.
     #[inline(never)]
     fn new_tcb(
         &mut self,
@@ -342,7 +333,13 @@ impl TcpSockets {
         initial: tcb::Initial,
         cfg: &crate::config::TcpConfig,
     ) -> Box<Tcb> {
-        self.boxed(|| Tcb::new(handle, state, ends, initial, cfg))
+        match self.spare_tcbs.pop() {
+            Some(mut spare) => {
+                *spare = Tcb::new(handle, state, ends, initial, cfg);
+                spare
+            }
+            None => Box::new(Tcb::new(handle, state, ends, initial, cfg)),
+        }
     }
 
     /// Makes a new connection findable by its four-tuple (the TCB itself goes in via `apply_effects`).

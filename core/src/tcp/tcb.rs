@@ -311,8 +311,8 @@ pub(crate) struct Initial {
 }
 
 impl Tcb {
-    /// The common part of every open: a connection in `state` that has sent nothing yet. Built only through
-    /// `TcpSockets::new_tcb`, one copy of this code for every kind of open.
+    /// The common part of every open: a connection in `state` that has sent nothing yet. The stack builds one
+    /// only through `TcpSockets::new_tcb`, one copy of this code for every kind of open.
     pub(crate) fn new(
         handle: SocketHandle,
         state: TcpState,
@@ -353,7 +353,6 @@ impl Tcb {
 
     /// Passive open (RFC 9293 §3.10.7.2), after `new` in SYN-RECEIVED: `syn` arrived for `listener` at `now`,
     /// with the IP ECN codepoint `ip`; the connection is about to answer with a SYN-ACK.
-    #[allow(clippy::too_many_arguments)]
     pub(crate) fn take_passive_syn(
         &mut self,
         listener: SocketHandle,
