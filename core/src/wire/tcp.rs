@@ -251,6 +251,12 @@ impl<T: AsRef<[u8]>> TcpPacket<T> {
         Some(src.pseudo_sum(dst, IpProtocol::Tcp, u32::from(len)))
     }
 
+    /// The sum over the pseudo-header and the first `header_len` bytes (the header), for a segment whose
+    /// payload is summed where it is copied; `None` as for `pseudo_sum`.
+    fn header_sum<A: PseudoHeader>(&self, src: &A, dst: &A, header_len: usize) -> Option<u16> {
+        Some(checksum::combine(&[self.pseudo_sum(src, dst)?, checksum::data(&self.buf.as_ref()[..header_len])]))
+    }
+
     /// Whether the checksum verifies over the pseudo-header and the whole segment.
     pub fn verify_checksum<A: PseudoHeader>(&self, src: &A, dst: &A) -> bool {
         self.sum(src, dst) == Some(0xffff)
@@ -346,10 +352,9 @@ impl<T: AsRef<[u8]> + AsMut<[u8]>> TcpPacket<T> {
         payload_sum: u16,
     ) {
         self.set_checksum(0);
-        let sum = self.pseudo_sum(src, dst).map_or(0, |pseudo| {
-            let header = checksum::data(&self.buf.as_ref()[..header_len]);
-            !checksum::combine(&[pseudo, header, checksum::at_offset(payload_sum, header_len)])
-        });
+        let sum = self
+            .header_sum(src, dst, header_len)
+            .map_or(0, |header| !checksum::combine(&[header, checksum::at_offset(payload_sum, header_len)]));
         self.set_checksum(sum);
     }
 }
@@ -430,11 +435,9 @@ impl<'a> TcpRepr<'a> {
         pending: &mut Option<PendingChecksum>,
     ) -> Result<Self> {
         packet.check_len()?;
-        let Some(pseudo) = packet.pseudo_sum(src, dst) else {
+        let Some(check) = packet.header_sum(src, dst, packet.header_len()).map(PendingChecksum) else {
             return Err(Error::BadChecksum);
         };
-        let buf = packet.buf.as_ref();
-        let check = PendingChecksum(checksum::combine(&[pseudo, checksum::data(&buf[..packet.header_len()])]));
         match TcpRepr::parse_unverified(packet) {
             Err(e) if check.verifies(packet.payload()) => Err(e),
             Err(_) => Err(Error::BadChecksum),
