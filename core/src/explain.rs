@@ -84,6 +84,8 @@ pub enum ResetWhy {
     BadAck,
     /// An ACK-bearing segment reached a listener: it belongs to no connection (RFC 9293 §3.10.7.2).
     AckToListener,
+    /// Data arrived after the application closed the connection: nobody can read it (RFC 1122 §4.2.2.13).
+    DataAfterClose,
 }
 
 /// Something the stack explains, in the outputs right where it happened.
@@ -161,6 +163,7 @@ impl fmt::Display for ResetWhy {
             ResetWhy::Abort => write!(f, "RST: connection aborted"),
             ResetWhy::BadAck => write!(f, "RST: ACK does not match our SYN"),
             ResetWhy::AckToListener => write!(f, "RST: ACK for no connection (listener)"),
+            ResetWhy::DataAfterClose => write!(f, "RST: data after the application closed"),
         }
     }
 }

@@ -18,6 +18,8 @@ pub(crate) enum IcmpError {
     /// Destination unreachable with its code and (for "fragmentation needed") the next-hop MTU.
     DstUnreachable(DstUnreachable, u16),
     TimeExceeded(TimeExceeded),
+    /// Parameter problem (IPv4 only): the offset of the octet at fault in the datagram's header.
+    ParamProblem(u8),
 }
 
 /// RFC 1812 §4.3.2.3: an ICMP error carries as much of the original datagram as fits in 576 bytes.
@@ -81,9 +83,16 @@ impl Stack {
                     return self.drop_frame(DropReason::IcmpBroadcastEcho);
                 }
                 let reply = Icmpv4Repr::EchoReply { ident, seq_no, data };
+                // The reply carries the request's code, as Linux's (0 but for odd probes).
+                let code = Icmpv4Packet::new_unchecked(rx.payload).msg_code();
                 let sent =
                     self.send_ipv4(rx.src_v4(), IpProtocol::Icmp, reply.buffer_len(), None, None, now, out, |b| {
-                        reply.emit(&mut Icmpv4Packet::new_unchecked(b))
+                        let mut packet = Icmpv4Packet::new_unchecked(b);
+                        reply.emit(&mut packet);
+                        if code != 0 {
+                            packet.set_msg_code(code);
+                            packet.fill_checksum();
+                        }
                     });
                 match sent {
                     Ok(()) => self.stats.icmp_echo_replies_sent += 1,
@@ -102,6 +111,9 @@ impl Stack {
             Icmpv4Repr::TimeExceeded { reason, original } => {
                 self.on_icmp_error(UnreachableReason::TimeExceeded { code: reason.into() }, rx.src, original, now, out)
             }
+            // What a parameter problem about our own datagram could tell a socket, no socket can act on (we send
+            // no IP options): counted as before this stack parsed them.
+            Icmpv4Repr::ParamProblem { .. } => self.drop_frame(DropReason::IcmpUnhandled),
         }
     }
 
@@ -157,6 +169,8 @@ impl Stack {
                 IcmpError::TimeExceeded(_) => {
                     crate::ipv6::Icmpv6Error::TimeExceeded(Icmpv6TimeExceeded::FragReassembly)
                 }
+                // IPv6 reports its header problems itself, with the pointer RFC 4443 defines.
+                IcmpError::ParamProblem(_) => return,
             };
             return self.send_icmpv6_error(rx, error, false, now, out);
         }
@@ -180,6 +194,7 @@ impl Stack {
                 Icmpv4Repr::DstUnreachable { reason, next_hop_mtu, original: &original }
             }
             IcmpError::TimeExceeded(reason) => Icmpv4Repr::TimeExceeded { reason, original: &original },
+            IcmpError::ParamProblem(pointer) => Icmpv4Repr::ParamProblem { pointer, original: &original },
         };
         let sent = self.send_ipv4(rx.src_v4(), IpProtocol::Icmp, repr.buffer_len(), None, None, now, out, |b| {
             repr.emit(&mut Icmpv4Packet::new_unchecked(b))

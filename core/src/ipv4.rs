@@ -4,6 +4,7 @@
 
 use crate::api::{CommandError, Output, SocketHandle};
 use crate::arp::{Enqueued, Lookup, QueuedFrame};
+use crate::icmp::IcmpError;
 use crate::reassembly::{Fragment, FragmentKey};
 use crate::stack::Stack;
 use crate::stats::{DropReason, Layer};
@@ -283,18 +284,28 @@ impl Stack {
             return self.drop_frame(DropReason::NotOurAddress);
         }
         let broadcast = ip_broadcast || link_broadcast;
+        let rx = Received {
+            src: src.into(),
+            dst: dst.into(),
+            protocol: repr.protocol,
+            ttl: repr.ttl,
+            ecn: repr.ecn,
+            broadcast,
+            header: packet.header(),
+            payload: packet.payload(),
+            checksum_offloaded,
+        };
+        // RFC 1122 §3.2.1.8: a host checks the options it receives. A malformed one drops the datagram and, as
+        // Linux, earns a parameter problem pointing at it (none about a later fragment, RFC 1122 §3.2.2).
+        if packet.header_len() > crate::wire::ipv4::HEADER_LEN {
+            if let Some(at) = packet.option_problem() {
+                if packet.frag_offset() == 0 {
+                    self.send_icmp_error(&rx, IcmpError::ParamProblem(at as u8), now, out);
+                }
+                return self.drop_frame(DropReason::Malformed(Layer::Ipv4, crate::wire::Error::BadOption));
+            }
+        }
         if !packet.is_fragment() {
-            let rx = Received {
-                src: src.into(),
-                dst: dst.into(),
-                protocol: repr.protocol,
-                ttl: repr.ttl,
-                ecn: repr.ecn,
-                broadcast,
-                header: packet.header(),
-                payload: packet.payload(),
-                checksum_offloaded,
-            };
             return self.deliver(&rx, now, out);
         }
         // RFC 791: every fragment but the last carries a multiple of 8 bytes.

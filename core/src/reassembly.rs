@@ -1,9 +1,10 @@
 //! IPv4 and IPv6 fragment reassembly (RFC 791 §3.2, RFC 8200 §4.5, RFC 815 hole tracking), bounded in time
 //! and memory.
 //!
-//! Overlapping IPv4 fragments whose bytes differ drop the whole datagram (as Linux does since 2018): overlaps
-//! are a classic evasion and resource attack, and no honest sender produces them. For IPv6 any overlap drops
-//! the datagram (RFC 5722); only an exact duplicate of a fragment already held is ignored (its errata 3089).
+//! A fragment that overlaps data already held drops the whole datagram, as Linux does since 2018
+//! (`inet_frag_queue_insert`): overlaps are a classic evasion and resource attack, and no honest sender produces
+//! them. Only a fragment lying wholly within a run of data already held is taken for a retransmission and
+//! ignored (the data held stays); for IPv6 its bytes must also be the same (RFC 5722 and its errata 3089).
 
 use crate::config::ReassemblyConfig;
 use crate::stats::DropReason;
@@ -158,23 +159,18 @@ impl Reassembler {
         if !frag.more_frags {
             p.total_len = Some(end);
         }
-        // Overlap: tolerated only if the bytes are identical (IPv4) or the fragment is an exact duplicate
-        // (IPv6); otherwise drop everything.
-        let mut duplicate = false;
+        // Overlap: a fragment wholly within a run already held is a duplicate (an IPv6 one only with the same
+        // bytes) and is ignored; any other overlap drops everything.
         for &(s, e) in &p.ranges {
             let (os, oe) = (s.max(start), e.min(end));
             if os >= oe {
                 continue;
             }
-            let same = p.data[os..oe] == frag.data[os - start..oe - start];
             let within = start >= s && end <= e;
-            if !same || (ipv6 && !within) {
+            if !within || (ipv6 && p.data[os..oe] != frag.data[os - start..oe - start]) {
                 self.remove(&frag.key);
                 return Outcome::Dropped(DropReason::FragmentOverlap);
             }
-            duplicate |= within;
-        }
-        if ipv6 && duplicate {
             return Outcome::Stored { new };
         }
         let grow = end.saturating_sub(p.data.len());

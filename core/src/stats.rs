@@ -40,7 +40,8 @@ pub enum DropReason {
     BadSourceAddress,
     /// IPv4 protocol we do not implement (answered with ICMP protocol unreachable).
     UnknownProtocol,
-    /// A fragment overlapping an earlier one with other bytes; the whole datagram is dropped.
+    /// A fragment overlapping data already held (other than a duplicate wholly within it); the whole datagram
+    /// is dropped.
     FragmentOverlap,
     /// A fragment that would make the datagram exceed 65,535 bytes.
     FragmentTooLarge,
@@ -75,6 +76,9 @@ pub enum DropReason {
     TcpSynChallenged,
     /// Segment without ACK on a synchronized connection.
     TcpNoAck,
+    /// Data for a connection the application had closed: nobody can read it, so the connection is reset
+    /// (RFC 1122 §4.2.2.13; Linux's `TCPAbortOnData`).
+    TcpDataAfterClose,
     /// SYN to a listener whose accept queue (backlog) is full.
     TcpListenOverflow,
     /// SYN to a listener whose SYN queue is full, with SYN cookies off.

@@ -382,6 +382,15 @@ impl Tcb {
         fx: &mut Effects,
     ) {
         let accepts_text = self.accepts_text();
+        if accepts_text && !payload.is_empty() && self.owner.app_closed() {
+            // New data for a connection the application closed (FIN-WAIT-1 or -2 after `TcpClose`): nobody will
+            // read it. RFC 1122 §4.2.2.13 says to reset, and Linux does (`tcp_rcv_state_process`,
+            // TCPAbortOnData), with <SEQ=SEG.ACK><CTL=RST>: the sequence number the peer expects next, exactly.
+            fx.transmit.push(Outgoing::control(seg.ack_number, TcpFlags::RST, Why::Reset(ResetWhy::DataAfterClose)));
+            fx.drops.push(DropReason::TcpDataAfterClose);
+            self.terminate(None, fx);
+            return;
+        }
         if accepts_text && !payload.is_empty() {
             // The stack staged the segment's payload while verifying its checksum, if it was next in order.
             let staged = if seq == seg.seq_number { core::mem::take(&mut fx.staged) } else { 0 };

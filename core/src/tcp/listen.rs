@@ -179,8 +179,8 @@ impl Stack {
         now: Instant,
         out: &mut Vec<Output>,
     ) {
-        let peer_mss = seg.options.mss.unwrap_or(super::tcb::DEFAULT_MSS as u16);
-        let mss = peer_mss.min(self.mtu_mss(remote.ip()) as u16);
+        let peer_mss = super::tcb::peer_mss(seg.options.mss, remote.ip());
+        let mss = peer_mss.min(self.mtu_mss(remote.ip())) as u16;
         let cookie = self.tcp.cookies.make(local, remote, seg.seq_number, mss, now);
         let window = self.config.tcp.recv_buffer.min(usize::from(u16::MAX)) as u16;
         let syn_ack = TcpRepr {

@@ -4,7 +4,7 @@
 
 use super::flags::Flags;
 use super::segment::{Outgoing, OutgoingKind};
-use super::tcb::{Tcb, DEFAULT_MSS, MAX_WINDOW_SHIFT};
+use super::tcb::{peer_mss, Tcb, MAX_WINDOW_SHIFT};
 use super::timestamps::TIMESTAMP_OVERHEAD;
 use super::TcpState;
 use crate::config::TcpConfig;
@@ -81,7 +81,7 @@ impl Tcb {
     /// SACK-permitted), received at `now`. `mtu_mss` is what our interface allows.
     pub(crate) fn take_syn_options(&mut self, syn: &TcpRepr<'_>, mtu_mss: usize, cfg: &TcpConfig, now: Instant) {
         self.opts.flags.set(SACK, cfg.sack && syn.options.sack_permitted);
-        let peer_mss = syn.options.mss.map_or(DEFAULT_MSS, usize::from);
+        let peer_mss = peer_mss(syn.options.mss, self.ends.remote_ip());
         self.opts.mss = to_u16(peer_mss.min(mtu_mss).max(64));
         self.ts.negotiate(cfg.timestamps, syn.options.timestamp, self.rcv.nxt(), now);
         if self.ts.enabled() {

@@ -300,7 +300,9 @@ impl Tcb {
             let sacked_after = self.recovery.scoreboard().sacked_bytes();
             self.prr_on_ack((acked + sacked_after).saturating_sub(sacked_before));
         }
-        if self.snd.update_window(seg.seq_number, ack, window) {
+        // RFC 9293 §3.10.7.4: only an ACK in SND.UNA..=SND.NXT updates the window; an older one (acceptable to
+        // RFC 5961, a duplicate) is ignored for it, as Linux's `tcp_ack` does, even with a newer sequence number.
+        if ack >= una_before && self.snd.update_window(seg.seq_number, ack, window) {
             self.timers.stop_persist();
         }
         // State changes that hinge on our FIN being acknowledged.

@@ -29,8 +29,16 @@ use core::net::{IpAddr, Ipv4Addr, SocketAddr};
 
 /// Largest window scale shift (RFC 7323 §2.3).
 pub(crate) const MAX_WINDOW_SHIFT: u8 = 14;
-/// MSS assumed when the peer sends none (RFC 9293 §3.7.1).
-pub(crate) const DEFAULT_MSS: usize = 536;
+/// The send MSS a peer's SYN gives: its MSS option, or without one the default RFC 9293 §3.7.1 (MUST-15) sets,
+/// 536 for IPv4 (576 - 40) and 1220 for IPv6 (1280 - 60). An option of 0 counts as none, as Linux ignores it
+/// (`tcp_parse_options`); any other value is the peer's, however small (callers clamp it).
+pub(crate) fn peer_mss(option: Option<u16>, remote: IpAddr) -> usize {
+    match option.filter(|&mss| mss != 0) {
+        Some(mss) => usize::from(mss),
+        None if remote.to_canonical().is_ipv4() => 536,
+        None => 1220,
+    }
+}
 
 /// What a connection asks of the stack after handling an input.
 #[derive(Debug, Default)]

@@ -31,6 +31,8 @@ mod field {
     pub const UNUSED: Range<usize> = 4..6;
     /// Next-hop MTU in "fragmentation needed" (RFC 1191 §4).
     pub const NEXT_HOP_MTU: Range<usize> = 6..8;
+    /// The pointer of a parameter problem: the offset of the octet in the quoted datagram at fault.
+    pub const POINTER: usize = 4;
     pub const DATA: usize = 8;
 }
 
@@ -40,6 +42,7 @@ pub(crate) mod msg_type {
     pub const DST_UNREACHABLE: u8 = 3;
     pub const ECHO_REQUEST: u8 = 8;
     pub const TIME_EXCEEDED: u8 = 11;
+    pub const PARAM_PROBLEM: u8 = 12;
 }
 
 /// Code of a destination unreachable message (RFC 792, RFC 1191 for `FragRequired`).
@@ -269,10 +272,17 @@ pub enum Icmpv4Repr<'a> {
         reason: TimeExceeded,
         original: &'a [u8],
     },
+    /// Parameter problem, code 0 (RFC 792): `pointer` is the offset in `original` (as above) of the octet at
+    /// fault, such as a malformed IP option.
+    ParamProblem {
+        pointer: u8,
+        original: &'a [u8],
+    },
 }
 
 impl<'a> Icmpv4Repr<'a> {
-    /// Parses a checked view. Echo messages must have code 0; other types are `Unsupported`.
+    /// Parses a checked view. Echo replies and parameter problems must have code 0, echo requests may have any
+    /// (see [`Icmpv4Repr::EchoRequest`]'s parsing); other types are `Unsupported`.
     pub fn parse<T: AsRef<[u8]> + ?Sized>(packet: &Icmpv4Packet<&'a T>) -> Result<Icmpv4Repr<'a>> {
         // The view may come from `new_unchecked`; re-check so parsing never panics.
         packet.check_len()?;
@@ -289,7 +299,9 @@ impl<'a> Icmpv4Repr<'a> {
             }
         };
         match packet.msg_type() {
-            msg_type::ECHO_REQUEST if code == 0 => {
+            // Any code: RFC 792 defines only 0, but Linux answers the others too and echoes the code back
+            // (`icmp_echo`), which probes such as nmap's check. The code is the message's, not the repr's.
+            msg_type::ECHO_REQUEST => {
                 Ok(Icmpv4Repr::EchoRequest { ident: packet.echo_ident(), seq_no: packet.echo_seq_no(), data })
             }
             msg_type::ECHO_REPLY if code == 0 => {
@@ -303,6 +315,9 @@ impl<'a> Icmpv4Repr<'a> {
             msg_type::TIME_EXCEEDED => {
                 Ok(Icmpv4Repr::TimeExceeded { reason: TimeExceeded::from(code), original: original()? })
             }
+            msg_type::PARAM_PROBLEM if code == 0 => {
+                Ok(Icmpv4Repr::ParamProblem { pointer: packet.buf.as_ref()[field::POINTER], original: original()? })
+            }
             _ => Err(Error::Unsupported),
         }
     }
@@ -311,7 +326,9 @@ impl<'a> Icmpv4Repr<'a> {
     pub fn buffer_len(&self) -> usize {
         let data = match self {
             Icmpv4Repr::EchoRequest { data, .. } | Icmpv4Repr::EchoReply { data, .. } => data,
-            Icmpv4Repr::DstUnreachable { original, .. } | Icmpv4Repr::TimeExceeded { original, .. } => original,
+            Icmpv4Repr::DstUnreachable { original, .. }
+            | Icmpv4Repr::TimeExceeded { original, .. }
+            | Icmpv4Repr::ParamProblem { original, .. } => original,
         };
         HEADER_LEN + data.len()
     }
@@ -339,6 +356,13 @@ impl<'a> Icmpv4Repr<'a> {
                 packet.set_msg_type(msg_type::TIME_EXCEEDED);
                 packet.set_msg_code(reason.into());
                 packet.buf.as_mut()[field::REST].fill(0);
+                original
+            }
+            Icmpv4Repr::ParamProblem { pointer, original } => {
+                packet.set_msg_type(msg_type::PARAM_PROBLEM);
+                packet.set_msg_code(0);
+                packet.buf.as_mut()[field::REST].fill(0);
+                packet.buf.as_mut()[field::POINTER] = pointer;
                 original
             }
         };
@@ -575,12 +599,33 @@ mod tests {
         let mut bytes = [13, 0, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0];
         Icmpv4Packet::new_unchecked(&mut bytes[..]).fill_checksum();
         assert_eq!(parse(&bytes), Err(Error::Unsupported));
-        // An echo request with a nonzero code is not one we answer.
+        // An echo reply with a nonzero code is not one ping sockets take.
         let mut bytes = ECHO_REQUEST;
         let mut packet = Icmpv4Packet::new_unchecked(&mut bytes[..]);
+        packet.set_msg_type(msg_type::ECHO_REPLY);
         packet.set_msg_code(1);
         packet.fill_checksum();
         assert_eq!(parse(&bytes), Err(Error::Unsupported));
+    }
+
+    #[test]
+    fn an_echo_request_of_any_code_parses() {
+        let mut bytes = ECHO_REQUEST;
+        let mut packet = Icmpv4Packet::new_unchecked(&mut bytes[..]);
+        packet.set_msg_code(9);
+        packet.fill_checksum();
+        assert!(matches!(parse(&bytes), Ok(Icmpv4Repr::EchoRequest { ident: 1, seq_no: 0x21, .. })));
+    }
+
+    #[test]
+    fn parameter_problem_round_trip() {
+        let original = [0x46u8; 28];
+        let repr = Icmpv4Repr::ParamProblem { pointer: 21, original: &original };
+        let mut bytes = vec![0u8; repr.buffer_len()];
+        repr.emit(&mut Icmpv4Packet::new_unchecked(&mut bytes[..]));
+        assert_eq!(&bytes[..2], &[12, 0]);
+        assert_eq!(&bytes[4..8], &[21, 0, 0, 0]);
+        assert_eq!(parse(&bytes), Ok(repr));
     }
 
     #[test]

@@ -135,6 +135,17 @@ fn flags_word(dont_frag: bool, more_frags: bool, offset: u16) -> u16 {
 /// Length of the fixed header; we never emit options, so it is also the length of every header we write.
 pub const HEADER_LEN: usize = field::OPTIONS;
 
+/// IPv4 option types (RFC 791, RFC 2113) that [`Ipv4Packet::option_problem`] looks into.
+mod option {
+    pub const END: u8 = 0;
+    pub const NOP: u8 = 1;
+    pub const RECORD_ROUTE: u8 = 7;
+    pub const TIMESTAMP: u8 = 68;
+    pub const LOOSE_ROUTE: u8 = 131;
+    pub const STRICT_ROUTE: u8 = 137;
+    pub const ROUTER_ALERT: u8 = 148;
+}
+
 /// The only version this module speaks.
 const VERSION: u8 = 4;
 /// IHL counts 32-bit words.
@@ -271,9 +282,79 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
         self.read_addr(field::DST_ADDR)
     }
 
-    /// Raw options (empty when IHL is 5); interpreting them is left to the caller.
+    /// Raw options (empty when IHL is 5); interpreting them is left to the caller ([`option_problem`] checks
+    /// them).
+    ///
+    /// [`option_problem`]: Ipv4Packet::option_problem
     pub fn options(&self) -> &[u8] {
         &self.buffer.as_ref()[field::OPTIONS..self.header_len()]
+    }
+
+    /// The first malformed option, as the offset in the header of the octet at fault (an ICMP parameter
+    /// problem's pointer), or `None` when the options are sound. The checks are those of Linux's
+    /// `ip_options_compile` that apply to a datagram a host receives:
+    /// - every option but end-of-list and no-operation has a length octet, at least 2, that stays within the
+    ///   options;
+    /// - record route, loose and strict source route: a length of at least 3 and a pointer of at least 4;
+    ///   record route, while it has room left, room for a whole address;
+    /// - timestamp: a length of at least 4 and a pointer of at least 5, and, while it has room left, room for
+    ///   a whole entry (4 bytes, or 8 with addresses);
+    /// - router alert: a length of at least 4;
+    /// - none of record route, source route and timestamp twice.
+    ///
+    /// Options this stack does not know pass: a host ignores them (RFC 1122 §3.2.1.8).
+    pub fn option_problem(&self) -> Option<usize> {
+        let options = self.options();
+        let (mut route, mut record, mut stamp) = (false, false, false);
+        let mut i = 0;
+        while i < options.len() {
+            let at = HEADER_LEN + i;
+            let kind = options[i];
+            match kind {
+                option::END => return None,
+                option::NOP => {
+                    i += 1;
+                    continue;
+                }
+                _ => {}
+            }
+            let len = match options.get(i + 1) {
+                Some(&len) if len >= 2 && usize::from(len) <= options.len() - i => usize::from(len),
+                _ => return Some(at),
+            };
+            let opt = &options[i..i + len];
+            let pointer = opt.get(2).map(|&p| usize::from(p));
+            let problem = match kind {
+                option::RECORD_ROUTE | option::LOOSE_ROUTE | option::STRICT_ROUTE => {
+                    let seen = if kind == option::RECORD_ROUTE { &mut record } else { &mut route };
+                    match pointer {
+                        _ if core::mem::replace(seen, true) => Some(at),
+                        None => Some(at + 1),
+                        Some(p) if p < 4 => Some(at + 2),
+                        Some(p) if kind == option::RECORD_ROUTE && p <= len && p + 3 > len => Some(at + 2),
+                        Some(_) => None,
+                    }
+                }
+                option::TIMESTAMP => {
+                    // Flags 1 and 3: an address before each stamp.
+                    let entry = if opt.get(3).is_some_and(|flags| matches!(flags & 0xf, 1 | 3)) { 8 } else { 4 };
+                    match pointer {
+                        _ if core::mem::replace(&mut stamp, true) => Some(at),
+                        _ if len < 4 => Some(at + 1),
+                        Some(p) if p < 5 => Some(at + 2),
+                        Some(p) if p <= len && p + entry - 1 > len => Some(at + 2),
+                        _ => None,
+                    }
+                }
+                option::ROUTER_ALERT if len < 4 => Some(at + 1),
+                _ => None,
+            };
+            if problem.is_some() {
+                return problem;
+            }
+            i += len;
+        }
+        None
     }
 
     /// The whole header, options included: what the header checksum covers.

@@ -41,7 +41,7 @@ pub enum Error {
     BadVersion,
     /// A length field is inconsistent (IHL < 5, total length < header, TCP data offset < 5, ...).
     BadLength,
-    /// A TCP option with a malformed length.
+    /// A TCP or IPv4 option with a malformed length or pointer.
     BadOption,
     /// A well-formed value we do not handle (ARP for other hardware, unknown ICMP type, ...).
     Unsupported,

@@ -161,8 +161,8 @@ pub struct UdpRepr<'a> {
 }
 
 impl<'a> UdpRepr<'a> {
-    /// Parses a checked view: `BadChecksum` if the checksum fails, `BadField` for destination port 0
-    /// (reserved; nothing can listen there).
+    /// Parses a checked view: `BadChecksum` if the checksum fails. Destination port 0 parses: nothing listens
+    /// there, so the datagram earns a port unreachable as for any closed port (as Linux).
     pub fn parse<T: AsRef<[u8]> + ?Sized, A: PseudoHeader>(
         packet: &UdpPacket<&'a T>,
         src: &A,
@@ -180,9 +180,6 @@ impl<'a> UdpRepr<'a> {
     /// vouched for (see [`crate::RxFrame`]).
     pub fn parse_unverified<T: AsRef<[u8]> + ?Sized>(packet: &UdpPacket<&'a T>) -> Result<Self> {
         packet.check_len()?;
-        if packet.dst_port() == 0 {
-            return Err(Error::BadField);
-        }
         Ok(UdpRepr { src_port: packet.src_port(), dst_port: packet.dst_port(), payload: packet.payload_ref() })
     }
 
@@ -326,9 +323,10 @@ mod tests {
     }
 
     #[test]
-    fn destination_port_zero_is_bad_field() {
+    fn destination_port_zero_parses() {
+        // Nothing listens there: the stack answers it as any closed port.
         let repr = UdpRepr { src_port: 5, dst_port: 0, payload: b"x" };
-        assert_eq!(parse(&emit(&repr, &SRC, &DST)), Err(Error::BadField));
+        assert_eq!(parse(&emit(&repr, &SRC, &DST)), Ok(repr));
     }
 
     #[test]
@@ -392,9 +390,10 @@ mod v6_tests {
 
     #[test]
     fn bad_lengths_and_ports_over_ipv6() {
-        let bytes = emit_v6(&UdpRepr { src_port: 1, dst_port: 0, payload: b"" });
+        let repr = UdpRepr { src_port: 1, dst_port: 0, payload: b"" };
+        let bytes = emit_v6(&repr);
         let packet = UdpPacket::new_checked(&bytes[..]).unwrap();
-        assert_eq!(UdpRepr::parse(&packet, &A, &B), Err(Error::BadField));
+        assert_eq!(UdpRepr::parse(&packet, &A, &B), Ok(repr), "port 0 parses, as over IPv4");
         let short = [0u8; 7];
         assert_eq!(UdpRepr::parse(&UdpPacket::new_unchecked(&short[..]), &A, &B), Err(Error::Truncated));
     }

@@ -542,7 +542,7 @@ pub fn expected_icmp(bytes: &[u8]) -> Result<Icmpv4Repr<'_>, synack::wire::Error
     let data = &bytes[8..];
     let original = || if data.len() < 28 { Err(synack::wire::Error::Truncated) } else { Ok(data) };
     match (ty, code) {
-        (8, 0) => Ok(Icmpv4Repr::EchoRequest { ident: word(4), seq_no: word(6), data }),
+        (8, _) => Ok(Icmpv4Repr::EchoRequest { ident: word(4), seq_no: word(6), data }),
         (0, 0) => Ok(Icmpv4Repr::EchoReply { ident: word(4), seq_no: word(6), data }),
         (3, _) => Ok(Icmpv4Repr::DstUnreachable {
             reason: DstUnreachable::from(code),
@@ -550,6 +550,7 @@ pub fn expected_icmp(bytes: &[u8]) -> Result<Icmpv4Repr<'_>, synack::wire::Error
             original: original()?,
         }),
         (11, _) => Ok(Icmpv4Repr::TimeExceeded { reason: TimeExceeded::from(code), original: original()? }),
+        (12, 0) => Ok(Icmpv4Repr::ParamProblem { pointer: bytes[4], original: original()? }),
         _ => Err(synack::wire::Error::Unsupported),
     }
 }
