@@ -324,7 +324,14 @@ impl Stack {
             header: packet.header(),
             data: packet.payload(),
         };
-        if let Some(datagram) = self.add_fragment(fragment, now) {
+        if let Some(mut datagram) = self.add_fragment(fragment, now) {
+            // The header of the datagram as reassembled, as Linux's `ip_frag_reasm` leaves it (whole length, no
+            // fragment fields): an ICMP error about the datagram quotes it, not its first fragment.
+            let total = datagram.header.len() + datagram.payload.len();
+            let mut header = Ipv4Packet::new_unchecked(&mut datagram.header[..]);
+            header.set_total_len(u16::try_from(total).unwrap_or(u16::MAX));
+            header.set_flags_and_frag_offset(false, false, 0);
+            header.fill_checksum();
             let rx = Received {
                 src: src.into(),
                 dst: dst.into(),

@@ -126,6 +126,24 @@ fn a_fragment_within_data_held_is_ignored_as_a_duplicate() {
     );
 }
 
+/// An ICMP error about a reassembled datagram quotes the datagram as reassembled (Linux's `ip_frag_reasm`
+/// rewrites the header): its whole length, no more-fragments flag, offset 0, a valid header checksum.
+#[test]
+fn an_error_about_a_reassembled_datagram_quotes_its_whole_header() {
+    let mut h = Harness::primed(1);
+    let dgram = udp(PEER_IP, 5001, 9999, &pattern(24));
+    let mut out = h.frame(&raw_ipv4(17, 0x7b, &[], true, 0, &dgram[0..16]));
+    out.extend(h.frame(&raw_ipv4(17, 0x7b, &[], false, 16, &dgram[16..32])));
+    let msgs = icmp_messages(&out);
+    assert_eq!(msgs.len(), 1, "one port unreachable: {out:?}");
+    assert_eq!((msgs[0][0], msgs[0][1]), (3, 3));
+    let quoted = &msgs[0][8..28];
+    assert_eq!(u16::from_be_bytes([quoted[2], quoted[3]]), 20 + 32, "the datagram's whole length");
+    assert_eq!(&quoted[6..8], &[0, 0], "no fragment flags or offset");
+    assert_eq!(checksum::data(quoted), 0xffff, "a valid header checksum");
+    assert_eq!(&msgs[0][28..36], &dgram[..8], "and the UDP header");
+}
+
 // ---- IPv4 options -------------------------------------------------------------------------------------------
 
 /// The parameter problems (type 12) the stack sent, as (pointer, quoted datagram).

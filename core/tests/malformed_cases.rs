@@ -299,7 +299,15 @@ fn icmp_error_about_a_large_reassembled_datagram_is_cut_to_576_bytes() {
     let (ty, code, original) = icmp_error(&out);
     assert_eq!((ty, code), (3, 3));
     assert_eq!(IP_LEN + 8 + original.len(), 576, "RFC 1812: the error datagram is at most 576 bytes");
-    assert_eq!(&original[..IP_LEN], &first_header[..]);
+    // The header of the datagram as reassembled (as Linux quotes it): the first fragment's, with the whole
+    // length, no fragment fields and its checksum redone.
+    let mut reassembled = first_header.clone();
+    reassembled[2..4].copy_from_slice(&((IP_LEN + 8 + 2000) as u16).to_be_bytes());
+    reassembled[6..8].fill(0);
+    reassembled[10..12].fill(0);
+    let sum = !synack::wire::checksum::data(&reassembled);
+    reassembled[10..12].copy_from_slice(&sum.to_be_bytes());
+    assert_eq!(&original[..IP_LEN], &reassembled[..]);
     assert_eq!(&original[IP_LEN..IP_LEN + 8], &frames[0][ETH_LEN + IP_LEN..ETH_LEN + IP_LEN + 8]);
 }
 
