@@ -626,7 +626,9 @@ impl Stack {
         }
         match repr {
             Icmpv6Repr::EchoRequest { ident, seq_no, data } => {
-                self.answer_echo6(src, dst, ident, seq_no, data, now, out)
+                // The reply carries the request's code, as Linux's `icmpv6_echo_reply` (0 but for odd probes).
+                let code = Icmpv6Packet::new_unchecked(rx.payload).msg_code();
+                self.answer_echo6(src, dst, (ident, seq_no, code), data, now, out)
             }
             Icmpv6Repr::EchoReply { ident, seq_no, data } => {
                 self.on_echo_reply(rx, ident, seq_no, data.len(), now, out)
@@ -661,8 +663,7 @@ impl Stack {
         &mut self,
         asker: Ipv6Addr,
         to: Ipv6Addr,
-        ident: u16,
-        seq_no: u16,
+        (ident, seq_no, code): (u16, u16, u8),
         data: &[u8],
         now: Instant,
         out: &mut Vec<Output>,
@@ -674,7 +675,12 @@ impl Stack {
         let ecn = EcnCodepoint::NotEct;
         let sent =
             self.send_ipv6(from, asker, IpProtocol::ICMPV6, ecn, reply.buffer_len(), None, None, now, out, |b| {
-                reply.emit(&mut Icmpv6Packet::new_unchecked(b), &from, &asker)
+                let mut packet = Icmpv6Packet::new_unchecked(b);
+                reply.emit(&mut packet, &from, &asker);
+                if code != 0 {
+                    packet.set_msg_code(code);
+                    packet.fill_checksum(&from, &asker);
+                }
             });
         match sent {
             Ok(()) => self.stats.icmp_echo_replies_sent += 1,

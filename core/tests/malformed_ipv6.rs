@@ -51,6 +51,20 @@ fn valid_echo_request_is_answered() {
     assert_eq!(h.stats().total_drops(), 0);
 }
 
+/// An echo request of another code (nmap's IPv6 probes use 9) is answered with that code, as Linux's
+/// `icmpv6_echo_reply` copies the request's header and changes only the type.
+#[test]
+fn echo_request_with_another_code_is_answered_with_that_code() {
+    let mut h = Harness::dual(1);
+    let request = icmpv6(PEER_IP6, STACK_IP6, ECHO_REQUEST, 9, [0, 1, 0, 2], b"probe");
+    let out = h.frame(&Ip6::new(PEER_IP6, ICMPV6).frame(&request));
+    let sent = icmpv6_sent(&out);
+    assert_eq!(sent.len(), 1, "{out:?}");
+    assert_eq!((sent[0].0, sent[0].1, sent[0].2), (ECHO_REPLY, 9, [0, 1, 0, 2]));
+    assert_eq!(sent[0].3, b"probe");
+    assert_eq!(h.stats().total_drops(), 0);
+}
+
 #[test]
 fn truncated_ipv6_header() {
     let mut h = Harness::dual(1);
@@ -291,8 +305,8 @@ fn icmpv6_unknown_informational_type() {
         let out = assert_dropped(&mut h, &frame, DropReason::IcmpUnhandled);
         assert!(out.is_empty(), "{ty}: {out:?}");
     }
-    // An echo request with a nonzero code is not one we answer either.
-    let frame = Ip6::new(PEER_IP6, ICMPV6).frame(&icmpv6(PEER_IP6, STACK_IP6, ECHO_REQUEST, 1, [0; 4], b""));
+    // Nor an echo reply with a nonzero code (an echo request of any code is answered: see above).
+    let frame = Ip6::new(PEER_IP6, ICMPV6).frame(&icmpv6(PEER_IP6, STACK_IP6, ECHO_REPLY, 1, [0; 4], b""));
     assert_dropped(&mut h, &frame, DropReason::IcmpUnhandled);
 }
 

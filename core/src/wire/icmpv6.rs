@@ -337,7 +337,8 @@ impl<'a> Icmpv6Repr<'a> {
         let original = || if data.len() < ipv6::HEADER_LEN { Err(Error::Truncated) } else { Ok(data) };
         let echo = (packet.echo_ident(), packet.echo_seq_no());
         match packet.msg_type() {
-            msg_type::ECHO_REQUEST if code == 0 => Ok(Icmpv6Repr::EchoRequest { ident: echo.0, seq_no: echo.1, data }),
+            // Any code, as for ICMPv4: Linux answers them, the reply carrying the request's code.
+            msg_type::ECHO_REQUEST => Ok(Icmpv6Repr::EchoRequest { ident: echo.0, seq_no: echo.1, data }),
             msg_type::ECHO_REPLY if code == 0 => Ok(Icmpv6Repr::EchoReply { ident: echo.0, seq_no: echo.1, data }),
             msg_type::DST_UNREACHABLE => Ok(Icmpv6Repr::DstUnreachable { reason: code.into(), original: original()? }),
             msg_type::PACKET_TOO_BIG => Ok(Icmpv6Repr::PacketTooBig { mtu: packet.mtu(), original: original()? }),
