@@ -117,6 +117,16 @@ fn rewrite_mss(frame: &mut [u8], tcp_at: usize, value: Option<u16>) {
     TcpPacket::new_unchecked(&mut frame[tcp_at..]).fill_checksum(&src, &dst);
 }
 
+/// B sends 20,000 bytes on `s`: the largest payload it put in one segment (whose TCP header starts at `tcp_at`
+/// in the frame), and the bytes of options each of its segments carries.
+fn largest_segment_of_b(p: &mut Pair, s: SocketHandle, tcp_at: usize) -> (usize, usize) {
+    let options = if p.b.tcp_info(s).unwrap().timestamps { 12 } else { 0 };
+    let from = p.log.len();
+    p.command(Side::B, Command::TcpSend { sock: s, data: vec![1u8; 20_000] }).unwrap();
+    p.run_until(p.now + ms(100));
+    (largest_payload_from_b(p, from, tcp_at), options)
+}
+
 /// Largest TCP payload B sent in the frames logged from `from` on.
 fn largest_payload_from_b(p: &Pair, from: usize, tcp_at: usize) -> usize {
     p.log[from..]
@@ -151,12 +161,8 @@ fn ipv6_peer_without_mss_option_gets_the_ipv6_default_of_1220() {
     p.run_until(p.now + ms(50));
     assert!(p.events_of(Side::A).contains(&(c, Event::Connected)), "{:#?}", p.lines());
     let s = accept(&mut p, l);
-    let info = p.b.tcp_info(s).unwrap();
-    let options = if info.timestamps { 12 } else { 0 };
-    let from = p.log.len();
-    p.command(Side::B, Command::TcpSend { sock: s, data: vec![1u8; 20_000] }).unwrap();
-    p.run_until(p.now + ms(100));
-    assert_eq!(largest_payload_from_b(&p, from, 14 + 40), 1220 - options, "mss {} {:#?}", info.mss, p.lines());
+    let (largest, options) = largest_segment_of_b(&mut p, s, 14 + 40);
+    assert_eq!(largest, 1220 - options, "{:#?}", p.lines());
 }
 
 /// Linux `tcp_parse_options`: an MSS option of 0 is ignored (`if (in_mss)`), so the default 536 applies; it does
@@ -167,12 +173,8 @@ fn mss_option_of_zero_is_ignored_like_linux() {
     let zero_mss_v4: fn(&mut Vec<u8>) = |f| rewrite_mss(f, 14 + 20, Some(0));
     p.rewrite_next_where(Side::A, 1, is_syn_v4, zero_mss_v4);
     let (_, _, s) = connect(&mut p, 80);
-    let info = p.b.tcp_info(s).unwrap();
-    let options = if info.timestamps { 12 } else { 0 };
-    let from = p.log.len();
-    p.command(Side::B, Command::TcpSend { sock: s, data: vec![1u8; 20_000] }).unwrap();
-    p.run_until(p.now + ms(100));
-    assert_eq!(largest_payload_from_b(&p, from, 14 + 20), 536 - options, "mss {} {:#?}", info.mss, p.lines());
+    let (largest, options) = largest_segment_of_b(&mut p, s, 14 + 20);
+    assert_eq!(largest, 536 - options, "{:#?}", p.lines());
 }
 
 /// Sanity check of the rewrite helper: without any MSS option, IPv4 gets 536.
@@ -182,10 +184,6 @@ fn ipv4_peer_without_mss_option_gets_536() {
     let strip_mss_v4: fn(&mut Vec<u8>) = |f| rewrite_mss(f, 14 + 20, None);
     p.rewrite_next_where(Side::A, 1, is_syn_v4, strip_mss_v4);
     let (_, _, s) = connect(&mut p, 80);
-    let info = p.b.tcp_info(s).unwrap();
-    let options = if info.timestamps { 12 } else { 0 };
-    let from = p.log.len();
-    p.command(Side::B, Command::TcpSend { sock: s, data: vec![1u8; 20_000] }).unwrap();
-    p.run_until(p.now + ms(100));
-    assert_eq!(largest_payload_from_b(&p, from, 14 + 20), 536 - options, "{:#?}", p.lines());
+    let (largest, options) = largest_segment_of_b(&mut p, s, 14 + 20);
+    assert_eq!(largest, 536 - options, "{:#?}", p.lines());
 }
