@@ -368,8 +368,7 @@ impl Stack {
         };
         self.drop_frame(DropReason::ReassemblyTimeout);
         // RFC 792 / 1122 §3.3.2, RFC 8200 §4.5: time exceeded (code 1), only if we saw fragment zero and it was
-        // unicast to us. `original` is the first fragment's (validated) header and up to 8 payload bytes: what
-        // the error quotes.
+        // unicast to us. `original` is the first fragment (its header validated): what the error quotes.
         let Some(original) = expired.original else { return };
         if let (IpAddr::V6(_), IpAddr::V6(dst)) = (expired.src, expired.dst) {
             if dst.is_multicast() {

@@ -536,19 +536,31 @@ impl Stack {
             ExtHeaderWalk::NoNextHeader => self.drop_frame(DropReason::Ipv6NoNextHeader),
             ExtHeaderWalk::Discard { .. } => self.drop_frame(DropReason::Ipv6OptionDiscarded),
             ExtHeaderWalk::ParameterProblem { code, pointer } => {
-                self.drop_frame(DropReason::Ipv6ParameterProblem);
-                // Never an error about an ICMPv6 error (RFC 4443 §2.4 (e.1)), even one behind the bad header.
-                let quoted = crate::wire::icmpv6::QuotedPacket::parse(&bytes[..ip_len]).ok();
-                let upper = quoted.and_then(|q| q.protocol().map(|p| (p, q.payload().first().copied())));
-                if matches!(upper, Some((IpProtocol::ICMPV6, Some(t))) if t < 128) {
-                    return;
-                }
-                let whole = rx(ip_len, IpProtocol::Unknown(0));
-                // RFC 4443 §2.4 (e): to a multicast destination only an unrecognised option (code 2) is answered.
-                let multicast_ok = code == ParamProblem::UnrecognizedOption;
-                self.send_icmpv6_error(&whole, Icmpv6Error::ParamProblem(code, pointer as u32), multicast_ok, now, out);
+                self.answer_parameter_problem(&rx(ip_len, IpProtocol::Unknown(0)), code, pointer, now, out)
             }
         }
+    }
+
+    /// A header chain that earns a parameter problem (`code`, at `pointer` in `rx.header`, which is the whole
+    /// packet): dropped, and answered.
+    fn answer_parameter_problem(
+        &mut self,
+        rx: &Received<'_>,
+        code: ParamProblem,
+        pointer: usize,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) {
+        self.drop_frame(DropReason::Ipv6ParameterProblem);
+        // Never an error about an ICMPv6 error (RFC 4443 §2.4 (e.1)), even one behind the bad header.
+        let quoted = crate::wire::icmpv6::QuotedPacket::parse(rx.header).ok();
+        let upper = quoted.and_then(|q| q.protocol().map(|p| (p, q.payload().first().copied())));
+        if matches!(upper, Some((IpProtocol::ICMPV6, Some(t))) if t < 128) {
+            return;
+        }
+        // RFC 4443 §2.4 (e): to a multicast destination only an unrecognised option (code 2) is answered.
+        let multicast_ok = code == ParamProblem::UnrecognizedOption;
+        self.send_icmpv6_error(rx, Icmpv6Error::ParamProblem(code, pointer as u32), multicast_ok, now, out);
     }
 
     /// A fragment of a larger packet (RFC 8200 §4.5): `rx.header` is everything up to and including the
@@ -565,6 +577,14 @@ impl Stack {
         if fragment.more_frags && rx.payload.len() % 8 != 0 {
             return self.drop_frame(DropReason::Malformed(Layer::Ipv6, crate::wire::Error::BadLength));
         }
+        // RFC 8200 §4.5, RFC 7112: the first fragment holds the whole header chain, through the upper-layer
+        // header; one that does not is dropped with a parameter problem (code 3, pointer 0), as Linux's
+        // `ipv6_frag_rcv`, so a filter that reads the first fragment sees what the datagram is.
+        if fragment.frag_offset == 0 && !holds_header_chain(rx, fragment.next_header) {
+            self.drop_frame(DropReason::Ipv6ParameterProblem);
+            let error = Icmpv6Error::ParamProblem(ParamProblem::IncompleteHeaderChain, 0);
+            return self.send_icmpv6_error(rx, error, false, now, out);
+        }
         let piece = Fragment {
             key: FragmentKey { src: rx.src, dst: rx.dst, protocol: IpProtocol::IPV6_FRAG, ident: fragment.ident },
             offset: usize::from(fragment.frag_offset),
@@ -575,9 +595,20 @@ impl Stack {
         let Some(datagram) = self.add_fragment(piece, now) else { return };
         let base = datagram.header.len();
         let start = WalkStart { first: fragment.next_header, named_at: base - ipv6::FRAGMENT_HEADER_LEN, base };
+        // The reassembled packet's headers are processed as an unfragmented packet's (RFC 8200 §4.5).
         let (protocol, offset) = match ipv6::walk_from(start, &datagram.payload, rx.dst.is_multicast()) {
             Ok(ExtHeaderWalk::Upper { protocol, offset, .. }) => (protocol, offset - base),
-            Ok(_) | Err(_) => return self.drop_frame(DropReason::Ipv6ParameterProblem),
+            Ok(ExtHeaderWalk::NoNextHeader) => return self.drop_frame(DropReason::Ipv6NoNextHeader),
+            Ok(ExtHeaderWalk::Discard { .. }) => return self.drop_frame(DropReason::Ipv6OptionDiscarded),
+            Ok(ExtHeaderWalk::ParameterProblem { code, pointer }) => {
+                // Quoted as reassembled, fragment header included: the pointer counts it.
+                let packet = [&datagram.header[..], &datagram.payload[..]].concat();
+                let whole = Received { protocol: IpProtocol::Unknown(0), header: &packet, payload: &[], ..*rx };
+                return self.answer_parameter_problem(&whole, code, pointer, now, out);
+            }
+            // A fragment header inside a reassembled packet: nothing sends that.
+            Ok(ExtHeaderWalk::Fragment { .. }) => return self.drop_frame(DropReason::Ipv6ParameterProblem),
+            Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Ipv6, e)),
         };
         let whole = Received {
             protocol,
@@ -847,11 +878,13 @@ impl Stack {
         let from =
             if to.is_multicast() { self.ip6.as_ref().and_then(|h| h.ndp.source_for(asker, now)) } else { Some(to) };
         let Some(from) = from else { return };
-        // As much of the packet as fits in the minimum MTU (RFC 4443 §2.4 (c)).
+        // As much of the packet as fits in the minimum MTU (RFC 4443 §2.4 (c)), its headers included: a header
+        // chain that is the whole packet (an unknown next header) is cut too.
         let room = ipv6::MIN_MTU - ipv6::HEADER_LEN - crate::wire::icmpv6::HEADER_LEN;
-        let quote = rx.payload.len().min(room.saturating_sub(rx.header.len()));
-        let mut original = Vec::with_capacity(rx.header.len() + quote);
-        original.extend_from_slice(rx.header);
+        let header = &rx.header[..rx.header.len().min(room)];
+        let quote = rx.payload.len().min(room - header.len());
+        let mut original = Vec::with_capacity(header.len() + quote);
+        original.extend_from_slice(header);
         original.extend_from_slice(&rx.payload[..quote]);
         let repr = match error {
             Icmpv6Error::DstUnreachable(reason) => Icmpv6Repr::DstUnreachable { reason, original: &original },
@@ -930,4 +963,25 @@ struct Packet6 {
     ecn: EcnCodepoint,
     hop_limit: u8,
     payload_len: usize,
+}
+
+/// Does a first fragment (`rx.header` up to and including its fragment header, `rx.payload` its data) hold
+/// the whole header chain, through the upper-layer header (RFC 7112; Linux's `ipv6frag_thdr_truncated`: 20
+/// bytes of TCP, 8 of UDP or ICMPv6)?
+fn holds_header_chain(rx: &Received<'_>, first: IpProtocol) -> bool {
+    let base = rx.header.len();
+    let start = WalkStart { first, named_at: base - ipv6::FRAGMENT_HEADER_LEN, base };
+    match ipv6::walk_from(start, rx.payload, rx.dst.is_multicast()) {
+        Err(crate::wire::Error::Truncated) => false,
+        Ok(ExtHeaderWalk::Upper { protocol, offset, .. }) => {
+            let upper = match protocol {
+                IpProtocol::Tcp => crate::wire::tcp::HEADER_LEN,
+                IpProtocol::Udp => crate::wire::udp::HEADER_LEN,
+                _ => crate::wire::icmpv6::HEADER_LEN,
+            };
+            rx.payload.len() >= offset - base + upper
+        }
+        // Anything else is judged once the datagram is whole.
+        _ => true,
+    }
 }

@@ -49,6 +49,8 @@ struct Partial {
     total_len: Option<usize>,
     /// IP header of the offset-0 fragment, if it arrived.
     first_header: Option<Vec<u8>>,
+    /// Bytes of data the offset-0 fragment carried (what a time exceeded quotes after its header).
+    first_len: usize,
     deadline: Instant,
     /// Insertion number: eviction order and timer identity.
     serial: u64,
@@ -81,7 +83,7 @@ pub(crate) enum Outcome {
 /// A datagram given up on, reported so the caller can count it and maybe send ICMP time exceeded.
 #[derive(Debug)]
 pub(crate) struct Expired {
-    /// The first fragment's header plus the first 8 payload bytes, if the first fragment arrived.
+    /// The first fragment (header and data) as it arrived, if it did.
     pub original: Option<Vec<u8>>,
     pub src: IpAddr,
     pub dst: IpAddr,
@@ -137,7 +139,15 @@ impl Reassembler {
             let deadline = now + self.config.timeout;
             self.partials.insert(
                 frag.key,
-                Partial { data: Vec::new(), ranges: Vec::new(), total_len: None, first_header: None, deadline, serial },
+                Partial {
+                    data: Vec::new(),
+                    ranges: Vec::new(),
+                    total_len: None,
+                    first_header: None,
+                    first_len: 0,
+                    deadline,
+                    serial,
+                },
             );
             self.by_serial.insert(serial, frag.key);
             new = Some((deadline, serial));
@@ -203,6 +213,7 @@ impl Reassembler {
         p.data[start..end].copy_from_slice(frag.data);
         if start == 0 {
             p.first_header = Some(frag.header.to_vec());
+            p.first_len = frag.data.len();
         }
         crate::ranges::insert(&mut p.ranges, start, end);
         if p.is_complete() {
@@ -224,8 +235,10 @@ impl Reassembler {
         }
         let p = self.remove(&key)?;
         let header_len = p.first_header.as_ref().map_or(0, Vec::len);
+        // The whole first fragment, as Linux quotes it (`ip_expire`, `ip6frag_expire_frag_queue`); the error's
+        // sender cuts it to what fits (576 bytes in all for IPv4, 1280 for IPv6).
         let original = p.first_header.map(|mut h| {
-            h.extend_from_slice(&p.data[..p.data.len().min(8)]);
+            h.extend_from_slice(&p.data[..p.first_len]);
             h
         });
         Some(Expired { original, src: key.src, dst: key.dst, header_len })
@@ -331,7 +344,8 @@ mod tests {
         assert_eq!(deadline, Instant::from_secs(30));
         assert!(r.expire(serial, Instant::from_secs(29)).is_none());
         let e = r.expire(serial, deadline).unwrap();
-        assert_eq!(e.original.unwrap().len(), 28);
+        // The whole first fragment: its 20-byte header and its 16 bytes of data.
+        assert_eq!(e.original.unwrap().len(), 20 + 16);
         assert_eq!(r.len(), 0);
     }
 

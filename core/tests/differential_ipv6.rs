@@ -268,9 +268,11 @@ proptest! {
 
 // ---- Etherparse emits, we parse ----------------------------------------------------------------------------
 
-/// An options header payload (after next header and length) of `len` bytes: one PadN filling it.
-fn padn(len: usize) -> Vec<u8> {
-    let mut p = vec![1, (len - 2) as u8];
+/// An options header payload (after next header and length) of `len` bytes (at least 2): one PadN filling it
+/// where padding can (at most 7 bytes of it: more is dropped, as Linux does), else an option a host skips
+/// (type 0x1e, action 00) with that much data.
+fn filler(len: usize) -> Vec<u8> {
+    let mut p = vec![if len <= 7 { 1 } else { 0x1e }, (len - 2) as u8];
     p.resize(len, 0);
     p
 }
@@ -291,7 +293,7 @@ proptest! {
         };
         let mut exts = ep::Ipv6Extensions::default();
         // Header payload lengths are 6 + 8k bytes; the next headers are filled in by the builder.
-        let raw = |units: usize| ep::Ipv6RawExtHeader::new_raw(ep::IpNumber::UDP, &padn(6 + 8 * units)).unwrap();
+        let raw = |units: usize| ep::Ipv6RawExtHeader::new_raw(ep::IpNumber::UDP, &filler(6 + 8 * units)).unwrap();
         exts.hop_by_hop_options = hbh.map(raw);
         exts.destination_options = dest.map(raw);
         if routing {

@@ -8,6 +8,7 @@ mod common;
 use common::malformed::*;
 use common::malformed6::*;
 use core::net::Ipv6Addr;
+use core::time::Duration;
 use etherparse as ep;
 use synack::{wire, DropReason, Layer, Output};
 
@@ -445,4 +446,131 @@ fn no_error_answers_an_error() {
     let frame = Ip6::new(PEER_IP6, DST_OPTS).frame(&payload);
     let out = assert_dropped(&mut h, &frame, DropReason::Ipv6ParameterProblem);
     assert!(out.is_empty(), "{out:?}");
+}
+
+/// Every emitted IPv6 frame's packet (from the IPv6 header on).
+fn ipv6_packets(out: &[Output]) -> Vec<Vec<u8>> {
+    transmits(out).into_iter().filter(|f| f[12..14] == [0x86, 0xdd]).map(|f| f[ETH_LEN..].to_vec()).collect()
+}
+
+/// RFC 4443 §2.4 (c): an ICMPv6 error quotes as much of the offending packet as fits in the minimum MTU:
+/// the error packet never exceeds 1280 bytes (Linux `icmp6_send` cuts the quote to 1232 bytes).
+#[test]
+fn parameter_problem_about_a_large_packet_fits_in_1280() {
+    let mut h = Harness::dual(1);
+    // 1400 bytes of payload behind an unknown next header (253, reserved for experiments).
+    let frame = Ip6::new(PEER_IP6, 253).frame(&pattern(1400));
+    let out = h.frame(&frame);
+    let packets = ipv6_packets(&out);
+    assert_eq!(packets.len(), 1, "one unfragmented error expected, got {} packets: {out:?}", packets.len());
+    let p = &packets[0];
+    assert!(p.len() <= MIN_MTU6, "the ICMPv6 error is {} bytes, more than the minimum MTU {MIN_MTU6}", p.len());
+    assert_eq!(p[6], ICMPV6, "next header");
+    assert_eq!((p[40], p[41]), (4, 1), "parameter problem, unrecognized next header");
+    assert_eq!(&p[48..], &frame[ETH_LEN..ETH_LEN + 1232], "the quote is the first 1232 bytes");
+}
+
+/// RFC 4443 §2.4 (c) for the reassembly time exceeded (RFC 8200 §4.5): the error quotes the first fragment,
+/// as much of it as fits (Linux `ip6frag_expire_frag_queue` sends `icmpv6_send` on the whole first
+/// fragment), not just 8 bytes past its headers.
+#[test]
+fn reassembly_time_exceeded_quotes_the_first_fragment() {
+    let mut h = Harness::dual(1);
+    let datagram = udp6(PEER_IP6, STACK_IP6, 5000, BOUND_PORT, &pattern(400));
+    let mut payload = fragment_header(UDP, 0, true, 0x4242);
+    payload.extend_from_slice(&datagram[..200]);
+    let first = Ip6::new(PEER_IP6, FRAGMENT).frame(&payload);
+    let out = h.frame(&first);
+    assert!(out.is_empty(), "{out:?}");
+    let out = h.timer(Duration::from_secs(61));
+    // Neighbour discovery runs meanwhile: only the errors (types below 128) matter.
+    let sent: Vec<_> = icmpv6_sent(&out).into_iter().filter(|m| m.0 < 128).collect();
+    assert_eq!(sent.len(), 1, "{out:?}");
+    let (ty, code, _, body) = &sent[0];
+    assert_eq!((*ty, *code), (3, 1), "time exceeded, fragment reassembly");
+    let whole_first = &first[ETH_LEN..ETH_LEN + IP6_LEN + payload.len()];
+    assert_eq!(
+        body.len(),
+        whole_first.len(),
+        "quoted {} bytes of a {}-byte first fragment",
+        body.len(),
+        whole_first.len()
+    );
+    assert_eq!(&body[..], whole_first);
+}
+
+/// RFC 8200 §4.5 / RFC 7112 §5: a first fragment that does not hold the whole header chain through the
+/// upper-layer header is discarded with a parameter problem code 3, pointer 0 (Linux `ipv6_frag_rcv`,
+/// `ipv6frag_thdr_truncated`).
+#[test]
+fn first_fragment_without_the_whole_header_chain() {
+    let mut h = Harness::dual(1);
+    // The fragmentable part: a 24-byte destination options header (one unknown option of type 0x1e, which
+    // the receiver skips), then UDP.
+    let mut whole = options_header(UDP, &[0x1e, 20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(whole.len(), 24);
+    whole.extend(udp6(PEER_IP6, STACK_IP6, 5000, BOUND_PORT, b"split chain"));
+    // The first fragment carries only 16 bytes: not even the whole options header.
+    let mut payload = fragment_header(DST_OPTS, 0, true, 0x7112);
+    payload.extend_from_slice(&whole[..16]);
+    let first = Ip6::new(PEER_IP6, FRAGMENT).frame(&payload);
+    let out = h.frame(&first);
+    let sent = icmpv6_sent(&out);
+    assert_eq!(sent.len(), 1, "no parameter problem for an incomplete header chain: {out:?}");
+    let (ty, code, rest, _) = &sent[0];
+    assert_eq!((*ty, *code, u32::from_be_bytes(*rest)), (4, 3, 0));
+    // The rest completes nothing: the first fragment was discarded.
+    let mut payload = fragment_header(DST_OPTS, 16, false, 0x7112);
+    payload.extend_from_slice(&whole[16..]);
+    h.frame(&Ip6::new(PEER_IP6, FRAGMENT).frame(&payload));
+    assert_eq!(h.stats().udp_datagrams_received, 0, "a datagram whose first fragment was discarded was delivered");
+}
+
+/// After reassembly the packet is processed as any other (RFC 8200 §4.5): an unknown upper-layer protocol
+/// is answered with a parameter problem code 1, as for an unfragmented packet (Linux
+/// `ip6_protocol_deliver_rcu` after `ip6_frag_reasm`).
+#[test]
+fn reassembled_packet_with_unknown_next_header_is_answered() {
+    let mut h = Harness::dual(1);
+    let whole = pattern(64);
+    for (offset, more) in [(0usize, true), (32, false)] {
+        let mut payload = fragment_header(253, offset, more, 0x5353);
+        payload.extend_from_slice(&whole[offset..offset + 32]);
+        let out = h.frame(&Ip6::new(PEER_IP6, FRAGMENT).frame(&payload));
+        if more {
+            assert!(out.is_empty(), "{out:?}");
+        } else {
+            assert_eq!(h.stats().datagrams_reassembled, 1);
+            let sent = icmpv6_sent(&out);
+            assert_eq!(sent.len(), 1, "no parameter problem for a reassembled unknown protocol: {out:?}");
+            assert_eq!((sent[0].0, sent[0].1), (4, 1));
+            // The pointer names the fragment header's next header field, in the packet quoted as reassembled
+            // (fixed header, fragment header, all 64 bytes of data).
+            assert_eq!(u32::from_be_bytes(sent[0].2), 40);
+            assert_eq!(sent[0].3.len(), IP6_LEN + 8 + 64);
+            assert_eq!(&sent[0].3[IP6_LEN + 8..], &whole[..]);
+        }
+    }
+}
+
+/// Padding that is not padding: RFC 4942 §2.1.9.5 recommends a receiver check that PadN covers at most 7
+/// bytes (its only purpose is 8-byte alignment) and carries only zeros; Linux `ip6_parse_tlv` drops the
+/// packet otherwise (`padlen > 7` or a nonzero PadN byte: `goto bad`), so a covert channel in padding is
+/// never delivered.
+#[test]
+fn oversized_or_nonzero_padding_drops_the_packet() {
+    let mut h = Harness::dual(1);
+    // 12 bytes of PadN data (14 bytes of padding in a row), all zero.
+    let mut long_pad = options_header(UDP, &[1, 12, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    assert_eq!(long_pad.len(), 16);
+    // PadN of 4 bytes (aligning exactly) whose data is not zero.
+    let mut dirty_pad = options_header(UDP, &[1, 4, 0xde, 0xad, 0xbe, 0xef]);
+    assert_eq!(dirty_pad.len(), 8);
+    for (name, header) in [("nonzero PadN", &mut dirty_pad), ("14 bytes of padding", &mut long_pad)] {
+        let before = h.stats().udp_datagrams_received;
+        header.extend(udp6(PEER_IP6, STACK_IP6, 5000, BOUND_PORT, b"covert"));
+        let out = h.frame(&Ip6::new(PEER_IP6, DST_OPTS).frame(header));
+        assert!(out.iter().all(|o| !matches!(o, Output::Transmit(_))), "{name}: {out:?}");
+        assert_eq!(h.stats().udp_datagrams_received, before, "{name}: the datagram was delivered");
+    }
 }

@@ -20,6 +20,8 @@ pub enum ParamProblem {
     UnrecognizedNextHeader,
     /// Code 2: unrecognized IPv6 option encountered.
     UnrecognizedOption,
+    /// Code 3: a first fragment without the whole header chain (RFC 7112).
+    IncompleteHeaderChain,
     /// Any other code (received messages only).
     Other(u8),
 }
@@ -30,6 +32,7 @@ impl From<u8> for ParamProblem {
             0 => ParamProblem::ErroneousHeaderField,
             1 => ParamProblem::UnrecognizedNextHeader,
             2 => ParamProblem::UnrecognizedOption,
+            3 => ParamProblem::IncompleteHeaderChain,
             other => ParamProblem::Other(other),
         }
     }
@@ -41,6 +44,7 @@ impl From<ParamProblem> for u8 {
             ParamProblem::ErroneousHeaderField => 0,
             ParamProblem::UnrecognizedNextHeader => 1,
             ParamProblem::UnrecognizedOption => 2,
+            ParamProblem::IncompleteHeaderChain => 3,
             ParamProblem::Other(code) => code,
         }
     }
@@ -179,13 +183,24 @@ fn unrecognized_next_header(named_at: usize) -> ExtHeaderWalk {
     ExtHeaderWalk::ParameterProblem { code: ParamProblem::UnrecognizedNextHeader, pointer: named_at }
 }
 
+/// The most padding (Pad1 and PadN) an option header can need in a row: it is a multiple of 8 bytes.
+const MAX_PADDING: usize = 7;
+
 /// Reads the options of a hop-by-hop or destination options `header` (whole, at `offset` from the IPv6
 /// header) and applies RFC 8200 §4.2 to the first unrecognized one; `None` if every option may be skipped.
 fn walk_options(header: &[u8], offset: usize, dst_multicast: bool) -> Result<Option<ExtHeaderWalk>> {
     let mut at = 2;
+    // Padding in a row: more than 7 bytes of it, or a PadN with anything but zeros, pads nothing (an option
+    // header is a multiple of 8 bytes) and can only carry data past the checks; as Linux (`ip6_parse_tlv`, RFC
+    // 4942 §2.1.9.5), the packet is dropped.
+    let mut padding = 0;
     while at < header.len() {
         let ty = header[at];
         if ty == option_type::PAD1 {
+            padding += 1;
+            if padding > MAX_PADDING {
+                return Ok(Some(ExtHeaderWalk::Discard { pointer: offset + at }));
+            }
             at += 1;
             continue;
         }
@@ -194,7 +209,16 @@ fn walk_options(header: &[u8], offset: usize, dst_multicast: bool) -> Result<Opt
         if end > header.len() {
             return Err(Error::BadOption);
         }
-        if !matches!(ty, option_type::PADN | option_type::ROUTER_ALERT) {
+        if ty == option_type::PADN {
+            padding += 2 + len;
+            if padding > MAX_PADDING || header[at + 2..end].iter().any(|&b| b != 0) {
+                return Ok(Some(ExtHeaderWalk::Discard { pointer: offset + at }));
+            }
+            at = end;
+            continue;
+        }
+        padding = 0;
+        if ty != option_type::ROUTER_ALERT {
             let pointer = offset + at;
             let problem = ExtHeaderWalk::ParameterProblem { code: ParamProblem::UnrecognizedOption, pointer };
             match ty >> option_type::ACTION_SHIFT {
@@ -327,6 +351,30 @@ mod tests {
                     assert_eq!(walk_bytes(&buf).unwrap(), expected.unwrap_or(upper), "type {ty:#x} to {dst}");
                 }
             }
+        }
+    }
+
+    #[test]
+    fn padding_beyond_seven_bytes_or_not_zero_discards_the_packet() {
+        let upper = ExtHeaderWalk::Upper { protocol: IpProtocol::Udp, offset: 48, fragment: None };
+        let longer = ExtHeaderWalk::Upper { protocol: IpProtocol::Udp, offset: 56, fragment: None };
+        let discard = |pointer| Ok(ExtHeaderWalk::Discard { pointer });
+        for (options, expected) in [
+            // Six Pad1 fill the header: the most an 8-byte header needs.
+            (&[0u8, 0, 0, 0, 0, 0][..], Ok(upper)),
+            (&[1, 4, 0, 0, 0, 0], Ok(upper)),
+            // PadN carrying data.
+            (&[1, 4, 0xde, 0xad, 0xbe, 0xef], discard(42)),
+            // A router alert between two runs of padding resets the count.
+            (&[1, 4, 0, 0, 0, 0, 5, 2, 0, 0, 1, 2, 0, 0], Ok(longer)),
+            // Eight bytes of PadN.
+            (&[1, 6, 0, 0, 0, 0, 0, 0], discard(42)),
+            // Pad1 after a PadN: the eighth byte of padding.
+            (&[1, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0], discard(49)),
+        ] {
+            let headers = options_header(17, options);
+            let buf = packet(IpProtocol::IPV6_OPTS, DST, &headers, &[0; 8]);
+            assert_eq!(walk_bytes(&buf), expected, "{options:?}");
         }
     }
 

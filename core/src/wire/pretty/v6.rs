@@ -103,6 +103,7 @@ fn icmpv6_summary(src: Ipv6Addr, dst: Ipv6Addr, bytes: &[u8], checksums: Checksu
                 ParamProblem::ErroneousHeaderField => "erroneous-header-field".into(),
                 ParamProblem::UnrecognizedNextHeader => "unrecognized-next-header".into(),
                 ParamProblem::UnrecognizedOption => "unrecognized-option".into(),
+                ParamProblem::IncompleteHeaderChain => "incomplete-header-chain".into(),
                 ParamProblem::Other(code) => format!("code={code}"),
             };
             format!("param-problem {reason} pointer={} {}", packet.pointer(), quote_v6_summary(data, false))
