@@ -480,6 +480,8 @@ pub enum ConfigError {
     BadEphemeralPorts(u16, u16),
     /// A limit that must be at least 1 is 0 (named).
     ZeroLimit(&'static str),
+    /// An interval that must be longer than zero is zero (named): a timer at once, again and again.
+    ZeroInterval(&'static str),
     /// An inconsistent TCP setting (explained).
     BadTcp(&'static str),
     /// An inconsistent DHCP setting (explained).
@@ -510,6 +512,7 @@ impl fmt::Display for ConfigError {
                 write!(f, "ephemeral port range {a}..={b} must be non-empty and start above 0")
             }
             ConfigError::ZeroLimit(name) => write!(f, "{name} must be at least 1"),
+            ConfigError::ZeroInterval(name) => write!(f, "{name} must be longer than zero"),
             ConfigError::BadTcp(why) => write!(f, "tcp: {why}"),
             ConfigError::BadDhcp(why) => write!(f, "dhcp: {why}"),
             ConfigError::BadIpv6(why) => write!(f, "ipv6: {why}"),
@@ -572,6 +575,9 @@ impl Config {
             if v == 0 {
                 return Err(ConfigError::ZeroLimit(name));
             }
+        }
+        if self.arp.retry_interval.is_zero() {
+            return Err(ConfigError::ZeroInterval("arp.retry_interval"));
         }
         let t = &self.tcp;
         if t.rto_min.is_zero() || t.rto_min > t.rto_max || t.rto_initial.is_zero() {

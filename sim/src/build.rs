@@ -10,6 +10,7 @@ use crate::rng::{derive_seed, stream, APP_BASE, HOST_BASE, LINK_BASE};
 use crate::scenario::{
     AppKind, AppSpec, CaptureSpec, HostConfigSpec, ImpairSpec, Scenario, ScenarioError, Source, MIN_SNAPLEN,
 };
+use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 mod nodes;
@@ -53,11 +54,17 @@ const DEFAULT_DELAY: Duration = Duration::from_millis(1);
 const DEFAULT_MTU: usize = 1500;
 /// The least link MTU accepted: every IPv4 module must forward a 68-byte datagram (RFC 791).
 const MIN_LINK_MTU: usize = 68;
+const MAX_LINK_MTU: usize = 65_535;
+/// Copies of one app a scenario may ask for: each is a socket (and often a connection) in a host's stack.
+const MAX_COPIES: u32 = 100_000;
 const DEFAULT_QUEUE: usize = 64 * 1024;
 const DEFAULT_REORDER_HOLD: Duration = Duration::from_millis(2);
 
 /// Builds the simulation. `source` locates errors found after parsing.
 pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim, ScenarioError> {
+    if sc.duration.0.is_zero() {
+        return Err(source.error_at(&["duration"], "the run needs a duration longer than zero"));
+    }
     let seed = opts.seed.unwrap_or(sc.seed);
     let mut sim = Sim::new(sc.name.clone(), seed, Instant::ZERO + sc.duration.0);
     sim.stop_when_done = sc.stop_when_done;
@@ -92,6 +99,15 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         if let Some(other) = sc.hosts[..i].iter().find(|o| o.ip.0.addr() == ip.addr()) {
             let msg = format!("address {} is also host {:?}'s", ip.addr(), other.name);
             return Err(source.error_at(&["host", &idx, "ip"], msg));
+        }
+        for (k, a) in h.ip6.iter().flatten().enumerate() {
+            let taken = |o: &crate::scenario::HostSpec| o.ip6.iter().flatten().any(|b| b.0.addr() == a.0.addr());
+            let earlier = h.ip6.iter().flatten().take(k).any(|b| b.0.addr() == a.0.addr());
+            let other = sc.hosts[..i].iter().find(|o| taken(o)).map(|o| format!("also host {:?}'s", o.name));
+            if let Some(whose) = other.or_else(|| earlier.then(|| "listed twice".to_string())) {
+                let msg = format!("address {} is {whose}", a.0.addr());
+                return Err(source.error_at(&["host", &idx, "ip6", &k.to_string()], msg));
+            }
         }
         let mac = h.mac.map(|m| m.0).unwrap_or(default_mac(i));
         if let Some(j) =
@@ -172,13 +188,17 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         let both = l.both();
         let specs = [l.a_to_b.clone().unwrap_or_default().or(&both), l.b_to_a.clone().unwrap_or_default().or(&both)];
         for (d, (spec, own)) in specs.iter().zip([&l.a_to_b, &l.b_to_a]).enumerate() {
-            if let Some(mtu) = spec.mtu.filter(|&m| m < MIN_LINK_MTU) {
+            if let Some(mtu) = spec.mtu.filter(|m| !(MIN_LINK_MTU..=MAX_LINK_MTU).contains(m)) {
                 let mut path = vec!["link", idx.as_str()];
                 if own.as_ref().is_some_and(|o| o.mtu.is_some()) {
                     path.push(["a_to_b", "b_to_a"][d]);
                 }
                 path.push("mtu");
-                let msg = format!("mtu {mtu} is below {MIN_LINK_MTU}, the least every IPv4 link carries (RFC 791)");
+                let msg = if mtu < MIN_LINK_MTU {
+                    format!("mtu {mtu} is below {MIN_LINK_MTU}, the least every IPv4 link carries (RFC 791)")
+                } else {
+                    format!("mtu {mtu} is above {MAX_LINK_MTU}, the largest IPv4 datagram (RFC 791)")
+                };
                 return Err(source.error_at(&path, msg));
             }
         }
@@ -206,12 +226,21 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         dir.faults.push(f.frame, f.copy, action);
     }
 
+    // In the file's order (for messages), and as a set (a scenario may run many copies).
     let mut names: Vec<String> = Vec::new();
+    let mut named: BTreeSet<String> = BTreeSet::new();
     for (i, a) in sc.apps.iter().enumerate() {
         let idx = i.to_string();
         let copies = a.copies.unwrap_or(1);
-        if copies == 0 {
-            return Err(source.error_at(&["app", &idx, "copies"], "copies must be at least 1"));
+        if !(1..=MAX_COPIES).contains(&copies) {
+            let msg = format!("copies must be from 1 to {MAX_COPIES}");
+            return Err(source.error_at(&["app", &idx, "copies"], msg));
+        }
+        for (field, port) in [("port", a.port), ("local_port", a.local_port), ("spoof_port", a.spoof_port)] {
+            if port == Some(0) {
+                let msg = "port 0 names no port (an app listens on, or sends to, 1 to 65535)";
+                return Err(source.error_at(&["app", &idx, field], msg));
+            }
         }
         if a.start_spread.is_some() && copies == 1 {
             return Err(source.error_at(&["app", &idx, "start_spread"], "start_spread spreads copies: set copies > 1"));
@@ -219,7 +248,7 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         let group = a.name();
         for copy in 0..copies {
             let name = if copies == 1 { group.clone() } else { format!("{group}#{}", copy + 1) };
-            if names.contains(&name) {
+            if named.contains(&name) {
                 return Err(source.error_at(&["app", &idx, "name"], format!("app name {name:?} is used twice")));
             }
             let host = host_index(&a.host)
@@ -241,6 +270,20 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
                     })?,
                 }),
             };
+            if let Some(pool) = a.pool.filter(|_| a.kind == AppKind::DhcpServer) {
+                let cidr = sc.hosts[host].ip.0;
+                let why = if !cidr.contains(pool) {
+                    Some("outside")
+                } else if Some(pool) == cidr.network() || Some(pool) == cidr.broadcast() || pool == cidr.addr() {
+                    Some("not a free address in")
+                } else {
+                    None
+                };
+                if let Some(why) = why {
+                    let msg = format!("pool {pool} is {why} host {:?}'s subnet {cidr}", a.host);
+                    return Err(source.error_at(&["app", &idx, "pool"], msg));
+                }
+            }
             let mut report = AppReport::new(&name, kind_name(a.kind), unit_name(a.kind));
             report.group = a.group.clone().or_else(|| (copies > 1).then(|| group.clone()));
             // The first copy keeps the seed an app without copies has.
@@ -263,6 +306,7 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
             let spread = a.start_spread.map(|d| d.0).unwrap_or_default() * copy;
             let start = Instant::ZERO + a.start.map(|d| d.0).unwrap_or_default() + spread;
             sim.add_app(host, app, start);
+            named.insert(name.clone());
             names.push(name);
         }
     }
@@ -286,8 +330,11 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         }
         for (field, app) in [("app", Some(&x.app)), ("hash_equals", x.hash_equals.as_ref())] {
             if let Some(app) = app {
-                if !names.contains(app) {
-                    let msg = format!("no app named {app:?} (apps: {})", names.join(", "));
+                if !named.contains(app) {
+                    const SHOWN: usize = 20;
+                    let more = names.len().saturating_sub(SHOWN);
+                    let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
+                    let msg = format!("no app named {app:?} (apps: {}{tail})", names[..names.len() - more].join(", "));
                     return Err(source.error_at(&["expect", &idx, field], msg));
                 }
             }
@@ -317,6 +364,7 @@ fn config_error_field(e: &ConfigError, c: &HostConfigSpec) -> &'static [&'static
         ConfigError::ZeroLimit("arp.max_requests") => &["config", "arp_max_requests"],
         ConfigError::ZeroLimit("tcp.send_buffer") => &["config", "tcp_send_buffer"],
         ConfigError::ZeroLimit("tcp.recv_buffer") => &["config", "tcp_recv_buffer"],
+        ConfigError::ZeroInterval("arp.retry_interval") => &["config", "arp_retry"],
         ConfigError::BadTcp(why) if why.starts_with("recv_buffer_max") => &["config", "tcp_recv_buffer_max"],
         ConfigError::BadTcp(why) if why.starts_with("send_buffer_max") => &["config", "tcp_send_buffer_max"],
         ConfigError::BadTcp(why) if why.starts_with("buffers") => {

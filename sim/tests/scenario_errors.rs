@@ -190,3 +190,36 @@ fn a_repeated_key_is_named() {
     assert_eq!(e.line, 4, "{e}");
     assert!(e.to_string().contains("duplicate key `name`"), "{e}");
 }
+
+#[test]
+fn values_that_parse_but_make_no_sense() {
+    // A run of no time.
+    let e = error(&format!("duration = \"0s\"\n{}", base("", "")));
+    check(&e, 1, "duration", "longer than zero");
+    // A link MTU no IPv4 datagram could fill.
+    check(&error(&base("mtu = 70000", "")), 11, "link[0].mtu", "above 65535");
+    // Port 0, for a server and for a client's local port.
+    let sink = "[[app]]\nname = \"s\"\nhost = \"b\"\nkind = \"tcp_sink\"\nport = 0\n";
+    check(&error(&base("", sink)), 16, "app[0].port", "port 0 names no port");
+    let bulk = "[[app]]\nname = \"c\"\nhost = \"a\"\nkind = \"tcp_bulk\"\ndst = \"b\"\nbytes = 10\nlocal_port = 0\n";
+    check(&error(&base("", bulk)), 18, "app[0].local_port", "port 0 names no port");
+    // ARP retries all at the same instant.
+    let text = base("", "").replace("ip = \"10.0.0.1/24\"", "ip = \"10.0.0.1/24\"\nconfig = { arp_retry = \"0s\" }");
+    check(&error(&text), 5, "host[0].config.arp_retry", "longer than zero");
+    // Two hosts with one IPv6 address, and one host listing it twice.
+    let text = base("", "")
+        .replace("ip = \"10.0.0.1/24\"", "ip = \"10.0.0.1/24\"\nip6 = [\"2001:db8::1/64\"]")
+        .replace("ip = \"10.0.0.2/24\"", "ip = \"10.0.0.2/24\"\nip6 = [\"2001:db8::2/64\", \"2001:db8::1/64\"]");
+    check(&error(&text), 9, "host[1].ip6[1]", "also host \"a\"'s");
+    let text = base("", "")
+        .replace("ip = \"10.0.0.1/24\"", "ip = \"10.0.0.1/24\"\nip6 = [\"2001:db8::1/64\", \"2001:db8::1/64\"]");
+    check(&error(&text), 5, "host[0].ip6[1]", "listed twice");
+    // A DHCP pool outside the server's subnet, or on its broadcast address.
+    for (pool, words) in [("192.168.5.10", "outside"), ("10.0.0.255", "not a free address")] {
+        let dhcp = format!("[[app]]\nname = \"d\"\nhost = \"b\"\nkind = \"dhcp_server\"\npool = \"{pool}\"\n");
+        check(&error(&base("", &dhcp)), 16, "app[0].pool", words);
+    }
+    // More copies than any stack holds sockets for.
+    let many = "[[app]]\nname = \"s\"\nhost = \"b\"\nkind = \"udp_sink\"\ncopies = 100000000\n";
+    check(&error(&base("", many)), 16, "app[0].copies", "from 1 to 100000");
+}

@@ -81,6 +81,19 @@ fn negative_counts_and_ports_say_what_is_wrong() {
 }
 
 #[test]
+fn port_zero_names_no_port() {
+    for args in [
+        &["echo", "--port", "0"][..],
+        &["recv", "--port", "0"],
+        &["udp-echo", "--port", "0"],
+        &["send", "--connect", "10.77.0.1:0", "--bytes", "1"],
+    ] {
+        let err = fails(args);
+        assert!(err.contains("invalid value") && err.contains("0 names no port"), "{args:?}: {err}");
+    }
+}
+
+#[test]
 fn serve_names_a_mistyped_switch_and_refuses_to_serve_nothing() {
     let err = fails(&["serve", "--no-ecoh"]);
     assert!(err.contains("unexpected argument '--no-ecoh'") && err.contains("--no-echo"), "{err}");

@@ -164,23 +164,23 @@ pub enum Mode {
     },
     /// TCP echo server: sends back everything it receives.
     Echo {
-        #[arg(long, default_value_t = 7, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = 7, value_parser = port_number, allow_negative_numbers = true)]
         port: u16,
     },
     /// TCP discard server: reads and forgets.
     Discard {
-        #[arg(long, default_value_t = 9, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = 9, value_parser = port_number, allow_negative_numbers = true)]
         port: u16,
     },
     /// Tiny HTTP/1.1 server: `/` says hello, `/bytes/N` returns N bytes; one request per connection.
     Http {
-        #[arg(long, default_value_t = 80, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = 80, value_parser = port_number, allow_negative_numbers = true)]
         port: u16,
     },
     /// TCP client: connects, sends N seeded pseudo-random bytes, prints their sha256.
     Send {
         /// Where to connect, e.g. 10.77.0.1:5001.
-        #[arg(long, value_name = "A.B.C.D:PORT")]
+        #[arg(long, value_name = "A.B.C.D:PORT", value_parser = peer_address)]
         connect: SocketAddr,
         /// How many bytes to send.
         #[arg(long, value_name = "N", allow_negative_numbers = true)]
@@ -192,7 +192,7 @@ pub enum Mode {
     },
     /// TCP sink: reads each connection to its end and prints the byte count and sha256.
     Recv {
-        #[arg(long, default_value_t = 5001, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = 5001, value_parser = port_number, allow_negative_numbers = true)]
         port: u16,
         /// Only count the bytes (benchmarks: no per-byte work in the application).
         #[arg(long)]
@@ -200,7 +200,7 @@ pub enum Mode {
     },
     /// UDP echo server.
     UdpEcho {
-        #[arg(long, default_value_t = 7, allow_negative_numbers = true)]
+        #[arg(long, default_value_t = 7, value_parser = port_number, allow_negative_numbers = true)]
         port: u16,
     },
     /// Tiny HTTP/1.0 client: resolves NAME through --dns (or the DHCP lease's servers), connects, sends one GET
@@ -227,6 +227,24 @@ impl Mode {
             Mode::Get { .. } => "get",
             Mode::Serve { .. } => "serve",
         }
+    }
+}
+
+/// A port to listen on: 1 to 65535 (0 names no port).
+fn port_number(s: &str) -> Result<u16, String> {
+    match s.parse::<u16>() {
+        Ok(0) => Err("0 names no port: give 1 to 65535".into()),
+        Ok(port) => Ok(port),
+        Err(e) => Err(format!("{e}: give a port from 1 to 65535")),
+    }
+}
+
+/// An address and port to connect to; port 0 names no port.
+fn peer_address(s: &str) -> Result<SocketAddr, String> {
+    match s.parse::<SocketAddr>() {
+        Ok(a) if a.port() == 0 => Err("port 0 names no port: give 1 to 65535".into()),
+        Ok(a) => Ok(a),
+        Err(e) => Err(format!("{e}: give an address and port, e.g. 10.77.0.1:5001")),
     }
 }
 
