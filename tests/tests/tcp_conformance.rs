@@ -1,13 +1,14 @@
-//! Segment processing where RFC 9293 and Linux agree and a conformance prober looks: data after close, old ACKs
-//! and the send window, the MSS a peer without (or with a zero) MSS option gets.
+//! Segment processing and timers where the RFCs and Linux agree and a conformance prober looks: data after
+//! close, old ACKs and the send window, the MSS a peer without (or with a zero) MSS option gets, Karn's rule for
+//! a SYN-ACK sent again, RFC 6298's 3 s after an unmeasured handshake, a window shrunk to zero on data in flight.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 use synack::tcp::TcpState;
 use synack::wire::{TcpFlags, TcpPacket};
 use synack::{Command, Event, Instant, Ipv6Config, SocketHandle};
-use synack_tests::frames::tcp_fields;
-use synack_tests::tcp::{accept, connect, inject, segment_to, start_connect};
+use synack_tests::frames::{is_syn, is_tcp_data, tcp_fields};
+use synack_tests::tcp::{accept, connect, inject, listen, segment_to, start_connect, IP_B};
 use synack_tests::{configs, Pair, Side};
 
 fn ms(n: u64) -> Duration {
@@ -186,4 +187,130 @@ fn ipv4_peer_without_mss_option_gets_536() {
     let (_, _, s) = connect(&mut p, 80);
     let (largest, options) = largest_segment_of_b(&mut p, s, 14 + 20);
     assert_eq!(largest, 536 - options, "{:#?}", p.lines());
+}
+
+fn no_timestamps() -> Pair {
+    let (mut a, mut b) = configs(7);
+    a.tcp.timestamps = false;
+    b.tcp.timestamps = false;
+    Pair::with_configs(a, b)
+}
+
+/// RFC 6298 §5.7: "If the timer expires awaiting the ACK of a SYN segment and the TCP implementation is using
+/// an RTO less than 3 seconds, the RTO MUST be re-initialized to 3 seconds when data transmission begins."
+/// Linux `tcp_init_metrics` (srtt_us == 0 after the handshake): icsk_rto = TCP_TIMEOUT_FALLBACK (3 s).
+#[test]
+fn rto_is_three_seconds_after_a_lost_syn_without_timestamps() {
+    let mut p = no_timestamps();
+    let l = listen(&mut p, Side::B, 80);
+    p.drop_next_where(Side::A, 1, is_syn); // the first SYN is lost; the retransmission (1 s later) gets through
+    let c = start_connect(&mut p, Side::A, std::net::SocketAddr::from((IP_B, 80)));
+    p.run_until(p.now + ms(1500));
+    assert!(p.events_of(Side::A).contains(&(c, Event::Connected)), "{:#?}", p.lines());
+    let _s = accept(&mut p, l);
+    let rto = p.a.tcp_info(c).unwrap().rto;
+    // The first data segment is lost: when does it go again?
+    p.drop_next_where(Side::A, 1, is_tcp_data);
+    let sent_at = p.now;
+    p.command(Side::A, Command::TcpSend { sock: c, data: vec![1u8; 100] }).unwrap();
+    p.run_until(p.now + ms(10_000));
+    let data: Vec<_> = p.log.iter().filter(|l| l.from == Side::A && is_tcp_data(&l.frame)).collect();
+    assert!(data.len() >= 2, "{:#?}", p.lines());
+    let waited = data[1].at - sent_at;
+    assert!(
+        waited >= ms(3000),
+        "RTO after a retransmitted SYN must be at least 3 s (RFC 6298 §5.7); tcp_info.rto = {rto:?}, data resent after {waited:?}"
+    );
+}
+
+/// RFC 1122 §4.2.2.17 (RFC 9293 §3.8.6.1): a sender facing a zero window "MUST NOT close the connection as
+/// long as the receiving TCP keeps sending acknowledgments in response to its probe segments". When the peer
+/// shrinks its window to zero with data in flight, the retransmissions are the probes; Linux
+/// `tcp_retransmit_timer` ("Receiver dastardly shrinks window. Our retransmits become zero probes, but we
+/// should not timeout this connection") only gives up when the peer stops answering (`tcp_rtx_probe0_timed_out`).
+#[test]
+fn shrunk_zero_window_with_data_in_flight_does_not_time_out_while_peer_answers() {
+    let mut p = no_timestamps();
+    let l = listen(&mut p, Side::B, 80);
+    let c = start_connect(&mut p, Side::A, std::net::SocketAddr::from((IP_B, 80)));
+    p.run_until(p.now + ms(50));
+    let _s = accept(&mut p, l);
+    // Everything A sends with data from now on is "received" by our scripted peer, which answers with its
+    // window shut (it shrank its window: the data did not fit).
+    p.drop_next_where(Side::A, u64::MAX, is_tcp_data);
+    p.command(Side::A, Command::TcpSend { sock: c, data: vec![1u8; 1000] }).unwrap();
+    let una = p.a.tcp_info(c).unwrap().snd_una;
+    let nxt = p.a.tcp_info(c).unwrap().rcv_nxt;
+    let mut seen = 0;
+    let deadline = p.now + Duration::from_secs(3600);
+    let mut answered = 0;
+    while p.now < deadline && state(&p, Side::A, c).is_some() && !timed_out(&p, c) {
+        if !p.step_one() {
+            break;
+        }
+        let fresh: Vec<_> = p.log[seen..]
+            .iter()
+            .filter(|l| l.from == Side::A)
+            .filter_map(|l| tcp_fields(&l.frame))
+            .filter(|t| !t.flags.contains(TcpFlags::RST))
+            .filter(|t| t.len > 0 || t.seq < una)
+            .collect();
+        seen = p.log.len();
+        for _ in fresh {
+            let mut ack = segment_to(&p, Side::A, c, nxt, una, TcpFlags::ACK, b"");
+            ack.window_len = 0;
+            inject(&mut p, Side::A, &ack);
+            assert_eq!(p.a.tcp_info(c).map(|i| i.snd_wnd), Some(0), "the peer's zero window was taken");
+            answered += 1;
+        }
+    }
+    assert!(
+        !timed_out(&p, c),
+        "A timed out at {:?} after {answered} answered retransmissions/probes though the peer answered every one: {:#?}",
+        p.now,
+        &p.lines()[p.lines().len().saturating_sub(12)..]
+    );
+    // Once the peer stops answering, the retransmissions are unanswered probes: A gives up.
+    p.run_until(p.now + Duration::from_secs(3600));
+    assert!(
+        timed_out(&p, c),
+        "A never gave up on a silent peer: {:#?}",
+        &p.lines()[p.lines().len().saturating_sub(6)..]
+    );
+}
+
+fn timed_out(p: &Pair, c: SocketHandle) -> bool {
+    p.events_of(Side::A).iter().any(|(s, e)| *s == c && matches!(e, Event::TimedOut { .. }))
+}
+
+/// Karn's rule (RFC 6298 §3: "RTT samples MUST NOT be made using segments that were retransmitted"). The
+/// first SYN-ACK is lost; the client's retransmitted SYN makes the server send the SYN-ACK again, and the ACK
+/// of that second SYN-ACK must not be timed against the first one. Linux `tcp_synack_rtt_meas` only measures
+/// when `req->num_retrans == 0` (a SYN-ACK resent for a retransmitted SYN counts, `inet_rtx_syn_ack`).
+/// The link's RTT is 2 ms.
+#[test]
+fn server_takes_no_rtt_sample_from_a_retransmitted_syn_ack() {
+    for timestamps in [true, false] {
+        let (mut a, mut b) = configs(7);
+        a.tcp.timestamps = timestamps;
+        b.tcp.timestamps = timestamps;
+        let mut p = Pair::with_configs(a, b);
+        let l = listen(&mut p, Side::B, 80);
+        p.drop_next_where(Side::B, 1, is_syn); // the first SYN-ACK is lost
+        let c = start_connect(&mut p, Side::A, std::net::SocketAddr::from((IP_B, 80)));
+        p.run_until(p.now + ms(1500));
+        assert!(p.events_of(Side::A).contains(&(c, Event::Connected)), "{:#?}", p.lines());
+        let s = accept(&mut p, l);
+        let info = p.b.tcp_info(s).unwrap();
+        assert!(
+            info.srtt.is_none_or(|srtt| srtt < ms(100)),
+            "timestamps={timestamps}: the server's SRTT is {:?} (RTO {:?}) on a 2 ms link: the retransmitted \
+             SYN-ACK was timed from the first, lost one: {:#?}",
+            info.srtt,
+            info.rto,
+            p.log.iter().map(|l| format!("{:?} {}", l.at, l.line())).collect::<Vec<_>>()
+        );
+        // Without a round trip measured, data starts with RFC 6298 §5.7's 3 s.
+        assert!(info.srtt.is_some() || info.rto >= ms(3000), "timestamps={timestamps}: RTO {:?}", info.rto);
+    }
 }

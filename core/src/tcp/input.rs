@@ -113,6 +113,7 @@ impl Tcb {
             // The congestion controller hears of no round trip before data is acknowledged.
             let _ = self.sample_rtt(seg, now, cfg.rto_min);
             self.rtt.cancel_timing();
+            self.rtt.fall_back_if_unmeasured();
             self.transition(TcpState::Established);
             self.ack.request_now(AckWhy::Handshake);
             fx.events.push(Event::Connected);
@@ -277,7 +278,8 @@ impl Tcb {
             fx.drops.push(DropReason::TcpNoAck);
             return;
         }
-        if self.state == TcpState::SynReceived {
+        let handshake_ends = self.state == TcpState::SynReceived;
+        if handshake_ends {
             // The ACK acknowledges our SYN (checked above).
             self.transition(TcpState::Established);
             let window = usize::from(seg.window_len) << self.snd.wscale();
@@ -290,6 +292,9 @@ impl Tcb {
         }
         if !self.process_ack(seg, now, cfg, fx) {
             return;
+        }
+        if handshake_ends {
+            self.rtt.fall_back_if_unmeasured();
         }
         if seg_len > 0 {
             self.receive_congestion_feedback(flags, ip);

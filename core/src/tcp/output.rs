@@ -26,9 +26,15 @@ impl Tcb {
         let mut tx = Outgoing::control(self.snd.iss(), flags, why);
         tx.kind = OutgoingKind::Syn;
         self.push_with_ack(tx, fx);
+        // Only the first SYN (or SYN-ACK) is timed. One sent again, by a timeout or for a repeated SYN, makes
+        // the answer's round trip ambiguous (Karn, RFC 6298 §3; Linux's `tcp_synack_rtt_meas` skips any
+        // retransmitted SYN-ACK): the timestamp echo, if any, measures it instead.
+        let first = self.snd.max() == self.snd.iss();
         self.snd.syn_sent();
-        if self.timers.rtx_count() == 0 {
+        if first {
             self.rtt.start_timing(self.snd.iss() + 1, now);
+        } else {
+            self.rtt.cancel_timing();
         }
         self.ensure_rtx_timer(now);
     }

@@ -50,6 +50,9 @@ impl Tcb {
     }
 }
 
+/// The RTO data starts with after a handshake that measured no round trip (RFC 6298 §5.7).
+const FALLBACK_RTO: Duration = Duration::from_secs(3);
+
 /// Clock granularity G of RFC 6298 §2: our clock is nanoseconds, but a floor keeps RTO sane when RTTVAR ~ 0.
 const GRANULARITY: Duration = Duration::from_millis(1);
 
@@ -125,6 +128,16 @@ impl RttEstimator {
         }
         let factor = 1u32.checked_shl(u32::from(self.backoff.min(16))).unwrap_or(u32::MAX);
         base.saturating_mul(factor).min(max)
+    }
+
+    /// The handshake is over and measured no round trip (its SYN or SYN-ACK went again, without timestamps to
+    /// time the answer): data starts with an RTO of at least 3 seconds, and the handshake's backoff ends
+    /// (RFC 6298 §5.7; Linux's `tcp_init_metrics`, `TCP_TIMEOUT_FALLBACK`).
+    pub(crate) fn fall_back_if_unmeasured(&mut self) {
+        if self.srtt.is_none() {
+            self.base_rto = self.base_rto.get().max(FALLBACK_RTO).min(self.max.get()).into();
+            self.backoff = 0;
+        }
     }
 
     /// RFC 6298 §5.5: a timeout doubles the RTO.

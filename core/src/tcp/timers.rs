@@ -224,7 +224,16 @@ impl Tcb {
                 if self.snd.outstanding() == 0 {
                     return;
                 }
-                if self.timers.rtx_count() >= cfg.max_retransmissions {
+                // A peer that shut its window on data in flight makes each retransmission a zero-window
+                // probe: while it answers them the connection stays (RFC 1122 §4.2.2.17; Linux's
+                // `tcp_retransmit_timer` for a window shrunk to zero), and it ends as an unanswered probe
+                // would. A connection the application has closed gives up as usual, as Linux's orphans.
+                let probing = self.snd.wnd() == 0 && !self.owner.app_closed();
+                if probing {
+                    self.timers.probes_unanswered = self.timers.probes_unanswered.saturating_add(1);
+                }
+                let answered = probing && u32::from(self.timers.probes_unanswered) <= cfg.max_retransmissions;
+                if self.timers.rtx_count() >= cfg.max_retransmissions && !answered {
                     self.time_out(fx);
                     return;
                 }
