@@ -242,6 +242,13 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
                 return Err(source.error_at(&["app", &idx, field], msg));
             }
         }
+        if let Some(start) = a.start.filter(|s| s.0 >= sc.duration.0) {
+            let msg = format!(
+                "start {:?} is not within the run (duration {:?}): the app would never run",
+                start.0, sc.duration.0
+            );
+            return Err(source.error_at(&["app", &idx, "start"], msg));
+        }
         if a.start_spread.is_some() && copies == 1 {
             return Err(source.error_at(&["app", &idx, "start_spread"], "start_spread spreads copies: set copies > 1"));
         }
@@ -318,6 +325,13 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
             let msg = format!("no link named {:?} (links: {})", e.link, known.join(", "));
             return Err(source.error_at(&["event", &idx, "link"], msg));
         };
+        if e.at.0 >= sc.duration.0 {
+            let msg = format!(
+                "at {:?} is not within the run (duration {:?}): the event would never happen",
+                e.at.0, sc.duration.0
+            );
+            return Err(source.error_at(&["event", &idx, "at"], msg));
+        }
         let down = e.action == crate::scenario::EventAction::Partition;
         sim.schedule_partition(link, Instant::ZERO + e.at.0, down);
     }

@@ -219,6 +219,11 @@ fn values_that_parse_but_make_no_sense() {
         let dhcp = format!("[[app]]\nname = \"d\"\nhost = \"b\"\nkind = \"dhcp_server\"\npool = \"{pool}\"\n");
         check(&error(&base("", &dhcp)), 16, "app[0].pool", words);
     }
+    // An event or an app start after the run has ended.
+    let late = "[[event]]\nat = \"100s\"\naction = \"partition\"\nlink = \"a-b\"\n";
+    check(&error(&format!("duration = \"5s\"\n{}", base("", late))), 14, "event[0].at", "never happen");
+    let app = "[[app]]\nname = \"s\"\nhost = \"b\"\nkind = \"udp_sink\"\nstart = \"10s\"\n";
+    check(&error(&format!("duration = \"5s\"\n{}", base("", app))), 17, "app[0].start", "never run");
     // More copies than any stack holds sockets for.
     let many = "[[app]]\nname = \"s\"\nhost = \"b\"\nkind = \"udp_sink\"\ncopies = 100000000\n";
     check(&error(&base("", many)), 16, "app[0].copies", "from 1 to 100000");
