@@ -257,16 +257,20 @@ impl Stack {
         out: &mut Vec<Output>,
     ) {
         let net = self.config.ipv4;
+        let broadcast = |d: &IpAddr| match d {
+            IpAddr::V4(v4) => v4.is_broadcast() || Some(*v4) == net.broadcast(),
+            IpAddr::V6(v6) => v6.is_multicast(),
+        };
         let matched = self.ping.by_ident.get(&ident).copied().and_then(|sock| {
             let s = self.ping.by_handle.get_mut(&sock)?;
-            let pos = s.outstanding.iter().position(|(seq, dst, _)| {
-                let broadcast = |d: &IpAddr| match d {
-                    IpAddr::V4(v4) => v4.is_broadcast() || Some(*v4) == net.broadcast(),
-                    IpAddr::V6(v6) => v6.is_multicast(),
-                };
-                *seq == seq_no && (*dst == rx.src || broadcast(dst))
-            })?;
-            let (_, _, sent) = s.outstanding.remove(pos)?;
+            let pos =
+                s.outstanding.iter().position(|(seq, dst, _)| *seq == seq_no && (*dst == rx.src || broadcast(dst)))?;
+            let (_, dst, sent) = s.outstanding[pos];
+            // A request to a broadcast or multicast address may have many answers, each reported (as Linux's
+            // ping sockets and `ping -b`); it goes with the oldest once `ping_outstanding` are waiting.
+            if !broadcast(&dst) {
+                s.outstanding.remove(pos);
+            }
             Some((sock, now - sent))
         });
         match matched {

@@ -273,6 +273,9 @@ impl Lookup {
         match msg.rcode {
             0 => {}
             3 => return Step::Done(Err(ResolveError::NoSuchName(self.name.clone()))),
+            // SERVFAIL, NOTIMP, REFUSED: this server cannot answer, another may (glibc's `send_dg` and BIND's
+            // `res_send` go on to the next name server); the error stands once every attempt is used.
+            2 | 4 | 5 if self.attempts < self.config.attempts => return Step::Send(self.query_udp(now)),
             rcode => return Step::Done(Err(ResolveError::ServerError { server: self.server, rcode })),
         }
         // Follow the chain inside this answer: name → CNAME target → ..., then take its A records.
@@ -509,5 +512,37 @@ mod tests {
             l.on_udp(from(SERVER), &empty.to_bytes(), Instant::ZERO),
             Step::Done(Err(ResolveError::NoAddress(name("x.test"))))
         );
+    }
+
+    /// glibc/BIND res_send (send_dg): an answer with RCODE SERVFAIL (2), NOTIMP (4) or REFUSED (5) marks that
+    /// server bad and the query goes to the next name server; once every attempt is used, the error stands.
+    #[test]
+    fn servfail_notimp_or_refused_asks_the_next_server() {
+        for rcode in [2u8, 4, 5] {
+            let (mut l, t) = Lookup::start("web.test", config(), 21, Instant::ZERO).unwrap();
+            let (server, q, _) = query_of(&t);
+            assert_eq!(server, IpAddr::V4(SERVER));
+            let failed = DnsMessage { rcode, ..answer(&q, &[]) };
+            let step = l.on_udp(from(SERVER), &failed.to_bytes(), Instant::from_millis(5));
+            let Step::Send(next) = step else {
+                panic!("rcode {rcode} from {SERVER}: expected the query to go to {OTHER}, got {step:?}")
+            };
+            let (mut server, mut q, _) = query_of(&next);
+            assert_eq!(server, IpAddr::V4(OTHER), "rcode {rcode}");
+            // Every server fails: the lookup ends with the error once its attempts are used.
+            let mut asked = 2;
+            loop {
+                let IpAddr::V4(v4) = server else { panic!() };
+                let failed = DnsMessage { rcode, ..answer(&q, &[]) };
+                match l.on_udp(from(v4), &failed.to_bytes(), Instant::from_millis(10)) {
+                    Step::Send(next) => (server, q, _) = query_of(&next),
+                    Step::Done(Err(ResolveError::ServerError { rcode: r, .. })) => break assert_eq!(r, rcode),
+                    other => panic!("rcode {rcode}: {other:?}"),
+                }
+                asked += 1;
+                assert!(asked <= config().attempts, "rcode {rcode}: asked {asked} times");
+            }
+            assert_eq!(asked, config().attempts, "rcode {rcode}");
+        }
     }
 }

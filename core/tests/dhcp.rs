@@ -368,3 +368,27 @@ fn without_a_conflict_the_probed_address_is_used_after_the_wait() {
     assert!(matches!(&events(&outs)[..], [DhcpEvent::Bound(_)]));
     assert_eq!(s.config().ipv4.addr(), OFFERED);
 }
+
+/// RFC 2131 §4.4.1: "the DHCPREQUEST message MUST use the same value in the DHCP message header's 'secs' field
+/// ... as the original DHCPDISCOVER message" (so relays forward it to the same servers). OpenBSD/ISC dhclient
+/// copy the DISCOVER's secs into every REQUEST sent while REQUESTING.
+#[test]
+fn every_request_for_an_offer_carries_the_discovers_secs() {
+    let mut s = stack(no_probe());
+    let outs = run_until(&mut s, Instant::ZERO);
+    let sent = dhcp_sent(&outs);
+    let [(discover, ..)] = &sent[..] else { panic!("one DISCOVER: {sent:?}") };
+    assert_eq!(discover.secs, 0);
+    // The server offers 1.5 s later (ISC dhcpd's ping-check, dnsmasq's ping of the address, delay this much).
+    let t = Instant::from_millis(1500);
+    let outs = deliver(&mut s, &answer(discover, T::Offer, 3600), Ipv4Addr::BROADCAST, t);
+    let mut secs = Vec::new();
+    secs.extend(dhcp_sent(&outs).iter().map(|(m, ..)| (m.message_type, m.secs)));
+    // No ACK: the REQUEST is sent again (about 4 s, then 8 s later).
+    let outs = run_until(&mut s, t + Duration::from_secs(14));
+    secs.extend(dhcp_sent(&outs).iter().map(|(m, ..)| (m.message_type, m.secs)));
+    assert!(secs.len() >= 3, "{secs:?}");
+    for (kind, value) in &secs {
+        assert_eq!((*kind, *value), (T::Request, discover.secs), "every REQUEST carries the DISCOVER's secs: {secs:?}");
+    }
+}

@@ -237,3 +237,42 @@ fn udp_to_port_zero_gets_port_unreachable() {
     assert_eq!((msgs[0][0], msgs[0][1]), (3, 3), "port unreachable");
     assert_eq!(h.stats().drops(DropReason::UdpNoSocket), 1);
 }
+
+/// A ping to the subnet broadcast is answered by every host that hears it (Linux answers when
+/// icmp_echo_ignore_broadcasts = 0, as routers and many embedded hosts do). Linux's ICMP sockets hand every
+/// matching reply to the socket (`ping -b` prints each one), and `Command::Ping` promises "each reply then
+/// comes as Event::EchoReply"; `on_echo_reply` even matches a reply from any host against a broadcast
+/// destination. But the outstanding entry is removed by the first reply, so the second host's reply is
+/// dropped as `IcmpUnmatched`.
+#[test]
+fn every_reply_to_a_broadcast_ping_reaches_the_socket() {
+    use synack::{Command, Event, Reply};
+    let mut h = Harness::primed(5);
+    let out = h.command(Command::PingOpen { ident: Some(0x5151) });
+    let Output::Reply(Ok(Reply::Bound { sock, .. })) = out[0] else { panic!("{out:?}") };
+    let broadcast = core::net::Ipv4Addr::new(10, 0, 0, 255);
+    let out = h.command(Command::Ping { sock, dst: broadcast.into(), seq_no: 1, payload_len: 8 });
+    assert!(matches!(out[0], Output::Reply(Ok(Reply::Sent { .. }))), "{out:?}");
+    assert_eq!(transmits(&out).len(), 1, "the request leaves as one broadcast frame: {out:?}");
+    let reply = |id: u16, seq: u16, data: &[u8]| {
+        let ty = etherparse::Icmpv4Type::EchoReply(etherparse::IcmpEchoHeader { id, seq });
+        let mut b = etherparse::Icmpv4Header::with_checksum(ty, data).to_bytes().to_vec();
+        b.extend_from_slice(data);
+        b
+    };
+    let data: Vec<u8> = (0..8u8).collect();
+    let mut from = Vec::new();
+    for host in [PEER_IP, core::net::Ipv4Addr::new(10, 0, 0, 3)] {
+        let out = h.frame(&Ip::new(host, 1).frame(&reply(0x5151, 1, &data)));
+        from.extend(out.iter().filter_map(|o| match o {
+            Output::Event(s, Event::EchoReply { from, seq_no: 1, .. }) if *s == sock => Some(*from),
+            _ => None,
+        }));
+    }
+    assert_eq!(
+        from.len(),
+        2,
+        "one EchoReply per answering host, got {from:?}; stats {:?}",
+        h.stats().drops(synack::DropReason::IcmpUnmatched)
+    );
+}

@@ -42,15 +42,19 @@ struct Offer {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum State {
-    /// Broadcasting DISCOVERs, waiting for an OFFER. `attempt` counts the DISCOVERs sent.
+    /// Broadcasting DISCOVERs, waiting for an OFFER. `attempt` counts the DISCOVERs sent; `secs` is the
+    /// latest one's `secs` field.
     Selecting {
         attempt: u32,
+        secs: u16,
     },
     /// Broadcasting a REQUEST for `offer`; `sent` is when the latest went out (the lease counts from it).
+    /// Every REQUEST carries `secs`, the DISCOVER's (RFC 2131 §4.4.1: relays and failover servers read it).
     Requesting {
         offer: Offer,
         attempt: u32,
         sent: Instant,
+        secs: u16,
     },
     /// Probing the acknowledged address with ARP before using it.
     Checking {
@@ -93,7 +97,7 @@ impl DhcpClient {
         let mut c = DhcpClient {
             config,
             mac,
-            state: State::Selecting { attempt: 0 },
+            state: State::Selecting { attempt: 0, secs: 0 },
             xid: 0,
             began: Instant::ZERO,
             deadline: Some(Instant::ZERO),
@@ -156,7 +160,7 @@ impl DhcpClient {
     fn restart(&mut self, now: Instant, delay: Duration, out: &mut Vec<Action>) {
         self.xid = self.next_random() as u32;
         self.began = now + delay;
-        self.state = State::Selecting { attempt: 0 };
+        self.state = State::Selecting { attempt: 0, secs: 0 };
         if delay.is_zero() {
             self.send_discover(now, out);
         } else {
@@ -165,9 +169,11 @@ impl DhcpClient {
     }
 
     fn send_discover(&mut self, now: Instant, out: &mut Vec<Action>) {
-        let State::Selecting { attempt } = &mut self.state else { return };
+        let secs_now = self.secs(now);
+        let State::Selecting { attempt, secs } = &mut self.state else { return };
         let n = *attempt;
         *attempt += 1;
+        *secs = secs_now;
         let wait = self.backoff(n);
         // A DISCOVER asks for broadcast answers: we cannot take unicast to an address we do not have yet.
         let message = DhcpRepr { broadcast: true, ..self.message(DhcpMessageType::Discover, now) };
@@ -180,13 +186,14 @@ impl DhcpClient {
     }
 
     fn send_request(&mut self, now: Instant, out: &mut Vec<Action>) {
-        let State::Requesting { offer, attempt, sent } = &mut self.state else { return };
-        let (offer, n) = (*offer, *attempt);
+        let State::Requesting { offer, attempt, sent, secs } = &mut self.state else { return };
+        let (offer, n, secs) = (*offer, *attempt, *secs);
         *attempt += 1;
         *sent = now;
         let wait = self.backoff(n);
         let message = DhcpRepr {
             broadcast: true,
+            secs,
             requested_ip: Some(offer.address),
             server_id: Some(offer.server),
             ..self.message(DhcpMessageType::Request, now)
@@ -280,13 +287,13 @@ impl DhcpClient {
             return Err(Unused::NotOurs);
         }
         match (self.state.clone(), msg.message_type) {
-            (State::Selecting { .. }, DhcpMessageType::Offer) => {
+            (State::Selecting { secs, .. }, DhcpMessageType::Offer) => {
                 let server = msg.server_id.ok_or(Unused::Malformed(Error::BadField))?;
                 if !usable_unicast(msg.yiaddr) || !usable_unicast(server) {
                     return Err(Unused::Malformed(Error::BadField));
                 }
                 let offer = Offer { address: msg.yiaddr, server };
-                self.state = State::Requesting { offer, attempt: 0, sent: now };
+                self.state = State::Requesting { offer, attempt: 0, sent: now, secs };
                 self.send_request(now, out);
                 Ok(())
             }
