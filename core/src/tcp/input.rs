@@ -278,8 +278,7 @@ impl Tcb {
             fx.drops.push(DropReason::TcpNoAck);
             return;
         }
-        let handshake_ends = self.state == TcpState::SynReceived;
-        if handshake_ends {
+        if self.state == TcpState::SynReceived {
             // The ACK acknowledges our SYN (checked above).
             self.transition(TcpState::Established);
             let window = usize::from(seg.window_len) << self.snd.wscale();
@@ -289,12 +288,14 @@ impl Tcb {
             } else {
                 fx.events.push(Event::Connected);
             }
+            // Nothing will time this ACK (the SYN-ACK went again, and there is no timestamp to echo): RFC 6298
+            // §5.7's 3 s for data.
+            if !self.rtt.is_timing() && !self.ts.enabled() {
+                self.rtt.fall_back_if_unmeasured();
+            }
         }
         if !self.process_ack(seg, now, cfg, fx) {
             return;
-        }
-        if handshake_ends {
-            self.rtt.fall_back_if_unmeasured();
         }
         if seg_len > 0 {
             self.receive_congestion_feedback(flags, ip);
