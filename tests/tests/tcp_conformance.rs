@@ -1,11 +1,12 @@
 //! Segment processing and timers where the RFCs and Linux agree and a conformance prober looks: data after
 //! close, old ACKs and the send window, the MSS a peer without (or with a zero) MSS option gets, Karn's rule for
-//! a SYN-ACK sent again, RFC 6298's 3 s after an unmeasured handshake, a window shrunk to zero on data in flight.
+//! a SYN-ACK sent again, RFC 6298's 3 s after an unmeasured handshake, a window shrunk to zero on data in flight,
+//! the order of SACK blocks.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::time::Duration;
 use synack::tcp::TcpState;
-use synack::wire::{TcpFlags, TcpPacket};
+use synack::wire::{EthernetFrame, Ipv4Packet, TcpFlags, TcpOptions, TcpPacket};
 use synack::{Command, Event, Instant, Ipv6Config, SocketHandle};
 use synack_tests::frames::{is_syn, is_tcp_data, tcp_fields};
 use synack_tests::tcp::{accept, connect, inject, listen, segment_to, start_connect, IP_B};
@@ -313,4 +314,47 @@ fn server_takes_no_rtt_sample_from_a_retransmitted_syn_ack() {
         // Without a round trip measured, data starts with RFC 6298 §5.7's 3 s.
         assert!(info.srtt.is_some() || info.rto >= ms(3000), "timestamps={timestamps}: RTO {:?}", info.rto);
     }
+}
+
+fn tcp_of(frame: &[u8]) -> (u32, u32, usize, TcpFlags, TcpOptions) {
+    let eth = EthernetFrame::new_checked(frame).unwrap();
+    let ip = Ipv4Packet::new_checked(eth.payload()).unwrap();
+    let tcp = TcpPacket::new_checked(ip.payload()).unwrap();
+    let options = TcpOptions::parse(tcp.options()).unwrap();
+    (tcp.seq_number().0, tcp.ack_number().0, tcp.payload().len(), tcp.flags(), options)
+}
+
+fn blocks(o: &TcpOptions) -> Vec<(u32, u32)> {
+    o.sack_blocks.iter().flatten().map(|(a, b)| (a.0, b.0)).collect()
+}
+
+fn last_from(p: &Pair, side: Side) -> (u32, u32, usize, TcpFlags, TcpOptions) {
+    tcp_of(&p.log.iter().rev().find(|l| l.from == side).unwrap().frame)
+}
+
+/// RFC 2018 §4: "The first SACK block ... MUST specify the contiguous block of data containing the segment which
+/// triggered this ACK ... The SACK option SHOULD be filled out by repeating the most recently reported SACK
+/// blocks (based on first SACK blocks in previous SACK options) that are not subsets of a SACK block already
+/// included". Linux (`tcp_sack_new_ofo_skb`) keeps `selective_acks` in that recency order. Four out-of-order
+/// runs arrive in ascending order; the ACK for the fourth (3 blocks fit next to the timestamp) must report the
+/// fourth, then the third, then the second: the first is the oldest report, the one to leave out.
+#[test]
+fn sack_blocks_after_the_first_repeat_the_most_recently_reported() {
+    let mut p = Pair::new(501);
+    let (c, _, _) = connect(&mut p, 80);
+    assert!(p.a.tcp_info(c).unwrap().timestamps);
+    let nxt = p.a.tcp_info(c).unwrap().rcv_nxt;
+    let una = p.a.tcp_info(c).unwrap().snd_una;
+    const D: &[u8] = &[b'x'; 100];
+    let mut reported = Vec::new();
+    for k in [1usize, 3, 5, 7] {
+        let seg = segment_to(&p, Side::A, c, nxt + k * 100, una, TcpFlags::ACK, D);
+        inject(&mut p, Side::A, &seg);
+        let (_, ack, len, _, o) = last_from(&p, Side::A);
+        assert_eq!((ack, len), (nxt.0, 0), "an immediate pure ACK for out-of-order data");
+        reported.push(blocks(&o));
+    }
+    let r = |k: u32| (nxt.0 + k * 100, nxt.0 + k * 100 + 100);
+    assert_eq!(reported[3][0], r(7), "first block: the latest segment; all: {reported:?}");
+    assert_eq!(reported[3], vec![r(7), r(5), r(3)], "then the most recently reported blocks; all: {reported:?}");
 }

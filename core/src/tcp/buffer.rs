@@ -226,6 +226,9 @@ struct Held {
     /// Out-of-order runs beyond RCV.NXT: (first sequence number, bytes), sorted, non-overlapping, non-adjacent.
     ooo: Vec<(SeqNum, Vec<u8>)>,
     ooo_bytes: usize,
+    /// Arrivals that landed in the out-of-order runs reported before the latest one's, newest first: SACK
+    /// blocks after the first repeat the runs reported most recently (RFC 2018 §4), as Linux keeps them.
+    earlier: [Option<SeqNum>; 2],
 }
 
 impl RecvBuffer {
@@ -254,6 +257,24 @@ impl RecvBuffer {
 
     pub(crate) fn has_out_of_order(&self) -> bool {
         self.held.as_ref().is_some_and(|h| !h.ooo.is_empty())
+    }
+
+    /// Out-of-order data arrived at `latest`; the arrival before it was at `previous`. If that lies in another
+    /// run, it becomes the most recent of the earlier reports (a run already among them moves to the front).
+    pub(crate) fn note_out_of_order(&mut self, previous: SeqNum, latest: SeqNum) {
+        let Some(h) = &mut self.held else { return };
+        let run_of = |at: SeqNum| h.ooo.iter().position(|(s, d)| *s <= at && at < *s + d.len());
+        let run = run_of(previous);
+        if run.is_none() || run == run_of(latest) {
+            return;
+        }
+        let older = h.earlier[0].filter(|&e| run_of(e) != run);
+        h.earlier = [Some(previous), older];
+    }
+
+    /// The arrivals `note_out_of_order` remembers, newest first (they may lie in no run any more).
+    pub(crate) fn earlier_out_of_order(&self) -> [Option<SeqNum>; 2] {
+        self.held.as_ref().map_or([None; 2], |h| h.earlier)
     }
 
     /// Out-of-order runs as (start, end) sequence ranges, lowest first.

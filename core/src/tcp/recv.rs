@@ -147,6 +147,7 @@ impl RecvSequence {
     pub(crate) fn accept(&mut self, seq: SeqNum, payload: &[u8], staged: usize, blocks: &mut BlockPool) -> Accepted {
         let was_empty = self.buf.readable() == 0;
         let in_order = seq == self.nxt;
+        let previous = if in_order { None } else { self.last_out_of_order() };
         if !in_order {
             self.last_out_of_order = seq;
             self.marked.set(OUT_OF_ORDER, true);
@@ -160,6 +161,9 @@ impl RecvSequence {
         let had_gap = self.buf.has_out_of_order();
         let advanced = self.buf.insert(self.nxt, seq, payload, staged, blocks);
         self.nxt = self.nxt + advanced;
+        if let Some(previous) = previous {
+            self.buf.note_out_of_order(previous, seq);
+        }
         Accepted { advanced, was_empty, urgent: !in_order || had_gap || advanced < payload.len() }
     }
 
@@ -261,9 +265,19 @@ impl RecvSequence {
         let mut blocks = [None; 4];
         let dsack = self.take_duplicate();
         let latest = self.last_out_of_order();
-        let first = self.buf.out_of_order_ranges().find(|(s, e)| latest.is_some_and(|l| *s <= l && l < *e));
-        let rest = self.buf.out_of_order_ranges().filter(|r| Some(*r) != first);
-        for (slot, block) in blocks.iter_mut().zip(dsack.into_iter().chain(first).chain(rest)) {
+        let run_of =
+            |at: Option<SeqNum>| self.buf.out_of_order_ranges().find(|(s, e)| at.is_some_and(|a| *s <= a && a < *e));
+        // The run the latest segment landed in, then the runs reported most recently (RFC 2018 §4), then the
+        // rest, lowest first.
+        let [earlier, older] = self.buf.earlier_out_of_order();
+        let mut recent = [run_of(latest), run_of(earlier), run_of(older)];
+        for i in 1..recent.len() {
+            if recent[..i].contains(&recent[i]) {
+                recent[i] = None;
+            }
+        }
+        let rest = self.buf.out_of_order_ranges().filter(|r| !recent.contains(&Some(*r)));
+        for (slot, block) in blocks.iter_mut().zip(dsack.into_iter().chain(recent.into_iter().flatten()).chain(rest)) {
             *slot = Some(block);
         }
         blocks
