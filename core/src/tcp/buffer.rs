@@ -262,14 +262,19 @@ impl RecvBuffer {
     /// Out-of-order data arrived at `latest`; the arrival before it was at `previous`. If that lies in another
     /// run, it becomes the most recent of the earlier reports (a run already among them moves to the front).
     pub(crate) fn note_out_of_order(&mut self, previous: SeqNum, latest: SeqNum) {
-        let Some(h) = &mut self.held else { return };
-        let run_of = |at: SeqNum| h.ooo.iter().position(|(s, d)| *s <= at && at < *s + d.len());
-        let run = run_of(previous);
-        if run.is_none() || run == run_of(latest) {
+        let run = self.run_holding(previous);
+        if run.is_none() || run == self.run_holding(latest) {
             return;
         }
-        let older = h.earlier[0].filter(|&e| run_of(e) != run);
-        h.earlier = [Some(previous), older];
+        let older = self.earlier_out_of_order()[0].filter(|&e| self.run_holding(e) != run);
+        if let Some(h) = &mut self.held {
+            h.earlier = [Some(previous), older];
+        }
+    }
+
+    /// The out-of-order run (start, end) that holds sequence number `at`, if one does.
+    pub(crate) fn run_holding(&self, at: SeqNum) -> Option<(SeqNum, SeqNum)> {
+        self.out_of_order_ranges().find(|&(s, e)| s <= at && at < e)
     }
 
     /// The arrivals `note_out_of_order` remembers, newest first (they may lie in no run any more).

@@ -154,7 +154,7 @@ impl RecvSequence {
             // RFC 2883 §4 case 3: out-of-order data we already hold is reported too, with the block holding it
             // next (it is the latest, so it comes right after the D-SACK).
             let end = seq + payload.len();
-            if !payload.is_empty() && self.buf.out_of_order_ranges().any(|(s, e)| s <= seq && end <= e) {
+            if !payload.is_empty() && self.buf.run_holding(seq).is_some_and(|(_, e)| end <= e) {
                 self.set_duplicate((seq, end));
             }
         }
@@ -265,8 +265,7 @@ impl RecvSequence {
         let mut blocks = [None; 4];
         let dsack = self.take_duplicate();
         let latest = self.last_out_of_order();
-        let run_of =
-            |at: Option<SeqNum>| self.buf.out_of_order_ranges().find(|(s, e)| at.is_some_and(|a| *s <= a && a < *e));
+        let run_of = |at: Option<SeqNum>| at.and_then(|a| self.buf.run_holding(a));
         // The run the latest segment landed in, then the runs reported most recently (RFC 2018 §4), then the
         // rest, lowest first.
         let [earlier, older] = self.buf.earlier_out_of_order();
