@@ -358,3 +358,79 @@ fn sack_blocks_after_the_first_repeat_the_most_recently_reported() {
     assert_eq!(reported[3][0], r(7), "first block: the latest segment; all: {reported:?}");
     assert_eq!(reported[3], vec![r(7), r(5), r(3)], "then the most recently reported blocks; all: {reported:?}");
 }
+
+/// The frames `side` sent from log entry `from` on, decoded, with their IP total length.
+fn sent_since(p: &Pair, side: Side, from: usize) -> Vec<(u32, u32, usize, TcpFlags, TcpOptions, usize)> {
+    let mut sent = Vec::new();
+    for l in p.log[from..].iter().filter(|l| l.from == side) {
+        let (seq, ack, len, flags, o) = tcp_of(&l.frame);
+        let ip_len = Ipv4Packet::new_checked(&l.frame[14..]).unwrap().total_len() as usize;
+        sent.push((seq, ack, len, flags, o, ip_len));
+    }
+    sent
+}
+
+/// The peer's window, in the units its segments carry, opened wide (or shut with 0).
+fn with_window(mut seg: synack::wire::TcpRepr<'static>, window: u16) -> synack::wire::TcpRepr<'static> {
+    seg.window_len = window;
+    seg
+}
+
+/// RFC 2018 §4: while out-of-order data is held, every ACK carries SACK blocks, and an ACK riding on data is no
+/// exception: Linux (`tcp_current_mss`) cuts its data segments short by the option's size. A two-way transfer's
+/// ACKs nearly all ride on full-sized segments; left out there, the blocks never reached the peer, which then
+/// recovered from its losses as if SACK were off.
+#[test]
+fn data_segments_make_room_for_sack_blocks_while_out_of_order_data_is_held() {
+    let mut p = Pair::new(502);
+    let (c, _, _) = connect(&mut p, 80);
+    let info = p.a.tcp_info(c).unwrap();
+    let (nxt, una, mss) = (info.rcv_nxt, info.snd_una, info.mss);
+    const D: &[u8] = &[b'x'; 100];
+    let gap = with_window(segment_to(&p, Side::A, c, nxt + 100, una, TcpFlags::ACK, D), u16::MAX);
+    inject(&mut p, Side::A, &gap);
+    let from = p.log.len();
+    p.command(Side::A, Command::TcpSend { sock: c, data: vec![7; 20 * mss] }).unwrap();
+    let sent = sent_since(&p, Side::A, from);
+    let data: Vec<_> = sent.iter().filter(|s| s.2 > 0).collect();
+    assert!(data.len() >= 4, "a burst of data segments: {sent:?}");
+    let (one_block, mtu) = (12, 1500);
+    for (seq, ack, len, _, o, ip_len) in &data {
+        assert_eq!(*ack, nxt.0, "cumulative ACK unchanged");
+        assert_eq!(blocks(o), vec![(nxt.0 + 100, nxt.0 + 200)], "segment at {seq}: the SACK block rides along");
+        assert!(*len <= mss - one_block, "segment at {seq}: {len} bytes leave no room for the block (MSS {mss})");
+        assert!(*ip_len <= mtu, "segment at {seq}: {ip_len} bytes");
+    }
+    assert_eq!(data[0].2, mss - one_block, "cut by exactly the option's size");
+}
+
+/// RFC 2883: a D-SACK is reported once, in the next ACK. When that ACK rides on a full-sized data segment (a
+/// segment repeating part of what arrived also acknowledges data, and the opened window releases more), the
+/// segment makes room for it; it was taken and then stripped for want of room, so the peer never learned of
+/// the duplicate.
+#[test]
+fn a_dsack_owed_when_data_is_released_rides_on_the_first_data_segment() {
+    let mut p = Pair::new(503);
+    let (c, _, s) = connect(&mut p, 80);
+    p.command(Side::B, Command::TcpSend { sock: s, data: vec![b'x'; 100] }).unwrap();
+    p.run_until_idle();
+    let (nxt, una, mss) = {
+        let info = p.a.tcp_info(c).unwrap();
+        (info.rcv_nxt, info.snd_una, info.mss)
+    };
+    // A fills its congestion window; then a segment arrives whose first 50 bytes repeat the last 50 that
+    // arrived (a partial duplicate, RFC 2883 §4.1.1), with 50 new ones, acknowledging two of A's segments.
+    p.command(Side::A, Command::TcpSend { sock: c, data: vec![7; 40 * mss] }).unwrap();
+    let from = p.log.len();
+    const D: &[u8] = &[b'x'; 100];
+    let again = with_window(segment_to(&p, Side::A, c, nxt - 50, una + 2 * mss, TcpFlags::ACK, D), u16::MAX);
+    inject(&mut p, Side::A, &again);
+    let sent = sent_since(&p, Side::A, from);
+    let dsack = (nxt.0 - 50, nxt.0);
+    let carrying: Vec<_> = sent.iter().filter(|s| blocks(&s.4).first() == Some(&dsack)).collect();
+    assert_eq!(carrying.len(), 1, "the D-SACK is reported once: {sent:?}");
+    let (_, ack, len, ..) = carrying[0];
+    assert_eq!(*ack, nxt.0 + 50, "the new 50 bytes acknowledged");
+    assert!(*len > 0 && *len <= mss - 12, "on a data segment cut short for it: {len} bytes (MSS {mss})");
+    assert!(sent.iter().all(|s| s.5 <= 1500), "no frame above the MTU: {sent:?}");
+}

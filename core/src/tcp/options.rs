@@ -9,6 +9,7 @@ use super::timestamps::TIMESTAMP_OVERHEAD;
 use super::TcpState;
 use crate::config::TcpConfig;
 use crate::time::Instant;
+use crate::wire::tcp_options::{sack_blocks_within, sack_option_len, MAX_OPTIONS_LEN};
 use crate::wire::{TcpFlags, TcpOptions, TcpRepr};
 
 /// The options agreed in the handshake, and what our SYN offers.
@@ -102,10 +103,17 @@ impl Tcb {
         }
     }
 
-    /// Writes the options of `tx`, sent at `now`, into `options` (empty on entry; a pending D-SACK goes out
-    /// with it), and says whether they carry SACK blocks (which a data segment may have no room for:
-    /// [`fit_options`]). Written in place: a returned `TcpOptions` was copied out just after being written.
-    pub(crate) fn segment_options(&mut self, tx: &Outgoing, now: Instant, options: &mut TcpOptions) -> bool {
+    /// Writes the options of `tx`, sent at `now` in a frame whose IP payload may be at most `max_ip_payload`
+    /// bytes, into `options` (empty on entry). SACK blocks go in as far as the segment has room for them
+    /// ([`sack_blocks_fitting`]); a pending D-SACK goes out with the first of them. Written in place: a returned
+    /// `TcpOptions` was copied out just after being written.
+    pub(crate) fn segment_options(
+        &mut self,
+        tx: &Outgoing,
+        max_ip_payload: usize,
+        now: Instant,
+        options: &mut TcpOptions,
+    ) {
         if self.ts.enabled() && !tx.flags.contains(TcpFlags::RST) {
             options.timestamp = Some(self.ts.option(now));
         }
@@ -122,34 +130,78 @@ impl Tcb {
             }
             options.sack_permitted = self.opts.flags.has(if active { OFFER_SACK } else { SACK });
         } else if self.opts.sack() && tx.flags.contains(TcpFlags::ACK) && self.rcv.has_sack_news() {
-            options.sack_blocks = self.rcv.take_sack_blocks();
-            return true;
+            let (mss, reserved) = (self.opts.mss(), self.option_overhead());
+            let limit = sack_blocks_fitting(options.len(), tx.len, max_ip_payload, mss, reserved);
+            options.sack_blocks = self.rcv.take_sack_blocks(limit);
         }
-        false
+    }
+
+    /// Bytes of SACK option an ACK sent now owes the peer (none without SACK news).
+    fn owed_sack_option_len(&self) -> usize {
+        if !self.opts.sack() || !self.rcv.has_sack_news() {
+            return 0;
+        }
+        let room = MAX_OPTIONS_LEN - self.option_overhead();
+        sack_option_len(self.rcv.sack_blocks_owed().min(sack_blocks_within(room)))
+    }
+
+    /// Payload bytes a data segment sent now may carry: the MSS, less the SACK blocks it has to carry while
+    /// out-of-order data is held or a D-SACK is owed, as Linux's `tcp_current_mss`: otherwise every ACK riding
+    /// on a full-sized segment of a two-way transfer would leave them out, and the peer would recover from
+    /// losses without them. Not below half the MSS (a tiny MSS keeps its payload and sends fewer blocks).
+    pub(crate) fn send_mss(&self) -> usize {
+        let (mss, sack) = (self.opts.mss(), self.owed_sack_option_len());
+        if sack == 0 || sack > mss / 2 {
+            mss
+        } else {
+            mss - sack
+        }
     }
 }
 
-/// A full-sized data segment has no room for SACK blocks (the MSS leaves none for options, RFC 6691): they are
-/// left out, and the next pure ACK carries them. Only segments with SACK blocks pay for measuring the header.
+/// How many SACK blocks fit in a segment whose options without them take `options_len` bytes and whose payload
+/// is `payload_len` bytes. A full-sized data segment has no room for them (the MSS leaves none for options,
+/// RFC 6691): [`Tcb::send_mss`] cuts data segments short while blocks are owed, so this only leaves blocks out
+/// when the receive side changed after a segment was cut (the next ACK carries them).
 ///
 /// Room is what both limits leave: our frame (`max_ip_payload`) and the peer's MSS (`mss`, the payload of a
 /// segment whose options are only the `reserved` bytes every segment carries). The peer's MSS may be the smaller
 /// one: options beyond `reserved` then count against it (RFC 9293 §3.7.1), or the segment would outgrow the
 /// peer's MTU while fitting ours. A segment of several MSS (segmentation offload) is cut into MSS-sized pieces
 /// that each repeat the options, so none of them has room either.
-pub(crate) fn fit_options(
-    repr: &mut TcpRepr<'_>,
+pub(crate) fn sack_blocks_fitting(
+    options_len: usize,
     payload_len: usize,
     max_ip_payload: usize,
     mss: usize,
     reserved: usize,
-) {
-    if !repr.options.sack_blocks.iter().any(Option::is_some) {
-        return;
-    }
-    let header = repr.header_len();
-    let extra_options = header.saturating_sub(crate::wire::tcp::HEADER_LEN + reserved);
-    if header + payload_len > max_ip_payload || payload_len.min(mss) + extra_options > mss {
-        repr.options.sack_blocks = Default::default();
+) -> usize {
+    let header = crate::wire::tcp::HEADER_LEN + options_len;
+    let by_frame = max_ip_payload.saturating_sub(header + payload_len);
+    let by_mss = mss.saturating_sub(payload_len.min(mss) + options_len.saturating_sub(reserved));
+    let by_header = MAX_OPTIONS_LEN.saturating_sub(options_len);
+    sack_blocks_within(by_frame.min(by_mss).min(by_header))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sack_blocks_fitting;
+
+    /// With timestamps (12 bytes of options on every segment, counted in the MSS of 1448 payload bytes) in a
+    /// 1500-byte MTU: a full segment has no room, one 12 bytes short has room for one block, a pure ACK for
+    /// three (40 bytes of options at most); without timestamps a pure ACK carries four.
+    #[test]
+    fn blocks_fit_what_the_segment_leaves() {
+        let (ts, mss_ts, ip) = (12, 1448, 1480);
+        assert_eq!(sack_blocks_fitting(ts, mss_ts, ip, mss_ts, ts), 0);
+        assert_eq!(sack_blocks_fitting(ts, mss_ts - 11, ip, mss_ts, ts), 0);
+        assert_eq!(sack_blocks_fitting(ts, mss_ts - 12, ip, mss_ts, ts), 1);
+        assert_eq!(sack_blocks_fitting(ts, mss_ts - 20, ip, mss_ts, ts), 2);
+        assert_eq!(sack_blocks_fitting(ts, 0, ip, mss_ts, ts), 3);
+        assert_eq!(sack_blocks_fitting(0, 0, ip, 1460, 0), 4);
+        // Several MSS for segmentation offload: every piece repeats the options, none has room.
+        assert_eq!(sack_blocks_fitting(ts, 4 * mss_ts, 65_000, mss_ts, ts), 0);
+        // Our frame is the tighter limit (a peer MSS larger than our MTU allows).
+        assert_eq!(sack_blocks_fitting(ts, 1400, 1400 + 20 + ts + 12, 9000, ts), 1);
     }
 }

@@ -80,8 +80,8 @@ impl Tcb {
         if !self.snd.fin_queued() && self.snd.nxt() == self.snd.buf_end() {
             return;
         }
-        let max_len = self.max_frame_payload(cfg);
-        let mss = self.opts.mss();
+        let mss = self.send_mss();
+        let max_len = self.max_frame_payload(cfg, mss);
         let mut sent_any = false;
         loop {
             let (nxt, max, buf_end) = (self.snd.nxt(), self.snd.max(), self.snd.buf_end());
@@ -172,7 +172,7 @@ impl Tcb {
     /// RFC 9293 §3.8.6.2.1) fired: send what the peer's window allows now.
     pub(crate) fn send_window_override(&mut self, now: Instant, fx: &mut Effects) {
         let unsent = self.snd.unsent();
-        let len = unsent.min(self.snd.peer_room()).min(self.opts.mss());
+        let len = unsent.min(self.snd.peer_room()).min(self.send_mss());
         if len == 0 || self.snd.flight() > 0 {
             return;
         }
@@ -185,13 +185,14 @@ impl Tcb {
     /// it?
     fn held_by_sws(&self) -> bool {
         let (unsent, room) = (self.snd.unsent(), self.snd.peer_room());
-        room > 0 && room < unsent && room < self.opts.mss() && room < self.snd.max_wnd() / 2
+        room > 0 && room < unsent && room < self.send_mss() && room < self.snd.max_wnd() / 2
     }
 
-    /// Payload bytes one data frame may carry: the MSS, or with segmentation offload as many whole MSS as
-    /// fit the offload size (only while the MSS is the one our MTU allows, which is what the device cuts by).
-    fn max_frame_payload(&self, cfg: &TcpConfig) -> usize {
-        let (mss, options) = (self.opts.mss(), self.option_overhead());
+    /// Payload bytes one data frame may carry: `mss` ([`Tcb::send_mss`]), or with segmentation offload as many
+    /// whole MSS as fit the offload size (only while the MSS is the one our MTU allows, which is what the device
+    /// cuts by, and no SACK blocks shorten it).
+    fn max_frame_payload(&self, cfg: &TcpConfig, mss: usize) -> usize {
+        let options = self.option_overhead();
         let headers = crate::ip::header_len(self.ends.remote_ip()) + crate::wire::tcp::HEADER_LEN + options;
         let offload_payload = cfg.segmentation_offload.saturating_sub(headers);
         if offload_payload > mss && mss + options == self.opts.local_mss() {

@@ -480,7 +480,7 @@ impl Tcb {
         }
         let una = self.snd.una();
         let sent_data = self.snd.max().min(self.snd.buf_end()) - una;
-        let len = sent_data.min(self.opts.mss());
+        let len = sent_data.min(self.send_mss());
         let mut flags = TcpFlags::ACK;
         let fin = self.snd.fin_sent() && una + len == self.snd.buf_end();
         if fin {
@@ -526,7 +526,7 @@ impl Tcb {
     /// RFC 6675 §5 rule 1 with RACK's marks: resend what is lost, lowest first, skipping what the peer SACKed,
     /// while the recovery allowance lasts.
     pub(crate) fn resend_lost(&mut self, now: Instant, fx: &mut Effects) {
-        let mss = self.opts.mss();
+        let mss = self.send_mss();
         let mut from = self.snd.una();
         while self.recovery_allowance() >= mss {
             let Some((start, end)) = self.recovery.rack.next_lost(from) else {

@@ -259,10 +259,20 @@ impl RecvSequence {
         self.marked.has(DUPLICATE) || self.buf.has_out_of_order()
     }
 
-    /// RFC 2018 §4: up to four blocks: a D-SACK first if data arrived twice (RFC 2883 §4, reported once: it is
-    /// taken), then the out-of-order runs, the one holding the latest segment first.
-    pub(crate) fn take_sack_blocks(&mut self) -> [Option<(SeqNum, SeqNum)>; 4] {
+    /// How many SACK blocks an ACK sent now has to report (a D-SACK and the out-of-order runs; at most four).
+    pub(crate) fn sack_blocks_owed(&self) -> usize {
+        let runs = self.buf.out_of_order_ranges().take(4).count();
+        (usize::from(self.marked.has(DUPLICATE)) + runs).min(4)
+    }
+
+    /// RFC 2018 §4: up to `limit` (at most four) blocks: a D-SACK first if data arrived twice (RFC 2883 §4,
+    /// reported once: it is taken, unless no block fits), then the out-of-order runs, the one holding the latest
+    /// segment first.
+    pub(crate) fn take_sack_blocks(&mut self, limit: usize) -> [Option<(SeqNum, SeqNum)>; 4] {
         let mut blocks = [None; 4];
+        if limit == 0 {
+            return blocks;
+        }
         let dsack = self.take_duplicate();
         let latest = self.last_out_of_order();
         let run_of = |at: Option<SeqNum>| at.and_then(|a| self.buf.run_holding(a));
@@ -276,7 +286,8 @@ impl RecvSequence {
             }
         }
         let rest = self.buf.out_of_order_ranges().filter(|r| !recent.contains(&Some(*r)));
-        for (slot, block) in blocks.iter_mut().zip(dsack.into_iter().chain(recent.into_iter().flatten()).chain(rest)) {
+        let reported = dsack.into_iter().chain(recent.into_iter().flatten()).chain(rest).take(limit);
+        for (slot, block) in blocks.iter_mut().zip(reported) {
             *slot = Some(block);
         }
         blocks

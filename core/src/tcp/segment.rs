@@ -95,10 +95,7 @@ impl Tcb {
             options: TcpOptions::default(),
             payload: &[],
         };
-        if self.segment_options(tx, now, &mut repr.options) {
-            let (mss, reserved) = (self.opts.mss(), self.option_overhead());
-            super::options::fit_options(repr, tx.len, max_ip_payload, mss, reserved);
-        }
+        self.segment_options(tx, max_ip_payload, now, &mut repr.options);
         if tx.flags.contains(TcpFlags::ACK) {
             self.ts.ack_sent(ack_number);
         }

@@ -264,7 +264,7 @@ impl Tcb {
             return;
         }
         let nxt = self.snd.nxt();
-        let new_len = self.snd.unsent().min(self.opts.mss()).min(self.snd.peer_room());
+        let new_len = self.snd.unsent().min(self.send_mss()).min(self.snd.peer_room());
         let new_data = new_len > 0 && nxt == self.snd.max();
         let tx = if new_data {
             self.counters.sent(new_len);
@@ -273,7 +273,7 @@ impl Tcb {
             // Resend the last sent segment (data, and FIN if it carried one).
             let data_end = self.snd.max().min(self.snd.buf_end());
             let sent_data = data_end - self.snd.una();
-            let len = sent_data.min(self.opts.mss());
+            let len = sent_data.min(self.send_mss());
             let start = data_end - len;
             let mut flags = TcpFlags::ACK;
             if self.snd.fin_sent() {

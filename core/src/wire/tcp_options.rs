@@ -5,9 +5,25 @@ use super::{Error, Result};
 use crate::tcp::SeqNum;
 
 /// Most option bytes a header can carry (data offset 15 words minus the fixed 5).
-pub(super) const MAX_OPTIONS_LEN: usize = 40;
+pub(crate) const MAX_OPTIONS_LEN: usize = 40;
 /// Options are padded to whole 32-bit words.
 const WORD: usize = 4;
+
+/// How many SACK blocks fit in `room` option bytes, in the aligned layout [`TcpOptions::emit`] writes (two
+/// NOPs, kind and length, then 8 bytes a block; at most four).
+pub fn sack_blocks_within(room: usize) -> usize {
+    let base = 2 + usize::from(option_len::SACK_BASE);
+    (room.saturating_sub(base) / usize::from(option_len::SACK_BLOCK)).min(option_len::MAX_SACK_BLOCKS)
+}
+
+/// Option bytes `blocks` SACK blocks take in that layout (none for none).
+pub fn sack_option_len(blocks: usize) -> usize {
+    if blocks == 0 {
+        0
+    } else {
+        2 + usize::from(option_len::SACK_BASE) + blocks * usize::from(option_len::SACK_BLOCK)
+    }
+}
 
 /// Option kinds (IANA "TCP Option Kind Numbers").
 mod kind {
@@ -173,8 +189,7 @@ impl TcpOptions {
     /// How many SACK blocks `emit` writes: the present ones, minus trailing ones that do not fit in 40 bytes.
     fn emitted_sack_blocks(&self) -> usize {
         let present = self.sack_blocks.iter().flatten().count();
-        let room = MAX_OPTIONS_LEN.saturating_sub(self.fixed_len() + 2 + usize::from(option_len::SACK_BASE));
-        present.min(room / usize::from(option_len::SACK_BLOCK))
+        present.min(sack_blocks_within(MAX_OPTIONS_LEN.saturating_sub(self.fixed_len())))
     }
 
     /// No option set: the case of nearly every segment after the handshake, answered without the layout sums.
@@ -191,13 +206,7 @@ impl TcpOptions {
         if self.none_set() {
             return 0;
         }
-        let blocks = self.emitted_sack_blocks();
-        let sack = if blocks == 0 {
-            0
-        } else {
-            2 + usize::from(option_len::SACK_BASE) + blocks * usize::from(option_len::SACK_BLOCK)
-        };
-        (self.fixed_len() + sack).next_multiple_of(WORD)
+        (self.fixed_len() + sack_option_len(self.emitted_sack_blocks())).next_multiple_of(WORD)
     }
 
     /// Whether no option is set (then nothing is emitted).
