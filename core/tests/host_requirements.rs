@@ -1,5 +1,5 @@
 //! What a host does with the odd datagrams a conformance prober sends, as RFC 1122 asks and Linux answers: echo
-//! requests with another code, overlapping fragments, malformed IP options, UDP to port 0.
+//! requests with another code, overlapping fragments, malformed IP options, UDP and TCP to port 0.
 
 mod common;
 
@@ -236,6 +236,25 @@ fn udp_to_port_zero_gets_port_unreachable() {
     assert_eq!(msgs.len(), 1, "no ICMP error for UDP to port 0: {out:?}; stats:\n{}", h.stats());
     assert_eq!((msgs[0][0], msgs[0][1]), (3, 3), "port unreachable");
     assert_eq!(h.stats().drops(DropReason::UdpNoSocket), 1);
+}
+
+/// TCP to destination port 0 is a closed port like any other: Linux's `tcp_v4_rcv()` finds no socket and resets
+/// (RFC 9293 §3.10.7.1). It was dropped as malformed, so a prober saw a filtered port. A segment from source port
+/// 0 stays malformed: no reply could reach it.
+#[test]
+fn tcp_to_port_zero_is_reset_like_a_closed_port() {
+    let mut h = Harness::primed(6);
+    let out = h.frame(&Ip::new(PEER_IP, 6).frame(&tcp(PEER_IP, 5000, 0, 1000, &[])));
+    let sent = transmits(&out);
+    assert_eq!(sent.len(), 1, "no reset for TCP to port 0: {out:?}; stats:\n{}", h.stats());
+    let ip = wire::Ipv4Packet::new_checked(&sent[0][ETH_LEN..]).unwrap();
+    let rst = wire::TcpPacket::new_checked(ip.payload()).unwrap();
+    assert_eq!((rst.src_port(), rst.dst_port()), (0, 5000));
+    assert!(rst.flags().contains(wire::TcpFlags::RST | wire::TcpFlags::ACK), "{:?}", rst.flags());
+    assert_eq!(rst.ack_number().0, 1001, "SYN acknowledged: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>");
+    assert_eq!(h.stats().drops(DropReason::TcpNoSocket), 1);
+    let out = h.frame(&Ip::new(PEER_IP, 6).frame(&tcp(PEER_IP, 0, BOUND_PORT, 1000, &[])));
+    assert!(transmits(&out).is_empty(), "nothing answers source port 0: {out:?}");
 }
 
 /// A ping to the subnet broadcast is answered by every host that hears it (Linux answers when

@@ -407,7 +407,7 @@ impl TcpRepr<'static> {
 }
 
 impl<'a> TcpRepr<'a> {
-    /// Parses a checked view: `BadChecksum` if the checksum fails, `BadField` if either port is 0 (reserved),
+    /// Parses a checked view: `BadChecksum` if the checksum fails, `BadField` if the source port is 0,
     /// `BadOption` for malformed options.
     pub fn parse<T: AsRef<[u8]> + ?Sized, A: PseudoHeader>(
         packet: &TcpPacket<&'a T>,
@@ -454,7 +454,9 @@ impl<'a> TcpRepr<'a> {
     /// vouched for (see [`crate::RxFrame`]).
     pub fn parse_unverified<T: AsRef<[u8]> + ?Sized>(packet: &TcpPacket<&'a T>) -> Result<Self> {
         packet.check_len()?;
-        if packet.src_port() == 0 || packet.dst_port() == 0 {
+        // No reply can reach source port 0, so such a segment is malformed. Destination port 0 is a closed port
+        // like any other (nothing can listen there): as Linux, it is answered with a reset.
+        if packet.src_port() == 0 {
             return Err(Error::BadField);
         }
         Ok(TcpRepr {
@@ -750,11 +752,11 @@ mod tests {
     }
 
     #[test]
-    fn port_zero_is_bad_field() {
+    fn source_port_zero_is_bad_field_destination_port_zero_parses() {
         let repr = TcpRepr { src_port: 0, ..syn_repr() };
         assert_eq!(parse(&emit(&repr)), Err(Error::BadField));
         let repr = TcpRepr { dst_port: 0, ..syn_repr() };
-        assert_eq!(parse(&emit(&repr)), Err(Error::BadField));
+        assert_eq!(parse(&emit(&repr)), Ok(repr));
     }
 
     #[test]
