@@ -50,11 +50,17 @@ impl AppContext<'_> {
             Command::TcpAbort { sock } | Command::UdpClose { sock } | Command::PingClose { sock } => Some(*sock),
             _ => None,
         };
+        let closing = if let Command::TcpClose { sock } = &cmd { Some(*sock) } else { None };
         let reply = self.stack.command(cmd, self.stack_now, self.outs);
         if let Ok(Reply::Bound { sock, .. } | Reply::Accepted { sock, .. }) = &reply {
             self.owned.insert(*sock);
         }
         if let Some(sock) = released {
+            self.owned.remove(&sock);
+        }
+        // A close the stack carried out at once (a listener, a connection reset for unread data) brings no
+        // `Closed` event to end the handle's ownership.
+        if let Some(sock) = closing.filter(|&s| self.stack.tcp_info(s).is_none()) {
             self.owned.remove(&sock);
         }
         reply

@@ -69,6 +69,9 @@ pub(crate) enum Request {
     ClosesPending(mpsc::Sender<usize>),
     /// Start an app inside the driver thread.
     Install(Installing, mpsc::Sender<io::Result<()>>),
+    /// The application shut a connection's reading side: reads blocked on it, and later ones, return end of
+    /// stream.
+    ShutRead(SocketHandle),
 }
 
 /// An app on its way to the driver thread.
@@ -238,6 +241,11 @@ impl Handle {
     /// Sends a command without waiting for the answer.
     pub(crate) fn detach(&self, cmd: Command) {
         let _ = self.send(Request::Detached(cmd));
+    }
+
+    /// Wakes the reads blocked on `sock` with end of stream, and answers later ones so (`shutdown(Read)`).
+    pub(crate) fn shut_read(&self, sock: SocketHandle) -> io::Result<()> {
+        self.send(Request::ShutRead(sock))
     }
 }
 

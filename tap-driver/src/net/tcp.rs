@@ -143,10 +143,12 @@ impl TcpStream {
         Ok(self.clone())
     }
 
-    /// `Write` sends FIN after the queued data; `Read` makes later reads return end of stream; `Both` does both.
+    /// `Write` sends FIN after the queued data; `Read` makes blocked and later reads return end of stream (as
+    /// std documents; a thread blocked in `read` on a clone wakes); `Both` does both.
     pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
         if matches!(how, Shutdown::Read | Shutdown::Both) {
             self.inner.read_shut.store(true, Ordering::Relaxed);
+            self.inner.handle.shut_read(self.inner.sock)?;
         }
         if matches!(how, Shutdown::Write | Shutdown::Both) {
             self.inner.handle.call(Command::TcpShutdown { sock: self.inner.sock }, Wait::No, None)?;

@@ -75,8 +75,7 @@ pub struct Spec {
 /// The daytime answer (RFC 867 leaves the format open; this is its suggested one, in UTC):
 /// `Sunday, December 6, 2026 22:14:03-UTC` and CRLF.
 pub fn daytime_now() -> String {
-    let secs = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-    daytime_text(secs)
+    daytime_text(unix_now())
 }
 
 fn daytime_text(unix_secs: u64) -> String {
@@ -158,10 +157,21 @@ pub fn http_pattern(offset: u64, len: usize, out: &mut Vec<u8>) {
     out.extend((offset..offset + len as u64).map(|i| (i % 251) as u8));
 }
 
-/// The status and body for a request line's method and path.
+/// Methods HTTP defines (RFC 9110 §9, PATCH RFC 5789): those but GET and HEAD are known and not allowed here
+/// (405); any other is not implemented (501).
+const KNOWN_METHODS: [&str; 9] = ["GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH"];
+/// What a 405 names in its `Allow` field (RFC 9110 §15.5.6).
+const ALLOWED: &str = "GET, HEAD";
+/// Longest request line read (nginx's default buffer is 8 KiB too): a longer target gets 414.
+pub const MAX_REQUEST_LINE: usize = 8 * 1024;
+
+/// The status and body for a method and a path (an origin-form target without its query).
 pub fn route(method: &str, path: &str) -> (&'static str, Body) {
     if method != "GET" && method != "HEAD" {
-        return ("405 Method Not Allowed", Body::Text(format!("method {method} is not supported\n")));
+        if KNOWN_METHODS.contains(&method) {
+            return ("405 Method Not Allowed", Body::Text(format!("method {method} is not supported\n")));
+        }
+        return ("501 Not Implemented", Body::Text(format!("method {method} is not implemented\n")));
     }
     if path == "/" {
         return ("200 OK", Body::Text("hello from synack, a user-space TCP/IP stack\n".into()));
@@ -173,8 +183,8 @@ pub fn route(method: &str, path: &str) -> (&'static str, Body) {
     }
 }
 
-/// An HTTP request head, answered: the method and path it named, the status, the header to send, and the body
-/// (`None` for HEAD).
+/// An HTTP request head, answered: the method and target it named, the status, the header to send, and the
+/// body (`None` for HEAD).
 pub struct Answer {
     pub method: String,
     pub path: String,
@@ -183,24 +193,153 @@ pub struct Answer {
     pub body: Option<Body>,
 }
 
-/// Answers a complete request head (everything up to the blank line).
-pub fn http_answer(head: &[u8]) -> Answer {
+/// A request head that does not follow RFC 9112: 400, with why.
+fn bad_request(why: &str) -> (&'static str, Body) {
+    ("400 Bad Request", Body::Text(format!("{why}\n")))
+}
+
+/// The lines of a head: CRLF-terminated, or LF alone (RFC 9112 §2.2 lets a server accept it, and `nc` sends it).
+fn head_lines(head: &str) -> impl Iterator<Item = &str> {
+    head.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l))
+}
+
+/// The path an origin-form or absolute-form target (RFC 9112 §3.2.1, §3.2.2: a server MUST accept both) names,
+/// without its query.
+fn target_path(target: &str) -> Option<&str> {
+    let path = if target.starts_with('/') {
+        target
+    } else {
+        let scheme_end = target.find("://")?;
+        if !target[..scheme_end].eq_ignore_ascii_case("http") && !target[..scheme_end].eq_ignore_ascii_case("https") {
+            return None;
+        }
+        let rest = &target[scheme_end + 3..];
+        rest.find(['/', '?']).map_or("/", |i| if rest[i..].starts_with('/') { &rest[i..] } else { "/" })
+    };
+    Some(path.split('?').next().unwrap_or(path))
+}
+
+/// Checks a head's request line and fields (RFC 9112 §3, §5) and routes it: the method, the target and the
+/// status with its body. Empty lines before the request line are ignored (§2.2).
+fn parse_and_route(head: &str) -> (String, String, &'static str, Body) {
+    let mut lines = head_lines(head).skip_while(|l| l.is_empty());
+    let line = lines.next().unwrap_or_default();
+    let words: Vec<&str> = line.split(' ').collect();
+    let (method, target) = (words.first().copied().unwrap_or_default(), words.get(1).copied().unwrap_or_default());
+    let (method_s, target_s) = (method.to_string(), target.to_string());
+    let reply = |(status, body): (&'static str, Body)| (method_s.clone(), target_s.clone(), status, body);
+    if words.len() != 3 || words.iter().any(|w| w.is_empty()) {
+        return reply(bad_request("a request line is: method SP request-target SP HTTP-version"));
+    }
+    let version = words[2];
+    if version != "HTTP/1.1" && version != "HTTP/1.0" {
+        let v = version.as_bytes();
+        let http_like = v.len() == 8 && v.starts_with(b"HTTP/") && v[5].is_ascii_digit() && v[6] == b'.';
+        if http_like && v[7].is_ascii_digit() {
+            return reply(("505 HTTP Version Not Supported", Body::Text("HTTP/1.1 and HTTP/1.0 only\n".into())));
+        }
+        return reply(bad_request("no HTTP version"));
+    }
+    let mut hosts = 0;
+    for field in lines.take_while(|l| !l.is_empty()) {
+        // RFC 9112 §5.1: no whitespace before the colon; §5.2: no line folding.
+        let Some((name, _)) = field.split_once(':') else { return reply(bad_request("a field line without a colon")) };
+        if name.is_empty() || name.contains([' ', '\t']) || field.starts_with([' ', '\t']) {
+            return reply(bad_request("a malformed field name"));
+        }
+        hosts += usize::from(name.eq_ignore_ascii_case("host"));
+    }
+    // RFC 9112 §3.2: a server MUST answer 400 to an HTTP/1.1 request without exactly one Host field.
+    if hosts > 1 || (hosts == 0 && version == "HTTP/1.1") {
+        return reply(bad_request("an HTTP/1.1 request names its Host once"));
+    }
+    let Some(path) = target_path(target) else {
+        return reply(bad_request("the target is a path (or an http:// URL)"));
+    };
+    let answer = route(method, path);
+    reply(answer)
+}
+
+/// Answers a complete request head (everything up to the blank line); `unix_secs` is the time for `Date`.
+pub fn http_answer(head: &[u8], unix_secs: u64) -> Answer {
     let text = String::from_utf8_lossy(head);
-    let mut words = text.lines().next().unwrap_or_default().split_whitespace();
-    let (method, path) = (words.next().unwrap_or_default().to_string(), words.next().unwrap_or_default().to_string());
-    let (status, body) = route(&method, &path);
+    let (method, path, status, body) = parse_and_route(&text);
+    respond(method, path, status, body, unix_secs)
+}
+
+/// Answers a head that grew past what the server reads (`max`): 414 when its request line alone is longer than
+/// [`MAX_REQUEST_LINE`] (RFC 9112 §3), else 431 (RFC 6585 §5). A server MUST answer with a 4xx (RFC 9110 §5.4).
+pub fn http_too_large(head: &[u8], max: usize, unix_secs: u64) -> Answer {
+    let line_len = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
+    let (status, why) = if line_len > MAX_REQUEST_LINE {
+        ("414 URI Too Long", format!("request lines are read up to {MAX_REQUEST_LINE} bytes\n"))
+    } else {
+        ("431 Request Header Fields Too Large", format!("request heads are read up to {max} bytes\n"))
+    };
+    let method = String::from_utf8_lossy(head.split(|&b| b == b' ').next().unwrap_or_default()).into_owned();
+    respond(method, "(too long)".to_string(), status, Body::Text(why), unix_secs)
+}
+
+fn respond(method: String, path: String, status: &'static str, body: Body, unix_secs: u64) -> Answer {
+    let allow = if status.starts_with("405") { format!("Allow: {ALLOWED}\r\n") } else { String::new() };
     let header = format!(
-        "HTTP/1.1 {status}\r\nServer: synack\r\nContent-Type: text/plain\r\nContent-Length: {}\r\n\
+        "HTTP/1.1 {status}\r\nDate: {}\r\nServer: synack\r\n{allow}Content-Type: text/plain\r\nContent-Length: {}\r\n\
          Connection: close\r\n\r\n",
+        http_date(unix_secs),
         body.len()
     );
     let body = (method != "HEAD").then_some(body);
     Answer { method, path, status, header, body }
 }
 
-/// Where a request head ends (just past the blank line), if it is complete.
-pub fn head_end(buf: &[u8]) -> Option<usize> {
-    buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| i + 4)
+/// Seconds since the Unix epoch now (0 if the clock is before it).
+pub fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+/// RFC 9110 §5.6.7 IMF-fixdate: `Sun, 06 Dec 2026 22:14:03 GMT`.
+pub fn http_date(unix_secs: u64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let days = unix_secs / 86_400;
+    let (year, month, day) = civil_from_days(days);
+    let t = unix_secs % 86_400;
+    format!(
+        "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
+        DAYS[(days % 7) as usize],
+        MONTHS[(month - 1) as usize],
+        t / 3600,
+        t / 60 % 60,
+        t % 60
+    )
+}
+
+/// Where a request head ends (just past its empty line: CRLF CRLF, or LF alone for either), if it is complete.
+/// The search starts at `from`: a caller collecting a head piece by piece passes where the previous search
+/// stopped, less the two bytes an end split across pieces may have begun with.
+pub fn head_end(buf: &[u8], from: usize) -> Option<usize> {
+    let mut at = from;
+    while let Some(i) = buf.get(at..)?.iter().position(|&b| b == b'\n') {
+        let nl = at + i;
+        match (buf.get(nl + 1), buf.get(nl + 2)) {
+            (Some(b'\n'), _) => return Some(nl + 2),
+            (Some(b'\r'), Some(b'\n')) => return Some(nl + 3),
+            _ => at = nl + 1,
+        }
+    }
+    None
+}
+
+/// How many bytes of empty lines begin `buf` (RFC 9112 §2.2: a server ignores them before a request line).
+pub fn leading_empty_lines(buf: &[u8]) -> usize {
+    let mut at = 0;
+    loop {
+        match &buf[at..] {
+            [b'\r', b'\n', ..] => at += 2,
+            [b'\n', ..] => at += 1,
+            _ => return at,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -234,18 +373,61 @@ mod tests {
 
     #[test]
     fn http_routes_and_heads() {
-        let a = http_answer(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        let a = http_answer(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 0);
         assert_eq!((a.status, a.body.as_ref().map(Body::len)), ("200 OK", Some(45)));
         assert!(a.header.contains("Content-Length: 45\r\n"));
-        let a = http_answer(b"HEAD /bytes/10 HTTP/1.1\r\n\r\n");
+        let a = http_answer(b"HEAD /bytes/10 HTTP/1.1\r\nHost: x\r\n\r\n", 0);
         assert!(a.body.is_none() && a.header.contains("Content-Length: 10\r\n"));
-        assert_eq!(http_answer(b"GET /bytes/x HTTP/1.1\r\n\r\n").status, "400 Bad Request");
-        assert_eq!(http_answer(b"POST / HTTP/1.1\r\n\r\n").status, "405 Method Not Allowed");
-        assert_eq!(http_answer(b"\r\n\r\n").status, "405 Method Not Allowed");
-        assert_eq!(head_end(b"GET / HTTP/1.1\r\n\r\nrest"), Some(18));
-        assert_eq!(head_end(b"GET / HTTP/1.1\r\n"), None);
+        let status = |head: &[u8]| http_answer(head, 0).status;
+        assert_eq!(status(b"GET /bytes/x HTTP/1.1\r\nHost: x\r\n\r\n"), "400 Bad Request");
+        assert_eq!(status(b"GET /bytes/7?x=1 HTTP/1.1\r\nHost: x\r\n\r\n"), "200 OK");
+        assert_eq!(status(b"POST / HTTP/1.1\r\nHost: x\r\n\r\n"), "405 Method Not Allowed");
+        assert!(http_answer(b"POST / HTTP/1.1\r\nHost: x\r\n\r\n", 0).header.contains("\r\nAllow: GET, HEAD\r\n"));
+        assert_eq!(status(b"BREW / HTTP/1.1\r\nHost: x\r\n\r\n"), "501 Not Implemented");
+        assert_eq!(status(b"get / HTTP/1.1\r\nHost: x\r\n\r\n"), "501 Not Implemented", "methods are case-sensitive");
+        assert_eq!(status(b"\r\n\r\n"), "400 Bad Request");
+        assert_eq!(status(b"hello\r\n\r\n"), "400 Bad Request");
+        assert_eq!(status(b"GET  / HTTP/1.1\r\nHost: x\r\n\r\n"), "400 Bad Request");
+        assert_eq!(status(b"GET / HTTP/2.0\r\nHost: x\r\n\r\n"), "505 HTTP Version Not Supported");
+        assert_eq!(status(b"GET / HTTP/1.1\r\n\r\n"), "400 Bad Request", "no Host");
+        assert_eq!(status(b"GET / HTTP/1.1\r\nHost: a\r\nhost: b\r\n\r\n"), "400 Bad Request", "two");
+        assert_eq!(status(b"GET / HTTP/1.0\r\n\r\n"), "200 OK", "HTTP/1.0 needs no Host");
+        assert_eq!(status(b"GET / HTTP/1.1\r\nHost : x\r\n\r\n"), "400 Bad Request", "space before colon");
+        assert_eq!(status(b"GET / HTTP/1.1\r\nHost: x\r\n folded\r\n\r\n"), "400 Bad Request");
+        assert_eq!(status(b"GET http://x/bytes/3 HTTP/1.1\r\nHost: x\r\n\r\n"), "200 OK");
+        assert_eq!(status(b"GET http://x HTTP/1.1\r\nHost: x\r\n\r\n"), "200 OK");
+        assert_eq!(status(b"GET ftp://x/ HTTP/1.1\r\nHost: x\r\n\r\n"), "400 Bad Request");
+        assert_eq!(status(b"\r\nGET / HTTP/1.1\r\nHost: x\r\n\r\n"), "200 OK", "a leading empty line");
+        assert_eq!(status(b"GET / HTTP/1.1\nHost: x\n\n"), "200 OK", "bare LF");
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\n\r\nrest", 0), Some(18));
+        assert_eq!(head_end(b"GET / HTTP/1.1\n\nrest", 0), Some(16));
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\nHost: x\n\r\n", 20), Some(26));
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\n", 0), None);
+        assert_eq!(leading_empty_lines(b"\r\n\nGET"), 3);
+        assert_eq!(leading_empty_lines(b"\rGET"), 0);
         let mut p = Vec::new();
         http_pattern(250, 3, &mut p);
         assert_eq!(p, [250, 0, 1]);
+    }
+
+    #[test]
+    fn http_dates_are_imf_fixdate() {
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        assert_eq!(http_date(1_796_595_243), "Sun, 06 Dec 2026 22:14:03 GMT");
+        assert!(http_answer(b"GET / HTTP/1.0\r\n\r\n", 0)
+            .header
+            .contains("\r\nDate: Thu, 01 Jan 1970 00:00:00 GMT\r\n"));
+    }
+
+    #[test]
+    fn heads_too_large_get_414_or_431() {
+        let mut line = b"GET /".to_vec();
+        line.extend(std::iter::repeat_n(b'a', MAX_REQUEST_LINE));
+        assert_eq!(http_too_large(&line, 16384, 0).status, "414 URI Too Long");
+        let mut fields = b"GET / HTTP/1.1\r\nX: ".to_vec();
+        fields.extend(std::iter::repeat_n(b'a', 20_000));
+        let a = http_too_large(&fields, 16384, 0);
+        assert_eq!((a.status, a.method.as_str()), ("431 Request Header Fields Too Large", "GET"));
+        assert!(a.header.contains("Connection: close\r\n"));
     }
 }
