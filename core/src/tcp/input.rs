@@ -102,7 +102,9 @@ impl Tcb {
         }
         // Fourth: the SYN.
         self.rcv.synchronize(seg.seq_number);
-        self.take_syn_options(seg, self.opts.local_mss(), cfg, now);
+        // Our interface's MSS, or less if a path MTU was learned while the SYN was out.
+        let mtu_mss = self.opts.local_mss().min(self.opts.mss());
+        self.take_syn_options(seg, mtu_mss, cfg, now);
         if has_ack {
             self.ecn.take_syn_ack(seg.flags);
             // The SYN-ACK's window is not scaled (RFC 7323 §2.2).
@@ -147,8 +149,29 @@ impl Tcb {
             // makes the peer reset the connection.
             self.transition(TcpState::SynSent);
             self.rcv.set_wscale(Tcb::offered_window_shift(cfg));
+            self.opts.forget_peer();
             self.counters.rare().crossed_syns_superseded += 1;
             self.on_segment_syn_sent(seg, ip, now, cfg, fx);
+            return;
+        }
+        if self.is_simultaneous_open_syn_ack(seg) {
+            // RFC 9293 §3.5 figure 7 step 6 (and Linux since 6.11): the peer's SYN-ACK, repeating the SYN that
+            // crossed ours and acknowledging ours, completes a simultaneous open. It starts one below RCV.NXT,
+            // so the acceptability test would only answer it with an ACK and leave both ends in SYN-RECEIVED a
+            // round trip longer. No ACK is owed: our own SYN-ACK is on its way to the peer.
+            self.ts.update_recent(seg, now);
+            // Its window is not scaled (RFC 7323 §2.2).
+            self.snd.syn_acknowledged(seg.ack_number);
+            self.snd.take_window(seg.seq_number, seg.ack_number, usize::from(seg.window_len));
+            self.timers.stop_rtx();
+            self.timers.reset_timeouts();
+            let _ = self.sample_rtt(seg, now, cfg.rto_min);
+            self.rtt.cancel_timing();
+            self.rtt.fall_back_if_unmeasured();
+            self.transition(TcpState::Established);
+            fx.events.push(Event::Connected);
+            // Data or FIN may ride on it.
+            self.accept_text_and_fin(seg, seg.seq_number + 1, seg.payload, now, cfg, fx);
             return;
         }
         // A retransmitted SYN while our SYN-ACK is unacknowledged: the SYN-ACK was lost, send it again.
@@ -222,7 +245,6 @@ impl Tcb {
             fin = false;
             self.ack.request_now(AckWhy::Unacceptable);
         }
-        self.ts.update_recent(seg, now);
         // Trim what lies before RCV.NXT and beyond the window.
         let rcv_nxt = self.rcv.nxt();
         if seq < rcv_nxt && !flags.contains(TcpFlags::SYN) {
@@ -297,6 +319,11 @@ impl Tcb {
         if !self.process_ack(seg, now, cfg, fx) {
             return;
         }
+        // RFC 7323 §4.3 only once the segment is known to be taken: a challenged RST or SYN, or an ACK of data
+        // never sent, dropped above, must not set TS.Recent (as Linux's `tcp_ack` updates it, "after we are sure
+        // that the packet is in window"). A forged one with a far-future TSval would otherwise make every
+        // genuine segment fail PAWS.
+        self.ts.update_recent(seg, now);
         if seg_len > 0 {
             self.receive_congestion_feedback(flags, ip);
         }
@@ -336,6 +363,17 @@ impl Tcb {
             && !seg.flags.contains(TcpFlags::RST)
             && seg.ack_number == self.snd.iss() + 1
             && seg.seq_number != self.rcv.irs()
+    }
+
+    /// The peer's SYN-ACK in a genuine simultaneous open: after a bare SYN put our active open into SYN-RECEIVED,
+    /// it repeats that SYN's sequence number and acknowledges exactly our SYN.
+    fn is_simultaneous_open_syn_ack(&self, seg: &TcpRepr<'_>) -> bool {
+        self.state == TcpState::SynReceived
+            && !self.owner.passive()
+            && seg.flags.contains(TcpFlags::SYN | TcpFlags::ACK)
+            && !seg.flags.contains(TcpFlags::RST)
+            && seg.seq_number == self.rcv.irs()
+            && seg.ack_number == self.snd.iss() + 1
     }
 
     /// An unacceptable segment that starts at most one receive buffer below RCV.NXT: data (or a FIN) the peer

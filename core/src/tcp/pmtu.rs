@@ -15,6 +15,11 @@ impl Tcb {
             return;
         }
         self.opts.clamp_mss(mss);
+        if !self.synchronized() {
+            // Only the SYN is out, and it was small enough: the clamp holds when the peer's MSS is taken (as
+            // Linux's `tcp_finish_connect` syncs the MSS to the path MTU); nothing is resent or rewound.
+            return;
+        }
         // Everything in flight was sent in segments too big for the path: send it again, smaller.
         let una = self.snd.una();
         self.snd.resume_from(una);

@@ -168,6 +168,7 @@ impl SendSequence {
     /// Our SYN was acknowledged in SYN-SENT (RFC 9293 §3.10.7.3): SND.UNA moves past it.
     pub(crate) fn syn_acknowledged(&mut self, ack: SeqNum) {
         self.una = ack;
+        self.nxt = self.nxt.max(ack);
     }
 
     /// The handshake completes: the segment that acknowledged our SYN sets the window (RFC 9293 §3.10.7.3,

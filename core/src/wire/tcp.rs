@@ -407,8 +407,8 @@ impl TcpRepr<'static> {
 }
 
 impl<'a> TcpRepr<'a> {
-    /// Parses a checked view: `BadChecksum` if the checksum fails, `BadField` if the source port is 0,
-    /// `BadOption` for malformed options.
+    /// Parses a checked view: `BadChecksum` if the checksum fails, `BadField` if the source port is 0. Malformed
+    /// options are skipped as [`TcpOptions::parse_tolerant`] says.
     pub fn parse<T: AsRef<[u8]> + ?Sized, A: PseudoHeader>(
         packet: &TcpPacket<&'a T>,
         src: &A,
@@ -467,7 +467,7 @@ impl<'a> TcpRepr<'a> {
             flags: packet.flags(),
             window_len: packet.window_len(),
             urgent_ptr: packet.urgent_at(),
-            options: TcpOptions::parse(packet.options())?,
+            options: TcpOptions::parse_tolerant(packet.options()),
             payload: packet.payload_ref(),
         })
     }
@@ -760,11 +760,31 @@ mod tests {
     }
 
     #[test]
-    fn malformed_options_in_a_segment_are_bad_option() {
+    fn malformed_options_in_a_segment_are_skipped_and_the_segment_parses() {
         let mut bytes = SYN;
         bytes[21] = 5; // MSS claims 5 bytes
         TcpPacket::new_unchecked(&mut bytes[..]).fill_checksum(&SRC, &DST);
-        assert_eq!(parse(&bytes), Err(Error::BadOption));
+        let repr = parse(&bytes).expect("the segment is still taken (RFC 9293 MUST-6/7, as Linux)");
+        assert_eq!(repr.options.mss, None, "the malformed MSS is ignored");
+        let packet = TcpPacket::new_checked(&bytes[..]).unwrap();
+        assert_eq!(TcpOptions::parse(packet.options()), Err(Error::BadOption), "the strict decoding says why");
+    }
+
+    /// Linux's `tcp_parse_options`: a known option of the wrong length is skipped by its length, a length below 2
+    /// or one past the end stops the decoding, and the options before it stay.
+    #[test]
+    fn tolerant_decoding_skips_or_stops_as_linux() {
+        let mss = [2, 4, 5, 0xb4];
+        let with = |tail: &[u8]| [&mss[..], tail].concat();
+        let ts_len_2_then_ws = with(&[8, 2, 1, 3, 3, 7]);
+        let o = TcpOptions::parse_tolerant(&ts_len_2_then_ws);
+        assert_eq!((o.mss, o.timestamp, o.window_scale), (Some(1460), None, Some(7)), "skipped, then on");
+        for stop in [with(&[30, 1, 3, 3, 7]), with(&[30, 0, 3, 3, 7]), with(&[3, 9, 7]), with(&[30])] {
+            let o = TcpOptions::parse_tolerant(&stop);
+            assert_eq!((o.mss, o.window_scale), (Some(1460), None), "{stop:?}: stops, keeps what came before");
+        }
+        let sack_without_block = with(&[1, 1, 5, 2]);
+        assert_eq!(TcpOptions::parse_tolerant(&sack_without_block).sack_blocks, [None; 4]);
     }
 
     #[test]

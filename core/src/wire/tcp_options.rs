@@ -96,19 +96,35 @@ impl OptionWriter<'_> {
 }
 
 impl TcpOptions {
-    /// Decodes the option bytes of a header. Unknown kinds are skipped by their length; a length that is
-    /// wrong for a known kind, below 2, or that runs past the end is `BadOption`.
+    /// Decodes the option bytes of a header strictly, for tools that show what is wrong with a segment. Unknown
+    /// kinds are skipped by their length; a length that is wrong for a known kind, below 2, or that runs past the
+    /// end is `BadOption`. The stack itself reads options with [`TcpOptions::parse_tolerant`].
+    pub fn parse(bytes: &[u8]) -> Result<TcpOptions> {
+        Self::decode(bytes, true)
+    }
+
+    /// Decodes the option bytes of a header as the stack takes them (RFC 9293 §3.1 MUST-6/MUST-7, as Linux's
+    /// `tcp_parse_options`): a known option of the wrong length is ignored, and a length below 2 or one that runs
+    /// past the end stops the decoding, keeping the options before it. The segment itself is processed: a peer
+    /// or middlebox that repeats an odd option in every retransmission would otherwise stall the connection.
     ///
     /// Inlined into [`TcpRepr::parse_unverified`](super::TcpRepr::parse_unverified), so the options are
     /// written straight into the segment it returns: returned from a call, they were copied in 16-byte pieces
     /// over fields just written narrower (the CPU stalls when store forwarding fails), twice per segment.
     #[inline]
-    pub fn parse(bytes: &[u8]) -> Result<TcpOptions> {
+    pub fn parse_tolerant(bytes: &[u8]) -> TcpOptions {
         if bytes.is_empty() {
             // Nearly every segment after the handshake: skipping the loop's setup is measurably cheaper
             // (~0.5 % of the instructions of a bulk transfer) though the loop would give the same answer.
-            return Ok(TcpOptions::default());
+            return TcpOptions::default();
         }
+        // Never an error: every malformation is skipped or ends the decoding.
+        Self::decode(bytes, false).unwrap_or_default()
+    }
+
+    /// Both decodings: `strict` fails on what the tolerant one skips or stops at.
+    #[inline]
+    fn decode(bytes: &[u8], strict: bool) -> Result<TcpOptions> {
         let mut opts = TcpOptions::default();
         let mut rest = bytes;
         while let Some((&kind, after_kind)) = rest.split_first() {
@@ -120,32 +136,44 @@ impl TcpOptions {
                 }
                 _ => {}
             }
-            let len = usize::from(*after_kind.first().ok_or(Error::BadOption)?);
+            let len = after_kind.first().map_or(0, |&l| usize::from(l));
             if len < 2 || len > rest.len() {
-                return Err(Error::BadOption);
+                if strict {
+                    return Err(Error::BadOption);
+                }
+                break;
             }
             let (option, tail) = rest.split_at(len);
-            let value = &option[2..];
-            match kind {
-                kind::MSS => opts.mss = Some(u16::from_be_bytes(option_value(value)?)),
-                kind::WINDOW_SCALE => {
-                    let [shift] = option_value(value)?;
-                    opts.window_scale = Some(shift.min(MAX_WINDOW_SCALE));
-                }
-                kind::SACK_PERMITTED => {
-                    option_value::<0>(value)?;
-                    opts.sack_permitted = true;
-                }
-                kind::SACK => opts.sack_blocks = Self::parse_sack_blocks(value)?,
-                kind::TIMESTAMP => {
-                    let [a, b, c, d, e, f, g, h] = option_value(value)?;
-                    opts.timestamp = Some((be_u32([a, b, c, d]), be_u32([e, f, g, h])));
-                }
-                _ => {}
+            if Self::decode_one(kind, &option[2..], &mut opts).is_err() && strict {
+                return Err(Error::BadOption);
             }
             rest = tail;
         }
         Ok(opts)
+    }
+
+    /// Takes one option of a known kind into `opts` (unknown kinds are skipped); `BadOption`, leaving `opts` as
+    /// it was, when `value` has the wrong length.
+    #[inline]
+    fn decode_one(kind: u8, value: &[u8], opts: &mut TcpOptions) -> Result<()> {
+        match kind {
+            kind::MSS => opts.mss = Some(u16::from_be_bytes(option_value(value)?)),
+            kind::WINDOW_SCALE => {
+                let [shift] = option_value(value)?;
+                opts.window_scale = Some(shift.min(MAX_WINDOW_SCALE));
+            }
+            kind::SACK_PERMITTED => {
+                option_value::<0>(value)?;
+                opts.sack_permitted = true;
+            }
+            kind::SACK => opts.sack_blocks = Self::parse_sack_blocks(value)?,
+            kind::TIMESTAMP => {
+                let [a, b, c, d, e, f, g, h] = option_value(value)?;
+                opts.timestamp = Some((be_u32([a, b, c, d]), be_u32([e, f, g, h])));
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// RFC 2018 §3: 1 to 4 blocks of two 32-bit edges.
