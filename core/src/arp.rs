@@ -254,6 +254,11 @@ impl Stack {
         if sender_ip == ours {
             return self.drop_frame(DropReason::ArpAddressConflict);
         }
+        // Linux answers only senders that could be a source of traffic (`arp_process` routes the sender); a
+        // probe's 0.0.0.0 is the one exception (RFC 5227).
+        if !sender_ip.is_unspecified() && crate::ipv4::impossible_source(sender_ip, self.config.ipv4) {
+            return self.drop_frame(DropReason::BadSourceAddress);
+        }
         let targets_us = repr.target_protocol_addr == ours;
         // An ARP probe (RFC 5227) has sender 0.0.0.0: nothing to learn, but it may still be answered.
         let learnable = !sender_ip.is_unspecified() && self.config.ipv4.contains(sender_ip);

@@ -266,13 +266,7 @@ impl Stack {
         let src = repr.src_addr;
         // RFC 1122 §3.2.1.3: 0.0.0.0 is a source only while a host learns its address (a DHCP client's broadcast).
         let bootstrapping = src.is_unspecified() && repr.dst_addr.is_broadcast() && repr.protocol == IpProtocol::Udp;
-        if src.is_broadcast()
-            || src.is_multicast()
-            || (src.is_unspecified() && !bootstrapping)
-            || src.is_loopback()
-            || src == net.addr()
-            || Some(src) == net.broadcast()
-        {
+        if (impossible_source(src, net) && !bootstrapping) || src == net.addr() {
             return self.drop_frame(DropReason::BadSourceAddress);
         }
         let dst = repr.dst_addr;
@@ -303,6 +297,11 @@ impl Stack {
                     self.send_icmp_error(&rx, IcmpError::ParamProblem(at as u8), now, out);
                 }
                 return self.drop_frame(DropReason::Malformed(Layer::Ipv4, crate::wire::Error::BadOption));
+            }
+            // A host forwards nothing, and answering along a route the sender chose invites spoofing (RFC 1122
+            // §3.3.5 leaves it to the host): dropped silently, as Linux's `accept_source_route = 0`.
+            if packet.has_source_route() {
+                return self.drop_frame(DropReason::Ipv4SourceRoute);
             }
         }
         if !packet.is_fragment() {
@@ -431,4 +430,15 @@ pub(crate) fn leave_checksum_partial<A: crate::wire::checksum::PseudoHeader>(
         }
         _ => {}
     }
+}
+
+/// A source no datagram or ARP sender can have (RFC 1122 §3.2.1.3; Linux's martian sources): limited or
+/// subnet broadcast, multicast, loopback, or "this network" 0.0.0.0/8 (0.0.0.0 itself included: the caller
+/// allows it where a host still learns its address).
+pub(crate) fn impossible_source(src: Ipv4Addr, net: crate::Ipv4Cidr) -> bool {
+    src.is_broadcast()
+        || src.is_multicast()
+        || src.is_loopback()
+        || src.octets()[0] == 0
+        || Some(src) == net.broadcast()
 }

@@ -201,7 +201,7 @@ impl Stack {
             // Larger than the path: fragments from the source (RFC 8200 §4.5).
             let whole = crate::ip::whole_for_fragments(IpAddr::V6(dst), protocol, payload_len, max, fill)?;
             return self.send_ipv6_fragments(
-                Packet6 { src, dst, protocol, ecn, hop_limit, payload_len },
+                Packet6 { src, dst, protocol, ecn, hop_limit, payload_len, on_link: false },
                 &whole,
                 owner,
                 port,
@@ -209,7 +209,7 @@ impl Stack {
                 out,
             );
         }
-        let packet = Packet6 { src, dst, protocol, ecn, hop_limit, payload_len };
+        let packet = Packet6 { src, dst, protocol, ecn, hop_limit, payload_len, on_link: false };
         self.send_ipv6_packet(packet, None, owner, port, now, out, fill)
     }
 
@@ -272,6 +272,7 @@ impl Stack {
         let dst_mac = dst_mac.or(fast);
         let next_hop = match (dst_mac, p.dst.is_multicast()) {
             (Some(_), _) | (None, true) => p.dst,
+            (None, false) if p.on_link => p.dst,
             (None, false) => host.ndp.next_hop(p.dst, now).ok_or(CommandError::NoRoute(IpAddr::V6(p.dst)))?,
         };
         let ip_len = ipv6::HEADER_LEN + p.payload_len;
@@ -453,6 +454,9 @@ impl Stack {
             ecn: EcnCodepoint::NotEct,
             hop_limit: crate::wire::ndp::HOP_LIMIT,
             payload_len: repr.buffer_len(),
+            // RFC 4861 §7.2.4: an advertisement answers the solicitor itself, whatever its prefix (Linux's
+            // `ndisc_send_skb` routes to the neighbour); no neighbour discovery message is for a router to relay.
+            on_link: true,
         };
         let sent = self.send_ipv6_packet(packet, dst_mac, None, None, now, out, |b| {
             repr.emit(&mut Icmpv6Packet::new_unchecked(b), &src, &dst)
@@ -529,6 +533,9 @@ impl Stack {
             checksum_offloaded,
         };
         match walk {
+            ExtHeaderWalk::Upper { protocol, offset, fragment: Some(_) } if is_nd(protocol, &bytes[offset..ip_len]) => {
+                self.drop_frame(DropReason::NdpFragmented)
+            }
             ExtHeaderWalk::Upper { protocol, offset, .. } => self.deliver6(&rx(offset, protocol), now, out),
             ExtHeaderWalk::Fragment { fragment, offset } => {
                 self.on_ipv6_fragment(&rx(offset, fragment.next_header), fragment, now, out)
@@ -610,6 +617,10 @@ impl Stack {
             Ok(ExtHeaderWalk::Fragment { .. }) => return self.drop_frame(DropReason::Ipv6ParameterProblem),
             Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Ipv6, e)),
         };
+        if is_nd(protocol, &datagram.payload[offset..]) {
+            // RFC 6980 §5: neighbour discovery never comes in fragments (it would let spoofed fragments in).
+            return self.drop_frame(DropReason::NdpFragmented);
+        }
         let whole = Received {
             protocol,
             header: &datagram.header,
@@ -963,6 +974,8 @@ struct Packet6 {
     ecn: EcnCodepoint,
     hop_limit: u8,
     payload_len: usize,
+    /// Neighbour discovery: `dst` is a neighbour, resolved directly, never reached through a router.
+    on_link: bool,
 }
 
 /// Does a first fragment (`rx.header` up to and including its fragment header, `rx.payload` its data) hold
@@ -984,4 +997,9 @@ fn holds_header_chain(rx: &Received<'_>, first: IpProtocol) -> bool {
         // Anything else is judged once the datagram is whole.
         _ => true,
     }
+}
+
+/// Is this upper-layer payload a neighbour discovery message (ICMPv6 types 133 to 137, RFC 4861 §4)?
+fn is_nd(protocol: IpProtocol, payload: &[u8]) -> bool {
+    protocol == IpProtocol::ICMPV6 && payload.first().is_some_and(|t| (133..=137).contains(t))
 }

@@ -287,6 +287,10 @@ impl Stack {
             EtherType::Ipv4 if !ipv6_group => {
                 self.on_ipv4(frame.payload(), link_broadcast, checksum_offloaded, now, out)
             }
+            // One of our own frames, reflected by the link: a DAD probe of ours must not count as another node's
+            // (RFC 4862 §5.4.3). IPv4 needs no such check: a reflected datagram has our own source address, and ARP
+            // refuses our MAC as a sender.
+            EtherType::Ipv6 if src == self.config.mac => self.drop_frame(DropReason::LoopedBack),
             EtherType::Ipv6 => {
                 let group = link_broadcast || ipv6_group;
                 self.on_ipv6(frame.payload(), group, checksum_offloaded, now, out)

@@ -36,7 +36,8 @@ pub enum DropReason {
     ArpAddressConflict,
     /// IPv4 destination is not one of our addresses (we are a host, not a router).
     NotOurAddress,
-    /// IPv4 source is broadcast, multicast, unspecified or our own address.
+    /// IPv4 source is broadcast, multicast, loopback, in 0.0.0.0/8 (0.0.0.0 only while a DHCP client has no
+    /// address), or our own address (RFC 1122 §3.2.1.3; an ARP sender alike).
     BadSourceAddress,
     /// IPv4 protocol we do not implement (answered with ICMP protocol unreachable).
     UnknownProtocol,
@@ -107,6 +108,14 @@ pub enum DropReason {
     NdpUnresolved,
     /// Outgoing packet dropped: too many packets were waiting for unresolved neighbours.
     NdpQueueFull,
+    /// A neighbour discovery message in a packet with a Fragment header (RFC 6980 §5: silently ignored).
+    NdpFragmented,
+    /// An IPv4 datagram with a source route option: a host forwards nothing, and Linux drops them
+    /// (`accept_source_route` is off for hosts).
+    Ipv4SourceRoute,
+    /// A frame from our own MAC address: one of ours that the link reflected (a looped bridge, a switch
+    /// flooding multicast back). Our own DAD probe must not make our address look taken (RFC 4862 §5.4.3).
+    LoopedBack,
 }
 
 impl fmt::Display for DropReason {

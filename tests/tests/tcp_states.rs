@@ -110,8 +110,7 @@ fn simultaneous_open_goes_through_syn_received() {
     let Ok(Reply::Bound { sock: b, .. }) = p.command(Side::B, rb) else { panic!() };
     // Each side's SYN arrives while it is in SYN-SENT: both pass through SYN-RECEIVED.
     let mut seen = [false; 2];
-    while state(&p, Side::A, a) != Some(TcpState::Established) || state(&p, Side::B, b) != Some(TcpState::Established)
-    {
+    while state(&p, Side::A, a) != Some(TcpState::Established) || state(&p, Side::B, b) != Some(TcpState::Established) {
         seen[0] |= state(&p, Side::A, a) == Some(TcpState::SynReceived);
         seen[1] |= state(&p, Side::B, b) == Some(TcpState::SynReceived);
         assert!(p.step_once() && p.now < Instant::ZERO + ms(10), "not established: {:#?}", p.lines());

@@ -357,6 +357,25 @@ impl<T: AsRef<[u8]>> Ipv4Packet<T> {
         None
     }
 
+    /// Whether the options hold a loose or strict source route (options already found sound by
+    /// [`Ipv4Packet::option_problem`]; a malformed length ends the search).
+    pub fn has_source_route(&self) -> bool {
+        let options = self.options();
+        let mut i = 0;
+        while let Some(&kind) = options.get(i) {
+            match kind {
+                option::END => return false,
+                option::NOP => i += 1,
+                option::LOOSE_ROUTE | option::STRICT_ROUTE => return true,
+                _ => match options.get(i + 1) {
+                    Some(&len) if len >= 2 => i += usize::from(len),
+                    _ => return false,
+                },
+            }
+        }
+        false
+    }
+
     /// The whole header, options included: what the header checksum covers.
     pub fn header(&self) -> &[u8] {
         &self.buffer.as_ref()[..self.header_len()]
