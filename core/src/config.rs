@@ -414,6 +414,10 @@ pub struct Config {
     pub tcp: TcpConfig,
     /// Rate limit for ICMP errors we generate (Linux: 1000/s, burst 50).
     pub icmp_error_rate: RateLimit,
+    /// Rate limit for ICMP errors to any one destination, within `icmp_error_rate` (Linux's `icmp_ratelimit`:
+    /// one a second, in bursts of six), so one host cannot spend the budget all share, and a UDP port scan sees
+    /// what it would from Linux. "Fragmentation needed" is exempt, as in Linux: path MTU discovery needs it.
+    pub icmp_error_rate_per_peer: RateLimit,
     /// Datagrams held per UDP socket until the application reads them; more are dropped and counted.
     pub udp_recv_queue: usize,
     /// Echo requests per ping socket awaiting a reply; the oldest is forgotten beyond it.
@@ -450,6 +454,7 @@ impl Default for Config {
             reassembly: ReassemblyConfig::default(),
             tcp: TcpConfig::default(),
             icmp_error_rate: RateLimit { per_second: 1000, burst: 50 },
+            icmp_error_rate_per_peer: RateLimit { per_second: 1, burst: 6 },
             udp_recv_queue: 256,
             ping_outstanding: 64,
             tx_checksum_offload: false,

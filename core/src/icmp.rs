@@ -76,6 +76,13 @@ impl Stack {
             Err(crate::wire::Error::Unsupported) => return self.drop_frame(DropReason::IcmpUnhandled),
             Err(e) => return self.drop_frame(DropReason::Malformed(Layer::Icmp, e)),
         };
+        let group_dst = match rx.dst {
+            IpAddr::V4(d) => d.is_broadcast() || d.is_multicast() || Some(d) == self.config.ipv4.broadcast(),
+            IpAddr::V6(_) => false,
+        };
+        if group_dst && !matches!(repr, Icmpv4Repr::EchoRequest { .. }) {
+            return self.drop_frame(DropReason::IcmpToBroadcast);
+        }
         match repr {
             Icmpv4Repr::EchoRequest { ident, seq_no, data } => {
                 // Linux ignores broadcast echo requests by default (icmp_echo_ignore_broadcasts = 1).
@@ -157,6 +164,17 @@ impl Stack {
         }
     }
 
+    /// Whether an ICMP or ICMPv6 error to `to` may go now: within the stack's budget and `to`'s own (Linux's
+    /// `icmp_global_allow` and `inet_peer_xrlim_allow`); `exempt` errors (fragmentation needed) only spend the
+    /// first. Counts the ones held back.
+    pub(crate) fn icmp_error_allowed(&mut self, to: IpAddr, exempt: bool, now: Instant) -> bool {
+        let allowed = self.icmp_errors.try_take(now) && (exempt || self.icmp_errors_per_peer.try_take(to, now));
+        if !allowed {
+            self.stats.icmp_errors_rate_limited += 1;
+        }
+        allowed
+    }
+
     /// Sends an ICMP error about `rx` unless RFC 1122 §3.2.2 forbids it or the rate limit says no.
     pub(crate) fn send_icmp_error(&mut self, rx: &Received<'_>, kind: IcmpError, now: Instant, out: &mut Vec<Output>) {
         if rx.src.is_ipv6() {
@@ -180,8 +198,8 @@ impl Stack {
         if rx.protocol == IpProtocol::Icmp && !rx.payload.first().is_some_and(|t| is_icmp_query(*t)) {
             return;
         }
-        if !self.icmp_errors.try_take(now) {
-            self.stats.icmp_errors_rate_limited += 1;
+        let exempt = matches!(kind, IcmpError::DstUnreachable(DstUnreachable::FragRequired, _));
+        if !self.icmp_error_allowed(rx.src, exempt, now) {
             return;
         }
         let room = MAX_ERROR_DATAGRAM - crate::wire::ipv4::HEADER_LEN - crate::wire::icmpv4::HEADER_LEN;

@@ -882,8 +882,7 @@ impl Stack {
         if rx.protocol == IpProtocol::ICMPV6 && rx.payload.first().is_some_and(|t| *t < 128) {
             return;
         }
-        if !self.icmp_errors.try_take(now) {
-            self.stats.icmp_errors_rate_limited += 1;
+        if !self.icmp_error_allowed(rx.src, false, now) {
             return;
         }
         let from =

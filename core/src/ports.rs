@@ -5,24 +5,38 @@ use crate::api::{CommandError, SocketHandle};
 use core::net::IpAddr;
 use std::collections::BTreeMap;
 
-/// Hands out numbers from `lo..=hi`, starting at a seed-derived point and moving forward, skipping used ones.
+/// Hands out numbers from `lo..=hi`, starting at a seed-derived point and moving forward, skipping used ones;
+/// or, [`PortAllocator::randomized`], from a fresh seed-derived point each time.
 #[derive(Debug)]
 pub(crate) struct PortAllocator {
     lo: u16,
     hi: u16,
     cursor: u16,
+    /// Where the next random starting point comes from (randomized allocators only).
+    random: Option<u64>,
 }
 
 impl PortAllocator {
     pub(crate) fn new(lo: u16, hi: u16, seed: u64) -> PortAllocator {
         let span = u64::from(hi - lo) + 1;
         let cursor = lo + (seed % span) as u16;
-        PortAllocator { lo, hi, cursor }
+        PortAllocator { lo, hi, cursor, random: None }
+    }
+
+    /// Each allocation starts at a point of its own (RFC 6056 §3.3.1, as Linux's `udp_lib_get_port`), so one port
+    /// seen tells nothing of the next: a DNS query's source port must be unpredictable (RFC 5452 §9.2). Still a
+    /// function of the seed, so runs replay.
+    pub(crate) fn randomized(lo: u16, hi: u16, seed: u64) -> PortAllocator {
+        PortAllocator { random: Some(seed), ..PortAllocator::new(lo, hi, seed) }
     }
 
     /// The next number for which `in_use` is false, or `None` if all are taken.
     pub(crate) fn allocate(&mut self, in_use: impl Fn(u16) -> bool) -> Option<u16> {
         let span = u32::from(self.hi - self.lo) + 1;
+        if let Some(state) = &mut self.random {
+            *state = crate::seed::mix64(state.wrapping_add(0x9e37_79b9_7f4a_7c15));
+            self.cursor = self.lo + (*state % u64::from(span)) as u16;
+        }
         for _ in 0..span {
             let candidate = self.cursor;
             self.cursor = if self.cursor >= self.hi { self.lo } else { self.cursor + 1 };
@@ -148,5 +162,20 @@ mod tests {
         assert_eq!(a.allocate(|_| true), None);
         let mut full = PortAllocator::new(1, 65535, 0);
         assert_eq!(full.allocate(|p| p != 65535), Some(65535));
+    }
+
+    #[test]
+    fn randomized_allocations_start_anywhere_and_replay() {
+        let ports = |seed| {
+            let mut a = PortAllocator::randomized(1024, 65535, seed);
+            (0..8).map(|_| a.allocate(|_| false).unwrap()).collect::<Vec<_>>()
+        };
+        let p = ports(7);
+        assert!(p.windows(2).all(|w| w[1].abs_diff(w[0]) != 1), "consecutive ports: {p:?}");
+        assert_eq!(p, ports(7), "the same seed gives the same ports");
+        assert_ne!(p, ports(8));
+        let mut a = PortAllocator::randomized(10, 12, 3);
+        assert_eq!(a.allocate(|p| p != 11), Some(11), "still finds the one free port");
+        assert_eq!(a.allocate(|_| true), None);
     }
 }

@@ -8,7 +8,7 @@ use crate::arp::{ArpCache, Retry};
 use crate::config::{Config, ConfigError};
 use crate::icmp::PingSockets;
 use crate::ports::PortAllocator;
-use crate::ratelimit::TokenBucket;
+use crate::ratelimit::{PeerBuckets, TokenBucket};
 use crate::reassembly::Reassembler;
 use crate::seed::derive_seed;
 use crate::stats::{DropReason, Layer, Stats};
@@ -54,6 +54,8 @@ pub struct Stack {
     pub(crate) tcp: TcpSockets,
     pub(crate) ping: PingSockets,
     pub(crate) icmp_errors: TokenBucket,
+    /// The same, per destination.
+    pub(crate) icmp_errors_per_peer: PeerBuckets,
     /// Identification field of the next datagram we originate.
     pub(crate) next_ip_ident: u16,
     next_handle: u32,
@@ -103,10 +105,11 @@ impl Stack {
             dhcp_lease: None,
             arp: ArpCache::new(config.arp.clone()),
             reassembly: Reassembler::new(config.reassembly.clone()),
-            udp: UdpSockets::new(PortAllocator::new(lo, hi, derive_seed(seed, 1))),
+            udp: UdpSockets::new(PortAllocator::randomized(lo, hi, derive_seed(seed, 1))),
             tcp: TcpSockets::new(&config, PortAllocator::new(lo, hi, derive_seed(seed, 4)), derive_seed(seed, 5)),
             ping: PingSockets::new(PortAllocator::new(1, u16::MAX, derive_seed(seed, 2))),
             icmp_errors: TokenBucket::new(config.icmp_error_rate),
+            icmp_errors_per_peer: PeerBuckets::new(config.icmp_error_rate_per_peer),
             next_ip_ident: derive_seed(seed, 3) as u16,
             clock: Clock::default(),
             stats: Stats::default(),

@@ -116,6 +116,10 @@ pub enum DropReason {
     /// A frame from our own MAC address: one of ours that the link reflected (a looped bridge, a switch
     /// flooding multicast back). Our own DAD probe must not make our address look taken (RFC 4862 §5.4.3).
     LoopedBack,
+    /// An ICMP message other than an echo request addressed to a broadcast or multicast address: no host sends
+    /// an error to one (RFC 1122 §3.2.2), and Linux's `icmp_rcv` drops them, so one frame cannot reach every
+    /// host's sockets.
+    IcmpToBroadcast,
 }
 
 impl fmt::Display for DropReason {

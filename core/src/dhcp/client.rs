@@ -17,6 +17,8 @@ const PARAMETERS: [u8; 6] = [1, 3, 6, 51, 58, 59];
 const MIN_LEASE: Duration = Duration::from_secs(10);
 /// RFC 2131 §3.1.5: after declining an address, wait at least ten seconds before starting over.
 const DECLINE_WAIT: Duration = Duration::from_secs(10);
+/// The shortest wait between REQUESTs while renewing or rebinding (RFC 2131 §4.4.5).
+const EXTEND_RETRY_MIN: Duration = Duration::from_secs(60);
 
 /// Something the stack must do for the client.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -208,7 +210,8 @@ impl DhcpClient {
 
     /// RENEWING and REBINDING (RFC 2131 §4.4.5): a REQUEST with our address in `ciaddr`, unicast to the
     /// leasing server or broadcast; the next one after half the time left until `until` (T2 or expiry), but
-    /// not sooner than the first retransmission interval (RFC 2131 says 60 s; short test leases need less).
+    /// not sooner than 60 s (RFC 2131 §4.4.5), or a tenth of a short lease, but never sooner than the first
+    /// retransmission interval.
     fn send_extend(&mut self, now: Instant, out: &mut Vec<Action>) {
         let (lease, rebinding) = match &mut self.state {
             State::Renewing { lease, sent } => {
@@ -226,7 +229,11 @@ impl DhcpClient {
         out.push(Action::Send { message, to });
         let until = if rebinding { lease.expires_at } else { lease.rebind_at };
         let half = until.saturating_duration_since(now) / 2;
-        let next = (now + half.max(self.config.retransmit_initial)).min(until);
+        // RFC 2131 §4.4.5: half the time left, down to 60 s; a short lease (tests, labs) scales that floor down
+        // to a tenth of the lease, never below the first retransmission interval.
+        let lease_len = lease.expires_at.saturating_duration_since(lease.obtained);
+        let floor = EXTEND_RETRY_MIN.min(lease_len / 10).max(self.config.retransmit_initial);
+        let next = (now + half.max(floor)).min(until);
         self.deadline = Some(next);
         self.extend_attempts += 1;
         if self.extend_attempts > 1 {
@@ -345,6 +352,8 @@ impl DhcpClient {
             parameter_request: Vec::new(),
             max_message_size: None,
             hostname: None,
+            // RFC 2131 §4.4.1 table 5: 'secs' is 0 in a DHCPDECLINE.
+            secs: 0,
             ..self.message(DhcpMessageType::Decline, now)
         };
         out.push(Action::Send { message, to: Ipv4Addr::BROADCAST });

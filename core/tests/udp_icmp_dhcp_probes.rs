@@ -1,0 +1,273 @@
+//! Black-box conformance probes of UDP, ICMP and DHCP where a prober would see synack differ from the RFCs or
+//! Linux: ICMP errors sent to a broadcast, unpredictable ephemeral ports, DECLINE's secs, per-host ICMP error
+//! limits, the renewal retransmission floor.
+
+mod common;
+
+use common::malformed::*;
+use core::net::{Ipv4Addr, SocketAddr};
+use core::time::Duration;
+use etherparse as ep;
+use synack::wire::dhcp::{DhcpMessageType as T, DhcpOp, DhcpRepr};
+use synack::wire::ethernet::{self as eth, EthernetRepr};
+use synack::wire::{
+    ArpOperation, ArpPacket, ArpRepr, EcnCodepoint, EtherType, EthernetAddress, EthernetFrame, IpProtocol, Ipv4Packet,
+    Ipv4Repr, UdpPacket, UdpRepr,
+};
+use synack::{Command, Config, DhcpConfig, Event, Input, Instant, Output, Reply, Stack};
+
+// ---- helpers ---------------------------------------------------------------------------------------------------
+
+fn inet_checksum(data: &[u8]) -> u16 {
+    let mut sum = 0u32;
+    for c in data.chunks(2) {
+        let w = u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]);
+        sum += u32::from(w);
+    }
+    while sum > 0xffff {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    !(sum as u16)
+}
+
+/// An ICMP message of `ty`/`code` with the 4-byte rest-of-header `rest` and `body`, checksum filled.
+fn icmp(ty: u8, code: u8, rest: [u8; 4], body: &[u8]) -> Vec<u8> {
+    let mut m = vec![ty, code, 0, 0];
+    m.extend_from_slice(&rest);
+    m.extend_from_slice(body);
+    let c = inet_checksum(&m);
+    m[2..4].copy_from_slice(&c.to_be_bytes());
+    m
+}
+
+/// What an ICMP error about our UDP datagram STACK_IP:`sport` -> PEER_IP:`dport` quotes: its IP header + 8 bytes.
+fn quoted_udp(sport: u16, dport: u16) -> Vec<u8> {
+    let udp = ep::UdpHeader { source_port: sport, destination_port: dport, length: 12, checksum: 0 };
+    let mut ip = ep::Ipv4Header::new(12, 64, ep::IpNumber::UDP, STACK_IP.octets(), PEER_IP.octets()).unwrap();
+    ip.header_checksum = ip.calc_header_checksum();
+    let mut out = ip.to_bytes().to_vec();
+    out.extend_from_slice(&udp.to_bytes());
+    out
+}
+
+fn icmp_frame(ip: Ip, eth_dst: EthernetAddress, payload: &[u8]) -> Vec<u8> {
+    let mut packet = Vec::new();
+    ip.header(payload.len()).write(&mut packet).unwrap();
+    packet.extend_from_slice(payload);
+    ethernet(mac_for(ip.src), eth_dst, 0x0800, &packet)
+}
+
+fn unreachable_events(out: &[Output]) -> usize {
+    out.iter().filter(|o| matches!(o, Output::Event(_, Event::Unreachable { .. }))).count()
+}
+
+/// ICMP messages the stack transmitted: (type, code).
+fn icmp_sent(out: &[Output]) -> Vec<(u8, u8)> {
+    transmits(out)
+        .into_iter()
+        .filter_map(|f| {
+            let h = ep::PacketHeaders::from_ethernet_slice(f).ok()?;
+            match h.transport? {
+                ep::TransportHeader::Icmpv4(i) => {
+                    let b = i.to_bytes();
+                    Some((b[0], b[1]))
+                }
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+// ---- 1. ICMP errors addressed to a broadcast address --------------------------------------------------------
+
+/// Linux `icmp_rcv`: an ICMP message to a broadcast or multicast address is dropped unless it is an echo,
+/// timestamp or address-mask message (RFC 1122 §3.2.2 forbids *sending* errors to broadcasts, so one that
+/// arrives as a broadcast is bogus). synack hands a broadcast "port unreachable" to the UDP socket it quotes,
+/// so one frame to 10.0.0.255 reaches every synack host on the link.
+#[test]
+fn icmp_error_sent_to_a_broadcast_address_is_ignored() {
+    let mut h = Harness::primed(1);
+    let err = icmp(3, 3, [0; 4], &quoted_udp(BOUND_PORT, 9));
+    // Sanity: unicast to us, the bound socket hears of it.
+    let out = h.frame(&Ip::new(PEER_IP, 1).frame(&err));
+    assert_eq!(unreachable_events(&out), 1, "unicast error not delivered: {out:?}");
+    // The same error to the directed broadcast address (and limited broadcast): Linux drops it.
+    for dst in [Ipv4Addr::new(10, 0, 0, 255), Ipv4Addr::BROADCAST] {
+        let ip = Ip { dst, ..Ip::new(PEER_IP, 1) };
+        let out = h.frame(&icmp_frame(ip, EthernetAddress::BROADCAST, &err));
+        assert_eq!(unreachable_events(&out), 0, "error to {dst} delivered to the socket: {out:?}");
+    }
+}
+
+// ---- 2. Ephemeral UDP ports --------------------------------------------------------------------------------
+
+/// RFC 5452 §9.2 (a resolver MUST use an unpredictable source port) and RFC 6056 §3.1 (ephemeral ports
+/// SHOULD be obfuscated); Linux `udp_lib_get_port` starts every port-0 bind at a random point of the range.
+/// synack hands out p, p+1, p+2, ...: seeing one DNS query's port predicts the next lookup's.
+#[test]
+fn ephemeral_udp_ports_are_not_sequential() {
+    let mut h = Harness::new(7);
+    let mut ports = Vec::new();
+    for _ in 0..4 {
+        let out = h.command(Command::UdpBind { local: SocketAddr::new(Ipv4Addr::UNSPECIFIED.into(), 0) });
+        let Output::Reply(Ok(Reply::Bound { local, .. })) = &out[0] else { panic!("{out:?}") };
+        ports.push(local.port());
+    }
+    let sequential = ports.windows(2).all(|w| w[1] == w[0].wrapping_add(1));
+    assert!(!sequential, "ephemeral UDP ports are consecutive: {ports:?}");
+}
+
+// ---- 3. DHCPDECLINE 'secs' --------------------------------------------------------------------------------
+
+const CLIENT_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x42]);
+const SERVER_MAC: EthernetAddress = EthernetAddress([0x02, 0, 0, 0, 0, 0x01]);
+const SERVER: Ipv4Addr = Ipv4Addr::new(10, 9, 0, 1);
+const OFFERED: Ipv4Addr = Ipv4Addr::new(10, 9, 0, 77);
+
+fn run_until(stack: &mut Stack, until: Instant) -> Vec<Output> {
+    let mut outs = Vec::new();
+    while let Some(at) = stack.poll_timeout().filter(|t| *t <= until) {
+        outs.extend(stack.handle(Input::Timer, at));
+    }
+    outs
+}
+
+fn dhcp_sent(outs: &[Output]) -> Vec<DhcpRepr> {
+    let mut found = Vec::new();
+    for o in outs {
+        let Output::Transmit(f) = o else { continue };
+        let e = EthernetFrame::new_checked(&f[..]).unwrap();
+        if e.ethertype() != EtherType::Ipv4 {
+            continue;
+        }
+        let ip = Ipv4Packet::new_checked(e.payload()).unwrap();
+        let udp = UdpPacket::new_checked(ip.payload()).unwrap();
+        let repr = UdpRepr::parse(&udp, &ip.src_addr(), &ip.dst_addr()).unwrap();
+        found.push(DhcpRepr::parse(repr.payload).unwrap());
+    }
+    found
+}
+
+fn server_answer(request: &DhcpRepr, kind: T, lease: u32) -> DhcpRepr {
+    DhcpRepr {
+        op: DhcpOp::Reply,
+        yiaddr: OFFERED,
+        server_id: Some(SERVER),
+        subnet_mask: Some(Ipv4Addr::new(255, 255, 255, 0)),
+        router: Some(SERVER),
+        lease_time: Some(lease),
+        ..DhcpRepr::client(kind, request.xid, request.client_hw)
+    }
+}
+
+fn deliver(stack: &mut Stack, msg: &DhcpRepr, now: Instant) -> Vec<Output> {
+    let mut payload = vec![0u8; msg.buffer_len()];
+    msg.emit(&mut payload);
+    let udp = UdpRepr { src_port: 67, dst_port: 68, payload: &payload };
+    let dst = Ipv4Addr::BROADCAST;
+    let ip = Ipv4Repr {
+        src_addr: SERVER,
+        dst_addr: dst,
+        protocol: IpProtocol::Udp,
+        payload_len: udp.buffer_len(),
+        ttl: 64,
+        ident: 1,
+        dont_frag: false,
+        ecn: EcnCodepoint::NotEct,
+    };
+    let ip_len = 20 + udp.buffer_len();
+    let mut buf = vec![0u8; eth::frame_len(ip_len)];
+    let mut frame = EthernetFrame::new_unchecked(&mut buf[..]);
+    EthernetRepr { src_addr: SERVER_MAC, dst_addr: EthernetAddress::BROADCAST, ethertype: EtherType::Ipv4 }
+        .emit(&mut frame);
+    let mut packet = Ipv4Packet::new_unchecked(&mut frame.payload_mut()[..ip_len]);
+    ip.emit(&mut packet);
+    udp.emit(&mut UdpPacket::new_unchecked(packet.payload_mut()), &SERVER, &dst);
+    stack.handle(Input::Frame(&buf), now)
+}
+
+/// RFC 2131 §4.4.1 Table 5: a DHCPDECLINE's 'secs' is 0 (as DHCPRELEASE's; only DISCOVER/INFORM/REQUEST count
+/// seconds). synack fills it with the seconds since the DISCOVER.
+#[test]
+fn dhcp_decline_carries_secs_zero() {
+    let mut s = Stack::new(Config { mac: CLIENT_MAC, seed: 3, dhcp: Some(DhcpConfig::default()), ..Config::default() })
+        .unwrap();
+    let discover = dhcp_sent(&run_until(&mut s, Instant::ZERO)).remove(0);
+    let t = Instant::from_secs(3);
+    let request = dhcp_sent(&deliver(&mut s, &server_answer(&discover, T::Offer, 600), t)).remove(0);
+    assert_eq!(request.message_type, T::Request);
+    deliver(&mut s, &server_answer(&request, T::Ack, 600), t);
+    // Someone else answers the ARP probe: the client declines.
+    let other = EthernetAddress([2, 0, 0, 0, 0, 0x66]);
+    let reply = ArpRepr {
+        operation: ArpOperation::Reply,
+        source_hardware_addr: other,
+        source_protocol_addr: OFFERED,
+        target_hardware_addr: CLIENT_MAC,
+        target_protocol_addr: Ipv4Addr::UNSPECIFIED,
+    };
+    let mut buf = vec![0u8; eth::frame_len(reply.buffer_len())];
+    let mut frame = EthernetFrame::new_unchecked(&mut buf[..]);
+    EthernetRepr { src_addr: other, dst_addr: CLIENT_MAC, ethertype: EtherType::Arp }.emit(&mut frame);
+    reply.emit(&mut ArpPacket::new_unchecked(&mut frame.payload_mut()[..reply.buffer_len()]));
+    let outs = s.handle(Input::Frame(&buf), t + Duration::from_millis(100));
+    let sent = dhcp_sent(&outs);
+    let [decline] = &sent[..] else { panic!("one DECLINE: {sent:?}") };
+    assert_eq!(decline.message_type, T::Decline);
+    assert_eq!(decline.secs, 0, "RFC 2131 Table 5: DHCPDECLINE 'secs' MUST be 0");
+}
+
+// ---- 4. ICMP error rate limit per destination -------------------------------------------------------------
+
+/// Linux limits ICMP errors per destination too (`icmpv4_xrlim_allow` -> `inet_peer_xrlim_allow`, token bucket
+/// of `icmp_ratelimit` = 1000 ms with a burst of XRLIM_BURST_FACTOR = 6), besides the global
+/// `icmp_msgs_per_sec`. A burst of 20 datagrams to a closed port gets at most 6 port unreachables from Linux
+/// (what an nmap UDP scan sees); synack answers all 20, and one host can spend the whole global budget.
+#[test]
+fn icmp_errors_are_rate_limited_per_destination() {
+    let mut h = Harness::primed(2);
+    let mut unreachables = 0;
+    for i in 0..20u16 {
+        let out = h.frame(&Ip::new(PEER_IP, 17).frame(&udp(PEER_IP, 40000 + i, 9, b"probe")));
+        unreachables += icmp_sent(&out).iter().filter(|t| **t == (3, 3)).count();
+    }
+    assert!(unreachables <= 6, "{unreachables} port unreachables to one host in a burst (Linux: at most 6)");
+    // Another host still gets its errors.
+    let other = Ipv4Addr::new(10, 0, 0, 3);
+    let logged = h.log.len();
+    h.frame(&Ip::new(other, 17).frame(&udp(other, 40000, 9, b"probe")));
+    // The error to a new neighbour waits for its ARP reply, which the harness gives.
+    let sent: Vec<Output> = h.log[logged..].to_vec();
+    assert_eq!(icmp_sent(&sent), vec![(3, 3)], "another host still gets its error: {sent:?}");
+}
+
+/// RFC 2131 §4.4.5: "if the client receives no response to its DHCPREQUEST message, the client SHOULD wait
+/// one-half of the remaining time until T2 (in RENEWING state) ... down to a minimum of 60 seconds, before
+/// retransmitting". With a 600 s lease (T1 300 s, T2 525 s) that is REQUESTs at 300, 412.5 and 472.5 s: two
+/// retransmissions before T2. synack's floor is `retransmit_initial` (4 s by default), so it sends REQUESTs
+/// 28, 14, 7, 3.5 and 4 s apart as T2 approaches.
+#[test]
+fn renewing_retransmissions_are_at_least_60_s_apart() {
+    let config = DhcpConfig { arp_probe_wait: Duration::ZERO, ..DhcpConfig::default() };
+    let mut s = Stack::new(Config { mac: CLIENT_MAC, seed: 3, dhcp: Some(config), ..Config::default() }).unwrap();
+    let discover = dhcp_sent(&run_until(&mut s, Instant::ZERO)).remove(0);
+    let t = Instant::from_millis(10);
+    let request = dhcp_sent(&deliver(&mut s, &server_answer(&discover, T::Offer, 600), t)).remove(0);
+    deliver(&mut s, &server_answer(&request, T::Ack, 600), t);
+    let lease = s.dhcp_lease().expect("bound").clone();
+    assert_eq!(lease.rebind_at, lease.obtained + Duration::from_millis(525_000));
+    // The server never answers the renewal; count the retransmissions before T2.
+    let outs = run_until(&mut s, lease.rebind_at - Duration::from_millis(1));
+    let retries: Vec<Duration> = outs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Event(_, Event::Dhcp(e)) => match &**e {
+                synack::DhcpEvent::Retrying { message: T::Request, next_in, .. } => Some(*next_in),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect();
+    let n = retries.len();
+    assert!(n <= 2, "{n} REQUEST retransmissions while RENEWING (RFC 2131: 2), next_in {retries:?}");
+}
