@@ -67,13 +67,20 @@ impl fmt::Display for Ipv4Cidr {
     }
 }
 
-/// Why a string is not an `a.b.c.d/len` CIDR.
+/// Why a string is not an `a.b.c.d/len` (or, for IPv6, `addr/len`) CIDR.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ParseCidrError(String);
+pub struct ParseCidrError {
+    text: String,
+    ipv6: bool,
+}
 
 impl fmt::Display for ParseCidrError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid IPv4 CIDR {:?}: expected a.b.c.d/len with len 0..=32", self.0)
+        if self.ipv6 {
+            write!(f, "invalid IPv6 CIDR {:?}: expected addr/len with len 0..=128", self.text)
+        } else {
+            write!(f, "invalid IPv4 CIDR {:?}: expected a.b.c.d/len with len 0..=32", self.text)
+        }
     }
 }
 
@@ -82,7 +89,7 @@ impl std::error::Error for ParseCidrError {}
 impl FromStr for Ipv4Cidr {
     type Err = ParseCidrError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || ParseCidrError(s.to_string());
+        let err = || ParseCidrError { text: s.to_string(), ipv6: false };
         let (addr, len) = s.split_once('/').ok_or_else(err)?;
         let addr: Ipv4Addr = addr.parse().map_err(|_| err())?;
         let len: u8 = len.parse().map_err(|_| err())?;
@@ -134,7 +141,7 @@ impl fmt::Display for Ipv6Cidr {
 impl FromStr for Ipv6Cidr {
     type Err = ParseCidrError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let err = || ParseCidrError(s.to_string());
+        let err = || ParseCidrError { text: s.to_string(), ipv6: true };
         let (addr, len) = s.split_once('/').ok_or_else(err)?;
         let addr: Ipv6Addr = addr.parse().map_err(|_| err())?;
         let len: u8 = len.parse().map_err(|_| err())?;

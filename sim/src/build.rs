@@ -10,7 +10,7 @@ use crate::rng::{derive_seed, stream, APP_BASE, HOST_BASE, LINK_BASE};
 use crate::scenario::{
     AppKind, AppSpec, CaptureSpec, HostConfigSpec, ImpairSpec, Scenario, ScenarioError, Source, MIN_SNAPLEN,
 };
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
 mod nodes;
@@ -76,6 +76,17 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         let idx = i.to_string();
         if sc.hosts[..i].iter().any(|o| o.name == h.name) {
             return Err(source.error_at(&["host", &idx, "name"], format!("host name {:?} is used twice", h.name)));
+        }
+        if h.name.is_empty() {
+            return Err(source.error_at(&["host", &idx, "name"], "a host needs a name (it names its capture file)"));
+        }
+        let file_name = crate::run::safe_name(&h.name);
+        if let Some(o) = sc.hosts[..i].iter().find(|o| crate::run::safe_name(&o.name) == file_name) {
+            let msg = format!(
+                "hosts {:?} and {:?} would share a capture file (names are cut to letters, digits, - and _): rename one",
+                o.name, h.name
+            );
+            return Err(source.error_at(&["host", &idx, "name"], msg));
         }
         let ip = h.ip.0;
         if ip.prefix_len() < 31 {
@@ -160,7 +171,17 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         config.explain = opts.capture || tracing::enabled!(target: "synack_sim::explain", tracing::Level::DEBUG);
         let stack = Stack::new(config).map_err(|e| {
             let mut path = vec!["host", idx.as_str()];
-            path.extend_from_slice(config_error_field(&e, c));
+            // An IPv6 address the stack refused: the `ip6` entry that names it.
+            let entry = match &e {
+                ConfigError::BadIpv6(why) => h.ip6.iter().flatten().position(|c| why.contains(&c.0.addr().to_string())),
+                _ => None,
+            };
+            let entry = entry.map(|i| i.to_string());
+            match (&e, &entry) {
+                (_, Some(i)) => path.extend(["ip6", i.as_str()]),
+                (ConfigError::BadIpv6(_), None) if h.ip6.is_some() => path.push("ip6"),
+                _ => path.extend_from_slice(config_error_field(&e, c)),
+            }
             source.error_at(&path, e.to_string())
         })?;
         let capture = opts.capture.then(|| Capture::new(&sc.name, seed, &h.name, mac, capture_settings));
@@ -170,6 +191,7 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
     sim.nodes = nodes::build_nodes(sc, source, seed, opts.capture.then_some(capture_settings))?;
 
     let mut used: Vec<End> = Vec::new();
+    let mut joined: Vec<(End, End)> = Vec::new();
     for (i, l) in sc.links.iter().enumerate() {
         let idx = i.to_string();
         let find = |field: &str, name: &str, used: &[End]| {
@@ -182,6 +204,12 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         if a == b {
             return Err(source.error_at(&["link", &idx, "b"], "a link needs two different hosts"));
         }
+        // Every frame would go down both: each host would hear the other twice.
+        if let Some(j) = joined.iter().position(|&(x, y)| (x, y) == (a, b) || (x, y) == (b, a)) {
+            let msg = format!("link[{j}] already joins {:?} and {:?}", l.a, l.b);
+            return Err(source.error_at(&["link", &idx, "b"], msg));
+        }
+        joined.push((a, b));
         if sc.links[..i].iter().any(|o| o.name() == l.name()) {
             return Err(source.error_at(&["link", &idx], format!("link name {:?} is used twice", l.name())));
         }
@@ -229,6 +257,7 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
     // In the file's order (for messages), and as a set (a scenario may run many copies).
     let mut names: Vec<String> = Vec::new();
     let mut named: BTreeSet<String> = BTreeSet::new();
+    let mut kinds: BTreeMap<String, AppKind> = BTreeMap::new();
     for (i, a) in sc.apps.iter().enumerate() {
         let idx = i.to_string();
         let copies = a.copies.unwrap_or(1);
@@ -314,6 +343,7 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
             let start = Instant::ZERO + a.start.map(|d| d.0).unwrap_or_default() + spread;
             sim.add_app(host, app, start);
             named.insert(name.clone());
+            kinds.insert(name.clone(), a.kind);
             names.push(name);
         }
     }
@@ -351,6 +381,28 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
                     let msg = format!("no app named {app:?} (apps: {}{tail})", names[..names.len() - more].join(", "));
                     return Err(source.error_at(&["expect", &idx, field], msg));
                 }
+            }
+        }
+        // Expectations only a TCP app can meet: refused at load instead of failing every run.
+        let tcp = |name: &str| kinds.get(name).is_some_and(|&k| is_tcp_kind(k));
+        let kind_of = |name: &str| kinds.get(name).map_or("?", |&k| kind_name(k));
+        if let Some(other) = &x.hash_equals {
+            let why = if *other == x.app {
+                Some("compares an app with itself".to_string())
+            } else {
+                [&x.app, other]
+                    .into_iter()
+                    .find(|n| !tcp(n))
+                    .map(|n| format!("{n:?} is a {} app: only TCP apps hash the stream they carry", kind_of(n)))
+            };
+            if let Some(why) = why {
+                return Err(source.error_at(&["expect", &idx, "hash_equals"], why));
+            }
+        }
+        for (field, set) in [("outcome", x.outcome.is_some()), ("recoveries_undone", x.recoveries_undone.is_some())] {
+            if set && !tcp(&x.app) {
+                let msg = format!("{:?} is a {} app: `{field}` is about TCP connections", x.app, kind_of(&x.app));
+                return Err(source.error_at(&["expect", &idx, field], msg));
             }
         }
     }
@@ -453,6 +505,11 @@ fn direction(label: String, s: &ImpairSpec, rng: rand_chacha::ChaCha8Rng) -> Dir
     d
 }
 
+/// The kinds that run TCP connections (and hash the streams they carry).
+fn is_tcp_kind(kind: AppKind) -> bool {
+    matches!(kind, AppKind::TcpSink | AppKind::TcpEcho | AppKind::TcpBulk | AppKind::TcpRr)
+}
+
 pub(crate) fn kind_name(kind: AppKind) -> &'static str {
     match kind {
         AppKind::Ping => "ping",
@@ -494,6 +551,23 @@ fn host_ipv6(h: &crate::scenario::HostSpec, mac: EthernetAddress) -> Option<Ipv6
     Some(addrs.first().map_or_else(|| synack::wire::ipv6::link_local_from_mac(mac), |c| c.0.addr()))
 }
 
+/// An app's `size` must fit what it sends: one datagram (its IP payload at most 65,535 bytes less the headers;
+/// over IPv6 less the Fragment header too) for ping and UDP, a 1 GiB request for `tcp_rr`.
+fn check_size(a: &AppSpec, dst: Option<IpAddr>) -> Result<(), FieldError> {
+    let Some(size) = a.size else { return Ok(()) };
+    let ip_payload = if dst.is_some_and(|d| d.is_ipv6()) { 65_535 - 8 } else { 65_535 - 20 };
+    let (max, what) = match a.kind {
+        AppKind::Ping => (ip_payload - 8, "an echo request's data"),
+        AppKind::UdpPingpong | AppKind::UdpBulk | AppKind::Traceroute => (ip_payload - 8, "a UDP datagram's payload"),
+        AppKind::TcpRr => (1 << 30, "a request (1 GiB)"),
+        _ => return Ok(()),
+    };
+    if size > max {
+        return Err(("size", format!("size {size} is larger than {what} can be: at most {max} bytes")));
+    }
+    Ok(())
+}
+
 fn interval_of(d: Option<crate::units::Dur>, default: Duration) -> Duration {
     d.map(|d| d.0).unwrap_or(default)
 }
@@ -519,6 +593,7 @@ fn make_app(
     if a.connections == Some(0) && matches!(a.kind, AppKind::TcpSink | AppKind::TcpBulk) {
         return Err(("connections", "`connections` must be at least 1".into()));
     }
+    check_size(a, dst)?;
     Ok(match a.kind {
         AppKind::Ping => {
             let count = count_u32(10)?;
@@ -638,6 +713,7 @@ fn traceroute(
     report: AppReport,
     dst: Option<IpAddr>,
 ) -> Result<Box<dyn App>, FieldError> {
+    check_size(a, dst)?;
     let dst = match dst.ok_or(("dst", "app kind \"traceroute\" needs `dst`".to_string()))? {
         IpAddr::V4(v4) => v4,
         IpAddr::V6(v6) => return traceroute6(a, sc, sim, host, report, v6),

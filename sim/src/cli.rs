@@ -157,7 +157,16 @@ pub fn parse_seeds(s: &str) -> Result<std::ops::Range<u64>, String> {
         None => (b, false),
     };
     let b: u64 = b.trim().parse().map_err(|_| err())?;
-    let end = if inclusive { b.checked_add(1).ok_or_else(err)? } else { b };
+    let end = match inclusive {
+        true => b.checked_add(1).ok_or_else(|| {
+            format!(
+                "bad seed range {s:?}: the last seed can be at most {} (write A..{} instead)",
+                u64::MAX - 1,
+                u64::MAX
+            )
+        })?,
+        false => b,
+    };
     if end <= a {
         let last = if inclusive { "last" } else { "end (excluded)" };
         return Err(format!("seed range {s:?} is empty: the {last} seed must be above the first"));
@@ -416,10 +425,11 @@ fn sweep(path: &Path, seeds: &str, jobs: Option<usize>) -> Result<ExitCode, Fail
                 if stop.load(Ordering::Relaxed) {
                     break;
                 }
-                let seed = next.fetch_add(1, Ordering::Relaxed);
-                if seed >= end {
+                // Never past `end`: a counter at u64::MAX would wrap to 0 and sweep seeds never asked for.
+                let Ok(seed) = next.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| (n < end).then(|| n + 1))
+                else {
                     break;
-                }
+                };
                 let r = sweep_seed(sc, source, seed);
                 if tx.send((seed, r)).is_err() {
                     break;

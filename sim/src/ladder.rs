@@ -284,11 +284,44 @@ struct Seen<'a> {
     index: usize,
 }
 
+/// Two columns must be two ends of one run: not one host twice (same host name or MAC), and, where their
+/// section headers say, the same scenario and seed.
+fn check_pair(a: &HostCapture, b: &HostCapture) -> Result<(), String> {
+    let same_mac = a.file.mac.is_some() && a.file.mac == b.file.mac;
+    if a.host == b.host || same_mac {
+        return Err(format!(
+            "{} and {} are both captures of host {:?}: give the captures of the connection's two ends",
+            a.origin, b.origin, a.host
+        ));
+    }
+    let header = |c: &HostCapture, key: &str| {
+        c.file
+            .comment
+            .as_deref()
+            .and_then(|t| t.split_whitespace().find_map(|w| w.strip_prefix(key)).map(str::to_string))
+    };
+    for key in ["scenario=", "seed="] {
+        if let (Some(x), Some(y)) = (header(a, key), header(b, key)) {
+            if x != y {
+                let what = key.trim_end_matches('=');
+                return Err(format!(
+                    "{} ({what} {x}) and {} ({what} {y}) come from different runs: give two captures of one run",
+                    a.origin, b.origin
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Builds the ladder of one connection from one or two captures (the first is the left column).
 pub fn build(captures: &[HostCapture], filter: Option<&ConnFilter>) -> Result<Ladder, String> {
     let Some(first) = captures.first() else { return Err("no capture given".into()) };
     if captures.len() > 2 {
         return Err(format!("a ladder has two columns: give one or two captures, not {}", captures.len()));
+    }
+    if let [a, b] = captures {
+        check_pair(a, b)?;
     }
     let mut seen: Vec<Seen<'_>> = Vec::new();
     for (i, c) in captures.iter().enumerate() {

@@ -57,7 +57,7 @@ pub fn queue_series_path(dir: &std::path::Path, scenario: &str) -> std::path::Pa
 }
 
 /// A name as a file name part: letters, digits, `-` and `_`, anything else `_`.
-fn safe_name(s: &str) -> String {
+pub(crate) fn safe_name(s: &str) -> String {
     s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '_' }).collect()
 }
 
@@ -69,11 +69,24 @@ pub fn write_captures(
 ) -> std::io::Result<Vec<std::path::PathBuf>> {
     std::fs::create_dir_all(dir)?;
     let safe = safe_name;
-    let mut paths = Vec::new();
-    for (host, bytes) in captures {
+    let mut paths: Vec<std::path::PathBuf> = Vec::new();
+    for (host, _) in captures {
         let p = dir.join(format!("{}-{}.pcapng", safe(scenario), safe(host)));
-        std::fs::write(&p, bytes)?;
+        // Names that differ only where a file name cannot (`h 1`, `h_1`; a host `sw-1` beside switch `sw`'s port
+        // 1) would overwrite one capture with another.
+        if let Some(j) = paths.iter().position(|q| *q == p) {
+            let msg = format!(
+                "{:?} and {:?} would both be captured to {}: rename one of them",
+                captures[j].0,
+                host,
+                p.display()
+            );
+            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, msg));
+        }
         paths.push(p);
+    }
+    for (p, (_, bytes)) in paths.iter().zip(captures) {
+        std::fs::write(p, bytes)?;
     }
     Ok(paths)
 }
