@@ -368,6 +368,13 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
 
     for (i, x) in sc.expects.iter().enumerate() {
         let idx = i.to_string();
+        if let Some(w) = x.within.filter(|w| w.0 > sc.duration.0) {
+            let msg = format!(
+                "within {:?} is past the end of the run (duration {:?}): lengthen `duration` or shorten `within`",
+                w.0, sc.duration.0
+            );
+            return Err(source.error_at(&["expect", &idx, "within"], msg));
+        }
         if let Some(o) = x.outcome.as_deref().filter(|o| !OUTCOMES.contains(o)) {
             let msg = format!("unknown outcome {o:?}: expected one of {}", OUTCOMES.join(", "));
             return Err(source.error_at(&["expect", &idx, "outcome"], msg));

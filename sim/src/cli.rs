@@ -83,9 +83,10 @@ pub enum Cmd {
         /// Output scenario (default: `<scenario>-seed<N>-shrunk.toml` beside the input).
         #[arg(long)]
         out: Option<PathBuf>,
-        /// Give up after this many simulation runs.
-        #[arg(long, default_value_t = 2000)]
-        max_runs: usize,
+        /// Give up after this many simulation runs (at least 1); the list written then still fails but may not
+        /// be minimal, and the output says so.
+        #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
+        max_runs: u64,
     },
 }
 
@@ -300,18 +301,23 @@ fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
             });
             ensure_writable_file(&out)?;
             let bar = ProgressBar::new_spinner();
+            let max_runs = usize::try_from(max_runs).unwrap_or(usize::MAX);
             let shrunk = crate::shrink::shrink(&sc, &source, seed, max_runs, |runs, len| {
                 bar.set_message(format!("{runs} runs, {len} faults in the candidate"));
                 bar.tick();
             })
             .map_err(|e| e.to_string())?;
             bar.finish_and_clear();
+            let cut_short = (!shrunk.complete).then(|| {
+                format!("gave up after {max_runs} runs (--max-runs): the list still fails but may not be minimal")
+            });
             let header = format!(
-                "# Shrunk by `synack-sim shrink {} --seed {seed}`: {} recorded impairment decisions reduced to {} in {} runs.\n# Still fails: {}\n",
+                "# Shrunk by `synack-sim shrink {} --seed {seed}`: {} recorded impairment decisions reduced to {} in {} runs.\n{}# Still fails: {}\n",
                 scenario.display(),
                 shrunk.recorded.len(),
                 shrunk.minimal.len(),
                 shrunk.runs,
+                cut_short.as_ref().map(|c| format!("# {c}\n")).unwrap_or_default(),
                 shrunk.failure
             );
             std::fs::write(&out, header + &shrunk.scenario.to_toml()).map_err(|e| format!("{}: {e}", out.display()))?;
@@ -323,6 +329,9 @@ fn execute(cmd: Cmd) -> Result<ExitCode, Failure> {
             );
             for f in &shrunk.minimal {
                 say!("  {f}");
+            }
+            if let Some(c) = &cut_short {
+                say!("{c}");
             }
             say!("still fails: {}", shrunk.failure);
             say!("wrote {}; replay: synack-sim run {}", out.display(), out.display());

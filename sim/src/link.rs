@@ -252,6 +252,10 @@ impl Direction {
                 Done::Duplicated
             }
             Verdict::Corrupt { bit } => {
+                // A scripted bit past the end of this frame flips nothing: not counted, and said so.
+                if bit / 8 >= copies[pos].bytes.len() {
+                    return Done::BeyondFrame(bit);
+                }
                 stats.corrupted += 1;
                 apply_bytes(&mut copies[pos].bytes, FaultAction::Corrupt { bit });
                 Done::Corrupted(bit)
@@ -302,6 +306,10 @@ impl Direction {
                 let _ = write!(c.note, "corrupted by link: bit {bit} flipped ({cause})");
                 let _ = write!(sender_note, "{which}corrupted by link: bit {bit} ({cause})");
             }
+            Done::BeyondFrame(bit) => {
+                let len = copies[pos].bytes.len();
+                let _ = write!(sender_note, "{which}left alone: bit {bit} lies beyond this {len}-byte frame ({cause})");
+            }
             Done::Ce(mark) => {
                 let c = &mut copies[pos];
                 sep(&mut c.note);
@@ -341,6 +349,8 @@ enum Done {
     /// A copy was added at the end of the list.
     Duplicated,
     Corrupted(usize),
+    /// A corrupt fault whose bit lies past the frame's end: nothing flipped.
+    BeyondFrame(usize),
     Ce(CeMark),
     Delayed(Duration),
 }

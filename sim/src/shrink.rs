@@ -50,8 +50,10 @@ impl From<ScenarioError> for ShrinkError {
 pub struct Shrunk {
     /// Decisions recorded in the failing run.
     pub recorded: Vec<Fault>,
-    /// A 1-minimal subset that still fails.
+    /// A subset that still fails: 1-minimal when `complete`.
     pub minimal: Vec<Fault>,
+    /// Whether the search ended (the list is 1-minimal) rather than ran out of its run budget.
+    pub complete: bool,
     /// The scenario without randomness, with `minimal` as its faults.
     pub scenario: Scenario,
     /// The first failed expectation of the minimal run.
@@ -111,30 +113,37 @@ pub fn shrink(
     if !test(&all) {
         return Err(ShrinkError::ReplayDiffers);
     }
-    let minimal = ddmin(all.clone(), &mut test, max_runs);
+    let (minimal, complete) = ddmin(all.clone(), &mut test, max_runs);
     if let Some(e) = error {
         return Err(ShrinkError::Scenario(e));
     }
     let failure = fails(sc, seed, &minimal, &generated)?.unwrap_or_default();
     let mut scenario = deterministic(sc, seed, &minimal);
     scenario.name = format!("{}-seed{seed}-shrunk", sc.name);
-    Ok(Shrunk { recorded: all, minimal, scenario, failure, runs: runs + 1 })
+    Ok(Shrunk { recorded: all, minimal, complete, scenario, failure, runs: runs + 1 })
 }
 
-/// Zeller's ddmin: a 1-minimal subsequence of `items` for which `fails` holds (given that it holds for
-/// `items`), spending at most about `budget` tests.
-pub fn ddmin<T: Clone>(items: Vec<T>, fails: &mut dyn FnMut(&[T]) -> bool, budget: usize) -> Vec<T> {
+/// Zeller's ddmin: a subsequence of `items` for which `fails` holds (given that it holds for `items`), spending
+/// at most `budget` tests, and whether it is 1-minimal (false: the budget ran out first; what is returned still
+/// fails).
+pub fn ddmin<T: Clone>(items: Vec<T>, fails: &mut dyn FnMut(&[T]) -> bool, budget: usize) -> (Vec<T>, bool) {
     let spent = std::cell::Cell::new(0usize);
     let mut check = |c: &[T]| {
+        if spent.get() >= budget {
+            return false; // not tested: the candidate stays what it was
+        }
         spent.set(spent.get() + 1);
         fails(c)
     };
     if items.is_empty() || check(&[]) {
-        return Vec::new();
+        return (Vec::new(), true);
     }
     let mut cur = items;
     let mut n = 2usize;
-    while cur.len() >= 2 && spent.get() < budget {
+    while cur.len() >= 2 {
+        if spent.get() >= budget {
+            return (cur, false);
+        }
         let chunk = cur.len().div_ceil(n);
         let parts: Vec<Vec<T>> = cur.chunks(chunk).map(<[T]>::to_vec).collect();
         let mut reduced = false;
@@ -159,13 +168,16 @@ pub fn ddmin<T: Clone>(items: Vec<T>, fails: &mut dyn FnMut(&[T]) -> bool, budge
             }
         }
         if !reduced {
+            if spent.get() >= budget {
+                return (cur, false); // some candidates of this round went untested
+            }
             if n >= cur.len() {
                 break;
             }
             n = (n * 2).min(cur.len());
         }
     }
-    cur
+    (cur, true)
 }
 
 #[cfg(test)]
@@ -180,12 +192,25 @@ mod tests {
             tests += 1;
             s.contains(&17) && s.contains(&83)
         };
-        assert_eq!(ddmin(items, &mut fails, 10_000), vec![17, 83]);
+        assert_eq!(ddmin(items, &mut fails, 10_000), (vec![17, 83], true));
         assert!(tests < 200, "{tests} tests");
     }
 
     #[test]
     fn ddmin_of_an_always_failing_test_is_empty() {
-        assert!(ddmin(vec![1, 2, 3], &mut |_| true, 100).is_empty());
+        assert_eq!(ddmin(vec![1, 2, 3], &mut |_| true, 100), (vec![], true));
+    }
+
+    #[test]
+    fn ddmin_keeps_to_its_budget_and_says_the_result_is_not_minimal() {
+        let items: Vec<u32> = (0..100).collect();
+        let mut tests = 0;
+        let mut fails = |s: &[u32]| {
+            tests += 1;
+            s.contains(&17) && s.contains(&83)
+        };
+        let (found, complete) = ddmin(items, &mut fails, 5);
+        assert_eq!(tests, 5);
+        assert!(!complete && found.contains(&17) && found.contains(&83), "{found:?}");
     }
 }

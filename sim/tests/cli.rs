@@ -53,6 +53,21 @@ fn sweep_prints_failing_seeds_with_replay_commands_and_shrink_writes_a_scenario(
     assert!(min.contains("[[fault]]") && !min.contains("loss"), "{min}");
     let replay = sim().arg("run").arg(&shrunk).output().expect("runs");
     assert_eq!(replay.status.code(), Some(1), "the shrunk scenario still fails");
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("gave up"), "a full search is 1-minimal");
+    // A budget too small to finish (seed 1 of a lossier link loses several frames): the list written still
+    // fails, and the output says it may not be minimal.
+    let lossy = dir.join("lossy.toml");
+    std::fs::write(&lossy, std::fs::read_to_string(&path).expect("read").replace("loss = 0.03", "loss = 0.2"))
+        .expect("write");
+    let cut = dir.join("cut.toml");
+    let args = ["--seed", "1", "--max-runs", "3", "--out"];
+    let out = sim().arg("shrink").arg(&lossy).args(args).arg(&cut).output().expect("shrinks");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("gave up after 3 runs"), "{stdout}");
+    assert!(std::fs::read_to_string(&cut).expect("written").contains("may not be minimal"));
+    assert_eq!(sim().arg("run").arg(&cut).output().expect("runs").status.code(), Some(1));
+    let zero = sim().arg("shrink").arg(&path).args(["--seed", "1", "--max-runs", "0"]).output().expect("runs");
+    assert_eq!(zero.status.code(), Some(2), "{}", String::from_utf8_lossy(&zero.stderr));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

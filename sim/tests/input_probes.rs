@@ -137,3 +137,21 @@ fn a_ladder_of_one_host_twice_is_refused() {
     let out = sim().arg("ladder").arg(&cap).arg(&cap).output().expect("runs");
     assert!(!out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
 }
+
+/// A scripted corruption whose bit lies past the end of its frame flips nothing: it was counted as a corruption
+/// and the capture said "corrupted by link".
+#[test]
+fn a_corrupt_fault_beyond_its_frame_is_not_counted() {
+    let dir = common::temp_dir("input-probes-corrupt");
+    let path = dir.join("c.toml");
+    let text = "name = \"c\"\nduration = \"2s\"\n[[host]]\nname = \"a\"\nip = \"10.0.0.1/24\"\n[[host]]\nname = \"b\"\nip = \"10.0.0.2/24\"\n[[link]]\na = \"a\"\nb = \"b\"\n[[app]]\nname = \"p\"\nhost = \"a\"\nkind = \"ping\"\ndst = \"b\"\ncount = 2\n[[fault]]\ndir = \"a->b\"\nframe = 2\naction = \"corrupt\"\nbit = 99999999\n";
+    std::fs::write(&path, text).expect("write");
+    let out = sim().arg("run").arg(&path).arg("--out").arg(dir.join("out")).output().expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let a_to_b = stdout.lines().find(|l| l.trim_start().starts_with("a->b")).expect("a link line");
+    assert!(a_to_b.contains("corrupted 0"), "{a_to_b}");
+    let decoded = sim().arg("decode").arg(dir.join("out").join("c-a.pcapng")).output().expect("decodes");
+    assert!(String::from_utf8_lossy(&decoded.stdout).contains("lies beyond this 98-byte frame"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
