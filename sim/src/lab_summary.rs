@@ -60,7 +60,7 @@ pub fn jain(x: &[f64]) -> Option<f64> {
 
 fn goodput_bps(c: &ConnReport, end: Instant) -> f64 {
     let took = c.finished.unwrap_or(end) - c.started;
-    let bytes = c.bytes_sent.max(c.bytes_received);
+    let bytes = c.delivered();
     if took.is_zero() {
         0.0
     } else {

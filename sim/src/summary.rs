@@ -101,7 +101,7 @@ impl fmt::Display for RunResult {
             for c in &a.conns {
                 let end = c.finished.unwrap_or(self.end);
                 let took = end - c.started;
-                let bytes = c.bytes_sent.max(c.bytes_received);
+                let bytes = c.delivered();
                 let hash = c.digest.map(|d| format!(" {d}")).unwrap_or_default();
 
                 writeln!(

@@ -150,6 +150,14 @@ pub struct ConnReport {
 }
 
 impl ConnReport {
+    /// Payload bytes that reached the other end: what the peer acknowledged of ours (bytes handed to the stack
+    /// may still sit in its send buffer when the run ends), or what we received, whichever is more. Goodput
+    /// counts these.
+    pub fn delivered(&self) -> u64 {
+        let acked = self.counters.as_ref().map_or(self.bytes_sent, |k| k.bytes_acked.min(self.bytes_sent));
+        acked.max(self.bytes_received)
+    }
+
     /// Copies the counters of interest from the stack's view of the connection, if it still has one; returns
     /// how many more bytes its send buffer takes, then.
     pub fn snapshot(&mut self, cx: &Cx<'_>, sock: SocketHandle) -> Option<usize> {
