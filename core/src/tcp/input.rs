@@ -107,20 +107,8 @@ impl Tcb {
         self.take_syn_options(seg, mtu_mss, cfg, now);
         if has_ack {
             self.ecn.take_syn_ack(seg.flags);
-            // The SYN-ACK's window is not scaled (RFC 7323 §2.2).
-            self.snd.syn_acknowledged(seg.ack_number);
-            self.snd.take_window(seg.seq_number, seg.ack_number, usize::from(seg.window_len));
-            self.timers.stop_rtx();
-            self.timers.reset_timeouts();
-            // The congestion controller hears of no round trip before data is acknowledged.
-            let _ = self.sample_rtt(seg, now, cfg.rto_min);
-            self.rtt.cancel_timing();
-            self.rtt.fall_back_if_unmeasured();
-            self.transition(TcpState::Established);
             self.ack.request_now(AckWhy::Handshake);
-            fx.events.push(Event::Connected);
-            // Data or FIN may ride on the SYN-ACK.
-            self.accept_text_and_fin(seg, seg.seq_number + 1, seg.payload, now, cfg, fx);
+            self.establish_on_syn_ack(seg, now, cfg, fx);
         } else {
             // Simultaneous open: answer with SYN-ACK from the same ISS.
             self.ecn.take_syn(seg.flags, ip, true);
@@ -129,6 +117,23 @@ impl Tcb {
             self.rtt.cancel_timing();
             self.send_syn(now, fx);
         }
+    }
+
+    /// A SYN-ACK acknowledged our SYN (in SYN-SENT, or ending a simultaneous open): the active open is
+    /// established (RFC 9293 §3.10.7.3), with the SYN-ACK's window, which is not scaled (RFC 7323 §2.2), and
+    /// data or a FIN riding on it is taken.
+    fn establish_on_syn_ack(&mut self, seg: &TcpRepr<'_>, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+        self.snd.syn_acknowledged(seg.ack_number);
+        self.snd.take_window(seg.seq_number, seg.ack_number, usize::from(seg.window_len));
+        self.timers.stop_rtx();
+        self.timers.reset_timeouts();
+        // The congestion controller hears of no round trip before data is acknowledged.
+        let _ = self.sample_rtt(seg, now, cfg.rto_min);
+        self.rtt.cancel_timing();
+        self.rtt.fall_back_if_unmeasured();
+        self.transition(TcpState::Established);
+        fx.events.push(Event::Connected);
+        self.accept_text_and_fin(seg, seg.seq_number + 1, seg.payload, now, cfg, fx);
     }
 
     /// RFC 9293 §3.10.7.4: every state from SYN-RECEIVED on.
@@ -160,18 +165,7 @@ impl Tcb {
             // so the acceptability test would only answer it with an ACK and leave both ends in SYN-RECEIVED a
             // round trip longer. No ACK is owed: our own SYN-ACK is on its way to the peer.
             self.ts.update_recent(seg, now);
-            // Its window is not scaled (RFC 7323 §2.2).
-            self.snd.syn_acknowledged(seg.ack_number);
-            self.snd.take_window(seg.seq_number, seg.ack_number, usize::from(seg.window_len));
-            self.timers.stop_rtx();
-            self.timers.reset_timeouts();
-            let _ = self.sample_rtt(seg, now, cfg.rto_min);
-            self.rtt.cancel_timing();
-            self.rtt.fall_back_if_unmeasured();
-            self.transition(TcpState::Established);
-            fx.events.push(Event::Connected);
-            // Data or FIN may ride on it.
-            self.accept_text_and_fin(seg, seg.seq_number + 1, seg.payload, now, cfg, fx);
+            self.establish_on_syn_ack(seg, now, cfg, fx);
             return;
         }
         // A retransmitted SYN while our SYN-ACK is unacknowledged: the SYN-ACK was lost, send it again.

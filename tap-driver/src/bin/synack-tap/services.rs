@@ -94,17 +94,47 @@ fn daytime_text(unix_secs: u64) -> String {
         "November",
         "December",
     ];
-    let days = unix_secs / 86_400;
-    let (year, month, day) = civil_from_days(days);
-    let t = unix_secs % 86_400;
+    let t = UtcTime::of(unix_secs);
     format!(
-        "{}, {} {day}, {year} {:02}:{:02}:{:02}-UTC\r\n",
-        DAYS[(days % 7) as usize],
-        MONTHS[(month - 1) as usize],
-        t / 3600,
-        t / 60 % 60,
-        t % 60
+        "{}, {} {}, {} {:02}:{:02}:{:02}-UTC\r\n",
+        DAYS[t.weekday],
+        MONTHS[t.month - 1],
+        t.day,
+        t.year,
+        t.hour,
+        t.minute,
+        t.second
     )
+}
+
+/// A moment in UTC, split for formatting.
+struct UtcTime {
+    /// 0 for Thursday (1970-01-01 was one), through 6.
+    weekday: usize,
+    year: u64,
+    /// 1..=12.
+    month: usize,
+    day: u64,
+    hour: u64,
+    minute: u64,
+    second: u64,
+}
+
+impl UtcTime {
+    fn of(unix_secs: u64) -> UtcTime {
+        let days = unix_secs / 86_400;
+        let (year, month, day) = civil_from_days(days);
+        let t = unix_secs % 86_400;
+        UtcTime {
+            weekday: (days % 7) as usize,
+            year,
+            month: month as usize,
+            day,
+            hour: t / 3600,
+            minute: t / 60 % 60,
+            second: t % 60,
+        }
+    }
 }
 
 /// (year, month 1..=12, day 1..=31) of a day counted from 1970-01-01, in the proleptic Gregorian calendar:
@@ -301,16 +331,16 @@ pub fn unix_now() -> u64 {
 pub fn http_date(unix_secs: u64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
     const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-    let days = unix_secs / 86_400;
-    let (year, month, day) = civil_from_days(days);
-    let t = unix_secs % 86_400;
+    let t = UtcTime::of(unix_secs);
     format!(
-        "{}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
-        DAYS[(days % 7) as usize],
-        MONTHS[(month - 1) as usize],
-        t / 3600,
-        t / 60 % 60,
-        t % 60
+        "{}, {:02} {} {} {:02}:{:02}:{:02} GMT",
+        DAYS[t.weekday],
+        t.day,
+        MONTHS[t.month - 1],
+        t.year,
+        t.hour,
+        t.minute,
+        t.second
     )
 }
 
