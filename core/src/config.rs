@@ -286,7 +286,9 @@ pub struct TcpConfig {
     pub timestamps: bool,
     /// RTO before the first RTT sample (RFC 6298 §2.1: 1 s).
     pub rto_initial: Duration,
-    /// Lower bound of the RTO (Linux: 200 ms; RFC 6298 suggests 1 s).
+    /// Lower bound of the RTO's variance term: RTO = SRTT + max(4·RTTVAR, `rto_min`), so the RTO keeps this
+    /// margin over SRTT on a steady path (Linux's `tcp_rto_min`, 200 ms; RFC 6298 suggests a 1 s floor under
+    /// the whole RTO).
     pub rto_min: Duration,
     /// Upper bound of the RTO, backoff included.
     pub rto_max: Duration,

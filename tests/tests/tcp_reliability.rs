@@ -82,22 +82,24 @@ fn tail_loss_is_repaired_by_rto_with_exponential_backoff() {
     let mut p = Pair::new(23);
     let (c, _, s) = connect(&mut p, 80);
     let base = p.log.iter().filter(|l| l.from == Side::A).count() as u64;
-    // One small segment and the FIN right behind it, lost, and their first retransmission (data and FIN
-    // together) lost too.
-    for k in 1..=3 {
+    // One small segment and the FIN right behind it, lost; then the tail loss probe that resends them at the
+    // RTO's time (RFC 8985 §7.2), and the first retransmission, lost too.
+    for k in 1..=4 {
         p.drop_nth(Side::A, base + k);
     }
     let t = transfer(&mut p, Side::A, c, s, b"tail", Duration::from_secs(30));
     assert!(t.eof && t.received == b"tail");
     let frames = data_frames_from(&p, Side::A);
-    assert!(frames.len() >= 3, "{frames:?}");
-    let first_gap = frames[1].0 - frames[0].0;
-    let second_gap = frames[2].0 - frames[1].0;
-    assert_eq!(first_gap, Duration::from_millis(200), "RTO floor after a 2 ms RTT: {frames:?}");
-    assert_eq!(second_gap, first_gap * 2, "RTO doubles: {frames:?}");
-    assert!(frames[1].1.contains("[FP.]"), "the retransmission carries the FIN too: {frames:?}");
+    assert!(frames.len() >= 4, "{frames:?}");
+    let gaps: Vec<Duration> = frames.windows(2).map(|w| w[1].0 - w[0].0).collect();
+    // The RTO: SRTT (a few ms) plus the 200 ms floor of its variance term (Linux's tcp_rto_min).
+    assert!(gaps[0] >= Duration::from_millis(200) && gaps[0] < Duration::from_millis(210), "{frames:?}");
+    assert!(frames[1].1.contains("F"), "the probe resends the data and the FIN: {frames:?}");
+    assert_eq!(gaps[1], gaps[0], "the probe restarted the timer, which then expired: {frames:?}");
+    assert_eq!(gaps[2], gaps[1] * 2, "RTO doubles: {frames:?}");
+    assert!(frames[2].1.contains("[FP.]"), "the retransmission carries the FIN too: {frames:?}");
     let info = p.a.tcp_info(c).unwrap();
-    assert_eq!(info.counters.timeouts, 2);
+    assert_eq!((info.counters.tail_loss_probes, info.counters.timeouts), (1, 2));
     assert_eq!(info.counters.fast_retransmits, 0);
 }
 

@@ -140,10 +140,12 @@ fn the_echo_of_a_retransmission_ends_the_rto_backoff() {
     let (c, _, _s) = connect(&mut p, 80);
     p.run_until_idle();
     let base_rto = p.a.tcp_info(c).unwrap().rto;
-    // The lone segment and its first retransmission are lost: two timeouts, the RTO backs off twice.
+    // The lone segment, the tail loss probe that resends it at the RTO's time and the first retransmission
+    // are lost: two timeouts, the RTO backs off twice.
     let sent = tcp_frames(&p, Side::A).len() as u64 + 1;
-    p.drop_nth(Side::A, sent + 1);
-    p.drop_nth(Side::A, sent + 2);
+    for k in 1..=3 {
+        p.drop_nth(Side::A, sent + k);
+    }
     p.command(Side::A, Command::TcpSend { sock: c, data: vec![9; 500] }).unwrap();
     p.run_until(p.now + Duration::from_secs(3));
     let info = p.a.tcp_info(c).unwrap();
@@ -151,5 +153,6 @@ fn the_echo_of_a_retransmission_ends_the_rto_backoff() {
     assert_eq!(info.snd_una, info.snd_nxt, "delivered by the second retransmission");
     // Karn forbids timing the retransmission by its send time, but the timestamp echo names it: the RTO is
     // back to its measured value at once instead of staying backed off until a never-retransmitted segment.
-    assert!(info.rto <= base_rto, "rto {:?} vs {:?} before", info.rto, base_rto);
+    // (Backed off twice it would be four times the base; a fresh sample leaves it within a few ms of it.)
+    assert!(info.rto < base_rto + ms(20), "rto {:?} vs {:?} before", info.rto, base_rto);
 }

@@ -58,7 +58,9 @@ pub trait CongestionControl: fmt::Debug + Send {
     fn on_recovery_dup_ack(&mut self, mss: usize);
     /// An ACK during recovery that acknowledges some but not all data outstanding at its start.
     fn on_partial_ack(&mut self, acked: usize, mss: usize);
-    /// The ACK that ends fast recovery.
+    /// The ACK that ends fast recovery; `flight` bounds the window (RFC 6582 §3.2 step 6: FlightSize + MSS).
+    /// After SACK recovery the stack passes ssthresh, so the window becomes ssthresh (RFC 6937 §3, Linux's
+    /// `tcp_end_cwnd_reduction`): PRR already brought the flight down to it.
     fn on_exit_recovery(&mut self, flight: usize, mss: usize);
     /// The retransmission timer expired.
     fn on_timeout(&mut self, flight: usize, mss: usize);

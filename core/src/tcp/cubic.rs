@@ -199,9 +199,14 @@ impl CongestionControl for Cubic {
         self.cwnd = window_after_recovery(self.ssthresh, flight, mss);
     }
     fn on_timeout(&mut self, _flight: usize, mss: usize) {
-        // RFC 9438 §4.8: the same reduction as a congestion event, then RFC 5681's loss window.
+        // RFC 9438 §4.8: the same reduction as a congestion event, then RFC 5681's loss window; and the curve
+        // forgets W_max: the first congestion avoidance after it starts flat where slow start left the window
+        // (K = 0, W_max = cwnd then), as Linux's `bictcp_reset` on entering loss.
         self.reduce(mss);
         self.cwnd = mss;
+        let c = self.curve_mut();
+        c.w_max = 0;
+        c.w_last_max = 0;
     }
     fn resume(&mut self, cwnd: usize, ssthresh: usize) {
         (self.cwnd, self.ssthresh) = (cwnd, ssthresh);
@@ -253,11 +258,24 @@ mod tests {
         assert_eq!(c.view().w_max, 70 * MSS * 17 / 20);
     }
 
+    /// RFC 9438 §4.8: after a timeout the first congestion avoidance starts flat where slow start left the
+    /// window (K = 0): the pre-timeout W_max is forgotten, as Linux's `bictcp_reset`.
+    #[test]
+    fn after_a_timeout_the_curve_starts_at_the_window_reached() {
+        let mut c = Cubic::new(MSS);
+        c.cwnd = 100 * MSS;
+        c.on_timeout(100 * MSS, MSS);
+        assert_eq!((c.cwnd, c.ssthresh, c.view().w_max), (MSS, 70 * MSS, 0));
+        c.cwnd = c.ssthresh; // slow start reached ssthresh
+        c.on_ack(&ack(MSS, 1_000, 0));
+        assert_eq!(c.view().k_ms, 0, "the curve's plateau is here, not at the old W_max");
+    }
+
     #[test]
     fn the_window_follows_rfc_9438s_curve() {
         let mut c = Cubic::new(MSS);
         c.cwnd = 100 * MSS;
-        c.on_timeout(100 * MSS, MSS);
+        c.on_enter_recovery(100 * MSS, MSS);
         c.cwnd = c.ssthresh; // as after recovery: 70 segments, W_max 100
                              // K = cbrt(W_max (1 - beta) / C) = cbrt(100 * 0.3 / 0.4) = cbrt(75) = 4.217 s.
         c.on_ack(&ack(MSS, 1_000, 0));

@@ -357,9 +357,12 @@ impl Tcb {
         let mss = self.opts.mss();
         if self.recovery.in_recovery() {
             if ack >= self.recovery.recover {
-                // Full acknowledgement: recovery is over.
+                // Full acknowledgement: recovery is over. RFC 6582's min(ssthresh, FlightSize + MSS) is for
+                // recovery without SACK, whose window duplicate ACKs inflated; SACK recovery ends at ssthresh
+                // (RFC 6937 §3): a flight that drained at the end of the data must not leave a window of two.
+                let bound = if self.sack_recovery() { self.cc.ssthresh() } else { self.snd.outstanding() };
                 self.end_recovery();
-                self.cc.on_exit_recovery(self.snd.outstanding(), mss);
+                self.cc.on_exit_recovery(bound, mss);
             } else if self.sack_recovery() {
                 // Partial acknowledgement with SACK: RACK marks what is lost, the scoreboard what to skip.
                 self.restart_rtx_timer(now);

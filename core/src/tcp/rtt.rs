@@ -115,8 +115,11 @@ impl RttEstimator {
         };
         self.srtt = Some(Span::from_nanos(srtt));
         self.rttvar = Span::from_nanos(rttvar);
+        // RFC 6298 (2.3) with `min` as the floor of the variance term, as Linux (`tcp_rtt_estimator` keeps RTTVAR
+        // at least `tcp_rto_min`): on a steady path RTTVAR decays, and a floor under the whole RTO would leave it
+        // hugging SRTT, so one ACK delayed by the peer would look like a loss.
         let (min, max) = (u128::from(Span::new(min).nanos()), u128::from(self.max.nanos()));
-        self.base_rto = Span::from_nanos((srtt + GRANULARITY.as_nanos().max(rttvar * 4)).clamp(min, max));
+        self.base_rto = Span::from_nanos((srtt + GRANULARITY.as_nanos().max(rttvar * 4).max(min)).min(max));
         self.backoff = 0;
     }
 
@@ -171,22 +174,24 @@ mod tests {
         assert_eq!(r.srtt(), Some(ms(100)));
         assert_eq!(r.rto(), ms(300));
         r.sample(ms(100), ms(200));
-        // RTTVAR = 3/4*50 + 0 = 37.5, RTO = 100 + 150 = 250
-        assert_eq!(r.rto(), Duration::from_micros(250_000));
+        // RTTVAR = 3/4*50 + 0 = 37.5: 4 RTTVAR = 150 is below the 200 ms floor of the variance term, so
+        // RTO = 100 + 200 (Linux), not 250.
+        assert_eq!(r.rto(), ms(300));
     }
 
     #[test]
     fn floor_backoff_and_ceiling() {
         let mut r = RttEstimator::new(ms(1000), ms(200), ms(5_000));
         r.sample(ms(1), ms(200));
-        assert_eq!(r.rto(), ms(200));
+        // The floor is under the variance term: SRTT + 200 ms.
+        assert_eq!(r.rto(), ms(201));
         r.back_off();
-        assert_eq!(r.rto(), ms(400));
+        assert_eq!(r.rto(), ms(402));
         for _ in 0..40 {
             r.back_off();
         }
         assert_eq!(r.rto(), ms(5_000));
         r.sample(ms(1), ms(200));
-        assert_eq!(r.rto(), ms(200));
+        assert_eq!(r.rto(), ms(201));
     }
 }

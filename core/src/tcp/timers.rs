@@ -165,6 +165,13 @@ impl Tcb {
             self.finish(fx);
             return;
         }
+        // A tail loss probe scheduled at the RTO's own time goes instead of the timeout (RFC 8985 §7.2): sending
+        // it restarts the RTO.
+        let probe_at_rto = self.timers.tlp.is_some_and(|t| self.timers.rtx.is_some_and(|r| t >= r));
+        if probe_at_rto && due(self.timers.tlp, now) {
+            self.timers.tlp = None;
+            self.send_tail_loss_probe(now, fx);
+        }
         if due(self.timers.rtx, now) {
             self.timers.rtx = None;
             self.on_retransmission_timeout(now, cfg, fx);
@@ -349,9 +356,10 @@ impl Tcb {
             pto = pto.max(srtt + srtt / 2 + Duration::from_millis(200));
         }
         let at = now + pto.max(Duration::from_millis(10));
-        if self.timers.rtx.is_none_or(|rto| at < rto) {
-            self.timers.tlp = Some(at);
-        }
+        // RFC 8985 §7.2: a probe due after the RTO goes at the RTO's time instead (Linux's
+        // `tcp_schedule_loss_probe`), and before it (`on_timer`): the probe restarts the RTO, so a tail loss is
+        // repaired without a timeout; if the probe is cancelled the RTO stays armed.
+        self.timers.tlp = Some(self.timers.rtx.map_or(at, |rto| at.min(rto)));
     }
 
     /// Persist timer interval with its own exponential backoff, bounded like the RTO.
