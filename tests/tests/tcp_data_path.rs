@@ -1,6 +1,6 @@
 //! Data-path probes: congestion control and loss recovery as RFCs 5681, 6298, 6937, 8985 and 9438 and Linux have
 //! them (the window after SACK recovery, the RTO margin over SRTT, tail loss probes before the RTO, CUBIC after a
-//! timeout; the application-limited window and the restart after idle are known gaps, marked ignore).
+//! timeout; the restart after idle; the application-limited window is a known gap, marked ignore).
 
 use std::time::Duration;
 use synack::{Command, Instant, Reply};
@@ -56,7 +56,6 @@ fn cwnd_does_not_grow_while_application_limited() {
 /// restarts its epoch after idle (`cubictcp_cwnd_event(CA_EVENT_TX_START)`). synack keeps the window of the last
 /// bulk transfer through any idle period and releases it as one burst.
 #[test]
-#[ignore = "known gap: no restart window after an idle period (RFC 5681 §4.1, Linux tcp_slow_start_after_idle)"]
 fn cwnd_restarts_after_idle_longer_than_rto() {
     let mut p = Pair::new(7102);
     let (c, _, s) = connect(&mut p, 80);

@@ -80,6 +80,7 @@ impl Tcb {
         if !self.snd.fin_queued() && self.snd.nxt() == self.snd.buf_end() {
             return;
         }
+        self.restart_after_idle(now);
         let mss = self.send_mss();
         let max_len = self.max_frame_payload(cfg, mss);
         let mut sent_any = false;
@@ -135,6 +136,29 @@ impl Tcb {
         if sent_any {
             // Once for the whole burst: only the state after its last segment decides the probe's time.
             self.arm_tail_loss_probe(now);
+        }
+    }
+
+    /// RFC 5681 §4.1, as Linux's `tcp_cwnd_restart` (on by default): after an idle period longer than the RTO
+    /// the ACK clock is gone, so new data starts from the restart window instead of bursting a window learned
+    /// long ago. The window halves per RTO of idleness, down to min(IW, cwnd); ssthresh keeps three quarters
+    /// of the old window, so slow start climbs back quickly.
+    fn restart_after_idle(&mut self, now: Instant) {
+        if self.snd.outstanding() != 0 {
+            return;
+        }
+        let rto = self.rtt.rto();
+        let Some(mut idle) = self.snd.idle_for(now).filter(|&idle| idle > rto) else { return };
+        let (cwnd, ssthresh) = (self.cc.cwnd(), self.cc.ssthresh());
+        let restart = super::congestion::initial_window(self.opts.mss()).min(cwnd);
+        let mut window = cwnd;
+        while idle > rto && window > restart {
+            idle -= rto;
+            window /= 2;
+        }
+        let window = window.max(restart);
+        if window < cwnd {
+            self.cc.resume(window, ssthresh.max(cwnd / 4 * 3));
         }
     }
 

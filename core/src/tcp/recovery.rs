@@ -236,6 +236,9 @@ impl Tcb {
     /// counts towards undoing the current loss episode.
     pub(crate) fn queue_data(&mut self, tx: Outgoing, now: Instant, fx: &mut Effects) {
         let end = tx.seq + tx.len + usize::from(tx.flags.contains(TcpFlags::FIN));
+        if tx.len > 0 {
+            self.snd.data_sent_at(now);
+        }
         // RACK logs data; a lone FIN sent for the first time is left to the tail loss probe and the RTO (as before
         // RACK), which spares a connection that only opens and closes the log's allocation. A FIN sent again may
         // be the end of a logged segment whose data the peer SACKed: logging it marks that entry resent.

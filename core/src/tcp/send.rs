@@ -11,6 +11,7 @@ use crate::config::TcpConfig;
 use crate::stats::DropReason;
 use crate::time::Instant;
 use crate::wire::{TcpFlags, TcpRepr};
+use core::time::Duration;
 
 #[derive(Debug)]
 pub(crate) struct SendSequence {
@@ -35,6 +36,9 @@ pub(crate) struct SendSequence {
     buf_seq: SeqNum,
     /// The application shut down sending: a FIN follows the queued data.
     fin_queued: bool,
+    /// When data (new or resent) last left, in whole milliseconds of the stack's clock, wrapping (for the restart
+    /// after idle: a 32-bit count keeps the connection small, and only spans up to 49 days are compared).
+    last_data_ms: u32,
 }
 
 impl SendSequence {
@@ -53,6 +57,7 @@ impl SendSequence {
             buf: SendBuffer::new(buffer),
             buf_seq: iss + 1,
             fin_queued: false,
+            last_data_ms: 0,
         }
     }
 
@@ -163,6 +168,16 @@ impl SendSequence {
         self.wnd = u32::from(window);
         self.wl1 = seq;
         self.wl2 = self.iss;
+    }
+
+    /// Data left at `now` (for [`SendSequence::idle_for`]).
+    pub(crate) fn data_sent_at(&mut self, now: Instant) {
+        self.last_data_ms = now_ms(now);
+    }
+
+    /// How long since data last left (`None` before any did).
+    pub(crate) fn idle_for(&self, now: Instant) -> Option<Duration> {
+        (self.max > self.iss + 1).then(|| Duration::from_millis(u64::from(now_ms(now).wrapping_sub(self.last_data_ms))))
     }
 
     /// Our SYN was acknowledged in SYN-SENT (RFC 9293 §3.10.7.3): SND.UNA moves past it.
@@ -373,4 +388,9 @@ impl Tcb {
             self.counters.rare().send_buffer_growths += 1;
         }
     }
+}
+
+/// `now` in whole milliseconds, wrapping at 32 bits.
+fn now_ms(now: Instant) -> u32 {
+    (now.as_nanos() / 1_000_000) as u32
 }

@@ -478,11 +478,12 @@ mod size {
     /// configuration, the timed segment kept in the estimator's spare room, ECN's reduction mark and the owner's
     /// listener beside their flags, the loss episode's undo and PRR state in one box; 480 -> 472: HyStart++'s
     /// flags and CSS credit in one byte, with no `Option` around it; 472 -> 456: ECN's and the options' flags
-    /// in one byte each, the SACK scoreboard kept with RACK's log).
+    /// in one byte each, the SACK scoreboard kept with RACK's log; 456 -> 464 on purpose: when data last left,
+    /// in 32 bits, for the restart window after idle, RFC 5681 §4.1).
     #[test]
     fn a_connection_stays_small() {
         let size = core::mem::size_of::<super::Tcb>();
         eprintln!("Tcb: {size} bytes");
-        assert!(size <= 456, "Tcb grew to {size} bytes");
+        assert!(size <= 464, "Tcb grew to {size} bytes");
     }
 }
