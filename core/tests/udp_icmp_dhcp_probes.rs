@@ -82,8 +82,8 @@ fn icmp_sent(out: &[Output]) -> Vec<(u8, u8)> {
 
 /// Linux `icmp_rcv`: an ICMP message to a broadcast or multicast address is dropped unless it is an echo,
 /// timestamp or address-mask message (RFC 1122 §3.2.2 forbids *sending* errors to broadcasts, so one that
-/// arrives as a broadcast is bogus). synack hands a broadcast "port unreachable" to the UDP socket it quotes,
-/// so one frame to 10.0.0.255 reaches every synack host on the link.
+/// arrives as a broadcast is bogus). synack handed a broadcast "port unreachable" to the UDP socket it quoted,
+/// so one frame to 10.0.0.255 reached every synack host on the link.
 #[test]
 fn icmp_error_sent_to_a_broadcast_address_is_ignored() {
     let mut h = Harness::primed(1);
@@ -103,7 +103,7 @@ fn icmp_error_sent_to_a_broadcast_address_is_ignored() {
 
 /// RFC 5452 §9.2 (a resolver MUST use an unpredictable source port) and RFC 6056 §3.1 (ephemeral ports
 /// SHOULD be obfuscated); Linux `udp_lib_get_port` starts every port-0 bind at a random point of the range.
-/// synack hands out p, p+1, p+2, ...: seeing one DNS query's port predicts the next lookup's.
+/// synack handed out p, p+1, p+2, ...: seeing one DNS query's port predicted the next lookup's.
 #[test]
 fn ephemeral_udp_ports_are_not_sequential() {
     let mut h = Harness::new(7);
@@ -187,7 +187,7 @@ fn deliver(stack: &mut Stack, msg: &DhcpRepr, now: Instant) -> Vec<Output> {
 }
 
 /// RFC 2131 §4.4.1 Table 5: a DHCPDECLINE's 'secs' is 0 (as DHCPRELEASE's; only DISCOVER/INFORM/REQUEST count
-/// seconds). synack fills it with the seconds since the DISCOVER.
+/// seconds). synack filled it with the seconds since the DISCOVER.
 #[test]
 fn dhcp_decline_carries_secs_zero() {
     let mut s = Stack::new(Config { mac: CLIENT_MAC, seed: 3, dhcp: Some(DhcpConfig::default()), ..Config::default() })
@@ -222,7 +222,7 @@ fn dhcp_decline_carries_secs_zero() {
 /// Linux limits ICMP errors per destination too (`icmpv4_xrlim_allow` -> `inet_peer_xrlim_allow`, token bucket
 /// of `icmp_ratelimit` = 1000 ms with a burst of XRLIM_BURST_FACTOR = 6), besides the global
 /// `icmp_msgs_per_sec`. A burst of 20 datagrams to a closed port gets at most 6 port unreachables from Linux
-/// (what an nmap UDP scan sees); synack answers all 20, and one host can spend the whole global budget.
+/// (what an nmap UDP scan sees); synack answered all 20, and one host could spend the whole global budget.
 #[test]
 fn icmp_errors_are_rate_limited_per_destination() {
     let mut h = Harness::primed(2);
@@ -244,8 +244,8 @@ fn icmp_errors_are_rate_limited_per_destination() {
 /// RFC 2131 §4.4.5: "if the client receives no response to its DHCPREQUEST message, the client SHOULD wait
 /// one-half of the remaining time until T2 (in RENEWING state) ... down to a minimum of 60 seconds, before
 /// retransmitting". With a 600 s lease (T1 300 s, T2 525 s) that is REQUESTs at 300, 412.5 and 472.5 s: two
-/// retransmissions before T2. synack's floor is `retransmit_initial` (4 s by default), so it sends REQUESTs
-/// 28, 14, 7, 3.5 and 4 s apart as T2 approaches.
+/// retransmissions before T2. synack's floor was `retransmit_initial` (4 s by default), so it sent REQUESTs
+/// 28, 14, 7, 3.5 and 4 s apart as T2 approached.
 #[test]
 fn renewing_retransmissions_are_at_least_60_s_apart() {
     let config = DhcpConfig { arp_probe_wait: Duration::ZERO, ..DhcpConfig::default() };

@@ -73,8 +73,8 @@ fn a_second_link_between_the_same_hosts_is_refused() {
     check(&error(&text), 13, "link[1].b");
 }
 
-/// `hash_equals` naming the app itself compares a digest with itself (and a ping has none): the run
-/// fails with "SHA-256 equals p's — [] vs []" instead of the file being refused.
+/// `hash_equals` naming the app itself compared a digest with itself (and a ping has none): the run
+/// failed with "SHA-256 equals p's — [] vs []" instead of the file being refused.
 #[test]
 fn hash_equals_naming_its_own_app_is_refused() {
     let text = format!(
@@ -87,7 +87,7 @@ fn hash_equals_naming_its_own_app_is_refused() {
 /// the second silently overwrote the first ("wrote .../x-h_1.pcapng" twice, one file left).
 #[test]
 fn captures_of_two_hosts_never_share_a_file() {
-    let dir = common::temp_dir("review-s-collide");
+    let dir = common::temp_dir("input-probes-collide");
     let path = dir.join("x.toml");
     let text = "name = \"x\"\nduration = \"1s\"\n[[host]]\nname = \"h 1\"\nip = \"10.0.0.1/24\"\n[[host]]\nname = \"h_1\"\nip = \"10.0.0.2/24\"\n[[link]]\na = \"h 1\"\nb = \"h_1\"\n";
     std::fs::write(&path, text).expect("write");

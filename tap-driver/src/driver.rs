@@ -967,7 +967,7 @@ mod tests {
         dl.expire_and_recheck(Instant::now()).unwrap();
     }
 
-    /// Review F: a blocking call through the loop's request channel, turning the loop until it is answered.
+    /// A blocking call through the loop's request channel, turning the loop until it is answered.
     fn call_and_drive<L: Link>(
         dl: &mut DriverLoop<L>,
         tx: &mpsc::Sender<crate::handle::Request>,
@@ -985,11 +985,10 @@ mod tests {
         }
     }
 
-    /// Review F: the driver keeps a `gone` entry for every handle the stack releases "until the application
-    /// closes it" (driver.rs:205), but the stack reports `Closed` for a connection the application already
-    /// closed (LAST-ACK acknowledged, TIME-WAIT entered after `TcpClose`): that entry is inserted after the
-    /// close and never removed. A long-running server built on the façade (thread per connection, each stream
-    /// dropped when done) grows `gone` by one entry per connection, forever.
+    /// The driver keeps a `gone` entry for every handle the stack releases until the application closes it, but
+    /// the stack reports `Closed` for a connection the application already closed (LAST-ACK acknowledged,
+    /// TIME-WAIT entered after `TcpClose`): that entry was inserted after the close and never removed, so a
+    /// long-running server built on the façade grew `gone` by one entry per connection, forever.
     #[test]
     fn closed_connections_leave_no_gone_entries() {
         use crate::handle::{Request, Shown};

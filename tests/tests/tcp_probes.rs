@@ -31,9 +31,9 @@ fn inject_with_raw_options(p: &mut Pair, seg: &synack::wire::TcpRepr<'_>, raw: [
 /// `tcp_parse_options`: a malformed option is never a reason to throw away the segment. Linux skips a known
 /// option whose length is wrong for its kind (SACK with no block, window scale of length 2) and stops parsing
 /// at a "silly" length (< 2) or one that runs past the header, then processes the segment (its data, ACK,
-/// FIN, RST) normally. synack's `TcpOptions::parse` returns `Err(BadOption)` and the whole segment is dropped
-/// as malformed: its data is lost, and a peer (or middlebox) that keeps putting the odd option on its
-/// retransmissions stalls the connection.
+/// FIN, RST) normally. synack's `TcpOptions::parse` returned `Err(BadOption)` and the whole segment was dropped
+/// as malformed: its data was lost, and a peer (or middlebox) that kept putting the odd option on its
+/// retransmissions stalled the connection.
 #[test]
 fn segment_with_a_malformed_option_is_still_processed() {
     let mut p = Pair::new(7001);
@@ -82,10 +82,10 @@ fn read_all(p: &mut Pair, sock: SocketHandle) -> usize {
 /// RFC 7323 §4.3 / §5.3 R3 with RFC 5961: TS.Recent must only be taken from a segment that is accepted. Linux
 /// updates it in `tcp_ack` ("ts_recent update must be made after we are sure that the packet is in window"),
 /// i.e. after `tcp_validate_incoming` has challenged any SYN or non-exact RST and after the ACK was found
-/// acceptable. synack calls `update_recent` right after the sequence check, before the RST, SYN and ACK
+/// acceptable. synack called `update_recent` right after the sequence check, before the RST, SYN and ACK
 /// steps: a SYN at RCV.NXT (answered by a challenge ACK and otherwise ignored) or a segment acknowledging
-/// data never sent, carrying a TSval far in the future, becomes TS.Recent. Every genuine segment from the
-/// peer then fails PAWS and the connection is dead, though the injected segment itself was rejected.
+/// data never sent, carrying a TSval far in the future, became TS.Recent. Every genuine segment from the
+/// peer then failed PAWS and the connection was dead, though the injected segment itself was rejected.
 #[test]
 fn a_challenged_syn_does_not_poison_ts_recent() {
     let mut failures = Vec::new();
@@ -119,9 +119,9 @@ fn a_challenged_syn_does_not_poison_ts_recent() {
 /// RFC 9293 §3.5 figure 7 (simultaneous open): "6. ESTABLISHED <-- <SEQ=300><ACK=101><CTL=SYN,ACK>". Linux since
 /// 6.11 (commit 23e89e8ee7be, "tcp: Don't drop SYN+ACK for simultaneous connect()", `tcp_validate_incoming`:
 /// `sk_state == TCP_SYN_RECV && th->ack && seq + 1 == end_seq && seq + 1 == rcv_nxt && ack_seq == snd_nxt`
-/// → `goto pass`) takes the peer's SYN-ACK in SYN-RECEIVED as completing the handshake. synack treats it as an
-/// old duplicate (SEG.SEQ = RCV.NXT - 1 fails the acceptability test), answers with a bare ACK and stays in
-/// SYN-RECEIVED until the peer's next ACK: one extra round trip, and the connection is not usable in between.
+/// → `goto pass`) takes the peer's SYN-ACK in SYN-RECEIVED as completing the handshake. synack treated it as an
+/// old duplicate (SEG.SEQ = RCV.NXT - 1 fails the acceptability test), answered with a bare ACK and stayed in
+/// SYN-RECEIVED until the peer's next ACK: one extra round trip, and the connection was not usable in between.
 #[test]
 fn simultaneous_open_syn_ack_in_syn_received_establishes() {
     let mut p = Pair::new(7003);

@@ -626,7 +626,7 @@ impl App for Servers {
     }
 }
 
-/// Review F: the built-in HTTP server (this app, as `synack-tap http` runs it) against HTTP/1.1 clients, over two
+/// The built-in HTTP server (this app, as `synack-tap http` runs it) against HTTP/1.1 clients, over two
 /// drivers joined by a socket pair (no root needed).
 #[cfg(test)]
 mod http_conformance {
@@ -754,8 +754,8 @@ mod http_conformance {
     }
 
     /// RFC 9110 §5.4: fields larger than the server wishes to process MUST get a 4xx (431, RFC 6585 §5); RFC 9112
-    /// §3: a request target too long MUST get 414. The server resets the connection instead: the client sees
-    /// "connection reset by peer" and no answer.
+    /// §3: a request target too long MUST get 414. The server used to reset the connection instead: the client
+    /// saw "connection reset by peer" and no answer.
     #[test]
     fn http_oversized_head_gets_a_4xx_not_a_reset() {
         let (c, _s, _rx) = http_server();
