@@ -155,3 +155,31 @@ fn a_corrupt_fault_beyond_its_frame_is_not_counted() {
     assert!(String::from_utf8_lossy(&decoded.stdout).contains("lies beyond this 98-byte frame"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An expectation's `within` past the end of the run was taken (it could only ever mean "complete").
+#[test]
+fn a_within_past_the_end_of_the_run_is_refused() {
+    let hosts = HOSTS.replacen("name = \"x\"\n", "name = \"x\"\nduration = \"5s\"\n", 1);
+    let apps = "[[app]]\nname = \"p\"\nhost = \"a\"\nkind = \"ping\"\ndst = \"b\"\n[[expect]]\napp = \"p\"\nwithin = \"10s\"\n";
+    check(&error(&format!("{hosts}{apps}")), 19, "expect[0].within");
+}
+
+/// A sender's goodput counted the bytes it handed its stack: a transfer the run cut short showed more than its
+/// 10 Mbit/s link carries (10.27 Mbit/s; its sink 9.52). It counts what the peer acknowledged.
+#[test]
+fn a_senders_goodput_never_exceeds_its_link() {
+    let dir = common::temp_dir("input-probes-goodput");
+    let path = dir.join("g.toml");
+    let text = "name = \"g\"\nduration = \"2s\"\n[[host]]\nname = \"a\"\nip = \"10.0.0.1/24\"\n[[host]]\nname = \"b\"\nip = \"10.0.0.2/24\"\n[[link]]\na = \"a\"\nb = \"b\"\ndelay = \"10ms\"\nrate = \"10Mbit\"\n[[app]]\nname = \"sink\"\nhost = \"b\"\nkind = \"tcp_sink\"\n[[app]]\nname = \"bulk\"\nhost = \"a\"\nkind = \"tcp_bulk\"\ndst = \"b\"\nbytes = 100000000\n";
+    std::fs::write(&path, text).expect("write");
+    let out = sim().arg("run").arg(&path).output().expect("runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let rates: Vec<f64> = stdout
+        .lines()
+        .filter_map(|l| l.split("goodput ").nth(1))
+        .filter_map(|r| r.split_whitespace().next().and_then(|v| v.parse().ok()))
+        .collect();
+    assert_eq!(rates.len(), 2, "{stdout}");
+    assert!(rates.iter().all(|&r| r > 5.0 && r <= 10.0), "goodputs {rates:?} over a 10 Mbit/s link: {stdout}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
