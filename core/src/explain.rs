@@ -19,6 +19,8 @@ pub enum Why {
     Connect,
     /// Our SYN-ACK: a SYN arrived for a listener.
     SynAck,
+    /// Our SYN-ACK in a simultaneous open: the peer's SYN crossed ours (RFC 9293 §3.5).
+    SimultaneousOpen,
     /// A SYN or SYN-ACK sent again after its timer (of `rto_ms` milliseconds) expired.
     HandshakeRetransmit { attempt: u32, rto_ms: u32 },
     /// New data, first transmission.
@@ -119,6 +121,7 @@ impl fmt::Display for Why {
         match self {
             Why::Connect => write!(f, "SYN (connect)"),
             Why::SynAck => write!(f, "SYN-ACK (SYN for a listener)"),
+            Why::SimultaneousOpen => write!(f, "SYN-ACK (simultaneous open)"),
             Why::HandshakeRetransmit { attempt, rto_ms } => {
                 write!(f, "handshake retransmission #{attempt} (RTO {})", Rto(*rto_ms))
             }

@@ -12,7 +12,11 @@ use crate::wire::TcpFlags;
 impl Tcb {
     /// Sends our SYN (SYN-SENT) or SYN-ACK (SYN-RECEIVED) from ISS, with the ECN flags of RFC 3168 §6.1.1.
     pub(crate) fn send_syn(&mut self, now: Instant, fx: &mut Effects) {
-        let why = if self.state == TcpState::SynSent { Why::Connect } else { Why::SynAck };
+        let why = match self.state {
+            TcpState::SynSent => Why::Connect,
+            _ if !self.owner.passive() => Why::SimultaneousOpen,
+            _ => Why::SynAck,
+        };
         self.send_syn_because(now, why, fx);
     }
 
