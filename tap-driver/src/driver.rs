@@ -992,15 +992,7 @@ mod tests {
     #[test]
     fn closed_connections_leave_no_gone_entries() {
         use crate::handle::{Request, Shown};
-        let cfg = |last: u8| DriverConfig {
-            stack: synack::Config {
-                mac: synack::wire::EthernetAddress([0x02, 0, 0, 0, 0, last]),
-                ipv4: format!("10.99.0.{last}/24").parse().unwrap(),
-                seed: u64::from(last),
-                ..synack::Config::default()
-            },
-            ..DriverConfig::default()
-        };
+        let cfg = crate::PairLink::host_config;
         let (a, b) = crate::PairLink::pair().unwrap();
         let peer = crate::Driver::start(b, cfg(2)).unwrap();
         let listener = crate::TcpListener::bind(&peer.handle(), "0.0.0.0:80".parse().unwrap()).unwrap();

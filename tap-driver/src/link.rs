@@ -36,6 +36,20 @@ impl PairLink {
         b.set_nonblocking(true)?;
         Ok((PairLink { sock: a, name: "pair-a".into() }, PairLink { sock: b, name: "pair-b".into() }))
     }
+
+    /// A driver configuration for host `host` (1..=254) on the link a pair forms: MAC `02:00:00:00:00:host`,
+    /// address `10.99.0.host/24`, seeded with `host`; the rest as [`DriverConfig::default`].
+    pub fn host_config(host: u8) -> crate::DriverConfig {
+        crate::DriverConfig {
+            stack: synack::Config {
+                mac: synack::wire::EthernetAddress([0x02, 0, 0, 0, 0, host]),
+                ipv4: synack::Ipv4Cidr::new(std::net::Ipv4Addr::new(10, 99, 0, host), 24).expect("a /24 prefix"),
+                seed: u64::from(host),
+                ..synack::Config::default()
+            },
+            ..crate::DriverConfig::default()
+        }
+    }
 }
 
 impl AsRawFd for PairLink {

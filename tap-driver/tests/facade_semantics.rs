@@ -4,24 +4,11 @@
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, SocketAddr};
 use std::time::{Duration, Instant};
-use synack::wire::EthernetAddress;
-use synack_tap::{Driver, DriverConfig, PairLink, TcpListener, TcpStream, UdpSocket};
-
-fn config(last: u8) -> DriverConfig {
-    DriverConfig {
-        stack: synack::Config {
-            mac: EthernetAddress([0x02, 0, 0, 0, 0, last]),
-            ipv4: format!("10.99.0.{last}/24").parse().unwrap(),
-            seed: u64::from(last),
-            ..synack::Config::default()
-        },
-        ..DriverConfig::default()
-    }
-}
+use synack_tap::{Driver, PairLink, TcpListener, TcpStream, UdpSocket};
 
 fn two_drivers() -> (Driver, Driver) {
     let (a, b) = PairLink::pair().unwrap();
-    (Driver::start(a, config(1)).unwrap(), Driver::start(b, config(2)).unwrap())
+    (Driver::start(a, PairLink::host_config(1)).unwrap(), Driver::start(b, PairLink::host_config(2)).unwrap())
 }
 
 fn addr(s: &str) -> SocketAddr {

@@ -3,20 +3,10 @@
 use std::io::{Read, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
-use synack::wire::EthernetAddress;
 use synack_tap::{Driver, DriverConfig, Impairments, PairLink, TcpListener, TcpStream, UdpSocket};
 
 fn config(last: u8, impair: Impairments) -> DriverConfig {
-    DriverConfig {
-        stack: synack::Config {
-            mac: EthernetAddress([0x02, 0, 0, 0, 0, last]),
-            ipv4: format!("10.99.0.{last}/24").parse().unwrap(),
-            seed: u64::from(last),
-            ..synack::Config::default()
-        },
-        impair,
-        ..DriverConfig::default()
-    }
+    DriverConfig { impair, ..PairLink::host_config(last) }
 }
 
 fn two_drivers(impair: Impairments) -> (Driver, Driver) {

@@ -632,24 +632,13 @@ impl App for Servers {
 mod http_conformance {
     use super::*;
     use std::io::{Read, Write};
-    use synack_tap::{Driver, DriverConfig, PairLink, TcpStream};
-
-    fn config(last: u8) -> DriverConfig {
-        DriverConfig {
-            stack: synack::Config {
-                mac: synack::wire::EthernetAddress([0x02, 0, 0, 0, 0, last]),
-                ipv4: format!("10.99.0.{last}/24").parse().unwrap(),
-                seed: u64::from(last),
-                ..synack::Config::default()
-            },
-            ..DriverConfig::default()
-        }
-    }
+    use synack_tap::{Driver, PairLink, TcpStream};
 
     /// A client driver and a server driver running the HTTP service on port 80.
     fn http_server() -> (Driver, Driver, mpsc::Receiver<Outcome>) {
         let (a, b) = PairLink::pair().unwrap();
-        let (client, server) = (Driver::start(a, config(1)).unwrap(), Driver::start(b, config(2)).unwrap());
+        let (client, server) =
+            (Driver::start(a, PairLink::host_config(1)).unwrap(), Driver::start(b, PairLink::host_config(2)).unwrap());
         let opts = Options {
             ip: Ipv4Addr::new(10, 99, 0, 2),
             limit: None,
