@@ -320,11 +320,13 @@ fn hostile_and_stray_answers_are_counted_and_change_nothing() {
     assert!(dhcp_sent(&outs).iter().any(|(m, ..)| m.message_type == T::Discover && m.xid != discover.xid));
 }
 
+/// Also RFC 2131 §4.4.1 table 5: a DHCPDECLINE's 'secs' is 0 (only DISCOVER, REQUEST and INFORM count seconds);
+/// the offer comes 3 s after the DISCOVER, and synack filled in those 3 s.
 #[test]
 fn an_address_someone_else_answers_arp_for_is_declined() {
     let mut s = stack(DhcpConfig::default());
     let discover = dhcp_sent(&run_until(&mut s, Instant::ZERO)).remove(0).0;
-    let t = Instant::from_millis(10);
+    let t = Instant::from_secs(3);
     let request = dhcp_sent(&deliver(&mut s, &answer(&discover, T::Offer, 600), Ipv4Addr::BROADCAST, t)).remove(0).0;
     let outs = deliver(&mut s, &answer(&request, T::Ack, 600), Ipv4Addr::BROADCAST, t);
     // An ARP probe for the address, from 0.0.0.0, and no event yet.
@@ -350,6 +352,7 @@ fn an_address_someone_else_answers_arp_for_is_declined() {
     assert_eq!(events(&outs), [DhcpEvent::Declined { address: OFFERED, by: other }]);
     let sent = dhcp_sent(&outs);
     assert!(matches!(&sent[..], [(m, ..)] if m.message_type == T::Decline && m.requested_ip == Some(OFFERED)));
+    assert_eq!(sent[0].0.secs, 0, "3 s after the DISCOVER, a DECLINE still says 0");
     assert_eq!(s.config().ipv4.addr(), Ipv4Addr::UNSPECIFIED);
     // Ten seconds later, a fresh DISCOVER.
     assert!(dhcp_sent(&run_until(&mut s, t + Duration::from_millis(10_099))).is_empty());
@@ -391,4 +394,27 @@ fn every_request_for_an_offer_carries_the_discovers_secs() {
     for (kind, value) in &secs {
         assert_eq!((*kind, *value), (T::Request, discover.secs), "every REQUEST carries the DISCOVER's secs: {secs:?}");
     }
+}
+
+/// RFC 2131 §4.4.5: "if the client receives no response to its DHCPREQUEST message, the client SHOULD wait
+/// one-half of the remaining time until T2 (in RENEWING state) ... down to a minimum of 60 seconds, before
+/// retransmitting". With a 600 s lease (T1 300 s, T2 525 s) that is REQUESTs at 300, 412.5 and 472.5 s: two
+/// retransmissions before T2. synack's floor was `retransmit_initial` (4 s by default), so it sent REQUESTs
+/// 28, 14, 7, 3.5 and 4 s apart as T2 approached.
+#[test]
+fn renewing_retransmissions_are_at_least_60_s_apart() {
+    let (mut s, _) = acquire(600);
+    let lease = s.dhcp_lease().expect("bound").clone();
+    assert_eq!(lease.rebind_at, lease.obtained + Duration::from_millis(525_000));
+    // The server never answers the renewal; count the retransmissions before T2.
+    let outs = run_until(&mut s, lease.rebind_at - Duration::from_millis(1));
+    let retries: Vec<Duration> = events(&outs)
+        .iter()
+        .filter_map(|e| match e {
+            DhcpEvent::Retrying { message: T::Request, next_in, .. } => Some(*next_in),
+            _ => None,
+        })
+        .collect();
+    let n = retries.len();
+    assert!(n <= 2, "{n} REQUEST retransmissions while RENEWING (RFC 2131: 2), next_in {retries:?}");
 }
