@@ -41,6 +41,12 @@ pub struct AckSample {
     /// The highest sequence number sent so far (SND.NXT; after a timeout rewound SND.NXT, the highest it
     /// reached): HyStart++ ends a round when this, as it stood at the round's start, is acknowledged.
     pub snd_max: SeqNum,
+    /// The congestion window, not the application or the peer's window, limited sending in the current window
+    /// of data; in slow start, also while the window is under twice the largest flight of that window (Linux's
+    /// `tcp_is_cwnd_limited`). When false the window was not used, and RFC 9438 §5.8 (RFC 7661 for Reno) says
+    /// not to grow it: the built-in algorithms leave it as it is, so a window earned by nothing is never spent
+    /// later as a line-rate burst.
+    pub cwnd_limited: bool,
 }
 
 /// A congestion control algorithm for one connection. All sizes are in bytes.
@@ -171,7 +177,63 @@ impl Tcb {
     /// What the congestion controller hears of an ACK of `acked` new bytes up to `ack`, arriving at `now`, which
     /// measured the round trip `rtt` (`Tcb::sample_rtt`).
     pub(crate) fn ack_sample(&self, ack: SeqNum, acked: usize, rtt: Option<Duration>, now: Instant) -> AckSample {
-        AckSample { acked, mss: self.opts.mss(), now, srtt: self.rtt.srtt(), rtt, ack, snd_max: self.snd.max() }
+        let cwnd_limited = self.window_use.cwnd_limited(self.cc.cwnd(), self.cc.ssthresh());
+        AckSample {
+            acked,
+            mss: self.opts.mss(),
+            now,
+            srtt: self.rtt.srtt(),
+            rtt,
+            ack,
+            snd_max: self.snd.max(),
+            cwnd_limited,
+        }
+    }
+}
+
+/// How much of the congestion window the connection used in its current window of data, as Linux's
+/// `tcp_cwnd_validate` keeps it: whether the window ever stopped sending, and the largest flight. A window of
+/// data ends when everything sent at its start is acknowledged; the next send starts the next one.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct WindowUse {
+    /// The largest flight in bytes (low 31 bits: a flight is within the peer's window, at most 65,535 << 14),
+    /// and in the top bit whether the congestion window limited sending.
+    peak: u32,
+    /// The window of data ends when SND.UNA reaches this (Linux's `cwnd_usage_seq`).
+    end: SeqNum,
+}
+
+impl WindowUse {
+    const LIMITED: u32 = 1 << 31;
+
+    pub(crate) fn new(iss: SeqNum) -> WindowUse {
+        WindowUse { peak: 0, end: iss }
+    }
+
+    fn limited(&self) -> bool {
+        self.peak & Self::LIMITED != 0
+    }
+
+    fn peak_flight(&self) -> usize {
+        (self.peak & !Self::LIMITED) as usize
+    }
+
+    /// A round of sending ended with `flight` bytes out, from SND.UNA `una` to SND.NXT `nxt`; `limited`: the
+    /// congestion window has no room for another full segment. A new window of data starts when the last one
+    /// was acknowledged or the window limited this round; otherwise only a larger flight is remembered.
+    pub(crate) fn on_sent(&mut self, limited: bool, flight: usize, una: SeqNum, nxt: SeqNum) {
+        if una >= self.end || limited || (!self.limited() && flight > self.peak_flight()) {
+            let flight = flight.min((Self::LIMITED - 1) as usize) as u32;
+            self.peak = flight | if limited { Self::LIMITED } else { 0 };
+            self.end = nxt;
+        }
+    }
+
+    /// Linux's `tcp_is_cwnd_limited`: the window limited sending in the current window of data, or, in slow
+    /// start (`cwnd` below `ssthresh`), it is still under twice the largest flight (slow start doubles what
+    /// was actually sent).
+    pub(crate) fn cwnd_limited(&self, cwnd: usize, ssthresh: usize) -> bool {
+        self.limited() || (cwnd < ssthresh && cwnd < 2 * self.peak_flight())
     }
 }
 

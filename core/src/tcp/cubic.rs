@@ -59,11 +59,22 @@ struct Curve {
     cwnd_acc: u128,
     /// The same for W_est.
     est_acc: u128,
+    /// Since when the application, not the window, has limited sending in this epoch: that time does not count
+    /// in t (RFC 9438 §5.8), so the epoch's start moves by it when the window is used again.
+    app_limited_since: Option<Instant>,
 }
 
 impl Curve {
-    const FRESH: Curve =
-        Curve { w_max: 0, w_last_max: 0, epoch_start: None, k_ms: 0, w_est: 0, cwnd_acc: 0, est_acc: 0 };
+    const FRESH: Curve = Curve {
+        w_max: 0,
+        w_last_max: 0,
+        epoch_start: None,
+        k_ms: 0,
+        w_est: 0,
+        cwnd_acc: 0,
+        est_acc: 0,
+        app_limited_since: None,
+    };
 }
 
 /// What a connection without its curve yet reads.
@@ -109,6 +120,7 @@ impl Cubic {
         };
         c.w_last_max = cwnd;
         c.epoch_start = None;
+        c.app_limited_since = None;
         c.cwnd_acc = 0;
         c.est_acc = 0;
         self.ssthresh = (cwnd * BETA_NUM / BETA_DEN).max(2 * mss);
@@ -170,6 +182,21 @@ impl CongestionControl for Cubic {
         self.ssthresh
     }
     fn on_ack(&mut self, ack: &AckSample) {
+        if !ack.cwnd_limited {
+            // RFC 9438 §5.8: the window does not grow while the application limits the flow, and the time it
+            // does is left out of the curve's t.
+            if let Some(c) = self.curve.as_deref_mut() {
+                if c.epoch_start.is_some() && c.app_limited_since.is_none() {
+                    c.app_limited_since = Some(ack.now);
+                }
+            }
+            return;
+        }
+        if let Some(c) = self.curve.as_deref_mut() {
+            if let (Some(since), Some(start)) = (c.app_limited_since.take(), c.epoch_start.as_mut()) {
+                *start = *start + ack.now.saturating_duration_since(since);
+            }
+        }
         let first_slow_start = self.ssthresh == usize::MAX;
         let left = slow_start(&mut self.cwnd, &mut self.ssthresh, Some(&mut self.hystart), ack);
         if first_slow_start && self.ssthresh != usize::MAX {
@@ -212,6 +239,7 @@ impl CongestionControl for Cubic {
         (self.cwnd, self.ssthresh) = (cwnd, ssthresh);
         if let Some(c) = &mut self.curve {
             c.epoch_start = None; // a fresh curve has no epoch either
+            c.app_limited_since = None;
         }
     }
 }
@@ -233,6 +261,7 @@ mod tests {
             rtt: None,
             ack: SeqNum(0),
             snd_max: SeqNum(0),
+            cwnd_limited: true,
         }
     }
 
@@ -269,6 +298,29 @@ mod tests {
         c.cwnd = c.ssthresh; // slow start reached ssthresh
         c.on_ack(&ack(MSS, 1_000, 0));
         assert_eq!(c.view().k_ms, 0, "the curve's plateau is here, not at the old W_max");
+    }
+
+    /// RFC 9438 §5.8: while the application limits the flow the window does not grow, and that time is left
+    /// out of the curve's t: a flow that idled at the application for 5 s resumes on the curve where it left.
+    #[test]
+    fn time_limited_by_the_application_does_not_count_in_the_curve() {
+        let run = |pause_ms: u64| {
+            let mut c = Cubic::new(MSS);
+            c.cwnd = 100 * MSS;
+            c.on_enter_recovery(100 * MSS, MSS);
+            c.cwnd = c.ssthresh;
+            c.on_ack(&ack(MSS, 1_000, 100)); // the epoch starts at 1 s
+            let before = c.cwnd();
+            for t in (1_100..1_100 + pause_ms).step_by(100) {
+                c.on_ack(&AckSample { cwnd_limited: false, ..ack(MSS, t, 100) });
+            }
+            assert_eq!(c.cwnd(), before, "no growth while application-limited");
+            c.on_ack(&ack(MSS, 1_100 + pause_ms, 100));
+            (c.cwnd(), c.view().epoch_start)
+        };
+        let (cwnd, start) = run(5_000);
+        assert_eq!(start, Some(Instant::from_millis(1_000 + 5_000)), "the epoch moved by the pause");
+        assert_eq!(cwnd, run(0).0, "the same window as without the pause");
     }
 
     #[test]

@@ -271,6 +271,7 @@ mod tests {
                 rtt,
                 ack: SeqNum(self.acked),
                 snd_max: SeqNum(self.sent),
+                cwnd_limited: true,
             };
             let left = self.h.slow_start(&mut self.cwnd, &mut self.ssthresh, &sample);
             self.sent = SeqNum(self.sent).max(SeqNum(self.acked.wrapping_add(self.cwnd as u32))).0;

@@ -46,6 +46,9 @@ impl CongestionControl for NewReno {
         self.ssthresh
     }
     fn on_ack(&mut self, ack: &AckSample) {
+        if !ack.cwnd_limited {
+            return; // RFC 7661 / RFC 9438 §5.8: an unused window does not grow
+        }
         let Some(acked) = slow_start(&mut self.cwnd, &mut self.ssthresh, Some(&mut self.hystart), ack) else {
             return;
         };
@@ -91,7 +94,16 @@ mod tests {
 
     fn ack(acked: usize) -> AckSample {
         let (ack, snd_max) = (SeqNum(0), SeqNum(0));
-        AckSample { acked, mss: MSS, now: crate::time::Instant::ZERO, srtt: None, rtt: None, ack, snd_max }
+        AckSample {
+            acked,
+            mss: MSS,
+            now: crate::time::Instant::ZERO,
+            srtt: None,
+            rtt: None,
+            ack,
+            snd_max,
+            cwnd_limited: true,
+        }
     }
 
     #[test]
@@ -113,6 +125,22 @@ mod tests {
         assert_eq!(c.cwnd(), 6 * MSS);
         c.on_ack(&ack(MSS));
         assert_eq!(c.cwnd(), 7 * MSS);
+    }
+
+    /// RFC 7661 / RFC 9438 §5.8: ACKs of a flow the application limits leave the window where it is, in slow
+    /// start and in congestion avoidance.
+    #[test]
+    fn an_unused_window_does_not_grow() {
+        let mut c = NewReno::new(MSS);
+        let idle = AckSample { cwnd_limited: false, ..ack(5 * MSS) };
+        c.on_ack(&idle);
+        assert_eq!(c.cwnd(), 10 * MSS);
+        c.on_timeout(12 * MSS, MSS);
+        c.resume(8 * MSS, 6 * MSS);
+        for _ in 0..20 {
+            c.on_ack(&idle);
+        }
+        assert_eq!(c.cwnd(), 8 * MSS);
     }
 
     #[test]

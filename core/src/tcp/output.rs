@@ -137,6 +137,11 @@ impl Tcb {
                 break;
             }
         }
+        let flight = self.snd.flight();
+        let cwnd_limited = flight + self.opts.mss() > self.cc.cwnd();
+        if sent_any || cwnd_limited {
+            self.window_use.on_sent(cwnd_limited, flight, self.snd.una(), self.snd.nxt());
+        }
         if sent_any {
             // Once for the whole burst: only the state after its last segment decides the probe's time.
             self.arm_tail_loss_probe(now);
