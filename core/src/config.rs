@@ -244,11 +244,15 @@ impl Default for ArpConfig {
     }
 }
 
-/// IPv4 fragment reassembly bounds (RFC 791, RFC 815). Defaults follow Linux's `ipfrag_*`.
+/// Fragment reassembly bounds (RFC 791, RFC 815, RFC 8200 §4.5). Defaults follow Linux's `ipfrag_*` and
+/// `ip6frag_*`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ReassemblyConfig {
-    /// A datagram not completed within this time is dropped (ICMP time exceeded is sent if we saw its head).
+    /// An IPv4 datagram not completed within this time is dropped (ICMP time exceeded is sent if we saw its
+    /// head). 30 s, as Linux's `ipfrag_time`.
     pub timeout: Duration,
+    /// The same for an IPv6 packet: 60 s (RFC 8200 §4.5, Linux's `ip6frag_time`).
+    pub timeout_ipv6: Duration,
     /// Payload bytes held across all incomplete datagrams; the oldest are evicted beyond it.
     pub max_bytes: usize,
     /// Incomplete datagrams held at once; the oldest is evicted beyond it.
@@ -257,7 +261,12 @@ pub struct ReassemblyConfig {
 
 impl Default for ReassemblyConfig {
     fn default() -> Self {
-        ReassemblyConfig { timeout: Duration::from_secs(30), max_bytes: 4 << 20, max_datagrams: 256 }
+        ReassemblyConfig {
+            timeout: Duration::from_secs(30),
+            timeout_ipv6: Duration::from_secs(60),
+            max_bytes: 4 << 20,
+            max_datagrams: 256,
+        }
     }
 }
 

@@ -8,7 +8,7 @@ use crate::stack::Stack;
 use crate::stats::{DropReason, Layer};
 use crate::tcp::ErrorReport;
 use crate::time::Instant;
-use crate::wire::{DstUnreachable, Icmpv4Packet, Icmpv4Repr, IpProtocol, QuotedDatagram, TimeExceeded};
+use crate::wire::{DstUnreachable, Icmpv4Packet, Icmpv4Repr, IpProtocol, Ipv4Packet, QuotedDatagram, TimeExceeded};
 use core::net::{IpAddr, SocketAddr};
 use std::collections::{BTreeMap, VecDeque};
 
@@ -92,15 +92,20 @@ impl Stack {
                 let reply = Icmpv4Repr::EchoReply { ident, seq_no, data };
                 // The reply carries the request's code, as Linux's (0 but for odd probes).
                 let code = Icmpv4Packet::new_unchecked(rx.payload).msg_code();
-                let sent =
-                    self.send_ipv4(rx.src_v4(), IpProtocol::Icmp, reply.buffer_len(), None, None, now, out, |b| {
-                        let mut packet = Icmpv4Packet::new_unchecked(b);
-                        reply.emit(&mut packet);
-                        if code != 0 {
-                            packet.set_msg_code(code);
-                            packet.fill_checksum();
-                        }
-                    });
+                // Record Route and Timestamp come back updated (RFC 1122 §3.2.2.6, `ping -R`, `ping -T`); the
+                // stamp is the stack's clock in ms with the high bit set (RFC 791: not time since midnight UT).
+                let request = Ipv4Packet::new_unchecked(rx.header);
+                let stamp = (now.as_nanos() / 1_000_000 % 86_400_000) as u32 | 0x8000_0000;
+                let options = crate::wire::ipv4::echo_options(request.options(), self.config.ipv4.addr(), stamp);
+                let (dst, len) = (rx.src_v4(), reply.buffer_len());
+                let sent = self.send_ipv4_with_options(dst, IpProtocol::Icmp, &options, len, now, out, |b| {
+                    let mut packet = Icmpv4Packet::new_unchecked(b);
+                    reply.emit(&mut packet);
+                    if code != 0 {
+                        packet.set_msg_code(code);
+                        packet.fill_checksum();
+                    }
+                });
                 match sent {
                     Ok(()) => self.stats.icmp_echo_replies_sent += 1,
                     // A reassembled request larger than our MTU: we never fragment, so no reply can be sent.
@@ -139,6 +144,14 @@ impl Stack {
         let Some(q) = quoted.filter(|q| q.src_addr() == self.config.ipv4.addr()) else {
             return self.drop_frame(DropReason::IcmpUnhandled);
         };
+        // RFC 1191 §3: the host MUST lower its path MTU estimate, for every datagram to that destination (UDP
+        // and ICMP datagrams larger than it are then fragmented, as Linux's `__ip_rt_update_pmtu` makes them).
+        if let UnreachableReason::DstUnreachable { code: 4, next_hop_mtu } = reason {
+            if crate::api::usable_path_mtu(next_hop_mtu) {
+                let mtu = usize::from(next_hop_mtu);
+                self.ipv4_path_mtu.lower(q.dst_addr(), mtu, now, self.config.mtu);
+            }
+        }
         let target = match q.protocol() {
             IpProtocol::Udp => q.src_port().and_then(|src_port| {
                 let sock = self.udp.by_port(q.src_addr().into(), src_port)?;

@@ -124,9 +124,13 @@ impl Stack {
     }
 
     /// Largest payload of one unfragmented datagram to `dst`.
+    #[inline]
     pub(crate) fn max_ip_payload(&self, dst: IpAddr) -> usize {
         match dst {
-            IpAddr::V4(_) => self.config.mtu - crate::wire::ipv4::HEADER_LEN,
+            IpAddr::V4(_) if self.ipv4_path_mtu.is_empty() => self.config.mtu - crate::wire::ipv4::HEADER_LEN,
+            IpAddr::V4(v4) => {
+                self.ipv4_path_mtu.get(v4, self.clock.now(), self.config.mtu) - crate::wire::ipv4::HEADER_LEN
+            }
             IpAddr::V6(v6) => self.ipv6_path_mtu(v6) - crate::wire::ipv6::HEADER_LEN,
         }
     }

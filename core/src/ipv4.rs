@@ -118,27 +118,60 @@ impl Stack {
         if payload_len > max {
             // Larger than the link: fragments without DF (RFC 791).
             let whole = crate::ip::whole_for_fragments(dst.into(), protocol, payload_len, max, fill)?;
-            return self.send_ipv4_fragments(hop, dst, protocol, &whole, owner, port, now, out);
+            return self.send_ipv4_fragments(hop, dst, protocol, &whole, max, owner, port, now, out);
         }
+        let src_addr = self.config.ipv4.addr();
         let ip = Ipv4Repr {
-            src_addr: self.config.ipv4.addr(),
+            src_addr,
             dst_addr: dst,
             protocol,
             payload_len,
             ttl: self.config.ttl,
-            ident: self.next_ip_ident,
+            ident: self.ip_idents.next(src_addr, dst, protocol),
             // Path MTU discovery (RFC 1191), as Linux: whole datagrams go with DF set.
             dont_frag: true,
             ecn,
         };
-        self.next_ip_ident = self.next_ip_ident.wrapping_add(1);
         let partial = self.config.tx_checksum_offload;
-        self.send_ipv4_frame(hop, &ip, None, partial, owner, port, now, out, fill);
+        self.send_ipv4_frame(hop, &ip, &[], None, partial, owner, port, now, out, fill);
         Ok(())
     }
 
-    /// Sends `whole` (a transport payload too large for the link) as fragments of one datagram: each carries
-    /// as many 8-byte units as fit the MTU, DF clear, the last without More Fragments.
+    /// [`Stack::send_ipv4`] for a datagram that carries IP `options` (whole words; an echo reply's, see
+    /// [`crate::wire::ipv4::echo_options`]). One that would not fit the path whole goes without them: splitting
+    /// options among fragments is not worth it for what is a diagnostic.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn send_ipv4_with_options(
+        &mut self,
+        dst: Ipv4Addr,
+        protocol: IpProtocol,
+        options: &[u8],
+        payload_len: usize,
+        now: Instant,
+        out: &mut Vec<Output>,
+        fill: impl FnOnce(&mut [u8]),
+    ) -> Result<(), CommandError> {
+        if options.is_empty() || options.len() + payload_len > self.max_ip_payload(dst.into()) {
+            return self.send_ipv4(dst, protocol, payload_len, None, None, now, out, fill);
+        }
+        let hop = self.route(dst)?;
+        let src_addr = self.config.ipv4.addr();
+        let ip = Ipv4Repr {
+            src_addr,
+            dst_addr: dst,
+            protocol,
+            payload_len: options.len() + payload_len,
+            ttl: self.config.ttl,
+            ident: self.ip_idents.next(src_addr, dst, protocol),
+            dont_frag: true,
+            ecn: EcnCodepoint::NotEct,
+        };
+        self.send_ipv4_frame(hop, &ip, options, None, false, None, None, now, out, fill);
+        Ok(())
+    }
+
+    /// Sends `whole` (a transport payload too large for the path) as fragments of one datagram: each carries
+    /// as many 8-byte units as fit `max` (the path's payload), DF clear, the last without More Fragments.
     #[allow(clippy::too_many_arguments)]
     fn send_ipv4_fragments(
         &mut self,
@@ -146,14 +179,14 @@ impl Stack {
         dst: Ipv4Addr,
         protocol: IpProtocol,
         whole: &[u8],
+        max: usize,
         owner: Option<SocketHandle>,
         port: Option<u16>,
         now: Instant,
         out: &mut Vec<Output>,
     ) -> Result<(), CommandError> {
-        let piece = (self.config.mtu - HEADER_LEN) & !7;
-        let ident = self.next_ip_ident;
-        self.next_ip_ident = self.next_ip_ident.wrapping_add(1);
+        let piece = max & !7;
+        let ident = self.ip_idents.next(self.config.ipv4.addr(), dst, protocol);
         let why = self.sending_because.take();
         for (i, chunk) in whole.chunks(piece).enumerate() {
             let offset = i * piece;
@@ -171,7 +204,7 @@ impl Stack {
             self.sending_because = why;
             // Offsets stay below 65,535 (the payload is bounded by MAX_DATAGRAM_PAYLOAD).
             let frag = Some((more, offset as u16));
-            self.send_ipv4_frame(hop, &ip, frag, false, owner, port, now, out, |b| b.copy_from_slice(chunk));
+            self.send_ipv4_frame(hop, &ip, &[], frag, false, owner, port, now, out, |b| b.copy_from_slice(chunk));
         }
         self.stats.datagrams_fragmented += 1;
         Ok(())
@@ -184,6 +217,7 @@ impl Stack {
         &mut self,
         hop: NextHop,
         ip: &Ipv4Repr,
+        options: &[u8],
         frag: Option<(bool, u16)>,
         partial: bool,
         owner: Option<SocketHandle>,
@@ -216,6 +250,11 @@ impl Stack {
         EthernetRepr { src_addr: self.config.mac, dst_addr: dst_mac, ethertype: EtherType::Ipv4 }.emit(&mut frame);
         let mut packet = Ipv4Packet::new_unchecked(&mut frame.payload_mut()[..ip_len]);
         ip.emit(&mut packet);
+        if !options.is_empty() {
+            // `ip.payload_len` counts the options (whole words): they follow the fixed header.
+            packet.set_options(options);
+            packet.fill_checksum();
+        }
         if let Some((more, offset)) = frag {
             packet.set_flags_and_frag_offset(false, more, offset);
             packet.set_checksum(0);
@@ -322,6 +361,7 @@ impl Stack {
             more_frags: packet.more_frags(),
             header: packet.header(),
             data: packet.payload(),
+            ecn: repr.ecn,
         };
         if let Some(mut datagram) = self.add_fragment(fragment, now) {
             // The header of the datagram as reassembled, as Linux's `ip_frag_reasm` leaves it (whole length, no
@@ -330,13 +370,14 @@ impl Stack {
             let mut header = Ipv4Packet::new_unchecked(&mut datagram.header[..]);
             header.set_total_len(u16::try_from(total).unwrap_or(u16::MAX));
             header.set_flags_and_frag_offset(false, false, 0);
+            header.set_ecn(datagram.ecn);
             header.fill_checksum();
             let rx = Received {
                 src: src.into(),
                 dst: dst.into(),
                 protocol: repr.protocol,
                 ttl: repr.ttl,
-                ecn: datagram.header.get(1).map_or(EcnCodepoint::NotEct, |b| EcnCodepoint::from_bits(*b)),
+                ecn: datagram.ecn,
                 broadcast,
                 header: &datagram.header,
                 payload: &datagram.payload,

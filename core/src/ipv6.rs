@@ -12,6 +12,7 @@ use crate::ipv4::Received;
 use crate::ndp::cache::AdvertFlags;
 use crate::ndp::host::{NdAction, Ndp, Received as NdReceived};
 use crate::ndp::router::{PrefixInfo, RouterAdvert};
+use crate::path_mtu::PathMtus;
 use crate::reassembly::{Fragment, FragmentKey};
 use crate::stack::Stack;
 use crate::stats::{DropReason, Layer};
@@ -25,7 +26,7 @@ use crate::wire::ndp::NdpRepr;
 use crate::wire::{EcnCodepoint, EtherType, EthernetAddress, EthernetFrame, IpProtocol};
 use core::net::{IpAddr, Ipv6Addr, SocketAddr};
 use core::time::Duration;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 
 /// A packet waiting for neighbour discovery to resolve its next hop.
 #[derive(Debug)]
@@ -37,18 +38,12 @@ pub(crate) struct QueuedPacket {
     why: Option<Why>,
 }
 
-/// Path MTUs remembered per destination (RFC 8201 §5.3): Linux forgets one after 10 minutes, so a path that
-/// grew is found again.
-const PATH_MTU_EXPIRY: Duration = Duration::from_secs(600);
 /// The largest upper-layer packet we send, fragmented or not (the payload length field's reach, less the
 /// Fragment header; no jumbograms).
 pub(crate) const MAX_PACKET_PAYLOAD: usize = 65_535 - ipv6::FRAGMENT_HEADER_LEN;
 
 /// The longest the send fast path trusts one neighbour lookup.
 const FAST_PATH_LIFETIME: Duration = Duration::from_secs(1);
-
-/// Destinations whose path MTU is remembered; the oldest is forgotten beyond it.
-const PATH_MTU_ENTRIES: usize = 256;
 
 /// The IPv6 side of an interface.
 #[derive(Debug)]
@@ -59,7 +54,7 @@ pub(crate) struct Ipv6Host {
     link_mtu: usize,
     hop_limit: u8,
     /// Smaller path MTUs learnt from Packet Too Big, with when they were learnt.
-    path_mtu: BTreeMap<Ipv6Addr, (usize, Instant)>,
+    path_mtu: PathMtus<Ipv6Addr>,
     /// Identification of the next packet we fragment.
     next_frag_ident: u32,
     /// The last on-link destination sent to, its neighbour's MAC, and until when that stands: while the
@@ -106,7 +101,7 @@ impl Ipv6Host {
             config,
             ndp,
             link_mtu: mtu,
-            path_mtu: BTreeMap::new(),
+            path_mtu: PathMtus::new(),
             next_frag_ident,
             fast_path: None,
             assigned: Vec::new(),
@@ -172,11 +167,7 @@ impl Stack {
     /// The largest IPv6 packet toward `dst`: the link MTU, or a smaller path MTU learnt recently.
     pub(crate) fn ipv6_path_mtu(&self, dst: Ipv6Addr) -> usize {
         let Some(host) = self.ip6.as_ref() else { return self.config.mtu };
-        let now = self.clock.now();
-        match host.path_mtu.get(&dst) {
-            Some(&(mtu, at)) if now < at + PATH_MTU_EXPIRY => mtu.min(host.link_mtu),
-            _ => host.link_mtu,
-        }
+        host.path_mtu.get(dst, self.clock.now(), host.link_mtu)
     }
 
     /// Builds an IPv6 packet from `src` to `dst` whose payload `fill` writes and sends it (after neighbour
@@ -598,10 +589,15 @@ impl Stack {
             more_frags: fragment.more_frags,
             header: rx.header,
             data: rx.payload,
+            ecn: rx.ecn,
         };
         let Some(datagram) = self.add_fragment(piece, now) else { return };
         let base = datagram.header.len();
-        let start = WalkStart { first: fragment.next_header, named_at: base - ipv6::FRAGMENT_HEADER_LEN, base };
+        // Only the offset-zero fragment's next header counts (RFC 8200 §4.5): it is the first byte of its
+        // fragment header, the last 8 bytes of the header kept.
+        let named_at = base - ipv6::FRAGMENT_HEADER_LEN;
+        let first = IpProtocol::from(datagram.header[named_at]);
+        let start = WalkStart { first, named_at, base };
         // The reassembled packet's headers are processed as an unfragmented packet's (RFC 8200 §4.5).
         let (protocol, offset) = match ipv6::walk_from(start, &datagram.payload, rx.dst.is_multicast()) {
             Ok(ExtHeaderWalk::Upper { protocol, offset, .. }) => (protocol, offset - base),
@@ -626,6 +622,7 @@ impl Stack {
             header: &datagram.header,
             payload: &datagram.payload[offset..],
             checksum_offloaded: false,
+            ecn: datagram.ecn,
             ..*rx
         };
         self.deliver6(&whole, now, out);
@@ -737,13 +734,8 @@ impl Stack {
         let Ok(q) = QuotedPacket::parse(original) else { return };
         let Some(host) = self.ip6.as_mut() else { return };
         let mtu = usize::try_from(mtu).unwrap_or(usize::MAX).clamp(ipv6::MIN_MTU, host.link_mtu);
-        if host.path_mtu.len() >= PATH_MTU_ENTRIES && !host.path_mtu.contains_key(&q.dst_addr()) {
-            let oldest = host.path_mtu.iter().min_by_key(|(a, (_, at))| (*at, **a)).map(|(a, _)| *a);
-            if let Some(a) = oldest {
-                host.path_mtu.remove(&a);
-            }
-        }
-        host.path_mtu.insert(q.dst_addr(), (mtu, now));
+        // RFC 8201 §4: a Packet Too Big never raises the estimate (Linux's `__ip6_rt_update_pmtu`).
+        host.path_mtu.lower(q.dst_addr(), mtu, now, host.link_mtu);
     }
 
     /// An ICMPv6 error about one of our packets: tell the socket whose packet it quotes.

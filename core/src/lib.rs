@@ -27,12 +27,14 @@ pub mod dhcp;
 pub mod explain;
 mod icmp;
 mod ip;
+mod ip_ident;
 mod ipv4;
 pub(crate) mod ipv6;
 // Wired into `Stack` by `ipv6.rs`; a few read-only accessors (cache size, link parameters, router and prefix
 // lists) serve only its unit tests so far.
 #[allow(dead_code)]
 mod ndp;
+mod path_mtu;
 mod ports;
 mod ranges;
 mod ratelimit;

@@ -9,7 +9,7 @@
 use crate::config::ReassemblyConfig;
 use crate::stats::DropReason;
 use crate::time::Instant;
-use crate::wire::IpProtocol;
+use crate::wire::{EcnCodepoint, IpProtocol};
 use core::net::IpAddr;
 use std::collections::BTreeMap;
 
@@ -17,6 +17,8 @@ use std::collections::BTreeMap;
 const MAX_PAYLOAD: usize = 65_535 - 20;
 /// Largest IPv6 fragmentable part: the payload length field's reach.
 const MAX_PAYLOAD_V6: usize = 65_535;
+/// An IPv6 fragment's header, which the reassembled packet no longer carries.
+const FRAGMENT_HEADER_LEN: usize = 8;
 
 /// Identifies the datagram a fragment belongs to (RFC 791: source, destination, protocol, identification;
 /// RFC 8200 §4.5: source, destination, identification, with `protocol` the fragment header's type).
@@ -35,9 +37,12 @@ pub(crate) struct Fragment<'a> {
     /// Byte offset of `data` within the datagram's payload.
     pub offset: usize,
     pub more_frags: bool,
-    /// The fragment's IP header (kept from the first fragment for ICMP errors).
+    /// The fragment's IP header (kept from the first fragment for ICMP errors; an IPv6 one through its
+    /// fragment header).
     pub header: &'a [u8],
     pub data: &'a [u8],
+    /// The fragment's ECN codepoint: the datagram's is decided from all of them (RFC 3168 §5.3).
+    pub ecn: EcnCodepoint,
 }
 
 #[derive(Debug)]
@@ -54,6 +59,10 @@ struct Partial {
     deadline: Instant,
     /// Insertion number: eviction order and timer identity.
     serial: u64,
+    /// The ECN codepoints the fragments carried, one bit each (`1 << codepoint`).
+    ecn_seen: u8,
+    /// The offset-0 fragment's codepoint.
+    first_ecn: EcnCodepoint,
 }
 
 impl Partial {
@@ -67,6 +76,20 @@ impl Partial {
 pub(crate) struct Datagram {
     pub header: Vec<u8>,
     pub payload: Vec<u8>,
+    /// The datagram's ECN codepoint: CE if any fragment was marked (a mark must not be lost), else the first
+    /// fragment's.
+    pub ecn: EcnCodepoint,
+}
+
+/// RFC 3168 §5.3, as Linux's `ip_frag_ecn_table`: fragments that mix Not-ECT with ECN-capable codepoints cannot
+/// be one ECN-capable datagram (a CE mark would be lost, or set on a datagram whose transport ignores it): the
+/// datagram is dropped. Otherwise a CE on any fragment marks the whole datagram.
+fn combined_ecn(seen: u8, first: EcnCodepoint) -> Option<EcnCodepoint> {
+    let not_ect = 1 << EcnCodepoint::NotEct.bits();
+    if seen & not_ect != 0 && seen != not_ect {
+        return None;
+    }
+    Some(if seen & (1 << EcnCodepoint::Ce.bits()) != 0 { EcnCodepoint::Ce } else { first })
 }
 
 /// What became of a fragment.
@@ -136,7 +159,8 @@ impl Reassembler {
             }
             let serial = self.next_serial;
             self.next_serial += 1;
-            let deadline = now + self.config.timeout;
+            // RFC 8200 §4.5: an IPv6 packet is given 60 s (Linux's `ip6frag_time`); IPv4 Linux's 30 s.
+            let deadline = now + if ipv6 { self.config.timeout_ipv6 } else { self.config.timeout };
             self.partials.insert(
                 frag.key,
                 Partial {
@@ -147,6 +171,8 @@ impl Reassembler {
                     first_len: 0,
                     deadline,
                     serial,
+                    ecn_seen: 0,
+                    first_ecn: EcnCodepoint::NotEct,
                 },
             );
             self.by_serial.insert(serial, frag.key);
@@ -214,15 +240,31 @@ impl Reassembler {
         if start == 0 {
             p.first_header = Some(frag.header.to_vec());
             p.first_len = frag.data.len();
+            p.first_ecn = frag.ecn;
         }
+        p.ecn_seen |= 1 << frag.ecn.bits();
         crate::ranges::insert(&mut p.ranges, start, end);
         if p.is_complete() {
-            if let Some(done) = self.remove(&frag.key) {
-                if let Some(header) = done.first_header {
-                    return Outcome::Complete(Datagram { header, payload: done.data });
-                }
+            let Some(done) = self.remove(&frag.key) else {
+                return Outcome::Dropped(DropReason::ReassemblyEvicted);
+            };
+            let Some(header) = done.first_header else {
+                return Outcome::Dropped(DropReason::ReassemblyEvicted);
+            };
+            // The whole datagram must fit its length field (Linux's `ip_frag_reasm`, `ip6_frag_reasm`): the
+            // IPv4 header with its options, or the IPv6 headers before the fragment header, count too.
+            let length = if ipv6 {
+                header.len().saturating_sub(crate::wire::ipv6::HEADER_LEN + FRAGMENT_HEADER_LEN)
+            } else {
+                header.len()
+            } + done.data.len();
+            if length > 65_535 {
+                return Outcome::Dropped(DropReason::FragmentTooLarge);
             }
-            return Outcome::Dropped(DropReason::ReassemblyEvicted);
+            let Some(ecn) = combined_ecn(done.ecn_seen, done.first_ecn) else {
+                return Outcome::Dropped(DropReason::FragmentEcnMismatch);
+            };
+            return Outcome::Complete(Datagram { header, payload: done.data, ecn });
         }
         Outcome::Stored { new }
     }
@@ -273,7 +315,7 @@ mod tests {
     const HDR: [u8; 20] = [0x45; 20];
 
     fn frag(offset: usize, data: &[u8], more: bool) -> Fragment<'_> {
-        Fragment { key: KEY, offset, more_frags: more, header: &HDR, data }
+        Fragment { key: KEY, offset, more_frags: more, header: &HDR, data, ecn: EcnCodepoint::NotEct }
     }
 
     fn payload(n: usize) -> Vec<u8> {
@@ -356,7 +398,7 @@ mod tests {
         let mut ev = 0;
         let d = [1u8; 64];
         for ident in 0..3u32 {
-            let f = Fragment { key: FragmentKey { ident, ..KEY }, offset: 0, more_frags: true, header: &HDR, data: &d };
+            let f = Fragment { key: FragmentKey { ident, ..KEY }, ..frag(0, &d, true) };
             r.add(f, Instant::ZERO, &mut ev);
         }
         assert!(r.bytes_held() <= 100);
@@ -364,8 +406,7 @@ mod tests {
         assert_eq!(ev, 2);
         // A single datagram bigger than the bound is refused.
         let big = [0u8; 101];
-        let f =
-            Fragment { key: FragmentKey { ident: 99, ..KEY }, offset: 0, more_frags: true, header: &HDR, data: &big };
+        let f = Fragment { key: FragmentKey { ident: 99, ..KEY }, ..frag(0, &big, true) };
         assert_eq!(r.add(f, Instant::ZERO, &mut ev), Outcome::Dropped(DropReason::ReassemblyEvicted));
         assert!(r.bytes_held() <= 100);
     }
@@ -377,17 +418,34 @@ mod tests {
         let mut ev = 0;
         let d = [1u8; 8];
         for ident in 0..5u16 {
-            let f = Fragment {
-                key: FragmentKey { ident: u32::from(ident), ..KEY },
-                offset: 0,
-                more_frags: true,
-                header: &HDR,
-                data: &d,
-            };
+            let f = Fragment { key: FragmentKey { ident: u32::from(ident), ..KEY }, ..frag(0, &d, true) };
             r.add(f, Instant::ZERO, &mut ev);
         }
         assert_eq!(r.len(), 2);
         assert_eq!(ev, 3);
+    }
+
+    /// RFC 3168 §5.3: a CE on any fragment marks the datagram; Not-ECT mixed with ECN-capable fragments drops it.
+    #[test]
+    fn the_datagrams_ecn_comes_from_all_its_fragments() {
+        let p = payload(32);
+        let run = |first: EcnCodepoint, second: EcnCodepoint| {
+            let mut r = Reassembler::new(ReassemblyConfig::default());
+            let mut ev = 0;
+            r.add(Fragment { ecn: first, ..frag(0, &p[..16], true) }, Instant::ZERO, &mut ev);
+            match r.add(Fragment { ecn: second, ..frag(16, &p[16..], false) }, Instant::ZERO, &mut ev) {
+                Outcome::Complete(d) => Ok(d.ecn),
+                Outcome::Dropped(reason) => Err(reason),
+                other => panic!("{other:?}"),
+            }
+        };
+        use EcnCodepoint::*;
+        assert_eq!(run(Ect0, Ce), Ok(Ce));
+        assert_eq!(run(Ce, Ect1), Ok(Ce));
+        assert_eq!(run(Ect0, Ect0), Ok(Ect0));
+        assert_eq!(run(NotEct, NotEct), Ok(NotEct));
+        assert_eq!(run(NotEct, Ce), Err(DropReason::FragmentEcnMismatch));
+        assert_eq!(run(Ect1, NotEct), Err(DropReason::FragmentEcnMismatch));
     }
 
     #[test]

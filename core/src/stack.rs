@@ -56,8 +56,10 @@ pub struct Stack {
     pub(crate) icmp_errors: TokenBucket,
     /// The same, per destination.
     pub(crate) icmp_errors_per_peer: PeerBuckets,
-    /// Identification field of the next datagram we originate.
-    pub(crate) next_ip_ident: u16,
+    /// Identification fields of the datagrams we originate, counted per flow.
+    pub(crate) ip_idents: crate::ip_ident::IpIdents,
+    /// IPv4 path MTUs learnt from "fragmentation needed" (RFC 1191), per destination.
+    pub(crate) ipv4_path_mtu: crate::path_mtu::PathMtus<core::net::Ipv4Addr>,
     next_handle: u32,
     /// Frame buffers handed back by the driver ([`Stack::recycle_frame`]), reused for the next transmissions.
     frame_pool: Vec<Vec<u8>>,
@@ -110,7 +112,8 @@ impl Stack {
             ping: PingSockets::new(PortAllocator::new(1, u16::MAX, derive_seed(seed, 2))),
             icmp_errors: TokenBucket::new(config.icmp_error_rate),
             icmp_errors_per_peer: PeerBuckets::new(config.icmp_error_rate_per_peer),
-            next_ip_ident: derive_seed(seed, 3) as u16,
+            ip_idents: crate::ip_ident::IpIdents::new(derive_seed(seed, 3)),
+            ipv4_path_mtu: crate::path_mtu::PathMtus::new(),
             clock: Clock::default(),
             stats: Stats::default(),
             timers,

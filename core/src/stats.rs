@@ -44,8 +44,11 @@ pub enum DropReason {
     /// A fragment overlapping data already held (other than a duplicate wholly within it); the whole datagram
     /// is dropped.
     FragmentOverlap,
-    /// A fragment that would make the datagram exceed 65,535 bytes.
+    /// A fragment that would make the datagram exceed 65,535 bytes (its header included).
     FragmentTooLarge,
+    /// Fragments of one datagram that mix Not-ECT with ECN-capable codepoints (RFC 3168 §5.3): the datagram
+    /// is dropped, as Linux does.
+    FragmentEcnMismatch,
     /// An incomplete datagram evicted to respect the reassembly memory bound.
     ReassemblyEvicted,
     /// An incomplete datagram whose reassembly timed out.

@@ -517,8 +517,12 @@ impl Stack {
             }
         };
         let mut tcb = self.tcp.new_tcb(handle, state, (local, remote), initial, cfg);
+        // A path MTU learnt toward the peer (RFC 1191, RFC 8201) bounds the segments from the start, as Linux's
+        // `tcp_sync_mss` at connect; the MSS we advertise stays our interface's.
+        let path_mss = self.max_ip_payload(remote.ip()).saturating_sub(crate::wire::tcp::HEADER_LEN);
+        tcb.opts.clamp_mss(path_mss);
         if let Opening::Passive { listener, syn, ip, .. } = opening {
-            tcb.take_passive_syn(listener, syn, ip, initial.local_mss, cfg, now);
+            tcb.take_passive_syn(listener, syn, ip, initial.local_mss.min(path_mss), cfg, now);
             if let Some(state) = self.tcp.listener_state.get_mut(&listener) {
                 state.half_open.insert(handle);
             }
@@ -706,13 +710,20 @@ impl Stack {
     fn transmit_segment(&mut self, tcb: &mut Tcb, tx: &Outgoing, now: Instant, out: &mut Vec<Output>) {
         let (src, dst) = (tcb.ends.local_ip(), tcb.ends.remote_ip());
         let mut repr = TcpRepr::EMPTY;
-        let ecn = tcb.build_segment(tx, self.max_payload_of(dst, IpProtocol::Tcp), now, &mut repr);
+        let max = self.max_payload_of(dst, IpProtocol::Tcp);
+        let ecn = tcb.build_segment(tx, max, now, &mut repr);
         let header_len = repr.header_len();
+        let len = header_len + tx.len;
+        if len > max {
+            // The path MTU toward the peer fell below this connection's segments (another connection's or a
+            // datagram's ICMP message taught it): the MSS follows it, as Linux's `tcp_sync_mss` at every send,
+            // and this segment is lost like one the path dropped (its data goes again, smaller).
+            return tcb.opts.clamp_mss(max.saturating_sub(header_len));
+        }
         let (h, port) = (tcb.handle, tcb.ends.remote_port());
         let tcb = &*tcb;
         // With transmit checksum offload, `send_ipv4` leaves the partial checksum the device finishes.
         let compute_checksum = !self.config.tx_checksum_offload;
-        let len = header_len + tx.len;
         if self.config.explain {
             self.sending_because = Some(tx.why);
         }

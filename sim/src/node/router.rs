@@ -363,10 +363,17 @@ impl Router {
             return;
         }
         let p = self.pending.entry(next_hop).or_default();
-        if p.frames.len() >= MAX_PENDING {
-            return self.count("dropped: ARP queue full");
+        // A full queue loses its oldest frame, as Linux's unresolved-neighbour queue, and a lost reply is still
+        // asked for again: the frames keep coming, so the retry below must not depend on room for them.
+        let full = p.frames.len() >= MAX_PENDING;
+        if full {
+            p.frames.pop_front();
         }
         p.frames.push_back((route.iface, frame));
+        if full {
+            self.count("dropped: ARP queue full");
+        }
+        let Some(p) = self.pending.get_mut(&next_hop) else { return };
         if p.asked.is_some_and(|t| now < t + ARP_RETRY) {
             return;
         }

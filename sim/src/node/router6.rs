@@ -254,10 +254,16 @@ impl Router {
             return out.push((port, frame));
         }
         let p = self.pending6.entry(next_hop).or_default();
-        if p.frames.len() >= MAX_PENDING {
-            return self.count("dropped: IPv6 neighbour queue full");
+        // As the IPv4 side: the oldest frame goes, and a lost advertisement is still asked for again.
+        let full = p.frames.len() >= MAX_PENDING;
+        if full {
+            p.frames.pop_front();
         }
         p.frames.push_back((port, frame));
+        if full {
+            self.count("dropped: IPv6 neighbour queue full");
+        }
+        let Some(p) = self.pending6.get_mut(&next_hop) else { return };
         if p.asked.is_some_and(|t| now < t + NS_RETRY) {
             return;
         }
