@@ -884,6 +884,14 @@ impl<L: Link> DriverLoop<L> {
                 let _ = c.reply.send(Err(stopped_error()));
             }
         }
+        // The stack ends with the driver: every connection the application still holds is reset, so no peer is
+        // left with a half-open connection it retransmits into (what Linux does for an exiting process's sockets
+        // it cannot close gracefully). Connections already closed by the application have sent their FIN.
+        let t = Instant::now();
+        for sock in self.stack.tcp_connections() {
+            let _ = self.stack.command(Command::TcpAbort { sock }, self.now(t), &mut self.outs);
+        }
+        let _ = self.flush_outputs(t);
         self.report.stack = self.stack.stats().clone();
         let now = self.now(Instant::now()).as_nanos() as f64;
         self.report.next_timer_ms = self.stack.poll_timeout().map(|t| (t.as_nanos() as f64 - now) / 1e6);

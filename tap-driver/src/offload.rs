@@ -190,6 +190,7 @@ impl OffloadTap {
         }
         let fd = sys::open_tap_with_vnet_header(name, VNET_HDR_LEN, libc::TUN_F_CSUM | libc::TUN_F_TSO4)
             .map_err(|e| classify_open_error(name, e))?;
+        crate::tap::raise_tx_queue(name);
         Ok(OffloadTap { fd, name: name.to_string(), mtu, finish_tx_checksums: false })
     }
 }

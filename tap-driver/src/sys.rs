@@ -118,6 +118,49 @@ pub(crate) fn open_tap_with_vnet_header(
     Ok(fd)
 }
 
+/// `struct ifreq` with its union read as `ifr_qlen` (SIOCGIFTXQLEN / SIOCSIFTXQLEN).
+#[repr(C)]
+struct IfReqQueueLen {
+    name: [u8; libc::IFNAMSIZ],
+    qlen: libc::c_int,
+    _rest: [u8; 20],
+}
+
+/// The queue Linux keeps for frames it sends into TAP device `name` (its `txqueuelen`) holds at least `frames`.
+/// The default 1000 overflows when many connections' flights arrive while the stack reads: Linux then drops
+/// frames (SYNs too), which costs seconds of retransmission timeouts for what a longer queue absorbs. Needs
+/// CAP_NET_ADMIN, as opening the device does.
+pub(crate) fn raise_tx_queue_len(name: &str, frames: usize) -> io::Result<()> {
+    let bytes = name.as_bytes();
+    if bytes.len() >= libc::IFNAMSIZ {
+        return Err(io::Error::from_raw_os_error(libc::EINVAL));
+    }
+    let mut req = IfReqQueueLen { name: [0; libc::IFNAMSIZ], qlen: 0, _rest: [0; 20] };
+    req.name[..bytes.len()].copy_from_slice(bytes);
+    // SAFETY: socket takes no pointers; a non-negative result is a fresh descriptor that we then own.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just returned by socket, is open, and nothing else owns it.
+    let sock = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: SIOCGIFTXQLEN writes `ifr_qlen` of the `struct ifreq` the pointer names; `IfReqQueueLen` lays it
+    // out (16-byte name, then the int at the union's start, 40 bytes in all) and lives across the call.
+    if unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCGIFTXQLEN, &mut req as *mut IfReqQueueLen) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let want = libc::c_int::try_from(frames).unwrap_or(libc::c_int::MAX);
+    if req.qlen >= want {
+        return Ok(());
+    }
+    req.qlen = want;
+    // SAFETY: as above; SIOCSIFTXQLEN reads the same structure.
+    if unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCSIFTXQLEN, &mut req as *mut IfReqQueueLen) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
 /// Sets the offloads (`TUN_F_*`) of the TAP device behind `fd`. They are a property of the device and outlive
 /// the descriptor: a persistent device keeps them for its next reader.
 pub(crate) fn set_offload(fd: RawFd, offloads: libc::c_uint) -> io::Result<()> {

@@ -34,7 +34,22 @@ impl TapDevice {
         // closes, but not if it was killed).
         crate::sys::set_offload(iface.as_raw_fd(), 0)
             .map_err(|e| TapError::Io("cannot turn the TAP device's offloads off", e))?;
+        raise_tx_queue(name);
         Ok(TapDevice { iface })
+    }
+}
+
+/// Frames Linux may queue for the stack in the TAP device (`txqueuelen`; Linux's default is 1000).
+pub(crate) const TX_QUEUE_FRAMES: usize = 10_000;
+
+/// Lengthens the queue of frames Linux sends us ([`crate::sys::raise_tx_queue_len`]): with the default 1000,
+/// twenty concurrent downloads had Linux drop a third of its frames to the stack, SYNs included, and clients
+/// waited seconds for retransmissions. Best effort: a device we may open but not configure keeps its queue.
+pub(crate) fn raise_tx_queue(name: &str) {
+    if let Err(e) = crate::sys::raise_tx_queue_len(name, TX_QUEUE_FRAMES) {
+        eprintln!(
+            "synack-tap: cannot lengthen {name}'s queue to {TX_QUEUE_FRAMES} frames ({e}); bursts may overflow it"
+        );
     }
 }
 

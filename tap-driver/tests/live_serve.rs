@@ -6,7 +6,8 @@ mod common;
 
 use common::{random_file, run, sha256_file, text, Netns, Synack, SYNACK_IP};
 use std::fs::File;
-use std::io::Write;
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -142,4 +143,40 @@ fn serve_switches_services_off_and_verbose_names_each_connection() {
     assert_eq!(ready.len(), 3, "echo, discard, daytime over TCP only: {lines:?}");
     assert!(lines.iter().any(|l| l.starts_with("daytime: ") && l.contains("bytes sent (peer 10.77.0.1:")), "{lines:?}");
     assert!(lines.iter().any(|l| l.starts_with("echo: 5000 bytes echoed (peer ")), "{lines:?}");
+}
+
+/// What Linux's end of an open connection sees when synack-tap is stopped by a signal: an exiting Linux process
+/// has its sockets closed by the kernel, and the peer learns the connection is gone. synack-tap used to exit
+/// leaving its peers' connections established, retransmitting into a TAP nobody read.
+#[test]
+fn sigterm_tells_open_connections_they_are_gone() {
+    if !common::live("stop-peers", &[]) {
+        return;
+    }
+    let ns = Netns::with_tap("stoppeers");
+    let mut synack = Synack::start(&ns, &["echo"]);
+    let addr = format!("{SYNACK_IP}:7");
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let linux = ns.within(move || {
+        let mut s = TcpStream::connect(addr).unwrap();
+        s.write_all(b"hi").unwrap();
+        let mut buf = [0u8; 2];
+        s.read_exact(&mut buf).unwrap();
+        assert_eq!(&buf, b"hi");
+        tx.send(()).unwrap();
+        // synack-tap is stopped now: the connection should end (EOF or reset) well within 5 s.
+        std::thread::sleep(Duration::from_millis(500));
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        match s.read(&mut buf) {
+            Ok(0) => Ok("FIN"),
+            Err(e) if e.kind() == ErrorKind::ConnectionReset => Ok("RST"),
+            other => Err(format!("the connection is still open after synack-tap exited: {other:?}")),
+        }
+    });
+    rx.recv_timeout(Duration::from_secs(10)).expect("echo round trip");
+    // SAFETY: kill takes no pointers; the pid is our own child, synack-tap.
+    unsafe { libc::kill(synack.pid() as i32, libc::SIGTERM) };
+    assert!(synack.wait(Duration::from_secs(15)).is_some(), "synack-tap did not stop on SIGTERM");
+    let outcome = linux.join().unwrap();
+    assert!(outcome.is_ok(), "{outcome:?}");
 }
