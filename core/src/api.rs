@@ -87,6 +87,9 @@ pub enum Command {
     TcpAbort { sock: SocketHandle },
     /// Disable (true) or enable (false) Nagle's algorithm. Replies [`Reply::Done`].
     TcpSetNoDelay { sock: SocketHandle, nodelay: bool },
+    /// Turn keep-alive probes on or off for one connection (`SO_KEEPALIVE`; the times are the stack's,
+    /// `TcpConfig::keepalive_idle` and after). Replies [`Reply::Done`].
+    TcpSetKeepAlive { sock: SocketHandle, keepalive: bool },
     /// Switch one connection's congestion control (as Linux's `TCP_CONGESTION` socket option); the new
     /// algorithm takes over the window reached so far (`CongestionControl::resume`). Replies [`Reply::Done`].
     TcpSetCongestion { sock: SocketHandle, algorithm: crate::tcp::CongestionAlgorithm },

@@ -324,6 +324,19 @@ pub struct TcpConfig {
     pub invalid_ack_interval: Duration,
     /// New connections start with Nagle's algorithm off.
     pub nodelay: bool,
+    /// New connections send keep-alive probes (RFC 1122 §4.2.3.6: off unless asked for, as `SO_KEEPALIVE`;
+    /// one connection turns them on or off with `Command::TcpSetKeepAlive`): after `keepalive_idle` without a
+    /// segment from the peer, an empty segment one below SND.UNA that the peer must acknowledge, again every
+    /// `keepalive_interval`; after `keepalive_probes` unanswered the connection is reset with `TimedOut`.
+    pub keepalive: bool,
+    /// Silence before the first probe (RFC 1122: no less than two hours by default; Linux's
+    /// `tcp_keepalive_time`, 7200 s).
+    pub keepalive_idle: Duration,
+    /// Between unanswered probes (Linux's `tcp_keepalive_intvl`, 75 s).
+    pub keepalive_interval: Duration,
+    /// Unanswered probes before the connection gives up (Linux's `tcp_keepalive_probes`, 9; at most
+    /// [`TcpConfig::MAX_RETRIES`]).
+    pub keepalive_probes: u32,
     /// Largest backlog (accept queue) a listener may ask for.
     pub max_backlog: usize,
     /// Half-open (SYN-RECEIVED) connections per listener; beyond it SYN cookies answer, or SYNs are dropped.
@@ -384,6 +397,10 @@ impl Default for TcpConfig {
             delayed_ack: Duration::from_millis(40),
             invalid_ack_interval: Duration::from_millis(500),
             nodelay: false,
+            keepalive: false,
+            keepalive_idle: Duration::from_secs(7200),
+            keepalive_interval: Duration::from_secs(75),
+            keepalive_probes: 9,
             max_backlog: 4096,
             syn_queue: 256,
             syn_cookies: true,
@@ -610,6 +627,12 @@ impl Config {
             return Err(ConfigError::BadTcp(
                 "max_retransmissions, syn_retries and synack_retries must be at most 255 (TcpConfig::MAX_RETRIES)",
             ));
+        }
+        if t.keepalive_idle.is_zero() || t.keepalive_interval.is_zero() {
+            return Err(ConfigError::BadTcp("keepalive_idle and keepalive_interval must be > 0"));
+        }
+        if t.keepalive_probes == 0 || t.keepalive_probes > TcpConfig::MAX_RETRIES {
+            return Err(ConfigError::BadTcp("keepalive_probes must be from 1 to 255 (TcpConfig::MAX_RETRIES)"));
         }
         if [t.send_buffer, t.send_buffer_max, t.recv_buffer, t.recv_buffer_max].iter().any(|&b| b > 1 << 30) {
             return Err(ConfigError::BadTcp("buffers must be at most 1 GiB (RFC 7323 window limit)"));

@@ -39,6 +39,8 @@ pub enum Why {
     TailLossProbe,
     /// A zero-window probe (RFC 9293 §3.8.6.1): the peer's window is shut.
     ZeroWindowProbe { attempt: u32 },
+    /// A keep-alive probe (RFC 1122 §4.2.3.6): nothing heard from the peer for a while.
+    KeepAliveProbe { attempt: u32 },
     /// A pure acknowledgement.
     Ack(AckWhy),
     /// An RFC 5961 challenge ACK: a RST or SYN in the window but not exactly where expected.
@@ -88,6 +90,8 @@ pub enum ResetWhy {
     AckToListener,
     /// Data arrived after the application closed the connection: nobody can read it (RFC 1122 §4.2.2.13).
     DataAfterClose,
+    /// Keep-alive probes went unanswered: the peer is gone (as Linux, which resets the connection).
+    KeepAliveTimeout,
 }
 
 /// Something the stack explains, in the outputs right where it happened.
@@ -135,6 +139,7 @@ impl fmt::Display for Why {
             Why::Resend => write!(f, "sent again (send point went back after a timeout)"),
             Why::TailLossProbe => write!(f, "RACK/TLP probe"),
             Why::ZeroWindowProbe { attempt } => write!(f, "zero-window probe #{attempt}"),
+            Why::KeepAliveProbe { attempt } => write!(f, "keep-alive probe #{attempt}"),
             Why::Ack(a) => write!(f, "{a}"),
             Why::ChallengeAck => write!(f, "challenge ACK (RFC 5961)"),
             Why::Reset(r) => write!(f, "{r}"),
@@ -167,6 +172,7 @@ impl fmt::Display for ResetWhy {
             ResetWhy::BadAck => write!(f, "RST: ACK does not match our SYN"),
             ResetWhy::AckToListener => write!(f, "RST: ACK for no connection (listener)"),
             ResetWhy::DataAfterClose => write!(f, "RST: data after the application closed"),
+            ResetWhy::KeepAliveTimeout => write!(f, "RST: keep-alive probes unanswered"),
         }
     }
 }

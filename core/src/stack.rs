@@ -386,6 +386,7 @@ impl Stack {
             Command::TcpClose { sock } => self.tcp_close(sock, now, out),
             Command::TcpAbort { sock } => self.tcp_abort(sock, now, out),
             Command::TcpSetNoDelay { sock, nodelay } => self.tcp_set_nodelay(sock, nodelay, now, out),
+            Command::TcpSetKeepAlive { sock, keepalive } => self.tcp_set_keepalive(sock, keepalive, now, out),
             Command::TcpSetCongestion { sock, algorithm } => self.tcp_set_congestion(sock, &algorithm, now, out),
             Command::SetIpv6Only { sock, ipv6_only } => self.set_ipv6_only(sock, ipv6_only),
         }

@@ -166,6 +166,10 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         config.tcp.ecn = c.tcp_ecn.map_or(config.tcp.ecn, |e| e.setting());
         config.tcp.time_wait = c.tcp_time_wait.map(|d| d.0).unwrap_or(config.tcp.time_wait);
         config.tcp.max_time_wait = c.tcp_max_time_wait.unwrap_or(config.tcp.max_time_wait);
+        config.tcp.keepalive = c.tcp_keepalive.unwrap_or(config.tcp.keepalive);
+        config.tcp.keepalive_idle = c.tcp_keepalive_idle.map_or(config.tcp.keepalive_idle, |d| d.0);
+        config.tcp.keepalive_interval = c.tcp_keepalive_interval.map_or(config.tcp.keepalive_interval, |d| d.0);
+        config.tcp.keepalive_probes = c.tcp_keepalive_probes.unwrap_or(config.tcp.keepalive_probes);
         // A capture carries the stack's reasons as packet comments, a `tracing` subscriber that listens to
         // `synack_sim::explain` gets them as events; without either nobody reads them.
         config.explain = opts.capture || tracing::enabled!(target: "synack_sim::explain", tracing::Level::DEBUG);
@@ -440,6 +444,14 @@ fn config_error_field(e: &ConfigError, c: &HostConfigSpec) -> &'static [&'static
         ConfigError::ZeroInterval("arp.retry_interval") => &["config", "arp_retry"],
         ConfigError::BadTcp(why) if why.starts_with("recv_buffer_max") => &["config", "tcp_recv_buffer_max"],
         ConfigError::BadTcp(why) if why.starts_with("send_buffer_max") => &["config", "tcp_send_buffer_max"],
+        ConfigError::BadTcp(why) if why.starts_with("keepalive_probes") => &["config", "tcp_keepalive_probes"],
+        ConfigError::BadTcp(why) if why.starts_with("keepalive_idle") => {
+            if c.tcp_keepalive_idle.is_some_and(|d| d.0.is_zero()) {
+                &["config", "tcp_keepalive_idle"]
+            } else {
+                &["config", "tcp_keepalive_interval"]
+            }
+        }
         ConfigError::BadTcp(why) if why.starts_with("buffers") => {
             const GIB: usize = 1 << 30;
             let too_big = |b: Option<usize>| b.is_some_and(|b| b > GIB);

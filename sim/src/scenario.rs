@@ -176,6 +176,18 @@ pub struct HostConfigSpec {
     /// Most TCP connections in TIME-WAIT at once; more close at once (0: none waits).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tcp_max_time_wait: Option<usize>,
+    /// Keep-alive probes on every TCP connection (RFC 1122 §4.2.3.6; off by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_keepalive: Option<bool>,
+    /// Silence before the first keep-alive probe (default 2 h).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_keepalive_idle: Option<Dur>,
+    /// Between unanswered keep-alive probes (default 75 s).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_keepalive_interval: Option<Dur>,
+    /// Unanswered keep-alive probes before the connection times out (default 9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tcp_keepalive_probes: Option<u32>,
 }
 
 impl HostConfigSpec {

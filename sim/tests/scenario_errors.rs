@@ -206,6 +206,16 @@ fn values_that_parse_but_make_no_sense() {
     // ARP retries all at the same instant.
     let text = base("", "").replace("ip = \"10.0.0.1/24\"", "ip = \"10.0.0.1/24\"\nconfig = { arp_retry = \"0s\" }");
     check(&error(&text), 5, "host[0].config.arp_retry", "longer than zero");
+    // Keep-alive settings that parse but cannot work.
+    for (setting, field, words) in [
+        ("tcp_keepalive_probes = 0", "tcp_keepalive_probes", "from 1 to 255"),
+        ("tcp_keepalive_idle = \"0s\"", "tcp_keepalive_idle", "must be > 0"),
+        ("tcp_keepalive_interval = \"0s\"", "tcp_keepalive_interval", "must be > 0"),
+    ] {
+        let text =
+            base("", "").replace("ip = \"10.0.0.1/24\"", &format!("ip = \"10.0.0.1/24\"\nconfig = {{ {setting} }}"));
+        check(&error(&text), 5, &format!("host[0].config.{field}"), words);
+    }
     // Two hosts with one IPv6 address, and one host listing it twice.
     let text = base("", "")
         .replace("ip = \"10.0.0.1/24\"", "ip = \"10.0.0.1/24\"\nip6 = [\"2001:db8::1/64\"]")

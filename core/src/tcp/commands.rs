@@ -278,6 +278,8 @@ impl Stack {
             return Ok(Reply::Done);
         }
         self.with_owned_tcb(sock, now, out, |tcb, cfg, fx| {
+            // Keep-alive is for connections the application holds; its deadline shares the close timer.
+            tcb.stop_keepalive();
             tcb.owner.release();
             if tcb.rcv.buf().readable() > 0 {
                 // Unread data is lost: tell the peer with a reset, as Linux does (RFC 2525 §2.17).
@@ -321,6 +323,20 @@ impl Stack {
         })
     }
 
+    pub(crate) fn tcp_set_keepalive(
+        &mut self,
+        sock: SocketHandle,
+        keepalive: bool,
+        now: Instant,
+        out: &mut Vec<Output>,
+    ) -> Result<Reply, CommandError> {
+        self.with_owned_tcb(sock, now, out, |tcb, cfg, _| {
+            tcb.stop_keepalive();
+            tcb.switches.set(super::tcb::KEEPALIVE, keepalive);
+            tcb.restart_keepalive(now, cfg);
+        })
+    }
+
     pub(crate) fn tcp_set_nodelay(
         &mut self,
         sock: SocketHandle,
@@ -329,7 +345,7 @@ impl Stack {
         out: &mut Vec<Output>,
     ) -> Result<Reply, CommandError> {
         self.with_owned_tcb(sock, now, out, |tcb, cfg, fx| {
-            tcb.nodelay = nodelay;
+            tcb.switches.set(super::tcb::NODELAY, nodelay);
             tcb.poll_send(now, cfg, fx);
         })
     }

@@ -132,6 +132,7 @@ impl Tcb {
         self.rtt.cancel_timing();
         self.rtt.fall_back_if_unmeasured();
         self.transition(TcpState::Established);
+        self.restart_keepalive(now, cfg);
         fx.events.push(Event::Connected);
         self.accept_text_and_fin(seg, seg.seq_number + 1, seg.payload, now, cfg, fx);
     }

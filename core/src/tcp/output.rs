@@ -127,7 +127,7 @@ impl Tcb {
                     break;
                 }
                 // Nagle (RFC 1122 §4.2.3.4): one small segment in flight at a time, unless closing or disabled.
-                if !window_limited && flight > 0 && !self.nodelay && !self.snd.fin_queued() {
+                if !window_limited && flight > 0 && !self.switches.has(super::tcb::NODELAY) && !self.snd.fin_queued() {
                     break;
                 }
             }

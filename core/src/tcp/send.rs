@@ -277,6 +277,7 @@ impl Tcb {
             return false;
         }
         self.timers.peer_answered();
+        self.restart_keepalive(now, cfg);
         if seg.flags.contains(TcpFlags::ECE) {
             // Before the ACK's own effects, so the echo is judged against the window before it and the ACK does
             // not grow the window it reports congestion for (RFC 3168 §6.1.2).

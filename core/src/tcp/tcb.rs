@@ -9,6 +9,7 @@ use super::byte_queue::BlockPool;
 use super::congestion::{Controller, WindowUse};
 use super::counters::Counters;
 use super::ecn::EcnState;
+use super::flags::Flags;
 use super::options::Agreed;
 use super::recovery::LossRecovery;
 use super::recv::RecvSequence;
@@ -107,6 +108,8 @@ pub struct TcpCounters {
     pub timeouts: u64,
     pub dup_acks_received: u64,
     pub zero_window_probes: u64,
+    /// Keep-alive probes sent (`TcpConfig::keepalive`).
+    pub keepalive_probes: u64,
     pub tail_loss_probes: u64,
     pub challenge_acks: u64,
     /// Unacceptable segments without data left unanswered (`TcpConfig::invalid_ack_interval`).
@@ -291,8 +294,9 @@ pub(crate) struct Tcb {
     pub(super) ts: Timestamps,
     /// Explicit Congestion Notification (RFC 3168): agreed or not, the echo of CE marks, the CWR owed.
     pub(super) ecn: EcnState,
-    /// Nagle's algorithm is off (`TcpSetNoDelay`).
-    pub(super) nodelay: bool,
+    /// The application's switches, a bit each: Nagle off ([`NODELAY`], `TcpSetNoDelay`), keep-alive probes on
+    /// ([`KEEPALIVE`], `TcpSetKeepAlive`).
+    pub(super) switches: Flags,
     /// The last soft error (RFC 1122 §4.2.3.9) since the connection last made progress, for `TimedOut`.
     pub(super) soft_error: Option<crate::api::UnreachableReason>,
     /// Where this connection stands against the stack's TIME-WAIT bound (`TcpConfig::max_time_wait`).
@@ -301,6 +305,11 @@ pub(crate) struct Tcb {
     pub(super) linked: bool,
     pub(super) counters: Counters,
 }
+
+/// [`Tcb::switches`]: Nagle's algorithm is off.
+pub(super) const NODELAY: u8 = 1;
+/// [`Tcb::switches`]: keep-alive probes are on.
+pub(super) const KEEPALIVE: u8 = 1 << 1;
 
 /// Window scale shift needed to advertise `buffer` bytes (RFC 7323 §2.3).
 pub(crate) fn window_shift_for(buffer: usize) -> u8 {
@@ -354,7 +363,12 @@ impl Tcb {
             ack: AckState::new(),
             ts: Timestamps::new(ts_offset),
             ecn: EcnState::new(cfg.ecn),
-            nodelay: cfg.nodelay,
+            switches: {
+                let mut s = Flags::NONE;
+                s.set(NODELAY, cfg.nodelay);
+                s.set(KEEPALIVE, cfg.keepalive);
+                s
+            },
             soft_error: None,
             time_wait_slot: TimeWaitSlot::None,
             linked: true,

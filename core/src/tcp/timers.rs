@@ -6,7 +6,7 @@ use super::segment::Outgoing;
 use super::tcb::{Effects, Tcb};
 use super::TcpState;
 use crate::config::TcpConfig;
-use crate::explain::Why;
+use crate::explain::{ResetWhy, Why};
 use crate::time::Instant;
 use crate::wire::TcpFlags;
 use core::time::Duration;
@@ -24,7 +24,9 @@ pub(crate) struct Timers {
     /// Zero-window probe (RFC 9293 §3.8.6.1).
     persist: Option<Instant>,
     delack: Option<Instant>,
-    /// TIME-WAIT's 2*MSL, or an orphaned FIN-WAIT-2's limit.
+    /// TIME-WAIT's 2*MSL, or an orphaned FIN-WAIT-2's limit; while the application holds a synchronized
+    /// connection with keep-alive on, the next keep-alive probe (the two never run at once, as in Linux, whose
+    /// keep-alive timer also times FIN-WAIT-2).
     close: Option<Instant>,
     /// The deadline of the stack's heap entry for this connection.
     armed: Option<Instant>,
@@ -34,7 +36,8 @@ pub(crate) struct Timers {
     /// Zero-window probes (and window overrides) since the window shut; saturates (only up to 16 matters for
     /// the interval).
     persist_backoff: u16,
-    /// Zero-window probes in a row that the peer did not answer.
+    /// Zero-window or keep-alive probes in a row that the peer did not answer (one kind runs at a time: keep-alive
+    /// only with nothing to send).
     probes_unanswered: u16,
 }
 
@@ -162,8 +165,15 @@ impl Tcb {
     /// Runs every timer due at `now`.
     pub(crate) fn on_timer(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
         if due(self.timers.close, now) {
-            self.finish(fx);
-            return;
+            if !self.keepalive_applies() {
+                self.finish(fx);
+                return;
+            }
+            self.timers.close = None;
+            self.on_keepalive_timeout(now, cfg, fx);
+            if fx.release {
+                return;
+            }
         }
         // A tail loss probe scheduled at the RTO's own time goes instead of the timeout (RFC 8985 §7.2): sending
         // it restarts the RTO.
@@ -326,6 +336,59 @@ impl Tcb {
         self.push_with_ack(Outgoing::control(self.snd.una() - 1, TcpFlags::ACK, why), fx);
         self.timers.persist_backoff = self.timers.persist_backoff.saturating_add(1);
         self.timers.persist = Some(now + self.persist_interval(cfg.rto_max));
+    }
+
+    /// Do keep-alive probes watch this connection? Only one the application holds, once synchronized and
+    /// before TIME-WAIT (the close timer's other uses come after the application closed).
+    fn keepalive_applies(&self) -> bool {
+        self.switches.has(super::tcb::KEEPALIVE)
+            && !self.owner.app_closed()
+            && matches!(
+                self.state,
+                TcpState::Established | TcpState::CloseWait | TcpState::FinWait1 | TcpState::FinWait2
+            )
+    }
+
+    /// Something acceptable came from the peer (or keep-alive was just turned on): the next probe is due after
+    /// `keepalive_idle` of silence.
+    pub(crate) fn restart_keepalive(&mut self, now: Instant, cfg: &TcpConfig) {
+        if self.keepalive_applies() {
+            self.timers.close = Some(now + cfg.keepalive_idle);
+        }
+    }
+
+    /// Keep-alive stops (turned off, or the application closes): its deadline leaves the close timer.
+    pub(crate) fn stop_keepalive(&mut self) {
+        if self.keepalive_applies() {
+            self.timers.close = None;
+        }
+    }
+
+    /// RFC 1122 §4.2.3.6, as Linux's `tcp_keepalive_timer`: with data in flight or waiting the retransmission or
+    /// persist timer watches the peer, so the probe waits another idle period; otherwise an empty ACK one below
+    /// SND.UNA, which the peer must answer (an older Linux or BSD peer would want a garbage byte: RFC 1122 lets
+    /// a probe carry none), until `keepalive_probes` went unanswered: then a reset and `TimedOut`.
+    fn on_keepalive_timeout(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
+        if self.snd.outstanding() > 0 || self.snd.unsent() > 0 {
+            self.timers.close = Some(now + cfg.keepalive_idle);
+            return;
+        }
+        if u32::from(self.timers.probes_unanswered) >= cfg.keepalive_probes {
+            let mut rst = Outgoing::control(
+                self.snd.max(),
+                TcpFlags::RST | TcpFlags::ACK,
+                Why::Reset(ResetWhy::KeepAliveTimeout),
+            );
+            rst.ack = Some(self.rcv.nxt());
+            fx.transmit.push(rst);
+            self.time_out(fx);
+            return;
+        }
+        self.timers.probes_unanswered = self.timers.probes_unanswered.saturating_add(1);
+        self.counters.rare().keepalive_probes += 1;
+        let why = Why::KeepAliveProbe { attempt: u32::from(self.timers.probes_unanswered) };
+        self.push_with_ack(Outgoing::control(self.snd.una() - 1, TcpFlags::ACK, why), fx);
+        self.timers.close = Some(now + cfg.keepalive_interval);
     }
 
     /// Arms the retransmission timer if it is not running.

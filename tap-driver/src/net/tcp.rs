@@ -165,6 +165,13 @@ impl TcpStream {
         self.inner.handle.call(Command::TcpSetNoDelay { sock: self.inner.sock, nodelay }, Wait::No, None).map(|_| ())
     }
 
+    /// Keep-alive probes for this connection (`SO_KEEPALIVE`), with the stack's times (`TcpConfig::keepalive_idle`
+    /// and after): a peer that vanished is then noticed, and a blocked read fails with `TimedOut`.
+    pub fn set_keepalive(&self, keepalive: bool) -> io::Result<()> {
+        let cmd = Command::TcpSetKeepAlive { sock: self.inner.sock, keepalive };
+        self.inner.handle.call(cmd, Wait::No, None).map(|_| ())
+    }
+
     /// `None` waits forever (the default); a read that times out fails with `TimedOut`.
     pub fn set_read_timeout(&self, t: Option<Duration>) -> io::Result<()> {
         self.inner.read_timeout.set(t)
