@@ -27,6 +27,8 @@ pub enum Why {
     Data,
     /// Our FIN: the application closed or shut down its sending side.
     Fin,
+    /// New data with our FIN on the same segment (the last of the data the application wrote before closing).
+    DataAndFin,
     /// Retransmission after the retransmission timer (of `rto_ms` milliseconds) expired (RFC 6298).
     RtoRetransmit { attempt: u32, rto_ms: u32 },
     /// Fast retransmit (RFC 5681): duplicate ACKs said the first unacknowledged segment was lost.
@@ -35,6 +37,10 @@ pub enum Why {
     LostRetransmit,
     /// Sent again because the send point went back (after a timeout, data already sent once).
     Resend,
+    /// Sent again in smaller segments: an ICMP message lowered the path MTU to `mtu` (RFC 1191, RFC 8201).
+    PathMtuResend { mtu: u16 },
+    /// Retransmission of the next hole on a partial ACK in NewReno fast recovery (RFC 6582 §3.2), without SACK.
+    PartialAckRetransmit,
     /// A tail loss probe (RFC 8985 §7): the last segments may have been lost.
     TailLossProbe,
     /// A zero-window probe (RFC 9293 §3.8.6.1): the peer's window is shut.
@@ -62,8 +68,10 @@ pub enum AckWhy {
     /// Out-of-order data, a filled gap or data that did not fit: the sender must hear at once (a duplicate ACK
     /// when something is missing).
     OutOfOrder,
-    /// Quick-ACK mode after recent out-of-order data.
+    /// Quick-ACK mode after recent out-of-order data (or a gap filled, or data that did not fit).
     Quick,
+    /// A CE mark arrived (RFC 3168 §6.1.3): the echo goes at once, on this ACK and the next.
+    CeMark,
     /// The peer's FIN.
     Fin,
     /// The application read and the window opened enough to tell the peer.
@@ -131,12 +139,15 @@ impl fmt::Display for Why {
             }
             Why::Data => write!(f, "new data"),
             Why::Fin => write!(f, "FIN (application closed)"),
+            Why::DataAndFin => write!(f, "new data + FIN (application closed)"),
             Why::RtoRetransmit { attempt, rto_ms } => {
                 write!(f, "retransmission #{attempt} (RTO {} expired)", Rto(*rto_ms))
             }
             Why::FastRetransmit { dup_acks } => write!(f, "fast retransmit ({dup_acks} dup ACKs)"),
             Why::LostRetransmit => write!(f, "retransmission (RACK/SACK: marked lost)"),
             Why::Resend => write!(f, "sent again (send point went back after a timeout)"),
+            Why::PathMtuResend { mtu } => write!(f, "sent again, smaller (path MTU now {mtu})"),
+            Why::PartialAckRetransmit => write!(f, "retransmission (NewReno partial ACK)"),
             Why::TailLossProbe => write!(f, "RACK/TLP probe"),
             Why::ZeroWindowProbe { attempt } => write!(f, "zero-window probe #{attempt}"),
             Why::KeepAliveProbe { attempt } => write!(f, "keep-alive probe #{attempt}"),
@@ -154,7 +165,8 @@ impl fmt::Display for AckWhy {
             AckWhy::SecondSegment => "ACK (every second segment)",
             AckWhy::DelayedTimer => "delayed ACK (timer)",
             AckWhy::OutOfOrder => "ACK at once (out of order / gap filled)",
-            AckWhy::Quick => "ACK at once (quick-ACK after reordering)",
+            AckWhy::Quick => "ACK at once (quick-ACK after out-of-order data)",
+            AckWhy::CeMark => "ACK at once (CE mark echoed, RFC 3168)",
             AckWhy::Fin => "ACK of the peer's FIN",
             AckWhy::WindowUpdate => "window update (application read)",
             AckWhy::Unacceptable => "ACK (unacceptable segment)",

@@ -37,13 +37,17 @@ pub struct Host {
     pub(crate) ports: Vec<(usize, usize, Option<EthernetAddress>)>,
     owners: BTreeMap<SocketHandle, usize>,
     timer_at: Option<Instant>,
+    /// State changes and drops no received frame carried (a command's, a timer's), waiting for the next frame
+    /// the host sends of its own protocols (not neighbour discovery, which a connection's SYN may wait behind).
+    pending_notes: Vec<String>,
 }
 
 impl Host {
     pub fn new(name: String, ip: Ipv4Addr, stack: Stack, capture: Option<Capture>) -> Host {
         let mac = stack.config().mac;
         let (apps, ports, owners) = (Vec::new(), Vec::new(), BTreeMap::new());
-        Host { name, ip, mac, stack, apps, capture, unroutable: 0, ports, owners, timer_at: None }
+        let pending_notes = Vec::new();
+        Host { name, ip, mac, stack, apps, capture, unroutable: 0, ports, owners, timer_at: None, pending_notes }
     }
 }
 
@@ -333,23 +337,32 @@ impl Sim {
     fn after_stack(&mut self, host: usize) {
         let mut events = std::mem::take(&mut self.socket_events);
         let mut next = 0;
+        // State changes and drops that no received frame carries (a command, a timer) go with the next frame the
+        // host sends other than an ARP or neighbour discovery one (a connect's SYN may wait behind its ARP
+        // request; the change is the SYN's), even one of a later turn; a frame's own reason follows it.
+        let mut told = std::mem::take(&mut self.hosts[host].pending_notes);
         loop {
             let mut outs = std::mem::take(&mut self.out);
-            // State changes and drops that no received frame carries (a command, a timer) go with the next frame
-            // the host sends; a frame's own reason follows it.
-            let mut told: Vec<String> = Vec::new();
             let mut it = outs.drain(..).peekable();
             while let Some(o) = it.next() {
                 match o {
                     Output::Transmit(frame) => {
-                        if let Some(Output::Note(Note::Sent(why))) = it.peek() {
-                            let note = Note::Sent(*why);
-                            trace_note(&self.hosts[host].name, self.now, &note);
-                            told.push(note.to_string());
-                            it.next();
+                        let own = match it.peek() {
+                            Some(Output::Note(Note::Sent(why))) => {
+                                let note = Note::Sent(*why);
+                                trace_note(&self.hosts[host].name, self.now, &note);
+                                it.next();
+                                Some(note.to_string())
+                            }
+                            _ => None,
+                        };
+                        if is_neighbour_discovery(&frame) {
+                            self.transmit(host, frame, own.as_slice());
+                        } else {
+                            told.extend(own);
+                            self.transmit(host, frame, &told);
+                            told.clear();
                         }
-                        self.transmit(host, frame, &told);
-                        told.clear();
                     }
                     Output::Event(sock, ev) => events.push((sock, ev)),
                     Output::Note(n) => {
@@ -367,6 +380,7 @@ impl Sim {
                 self.with_app(host, app, |a, cx| a.on_event(cx, sock, &ev));
             }
         }
+        self.hosts[host].pending_notes = told;
         events.clear();
         self.socket_events = events;
         let mut timers = std::mem::take(&mut self.timers);
@@ -485,4 +499,15 @@ fn join_comment(link: Option<&str>, told: &[String]) -> Option<String> {
 /// A note as a `tracing` event (target `synack_sim::explain`, level DEBUG): off unless a subscriber asks for it.
 fn trace_note(host: &str, at: Instant, note: &Note) {
     tracing::debug!(target: "synack_sim::explain", host, at = %at, "{note}");
+}
+
+/// An ARP frame, or an ICMPv6 neighbour or router discovery message (types 133 to 137): the link's own business,
+/// which carries no connection's state changes.
+fn is_neighbour_discovery(frame: &[u8]) -> bool {
+    match frame.get(12..14) {
+        Some([0x08, 0x06]) => true,
+        // IPv6 without extension headers (as NDP is sent), next header 58, the ICMPv6 type after the 40 bytes.
+        Some([0x86, 0xdd]) => frame.get(20) == Some(&58) && frame.get(54).is_some_and(|t| (133..=137).contains(t)),
+        _ => false,
+    }
 }

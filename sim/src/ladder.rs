@@ -518,15 +518,6 @@ fn link_note(comment: &str) -> Option<String> {
     (!lines.is_empty()).then(|| lines.join("; "))
 }
 
-/// Longest label that shows whole on an arrow of the terminal ladder (a dropped frame's is shorter).
-fn both_fit(dropped: bool) -> usize {
-    if dropped {
-        28
-    } else {
-        45
-    }
-}
-
 /// The text after `why: ` on a comment line, if any.
 fn why(comment: &str) -> Option<String> {
     comment.lines().rev().find_map(|l| l.strip_prefix("why: ")).map(|w| w.trim().to_string())
@@ -561,11 +552,70 @@ struct Tracker {
     state: &'static str,
     /// Sequence number just past our FIN, once we sent one.
     fin_end: Option<u32>,
+    /// What we received in order (RCV.NXT), once the peer's SYN arrived, and runs that arrived beyond it: the
+    /// peer's FIN counts only once everything before it is in (an out-of-order FIN changes no state).
+    rcv_nxt: Option<u32>,
+    out_of_order: Vec<(u32, u32)>,
+    /// Sequence number of the peer's FIN, once seen, until it is taken in order.
+    peer_fin: Option<u32>,
+}
+
+/// `a` is at or after `b` in sequence space.
+fn seq_ge(a: u32, b: u32) -> bool {
+    a.wrapping_sub(b) as i32 >= 0
 }
 
 impl Tracker {
     fn new() -> Tracker {
-        Tracker { state: "CLOSED", fin_end: None }
+        Tracker { state: "CLOSED", fin_end: None, rcv_nxt: None, out_of_order: Vec::new(), peer_fin: None }
+    }
+
+    /// Takes in `seg`'s sequence space; returns whether the peer's FIN is now in order (taken once).
+    fn take_in_order(&mut self, seg: &Seg) -> bool {
+        if seg.flags.contains(TcpFlags::SYN) {
+            self.rcv_nxt = Some(seg.seq.wrapping_add(1).wrapping_add(seg.len));
+            self.out_of_order.clear();
+        }
+        let Some(mut nxt) = self.rcv_nxt else {
+            // No SYN seen (a capture that starts mid-connection): every FIN is taken as it comes.
+            return seg.flags.contains(TcpFlags::FIN);
+        };
+        let start = seg.seq.wrapping_add(u32::from(seg.flags.contains(TcpFlags::SYN)));
+        let end = start.wrapping_add(seg.len);
+        if seg.flags.contains(TcpFlags::FIN) {
+            self.peer_fin = Some(end);
+        }
+        if seq_ge(nxt, start) {
+            if seq_ge(end, nxt) {
+                nxt = end;
+            }
+        } else if seg.len > 0 {
+            self.out_of_order.push((start, end));
+        }
+        // Runs held beyond the hole join once it is filled.
+        loop {
+            let before = nxt;
+            self.out_of_order.retain(|&(s, e)| {
+                if seq_ge(nxt, s) {
+                    if seq_ge(e, nxt) {
+                        nxt = e;
+                    }
+                    false
+                } else {
+                    true
+                }
+            });
+            if nxt == before {
+                break;
+            }
+        }
+        let fin_in_order = self.peer_fin == Some(nxt);
+        if fin_in_order {
+            self.peer_fin = None;
+            nxt = nxt.wrapping_add(1);
+        }
+        self.rcv_nxt = Some(nxt);
+        fin_in_order
     }
 
     fn acks_our_fin(&self, seg: &Seg) -> bool {
@@ -605,6 +655,7 @@ impl Tracker {
             self.state = "CLOSED";
             return (self.state != before).then_some(self.state);
         }
+        let fin = self.take_in_order(seg);
         self.state = match (self.state, syn, ack) {
             // A listener's SYN-RECEIVED shows when it answers with SYN+ACK (a closed port answers with RST).
             ("SYN-SENT", true, true) => "ESTABLISHED",
@@ -613,7 +664,7 @@ impl Tracker {
             ("SYN-RECEIVED", true, true) => "ESTABLISHED",
             (s, _, _) => s,
         };
-        if seg.flags.contains(TcpFlags::FIN) {
+        if fin {
             self.state = match self.state {
                 "ESTABLISHED" => "CLOSE-WAIT",
                 "FIN-WAIT-1" if self.acks_our_fin(seg) => "TIME-WAIT",
@@ -732,7 +783,10 @@ fn label_and_states(arrows: &mut [(Arrow, Option<&Seen<'_>>)], two: bool) {
                 *w = Some(seg.win);
             }
             let nxt = &mut snd_nxt[idx(arrow.from)];
+            // Only into a window the peer shut: a one-byte retransmission or a keep-alive probe is no window probe.
+            let peer_window_shut = last_window[idx(arrow.from.other())] == Some(0);
             let probe = seg.len <= 1
+                && peer_window_shut
                 && !seg.flags.intersects(TcpFlags::SYN | TcpFlags::FIN | TcpFlags::RST)
                 && nxt.is_some_and(|n| seg.seq.wrapping_add(1) == n || (seg.len == 1 && seg.seq == n.wrapping_sub(1)));
             let label = segment_label(seg, arrow.from, &isns, window_changed);
@@ -742,13 +796,10 @@ fn label_and_states(arrows: &mut [(Arrow, Option<&Seen<'_>>)], two: bool) {
             } else {
                 label
             };
-            // The stack's reason, with what the segment carried when both fit on the arrow (a learner wants
-            // both: why, and which bytes).
+            // What the segment carried, then the stack's reason (a learner wants both: which bytes, and why);
+            // where the arrow is too short the renderer cuts the reason's end, never the numbers the tour quotes.
             arrow.label = match why(comment) {
-                Some(why) if label.chars().count() + why.chars().count() + 3 <= both_fit(arrow.dropped) => {
-                    format!("{label} · {why}")
-                }
-                Some(why) => why,
+                Some(why) => format!("{label} · {why}"),
                 None => label,
             };
         }

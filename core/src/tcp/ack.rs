@@ -29,8 +29,10 @@ pub(crate) struct AckState {
     /// Segments received since we last sent an ACK (ACK every second one; only "two or more" matters, so it
     /// saturates).
     unacked_segments: u16,
-    /// In-order segments still to be acknowledged at once after recent out-of-order data.
+    /// In-order segments still to be acknowledged at once after recent out-of-order data or a CE mark.
     quick_acks: u8,
+    /// What started the quick-ACK run, for the reason its ACKs give.
+    quick_why: AckWhy,
     /// When we last answered an unacceptable segment without data (`TcpConfig::invalid_ack_interval`).
     last_invalid_ack: Option<Instant>,
     /// Why the pending acknowledgement is due ([`crate::Config::explain`]).
@@ -46,6 +48,7 @@ impl AckState {
             due: AckDue::None,
             unacked_segments: 0,
             quick_acks: 0,
+            quick_why: AckWhy::Quick,
             last_invalid_ack: None,
             why: AckWhy::Handshake,
             batch_listed: false,
@@ -72,9 +75,12 @@ impl AckState {
         self.due = due;
     }
 
-    /// The next `segments` in-order data segments are acknowledged at once (Linux's quick-ACK mode).
-    pub(crate) fn quick_ack(&mut self, segments: u8) {
-        self.quick_acks = self.quick_acks.max(segments);
+    /// The next `segments` in-order data segments are acknowledged at once (Linux's quick-ACK mode), `why`.
+    pub(crate) fn quick_ack(&mut self, segments: u8, why: AckWhy) {
+        if segments > self.quick_acks {
+            self.quick_acks = segments;
+            self.quick_why = why;
+        }
     }
 
     /// The end of the batch came: the connection is off the stack's list.
@@ -128,10 +134,11 @@ impl Tcb {
             a.due = AckDue::Now;
             a.why = AckWhy::OutOfOrder;
             a.quick_acks = QUICK_ACK_SEGMENTS;
+            a.quick_why = AckWhy::Quick;
         } else if a.quick_acks > 0 {
             a.quick_acks -= 1;
             a.due = AckDue::Now;
-            a.why = AckWhy::Quick;
+            a.why = a.quick_why;
         } else {
             // A segment larger than the MSS we announced was coalesced on the way (segmentation offload into a
             // TAP reader, like GRO): it stands for several, so it is acknowledged like two.

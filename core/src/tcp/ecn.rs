@@ -213,7 +213,7 @@ impl Tcb {
             self.counters.rare().ce_received += 1;
         }
         if fb.new_echo {
-            self.ack.quick_ack(2);
+            self.ack.quick_ack(2, crate::explain::AckWhy::CeMark);
         }
         if fb.cwr {
             self.ack.request_now(crate::explain::AckWhy::Ecn);

@@ -213,6 +213,14 @@ impl Tcb {
         if !self.segment_acceptable(seq, seg_len) {
             let zero_window_at_edge = self.rcv.window() == 0 && seq == self.rcv.nxt();
             if !zero_window_at_edge {
+                let repeated_fin = self.state == TcpState::TimeWait && fin && !flags.contains(TcpFlags::RST);
+                if repeated_fin {
+                    // What TIME-WAIT is for (RFC 9293 §3.10.7.4): the peer's FIN again, because our last ACK was
+                    // lost. Acknowledged and 2 MSL restarted; no stray segment.
+                    self.ack.request_now(AckWhy::TimeWaitFin);
+                    self.timers.close_at(now + cfg.time_wait);
+                    return;
+                }
                 if flags.contains(TcpFlags::RST) {
                     // Never answered (RFC 9293).
                 } else if self.is_plausible_duplicate(seq) {
@@ -229,10 +237,6 @@ impl Tcb {
                     self.challenge_ack(fx);
                 }
                 fx.drops.push(DropReason::TcpOutOfWindow);
-                if self.state == TcpState::TimeWait && fin {
-                    // A retransmitted FIN in TIME-WAIT: acknowledge it and restart 2 MSL.
-                    self.timers.close_at(now + cfg.time_wait);
-                }
                 return;
             }
             // Zero window: still process the ACK, drop the data.

@@ -186,12 +186,16 @@ impl Tcb {
         let offset = self.snd.offset_of(nxt);
         let tx = if nxt < max {
             self.counters.retransmitted(len);
-            Outgoing::data(nxt, flags, offset, len, Why::Resend)
+            let why = match self.snd.rewound_for_mtu() {
+                Some(mtu) => Why::PathMtuResend { mtu },
+                None => Why::Resend,
+            };
+            Outgoing::data(nxt, flags, offset, len, why)
         } else {
             self.counters.sent(len);
             self.rtt.start_timing(nxt + occupied, now);
             if len > 0 {
-                Outgoing::new_data(nxt, flags, offset, len, if fin { Why::Fin } else { Why::Data })
+                Outgoing::new_data(nxt, flags, offset, len, if fin { Why::DataAndFin } else { Why::Data })
             } else {
                 Outgoing::data(nxt, flags, offset, len, Why::Fin) // a FIN alone carries no data to mark
             }

@@ -21,8 +21,7 @@ impl Tcb {
             return;
         }
         // Everything in flight was sent in segments too big for the path: send it again, smaller.
-        let una = self.snd.una();
-        self.snd.resume_from(una);
+        self.snd.rewind(Some(path_mtu));
         self.rtt.cancel_timing();
         self.poll_send(now, cfg, fx);
     }

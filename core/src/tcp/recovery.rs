@@ -372,7 +372,7 @@ impl Tcb {
             } else {
                 // Partial acknowledgement: the next hole is lost too; retransmit it at once.
                 self.cc.on_partial_ack(data_acked, mss);
-                self.retransmit_first(now, Why::LostRetransmit, fx);
+                self.retransmit_first(now, Why::PartialAckRetransmit, fx);
                 self.restart_rtx_timer(now);
             }
         } else {

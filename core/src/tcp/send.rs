@@ -39,6 +39,9 @@ pub(crate) struct SendSequence {
     /// When data (new or resent) last left, in whole milliseconds of the stack's clock, wrapping (for the restart
     /// after idle: a 32-bit count keeps the connection small, and only spans up to 49 days are compared).
     last_data_ms: u32,
+    /// The send point last went back because the path MTU fell to this (0: a timeout sent it back), so that
+    /// what goes again says why.
+    rewound_mtu: u16,
 }
 
 impl SendSequence {
@@ -58,6 +61,7 @@ impl SendSequence {
             buf_seq: iss + 1,
             fin_queued: false,
             last_data_ms: 0,
+            rewound_mtu: 0,
         }
     }
 
@@ -156,6 +160,17 @@ impl SendSequence {
     /// SACKed); SND.MAX keeps what was sent.
     pub(crate) fn resume_from(&mut self, seq: SeqNum) {
         self.nxt = seq;
+    }
+
+    /// The send point goes back to SND.UNA: a timeout (`None`) or a path MTU that fell to `mtu` sent it back.
+    pub(crate) fn rewind(&mut self, path_mtu: Option<u16>) {
+        self.nxt = self.una;
+        self.rewound_mtu = path_mtu.unwrap_or(0);
+    }
+
+    /// The path MTU that last sent the send point back, if that (and not a timeout) did.
+    pub(crate) fn rewound_for_mtu(&self) -> Option<u16> {
+        (self.rewound_mtu != 0).then_some(self.rewound_mtu)
     }
 
     /// The peer's window scale shift from its SYN (0: none).

@@ -266,7 +266,7 @@ impl Tcb {
                 // The segment at SND.UNA always goes out, whatever the scoreboard or windows say (the peer may
                 // have reneged, or its window shrunk); poll_send (by the caller) continues from there.
                 let una = self.snd.una();
-                self.snd.resume_from(una);
+                self.snd.rewind(None);
                 let occupied = self.retransmit_first(now, why, fx);
                 self.snd.resume_from(una + occupied);
                 self.restart_rtx_timer(now);

@@ -188,7 +188,10 @@ pub fn render(ladder: &Ladder) -> String {
             }
         }
         let colour = if a.dropped { "#c0392b" } else { "#333" };
-        let label = escape(&fit(&format!("{}{}", a.label, link_tag(a)), 52));
+        let full = format!("{}{}", a.label, link_tag(a));
+        let label = escape(&fit(&full, 52));
+        // A label cut to fit the arrow keeps its whole text as the tooltip (SVG viewers show it on hover).
+        let tooltip = if label == escape(&full) { String::new() } else { format!("<title>{}</title>", escape(&full)) };
         if a.dropped {
             // The line stops 60% of the way, in a cross.
             let (cx, cy) = (x1 + 0.6 * (x2 - x1), y1 + 0.6 * (y2 - y1));
@@ -237,7 +240,7 @@ pub fn render(ladder: &Ladder) -> String {
             .map(|(_, l)| l);
         if let Some(l) = best {
             labels.push(format!(
-                r#"<text x="{:.1}" y="{:.1}" dy="{}" text-anchor="middle" fill="{colour}" stroke="white" stroke-width="3" paint-order="stroke" transform="rotate({:.2} {:.1} {:.1})">{label}</text>"#,
+                r#"<text x="{:.1}" y="{:.1}" dy="{}" text-anchor="middle" fill="{colour}" stroke="white" stroke-width="3" paint-order="stroke" transform="rotate({:.2} {:.1} {:.1})">{tooltip}{label}</text>"#,
                 l.x,
                 l.y,
                 l.dy,
