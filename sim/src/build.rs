@@ -262,6 +262,10 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
     let mut names: Vec<String> = Vec::new();
     let mut named: BTreeSet<String> = BTreeSet::new();
     let mut kinds: BTreeMap<String, AppKind> = BTreeMap::new();
+    // (host, TCP?, port) of every server so far: a second on the same port could never listen.
+    let mut listening: BTreeMap<(usize, bool, u16), String> = BTreeMap::new();
+    // The most an app can count (replies, responses), where its kind makes that known.
+    let mut most: BTreeMap<String, u64> = BTreeMap::new();
     for (i, a) in sc.apps.iter().enumerate() {
         let idx = i.to_string();
         let copies = a.copies.unwrap_or(1);
@@ -284,6 +288,15 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
         }
         if a.start_spread.is_some() && copies == 1 {
             return Err(source.error_at(&["app", &idx, "start_spread"], "start_spread spreads copies: set copies > 1"));
+        }
+        let start = a.start.map(|d| d.0).unwrap_or_default();
+        let last_start = start.saturating_add(a.start_spread.map(|d| d.0).unwrap_or_default() * (copies - 1));
+        if last_start >= sc.duration.0 {
+            let msg = format!(
+                "the last copy would start at {last_start:?}, not within the run (duration {:?}): it would never run",
+                sc.duration.0
+            );
+            return Err(source.error_at(&["app", &idx, "start_spread"], msg));
         }
         let group = a.name();
         for copy in 0..copies {
@@ -310,6 +323,19 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
                     })?,
                 }),
             };
+            if let Some(why) = dst.and_then(|d| unsendable(d, &sim.hosts[host], &sc.hosts[host])) {
+                let d = a.dst.as_deref().unwrap_or_default();
+                return Err(source.error_at(&["app", &idx, "dst"], format!("{d:?} {why}: nothing can be sent there")));
+            }
+            if let Some((tcp, port)) = server_port(a) {
+                if let Some(first) = listening.insert((host, tcp, port), name.clone()) {
+                    let proto = if tcp { "TCP" } else { "UDP" };
+                    let msg =
+                        format!("{proto} port {port} of host {:?} is already {first:?}'s: one server per port", a.host);
+                    let field = if first.starts_with(&format!("{group}#")) { "copies" } else { "port" };
+                    return Err(source.error_at(&["app", &idx, field], msg));
+                }
+            }
             if let Some(pool) = a.pool.filter(|_| a.kind == AppKind::DhcpServer) {
                 let cidr = sc.hosts[host].ip.0;
                 let why = if !cidr.contains(pool) {
@@ -346,6 +372,14 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
             let spread = a.start_spread.map(|d| d.0).unwrap_or_default() * copy;
             let start = Instant::ZERO + a.start.map(|d| d.0).unwrap_or_default() + spread;
             sim.add_app(host, app, start);
+            let bound = match a.kind {
+                AppKind::Ping | AppKind::UdpPingpong => Some(a.count.unwrap_or(10)),
+                AppKind::TcpRr => Some(u64::from(a.requests.unwrap_or(10))),
+                _ => None,
+            };
+            if let Some(bound) = bound {
+                most.insert(name.clone(), bound);
+            }
             named.insert(name.clone());
             kinds.insert(name.clone(), a.kind);
             names.push(name);
@@ -378,6 +412,15 @@ pub fn build(sc: &Scenario, source: &Source, opts: &BuildOptions) -> Result<Sim,
                 w.0, sc.duration.0
             );
             return Err(source.error_at(&["expect", &idx, "within"], msg));
+        }
+        if x.within.is_some_and(|w| w.0.is_zero()) {
+            return Err(source.error_at(&["expect", &idx, "within"], "within 0s: no app is done at the very start"));
+        }
+        if let (Some(n), Some(&bound)) = (x.min_count, most.get(&x.app)) {
+            if n > bound {
+                let msg = format!("{:?} counts at most {bound} (what it sends): at least {n} can never be met", x.app);
+                return Err(source.error_at(&["expect", &idx, "min_count"], msg));
+            }
         }
         if let Some(o) = x.outcome.as_deref().filter(|o| !OUTCOMES.contains(o)) {
             let msg = format!("unknown outcome {o:?}: expected one of {}", OUTCOMES.join(", "));
@@ -525,6 +568,31 @@ fn direction(label: String, s: &ImpairSpec, rng: rand_chacha::ChaCha8Rng) -> Dir
 }
 
 /// The kinds that run TCP connections (and hash the streams they carry).
+/// Why an app cannot send to `dst` from `host`, if it cannot: an address that names no other host.
+fn unsendable(dst: IpAddr, host: &crate::engine::Host, spec: &crate::scenario::HostSpec) -> Option<&'static str> {
+    let own_v6 = |d: &std::net::Ipv6Addr| spec.ip6.iter().flatten().any(|c| c.0.addr() == *d);
+    match dst {
+        d if d.is_unspecified() => Some("is the unspecified address"),
+        d if d.is_loopback() => Some("is a loopback address"),
+        d if d.is_multicast() => Some("is a multicast address"),
+        IpAddr::V4(d) if d == host.ip => Some("is the app's own host"),
+        IpAddr::V6(d) if own_v6(&d) => Some("is the app's own host"),
+        _ => None,
+    }
+}
+
+/// The port a server app listens on (TCP or not), with its default.
+fn server_port(a: &crate::scenario::AppSpec) -> Option<(bool, u16)> {
+    match a.kind {
+        AppKind::UdpEcho => Some((false, a.port.unwrap_or(7))),
+        AppKind::UdpSink => Some((false, a.port.unwrap_or(9))),
+        AppKind::TcpSink => Some((true, a.port.unwrap_or(5001))),
+        AppKind::TcpEcho => Some((true, a.port.unwrap_or(7))),
+        AppKind::DhcpServer => Some((false, 67)),
+        _ => None,
+    }
+}
+
 fn is_tcp_kind(kind: AppKind) -> bool {
     matches!(kind, AppKind::TcpSink | AppKind::TcpEcho | AppKind::TcpBulk | AppKind::TcpRr)
 }

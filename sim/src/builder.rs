@@ -182,12 +182,37 @@ impl NetworkBuilder {
         let scenario = Scenario::parse(&file, &text)?;
         let source = Source { file, text };
         let mut sim = build(&scenario, &source, &self.options)?;
+        // Reports and expectations tell apps apart by name: yours are held to what the scenario's are.
+        let mut names: std::collections::BTreeSet<String> = scenario
+            .apps
+            .iter()
+            .flat_map(|a| match a.copies.unwrap_or(1) {
+                1 => vec![a.name()],
+                n => (1..=n).map(|k| format!("{}#{k}", a.name())).collect(),
+            })
+            .collect();
         for UserApp { host, start, app } in self.apps {
+            let error = |message: String| ScenarioError {
+                file: source.file.clone(),
+                line: 0,
+                column: 0,
+                field: "app".into(),
+                message,
+            };
             let Some(index) = sim.host_index(&host) else {
                 let hosts: Vec<&str> = scenario.hosts.iter().map(|h| h.name.as_str()).collect();
-                let message = format!("no host named {host:?} for {app:?} (hosts: {})", hosts.join(", "));
-                return Err(ScenarioError { file: source.file, line: 0, column: 0, field: "app".into(), message });
+                return Err(error(format!("no host named {host:?} for {app:?} (hosts: {})", hosts.join(", "))));
             };
+            let name = app.report().name;
+            if start >= scenario.duration.0 {
+                let run = scenario.duration.0;
+                return Err(error(format!(
+                    "app {name:?} starts at {start:?}, not within the run ({run:?}): it would never run"
+                )));
+            }
+            if !names.insert(name.clone()) {
+                return Err(error(format!("app name {name:?} is used twice")));
+            }
             sim.add_app(index, app, Instant::ZERO + start);
         }
         Ok(sim)

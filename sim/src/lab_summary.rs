@@ -58,6 +58,24 @@ pub fn jain(x: &[f64]) -> Option<f64> {
     (!x.is_empty() && squares > 0.0).then(|| sum * sum / (x.len() as f64 * squares))
 }
 
+/// The flows' goodput together: every byte delivered over the span from the first start to the last finish.
+/// (Summing each flow's own average would count a flow that finished early at its rate while others were
+/// still sending, and add up to more than the bottleneck carried.)
+fn total_goodput_bps<'a>(flows: impl Iterator<Item = &'a ConnReport> + Clone, end: Instant) -> f64 {
+    let bytes: u64 = flows.clone().map(ConnReport::delivered).sum();
+    let (Some(first), Some(last)) =
+        (flows.clone().map(|c| c.started).min(), flows.map(|c| c.finished.unwrap_or(end)).max())
+    else {
+        return 0.0;
+    };
+    let took = last.saturating_duration_since(first);
+    if took.is_zero() {
+        0.0
+    } else {
+        bytes as f64 * 8.0 / took.as_secs_f64()
+    }
+}
+
 fn goodput_bps(c: &ConnReport, end: Instant) -> f64 {
     let took = c.finished.unwrap_or(end) - c.started;
     let bytes = c.delivered();
@@ -145,7 +163,7 @@ impl fmt::Display for LabSummary<'_> {
                 f,
                 "  {name}: {} flows, goodput total {}, Jain's fairness {}, retransmissions {retx}",
                 flows.len(),
-                mbit(rates.iter().sum()),
+                mbit(total_goodput_bps(flows.iter().map(|(_, c)| *c), self.end)),
                 jain(&rates).map_or("-".into(), |j| format!("{j:.3}"))
             )?;
             for ((label, c), r) in flows.iter().zip(&rates) {
