@@ -23,6 +23,8 @@ pub enum Why {
     SimultaneousOpen,
     /// A SYN or SYN-ACK sent again after its timer (of `rto_ms` milliseconds) expired.
     HandshakeRetransmit { attempt: u32, rto_ms: u32 },
+    /// Our SYN-ACK sent again because the peer's SYN came again: its copy of ours was lost.
+    SynAckForRepeatedSyn,
     /// New data, first transmission.
     Data,
     /// Our FIN: the application closed or shut down its sending side.
@@ -134,6 +136,7 @@ impl fmt::Display for Why {
             Why::Connect => write!(f, "SYN (connect)"),
             Why::SynAck => write!(f, "SYN-ACK (SYN for a listener)"),
             Why::SimultaneousOpen => write!(f, "SYN-ACK (simultaneous open)"),
+            Why::SynAckForRepeatedSyn => write!(f, "SYN-ACK again (the peer's SYN came again)"),
             Why::HandshakeRetransmit { attempt, rto_ms } => {
                 write!(f, "handshake retransmission #{attempt} (RTO {})", Rto(*rto_ms))
             }

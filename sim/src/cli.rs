@@ -35,8 +35,8 @@ pub enum Cmd {
         #[arg(long)]
         ladder: bool,
         /// Also write every TCP connection's cwnd, ssthresh, RTT, RTO, bytes in flight, windows and delivery
-        /// rate, a row per change, into DIR/<scenario>-series.csv (needs --out DIR; draw it with `plot`), and
-        /// every switch and router queue's backlog and sojourn times into DIR/<scenario>-queues.csv.
+        /// rate, a row per change, into DIR/SCENARIO-series.csv (needs --out DIR; draw it with `plot`), and
+        /// every switch and router queue's backlog and sojourn times into DIR/SCENARIO-queues.csv.
         #[arg(long, requires = "out")]
         series: bool,
     },
@@ -61,7 +61,7 @@ pub enum Cmd {
     Plot {
         /// pcapng capture (from `run --out` or `synack-tap --pcap`), series CSV, or scenario TOML.
         trace: PathBuf,
-        /// SVG output (default: the input's name with .svg; for a .toml, ./<scenario>-series.svg).
+        /// SVG output (default: the input's name with .svg; for a .toml, ./SCENARIO-series.svg).
         #[arg(long)]
         out: Option<PathBuf>,
         /// Series only: the connection with this port at either end (default: the one that delivered most).

@@ -36,7 +36,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     };
     let nanos = (n * scale).round();
     if nanos > u64::MAX as f64 {
-        return Err(err());
+        return Err(format!("duration {s:?} is too long: at most {}", format_duration(Duration::from_nanos(u64::MAX))));
     }
     Ok(Duration::from_nanos(nanos as u64))
 }
@@ -69,8 +69,11 @@ pub fn parse_rate(s: &str) -> Result<u64, String> {
         _ => return Err(err()),
     };
     let bps = (n * scale).round();
-    if bps < 1.0 || bps > u64::MAX as f64 {
-        return Err(err());
+    if bps < 1.0 {
+        return Err(format!("rate {s:?} must be positive (at least 1bit)"));
+    }
+    if bps > u64::MAX as f64 {
+        return Err(format!("rate {s:?} is too high: at most {} bit/s", u64::MAX));
     }
     Ok(bps as u64)
 }
@@ -141,6 +144,14 @@ mod tests {
         for bad in ["", "10", "ms", "10 parsecs", "-1s", "1e3s"] {
             assert!(parse_duration(bad).is_err(), "{bad}");
         }
+    }
+
+    /// Values that parse as a number and a unit but cannot be used say so, not "expected a number and a unit".
+    #[test]
+    fn out_of_range_values_say_what_is_wrong() {
+        assert!(parse_rate("0Mbit").unwrap_err().contains("must be positive"));
+        assert!(parse_rate("99999999999Gbit").unwrap_err().contains("too high"));
+        assert!(parse_duration("18446744074s").unwrap_err().contains("too long"));
     }
 
     #[test]

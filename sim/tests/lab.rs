@@ -344,7 +344,7 @@ fn bad_queues_are_located() {
     let f = "router[0].interface[1].queue";
     let from = "address = \"10.0.12.1/30\"";
     let cases = [
-        ("rate = \"0Mbit\"", "rate", "invalid rate"),
+        ("rate = \"0Mbit\"", "rate", "must be positive"),
         ("rate = \"1Mbit\", discipline = \"red\", min_th = 5000, max_th = 1000", "max_th", "must be below max_th"),
         ("rate = \"1Mbit\", discipline = \"codel\", min_th = 5000", "min_th", "parameter of red"),
         ("rate = \"1Mbit\", limit_bytes = 100", "limit_bytes", "one full-size frame"),

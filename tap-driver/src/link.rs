@@ -38,7 +38,7 @@ impl PairLink {
     }
 
     /// A driver configuration for host `host` (1..=254) on the link a pair forms: MAC `02:00:00:00:00:host`,
-    /// address `10.99.0.host/24`, seeded with `host`; the rest as [`DriverConfig::default`].
+    /// address `10.99.0.host/24`, seeded with `host`; the rest as [`crate::DriverConfig::default`].
     pub fn host_config(host: u8) -> crate::DriverConfig {
         crate::DriverConfig {
             stack: synack::Config {

@@ -114,3 +114,19 @@ fn a_closed_port_and_a_bad_frame_are_explained() {
     p.b.handle_into(synack::Input::Frame(&frame), now, &mut out);
     assert!(matches!(out.as_slice(), [synack::Output::Note(Note::Dropped(synack::DropReason::NotOurMac))]), "{out:?}");
 }
+
+/// The peer's SYN came again because our SYN-ACK was lost: the SYN-ACK that answers it says so. It said "SYN-ACK
+/// (SYN for a listener)", as if a new connection were being answered.
+#[test]
+fn a_syn_ack_for_a_repeated_syn_says_so() {
+    use synack_tests::tcp::{accept, listen, start_connect, IP_B};
+    let mut p = pair(true);
+    p.drop_nth(Side::B, 2); // B's first frame is its ARP reply, the second its SYN-ACK
+    let l = listen(&mut p, Side::B, 80);
+    start_connect(&mut p, Side::A, std::net::SocketAddr::from((IP_B, 80)));
+    p.run_until(p.now + Duration::from_secs(3));
+    accept(&mut p, l);
+    let b = sent(&p, Side::B);
+    assert_eq!(b.first(), Some(&Why::SynAck), "{b:?}");
+    assert_eq!(b.get(1), Some(&Why::SynAckForRepeatedSyn), "{b:?}");
+}

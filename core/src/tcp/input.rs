@@ -180,7 +180,7 @@ impl Tcb {
             // plain SYN-ACK.
             self.ts.update_recent(seg, now);
             self.ecn.take_syn(flags, ip, !self.owner.passive());
-            self.send_syn(now, fx);
+            self.send_syn_because(now, Why::SynAckForRepeatedSyn, fx);
             return;
         }
 

@@ -52,7 +52,7 @@ fn pick(rows: &[Row], port: Option<u16>) -> Result<(Vec<&Row>, usize), String> {
     Ok((rows.iter().filter(|r| r.host == h && r.sock == s).collect(), conns.len()))
 }
 
-/// Draws the series of one connection (see [`pick`]) into `svg`.
+/// Draws the series of one connection (see `pick`) into `svg`.
 pub fn plot(rows: &[Row], port: Option<u16>, svg: &Path) -> Result<SeriesPlot, String> {
     let (conn, connections) = pick(rows, port)?;
     let first = conn[0];
