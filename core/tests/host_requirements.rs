@@ -55,10 +55,6 @@ fn icmp_messages(out: &[Output]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn udp_readable(out: &[Output]) -> bool {
-    out.iter().any(|o| matches!(o, Output::Event(_, synack::Event::Readable)))
-}
-
 // ---- Echo requests ------------------------------------------------------------------------------------------
 
 /// Linux `icmp_echo()` copies the request's ICMP header and only changes the type, so an echo request with code
@@ -91,7 +87,7 @@ fn partly_overlapping_fragments_drop_the_datagram_even_with_the_same_bytes() {
     let mut out = h.frame(&raw_ipv4(17, 0x77, &[], true, 0, &dgram[0..16]));
     out.extend(h.frame(&raw_ipv4(17, 0x77, &[], true, 8, &dgram[8..24])));
     out.extend(h.frame(&raw_ipv4(17, 0x77, &[], false, 24, &dgram[24..32])));
-    assert!(!udp_readable(&out), "datagram reassembled from overlapping fragments; stats:\n{}", h.stats());
+    assert!(!readable(&out), "datagram reassembled from overlapping fragments; stats:\n{}", h.stats());
     assert_eq!(h.stats().datagrams_reassembled, 0);
     assert_eq!(h.stats().drops(DropReason::FragmentOverlap), 1);
 }
@@ -109,7 +105,7 @@ fn a_fragment_within_data_held_is_ignored_as_a_duplicate() {
     out.extend(h.frame(&raw_ipv4(17, 0x79, &[], true, 8, &forged)));
     out.extend(h.frame(&raw_ipv4(17, 0x79, &[], true, 0, &dgram[0..16])));
     out.extend(h.frame(&raw_ipv4(17, 0x79, &[], false, 16, &dgram[16..32])));
-    assert!(udp_readable(&out), "the datagram completes; stats:\n{}", h.stats());
+    assert!(readable(&out), "the datagram completes; stats:\n{}", h.stats());
     assert_eq!(h.stats().datagrams_reassembled, 1);
     assert_eq!(h.stats().drops(DropReason::FragmentOverlap), 0);
     let sock = out

@@ -53,10 +53,6 @@ fn ipv4_sent(out: &[Output]) -> Vec<Vec<u8>> {
         .collect()
 }
 
-fn readable(out: &[Output]) -> bool {
-    out.iter().any(|o| matches!(o, Output::Event(_, synack::Event::Readable)))
-}
-
 // ---- 1. Record route in an echo request -----------------------------------------------------------------
 
 /// RFC 1122 §3.2.2.6: "If a Record Route and/or Time Stamp option is received in an ICMP Echo Request, this

@@ -5,11 +5,6 @@ mod common;
 use common::malformed::*;
 use common::malformed6::*;
 use core::net::Ipv6Addr;
-use synack::Output;
-
-fn readable(out: &[Output]) -> bool {
-    out.iter().any(|o| matches!(o, Output::Event(_, synack::Event::Readable)))
-}
 
 /// RFC 8200 §4.5: "The Next Header values in the Fragment headers of different fragments of the same original
 /// packet may differ. Only the value from the Offset zero fragment packet is used for reassembly." (Linux's

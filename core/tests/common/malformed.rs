@@ -420,6 +420,11 @@ impl Harness {
     }
 }
 
+/// Whether the outputs tell a socket it has data to read.
+pub fn readable(out: &[Output]) -> bool {
+    out.iter().any(|o| matches!(o, Output::Event(_, synack::Event::Readable)))
+}
+
 pub fn transmits(out: &[Output]) -> Vec<&[u8]> {
     out.iter()
         .filter_map(|o| match o {
