@@ -145,20 +145,31 @@ impl Stack {
             return self.drop_frame(DropReason::IcmpUnhandled);
         };
         // RFC 1191 §3: the host MUST lower its path MTU estimate, for every datagram to that destination (UDP
-        // and ICMP datagrams larger than it are then fragmented, as Linux's `__ip_rt_update_pmtu` makes them).
-        if let UnreachableReason::DstUnreachable { code: 4, next_hop_mtu } = reason {
-            if crate::api::usable_path_mtu(next_hop_mtu) {
-                let mtu = usize::from(next_hop_mtu);
-                self.ipv4_path_mtu.lower(q.dst_addr(), mtu, now, self.config.mtu);
+        // and ICMP datagrams larger than it are then fragmented, as Linux's `__ip_rt_update_pmtu` makes them),
+        // once the TCP connection it quotes heard first (it resends what it sent too large; every other
+        // connection to there then follows the estimate, `Stack::sync_mss_to_path`).
+        let path_mtu = match reason {
+            UnreachableReason::DstUnreachable { code: 4, next_hop_mtu }
+                if crate::api::usable_path_mtu(next_hop_mtu) =>
+            {
+                Some(usize::from(next_hop_mtu))
             }
-        }
+            _ => None,
+        };
+        let learn = |stack: &mut Stack| {
+            if let Some(mtu) = path_mtu {
+                stack.ipv4_path_mtu.lower(q.dst_addr(), mtu, now, stack.config.mtu);
+            }
+        };
         let target = match q.protocol() {
             IpProtocol::Udp => q.src_port().and_then(|src_port| {
                 let sock = self.udp.by_port(q.src_addr().into(), src_port)?;
                 Some((sock, q.dst_port()))
             }),
             IpProtocol::Tcp => {
-                if self.on_tcp_icmp_error(&q, ErrorReport { reason, reporter }, now, out) {
+                let handled = self.on_tcp_icmp_error(&q, ErrorReport { reason, reporter }, now, out);
+                learn(self);
+                if handled {
                     return;
                 }
                 None
@@ -168,6 +179,7 @@ impl Stack {
             }
             _ => None,
         };
+        learn(self);
         match target {
             Some((sock, port)) => {
                 let event = Event::Unreachable { dst: q.dst_addr().into(), port, reason, reporter: Some(reporter) };

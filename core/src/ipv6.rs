@@ -165,6 +165,11 @@ impl Stack {
     }
 
     /// The largest IPv6 packet toward `dst`: the link MTU, or a smaller path MTU learnt recently.
+    /// Whether any IPv6 path MTU was learnt (so a connection's MSS may need to follow one).
+    pub(crate) fn ipv6_path_mtu_learnt(&self) -> bool {
+        self.ip6.as_ref().is_some_and(|h| !h.path_mtu.is_empty())
+    }
+
     pub(crate) fn ipv6_path_mtu(&self, dst: Ipv6Addr) -> usize {
         let Some(host) = self.ip6.as_ref() else { return self.config.mtu };
         host.path_mtu.get(dst, self.clock.now(), host.link_mtu)
@@ -677,8 +682,10 @@ impl Stack {
                 self.on_icmpv6_error(reason, src, original, now, out)
             }
             Icmpv6Repr::PacketTooBig { mtu, original } => {
+                // The connection it quotes hears first (it resends what it sent too large); then every connection to
+                // that destination follows the lowered path MTU (`Stack::sync_mss_to_path`).
+                self.on_icmpv6_error(UnreachableReason::PacketTooBig { mtu }, src, original, now, out);
                 self.on_packet_too_big(mtu, original, now);
-                self.on_icmpv6_error(UnreachableReason::PacketTooBig { mtu }, src, original, now, out)
             }
             Icmpv6Repr::TimeExceeded { reason, original } => {
                 self.on_icmpv6_error(UnreachableReason::TimeExceeded { code: reason.into() }, src, original, now, out)

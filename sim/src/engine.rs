@@ -380,6 +380,10 @@ impl Sim {
                 self.with_app(host, app, |a, cx| a.on_event(cx, sock, &ev));
             }
         }
+        // A host that only receives would keep them without end: the latest few are what its next frame tells.
+        if told.len() > MAX_PENDING_NOTES {
+            told.drain(..told.len() - MAX_PENDING_NOTES);
+        }
         self.hosts[host].pending_notes = told;
         events.clear();
         self.socket_events = events;
@@ -500,6 +504,9 @@ fn join_comment(link: Option<&str>, told: &[String]) -> Option<String> {
 fn trace_note(host: &str, at: Instant, note: &Note) {
     tracing::debug!(target: "synack_sim::explain", host, at = %at, "{note}");
 }
+
+/// Notes kept for a host's next frame, at most (the latest).
+const MAX_PENDING_NOTES: usize = 1024;
 
 /// An ARP frame, or an ICMPv6 neighbour or router discovery message (types 133 to 137): the link's own business,
 /// which carries no connection's state changes.

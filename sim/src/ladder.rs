@@ -524,10 +524,16 @@ fn why(comment: &str) -> Option<String> {
 }
 
 /// The state a `state: A -> B` comment line moves to.
-fn explicit_state(comment: &str) -> Option<String> {
-    comment.lines().filter_map(|l| l.strip_prefix("state: ")).next_back().map(|s| {
-        let to = s.rsplit_once("->").map(|(_, to)| to).unwrap_or(s);
-        to.trim().to_string()
+/// The state a `state: #N FROM -> TO` line of `comment` moves this connection to: the last line whose FROM is
+/// `current`. A frame may carry another connection's change (the simulator writes changes no frame of their
+/// own carries on the host's next frame), which starts from a state this connection is not in.
+fn explicit_state(comment: &str, current: &str) -> Option<String> {
+    comment.lines().filter_map(|l| l.strip_prefix("state: ")).rev().find_map(|s| match s.rsplit_once("->") {
+        Some((from, to)) => {
+            let from = from.split_whitespace().next_back().unwrap_or("");
+            (from == current).then(|| to.trim().to_string())
+        }
+        None => Some(s.trim().to_string()),
     })
 }
 
@@ -765,7 +771,7 @@ fn label_and_states(arrows: &mut [(Arrow, Option<&Seen<'_>>)], two: bool) {
             let change = t.sent(seg);
             // The stack's word wins over the inference; a change the receipts already showed (SYN-SENT ->
             // ESTABLISHED, written on the ACK that follows the SYN+ACK) is not repeated.
-            arrow.sender_state = match explicit_state(comment) {
+            arrow.sender_state = match explicit_state(comment, before) {
                 Some(told) => {
                     if let Some(known) = STATES.iter().find(|k| **k == told) {
                         t.state = known;
@@ -911,5 +917,20 @@ pub fn load_inputs(paths: &[std::path::PathBuf], seed: Option<u64>) -> Result<Ve
         [] => Err("give one or two pcapng captures (or one scenario .toml)".into()),
         _ if seed.is_some() => Err("--seed only applies to a scenario .toml".into()),
         _ => paths.iter().map(|p| HostCapture::read(p)).collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::explicit_state;
+
+    /// Another connection's change riding on this connection's frame is not this connection's.
+    #[test]
+    fn a_state_line_counts_only_from_the_state_the_connection_is_in() {
+        let comment = "state: #1 TIME-WAIT -> CLOSED\nwhy: new data";
+        assert_eq!(explicit_state(comment, "ESTABLISHED"), None);
+        let comment = "state: #1 TIME-WAIT -> CLOSED\nstate: #2 ESTABLISHED -> FIN-WAIT-1\nwhy: new data";
+        assert_eq!(explicit_state(comment, "ESTABLISHED").as_deref(), Some("FIN-WAIT-1"));
+        assert_eq!(explicit_state("state: #3 CLOSED -> SYN-SENT", "CLOSED").as_deref(), Some("SYN-SENT"));
     }
 }

@@ -132,3 +132,54 @@ fn one_connection_turns_it_on_and_closing_ends_it() {
     p.run_until(t + secs(300));
     assert!(p.log.iter().filter(|l| l.from == Side::A && l.at > t).all(|l| !is_tcp(&l.frame)));
 }
+
+/// CLOSE-WAIT, then the application shuts its side (it still holds the connection): LAST-ACK. The peer is alive
+/// but its window is shut, so data and FIN wait behind zero-window probes the peer answers. The keep-alive
+/// deadline left in the close timer ended the connection as if the FIN had been acknowledged.
+#[test]
+fn last_ack_after_shutdown_is_not_finished_by_a_stale_keepalive_deadline() {
+    let (mut a, mut b) = configs(7391);
+    a.tcp.keepalive = true;
+    a.tcp.keepalive_idle = secs(60);
+    a.tcp.keepalive_interval = secs(10);
+    a.tcp.keepalive_probes = 3;
+    b.tcp.recv_buffer = 8192;
+    let mut p = Pair::with_configs(a, b);
+    let (c, _, s) = connect(&mut p, 80);
+    p.command(Side::B, Command::TcpShutdown { sock: s }).unwrap(); // B half-closes, never reads
+    p.run_until(p.now + Duration::from_millis(50));
+    assert_eq!(p.a.tcp_info(c).unwrap().state, TcpState::CloseWait);
+    let _ = p.command(Side::A, Command::TcpSend { sock: c, data: vec![7; 64 * 1024] });
+    p.run_until(p.now + secs(1));
+    p.command(Side::A, Command::TcpShutdown { sock: c }).unwrap();
+    let t = p.now;
+    p.run_until(t + secs(200));
+    let closed = p.events_of(Side::A).iter().any(|(h, e)| *h == c && *e == Event::Closed);
+    let b_state = p.b.tcp_info(s).map(|i| i.state);
+    assert!(
+        !closed,
+        "A reported a clean close of a connection whose data and FIN B never received (B: {b_state:?}, A: {:?})",
+        p.a.tcp_info(c).map(|i| i.state)
+    );
+}
+
+/// The same with nothing from B arriving any more: the FIN is retransmitted until the retransmission limit,
+/// which ends with `TimedOut`; the stale keep-alive deadline ended it with `Closed` after keepalive_idle.
+#[test]
+fn last_ack_with_an_unanswered_fin_times_out_not_closes() {
+    let (mut a, b) = configs(7392);
+    a.tcp.keepalive = true;
+    a.tcp.keepalive_idle = secs(20);
+    a.tcp.keepalive_interval = secs(5);
+    a.tcp.keepalive_probes = 3;
+    let mut p = Pair::with_configs(a, b);
+    let (c, _, s) = connect(&mut p, 80);
+    p.command(Side::B, Command::TcpShutdown { sock: s }).unwrap();
+    p.run_until(p.now + Duration::from_millis(50));
+    p.drop_next_where(Side::B, u64::MAX, is_tcp);
+    p.command(Side::A, Command::TcpShutdown { sock: c }).unwrap();
+    let t = p.now;
+    p.run_until(t + secs(30));
+    let closed = p.events_of(Side::A).iter().any(|(h, e)| *h == c && *e == Event::Closed);
+    assert!(!closed, "a FIN never acknowledged was reported as a clean close: {:#?}", p.lines());
+}

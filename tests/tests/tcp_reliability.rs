@@ -1,9 +1,10 @@
 //! Loss, reordering, duplication: every byte arrives intact, recovered the way RFC 5681/6582/6298 say.
 
 use std::time::Duration;
+use synack::wire::{DstUnreachable, Icmpv4Repr};
 use synack::{Command, Config, SocketHandle};
 use synack_tests::frames::is_pure_ack;
-use synack_tests::tcp::{connect, pattern, read_available, sha256_hex, transfer};
+use synack_tests::tcp::{connect, pattern, read_available, sha256_hex, transfer, IP_A, IP_B};
 use synack_tests::{Impairment, Pair, Side, MAC_A, MAC_B};
 
 fn data_frames_from(p: &Pair, side: Side) -> Vec<(synack::Instant, String)> {
@@ -495,4 +496,38 @@ fn corrupted_in_order_payloads_are_dropped_before_they_count_and_the_data_arrive
     let info = p.b.tcp_info(s).unwrap();
     assert_eq!(info.counters.bytes_received, data.len() as u64, "{info:?}");
     assert!(p.a.tcp_info(c).unwrap().counters.retransmitted_segments >= corrupted);
+}
+
+/// A path MTU learnt from one connection's ICMP message is met by another connection to the same destination
+/// before it cuts its next segments (Linux's `tcp_current_mss`). The other connection cut its whole next flight
+/// at the old size, lost all of it locally and waited for a retransmission timeout.
+#[test]
+fn a_path_mtu_learnt_by_another_connection_costs_no_timeout() {
+    let mut p = Pair::new(7393);
+    let (c1, _, _) = connect(&mut p, 80);
+    let (c2, _, s2) = connect(&mut p, 81);
+    let sent = p.log.iter().filter(|l| l.from == Side::A).count() as u64;
+    p.drop_nth(Side::A, sent + 1);
+    p.command(Side::A, Command::TcpSend { sock: c1, data: pattern(1460, 11) }).unwrap();
+    let big = p.log.last().unwrap().frame.clone();
+    let quote = &big[14..14 + 28];
+    let msg = Icmpv4Repr::DstUnreachable { reason: DstUnreachable::FragRequired, next_hop_mtu: 1000, original: quote };
+    let frame = synack_tests::frames::icmp_frame(MAC_B, MAC_A, IP_B, IP_A, &msg);
+    let out = p.a.handle(synack::Input::Frame(&frame), p.now);
+    p.absorb_all(Side::A, out);
+    p.run_until(p.now + Duration::from_millis(50));
+    // The other connection to B now sends: its segments must follow the path MTU without being lost first.
+    let data = pattern(8 * 1448, 12);
+    p.command(Side::A, Command::TcpSend { sock: c2, data: data.clone() }).unwrap();
+    p.run_until(p.now + Duration::from_millis(1000));
+    let mut got = Vec::new();
+    read_available(&mut p, Side::B, s2, &mut got);
+    let info = p.a.tcp_info(c2).unwrap();
+    assert_eq!(
+        (info.counters.timeouts, info.counters.retransmitted_segments, got.len()),
+        (0, 0, data.len()),
+        "mss {} ; {:#?}",
+        info.mss,
+        p.lines().iter().rev().take(20).collect::<Vec<_>>()
+    );
 }

@@ -569,8 +569,25 @@ impl Stack {
         out: &mut Vec<Output>,
         f: impl FnOnce(&mut Tcb, &crate::config::TcpConfig, &mut Effects),
     ) {
+        self.sync_mss_to_path(&mut tcb);
         f(&mut tcb, &self.config.tcp, &mut fx);
         self.apply_effects(tcb, fx, now, out);
+    }
+
+    /// Linux's `tcp_current_mss`: a path MTU learnt toward the peer (by another connection, or a datagram's ICMP
+    /// message) bounds this connection's segments before it cuts any, so none is cut too large for the path.
+    /// Nothing to look up until some path MTU was learnt.
+    #[inline]
+    fn sync_mss_to_path(&self, tcb: &mut Tcb) {
+        let remote = tcb.ends.remote_ip();
+        let learnt = match remote {
+            IpAddr::V4(_) => !self.ipv4_path_mtu.is_empty(),
+            IpAddr::V6(_) => self.ipv6_path_mtu_learnt(),
+        };
+        if learnt {
+            let headers = crate::wire::tcp::HEADER_LEN + tcb.option_overhead();
+            tcb.opts.clamp_mss(self.max_ip_payload(remote).saturating_sub(headers));
+        }
     }
 
     /// Puts back a connection whose segment is dropped before it ran (nothing to emit), forgetting what was

@@ -39,6 +39,9 @@ pub(crate) struct Timers {
     /// Zero-window or keep-alive probes in a row that the peer did not answer (one kind runs at a time: keep-alive
     /// only with nothing to send).
     probes_unanswered: u16,
+    /// `close` holds the next keep-alive probe, not the end of the connection: a deadline left from keep-alive
+    /// after the connection moved on (to LAST-ACK, say) is then never taken for the close timer.
+    close_is_keepalive: bool,
 }
 
 impl Timers {
@@ -89,6 +92,7 @@ impl Timers {
     pub(crate) fn stop_all(&mut self) {
         self.stop_transfer_timers();
         self.close = None;
+        self.close_is_keepalive = false;
     }
 
     pub(crate) fn rtx_count(&self) -> u32 {
@@ -154,6 +158,21 @@ impl Timers {
     /// The close timer (TIME-WAIT's 2*MSL, an orphaned FIN-WAIT-2's limit) fires at `at`.
     pub(crate) fn close_at(&mut self, at: Instant) {
         self.close = Some(at);
+        self.close_is_keepalive = false;
+    }
+
+    /// The next keep-alive probe is due at `at` (in the close timer's slot, which keep-alive's states leave free).
+    fn keepalive_at(&mut self, at: Instant) {
+        self.close = Some(at);
+        self.close_is_keepalive = true;
+    }
+
+    /// Keep-alive's deadline, if the slot holds one, goes.
+    fn stop_keepalive(&mut self) {
+        if self.close_is_keepalive {
+            self.close = None;
+            self.close_is_keepalive = false;
+        }
     }
 }
 
@@ -165,14 +184,17 @@ impl Tcb {
     /// Runs every timer due at `now`.
     pub(crate) fn on_timer(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
         if due(self.timers.close, now) {
-            if !self.keepalive_applies() {
+            if !self.timers.close_is_keepalive {
                 self.finish(fx);
                 return;
             }
-            self.timers.close = None;
-            self.on_keepalive_timeout(now, cfg, fx);
-            if fx.release {
-                return;
+            self.timers.stop_keepalive();
+            // A probe only while keep-alive still watches this connection (not after it moved on).
+            if self.keepalive_applies() {
+                self.on_keepalive_timeout(now, cfg, fx);
+                if fx.release {
+                    return;
+                }
             }
         }
         // A tail loss probe scheduled at the RTO's own time goes instead of the timeout (RFC 8985 §7.2): sending
@@ -353,15 +375,15 @@ impl Tcb {
     /// `keepalive_idle` of silence.
     pub(crate) fn restart_keepalive(&mut self, now: Instant, cfg: &TcpConfig) {
         if self.keepalive_applies() {
-            self.timers.close = Some(now + cfg.keepalive_idle);
+            self.timers.keepalive_at(now + cfg.keepalive_idle);
+        } else {
+            self.timers.stop_keepalive();
         }
     }
 
     /// Keep-alive stops (turned off, or the application closes): its deadline leaves the close timer.
     pub(crate) fn stop_keepalive(&mut self) {
-        if self.keepalive_applies() {
-            self.timers.close = None;
-        }
+        self.timers.stop_keepalive();
     }
 
     /// RFC 1122 §4.2.3.6, as Linux's `tcp_keepalive_timer`: with data in flight or waiting the retransmission or
@@ -370,7 +392,7 @@ impl Tcb {
     /// a probe carry none), until `keepalive_probes` went unanswered: then a reset and `TimedOut`.
     fn on_keepalive_timeout(&mut self, now: Instant, cfg: &TcpConfig, fx: &mut Effects) {
         if self.snd.outstanding() > 0 || self.snd.unsent() > 0 {
-            self.timers.close = Some(now + cfg.keepalive_idle);
+            self.timers.keepalive_at(now + cfg.keepalive_idle);
             return;
         }
         if u32::from(self.timers.probes_unanswered) >= cfg.keepalive_probes {
@@ -388,7 +410,7 @@ impl Tcb {
         self.counters.rare().keepalive_probes += 1;
         let why = Why::KeepAliveProbe { attempt: u32::from(self.timers.probes_unanswered) };
         self.push_with_ack(Outgoing::control(self.snd.una() - 1, TcpFlags::ACK, why), fx);
-        self.timers.close = Some(now + cfg.keepalive_interval);
+        self.timers.keepalive_at(now + cfg.keepalive_interval);
     }
 
     /// Arms the retransmission timer if it is not running.
