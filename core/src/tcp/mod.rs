@@ -732,9 +732,9 @@ impl Stack {
         let header_len = repr.header_len();
         let len = header_len + tx.len;
         if len > max {
-            // The path MTU toward the peer fell below this connection's segments (another connection's or a
-            // datagram's ICMP message taught it): the MSS follows it, as Linux's `tcp_sync_mss` at every send,
-            // and this segment is lost like one the path dropped (its data goes again, smaller).
+            // The path MTU toward the peer fell below a segment already cut (the sync before each run makes that
+            // rare): the MSS follows it, and this segment is lost like one the path dropped (its data goes again,
+            // smaller). TCP is never fragmented.
             return tcb.opts.clamp_mss(max.saturating_sub(header_len));
         }
         let (h, port) = (tcb.handle, tcb.ends.remote_port());
