@@ -7,40 +7,6 @@ use core::net::{Ipv4Addr, SocketAddr};
 use synack::wire::checksum;
 use synack::{Command, Config, Output, Reply};
 
-/// An IPv4 frame from `src` to the stack: raw `options` (a multiple of 4 bytes), DSCP/ECN byte `tos`, the
-/// flags/offset word (`mf`, offset in bytes) and payload. Checksum filled in.
-#[allow(clippy::too_many_arguments)]
-fn raw_ipv4(
-    src: Ipv4Addr,
-    protocol: u8,
-    ident: u16,
-    tos: u8,
-    options: &[u8],
-    mf: bool,
-    offset: usize,
-    payload: &[u8],
-) -> Vec<u8> {
-    assert!(options.len() % 4 == 0 && offset % 8 == 0);
-    let hlen = 20 + options.len();
-    let total = hlen + payload.len();
-    let mut ip = vec![0u8; hlen];
-    ip[0] = 0x40 | (hlen / 4) as u8;
-    ip[1] = tos;
-    ip[2..4].copy_from_slice(&(total as u16).to_be_bytes());
-    ip[4..6].copy_from_slice(&ident.to_be_bytes());
-    let word = ((offset / 8) as u16) | if mf { 0x2000 } else { 0 };
-    ip[6..8].copy_from_slice(&word.to_be_bytes());
-    ip[8] = 64;
-    ip[9] = protocol;
-    ip[12..16].copy_from_slice(&src.octets());
-    ip[16..20].copy_from_slice(&STACK_IP.octets());
-    ip[20..].copy_from_slice(options);
-    let sum = !checksum::data(&ip);
-    ip[10..12].copy_from_slice(&sum.to_be_bytes());
-    ip.extend_from_slice(payload);
-    ethernet(mac_for(PEER_IP), STACK_MAC, 0x0800, &ip)
-}
-
 /// The IPv4 packets (header and payload, no padding) the stack transmitted.
 fn ipv4_sent(out: &[Output]) -> Vec<Vec<u8>> {
     transmits(out)
@@ -64,7 +30,7 @@ fn echo_reply_carries_the_record_route_option() {
     let mut h = Harness::primed(1);
     // NOP, then record route: length 7, pointer 4 (room for one address).
     let options = [1, 7, 7, 4, 0, 0, 0, 0];
-    let out = h.frame(&raw_ipv4(PEER_IP, 1, 0x10, 0, &options, false, 0, &echo_request(0x4444, 1, b"ping -R")));
+    let out = h.frame(&raw_ipv4_from(PEER_IP, 1, 0x10, 0, &options, false, 0, &echo_request(0x4444, 1, b"ping -R")));
     let sent = ipv4_sent(&out);
     assert_eq!(sent.len(), 1, "one echo reply: {out:?}");
     let reply = &sent[0];
@@ -88,8 +54,8 @@ fn echo_reply_carries_the_record_route_option() {
 fn fragments_mixing_not_ect_and_ce_are_dropped() {
     let mut h = Harness::primed(1);
     let dgram = udp(PEER_IP, 5001, BOUND_PORT, &pattern(24));
-    let mut out = h.frame(&raw_ipv4(PEER_IP, 17, 0x5151, 0x00, &[], true, 0, &dgram[0..16]));
-    out.extend(h.frame(&raw_ipv4(PEER_IP, 17, 0x5151, 0x03, &[], false, 16, &dgram[16..32])));
+    let mut out = h.frame(&raw_ipv4_from(PEER_IP, 17, 0x5151, 0x00, &[], true, 0, &dgram[0..16]));
+    out.extend(h.frame(&raw_ipv4_from(PEER_IP, 17, 0x5151, 0x03, &[], false, 16, &dgram[16..32])));
     assert!(
         !readable(&out),
         "a datagram reassembled from a Not-ECT and a CE fragment was delivered; stats:\n{}",
@@ -117,7 +83,7 @@ fn a_reassembled_datagram_over_65535_bytes_is_dropped() {
         let end = (offset + piece).min(dgram.len());
         let more = end < dgram.len();
         let options: &[u8] = if offset == 0 { &nops } else { &[] };
-        out.extend(h.frame(&raw_ipv4(PEER_IP, 17, 0x6262, 0, options, more, offset, &dgram[offset..end])));
+        out.extend(h.frame(&raw_ipv4_from(PEER_IP, 17, 0x6262, 0, options, more, offset, &dgram[offset..end])));
         offset = end;
     }
     assert!(
@@ -184,7 +150,7 @@ fn udp_datagrams_follow_a_lowered_path_mtu() {
 fn echo_replies_follow_a_lowered_path_mtu() {
     let mut h = routed();
     let ping = |h: &mut Harness, seq: u16| {
-        let out = h.frame(&raw_ipv4(REMOTE, 1, seq, 0, &[], false, 0, &echo_request(0x77, seq, &pattern(1400))));
+        let out = h.frame(&raw_ipv4_from(REMOTE, 1, seq, 0, &[], false, 0, &echo_request(0x77, seq, &pattern(1400))));
         ipv4_sent(&out)
     };
     let first = ping(&mut h, 1);
@@ -211,7 +177,7 @@ fn ip_ids_seen_by_one_host_do_not_count_traffic_to_others() {
     let mut h = Harness::primed(5);
     let ping_id = |h: &mut Harness, from: Ipv4Addr, seq: u16| {
         let start = h.log.len();
-        h.frame(&raw_ipv4(from, 1, seq, 0, &[], false, 0, &echo_request(0x99, seq, b"id")));
+        h.frame(&raw_ipv4_from(from, 1, seq, 0, &[], false, 0, &echo_request(0x99, seq, b"id")));
         // The harness answers ARP, so a reply held for it is in the log, not in what `frame` returned.
         let reply = ipv4_sent(&h.log[start..]).into_iter().find(|p| p[9] == 1).expect("an echo reply");
         u16::from_be_bytes([reply[4], reply[5]])
@@ -241,7 +207,7 @@ fn a_full_timestamp_option_whose_overflow_overflows_is_a_parameter_problem() {
     let mut h = Harness::primed(1);
     // Timestamp, length 8, pointer 9 (full), overflow 15 / flags 0 (timestamps only), one stamp.
     let options = [0x44, 8, 9, 0xf0, 0, 0, 0, 1];
-    let out = h.frame(&raw_ipv4(PEER_IP, 1, 0x21, 0, &options, false, 0, &echo_request(7, 1, b"ts")));
+    let out = h.frame(&raw_ipv4_from(PEER_IP, 1, 0x21, 0, &options, false, 0, &echo_request(7, 1, b"ts")));
     let sent = ipv4_sent(&out);
     assert!(
         sent.iter().all(|p| p[20] != 0),

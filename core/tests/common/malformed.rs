@@ -420,6 +420,40 @@ impl Harness {
     }
 }
 
+/// An IPv4 frame from `src` to the stack: raw `options` (a multiple of 4 bytes), DSCP/ECN byte `tos`, the
+/// flags/offset word (`mf`, offset in bytes) and payload. Checksum filled in.
+#[allow(clippy::too_many_arguments)]
+pub fn raw_ipv4_from(
+    src: Ipv4Addr,
+    protocol: u8,
+    ident: u16,
+    tos: u8,
+    options: &[u8],
+    mf: bool,
+    offset: usize,
+    payload: &[u8],
+) -> Vec<u8> {
+    assert!(options.len() % 4 == 0 && offset % 8 == 0);
+    let hlen = 20 + options.len();
+    let total = hlen + payload.len();
+    let mut ip = vec![0u8; hlen];
+    ip[0] = 0x40 | (hlen / 4) as u8;
+    ip[1] = tos;
+    ip[2..4].copy_from_slice(&(total as u16).to_be_bytes());
+    ip[4..6].copy_from_slice(&ident.to_be_bytes());
+    let word = ((offset / 8) as u16) | if mf { 0x2000 } else { 0 };
+    ip[6..8].copy_from_slice(&word.to_be_bytes());
+    ip[8] = 64;
+    ip[9] = protocol;
+    ip[12..16].copy_from_slice(&src.octets());
+    ip[16..20].copy_from_slice(&STACK_IP.octets());
+    ip[20..].copy_from_slice(options);
+    let sum = !checksum::data(&ip);
+    ip[10..12].copy_from_slice(&sum.to_be_bytes());
+    ip.extend_from_slice(payload);
+    ethernet(mac_for(PEER_IP), STACK_MAC, 0x0800, &ip)
+}
+
 /// Whether the outputs tell a socket it has data to read.
 pub fn readable(out: &[Output]) -> bool {
     out.iter().any(|o| matches!(o, Output::Event(_, synack::Event::Readable)))
