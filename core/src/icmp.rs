@@ -96,7 +96,8 @@ impl Stack {
                 // stamp is the stack's clock in ms with the high bit set (RFC 791: not time since midnight UT).
                 let request = Ipv4Packet::new_unchecked(rx.header);
                 let stamp = (now.as_nanos() / 1_000_000 % 86_400_000) as u32 | 0x8000_0000;
-                let options = crate::wire::ipv4::echo_options(request.options(), self.config.ipv4.addr(), stamp);
+                let options =
+                    crate::wire::ipv4_echo_options::echo_options(request.options(), self.config.ipv4.addr(), stamp);
                 let (dst, len) = (rx.src_v4(), reply.buffer_len());
                 let sent = self.send_ipv4_with_options(dst, IpProtocol::Icmp, &options, len, now, out, |b| {
                     let mut packet = Icmpv4Packet::new_unchecked(b);

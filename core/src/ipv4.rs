@@ -138,7 +138,7 @@ impl Stack {
     }
 
     /// [`Stack::send_ipv4`] for a datagram that carries IP `options` (whole words; an echo reply's, see
-    /// [`crate::wire::ipv4::echo_options`]). One that would not fit the path whole goes without them: splitting
+    /// [`crate::wire::ipv4_echo_options::echo_options`]). One that would not fit the path whole goes without them: splitting
     /// options among fragments is not worth it for what is a diagnostic.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn send_ipv4_with_options(

@@ -11,6 +11,7 @@ pub mod ethernet;
 pub mod icmpv4;
 pub mod icmpv6;
 pub mod ipv4;
+pub mod ipv4_echo_options;
 pub mod ipv6;
 pub mod ndp;
 pub mod pretty;
