@@ -168,10 +168,8 @@ impl Stack {
                 Some((sock, q.dst_port()))
             }),
             IpProtocol::Tcp => {
-                let handled = self.on_tcp_icmp_error(&q, ErrorReport { reason, reporter }, now, out);
-                learn(self);
-                if handled {
-                    return;
+                if self.on_tcp_icmp_error(&q, ErrorReport { reason, reporter }, now, out) {
+                    return learn(self);
                 }
                 None
             }

@@ -16,11 +16,16 @@ impl Tcb {
     /// Sends RST if the peer knows the connection, then forgets it (RFC 9293 §3.10.5 ABORT).
     pub(crate) fn abort(&mut self, fx: &mut Effects) {
         if !matches!(self.state, TcpState::SynSent | TcpState::Closed | TcpState::TimeWait) {
-            let mut rst = Outgoing::control(self.snd.max(), TcpFlags::RST | TcpFlags::ACK, Why::Reset(ResetWhy::Abort));
-            rst.ack = Some(self.rcv.nxt());
-            fx.transmit.push(rst);
+            self.send_reset(ResetWhy::Abort, fx);
         }
         self.terminate(None, fx);
+    }
+
+    /// A reset that ends this connection for `why`: <SEQ=SND.MAX><ACK=RCV.NXT><CTL=RST,ACK>.
+    pub(crate) fn send_reset(&mut self, why: ResetWhy, fx: &mut Effects) {
+        let mut rst = Outgoing::control(self.snd.max(), TcpFlags::RST | TcpFlags::ACK, Why::Reset(why));
+        rst.ack = Some(self.rcv.nxt());
+        fx.transmit.push(rst);
     }
 
     /// Queues our FIN (RFC 9293 §3.10.4 CLOSE, sending side).

@@ -396,13 +396,7 @@ impl Tcb {
             return;
         }
         if u32::from(self.timers.probes_unanswered) >= cfg.keepalive_probes {
-            let mut rst = Outgoing::control(
-                self.snd.max(),
-                TcpFlags::RST | TcpFlags::ACK,
-                Why::Reset(ResetWhy::KeepAliveTimeout),
-            );
-            rst.ack = Some(self.rcv.nxt());
-            fx.transmit.push(rst);
+            self.send_reset(ResetWhy::KeepAliveTimeout, fx);
             self.time_out(fx);
             return;
         }
